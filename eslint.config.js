@@ -1,0 +1,83 @@
+// Lint rules, including the import boundaries of docs/architecture.md: the LevelDB package only under
+// src/state/leveldb/, the Kafka client only under src/kafka/, the DSL never reaching into the runtime,
+// and the reference topologies using nothing but the package's public entry points.
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+const leveldb = {
+  group: ['level', 'classic-level', 'abstract-level'],
+  message: 'LevelDB is used only under src/state/leveldb/.',
+};
+const kafkaClient = { group: ['kafkajs'], message: 'The Kafka client is used only under src/kafka/.' };
+
+export default tseslint.config(
+  { ignores: ['node_modules/', 'dist/', '.tools/', 'data/', 'coverage/'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: {
+      globals: {
+        process: 'readonly',
+        console: 'readonly',
+        setTimeout: 'readonly',
+        clearTimeout: 'readonly',
+        setInterval: 'readonly',
+        clearInterval: 'readonly',
+        setImmediate: 'readonly',
+        Buffer: 'readonly',
+        URL: 'readonly',
+      },
+    },
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/consistent-type-imports': 'error',
+      'no-restricted-imports': ['error', { patterns: [leveldb, kafkaClient] }],
+    },
+  },
+  {
+    files: ['src/state/leveldb/**'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [kafkaClient] }] },
+  },
+  {
+    files: ['src/kafka/**'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [leveldb] }] },
+  },
+  {
+    files: ['src/dsl/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            leveldb,
+            kafkaClient,
+            {
+              group: ['**/runtime/**', '**/kafka/**'],
+              message:
+                'The DSL only records topology nodes; it never imports the runtime or the Kafka client.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['topologies/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            leveldb,
+            kafkaClient,
+            {
+              group: ['**/src/**', '../**', '!../schemas/**'],
+              message:
+                'Topologies are written as users write them: import only from "tributary" (and "tributary/testing"), siblings and ../schemas.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+);

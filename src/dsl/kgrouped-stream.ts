@@ -1,0 +1,281 @@
+import type { Serde } from '../serde/serde.ts';
+import { longSerde } from '../serde/primitives.ts';
+import { sessionWindowedSerde, timeWindowedSerde } from '../serde/windowed.ts';
+import type { Windowed } from '../state/api.ts';
+import type {
+  AggregateKind,
+  AnySerde,
+  Fn,
+  SessionWindowsSpec,
+  SlidingWindowsSpec,
+  StoreIr,
+  TimeWindowsSpec,
+} from '../topology/ir.ts';
+import { keySerdeOr, storeFor, valueSerdeOr, type DslContext } from './context.ts';
+import { KTable } from './ktable.ts';
+import type { Materialized } from './options.ts';
+import { repartitionNode } from './repartition.ts';
+import { SessionWindows, SlidingWindows, TimeWindows } from './windows.ts';
+
+export type Initializer<VA> = () => VA;
+export type Aggregator<K, V, VA> = (key: K, value: V, aggregate: VA) => VA;
+export type Reducer<V> = (aggregate: V, value: V) => V;
+export type Merger<K, VA> = (key: K, aggregate1: VA, aggregate2: VA) => VA;
+
+/**
+ * Shared by grouped and windowed streams: where the records come from, and the repartition step that
+ * grouping by a changed key needs before any aggregation.
+ */
+class GroupedStreamBase<K, V> {
+  /** @internal */ readonly context: DslContext;
+  /** @internal */ readonly nodeId: number;
+  /** @internal */ readonly keySerde: Serde<K> | undefined;
+  /** @internal */ readonly valueSerde: Serde<V> | undefined;
+  /** @internal */ readonly repartitionRequired: boolean;
+  /** @internal */ readonly groupedName: string | undefined;
+
+  constructor(
+    context: DslContext,
+    nodeId: number,
+    keySerde: Serde<K> | undefined,
+    valueSerde: Serde<V> | undefined,
+    repartitionRequired: boolean,
+    groupedName: string | undefined,
+  ) {
+    this.context = context;
+    this.nodeId = nodeId;
+    this.keySerde = keySerde;
+    this.valueSerde = valueSerde;
+    this.repartitionRequired = repartitionRequired;
+    this.groupedName = groupedName;
+  }
+
+  /** The node the aggregation reads: repartitioned (named after the grouping or the store) when the key changed. */
+  protected aggregationSource(store: StoreIr): number {
+    if (!this.repartitionRequired) return this.nodeId;
+    return repartitionNode(this.context, this.nodeId, this.groupedName ?? store.name, {
+      keySerde: keySerdeOr(this.context, this.keySerde) as AnySerde,
+      valueSerde: valueSerdeOr(this.context, this.valueSerde) as AnySerde,
+      partitions: undefined,
+      partitioner: undefined,
+    });
+  }
+}
+
+/** A stream grouped by key, ready to aggregate: Kafka Streams' `KGroupedStream`. */
+export class KGroupedStream<K, V> extends GroupedStreamBase<K, V> {
+  /** Counts records per key (null keys and values are skipped). */
+  count(materialized?: Materialized<K, number>): KTable<K, number> {
+    return this.aggregated<number>('count', undefined, undefined, materialized, longSerde());
+  }
+
+  /** Combines the values of each key; the first value is the initial aggregate. */
+  reduce(reducer: Reducer<V>, materialized?: Materialized<K, V>): KTable<K, V> {
+    return this.aggregated<V>('reduce', undefined, reducer, materialized, this.valueSerde);
+  }
+
+  aggregate<VA>(
+    initializer: Initializer<VA>,
+    aggregator: Aggregator<K, V, VA>,
+    materialized?: Materialized<K, VA>,
+  ): KTable<K, VA> {
+    return this.aggregated<VA>('aggregate', initializer, aggregator, materialized, undefined);
+  }
+
+  windowedBy(windows: TimeWindows | SlidingWindows): TimeWindowedKStream<K, V>;
+  windowedBy(windows: SessionWindows): SessionWindowedKStream<K, V>;
+  windowedBy(
+    windows: TimeWindows | SlidingWindows | SessionWindows,
+  ): TimeWindowedKStream<K, V> | SessionWindowedKStream<K, V> {
+    const args = [
+      this.context,
+      this.nodeId,
+      this.keySerde,
+      this.valueSerde,
+      this.repartitionRequired,
+      this.groupedName,
+    ] as const;
+    if (windows instanceof SessionWindows) return new SessionWindowedKStream<K, V>(...args, windows.spec);
+    return new TimeWindowedKStream<K, V>(...args, windows.spec);
+  }
+
+  private aggregated<VA>(
+    kind: AggregateKind,
+    initializer: Fn | undefined,
+    aggregator: Fn | undefined,
+    materialized: Materialized<K, VA> | undefined,
+    defaultValueSerde: Serde<VA> | undefined,
+  ): KTable<K, VA> {
+    const prefix = kind === 'reduce' ? 'KSTREAM-REDUCE' : 'KSTREAM-AGGREGATE';
+    const name = materialized?.name ?? this.context.graph.newName(prefix);
+    const store = storeFor(this.context, materialized, prefix, {
+      keySerde: keySerdeOr(this.context, this.keySerde),
+      valueSerde: valueSerdeOr(this.context, materialized?.valueSerde ?? defaultValueSerde),
+    });
+    const source = this.aggregationSource(store);
+    const node = this.context.graph.add({
+      op: 'stream-aggregate',
+      name,
+      parents: [source],
+      kind,
+      initializer,
+      aggregator,
+      store,
+    });
+    return new KTable<K, VA>(
+      this.context,
+      node.id,
+      this.keySerde,
+      store.valueSerde as Serde<VA>,
+      store.generated ? undefined : store.name,
+    );
+  }
+}
+
+/** A grouped stream in time windows (tumbling, hopping or sliding): Kafka Streams' `TimeWindowedKStream`. */
+export class TimeWindowedKStream<K, V> extends GroupedStreamBase<K, V> {
+  readonly windows: TimeWindowsSpec | SlidingWindowsSpec;
+
+  /** @internal */
+  constructor(
+    context: DslContext,
+    nodeId: number,
+    keySerde: Serde<K> | undefined,
+    valueSerde: Serde<V> | undefined,
+    repartitionRequired: boolean,
+    groupedName: string | undefined,
+    windows: TimeWindowsSpec | SlidingWindowsSpec,
+  ) {
+    super(context, nodeId, keySerde, valueSerde, repartitionRequired, groupedName);
+    this.windows = windows;
+  }
+
+  count(materialized?: Materialized<K, number>): KTable<Windowed<K>, number> {
+    return this.aggregated<number>('count', undefined, undefined, materialized, longSerde());
+  }
+
+  reduce(reducer: Reducer<V>, materialized?: Materialized<K, V>): KTable<Windowed<K>, V> {
+    return this.aggregated<V>('reduce', undefined, reducer, materialized, this.valueSerde);
+  }
+
+  aggregate<VA>(
+    initializer: Initializer<VA>,
+    aggregator: Aggregator<K, V, VA>,
+    materialized?: Materialized<K, VA>,
+  ): KTable<Windowed<K>, VA> {
+    return this.aggregated<VA>('aggregate', initializer, aggregator, materialized, undefined);
+  }
+
+  private aggregated<VA>(
+    kind: AggregateKind,
+    initializer: Fn | undefined,
+    aggregator: Fn | undefined,
+    materialized: Materialized<K, VA> | undefined,
+    defaultValueSerde: Serde<VA> | undefined,
+  ): KTable<Windowed<K>, VA> {
+    const prefix = kind === 'reduce' ? 'KSTREAM-REDUCE' : 'KSTREAM-AGGREGATE';
+    const name = materialized?.name ?? this.context.graph.newName(prefix);
+    const sizeMs = this.windows.type === 'time' ? this.windows.sizeMs : this.windows.timeDifferenceMs;
+    const retentionMs = materialized?.retentionMs ?? sizeMs + this.windows.graceMs;
+    const keySerde = keySerdeOr(this.context, this.keySerde);
+    const store = storeFor(this.context, { ...materialized, retentionMs }, prefix, {
+      keySerde,
+      valueSerde: valueSerdeOr(this.context, materialized?.valueSerde ?? defaultValueSerde),
+    });
+    const source = this.aggregationSource(store);
+    const node = this.context.graph.add({
+      op: 'windowed-aggregate',
+      name,
+      parents: [source],
+      kind,
+      initializer,
+      aggregator,
+      windows: this.windows,
+      store,
+    });
+    return new KTable<Windowed<K>, VA>(
+      this.context,
+      node.id,
+      timeWindowedSerde(keySerde, sizeMs),
+      store.valueSerde as Serde<VA>,
+      store.generated ? undefined : store.name,
+    );
+  }
+}
+
+/** A grouped stream in session windows: Kafka Streams' `SessionWindowedKStream`. */
+export class SessionWindowedKStream<K, V> extends GroupedStreamBase<K, V> {
+  readonly windows: SessionWindowsSpec;
+
+  /** @internal */
+  constructor(
+    context: DslContext,
+    nodeId: number,
+    keySerde: Serde<K> | undefined,
+    valueSerde: Serde<V> | undefined,
+    repartitionRequired: boolean,
+    groupedName: string | undefined,
+    windows: SessionWindowsSpec,
+  ) {
+    super(context, nodeId, keySerde, valueSerde, repartitionRequired, groupedName);
+    this.windows = windows;
+  }
+
+  count(materialized?: Materialized<K, number>): KTable<Windowed<K>, number> {
+    return this.aggregated<number>('count', undefined, undefined, undefined, materialized, longSerde());
+  }
+
+  reduce(reducer: Reducer<V>, materialized?: Materialized<K, V>): KTable<Windowed<K>, V> {
+    return this.aggregated<V>('reduce', undefined, reducer, undefined, materialized, this.valueSerde);
+  }
+
+  /** Aggregates each session; `merger` combines two sessions' aggregates when a record bridges them. */
+  aggregate<VA>(
+    initializer: Initializer<VA>,
+    aggregator: Aggregator<K, V, VA>,
+    merger: Merger<K, VA>,
+    materialized?: Materialized<K, VA>,
+  ): KTable<Windowed<K>, VA> {
+    return this.aggregated<VA>('aggregate', initializer, aggregator, merger, materialized, undefined);
+  }
+
+  private aggregated<VA>(
+    kind: AggregateKind,
+    initializer: Fn | undefined,
+    aggregator: Fn | undefined,
+    merger: Fn | undefined,
+    materialized: Materialized<K, VA> | undefined,
+    defaultValueSerde: Serde<VA> | undefined,
+  ): KTable<Windowed<K>, VA> {
+    const prefix = kind === 'reduce' ? 'KSTREAM-REDUCE' : 'KSTREAM-AGGREGATE';
+    const name = materialized?.name ?? this.context.graph.newName(prefix);
+    const retentionMs = materialized?.retentionMs ?? this.windows.gapMs + this.windows.graceMs;
+    const keySerde = keySerdeOr(this.context, this.keySerde);
+    const store = storeFor(this.context, { ...materialized, retentionMs }, prefix, {
+      keySerde,
+      valueSerde: valueSerdeOr(this.context, materialized?.valueSerde ?? defaultValueSerde),
+    });
+    const source = this.aggregationSource(store);
+    const node = this.context.graph.add({
+      op: 'session-aggregate',
+      name,
+      parents: [source],
+      kind,
+      initializer,
+      aggregator,
+      merger,
+      windows: this.windows,
+      store,
+    });
+    return new KTable<Windowed<K>, VA>(
+      this.context,
+      node.id,
+      sessionWindowedSerde(keySerde),
+      store.valueSerde as Serde<VA>,
+      store.generated ? undefined : store.name,
+    );
+  }
+}
+
+// Re-exported so the windows classes can be imported next to the streams they configure.
+export { SessionWindows, SlidingWindows, TimeWindows };

@@ -1,0 +1,93 @@
+import type { Serde } from '../serde/serde.ts';
+import { longSerde } from '../serde/primitives.ts';
+import type { AggregateKind, AnySerde, Fn } from '../topology/ir.ts';
+import { keySerdeOr, storeFor, valueSerdeOr, type DslContext } from './context.ts';
+import type { Initializer, Reducer } from './kgrouped-stream.ts';
+import { KTable } from './ktable.ts';
+import type { Materialized } from './options.ts';
+
+export interface TableGrouping<K, V> {
+  readonly parent: number;
+  readonly selector: Fn;
+  readonly name: string;
+  readonly keySerde: Serde<K> | undefined;
+  readonly valueSerde: Serde<V> | undefined;
+}
+
+/**
+ * A table re-grouped by a new key: Kafka Streams' `KGroupedTable`. Aggregations take an adder for new
+ * values and a subtractor for values that left the group (updated or deleted rows).
+ */
+export class KGroupedTable<K, V> {
+  /** @internal */ readonly context: DslContext;
+  private readonly grouping: TableGrouping<K, V>;
+
+  /** @internal */
+  constructor(context: DslContext, grouping: TableGrouping<K, V>) {
+    this.context = context;
+    this.grouping = grouping;
+  }
+
+  count(materialized?: Materialized<K, number>): KTable<K, number> {
+    return this.aggregated<number>('count', undefined, undefined, undefined, materialized, longSerde());
+  }
+
+  reduce(adder: Reducer<V>, subtractor: Reducer<V>, materialized?: Materialized<K, V>): KTable<K, V> {
+    return this.aggregated<V>('reduce', undefined, adder, subtractor, materialized, this.grouping.valueSerde);
+  }
+
+  aggregate<VA>(
+    initializer: Initializer<VA>,
+    adder: (key: K, value: V, aggregate: VA) => VA,
+    subtractor: (key: K, value: V, aggregate: VA) => VA,
+    materialized?: Materialized<K, VA>,
+  ): KTable<K, VA> {
+    return this.aggregated<VA>('aggregate', initializer, adder, subtractor, materialized, undefined);
+  }
+
+  private aggregated<VA>(
+    kind: AggregateKind,
+    initializer: Fn | undefined,
+    adder: Fn | undefined,
+    subtractor: Fn | undefined,
+    materialized: Materialized<K, VA> | undefined,
+    defaultValueSerde: Serde<VA> | undefined,
+  ): KTable<K, VA> {
+    const graph = this.context.graph;
+    const prefix = kind === 'reduce' ? 'KTABLE-REDUCE' : 'KTABLE-AGGREGATE';
+    const name = materialized?.name ?? graph.newName(prefix);
+    const keySerde = keySerdeOr(this.context, this.grouping.keySerde);
+    const store = storeFor(this.context, materialized, prefix, {
+      keySerde,
+      valueSerde: valueSerdeOr(this.context, materialized?.valueSerde ?? defaultValueSerde),
+    });
+    const groupBy = graph.add({
+      op: 'table-group-by',
+      name: this.grouping.name,
+      parents: [this.grouping.parent],
+      selector: this.grouping.selector,
+      topic: `${store.generated ? this.grouping.name : store.name}-repartition`,
+      sinkName: graph.newName('KSTREAM-SINK'),
+      sourceName: graph.newName('KSTREAM-SOURCE'),
+      keySerde: keySerde as AnySerde,
+      valueSerde: valueSerdeOr(this.context, this.grouping.valueSerde) as AnySerde,
+    });
+    const node = graph.add({
+      op: 'table-aggregate',
+      name,
+      parents: [groupBy.id],
+      kind,
+      initializer,
+      adder,
+      subtractor,
+      store,
+    });
+    return new KTable<K, VA>(
+      this.context,
+      node.id,
+      this.grouping.keySerde,
+      store.valueSerde as Serde<VA>,
+      store.generated ? undefined : store.name,
+    );
+  }
+}

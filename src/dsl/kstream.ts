@@ -1,0 +1,483 @@
+import { TopologyError } from '../errors.ts';
+import type { ProcessorSupplier } from '../processor/api.ts';
+import type { KeyValue } from '../processor/record.ts';
+import type { Serde } from '../serde/serde.ts';
+import type { TopicNameExtractor } from '../topology/functions.ts';
+import type { AnySerde, Fn, JoinType } from '../topology/ir.ts';
+import { BranchedKStream } from './branched-kstream.ts';
+import { keySerdeOr, storeFor, valueSerdeOr, type DslContext } from './context.ts';
+import { GlobalKTable } from './global-ktable.ts';
+import { KGroupedStream } from './kgrouped-stream.ts';
+import { KTable } from './ktable.ts';
+import type {
+  Grouped,
+  Joined,
+  Materialized,
+  Named,
+  Produced,
+  Repartitioned,
+  StreamJoined,
+  TopicDefinition,
+} from './options.ts';
+import { repartitionNode } from './repartition.ts';
+import type { JoinWindows } from './windows.ts';
+
+export type Predicate<K, V> = (key: K, value: V) => boolean;
+/** Joins two values; the key is passed last so joiners that ignore it stay short. */
+export type ValueJoiner<V, VO, VR, K = unknown> = (value: V, otherValue: VO, key: K) => VR;
+
+export interface ProcessOptions extends Named {
+  /** Names of stores (added with `StreamsBuilder.addStateStore`) the processor uses. */
+  readonly stores?: readonly string[];
+}
+
+/**
+ * An unbounded stream of independent records: Kafka Streams' `KStream`. Operations only record nodes
+ * in the topology; nothing runs until the built topology is run by a worker or the test driver.
+ */
+export class KStream<K, V> {
+  /** @internal */ readonly context: DslContext;
+  /** @internal */ readonly nodeId: number;
+  /** @internal */ readonly keySerde: Serde<K> | undefined;
+  /** @internal */ readonly valueSerde: Serde<V> | undefined;
+  /** @internal True once an operation may have changed the key: grouping or joining must repartition first. */
+  readonly repartitionRequired: boolean;
+
+  /** @internal */
+  constructor(
+    context: DslContext,
+    nodeId: number,
+    keySerde: Serde<K> | undefined,
+    valueSerde: Serde<V> | undefined,
+    repartitionRequired: boolean,
+  ) {
+    this.context = context;
+    this.nodeId = nodeId;
+    this.keySerde = keySerde;
+    this.valueSerde = valueSerde;
+    this.repartitionRequired = repartitionRequired;
+  }
+
+  /** The name of the processor that produces this stream. */
+  get name(): string {
+    return this.context.graph.node(this.nodeId).name;
+  }
+
+  filter(predicate: Predicate<K, V>, named?: Named): KStream<K, V> {
+    return this.filtered(predicate, false, named);
+  }
+
+  filterNot(predicate: Predicate<K, V>, named?: Named): KStream<K, V> {
+    return this.filtered(predicate, true, named);
+  }
+
+  /** Changes key and value; grouping or joining afterwards repartitions the stream. */
+  map<K2, V2>(mapper: (key: K, value: V) => KeyValue<K2, V2>, named?: Named): KStream<K2, V2> {
+    const id = this.addMapNode('map', 'KSTREAM-MAP', mapper, named);
+    return new KStream<K2, V2>(this.context, id, undefined, undefined, true);
+  }
+
+  mapValues<V2>(mapper: (value: V, key: K) => V2, named?: Named): KStream<K, V2> {
+    const id = this.addMapNode('map-values', 'KSTREAM-MAPVALUES', mapper, named);
+    return new KStream<K, V2>(this.context, id, this.keySerde, undefined, this.repartitionRequired);
+  }
+
+  flatMap<K2, V2>(mapper: (key: K, value: V) => Iterable<KeyValue<K2, V2>>, named?: Named): KStream<K2, V2> {
+    const id = this.addMapNode('flat-map', 'KSTREAM-FLATMAP', mapper, named);
+    return new KStream<K2, V2>(this.context, id, undefined, undefined, true);
+  }
+
+  flatMapValues<V2>(mapper: (value: V, key: K) => Iterable<V2>, named?: Named): KStream<K, V2> {
+    const id = this.addMapNode('flat-map-values', 'KSTREAM-FLATMAPVALUES', mapper, named);
+    return new KStream<K, V2>(this.context, id, this.keySerde, undefined, this.repartitionRequired);
+  }
+
+  /** Sets a new key; grouping or joining afterwards repartitions the stream. */
+  selectKey<K2>(mapper: (key: K, value: V) => K2, named?: Named): KStream<K2, V> {
+    const id = this.addMapNode('select-key', 'KSTREAM-KEY-SELECT', mapper, named);
+    return new KStream<K2, V>(this.context, id, undefined, this.valueSerde, true);
+  }
+
+  /** Runs an action on each record and passes it on unchanged. */
+  peek(action: (key: K, value: V) => void, named?: Named): KStream<K, V> {
+    const node = this.context.graph.add({
+      op: 'peek',
+      name: this.nameOr(named, 'KSTREAM-PEEK'),
+      parents: [this.nodeId],
+      action,
+    });
+    return this.derived(node.id);
+  }
+
+  /** Runs an action on each record; a terminal operation. */
+  foreach(action: (key: K, value: V) => void, named?: Named): void {
+    this.context.graph.add({
+      op: 'foreach',
+      name: this.nameOr(named, 'KSTREAM-FOREACH'),
+      parents: [this.nodeId],
+      action,
+    });
+  }
+
+  merge(other: KStream<K, V>, named?: Named): KStream<K, V> {
+    this.assertSameBuilder(other);
+    const node = this.context.graph.add({
+      op: 'merge',
+      name: this.nameOr(named, 'KSTREAM-MERGE'),
+      parents: [this.nodeId, other.nodeId],
+    });
+    return new KStream<K, V>(
+      this.context,
+      node.id,
+      this.keySerde ?? other.keySerde,
+      this.valueSerde ?? other.valueSerde,
+      this.repartitionRequired || other.repartitionRequired,
+    );
+  }
+
+  /** Splits the stream into named branches; each record goes to the first branch whose predicate holds. */
+  split(named?: Named): BranchedKStream<K, V> {
+    return new BranchedKStream<K, V>(this, this.nameOr(named, 'KSTREAM-BRANCH'));
+  }
+
+  /** Writes the stream through an internal topic, partitioned by its current key. */
+  repartition(options: Repartitioned<K, V> = {}): KStream<K, V> {
+    const keySerde = options.keySerde ?? this.keySerde;
+    const valueSerde = options.valueSerde ?? this.valueSerde;
+    const baseName = options.name ?? this.context.graph.newName('KSTREAM-REPARTITION');
+    const id = repartitionNode(this.context, this.nodeId, baseName, {
+      keySerde: keySerdeOr(this.context, keySerde) as AnySerde,
+      valueSerde: valueSerdeOr(this.context, valueSerde) as AnySerde,
+      partitions: options.partitions,
+      partitioner: options.partitioner,
+    });
+    return new KStream<K, V>(this.context, id, keySerde, valueSerde, false);
+  }
+
+  /** Writes every record to a topic: a fixed one, a typed topic definition, or one chosen per record. */
+  to(topic: string | TopicDefinition<K, V> | TopicNameExtractor<K, V>, produced: Produced<K, V> = {}): void {
+    const definition = typeof topic === 'object' ? topic : undefined;
+    const keySerde = produced.keySerde ?? definition?.keySerde ?? this.keySerde;
+    const valueSerde = produced.valueSerde ?? definition?.valueSerde ?? this.valueSerde;
+    this.context.graph.add({
+      op: 'to',
+      name: this.nameOr(produced, 'KSTREAM-SINK'),
+      parents: [this.nodeId],
+      topic: definition ? definition.name : (topic as string | Fn),
+      keySerde: keySerdeOr(this.context, keySerde) as AnySerde,
+      valueSerde: valueSerdeOr(this.context, valueSerde) as AnySerde,
+      partitioner: produced.partitioner,
+    });
+  }
+
+  /** Turns the stream into a table: each record is an upsert, a null value a delete. */
+  toTable(materialized: Materialized<K, V> = {}): KTable<K, V> {
+    const store = storeFor(this.context, materialized, 'KSTREAM-TOTABLE', {
+      keySerde: keySerdeOr(this.context, this.keySerde),
+      valueSerde: valueSerdeOr(this.context, this.valueSerde),
+    });
+    const source = this.repartitionRequired ? this.repartition() : this;
+    const node = this.context.graph.add({
+      op: 'to-table',
+      name: this.nameOr(materialized, 'KSTREAM-TOTABLE'),
+      parents: [source.nodeId],
+      store,
+    });
+    return new KTable<K, V>(
+      this.context,
+      node.id,
+      source.keySerde,
+      source.valueSerde,
+      store.generated ? undefined : store.name,
+    );
+  }
+
+  /**
+   * Runs a custom processor (Processor API) on each record. The result may have any key, so grouping or
+   * joining afterwards repartitions it.
+   */
+  process<KOut = never, VOut = never>(
+    supplier: ProcessorSupplier<K, V, KOut, VOut>,
+    options: ProcessOptions = {},
+  ): KStream<KOut, VOut> {
+    const node = this.context.graph.add({
+      op: 'process',
+      name: this.nameOr(options, 'KSTREAM-PROCESSOR'),
+      parents: [this.nodeId],
+      supplier,
+      stores: [...(options.stores ?? [])],
+    });
+    return new KStream<KOut, VOut>(this.context, node.id, undefined, undefined, true);
+  }
+
+  groupByKey(grouped: Grouped<K, V> = {}): KGroupedStream<K, V> {
+    return new KGroupedStream<K, V>(
+      this.context,
+      this.nodeId,
+      grouped.keySerde ?? this.keySerde,
+      grouped.valueSerde ?? this.valueSerde,
+      this.repartitionRequired,
+      grouped.name,
+    );
+  }
+
+  groupBy<K2>(selector: (key: K, value: V) => K2, grouped: Grouped<K2, V> = {}): KGroupedStream<K2, V> {
+    const selected = this.selectKey(selector);
+    return new KGroupedStream<K2, V>(
+      this.context,
+      selected.nodeId,
+      grouped.keySerde,
+      grouped.valueSerde ?? this.valueSerde,
+      true,
+      grouped.name,
+    );
+  }
+
+  /** Windowed inner join with another stream. */
+  join<VO, VR>(
+    other: KStream<K, VO>,
+    joiner: ValueJoiner<V, VO, VR, K>,
+    windows: JoinWindows,
+    options?: StreamJoined<K, V, VO>,
+  ): KStream<K, VR>;
+  /** Inner join with a table: each stream record looks up the table's current value for its key. */
+  join<VO, VR>(
+    other: KTable<K, VO>,
+    joiner: ValueJoiner<V, VO, VR, K>,
+    options?: Joined<K, V, VO>,
+  ): KStream<K, VR>;
+  /** Inner join with a global table, looked up by a key computed from each record. */
+  join<GK, GV, VR>(
+    other: GlobalKTable<GK, GV>,
+    keySelector: (key: K, value: V) => GK,
+    joiner: ValueJoiner<V, GV, VR, K>,
+    named?: Named,
+  ): KStream<K, VR>;
+  join(other: unknown, a: Fn, b?: unknown, c?: unknown): KStream<K, unknown> {
+    return this.dispatchJoin('inner', other, a, b, c);
+  }
+
+  /** Windowed left join: records without a partner are emitted with null once their window closes. */
+  leftJoin<VO, VR>(
+    other: KStream<K, VO>,
+    joiner: ValueJoiner<V, VO | null, VR, K>,
+    windows: JoinWindows,
+    options?: StreamJoined<K, V, VO>,
+  ): KStream<K, VR>;
+  leftJoin<VO, VR>(
+    other: KTable<K, VO>,
+    joiner: ValueJoiner<V, VO | null, VR, K>,
+    options?: Joined<K, V, VO>,
+  ): KStream<K, VR>;
+  leftJoin<GK, GV, VR>(
+    other: GlobalKTable<GK, GV>,
+    keySelector: (key: K, value: V) => GK,
+    joiner: ValueJoiner<V, GV | null, VR, K>,
+    named?: Named,
+  ): KStream<K, VR>;
+  leftJoin(other: unknown, a: Fn, b?: unknown, c?: unknown): KStream<K, unknown> {
+    return this.dispatchJoin('left', other, a, b, c);
+  }
+
+  /** Windowed outer join: unmatched records of either side are emitted with null once their window closes. */
+  outerJoin<VO, VR>(
+    other: KStream<K, VO>,
+    joiner: (value: V | null, otherValue: VO | null, key: K) => VR,
+    windows: JoinWindows,
+    options?: StreamJoined<K, V, VO>,
+  ): KStream<K, VR> {
+    return this.streamStreamJoin('outer', other, joiner, windows, options);
+  }
+
+  private dispatchJoin(
+    joinType: 'inner' | 'left',
+    other: unknown,
+    a: Fn,
+    b: unknown,
+    c: unknown,
+  ): KStream<K, unknown> {
+    if (other instanceof KStream) {
+      return this.streamStreamJoin(
+        joinType,
+        other,
+        a,
+        b as JoinWindows,
+        c as StreamJoined<K, V, unknown> | undefined,
+      );
+    }
+    if (other instanceof KTable)
+      return this.streamTableJoin(joinType, other, a, b as Joined<K, V, unknown> | undefined);
+    if (other instanceof GlobalKTable)
+      return this.streamGlobalJoin(joinType, other, a, b as Fn, c as Named | undefined);
+    throw new TopologyError(`${this.name}: can only join a KStream, KTable or GlobalKTable`);
+  }
+
+  private streamStreamJoin<VO, VR>(
+    joinType: JoinType,
+    other: KStream<K, VO>,
+    joiner: Fn,
+    windows: JoinWindows,
+    options: StreamJoined<K, V, VO> = {},
+  ): KStream<K, VR> {
+    this.assertSameBuilder(other);
+    if (!windows || windows.spec?.type !== 'join') {
+      throw new TopologyError(`${this.name}: a stream-stream join needs JoinWindows`);
+    }
+    const graph = this.context.graph;
+    const keySerde = options.keySerde ?? this.keySerde ?? other.keySerde;
+    const valueSerde = options.valueSerde ?? this.valueSerde;
+    const otherValueSerde = options.otherValueSerde ?? other.valueSerde;
+    const joinName =
+      options.name ??
+      graph.newName(
+        joinType === 'inner'
+          ? 'KSTREAM-JOIN'
+          : joinType === 'left'
+            ? 'KSTREAM-LEFTJOIN'
+            : 'KSTREAM-OUTERJOIN',
+      );
+    const left = this.repartitionForJoin(`${joinName}-left`, keySerde, valueSerde);
+    const right = other.repartitionForJoin(`${joinName}-right`, keySerde, otherValueSerde);
+    const { beforeMs, afterMs, graceMs } = windows.spec;
+    const retentionMs = beforeMs + afterMs + graceMs;
+    const joinStore = (suffix: string, serde: Serde<unknown> | undefined) =>
+      storeFor(
+        this.context,
+        {
+          storeName: options.storeName ? `${options.storeName}-${suffix}` : undefined,
+          backend: options.backend,
+          logging: options.logging,
+          retentionMs,
+        },
+        `KSTREAM-JOIN${suffix.toUpperCase()}`,
+        { keySerde: keySerdeOr(this.context, keySerde), valueSerde: valueSerdeOr(this.context, serde) },
+      );
+    const node = graph.add({
+      op: 'stream-stream-join',
+      name: joinName,
+      parents: [left, right],
+      joinType,
+      windows: windows.spec,
+      joiner,
+      thisWindowName: graph.newName('KSTREAM-JOINTHIS-WINDOWED'),
+      otherWindowName: graph.newName('KSTREAM-JOINOTHER-WINDOWED'),
+      thisJoinName: graph.newName(joinType === 'outer' ? 'KSTREAM-OUTERTHIS' : 'KSTREAM-JOINTHIS'),
+      otherJoinName: graph.newName(joinType === 'inner' ? 'KSTREAM-JOINOTHER' : 'KSTREAM-OUTEROTHER'),
+      thisStore: joinStore('this-join-store', valueSerde as Serde<unknown> | undefined),
+      otherStore: joinStore('other-join-store', otherValueSerde as Serde<unknown> | undefined),
+      outerStore:
+        joinType === 'inner'
+          ? undefined
+          : storeFor(
+              this.context,
+              {
+                storeName: options.storeName ? `${options.storeName}-outer-shared-join-store` : undefined,
+                backend: options.backend,
+                logging: options.logging,
+                retentionMs,
+              },
+              'KSTREAM-OUTERSHARED-JOIN',
+              { keySerde: undefined, valueSerde: undefined },
+            ),
+      keySerde: keySerdeOr(this.context, keySerde) as AnySerde,
+      thisValueSerde: valueSerdeOr(this.context, valueSerde) as AnySerde,
+      otherValueSerde: valueSerdeOr(this.context, otherValueSerde) as AnySerde,
+    });
+    return new KStream<K, VR>(this.context, node.id, keySerde, undefined, false);
+  }
+
+  private streamTableJoin<VO, VR>(
+    joinType: 'inner' | 'left',
+    table: KTable<K, VO>,
+    joiner: Fn,
+    options: Joined<K, V, VO> = {},
+  ): KStream<K, VR> {
+    this.assertSameBuilder(table);
+    const graph = this.context.graph;
+    const name = options.name ?? graph.newName(joinType === 'inner' ? 'KSTREAM-JOIN' : 'KSTREAM-LEFTJOIN');
+    // The stream is re-keyed to the table's key type, so the table's key serde is the right one for
+    // the repartition topic when the caller gave none: otherwise equal keys could land on different partitions.
+    const keySerde = options.keySerde ?? this.keySerde ?? table.keySerde;
+    const streamSide = this.repartitionForJoin(name, keySerde, options.valueSerde ?? this.valueSerde);
+    const node = graph.add({
+      op: 'stream-table-join',
+      name,
+      parents: [streamSide, table.nodeId],
+      joinType,
+      joiner,
+    });
+    return new KStream<K, VR>(this.context, node.id, keySerde, undefined, false);
+  }
+
+  private streamGlobalJoin<GK, GV, VR>(
+    joinType: 'inner' | 'left',
+    table: GlobalKTable<GK, GV>,
+    keySelector: Fn,
+    joiner: Fn,
+    named: Named | undefined,
+  ): KStream<K, VR> {
+    const node = this.context.graph.add({
+      op: 'stream-global-join',
+      name: this.nameOr(named, joinType === 'inner' ? 'KSTREAM-JOIN' : 'KSTREAM-LEFTJOIN'),
+      parents: [this.nodeId],
+      joinType,
+      keySelector,
+      joiner,
+      globalStoreName: table.storeName,
+    });
+    return new KStream<K, VR>(this.context, node.id, this.keySerde, undefined, this.repartitionRequired);
+  }
+
+  /** @internal The node id to join from: this stream, or its repartitioned copy when the key changed. */
+  repartitionForJoin(
+    baseName: string,
+    keySerde: Serde<K> | undefined,
+    valueSerde: Serde<unknown> | undefined,
+  ): number {
+    if (!this.repartitionRequired) return this.nodeId;
+    return repartitionNode(this.context, this.nodeId, baseName, {
+      keySerde: keySerdeOr(this.context, keySerde) as AnySerde,
+      valueSerde: valueSerdeOr(this.context, valueSerde) as AnySerde,
+      partitions: undefined,
+      partitioner: undefined,
+    });
+  }
+
+  private filtered(predicate: Predicate<K, V>, negate: boolean, named: Named | undefined): KStream<K, V> {
+    const node = this.context.graph.add({
+      op: 'filter',
+      name: this.nameOr(named, negate ? 'KSTREAM-FILTERNOT' : 'KSTREAM-FILTER'),
+      parents: [this.nodeId],
+      predicate,
+      negate,
+    });
+    return this.derived(node.id);
+  }
+
+  private addMapNode(
+    op: 'map' | 'map-values' | 'flat-map' | 'flat-map-values' | 'select-key',
+    prefix: string,
+    mapper: Fn,
+    named: Named | undefined,
+  ): number {
+    return this.context.graph.add({ op, name: this.nameOr(named, prefix), parents: [this.nodeId], mapper })
+      .id;
+  }
+
+  /** @internal A stream with the same key, value and serdes, produced by another node. */
+  derived(nodeId: number): KStream<K, V> {
+    return new KStream<K, V>(this.context, nodeId, this.keySerde, this.valueSerde, this.repartitionRequired);
+  }
+
+  private nameOr(named: Named | undefined, prefix: string): string {
+    return named?.name ?? this.context.graph.newName(prefix);
+  }
+
+  private assertSameBuilder(other: { context: DslContext }): void {
+    if (other.context.graph !== this.context.graph) {
+      throw new TopologyError(
+        `${this.name}: cannot combine streams or tables from different StreamsBuilders`,
+      );
+    }
+  }
+}

@@ -1,0 +1,89 @@
+import type { Serde } from '../serde/serde.ts';
+import type { StoreBackend } from '../state/api.ts';
+import type { StreamPartitioner, TimestampExtractor } from '../topology/functions.ts';
+
+/** Names the operator, so `describe()`, metrics and internal topics show a name you chose. */
+export interface Named {
+  readonly name?: string;
+}
+
+/** A topic with its serdes: pass it to `stream()`, `table()` or `to()` and the types follow. */
+export interface TopicDefinition<K, V> {
+  readonly name: string;
+  readonly keySerde: Serde<K>;
+  readonly valueSerde: Serde<V>;
+}
+
+export function defineTopic<K, V>(
+  name: string,
+  keySerde: Serde<K>,
+  valueSerde: Serde<V>,
+): TopicDefinition<K, V> {
+  return { name, keySerde, valueSerde };
+}
+
+/** How a source reads its topic: Kafka Streams' `Consumed`. */
+export interface Consumed<K, V> extends Named {
+  readonly keySerde?: Serde<K>;
+  readonly valueSerde?: Serde<V>;
+  readonly timestampExtractor?: TimestampExtractor<K, V>;
+}
+
+/** How a sink writes its topic: Kafka Streams' `Produced`. */
+export interface Produced<K, V> extends Named {
+  readonly keySerde?: Serde<K>;
+  readonly valueSerde?: Serde<V>;
+  readonly partitioner?: StreamPartitioner<K, V>;
+}
+
+/** Serdes and name for the repartition topic a grouping may need: Kafka Streams' `Grouped`. */
+export interface Grouped<K, V> extends Named {
+  readonly keySerde?: Serde<K>;
+  readonly valueSerde?: Serde<V>;
+}
+
+/** An explicit repartition: Kafka Streams' `Repartitioned`. */
+export interface Repartitioned<K, V> extends Named {
+  readonly keySerde?: Serde<K>;
+  readonly valueSerde?: Serde<V>;
+  readonly partitions?: number;
+  readonly partitioner?: StreamPartitioner<K, V>;
+}
+
+/** How a table or aggregation result is stored: Kafka Streams' `Materialized`. */
+export interface Materialized<K, V> extends Named {
+  /** Naming the store makes it queryable and fixes its changelog topic name. */
+  readonly storeName?: string;
+  readonly keySerde?: Serde<K>;
+  readonly valueSerde?: Serde<V>;
+  /** 'leveldb' (default) or 'memory'. */
+  readonly backend?: StoreBackend;
+  /** Changelog on (default) or off, or on with extra topic configs. */
+  readonly logging?: boolean | { readonly topicConfig: Readonly<Record<string, string>> };
+  /** Window and session stores: how long windows are kept (default: window size or gap, plus grace). */
+  readonly retentionMs?: number;
+}
+
+/** Serdes for a stream-table join's repartition: Kafka Streams' `Joined`. */
+export interface Joined<K, V, VO> extends Named {
+  readonly keySerde?: Serde<K>;
+  readonly valueSerde?: Serde<V>;
+  readonly otherValueSerde?: Serde<VO>;
+}
+
+/** Serdes and stores of a stream-stream join: Kafka Streams' `StreamJoined`. */
+export interface StreamJoined<K, V, VO> extends Named {
+  readonly keySerde?: Serde<K>;
+  readonly valueSerde?: Serde<V>;
+  readonly otherValueSerde?: Serde<VO>;
+  /** Base name of the join's window stores (`<storeName>-this-join-store`, `<storeName>-other-join-store`). */
+  readonly storeName?: string;
+  readonly backend?: StoreBackend;
+  readonly logging?: boolean;
+}
+
+/** Options of a foreign-key table-table join. */
+export interface ForeignKeyJoined<K, VR, KO> extends Materialized<K, VR> {
+  /** Serde of the foreign key, for the subscription topic (defaults to the other table's key serde). */
+  readonly foreignKeySerde?: Serde<KO>;
+}

@@ -1,0 +1,149 @@
+import { TopologyError } from '../errors.ts';
+import { jsonSerde } from '../serde/primitives.ts';
+import type { Serde } from '../serde/serde.ts';
+import type { StoreSpec } from '../state/api.ts';
+import { compile } from '../topology/compile.ts';
+import { IrGraph, type AnySerde } from '../topology/ir.ts';
+import type { Topology } from '../topology/topology.ts';
+import { storeFor, type DslContext } from './context.ts';
+import { GlobalKTable } from './global-ktable.ts';
+import { KStream } from './kstream.ts';
+import { KTable } from './ktable.ts';
+import type { Consumed, Materialized, TopicDefinition } from './options.ts';
+
+export interface StreamsBuilderOptions {
+  /** Serde for keys wherever none was given or could be inferred (default: JSON). */
+  readonly defaultKeySerde?: Serde<unknown>;
+  /** Serde for values wherever none was given or could be inferred (default: JSON). */
+  readonly defaultValueSerde?: Serde<unknown>;
+}
+
+export type TableOptions<K, V> = Consumed<K, V> & Omit<Materialized<K, V>, 'name'>;
+
+/**
+ * The entry point of the DSL: Kafka Streams' `StreamsBuilder`. It records sources and operations, and
+ * `build()` compiles them into a `Topology`.
+ */
+export class StreamsBuilder {
+  private readonly context: DslContext;
+
+  constructor(options: StreamsBuilderOptions = {}) {
+    this.context = {
+      graph: new IrGraph({
+        keySerde: (options.defaultKeySerde ?? jsonSerde()) as AnySerde,
+        valueSerde: (options.defaultValueSerde ?? jsonSerde()) as AnySerde,
+      }),
+    };
+  }
+
+  /** A stream of the records of one topic (typed by its definition), or of several topics by name. */
+  stream<K, V>(topic: TopicDefinition<K, V>, consumed?: Consumed<K, V>): KStream<K, V>;
+  stream<K, V>(topics: string | readonly string[], consumed?: Consumed<K, V>): KStream<K, V>;
+  stream<K, V>(
+    topic: TopicDefinition<K, V> | string | readonly string[],
+    consumed: Consumed<K, V> = {},
+  ): KStream<K, V> {
+    const { names, keySerde, valueSerde } = this.resolveTopic(topic, consumed);
+    if (names.length === 0) throw new TopologyError('stream() needs at least one topic');
+    const graph = this.context.graph;
+    const node = graph.add({
+      op: 'stream-source',
+      name: consumed.name ?? graph.newName('KSTREAM-SOURCE'),
+      parents: [],
+      topics: names,
+      keySerde: keySerde as AnySerde | undefined,
+      valueSerde: valueSerde as AnySerde | undefined,
+      timestampExtractor: consumed.timestampExtractor,
+    });
+    return new KStream<K, V>(this.context, node.id, keySerde, valueSerde, false);
+  }
+
+  /**
+   * A table of the latest value per key of a topic. Its store is restored from the topic itself, so no
+   * separate changelog topic is created (the topic should be compacted).
+   */
+  table<K, V>(topic: TopicDefinition<K, V> | string, options: TableOptions<K, V> = {}): KTable<K, V> {
+    const { names, keySerde, valueSerde } = this.resolveTopic(topic, options);
+    const graph = this.context.graph;
+    const sourceName = options.name ?? graph.newName('KSTREAM-SOURCE');
+    const name = graph.newName('KTABLE-SOURCE');
+    const store = storeFor(this.context, options, `${names[0]}`, { keySerde, valueSerde });
+    const node = graph.add({
+      op: 'table-source',
+      name,
+      sourceName,
+      parents: [],
+      topic: names[0]!,
+      keySerde: keySerde as AnySerde | undefined,
+      valueSerde: valueSerde as AnySerde | undefined,
+      timestampExtractor: options.timestampExtractor,
+      store,
+    });
+    return new KTable<K, V>(
+      this.context,
+      node.id,
+      keySerde,
+      valueSerde,
+      store.generated ? undefined : store.name,
+    );
+  }
+
+  /** A table copied in full to every task, for joins by a key computed from each record. */
+  globalTable<K, V>(
+    topic: TopicDefinition<K, V> | string,
+    options: TableOptions<K, V> = {},
+  ): GlobalKTable<K, V> {
+    const { names, keySerde, valueSerde } = this.resolveTopic(topic, options);
+    const graph = this.context.graph;
+    const sourceName = options.name ?? graph.newName('KSTREAM-SOURCE');
+    const name = graph.newName('KTABLE-SOURCE');
+    const store = storeFor(this.context, options, `${names[0]}`, { keySerde, valueSerde });
+    graph.add({
+      op: 'global-table',
+      name,
+      sourceName,
+      parents: [],
+      topic: names[0]!,
+      keySerde: keySerde as AnySerde | undefined,
+      valueSerde: valueSerde as AnySerde | undefined,
+      store,
+    });
+    return new GlobalKTable<K, V>(
+      store.name,
+      (keySerde ?? graph.defaultKeySerde) as Serde<K>,
+      (valueSerde ?? graph.defaultValueSerde) as Serde<V>,
+    );
+  }
+
+  /** Adds a store for processors added with `KStream.process(..., { stores: [name] })`. */
+  addStateStore(spec: StoreSpec): this {
+    const graph = this.context.graph;
+    graph.add({ op: 'state-store', name: spec.name, parents: [], spec: spec as StoreSpec });
+    return this;
+  }
+
+  /** Compiles everything recorded so far into a physical topology. */
+  build(): Topology {
+    return compile(this.context.graph);
+  }
+
+  private resolveTopic<K, V>(
+    topic: TopicDefinition<K, V> | string | readonly string[],
+    consumed: Consumed<K, V>,
+  ): { names: string[]; keySerde: Serde<K> | undefined; valueSerde: Serde<V> | undefined } {
+    if (typeof topic === 'string')
+      return { names: [topic], keySerde: consumed.keySerde, valueSerde: consumed.valueSerde };
+    if (Array.isArray(topic))
+      return {
+        names: [...(topic as readonly string[])],
+        keySerde: consumed.keySerde,
+        valueSerde: consumed.valueSerde,
+      };
+    const definition = topic as TopicDefinition<K, V>;
+    return {
+      names: [definition.name],
+      keySerde: consumed.keySerde ?? definition.keySerde,
+      valueSerde: consumed.valueSerde ?? definition.valueSerde,
+    };
+  }
+}

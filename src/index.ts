@@ -1,0 +1,95 @@
+// The public API of Tributary. Everything not exported here is internal and may change.
+export { StreamsBuilder, type StreamsBuilderOptions, type TableOptions } from './dsl/streams-builder.ts';
+export { KStream, type Predicate, type ValueJoiner, type ProcessOptions } from './dsl/kstream.ts';
+export { KTable } from './dsl/ktable.ts';
+export { GlobalKTable } from './dsl/global-ktable.ts';
+export {
+  KGroupedStream,
+  TimeWindowedKStream,
+  SessionWindowedKStream,
+  type Aggregator,
+  type Initializer,
+  type Merger,
+  type Reducer,
+} from './dsl/kgrouped-stream.ts';
+export { KGroupedTable } from './dsl/kgrouped-table.ts';
+export { BranchedKStream } from './dsl/branched-kstream.ts';
+export { TimeWindows, SlidingWindows, SessionWindows, JoinWindows } from './dsl/windows.ts';
+export { Suppressed, type BufferConfig } from './dsl/suppressed.ts';
+export {
+  defineTopic,
+  type Consumed,
+  type ForeignKeyJoined,
+  type Grouped,
+  type Joined,
+  type Materialized,
+  type Named,
+  type Produced,
+  type Repartitioned,
+  type StreamJoined,
+  type TopicDefinition,
+} from './dsl/options.ts';
+
+export { Topology, type Subtopology } from './topology/topology.ts';
+export type { StreamPartitioner, TimestampExtractor, TopicNameExtractor } from './topology/functions.ts';
+
+export {
+  PunctuationType,
+  taskIdString,
+  type Cancellable,
+  type Processor,
+  type ProcessorContext,
+  type ProcessorSupplier,
+  type Punctuator,
+  type TaskId,
+} from './processor/api.ts';
+export {
+  keyValue,
+  streamRecord,
+  withKey,
+  withKeyValue,
+  withTimestamp,
+  withValue,
+  type HeaderValue,
+  type Headers,
+  type KeyValue,
+  type RecordMetadata,
+  type StreamRecord,
+} from './processor/record.ts';
+
+export { Stores } from './state/stores.ts';
+export type {
+  KeyValueStore,
+  KeyValueStoreSpec,
+  RangeOptions,
+  ReadOnlyKeyValueStore,
+  ReadOnlySessionStore,
+  ReadOnlyWindowStore,
+  SessionStore,
+  SessionStoreSpec,
+  StateStore,
+  StoreBackend,
+  StoreSpec,
+  TimestampedKeyValueStore,
+  ValueAndTimestamp,
+  Window,
+  WindowEntry,
+  WindowStore,
+  WindowStoreSpec,
+  Windowed,
+} from './state/api.ts';
+
+export { Serdes } from './serde/serdes.ts';
+export { AvroSchemas, avroSerde } from './serde/avro.ts';
+export type { Serde, SerdeContext, SerdeType } from './serde/serde.ts';
+
+export {
+  ConfigError,
+  ProcessingError,
+  SerdeError,
+  StoreError,
+  TopologyError,
+  TributaryError,
+  type RecordOrigin,
+} from './errors.ts';
+export type { ErrorHandlerChoice, ErrorHandling } from './runtime/error-handling.ts';

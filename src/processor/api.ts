@@ -1,0 +1,60 @@
+import type { RecordMetadata, StreamRecord } from './record.ts';
+import type { StateStore } from '../state/api.ts';
+
+/** A task is one sub-topology working on one partition: `${subtopology}_${partition}`. */
+export interface TaskId {
+  readonly subtopology: number;
+  readonly partition: number;
+}
+
+export function taskIdString(id: TaskId): string {
+  return `${id.subtopology}_${id.partition}`;
+}
+
+/**
+ * Punctuation fires on stream time (advanced by record timestamps, so it is deterministic and replays
+ * the same way) or on wall-clock time (advanced by the system clock, or by the test driver).
+ */
+export type PunctuationType = 'stream-time' | 'wall-clock';
+
+export const PunctuationType = {
+  STREAM_TIME: 'stream-time',
+  WALL_CLOCK_TIME: 'wall-clock',
+} as const satisfies Record<string, PunctuationType>;
+
+export type Punctuator = (timestamp: number) => void;
+
+export interface Cancellable {
+  cancel(): void;
+}
+
+/** What a processor sees of the task it runs in. */
+export interface ProcessorContext<KOut = unknown, VOut = unknown> {
+  readonly applicationId: string;
+  readonly taskId: TaskId;
+  /** Topic, partition and offset of the input record being processed; undefined inside punctuation. */
+  recordMetadata(): RecordMetadata | undefined;
+  /** The largest record timestamp this task has seen. */
+  currentStreamTimeMs(): number;
+  currentSystemTimeMs(): number;
+  /** Sends a record to every child, or to the named child only. */
+  forward(record: StreamRecord<KOut, VOut>, childName?: string): void;
+  /** A store this processor was connected to (see `stores` when adding the processor). */
+  getStateStore<S extends StateStore>(name: string): S;
+  schedule(intervalMs: number, type: PunctuationType, punctuator: Punctuator): Cancellable;
+  /** Asks the runtime to commit soon. */
+  commit(): void;
+}
+
+/**
+ * A custom processor: Kafka Streams' `Processor`. `process` is synchronous on purpose: stores answer
+ * reads from memory, so a record never waits on I/O, and processing stays deterministic.
+ */
+export interface Processor<KIn, VIn, KOut = never, VOut = never> {
+  init?(context: ProcessorContext<KOut, VOut>): void;
+  process(record: StreamRecord<KIn, VIn>): void;
+  close?(): void;
+}
+
+/** Makes a fresh processor for each task; a processor instance is never shared between tasks. */
+export type ProcessorSupplier<KIn, VIn, KOut = never, VOut = never> = () => Processor<KIn, VIn, KOut, VOut>;

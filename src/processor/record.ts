@@ -1,0 +1,65 @@
+/** A header value as it travels on Kafka: text or raw bytes. */
+export type HeaderValue = string | Uint8Array;
+
+/** Record headers. A key that occurs more than once on the wire keeps its last value. */
+export type Headers = Readonly<Record<string, HeaderValue>>;
+
+/**
+ * A record flowing through a topology: Kafka Streams' `Record`. Records are immutable; the `with*`
+ * helpers below make changed copies.
+ */
+export interface StreamRecord<K, V> {
+  readonly key: K;
+  readonly value: V;
+  /** Event time in milliseconds since the epoch. */
+  readonly timestamp: number;
+  readonly headers: Headers;
+}
+
+export const NO_HEADERS: Headers = Object.freeze({});
+
+export function streamRecord<K, V>(
+  key: K,
+  value: V,
+  timestamp: number,
+  headers: Headers = NO_HEADERS,
+): StreamRecord<K, V> {
+  return { key, value, timestamp, headers };
+}
+
+export function withKey<K, V, K2>(record: StreamRecord<K, V>, key: K2): StreamRecord<K2, V> {
+  return { key, value: record.value, timestamp: record.timestamp, headers: record.headers };
+}
+
+export function withValue<K, V, V2>(record: StreamRecord<K, V>, value: V2): StreamRecord<K, V2> {
+  return { key: record.key, value, timestamp: record.timestamp, headers: record.headers };
+}
+
+export function withKeyValue<K, V, K2, V2>(
+  record: StreamRecord<K, V>,
+  key: K2,
+  value: V2,
+): StreamRecord<K2, V2> {
+  return { key, value, timestamp: record.timestamp, headers: record.headers };
+}
+
+export function withTimestamp<K, V>(record: StreamRecord<K, V>, timestamp: number): StreamRecord<K, V> {
+  return { key: record.key, value: record.value, timestamp, headers: record.headers };
+}
+
+/** Where the record being processed was read from; absent for records made by punctuation. */
+export interface RecordMetadata {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: string;
+}
+
+/** A key-value pair, as iterators and flatMap return them. */
+export interface KeyValue<K, V> {
+  readonly key: K;
+  readonly value: V;
+}
+
+export function keyValue<K, V>(key: K, value: V): KeyValue<K, V> {
+  return { key, value };
+}

@@ -1,0 +1,64 @@
+import { errorMessage, type RecordOrigin, type TributaryError } from '../errors.ts';
+import type { Headers } from '../processor/record.ts';
+import type { ConsumedRecord, ProducedRecord } from './records.ts';
+
+/**
+ * What happens to a record that cannot be deserialized or whose processing throws:
+ * - 'fail': stop with the error (the default, as in Kafka Streams);
+ * - 'log-and-continue': log it and go on with the next record;
+ * - 'dead-letter': write the original record to the dead-letter topic, log it, and go on.
+ */
+export type ErrorHandlerChoice = 'fail' | 'log-and-continue' | 'dead-letter';
+
+export interface ErrorHandling {
+  readonly deserialization: ErrorHandlerChoice;
+  readonly processing: ErrorHandlerChoice;
+  /** Topic for dead letters; default `<applicationId>-dlq`. */
+  readonly deadLetterTopic?: string;
+}
+
+export const defaultErrorHandling: ErrorHandling = { deserialization: 'fail', processing: 'fail' };
+
+export function deadLetterTopic(handling: ErrorHandling, applicationId: string): string {
+  return handling.deadLetterTopic ?? `${applicationId}-dlq`;
+}
+
+/** Headers a dead letter carries so whoever reads it knows what failed and where the record came from. */
+export const DeadLetterHeaders = {
+  errorCode: 'tributary.error.code',
+  errorMessage: 'tributary.error.message',
+  errorProcessor: 'tributary.error.processor',
+  sourceTopic: 'tributary.source.topic',
+  sourcePartition: 'tributary.source.partition',
+  sourceOffset: 'tributary.source.offset',
+  applicationId: 'tributary.application.id',
+} as const;
+
+/** The dead letter for a consumed record: its original bytes and headers, plus headers naming the error. */
+export function deadLetter(
+  record: ConsumedRecord,
+  error: TributaryError | Error,
+  options: { topic: string; partition: number; applicationId: string; processor?: string },
+): ProducedRecord {
+  const headers: Record<string, string | Uint8Array> = { ...record.headers };
+  headers[DeadLetterHeaders.errorCode] =
+    'code' in error && typeof error.code === 'string' ? error.code : 'TRIB_UNKNOWN';
+  headers[DeadLetterHeaders.errorMessage] = errorMessage(error);
+  if (options.processor) headers[DeadLetterHeaders.errorProcessor] = options.processor;
+  headers[DeadLetterHeaders.sourceTopic] = record.topic;
+  headers[DeadLetterHeaders.sourcePartition] = String(record.partition);
+  headers[DeadLetterHeaders.sourceOffset] = record.offset;
+  headers[DeadLetterHeaders.applicationId] = options.applicationId;
+  return {
+    topic: options.topic,
+    partition: options.partition,
+    key: record.key,
+    value: record.value,
+    timestamp: record.timestamp,
+    headers: headers as Headers,
+  };
+}
+
+export function originOf(record: ConsumedRecord): RecordOrigin {
+  return { topic: record.topic, partition: record.partition, offset: record.offset };
+}

@@ -1,0 +1,437 @@
+import { ProcessingError, SerdeError, TopologyError, describeOrigin, errorMessage } from '../errors.ts';
+import type {
+  Cancellable,
+  Processor,
+  ProcessorContext,
+  PunctuationType,
+  Punctuator,
+  TaskId,
+} from '../processor/api.ts';
+import type { RecordMetadata, StreamRecord } from '../processor/record.ts';
+import type { SerdeContext } from '../serde/serde.ts';
+import type { StateStore } from '../state/api.ts';
+import type { TimestampExtractor } from '../topology/functions.ts';
+import type { ProcessorNodeDef, SinkNodeDef, SourceNodeDef } from '../topology/physical.ts';
+import { Topology, type Subtopology } from '../topology/topology.ts';
+import {
+  deadLetter,
+  deadLetterTopic,
+  originOf,
+  type ErrorHandlerChoice,
+  type ErrorHandling,
+} from './error-handling.ts';
+import type { Logger } from './logger.ts';
+import { partitionForKey } from './partitioner.ts';
+import { PunctuationQueue } from './punctuation.ts';
+import type { ConsumedRecord, RecordCollector } from './records.ts';
+
+/** Everything a task needs from whoever runs it (the test driver or a worker). */
+export interface TaskEnvironment {
+  readonly applicationId: string;
+  readonly topology: Topology;
+  readonly subtopology: Subtopology;
+  readonly partition: number;
+  /** This task's stores and the global stores, by name. */
+  readonly stores: ReadonlyMap<string, StateStore>;
+  readonly collector: RecordCollector;
+  /** The partition count of a topic the task writes to. */
+  readonly partitionCount: (topic: string) => number;
+  readonly wallClock: () => number;
+  readonly errorHandling: ErrorHandling;
+  readonly logger: Logger;
+  readonly requestCommit?: () => void;
+}
+
+type AnyRecord = StreamRecord<unknown, unknown>;
+
+interface RuntimeNode {
+  readonly name: string;
+  process(record: AnyRecord): void;
+}
+
+/** Marks an error some node already ran through the processing handler, so parents do not handle it again. */
+class HandledFailure extends Error {
+  readonly failure: Error;
+  constructor(failure: Error) {
+    super(failure.message);
+    this.failure = failure;
+  }
+}
+
+/**
+ * One sub-topology working on one partition: Kafka Streams' `StreamTask`. It deserializes each record
+ * at its source node, pushes it depth-first through the processors, and serializes what reaches a sink.
+ * Everything here is synchronous; the runner decides when to commit.
+ */
+export class StreamTask {
+  readonly id: TaskId;
+  readonly environment: TaskEnvironment;
+  /** Broker topic names this task reads. */
+  readonly sourceTopics: readonly string[];
+  private readonly sources = new Map<string, SourceRuntime>();
+  private readonly processors: ProcessorRuntimeNode[] = [];
+  private readonly streamTimePunctuations = new PunctuationQueue('stream-time');
+  private readonly wallClockPunctuations = new PunctuationQueue('wall-clock');
+  private readonly partitionTimes = new Map<string, number>();
+  private streamTimeMs = -1;
+  private currentRecord: ConsumedRecord | undefined;
+  private currentMetadata: RecordMetadata | undefined;
+  private currentTimestampMs = -1;
+  private initialized = false;
+
+  constructor(environment: TaskEnvironment) {
+    this.environment = environment;
+    this.id = { subtopology: environment.subtopology.id, partition: environment.partition };
+    this.buildNodes();
+    this.sourceTopics = [...this.sources.keys()];
+  }
+
+  get streamTime(): number {
+    return this.streamTimeMs;
+  }
+
+  /** The timestamp of the record (or punctuation) being processed: changelog records carry it. */
+  get currentTimestamp(): number {
+    return this.currentTimestampMs;
+  }
+
+  init(): void {
+    if (this.initialized) return;
+    for (const node of this.processors) node.init();
+    this.initialized = true;
+  }
+
+  /** Processes one consumed record, then fires any stream-time punctuation it made due. */
+  process(record: ConsumedRecord): void {
+    const source = this.sources.get(record.topic);
+    if (!source)
+      throw new TopologyError(
+        `task ${this.id.subtopology}_${this.id.partition} does not read topic "${record.topic}"`,
+      );
+    const decoded = this.decode(source, record);
+    if (!decoded) return;
+    this.streamTimeMs = Math.max(this.streamTimeMs, decoded.timestamp);
+    this.currentRecord = record;
+    this.currentMetadata = { topic: record.topic, partition: record.partition, offset: record.offset };
+    this.currentTimestampMs = decoded.timestamp;
+    try {
+      for (const child of source.children) child.process(decoded);
+    } catch (error) {
+      throw error instanceof HandledFailure ? error.failure : error;
+    } finally {
+      this.currentRecord = undefined;
+      this.currentMetadata = undefined;
+    }
+    this.punctuateStreamTime();
+  }
+
+  /** Fires stream-time punctuations that are due; returns whether any fired. */
+  punctuateStreamTime(): boolean {
+    if (this.streamTimeMs < 0) return false;
+    return this.punctuate(this.streamTimePunctuations, this.streamTimeMs);
+  }
+
+  /** Fires wall-clock punctuations that are due at the environment's clock; returns whether any fired. */
+  punctuateWallClock(): boolean {
+    return this.punctuate(this.wallClockPunctuations, this.environment.wallClock());
+  }
+
+  close(): void {
+    for (const node of this.processors) node.close();
+  }
+
+  private punctuate(queue: PunctuationQueue, time: number): boolean {
+    return queue.punctuate(time, (_owner, fire) => {
+      this.currentTimestampMs = time;
+      try {
+        fire();
+      } catch (error) {
+        throw error instanceof HandledFailure ? error.failure : error;
+      }
+    });
+  }
+
+  private decode(source: SourceRuntime, record: ConsumedRecord): AnyRecord | undefined {
+    let key: unknown = null;
+    let value: unknown = null;
+    let part: 'key' | 'value' = 'key';
+    try {
+      const context: SerdeContext = { topic: record.topic, part: 'key', headers: record.headers };
+      if (record.key !== null) key = source.def.keySerde.deserialize(record.key, context);
+      part = 'value';
+      if (record.value !== null)
+        value = source.def.valueSerde.deserialize(record.value, { ...context, part: 'value' });
+    } catch (cause) {
+      const error = new SerdeError(
+        `cannot deserialize the ${part} of the record at ${describeOrigin(originOf(record))}: ${errorMessage(cause)}`,
+        {
+          cause,
+          origin: originOf(record),
+          part,
+        },
+      );
+      this.handle(this.environment.errorHandling.deserialization, error, record, source.def.name);
+      return undefined;
+    }
+    const partitionKey = `${record.topic}-${record.partition}`;
+    const partitionTime = this.partitionTimes.get(partitionKey) ?? -1;
+    let timestamp = record.timestamp;
+    if (source.extractor) {
+      try {
+        timestamp = source.extractor(
+          { key, value, timestamp: record.timestamp, headers: record.headers },
+          partitionTime,
+        );
+      } catch (cause) {
+        const error = new ProcessingError(
+          source.def.name,
+          `the timestamp extractor failed at ${describeOrigin(originOf(record))}: ${errorMessage(cause)}`,
+          { cause, origin: originOf(record) },
+        );
+        this.handle(this.environment.errorHandling.processing, error, record, source.def.name);
+        return undefined;
+      }
+    }
+    if (!Number.isFinite(timestamp) || timestamp < 0) {
+      const error = new SerdeError(
+        `the record at ${describeOrigin(originOf(record))} has an invalid timestamp (${timestamp})`,
+        { origin: originOf(record) },
+      );
+      this.handle(this.environment.errorHandling.deserialization, error, record, source.def.name);
+      return undefined;
+    }
+    this.partitionTimes.set(partitionKey, Math.max(partitionTime, timestamp));
+    return { key, value, timestamp, headers: record.headers };
+  }
+
+  /** Applies an error handler: throws for 'fail', otherwise logs (and dead-letters) and lets processing go on. */
+  handle(
+    choice: ErrorHandlerChoice,
+    error: Error,
+    record: ConsumedRecord | undefined,
+    processor: string,
+  ): void {
+    if (choice === 'fail') throw error;
+    const { logger, applicationId, errorHandling, collector, partitionCount } = this.environment;
+    const where = record ? describeOrigin(originOf(record)) : 'during punctuation';
+    if (choice === 'dead-letter' && record) {
+      const topic = deadLetterTopic(errorHandling, applicationId);
+      const partitions = partitionCount(topic);
+      const partition = record.key ? partitionForKey(record.key, partitions) : record.partition % partitions;
+      collector.send(deadLetter(record, error, { topic, partition, applicationId, processor }));
+      logger.warn(
+        {
+          err: error,
+          processor,
+          topic: record.topic,
+          partition: record.partition,
+          offset: record.offset,
+          deadLetterTopic: topic,
+        },
+        `record sent to the dead-letter topic: ${error.message}`,
+      );
+      return;
+    }
+    logger.warn({ err: error, processor, where }, `record skipped: ${error.message}`);
+  }
+
+  private buildNodes(): void {
+    const { subtopology, applicationId } = this.environment;
+    const children = new Map<string, RuntimeNode[]>();
+    // Build children first so each node knows whom to forward to: walk the nodes backwards.
+    const nodes = [...subtopology.nodes].reverse();
+    for (const def of nodes) {
+      const kids = children.get(def.name) ?? [];
+      let node: RuntimeNode | undefined;
+      if (def.kind === 'sink') node = new SinkRuntimeNode(def, this);
+      else if (def.kind === 'processor') {
+        const processorNode = new ProcessorRuntimeNode(def, this, kids.reverse());
+        this.processors.unshift(processorNode);
+        node = processorNode;
+      } else {
+        const source: SourceRuntime = {
+          def,
+          children: kids.reverse(),
+          extractor: def.timestampExtractor,
+        };
+        for (const topic of def.topics) this.sources.set(Topology.topicName(topic, applicationId), source);
+      }
+      if (!node) continue;
+      for (const parent of (def as ProcessorNodeDef | SinkNodeDef).parents) {
+        const list = children.get(parent) ?? [];
+        list.push(node);
+        children.set(parent, list);
+      }
+    }
+  }
+
+  /** @internal used by nodes */
+  metadata(): RecordMetadata | undefined {
+    return this.currentMetadata;
+  }
+
+  /** @internal used by nodes */
+  record(): ConsumedRecord | undefined {
+    return this.currentRecord;
+  }
+
+  /** @internal used by nodes */
+  schedule(owner: string, intervalMs: number, type: PunctuationType, punctuator: Punctuator): Cancellable {
+    if (!Number.isFinite(intervalMs) || intervalMs < 1)
+      throw new TopologyError(`${owner}: punctuation interval must be at least 1 ms, got ${intervalMs}`);
+    if (type === 'stream-time') return this.streamTimePunctuations.schedule(owner, 0, intervalMs, punctuator);
+    return this.wallClockPunctuations.schedule(
+      owner,
+      this.environment.wallClock() + intervalMs,
+      intervalMs,
+      punctuator,
+    );
+  }
+}
+
+interface SourceRuntime {
+  readonly def: SourceNodeDef;
+  readonly children: RuntimeNode[];
+  readonly extractor: TimestampExtractor<unknown, unknown> | undefined;
+}
+
+class ProcessorRuntimeNode implements RuntimeNode {
+  readonly name: string;
+  private readonly def: ProcessorNodeDef;
+  private readonly task: StreamTask;
+  private readonly children: RuntimeNode[];
+  private readonly childrenByName: Map<string, RuntimeNode>;
+  private readonly processor: Processor<unknown, unknown, unknown, unknown>;
+  private readonly context: ProcessorContext<unknown, unknown>;
+
+  constructor(def: ProcessorNodeDef, task: StreamTask, children: RuntimeNode[]) {
+    this.name = def.name;
+    this.def = def;
+    this.task = task;
+    this.children = children;
+    this.childrenByName = new Map(children.map((c) => [c.name, c]));
+    this.processor = def.supplier();
+    this.context = this.createContext();
+  }
+
+  init(): void {
+    this.processor.init?.(this.context);
+  }
+
+  close(): void {
+    this.processor.close?.();
+  }
+
+  process(record: AnyRecord): void {
+    try {
+      this.processor.process(record);
+    } catch (error) {
+      if (error instanceof HandledFailure) throw error;
+      const consumed = this.task.record();
+      const failure =
+        error instanceof ProcessingError || error instanceof SerdeError
+          ? error
+          : new ProcessingError(
+              this.name,
+              `processor "${this.name}" failed ${consumed ? `on the record at ${describeOrigin(originOf(consumed))}` : 'during punctuation'}: ${errorMessage(error)}`,
+              {
+                cause: error,
+                origin: consumed ? originOf(consumed) : undefined,
+              },
+            );
+      try {
+        this.task.handle(this.task.environment.errorHandling.processing, failure, consumed, this.name);
+      } catch (fatal) {
+        throw new HandledFailure(fatal as Error);
+      }
+    }
+  }
+
+  private createContext(): ProcessorContext<unknown, unknown> {
+    const task = this.task;
+    const env = task.environment;
+    const storeNames = new Set(this.def.stores);
+    return {
+      applicationId: env.applicationId,
+      taskId: task.id,
+      recordMetadata: () => task.metadata(),
+      currentStreamTimeMs: () => task.streamTime,
+      currentSystemTimeMs: () => env.wallClock(),
+      forward: (record, childName) => {
+        if (childName === undefined) {
+          for (const child of this.children) child.process(record);
+          return;
+        }
+        const child = this.childrenByName.get(childName);
+        if (!child) throw new TopologyError(`processor "${this.name}" has no child named "${childName}"`);
+        child.process(record);
+      },
+      getStateStore: <S extends StateStore>(name: string): S => {
+        if (!storeNames.has(name)) {
+          throw new TopologyError(
+            `processor "${this.name}" is not connected to store "${name}"; list it in the processor's stores`,
+          );
+        }
+        const store = env.stores.get(name);
+        if (!store)
+          throw new TopologyError(
+            `store "${name}" is not open in task ${task.id.subtopology}_${task.id.partition}`,
+          );
+        return store as S;
+      },
+      schedule: (intervalMs, type, punctuator) => task.schedule(this.name, intervalMs, type, punctuator),
+      commit: () => env.requestCommit?.(),
+    };
+  }
+}
+
+class SinkRuntimeNode implements RuntimeNode {
+  readonly name: string;
+  private readonly def: SinkNodeDef;
+  private readonly task: StreamTask;
+  private readonly fixedTopic: string | undefined;
+  private roundRobin = 0;
+
+  constructor(def: SinkNodeDef, task: StreamTask) {
+    this.name = def.name;
+    this.def = def;
+    this.task = task;
+    this.fixedTopic =
+      typeof def.topic === 'function'
+        ? undefined
+        : Topology.topicName(def.topic, task.environment.applicationId);
+  }
+
+  process(record: AnyRecord): void {
+    const env = this.task.environment;
+    const topic =
+      this.fixedTopic ??
+      (this.def.topic as (k: unknown, v: unknown, r: AnyRecord) => string)(record.key, record.value, record);
+    const context: SerdeContext = { topic, part: 'key', headers: record.headers };
+    const key =
+      record.key === null || record.key === undefined
+        ? null
+        : this.def.keySerde.serialize(record.key, context);
+    const value =
+      record.value === null || record.value === undefined
+        ? null
+        : this.def.valueSerde.serialize(record.value, { ...context, part: 'value' });
+    const partitions = env.partitionCount(topic);
+    let partition = this.def.partitioner?.(topic, record.key, record.value, partitions);
+    if (partition === undefined || partition === null) {
+      partition = key === null ? this.roundRobin++ % partitions : partitionForKey(key, partitions);
+    } else if (!Number.isInteger(partition) || partition < 0 || partition >= partitions) {
+      throw new TopologyError(
+        `sink "${this.name}": the partitioner chose partition ${partition} of topic "${topic}", which has ${partitions}`,
+      );
+    }
+    env.collector.send({
+      topic,
+      partition,
+      key,
+      value,
+      timestamp: record.timestamp,
+      headers: record.headers,
+    });
+  }
+}

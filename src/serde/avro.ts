@@ -1,0 +1,169 @@
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import avro from 'avsc';
+import { SerdeError } from '../errors.ts';
+import type { Serde, SerdeContext } from './serde.ts';
+
+type AvroType = avro.Type;
+
+function where(context: SerdeContext | undefined): string {
+  return context ? ` (${context.part} of topic "${context.topic}")` : '';
+}
+
+/** Field-level reasons a value does not fit an Avro type, e.g. `quantity: expected int, got "two"`. */
+export function avroValidationErrors(type: AvroType, value: unknown): string[] {
+  const errors: string[] = [];
+  type.isValid(value, {
+    errorHook: (path: string[], bad: unknown, expected: AvroType) => {
+      const field = path.length > 0 ? path.join('.') : '(value)';
+      const expectation =
+        expected.typeName === 'enum'
+          ? `one of ${(expected as unknown as { symbols: string[] }).symbols.join(', ')}`
+          : expected.typeName === 'record'
+            ? `a ${expected.name} record`
+            : expected.typeName;
+      errors.push(
+        `${field}: expected ${expectation}, got ${bad === undefined ? 'nothing' : JSON.stringify(bad)}`,
+      );
+    },
+  });
+  return errors;
+}
+
+/**
+ * Avro binary encoding through `avsc` (no schema registry framing: see the registry serde for that).
+ * Records come out as plain objects, enums as strings, longs as JS numbers (avsc refuses longs that
+ * would lose precision). The JSON form for recordings is the same shape; missing fields take their
+ * schema defaults.
+ */
+export function avroSerde<T>(type: AvroType): Serde<T> {
+  const name = `avro:${type.name ?? type.typeName}`;
+  const check = (value: unknown, context?: SerdeContext): T => {
+    const filled = fillDefaults(type, value);
+    const errors = avroValidationErrors(type, filled);
+    if (errors.length > 0)
+      throw new SerdeError(
+        `value does not match Avro type ${type.name ?? type.typeName}${where(context)}: ${errors.join('; ')}`,
+      );
+    return filled as T;
+  };
+  return {
+    name,
+    serialize: (value, context) => {
+      try {
+        return type.toBuffer(value);
+      } catch (cause) {
+        check(value, context);
+        throw new SerdeError(`cannot encode value as ${name}${where(context)}: ${(cause as Error).message}`, {
+          cause,
+        });
+      }
+    },
+    deserialize: (bytes, context) => {
+      try {
+        return toPlain(type.fromBuffer(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength))) as T;
+      } catch (cause) {
+        throw new SerdeError(`bytes are not a valid ${name}${where(context)}: ${(cause as Error).message}`, {
+          cause,
+        });
+      }
+    },
+    toJson: (value) => value,
+    fromJson: (json, context) => check(json, context),
+  };
+}
+
+/** avsc decodes records as instances of generated classes; plain objects compare and print better. */
+function toPlain(value: unknown): unknown {
+  if (value === null || typeof value !== 'object' || Buffer.isBuffer(value)) return value;
+  if (Array.isArray(value)) return value.map(toPlain);
+  const plain: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) plain[k] = toPlain(v);
+  return plain;
+}
+
+/** Fills record fields left out with their defaults, recursively, so recordings may omit them. */
+function fillDefaults(type: AvroType, value: unknown): unknown {
+  if (type.typeName !== 'record' || value === null || typeof value !== 'object' || Array.isArray(value))
+    return value;
+  const fields = (type as unknown as { fields: { name: string; type: AvroType; defaultValue(): unknown }[] })
+    .fields;
+  const result: Record<string, unknown> = { ...(value as Record<string, unknown>) };
+  for (const field of fields) {
+    if (result[field.name] === undefined) {
+      const fallback = field.defaultValue();
+      if (fallback !== undefined) result[field.name] = fallback;
+    } else {
+      result[field.name] = fillDefaults(field.type, result[field.name]);
+    }
+  }
+  return result;
+}
+
+/** The named Avro types of a directory of `.avsc` files; files may refer to types defined in others. */
+export class AvroSchemas {
+  private readonly types: Map<string, AvroType>;
+
+  private constructor(types: Map<string, AvroType>) {
+    this.types = types;
+  }
+
+  static fromDirectory(directory: string): AvroSchemas {
+    const files = readdirSync(directory)
+      .filter((f) => f.endsWith('.avsc'))
+      .sort();
+    return AvroSchemas.fromSchemas(
+      files.map((file) => ({
+        source: join(directory, file),
+        schema: JSON.parse(readFileSync(join(directory, file), 'utf8')) as avro.Schema,
+      })),
+    );
+  }
+
+  /** Parses schemas in any order: one that names a type not parsed yet is retried after the others. */
+  static fromSchemas(schemas: readonly { source: string; schema: avro.Schema }[]): AvroSchemas {
+    const registry: Record<string, AvroType> = {};
+    let remaining = [...schemas];
+    while (remaining.length > 0) {
+      const failed: { source: string; schema: avro.Schema; error: Error }[] = [];
+      for (const entry of remaining) {
+        try {
+          avro.Type.forSchema(entry.schema, { registry });
+        } catch (error) {
+          failed.push({ ...entry, error: error as Error });
+        }
+      }
+      if (failed.length === remaining.length) {
+        throw new SerdeError(
+          `cannot parse Avro schemas: ${failed.map((f) => `${f.source}: ${f.error.message}`).join('; ')}`,
+        );
+      }
+      remaining = failed;
+    }
+    const types = new Map<string, AvroType>();
+    for (const [name, type] of Object.entries(registry)) {
+      types.set(name, type);
+      const short = name.split('.').pop()!;
+      if (!types.has(short)) types.set(short, type);
+    }
+    return new AvroSchemas(types);
+  }
+
+  /** A type by full or short name. */
+  type(name: string): AvroType {
+    const type = this.types.get(name);
+    if (!type)
+      throw new SerdeError(
+        `no Avro type named "${name}"; known: ${[...this.types.keys()].filter((n) => !n.includes('.')).join(', ')}`,
+      );
+    return type;
+  }
+
+  serde<T>(name: string): Serde<T> {
+    return avroSerde<T>(this.type(name));
+  }
+
+  names(): string[] {
+    return [...this.types.keys()];
+  }
+}

@@ -1,0 +1,167 @@
+import { SerdeError } from '../errors.ts';
+import type { Serde, SerdeContext } from './serde.ts';
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder('utf-8', { fatal: true });
+
+function where(context: SerdeContext | undefined): string {
+  return context ? ` (${context.part} of topic "${context.topic}")` : '';
+}
+
+function expectLength(bytes: Uint8Array, length: number, type: string, context?: SerdeContext): DataView {
+  if (bytes.byteLength !== length) {
+    throw new SerdeError(`expected ${length} bytes for ${type}, got ${bytes.byteLength}${where(context)}`);
+  }
+  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+export function stringSerde(): Serde<string> {
+  return {
+    name: 'string',
+    serialize: (value) => encoder.encode(value),
+    deserialize: (bytes, context) => {
+      try {
+        return decoder.decode(bytes);
+      } catch (cause) {
+        throw new SerdeError(`bytes are not valid UTF-8${where(context)}`, { cause });
+      }
+    },
+    fromJson: (json, context) => {
+      if (typeof json !== 'string')
+        throw new SerdeError(`expected a string, got ${JSON.stringify(json)}${where(context)}`);
+      return json;
+    },
+  };
+}
+
+/** 32-bit signed big-endian integer, as Kafka's IntegerSerializer writes it. */
+export function intSerde(): Serde<number> {
+  return {
+    name: 'int',
+    serialize: (value, context) => {
+      if (!Number.isInteger(value) || value < -(2 ** 31) || value >= 2 ** 31) {
+        throw new SerdeError(`${value} is not a 32-bit integer${where(context)}`);
+      }
+      const bytes = new Uint8Array(4);
+      new DataView(bytes.buffer).setInt32(0, value);
+      return bytes;
+    },
+    deserialize: (bytes, context) => expectLength(bytes, 4, 'an int', context).getInt32(0),
+    fromJson: (json, context) => {
+      if (typeof json !== 'number' || !Number.isInteger(json)) {
+        throw new SerdeError(`expected an integer, got ${JSON.stringify(json)}${where(context)}`);
+      }
+      return json;
+    },
+  };
+}
+
+/**
+ * 64-bit signed big-endian integer as a JS number. Values beyond Number.MAX_SAFE_INTEGER would lose
+ * precision, so they are refused with an error rather than silently rounded; use `longBigIntSerde`
+ * when the full range is needed.
+ */
+export function longSerde(): Serde<number> {
+  return {
+    name: 'long',
+    serialize: (value, context) => {
+      if (!Number.isSafeInteger(value))
+        throw new SerdeError(`${value} is not a safe integer for a long${where(context)}`);
+      const bytes = new Uint8Array(8);
+      new DataView(bytes.buffer).setBigInt64(0, BigInt(value));
+      return bytes;
+    },
+    deserialize: (bytes, context) => {
+      const value = expectLength(bytes, 8, 'a long', context).getBigInt64(0);
+      if (value > BigInt(Number.MAX_SAFE_INTEGER) || value < BigInt(Number.MIN_SAFE_INTEGER)) {
+        throw new SerdeError(
+          `long ${value} does not fit a JS number without losing precision${where(context)}`,
+        );
+      }
+      return Number(value);
+    },
+    fromJson: (json, context) => {
+      if (typeof json !== 'number' || !Number.isSafeInteger(json)) {
+        throw new SerdeError(`expected an integer, got ${JSON.stringify(json)}${where(context)}`);
+      }
+      return json;
+    },
+  };
+}
+
+/** 64-bit signed big-endian integer as a bigint; its JSON form is a decimal string. */
+export function longBigIntSerde(): Serde<bigint> {
+  return {
+    name: 'long-bigint',
+    serialize: (value) => {
+      const bytes = new Uint8Array(8);
+      new DataView(bytes.buffer).setBigInt64(0, value);
+      return bytes;
+    },
+    deserialize: (bytes, context) => expectLength(bytes, 8, 'a long', context).getBigInt64(0),
+    toJson: (value) => value.toString(),
+    fromJson: (json, context) => {
+      if (typeof json !== 'string' && typeof json !== 'number') {
+        throw new SerdeError(`expected an integer, got ${JSON.stringify(json)}${where(context)}`);
+      }
+      try {
+        return BigInt(json);
+      } catch (cause) {
+        throw new SerdeError(`expected an integer, got ${JSON.stringify(json)}${where(context)}`, { cause });
+      }
+    },
+  };
+}
+
+/** IEEE 754 double, big-endian, as Kafka's DoubleSerializer writes it. */
+export function doubleSerde(): Serde<number> {
+  return {
+    name: 'double',
+    serialize: (value) => {
+      const bytes = new Uint8Array(8);
+      new DataView(bytes.buffer).setFloat64(0, value);
+      return bytes;
+    },
+    deserialize: (bytes, context) => expectLength(bytes, 8, 'a double', context).getFloat64(0),
+    fromJson: (json, context) => {
+      if (typeof json !== 'number')
+        throw new SerdeError(`expected a number, got ${JSON.stringify(json)}${where(context)}`);
+      return json;
+    },
+  };
+}
+
+/** Raw bytes; the JSON form is base64. */
+export function bytesSerde(): Serde<Uint8Array> {
+  return {
+    name: 'bytes',
+    serialize: (value) => value,
+    deserialize: (bytes) => bytes,
+    toJson: (value) => Buffer.from(value).toString('base64'),
+    fromJson: (json, context) => {
+      if (typeof json !== 'string')
+        throw new SerdeError(`expected base64 text, got ${JSON.stringify(json)}${where(context)}`);
+      return new Uint8Array(Buffer.from(json, 'base64'));
+    },
+  };
+}
+
+export function jsonSerde<T>(): Serde<T> {
+  return {
+    name: 'json',
+    serialize: (value, context) => {
+      const text = JSON.stringify(value);
+      if (text === undefined) throw new SerdeError(`value cannot be written as JSON${where(context)}`);
+      return encoder.encode(text);
+    },
+    deserialize: (bytes, context) => {
+      try {
+        return JSON.parse(decoder.decode(bytes)) as T;
+      } catch (cause) {
+        throw new SerdeError(`bytes are not valid JSON${where(context)}: ${(cause as Error).message}`, {
+          cause,
+        });
+      }
+    },
+  };
+}

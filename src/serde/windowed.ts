@@ -1,0 +1,88 @@
+import { SerdeError } from '../errors.ts';
+import type { Windowed } from '../state/api.ts';
+import type { Serde, SerdeContext } from './serde.ts';
+
+function timestampAt(bytes: Uint8Array, offset: number): number {
+  return Number(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getBigInt64(offset));
+}
+
+function writeTimestamp(bytes: Uint8Array, offset: number, value: number): void {
+  new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).setBigInt64(offset, BigInt(value));
+}
+
+function innerJson<K>(inner: Serde<K>, key: K): unknown {
+  return inner.toJson ? inner.toJson(key) : key;
+}
+
+function parseWindowedJson<K>(inner: Serde<K>, json: unknown, context?: SerdeContext): Windowed<K> {
+  const record = json as { key?: unknown; window?: { start?: unknown; end?: unknown } } | null;
+  if (
+    !record ||
+    typeof record !== 'object' ||
+    !record.window ||
+    typeof record.window.start !== 'number' ||
+    typeof record.window.end !== 'number'
+  ) {
+    throw new SerdeError(
+      `expected a windowed key {"key": ..., "window": {"start": ms, "end": ms}}, got ${JSON.stringify(json)}`,
+    );
+  }
+  const key = inner.fromJson ? inner.fromJson(record.key, context) : (record.key as K);
+  return { key, window: { start: record.window.start, end: record.window.end } };
+}
+
+/**
+ * Keys of fixed-size windows: the inner key's bytes followed by the window start (8 bytes, big-endian),
+ * the layout of Kafka Streams' TimeWindowedSerializer. The end is start + size.
+ */
+export function timeWindowedSerde<K>(inner: Serde<K>, windowSizeMs: number): Serde<Windowed<K>> {
+  return {
+    name: `windowed(${inner.name},${windowSizeMs})`,
+    serialize: (windowed, context) => {
+      const key = inner.serialize(windowed.key, context);
+      const bytes = new Uint8Array(key.byteLength + 8);
+      bytes.set(key, 0);
+      writeTimestamp(bytes, key.byteLength, windowed.window.start);
+      return bytes;
+    },
+    deserialize: (bytes, context) => {
+      if (bytes.byteLength < 8)
+        throw new SerdeError(
+          `windowed key is ${bytes.byteLength} bytes, shorter than its 8-byte window start`,
+        );
+      const start = timestampAt(bytes, bytes.byteLength - 8);
+      return {
+        key: inner.deserialize(bytes.subarray(0, bytes.byteLength - 8), context),
+        window: { start, end: start + windowSizeMs },
+      };
+    },
+    toJson: (windowed) => ({ key: innerJson(inner, windowed.key), window: { ...windowed.window } }),
+    fromJson: (json, context) => parseWindowedJson(inner, json, context),
+  };
+}
+
+/** Keys of session windows: inner key bytes, then end and start (8 bytes each), as Kafka Streams writes them. */
+export function sessionWindowedSerde<K>(inner: Serde<K>): Serde<Windowed<K>> {
+  return {
+    name: `session-windowed(${inner.name})`,
+    serialize: (windowed, context) => {
+      const key = inner.serialize(windowed.key, context);
+      const bytes = new Uint8Array(key.byteLength + 16);
+      bytes.set(key, 0);
+      writeTimestamp(bytes, key.byteLength, windowed.window.end);
+      writeTimestamp(bytes, key.byteLength + 8, windowed.window.start);
+      return bytes;
+    },
+    deserialize: (bytes, context) => {
+      if (bytes.byteLength < 16)
+        throw new SerdeError(`session key is ${bytes.byteLength} bytes, shorter than its 16-byte window`);
+      const keyLength = bytes.byteLength - 16;
+      return {
+        key: inner.deserialize(bytes.subarray(0, keyLength), context),
+        window: { start: timestampAt(bytes, keyLength + 8), end: timestampAt(bytes, keyLength) },
+      };
+    },
+    toJson: (windowed) => ({ key: innerJson(inner, windowed.key), window: { ...windowed.window } }),
+    fromJson: (json, context) => parseWindowedJson(inner, json, context),
+  };
+}

@@ -1,0 +1,158 @@
+import type { KeyValue } from '../processor/record.ts';
+import type { Serde } from '../serde/serde.ts';
+
+/** A time window, start inclusive and end exclusive (session windows: both inclusive, as in Kafka Streams). */
+export interface Window {
+  readonly start: number;
+  readonly end: number;
+}
+
+/** A key in a windowed aggregation: the record key and the window it belongs to. */
+export interface Windowed<K> {
+  readonly key: K;
+  readonly window: Window;
+}
+
+export interface StateStore {
+  readonly name: string;
+  /** True for LevelDB-backed stores, false for in-memory ones. */
+  readonly persistent: boolean;
+}
+
+export interface RangeOptions {
+  /** Iterate from the largest key down. */
+  readonly reverse?: boolean;
+}
+
+/**
+ * Reads of a key-value store. Keys are ordered by their serialized bytes, as in Kafka Streams; ranges
+ * are inclusive at both ends, and an undefined bound is open.
+ */
+export interface ReadOnlyKeyValueStore<K, V> extends StateStore {
+  get(key: K): V | undefined;
+  range(from: K | undefined, to: K | undefined, options?: RangeOptions): IterableIterator<KeyValue<K, V>>;
+  /** Entries whose serialized key starts with the serialized prefix. */
+  prefixScan<P>(prefix: P, prefixSerde: Serde<P>, options?: RangeOptions): IterableIterator<KeyValue<K, V>>;
+  all(options?: RangeOptions): IterableIterator<KeyValue<K, V>>;
+  approximateNumEntries(): number;
+}
+
+export interface KeyValueStore<K, V> extends ReadOnlyKeyValueStore<K, V> {
+  /** Writes the value; null deletes the key. */
+  put(key: K, value: V | null): void;
+  /** Writes only when the key has no value; returns the value that was there. */
+  putIfAbsent(key: K, value: V): V | undefined;
+  putAll(entries: Iterable<KeyValue<K, V | null>>): void;
+  /** Deletes the key and returns the value it had. */
+  delete(key: K): V | undefined;
+}
+
+/** A value together with the timestamp of the record that last wrote it (table stores hold these). */
+export interface ValueAndTimestamp<V> {
+  readonly value: V;
+  readonly timestamp: number;
+}
+
+export type TimestampedKeyValueStore<K, V> = KeyValueStore<K, ValueAndTimestamp<V>>;
+
+/** One window of one key in a window store fetch. */
+export interface WindowEntry<V> {
+  readonly windowStart: number;
+  readonly value: V;
+}
+
+export interface ReadOnlyWindowStore<K, V> extends StateStore {
+  /** The value of the window of `key` that starts at `windowStart`. */
+  fetch(key: K, windowStart: number): V | undefined;
+  /** Windows of `key` whose start lies in [timeFrom, timeTo], oldest first unless reversed. */
+  fetchWindows(
+    key: K,
+    timeFrom: number,
+    timeTo: number,
+    options?: RangeOptions,
+  ): IterableIterator<WindowEntry<V>>;
+  /** Windows of keys in [keyFrom, keyTo] (undefined is open) whose start lies in [timeFrom, timeTo]. */
+  fetchKeyRange(
+    keyFrom: K | undefined,
+    keyTo: K | undefined,
+    timeFrom: number,
+    timeTo: number,
+    options?: RangeOptions,
+  ): IterableIterator<KeyValue<Windowed<K>, V>>;
+  fetchAll(
+    timeFrom: number,
+    timeTo: number,
+    options?: RangeOptions,
+  ): IterableIterator<KeyValue<Windowed<K>, V>>;
+  all(options?: RangeOptions): IterableIterator<KeyValue<Windowed<K>, V>>;
+  readonly windowSizeMs: number;
+}
+
+export interface WindowStore<K, V> extends ReadOnlyWindowStore<K, V> {
+  /**
+   * Writes the window of `key` starting at `windowStart`; null deletes it. A store that retains
+   * duplicates (stream-stream joins) appends instead and ignores null.
+   */
+  put(key: K, value: V | null, windowStart: number): void;
+}
+
+export interface ReadOnlySessionStore<K, V> extends StateStore {
+  /** Sessions of `key` that end at or after `earliestSessionEnd` and start at or before `latestSessionStart`. */
+  findSessions(
+    key: K,
+    earliestSessionEnd: number,
+    latestSessionStart: number,
+  ): IterableIterator<KeyValue<Windowed<K>, V>>;
+  fetchSession(key: K, sessionStart: number, sessionEnd: number): V | undefined;
+  /** Every session of `key`, oldest first. */
+  fetch(key: K): IterableIterator<KeyValue<Windowed<K>, V>>;
+  fetchKeyRange(keyFrom: K | undefined, keyTo: K | undefined): IterableIterator<KeyValue<Windowed<K>, V>>;
+  all(): IterableIterator<KeyValue<Windowed<K>, V>>;
+}
+
+export interface SessionStore<K, V> extends ReadOnlySessionStore<K, V> {
+  put(session: Windowed<K>, value: V): void;
+  remove(session: Windowed<K>): void;
+}
+
+export type StoreKind = 'key-value' | 'timestamped-key-value' | 'window' | 'session';
+
+/** How a store is kept: on disk in LevelDB (the default) or in memory. */
+export type StoreBackend = 'leveldb' | 'memory';
+
+export interface StoreLogging {
+  readonly enabled: boolean;
+  /** Extra configs for the changelog topic (it is always compacted; windowed ones also delete). */
+  readonly topicConfig?: Readonly<Record<string, string>>;
+  /** A topic that already holds this store's changes (a source table's own topic), used instead of a changelog. */
+  readonly sourceTopic?: string;
+}
+
+interface StoreSpecBase<K, V> {
+  readonly name: string;
+  readonly keySerde: Serde<K>;
+  readonly valueSerde: Serde<V>;
+  readonly backend: StoreBackend;
+  readonly logging: StoreLogging;
+}
+
+export interface KeyValueStoreSpec<K = unknown, V = unknown> extends StoreSpecBase<K, V> {
+  readonly kind: 'key-value' | 'timestamped-key-value';
+}
+
+export interface WindowStoreSpec<K = unknown, V = unknown> extends StoreSpecBase<K, V> {
+  readonly kind: 'window';
+  readonly windowSizeMs: number;
+  readonly retentionMs: number;
+  /** Keep every value put for the same key and window start (join buffers) instead of overwriting. */
+  readonly retainDuplicates: boolean;
+}
+
+export interface SessionStoreSpec<K = unknown, V = unknown> extends StoreSpecBase<K, V> {
+  readonly kind: 'session';
+  readonly retentionMs: number;
+}
+
+/** Everything needed to create a store for a task: Kafka Streams' `StoreBuilder`. */
+export type StoreSpec<K = unknown, V = unknown> =
+  KeyValueStoreSpec<K, V> | WindowStoreSpec<K, V> | SessionStoreSpec<K, V>;

@@ -1,0 +1,51 @@
+/**
+ * The byte level of the stores. Keys travel as "binary strings": one char per byte (latin1), so they
+ * can key a Map and compare with `<` in exactly LevelDB's byte order, with no Buffer per lookup.
+ */
+export type BinaryKey = string;
+
+export function toBinaryKey(bytes: Uint8Array): BinaryKey {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
+}
+
+export function fromBinaryKey(key: BinaryKey): Uint8Array {
+  return Buffer.from(key, 'latin1');
+}
+
+/** Every key that starts with `prefix` sorts below this (no latin1 char reaches \u0100). */
+export function prefixUpperBound(prefix: BinaryKey): BinaryKey {
+  return prefix + '\u0100';
+}
+
+export interface KeyBounds {
+  readonly gte?: BinaryKey;
+  readonly lte?: BinaryKey;
+  readonly lt?: BinaryKey;
+}
+
+/**
+ * A sorted map of bytes to bytes with synchronous reads, the base of every store. Persistent
+ * implementations keep writes in memory until `commit`, which writes them in one atomic batch together
+ * with the changelog position they correspond to.
+ */
+export interface KeyValueBytesStore {
+  readonly persistent: boolean;
+  get(key: BinaryKey): Uint8Array | undefined;
+  /** Writes a value; undefined deletes. */
+  put(key: BinaryKey, value: Uint8Array | undefined): void;
+  /** Entries within the bounds in key order (reversed on request), as a snapshot: writes during iteration are safe. */
+  range(bounds: KeyBounds, reverse?: boolean): IterableIterator<[BinaryKey, Uint8Array]>;
+  size(): number;
+  /** The changelog offset saved with the data by the last commit (the next offset to restore from). */
+  readonly checkpoint: number | undefined;
+  commit(checkpoint: number | undefined): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** One change of a store, as it goes to (and comes back from) the changelog topic. */
+export interface ChangelogRecord {
+  readonly key: Uint8Array;
+  /** null deletes the key. */
+  readonly value: Uint8Array | null;
+  readonly timestamp: number;
+}

@@ -1,0 +1,103 @@
+import { join } from 'node:path';
+import { StoreError } from '../errors.ts';
+import type { StateStore, StoreSpec } from './api.ts';
+import { toBinaryKey, type ChangelogRecord, type KeyValueBytesStore } from './bytes.ts';
+import { ChangeLogger, type TimestampSource } from './change-logger.ts';
+import { LevelDbBytesStore } from './leveldb/leveldb-bytes-store.ts';
+import { MemoryBytesStore } from './memory/memory-bytes-store.ts';
+import {
+  TypedKeyValueStore,
+  timestampedChangelogForm,
+  timestampedFromChangelog,
+  valueAndTimestampSerde,
+} from './typed/key-value-store.ts';
+
+/**
+ * A store as a task manages it: the typed store its processors use, plus what the runtime needs to log,
+ * commit, restore and close it.
+ */
+export interface ManagedStore {
+  readonly spec: StoreSpec;
+  readonly store: StateStore;
+  /** The changelog offset saved with the data (the next offset to restore from); undefined: from the start. */
+  readonly checkpoint: number | undefined;
+  /** The changes since the last drain, one per key, for the changelog topic (none when not logged). */
+  drainChangelog(): ChangelogRecord[];
+  /** Applies changelog records (restore, standby) without logging them again. */
+  restore(records: Iterable<ChangelogRecord>): void;
+  /** Persists all writes so far together with the changelog offset they correspond to. */
+  commit(checkpoint: number | undefined): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface StoreOpenOptions {
+  /** The task's state directory; LevelDB stores live in `<directory>/<store name>`. */
+  readonly directory: string | undefined;
+  /** The timestamp of the record being processed, stamped on changelog records. */
+  readonly now: TimestampSource;
+}
+
+export async function openBytesStore(
+  spec: StoreSpec,
+  directory: string | undefined,
+): Promise<KeyValueBytesStore> {
+  if (spec.backend === 'memory') return new MemoryBytesStore();
+  if (directory === undefined)
+    throw new StoreError(`store "${spec.name}" is kept in LevelDB but no state directory was given`);
+  return LevelDbBytesStore.open(join(directory, spec.name));
+}
+
+/** Opens a store of any kind from its spec. */
+export async function openStore(spec: StoreSpec, options: StoreOpenOptions): Promise<ManagedStore> {
+  const bytes = await openBytesStore(spec, options.directory);
+  // A store restored from its source topic (a table read from a topic) writes no changelog of its own.
+  const logger = spec.logging.enabled && !spec.logging.sourceTopic ? new ChangeLogger() : undefined;
+  switch (spec.kind) {
+    case 'key-value':
+    case 'timestamped-key-value':
+      return keyValueStore(spec.kind === 'timestamped-key-value', spec, bytes, logger, options.now);
+    case 'window':
+    case 'session':
+      await bytes.close();
+      throw new StoreError(`store "${spec.name}": ${spec.kind} stores are not available yet`);
+  }
+}
+
+function keyValueStore(
+  timestamped: boolean,
+  spec: StoreSpec,
+  bytes: KeyValueBytesStore,
+  logger: ChangeLogger | undefined,
+  now: TimestampSource,
+): ManagedStore {
+  const store = new TypedKeyValueStore({
+    name: spec.name,
+    bytes,
+    keySerde: spec.keySerde,
+    valueSerde: timestamped ? valueAndTimestampSerde(spec.valueSerde) : spec.valueSerde,
+    logger,
+    now,
+    toChangelog: timestamped ? timestampedChangelogForm : undefined,
+  });
+  return {
+    spec,
+    store,
+    get checkpoint() {
+      return bytes.checkpoint;
+    },
+    drainChangelog: () => logger?.drain() ?? [],
+    restore: (records) => {
+      for (const record of records) {
+        const value =
+          record.value === null
+            ? undefined
+            : timestamped
+              ? timestampedFromChangelog(record.value, record.timestamp)
+              : record.value;
+        bytes.put(toBinaryKey(record.key), value);
+      }
+    },
+    commit: (checkpoint) => bytes.commit(checkpoint),
+    close: () => bytes.close(),
+  };
+}

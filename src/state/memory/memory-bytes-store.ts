@@ -1,0 +1,50 @@
+import { BTree } from '../sorted-tree.ts';
+import type { BinaryKey, KeyBounds, KeyValueBytesStore } from '../bytes.ts';
+
+/** An in-memory sorted store. It persists nothing: after a restart it is rebuilt from its changelog. */
+export class MemoryBytesStore implements KeyValueBytesStore {
+  readonly persistent = false;
+  readonly checkpoint = undefined;
+  private readonly entries = new BTree<BinaryKey, Uint8Array>();
+
+  get(key: BinaryKey): Uint8Array | undefined {
+    return this.entries.get(key);
+  }
+
+  put(key: BinaryKey, value: Uint8Array | undefined): void {
+    if (value === undefined) this.entries.delete(key);
+    else this.entries.set(key, value);
+  }
+
+  range(bounds: KeyBounds, reverse = false): IterableIterator<[BinaryKey, Uint8Array]> {
+    return collectRange(this.entries, bounds, reverse).values();
+  }
+
+  size(): number {
+    return this.entries.size;
+  }
+
+  async commit(): Promise<void> {}
+
+  async close(): Promise<void> {
+    this.entries.clear();
+  }
+}
+
+/** The entries of a sorted tree within bounds, copied out so callers may write while iterating. */
+export function collectRange<V>(
+  tree: BTree<BinaryKey, V>,
+  bounds: KeyBounds,
+  reverse: boolean,
+): [BinaryKey, V][] {
+  const result: [BinaryKey, V][] = [];
+  const low = bounds.gte ?? tree.minKey();
+  if (low === undefined) return result;
+  const high = bounds.lt ?? bounds.lte ?? tree.maxKey()!;
+  const includeHigh = bounds.lt === undefined;
+  tree.forRange(low, high, includeHigh, (key, value) => {
+    result.push([key, value]);
+  });
+  if (reverse) result.reverse();
+  return result;
+}

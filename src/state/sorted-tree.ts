@@ -1,0 +1,10 @@
+// sorted-btree is CommonJS with an `__esModule` default: Node's ESM interop hands over the module object
+// (class under `default`), bundler-style interop (vitest) hands over the class itself. Accept both.
+import sortedBtree from 'sorted-btree';
+import type * as SortedBtree from 'sorted-btree';
+
+type BTreeClass = typeof sortedBtree.default;
+
+export const BTree: BTreeClass =
+  typeof sortedBtree === 'function' ? (sortedBtree as unknown as BTreeClass) : sortedBtree.default;
+export type BTree<K, V> = SortedBtree.default<K, V>;

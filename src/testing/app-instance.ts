@@ -1,0 +1,275 @@
+import { join } from 'node:path';
+import { TopologyError } from '../errors.ts';
+import type { StateStore } from '../state/api.ts';
+import type { ManagedStore } from '../state/managed-store.ts';
+import { openStore } from '../state/managed-store.ts';
+import type { ErrorHandling } from '../runtime/error-handling.ts';
+import type { Logger } from '../runtime/logger.ts';
+import type { ConsumedRecord, RecordCollector } from '../runtime/records.ts';
+import { StreamTask } from '../runtime/stream-task.ts';
+import { openTaskStores, taskDirectory, typedStores } from '../runtime/task-stores.ts';
+import { resolvePartitions, type PartitionLayout } from '../topology/partitions.ts';
+import { Topology, type Subtopology } from '../topology/topology.ts';
+import type { InMemoryBroker, StoredRecord } from './in-memory-broker.ts';
+
+export interface AppInstanceOptions {
+  readonly applicationId: string;
+  readonly topology: Topology;
+  readonly broker: InMemoryBroker;
+  /** Base directory of the LevelDB stores. */
+  readonly stateDir: string;
+  readonly wallClock: () => number;
+  readonly errorHandling: ErrorHandling;
+  readonly logger: Logger;
+}
+
+interface TaskEntry {
+  readonly task: StreamTask;
+  readonly stores: Map<string, ManagedStore>;
+}
+
+/**
+ * One application running all of its tasks on the in-memory broker: the engine of the test driver and
+ * of replay. Records are delivered one at a time; what the tasks produce is appended to the broker.
+ */
+export class AppInstance {
+  readonly applicationId: string;
+  readonly topology: Topology;
+  readonly layout: PartitionLayout;
+  private readonly options: AppInstanceOptions;
+  private readonly tasks = new Map<string, TaskEntry>();
+  private readonly tasksByTopic = new Map<string, Map<number, TaskEntry>>();
+  private readonly globalStores = new Map<string, ManagedStore>();
+  private readonly globalTasksByTopic = new Map<string, StreamTask>();
+  private persisting: Promise<void> = Promise.resolve();
+  private persistError: unknown;
+
+  private constructor(options: AppInstanceOptions, layout: PartitionLayout) {
+    this.options = options;
+    this.applicationId = options.applicationId;
+    this.topology = options.topology;
+    this.layout = layout;
+  }
+
+  static async start(options: AppInstanceOptions): Promise<AppInstance> {
+    const { topology, applicationId, broker } = options;
+    const layout = resolvePartitions(topology, applicationId, (topic) => broker.partitionCount(topic));
+    for (const [topic, partitions] of layout.topics) broker.createTopic(topic, partitions);
+    const instance = new AppInstance(options, layout);
+    try {
+      await instance.openGlobalStores();
+      for (const sub of topology.subtopologies) {
+        const tasks = layout.tasksPerSubtopology.get(sub.id)!;
+        for (let partition = 0; partition < tasks; partition++) await instance.createTask(sub, partition);
+      }
+    } catch (error) {
+      await instance.close();
+      throw error;
+    }
+    return instance;
+  }
+
+  /** Whether this application reads the topic. */
+  reads(topic: string): boolean {
+    return this.tasksByTopic.has(topic) || this.globalTasksByTopic.has(topic);
+  }
+
+  deliver(record: StoredRecord): void {
+    const consumed: ConsumedRecord = {
+      topic: record.topic,
+      partition: record.partition,
+      offset: String(record.offset),
+      key: record.key,
+      value: record.value,
+      timestamp: record.timestamp,
+      headers: record.headers,
+    };
+    this.globalTasksByTopic.get(record.topic)?.process(consumed);
+    this.tasksByTopic.get(record.topic)?.get(record.partition)?.task.process(consumed);
+  }
+
+  punctuateWallClock(): void {
+    for (const { task } of this.tasks.values()) task.punctuateWallClock();
+  }
+
+  /**
+   * Commits every task: sends each store's changes to its changelog topic, then persists the stores with
+   * the changelog position in the background (writes are coalesced; `flush` waits for them).
+   */
+  commit(): void {
+    this.rethrowPersistError();
+    const checkpoints: { store: ManagedStore; checkpoint: number | undefined }[] = [];
+    for (const entry of this.tasks.values()) {
+      for (const store of entry.stores.values()) {
+        const changelog = this.topology.changelogTopic(store.spec.name, this.applicationId);
+        const records = store.drainChangelog();
+        if (changelog && !store.spec.logging.sourceTopic) {
+          for (const record of records) {
+            this.options.broker.append({
+              topic: changelog,
+              partition: entry.task.id.partition,
+              key: record.key,
+              value: record.value,
+              timestamp: record.timestamp,
+              headers: {},
+            });
+          }
+          checkpoints.push({
+            store,
+            checkpoint: this.options.broker.endOffset(changelog, entry.task.id.partition),
+          });
+        } else {
+          checkpoints.push({ store, checkpoint: undefined });
+        }
+      }
+    }
+    for (const store of this.globalStores.values()) checkpoints.push({ store, checkpoint: undefined });
+    this.persisting = this.persisting.then(async () => {
+      try {
+        await Promise.all(checkpoints.map(({ store, checkpoint }) => store.commit(checkpoint)));
+      } catch (error) {
+        this.persistError ??= error;
+      }
+    });
+  }
+
+  /** Waits until every commit so far is on disk. */
+  async flush(): Promise<void> {
+    await this.persisting;
+    this.rethrowPersistError();
+  }
+
+  /** The store of one task (or the global store), for tests to read. */
+  store(name: string, partition?: number): StateStore | undefined {
+    const global = this.globalStores.get(name);
+    if (global) return global.store;
+    for (const entry of this.tasks.values()) {
+      if (partition !== undefined && entry.task.id.partition !== partition) continue;
+      const managed = entry.stores.get(name);
+      if (managed) return managed.store;
+    }
+    return undefined;
+  }
+
+  /** Every partition's copy of a task store. */
+  storePartitions(name: string): StateStore[] {
+    const global = this.globalStores.get(name);
+    if (global) return [global.store];
+    return [...this.tasks.values()].flatMap((entry) => {
+      const managed = entry.stores.get(name);
+      return managed ? [managed.store] : [];
+    });
+  }
+
+  async close(): Promise<void> {
+    for (const { task } of this.tasks.values()) task.close();
+    await this.persisting;
+    const all = [...this.tasks.values()]
+      .flatMap((e) => [...e.stores.values()])
+      .concat([...this.globalStores.values()]);
+    await Promise.allSettled(all.map((s) => s.close()));
+    this.tasks.clear();
+    this.rethrowPersistError();
+  }
+
+  private async createTask(sub: Subtopology, partition: number): Promise<void> {
+    const { stateDir, applicationId, broker } = this.options;
+    // Stores stamp changelog records with the time of the record being processed, known only once the task exists.
+    const current: { task?: StreamTask } = {};
+    const now = () => current.task?.currentTimestamp ?? -1;
+    const stores = await openTaskStores(sub, taskDirectory(stateDir, applicationId, sub.id, partition), now);
+    this.restore(stores, partition);
+    const task = new StreamTask({
+      applicationId,
+      topology: this.topology,
+      subtopology: sub,
+      partition,
+      stores: new Map([...typedStores(stores), ...this.globalTypedStores()]),
+      collector: this.collector(),
+      partitionCount: (topic) => broker.partitionCount(topic),
+      wallClock: this.options.wallClock,
+      errorHandling: this.options.errorHandling,
+      logger: this.options.logger,
+    });
+    current.task = task;
+    task.init();
+    const entry: TaskEntry = { task, stores };
+    this.tasks.set(`${sub.id}_${partition}`, entry);
+    for (const topic of task.sourceTopics) {
+      const byPartition = this.tasksByTopic.get(topic) ?? new Map<number, TaskEntry>();
+      byPartition.set(partition, entry);
+      this.tasksByTopic.set(topic, byPartition);
+    }
+  }
+
+  /** Replays what the changelog holds beyond each store's checkpoint (all of it for in-memory stores). */
+  private restore(stores: Map<string, ManagedStore>, partition: number): void {
+    for (const store of stores.values()) {
+      const changelog = this.topology.changelogTopic(store.spec.name, this.applicationId);
+      if (!changelog || !this.options.broker.hasTopic(changelog)) continue;
+      const records = this.options.broker.read(changelog, partition, store.checkpoint ?? 0);
+      store.restore(records.map((r) => ({ key: r.key!, value: r.value, timestamp: r.timestamp })));
+    }
+  }
+
+  private async openGlobalStores(): Promise<void> {
+    const { stateDir, applicationId } = this.options;
+    for (const global of this.topology.globalStores.values()) {
+      const current: { task?: StreamTask } = {};
+      const managed = await openStore(global.store, {
+        directory: join(stateDir, applicationId, 'global'),
+        now: () => current.task?.currentTimestamp ?? -1,
+      });
+      this.globalStores.set(global.store.name, managed);
+      const topic = Topology.topicName(global.source.topics[0]!, applicationId);
+      for (let partition = 0; partition < this.options.broker.partitionCount(topic); partition++) {
+        const records = this.options.broker.read(topic, partition, 0);
+        managed.restore(
+          records
+            .filter((r) => r.key !== null)
+            .map((r) => ({ key: r.key!, value: r.value, timestamp: r.timestamp })),
+        );
+      }
+      const subtopology: Subtopology = {
+        id: -1,
+        nodes: [global.source, global.processor],
+        sources: [global.source],
+        sinks: [],
+        sourceTopics: global.source.topics,
+        stores: [],
+      };
+      const task = new StreamTask({
+        applicationId,
+        topology: this.topology,
+        subtopology,
+        partition: 0,
+        stores: new Map([[global.store.name, managed.store]]),
+        collector: {
+          send: () => {
+            throw new TopologyError('a global store processor cannot produce records');
+          },
+        },
+        partitionCount: (t) => this.options.broker.partitionCount(t),
+        wallClock: this.options.wallClock,
+        errorHandling: this.options.errorHandling,
+        logger: this.options.logger,
+      });
+      current.task = task;
+      current.task = task;
+      task.init();
+      this.globalTasksByTopic.set(topic, task);
+    }
+  }
+
+  private globalTypedStores(): [string, StateStore][] {
+    return [...this.globalStores].map(([name, managed]) => [name, managed.store]);
+  }
+
+  private collector(): RecordCollector {
+    return { send: (record) => void this.options.broker.append(record) };
+  }
+
+  private rethrowPersistError(): void {
+    if (this.persistError !== undefined) throw this.persistError;
+  }
+}

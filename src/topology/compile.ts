@@ -1,0 +1,40 @@
+import { TopologyError } from '../errors.ts';
+import type { CompileContext as CompileContextType, OpCompiler, OpCompilers } from './compile/context.ts';
+import { CompileContext } from './compile/context.ts';
+import { statelessCompilers } from './compile/stateless.ts';
+import { tableCompilers } from './compile/tables.ts';
+import type { IrGraph, IrNode } from './ir.ts';
+import { PhysicalTopologyBuilder } from './physical.ts';
+import { Topology } from './topology.ts';
+
+const compilers: OpCompilers = {
+  ...statelessCompilers,
+  ...tableCompilers,
+};
+
+/**
+ * Compiles the logical graph into a physical topology. Nodes are written in the order they were
+ * recorded (parents always come before children), except stores added for the Processor API, which
+ * go first so any processor may name them.
+ */
+export function compile(graph: IrGraph): Topology {
+  const builder = new PhysicalTopologyBuilder();
+  const context = new CompileContext(graph, builder);
+  const ordered = [
+    ...graph.nodes.filter((n) => n.op === 'state-store'),
+    ...graph.nodes.filter((n) => n.op !== 'state-store'),
+  ];
+  for (const node of ordered) compileNode(node, context);
+  return new Topology(builder, graph);
+}
+
+function compileNode(node: IrNode, context: CompileContextType): void {
+  const compiler = compilers[node.op] as OpCompiler | undefined;
+  if (!compiler) throw new TopologyError(`${node.name}: the operation "${node.op}" is not supported`);
+  try {
+    compiler(node, context);
+  } catch (error) {
+    if (error instanceof TopologyError) throw error;
+    throw new TopologyError(`${node.name}: ${(error as Error).message}`, { cause: error });
+  }
+}

@@ -1,0 +1,145 @@
+import { TopologyError } from '../../errors.ts';
+import type { TableValueGetterSupplier } from '../../processor/ops/value-getter.ts';
+import type { KeyValueStoreSpec, SessionStoreSpec, StoreSpec, WindowStoreSpec } from '../../state/api.ts';
+import type { AnySerde, IrGraph, IrNode, IrOp, StoreIr } from '../ir.ts';
+import type { PhysicalTopologyBuilder } from '../physical.ts';
+
+/** What an operator's compiler may use while writing itself into the physical topology. */
+export class CompileContext {
+  readonly graph: IrGraph;
+  readonly builder: PhysicalTopologyBuilder;
+  private readonly outputs = new Map<number, string>();
+  private readonly valueGetters = new Map<number, TableValueGetterSupplier<unknown, unknown>>();
+  /** The external or repartition topics each IR node's records come from, for co-partitioning checks. */
+  private readonly sourceTopics = new Map<number, readonly string[]>();
+
+  constructor(graph: IrGraph, builder: PhysicalTopologyBuilder) {
+    this.graph = graph;
+    this.builder = builder;
+  }
+
+  /** The physical node that emits this IR node's records. */
+  output(id: number): string {
+    const name = this.outputs.get(id);
+    if (name === undefined)
+      throw new TopologyError(`${this.graph.node(id).name} has no output (it is terminal)`);
+    return name;
+  }
+
+  setOutput(id: number, physicalName: string): void {
+    this.outputs.set(id, physicalName);
+  }
+
+  parentOutputs(node: IrNode): string[] {
+    return node.parents.map((p) => this.output(p));
+  }
+
+  valueGetter<K, V>(id: number): TableValueGetterSupplier<K, V> {
+    const getter = this.valueGetters.get(id);
+    if (!getter)
+      throw new TopologyError(`${this.graph.node(id).name} is not a table whose values can be looked up`);
+    return getter as TableValueGetterSupplier<K, V>;
+  }
+
+  setValueGetter(id: number, getter: TableValueGetterSupplier<unknown, unknown>): void {
+    this.valueGetters.set(id, getter);
+  }
+
+  topicsOf(id: number): readonly string[] {
+    return this.sourceTopics.get(id) ?? [];
+  }
+
+  setTopics(id: number, topics: readonly string[]): void {
+    this.sourceTopics.set(id, topics);
+  }
+
+  /** A node's topics are its parents' unless it reads a topic itself. */
+  inheritTopics(node: IrNode): void {
+    this.sourceTopics.set(node.id, [...new Set(node.parents.flatMap((p) => this.topicsOf(p)))]);
+  }
+
+  keySerde(serde: AnySerde | undefined): AnySerde {
+    return serde ?? this.graph.defaultKeySerde;
+  }
+
+  valueSerde(serde: AnySerde | undefined): AnySerde {
+    return serde ?? this.graph.defaultValueSerde;
+  }
+
+  /** Creates the store spec for a `StoreIr` and adds it (with its changelog) to the topology. */
+  addKeyValueStore(
+    store: StoreIr,
+    options: { timestamped: boolean; sourceTopic?: string; keySerde?: AnySerde; valueSerde?: AnySerde },
+  ): KeyValueStoreSpec {
+    const spec: KeyValueStoreSpec = {
+      kind: options.timestamped ? 'timestamped-key-value' : 'key-value',
+      ...this.common(store, options.keySerde, options.valueSerde),
+      logging: { enabled: store.logging, topicConfig: store.loggingConfig, sourceTopic: options.sourceTopic },
+    };
+    this.builder.addStore(spec);
+    return spec;
+  }
+
+  addWindowStore(
+    store: StoreIr,
+    options: {
+      windowSizeMs: number;
+      retentionMs: number;
+      retainDuplicates: boolean;
+      keySerde?: AnySerde;
+      valueSerde?: AnySerde;
+    },
+  ): WindowStoreSpec {
+    const spec: WindowStoreSpec = {
+      kind: 'window',
+      ...this.common(store, options.keySerde, options.valueSerde),
+      logging: { enabled: store.logging, topicConfig: store.loggingConfig },
+      windowSizeMs: options.windowSizeMs,
+      retentionMs: store.retentionMs ?? options.retentionMs,
+      retainDuplicates: options.retainDuplicates,
+    };
+    this.builder.addStore(spec);
+    return spec;
+  }
+
+  addSessionStore(
+    store: StoreIr,
+    options: { retentionMs: number; keySerde?: AnySerde; valueSerde?: AnySerde },
+  ): SessionStoreSpec {
+    const spec: SessionStoreSpec = {
+      kind: 'session',
+      ...this.common(store, options.keySerde, options.valueSerde),
+      logging: { enabled: store.logging, topicConfig: store.loggingConfig },
+      retentionMs: store.retentionMs ?? options.retentionMs,
+    };
+    this.builder.addStore(spec);
+    return spec;
+  }
+
+  addStore(spec: StoreSpec): void {
+    this.builder.addStore(spec);
+  }
+
+  private common(store: StoreIr, keySerde: AnySerde | undefined, valueSerde: AnySerde | undefined) {
+    return {
+      name: store.name,
+      keySerde: keySerde ?? this.keySerde(store.keySerde),
+      valueSerde: valueSerde ?? this.valueSerde(store.valueSerde),
+      backend: store.backend,
+    };
+  }
+}
+
+export type OpCompiler<N extends IrNode = IrNode> = (node: N, context: CompileContext) => void;
+
+/** The IR node type whose `op` can be `Op` (some node types share several ops). */
+export type IrNodeOf<Op extends IrOp> = IrNode extends infer N
+  ? N extends IrNode
+    ? Op extends N['op']
+      ? N
+      : never
+    : never
+  : never;
+
+/** One compiler per IR operation; each area of operators contributes its own table. */
+export type OpCompilers = { [Op in IrOp]?: OpCompiler<IrNodeOf<Op>> };

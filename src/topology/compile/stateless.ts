@@ -1,0 +1,117 @@
+import { TopologyError } from '../../errors.ts';
+import {
+  filterProcessor,
+  flatMapProcessor,
+  flatMapValuesProcessor,
+  mapProcessor,
+  mapValuesProcessor,
+  passThroughProcessor,
+  peekProcessor,
+  selectKeyProcessor,
+  splitProcessor,
+} from '../../processor/ops/stateless.ts';
+import type { ProcessorSupplier } from '../../processor/api.ts';
+import type { IrNode, MapIr } from '../ir.ts';
+import type { TimestampExtractor, TopicNameExtractor } from '../functions.ts';
+import type { CompileContext, OpCompilers } from './context.ts';
+
+type AnySupplier = ProcessorSupplier<unknown, unknown, unknown, unknown>;
+
+/** Adds a processor reading the IR node's parents and makes it the node's output. */
+export function addSimpleProcessor(
+  node: IrNode,
+  context: CompileContext,
+  supplier: AnySupplier,
+  stores: readonly string[] = [],
+): void {
+  context.builder.addProcessor({ name: node.name, parents: context.parentOutputs(node), supplier, stores });
+  context.setOutput(node.id, node.name);
+  context.inheritTopics(node);
+}
+
+const mappers: Record<MapIr['op'], (mapper: MapIr['mapper']) => AnySupplier> = {
+  map: mapProcessor,
+  'map-values': mapValuesProcessor,
+  'flat-map': flatMapProcessor,
+  'flat-map-values': flatMapValuesProcessor,
+  'select-key': selectKeyProcessor,
+};
+
+const compileMap = (node: MapIr, context: CompileContext) =>
+  addSimpleProcessor(node, context, mappers[node.op](node.mapper));
+
+export const statelessCompilers: OpCompilers = {
+  'stream-source': (node, context) => {
+    context.builder.addSource({
+      name: node.name,
+      topics: node.topics.map((name) => ({ name, internal: false })),
+      keySerde: context.keySerde(node.keySerde),
+      valueSerde: context.valueSerde(node.valueSerde),
+      timestampExtractor: node.timestampExtractor as TimestampExtractor<unknown, unknown> | undefined,
+    });
+    context.setOutput(node.id, node.name);
+    context.setTopics(node.id, node.topics);
+  },
+  filter: (node, context) => addSimpleProcessor(node, context, filterProcessor(node.predicate, node.negate)),
+  map: compileMap,
+  'map-values': compileMap,
+  'flat-map': compileMap,
+  'flat-map-values': compileMap,
+  'select-key': compileMap,
+  peek: (node, context) => addSimpleProcessor(node, context, peekProcessor(node.action, false)),
+  foreach: (node, context) => {
+    context.builder.addProcessor({
+      name: node.name,
+      parents: context.parentOutputs(node),
+      supplier: peekProcessor(node.action, true),
+      stores: [],
+    });
+  },
+  merge: (node, context) => addSimpleProcessor(node, context, passThroughProcessor()),
+  split: (node, context) => addSimpleProcessor(node, context, splitProcessor(node.branches)),
+  branch: (node, context) => addSimpleProcessor(node, context, passThroughProcessor()),
+  repartition: (node, context) => {
+    const parents = context.parentOutputs(node);
+    const topic = { name: node.topic, internal: true };
+    context.builder.addInternalTopic({
+      name: node.topic,
+      kind: 'repartition',
+      partitions: node.partitions,
+      config: {},
+    });
+    context.builder.addSink({
+      name: node.sinkName,
+      parents,
+      topic,
+      keySerde: context.keySerde(node.keySerde),
+      valueSerde: context.valueSerde(node.valueSerde),
+      partitioner: node.partitioner,
+    });
+    context.builder.addSource({
+      name: node.name,
+      topics: [topic],
+      keySerde: context.keySerde(node.keySerde),
+      valueSerde: context.valueSerde(node.valueSerde),
+      timestampExtractor: undefined,
+    });
+    context.setOutput(node.id, node.name);
+    context.setTopics(node.id, [node.topic]);
+  },
+  to: (node, context) => {
+    if (typeof node.topic === 'string' && node.topic.length === 0)
+      throw new TopologyError(`${node.name}: the topic name is empty`);
+    context.builder.addSink({
+      name: node.name,
+      parents: context.parentOutputs(node),
+      topic:
+        typeof node.topic === 'string'
+          ? { name: node.topic, internal: false }
+          : (node.topic as TopicNameExtractor<unknown, unknown>),
+      keySerde: context.keySerde(node.keySerde),
+      valueSerde: context.valueSerde(node.valueSerde),
+      partitioner: node.partitioner,
+    });
+  },
+  process: (node, context) => addSimpleProcessor(node, context, node.supplier as AnySupplier, node.stores),
+  'state-store': (node, context) => context.addStore(node.spec),
+};

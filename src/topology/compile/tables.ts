@@ -1,0 +1,115 @@
+import {
+  globalTableProcessor,
+  tableFilterProcessor,
+  tableMapValuesProcessor,
+  tableSourceProcessor,
+  tableToStreamProcessor,
+} from '../../processor/ops/table.ts';
+import { derivedValueGetter, storeValueGetter } from '../../processor/ops/value-getter.ts';
+import type { TimestampExtractor } from '../functions.ts';
+import type { StoreIr } from '../ir.ts';
+import type { CompileContext, OpCompilers } from './context.ts';
+import { addSimpleProcessor } from './stateless.ts';
+
+function materialize(context: CompileContext, id: number, store: StoreIr, sourceTopic?: string): string {
+  context.addKeyValueStore(store, { timestamped: true, sourceTopic });
+  context.setValueGetter(id, storeValueGetter(store.name));
+  return store.name;
+}
+
+export const tableCompilers: OpCompilers = {
+  'table-source': (node, context) => {
+    context.builder.addSource({
+      name: node.sourceName,
+      topics: [{ name: node.topic, internal: false }],
+      keySerde: context.keySerde(node.keySerde),
+      valueSerde: context.valueSerde(node.valueSerde),
+      timestampExtractor: node.timestampExtractor as TimestampExtractor<unknown, unknown> | undefined,
+    });
+    // The topic already holds every change of the table: it serves as the store's changelog.
+    const store = materialize(
+      context,
+      node.id,
+      {
+        ...node.store,
+        keySerde: node.store.keySerde ?? node.keySerde,
+        valueSerde: node.store.valueSerde ?? node.valueSerde,
+      },
+      node.store.logging ? node.topic : undefined,
+    );
+    context.builder.addProcessor({
+      name: node.name,
+      parents: [node.sourceName],
+      supplier: tableSourceProcessor(store),
+      stores: [store],
+    });
+    context.setOutput(node.id, node.name);
+    context.setTopics(node.id, [node.topic]);
+  },
+  'global-table': (node, context) => {
+    const keySerde = context.keySerde(node.store.keySerde ?? node.keySerde);
+    const valueSerde = context.valueSerde(node.store.valueSerde ?? node.valueSerde);
+    context.builder.addGlobalStore({
+      store: {
+        kind: 'timestamped-key-value',
+        name: node.store.name,
+        keySerde,
+        valueSerde,
+        backend: node.store.backend,
+        logging: { enabled: true, sourceTopic: node.topic },
+      },
+      source: {
+        kind: 'source',
+        name: node.sourceName,
+        topics: [{ name: node.topic, internal: false }],
+        keySerde: context.keySerde(node.keySerde),
+        valueSerde: context.valueSerde(node.valueSerde),
+        timestampExtractor: undefined,
+      },
+      processor: {
+        kind: 'processor',
+        name: node.name,
+        parents: [node.sourceName],
+        supplier: globalTableProcessor(node.store.name),
+        stores: [node.store.name],
+      },
+    });
+  },
+  'to-table': (node, context) => {
+    const store = materialize(context, node.id, node.store);
+    addSimpleProcessor(node, context, tableSourceProcessor(store), [store]);
+  },
+  'table-filter': (node, context) => {
+    const store = node.store ? materialize(context, node.id, node.store) : undefined;
+    if (!store) {
+      const { predicate, negate } = node;
+      context.setValueGetter(
+        node.id,
+        derivedValueGetter(context.valueGetter(node.parents[0]!), (key, v) =>
+          Boolean(predicate(key, v.value)) !== negate ? v : undefined,
+        ),
+      );
+    }
+    addSimpleProcessor(
+      node,
+      context,
+      tableFilterProcessor(node.predicate, node.negate, store),
+      store ? [store] : [],
+    );
+  },
+  'table-map-values': (node, context) => {
+    const store = node.store ? materialize(context, node.id, node.store) : undefined;
+    if (!store) {
+      const { mapper } = node;
+      context.setValueGetter(
+        node.id,
+        derivedValueGetter(context.valueGetter(node.parents[0]!), (key, v) => ({
+          value: mapper(v.value, key),
+          timestamp: v.timestamp,
+        })),
+      );
+    }
+    addSimpleProcessor(node, context, tableMapValuesProcessor(node.mapper, store), store ? [store] : []);
+  },
+  'table-to-stream': (node, context) => addSimpleProcessor(node, context, tableToStreamProcessor()),
+};

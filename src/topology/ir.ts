@@ -1,0 +1,374 @@
+/**
+ * The logical graph: what the DSL records and what a topology in JSON form describes. Each node is one
+ * DSL operation with its arguments; nothing runs while it is built. `compile.ts` turns it into the
+ * physical topology. Functions and serdes appear as values here; the JSON form refers to them by the
+ * names they were registered under (see `functions-registry.ts`).
+ */
+import type { Serde } from '../serde/serde.ts';
+import type { StoreBackend, StoreSpec } from '../state/api.ts';
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type Fn = (...args: any[]) => any;
+export type AnySerde = Serde<unknown>;
+
+/** How the DSL asked for a store to be kept (Kafka Streams' `Materialized`). */
+export interface StoreIr {
+  readonly name: string;
+  /** True when Tributary made the name up; such stores are not meant to be queried. */
+  readonly generated: boolean;
+  readonly backend: StoreBackend;
+  readonly logging: boolean;
+  readonly loggingConfig: Readonly<Record<string, string>>;
+  readonly keySerde: AnySerde | undefined;
+  readonly valueSerde: AnySerde | undefined;
+  readonly retentionMs: number | undefined;
+}
+
+export interface TimeWindowsSpec {
+  readonly type: 'time';
+  readonly sizeMs: number;
+  readonly advanceMs: number;
+  readonly graceMs: number;
+}
+
+export interface SlidingWindowsSpec {
+  readonly type: 'sliding';
+  readonly timeDifferenceMs: number;
+  readonly graceMs: number;
+}
+
+export interface SessionWindowsSpec {
+  readonly type: 'session';
+  readonly gapMs: number;
+  readonly graceMs: number;
+}
+
+export interface JoinWindowsSpec {
+  readonly type: 'join';
+  readonly beforeMs: number;
+  readonly afterMs: number;
+  readonly graceMs: number;
+}
+
+export interface SuppressSpec {
+  readonly until: 'window-close' | 'time-limit';
+  /** For 'time-limit': how long a key's latest value waits for more updates. */
+  readonly timeLimitMs: number | undefined;
+  readonly maxRecords: number | undefined;
+  /** What to do when the buffer is full: emit the oldest early, or stop with an error. */
+  readonly whenFull: 'emit-early' | 'shutdown';
+}
+
+export type AggregateKind = 'count' | 'reduce' | 'aggregate';
+export type JoinType = 'inner' | 'left' | 'outer';
+
+interface Base {
+  readonly id: number;
+  /** The processor name: given by the user or generated (`KSTREAM-FILTER-0000000003`). */
+  readonly name: string;
+  readonly parents: readonly number[];
+}
+
+export interface StreamSourceIr extends Base {
+  readonly op: 'stream-source';
+  readonly topics: readonly string[];
+  readonly keySerde: AnySerde | undefined;
+  readonly valueSerde: AnySerde | undefined;
+  readonly timestampExtractor: Fn | undefined;
+}
+
+/** A table read from a topic; `name` is the table processor, `sourceName` the source node before it. */
+export interface TableSourceIr extends Base {
+  readonly op: 'table-source';
+  readonly sourceName: string;
+  readonly topic: string;
+  readonly keySerde: AnySerde | undefined;
+  readonly valueSerde: AnySerde | undefined;
+  readonly timestampExtractor: Fn | undefined;
+  readonly store: StoreIr;
+}
+
+export interface GlobalTableIr extends Base {
+  readonly op: 'global-table';
+  readonly sourceName: string;
+  readonly topic: string;
+  readonly keySerde: AnySerde | undefined;
+  readonly valueSerde: AnySerde | undefined;
+  readonly store: StoreIr;
+}
+
+export interface FilterIr extends Base {
+  readonly op: 'filter';
+  readonly predicate: Fn;
+  readonly negate: boolean;
+}
+
+export interface MapIr extends Base {
+  readonly op: 'map' | 'map-values' | 'flat-map' | 'flat-map-values' | 'select-key';
+  readonly mapper: Fn;
+}
+
+export interface PeekIr extends Base {
+  readonly op: 'peek' | 'foreach';
+  readonly action: Fn;
+}
+
+export interface MergeIr extends Base {
+  readonly op: 'merge';
+}
+
+/** Routes each record to the first branch whose predicate holds (`undefined` predicate: default branch). */
+export interface SplitIr extends Base {
+  readonly op: 'split';
+  readonly branches: readonly { readonly childName: string; readonly predicate: Fn | undefined }[];
+}
+
+/** A pass-through node: a branch of a split. */
+export interface BranchIr extends Base {
+  readonly op: 'branch';
+}
+
+export interface RepartitionIr extends Base {
+  readonly op: 'repartition';
+  /** The topic name without the application id, ending in `-repartition`. */
+  readonly topic: string;
+  readonly sinkName: string;
+  readonly keySerde: AnySerde | undefined;
+  readonly valueSerde: AnySerde | undefined;
+  readonly partitions: number | undefined;
+  readonly partitioner: Fn | undefined;
+}
+
+export interface SinkIr extends Base {
+  readonly op: 'to';
+  /** A fixed topic or a TopicNameExtractor. */
+  readonly topic: string | Fn;
+  readonly keySerde: AnySerde | undefined;
+  readonly valueSerde: AnySerde | undefined;
+  readonly partitioner: Fn | undefined;
+}
+
+export interface ProcessIr extends Base {
+  readonly op: 'process';
+  readonly supplier: Fn;
+  readonly stores: readonly string[];
+}
+
+/** A store added with `builder.addStateStore`, for processors to use. */
+export interface StateStoreIr extends Base {
+  readonly op: 'state-store';
+  readonly spec: StoreSpec;
+}
+
+export interface ToTableIr extends Base {
+  readonly op: 'to-table';
+  readonly store: StoreIr;
+}
+
+export interface TableFilterIr extends Base {
+  readonly op: 'table-filter';
+  readonly predicate: Fn;
+  readonly negate: boolean;
+  readonly store: StoreIr | undefined;
+}
+
+export interface TableMapValuesIr extends Base {
+  readonly op: 'table-map-values';
+  readonly mapper: Fn;
+  readonly store: StoreIr | undefined;
+}
+
+export interface TableToStreamIr extends Base {
+  readonly op: 'table-to-stream';
+}
+
+export interface SuppressIr extends Base {
+  readonly op: 'suppress';
+  readonly spec: SuppressSpec;
+  /** The buffer's store (logged, so a restart does not lose buffered results). */
+  readonly storeName: string;
+}
+
+/** The user's functions only: count has none, reduce has no initializer (its first value starts the aggregate). */
+interface AggregateFns {
+  readonly kind: AggregateKind;
+  /** aggregate: () => VA */
+  readonly initializer: Fn | undefined;
+  /** aggregate: (key, value, aggregate) => VA; reduce: (aggregate, value) => V */
+  readonly aggregator: Fn | undefined;
+}
+
+export interface StreamAggregateIr extends Base, AggregateFns {
+  readonly op: 'stream-aggregate';
+  readonly store: StoreIr;
+}
+
+export interface WindowedAggregateIr extends Base, AggregateFns {
+  readonly op: 'windowed-aggregate';
+  readonly windows: TimeWindowsSpec | SlidingWindowsSpec;
+  readonly store: StoreIr;
+}
+
+export interface SessionAggregateIr extends Base, AggregateFns {
+  readonly op: 'session-aggregate';
+  readonly windows: SessionWindowsSpec;
+  /** aggregate: (key, aggregate1, aggregate2) => VA, for merging sessions; count and reduce derive theirs. */
+  readonly merger: Fn | undefined;
+  readonly store: StoreIr;
+}
+
+/** Re-keys a table for `groupBy`: sends the old value to its old group and the new to its new one. */
+export interface TableGroupByIr extends Base {
+  readonly op: 'table-group-by';
+  /** (key, value) => KeyValue of the new key and value. `name` is this selecting processor. */
+  readonly selector: Fn;
+  readonly topic: string;
+  readonly sinkName: string;
+  /** The source reading the repartition topic back: downstream nodes hang off it. */
+  readonly sourceName: string;
+  readonly keySerde: AnySerde | undefined;
+  readonly valueSerde: AnySerde | undefined;
+}
+
+export interface TableAggregateIr extends Base {
+  readonly op: 'table-aggregate';
+  readonly kind: AggregateKind;
+  readonly initializer: Fn | undefined;
+  /** (key, value, aggregate) => VA; reduce: (aggregate, value) => V */
+  readonly adder: Fn | undefined;
+  readonly subtractor: Fn | undefined;
+  readonly store: StoreIr;
+}
+
+export interface StreamStreamJoinIr extends Base {
+  readonly op: 'stream-stream-join';
+  readonly joinType: JoinType;
+  readonly windows: JoinWindowsSpec;
+  /** (leftValue, rightValue, key) => VR */
+  readonly joiner: Fn;
+  readonly thisWindowName: string;
+  readonly otherWindowName: string;
+  readonly thisJoinName: string;
+  readonly otherJoinName: string;
+  readonly thisStore: StoreIr;
+  readonly otherStore: StoreIr;
+  /** Left/outer joins remember records that found no partner yet, to emit them when the window closes. */
+  readonly outerStore: StoreIr | undefined;
+  readonly keySerde: AnySerde | undefined;
+  readonly thisValueSerde: AnySerde | undefined;
+  readonly otherValueSerde: AnySerde | undefined;
+}
+
+export interface StreamTableJoinIr extends Base {
+  readonly op: 'stream-table-join';
+  readonly joinType: 'inner' | 'left';
+  /** (streamValue, tableValue, key) => VR */
+  readonly joiner: Fn;
+}
+
+export interface StreamGlobalJoinIr extends Base {
+  readonly op: 'stream-global-join';
+  readonly joinType: 'inner' | 'left';
+  /** (key, value) => globalKey */
+  readonly keySelector: Fn;
+  /** (streamValue, globalValue, key) => VR */
+  readonly joiner: Fn;
+  readonly globalStoreName: string;
+}
+
+export interface TableTableJoinIr extends Base {
+  readonly op: 'table-table-join';
+  readonly joinType: JoinType;
+  /** (leftValue, rightValue, key) => VR */
+  readonly joiner: Fn;
+  readonly thisJoinName: string;
+  readonly otherJoinName: string;
+  readonly store: StoreIr | undefined;
+}
+
+export interface ForeignKeyJoinIr extends Base {
+  readonly op: 'fk-join';
+  readonly joinType: 'inner' | 'left';
+  /** (leftValue) => foreignKey */
+  readonly foreignKeyExtractor: Fn;
+  /** (leftValue, rightValue) => VR */
+  readonly joiner: Fn;
+  /** Prefix for the names of the internal nodes, topics and stores this join needs. */
+  readonly prefix: string;
+  readonly foreignKeySerde: AnySerde | undefined;
+  readonly store: StoreIr | undefined;
+}
+
+export type IrNode =
+  | StreamSourceIr
+  | TableSourceIr
+  | GlobalTableIr
+  | FilterIr
+  | MapIr
+  | PeekIr
+  | MergeIr
+  | SplitIr
+  | BranchIr
+  | RepartitionIr
+  | SinkIr
+  | ProcessIr
+  | StateStoreIr
+  | ToTableIr
+  | TableFilterIr
+  | TableMapValuesIr
+  | TableToStreamIr
+  | SuppressIr
+  | StreamAggregateIr
+  | WindowedAggregateIr
+  | SessionAggregateIr
+  | TableGroupByIr
+  | TableAggregateIr
+  | StreamStreamJoinIr
+  | StreamTableJoinIr
+  | StreamGlobalJoinIr
+  | TableTableJoinIr
+  | ForeignKeyJoinIr;
+
+export type IrOp = IrNode['op'];
+
+/** Distributes the `Omit` over the union so each node kind keeps its own fields. */
+export type IrNodeInput = IrNode extends infer N ? (N extends IrNode ? Omit<N, 'id'> : never) : never;
+
+/**
+ * The logical graph under construction. Names are generated from one counter in DSL call order, so the
+ * same DSL code always yields the same names (and the same internal topic names).
+ */
+export class IrGraph {
+  readonly nodes: IrNode[] = [];
+  /** The serdes used wherever the DSL was given none. */
+  readonly defaultKeySerde: AnySerde;
+  readonly defaultValueSerde: AnySerde;
+  private sequence = 0;
+
+  constructor(defaults: { keySerde: AnySerde; valueSerde: AnySerde }) {
+    this.defaultKeySerde = defaults.keySerde;
+    this.defaultValueSerde = defaults.valueSerde;
+  }
+
+  add<N extends IrNodeInput>(node: N): N & { id: number } {
+    const withId = { ...node, id: this.nodes.length } as N & { id: number };
+    this.nodes.push(withId as unknown as IrNode);
+    return withId;
+  }
+
+  node(id: number): IrNode {
+    const node = this.nodes[id];
+    if (!node) throw new Error(`no IR node ${id}`);
+    return node;
+  }
+
+  /** Replaces a node's arguments (e.g. materializing a table once a join needs its values). */
+  update(id: number, changes: Partial<IrNode>): void {
+    this.nodes[id] = { ...this.node(id), ...changes } as IrNode;
+  }
+
+  /** `KSTREAM-FILTER-0000000003` style names, as Kafka Streams generates them. */
+  newName(prefix: string): string {
+    return `${prefix}-${String(this.sequence++).padStart(10, '0')}`;
+  }
+}
