@@ -18,10 +18,14 @@ export class ChangeLogger {
     return this.pending.size;
   }
 
-  drain(): ChangelogRecord[] {
+  /**
+   * The changes since the last drain. Stores whose own keys differ from the changelog's log their own
+   * keys (already built for the write) and turn them into changelog keys here, once per key.
+   */
+  drain(changelogKey: (key: BinaryKey) => Uint8Array = fromBinaryKey): ChangelogRecord[] {
     const records: ChangelogRecord[] = [];
     for (const [key, change] of this.pending)
-      records.push({ key: fromBinaryKey(key), value: change.value, timestamp: change.timestamp });
+      records.push({ key: changelogKey(key), value: change.value, timestamp: change.timestamp });
     this.pending.clear();
     return records;
   }

@@ -8,3 +8,12 @@ type BTreeClass = typeof sortedBtree.default;
 export const BTree: BTreeClass =
   typeof sortedBtree === 'function' ? (sortedBtree as unknown as BTreeClass) : sortedBtree.default;
 export type BTree<K, V> = SortedBtree.default<K, V>;
+
+/** A sorted tree of binary-string keys, compared as strings (byte order) without the generic comparator's type checks. */
+export function binaryKeyTree<V>(): BTree<string, V> {
+  return new BTree<string, V>(undefined, compareStrings);
+}
+
+function compareStrings(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

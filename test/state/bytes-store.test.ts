@@ -144,9 +144,14 @@ describe('LevelDB bytes store', () => {
     await store.commit(1);
     store.put('a', text('2'));
     store.put('b', text('3'));
-    const db = (store as unknown as { db: { batch: (...args: unknown[]) => Promise<void> } }).db;
+    type Batch = { write: () => Promise<void> };
+    const db = (store as unknown as { db: { batch: () => Batch } }).db;
     const batch = db.batch.bind(db);
-    db.batch = () => Promise.reject(new Error('disk full'));
+    db.batch = () => {
+      const failing = batch();
+      failing.write = () => Promise.reject(new Error('disk full'));
+      return failing;
+    };
     await expect(store.commit(2)).rejects.toMatchObject({ code: 'TRIB_STORE', retriable: true });
     expect(store.checkpoint).toBe(1);
     expect(read(store.get('a'))).toBe('2');

@@ -1,28 +1,24 @@
 import { Level } from 'level';
 import { StoreError } from '../../errors.ts';
 import { collectRange } from '../memory/memory-bytes-store.ts';
-import { BTree } from '../sorted-tree.ts';
+import { binaryKeyTree, type BTree } from '../sorted-tree.ts';
+import { ReadCache } from './read-cache.ts';
 import type { BinaryKey, KeyBounds, KeyValueBytesStore } from '../bytes.ts';
 
 const CHECKPOINT_KEY = 'changelog-offset';
+/** Marks a delete among pending writes (by identity), so one Map lookup tells written, deleted or untouched. */
+const DELETED = new Uint8Array(0);
 type Sublevel = ReturnType<Level<Buffer, Buffer>['sublevel']>;
-/** One write of an atomic batch spanning the data and meta sublevels. */
-interface BatchOperation {
-  readonly type: 'put' | 'del';
-  readonly key: Buffer | string;
-  readonly value?: Buffer | string;
-  readonly sublevel: Sublevel;
-}
 
 export interface LevelDbOptions {
-  /** Recently read or committed values kept in memory, so hot keys do not go to disk on every read. */
+  /** Recently read or written values kept in memory, so hot keys do not go to disk on every read. */
   readonly readCacheEntries?: number;
 }
 
 /**
- * A store in one LevelDB database. Reads never wait: writes since the last commit are answered from
- * memory, the rest with LevelDB's synchronous `getSync`, and the sorted index of keys held in memory
- * answers misses and range scans without touching the disk. Writes stay in memory until `commit`,
+ * A store in one LevelDB database. Reads never wait: writes since the last commit and recently used
+ * values are answered from memory, the rest with LevelDB's synchronous `getSync`, and the sorted index
+ * of keys held in memory answers misses and range scans without touching the disk. Writes stay in memory until `commit`,
  * which writes them and the changelog offset they correspond to in one atomic batch, so data and
  * checkpoint can never disagree after a crash.
  */
@@ -32,10 +28,15 @@ export class LevelDbBytesStore implements KeyValueBytesStore {
   private readonly data: Sublevel;
   private readonly meta: Sublevel;
   private readonly keys: BTree<BinaryKey, undefined>;
-  private readonly readCache = new Map<BinaryKey, Uint8Array>();
-  private readonly readCacheEntries: number;
-  private dirty = new Map<BinaryKey, Uint8Array | undefined>();
-  private flushing: Map<BinaryKey, Uint8Array | undefined> | undefined;
+  /**
+   * Holds only keys in the index, each with its latest value: writes keep it current and deletes
+   * (including range deletes) remove from it, so a hit needs no other check.
+   */
+  private readonly readCache: ReadCache<Uint8Array> | undefined;
+  /** Writes since the last commit took its batch; DELETED marks deletes. */
+  private dirty = new Map<BinaryKey, Uint8Array>();
+  /** The batch being written, answering reads until it is on disk. */
+  private flushing: Map<BinaryKey, Uint8Array> | undefined;
   /** Key ranges deleted since the last commit, cleared on disk by the next one (first and last key held). */
   private pendingClears: { gte: BinaryKey; lte: BinaryKey }[] = [];
   private committing: Promise<void> = Promise.resolve();
@@ -54,7 +55,8 @@ export class LevelDbBytesStore implements KeyValueBytesStore {
     this.meta = sublevels.meta;
     this.keys = keys;
     this.savedCheckpoint = checkpoint;
-    this.readCacheEntries = options.readCacheEntries ?? 10_000;
+    const cacheEntries = options.readCacheEntries ?? 10_000;
+    this.readCache = cacheEntries > 0 ? new ReadCache(cacheEntries) : undefined;
   }
 
   static async open(directory: string, options: LevelDbOptions = {}): Promise<LevelDbBytesStore> {
@@ -70,7 +72,7 @@ export class LevelDbBytesStore implements KeyValueBytesStore {
     // later tick, and until then its synchronous `getSync` refuses to answer.
     const data = db.sublevel<Buffer, Buffer>('d', { keyEncoding: 'buffer', valueEncoding: 'buffer' });
     const meta = db.sublevel<string, string>('m', { keyEncoding: 'utf8', valueEncoding: 'utf8' });
-    const keys = new BTree<BinaryKey, undefined>();
+    const keys = binaryKeyTree<undefined>();
     for await (const key of data.keys()) keys.set(key.toString('latin1'), undefined);
     const saved = await meta.get(CHECKPOINT_KEY);
     return new LevelDbBytesStore(
@@ -87,22 +89,33 @@ export class LevelDbBytesStore implements KeyValueBytesStore {
   }
 
   get(key: BinaryKey): Uint8Array | undefined {
-    if (this.dirty.has(key)) return this.dirty.get(key);
+    const pending = this.dirty.get(key);
+    if (pending !== undefined) return pending === DELETED ? undefined : pending;
+    const cached = this.readCache?.get(key);
+    if (cached !== undefined) return cached;
     // The index before the batch in flight: a range deleted meanwhile is gone from the index only.
     if (!this.keys.has(key)) return undefined;
-    if (this.flushing?.has(key)) return this.flushing.get(key);
-    const cached = this.readCache.get(key);
-    if (cached !== undefined) return cached;
+    const flushing = this.flushing?.get(key);
+    if (flushing !== undefined) return flushing === DELETED ? undefined : flushing;
     const value = (this.data as unknown as Level<Buffer, Buffer>).getSync(Buffer.from(key, 'latin1'));
-    if (value !== undefined) this.remember(key, value);
+    if (value !== undefined) this.readCache?.set(key, value);
     return value;
   }
 
   put(key: BinaryKey, value: Uint8Array | undefined): void {
     this.assertOpen();
+    if (value === undefined) {
+      this.dirty.set(key, DELETED);
+      this.keys.delete(key);
+      this.readCache?.delete(key);
+      return;
+    }
+    // A key written or cached before is in the index already: overwrites skip the sorted tree.
+    const pending = this.dirty.get(key);
+    const known = (pending !== undefined && pending !== DELETED) || this.readCache?.peek(key) !== undefined;
     this.dirty.set(key, value);
-    if (value === undefined) this.keys.delete(key);
-    else this.keys.set(key, undefined);
+    if (!known) this.keys.set(key, undefined);
+    this.readCache?.set(key, value);
   }
 
   range(bounds: KeyBounds, reverse = false): IterableIterator<[BinaryKey, Uint8Array]> {
@@ -121,7 +134,7 @@ export class LevelDbBytesStore implements KeyValueBytesStore {
     for (const [key] of doomed) {
       this.keys.delete(key);
       this.dirty.delete(key);
-      this.readCache.delete(key);
+      this.readCache?.delete(key);
     }
     // Every key on disk is in the index (or deleted in `dirty`), so first..last covers all of them.
     this.pendingClears.push({ gte: doomed[0]![0], lte: doomed[doomed.length - 1]![0] });
@@ -159,34 +172,19 @@ export class LevelDbBytesStore implements KeyValueBytesStore {
     const batch = this.dirty;
     this.flushing = batch;
     this.dirty = new Map();
-    const operations: BatchOperation[] = [];
-    for (const [key, value] of batch) {
-      const keyBytes = Buffer.from(key, 'latin1');
-      if (value === undefined) operations.push({ type: 'del', key: keyBytes, sublevel: this.data });
-      else
-        operations.push({
-          type: 'put',
-          key: keyBytes,
-          value: Buffer.from(value.buffer, value.byteOffset, value.byteLength),
-          sublevel: this.data,
-        });
-    }
-    if (checkpoint !== undefined) {
-      operations.push({ type: 'put', key: CHECKPOINT_KEY, value: String(checkpoint), sublevel: this.meta });
-    }
     try {
       for (const clear of clears)
         await this.data.clear({
           gte: Buffer.from(clear.gte, 'latin1'),
           lte: Buffer.from(clear.lte, 'latin1'),
         });
-      await this.db.batch(operations as never);
+      await this.writeChained(batch, checkpoint);
     } catch (cause) {
       // Put the batch back so nothing is lost; the caller decides whether to retry or fail the task.
       // A put whose key left the index meanwhile was dropped by a range delete: it stays dropped.
       this.pendingClears = clears.concat(this.pendingClears);
       for (const [key, value] of batch)
-        if (!this.dirty.has(key) && (value === undefined || this.keys.has(key))) this.dirty.set(key, value);
+        if (!this.dirty.has(key) && (value === DELETED || this.keys.has(key))) this.dirty.set(key, value);
       throw new StoreError(`writing to LevelDB failed: ${(cause as Error).message}`, {
         cause,
         retriable: true,
@@ -194,11 +192,34 @@ export class LevelDbBytesStore implements KeyValueBytesStore {
     } finally {
       this.flushing = undefined;
     }
-    for (const [key, value] of batch) {
-      if (value === undefined || !this.keys.has(key)) this.readCache.delete(key);
-      else this.remember(key, value);
-    }
+    // The read cache needs nothing: it took every value when it was written.
     if (checkpoint !== undefined) this.savedCheckpoint = checkpoint;
+  }
+
+  /** One atomic write of the data and the checkpoint. */
+  private async writeChained(
+    batch: Map<BinaryKey, Uint8Array>,
+    checkpoint: number | undefined,
+  ): Promise<void> {
+    // A chained batch: the array form clones and re-validates every operation first (measured at about
+    // 1.2 µs of CPU per write chained against 1.8 µs as an array).
+    const write = this.db.batch();
+    let built = false;
+    try {
+      const data = { sublevel: this.data } as never;
+      for (const [key, value] of batch) {
+        const keyBytes = Buffer.from(key, 'latin1');
+        if (value === DELETED) write.del(keyBytes, data);
+        else write.put(keyBytes, Buffer.from(value.buffer, value.byteOffset, value.byteLength), data);
+      }
+      if (checkpoint !== undefined)
+        write.put(CHECKPOINT_KEY as never, String(checkpoint) as never, { sublevel: this.meta } as never);
+      built = true;
+    } finally {
+      // A batch that failed while being built is released; one that fails to write closes itself.
+      if (!built) await write.close().catch(() => undefined);
+    }
+    await write.write();
   }
 
   private *valuesOf(keys: [BinaryKey, undefined][]): IterableIterator<[BinaryKey, Uint8Array]> {
@@ -206,14 +227,6 @@ export class LevelDbBytesStore implements KeyValueBytesStore {
       const value = this.get(key);
       if (value !== undefined) yield [key, value];
     }
-  }
-
-  private remember(key: BinaryKey, value: Uint8Array): void {
-    if (this.readCacheEntries <= 0) return;
-    this.readCache.delete(key);
-    this.readCache.set(key, value);
-    if (this.readCache.size > this.readCacheEntries)
-      this.readCache.delete(this.readCache.keys().next().value!);
   }
 
   private assertOpen(): void {

@@ -36,7 +36,7 @@ export function managedSessionStore(
     get checkpoint() {
       return bytes.checkpoint;
     },
-    drainChangelog: () => logger?.drain() ?? [],
+    drainChangelog: () => logger?.drain(TypedSessionStore.changelogKey) ?? [],
     restore: (records) => {
       for (const { key, value } of records) {
         if (key.byteLength < CHANGELOG_SUFFIX)

@@ -38,7 +38,7 @@ export function managedWindowStore(
     get checkpoint() {
       return bytes.checkpoint;
     },
-    drainChangelog: () => logger?.drain() ?? [],
+    drainChangelog: () => logger?.drain(TypedWindowStore.changelogKey) ?? [],
     restore: (records) => {
       for (const { key, value } of records) {
         if (key.byteLength < CHANGELOG_SUFFIX)

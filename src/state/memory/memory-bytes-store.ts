@@ -1,34 +1,43 @@
-import { BTree } from '../sorted-tree.ts';
+import { binaryKeyTree, type BTree } from '../sorted-tree.ts';
 import type { BinaryKey, KeyBounds, KeyValueBytesStore } from '../bytes.ts';
 
-/** An in-memory sorted store. It persists nothing: after a restart it is rebuilt from its changelog. */
+/**
+ * An in-memory sorted store. It persists nothing: after a restart it is rebuilt from its changelog.
+ * Values live in a hash map, so point reads and overwrites cost a Map lookup; the sorted tree holds
+ * the keys for ranges and changes only when a key comes or goes.
+ */
 export class MemoryBytesStore implements KeyValueBytesStore {
   readonly persistent = false;
   readonly checkpoint = undefined;
-  private readonly entries = new BTree<BinaryKey, Uint8Array>();
+  private readonly values = new Map<BinaryKey, Uint8Array>();
+  private readonly keys = binaryKeyTree<undefined>();
 
   get(key: BinaryKey): Uint8Array | undefined {
-    return this.entries.get(key);
+    return this.values.get(key);
   }
 
   put(key: BinaryKey, value: Uint8Array | undefined): void {
-    if (value === undefined) this.entries.delete(key);
-    else this.entries.set(key, value);
+    if (value === undefined) {
+      if (this.values.delete(key)) this.keys.delete(key);
+    } else {
+      if (!this.values.has(key)) this.keys.set(key, undefined);
+      this.values.set(key, value);
+    }
   }
 
   range(bounds: KeyBounds, reverse = false): IterableIterator<[BinaryKey, Uint8Array]> {
-    return this.current(collectRange(this.entries, bounds, reverse));
+    return this.current(collectRange(this.keys, bounds, reverse));
   }
 
   deleteRange(bounds: KeyBounds): void {
-    const low = bounds.gte ?? this.entries.minKey();
-    const high = bounds.lt ?? bounds.lte ?? this.entries.maxKey();
-    if (low === undefined || high === undefined || low > high) return;
-    this.entries.deleteRange(low, high, bounds.lt === undefined);
+    for (const [key] of collectRange(this.keys, bounds, false)) {
+      this.values.delete(key);
+      this.keys.delete(key);
+    }
   }
 
   size(): number {
-    return this.entries.size;
+    return this.values.size;
   }
 
   async commit(_checkpoint: number | undefined, prepare?: () => void): Promise<void> {
@@ -36,16 +45,15 @@ export class MemoryBytesStore implements KeyValueBytesStore {
   }
 
   async close(): Promise<void> {
-    this.entries.clear();
+    this.values.clear();
+    this.keys.clear();
   }
 
-  /** The values of a range as iteration reaches them, as the LevelDB store reads them: keys deleted meanwhile are skipped. */
-  private *current(entries: [BinaryKey, Uint8Array][]): IterableIterator<[BinaryKey, Uint8Array]> {
-    for (const entry of entries) {
-      const value = this.entries.get(entry[0]);
-      if (value === undefined) continue;
-      if (value !== entry[1]) entry[1] = value;
-      yield entry;
+  /** Values as iteration reaches them, as the LevelDB store reads them: keys deleted meanwhile are skipped. */
+  private *current(keys: [BinaryKey, undefined][]): IterableIterator<[BinaryKey, Uint8Array]> {
+    for (const [key] of keys) {
+      const value = this.values.get(key);
+      if (value !== undefined) yield [key, value];
     }
   }
 }

@@ -1,7 +1,7 @@
 import type { KeyValue } from '../../processor/record.ts';
 import type { Serde } from '../../serde/serde.ts';
 import type { SessionStore, Windowed } from '../api.ts';
-import type { BinaryKey, KeyBounds } from '../bytes.ts';
+import { fromBinaryKey, type BinaryKey, type KeyBounds } from '../bytes.ts';
 import type { ChangeLogger, TimestampSource } from '../change-logger.ts';
 import {
   changelogTime,
@@ -62,16 +62,18 @@ export class TypedSessionStore<K, V> implements SessionStore<K, V> {
     const recordKey = this.serdes.encodeKey(session.key);
     if (!this.segments.observe(end)) return;
     const bytes = this.serdes.encodeValue(value);
-    this.segments.bytes.put(this.storeKey(recordKey, start, end), bytes);
-    this.logger?.log(recordKey + changelogTime(end) + changelogTime(start), bytes, this.now());
+    const storeKey = this.storeKey(recordKey, start, end);
+    this.segments.bytes.put(storeKey, bytes);
+    this.logger?.log(storeKey, bytes, this.now());
   }
 
   remove(session: Windowed<K>): void {
     const { start, end } = session.window;
     const recordKey = this.serdes.encodeKey(session.key);
     if (!this.segments.isLive(end)) return;
-    this.segments.bytes.put(this.storeKey(recordKey, start, end), undefined);
-    this.logger?.log(recordKey + changelogTime(end) + changelogTime(start), null, this.now());
+    const storeKey = this.storeKey(recordKey, start, end);
+    this.segments.bytes.put(storeKey, undefined);
+    this.logger?.log(storeKey, null, this.now());
   }
 
   /** Applies one changelog record (restore) without logging it again. */
@@ -125,6 +127,14 @@ export class TypedSessionStore<K, V> implements SessionStore<K, V> {
   /** Saves the store's bookkeeping with the data; run right before a commit takes its batch. */
   prepareCommit(): void {
     this.segments.prepareCommit();
+  }
+
+  /** The changelog key of a stored key: record key, session end, session start. */
+  static changelogKey(storeKey: BinaryKey): Uint8Array {
+    const recordKey = decodeRecordKey(storeKey, SEGMENT_PREFIX_LENGTH, SUFFIX_LENGTH);
+    const end = decodeTime(storeKey, storeKey.length - SUFFIX_LENGTH);
+    const start = decodeTime(storeKey, storeKey.length - 8);
+    return fromBinaryKey(recordKey + changelogTime(end) + changelogTime(start));
   }
 
   private storeKey(recordKey: BinaryKey, start: number, end: number): BinaryKey {

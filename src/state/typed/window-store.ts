@@ -1,7 +1,7 @@
 import type { KeyValue } from '../../processor/record.ts';
 import type { Serde } from '../../serde/serde.ts';
 import type { RangeOptions, WindowEntry, WindowStore, Windowed } from '../api.ts';
-import type { BinaryKey } from '../bytes.ts';
+import { fromBinaryKey, type BinaryKey } from '../bytes.ts';
 import type { ChangeLogger, TimestampSource } from '../change-logger.ts';
 import {
   changelogTime,
@@ -70,8 +70,9 @@ export class TypedWindowStore<K, V> implements WindowStore<K, V> {
     const bytes = absent ? undefined : this.serdes.encodeValue(value);
     // Wraps within 31 bits, as the changelog's sequence numbers do in Kafka Streams.
     const seq = this.retainDuplicates ? (this.seq = (this.seq + 1) & 0x7fffffff) : 0;
-    this.segments.bytes.put(this.storeKey(recordKey, windowStart, seq), bytes);
-    this.logger?.log(recordKey + changelogTime(windowStart) + encodeSeq(seq), bytes ?? null, this.now());
+    const storeKey = this.storeKey(recordKey, windowStart, seq);
+    this.segments.bytes.put(storeKey, bytes);
+    this.logger?.log(storeKey, bytes ?? null, this.now());
   }
 
   /** Applies one changelog record (restore): not logged again, and under the record's own sequence number. */
@@ -152,6 +153,13 @@ export class TypedWindowStore<K, V> implements WindowStore<K, V> {
     this.segments.prepareCommit();
     if (this.retainDuplicates && this.segments.readMeta('seq') !== this.seq)
       this.segments.writeMeta('seq', this.seq);
+  }
+
+  /** The changelog key of a stored key: record key, window start, sequence number. */
+  static changelogKey(storeKey: BinaryKey): Uint8Array {
+    const recordKey = decodeRecordKey(storeKey, SEGMENT_PREFIX_LENGTH, SUFFIX_LENGTH);
+    const start = decodeTime(storeKey, storeKey.length - SUFFIX_LENGTH);
+    return fromBinaryKey(recordKey + changelogTime(start) + storeKey.slice(-4));
   }
 
   private storeKey(recordKey: BinaryKey, windowStart: number, seq: number): BinaryKey {
