@@ -187,8 +187,11 @@ describe.each(backends)('window store (%s)', (backend) => {
 
   it('drops whole segments once they fall out of retention', async () => {
     const retentionMs = 2 * MINUTE; // one-minute segments
-    const { store, bytes } = await open({ retentionMs });
+    const directory = harness.directory();
+    const s = spec(backend, { retentionMs });
+    const { store, bytes, managed } = await harness.openStore<Store>(s, directory);
     for (let start = 0; start < 3 * MINUTE; start += 10_000) store.put('k', `v${start}`, start);
+    await managed.commit(1);
     const entriesBefore = bytes.size();
     expect(entriesBefore).toBeGreaterThanOrEqual(18);
     // Stream time 3.5 min: live from 1.5 min + 1 ms, so the first minute's segment goes entirely.
@@ -196,6 +199,14 @@ describe.each(backends)('window store (%s)', (backend) => {
     expect(bytes.size()).toBe(entriesBefore + 1 - 6);
     // Windows in the oldest live segment but before the live time stay on disk yet are not returned.
     expect([...store.fetchWindows('k', 0, 10 * MINUTE)][0]!.windowStart).toBe(1.5 * MINUTE + 10_000);
+    await managed.commit(2);
+    if (backend === 'leveldb') {
+      // The dropped segment is gone from disk too.
+      const size = bytes.size();
+      await managed.close();
+      const again = await harness.openStore<Store>(s, directory);
+      expect(again.bytes.size()).toBe(size);
+    }
   });
 
   it('comes back with the same contents after a restart, still filtering expired windows', async () => {
