@@ -37,7 +37,8 @@ export class KafkajsGroupConsumer implements GroupConsumerPort {
       readUncommitted: !this.options.readCommitted,
       sessionTimeout: this.options.sessionTimeoutMs ?? 45_000,
       rebalanceTimeout: 60_000,
-      heartbeatInterval: 3_000,
+      // kafkajs heartbeats between fetches only: short fetch waits and heartbeats keep rebalances quick.
+      heartbeatInterval: 1_000,
       allowAutoTopicCreation: false,
       maxWaitTimeInMs: 100,
     });

@@ -62,6 +62,9 @@ export class KafkajsTransactionalProducer implements TransactionalProducerPort {
       maxInFlightRequests: 1,
       transactionTimeout: 60_000,
       allowAutoTopicCreation: false,
+      // Right after a commit the coordinator answers CONCURRENT_TRANSACTIONS for a few milliseconds;
+      // kafkajs' default 300 ms first retry would cap a task at about three transactions a second.
+      retry: { initialRetryTime: 10, maxRetryTime: 2_000, retries: 30 },
     });
     await producer.connect();
     const instance = new KafkajsTransactionalProducer(transactionalId, producer);
