@@ -1,0 +1,143 @@
+import { TopologyError } from '../../errors.ts';
+import type { TableValueGetterSupplier } from '../../processor/ops/value-getter.ts';
+import { storeValueGetter } from '../../processor/ops/value-getter.ts';
+import { streamAggregateProcessor } from '../../processor/ops/aggregate.ts';
+import { streamAggregation, tableAggregation } from '../../processor/ops/aggregation-functions.ts';
+import { changeSerde } from '../../processor/ops/change-serde.ts';
+import { bufferedChangeSerde } from '../../processor/ops/suppress-buffer.ts';
+import { suppressProcessor, suppressValueGetter } from '../../processor/ops/suppress.ts';
+import { tableAggregateProcessor, tableGroupByProcessor } from '../../processor/ops/table-aggregate.ts';
+import type { IrGraph, IrNode, StoreIr, SuppressIr } from '../ir.ts';
+import type { CompileContext, OpCompilers } from './context.ts';
+import { addSimpleProcessor } from './stateless.ts';
+
+/** Adds the timestamped store of an aggregation's result table and makes it the table's value getter. */
+function materialize(context: CompileContext, id: number, store: StoreIr): string {
+  context.addKeyValueStore(store, { timestamped: true });
+  context.setValueGetter(id, storeValueGetter(store.name));
+  return store.name;
+}
+
+/**
+ * How long after a window's end its result is final: the grace of the windowed aggregation the table
+ * comes from (for sessions also the inactivity gap, as a session can still grow by that much). With
+ * several windowed ancestors (a join of windowed tables), the largest.
+ */
+function windowCloseDelay(graph: IrGraph, node: IrNode, chain: string[] = []): number {
+  switch (node.op) {
+    case 'windowed-aggregate':
+      return node.windows.graceMs;
+    case 'session-aggregate':
+      return node.windows.gapMs + node.windows.graceMs;
+  }
+  const path = [node.name, ...chain];
+  if (node.parents.length === 0) {
+    throw new TopologyError(
+      `suppress until windows close needs a windowed table, but ${path.join(' -> ')} has no windowed aggregation`,
+    );
+  }
+  return Math.max(...node.parents.map((p) => windowCloseDelay(graph, graph.node(p), path)));
+}
+
+function suppressWait(node: SuppressIr, graph: IrGraph): number {
+  if (node.spec.until === 'window-close')
+    return windowCloseDelay(graph, graph.node(node.parents[0]!), [node.name]);
+  const limit = node.spec.timeLimitMs;
+  if (limit === undefined || !Number.isFinite(limit) || limit < 0)
+    throw new TopologyError(
+      `${node.name}: the suppression time limit must be a non-negative number of ms, got ${limit}`,
+    );
+  return limit;
+}
+
+/** The parent table's value getter, when it has one (suppress then offers one too). */
+function optionalValueGetter(
+  context: CompileContext,
+  id: number,
+): TableValueGetterSupplier<unknown, unknown> | undefined {
+  try {
+    return context.valueGetter(id);
+  } catch (error) {
+    if (error instanceof TopologyError) return undefined;
+    throw error;
+  }
+}
+
+export const aggregationCompilers: OpCompilers = {
+  'stream-aggregate': (node, context) => {
+    const store = materialize(context, node.id, node.store);
+    addSimpleProcessor(node, context, streamAggregateProcessor(store, streamAggregation(node)), [store]);
+  },
+
+  suppress: (node, context) => {
+    const waitMs = suppressWait(node, context.graph);
+    const keySerde = context.keySerde(node.keySerde);
+    const valueSerde = context.valueSerde(node.valueSerde);
+    // The buffer outlives restarts through its changelog, so no held-back result is lost.
+    const bufferStore: StoreIr = {
+      name: node.storeName,
+      generated: true,
+      backend: 'leveldb',
+      logging: true,
+      loggingConfig: {},
+      keySerde,
+      valueSerde,
+      retentionMs: undefined,
+    };
+    context.addKeyValueStore(bufferStore, {
+      timestamped: false,
+      keySerde,
+      valueSerde: bufferedChangeSerde(valueSerde) as never,
+    });
+    const parentGetter = optionalValueGetter(context, node.parents[0]!);
+    if (parentGetter) context.setValueGetter(node.id, suppressValueGetter(node.storeName, parentGetter));
+    addSimpleProcessor(
+      node,
+      context,
+      suppressProcessor({ name: node.name, storeName: node.storeName, keySerde, spec: node.spec, waitMs }),
+      [node.storeName],
+    );
+  },
+
+  'table-group-by': (node, context) => {
+    const keySerde = context.keySerde(node.keySerde);
+    const valueSerde = changeSerde(context.valueSerde(node.valueSerde)) as never;
+    const topic = { name: node.topic, internal: true };
+    context.builder.addProcessor({
+      name: node.name,
+      parents: context.parentOutputs(node),
+      supplier: tableGroupByProcessor(node.name, node.selector, keySerde),
+      stores: [],
+    });
+    context.builder.addInternalTopic({
+      name: node.topic,
+      kind: 'repartition',
+      partitions: undefined,
+      config: {},
+    });
+    context.builder.addSink({
+      name: node.sinkName,
+      parents: [node.name],
+      topic,
+      keySerde,
+      valueSerde,
+      partitioner: undefined,
+    });
+    context.builder.addSource({
+      name: node.sourceName,
+      topics: [topic],
+      keySerde,
+      valueSerde,
+      timestampExtractor: undefined,
+    });
+    context.setOutput(node.id, node.sourceName);
+    context.setTopics(node.id, [node.topic]);
+  },
+
+  'table-aggregate': (node, context) => {
+    const store = materialize(context, node.id, node.store);
+    addSimpleProcessor(node, context, tableAggregateProcessor(node.name, store, tableAggregation(node)), [
+      store,
+    ]);
+  },
+};
