@@ -2,11 +2,22 @@ import { TopologyError } from '../../errors.ts';
 import type { TableValueGetterSupplier } from '../../processor/ops/value-getter.ts';
 import { storeValueGetter } from '../../processor/ops/value-getter.ts';
 import { streamAggregateProcessor } from '../../processor/ops/aggregate.ts';
-import { streamAggregation, tableAggregation } from '../../processor/ops/aggregation-functions.ts';
+import {
+  sessionAggregation,
+  streamAggregation,
+  tableAggregation,
+} from '../../processor/ops/aggregation-functions.ts';
 import { changeSerde } from '../../processor/ops/change-serde.ts';
 import { bufferedChangeSerde } from '../../processor/ops/suppress-buffer.ts';
 import { suppressProcessor, suppressValueGetter } from '../../processor/ops/suppress.ts';
 import { tableAggregateProcessor, tableGroupByProcessor } from '../../processor/ops/table-aggregate.ts';
+import { sessionAggregateProcessor, sessionStoreValueGetter } from '../../processor/ops/session-aggregate.ts';
+import { slidingAggregateProcessor } from '../../processor/ops/sliding-aggregate.ts';
+import {
+  windowedAggregateProcessor,
+  windowStoreValueGetter,
+} from '../../processor/ops/windowed-aggregate.ts';
+import { valueAndTimestampSerde } from '../../state/typed/key-value-store.ts';
 import type { IrGraph, IrNode, StoreIr, SuppressIr } from '../ir.ts';
 import type { CompileContext, OpCompilers } from './context.ts';
 import { addSimpleProcessor } from './stateless.ts';
@@ -16,6 +27,17 @@ function materialize(context: CompileContext, id: number, store: StoreIr): strin
   context.addKeyValueStore(store, { timestamped: true });
   context.setValueGetter(id, storeValueGetter(store.name));
   return store.name;
+}
+
+/** Window and session stores must keep windows at least as long as they can still change. */
+function retention(node: IrNode & { store: StoreIr }, minimumMs: number, why: string): number {
+  const retentionMs = node.store.retentionMs ?? minimumMs;
+  if (retentionMs < minimumMs) {
+    throw new TopologyError(
+      `${node.name}: the retention of store "${node.store.name}" (${retentionMs} ms) must be at least ${why} (${minimumMs} ms)`,
+    );
+  }
+  return retentionMs;
 }
 
 /**
@@ -67,6 +89,46 @@ export const aggregationCompilers: OpCompilers = {
   'stream-aggregate': (node, context) => {
     const store = materialize(context, node.id, node.store);
     addSimpleProcessor(node, context, streamAggregateProcessor(store, streamAggregation(node)), [store]);
+  },
+
+  'windowed-aggregate': (node, context) => {
+    const windows = node.windows;
+    const sliding = windows.type === 'sliding';
+    const sizeMs = sliding ? windows.timeDifferenceMs : windows.sizeMs;
+    const retentionMs = sliding
+      ? retention(node, 2 * sizeMs + windows.graceMs, 'twice the time difference plus the grace period')
+      : retention(node, sizeMs + windows.graceMs, 'the window size plus the grace period');
+    context.addWindowStore(node.store, {
+      windowSizeMs: sizeMs,
+      retentionMs,
+      retainDuplicates: false,
+      // Each window keeps the largest timestamp aggregated into it: results carry it, and sliding
+      // windows use it to tell which records a window holds.
+      valueSerde: valueAndTimestampSerde(context.valueSerde(node.store.valueSerde)) as never,
+    });
+    context.setValueGetter(node.id, windowStoreValueGetter(node.store.name));
+    const aggregation = streamAggregation(node);
+    const supplier = sliding
+      ? slidingAggregateProcessor(node.store.name, windows, aggregation)
+      : windowedAggregateProcessor(node.store.name, windows, aggregation);
+    addSimpleProcessor(node, context, supplier, [node.store.name]);
+  },
+
+  'session-aggregate': (node, context) => {
+    const windows = node.windows;
+    const retentionMs = retention(
+      node,
+      windows.gapMs + windows.graceMs,
+      'the inactivity gap plus the grace period',
+    );
+    context.addSessionStore(node.store, { retentionMs });
+    context.setValueGetter(node.id, sessionStoreValueGetter(node.store.name));
+    addSimpleProcessor(
+      node,
+      context,
+      sessionAggregateProcessor(node.store.name, windows, sessionAggregation(node)),
+      [node.store.name],
+    );
   },
 
   suppress: (node, context) => {
