@@ -20,11 +20,20 @@ export class MemoryBytesStore implements KeyValueBytesStore {
     return collectRange(this.entries, bounds, reverse).values();
   }
 
+  deleteRange(bounds: KeyBounds): void {
+    const low = bounds.gte ?? this.entries.minKey();
+    const high = bounds.lt ?? bounds.lte ?? this.entries.maxKey();
+    if (low === undefined || high === undefined || low > high) return;
+    this.entries.deleteRange(low, high, bounds.lt === undefined);
+  }
+
   size(): number {
     return this.entries.size;
   }
 
-  async commit(): Promise<void> {}
+  async commit(_checkpoint: number | undefined, prepare?: () => void): Promise<void> {
+    prepare?.();
+  }
 
   async close(): Promise<void> {
     this.entries.clear();
@@ -41,6 +50,7 @@ export function collectRange<V>(
   const low = bounds.gte ?? tree.minKey();
   if (low === undefined) return result;
   const high = bounds.lt ?? bounds.lte ?? tree.maxKey()!;
+  if (low > high) return result;
   const includeHigh = bounds.lt === undefined;
   tree.forRange(low, high, includeHigh, (key, value) => {
     result.push([key, value]);
