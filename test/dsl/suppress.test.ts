@@ -2,7 +2,16 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Serdes, StreamsBuilder, Suppressed, defineTopic, keyValue } from 'tributary';
+import {
+  Serdes,
+  SessionWindows,
+  StreamsBuilder,
+  Suppressed,
+  TimeWindows,
+  defineTopic,
+  keyValue,
+  type Windowed,
+} from 'tributary';
 import { TopologyTestDriver } from 'tributary/testing';
 
 const events = defineTopic('events', Serdes.String(), Serdes.String());
@@ -164,5 +173,110 @@ describe('suppress until a time limit (Suppressed.untilTimeLimit)', () => {
       driver = undefined;
       await rm(stateDir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('suppress until windows close (Suppressed.untilWindowCloses: final results)', () => {
+  let driver: TopologyTestDriver | undefined;
+  afterEach(async () => {
+    await driver?.close();
+    driver = undefined;
+  });
+
+  const show = (records: { key: Windowed<string> | null; value: number | null }[]) =>
+    records.map(({ key, value }) => `${key!.key}@[${key!.window.start},${key!.window.end}]=${value}`);
+
+  async function finalCounts(windows: TimeWindows, partitions = 1) {
+    const keySerde = Serdes.TimeWindowed(Serdes.String(), windows.sizeMs);
+    const builder = new StreamsBuilder();
+    builder
+      .stream(events)
+      .groupByKey()
+      .windowedBy(windows)
+      .count()
+      .suppress(Suppressed.untilWindowCloses())
+      .toStream()
+      .to('final', { keySerde, valueSerde: Serdes.Long() });
+    driver = await TopologyTestDriver.create(builder.build(), { partitions });
+    return {
+      input: driver.createInputTopic(events),
+      output: driver.createOutputTopic('final', keySerde, Serdes.Long()),
+    };
+  }
+
+  it('emits nothing while a window is open, then its final count exactly once when stream time reaches its end', async () => {
+    const { input, output } = await finalCounts(TimeWindows.ofSizeWithNoGrace(10));
+    input.pipeInput('a', 'x', 1);
+    input.pipeInput('a', 'x', 2);
+    input.pipeInput('a', 'x', 9);
+    expect(output.readRecordsToList()).toEqual([]);
+    input.pipeInput('b', 'x', 10);
+    const records = output.readRecordsToList();
+    expect(show(records)).toEqual(['a@[0,10]=3']);
+    // The final result carries the timestamp of the window's last update.
+    expect(records[0]!.timestamp).toBe(9);
+    input.pipeInput('b', 'x', 15);
+    input.pipeInput('a', 'x', 3); // late: the window has closed, nothing changes or is re-emitted
+    expect(output.readRecordsToList()).toEqual([]);
+    input.pipeInput('c', 'x', 20);
+    expect(show(output.readKeyValuesToList())).toEqual(['b@[10,20]=2']);
+  });
+
+  it('with grace, the final result waits for window end + grace (late records within grace are included)', async () => {
+    const { input, output } = await finalCounts(TimeWindows.ofSizeAndGrace(10, 5));
+    input.pipeInput('a', 'x', 1);
+    input.pipeInput('b', 'x', 12);
+    input.pipeInput('a', 'x', 8);
+    input.pipeInput('b', 'x', 14);
+    expect(output.readRecordsToList()).toEqual([]);
+    input.pipeInput('b', 'x', 15);
+    expect(show(output.readKeyValuesToList())).toEqual(['a@[0,10]=2']);
+  });
+
+  it('hopping windows: each window is emitted once, in order of window end', async () => {
+    const { input, output } = await finalCounts(TimeWindows.ofSizeWithNoGrace(10).advanceBy(5));
+    input.pipeInput('a', 'x', 7);
+    input.pipeInput('a', 'x', 12);
+    input.pipeInput('z', 'x', 30);
+    // z's windows [25,35) and [30,40) are still open.
+    expect(show(output.readKeyValuesToList())).toEqual(['a@[0,10]=1', 'a@[5,15]=2', 'a@[10,20]=1']);
+  });
+
+  it('each partition closes its windows by its own stream time (4 partitions)', async () => {
+    const { input, output } = await finalCounts(TimeWindows.ofSizeWithNoGrace(10), 4);
+    input.pipeRecord({ key: 'a', value: 'x', timestamp: 1, partition: 0 });
+    input.pipeRecord({ key: 'b', value: 'x', timestamp: 2, partition: 1 });
+    input.pipeRecord({ key: 'tick', value: 'x', timestamp: 50, partition: 1 });
+    expect(show(output.readKeyValuesToList())).toEqual(['b@[0,10]=1']);
+    input.pipeRecord({ key: 'tick', value: 'x', timestamp: 50, partition: 0 });
+    expect(show(output.readKeyValuesToList())).toEqual(['a@[0,10]=1']);
+  });
+
+  it('session windows: a session is final once stream time passes its end + gap + grace; merged-away sessions are never emitted', async () => {
+    const keySerde = Serdes.SessionWindowed(Serdes.String());
+    const builder = new StreamsBuilder();
+    builder
+      .stream(events)
+      .groupByKey()
+      .windowedBy(SessionWindows.ofInactivityGapAndGrace(10, 2))
+      .count()
+      .suppress(Suppressed.untilWindowCloses())
+      .toStream()
+      .to('final', { keySerde, valueSerde: Serdes.Long() });
+    driver = await TopologyTestDriver.create(builder.build());
+    const input = driver.createInputTopic(events);
+    const output = driver.createOutputTopic('final', keySerde, Serdes.Long());
+    input.pipeInput('a', 'x', 0);
+    input.pipeInput('a', 'x', 8);
+    input.pipeInput('b', 'x', 19);
+    expect(output.readRecordsToList()).toEqual([]);
+    input.pipeInput('b', 'x', 20);
+    expect(show(output.readKeyValuesToList())).toEqual(['a@[0,8]=2']);
+  });
+
+  it('suppressing a table that is not windowed until windows close is rejected when the topology is built', () => {
+    const builder = new StreamsBuilder();
+    builder.stream(events).groupByKey().count().suppress(Suppressed.untilWindowCloses());
+    expect(() => builder.build()).toThrow(/needs a windowed table/);
   });
 });
