@@ -274,6 +274,33 @@ describe('suppress until windows close (Suppressed.untilWindowCloses: final resu
     expect(show(output.readKeyValuesToList())).toEqual(['a@[0,8]=2']);
   });
 
+  it('a buffer of final results may not emit early when full (Kafka Streams allows only strict buffer configs here)', () => {
+    const builder = new StreamsBuilder();
+    builder
+      .stream(events)
+      .groupByKey()
+      .windowedBy(TimeWindows.ofSizeWithNoGrace(10))
+      .count()
+      .suppress(Suppressed.untilWindowCloses({ maxRecords: 10, whenFull: 'emit-early' }));
+    expect(() => builder.build()).toThrow(/cannot emit early when full/);
+  });
+
+  it('a full buffer of final results set to shut down fails processing', async () => {
+    const builder = new StreamsBuilder();
+    builder
+      .stream(events)
+      .groupByKey()
+      .windowedBy(TimeWindows.ofSizeWithNoGrace(10))
+      .count()
+      .suppress(Suppressed.untilWindowCloses({ maxRecords: 1 }))
+      .toStream()
+      .to('final', { keySerde: Serdes.TimeWindowed(Serdes.String(), 10), valueSerde: Serdes.Long() });
+    driver = await TopologyTestDriver.create(builder.build());
+    const input = driver.createInputTopic(events);
+    input.pipeInput('a', 'x', 1);
+    expect(() => input.pipeInput('b', 'x', 2)).toThrow(/suppression buffer is full \(2 records, at most 1\)/);
+  });
+
   it('suppressing a table that is not windowed until windows close is rejected when the topology is built', () => {
     const builder = new StreamsBuilder();
     builder.stream(events).groupByKey().count().suppress(Suppressed.untilWindowCloses());

@@ -18,7 +18,7 @@ import {
   windowStoreValueGetter,
 } from '../../processor/ops/windowed-aggregate.ts';
 import { valueAndTimestampSerde } from '../../state/typed/key-value-store.ts';
-import type { IrGraph, IrNode, StoreIr, SuppressIr } from '../ir.ts';
+import type { AnySerde, IrGraph, IrNode, StoreIr, SuppressIr } from '../ir.ts';
 import type { CompileContext, OpCompilers } from './context.ts';
 import { addSimpleProcessor } from './stateless.ts';
 
@@ -62,6 +62,14 @@ function windowCloseDelay(graph: IrGraph, node: IrNode, chain: string[] = []): n
 }
 
 function suppressWait(node: SuppressIr, graph: IrGraph): number {
+  if (
+    node.spec.until === 'window-close' &&
+    node.spec.whenFull === 'emit-early' &&
+    node.spec.maxRecords !== undefined
+  )
+    throw new TopologyError(
+      `${node.name}: a buffer of final results cannot emit early when full (it would emit results that are not final); use whenFull: 'shutdown' or no limit`,
+    );
   if (node.spec.until === 'window-close')
     return windowCloseDelay(graph, graph.node(node.parents[0]!), [node.name]);
   const limit = node.spec.timeLimitMs;
@@ -104,7 +112,7 @@ export const aggregationCompilers: OpCompilers = {
       retainDuplicates: false,
       // Each window keeps the largest timestamp aggregated into it: results carry it, and sliding
       // windows use it to tell which records a window holds.
-      valueSerde: valueAndTimestampSerde(context.valueSerde(node.store.valueSerde)) as never,
+      valueSerde: valueAndTimestampSerde(context.valueSerde(node.store.valueSerde)) as AnySerde,
     });
     context.setValueGetter(node.id, windowStoreValueGetter(node.store.name));
     const aggregation = streamAggregation(node);
@@ -149,7 +157,7 @@ export const aggregationCompilers: OpCompilers = {
     context.addKeyValueStore(bufferStore, {
       timestamped: false,
       keySerde,
-      valueSerde: bufferedChangeSerde(valueSerde) as never,
+      valueSerde: bufferedChangeSerde(valueSerde) as AnySerde,
     });
     const parentGetter = optionalValueGetter(context, node.parents[0]!);
     if (parentGetter) context.setValueGetter(node.id, suppressValueGetter(node.storeName, parentGetter));
@@ -163,7 +171,7 @@ export const aggregationCompilers: OpCompilers = {
 
   'table-group-by': (node, context) => {
     const keySerde = context.keySerde(node.keySerde);
-    const valueSerde = changeSerde(context.valueSerde(node.valueSerde)) as never;
+    const valueSerde = changeSerde(context.valueSerde(node.valueSerde)) as AnySerde;
     const topic = { name: node.topic, internal: true };
     context.builder.addProcessor({
       name: node.name,
