@@ -33,7 +33,11 @@ export interface KeyValueBytesStore {
   get(key: BinaryKey): Uint8Array | undefined;
   /** Writes a value; undefined deletes. */
   put(key: BinaryKey, value: Uint8Array | undefined): void;
-  /** Entries within the bounds in key order (reversed on request), as a snapshot: writes during iteration are safe. */
+  /**
+   * Entries within the bounds in key order (reversed on request). The keys are taken when it is called,
+   * so writes during iteration are safe: keys added meanwhile do not show up, keys deleted meanwhile are
+   * skipped, and values are read as iteration reaches them.
+   */
   range(bounds: KeyBounds, reverse?: boolean): IterableIterator<[BinaryKey, Uint8Array]>;
   /**
    * Deletes every entry within the bounds at once (segmented stores drop expired time segments this way).

@@ -17,7 +17,7 @@ export class MemoryBytesStore implements KeyValueBytesStore {
   }
 
   range(bounds: KeyBounds, reverse = false): IterableIterator<[BinaryKey, Uint8Array]> {
-    return collectRange(this.entries, bounds, reverse).values();
+    return this.current(collectRange(this.entries, bounds, reverse));
   }
 
   deleteRange(bounds: KeyBounds): void {
@@ -37,6 +37,16 @@ export class MemoryBytesStore implements KeyValueBytesStore {
 
   async close(): Promise<void> {
     this.entries.clear();
+  }
+
+  /** The values of a range as iteration reaches them, as the LevelDB store reads them: keys deleted meanwhile are skipped. */
+  private *current(entries: [BinaryKey, Uint8Array][]): IterableIterator<[BinaryKey, Uint8Array]> {
+    for (const entry of entries) {
+      const value = this.entries.get(entry[0]);
+      if (value === undefined) continue;
+      if (value !== entry[1]) entry[1] = value;
+      yield entry;
+    }
   }
 }
 

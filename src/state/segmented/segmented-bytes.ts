@@ -64,8 +64,8 @@ export class SegmentedBytes {
   /**
    * The entries of the live segments overlapping [from, to], segment by segment (newest first when
    * reversed). `boundsOf` gives the key range to read in one segment, with the time range clamped to
-   * what can be live. Every segment's keys are taken before the first entry is returned, so writes made
-   * while iterating do not show up.
+   * what can be live. Every segment's keys are taken before the first entry is returned, so keys added
+   * while iterating do not show up (keys deleted meanwhile are skipped).
    */
   scan(
     from: number,
