@@ -1,6 +1,7 @@
 import { TopologyError } from '../errors.ts';
 import type { CompileContext as CompileContextType, OpCompiler, OpCompilers } from './compile/context.ts';
 import { CompileContext } from './compile/context.ts';
+import { joinCompilers } from './compile/joins.ts';
 import { statelessCompilers } from './compile/stateless.ts';
 import { tableCompilers } from './compile/tables.ts';
 import type { IrGraph, IrNode } from './ir.ts';
@@ -10,6 +11,7 @@ import { Topology } from './topology.ts';
 const compilers: OpCompilers = {
   ...statelessCompilers,
   ...tableCompilers,
+  ...joinCompilers,
 };
 
 /**
