@@ -121,8 +121,9 @@ export function streamJoinProcessor(options: StreamJoinOptions): AnySupplier {
         clocks.set(leftStore, clock);
       },
       process: (record) => {
-        if (absent(record.value)) return;
+        // Even records that cannot join move the join's stream time on.
         clock.streamTime = Math.max(clock.streamTime, record.timestamp);
+        if (absent(record.value)) return;
         if (absent(record.key)) {
           if (emitsUnmatched(side))
             context.forward({ ...record, value: join(side, record.value, null, null) });

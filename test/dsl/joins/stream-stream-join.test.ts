@@ -90,6 +90,18 @@ describe('stream-stream join', () => {
       expect(t.out.readValuesToList()).toEqual(['L+p', 'L+q']);
     });
 
+    it('joins a stream with itself: every pair within the window, each record with itself too', async () => {
+      const builder = new StreamsBuilder();
+      const s = builder.stream(lefts);
+      s.join(s, (a, b) => `${a}${b}`, JoinWindows.ofTimeDifferenceWithNoGrace(10)).to(out);
+      driver = await TopologyTestDriver.create(builder.build());
+      const input = driver.createInputTopic(lefts);
+      input.pipeInput('k', 'a', 1);
+      input.pipeInput('k', 'b', 5);
+      input.pipeInput('k', 'c', 50);
+      expect(driver.createOutputTopic(out).readValuesToList().sort()).toEqual(['aa', 'ab', 'ba', 'bb', 'cc']);
+    });
+
     it('drops null values and null keys', async () => {
       const t = await start('inner', JoinWindows.ofTimeDifferenceWithNoGrace(10));
       t.left.pipeInput(null, 'a', 1);
