@@ -107,6 +107,8 @@ export class KTable<K, V> {
       parents: [this.nodeId],
       spec: suppressed.spec,
       storeName: `${name}-store`,
+      keySerde: this.keySerde as AnySerde | undefined,
+      valueSerde: this.valueSerde as AnySerde | undefined,
     });
     return new KTable<K, V>(this.context, node.id, this.keySerde, this.valueSerde, undefined);
   }

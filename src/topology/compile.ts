@@ -1,5 +1,6 @@
 import { TopologyError } from '../errors.ts';
 import type { CompileContext as CompileContextType, OpCompiler, OpCompilers } from './compile/context.ts';
+import { aggregationCompilers } from './compile/aggregations.ts';
 import { CompileContext } from './compile/context.ts';
 import { joinCompilers } from './compile/joins.ts';
 import { statelessCompilers } from './compile/stateless.ts';
@@ -11,6 +12,7 @@ import { Topology } from './topology.ts';
 const compilers: OpCompilers = {
   ...statelessCompilers,
   ...tableCompilers,
+  ...aggregationCompilers,
   ...joinCompilers,
 };
 

@@ -187,6 +187,9 @@ export interface SuppressIr extends Base {
   readonly spec: SuppressSpec;
   /** The buffer's store (logged, so a restart does not lose buffered results). */
   readonly storeName: string;
+  /** The suppressed table's serdes, for the buffer's store (undefined: the defaults). */
+  readonly keySerde: AnySerde | undefined;
+  readonly valueSerde: AnySerde | undefined;
 }
 
 /** The user's functions only: count has none, reduce has no initializer (its first value starts the aggregate). */
