@@ -299,6 +299,11 @@ export interface ForeignKeyJoinIr extends Base {
   /** Prefix for the names of the internal nodes, topics and stores this join needs. */
   readonly prefix: string;
   readonly foreignKeySerde: AnySerde | undefined;
+  /** The left table's key and value serdes (primary keys travel to the right side; values are hashed). */
+  readonly keySerde: AnySerde | undefined;
+  readonly valueSerde: AnySerde | undefined;
+  /** The right table's value serde: its values travel back in the responses. */
+  readonly otherValueSerde: AnySerde | undefined;
   readonly store: StoreIr | undefined;
 }
 
