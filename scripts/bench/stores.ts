@@ -7,7 +7,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 // The baseline measures LevelDB itself, without our store in between; src/ never imports it directly.
-// eslint-disable-next-line no-restricted-imports
 import { Level } from 'level';
 import { Serdes, Stores, type KeyValueStore, type StoreSpec, type WindowStore } from '../../src/index.ts';
 import { openStore, type ManagedStore } from '../../src/state/managed-store.ts';
