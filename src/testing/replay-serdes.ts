@@ -2,7 +2,8 @@
  * Which serdes turn a topic's records into their JSON form and back during replay: the topic
  * definitions the applications declare come first, then what their topologies read the topic with
  * (sources) or write it with (sinks). Input prefers sources, output prefers sinks: each side as the
- * topology itself sees the bytes.
+ * topology itself sees the bytes. A topic only reached through sinks that choose their topic per record
+ * takes those sinks' serdes when they all agree.
  */
 import type { TributaryApp } from '../app/define-app.ts';
 import type { Serde } from '../serde/serde.ts';
@@ -24,6 +25,7 @@ export function topicSerdeCatalog(
   const declared = new Map<string, TopicSerdes>();
   const sources = new Map<string, TopicSerdes>();
   const sinks = new Map<string, TopicSerdes>();
+  const chosen: TopicSerdes[] = [];
   const first = (map: Map<string, TopicSerdes>, topic: string, serdes: TopicSerdes) => {
     if (!map.has(topic)) map.set(topic, { keySerde: serdes.keySerde, valueSerde: serdes.valueSerde });
   };
@@ -36,12 +38,15 @@ export function topicSerdeCatalog(
     for (const node of sourceNodes) {
       if (node.kind === 'source')
         for (const ref of node.topics) if (!ref.internal) first(sources, ref.name, node);
-      if (node.kind === 'sink' && typeof node.topic !== 'function' && !node.topic.internal)
-        first(sinks, node.topic.name, node);
+      if (node.kind !== 'sink') continue;
+      if (typeof node.topic === 'function') chosen.push(node);
+      else if (!node.topic.internal) first(sinks, node.topic.name, node);
     }
   }
+  const names = new Set(chosen.map((s) => `${s.keySerde.name}|${s.valueSerde.name}`));
+  const fromChosen = names.size === 1 ? chosen[0] : undefined;
   return {
     forInput: (topic) => declared.get(topic) ?? sources.get(topic) ?? sinks.get(topic),
-    forOutput: (topic) => declared.get(topic) ?? sinks.get(topic) ?? sources.get(topic),
+    forOutput: (topic) => declared.get(topic) ?? sinks.get(topic) ?? sources.get(topic) ?? fromChosen,
   };
 }

@@ -164,6 +164,29 @@ describe('replay', () => {
     );
   });
 
+  it('reads topics chosen per record with the serdes of the sinks choosing them', async () => {
+    const router = defineApp({
+      applicationId: 'router',
+      topology: (builder) => {
+        builder
+          .stream(orders)
+          .mapValues((o) => o.quantity)
+          .to((_k, q) => (q > 1 ? 'many' : 'one'), { keySerde: Serdes.String(), valueSerde: Serdes.Int() });
+      },
+    });
+    const result = await replay({
+      apps: [router],
+      input: [
+        { topic: 'orders', key: 'a', value: { id: 'a', quantity: 1 }, timestamp: 1 },
+        { topic: 'orders', key: 'b', value: { id: 'b', quantity: 7 }, timestamp: 2 },
+      ],
+    });
+    expect(result.records.map(({ topic, key, value }) => ({ topic, key, value }))).toEqual([
+      { topic: 'one', key: 'a', value: 1 },
+      { topic: 'many', key: 'b', value: 7 },
+    ]);
+  });
+
   it('names the file, line and field of bad input', async () => {
     const attempt = (text: string) => replay({ apps: [ordersApp], input: text, inputSource: 'rec.jsonl' });
     const good = line({ topic: 'orders', key: 'o1', value: { id: 'a', quantity: 1 }, timestamp: 1 });
