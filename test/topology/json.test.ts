@@ -71,7 +71,29 @@ function buildBig(builder: StreamsBuilder, f: typeof fns): void {
       backend: 'memory',
     }),
   );
-  source.process(f.counter as ProcessorSupplier<string, Order, string, number>, { stores: ['counts'] });
+  builder.addStateStore(
+    Stores.window({
+      name: 'recent',
+      keySerde: Serdes.String(),
+      valueSerde: Serdes.Json(),
+      windowSizeMs: 1000,
+      retentionMs: 60_000,
+      retainDuplicates: true,
+      logging: { topicConfig: { 'segment.ms': '10000' } },
+    }),
+  );
+  builder.addStateStore(
+    Stores.session({
+      name: 'visits',
+      keySerde: Serdes.Long(),
+      valueSerde: Serdes.Int(),
+      retentionMs: 5000,
+      logging: false,
+    }),
+  );
+  source.process(f.counter as ProcessorSupplier<string, Order, string, number>, {
+    stores: ['counts', 'recent', 'visits'],
+  });
   const prices = builder.table('prices', {
     storeName: 'prices-store',
     keySerde: Serdes.String(),
@@ -101,6 +123,9 @@ describe('topology as data (JSON)', () => {
     expect(topologyToJson(rebuilt, { functions: fns })).toEqual(json);
     // The same store specs, topic configs included.
     expect([...rebuilt.internalTopics.values()]).toEqual([...original.internalTopics.values()]);
+    const specs = (t: typeof original) =>
+      [...t.stores.values()].map((s) => ({ ...s, keySerde: s.keySerde.name, valueSerde: s.valueSerde.name }));
+    expect(specs(rebuilt)).toEqual(specs(original));
     expect(json.version).toBe(1);
     expect(json.nodes.find((n) => n.op === 'filter' && n.name === 'not-tiny')).toEqual({
       op: 'filter',
