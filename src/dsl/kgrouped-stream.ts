@@ -176,7 +176,10 @@ export class TimeWindowedKStream<K, V> extends GroupedStreamBase<K, V> {
     const prefix = kind === 'reduce' ? 'KSTREAM-REDUCE' : 'KSTREAM-AGGREGATE';
     const name = materialized?.name ?? this.context.graph.newName(prefix);
     const sizeMs = this.windows.type === 'time' ? this.windows.sizeMs : this.windows.timeDifferenceMs;
-    const retentionMs = materialized?.retentionMs ?? sizeMs + this.windows.graceMs;
+    // Sliding windows look back up to twice the time difference to build new windows from old ones.
+    const retentionMs =
+      materialized?.retentionMs ??
+      (this.windows.type === 'time' ? sizeMs : 2 * sizeMs) + this.windows.graceMs;
     const keySerde = keySerdeOr(this.context, this.keySerde);
     const store = storeFor(this.context, { ...materialized, retentionMs }, prefix, {
       keySerde,

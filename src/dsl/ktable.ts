@@ -107,6 +107,8 @@ export class KTable<K, V> {
       parents: [this.nodeId],
       spec: suppressed.spec,
       storeName: `${name}-store`,
+      keySerde: this.keySerde as AnySerde | undefined,
+      valueSerde: this.valueSerde as AnySerde | undefined,
     });
     return new KTable<K, V>(this.context, node.id, this.keySerde, this.valueSerde, undefined);
   }
@@ -120,7 +122,7 @@ export class KTable<K, V> {
   /** Foreign-key inner join: each row of this table joins the row of `other` whose key its value names. */
   join<KO, VO, VR>(
     other: KTable<KO, VO>,
-    foreignKeyExtractor: (value: V) => KO,
+    foreignKeyExtractor: (value: V) => KO | null,
     joiner: (value: V, otherValue: VO) => VR,
     options?: ForeignKeyJoined<K, VR, KO>,
   ): KTable<K, VR>;
@@ -149,7 +151,7 @@ export class KTable<K, V> {
   ): KTable<K, VR>;
   leftJoin<KO, VO, VR>(
     other: KTable<KO, VO>,
-    foreignKeyExtractor: (value: V) => KO,
+    foreignKeyExtractor: (value: V) => KO | null,
     joiner: (value: V, otherValue: VO | null) => VR,
     options?: ForeignKeyJoined<K, VR, KO>,
   ): KTable<K, VR>;
@@ -227,6 +229,9 @@ export class KTable<K, V> {
       joiner,
       prefix,
       foreignKeySerde: keySerdeOr(this.context, options.foreignKeySerde ?? other.keySerde) as AnySerde,
+      keySerde: this.keySerde as AnySerde | undefined,
+      valueSerde: this.valueSerde as AnySerde | undefined,
+      otherValueSerde: other.valueSerde as AnySerde | undefined,
       store,
     });
     return new KTable<K, VR>(this.context, node.id, this.keySerde, options.valueSerde, queryable(store));

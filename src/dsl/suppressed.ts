@@ -25,7 +25,10 @@ export class Suppressed {
     });
   }
 
-  /** Emits a key's latest value once it has had no update for `timeLimitMs` of stream time. */
+  /**
+   * Emits a key's latest value once `timeLimitMs` of stream time has passed since its first held-back
+   * update; further updates replace the value but do not restart the wait.
+   */
   static untilTimeLimit(timeLimitMs: number, buffer: BufferConfig = {}): Suppressed {
     return new Suppressed({
       until: 'time-limit',

@@ -53,10 +53,16 @@ export function avroSerde<T>(type: AvroType): Serde<T> {
       try {
         return type.toBuffer(value);
       } catch (cause) {
-        check(value, context);
-        throw new SerdeError(`cannot encode value as ${name}${where(context)}: ${(cause as Error).message}`, {
-          cause,
-        });
+        // Left-out fields with defaults are fine; anything else is reported field by field.
+        const filled = check(value, context);
+        try {
+          return type.toBuffer(filled);
+        } catch {
+          throw new SerdeError(
+            `cannot encode value as ${name}${where(context)}: ${(cause as Error).message}`,
+            { cause },
+          );
+        }
       }
     },
     deserialize: (bytes, context) => {
@@ -127,8 +133,11 @@ export class AvroSchemas {
     while (remaining.length > 0) {
       const failed: { source: string; schema: avro.Schema; error: Error }[] = [];
       for (const entry of remaining) {
+        // A failed parse may leave half its names registered: parse into a copy, keep it only on success.
+        const attempt = { ...registry };
         try {
-          avro.Type.forSchema(entry.schema, { registry });
+          avro.Type.forSchema(entry.schema, { registry: attempt });
+          Object.assign(registry, attempt);
         } catch (error) {
           failed.push({ ...entry, error: error as Error });
         }

@@ -33,12 +33,27 @@ export interface KeyValueBytesStore {
   get(key: BinaryKey): Uint8Array | undefined;
   /** Writes a value; undefined deletes. */
   put(key: BinaryKey, value: Uint8Array | undefined): void;
-  /** Entries within the bounds in key order (reversed on request), as a snapshot: writes during iteration are safe. */
+  /**
+   * Entries within the bounds in key order (reversed on request). The keys are taken when it is called,
+   * so writes during iteration are safe: keys added meanwhile do not show up, keys deleted meanwhile are
+   * skipped, and values are read as iteration reaches them.
+   */
   range(bounds: KeyBounds, reverse?: boolean): IterableIterator<[BinaryKey, Uint8Array]>;
+  /**
+   * Deletes every entry within the bounds at once (segmented stores drop expired time segments this way).
+   * Persistent stores may apply it to disk before the commit that follows, so use it only for data that
+   * must not come back after a crash either.
+   */
+  deleteRange(bounds: KeyBounds): void;
   size(): number;
   /** The changelog offset saved with the data by the last commit (the next offset to restore from). */
   readonly checkpoint: number | undefined;
-  commit(checkpoint: number | undefined): Promise<void>;
+  /**
+   * Persists every write so far with the checkpoint. `prepare` runs right before the writes are taken
+   * for the batch (after earlier commits finished), so the writes it makes (a store's own bookkeeping,
+   * such as its stream time) describe exactly the data in that batch.
+   */
+  commit(checkpoint: number | undefined, prepare?: () => void): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -1,16 +1,13 @@
 import { join } from 'node:path';
 import { StoreError } from '../errors.ts';
 import type { StateStore, StoreSpec } from './api.ts';
-import { toBinaryKey, type ChangelogRecord, type KeyValueBytesStore } from './bytes.ts';
+import type { ChangelogRecord, KeyValueBytesStore } from './bytes.ts';
 import { ChangeLogger, type TimestampSource } from './change-logger.ts';
 import { LevelDbBytesStore } from './leveldb/leveldb-bytes-store.ts';
+import { managedKeyValueStore } from './managed/key-value.ts';
+import { managedSessionStore } from './managed/session.ts';
+import { managedWindowStore } from './managed/window.ts';
 import { MemoryBytesStore } from './memory/memory-bytes-store.ts';
-import {
-  TypedKeyValueStore,
-  timestampedChangelogForm,
-  timestampedFromChangelog,
-  valueAndTimestampSerde,
-} from './typed/key-value-store.ts';
 
 /**
  * A store as a task manages it: the typed store its processors use, plus what the runtime needs to log,
@@ -55,49 +52,10 @@ export async function openStore(spec: StoreSpec, options: StoreOpenOptions): Pro
   switch (spec.kind) {
     case 'key-value':
     case 'timestamped-key-value':
-      return keyValueStore(spec.kind === 'timestamped-key-value', spec, bytes, logger, options.now);
+      return managedKeyValueStore(spec, bytes, logger, options.now);
     case 'window':
+      return managedWindowStore(spec, bytes, logger, options.now);
     case 'session':
-      await bytes.close();
-      throw new StoreError(`store "${spec.name}": ${spec.kind} stores are not available yet`);
+      return managedSessionStore(spec, bytes, logger, options.now);
   }
-}
-
-function keyValueStore(
-  timestamped: boolean,
-  spec: StoreSpec,
-  bytes: KeyValueBytesStore,
-  logger: ChangeLogger | undefined,
-  now: TimestampSource,
-): ManagedStore {
-  const store = new TypedKeyValueStore({
-    name: spec.name,
-    bytes,
-    keySerde: spec.keySerde,
-    valueSerde: timestamped ? valueAndTimestampSerde(spec.valueSerde) : spec.valueSerde,
-    logger,
-    now,
-    toChangelog: timestamped ? timestampedChangelogForm : undefined,
-  });
-  return {
-    spec,
-    store,
-    get checkpoint() {
-      return bytes.checkpoint;
-    },
-    drainChangelog: () => logger?.drain() ?? [],
-    restore: (records) => {
-      for (const record of records) {
-        const value =
-          record.value === null
-            ? undefined
-            : timestamped
-              ? timestampedFromChangelog(record.value, record.timestamp)
-              : record.value;
-        bytes.put(toBinaryKey(record.key), value);
-      }
-    },
-    commit: (checkpoint) => bytes.commit(checkpoint),
-    close: () => bytes.close(),
-  };
 }

@@ -1,6 +1,8 @@
 import { TopologyError } from '../errors.ts';
 import type { CompileContext as CompileContextType, OpCompiler, OpCompilers } from './compile/context.ts';
+import { aggregationCompilers } from './compile/aggregations.ts';
 import { CompileContext } from './compile/context.ts';
+import { joinCompilers } from './compile/joins.ts';
 import { statelessCompilers } from './compile/stateless.ts';
 import { tableCompilers } from './compile/tables.ts';
 import type { IrGraph, IrNode } from './ir.ts';
@@ -10,6 +12,8 @@ import { Topology } from './topology.ts';
 const compilers: OpCompilers = {
   ...statelessCompilers,
   ...tableCompilers,
+  ...aggregationCompilers,
+  ...joinCompilers,
 };
 
 /**

@@ -187,6 +187,9 @@ export interface SuppressIr extends Base {
   readonly spec: SuppressSpec;
   /** The buffer's store (logged, so a restart does not lose buffered results). */
   readonly storeName: string;
+  /** The suppressed table's serdes, for the buffer's store (undefined: the defaults). */
+  readonly keySerde: AnySerde | undefined;
+  readonly valueSerde: AnySerde | undefined;
 }
 
 /** The user's functions only: count has none, reduce has no initializer (its first value starts the aggregate). */
@@ -296,6 +299,11 @@ export interface ForeignKeyJoinIr extends Base {
   /** Prefix for the names of the internal nodes, topics and stores this join needs. */
   readonly prefix: string;
   readonly foreignKeySerde: AnySerde | undefined;
+  /** The left table's key and value serdes (primary keys travel to the right side; values are hashed). */
+  readonly keySerde: AnySerde | undefined;
+  readonly valueSerde: AnySerde | undefined;
+  /** The right table's value serde: its values travel back in the responses. */
+  readonly otherValueSerde: AnySerde | undefined;
   readonly store: StoreIr | undefined;
 }
 

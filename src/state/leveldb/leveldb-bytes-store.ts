@@ -36,19 +36,22 @@ export class LevelDbBytesStore implements KeyValueBytesStore {
   private readonly readCacheEntries: number;
   private dirty = new Map<BinaryKey, Uint8Array | undefined>();
   private flushing: Map<BinaryKey, Uint8Array | undefined> | undefined;
+  /** Key ranges deleted since the last commit, cleared on disk by the next one (first and last key held). */
+  private pendingClears: { gte: BinaryKey; lte: BinaryKey }[] = [];
   private committing: Promise<void> = Promise.resolve();
   private savedCheckpoint: number | undefined;
   private closed = false;
 
   private constructor(
     db: Level<Buffer, Buffer>,
+    sublevels: { data: Sublevel; meta: Sublevel },
     keys: BTree<BinaryKey, undefined>,
     checkpoint: number | undefined,
     options: LevelDbOptions,
   ) {
     this.db = db;
-    this.data = db.sublevel('d', { keyEncoding: 'buffer', valueEncoding: 'buffer' }) as unknown as Sublevel;
-    this.meta = db.sublevel('m', { keyEncoding: 'utf8', valueEncoding: 'utf8' }) as unknown as Sublevel;
+    this.data = sublevels.data;
+    this.meta = sublevels.meta;
     this.keys = keys;
     this.savedCheckpoint = checkpoint;
     this.readCacheEntries = options.readCacheEntries ?? 10_000;
@@ -63,12 +66,20 @@ export class LevelDbBytesStore implements KeyValueBytesStore {
         cause,
       });
     }
+    // The sublevels read below are open once these reads return; a sublevel made later opens only on a
+    // later tick, and until then its synchronous `getSync` refuses to answer.
     const data = db.sublevel<Buffer, Buffer>('d', { keyEncoding: 'buffer', valueEncoding: 'buffer' });
     const meta = db.sublevel<string, string>('m', { keyEncoding: 'utf8', valueEncoding: 'utf8' });
     const keys = new BTree<BinaryKey, undefined>();
     for await (const key of data.keys()) keys.set(key.toString('latin1'), undefined);
     const saved = await meta.get(CHECKPOINT_KEY);
-    return new LevelDbBytesStore(db, keys, saved === undefined ? undefined : Number(saved), options);
+    return new LevelDbBytesStore(
+      db,
+      { data: data as unknown as Sublevel, meta: meta as unknown as Sublevel },
+      keys,
+      saved === undefined ? undefined : Number(saved),
+      options,
+    );
   }
 
   get checkpoint(): number | undefined {
@@ -77,8 +88,9 @@ export class LevelDbBytesStore implements KeyValueBytesStore {
 
   get(key: BinaryKey): Uint8Array | undefined {
     if (this.dirty.has(key)) return this.dirty.get(key);
-    if (this.flushing?.has(key)) return this.flushing.get(key);
+    // The index before the batch in flight: a range deleted meanwhile is gone from the index only.
     if (!this.keys.has(key)) return undefined;
+    if (this.flushing?.has(key)) return this.flushing.get(key);
     const cached = this.readCache.get(key);
     if (cached !== undefined) return cached;
     const value = (this.data as unknown as Level<Buffer, Buffer>).getSync(Buffer.from(key, 'latin1'));
@@ -98,13 +110,36 @@ export class LevelDbBytesStore implements KeyValueBytesStore {
     return this.valuesOf(keys);
   }
 
+  /**
+   * Forgets the keys in memory now; on disk the next commit clears the range natively (no delete per key
+   * in the batch), just before its batch, so writes made after this call land after the clear.
+   */
+  deleteRange(bounds: KeyBounds): void {
+    this.assertOpen();
+    const doomed = collectRange(this.keys, bounds, false);
+    if (doomed.length === 0) return;
+    for (const [key] of doomed) {
+      this.keys.delete(key);
+      this.dirty.delete(key);
+      this.readCache.delete(key);
+    }
+    // Every key on disk is in the index (or deleted in `dirty`), so first..last covers all of them.
+    this.pendingClears.push({ gte: doomed[0]![0], lte: doomed[doomed.length - 1]![0] });
+  }
+
   size(): number {
     return this.keys.size;
   }
 
   /** Writes everything since the last commit and the checkpoint in one batch; commits run one at a time. */
-  commit(checkpoint: number | undefined): Promise<void> {
-    this.committing = this.committing.then(() => this.writeBatch(checkpoint));
+  commit(checkpoint: number | undefined, prepare?: () => void): Promise<void> {
+    // A failed commit was reported to its caller; it must not stop the commits queued after it.
+    this.committing = this.committing
+      .catch(() => undefined)
+      .then(() => {
+        prepare?.();
+        return this.writeBatch(checkpoint);
+      });
     return this.committing;
   }
 
@@ -116,8 +151,11 @@ export class LevelDbBytesStore implements KeyValueBytesStore {
   }
 
   private async writeBatch(checkpoint: number | undefined): Promise<void> {
-    if (this.dirty.size === 0 && checkpoint === this.savedCheckpoint) return;
+    if (this.dirty.size === 0 && this.pendingClears.length === 0 && checkpoint === this.savedCheckpoint)
+      return;
     this.assertOpen();
+    const clears = this.pendingClears;
+    this.pendingClears = [];
     const batch = this.dirty;
     this.flushing = batch;
     this.dirty = new Map();
@@ -137,10 +175,18 @@ export class LevelDbBytesStore implements KeyValueBytesStore {
       operations.push({ type: 'put', key: CHECKPOINT_KEY, value: String(checkpoint), sublevel: this.meta });
     }
     try {
+      for (const clear of clears)
+        await this.data.clear({
+          gte: Buffer.from(clear.gte, 'latin1'),
+          lte: Buffer.from(clear.lte, 'latin1'),
+        });
       await this.db.batch(operations as never);
     } catch (cause) {
       // Put the batch back so nothing is lost; the caller decides whether to retry or fail the task.
-      for (const [key, value] of batch) if (!this.dirty.has(key)) this.dirty.set(key, value);
+      // A put whose key left the index meanwhile was dropped by a range delete: it stays dropped.
+      this.pendingClears = clears.concat(this.pendingClears);
+      for (const [key, value] of batch)
+        if (!this.dirty.has(key) && (value === undefined || this.keys.has(key))) this.dirty.set(key, value);
       throw new StoreError(`writing to LevelDB failed: ${(cause as Error).message}`, {
         cause,
         retriable: true,
@@ -149,7 +195,7 @@ export class LevelDbBytesStore implements KeyValueBytesStore {
       this.flushing = undefined;
     }
     for (const [key, value] of batch) {
-      if (value === undefined) this.readCache.delete(key);
+      if (value === undefined || !this.keys.has(key)) this.readCache.delete(key);
       else this.remember(key, value);
     }
     if (checkpoint !== undefined) this.savedCheckpoint = checkpoint;

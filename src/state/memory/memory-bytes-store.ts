@@ -17,17 +17,36 @@ export class MemoryBytesStore implements KeyValueBytesStore {
   }
 
   range(bounds: KeyBounds, reverse = false): IterableIterator<[BinaryKey, Uint8Array]> {
-    return collectRange(this.entries, bounds, reverse).values();
+    return this.current(collectRange(this.entries, bounds, reverse));
+  }
+
+  deleteRange(bounds: KeyBounds): void {
+    const low = bounds.gte ?? this.entries.minKey();
+    const high = bounds.lt ?? bounds.lte ?? this.entries.maxKey();
+    if (low === undefined || high === undefined || low > high) return;
+    this.entries.deleteRange(low, high, bounds.lt === undefined);
   }
 
   size(): number {
     return this.entries.size;
   }
 
-  async commit(): Promise<void> {}
+  async commit(_checkpoint: number | undefined, prepare?: () => void): Promise<void> {
+    prepare?.();
+  }
 
   async close(): Promise<void> {
     this.entries.clear();
+  }
+
+  /** The values of a range as iteration reaches them, as the LevelDB store reads them: keys deleted meanwhile are skipped. */
+  private *current(entries: [BinaryKey, Uint8Array][]): IterableIterator<[BinaryKey, Uint8Array]> {
+    for (const entry of entries) {
+      const value = this.entries.get(entry[0]);
+      if (value === undefined) continue;
+      if (value !== entry[1]) entry[1] = value;
+      yield entry;
+    }
   }
 }
 
@@ -41,6 +60,7 @@ export function collectRange<V>(
   const low = bounds.gte ?? tree.minKey();
   if (low === undefined) return result;
   const high = bounds.lt ?? bounds.lte ?? tree.maxKey()!;
+  if (low > high) return result;
   const includeHigh = bounds.lt === undefined;
   tree.forRange(low, high, includeHigh, (key, value) => {
     result.push([key, value]);

@@ -1,0 +1,90 @@
+import type { IHeaders, KafkaMessage, Message, RecordMetadata } from 'kafkajs';
+import type { Headers } from '../../processor/record.ts';
+import type { LogRecord, OutgoingRecord, WrittenOffsets } from '../port.ts';
+
+export function fromKafkaHeaders(headers: IHeaders | undefined): Headers {
+  if (!headers) return {};
+  const result: Record<string, string | Uint8Array> = {};
+  for (const [key, value] of Object.entries(headers)) {
+    if (value === undefined) continue;
+    // Repeated header keys keep the last value (documented on Headers).
+    const last = Array.isArray(value) ? value[value.length - 1] : value;
+    if (last !== undefined) result[key] = last;
+  }
+  return result;
+}
+
+export function toKafkaHeaders(headers: Headers): IHeaders | undefined {
+  const keys = Object.keys(headers);
+  if (keys.length === 0) return undefined;
+  const result: IHeaders = {};
+  for (const key of keys) {
+    const value = headers[key]!;
+    result[key] =
+      typeof value === 'string' ? value : Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+  }
+  return result;
+}
+
+export function toBuffer(bytes: Uint8Array | null): Buffer | null {
+  if (bytes === null) return null;
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+export function fromKafkaMessage(topic: string, partition: number, message: KafkaMessage): LogRecord {
+  return {
+    topic,
+    partition,
+    offset: message.offset,
+    key: message.key ?? null,
+    value: message.value ?? null,
+    timestamp: Number(message.timestamp),
+    headers: fromKafkaHeaders(message.headers),
+  };
+}
+
+export function toKafkaMessage(record: OutgoingRecord): Message {
+  return {
+    key: toBuffer(record.key),
+    value: toBuffer(record.value),
+    partition: record.partition,
+    timestamp: String(record.timestamp),
+    headers: toKafkaHeaders(record.headers),
+  };
+}
+
+/** Groups records by topic for kafkajs' sendBatch, keeping their order. */
+export function topicMessages(records: readonly OutgoingRecord[]): { topic: string; messages: Message[] }[] {
+  const byTopic = new Map<string, Message[]>();
+  for (const record of records) {
+    let messages = byTopic.get(record.topic);
+    if (!messages) byTopic.set(record.topic, (messages = []));
+    messages.push(toKafkaMessage(record));
+  }
+  return [...byTopic].map(([topic, messages]) => ({ topic, messages }));
+}
+
+/**
+ * The last offset written per partition: each partition's records went out in one produce batch, so the
+ * last one is at the batch's base offset plus the count minus one.
+ */
+export function writtenOffsets(
+  records: readonly OutgoingRecord[],
+  metadata: readonly RecordMetadata[],
+): WrittenOffsets {
+  const counts = new Map<string, Map<number, number>>();
+  for (const record of records) {
+    let perTopic = counts.get(record.topic);
+    if (!perTopic) counts.set(record.topic, (perTopic = new Map()));
+    perTopic.set(record.partition, (perTopic.get(record.partition) ?? 0) + 1);
+  }
+  const written: WrittenOffsets = new Map();
+  for (const entry of metadata) {
+    const count = counts.get(entry.topicName)?.get(entry.partition);
+    if (count === undefined || entry.baseOffset === undefined) continue;
+    let perTopic = written.get(entry.topicName);
+    if (!perTopic) written.set(entry.topicName, (perTopic = new Map()));
+    perTopic.set(entry.partition, BigInt(entry.baseOffset) + BigInt(count) - 1n);
+  }
+  return written;
+}

@@ -1,0 +1,33 @@
+import { Kafka } from 'kafkajs';
+import type { Logger } from '../../runtime/logger.ts';
+import type { EventLogPort, GroupConsumerOptions, PartitionReaderOptions } from '../port.ts';
+import { KafkajsAdmin } from './admin.ts';
+import { KafkajsGroupConsumer } from './group-consumer.ts';
+import { kafkajsLogCreator } from './logging.ts';
+import { KafkajsPartitionReader } from './partition-reader.ts';
+import { KafkajsProducer, KafkajsTransactionalProducer } from './producers.ts';
+
+export interface KafkaConnection {
+  readonly brokers: readonly string[];
+  readonly clientId: string;
+  readonly logger: Logger;
+}
+
+/** The event-log port on a real Kafka cluster, through kafkajs. */
+export function kafkaEventLog(connection: KafkaConnection): EventLogPort {
+  const kafka = new Kafka({
+    clientId: connection.clientId,
+    brokers: [...connection.brokers],
+    logCreator: kafkajsLogCreator(connection.logger),
+    retry: { retries: 8, initialRetryTime: 100, maxRetryTime: 5_000 },
+  });
+  return {
+    description: `kafka ${connection.brokers.join(',')}`,
+    admin: () => new KafkajsAdmin(kafka),
+    groupConsumer: (options: GroupConsumerOptions) =>
+      new KafkajsGroupConsumer(kafka, options, connection.logger),
+    partitionReader: (options: PartitionReaderOptions) => new KafkajsPartitionReader(kafka, options),
+    producer: () => new KafkajsProducer(kafka),
+    transactionalProducer: (options) => KafkajsTransactionalProducer.create(kafka, options.transactionalId),
+  };
+}

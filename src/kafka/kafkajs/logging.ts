@@ -1,0 +1,25 @@
+import { logLevel, type logCreator } from 'kafkajs';
+import type { Logger } from '../../runtime/logger.ts';
+
+/**
+ * Messages kafkajs logs that say nothing useful here: we choose partitions ourselves, and producer
+ * retries are bounded on purpose so that a cluster that stays down fails the worker instead of hanging
+ * it (idempotence still keeps retried sends from duplicating).
+ */
+const EXPECTED = [/switched default partitioner/, /Limiting retries for the idempotent producer/];
+
+/**
+ * Routes kafkajs' own logging into the worker's logger. kafkajs logs routine group activity at INFO
+ * and transient, retried failures (a coordinator still loading) at ERROR; here they become debug and
+ * warn, so the worker's own errors stand out.
+ */
+export function kafkajsLogCreator(logger: Logger): logCreator {
+  return () =>
+    ({ namespace, level, log }) => {
+      const { message, ...fields } = log as { message: string } & Record<string, unknown>;
+      const entry = { ...fields, component: `kafkajs.${namespace}` };
+      if (EXPECTED.some((pattern) => pattern.test(message))) logger.debug(entry, message);
+      else if (level === logLevel.ERROR || level === logLevel.WARN) logger.warn(entry, message);
+      else logger.debug(entry, message);
+    };
+}

@@ -1,0 +1,225 @@
+/**
+ * The narrow port between the worker runtime and an event log: what the runtime needs from Kafka,
+ * without any client library's types. `kafkajs/` implements it on a real cluster; the embedded log
+ * implements it in process for `npm start` without a broker.
+ */
+import { TributaryError } from '../errors.ts';
+import type { Headers } from '../processor/record.ts';
+
+export interface TopicPartition {
+  readonly topic: string;
+  readonly partition: number;
+}
+
+export interface TopicPartitionOffset extends TopicPartition {
+  /** The next offset to read (Kafka's committed-offset convention). */
+  readonly offset: string;
+}
+
+export interface LogRecord {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: string;
+  readonly key: Uint8Array | null;
+  readonly value: Uint8Array | null;
+  readonly timestamp: number;
+  readonly headers: Headers;
+}
+
+/** Records of one partition as one fetch returned them. */
+export interface RecordBatch {
+  readonly topic: string;
+  readonly partition: number;
+  readonly records: readonly LogRecord[];
+  /**
+   * The offset after everything this fetch covered, including records the client filtered out
+   * (transaction markers, aborted records), which never appear in `records`.
+   */
+  readonly nextOffset: string;
+  /** The offset after the last record the log holds (readable by this consumer's isolation level). */
+  readonly highWatermark: string;
+}
+
+/** A partition's readable range. */
+export interface OffsetRange {
+  readonly low: string;
+  readonly high: string;
+}
+
+export interface NewTopic {
+  readonly topic: string;
+  readonly partitions: number;
+  readonly config: Readonly<Record<string, string>>;
+}
+
+export interface AdminPort {
+  /** Creates the topics that do not exist yet and waits until each partition has a leader. */
+  createTopics(topics: readonly NewTopic[]): Promise<void>;
+  /** Partition counts of existing topics; topics that do not exist are absent from the map. */
+  partitionCounts(topics: readonly string[]): Promise<Map<string, number>>;
+  offsets(topic: string): Promise<Map<number, OffsetRange>>;
+  /** The committed offsets of a consumer group for a topic (absent partitions have none). */
+  committedOffsets(groupId: string, topic: string): Promise<Map<number, string>>;
+  deleteTopics(topics: readonly string[]): Promise<void>;
+  listTopics(): Promise<string[]>;
+  close(): Promise<void>;
+}
+
+/** A member of the group as the leader sees it while assigning. */
+export interface GroupMember {
+  readonly memberId: string;
+  /** What the member put in its subscription (host, tasks it has state for, ...). */
+  readonly userData: Uint8Array;
+}
+
+export interface MemberAssignment {
+  readonly partitions: readonly TopicPartition[];
+  readonly userData: Uint8Array;
+}
+
+/**
+ * Decides the assignment on the group leader. Runs inside the client's rebalance, so it is
+ * synchronous and must be deterministic for the same input.
+ */
+export interface GroupAssignor {
+  readonly name: string;
+  readonly version: number;
+  /** This member's subscription user data. */
+  subscriptionUserData(): Uint8Array;
+  assign(
+    members: readonly GroupMember[],
+    partitionCounts: ReadonlyMap<string, number>,
+  ): Map<string, MemberAssignment>;
+}
+
+/** The outcome of a rebalance for this member. */
+export interface GroupAssignment {
+  readonly generationId: number;
+  readonly memberId: string;
+  readonly partitions: readonly TopicPartition[];
+  /** The user data the leader's assignor gave this member. */
+  readonly userData: Uint8Array;
+  /** Every member's assignment and subscription, for routing queries to the owner of a key. */
+  readonly members: readonly { memberId: string; subscription: Uint8Array; assignment: MemberAssignment }[];
+}
+
+export interface GroupConsumerHandlers {
+  /** A rebalance is starting: commit what can be committed (best effort; the client does not wait). */
+  onRevoking(): void;
+  /** A rebalance completed; the runtime reconciles its tasks before records of new partitions arrive. */
+  onAssigned(assignment: GroupAssignment): Promise<void>;
+  /** Records fetched for an assigned partition. */
+  onBatch(batch: RecordBatch): void;
+  /** The consumer failed for good. */
+  onCrash(error: Error): void;
+}
+
+export interface GroupConsumerOptions {
+  readonly groupId: string;
+  readonly topics: readonly string[];
+  readonly assignor: GroupAssignor;
+  /** read_committed (exactly-once) or read_uncommitted. */
+  readonly readCommitted: boolean;
+  readonly sessionTimeoutMs?: number;
+  readonly clientId?: string;
+}
+
+/** A consumer-group member that fetches its assigned partitions and hands batches to the runtime. */
+export interface GroupConsumerPort {
+  start(handlers: GroupConsumerHandlers): Promise<void>;
+  pause(partitions: readonly TopicPartition[]): void;
+  resume(partitions: readonly TopicPartition[]): void;
+  /** Moves a partition's fetch position (the runtime's own position after a rebalance). */
+  seek(position: TopicPartitionOffset): void;
+  commit(offsets: readonly TopicPartitionOffset[]): Promise<void>;
+  /** Leaves the group. */
+  stop(): Promise<void>;
+}
+
+export interface PartitionReaderOptions {
+  readonly readCommitted: boolean;
+  /** Every topic the reader may be asked to read (changelogs, global topics). */
+  readonly topics: readonly string[];
+  readonly clientId?: string;
+}
+
+/**
+ * Reads chosen partitions from chosen offsets with no group semantics: restores stores from
+ * changelogs and keeps standby replicas up to date.
+ */
+export interface PartitionReaderPort {
+  start(onBatch: (batch: RecordBatch) => void, onCrash: (error: Error) => void): Promise<void>;
+  /** Starts (or restarts) reading a partition at an offset. */
+  assign(position: TopicPartitionOffset): Promise<void>;
+  unassign(partition: TopicPartition): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface OutgoingRecord {
+  readonly topic: string;
+  readonly partition: number;
+  readonly key: Uint8Array | null;
+  readonly value: Uint8Array | null;
+  readonly timestamp: number;
+  readonly headers: Headers;
+}
+
+/** The offset of the last record a send wrote to each partition. */
+export type WrittenOffsets = Map<string, Map<number, bigint>>;
+
+export interface ProducerPort {
+  /** Sends records; resolves once all are acknowledged, with the last offset written per partition. */
+  send(records: readonly OutgoingRecord[]): Promise<WrittenOffsets>;
+  close(): Promise<void>;
+}
+
+/** One producer with one transactional id: the unit of exactly-once (one per task). */
+export interface TransactionalProducerPort {
+  readonly transactionalId: string;
+  begin(): Promise<void>;
+  send(records: readonly OutgoingRecord[]): Promise<WrittenOffsets>;
+  /** Adds consumed offsets to the open transaction. */
+  sendOffsets(groupId: string, offsets: readonly TopicPartitionOffset[]): Promise<void>;
+  commit(): Promise<void>;
+  abort(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Another producer with the same transactional id took over: the task now runs elsewhere. */
+export class ProducerFencedError extends TributaryError {
+  readonly fenced = true;
+  constructor(transactionalId: string, options: { cause?: unknown } = {}) {
+    super(
+      'TRIB_FENCED',
+      `producer "${transactionalId}" was fenced by a newer instance of the same task`,
+      options,
+    );
+  }
+}
+
+export function isFencedError(error: unknown): boolean {
+  return error instanceof ProducerFencedError;
+}
+
+/** A commit refused because the group is rebalancing; the next owner starts from the last commit. */
+export class RebalanceInProgressError extends TributaryError {
+  constructor(options: { cause?: unknown } = {}) {
+    super('TRIB_REBALANCE', 'the consumer group is rebalancing; offsets were not committed', {
+      ...options,
+      retriable: true,
+    });
+  }
+}
+
+export interface EventLogPort {
+  /** A short description for logs: broker addresses, or the embedded log's directory. */
+  readonly description: string;
+  admin(): AdminPort;
+  groupConsumer(options: GroupConsumerOptions): GroupConsumerPort;
+  partitionReader(options: PartitionReaderOptions): PartitionReaderPort;
+  producer(options: { clientId?: string }): ProducerPort;
+  transactionalProducer(options: {
+    transactionalId: string;
+    clientId?: string;
+  }): Promise<TransactionalProducerPort>;
+}

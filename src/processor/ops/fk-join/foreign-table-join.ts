@@ -1,0 +1,43 @@
+import type { Processor, ProcessorContext } from '../../api.ts';
+import type { Change } from '../../change.ts';
+import { withKeyValue, type StreamRecord } from '../../record.ts';
+import type { Serde } from '../../../serde/serde.ts';
+import type { TimestampedKeyValueStore } from '../../../state/api.ts';
+import { absent, type AnySupplier } from '../join-common.ts';
+import type { CombinedKey, Subscription, SubscriptionResponse } from './wrappers.ts';
+
+/**
+ * A change of a right row fans out to every left row subscribed to its key (one prefix scan of the
+ * subscription store): each gets the new value, or null when the row was deleted, together with the
+ * hash its own subscription carried.
+ */
+export function foreignTableJoinProcessor(options: {
+  readonly storeName: string;
+  /** Serializes a foreign key as the prefix of the subscription store's keys. */
+  readonly prefixSerde: Serde<unknown>;
+}): AnySupplier {
+  return () => {
+    let context: ProcessorContext<unknown, unknown>;
+    let store: TimestampedKeyValueStore<CombinedKey<unknown, unknown>, Subscription<unknown>>;
+    const processor: Processor<unknown, Change<unknown>, unknown, unknown> = {
+      init: (c) => {
+        context = c;
+        store = c.getStateStore(options.storeName);
+      },
+      process: (record: StreamRecord<unknown, Change<unknown>>) => {
+        if (absent(record.key)) return;
+        const { newValue, oldValue } = record.value;
+        if (absent(newValue) && absent(oldValue)) return;
+        for (const { key, value } of store.prefixScan(record.key, options.prefixSerde)) {
+          const response: SubscriptionResponse<unknown> = {
+            hash: value.value.hash,
+            foreignValue: absent(newValue) ? null : newValue,
+            primaryPartition: value.value.primaryPartition,
+          };
+          context.forward(withKeyValue(record, key.primaryKey, response));
+        }
+      },
+    };
+    return processor as Processor<unknown, unknown, unknown, unknown>;
+  };
+}

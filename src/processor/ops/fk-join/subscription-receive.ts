@@ -1,0 +1,53 @@
+import type { Processor, ProcessorContext } from '../../api.ts';
+import { withKeyValue, type StreamRecord } from '../../record.ts';
+import type { TimestampedKeyValueStore } from '../../../state/api.ts';
+import type { TableValueGetter, TableValueGetterSupplier } from '../value-getter.ts';
+import { absent, type AnySupplier } from '../join-common.ts';
+import type { CombinedKey, Subscription, SubscriptionResponse } from './wrappers.ts';
+
+/**
+ * The right side receiving subscriptions (keyed by foreign key): it records who subscribed in the
+ * subscription store, so later changes of the foreign row reach them, and answers with the foreign
+ * row's current value, keyed by the left row's key.
+ */
+export function subscriptionReceiveProcessor(options: {
+  readonly storeName: string;
+  readonly foreignGetter: TableValueGetterSupplier<unknown, unknown>;
+}): AnySupplier {
+  return () => {
+    let context: ProcessorContext<unknown, unknown>;
+    let store: TimestampedKeyValueStore<CombinedKey<unknown, unknown>, Subscription<unknown>>;
+    let foreign: TableValueGetter<unknown, unknown>;
+    const processor: Processor<unknown, Subscription<unknown>, unknown, unknown> = {
+      init: (c) => {
+        context = c;
+        store = c.getStateStore(options.storeName);
+        foreign = options.foreignGetter.get();
+        foreign.init(c);
+      },
+      process: (record: StreamRecord<unknown, Subscription<unknown>>) => {
+        const subscription = record.value;
+        if (absent(record.key) || absent(subscription)) return;
+        const key = { foreignKey: record.key, primaryKey: subscription.primaryKey };
+        if (subscription.instruction === 'unsubscribe') {
+          store.delete(key);
+          return;
+        }
+        store.put(key, { value: subscription, timestamp: record.timestamp });
+        const row = foreign.get(record.key);
+        const found = row !== undefined && !absent(row.value);
+        if (!found && subscription.instruction === 'respond-if-match') return;
+        const response: SubscriptionResponse<unknown> = {
+          hash: subscription.hash,
+          foreignValue: found ? row.value : null,
+          primaryPartition: subscription.primaryPartition,
+        };
+        context.forward({
+          ...withKeyValue(record, subscription.primaryKey, response),
+          timestamp: found ? Math.max(record.timestamp, row.timestamp) : record.timestamp,
+        });
+      },
+    };
+    return processor as Processor<unknown, unknown, unknown, unknown>;
+  };
+}

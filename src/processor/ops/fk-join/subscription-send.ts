@@ -1,0 +1,84 @@
+import type { Processor, ProcessorContext } from '../../api.ts';
+import type { Change } from '../../change.ts';
+import { withKeyValue, type StreamRecord } from '../../record.ts';
+import type { Serde, SerdeContext } from '../../../serde/serde.ts';
+import { absent, type AnySupplier } from '../join-common.ts';
+import { hashOf, sameHash } from './value-hash.ts';
+import type { Subscription, SubscriptionInstruction, SubscriptionResponse } from './wrappers.ts';
+
+export interface SubscriptionSendOptions {
+  readonly leftJoin: boolean;
+  readonly foreignKeyExtractor: (value: unknown) => unknown;
+  readonly foreignKeySerde: Serde<unknown>;
+  readonly foreignKeyContext: SerdeContext;
+  /** Serializes left values for their hash. */
+  readonly valueSerde: Serde<unknown>;
+  readonly valueContext: SerdeContext;
+  /** The sink writing to the subscription topic. */
+  readonly sinkName: string;
+  /** The response resolver: results known without asking the right side go straight to it. */
+  readonly resolverName: string;
+}
+
+/**
+ * The left side of a foreign-key join: turns each change of a left row into subscriptions keyed by
+ * foreign key. A row whose foreign key changes unsubscribes from the old key. When the result is known
+ * without the right side (the row was deleted, or its foreign key is null) it goes straight to the
+ * resolver: a tombstone, or for a left join the row joined with null.
+ */
+export function subscriptionSendProcessor(options: SubscriptionSendOptions): AnySupplier {
+  const { leftJoin, foreignKeyExtractor, foreignKeySerde, foreignKeyContext } = options;
+  const sameKey = (a: unknown, b: unknown) =>
+    sameHash(
+      foreignKeySerde.serialize(a, foreignKeyContext),
+      foreignKeySerde.serialize(b, foreignKeyContext),
+    );
+  return () => {
+    let context: ProcessorContext<unknown, unknown>;
+    const processor: Processor<unknown, Change<unknown>, unknown, unknown> = {
+      init: (c) => {
+        context = c;
+      },
+      process: (record: StreamRecord<unknown, Change<unknown>>) => {
+        if (absent(record.key)) return;
+        const { newValue, oldValue } = record.value;
+        const oldKey = absent(oldValue) ? null : foreignKeyExtractor(oldValue);
+        const newKey = absent(newValue) ? null : foreignKeyExtractor(newValue);
+        const wasSubscribed = !absent(oldKey);
+        const subscribes = !absent(newKey);
+        const keyUnchanged = wasSubscribed && subscribes && sameKey(oldKey, newKey);
+        const hash = hashOf(newValue, options.valueSerde, options.valueContext);
+        const partition = context.taskId.partition;
+        const send = (foreignKey: unknown, instruction: SubscriptionInstruction) => {
+          const subscription: Subscription<unknown> = {
+            hash,
+            instruction,
+            primaryKey: record.key,
+            primaryPartition: partition,
+          };
+          context.forward(withKeyValue(record, foreignKey, subscription), options.sinkName);
+        };
+
+        if (wasSubscribed && !keyUnchanged) send(oldKey, 'unsubscribe');
+        if (subscribes) {
+          // An inner join must hear back even without a match when the row moved away from a key that
+          // may have joined: its old result has to be withdrawn.
+          const mayHaveJoined = wasSubscribed && !keyUnchanged;
+          send(newKey, leftJoin || mayHaveJoined ? 'respond-always' : 'respond-if-match');
+          return;
+        }
+        // No foreign row to ask for: the row is gone, or its foreign key is null.
+        const hadResult = leftJoin ? !absent(oldValue) : wasSubscribed;
+        const hasResult = leftJoin && !absent(newValue);
+        if (!hadResult && !hasResult) return;
+        const response: SubscriptionResponse<unknown> = {
+          hash,
+          foreignValue: null,
+          primaryPartition: partition,
+        };
+        context.forward(withKeyValue(record, record.key, response), options.resolverName);
+      },
+    };
+    return processor as Processor<unknown, unknown, unknown, unknown>;
+  };
+}

@@ -1,0 +1,186 @@
+import type { ValueAndTimestamp } from '../../state/api.ts';
+import type { SlidingWindowsSpec } from '../../topology/ir.ts';
+import type { Processor, ProcessorContext, ProcessorSupplier } from '../api.ts';
+import type { StreamRecord } from '../record.ts';
+import { isNullish } from './aggregate.ts';
+import type { Aggregation } from './aggregation-functions.ts';
+import { forwardWindow, type TimestampedWindowStore } from './windowed-aggregate.ts';
+
+type AnySupplier = ProcessorSupplier<unknown, unknown, unknown, unknown>;
+type Aggregate = ValueAndTimestamp<unknown>;
+
+interface StoredWindow {
+  readonly start: number;
+  readonly aggregate: Aggregate;
+}
+
+/**
+ * Aggregates a grouped stream in sliding windows of `timeDifferenceMs`: windows [start, start + d],
+ * both ends inclusive, that exist only where records are, so that every distinct set of records lying
+ * within d of each other is aggregated exactly once.
+ *
+ * Each record gets its left window [t - d, t] (ending at the record) and, when later records lie
+ * within d after it, its right window [t + 1, t + 1 + d] (starting just after it). A record arriving
+ * also updates every existing window that contains it, and creates the right window of the record
+ * before it when it falls into that window. A stored aggregate's timestamp is the largest record
+ * timestamp in its window: that is how the processor tells which records a window holds without
+ * keeping the records. Records before time d share the window [0, d]: windows never start before 0.
+ *
+ * A window is open until its end plus grace (stream time being the largest timestamp this processor
+ * has seen); a record whose own left window has closed is dropped. Records with a null key or value
+ * are dropped.
+ */
+export function slidingAggregateProcessor(
+  storeName: string,
+  spec: SlidingWindowsSpec,
+  aggregation: Aggregation<unknown, unknown, unknown>,
+): AnySupplier {
+  const d = spec.timeDifferenceMs;
+  return () => {
+    let context: ProcessorContext<unknown, unknown>;
+    let store: TimestampedWindowStore<unknown, unknown>;
+    let observedStreamTime = -1;
+
+    const fetch = (key: unknown, from: number, to: number): StoredWindow[] =>
+      // Read eagerly: the loop below writes to the windows it reads.
+      [...store.fetchWindows(key, Math.max(0, from), to)].map((w) => ({
+        start: w.windowStart,
+        aggregate: w.value,
+      }));
+
+    /**
+     * Adds the record to the window starting at `start`. `existing` is the window's stored aggregate;
+     * a new window starts from `seed` (what the records already in it add up to, or the initializer).
+     */
+    const addTo = (
+      record: StreamRecord<unknown, unknown>,
+      closeTime: number,
+      start: number,
+      existing: Aggregate | undefined,
+      seed?: unknown,
+    ): void => {
+      const end = start + d;
+      if (end < closeTime) return;
+      const base = existing ? existing.value : seed === undefined ? aggregation.initializer() : seed;
+      const timestamp = existing ? Math.max(record.timestamp, existing.timestamp) : record.timestamp;
+      const aggregate = aggregation.aggregator(record.key, record.value, base) ?? null;
+      store.put(record.key, aggregate === null ? null : { value: aggregate, timestamp }, start);
+      forwardWindow(
+        context,
+        record,
+        record.key,
+        { start, end },
+        aggregate,
+        existing?.value ?? null,
+        timestamp,
+      );
+    };
+
+    /** The record's right window: the records after it within d, which `later` already aggregates. */
+    const createRightWindow = (record: StreamRecord<unknown, unknown>, later: Aggregate): void => {
+      const start = record.timestamp + 1;
+      store.put(record.key, later, start);
+      forwardWindow(
+        context,
+        record,
+        record.key,
+        { start, end: start + d },
+        later.value,
+        null,
+        later.timestamp,
+      );
+    };
+
+    const processEarly = (record: StreamRecord<unknown, unknown>, closeTime: number): void => {
+      const t = record.timestamp;
+      // Records before d all live in [0, d]; their right windows are created as later records come.
+      let combined: StoredWindow | undefined;
+      let rightAggregate: Aggregate | undefined;
+      let rightWindowExists = false;
+      let previousRecordTime: number | undefined;
+      const starts = new Set<number>();
+      for (const window of fetch(record.key, 0, t + 1)) {
+        starts.add(window.start);
+        if (window.start === 0) {
+          combined = window;
+          if (window.aggregate.timestamp < t) previousRecordTime = window.aggregate.timestamp;
+        } else if (window.start <= t) {
+          rightAggregate = window.aggregate;
+          addTo(record, closeTime, window.start, window.aggregate);
+        } else if (window.start === t + 1) rightWindowExists = true;
+        else throw unexpectedWindow(window.start, t);
+      }
+      // Without a right window found, [0, d] holds only records after this one if its newest is later.
+      if (!rightAggregate && combined && combined.aggregate.timestamp > t)
+        rightAggregate = combined.aggregate;
+      if (!rightWindowExists && rightAggregate && rightAggregate.timestamp > t)
+        createRightWindow(record, rightAggregate);
+      if (previousRecordTime !== undefined && !starts.has(previousRecordTime + 1))
+        addTo(record, closeTime, previousRecordTime + 1, undefined);
+      addTo(record, closeTime, 0, combined?.aggregate);
+    };
+
+    const processInOrder = (record: StreamRecord<unknown, unknown>, closeTime: number): void => {
+      const t = record.timestamp;
+      let leftAggregate: Aggregate | undefined;
+      let rightAggregate: Aggregate | undefined;
+      let leftWindowExists = false;
+      let rightWindowExists = false;
+      let previousRecordTime: number | undefined;
+      const starts = new Set<number>();
+      // Windows that can contain t, plus the ones whose newest record is the record just before t.
+      for (const window of fetch(record.key, t - 2 * d, t + 1)) {
+        starts.add(window.start);
+        const end = window.start + d;
+        const newest = window.aggregate.timestamp;
+        if (end < t) {
+          leftAggregate = window.aggregate;
+          previousRecordTime = newest;
+        } else if (end === t) {
+          leftWindowExists = true;
+          if (newest < t) previousRecordTime = newest;
+          addTo(record, closeTime, window.start, window.aggregate);
+        } else if (window.start <= t) {
+          rightAggregate = window.aggregate;
+          addTo(record, closeTime, window.start, window.aggregate);
+        } else if (window.start === t + 1) rightWindowExists = true;
+        else throw unexpectedWindow(window.start, t);
+      }
+
+      // The previous record's right window, if the new record falls into it and it does not exist yet.
+      if (previousRecordTime !== undefined) {
+        const start = previousRecordTime + 1;
+        if (!starts.has(start) && start + d >= t) addTo(record, closeTime, start, undefined);
+      }
+      if (!leftWindowExists) {
+        // The left window holds the previous record (and those before it within d), if it is close enough.
+        const previousInLeft = previousRecordTime !== undefined && t - d <= previousRecordTime;
+        addTo(record, closeTime, t - d, undefined, previousInLeft ? leftAggregate!.value : undefined);
+      }
+      if (!rightWindowExists && rightAggregate && rightAggregate.timestamp > t)
+        createRightWindow(record, rightAggregate);
+    };
+
+    const processor: Processor<unknown, unknown, unknown, unknown> = {
+      init: (c) => {
+        context = c;
+        store = c.getStateStore(storeName);
+      },
+      process: (record) => {
+        if (isNullish(record.key) || isNullish(record.value)) return;
+        observedStreamTime = Math.max(observedStreamTime, record.timestamp);
+        const closeTime = observedStreamTime - spec.graceMs;
+        if (record.timestamp + d < closeTime) return;
+        if (record.timestamp < d) processEarly(record, closeTime);
+        else processInOrder(record, closeTime);
+      },
+    };
+    return processor;
+  };
+}
+
+function unexpectedWindow(start: number, timestamp: number): Error {
+  return new Error(
+    `sliding window aggregation found a window starting at ${start} that cannot exist next to a record at ${timestamp}; the store is inconsistent`,
+  );
+}

@@ -1,0 +1,99 @@
+import { ProcessingError } from '../../errors.ts';
+import type { Serde } from '../../serde/serde.ts';
+import type { TimestampedKeyValueStore } from '../../state/api.ts';
+import type { Fn } from '../../topology/ir.ts';
+import type { Processor, ProcessorContext, ProcessorSupplier } from '../api.ts';
+import { change, type Change } from '../change.ts';
+import { withKeyValue, withTimestamp, withValue, type KeyValue, type StreamRecord } from '../record.ts';
+import { isNullish } from './aggregate.ts';
+import type { TableAggregation } from './aggregation-functions.ts';
+
+type AnySupplier = ProcessorSupplier<unknown, unknown, unknown, unknown>;
+type ChangeRecord = StreamRecord<unknown, Change<unknown>>;
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.byteLength !== b.byteLength) return false;
+  for (let i = 0; i < a.byteLength; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/**
+ * The first half of a table's `groupBy`: maps the new and the old value of each change to their groups.
+ * When both land in the same group, one change carries both (the aggregate then subtracts and adds in
+ * one step, so it never shows an intermediate result); otherwise the old value goes to its group as a
+ * retraction first, then the new value to its group. Pairs whose selected key or value is null are
+ * left out. Keys are compared by their serialized bytes, as the repartition topic would see them.
+ */
+export function tableGroupByProcessor(name: string, selector: Fn, keySerde: Serde<unknown>): AnySupplier {
+  return () => {
+    let context: ProcessorContext<unknown, unknown>;
+    const select = (key: unknown, value: unknown): KeyValue<unknown, unknown> | undefined => {
+      if (value === null) return undefined;
+      const pair = selector(key, value) as KeyValue<unknown, unknown> | null | undefined;
+      return pair && !isNullish(pair.key) && !isNullish(pair.value) ? pair : undefined;
+    };
+    const processor: Processor<unknown, Change<unknown>, unknown, unknown> = {
+      init: (c) => {
+        context = c;
+      },
+      process: (record: ChangeRecord) => {
+        if (isNullish(record.key))
+          throw new ProcessingError(name, `${name}: a table row has a null key, which cannot be grouped`);
+        const newPair = select(record.key, record.value.newValue);
+        const oldPair = select(record.key, record.value.oldValue);
+        if (
+          newPair &&
+          oldPair &&
+          sameBytes(keySerde.serialize(newPair.key), keySerde.serialize(oldPair.key))
+        ) {
+          context.forward(withKeyValue(record, newPair.key, change(newPair.value, oldPair.value)));
+          return;
+        }
+        if (oldPair) context.forward(withKeyValue(record, oldPair.key, change(null, oldPair.value)));
+        if (newPair) context.forward(withKeyValue(record, newPair.key, change(newPair.value, null)));
+      },
+    };
+    return processor as Processor<unknown, unknown, unknown, unknown>;
+  };
+}
+
+/**
+ * The second half of a table's `groupBy`: keeps one aggregate per group, subtracting each change's old
+ * value and then adding its new one. A result of null deletes the group's row. The result carries the
+ * latest timestamp that went into it.
+ */
+export function tableAggregateProcessor(
+  name: string,
+  storeName: string,
+  aggregation: TableAggregation<unknown, unknown, unknown>,
+): AnySupplier {
+  return () => {
+    let context: ProcessorContext<unknown, unknown>;
+    let store: TimestampedKeyValueStore<unknown, unknown>;
+    const processor: Processor<unknown, Change<unknown>, unknown, unknown> = {
+      init: (c) => {
+        context = c;
+        store = c.getStateStore(storeName);
+      },
+      process: (record: ChangeRecord) => {
+        if (isNullish(record.key))
+          throw new ProcessingError(name, `${name}: a grouped table record has a null key`);
+        const old = store.get(record.key);
+        const oldAggregate = old?.value ?? null;
+        const timestamp = old ? Math.max(record.timestamp, old.timestamp) : record.timestamp;
+        const { newValue, oldValue } = record.value;
+        let aggregate = oldAggregate;
+        if (oldValue !== null && aggregate !== null)
+          aggregate = aggregation.subtractor(record.key, oldValue, aggregate) ?? null;
+        if (newValue !== null)
+          aggregate =
+            aggregation.aggregator(record.key, newValue, aggregate ?? aggregation.initializer()) ?? null;
+        // Retracting from a group that has nothing changes nothing: no row, no update to send.
+        if (aggregate === null && oldAggregate === null) return;
+        store.put(record.key, aggregate === null ? null : { value: aggregate, timestamp });
+        context.forward(withTimestamp(withValue(record, change(aggregate, oldAggregate)), timestamp));
+      },
+    };
+    return processor as Processor<unknown, unknown, unknown, unknown>;
+  };
+}

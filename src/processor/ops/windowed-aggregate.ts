@@ -1,0 +1,98 @@
+import type { ValueAndTimestamp, Window, WindowStore, Windowed } from '../../state/api.ts';
+import type { TimeWindowsSpec } from '../../topology/ir.ts';
+import type { Processor, ProcessorContext, ProcessorSupplier } from '../api.ts';
+import { change } from '../change.ts';
+import { streamRecord, type StreamRecord } from '../record.ts';
+import { isNullish } from './aggregate.ts';
+import type { Aggregation } from './aggregation-functions.ts';
+import type { TableValueGetterSupplier } from './value-getter.ts';
+
+type AnySupplier = ProcessorSupplier<unknown, unknown, unknown, unknown>;
+/** Windowed aggregates are kept with the largest timestamp that went into them. */
+export type TimestampedWindowStore<K, V> = WindowStore<K, ValueAndTimestamp<V>>;
+
+/**
+ * The starts of the fixed-size windows (aligned to the epoch) that contain `timestamp`: every
+ * [start, start + size) with start <= timestamp < start + size. Tumbling windows give one, hopping
+ * windows size / advance of them. Windows never start before 0.
+ */
+export function windowStartsFor(timestamp: number, spec: TimeWindowsSpec): number[] {
+  const starts: number[] = [];
+  const first =
+    Math.floor(Math.max(0, timestamp - spec.sizeMs + spec.advanceMs) / spec.advanceMs) * spec.advanceMs;
+  for (let start = first; start <= timestamp; start += spec.advanceMs) starts.push(start);
+  return starts;
+}
+
+/** Forwards an update of one window as a change of the windowed table. */
+export function forwardWindow<K, V>(
+  context: ProcessorContext<unknown, unknown>,
+  source: StreamRecord<unknown, unknown>,
+  key: K,
+  window: Window,
+  newValue: V | null,
+  oldValue: V | null,
+  timestamp: number,
+): void {
+  const windowed: Windowed<K> = { key, window };
+  context.forward(streamRecord(windowed, change(newValue, oldValue), timestamp, source.headers));
+}
+
+/**
+ * Aggregates a grouped stream per time window (tumbling or hopping): each record updates every window
+ * that contains it and forwards the window's new aggregate (no caching: every update is forwarded).
+ * A window stays open until its end plus the grace period; stream time here is the largest timestamp
+ * this processor has seen. A record whose window has closed is dropped for that window; with hopping
+ * windows it may still update the others. Records with a null key or value are dropped.
+ */
+export function windowedAggregateProcessor(
+  storeName: string,
+  spec: TimeWindowsSpec,
+  aggregation: Aggregation<unknown, unknown, unknown>,
+): AnySupplier {
+  return () => {
+    let context: ProcessorContext<unknown, unknown>;
+    let store: TimestampedWindowStore<unknown, unknown>;
+    let observedStreamTime = -1;
+    const processor: Processor<unknown, unknown, unknown, unknown> = {
+      init: (c) => {
+        context = c;
+        store = c.getStateStore(storeName);
+      },
+      process: (record) => {
+        if (isNullish(record.key) || isNullish(record.value)) return;
+        observedStreamTime = Math.max(observedStreamTime, record.timestamp);
+        const closeTime = observedStreamTime - spec.graceMs;
+        for (const start of windowStartsFor(record.timestamp, spec)) {
+          const end = start + spec.sizeMs;
+          if (end <= closeTime) continue;
+          const old = store.fetch(record.key, start);
+          const oldAggregate = old?.value ?? null;
+          const timestamp = old ? Math.max(record.timestamp, old.timestamp) : record.timestamp;
+          const aggregate =
+            aggregation.aggregator(record.key, record.value, oldAggregate ?? aggregation.initializer()) ??
+            null;
+          store.put(record.key, aggregate === null ? null : { value: aggregate, timestamp }, start);
+          forwardWindow(context, record, record.key, { start, end }, aggregate, oldAggregate, timestamp);
+        }
+      },
+    };
+    return processor;
+  };
+}
+
+/** Values of a windowed table, read from its window store by key and window start. */
+export function windowStoreValueGetter<K, V>(storeName: string): TableValueGetterSupplier<Windowed<K>, V> {
+  return {
+    storeNames: [storeName],
+    get: () => {
+      let store: TimestampedWindowStore<K, V>;
+      return {
+        init: (context) => {
+          store = context.getStateStore(storeName);
+        },
+        get: (windowed) => store.fetch(windowed.key, windowed.window.start),
+      };
+    },
+  };
+}

@@ -1,0 +1,118 @@
+import { taskIdString, type TaskId } from '../../processor/api.ts';
+
+/** What a member tells the group leader when it joins. */
+export interface MemberSubscription {
+  readonly memberId: string;
+  /** The worker process (stable across rejoins, unlike the member id). */
+  readonly processId: string;
+  /** Where this member answers interactive queries, if it does. */
+  readonly endpoint: string | undefined;
+  readonly previousActive: readonly string[];
+  readonly previousStandby: readonly string[];
+  /** Tasks whose stores this member has on disk. */
+  readonly tasksWithState: readonly string[];
+}
+
+export interface TaskAssignment {
+  readonly active: string[];
+  readonly standby: string[];
+}
+
+export interface AssignmentInput {
+  readonly members: readonly MemberSubscription[];
+  /** Every task of the application, as `${subtopology}_${partition}`. */
+  readonly tasks: readonly string[];
+  readonly numStandbyReplicas: number;
+}
+
+/**
+ * Assigns tasks to members, balanced and sticky: a task stays with the member that ran it while that
+ * member has room; otherwise it goes to a member that has its state on disk, then to the least loaded.
+ * Standby replicas go to other members, preferring those that already have the state. Pure and
+ * deterministic: members and tasks are considered in sorted order.
+ */
+export function assignTasks(input: AssignmentInput): Map<string, TaskAssignment> {
+  const members = [...input.members].sort((a, b) => compare(a.memberId, b.memberId));
+  const result = new Map<string, TaskAssignment>(
+    members.map((m) => [m.memberId, { active: [], standby: [] }]),
+  );
+  if (members.length === 0) return result;
+  const tasks = [...input.tasks].sort(compareTaskIds);
+  const capacity = Math.ceil(tasks.length / members.length);
+  const owner = new Map<string, string>();
+  const load = (memberId: string) => result.get(memberId)!.active.length;
+  const give = (task: string, memberId: string) => {
+    result.get(memberId)!.active.push(task);
+    owner.set(task, memberId);
+  };
+
+  // 1. Stickiness: previous owners keep their tasks while under capacity. When two members claim a
+  //    task (a rebalance raced a crash), the first in member order wins.
+  for (const task of tasks) {
+    const previous = members.find((m) => m.previousActive.includes(task) && load(m.memberId) < capacity);
+    if (previous) give(task, previous.memberId);
+  }
+  // 2. The rest: a member with the state on disk (a former standby), else the least loaded.
+  for (const task of tasks) {
+    if (owner.has(task)) continue;
+    const withState = leastLoaded(
+      members.filter(
+        (m) =>
+          (m.previousStandby.includes(task) || m.tasksWithState.includes(task)) &&
+          load(m.memberId) < capacity,
+      ),
+      load,
+    );
+    give(task, (withState ?? leastLoaded(members, load)!).memberId);
+  }
+
+  // 3. Standbys on members other than the active one, on distinct worker processes where possible.
+  const replicas = Math.min(input.numStandbyReplicas, members.length - 1);
+  const standbyLoad = (memberId: string) => result.get(memberId)!.standby.length;
+  for (const task of tasks) {
+    const activeOwner = members.find((m) => m.memberId === owner.get(task))!;
+    const chosen: MemberSubscription[] = [];
+    for (let r = 0; r < replicas; r++) {
+      const candidates = members.filter(
+        (m) => m !== activeOwner && !chosen.includes(m) && m.processId !== activeOwner.processId,
+      );
+      const pool =
+        candidates.length > 0 ? candidates : members.filter((m) => m !== activeOwner && !chosen.includes(m));
+      const preferred = pool.filter(
+        (m) => m.previousStandby.includes(task) || m.tasksWithState.includes(task),
+      );
+      const pick = leastLoaded(preferred.length > 0 ? preferred : pool, standbyLoad);
+      if (!pick) break;
+      chosen.push(pick);
+      result.get(pick.memberId)!.standby.push(task);
+    }
+  }
+  return result;
+}
+
+function leastLoaded(
+  members: readonly MemberSubscription[],
+  load: (memberId: string) => number,
+): MemberSubscription | undefined {
+  let best: MemberSubscription | undefined;
+  for (const member of members) if (!best || load(member.memberId) < load(best.memberId)) best = member;
+  return best;
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+export function parseTaskId(id: string): TaskId {
+  const [subtopology, partition] = id.split('_').map(Number);
+  return { subtopology: subtopology!, partition: partition! };
+}
+
+/** Orders `2_10` after `2_9`: by sub-topology, then partition, numerically. */
+export function compareTaskIds(a: string, b: string): number {
+  const x = parseTaskId(a);
+  const y = parseTaskId(b);
+  return x.subtopology - y.subtopology || x.partition - y.partition;
+}
+
+export { taskIdString };

@@ -1,0 +1,152 @@
+import type {
+  LogRecord,
+  OutgoingRecord,
+  TopicPartition,
+  TopicPartitionOffset,
+  WrittenOffsets,
+} from '../../kafka/port.ts';
+import { taskIdString } from '../../processor/api.ts';
+import type { ManagedStore } from '../../state/managed-store.ts';
+import type { Topology } from '../../topology/topology.ts';
+import type { StreamTask } from '../stream-task.ts';
+import { PartitionGroup } from './partition-group.ts';
+
+/**
+ * A task this worker runs: the stream task, its stores, the records waiting for it, and how far it has
+ * got in each input partition (what the next commit may commit).
+ */
+export class ActiveTask {
+  readonly id: string;
+  readonly task: StreamTask;
+  readonly stores: ReadonlyMap<string, ManagedStore>;
+  readonly inputs: readonly TopicPartition[];
+  readonly queues: PartitionGroup;
+  /** Records the task produced that are not handed to a producer yet. */
+  private output: OutgoingRecord[] = [];
+  /** Next offset to consume per input partition, as processed so far. */
+  private readonly processed = new Map<string, TopicPartitionOffset>();
+  private processedSinceCommit = false;
+  /** The end of each changelog partition this task wrote to, as far as acknowledged sends tell. */
+  private readonly changelogEnds = new Map<string, bigint>();
+  private readonly changelogOf: ReadonlyMap<string, string>;
+  processedRecords = 0;
+
+  constructor(options: {
+    task: StreamTask;
+    stores: ReadonlyMap<string, ManagedStore>;
+    inputs: readonly TopicPartition[];
+    maxTaskIdleMs: number;
+    topology: Topology;
+    applicationId: string;
+  }) {
+    this.task = options.task;
+    this.id = taskIdString(options.task.id);
+    this.stores = options.stores;
+    this.inputs = options.inputs;
+    this.queues = new PartitionGroup(
+      options.inputs.map((p) => ({ ...p, nextOffset: 0n })),
+      options.maxTaskIdleMs,
+    );
+    const changelogOf = new Map<string, string>();
+    for (const [name, store] of options.stores) {
+      const topic = options.topology.changelogTopic(name, options.applicationId);
+      if (topic && !store.spec.logging.sourceTopic) changelogOf.set(name, topic);
+    }
+    this.changelogOf = changelogOf;
+  }
+
+  get partition(): number {
+    return this.task.id.partition;
+  }
+
+  /** Collects what the stream task sends (sinks, dead letters) until the runner hands it to a producer. */
+  collect(record: OutgoingRecord): void {
+    this.output.push(record);
+  }
+
+  /** Processes up to `max` ready records; returns how many it processed. */
+  process(max: number, now: number): number {
+    let count = 0;
+    while (count < max) {
+      const record = this.queues.next(now);
+      if (!record) break;
+      this.task.process(record);
+      this.markProcessed(record);
+      count++;
+    }
+    this.processedRecords += count;
+    return count;
+  }
+
+  /** Moves each store's changes since the last commit to the output, addressed to its changelog. */
+  drainChangelogs(): void {
+    for (const [name, topic] of this.changelogOf) {
+      for (const change of this.stores.get(name)!.drainChangelog()) {
+        this.output.push({
+          topic,
+          partition: this.partition,
+          key: change.key,
+          value: change.value,
+          timestamp: change.timestamp,
+          headers: {},
+        });
+      }
+    }
+  }
+
+  takeOutput(): OutgoingRecord[] {
+    const output = this.output;
+    this.output = [];
+    return output;
+  }
+
+  /** Learns changelog positions from an acknowledged send. */
+  acknowledge(written: WrittenOffsets): void {
+    for (const topic of this.changelogOf.values()) {
+      const last = written.get(topic)?.get(this.partition);
+      if (last !== undefined) this.changelogEnds.set(topic, last + 1n);
+    }
+  }
+
+  /** Persists every store with the changelog position its data corresponds to. */
+  async commitStores(): Promise<void> {
+    await Promise.all(
+      [...this.stores].map(([name, store]) => {
+        const topic = this.changelogOf.get(name);
+        const end = topic ? this.changelogEnds.get(topic) : undefined;
+        return store.commit(end === undefined ? store.checkpoint : Number(end));
+      }),
+    );
+  }
+
+  /** Offsets to commit: the next offset of every input partition processed since the last commit. */
+  offsetsToCommit(): TopicPartitionOffset[] {
+    return this.processedSinceCommit ? [...this.processed.values()] : [];
+  }
+
+  markCommitted(): void {
+    this.processedSinceCommit = false;
+  }
+
+  /** Fetch positions to keep when the task stays with this worker across a rebalance. */
+  fetchPositions(): TopicPartitionOffset[] {
+    return this.queues
+      .fetchPositions()
+      .map((p) => ({ topic: p.topic, partition: p.partition, offset: p.offset.toString() }));
+  }
+
+  async close(): Promise<void> {
+    this.task.close();
+    this.queues.clear();
+    await Promise.allSettled([...this.stores.values()].map((s) => s.close()));
+  }
+
+  private markProcessed(record: LogRecord): void {
+    this.processed.set(`${record.topic}\u0000${record.partition}`, {
+      topic: record.topic,
+      partition: record.partition,
+      offset: (BigInt(record.offset) + 1n).toString(),
+    });
+    this.processedSinceCommit = true;
+  }
+}

@@ -1,0 +1,159 @@
+import type { LogRecord, PartitionReaderPort, RecordBatch, TopicPartition } from '../../kafka/port.ts';
+import type { ChangelogRecord } from '../../state/bytes.ts';
+import type { Logger } from '../logger.ts';
+
+/** Somewhere changelog records go: a store being restored, or a standby replica following along. */
+export interface ChangelogTarget {
+  apply(records: readonly ChangelogRecord[]): void;
+}
+
+interface Follower {
+  readonly target: ChangelogTarget;
+  /** Stop once this offset is reached (restore), or never (standby). */
+  readonly end: bigint | undefined;
+  position: bigint;
+  applied: number;
+  readonly done: (restored: number) => void;
+  readonly fail: (error: Error) => void;
+}
+
+export interface RestoreProgress {
+  readonly topic: string;
+  readonly partition: number;
+  readonly restored: number;
+  readonly remaining: bigint;
+}
+
+/**
+ * Reads changelog partitions into stores: to a given end when restoring an active task, and without
+ * end for standby replicas. One partition reader serves every store of the application.
+ */
+export class Restorer {
+  private readonly reader: PartitionReaderPort;
+  private readonly logger: Logger;
+  private readonly followers = new Map<string, Follower>();
+  private started = false;
+  private crashed: Error | undefined;
+
+  constructor(reader: PartitionReaderPort, logger: Logger) {
+    this.reader = reader;
+    this.logger = logger;
+  }
+
+  async start(): Promise<void> {
+    if (this.started) return;
+    this.started = true;
+    await this.reader.start(
+      (batch) => this.onBatch(batch),
+      (error) => {
+        this.crashed = error;
+        for (const follower of this.followers.values()) follower.fail(error);
+        this.followers.clear();
+      },
+    );
+  }
+
+  /** Replays the changelog partition from `from` up to `to` into the target; resolves with the count applied. */
+  async restore(
+    partition: TopicPartition,
+    from: bigint,
+    to: bigint,
+    target: ChangelogTarget,
+  ): Promise<number> {
+    if (from >= to) return 0;
+    if (this.crashed) throw this.crashed;
+    const restored = new Promise<number>((resolve, reject) => {
+      this.followers.set(key(partition), {
+        target,
+        end: to,
+        position: from,
+        applied: 0,
+        done: resolve,
+        fail: reject,
+      });
+    });
+    await this.reader.assign({ ...partition, offset: from.toString() });
+    try {
+      return await restored;
+    } finally {
+      this.followers.delete(key(partition));
+      await this.reader.unassign(partition);
+    }
+  }
+
+  /** Keeps applying the changelog partition from `from` on, until `unfollow`. */
+  async follow(partition: TopicPartition, from: bigint, target: ChangelogTarget): Promise<void> {
+    if (this.crashed) throw this.crashed;
+    this.followers.set(key(partition), {
+      target,
+      end: undefined,
+      position: from,
+      applied: 0,
+      done: () => undefined,
+      fail: (error) =>
+        this.logger.error(
+          { err: error, topic: partition.topic, partition: partition.partition },
+          'standby replica stopped following its changelog',
+        ),
+    });
+    await this.reader.assign({ ...partition, offset: from.toString() });
+  }
+
+  /** The position a follower has reached (the next offset to apply). */
+  position(partition: TopicPartition): bigint | undefined {
+    return this.followers.get(key(partition))?.position;
+  }
+
+  async unfollow(partition: TopicPartition): Promise<void> {
+    if (!this.followers.delete(key(partition))) return;
+    await this.reader.unassign(partition);
+  }
+
+  progress(): RestoreProgress[] {
+    return [...this.followers.entries()]
+      .filter(([, f]) => f.end !== undefined)
+      .map(([k, f]) => {
+        const [topic, partition] = splitKey(k);
+        return { topic, partition, restored: f.applied, remaining: f.end! - f.position };
+      });
+  }
+
+  async stop(): Promise<void> {
+    await this.reader.stop();
+  }
+
+  private onBatch(batch: RecordBatch): void {
+    const follower = this.followers.get(key(batch));
+    if (!follower) return;
+    const records: ChangelogRecord[] = [];
+    for (const record of batch.records) {
+      if (BigInt(record.offset) < follower.position) continue;
+      if (follower.end !== undefined && BigInt(record.offset) >= follower.end) break;
+      if (record.key === null) continue;
+      records.push(toChangelogRecord(record));
+    }
+    follower.target.apply(records);
+    follower.applied += records.length;
+    const next = BigInt(batch.nextOffset);
+    if (next > follower.position)
+      follower.position = follower.end === undefined ? next : min(next, follower.end);
+    if (follower.end !== undefined && follower.position >= follower.end) follower.done(follower.applied);
+  }
+}
+
+function toChangelogRecord(record: LogRecord): ChangelogRecord {
+  return { key: record.key!, value: record.value, timestamp: record.timestamp };
+}
+
+function key(partition: TopicPartition): string {
+  return `${partition.topic}\u0000${partition.partition}`;
+}
+
+function splitKey(k: string): [string, number] {
+  const at = k.lastIndexOf('\u0000');
+  return [k.slice(0, at), Number(k.slice(at + 1))];
+}
+
+function min(a: bigint, b: bigint): bigint {
+  return a < b ? a : b;
+}

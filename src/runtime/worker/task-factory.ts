@@ -1,0 +1,225 @@
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { AdminPort, EventLogPort, TopicPartition, TransactionalProducerPort } from '../../kafka/port.ts';
+import type { StateStore } from '../../state/api.ts';
+import { openStore, type ManagedStore } from '../../state/managed-store.ts';
+import { Topology } from '../../topology/topology.ts';
+import type { Logger } from '../logger.ts';
+import { StreamTask } from '../stream-task.ts';
+import { openTaskStores, taskDirectory, typedStores } from '../task-stores.ts';
+import { parseTaskId } from '../assignment/assignor.ts';
+import { ActiveTask } from './active-task.ts';
+import type { WorkerConfig } from './config.ts';
+import type { ChangelogTarget, Restorer } from './restorer.ts';
+
+export interface TaskFactoryOptions {
+  readonly applicationId: string;
+  readonly topology: Topology;
+  readonly config: WorkerConfig;
+  readonly port: EventLogPort;
+  readonly admin: AdminPort;
+  readonly restorer: Restorer;
+  readonly logger: Logger;
+  readonly partitionCount: (topic: string) => number;
+  readonly globalStores: ReadonlyMap<string, StateStore>;
+  readonly requestCommit: () => void;
+}
+
+/** A task created for this worker, with its transactional producer under exactly-once. */
+export interface CreatedTask {
+  readonly task: ActiveTask;
+  readonly producer: TransactionalProducerPort | undefined;
+}
+
+/** A standby replica: the task's stores, kept up to date from their changelogs. */
+export interface StandbyTask {
+  readonly id: string;
+  readonly stores: ReadonlyMap<string, ManagedStore>;
+  readonly changelogs: readonly { store: ManagedStore; partition: TopicPartition }[];
+}
+
+/**
+ * Creates and restores tasks. Under exactly-once the task's transactional producer is created first:
+ * that fences any zombie with the same transactional id and aborts its open transaction, so the
+ * changelog's end is final before the restore reads up to it.
+ */
+export class TaskFactory {
+  private readonly options: TaskFactoryOptions;
+
+  constructor(options: TaskFactoryOptions) {
+    this.options = options;
+  }
+
+  async createActive(taskId: string, inputs: readonly TopicPartition[]): Promise<CreatedTask> {
+    const { applicationId, topology, config, port, logger } = this.options;
+    const { subtopology, partition } = parseTaskId(taskId);
+    const sub = topology.subtopologies[subtopology];
+    if (!sub)
+      throw new Error(`task ${taskId} names sub-topology ${subtopology}, which this topology does not have`);
+    const producer =
+      config.processingGuarantee === 'exactly-once'
+        ? await port.transactionalProducer({
+            transactionalId: `${applicationId}-${taskId}`,
+            clientId: `${config.clientId}-${applicationId}-${taskId}`,
+          })
+        : undefined;
+    const current: { task?: StreamTask } = {};
+    let stores: Map<string, ManagedStore>;
+    try {
+      stores = await openTaskStores(
+        sub,
+        taskDirectory(config.stateDir, applicationId, subtopology, partition),
+        () => current.task?.currentTimestamp ?? -1,
+      );
+    } catch (error) {
+      await producer?.close();
+      throw error;
+    }
+    try {
+      await this.restore(taskId, stores, partition);
+    } catch (error) {
+      await Promise.allSettled([...stores.values()].map((s) => s.close()));
+      await producer?.close();
+      throw error;
+    }
+    // The task sends through the active task's collector; the two reference each other.
+    const holder: { active?: ActiveTask } = {};
+    const task = new StreamTask({
+      applicationId,
+      topology,
+      subtopology: sub,
+      partition,
+      stores: new Map([...typedStores(stores), ...this.options.globalStores]),
+      collector: { send: (record) => holder.active!.collect(record) },
+      partitionCount: this.options.partitionCount,
+      wallClock: () => Date.now(),
+      errorHandling: config.errorHandling,
+      logger: logger.child?.({ task: taskId }) ?? logger,
+      requestCommit: this.options.requestCommit,
+    });
+    current.task = task;
+    const active = new ActiveTask({
+      task,
+      stores,
+      inputs,
+      maxTaskIdleMs: config.maxTaskIdleMs,
+      topology,
+      applicationId,
+    });
+    holder.active = active;
+    task.init();
+    return { task: active, producer };
+  }
+
+  async createStandby(taskId: string): Promise<StandbyTask> {
+    const { applicationId, topology, config, restorer } = this.options;
+    const { subtopology, partition } = parseTaskId(taskId);
+    const sub = topology.subtopologies[subtopology]!;
+    const stores = await openTaskStores(
+      sub,
+      taskDirectory(config.stateDir, applicationId, subtopology, partition),
+      () => -1,
+    );
+    const changelogs: { store: ManagedStore; partition: TopicPartition }[] = [];
+    for (const store of stores.values()) {
+      const topic = topology.changelogTopic(store.spec.name, applicationId);
+      // Stores restored from a source topic are caught up by the active task itself; standbys follow changelogs only.
+      if (!topic || store.spec.logging.sourceTopic) continue;
+      const changelog = { topic, partition };
+      changelogs.push({ store, partition: changelog });
+      await restorer.follow(changelog, BigInt(store.checkpoint ?? 0), storeTarget(store));
+    }
+    return { id: taskId, stores, changelogs };
+  }
+
+  /** Persists a standby's stores at the position its followers reached, so a takeover restores only the rest. */
+  async commitStandby(standby: StandbyTask): Promise<void> {
+    await Promise.all(
+      standby.changelogs.map(({ store, partition }) => {
+        const position = this.options.restorer.position(partition);
+        return store.commit(position === undefined ? store.checkpoint : Number(position));
+      }),
+    );
+  }
+
+  async closeStandby(standby: StandbyTask): Promise<void> {
+    for (const { partition } of standby.changelogs) await this.options.restorer.unfollow(partition);
+    await this.commitStandby(standby).catch(() => undefined);
+    await Promise.allSettled([...standby.stores.values()].map((s) => s.close()));
+  }
+
+  /** Opens the global stores afresh and loads their topics in full. */
+  async openGlobalStores(): Promise<Map<string, ManagedStore>> {
+    const { applicationId, topology, config, admin, restorer, logger } = this.options;
+    const stores = new Map<string, ManagedStore>();
+    for (const global of topology.globalStores.values()) {
+      // A global store has no single changelog position to check: it is rebuilt from its topic at start.
+      const directory = join(config.stateDir, applicationId, 'global');
+      await rm(join(directory, global.store.name), { recursive: true, force: true });
+      const store = await openStore(global.store, { directory, now: () => -1 });
+      stores.set(global.store.name, store);
+      const topic = Topology.topicName(global.source.topics[0]!, applicationId);
+      const started = Date.now();
+      let restored = 0;
+      for (const [partition, range] of await admin.offsets(topic)) {
+        restored += await restorer.restore(
+          { topic, partition },
+          BigInt(range.low),
+          BigInt(range.high),
+          storeTarget(store),
+        );
+        await restorer.follow({ topic, partition }, BigInt(range.high), storeTarget(store));
+      }
+      logger.info(
+        { store: global.store.name, topic, records: restored, ms: Date.now() - started },
+        'global store loaded',
+      );
+    }
+    return stores;
+  }
+
+  /** Restores each logged store from its checkpoint to the changelog's end (or a source topic's committed offset). */
+  private async restore(taskId: string, stores: Map<string, ManagedStore>, partition: number): Promise<void> {
+    const { applicationId, topology, admin, restorer, logger } = this.options;
+    for (const store of stores.values()) {
+      const topic = topology.changelogTopic(store.spec.name, applicationId);
+      if (!topic) continue;
+      const sourceTopic = store.spec.logging.sourceTopic;
+      // A table read from a topic is restored only up to what the task has consumed: it processes the rest itself.
+      const end = sourceTopic
+        ? BigInt((await admin.committedOffsets(applicationId, topic)).get(partition) ?? '0')
+        : BigInt((await admin.offsets(topic)).get(partition)?.high ?? '0');
+      const from = BigInt(store.checkpoint ?? 0);
+      if (from >= end) continue;
+      const started = Date.now();
+      logger.info(
+        {
+          task: taskId,
+          store: store.spec.name,
+          changelog: topic,
+          partition,
+          from: from.toString(),
+          to: end.toString(),
+        },
+        'restoring store',
+      );
+      const restored = await restorer.restore({ topic, partition }, from, end, storeTarget(store));
+      await store.commit(Number(end));
+      const ms = Date.now() - started;
+      logger.info(
+        {
+          task: taskId,
+          store: store.spec.name,
+          records: restored,
+          ms,
+          recordsPerSecond: ms > 0 ? Math.round((restored * 1000) / ms) : restored,
+        },
+        'store restored',
+      );
+    }
+  }
+}
+
+function storeTarget(store: ManagedStore): ChangelogTarget {
+  return { apply: (records) => store.restore(records) };
+}

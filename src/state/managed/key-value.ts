@@ -1,0 +1,50 @@
+import type { KeyValueStoreSpec } from '../api.ts';
+import { toBinaryKey, type KeyValueBytesStore } from '../bytes.ts';
+import type { ChangeLogger, TimestampSource } from '../change-logger.ts';
+import type { ManagedStore } from '../managed-store.ts';
+import {
+  TypedKeyValueStore,
+  timestampedChangelogForm,
+  timestampedFromChangelog,
+  valueAndTimestampSerde,
+} from '../typed/key-value-store.ts';
+
+/** A key-value store (timestamped or not) over a bytes store; its changelog records are its own key and value. */
+export function managedKeyValueStore(
+  spec: KeyValueStoreSpec,
+  bytes: KeyValueBytesStore,
+  logger: ChangeLogger | undefined,
+  now: TimestampSource,
+): ManagedStore {
+  const timestamped = spec.kind === 'timestamped-key-value';
+  const store = new TypedKeyValueStore({
+    name: spec.name,
+    bytes,
+    keySerde: spec.keySerde,
+    valueSerde: timestamped ? valueAndTimestampSerde(spec.valueSerde) : spec.valueSerde,
+    logger,
+    now,
+    toChangelog: timestamped ? timestampedChangelogForm : undefined,
+  });
+  return {
+    spec,
+    store,
+    get checkpoint() {
+      return bytes.checkpoint;
+    },
+    drainChangelog: () => logger?.drain() ?? [],
+    restore: (records) => {
+      for (const record of records) {
+        const value =
+          record.value === null
+            ? undefined
+            : timestamped
+              ? timestampedFromChangelog(record.value, record.timestamp)
+              : record.value;
+        bytes.put(toBinaryKey(record.key), value);
+      }
+    },
+    commit: (checkpoint) => bytes.commit(checkpoint),
+    close: () => bytes.close(),
+  };
+}

@@ -1,0 +1,152 @@
+import type { KeyValue } from '../../processor/record.ts';
+import type { Serde } from '../../serde/serde.ts';
+import type { SessionStore, Windowed } from '../api.ts';
+import type { BinaryKey, KeyBounds } from '../bytes.ts';
+import type { ChangeLogger, TimestampSource } from '../change-logger.ts';
+import {
+  changelogTime,
+  decodeRecordKey,
+  decodeTime,
+  encodeRecordKey,
+  encodeTime,
+  recordKeyRange,
+} from '../segmented/keys.ts';
+import type { SegmentedBytes } from '../segmented/segmented-bytes.ts';
+import { StoreSerdes } from './store-serdes.ts';
+
+/** After the record key: the 8-byte session end and the 8-byte session start. */
+const SUFFIX_LENGTH = 16;
+const SEGMENT_PREFIX_LENGTH = 8;
+
+export interface SessionStoreOptions<K, V> {
+  readonly name: string;
+  readonly segments: SegmentedBytes;
+  readonly keySerde: Serde<K>;
+  readonly valueSerde: Serde<V>;
+  readonly logger: ChangeLogger | undefined;
+  readonly now: TimestampSource;
+}
+
+/**
+ * A session store: values per (key, session start, session end), kept in time segments by session end,
+ * which is also what expires them. A stored key is `segment id ‖ record key ‖ end ‖ start`, so the
+ * sessions of a key come ordered by end, then start, and a search for sessions ending at or after some
+ * time starts right at it.
+ */
+export class TypedSessionStore<K, V> implements SessionStore<K, V> {
+  readonly name: string;
+  private readonly segments: SegmentedBytes;
+  private readonly serdes: StoreSerdes<K, V>;
+  private readonly logger: ChangeLogger | undefined;
+  private readonly now: TimestampSource;
+
+  constructor(options: SessionStoreOptions<K, V>) {
+    this.name = options.name;
+    this.segments = options.segments;
+    this.serdes = new StoreSerdes(options.name, options.keySerde, options.valueSerde);
+    this.logger = options.logger;
+    this.now = options.now;
+  }
+
+  get persistent(): boolean {
+    return this.segments.bytes.persistent;
+  }
+
+  /** Writes the session; null removes it. Sessions that have already expired are ignored. */
+  put(session: Windowed<K>, value: V): void {
+    if (value === null || value === undefined) {
+      this.remove(session);
+      return;
+    }
+    const { start, end } = session.window;
+    const recordKey = this.serdes.encodeKey(session.key);
+    if (!this.segments.observe(end)) return;
+    const bytes = this.serdes.encodeValue(value);
+    this.segments.bytes.put(this.storeKey(recordKey, start, end), bytes);
+    this.logger?.log(recordKey + changelogTime(end) + changelogTime(start), bytes, this.now());
+  }
+
+  remove(session: Windowed<K>): void {
+    const { start, end } = session.window;
+    const recordKey = this.serdes.encodeKey(session.key);
+    if (!this.segments.isLive(end)) return;
+    this.segments.bytes.put(this.storeKey(recordKey, start, end), undefined);
+    this.logger?.log(recordKey + changelogTime(end) + changelogTime(start), null, this.now());
+  }
+
+  /** Applies one changelog record (restore) without logging it again. */
+  restore(recordKey: BinaryKey, start: number, end: number, bytes: Uint8Array | undefined): void {
+    const live = bytes === undefined ? this.segments.isLive(end) : this.segments.observe(end);
+    if (live) this.segments.bytes.put(this.storeKey(recordKey, start, end), bytes);
+  }
+
+  findSessions(
+    key: K,
+    earliestSessionEnd: number,
+    latestSessionStart: number,
+  ): IterableIterator<KeyValue<Windowed<K>, V>> {
+    const recordKey = encodeRecordKey(this.serdes.encodeKey(key));
+    const entries = this.segments.scan(earliestSessionEnd, Infinity, (prefix, from) => ({
+      gte: prefix + recordKey + encodeTime(from),
+      lt: prefix + recordKey + '\u0100',
+    }));
+    return this.sessions(entries, latestSessionStart);
+  }
+
+  fetchSession(key: K, sessionStart: number, sessionEnd: number): V | undefined {
+    if (!this.segments.isLive(sessionEnd)) return undefined;
+    const bytes = this.segments.bytes.get(
+      this.storeKey(this.serdes.encodeKey(key), sessionStart, sessionEnd),
+    );
+    return bytes === undefined ? undefined : this.serdes.decodeValue(bytes);
+  }
+
+  fetch(key: K): IterableIterator<KeyValue<Windowed<K>, V>> {
+    return this.findSessions(key, -Infinity, Infinity);
+  }
+
+  fetchKeyRange(keyFrom: K | undefined, keyTo: K | undefined): IterableIterator<KeyValue<Windowed<K>, V>> {
+    const keys = recordKeyRange(
+      keyFrom === undefined ? undefined : this.serdes.encodeKey(keyFrom),
+      keyTo === undefined ? undefined : this.serdes.encodeKey(keyTo),
+    );
+    if (!keys) return [].values();
+    const entries = this.segments.scan(-Infinity, Infinity, (prefix): KeyBounds => ({
+      gte: prefix + keys.gte,
+      lt: prefix + keys.lt,
+    }));
+    return this.sessions(entries, Infinity);
+  }
+
+  all(): IterableIterator<KeyValue<Windowed<K>, V>> {
+    return this.fetchKeyRange(undefined, undefined);
+  }
+
+  /** Saves the store's bookkeeping with the data; run right before a commit takes its batch. */
+  prepareCommit(): void {
+    this.segments.prepareCommit();
+  }
+
+  private storeKey(recordKey: BinaryKey, start: number, end: number): BinaryKey {
+    return this.segments.prefix(end) + encodeRecordKey(recordKey) + encodeTime(end) + encodeTime(start);
+  }
+
+  private *sessions(
+    entries: Iterable<[BinaryKey, Uint8Array]>,
+    latestSessionStart: number,
+  ): IterableIterator<KeyValue<Windowed<K>, V>> {
+    for (const [key, bytes] of entries) {
+      const end = decodeTime(key, key.length - SUFFIX_LENGTH);
+      const start = decodeTime(key, key.length - 8);
+      // Whole segments are read for key ranges: their oldest sessions may have expired.
+      if (start > latestSessionStart || !this.segments.isLive(end)) continue;
+      yield {
+        key: {
+          key: this.serdes.decodeKey(decodeRecordKey(key, SEGMENT_PREFIX_LENGTH, SUFFIX_LENGTH)),
+          window: { start, end },
+        },
+        value: this.serdes.decodeValue(bytes),
+      };
+    }
+  }
+}

@@ -1,0 +1,102 @@
+import { joinerOf, reversed } from '../../processor/ops/join-common.ts';
+import { lookupJoinProcessor } from '../../processor/ops/stream-table-join.ts';
+import {
+  tableJoinMergeProcessor,
+  tableJoinProcessor,
+  tableJoinValueGetter,
+} from '../../processor/ops/table-table-join.ts';
+import { storeValueGetter } from '../../processor/ops/value-getter.ts';
+import type { CompileContext, OpCompilers } from './context.ts';
+import { compileForeignKeyJoin } from './fk-join.ts';
+import { compileStreamStreamJoin } from './stream-stream-join.ts';
+
+/** The two inputs of a join: its parents in the IR, left (this) first. */
+function inputs(parents: readonly number[]): [number, number] {
+  return [parents[0]!, parents[1]!];
+}
+
+/** Join inputs must be partitioned alike, so that equal keys meet in the same task. */
+function copartition(context: CompileContext, left: number, right: number): void {
+  context.builder.addCopartitionGroup([...context.topicsOf(left), ...context.topicsOf(right)]);
+}
+
+export const joinCompilers: OpCompilers = {
+  'stream-table-join': (node, context) => {
+    const [streamId, tableId] = inputs(node.parents);
+    const getter = context.valueGetter(tableId);
+    context.builder.addProcessor({
+      name: node.name,
+      parents: [context.output(streamId)],
+      supplier: lookupJoinProcessor({
+        joinType: node.joinType,
+        getter,
+        lookupKey: (key) => key,
+        joiner: joinerOf(node.joiner),
+      }),
+      stores: getter.storeNames,
+    });
+    context.setOutput(node.id, node.name);
+    context.inheritTopics(node);
+    copartition(context, streamId, tableId);
+  },
+  'stream-global-join': (node, context) => {
+    context.builder.addProcessor({
+      name: node.name,
+      parents: context.parentOutputs(node),
+      supplier: lookupJoinProcessor({
+        joinType: node.joinType,
+        getter: storeValueGetter(node.globalStoreName),
+        lookupKey: node.keySelector as (key: unknown, value: unknown) => unknown,
+        joiner: joinerOf(node.joiner),
+      }),
+      stores: [node.globalStoreName],
+    });
+    context.setOutput(node.id, node.name);
+    context.inheritTopics(node);
+  },
+  'table-table-join': (node, context) => {
+    const [leftId, rightId] = inputs(node.parents);
+    const leftGetter = context.valueGetter(leftId);
+    const rightGetter = context.valueGetter(rightId);
+    const joiner = joinerOf(node.joiner);
+    context.builder.addProcessor({
+      name: node.thisJoinName,
+      parents: [context.output(leftId)],
+      supplier: tableJoinProcessor({
+        joinType: node.joinType,
+        side: 'left',
+        otherGetter: rightGetter,
+        joiner,
+      }),
+      stores: rightGetter.storeNames,
+    });
+    context.builder.addProcessor({
+      name: node.otherJoinName,
+      parents: [context.output(rightId)],
+      supplier: tableJoinProcessor({
+        joinType: node.joinType,
+        side: 'right',
+        otherGetter: leftGetter,
+        joiner: reversed(joiner),
+      }),
+      stores: leftGetter.storeNames,
+    });
+    if (node.store) {
+      context.addKeyValueStore(node.store, { timestamped: true });
+      context.setValueGetter(node.id, storeValueGetter(node.store.name));
+    } else {
+      context.setValueGetter(node.id, tableJoinValueGetter(node.joinType, leftGetter, rightGetter, joiner));
+    }
+    context.builder.addProcessor({
+      name: node.name,
+      parents: [node.thisJoinName, node.otherJoinName],
+      supplier: tableJoinMergeProcessor(node.store?.name),
+      stores: node.store ? [node.store.name] : [],
+    });
+    context.setOutput(node.id, node.name);
+    context.inheritTopics(node);
+    copartition(context, leftId, rightId);
+  },
+  'stream-stream-join': compileStreamStreamJoin,
+  'fk-join': compileForeignKeyJoin,
+};

@@ -1,0 +1,90 @@
+import { passThroughProcessor } from '../../processor/ops/stateless.ts';
+import { outerKeySerde, outerValuesSerde } from '../../processor/ops/stream-join-outer-store.ts';
+import { joinWindowProcessor, streamJoinProcessor } from '../../processor/ops/stream-stream-join.ts';
+import { joinerOf } from '../../processor/ops/join-common.ts';
+import type { AnySerde, StreamStreamJoinIr } from '../ir.ts';
+import type { CompileContext } from './context.ts';
+
+/**
+ * A windowed stream-stream join: each input passes a window node that keeps its records in a window
+ * store (duplicates retained), then a join processor that looks up the other input's store; a
+ * pass-through node named after the join merges both processors' results. Left and outer joins add a
+ * key-value store of records still waiting for a partner.
+ */
+export function compileStreamStreamJoin(node: StreamStreamJoinIr, context: CompileContext): void {
+  const [leftId, rightId] = [node.parents[0]!, node.parents[1]!];
+  const { beforeMs, afterMs, graceMs } = node.windows;
+  const windowSizeMs = beforeMs + afterMs;
+  // A partner is needed while its own window is open, up to max(before, after) + grace behind the
+  // stream time, bounds included; the stores drop data at exactly their retention, hence the extra 1 ms.
+  const retentionMs = Math.max(windowSizeMs, beforeMs, afterMs) + graceMs + 1;
+  for (const store of [node.thisStore, node.otherStore]) {
+    context.addWindowStore(
+      { ...store, retentionMs: undefined },
+      {
+        windowSizeMs,
+        retentionMs,
+        retainDuplicates: true,
+        valueSerde: store === node.thisStore ? node.thisValueSerde : node.otherValueSerde,
+      },
+    );
+  }
+  if (node.outerStore) {
+    const keySerde = context.keySerde(node.keySerde);
+    context.addKeyValueStore(node.outerStore, {
+      timestamped: false,
+      keySerde: outerKeySerde(keySerde) as AnySerde,
+      valueSerde: outerValuesSerde(
+        context.valueSerde(node.thisValueSerde),
+        context.valueSerde(node.otherValueSerde),
+      ) as AnySerde,
+    });
+  }
+  const stores = [
+    node.thisStore.name,
+    node.otherStore.name,
+    ...(node.outerStore ? [node.outerStore.name] : []),
+  ];
+  const builder = context.builder;
+  builder.addProcessor({
+    name: node.thisWindowName,
+    parents: [context.output(leftId)],
+    supplier: joinWindowProcessor(node.thisStore.name),
+    stores: [node.thisStore.name],
+  });
+  builder.addProcessor({
+    name: node.otherWindowName,
+    parents: [context.output(rightId)],
+    supplier: joinWindowProcessor(node.otherStore.name),
+    stores: [node.otherStore.name],
+  });
+  const joinOptions = {
+    joinType: node.joinType,
+    windows: node.windows,
+    leftStoreName: node.thisStore.name,
+    rightStoreName: node.otherStore.name,
+    outerStoreName: node.outerStore?.name,
+    joiner: joinerOf(node.joiner),
+  };
+  builder.addProcessor({
+    name: node.thisJoinName,
+    parents: [node.thisWindowName],
+    supplier: streamJoinProcessor({ ...joinOptions, side: 'left' }),
+    stores,
+  });
+  builder.addProcessor({
+    name: node.otherJoinName,
+    parents: [node.otherWindowName],
+    supplier: streamJoinProcessor({ ...joinOptions, side: 'right' }),
+    stores,
+  });
+  builder.addProcessor({
+    name: node.name,
+    parents: [node.thisJoinName, node.otherJoinName],
+    supplier: passThroughProcessor(),
+    stores: [],
+  });
+  context.setOutput(node.id, node.name);
+  context.inheritTopics(node);
+  context.builder.addCopartitionGroup([...context.topicsOf(leftId), ...context.topicsOf(rightId)]);
+}

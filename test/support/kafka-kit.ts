@@ -1,0 +1,130 @@
+import { randomUUID } from 'node:crypto';
+import { inject } from 'vitest';
+import { kafkaEventLog } from '../../src/kafka/kafkajs/event-log.ts';
+import type {
+  AdminPort,
+  EventLogPort,
+  LogRecord,
+  OutgoingRecord,
+  PartitionReaderPort,
+} from '../../src/kafka/port.ts';
+import type { Headers } from '../../src/processor/record.ts';
+import { partitionForKey } from '../../src/runtime/partitioner.ts';
+import { silentLogger, type Logger } from '../../src/runtime/logger.ts';
+import type { Serde } from '../../src/serde/serde.ts';
+
+/** The broker the global setup provided ('' when none, outside CI). */
+export function kafkaBrokers(): string {
+  return inject('kafkaBrokers');
+}
+
+/** Names unique to one test run, so tests never see each other's topics or groups. */
+export function uniqueName(prefix: string): string {
+  return `${prefix}-${randomUUID().slice(0, 8)}`;
+}
+
+export interface TypedRecord<K, V> {
+  readonly key: K | null;
+  readonly value: V | null;
+  readonly timestamp?: number;
+  readonly headers?: Headers;
+  readonly partition?: number;
+}
+
+/**
+ * Talks to the real broker through the product's own event-log port: create topics, produce typed
+ * records (partitioned by key as Kafka's default partitioner does), and read topics back.
+ */
+export class KafkaKit {
+  readonly brokers: string;
+  readonly port: EventLogPort;
+  readonly admin: AdminPort;
+  private readonly readers: PartitionReaderPort[] = [];
+
+  constructor(brokers = kafkaBrokers(), logger: Logger = silentLogger) {
+    this.brokers = brokers;
+    this.port = kafkaEventLog({ brokers: brokers.split(','), clientId: 'test-kit', logger });
+    this.admin = this.port.admin();
+  }
+
+  async createTopics(topics: Readonly<Record<string, number>>): Promise<void> {
+    await this.admin.createTopics(
+      Object.entries(topics).map(([topic, partitions]) => ({ topic, partitions, config: {} })),
+    );
+  }
+
+  async produce<K, V>(
+    topic: string,
+    keySerde: Serde<K>,
+    valueSerde: Serde<V>,
+    records: readonly TypedRecord<K, V>[],
+  ): Promise<void> {
+    const partitions = (await this.admin.partitionCounts([topic])).get(topic);
+    if (partitions === undefined) throw new Error(`topic ${topic} does not exist`);
+    const outgoing: OutgoingRecord[] = records.map((r, i) => {
+      const key = r.key === null ? null : keySerde.serialize(r.key);
+      return {
+        topic,
+        partition: r.partition ?? (key === null ? i % partitions : partitionForKey(key, partitions)),
+        key,
+        value: r.value === null ? null : valueSerde.serialize(r.value),
+        timestamp: r.timestamp ?? Date.now(),
+        headers: r.headers ?? {},
+      };
+    });
+    await this.produceRaw(outgoing);
+  }
+
+  async produceRaw(records: readonly OutgoingRecord[]): Promise<void> {
+    const producer = this.port.producer({});
+    try {
+      await producer.send(records);
+    } finally {
+      await producer.close();
+    }
+  }
+
+  /**
+   * Reads every partition of a topic from the start until `done` holds for what was read (or the
+   * timeout passes, which fails with what was read so far).
+   */
+  async readUntil(
+    topic: string,
+    done: (records: LogRecord[]) => boolean,
+    options: { readCommitted?: boolean; timeoutMs?: number } = {},
+  ): Promise<LogRecord[]> {
+    const records: LogRecord[] = [];
+    const reader = this.port.partitionReader({
+      readCommitted: options.readCommitted ?? true,
+      topics: [topic],
+      clientId: uniqueName('test-reader'),
+    });
+    this.readers.push(reader);
+    let failure: Error | undefined;
+    await reader.start(
+      (batch) => records.push(...batch.records),
+      (error) => (failure = error),
+    );
+    const partitions = (await this.admin.partitionCounts([topic])).get(topic) ?? 0;
+    for (let partition = 0; partition < partitions; partition++)
+      await reader.assign({ topic, partition, offset: '0' });
+    const deadline = Date.now() + (options.timeoutMs ?? 60_000);
+    try {
+      while (!done(records)) {
+        if (failure) throw failure;
+        if (Date.now() > deadline) {
+          throw new Error(`timed out reading ${topic}: ${records.length} records read, condition not met`);
+        }
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      return records;
+    } finally {
+      await reader.stop();
+    }
+  }
+
+  async close(): Promise<void> {
+    await Promise.allSettled(this.readers.map((r) => r.stop()));
+    await this.admin.close();
+  }
+}
