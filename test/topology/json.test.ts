@@ -7,8 +7,10 @@ import {
   StreamsBuilder,
   TimeWindows,
   JoinWindows,
+  SessionWindows,
+  SlidingWindows,
+  Suppressed,
   defineTopic,
-  irFromJson,
   keyValue,
   named,
   topologyFromJson,
@@ -160,35 +162,118 @@ describe('topology as data (JSON)', () => {
     }
   });
 
-  it('keeps operations that other parts of the engine compile (aggregations, windows, joins) in the IR', () => {
-    const builder = new StreamsBuilder();
-    const stream = builder.stream(orders);
-    const counts = stream.groupByKey().count({ storeName: 'counts' });
-    stream
-      .groupBy(named('orderId', (_k: string, o: Order) => o.id))
-      .windowedBy(TimeWindows.ofSizeAndGrace(60_000, 5_000))
-      .reduce(named('keepLast', (_a: Order, b: Order) => b));
-    stream.join(
-      builder.stream(orders, { name: 'other' }),
-      named('pair', (a: Order, b: Order) => [a, b]),
-      JoinWindows.ofTimeDifferenceWithNoGrace(1000),
-    );
-    stream.join(
-      counts,
-      named('withCount', (o: Order, c: number) => ({ ...o, c })),
-    );
-    const json = topologyToJson(builder);
-    const functions = {
-      orderId: () => '',
-      keepLast: () => undefined,
-      pair: () => undefined,
-      withCount: () => undefined,
+  it('round trips stateful operations: aggregations, windows, suppression and every kind of join', async () => {
+    const f = {
+      orderId: (_k: string, o: Order) => o.id,
+      keepLast: (_a: Order, b: Order) => b,
+      zero: () => 0,
+      addQuantity: (_k: string, o: Order, sum: number) => sum + o.quantity,
+      mergeSums: (_k: string, a: number, b: number) => a + b,
+      pair: (a: Order, b: Order) => ({ left: a.id, right: b.id }),
+      withCount: (o: Order, c: number | null) => ({ ...o, c }),
+      customerKey: (k: string) => k,
+      withCustomer: (o: Order, c: string) => ({ ...o, c }),
+      byName: (k: string, v: string) => keyValue(v, k),
+      plus: (a: number, b: number) => a + b,
+      minus: (a: number, b: number) => a - b,
+      both: (a: string | null, b: string | null) => `${a}/${b}`,
+      length: (v: string) => v.length,
+      identity: (k: string, v: number) => keyValue(k, v),
+      foreignKey: (v: string) => v,
     };
-    const graph = irFromJson(JSON.stringify(json), { functions });
-    expect(topologyToJson(graph, { functions })).toEqual(json);
-    const windowed = json.nodes.find((n) => n.op === 'windowed-aggregate')!;
+    const build = (builder: StreamsBuilder) => {
+      const stream = builder.stream(orders);
+      const counts = stream.groupByKey().count({ storeName: 'counts' });
+      stream
+        .groupBy(f.orderId)
+        .windowedBy(TimeWindows.ofSizeAndGrace(60_000, 5_000))
+        .reduce(f.keepLast)
+        .suppress(Suppressed.untilWindowCloses())
+        .toStream()
+        .to('final', { keySerde: Serdes.TimeWindowed(Serdes.String(), 60_000) });
+      stream
+        .groupByKey()
+        .windowedBy(SlidingWindows.ofTimeDifferenceWithNoGrace(1000))
+        .aggregate(f.zero, f.addQuantity);
+      stream
+        .groupByKey()
+        .windowedBy(SessionWindows.ofInactivityGapWithNoGrace(3_600_000))
+        .aggregate(f.zero, f.addQuantity, f.mergeSums, { valueSerde: Serdes.Long() });
+      stream.join(
+        builder.stream(orders, { name: 'other' }),
+        f.pair,
+        JoinWindows.ofTimeDifferenceWithNoGrace(1000),
+      );
+      stream.leftJoin(counts, f.withCount).to('with-counts');
+      const customers = builder.globalTable<string, string>('customers', { storeName: 'customers' });
+      stream.join(customers, f.customerKey, f.withCustomer).to('with-customers');
+      const names = builder.table<string, string>('names', {
+        keySerde: Serdes.String(),
+        valueSerde: Serdes.String(),
+      });
+      names
+        .groupBy(f.byName, { keySerde: Serdes.String(), valueSerde: Serdes.String() })
+        .count()
+        .toStream()
+        .to('name-counts');
+      const lengths = names.mapValues(f.length, { storeName: 'lengths', valueSerde: Serdes.Int() });
+      lengths.groupBy(f.identity).reduce(f.plus, f.minus);
+      names.outerJoin(names, f.both).toStream().to('pairs');
+      names.join(names, f.foreignKey, f.both).toStream().to('fk');
+    };
+    const builder = new StreamsBuilder();
+    build(builder);
+    const original = builder.build();
+    const json = topologyToJson(builder, { functions: f });
+    expect(new Set(json.nodes.map((n) => n.op))).toEqual(
+      new Set([
+        'stream-source',
+        'stream-aggregate',
+        'select-key',
+        'repartition',
+        'windowed-aggregate',
+        'suppress',
+        'table-to-stream',
+        'to',
+        'session-aggregate',
+        'stream-stream-join',
+        'stream-table-join',
+        'global-table',
+        'stream-global-join',
+        'table-source',
+        'table-group-by',
+        'table-aggregate',
+        'table-map-values',
+        'table-table-join',
+        'fk-join',
+      ]),
+    );
+    const rebuilt = topologyFromJson(JSON.stringify(json), { functions: f });
+    expect(rebuilt.describe({ applicationId: 'app' }).toString()).toBe(
+      original.describe({ applicationId: 'app' }).toString(),
+    );
+    expect(rebuilt.describe({ applicationId: 'app' }).toJSON()).toEqual(
+      original.describe({ applicationId: 'app' }).toJSON(),
+    );
+    const windowed = json.nodes.find((n) => n.op === 'windowed-aggregate' && n.kind === 'reduce')!;
     expect(windowed.windows).toEqual({ type: 'time', sizeMs: 60_000, advanceMs: 60_000, graceMs: 5_000 });
     expect(windowed.aggregator).toBe('keepLast');
+    // Window settings reach the description, where diff can see them.
+    const store = rebuilt
+      .describe()
+      .toJSON()
+      .stores.find((s) => s.name === (windowed.store as { name: string }).name);
+    expect(store?.windows).toEqual({ type: 'time', sizeMs: 60_000, advanceMs: 60_000, graceMs: 5_000 });
+
+    const driver = await TopologyTestDriver.create(rebuilt);
+    try {
+      driver.createInputTopic(orders).pipeInput('c1', { id: 'o1', quantity: 3 }, 10);
+      expect(
+        driver.createOutputTopic('with-counts', Serdes.String(), Serdes.Json()).readValuesToList(),
+      ).toEqual([{ id: 'o1', quantity: 3, c: 1 }]);
+    } finally {
+      await driver.close();
+    }
   });
 
   it('names serdes: built-ins, windowed ones, Avro types and the user’s own', () => {

@@ -72,7 +72,7 @@ export const opSchema: OpSchema = {
   'table-filter': { predicate: 'fn', negate: 'boolean', store: 'store?' },
   'table-map-values': { mapper: 'fn', store: 'store?' },
   'table-to-stream': {},
-  suppress: { spec: 'json', storeName: 'string' },
+  suppress: { spec: 'json', storeName: 'string', ...source },
   'stream-aggregate': aggregateFns,
   'windowed-aggregate': { ...aggregateFns, windows: 'json' },
   'session-aggregate': { ...aggregateFns, windows: 'json', merger: 'fn?' },
@@ -120,6 +120,8 @@ export const opSchema: OpSchema = {
     joiner: 'fn',
     prefix: 'string',
     foreignKeySerde: 'serde?',
+    ...source,
+    otherValueSerde: 'serde?',
     store: 'store?',
   },
 };
