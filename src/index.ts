@@ -32,6 +32,31 @@ export {
 
 export { Topology, type Subtopology } from './topology/topology.ts';
 export type { StreamPartitioner, TimestampExtractor, TopicNameExtractor } from './topology/functions.ts';
+export {
+  TopologyDescription,
+  type DescribeOptions,
+  type GlobalStoreDescription,
+  type InternalTopicDescription,
+  type NodeDescription,
+  type ProcessorDescription,
+  type SinkDescription,
+  type SourceDescription,
+  type StoreDescription,
+  type SubtopologyDescription,
+  type TopologyDescriptionJson,
+} from './topology/describe.ts';
+export { diffTopologies, type DiffInput, type TopologyChange, type TopologyDiff } from './topology/diff.ts';
+export { FunctionRegistry, named, type FunctionsInput } from './topology/json/function-registry.ts';
+export {
+  TOPOLOGY_JSON_VERSION,
+  topologyToJson,
+  type TopologyJson,
+  type TopologyNodeJson,
+  type TopologyToJsonOptions,
+} from './topology/json/to-json.ts';
+export { irFromJson, topologyFromJson, type TopologyFromJsonOptions } from './topology/json/from-json.ts';
+
+export { defineApp, isTributaryApp, type AppDefinition, type TributaryApp } from './app/define-app.ts';
 
 export {
   PunctuationType,

@@ -122,6 +122,11 @@ export class StreamsBuilder {
     return this;
   }
 
+  /** @internal The logical graph recorded so far (written as JSON by `topologyToJson`). */
+  get graph(): IrGraph {
+    return this.context.graph;
+  }
+
   /** Compiles everything recorded so far into a physical topology. */
   build(): Topology {
     return compile(this.context.graph);

@@ -7,3 +7,13 @@ export {
   type TestOutputRecord,
   type TestRecord,
 } from './test-topics.ts';
+export { replay, ReplayError, type ReplayOptions, type ReplayResult } from './replay.ts';
+export {
+  ReplayInputError,
+  compareWithGolden,
+  parseRecording,
+  toJsonl,
+  type GoldenComparison,
+  type RecordedRecord,
+  type ReplayRecord,
+} from './replay-format.ts';

@@ -1,4 +1,5 @@
 import type { StoreSpec } from '../state/api.ts';
+import { describeTopology, type DescribeOptions, type TopologyDescription } from './describe.ts';
 import type {
   GlobalStoreDef,
   InternalTopicDef,
@@ -43,6 +44,14 @@ export class Topology {
     this.copartitionGroups = builder.copartitionGroups.map((group) => [...group]);
     this.subtopologies = splitIntoSubtopologies(this.nodes, this.stores);
     this.ir = ir;
+  }
+
+  /**
+   * The topology as data (`toJSON()`), as Kafka Streams' description text (`toString()`) and as a
+   * Mermaid flowchart (`toMermaid()`). With an application id, internal topics show their broker names.
+   */
+  describe(options: DescribeOptions = {}): TopologyDescription {
+    return describeTopology(this, options);
   }
 
   /** The sub-topology that reads `topic` (by its name as the topology knows it), if any. */

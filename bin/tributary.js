@@ -1,0 +1,36 @@
+#!/usr/bin/env node
+// Launcher of the `tributary` command. In a source checkout (src/ present and no dist/ build, or
+// TRIBUTARY_SOURCE=1) it runs the TypeScript sources directly and makes `import 'tributary'` in
+// topology files resolve through the package's "source" export condition (to src/index.ts), so the
+// command and the topologies share one copy of the library. Otherwise it runs the built dist/.
+import { existsSync } from 'node:fs';
+import module from 'node:module';
+
+const root = new URL('../', import.meta.url);
+const hasSource = existsSync(new URL('src/cli/main.ts', root));
+const hasBuild = existsSync(new URL('dist/cli/main.js', root));
+const fromSource = hasSource && (process.env.TRIBUTARY_SOURCE === '1' || !hasBuild);
+
+if (fromSource) {
+  if (typeof module.registerHooks !== 'function') {
+    process.stderr.write(
+      `tributary: running from the sources needs Node.js 22.15 or newer (this is ${process.version}); build with "npm run build" or upgrade Node.js\n`,
+    );
+    process.exit(2);
+  }
+  // Only this package's own specifiers get the condition: other packages keep their usual entry points.
+  module.registerHooks({
+    resolve(specifier, context, nextResolve) {
+      if (specifier === 'tributary' || specifier.startsWith('tributary/')) {
+        const conditions = [...(context.conditions ?? [])];
+        if (!conditions.includes('source')) conditions.unshift('source');
+        return nextResolve(specifier, { ...context, conditions });
+      }
+      return nextResolve(specifier, context);
+    },
+  });
+}
+
+const entry = new URL(fromSource ? 'src/cli/main.ts' : 'dist/cli/main.js', root);
+const { main } = await import(entry.href);
+process.exitCode = await main(process.argv.slice(2));

@@ -1,0 +1,52 @@
+/**
+ * What a `tributary` subcommand is. Each lives in its own file under `commands/` and default-exports a
+ * Command; `main.ts` finds it by file name, so adding a command is adding one file.
+ */
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { TributaryError } from '../errors.ts';
+
+/** 0: done; 1: ran, and the answer is "no" (output differs, a change breaks); 2: could not run. */
+export const ExitCode = { ok: 0, checkFailed: 1, error: 2 } as const;
+
+export interface CliIo {
+  readonly stdout: { write(text: string): unknown };
+  readonly stderr: { write(text: string): unknown };
+  /** Directory that relative paths are resolved against. */
+  readonly cwd: string;
+}
+
+export interface Command {
+  readonly name: string;
+  /** One line for `tributary --help`. */
+  readonly summary: string;
+  /** The full help text of `tributary <name> --help`. */
+  readonly usage: string;
+  run(args: readonly string[], io: CliIo): Promise<number>;
+}
+
+export function defineCommand(command: Command): Command {
+  return command;
+}
+
+/** A mistake in how the command was called; main prints it with a pointer to the usage. */
+export class UsageError extends TributaryError {
+  constructor(message: string) {
+    super('TRIB_USAGE', message);
+  }
+}
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+
+/** Node's parseArgs, with its errors turned into usage errors and `--help` handled by the caller. */
+export function parseCommandArgs<O extends Options>(args: readonly string[], options: O) {
+  try {
+    return parseArgs({
+      args: [...args],
+      options: { ...options, help: { type: 'boolean', short: 'h' } },
+      allowPositionals: true,
+      strict: true,
+    });
+  } catch (error) {
+    throw new UsageError((error as Error).message.replace(/\. To specify a positional argument.*$/s, ''));
+  }
+}

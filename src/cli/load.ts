@@ -1,0 +1,83 @@
+/** Loading what the commands work on: topology files (.ts/.js default-exporting an app) and JSON files. */
+import { readFile } from 'node:fs/promises';
+import { extname, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { isTributaryApp, type TributaryApp } from '../app/define-app.ts';
+import { errorMessage } from '../errors.ts';
+import { TopologyDescription, type TopologyDescriptionJson } from '../topology/describe.ts';
+import { topologyFromJson } from '../topology/json/from-json.ts';
+import type { TopologyJson } from '../topology/json/to-json.ts';
+import { UsageError } from './command.ts';
+
+const moduleExtensions = ['.ts', '.mts', '.js', '.mjs'];
+
+/** Imports a topology file and returns the app it default-exports. */
+export async function loadApp(file: string, cwd: string): Promise<TributaryApp> {
+  const path = resolve(cwd, file);
+  if (!moduleExtensions.includes(extname(path)))
+    throw new UsageError(
+      `${file}: a topology file is a .ts or .js module that default-exports defineApp({...})`,
+    );
+  let module: { default?: unknown };
+  try {
+    module = (await import(pathToFileURL(path).href)) as { default?: unknown };
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    if (code === 'ERR_MODULE_NOT_FOUND' && (error as Error).message.includes(path))
+      throw new UsageError(`${file}: no such file`);
+    throw new Error(`cannot load topology file ${file}: ${errorMessage(error)}`, { cause: error });
+  }
+  if (!isTributaryApp(module.default))
+    throw new UsageError(
+      `${file}: the default export is not an application; write \`export default defineApp({ applicationId, topology })\``,
+    );
+  return module.default;
+}
+
+export async function readText(file: string, cwd: string): Promise<string> {
+  try {
+    return await readFile(resolve(cwd, file), 'utf8');
+  } catch (error) {
+    if ((error as { code?: string }).code === 'ENOENT') throw new UsageError(`${file}: no such file`);
+    throw error;
+  }
+}
+
+/**
+ * A description of what a file holds: a topology file, a topology as data (JSON with "nodes"), or a
+ * saved description (JSON from `tributary describe --format json`). Functions and serdes a JSON
+ * topology names are not needed to describe it; placeholders stand in for them.
+ */
+export async function loadDescription(
+  file: string,
+  cwd: string,
+  applicationId?: string,
+): Promise<TopologyDescription> {
+  if (extname(file) !== '.json') {
+    const app = await loadApp(file, cwd);
+    return app.buildTopology().describe({ applicationId: applicationId ?? app.applicationId });
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(await readText(file, cwd));
+  } catch (error) {
+    if (error instanceof UsageError) throw error;
+    throw new UsageError(`${file}: not valid JSON: ${errorMessage(error)}`);
+  }
+  if (json && typeof json === 'object' && Array.isArray((json as { nodes?: unknown }).nodes)) {
+    const data = json as TopologyJson;
+    const topology = topologyFromJson(data, { placeholders: true });
+    return topology.describe({ applicationId: applicationId ?? data.applicationId });
+  }
+  if (
+    json &&
+    typeof json === 'object' &&
+    Array.isArray((json as { subtopologies?: unknown }).subtopologies)
+  ) {
+    const data = json as TopologyDescriptionJson;
+    return new TopologyDescription(applicationId !== undefined ? { ...data, applicationId } : data);
+  }
+  throw new UsageError(
+    `${file}: expected a topology as data (with "nodes") or a topology description (with "subtopologies")`,
+  );
+}

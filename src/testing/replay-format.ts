@@ -1,0 +1,220 @@
+/**
+ * The replay file formats: recorded input (one JSON record per line, see docs "Recorded inputs") and
+ * the output/golden lines `{"topic","partition","key","value","timestamp"}`, with the comparison that
+ * `--expect` reports.
+ */
+import { TributaryError } from '../errors.ts';
+
+/** A bad line or field in a recording or golden file; the message names the file, line and field. */
+export class ReplayInputError extends TributaryError {
+  readonly source: string;
+  readonly line: number;
+  readonly field: string | undefined;
+
+  constructor(source: string, line: number, field: string | undefined, message: string, cause?: unknown) {
+    super('TRIB_REPLAY_INPUT', `${source}:${line}: ${field ? `field "${field}": ` : ''}${message}`, {
+      cause,
+    });
+    this.source = source;
+    this.line = line;
+    this.field = field;
+  }
+}
+
+/** One recorded input record, in the JSON form of its topic's types. */
+export interface RecordedRecord {
+  readonly topic: string;
+  readonly key?: unknown;
+  readonly value: unknown;
+  readonly timestamp: number;
+  /** Pins the partition; otherwise it is chosen from the key as Kafka's default partitioner does. */
+  readonly partition?: number;
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+/** A recorded record with where it came from, for error messages. */
+export interface LocatedRecord extends RecordedRecord {
+  readonly source: string;
+  readonly line: number;
+}
+
+/** A record the topologies wrote to a non-internal topic. */
+export interface ReplayRecord {
+  readonly topic: string;
+  readonly partition: number;
+  readonly key: unknown;
+  readonly value: unknown;
+  readonly timestamp: number;
+}
+
+const recordFields = ['topic', 'key', 'value', 'timestamp', 'partition', 'headers'];
+
+/** Non-blank lines with their 1-based line numbers. */
+function lines(text: string): { line: number; text: string }[] {
+  return text
+    .split(/\r?\n/)
+    .map((t, i) => ({ line: i + 1, text: t }))
+    .filter((l) => l.text.trim().length > 0);
+}
+
+function parseLine(source: string, line: number, text: string): Record<string, unknown> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw new ReplayInputError(source, line, undefined, `not valid JSON: ${(error as Error).message}`);
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
+    throw new ReplayInputError(source, line, undefined, 'expected a JSON object per line');
+  return parsed as Record<string, unknown>;
+}
+
+/** Validates one recorded record (from a file line, or given directly). */
+export function checkRecord(raw: unknown, source: string, line: number): LocatedRecord {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw))
+    throw new ReplayInputError(source, line, undefined, 'expected a record object');
+  const record = raw as Record<string, unknown>;
+  const fail = (field: string, message: string): never => {
+    throw new ReplayInputError(source, line, field, message);
+  };
+  for (const key of Object.keys(record))
+    if (!recordFields.includes(key)) fail(key, `unknown field; a record has ${recordFields.join(', ')}`);
+  if (typeof record.topic !== 'string' || record.topic.length === 0)
+    fail('topic', `must be a topic name, got ${show(record.topic)}`);
+  if (!('value' in record)) fail('value', 'is missing (use null for a tombstone)');
+  if (typeof record.timestamp !== 'number' || !Number.isSafeInteger(record.timestamp) || record.timestamp < 0)
+    fail(
+      'timestamp',
+      `must be milliseconds since the epoch (a non-negative integer), got ${show(record.timestamp)}`,
+    );
+  if (
+    record.partition !== undefined &&
+    (typeof record.partition !== 'number' || !Number.isInteger(record.partition) || record.partition < 0)
+  )
+    fail('partition', `must be a non-negative integer, got ${show(record.partition)}`);
+  if (record.headers !== undefined) {
+    if (record.headers === null || typeof record.headers !== 'object' || Array.isArray(record.headers))
+      fail('headers', `must be an object of strings, got ${show(record.headers)}`);
+    for (const [name, value] of Object.entries(record.headers as object))
+      if (typeof value !== 'string') fail(`headers.${name}`, `must be a string, got ${show(value)}`);
+  }
+  return {
+    topic: record.topic as string,
+    key: record.key ?? null,
+    value: record.value,
+    timestamp: record.timestamp as number,
+    ...(record.partition !== undefined ? { partition: record.partition as number } : {}),
+    ...(record.headers !== undefined ? { headers: record.headers as Record<string, string> } : {}),
+    source,
+    line,
+  };
+}
+
+/** Parses a recording (JSONL); errors name the file, line and field. */
+export function parseRecording(text: string, source = 'input'): LocatedRecord[] {
+  return lines(text).map(({ line, text: t }) => checkRecord(parseLine(source, line, t), source, line));
+}
+
+/** One output line, with its fields always in the same order. */
+export function formatRecord(record: ReplayRecord): string {
+  return JSON.stringify({
+    topic: record.topic,
+    partition: record.partition,
+    key: record.key,
+    value: record.value,
+    timestamp: record.timestamp,
+  });
+}
+
+export function toJsonl(records: readonly ReplayRecord[]): string {
+  return records.map((r) => `${formatRecord(r)}\n`).join('');
+}
+
+export interface GoldenComparison {
+  readonly matches: boolean;
+  readonly expectedCount: number;
+  readonly actualCount: number;
+  /** 1-based position of the first record that differs, when they differ. */
+  readonly firstDifference: number | undefined;
+  /** What differs, readable: counts, the first differing line as expected and as produced. */
+  readonly report: string;
+}
+
+/** Compares output with a golden file record by record (field order and spacing do not matter). */
+export function compareWithGolden(
+  actual: readonly ReplayRecord[],
+  goldenText: string,
+  goldenSource = 'golden',
+): GoldenComparison {
+  const expected = lines(goldenText).map((l) => ({ ...l, value: parseLine(goldenSource, l.line, l.text) }));
+  const count = Math.max(expected.length, actual.length);
+  let first: number | undefined;
+  for (let i = 0; i < count; i++) {
+    const e = expected[i];
+    const a = actual[i];
+    if (!e || !a || canonical(e.value) !== canonical(JSON.parse(formatRecord(a)))) {
+      first = i;
+      break;
+    }
+  }
+  const counts = `expected ${expected.length} record${expected.length === 1 ? '' : 's'}, got ${actual.length}`;
+  if (first === undefined)
+    return {
+      matches: true,
+      expectedCount: expected.length,
+      actualCount: actual.length,
+      firstDifference: undefined,
+      report: `output matches ${goldenSource} (${actual.length} record${actual.length === 1 ? '' : 's'})\n`,
+    };
+  const e = expected[first];
+  const a = actual[first];
+  const where = e ? `${goldenSource} line ${e.line}` : `past the end of ${goldenSource}`;
+  const report = [
+    `output does not match ${goldenSource}: ${counts}`,
+    `first difference at record ${first + 1} (${where}):`,
+    `  expected: ${e ? JSON.stringify(e.value) : '(no more records)'}`,
+    `  actual:   ${a ? formatRecord(a) : '(no more records)'}`,
+    ...(e && a ? [`  differs in: ${differingPaths(e.value, JSON.parse(formatRecord(a))).join(', ')}`] : []),
+  ].join('\n');
+  return {
+    matches: false,
+    expectedCount: expected.length,
+    actualCount: actual.length,
+    firstDifference: first + 1,
+    report: `${report}\n`,
+  };
+}
+
+function show(value: unknown): string {
+  return value === undefined ? 'nothing' : JSON.stringify(value);
+}
+
+/** JSON with object keys sorted, so equal values compare equal as text. */
+function canonical(value: unknown): string {
+  return JSON.stringify(sortKeys(value));
+}
+
+function sortKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortKeys);
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(
+    Object.keys(value)
+      .sort()
+      .map((k) => [k, sortKeys((value as Record<string, unknown>)[k])]),
+  );
+}
+
+/** Dotted paths where two JSON values differ (the first few), e.g. `value.state`. */
+function differingPaths(expected: unknown, actual: unknown, prefix = '', out: string[] = []): string[] {
+  if (out.length >= 5) return out;
+  const isObject = (v: unknown) => v !== null && typeof v === 'object' && !Array.isArray(v);
+  if (isObject(expected) && isObject(actual)) {
+    const e = expected as Record<string, unknown>;
+    const a = actual as Record<string, unknown>;
+    for (const key of [...new Set([...Object.keys(e), ...Object.keys(a)])].sort())
+      differingPaths(e[key], a[key], prefix ? `${prefix}.${key}` : key, out);
+  } else if (canonical(expected) !== canonical(actual)) {
+    out.push(prefix || '(record)');
+  }
+  return out;
+}
