@@ -1,0 +1,51 @@
+import { errorMessage } from '../../errors.ts';
+import type { Logger } from '../logger.ts';
+import type { Worker } from './worker.ts';
+
+/**
+ * Starts a worker and keeps it running until SIGTERM or SIGINT (then stops it gracefully) or until an
+ * application fails for good (then stops the rest). Resolves true for a requested stop, false for a
+ * failure — never leaves the process hanging.
+ */
+export async function runUntilStopped(worker: Worker, logger: Logger): Promise<boolean> {
+  quietKnownWarnings();
+  let requested = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (requested) {
+      logger.warn({ signal }, 'second signal: exiting without a graceful stop');
+      process.exit(130);
+    }
+    requested = true;
+    logger.info({ signal }, 'stop requested');
+    void worker.stop();
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  try {
+    await worker.start();
+    logger.info({ applications: worker.runners.map((r) => r.applicationId) }, 'worker started');
+    await worker.run();
+    return true;
+  } catch (error) {
+    logger.error({ err: error }, `worker failed: ${errorMessage(error)}`);
+    await worker.stop();
+    return false;
+  } finally {
+    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
+  }
+}
+
+/**
+ * kafkajs 2.2.4 sets a timer from a throttle time that Kafka 4 brokers report in a way it
+ * misreads, and Node warns about the negative timeout on every client. The timer fires at once,
+ * which is the right behaviour; the warning is noise in a worker's log.
+ */
+function quietKnownWarnings(): void {
+  const listeners = process.listeners('warning');
+  process.removeAllListeners('warning');
+  process.on('warning', (warning) => {
+    if (warning.name === 'TimeoutNegativeWarning') return;
+    for (const listener of listeners) listener(warning);
+  });
+}
