@@ -6,6 +6,7 @@
 import { createServer } from 'node:net';
 import type { AppHttp } from '../../src/query/api.ts';
 import { QueryServer } from '../../src/query/server.ts';
+import { SseParser, type SseEvent } from '../../src/query/sse.ts';
 import type { AssignmentInfo } from '../../src/runtime/assignment/group-protocol.ts';
 import { Histogram, LATENCY_BUCKETS_SECONDS } from '../../src/runtime/histogram.ts';
 import { silentLogger } from '../../src/runtime/logger.ts';
@@ -256,4 +257,61 @@ export function storeFor<S>(
   const partition = partitionForKey(keyBytes, partitions);
   return ownerOf(workers, keyBytes, partitions).runner.activeTasks.get(`0_${partition}`)!.stores.get(name)!
     .store as S;
+}
+
+/** An event stream read in the background; `waitFor` resolves once the events read satisfy a condition. */
+export class EventStreamReader {
+  readonly events: SseEvent[] = [];
+  status = 0;
+  ended = false;
+  private readonly abort = new AbortController();
+  private readonly done: Promise<void>;
+  private notify: (() => void) | undefined;
+
+  constructor(url: string) {
+    this.done = this.read(url);
+  }
+
+  private async read(url: string): Promise<void> {
+    try {
+      const response = await fetch(url, { signal: this.abort.signal });
+      this.status = response.status;
+      const parser = new SseParser();
+      const decoder = new TextDecoder();
+      for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+        this.events.push(...parser.push(decoder.decode(chunk, { stream: true })));
+        this.notify?.();
+      }
+    } catch {
+      // aborted
+    } finally {
+      this.ended = true;
+      this.notify?.();
+    }
+  }
+
+  async waitFor(condition: (events: SseEvent[]) => boolean, timeoutMs = 5000): Promise<SseEvent[]> {
+    const deadline = Date.now() + timeoutMs;
+    while (!condition(this.events)) {
+      if (Date.now() > deadline)
+        throw new Error(
+          `condition not met; events so far: ${JSON.stringify(this.events)}, ended: ${this.ended}`,
+        );
+      await new Promise<void>((resolve) => {
+        this.notify = resolve;
+        setTimeout(resolve, 50);
+      });
+    }
+    return this.events;
+  }
+
+  /** The `data` of the events named so, parsed. */
+  data(event = 'change'): Json[] {
+    return this.events.filter((e) => e.event === event).map((e) => JSON.parse(e.data) as Json);
+  }
+
+  async close(): Promise<void> {
+    this.abort.abort();
+    await this.done;
+  }
 }
