@@ -101,7 +101,11 @@ export default defineApp({
         }),
         // Merging happens before the order that bridges the sessions is added, and that order is named then.
         (_customer, a, b) => ({ total: cents(a.total + b.total), order: b.order ?? a.order }),
-        { storeName: CUSTOMER_SESSIONS_STORE, valueSerde: Serdes.Json<CustomerSession>() },
+        {
+          name: 'sum-session-totals',
+          storeName: CUSTOMER_SESSIONS_STORE,
+          valueSerde: Serdes.Json<CustomerSession>(),
+        },
       )
       .toStream({ name: 'session-updates' })
       .filter((_session, session) => session !== null && session.order !== null, { name: 'skip-merged-away' })
