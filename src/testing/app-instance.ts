@@ -46,6 +46,8 @@ export class AppInstance {
   private persisting: Promise<void> = Promise.resolve();
   /** The checkpoints of a commit queued behind `persisting` that has not started writing yet. */
   private queuedCheckpoints: Map<ManagedStore, number | undefined> | undefined;
+  /** Whether a record was delivered or a punctuation fired since the last commit (restores start dirty). */
+  private activeSinceCommit = true;
   private persistError: unknown;
 
   private constructor(options: AppInstanceOptions, layout: PartitionLayout) {
@@ -88,6 +90,7 @@ export class AppInstance {
       timestamp: record.timestamp,
       headers: record.headers,
     };
+    this.activeSinceCommit = true;
     this.globalTasksByTopic.get(record.topic)?.process(consumed);
     this.tasksByTopic.get(record.topic)?.get(record.partition)?.task.process(consumed);
   }
@@ -96,6 +99,7 @@ export class AppInstance {
   punctuateWallClock(): boolean {
     let fired = false;
     for (const { task } of this.tasks.values()) fired = task.punctuateWallClock() || fired;
+    if (fired) this.activeSinceCommit = true;
     return fired;
   }
 
@@ -107,6 +111,9 @@ export class AppInstance {
    */
   commit(): void {
     this.rethrowPersistError();
+    // Nothing processed or punctuated since the last commit: no store changed, nothing to log or write.
+    if (!this.activeSinceCommit) return;
+    this.activeSinceCommit = false;
     const checkpoints = new Map<ManagedStore, number | undefined>();
     for (const entry of this.tasks.values()) {
       for (const [store, changelog] of entry.changelogs) {

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { compareWithGolden, replay } from 'tributary/testing';
+import { topologyFiles } from '../../scripts/orders/apps.ts';
 import { orderApps } from './support.ts';
 
 const directory = fileURLToPath(new URL('../recordings/', import.meta.url));
@@ -29,6 +30,19 @@ function optionsOf(name: string): RecordingOptions {
 }
 
 describe('recorded orders replayed through all seven applications', () => {
+  it('runs every topology file, each named by its application id, in the order a shell lists them', () => {
+    expect(orderApps.map((app) => `${app.applicationId}.ts`)).toEqual(topologyFiles());
+    expect(orderApps.map((app) => app.applicationId).sort()).toEqual([
+      'emails',
+      'fraud',
+      'inventory',
+      'order-details',
+      'orders-view',
+      'payments',
+      'validations-aggregator',
+    ]);
+  });
+
   it('covers the cases the orders system promises', () => {
     expect(recordings).toEqual(
       expect.arrayContaining([
