@@ -1,10 +1,10 @@
+import { appendFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TributaryApp } from 'tributary';
-import { createLogger } from '../../src/runtime/logging.ts';
-import { silentLogger } from '../../src/runtime/logger.ts';
+import { silentLogger, type Logger } from '../../src/runtime/logger.ts';
 import { loadWorkerConfig } from '../../src/runtime/worker/config.ts';
 import { Worker } from '../../src/runtime/worker/worker.ts';
 import { loadOrderApps } from '../../scripts/orders/apps.ts';
@@ -15,7 +15,23 @@ import { eventually } from '../query/support/worker-process.ts';
 import { KafkaKit, kafkaBrokers, uniqueName } from '../support/kafka-kit.ts';
 
 const brokers = kafkaBrokers();
-const logger = process.env.TEST_LOG ? createLogger({ level: 'debug', format: 'json' }) : silentLogger;
+const logger = process.env.TEST_LOG ? fileLogger(process.env.TEST_LOG) : silentLogger;
+
+/** TEST_LOG=<file>: the workers' log as JSON lines in that file. */
+function fileLogger(file: string, bindings: Record<string, unknown> = {}): Logger {
+  const write = (level: string) => (fields: Record<string, unknown>, message: string) =>
+    appendFileSync(
+      file,
+      `${JSON.stringify({ time: Date.now(), level, ...bindings, ...fields, message }, (_k, v: unknown) => (v instanceof Error ? { message: v.message, stack: v.stack } : typeof v === 'bigint' ? String(v) : v))}\n`,
+    );
+  return {
+    debug: write('debug'),
+    info: write('info'),
+    warn: write('warn'),
+    error: write('error'),
+    child: (more) => fileLogger(file, { ...bindings, ...more }),
+  };
+}
 const TERMINAL = new Set(['CONFIRMED', 'FAILED']);
 
 /**
