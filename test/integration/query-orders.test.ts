@@ -8,6 +8,7 @@ import { silentLogger, type Logger } from '../../src/runtime/logger.ts';
 import { loadWorkerConfig } from '../../src/runtime/worker/config.ts';
 import { Worker } from '../../src/runtime/worker/worker.ts';
 import { loadOrderApps } from '../../scripts/orders/apps.ts';
+import { runLoad } from '../../scripts/orders/load-generator.ts';
 import type { Order } from '../../schemas/topics.ts';
 import { EventStreamReader, freePort, getJson } from '../query/harness.ts';
 import { prepareApplicationTopics } from '../query/support/topics.ts';
@@ -187,5 +188,27 @@ describe.skipIf(!brokers)('the orders API on two workers', () => {
       expect(last.value.state).toBe(c.state);
       if (c.state === 'FAILED') expect(last.value.failureReason).toBeTruthy();
     }
+  });
+
+  it('settles what the load generator sends, with a summary of states and latencies', async () => {
+    const lines: string[] = [];
+    const summary = await runLoad({
+      urls: [a, b],
+      orders: 40,
+      rate: 40,
+      underpaid: 0.25,
+      seed: 7,
+      settleTimeoutMs: 60_000,
+      onProgress: (line) => lines.push(line),
+    });
+    expect(summary.sent).toBe(40);
+    expect(summary.httpErrors).toBe(0);
+    expect((summary.states.CONFIRMED ?? 0) + (summary.states.FAILED ?? 0)).toBe(40);
+    expect(summary.states.CONFIRMED).toBeGreaterThan(0);
+    expect(summary.states.FAILED).toBeGreaterThan(0);
+    expect(Object.keys(summary.failures).join()).toContain('is less than the order value');
+    expect(summary.latencyMs.p50).toBeGreaterThan(0);
+    expect(summary.latencyMs.p99).toBeGreaterThanOrEqual(summary.latencyMs.p50);
+    expect(lines.at(-1)).toMatch(/^sent 40\/40 \| /);
   });
 });
