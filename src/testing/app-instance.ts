@@ -151,6 +151,18 @@ export class AppInstance {
     return undefined;
   }
 
+  /** Records the tasks' built-in operators dropped (null keys, expired windows), per reason. */
+  droppedRecords(): Map<string, number> {
+    const counts = new Map<string, number>();
+    for (const { task } of this.tasks.values())
+      for (const [reason, count] of task.droppedRecords)
+        counts.set(reason, (counts.get(reason) ?? 0) + count);
+    for (const task of this.globalTasksByTopic.values())
+      for (const [reason, count] of task.droppedRecords)
+        counts.set(reason, (counts.get(reason) ?? 0) + count);
+    return counts;
+  }
+
   /** Every partition's copy of a task store. */
   storePartitions(name: string): StateStore[] {
     const global = this.globalStores.get(name);

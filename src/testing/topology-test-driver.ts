@@ -192,6 +192,15 @@ export class TopologyTestDriver {
     return this.getStateStore(name, partition);
   }
 
+  /**
+   * How many records the topology's operators dropped, per reason, across all tasks: records with a
+   * null key where one is needed (`null-key`, `null-key-or-value`, `null-join-key-or-value`) and
+   * records for windows that had already closed (`expired-window`). Kafka Streams' dropped-records metric.
+   */
+  droppedRecords(): Map<string, number> {
+    return this.app.droppedRecords();
+  }
+
   /** Names of the topics records were written to (including internal ones). */
   producedTopicNames(): string[] {
     return this.cluster.broker.topicNames().filter((t) => this.cluster.broker.records(t).length > 0);
