@@ -89,13 +89,23 @@ export function longSerde(): Serde<number> {
   };
 }
 
+const MIN_LONG = -(2n ** 63n);
+const MAX_LONG = 2n ** 63n - 1n;
+
+/** DataView would wrap a bigint beyond 64 bits around silently. */
+function checkLong(value: bigint, context?: SerdeContext): bigint {
+  if (value < MIN_LONG || value > MAX_LONG)
+    throw new SerdeError(`${value} does not fit a 64-bit long${where(context)}`);
+  return value;
+}
+
 /** 64-bit signed big-endian integer as a bigint; its JSON form is a decimal string. */
 export function longBigIntSerde(): Serde<bigint> {
   return {
     name: 'long-bigint',
-    serialize: (value) => {
+    serialize: (value, context) => {
       const bytes = new Uint8Array(8);
-      new DataView(bytes.buffer).setBigInt64(0, value);
+      new DataView(bytes.buffer).setBigInt64(0, checkLong(value, context));
       return bytes;
     },
     deserialize: (bytes, context) => expectLength(bytes, 8, 'a long', context).getBigInt64(0),
@@ -104,11 +114,13 @@ export function longBigIntSerde(): Serde<bigint> {
       if (typeof json !== 'string' && typeof json !== 'number') {
         throw new SerdeError(`expected an integer, got ${JSON.stringify(json)}${where(context)}`);
       }
+      let value: bigint;
       try {
-        return BigInt(json);
+        value = BigInt(json);
       } catch (cause) {
         throw new SerdeError(`expected an integer, got ${JSON.stringify(json)}${where(context)}`, { cause });
       }
+      return checkLong(value, context);
     },
   };
 }
@@ -150,7 +162,18 @@ export function jsonSerde<T>(): Serde<T> {
   return {
     name: 'json',
     serialize: (value, context) => {
-      const text = JSON.stringify(value);
+      let text: string | undefined;
+      try {
+        text = JSON.stringify(value);
+      } catch (cause) {
+        // bigints and cycles
+        throw new SerdeError(
+          `value cannot be written as JSON${where(context)}: ${(cause as Error).message}`,
+          {
+            cause,
+          },
+        );
+      }
       if (text === undefined) throw new SerdeError(`value cannot be written as JSON${where(context)}`);
       return encoder.encode(text);
     },
