@@ -1,13 +1,14 @@
 import { SerdeError } from '../errors.ts';
 import type { Windowed } from '../state/api.ts';
+import { readInt64, writeInt64 } from './int64.ts';
 import type { Serde, SerdeContext } from './serde.ts';
 
 function timestampAt(bytes: Uint8Array, offset: number): number {
-  return Number(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getBigInt64(offset));
+  return readInt64(bytes, offset);
 }
 
 function writeTimestamp(bytes: Uint8Array, offset: number, value: number): void {
-  new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).setBigInt64(offset, BigInt(value));
+  writeInt64(bytes, offset, value);
 }
 
 function where(context: SerdeContext | undefined): string {
