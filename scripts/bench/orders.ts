@@ -8,7 +8,7 @@
 // Prints a table and the machine, and writes them to docs/benchmarks.md under "Orders system in the
 // test driver" (unless --no-write). `benchOrders()` runs it for the `npm run bench` orchestrator.
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -118,6 +118,7 @@ export async function benchOrders(options: OrdersBenchOptions = {}): Promise<Ord
     partitions: options.partitions ?? 3,
     seed: options.seed ?? 1,
   };
+  const load = loadavg()[0]!;
   const apps = await loadOrderApps();
   const recording = generateRecording({ orders: settings.orders, seed: settings.seed });
   const records = recording.records;
@@ -180,14 +181,24 @@ export async function benchOrders(options: OrdersBenchOptions = {}): Promise<Ord
           'scripts/bench/orders.ts`.',
         '',
         `- Input: ${setup}.`,
-        `- Machine: ${machineLine}; measured ${new Date().toISOString().slice(0, 10)}.`,
+        `- Machine: ${machineLine}; load average ${load.toFixed(1)} when the run started ` +
+          `(CPU seconds are steadier than wall seconds on a shared machine); measured ` +
+          `${new Date().toISOString().slice(0, 10)}.`,
         '',
-        `| ${header.join(' | ')} |`,
-        `| ${header.map((_, i) => (i < 2 ? '---' : '---:')).join(' | ')} |`,
-        ...cells.map((c) => `| ${c.join(' | ')} |`),
+        ...markdownTable(header, cells, 2),
         '',
       ].join('\n'),
   };
+}
+
+/** A Markdown table laid out as Prettier lays it out; columns from `textColumns` on are right-aligned. */
+function markdownTable(header: string[], rows: string[][], textColumns: number): string[] {
+  const widths = header.map((h, i) => Math.max(3, h.length, ...rows.map((r) => r[i]!.length)));
+  const pad = (text: string, i: number) =>
+    i < textColumns ? text.padEnd(widths[i]!) : text.padStart(widths[i]!);
+  const line = (cells: string[]) => `| ${cells.map(pad).join(' | ')} |`;
+  const rule = widths.map((w, i) => (i < textColumns ? '-'.repeat(w) : `${'-'.repeat(w - 1)}:`));
+  return [line(header), `| ${rule.join(' | ')} |`, ...rows.map(line)];
 }
 
 /** Puts the section into the benchmarks document, replacing an earlier run's (up to the next `## `). */
