@@ -86,6 +86,7 @@ export class CompileContext {
       windowSizeMs: number;
       retentionMs: number;
       retainDuplicates: boolean;
+      timestamped?: boolean;
       keySerde?: AnySerde;
       valueSerde?: AnySerde;
     },
@@ -97,6 +98,7 @@ export class CompileContext {
       windowSizeMs: options.windowSizeMs,
       retentionMs: store.retentionMs ?? options.retentionMs,
       retainDuplicates: options.retainDuplicates,
+      ...(options.timestamped ? { timestamped: true } : {}),
     };
     this.builder.addStore(spec);
     return spec;
