@@ -6,9 +6,10 @@
 //     [--partitions 3] [--seed 1] [--no-write]
 //
 // Prints a table and the machine, and writes them to docs/benchmarks.md under "Orders system in the
-// test driver" (unless --no-write). `benchOrders()` runs it for the `npm run bench` orchestrator.
+// test driver" (unless --no-write). `npm run bench` (scripts/bench/all.ts) calls `run()`; `benchOrders()`
+// measures without printing or writing.
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -18,6 +19,7 @@ import { Level } from 'level';
 import { replay } from '../../src/testing/index.ts';
 import { loadOrderApps } from '../orders/apps.ts';
 import { generateRecording, type GeneratedCounts } from '../orders/recording.ts';
+import { describeMachine, machine, type Machine } from './machine.ts';
 
 export const ORDERS_BENCH_HEADING = 'Orders system in the test driver';
 
@@ -41,13 +43,6 @@ export interface BenchRow {
   readonly cpuMs: number;
 }
 
-export interface Machine {
-  readonly cpu: string;
-  readonly cores: number;
-  readonly node: string;
-  readonly platform: string;
-}
-
 export interface OrdersBenchResult {
   readonly heading: string;
   readonly machine: Machine;
@@ -60,16 +55,6 @@ export interface OrdersBenchResult {
   table(): string;
   /** The section for docs/benchmarks.md, heading included. */
   markdown(): string;
-}
-
-export function machine(): Machine {
-  const cores = cpus();
-  return {
-    cpu: cores[0]?.model.trim() ?? 'unknown',
-    cores: cores.length,
-    node: process.version,
-    platform: `${process.platform}-${process.arch}`,
-  };
 }
 
 async function measure(name: string, unit: string, count: number, run: () => unknown): Promise<BenchRow> {
@@ -151,7 +136,7 @@ export async function benchOrders(options: OrdersBenchOptions = {}): Promise<Ord
     rate(row),
     cpuRate(row),
   ]);
-  const machineLine = `${info.cpu}, ${info.cores} cores, Node ${info.node} (${info.platform})`;
+  const machineLine = describeMachine(info);
   const setup =
     `${settings.orders.toLocaleString('en')} generated orders (seed ${settings.seed}, ` +
     `${records.length.toLocaleString('en')} input records: customers, stock, orders, payments), ` +
@@ -216,6 +201,23 @@ export function writeBenchmarkSection(file: string, heading: string, section: st
   writeFileSync(file, `${text.slice(0, start)}${section.trimEnd()}\n${rest ? `\n${rest}` : ''}`);
 }
 
+/**
+ * Runs the benchmark, prints its table and writes its section of docs/benchmarks.md: what `npm run bench`
+ * (scripts/bench/all.ts) calls, and what running this file does.
+ */
+export async function run(
+  options: OrdersBenchOptions & { readonly write?: boolean } = {},
+): Promise<OrdersBenchResult> {
+  const result = await benchOrders(options);
+  console.log(result.table());
+  if (options.write !== false) {
+    const file = fileURLToPath(new URL('../../docs/benchmarks.md', import.meta.url));
+    writeBenchmarkSection(file, result.heading, result.markdown());
+    console.log(`\nwritten to ${file} ("${result.heading}")`);
+  }
+  return result;
+}
+
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const { values } = parseArgs({
     options: {
@@ -226,15 +228,10 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
     },
   });
   const number = (text: string | undefined) => (text === undefined ? undefined : Number(text));
-  const result = await benchOrders({
+  await run({
     orders: number(values.orders),
     partitions: number(values.partitions),
     seed: number(values.seed),
+    write: !values['no-write'],
   });
-  console.log(result.table());
-  if (!values['no-write']) {
-    const file = fileURLToPath(new URL('../../docs/benchmarks.md', import.meta.url));
-    writeBenchmarkSection(file, result.heading, result.markdown());
-    console.log(`\nwritten to ${file}`);
-  }
 }
