@@ -163,7 +163,7 @@ export async function benchOrders(options: OrdersBenchOptions = {}): Promise<Ord
         'All seven applications of the orders system replayed together on one in-memory broker ' +
           '(`replay()` from `tributary/testing`, what `tributary replay topologies/*.ts` runs), with raw ' +
           'LevelDB measured in the same run as the baseline. Measured with `node --conditions=source ' +
-          'scripts/bench/orders.ts`.',
+          'scripts/bench/orders.ts`; where the time goes is in `docs/orders.md` ("Measuring it").',
         '',
         `- Input: ${setup}.`,
         `- Machine: ${machineLine}; load average ${load.toFixed(1)} when the run started ` +
