@@ -14,7 +14,7 @@ interface Benchmark {
 const benchmarks: Benchmark[] = [
   { name: 'engine (records/s through the test driver)', load: () => import('./engine.ts') },
   { name: 'stores (typed stores next to raw classic-level)', load: () => import('./stores.ts') },
-  // { name: 'orders (the reference system end to end)', load: () => import('./orders.ts') },
+  { name: 'orders (the reference system end to end)', load: () => import('./orders.ts') },
 ];
 // ─────────────────────────────────────────────────────────────────────────────────────────────────
 
