@@ -14,6 +14,8 @@ export const RESERVED_PREFIXES = ['/stores', '/metadata', '/metrics', '/health']
 export function addAppRoutes(options: {
   readonly applicationId: string;
   readonly http: AppHttp;
+  /** The renaming of user topics the application's topology was built with. */
+  readonly renameTopic?: (name: string) => string;
   readonly router: Router<InternalHandler>;
   readonly service: QueryService;
   readonly producer: TypedProducer;
@@ -46,7 +48,13 @@ export function addAppRoutes(options: {
       }
       return client as StoreClient<K, V>;
     },
-    send: (topic, key, value, sendOptions) => producer.send(topic, key, value, sendOptions),
+    send: (topic, key, value, sendOptions) =>
+      producer.send(
+        options.renameTopic ? { ...topic, name: options.renameTopic(topic.name) } : topic,
+        key,
+        value,
+        sendOptions,
+      ),
     logger,
   };
   const routes = router.routesFor(

@@ -17,7 +17,11 @@ import type { InternalHandler } from './server-types.ts';
 
 export interface QueryServerOptions {
   readonly runners: readonly AppRunner[];
-  readonly applications: readonly { readonly applicationId: string; readonly http?: AppHttp }[];
+  readonly applications: readonly {
+    readonly applicationId: string;
+    readonly http?: AppHttp;
+    readonly renameTopic?: (name: string) => string;
+  }[];
   /** Where to listen, and the endpoint other workers reach this one at. */
   readonly http: { readonly host: string; readonly port: number; readonly advertised: string };
   readonly port: EventLogPort;
@@ -59,6 +63,7 @@ export class QueryServer {
       addAppRoutes({
         applicationId: app.applicationId,
         http: app.http,
+        renameTopic: app.renameTopic,
         router: this.router,
         service: this.service,
         producer: this.producer,

@@ -3,7 +3,6 @@ import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TributaryApp } from 'tributary';
 import { silentLogger, type Logger } from '../../src/runtime/logger.ts';
 import { loadWorkerConfig } from '../../src/runtime/worker/config.ts';
 import { Worker } from '../../src/runtime/worker/worker.ts';
@@ -36,9 +35,9 @@ function fileLogger(file: string, bindings: Record<string, unknown> = {}): Logge
 const TERMINAL = new Set(['CONFIRMED', 'FAILED']);
 
 /**
- * The orders system end to end on the real broker: two workers each run all seven applications (under
- * application ids of this run, so runs never share consumer groups) and serve the orders API. The
- * topics are the system's own, shared by every run: orders, customers and stock are unique to the run.
+ * The orders system end to end on the real broker: two workers each run all seven applications and
+ * serve the orders API, under application ids and topic names of this run (so runs never share
+ * consumer groups or records).
  */
 describe.skipIf(!brokers)('the orders API on two workers', () => {
   let kit: KafkaKit;
@@ -51,19 +50,25 @@ describe.skipIf(!brokers)('the orders API on two workers', () => {
 
   beforeAll(async () => {
     kit = new KafkaKit(brokers);
-    await kit.createTopics({
-      orders: 4,
-      'order-validations': 4,
-      'warehouse-inventory': 4,
-      payments: 4,
-      customers: 4,
-      emails: 4,
-    });
-    const apps: TributaryApp[] = (await loadOrderApps()).map((app) => ({
-      ...app,
+    // The system's topics under names of this run: runs never see each other's records.
+    const renameTopic = (name: string) => `${name}-${suffix}`;
+    await kit.createTopics(
+      Object.fromEntries(
+        ['orders', 'order-validations', 'warehouse-inventory', 'payments', 'customers', 'emails'].map((t) => [
+          renameTopic(t),
+          4,
+        ]),
+      ),
+    );
+    const apps = (await loadOrderApps()).map((app) => ({
       applicationId: `${app.applicationId}-${suffix}`,
+      buildTopology: () => app.buildTopology({ renameTopic }),
+      http: app.http,
+      renameTopic,
     }));
     for (const app of apps) await prepareApplicationTopics(kit.admin, app);
+    // Fresh topics: give every broker-side view of them a moment before fourteen consumers join.
+    await new Promise((resolve) => setTimeout(resolve, 3000));
     for (let i = 0; i < 2; i++) {
       const port = await freePort();
       const stateDir = join(tmpdir(), uniqueName('tributary-orders'));
@@ -73,11 +78,7 @@ describe.skipIf(!brokers)('the orders API on two workers', () => {
         env: {},
       });
       const worker = new Worker(
-        apps.map((app) => ({
-          applicationId: app.applicationId,
-          topology: app.buildTopology(),
-          http: app.http,
-        })),
+        apps.map((app) => ({ ...app, topology: app.buildTopology() })),
         config,
         kit.port,
         logger,
@@ -120,7 +121,6 @@ describe.skipIf(!brokers)('the orders API on two workers', () => {
       }),
     });
     expect(customer.status).toBe(200);
-    // Plenty of stock, above whatever other runs reserved from the shared inventory topic.
     for (const product of ['JUMPERS', 'UNDERPANTS', 'STOCKINGS']) {
       const stocked = await getJson(`${b}/v1/inventory/${product}`, {
         method: 'PUT',

@@ -260,3 +260,23 @@ describe('stopping a worker', () => {
     }
   });
 });
+
+describe('renamed topics', () => {
+  it('send to the topic names the topology was built with', async () => {
+    const [worker] = await startCluster({
+      applicationId: 'renamed',
+      topology: queryTopology,
+      partitions: 1,
+      tasks: [{ active: ['0_0'] }],
+      http,
+      renameTopic: (name) => `staging.${name}`,
+    });
+    try {
+      const response = await getJson(`${worker!.url}/v1/events/3`, { method: 'POST', body: '{"n":1}' });
+      expect(response.body).toMatchObject({ topic: 'staging.events' });
+      expect(worker!.port.sent.map((r) => r.topic)).toEqual(['staging.events']);
+    } finally {
+      await stopCluster([worker!]);
+    }
+  });
+});

@@ -186,6 +186,7 @@ export async function startCluster(options: {
   readonly partitions: number;
   readonly tasks: readonly { active: string[]; standby?: string[] }[];
   readonly http?: AppHttp;
+  readonly renameTopic?: (name: string) => string;
 }): Promise<FakeWorker[]> {
   const ports = await Promise.all(options.tasks.map(() => freePort()));
   const endpoints = ports.map((p) => `127.0.0.1:${p}`);
@@ -195,7 +196,9 @@ export async function startCluster(options: {
     const port = fakePort(options.partitions);
     const server = new QueryServer({
       runners: [runner.asRunner],
-      applications: [{ applicationId: options.applicationId, http: options.http }],
+      applications: [
+        { applicationId: options.applicationId, http: options.http, renameTopic: options.renameTopic },
+      ],
       http: { host: '127.0.0.1', port: ports[i]!, advertised: endpoint },
       port,
       clientId: 'test',

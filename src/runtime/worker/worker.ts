@@ -15,6 +15,8 @@ export interface WorkerApplication {
   readonly errorHandling?: Partial<ErrorHandling>;
   /** The application's own HTTP routes, served when the worker serves queries (`--http`). */
   readonly http?: AppHttp;
+  /** The renaming of user topics the topology was built with: its routes send to the renamed topics too. */
+  readonly renameTopic?: (name: string) => string;
 }
 
 /**
