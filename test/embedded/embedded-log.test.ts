@@ -316,7 +316,7 @@ describe('fetching from the embedded log', () => {
       `embedded log: ${rate(written - started)} records/s written, ${rate(done - written)} records/s read`,
     );
     // Generous floors: a regression to per-record syscalls or polling would fall far below.
-    expect(rate(written - started)).toBeGreaterThan(50_000);
-    expect(rate(done - written)).toBeGreaterThan(50_000);
+    expect(rate(written - started)).toBeGreaterThan(10_000);
+    expect(rate(done - written)).toBeGreaterThan(10_000);
   });
 });
