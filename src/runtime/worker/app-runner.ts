@@ -14,12 +14,15 @@ import {
 } from '../../kafka/port.ts';
 import type { StateStore } from '../../state/api.ts';
 import type { ManagedStore } from '../../state/managed-store.ts';
+import type { SchemaRegistryClient } from '../../serde/registry.ts';
+import { withSchemaRegistry } from '../../serde/registry-topology.ts';
 import { Topology } from '../../topology/topology.ts';
 import { decodeAssignmentInfo, TaskAssignor, type AssignmentInfo } from '../assignment/group-protocol.ts';
 import { deadLetterTopic } from '../error-handling.ts';
 import type { Logger } from '../logger.ts';
 import type { ActiveTask } from './active-task.ts';
 import type { WorkerConfig } from './config.ts';
+import { RecordPreparer } from './record-preparer.ts';
 import { Restorer } from './restorer.ts';
 import { TaskFactory, type StandbyTask } from './task-factory.ts';
 import { setUpTopics } from './topics.ts';
@@ -35,6 +38,8 @@ export interface AppRunnerOptions {
   readonly logger: Logger;
   /** Identifies this worker process across rejoins (for standby placement). */
   readonly processId: string;
+  /** When set, Avro topics use the registry's wire format; schemas are registered at start. */
+  readonly schemaRegistry?: SchemaRegistryClient;
 }
 
 interface RunningTask {
@@ -59,8 +64,12 @@ const IDLE_WAIT_MS = 50;
  */
 export class AppRunner {
   readonly applicationId: string;
-  readonly topology: Topology;
+  /** The topology as it runs (with registry-framed serdes at its edges when a registry is used). */
+  private topologyValue: Topology;
   private readonly options: AppRunnerOptions;
+  private preparer: RecordPreparer | undefined;
+  /** Batches waiting for their records' serdes to be prepared, per partition, in fetch order. */
+  private readonly preparing = new Map<string, Promise<void>>();
   private readonly logger: Logger;
   private stateValue: AppRunnerState = 'created';
   private admin: AdminPort | undefined;
@@ -90,12 +99,16 @@ export class AppRunner {
   constructor(options: AppRunnerOptions) {
     this.options = options;
     this.applicationId = options.applicationId;
-    this.topology = options.topology;
+    this.topologyValue = options.topology;
     this.logger = options.logger.child?.({ app: options.applicationId }) ?? options.logger;
     this.failed = new Promise<never>((_resolve, reject) => {
       this.rejectFailed = reject;
     });
     this.failed.catch(() => undefined);
+  }
+
+  get topology(): Topology {
+    return this.topologyValue;
   }
 
   get state(): AppRunnerState {
@@ -123,7 +136,7 @@ export class AppRunner {
   }
 
   async start(): Promise<void> {
-    const { port, config, topology, applicationId } = this.options;
+    const { port, config, applicationId } = this.options;
     this.stateValue = 'starting';
     const eos = config.processingGuarantee === 'exactly-once';
     this.logger.info(
@@ -131,6 +144,16 @@ export class AppRunner {
       'starting application',
     );
     try {
+      if (this.options.schemaRegistry)
+        this.topologyValue = await withSchemaRegistry(
+          this.topologyValue,
+          applicationId,
+          this.options.schemaRegistry,
+          this.logger,
+        );
+      const topology = this.topologyValue;
+      const preparer = RecordPreparer.forTopology(topology, applicationId, this.logger);
+      this.preparer = preparer.isEmpty ? undefined : preparer;
       this.admin = port.admin();
       this.topicCounts = await setUpTopics({
         admin: this.admin,
@@ -263,8 +286,27 @@ export class AppRunner {
   }
 
   private onBatch(batch: RecordBatch): void {
-    const owner = this.owners.get(partitionKey(batch));
+    const key = partitionKey(batch);
+    const owner = this.owners.get(key);
     if (!owner) return; // a partition we gave up in a rebalance: its new owner reads it from the committed offset
+    const waiting = this.preparing.get(key);
+    const preparing = this.preparer?.prepare(batch);
+    if (!waiting && !preparing) return this.enqueue(owner, batch);
+    // Records wait until their serdes can decode them synchronously; later batches queue behind.
+    // Meanwhile the task knows more is coming for this partition, so it does not run ahead of it.
+    owner.active.queues.add(batch, [], 0n, BigInt(batch.highWatermark));
+    const done = (waiting ?? Promise.resolve())
+      .then(() => preparing)
+      .then(() => {
+        if (this.owners.get(key) === owner) this.enqueue(owner, batch);
+      });
+    this.preparing.set(key, done);
+    void done.finally(() => {
+      if (this.preparing.get(key) === done) this.preparing.delete(key);
+    });
+  }
+
+  private enqueue(owner: RunningTask, batch: RecordBatch): void {
     const size = owner.active.queues.add(
       batch,
       batch.records,

@@ -20,6 +20,8 @@ export interface WorkerConfig {
   readonly errorHandling: ErrorHandling;
   /** The worker's query endpoint `host:port`, if it serves queries, and the address others reach it at. */
   readonly http: { readonly host: string; readonly port: number; readonly advertised: string } | undefined;
+  /** A Confluent-compatible schema registry: Avro topics then use its wire format. */
+  readonly schemaRegistryUrl: string | undefined;
   readonly logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
   /** 'json' for production, 'pretty' for a terminal; default: pretty when stdout is a terminal. */
   readonly logFormat: 'json' | 'pretty';
@@ -198,6 +200,18 @@ const settings = {
     parse: text,
     fallback: () => undefined,
   } as Setting<string | undefined>,
+  schemaRegistryUrl: {
+    flag: 'schema-registry',
+    env: 'SCHEMA_REGISTRY_URL',
+    file: 'schemaRegistryUrl',
+    parse: (raw: unknown, where: string) => {
+      const value = text(raw, where);
+      if (!/^https?:\/\/[^\s]+$/.test(value))
+        throw new ConfigError(`${where} must be an http(s) URL, got ${JSON.stringify(raw)}`);
+      return value;
+    },
+    fallback: () => undefined,
+  } as Setting<string | undefined>,
   logLevel: {
     flag: 'log-level',
     env: 'LOG_LEVEL',
@@ -267,6 +281,7 @@ export function loadWorkerConfig(sources: ConfigSources = {}): WorkerConfig {
           advertised: advertised ?? `${http.host === '0.0.0.0' ? '127.0.0.1' : http.host}:${http.port}`,
         }
       : undefined,
+    schemaRegistryUrl: read(settings.schemaRegistryUrl),
     logLevel: read(settings.logLevel),
     logFormat: read(settings.logFormat) ?? ((sources.isTerminal ?? process.stdout.isTTY) ? 'pretty' : 'json'),
   };

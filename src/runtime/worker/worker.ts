@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { EventLogPort } from '../../kafka/port.ts';
+import { SchemaRegistryClient } from '../../serde/registry.ts';
 import type { Topology } from '../../topology/topology.ts';
 import type { ErrorHandling } from '../error-handling.ts';
 import type { Logger } from '../logger.ts';
@@ -35,6 +36,10 @@ export class Worker {
     this.stopped = new Promise((resolve) => {
       this.markStopped = resolve;
     });
+    // One registry client for the process: writer schemas are fetched once for every application.
+    const schemaRegistry = config.schemaRegistryUrl
+      ? new SchemaRegistryClient({ url: config.schemaRegistryUrl, clientId: config.clientId })
+      : undefined;
     const ids = new Set<string>();
     for (const app of applications) {
       if (ids.has(app.applicationId)) throw new Error(`application "${app.applicationId}" is given twice`);
@@ -49,6 +54,7 @@ export class Worker {
           config: { ...config, errorHandling: { ...config.errorHandling, ...app.errorHandling } },
           logger,
           processId: this.processId,
+          schemaRegistry,
         }),
     );
   }
