@@ -60,7 +60,8 @@ export default tseslint.config(
         [...leveldb, ...kafkaClient],
         [
           {
-            group: ['**/src/**', '../**', '!../schemas/**'],
+            // A regex: gitignore-style groups cannot re-allow `../schemas/` once `../**` matched.
+            regex: '(^|/)src/|^\\.\\./(?!schemas/)',
             message:
               'Topologies are written as users write them: import only from "tributary" (and "tributary/testing"), siblings and ../schemas.',
           },

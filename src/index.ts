@@ -57,6 +57,23 @@ export {
 export { irFromJson, topologyFromJson, type TopologyFromJsonOptions } from './topology/json/from-json.ts';
 
 export { defineApp, isTributaryApp, type AppDefinition, type TributaryApp } from './app/define-app.ts';
+export {
+  HttpError,
+  json,
+  type HttpRequest,
+  type HttpResponse,
+  type HttpRoutes,
+  type RouteHandler,
+} from './http/types.ts';
+export type {
+  AppHttp,
+  AppHttpContext,
+  SendOptions,
+  SentRecord,
+  StoreClient,
+  StoreReadOptions,
+} from './query/api.ts';
+export { QueryTimeoutError, QueryUnavailableError } from './query/errors.ts';
 
 export {
   PunctuationType,

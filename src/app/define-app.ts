@@ -5,6 +5,7 @@
  */
 import { ConfigError } from '../errors.ts';
 import type { TopicDefinition } from '../dsl/options.ts';
+import type { AppHttp } from '../query/api.ts';
 import { StreamsBuilder } from '../dsl/streams-builder.ts';
 import type { ErrorHandlerChoice, ErrorHandling } from '../runtime/error-handling.ts';
 import type { Serde } from '../serde/serde.ts';
@@ -33,6 +34,12 @@ export interface AppDefinition {
   readonly errorHandling?: Partial<ErrorHandling>;
   /** A line about what the application does, shown by tools. */
   readonly description?: string;
+  /**
+   * The application's own HTTP routes (an API over its stores, the article's "UI service"). Workers
+   * serve them next to the query endpoints when started with `--http`; the test driver and replay
+   * ignore them, so the same file works everywhere.
+   */
+  readonly http?: AppHttp;
 }
 
 export interface TributaryApp extends AppDefinition {
@@ -86,6 +93,10 @@ export function defineApp(definition: AppDefinition): TributaryApp {
       `${applicationId}: topology must be a function that adds the topology to the StreamsBuilder it is given`,
     );
   validateErrorHandling(applicationId, definition.errorHandling);
+  if (definition.http !== undefined && typeof definition.http !== 'function')
+    throw new ConfigError(
+      `${applicationId}: http must be a function that adds routes: http: (routes, context) => { routes.get(...) }`,
+    );
   const topics = [...(definition.topics ?? [])];
   const seen = new Map<string, AnyTopic>();
   for (const topic of topics) {

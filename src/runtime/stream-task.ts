@@ -78,6 +78,8 @@ export class StreamTask {
   private currentMetadata: RecordMetadata | undefined;
   private currentTimestampMs = -1;
   private initialized = false;
+  /** Records the error handlers skipped or sent to the dead-letter topic (a metric). */
+  droppedRecords = 0;
 
   constructor(environment: TaskEnvironment) {
     this.environment = environment;
@@ -212,6 +214,7 @@ export class StreamTask {
     processor: string,
   ): void {
     if (choice === 'fail') throw error;
+    this.droppedRecords++;
     const { logger, applicationId, errorHandling, collector, partitionCount } = this.environment;
     const where = record ? describeOrigin(originOf(record)) : 'during punctuation';
     if (choice === 'dead-letter' && record) {

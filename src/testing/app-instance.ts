@@ -26,6 +26,8 @@ export interface AppInstanceOptions {
 interface TaskEntry {
   readonly task: StreamTask;
   readonly stores: Map<string, ManagedStore>;
+  /** Each store with the changelog topic it writes (undefined: none, or its source topic serves). */
+  readonly changelogs: Map<ManagedStore, string | undefined>;
 }
 
 /**
@@ -42,6 +44,10 @@ export class AppInstance {
   private readonly globalStores = new Map<string, ManagedStore>();
   private readonly globalTasksByTopic = new Map<string, StreamTask>();
   private persisting: Promise<void> = Promise.resolve();
+  /** The checkpoints of a commit queued behind `persisting` that has not started writing yet. */
+  private queuedCheckpoints: Map<ManagedStore, number | undefined> | undefined;
+  /** Whether a record was delivered or a punctuation fired since the last commit (restores start dirty). */
+  private activeSinceCommit = true;
   private persistError: unknown;
 
   private constructor(options: AppInstanceOptions, layout: PartitionLayout) {
@@ -84,49 +90,61 @@ export class AppInstance {
       timestamp: record.timestamp,
       headers: record.headers,
     };
+    this.activeSinceCommit = true;
     this.globalTasksByTopic.get(record.topic)?.process(consumed);
     this.tasksByTopic.get(record.topic)?.get(record.partition)?.task.process(consumed);
   }
 
-  punctuateWallClock(): void {
-    for (const { task } of this.tasks.values()) task.punctuateWallClock();
+  /** Fires the wall-clock punctuation that is due; true when any fired. */
+  punctuateWallClock(): boolean {
+    let fired = false;
+    for (const { task } of this.tasks.values()) fired = task.punctuateWallClock() || fired;
+    if (fired) this.activeSinceCommit = true;
+    return fired;
   }
 
   /**
    * Commits every task: sends each store's changes to its changelog topic, then persists the stores with
-   * the changelog position in the background (writes are coalesced; `flush` waits for them).
+   * the changelog position in the background (`flush` waits for them). Commits made while an earlier one
+   * still waits to start are folded into it: each store then writes once, with its latest checkpoint,
+   * instead of once per commit (replay commits after every input record, without yielding in between).
    */
   commit(): void {
     this.rethrowPersistError();
-    const checkpoints: { store: ManagedStore; checkpoint: number | undefined }[] = [];
+    // Nothing processed or punctuated since the last commit: no store changed, nothing to log or write.
+    if (!this.activeSinceCommit) return;
+    this.activeSinceCommit = false;
+    const checkpoints = new Map<ManagedStore, number | undefined>();
     for (const entry of this.tasks.values()) {
-      for (const store of entry.stores.values()) {
-        const changelog = this.topology.changelogTopic(store.spec.name, this.applicationId);
+      for (const [store, changelog] of entry.changelogs) {
         const records = store.drainChangelog();
-        if (changelog && !store.spec.logging.sourceTopic) {
-          for (const record of records) {
-            this.options.broker.append({
-              topic: changelog,
-              partition: entry.task.id.partition,
-              key: record.key,
-              value: record.value,
-              timestamp: record.timestamp,
-              headers: {},
-            });
-          }
-          checkpoints.push({
-            store,
-            checkpoint: this.options.broker.endOffset(changelog, entry.task.id.partition),
-          });
-        } else {
-          checkpoints.push({ store, checkpoint: undefined });
+        if (changelog === undefined) {
+          checkpoints.set(store, undefined);
+          continue;
         }
+        for (const record of records) {
+          this.options.broker.append({
+            topic: changelog,
+            partition: entry.task.id.partition,
+            key: record.key,
+            value: record.value,
+            timestamp: record.timestamp,
+            headers: {},
+          });
+        }
+        checkpoints.set(store, this.options.broker.endOffset(changelog, entry.task.id.partition));
       }
     }
-    for (const store of this.globalStores.values()) checkpoints.push({ store, checkpoint: undefined });
+    for (const store of this.globalStores.values()) checkpoints.set(store, undefined);
+    if (this.queuedCheckpoints) {
+      for (const [store, checkpoint] of checkpoints) this.queuedCheckpoints.set(store, checkpoint);
+      return;
+    }
+    this.queuedCheckpoints = checkpoints;
     this.persisting = this.persisting.then(async () => {
+      this.queuedCheckpoints = undefined;
       try {
-        await Promise.all(checkpoints.map(({ store, checkpoint }) => store.commit(checkpoint)));
+        await Promise.all([...checkpoints].map(([store, checkpoint]) => store.commit(checkpoint)));
       } catch (error) {
         this.persistError ??= error;
       }
@@ -193,7 +211,12 @@ export class AppInstance {
     });
     current.task = task;
     task.init();
-    const entry: TaskEntry = { task, stores };
+    const changelogs = new Map<ManagedStore, string | undefined>();
+    for (const store of stores.values()) {
+      const changelog = this.topology.changelogTopic(store.spec.name, applicationId);
+      changelogs.set(store, changelog && !store.spec.logging.sourceTopic ? changelog : undefined);
+    }
+    const entry: TaskEntry = { task, stores, changelogs };
     this.tasks.set(`${sub.id}_${partition}`, entry);
     for (const topic of task.sourceTopics) {
       const byPartition = this.tasksByTopic.get(topic) ?? new Map<number, TaskEntry>();

@@ -48,12 +48,16 @@ TRIBUTARY_CONFIG; keys in camelCase, e.g. "commitIntervalMs"), then defaults:
   --on-deserialization-error <h>   ON_DESERIALIZATION_ERROR            fail (default), log-and-continue, dead-letter
   --on-processing-error <h>        ON_PROCESSING_ERROR                 fail (default), log-and-continue, dead-letter
   --dead-letter-topic <topic>      DEAD_LETTER_TOPIC                   default <applicationId>-dlq
-  --http <host:port>               TRIBUTARY_HTTP                      serve interactive queries here
+  --http <host:port>               TRIBUTARY_HTTP                      serve queries and app routes here
   --advertised <host:port>         TRIBUTARY_ADVERTISED                address other workers reach this one at
   --client-id <id>                 TRIBUTARY_CLIENT_ID                 Kafka client id prefix (tributary)
   --log-level <level>              LOG_LEVEL                           trace, debug, info (default), warn, error
   --log-format <json|pretty>       LOG_FORMAT                          default: pretty in a terminal, else json
   --config <file.json>             TRIBUTARY_CONFIG
+
+With --http, the worker serves interactive queries of its applications' stores (any worker answers any
+key: GET /stores, /stores/<store>/keys/<key>, /stores/<store>?from=&to=, /stores/<store>/changes,
+/metadata, /metrics, /health, /health/ready; see docs/queries.md) and the applications' own routes.
 
 Exit codes: 0 stopped on request, 2 bad settings or a fatal error (the log says which).
 `,
@@ -82,6 +86,7 @@ Exit codes: 0 stopped on request, 2 bad settings or a fatal error (the log says 
         applicationId: app.applicationId,
         topology: app.buildTopology(),
         errorHandling: app.errorHandling,
+        http: app.http,
       })),
       config,
       port,

@@ -7,6 +7,7 @@ import type {
 } from '../../kafka/port.ts';
 import { taskIdString } from '../../processor/api.ts';
 import type { ManagedStore } from '../../state/managed-store.ts';
+import type { Histogram } from '../histogram.ts';
 import type { Topology } from '../../topology/topology.ts';
 import type { StreamTask } from '../stream-task.ts';
 import { PartitionGroup } from './partition-group.ts';
@@ -30,6 +31,8 @@ export class ActiveTask {
   private readonly changelogEnds = new Map<string, bigint>();
   private readonly changelogOf: ReadonlyMap<string, string>;
   processedRecords = 0;
+  /** Where to observe each record's latency (processing time minus record timestamp), if anywhere. */
+  recordLatency: Histogram | undefined;
 
   constructor(options: {
     task: StreamTask;
@@ -72,6 +75,7 @@ export class ActiveTask {
       if (!record) break;
       this.task.process(record);
       this.markProcessed(record);
+      this.recordLatency?.observe((now - record.timestamp) / 1000);
       count++;
     }
     this.processedRecords += count;

@@ -19,6 +19,7 @@ import { withSchemaRegistry } from '../../serde/registry-topology.ts';
 import { Topology } from '../../topology/topology.ts';
 import { decodeAssignmentInfo, TaskAssignor, type AssignmentInfo } from '../assignment/group-protocol.ts';
 import { deadLetterTopic } from '../error-handling.ts';
+import { Histogram, LATENCY_BUCKETS_SECONDS } from '../histogram.ts';
 import type { Logger } from '../logger.ts';
 import type { ActiveTask } from './active-task.ts';
 import type { WorkerConfig } from './config.ts';
@@ -94,7 +95,23 @@ export class AppRunner {
   private failure: Error | undefined;
   private readonly failed: Promise<never>;
   private rejectFailed!: (error: Error) => void;
-  readonly metrics = { processed: 0, commits: 0, commitMs: 0, restoreMs: 0 };
+  readonly metrics = {
+    processed: 0,
+    commits: 0,
+    commitMs: 0,
+    restoreMs: 0,
+    /** Records skipped or dead-lettered by the error handlers, in tasks closed since the start. */
+    droppedInClosedTasks: 0,
+    commitSeconds: new Histogram(LATENCY_BUCKETS_SECONDS),
+    /** Wall clock at processing minus the record's timestamp. */
+    recordLatencySeconds: new Histogram(LATENCY_BUCKETS_SECONDS),
+  };
+  /** What the last fetch of each input partition said: for consumer lag. */
+  private readonly fetched = new Map<
+    string,
+    { topic: string; partition: number; next: bigint; end: bigint }
+  >();
+  private readonly assignmentListeners = new Set<() => void>();
 
   constructor(options: AppRunnerOptions) {
     this.options = options;
@@ -123,6 +140,52 @@ export class AppRunner {
   /** Who runs which task, as the last assignment said (for routing queries). */
   get assignment(): AssignmentInfo {
     return this.assignmentInfo;
+  }
+
+  /** This worker's active tasks by id (for queries and metrics; do not modify them). */
+  get activeTasks(): ReadonlyMap<string, ActiveTask> {
+    return new Map([...this.tasks].map(([id, task]) => [id, task.active]));
+  }
+
+  get standbyTasks(): ReadonlyMap<string, StandbyTask> {
+    return this.standbys;
+  }
+
+  /** How many tasks (partitions) a sub-topology has, once the topics are known. */
+  taskCount(subtopology: number): number | undefined {
+    const sub = this.topology.subtopologies[subtopology];
+    if (!sub || this.topicCounts.size === 0) return undefined;
+    const counts = sub.sourceTopics.map((t) =>
+      this.topicCounts.get(Topology.topicName(t, this.applicationId)),
+    );
+    return counts.some((c) => c === undefined) ? undefined : Math.max(...(counts as number[]));
+  }
+
+  /** Calls the listener after each rebalance, once the tasks match the new assignment; returns an unsubscribe. */
+  onAssignment(listener: () => void): () => void {
+    this.assignmentListeners.add(listener);
+    return () => this.assignmentListeners.delete(listener);
+  }
+
+  /** Records the log holds beyond what this worker has processed, per input partition it runs. */
+  consumerLag(): { topic: string; partition: number; lag: number }[] {
+    const lags = [];
+    for (const { active } of this.tasks.values()) {
+      for (const input of active.inputs) {
+        const fetched = this.fetched.get(partitionKey(input));
+        if (!fetched) continue;
+        const behind = fetched.end - fetched.next + BigInt(active.queues.size(input));
+        lags.push({ topic: input.topic, partition: input.partition, lag: Number(behind > 0n ? behind : 0n) });
+      }
+    }
+    return lags;
+  }
+
+  /** Records skipped or dead-lettered by the error handlers since the start. */
+  droppedRecords(): number {
+    let dropped = this.metrics.droppedInClosedTasks;
+    for (const { active } of this.tasks.values()) dropped += active.task.droppedRecords;
+    return dropped;
   }
 
   /** A store of an active task on this worker, or a global store. */
@@ -218,7 +281,11 @@ export class AppRunner {
       });
       this.stateValue = 'rebalancing';
       await this.consumer.start({
-        onRevoking: () => this.requestCommit(),
+        onRevoking: () => {
+          // Queries see the rebalance from its start: the tasks here may be about to move.
+          if (this.stateValue === 'running') this.stateValue = 'rebalancing';
+          this.requestCommit();
+        },
         onAssigned: (assignment) => this.enqueueReconcile(assignment),
         onBatch: (batch) => this.onBatch(batch),
         onCrash: (error) =>
@@ -289,6 +356,12 @@ export class AppRunner {
     const key = partitionKey(batch);
     const owner = this.owners.get(key);
     if (!owner) return; // a partition we gave up in a rebalance: its new owner reads it from the committed offset
+    this.fetched.set(key, {
+      topic: batch.topic,
+      partition: batch.partition,
+      next: BigInt(batch.nextOffset),
+      end: BigInt(batch.highWatermark),
+    });
     const waiting = this.preparing.get(key);
     const preparing = this.preparer?.prepare(batch);
     if (!waiting && !preparing) return this.enqueue(owner, batch);
@@ -365,6 +438,7 @@ export class AppRunner {
       const restoreStarted = Date.now();
       const created = await this.factory!.createActive(id, byTask.get(id) ?? []);
       this.metrics.restoreMs += Date.now() - restoreStarted;
+      created.task.recordLatency = this.metrics.recordLatencySeconds;
       const running: RunningTask = {
         active: created.task,
         producer: created.producer,
@@ -378,6 +452,7 @@ export class AppRunner {
       if (!this.standbys.has(id)) this.standbys.set(id, await this.factory!.createStandby(id));
     this.consumer!.resume(assignment.partitions);
     if (this.stateValue === 'rebalancing') this.stateValue = 'running';
+    for (const listener of this.assignmentListeners) listener();
     this.logger.info(
       {
         generation: assignment.generationId,
@@ -489,6 +564,7 @@ export class AppRunner {
     }
     this.metrics.commits++;
     this.metrics.commitMs += Date.now() - started;
+    this.metrics.commitSeconds.observe((Date.now() - started) / 1000);
   }
 
   private async commitTransaction(id: string, task: RunningTask): Promise<void> {
@@ -516,8 +592,10 @@ export class AppRunner {
 
   private async closeTask(id: string, task: RunningTask, committed: boolean): Promise<void> {
     this.tasks.delete(id);
+    this.metrics.droppedInClosedTasks += task.active.task.droppedRecords;
     for (const partition of task.active.inputs) {
       if (this.owners.get(partitionKey(partition)) === task) this.owners.delete(partitionKey(partition));
+      this.fetched.delete(partitionKey(partition));
     }
     if (task.transactionOpen) await task.producer?.abort().catch(() => undefined);
     if (committed) await task.active.commitStores().catch(() => undefined);

@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { EventLogPort } from '../../kafka/port.ts';
+import type { AppHttp } from '../../query/api.ts';
+import { QueryServer } from '../../query/server.ts';
 import { SchemaRegistryClient } from '../../serde/registry.ts';
 import type { Topology } from '../../topology/topology.ts';
 import type { ErrorHandling } from '../error-handling.ts';
@@ -12,6 +14,8 @@ export interface WorkerApplication {
   readonly topology: Topology;
   /** Overrides the worker's error handling for this application. */
   readonly errorHandling?: Partial<ErrorHandling>;
+  /** The application's own HTTP routes, served when the worker serves queries (`--http`). */
+  readonly http?: AppHttp;
 }
 
 /**
@@ -21,6 +25,8 @@ export interface WorkerApplication {
 export class Worker {
   readonly processId = randomUUID();
   readonly runners: readonly AppRunner[];
+  /** The HTTP server for interactive queries and application routes, when configured. */
+  readonly queries: QueryServer | undefined;
   private readonly logger: Logger;
   private stopping: Promise<void> | undefined;
   private readonly stopped: Promise<void>;
@@ -57,9 +63,21 @@ export class Worker {
           schemaRegistry,
         }),
     );
+    this.queries = config.http
+      ? new QueryServer({
+          runners: this.runners,
+          applications,
+          http: config.http,
+          port,
+          clientId: config.clientId,
+          logger,
+        })
+      : undefined;
   }
 
   async start(): Promise<void> {
+    // Listening first: health and metadata answer (and queries say 503) while the applications start.
+    await this.queries?.start();
     const results = await Promise.allSettled(this.runners.map((r) => r.start()));
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) {
@@ -76,6 +94,9 @@ export class Worker {
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       this.logger.info({}, 'stopping worker');
+      await this.queries
+        ?.stop()
+        .catch((error: unknown) => this.logger.warn({ err: error }, 'stopping the HTTP server failed'));
       await Promise.allSettled(this.runners.map((r) => r.stop()));
       this.logger.info({}, 'worker stopped');
       this.markStopped();

@@ -10,6 +10,7 @@ import {
   type KeyValueBytesStore,
 } from '../bytes.ts';
 import type { ChangeLogger, TimestampSource } from '../change-logger.ts';
+import type { ObservableStore, StoreChangeListener } from '../change-listener.ts';
 
 export type ChangelogForm = (stored: Uint8Array) => { value: Uint8Array; timestamp: number };
 
@@ -17,7 +18,7 @@ export type ChangelogForm = (stored: Uint8Array) => { value: Uint8Array; timesta
  * The typed face of a key-value store: serializes keys and values, delegates to the bytes store, and
  * records each change for the changelog. Keys are compared by their serialized bytes.
  */
-export class TypedKeyValueStore<K, V> implements KeyValueStore<K, V> {
+export class TypedKeyValueStore<K, V> implements KeyValueStore<K, V>, ObservableStore {
   readonly name: string;
   private readonly bytes: KeyValueBytesStore;
   private readonly keySerde: Serde<K>;
@@ -27,6 +28,7 @@ export class TypedKeyValueStore<K, V> implements KeyValueStore<K, V> {
   private readonly toChangelog: ChangelogForm | undefined;
   private readonly keyContext: SerdeContext;
   private readonly valueContext: SerdeContext;
+  private listener: StoreChangeListener | undefined;
 
   constructor(options: {
     name: string;
@@ -63,6 +65,7 @@ export class TypedKeyValueStore<K, V> implements KeyValueStore<K, V> {
     const bytes =
       value === null || value === undefined ? undefined : this.valueSerde.serialize(value, this.valueContext);
     this.bytes.put(binaryKey, bytes);
+    this.listener?.({ key, binaryKey, value: bytes === undefined ? null : value });
     if (!this.logger) return;
     if (bytes !== undefined && this.toChangelog) {
       const logged = this.toChangelog(bytes);
@@ -120,6 +123,10 @@ export class TypedKeyValueStore<K, V> implements KeyValueStore<K, V> {
     return this.bytes.size();
   }
 
+  setChangeListener(listener: StoreChangeListener | undefined): void {
+    this.listener = listener;
+  }
+
   private encodeKey(key: K): BinaryKey {
     if (key === null || key === undefined) throw new StoreError(`store "${this.name}": keys cannot be null`);
     return toBinaryKey(this.keySerde.serialize(key, this.keyContext));
@@ -135,13 +142,23 @@ export class TypedKeyValueStore<K, V> implements KeyValueStore<K, V> {
   }
 }
 
+/** The serde of values with timestamps; `inner` is the serde of the bare values (queries render with it). */
+export interface TimestampedSerde<V> extends Serde<ValueAndTimestamp<V>> {
+  readonly inner: Serde<V>;
+}
+
+export function isTimestampedSerde(serde: Serde<unknown>): serde is TimestampedSerde<unknown> {
+  return typeof (serde as Partial<TimestampedSerde<unknown>>).inner?.serialize === 'function';
+}
+
 /**
  * Values with the timestamp of the record that wrote them, laid out as Kafka Streams does: an 8-byte
  * big-endian timestamp, then the value's bytes.
  */
-export function valueAndTimestampSerde<V>(inner: Serde<V>): Serde<ValueAndTimestamp<V>> {
+export function valueAndTimestampSerde<V>(inner: Serde<V>): TimestampedSerde<V> {
   return {
     name: `timestamped(${inner.name})`,
+    inner,
     serialize: (vat, context) => {
       const value = inner.serialize(vat.value, context);
       const bytes = new Uint8Array(8 + value.byteLength);

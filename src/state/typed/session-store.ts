@@ -3,6 +3,7 @@ import type { Serde } from '../../serde/serde.ts';
 import type { SessionStore, Windowed } from '../api.ts';
 import { fromBinaryKey, type BinaryKey, type KeyBounds } from '../bytes.ts';
 import type { ChangeLogger, TimestampSource } from '../change-logger.ts';
+import type { ObservableStore, StoreChangeListener } from '../change-listener.ts';
 import {
   changelogTime,
   decodeRecordKey,
@@ -33,12 +34,13 @@ export interface SessionStoreOptions<K, V> {
  * sessions of a key come ordered by end, then start, and a search for sessions ending at or after some
  * time starts right at it.
  */
-export class TypedSessionStore<K, V> implements SessionStore<K, V> {
+export class TypedSessionStore<K, V> implements SessionStore<K, V>, ObservableStore {
   readonly name: string;
   private readonly segments: SegmentedBytes;
   private readonly serdes: StoreSerdes<K, V>;
   private readonly logger: ChangeLogger | undefined;
   private readonly now: TimestampSource;
+  private listener: StoreChangeListener | undefined;
 
   constructor(options: SessionStoreOptions<K, V>) {
     this.name = options.name;
@@ -65,6 +67,7 @@ export class TypedSessionStore<K, V> implements SessionStore<K, V> {
     const storeKey = this.storeKey(recordKey, start, end);
     this.segments.bytes.put(storeKey, bytes);
     this.logger?.log(storeKey, bytes, this.now());
+    this.listener?.({ key: session.key, binaryKey: recordKey, value, window: { start, end } });
   }
 
   remove(session: Windowed<K>): void {
@@ -74,6 +77,7 @@ export class TypedSessionStore<K, V> implements SessionStore<K, V> {
     const storeKey = this.storeKey(recordKey, start, end);
     this.segments.bytes.put(storeKey, undefined);
     this.logger?.log(storeKey, null, this.now());
+    this.listener?.({ key: session.key, binaryKey: recordKey, value: null, window: { start, end } });
   }
 
   /** Applies one changelog record (restore) without logging it again. */
@@ -122,6 +126,15 @@ export class TypedSessionStore<K, V> implements SessionStore<K, V> {
 
   all(): IterableIterator<KeyValue<Windowed<K>, V>> {
     return this.fetchKeyRange(undefined, undefined);
+  }
+
+  /** Stored entries, including a few bookkeeping ones: close enough for a size metric. */
+  approximateNumEntries(): number {
+    return this.segments.bytes.size();
+  }
+
+  setChangeListener(listener: StoreChangeListener | undefined): void {
+    this.listener = listener;
   }
 
   /** Saves the store's bookkeeping with the data; run right before a commit takes its batch. */

@@ -3,6 +3,7 @@ import type { Serde } from '../../serde/serde.ts';
 import type { RangeOptions, WindowEntry, WindowStore, Windowed } from '../api.ts';
 import { fromBinaryKey, type BinaryKey } from '../bytes.ts';
 import type { ChangeLogger, TimestampSource } from '../change-logger.ts';
+import type { ObservableStore, StoreChangeListener } from '../change-listener.ts';
 import {
   changelogTime,
   decodeRecordKey,
@@ -36,7 +37,7 @@ export interface WindowStoreOptions<K, V> {
  * key are adjacent and ordered by start. The sequence number is 0 unless the store retains duplicates
  * (stream-stream join buffers), where every put appends under the next number.
  */
-export class TypedWindowStore<K, V> implements WindowStore<K, V> {
+export class TypedWindowStore<K, V> implements WindowStore<K, V>, ObservableStore {
   readonly name: string;
   readonly windowSizeMs: number;
   readonly retainDuplicates: boolean;
@@ -45,6 +46,7 @@ export class TypedWindowStore<K, V> implements WindowStore<K, V> {
   private readonly logger: ChangeLogger | undefined;
   private readonly now: TimestampSource;
   private seq: number;
+  private listener: StoreChangeListener | undefined;
 
   constructor(options: WindowStoreOptions<K, V>) {
     this.name = options.name;
@@ -73,6 +75,12 @@ export class TypedWindowStore<K, V> implements WindowStore<K, V> {
     const storeKey = this.storeKey(recordKey, windowStart, seq);
     this.segments.bytes.put(storeKey, bytes);
     this.logger?.log(storeKey, bytes ?? null, this.now());
+    this.listener?.({
+      key,
+      binaryKey: recordKey,
+      value: absent ? null : value,
+      window: { start: windowStart, end: windowStart + this.windowSizeMs },
+    });
   }
 
   /** Applies one changelog record (restore): not logged again, and under the record's own sequence number. */
@@ -146,6 +154,15 @@ export class TypedWindowStore<K, V> implements WindowStore<K, V> {
 
   all(options: RangeOptions = {}): IterableIterator<KeyValue<Windowed<K>, V>> {
     return this.fetchKeyRange(undefined, undefined, -Infinity, Infinity, options);
+  }
+
+  /** Stored entries, including a few bookkeeping ones: close enough for a size metric. */
+  approximateNumEntries(): number {
+    return this.segments.bytes.size();
+  }
+
+  setChangeListener(listener: StoreChangeListener | undefined): void {
+    this.listener = listener;
   }
 
   /** Saves the store's bookkeeping with the data; run right before a commit takes its batch. */

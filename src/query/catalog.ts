@@ -1,0 +1,88 @@
+import type { AppRunner } from '../runtime/worker/app-runner.ts';
+import type { Serde } from '../serde/serde.ts';
+import type { StoreSpec } from '../state/api.ts';
+import { isTimestampedSerde, type TimestampedSerde } from '../state/typed/key-value-store.ts';
+import { HttpError } from '../http/types.ts';
+import { badRequest } from './errors.ts';
+
+export type QueryStoreKind = 'key-value' | 'window' | 'session';
+
+/** A store some application on this worker has, as queries see it. */
+export interface StoreEntry {
+  readonly name: string;
+  readonly applicationId: string;
+  readonly kind: QueryStoreKind;
+  /** Table stores keep each value's timestamp; queries show it beside the value. */
+  readonly timestamped: boolean;
+  /** The serde of the (bare) values. */
+  readonly valueSerde: Serde<unknown>;
+  /** Global stores are complete on every worker: always answered locally. */
+  readonly global: boolean;
+  readonly spec: StoreSpec;
+  /** The sub-topology whose tasks hold the store (undefined for global stores). */
+  readonly subtopology: number | undefined;
+  readonly runner: AppRunner;
+}
+
+/** Every store of the applications on this worker, found by name (and application, when names repeat). */
+export class StoreCatalog {
+  private readonly entries: StoreEntry[] = [];
+
+  constructor(runners: readonly AppRunner[]) {
+    for (const runner of runners) {
+      const { topology, applicationId } = runner;
+      for (const spec of topology.stores.values()) {
+        const sub = topology.subtopologies.find((s) => s.stores.some((st) => st.name === spec.name));
+        this.entries.push(entry(spec, runner, applicationId, sub?.id, false));
+      }
+      for (const global of topology.globalStores.values())
+        this.entries.push(entry(global.store, runner, applicationId, undefined, true));
+    }
+  }
+
+  list(): readonly StoreEntry[] {
+    return this.entries;
+  }
+
+  /** The store named so; `app` picks one when several applications here have a store of that name. */
+  resolve(name: string, app?: string | null): StoreEntry {
+    const named = this.entries.filter((e) => e.name === name && (!app || e.applicationId === app));
+    if (named.length === 1) return named[0]!;
+    if (named.length > 1)
+      throw badRequest(
+        `store "${name}" exists in applications ${named.map((e) => e.applicationId).join(', ')}; add ?app=<application id>`,
+      );
+    const known = this.entries.map((e) => (app ? `${e.name} (${e.applicationId})` : e.name));
+    throw new HttpError(
+      404,
+      `no store "${name}"${app ? ` in application "${app}"` : ''} on this worker; known stores: ${known.join(', ') || 'none'}`,
+      { code: 'TRIB_QUERY_UNKNOWN_STORE' },
+    );
+  }
+}
+
+function entry(
+  spec: StoreSpec,
+  runner: AppRunner,
+  applicationId: string,
+  subtopology: number | undefined,
+  global: boolean,
+): StoreEntry {
+  const kind: QueryStoreKind =
+    spec.kind === 'window' ? 'window' : spec.kind === 'session' ? 'session' : 'key-value';
+  // Windowed aggregations keep timestamped values in window stores through a timestamped serde.
+  const wrapped = isTimestampedSerde(spec.valueSerde as Serde<unknown>);
+  return {
+    name: spec.name,
+    applicationId,
+    kind,
+    timestamped: spec.kind === 'timestamped-key-value' || wrapped,
+    valueSerde: wrapped
+      ? (spec.valueSerde as TimestampedSerde<unknown>).inner
+      : (spec.valueSerde as Serde<unknown>),
+    global,
+    spec,
+    subtopology,
+    runner,
+  };
+}

@@ -1,0 +1,144 @@
+import type { Logger } from '../runtime/logger.ts';
+import type { AppRunner } from '../runtime/worker/app-runner.ts';
+import type { Serde } from '../serde/serde.ts';
+import type { StateStore } from '../state/api.ts';
+import { StoreCatalog, type StoreEntry } from './catalog.ts';
+import { ChangeBus } from './change-bus.ts';
+import { QueryUnavailableError } from './errors.ts';
+import { PeerClient, type PeerResponse } from './peer-client.ts';
+import { keyPartition, ownersOf, taskId } from './routing.ts';
+
+/** Where a partition of a store can be read. */
+export type Location =
+  | {
+      readonly where: 'local';
+      readonly store: StateStore;
+      readonly partition: number;
+      readonly standby: boolean;
+    }
+  | { readonly where: 'remote'; readonly endpoints: readonly string[]; readonly partition: number };
+
+export interface RouteOptions {
+  /** A standby replica may answer (possibly behind the active task). */
+  readonly standby?: boolean;
+  /** The request was forwarded by another worker: answer locally or not at all. */
+  readonly forwarded?: boolean;
+}
+
+/**
+ * Finds where each key and partition of a store lives: here (an active task, or a standby when
+ * allowed), at another worker (by the group's assignment), or nowhere right now (503).
+ */
+export class QueryService {
+  readonly catalog: StoreCatalog;
+  readonly bus: ChangeBus;
+  readonly peers: PeerClient;
+  /** This worker's advertised endpoint. */
+  readonly self: string;
+  readonly runners: readonly AppRunner[];
+
+  constructor(options: { runners: readonly AppRunner[]; self: string; logger: Logger }) {
+    this.runners = options.runners;
+    this.self = options.self;
+    this.catalog = new StoreCatalog(options.runners);
+    this.bus = new ChangeBus(options.logger);
+    for (const runner of options.runners) this.bus.watch(runner, this.catalog);
+    this.peers = new PeerClient(options.self);
+  }
+
+  serializeKey(entry: StoreEntry, key: unknown): Uint8Array {
+    return (entry.spec.keySerde as Serde<unknown>).serialize(key);
+  }
+
+  /** The partition (task) that holds a key: murmur2 of its bytes modulo the task count. */
+  partitionOf(entry: StoreEntry, keyBytes: Uint8Array): number {
+    return keyPartition(keyBytes, this.taskCount(entry));
+  }
+
+  /** Every partition of the store: 0 … task count − 1. */
+  partitions(entry: StoreEntry): number[] {
+    return Array.from({ length: this.taskCount(entry) }, (_v, i) => i);
+  }
+
+  locateKey(entry: StoreEntry, keyBytes: Uint8Array, options: RouteOptions = {}): Location {
+    if (entry.global) return this.locateGlobal(entry);
+    return this.locatePartition(entry, this.partitionOf(entry, keyBytes), options);
+  }
+
+  locatePartition(entry: StoreEntry, partition: number, options: RouteOptions = {}): Location {
+    if (entry.global) return this.locateGlobal(entry);
+    const { runner } = entry;
+    const subtopology = entry.subtopology!;
+    const what = `partition ${partition} of store "${entry.name}"`;
+    if (!options.standby && runner.state !== 'running')
+      throw new QueryUnavailableError(
+        `application "${entry.applicationId}" is ${runner.state}; ${what} cannot be read until it is running again`,
+      );
+    const id = taskId(subtopology, partition);
+    const owners = ownersOf(runner.assignment, id);
+    const active = runner.activeTasks.get(id)?.stores.get(entry.name)?.store;
+    const standby = options.standby ? runner.standbyTasks.get(id)?.stores.get(entry.name)?.store : undefined;
+    if (owners.active === this.self) {
+      if (active) return { where: 'local', store: active, partition, standby: false };
+      if (standby) return { where: 'local', store: standby, partition, standby: true };
+      throw new QueryUnavailableError(`${what} is being restored on this worker`);
+    }
+    if (options.standby) {
+      if (active) return { where: 'local', store: active, partition, standby: false };
+      if (standby) return { where: 'local', store: standby, partition, standby: true };
+    }
+    if (options.forwarded)
+      throw new QueryUnavailableError(
+        `${what} is not on this worker (any more); the assignment is changing, ask again shortly`,
+      );
+    const endpoints = [owners.active, ...(options.standby ? owners.standby : [])].filter(
+      (e): e is string => e !== undefined && e !== this.self,
+    );
+    if (endpoints.length === 0)
+      throw new QueryUnavailableError(
+        `no worker serving queries runs ${what} (task ${id}): a rebalance is under way, or its worker was started without --http`,
+      );
+    return { where: 'remote', endpoints, partition };
+  }
+
+  /** Forwards a GET to the first worker that answers with something other than 503. */
+  async forward(
+    endpoints: readonly string[],
+    pathAndQuery: string,
+    signal?: AbortSignal,
+  ): Promise<PeerResponse> {
+    let last: unknown;
+    for (const endpoint of endpoints) {
+      try {
+        const response = await this.peers.getJson(endpoint, pathAndQuery, signal);
+        if (response.status !== 503) return response;
+        last = response;
+      } catch (error) {
+        last = error;
+      }
+    }
+    if (last instanceof Error) throw last;
+    return last as PeerResponse;
+  }
+
+  close(): void {
+    this.bus.close();
+    this.peers.close();
+  }
+
+  private locateGlobal(entry: StoreEntry): Location {
+    const store = entry.runner.store(entry.name, 0);
+    if (!store)
+      throw new QueryUnavailableError(`global store "${entry.name}" is still loading on this worker`);
+    return { where: 'local', store, partition: 0, standby: false };
+  }
+
+  private taskCount(entry: StoreEntry): number {
+    const count = entry.subtopology === undefined ? 1 : entry.runner.taskCount(entry.subtopology);
+    if (count === undefined)
+      throw new QueryUnavailableError(
+        `application "${entry.applicationId}" is ${entry.runner.state}; its partitions are not known yet`,
+      );
+    return count;
+  }
+}

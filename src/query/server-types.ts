@@ -1,0 +1,12 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { HttpRequest, HttpResponse } from '../http/types.ts';
+
+/** A route of the worker's server: answers with a response, or streams one itself and returns undefined. */
+export interface InternalHandler {
+  handle(
+    request: HttpRequest,
+    raw: { readonly req: IncomingMessage; readonly res: ServerResponse },
+  ): HttpResponse | undefined | Promise<HttpResponse | undefined>;
+  /** The application whose route it is (absent for the worker's own routes). */
+  readonly application?: string;
+}

@@ -1,0 +1,175 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { EventLogPort } from '../kafka/port.ts';
+import { errorResponse, sendResponse, toHttpRequest } from '../http/exchange.ts';
+import { Router } from '../http/router.ts';
+import type { HttpResponse } from '../http/types.ts';
+import { Histogram, LATENCY_BUCKETS_SECONDS } from '../runtime/histogram.ts';
+import type { Logger } from '../runtime/logger.ts';
+import type { AppRunner } from '../runtime/worker/app-runner.ts';
+import type { AppHttp } from './api.ts';
+import { addAppRoutes } from './app-routes.ts';
+import { streamChanges } from './handlers/changes.ts';
+import { health, metadata, metrics, ready, type HttpMetrics } from './handlers/cluster.ts';
+import { getKey, listStores, queryStore } from './handlers/stores.ts';
+import { TypedProducer } from './producer.ts';
+import { QueryService } from './query-service.ts';
+import type { InternalHandler } from './server-types.ts';
+
+export interface QueryServerOptions {
+  readonly runners: readonly AppRunner[];
+  readonly applications: readonly { readonly applicationId: string; readonly http?: AppHttp }[];
+  /** Where to listen, and the endpoint other workers reach this one at. */
+  readonly http: { readonly host: string; readonly port: number; readonly advertised: string };
+  readonly port: EventLogPort;
+  readonly clientId: string;
+  readonly logger: Logger;
+}
+
+/** How long a stop waits for requests in flight before it cuts them. */
+const STOP_GRACE_MS = 2_000;
+
+/**
+ * A worker's HTTP server: interactive queries of its applications' stores (any key, routed to its
+ * owner), metadata, health, metrics, and the applications' own routes.
+ */
+export class QueryServer {
+  readonly service: QueryService;
+  private readonly options: QueryServerOptions;
+  private readonly logger: Logger;
+  private readonly router = new Router<InternalHandler>();
+  private readonly producer: TypedProducer;
+  private readonly requestMetrics = new Map<
+    string,
+    { labels: Record<string, string>; histogram: Histogram }
+  >();
+  private server: Server | undefined;
+
+  constructor(options: QueryServerOptions) {
+    this.options = options;
+    this.logger = options.logger.child?.({ component: 'http' }) ?? options.logger;
+    this.service = new QueryService({
+      runners: options.runners,
+      self: options.http.advertised,
+      logger: this.logger,
+    });
+    this.producer = new TypedProducer(options.port, options.clientId);
+    this.addWorkerRoutes();
+    for (const app of options.applications) {
+      if (!app.http) continue;
+      addAppRoutes({
+        applicationId: app.applicationId,
+        http: app.http,
+        router: this.router,
+        service: this.service,
+        producer: this.producer,
+        logger: this.logger,
+      });
+    }
+  }
+
+  /** The base URL clients use (the advertised endpoint). */
+  get url(): string {
+    return `http://${this.options.http.advertised}`;
+  }
+
+  async start(): Promise<void> {
+    const server = createServer((req, res) => void this.handle(req, res));
+    // Longer than a typical client's idle timeout, so forwarding connections are the ones to close first.
+    server.keepAliveTimeout = 65_000;
+    server.headersTimeout = 66_000;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.options.http.port, this.options.http.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    this.server = server;
+    this.logger.info(
+      {
+        url: this.url,
+        listen: `${this.options.http.host}:${this.options.http.port}`,
+        routes: this.router.patterns().length,
+      },
+      `serving queries at ${this.url}`,
+    );
+  }
+
+  /** Ends event streams and long polls, stops accepting requests, and closes the connections. */
+  async stop(): Promise<void> {
+    this.service.close();
+    const server = this.server;
+    this.server = undefined;
+    await this.producer.close();
+    if (!server) return;
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeIdleConnections();
+    const timer = setTimeout(() => server.closeAllConnections(), STOP_GRACE_MS);
+    await closed;
+    clearTimeout(timer);
+  }
+
+  private addWorkerRoutes(): void {
+    const service = this.service;
+    const runners = this.options.runners;
+    const add = (pattern: string, handle: InternalHandler['handle']) =>
+      this.router.add('GET', pattern, { handle });
+    add('/', () => ({
+      status: 200,
+      body: {
+        endpoint: service.self,
+        applications: runners.map((r) => r.applicationId),
+        routes: this.router.patterns().map((r) => `${r.method} ${r.pattern}`),
+      },
+    }));
+    add('/stores', () => listStores(service));
+    add('/stores/:store', (request) => queryStore(service, request));
+    add('/stores/:store/keys/:key', (request) => getKey(service, request));
+    add('/stores/:store/changes', (request, raw) => streamChanges(service, request, raw));
+    add('/metadata', (request) => metadata(service, request));
+    add('/health', () => health(runners));
+    add('/health/ready', () => ready(runners));
+    add('/metrics', () => metrics(service, this.httpMetrics()));
+  }
+
+  private httpMetrics(): HttpMetrics {
+    return { requests: this.requestMetrics };
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const started = performance.now();
+    const abort = new AbortController();
+    res.on('close', () => abort.abort());
+    const method = req.method ?? 'GET';
+    let pattern = 'unmatched';
+    let response: HttpResponse | undefined;
+    try {
+      const url = new URL(req.url ?? '/', 'http://localhost');
+      const match = this.router.match(method, url.pathname);
+      pattern = match.pattern;
+      response = await match.handler.handle(toHttpRequest(req, url, match.params, abort.signal), {
+        req,
+        res,
+      });
+    } catch (error) {
+      response = errorResponse(error);
+      if (response.status >= 500 && response.status !== 503 && response.status !== 504)
+        this.logger.warn({ err: error, method, url: req.url }, `request failed: ${(error as Error).message}`);
+    }
+    if (response) sendResponse(res, response, method === 'HEAD');
+    this.observe(method, pattern, response?.status ?? 200, (performance.now() - started) / 1000);
+  }
+
+  private observe(method: string, route: string, status: number, seconds: number): void {
+    const key = `${method} ${route} ${status}`;
+    let metric = this.requestMetrics.get(key);
+    if (!metric) {
+      metric = {
+        labels: { method, route, status: String(status) },
+        histogram: new Histogram(LATENCY_BUCKETS_SECONDS),
+      };
+      this.requestMetrics.set(key, metric);
+    }
+    metric.histogram.observe(seconds);
+  }
+}
