@@ -13,6 +13,16 @@ export function subjectName(topic: string, part: 'key' | 'value'): string {
   return `${topic}-${part}`;
 }
 
+const identities = new WeakMap<object, number>();
+let nextIdentity = 0;
+
+/** A stable number for a serde object, to key maps by it. */
+export function serdeIdentity(serde: Serde<unknown>): number {
+  let id = identities.get(serde);
+  if (id === undefined) identities.set(serde, (id = nextIdentity++));
+  return id;
+}
+
 export interface RegistryAvroSerdeOptions<T> {
   /** The plain Avro serde being framed: it encodes and decodes the payload. */
   readonly plain: Serde<T>;

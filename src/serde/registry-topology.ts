@@ -4,7 +4,7 @@ import { PhysicalTopologyBuilder } from '../topology/physical.ts';
 import { Topology } from '../topology/topology.ts';
 import { avroTypeOf } from './avro.ts';
 import type { SchemaRegistryClient } from './registry.ts';
-import { registryAvroSerde, subjectName } from './registry-serde.ts';
+import { registryAvroSerde, serdeIdentity, subjectName } from './registry-serde.ts';
 import type { Serde } from './serde.ts';
 
 type AnySerde = Serde<unknown>;
@@ -35,7 +35,7 @@ export async function withSchemaRegistry(
   const usages = new Map<string, Usage>();
   const use = (serde: AnySerde, part: Part, topic: string | undefined) => {
     if (!avroTypeOf(serde)) return;
-    const key = `${part}:${usageId(serde)}`;
+    const key = `${part}:${serdeIdentity(serde)}`;
     let usage = usages.get(key);
     if (!usage) usages.set(key, (usage = { serde, part, topics: new Set(), dynamic: false }));
     if (topic === undefined) usage.dynamic = true;
@@ -86,7 +86,7 @@ export async function withSchemaRegistry(
   logger.info({ registry: registry.url, subjects: registered }, 'schemas registered');
 
   const swap = (serde: AnySerde, part: Part): AnySerde =>
-    avroTypeOf(serde) ? wrapped.get(`${part}:${usageId(serde)}`)! : serde;
+    avroTypeOf(serde) ? wrapped.get(`${part}:${serdeIdentity(serde)}`)! : serde;
   const swapSource = (source: SourceNodeDef): SourceNodeDef => ({
     ...source,
     keySerde: swap(source.keySerde, 'key'),
@@ -110,14 +110,4 @@ export async function withSchemaRegistry(
   for (const [name, def] of topology.internalTopics) builder.internalTopics.set(name, def);
   for (const group of topology.copartitionGroups) builder.copartitionGroups.push([...group]);
   return new Topology(builder, topology.ir);
-}
-
-const ids = new WeakMap<object, number>();
-let nextId = 0;
-
-/** A stable identity for a serde object, to key maps by it. */
-function usageId(serde: AnySerde): number {
-  let id = ids.get(serde);
-  if (id === undefined) ids.set(serde, (id = nextId++));
-  return id;
 }

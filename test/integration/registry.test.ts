@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AvroSchemas, Serdes, StreamsBuilder } from 'tributary';
 import { SchemaRegistryClient, SchemaRegistryError } from '../../src/serde/registry.ts';
 import { registryAvroSerde } from '../../src/serde/registry-serde.ts';
+import { registryWireSerdes } from '../../src/serde/registry-wire.ts';
 import { silentLogger } from '../../src/runtime/logger.ts';
 import { loadWorkerConfig } from '../../src/runtime/worker/config.ts';
 import { Worker } from '../../src/runtime/worker/worker.ts';
@@ -84,6 +85,19 @@ describe.skipIf(!url)('a real schema registry', () => {
     expect(reader.deserialize(theirs, context)).toEqual(order);
     // ...and what we write, it reads.
     expect({ ...(await confluent().decode(Buffer.from(bytes))) }).toEqual(order);
+  });
+
+  it('gives records sent outside a topology (application routes) the wire format, registering on first use', async () => {
+    const topic = uniqueName('orders');
+    const wire = registryWireSerdes(new SchemaRegistryClient({ url }));
+    const plain = schemas.serde('Order');
+    const serde = await wire(plain, topic, 'value');
+    expect(await wire(plain, topic, 'value')).toBe(serde);
+    expect(await wire(string, topic, 'key')).toBe(string);
+    const bytes = serde.serialize(order, { topic, part: 'value' });
+    expect({ ...(await confluent().decode(Buffer.from(bytes))) }).toEqual(order);
+    const subjects = (await (await fetch(`${url}/subjects`)).json()) as string[];
+    expect(subjects).toContain(`${topic}-value`);
   });
 
   it('reads newer and older writers of a subject through Avro schema resolution', async () => {

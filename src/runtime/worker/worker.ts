@@ -3,6 +3,7 @@ import type { EventLogPort } from '../../kafka/port.ts';
 import type { AppHttp } from '../../query/api.ts';
 import { QueryServer } from '../../query/server.ts';
 import { SchemaRegistryClient } from '../../serde/registry.ts';
+import { registryWireSerdes } from '../../serde/registry-wire.ts';
 import type { Topology } from '../../topology/topology.ts';
 import type { ErrorHandling } from '../error-handling.ts';
 import type { Logger } from '../logger.ts';
@@ -71,6 +72,7 @@ export class Worker {
           port,
           clientId: config.clientId,
           logger,
+          wireSerdes: schemaRegistry && registryWireSerdes(schemaRegistry),
         })
       : undefined;
   }
