@@ -21,6 +21,7 @@ const settingFlags = [
   'dead-letter-topic',
   'http',
   'advertised',
+  'schema-registry',
   'log-level',
   'log-format',
   'config',
@@ -50,6 +51,7 @@ TRIBUTARY_CONFIG; keys in camelCase, e.g. "commitIntervalMs"), then defaults:
   --dead-letter-topic <topic>      DEAD_LETTER_TOPIC                   default <applicationId>-dlq
   --http <host:port>               TRIBUTARY_HTTP                      serve queries and app routes here
   --advertised <host:port>         TRIBUTARY_ADVERTISED                address other workers reach this one at
+  --schema-registry <url>          SCHEMA_REGISTRY_URL                 Avro topics in the registry's wire format
   --client-id <id>                 TRIBUTARY_CLIENT_ID                 Kafka client id prefix (tributary)
   --log-level <level>              LOG_LEVEL                           trace, debug, info (default), warn, error
   --log-format <json|pretty>       LOG_FORMAT                          default: pretty in a terminal, else json
