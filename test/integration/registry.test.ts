@@ -1,4 +1,6 @@
 import { COMPATIBILITY, SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -371,5 +373,84 @@ describe.skipIf(!url || !brokers)('a worker with a schema registry, on Kafka', (
     );
     const w = worker(uniqueName('emails-app'), emailsTopology(topics));
     await expect(w.start()).rejects.toThrow(new RegExp(`subject "${topics.emails}-value" as incompatible`));
+  });
+});
+
+describe.skipIf(!url || !brokers)('tributary start on Kafka with a schema registry', () => {
+  it('creates the missing topics, registers the schemas and runs the topology', async () => {
+    const prefix = uniqueName('start');
+    const kit = new KafkaKit(brokers);
+    const dataDir = join(tmpdir(), uniqueName('tributary-start-kafka'));
+    const root = fileURLToPath(new URL('../..', import.meta.url));
+    const port = await new Promise<number>((resolve) => {
+      const server = createServer().listen(0, '127.0.0.1', () => {
+        const { port } = server.address() as { port: number };
+        server.close(() => resolve(port));
+      });
+    });
+    const child = spawn(
+      process.execPath,
+      ['bin/tributary.js', 'start', 'test/cli/fixtures/start-kafka-app.ts', '--port', String(port)],
+      {
+        cwd: root,
+        env: {
+          ...process.env,
+          TRIBUTARY_SOURCE: '1',
+          KAFKA_BROKERS: brokers,
+          SCHEMA_REGISTRY_URL: url,
+          DATA_DIR: dataDir,
+          START_TEST_PREFIX: prefix,
+          TOPIC_PARTITIONS: '2',
+          LOG_FORMAT: 'json',
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    try {
+      const deadline = Date.now() + 120_000;
+      while (!output.includes('Tributary is running')) {
+        if (child.exitCode !== null || Date.now() > deadline)
+          throw new Error(`start did not come up:\n${output}`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      expect(output).toContain(`event log: Kafka at ${brokers}`);
+      expect(await kit.admin.partitionCounts([`${prefix}-orders`, `${prefix}-validated`])).toEqual(
+        new Map([
+          [`${prefix}-orders`, 2],
+          [`${prefix}-validated`, 2],
+        ]),
+      );
+      const producer = confluent();
+      const { id } = await producer.register(
+        { type: SchemaType.AVRO, schema: JSON.stringify(orderType.schema({ exportAttrs: true })) },
+        { subject: `${prefix}-orders-value` },
+      );
+      const order = {
+        id: 'o-1',
+        customerId: 1,
+        state: 'CREATED',
+        product: 'JUMPERS',
+        quantity: 1,
+        price: 1,
+        failureReason: null,
+      };
+      await kit.produce(`${prefix}-orders`, string, Serdes.Bytes(), [
+        { key: 'o-1', value: await producer.encode(id, order) },
+      ]);
+      const [validated] = await kit.readUntil(`${prefix}-validated`, (r) => r.length >= 1);
+      expect({ ...(await confluent().decode(Buffer.from(validated!.value!))) }).toEqual({
+        ...order,
+        state: 'VALIDATED',
+      });
+    } finally {
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+      await kit.close();
+      await rm(dataDir, { recursive: true, force: true });
+    }
   });
 });
