@@ -61,9 +61,9 @@ export default tseslint.config(
         [
           {
             // A regex: gitignore-style groups cannot re-allow `../schemas/` once `../**` matched.
-            regex: '(^|/)src/|^\\.\\./(?!schemas/)',
+            regex: '(^|/)src/|^\\.\\./(?!schemas/|\\.\\./schemas/)',
             message:
-              'Topologies are written as users write them: import only from "tributary" (and "tributary/testing"), siblings and ../schemas.',
+              'Topologies are written as users write them: import only from "tributary" (and "tributary/testing"), siblings and ../schemas (../../schemas from topologies/http/).',
           },
         ],
       ),

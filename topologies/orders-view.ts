@@ -1,10 +1,12 @@
 /**
  * orders-view: the `orders` topic as a table, the latest state of every order, kept in the queryable
  * store `orders-store`. The orders HTTP API answers `GET /v1/orders/{id}` from it. The store is restored
- * from the `orders` topic itself, so it needs no changelog topic of its own.
+ * from the `orders` topic itself, so it needs no changelog topic of its own. Workers running it with
+ * `--http` serve the orders HTTP API (http/orders-api.ts).
  */
 import { defineApp } from 'tributary';
 import { topics } from '../schemas/topics.ts';
+import { ordersApi } from './http/orders-api.ts';
 
 /** The store the orders HTTP API reads. */
 export const ORDERS_STORE = 'orders-store';
@@ -16,4 +18,5 @@ export default defineApp({
   topology: (builder) => {
     builder.table(topics.orders, { storeName: ORDERS_STORE });
   },
+  http: ordersApi,
 });

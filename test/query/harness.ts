@@ -3,7 +3,10 @@
  * for the tasks a shared assignment gives them, each behind a real QueryServer on a local port. Records
  * are "processed" by writing to the stores, which raises the same change events a task would.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { AppHttp } from '../../src/query/api.ts';
 import { QueryServer } from '../../src/query/server.ts';
 import { SseParser, type SseEvent } from '../../src/query/sse.ts';
@@ -41,6 +44,9 @@ export class FakeRunner {
     recordLatencySeconds: new Histogram(LATENCY_BUCKETS_SECONDS),
   };
   private readonly listeners = new Set<() => void>();
+  /** Where LevelDB stores of the tasks live (each opening gets a fresh directory). */
+  private readonly stateDir = mkdtempSync(join(tmpdir(), 'tributary-query-test-'));
+  private opened = 0;
 
   constructor(applicationId: string, topology: Topology, partitions: number) {
     this.applicationId = applicationId;
@@ -106,13 +112,15 @@ export class FakeRunner {
     for (const task of [...this.activeTasks.values(), ...this.standbyTasks.values()])
       await Promise.all([...task.stores.values()].map((s) => s.close()));
     for (const store of this.globalStores.values()) await store.close();
+    rmSync(this.stateDir, { recursive: true, force: true });
   }
 
   private async openTask(id: string): Promise<FakeTask> {
     const [sub, partition] = id.split('_').map(Number) as [number, number];
     const stores = new Map<string, ManagedStore>();
+    const directory = join(this.stateDir, `${id}-${this.opened++}`);
     for (const spec of this.topology.subtopologies[sub]!.stores)
-      stores.set(spec.name, await openStore(spec, { directory: undefined, now: () => 0 }));
+      stores.set(spec.name, await openStore(spec, { directory, now: () => 0 }));
     return { partition, stores };
   }
 }

@@ -1,0 +1,214 @@
+import { appendFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { TributaryApp } from 'tributary';
+import { silentLogger, type Logger } from '../../src/runtime/logger.ts';
+import { loadWorkerConfig } from '../../src/runtime/worker/config.ts';
+import { Worker } from '../../src/runtime/worker/worker.ts';
+import { loadOrderApps } from '../../scripts/orders/apps.ts';
+import { runLoad } from '../../scripts/orders/load-generator.ts';
+import type { Order } from '../../schemas/topics.ts';
+import { EventStreamReader, freePort, getJson } from '../query/harness.ts';
+import { prepareApplicationTopics } from '../query/support/topics.ts';
+import { eventually } from '../query/support/worker-process.ts';
+import { KafkaKit, kafkaBrokers, uniqueName } from '../support/kafka-kit.ts';
+
+const brokers = kafkaBrokers();
+const logger = process.env.TEST_LOG ? fileLogger(process.env.TEST_LOG) : silentLogger;
+
+/** TEST_LOG=<file>: the workers' log as JSON lines in that file. */
+function fileLogger(file: string, bindings: Record<string, unknown> = {}): Logger {
+  const write = (level: string) => (fields: Record<string, unknown>, message: string) =>
+    appendFileSync(
+      file,
+      `${JSON.stringify({ time: Date.now(), level, ...bindings, ...fields, message }, (_k, v: unknown) => (v instanceof Error ? { message: v.message, stack: v.stack } : typeof v === 'bigint' ? String(v) : v))}\n`,
+    );
+  return {
+    debug: write('debug'),
+    info: write('info'),
+    warn: write('warn'),
+    error: write('error'),
+    child: (more) => fileLogger(file, { ...bindings, ...more }),
+  };
+}
+const TERMINAL = new Set(['CONFIRMED', 'FAILED']);
+
+/**
+ * The orders system end to end on the real broker: two workers each run all seven applications (under
+ * application ids of this run, so runs never share consumer groups) and serve the orders API. The
+ * topics are the system's own, shared by every run: orders, customers and stock are unique to the run.
+ */
+describe.skipIf(!brokers)('the orders API on two workers', () => {
+  let kit: KafkaKit;
+  const suffix = uniqueName('it');
+  const dirs: string[] = [];
+  const workers: { worker: Worker; url: string }[] = [];
+  const readers: EventStreamReader[] = [];
+  let a: string;
+  let b: string;
+
+  beforeAll(async () => {
+    kit = new KafkaKit(brokers);
+    await kit.createTopics({
+      orders: 4,
+      'order-validations': 4,
+      'warehouse-inventory': 4,
+      payments: 4,
+      customers: 4,
+      emails: 4,
+    });
+    const apps: TributaryApp[] = (await loadOrderApps()).map((app) => ({
+      ...app,
+      applicationId: `${app.applicationId}-${suffix}`,
+    }));
+    for (const app of apps) await prepareApplicationTopics(kit.admin, app);
+    for (let i = 0; i < 2; i++) {
+      const port = await freePort();
+      const stateDir = join(tmpdir(), uniqueName('tributary-orders'));
+      dirs.push(stateDir);
+      const config = loadWorkerConfig({
+        flags: { brokers, 'state-dir': stateDir, 'commit-interval-ms': '200', http: `127.0.0.1:${port}` },
+        env: {},
+      });
+      const worker = new Worker(
+        apps.map((app) => ({
+          applicationId: app.applicationId,
+          topology: app.buildTopology(),
+          http: app.http,
+        })),
+        config,
+        kit.port,
+        logger,
+      );
+      await worker.start();
+      workers.push({ worker, url: `http://127.0.0.1:${port}` });
+    }
+    [a, b] = workers.map((w) => w.url) as [string, string];
+    // Both workers run every application, and each sees the other.
+    for (const url of [a, b]) {
+      await eventually(async () => {
+        const ready = await getJson(`${url}/health/ready`);
+        if (ready.status !== 200) throw new Error(`not ready: ${JSON.stringify(ready.body)}`);
+        const { body } = await getJson(`${url}/metadata`);
+        const view = body.applications.find((app: { application: string }) =>
+          app.application.startsWith('orders-view'),
+        );
+        if (Object.keys(view.endpoints).length !== 2)
+          throw new Error('the other worker is not in the group yet');
+      }, 120_000);
+    }
+  });
+
+  afterAll(async () => {
+    await Promise.all(readers.map((r) => r.close()));
+    await Promise.all(workers.map(({ worker }) => worker.stop()));
+    await kit?.close();
+    await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
+  });
+
+  it('takes orders at either worker and answers for them at the other, until CONFIRMED or FAILED', async () => {
+    const customerId = 100_000 + Math.floor(Math.random() * 1_000_000_000);
+    const customer = await getJson(`${a}/v1/customers/${customerId}`, {
+      method: 'PUT',
+      body: JSON.stringify({
+        firstName: 'Ada',
+        lastName: 'Tester',
+        email: 'ada@example.com',
+        address: '1 Test Row',
+      }),
+    });
+    expect(customer.status).toBe(200);
+    // Plenty of stock, above whatever other runs reserved from the shared inventory topic.
+    for (const product of ['JUMPERS', 'UNDERPANTS', 'STOCKINGS']) {
+      const stocked = await getJson(`${b}/v1/inventory/${product}`, {
+        method: 'PUT',
+        body: JSON.stringify({ quantity: 1_000_000_000 }),
+      });
+      expect(stocked.status).toBe(200);
+    }
+    // The query API sees the stock in the inventory application's table before the orders come.
+    for (const product of ['JUMPERS', 'UNDERPANTS', 'STOCKINGS'])
+      await eventually(async () => {
+        const { body } = await getJson(`${a}/stores/warehouse-stock/keys/${product}`);
+        if (body.value !== 1_000_000_000) throw new Error(`stock of ${product}: ${JSON.stringify(body)}`);
+      });
+
+    const run = suffix.slice(-8);
+    const cases = [
+      { id: `ok-1-${run}`, quantity: 1, price: 10, pay: 10, state: 'CONFIRMED' },
+      { id: `ok-2-${run}`, quantity: 3, price: 5.5, pay: 16.5, state: 'CONFIRMED' },
+      { id: `ok-3-${run}`, quantity: 2, price: 20, pay: 50, state: 'CONFIRMED' },
+      { id: `no-quantity-${run}`, quantity: 0, price: 10, pay: 10, state: 'FAILED' },
+      { id: `underpaid-${run}`, quantity: 2, price: 10, pay: 5, state: 'FAILED' },
+    ];
+    for (const [i, c] of cases.entries()) {
+      const [postTo, readFrom] = i % 2 === 0 ? [a, b] : [b, a];
+      const posted = await getJson(`${postTo}/v1/orders`, {
+        method: 'POST',
+        body: JSON.stringify({
+          id: c.id,
+          customerId,
+          product: 'JUMPERS',
+          quantity: c.quantity,
+          price: c.price,
+        }),
+      });
+      expect(posted.status).toBe(201);
+      expect(posted.headers.get('location')).toBe(`/v1/orders/${c.id}`);
+      const found = await getJson(`${readFrom}/v1/orders/${c.id}?timeout=30000`);
+      expect(found.status).toBe(200);
+      expect(found.body).toMatchObject({ id: c.id, customerId, quantity: c.quantity });
+      const paid = await getJson(`${readFrom}/v1/payments`, {
+        method: 'POST',
+        body: JSON.stringify({ id: `pay-${c.id}`, orderId: c.id, ccy: 'EUR', amount: c.pay }),
+      });
+      expect(paid.status).toBe(202);
+    }
+    for (const [i, c] of cases.entries()) {
+      const readFrom = i % 2 === 0 ? b : a;
+      const validated = await getJson(`${readFrom}/v1/orders/${c.id}/validated?timeout=60000`);
+      expect(validated.status).toBe(200);
+      expect(validated.body.state).not.toBe('CREATED');
+      // Pushed from wherever the order's key lives, until the order settles.
+      const stream = new EventStreamReader(
+        `${readFrom}/stores/orders-store/changes?key=${c.id}&initial=true`,
+      );
+      readers.push(stream);
+      const events = await stream.waitFor(
+        () =>
+          [...stream.data('current'), ...stream.data()].some((e: { value: Order | null }) =>
+            TERMINAL.has(e.value?.state ?? ''),
+          ),
+        60_000,
+      );
+      const last = [...stream.data('current'), ...stream.data()].at(-1) as { value: Order };
+      expect(events.length).toBeGreaterThan(0);
+      expect(last.value.state).toBe(c.state);
+      if (c.state === 'FAILED') expect(last.value.failureReason).toBeTruthy();
+    }
+  });
+
+  it('settles what the load generator sends, with a summary of states and latencies', async () => {
+    const lines: string[] = [];
+    const summary = await runLoad({
+      urls: [a, b],
+      orders: 40,
+      rate: 40,
+      underpaid: 0.25,
+      seed: 7,
+      settleTimeoutMs: 60_000,
+      onProgress: (line) => lines.push(line),
+    });
+    expect(summary.sent).toBe(40);
+    expect(summary.httpErrors).toBe(0);
+    expect((summary.states.CONFIRMED ?? 0) + (summary.states.FAILED ?? 0)).toBe(40);
+    expect(summary.states.CONFIRMED).toBeGreaterThan(0);
+    expect(summary.states.FAILED).toBeGreaterThan(0);
+    expect(Object.keys(summary.failures).join()).toContain('is less than the order value');
+    expect(summary.latencyMs.p50).toBeGreaterThan(0);
+    expect(summary.latencyMs.p99).toBeGreaterThanOrEqual(summary.latencyMs.p50);
+    expect(lines.at(-1)).toMatch(/^sent 40\/40 \| /);
+  });
+});
