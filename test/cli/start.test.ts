@@ -1,7 +1,7 @@
 /**
  * `tributary start` (what `npm start` runs) as a user runs it: the seven reference applications in
- * one process on the embedded log, with the HTTP endpoint; an order fed through the log goes from
- * CREATED to CONFIRMED; a restart keeps the orders and the stores.
+ * one process on the embedded log, with the HTTP endpoint; an order posted to the orders API goes
+ * from CREATED to CONFIRMED; a restart keeps the orders and the stores.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -10,11 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { topics, type Customer, type Order, type Payment } from '../../schemas/topics.ts';
-import type { TopicDefinition } from '../../src/dsl/options.ts';
+import { topics, type Order } from '../../schemas/topics.ts';
 import { EmbeddedLog } from '../../src/embedded/embedded-log.ts';
-import { embeddedEventLog } from '../../src/embedded/event-log.ts';
-import { partitionForKey } from '../../src/runtime/partitioner.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const dataDir = mkdtempSync(join(tmpdir(), 'tributary-start-'));
@@ -87,35 +84,24 @@ async function start(port: number, env: Record<string, string> = {}, args: strin
   };
 }
 
-/** Writes records into the embedded log while no process holds it (as the orders API will over HTTP). */
-async function feed(
-  write: (send: <K, V>(topic: TopicDefinition<K, V>, key: K, value: V) => Promise<void>) => Promise<void>,
-) {
-  const log = EmbeddedLog.open(join(dataDir, 'log'));
-  try {
-    const producer = embeddedEventLog(log).producer({});
-    await write(async (topic, key, value) => {
-      const k = topic.keySerde.serialize(key, { topic: topic.name, part: 'key' });
-      await producer.send([
-        {
-          topic: topic.name,
-          partition: partitionForKey(k, log.partitionCount(topic.name)!),
-          key: k,
-          value: topic.valueSerde.serialize(value, { topic: topic.name, part: 'value' }),
-          timestamp: Date.now(),
-          headers: {},
-        },
-      ]);
-    });
-  } finally {
-    log.close();
-  }
+async function call(
+  url: string,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; body: unknown }> {
+  const response = await fetch(`${url}${path}`, {
+    method,
+    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  return { status: response.status, body: text === '' ? undefined : (JSON.parse(text) as unknown) };
 }
 
 async function orderState(url: string, id: string): Promise<string | undefined> {
-  const response = await fetch(`${url}/stores/orders-store/keys/${id}`);
-  if (response.status !== 200) return undefined;
-  return ((await response.json()) as { value?: Order }).value?.state;
+  const response = await call(url, 'GET', `/v1/orders/${id}?timeout=1000`);
+  return response.status === 200 ? (response.body as Order).state : undefined;
 }
 
 async function eventually<T>(
@@ -144,7 +130,8 @@ describe('tributary start on the embedded log', () => {
       `event log: embedded, in ${join(dataDir, 'log')} (not Kafka; to use Kafka: KAFKA_BROKERS=<host:port> npm start)`,
     );
     expect(banner).toContain(`HTTP:      http://localhost:${port}`);
-    expect(banner).toMatch(/try: {7}curl -s\S* http:\/\/localhost:\d+\//);
+    expect(banner).toContain(`try:       curl -s -X PUT http://localhost:${port}/v1/inventory/JUMPERS`);
+    expect(banner).toContain(`curl -si -X POST http://localhost:${port}/v1/orders`);
     expect(banner).toMatch(/It is NOT Kafka.*KAFKA_BROKERS=<host:port> npm start/);
     expect((await fetch(`${started.url}/health`)).status).toBe(200);
     // Running twice on one data directory is refused, naming the process that has it.
@@ -152,37 +139,32 @@ describe('tributary start on the embedded log', () => {
     expect(String(second)).toMatch(/in use by process \d+; stop that process or choose another DATA_DIR/);
     expect(await started.stop()).toBe(0);
 
-    await feed(async (send) => {
-      await send(topics.warehouseInventory, 'JUMPERS', 10);
-      await send<number, Customer>(topics.customers, 1, {
-        id: 1,
-        firstName: 'Ada',
-        lastName: 'Lovelace',
-        email: 'ada@example.com',
-        address: '1 Analytical Row',
-        level: 'gold',
-      });
-      await send<string, Order>(topics.orders, 'o-1', {
-        id: 'o-1',
-        customerId: 1,
-        state: 'CREATED',
-        product: 'JUMPERS',
-        quantity: 2,
-        price: 10,
-        failureReason: null,
-      });
-      await send<string, Payment>(topics.payments, 'p-1', {
-        id: 'p-1',
-        orderId: 'o-1',
-        ccy: 'EUR',
-        amount: 20,
-      });
-    });
-
+    // The orders API, as docs/getting-started.md walks through it.
     started = await start(port);
+    const { url } = started;
+    expect(await call(url, 'PUT', '/v1/inventory/JUMPERS', { quantity: 10 })).toMatchObject({ status: 200 });
+    const ada = {
+      firstName: 'Ada',
+      lastName: 'Lovelace',
+      email: 'ada@example.com',
+      address: '1 Analytical Row',
+      level: 'gold',
+    };
+    expect(await call(url, 'PUT', '/v1/customers/1', ada)).toMatchObject({ status: 200 });
+    const order = { id: 'o-1', customerId: 1, product: 'JUMPERS', quantity: 2, price: 10 };
+    expect(await call(url, 'POST', '/v1/orders', order)).toMatchObject({
+      status: 201,
+      body: { state: 'CREATED' },
+    });
+    expect(await call(url, 'GET', '/v1/orders/o-1/validated?timeout=20000')).toMatchObject({
+      status: 200,
+      body: { state: 'VALIDATED' },
+    });
+    const payment = { id: 'p-1', orderId: 'o-1', ccy: 'EUR', amount: 20 };
+    expect(await call(url, 'POST', '/v1/payments', payment)).toMatchObject({ status: 202 });
     expect(
       await eventually('o-1 to be confirmed', async () =>
-        (await orderState(started.url, 'o-1')) === 'CONFIRMED' ? true : undefined,
+        (await orderState(url, 'o-1')) === 'CONFIRMED' ? true : undefined,
       ),
     ).toBe(true);
     expect(await started.stop()).toBe(0);

@@ -238,7 +238,7 @@ async function banner(
       ? `  event log: embedded, in ${embedded.directory} (not Kafka; to use Kafka: KAFKA_BROKERS=<host:port> npm start)`
       : `  event log: Kafka at ${config.brokers!.join(',')}`,
     `  HTTP:      ${url}`,
-    `  try:       ${tryLine(url, routes)}`,
+    ...tryLines(url, routes).map((line, i) => `  ${i === 0 ? 'try:' : '    '}       ${line}`),
     '',
     '',
   ];
@@ -257,8 +257,13 @@ async function appRoutes(worker: Worker, url: string): Promise<string[]> {
   }
 }
 
-function tryLine(url: string, routes: readonly string[]): string {
-  if (routes.includes('POST /v1/orders'))
-    return `curl -si -X POST ${url}/v1/orders -H 'content-type: application/json' -d '{"id":"o-1","customerId":1,"product":"JUMPERS","quantity":1,"price":10}'`;
-  return `curl -s ${url}/stores`;
+function tryLines(url: string, routes: readonly string[]): string[] {
+  if (!routes.includes('POST /v1/orders')) return [`curl -s ${url}/stores`];
+  const json = "-H 'content-type: application/json'";
+  return [
+    `curl -s -X PUT ${url}/v1/inventory/JUMPERS ${json} -d '{"quantity":10}'`,
+    `curl -si -X POST ${url}/v1/orders ${json} -d '{"id":"o-1","customerId":1,"product":"JUMPERS","quantity":1,"price":10}'`,
+    `curl -s '${url}/v1/orders/o-1/validated?timeout=5000'`,
+    '(docs/getting-started.md goes on from there: payment, CONFIRMED, the email)',
+  ];
 }
