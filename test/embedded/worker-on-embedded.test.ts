@@ -50,9 +50,10 @@ function worker(
   topology: Topology,
   guarantee: ProcessingGuarantee = 'at-least-once',
   app = 'wc',
+  flags: Record<string, string> = {},
 ) {
   const config = loadWorkerConfig({
-    flags: { 'state-dir': join(dir, 'state'), guarantee, 'commit-interval-ms': '50' },
+    flags: { 'state-dir': join(dir, 'state'), guarantee, 'commit-interval-ms': '50', ...flags },
     env: {},
   });
   const w = new Worker([{ applicationId: app, topology }], config, embeddedEventLog(log), silentLogger);
@@ -143,15 +144,17 @@ describe('a worker on the embedded log', () => {
     await expectCounts(log, { a: 3, b: 1 });
   });
 
-  it('shares the tasks between two workers of one application, and moves them when one stops', async () => {
+  it('shares the tasks between two workers of one application, with standbys, and moves them when one stops', async () => {
     const dir = directory();
     const log = openLog(dir);
     log.createTopic('words', 4);
     log.createTopic('counts', 4);
-    const first = worker(log, join(dir, 'first'), wordCount(), 'exactly-once');
-    const second = worker(log, join(dir, 'second'), wordCount(), 'exactly-once');
+    const standbys = { 'standby-replicas': '1' };
+    const first = worker(log, join(dir, 'first'), wordCount(), 'exactly-once', 'wc', standbys);
+    const second = worker(log, join(dir, 'second'), wordCount(), 'exactly-once', 'wc', standbys);
     await Promise.all([first.start(), second.start()]);
     const active = (w: Worker) => w.runner('wc')!.assignment.active;
+    const standby = (w: Worker) => w.runner('wc')!.assignment.standby;
     await vi.waitFor(
       () => {
         expect(active(first).length).toBeGreaterThan(0);
@@ -166,6 +169,12 @@ describe('a worker on the embedded log', () => {
           '1_2',
           '1_3',
         ]);
+        // Each stateful task (the count) has a standby on the other worker, as the assignor decides.
+        for (const task of ['1_0', '1_1', '1_2', '1_3']) {
+          const [owner, other] = active(first).includes(task) ? [first, second] : [second, first];
+          expect(standby(other)).toContain(task);
+          expect(standby(owner)).not.toContain(task);
+        }
       },
       { timeout: 10_000, interval: 20 },
     );
