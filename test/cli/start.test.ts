@@ -22,6 +22,28 @@ afterAll(() => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
+/**
+ * This process's environment without the settings that would move `start` elsewhere: with
+ * KAFKA_BROKERS (set when the integration tests run) it would run the reference applications, under
+ * their real ids, on the shared broker.
+ */
+function quietEnvironment(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, TRIBUTARY_SOURCE: '1', LOG_FORMAT: 'json' };
+  for (const name of [
+    'KAFKA_BROKERS',
+    'SCHEMA_REGISTRY_URL',
+    'STATE_DIR',
+    'TRIBUTARY_HTTP',
+    'TRIBUTARY_ADVERTISED',
+    'TRIBUTARY_CONFIG',
+    'TOPIC_PARTITIONS',
+    'PROCESSING_GUARANTEE',
+    'COMMIT_INTERVAL_MS',
+  ])
+    delete env[name];
+  return env;
+}
+
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
@@ -46,14 +68,7 @@ interface Started {
 async function start(port: number, env: Record<string, string> = {}, args: string[] = []): Promise<Started> {
   const child = spawn(process.execPath, ['bin/tributary.js', 'start', ...args], {
     cwd: root,
-    env: {
-      ...process.env,
-      TRIBUTARY_SOURCE: '1',
-      DATA_DIR: dataDir,
-      PORT: String(port),
-      LOG_FORMAT: 'json',
-      ...env,
-    },
+    env: { ...quietEnvironment(), DATA_DIR: dataDir, PORT: String(port), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   running.add(child);
