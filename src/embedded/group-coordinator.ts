@@ -17,6 +17,12 @@ export interface GroupMemberHandle {
 
 /** Joins and leaves that arrive within this window are settled by one rebalance. */
 const REBALANCE_DELAY_MS = 5;
+/**
+ * With other members in the group, partitions may move: they get this long to commit what they
+ * processed (they were told the rebalance is starting) before the assignment, as members of a Kafka
+ * group commit in their revocation callback before they rejoin.
+ */
+const HANDOVER_GRACE_MS = 250;
 
 /**
  * The coordinator of one consumer group whose members all live in this process. A member joining or
@@ -70,10 +76,15 @@ export class GroupCoordinator {
   private schedule(): void {
     for (const member of this.members) member.revoking();
     if (this.timer) return;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.rebalance();
-    }, REBALANCE_DELAY_MS);
+    // A member that was assigned partitions before may be handing some over.
+    const handover = this.generationId > 0 && this.members.length > 1;
+    this.timer = setTimeout(
+      () => {
+        this.timer = undefined;
+        this.rebalance();
+      },
+      handover ? HANDOVER_GRACE_MS : REBALANCE_DELAY_MS,
+    );
   }
 
   private rebalance(): void {
