@@ -16,8 +16,8 @@ export function confirmationEmail(order: Order, customer: Customer): Email {
     customerLevel: customer.level,
     subject: `Your order ${order.id} is confirmed`,
     body:
-      `Dear ${customer.firstName} ${customer.lastName}, we received your payment of ${total.toFixed(2)} ` +
-      `for ${order.quantity} ${order.product ?? 'items'}. They will be sent to ${customer.address}.`,
+      `Dear ${customer.firstName} ${customer.lastName}, your order of ${order.quantity} ` +
+      `${order.product ?? 'items'} for ${total.toFixed(2)} is paid. We will send it to ${customer.address}.`,
   };
 }
 

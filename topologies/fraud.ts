@@ -11,6 +11,8 @@
  *   order belongs to (carrying the order), plus deletes (null) of the sessions it merged away when the
  *   order extended or bridged them. The deletes are skipped; the update becomes the order's check.
  *
+ * An order worth less than nothing (negative price or quantity) adds nothing to the total.
+ *
  * The check takes the session's end as its timestamp, which is the order's own time unless the order
  * arrived after later orders of the same customer. Sessions take orders up to a day late (in stream
  * time); an order later than that is dropped by the window and gets no check.
@@ -42,6 +44,14 @@ export interface CustomerSession {
 /** Sums of prices stay in whole cents, so that 0.1 + 0.2 reaches a limit as it would on paper. */
 function cents(amount: number): number {
   return Math.round(amount * 100) / 100;
+}
+
+/**
+ * What an order adds to its customer's session. An order worth less than nothing (a negative price or
+ * quantity, which order-details fails) adds nothing, so it cannot lower the total of the orders after it.
+ */
+export function orderValue(order: Order): number {
+  return Math.max(order.quantity * order.price, 0);
 }
 
 /** Forwards the first CREATED record of each order id; redeliveries stop here. */
@@ -96,7 +106,7 @@ export default defineApp({
       .aggregate<CustomerSession>(
         () => ({ total: 0, order: null }),
         (_customer, order, session) => ({
-          total: cents(session.total + order.quantity * order.price),
+          total: cents(session.total + orderValue(order)),
           order,
         }),
         // Merging happens before the order that bridges the sessions is added, and that order is named then.

@@ -6,9 +6,10 @@
 //     [--partitions 3] [--seed 1] [--no-write]
 //
 // Prints a table and the machine, and writes them to docs/benchmarks.md under "Orders system in the
-// test driver" (unless --no-write). `benchOrders()` runs it for the `npm run bench` orchestrator.
+// test driver" (unless --no-write). `npm run bench` (scripts/bench/all.ts) calls `run()`; `benchOrders()`
+// measures without printing or writing.
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -18,6 +19,7 @@ import { Level } from 'level';
 import { replay } from '../../src/testing/index.ts';
 import { loadOrderApps } from '../orders/apps.ts';
 import { generateRecording, type GeneratedCounts } from '../orders/recording.ts';
+import { describeMachine, machine, type Machine } from './machine.ts';
 
 export const ORDERS_BENCH_HEADING = 'Orders system in the test driver';
 
@@ -41,13 +43,6 @@ export interface BenchRow {
   readonly cpuMs: number;
 }
 
-export interface Machine {
-  readonly cpu: string;
-  readonly cores: number;
-  readonly node: string;
-  readonly platform: string;
-}
-
 export interface OrdersBenchResult {
   readonly heading: string;
   readonly machine: Machine;
@@ -60,16 +55,6 @@ export interface OrdersBenchResult {
   table(): string;
   /** The section for docs/benchmarks.md, heading included. */
   markdown(): string;
-}
-
-export function machine(): Machine {
-  const cores = cpus();
-  return {
-    cpu: cores[0]?.model.trim() ?? 'unknown',
-    cores: cores.length,
-    node: process.version,
-    platform: `${process.platform}-${process.arch}`,
-  };
 }
 
 async function measure(name: string, unit: string, count: number, run: () => unknown): Promise<BenchRow> {
@@ -118,6 +103,7 @@ export async function benchOrders(options: OrdersBenchOptions = {}): Promise<Ord
     partitions: options.partitions ?? 3,
     seed: options.seed ?? 1,
   };
+  const load = loadavg()[0]!;
   const apps = await loadOrderApps();
   const recording = generateRecording({ orders: settings.orders, seed: settings.seed });
   const records = recording.records;
@@ -150,7 +136,7 @@ export async function benchOrders(options: OrdersBenchOptions = {}): Promise<Ord
     rate(row),
     cpuRate(row),
   ]);
-  const machineLine = `${info.cpu}, ${info.cores} cores, Node ${info.node} (${info.platform})`;
+  const machineLine = describeMachine(info);
   const setup =
     `${settings.orders.toLocaleString('en')} generated orders (seed ${settings.seed}, ` +
     `${records.length.toLocaleString('en')} input records: customers, stock, orders, payments), ` +
@@ -177,17 +163,27 @@ export async function benchOrders(options: OrdersBenchOptions = {}): Promise<Ord
         'All seven applications of the orders system replayed together on one in-memory broker ' +
           '(`replay()` from `tributary/testing`, what `tributary replay topologies/*.ts` runs), with raw ' +
           'LevelDB measured in the same run as the baseline. Measured with `node --conditions=source ' +
-          'scripts/bench/orders.ts`.',
+          'scripts/bench/orders.ts`; where the time goes is in `docs/orders.md` ("Measuring it").',
         '',
         `- Input: ${setup}.`,
-        `- Machine: ${machineLine}; measured ${new Date().toISOString().slice(0, 10)}.`,
+        `- Machine: ${machineLine}; load average ${load.toFixed(1)} when the run started ` +
+          `(CPU seconds are steadier than wall seconds on a shared machine); measured ` +
+          `${new Date().toISOString().slice(0, 10)}.`,
         '',
-        `| ${header.join(' | ')} |`,
-        `| ${header.map((_, i) => (i < 2 ? '---' : '---:')).join(' | ')} |`,
-        ...cells.map((c) => `| ${c.join(' | ')} |`),
+        ...markdownTable(header, cells, 2),
         '',
       ].join('\n'),
   };
+}
+
+/** A Markdown table laid out as Prettier lays it out; columns from `textColumns` on are right-aligned. */
+function markdownTable(header: string[], rows: string[][], textColumns: number): string[] {
+  const widths = header.map((h, i) => Math.max(3, h.length, ...rows.map((r) => r[i]!.length)));
+  const pad = (text: string, i: number) =>
+    i < textColumns ? text.padEnd(widths[i]!) : text.padStart(widths[i]!);
+  const line = (cells: string[]) => `| ${cells.map(pad).join(' | ')} |`;
+  const rule = widths.map((w, i) => (i < textColumns ? '-'.repeat(w) : `${'-'.repeat(w - 1)}:`));
+  return [line(header), `| ${rule.join(' | ')} |`, ...rows.map(line)];
 }
 
 /** Puts the section into the benchmarks document, replacing an earlier run's (up to the next `## `). */
@@ -205,6 +201,23 @@ export function writeBenchmarkSection(file: string, heading: string, section: st
   writeFileSync(file, `${text.slice(0, start)}${section.trimEnd()}\n${rest ? `\n${rest}` : ''}`);
 }
 
+/**
+ * Runs the benchmark, prints its table and writes its section of docs/benchmarks.md: what `npm run bench`
+ * (scripts/bench/all.ts) calls, and what running this file does.
+ */
+export async function run(
+  options: OrdersBenchOptions & { readonly write?: boolean } = {},
+): Promise<OrdersBenchResult> {
+  const result = await benchOrders(options);
+  console.log(result.table());
+  if (options.write !== false) {
+    const file = fileURLToPath(new URL('../../docs/benchmarks.md', import.meta.url));
+    writeBenchmarkSection(file, result.heading, result.markdown());
+    console.log(`\nwritten to ${file} ("${result.heading}")`);
+  }
+  return result;
+}
+
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const { values } = parseArgs({
     options: {
@@ -215,15 +228,10 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
     },
   });
   const number = (text: string | undefined) => (text === undefined ? undefined : Number(text));
-  const result = await benchOrders({
+  await run({
     orders: number(values.orders),
     partitions: number(values.partitions),
     seed: number(values.seed),
+    write: !values['no-write'],
   });
-  console.log(result.table());
-  if (!values['no-write']) {
-    const file = fileURLToPath(new URL('../../docs/benchmarks.md', import.meta.url));
-    writeBenchmarkSection(file, result.heading, result.markdown());
-    console.log(`\nwritten to ${file}`);
-  }
 }

@@ -128,8 +128,12 @@ export async function runLoad(options: LoadOptions): Promise<LoadSummary> {
     const quantity = 1 + Math.floor(random() * 3);
     const price = Math.round((5 + random() * 45) * 100) / 100;
     ordered.set(product, ordered.get(product)! + quantity);
-    // Topped up well ahead of what the next orders take.
-    if (i % 50 === 0) await topUp();
+    // Topped up well ahead of what the next orders take, without holding up the schedule.
+    if (i % 50 === 0 && i > 0) {
+      const topping = topUp();
+      inFlight.add(topping);
+      void topping.finally(() => inFlight.delete(topping));
+    }
     const id = `load-${run}-${i}`;
     const underpaid = random() < (options.underpaid ?? 0.05);
     const amount = underpaid

@@ -1,7 +1,6 @@
 import type { AppRunner } from '../runtime/worker/app-runner.ts';
 import type { Serde } from '../serde/serde.ts';
 import type { StoreSpec } from '../state/api.ts';
-import { isTimestampedSerde, type TimestampedSerde } from '../state/typed/key-value-store.ts';
 import { HttpError } from '../http/types.ts';
 import { badRequest } from './errors.ts';
 
@@ -70,16 +69,14 @@ function entry(
 ): StoreEntry {
   const kind: QueryStoreKind =
     spec.kind === 'window' ? 'window' : spec.kind === 'session' ? 'session' : 'key-value';
-  // Windowed aggregations keep timestamped values in window stores through a timestamped serde.
-  const wrapped = isTimestampedSerde(spec.valueSerde as Serde<unknown>);
   return {
     name: spec.name,
     applicationId,
     kind,
-    timestamped: spec.kind === 'timestamped-key-value' || wrapped,
-    valueSerde: wrapped
-      ? (spec.valueSerde as TimestampedSerde<unknown>).inner
-      : (spec.valueSerde as Serde<unknown>),
+    // Tables and windowed aggregations keep each value with its timestamp.
+    timestamped:
+      spec.kind === 'timestamped-key-value' || (spec.kind === 'window' && spec.timestamped === true),
+    valueSerde: spec.valueSerde as Serde<unknown>,
     global,
     spec,
     subtopology,

@@ -36,6 +36,7 @@ export class QueryService {
   /** This worker's advertised endpoint. */
   readonly self: string;
   readonly runners: readonly AppRunner[];
+  private readonly closing = new AbortController();
 
   constructor(options: { runners: readonly AppRunner[]; self: string; logger: Logger }) {
     this.runners = options.runners;
@@ -121,7 +122,13 @@ export class QueryService {
     return last as PeerResponse;
   }
 
+  /** Aborted when the worker stops serving queries: long polls end then. */
+  get closed(): AbortSignal {
+    return this.closing.signal;
+  }
+
   close(): void {
+    this.closing.abort();
     this.bus.close();
     this.peers.close();
   }

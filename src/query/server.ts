@@ -142,7 +142,10 @@ export class QueryServer {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const started = performance.now();
     const abort = new AbortController();
-    res.on('close', () => abort.abort());
+    // Only a client that left early aborts (an abort builds a DOMException: not for every request).
+    res.on('close', () => {
+      if (!res.writableFinished) abort.abort();
+    });
     const method = req.method ?? 'GET';
     let pattern = 'unmatched';
     let response: HttpResponse | undefined;

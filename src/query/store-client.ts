@@ -73,16 +73,20 @@ export class RoutedStoreClient<K, V> implements StoreClient<K, V> {
   ): Promise<V | undefined> {
     const deadline = Date.now() + Math.max(0, timeoutMs);
     const keyBytes = this.keySerde.serialize(key);
+    // The wait also ends when the worker stops serving queries.
+    const stopped = this.service.closed;
+    const signal = options.signal ? AbortSignal.any([options.signal, stopped]) : stopped;
     let unavailable: Error | undefined;
     for (let first = true; first || Date.now() < deadline; first = false) {
-      if (options.signal?.aborted) break;
+      if (stopped.aborted) throw new QueryUnavailableError('this worker is stopping; ask another one');
+      if (signal.aborted) break;
       let outcome: WaitOutcome<V>;
       try {
         const location = this.service.locateKey(this.entry, keyBytes);
         outcome =
           location.where === 'local'
-            ? await this.waitLocal(location.store, key, keyBytes, predicate, deadline, options.signal)
-            : await this.waitRemote(location.endpoints[0]!, key, predicate, deadline, options.signal);
+            ? await this.waitLocal(location.store, key, keyBytes, predicate, deadline, signal)
+            : await this.waitRemote(location.endpoints[0]!, key, predicate, deadline, signal);
       } catch (error) {
         if (!(error instanceof QueryUnavailableError)) throw error;
         outcome = { kind: 'retry', error };
@@ -93,8 +97,9 @@ export class RoutedStoreClient<K, V> implements StoreClient<K, V> {
         break;
       }
       unavailable = outcome.error ?? unavailable;
-      await pause(Math.min(RETRY_PAUSE_MS, Math.max(0, deadline - Date.now())), options.signal);
+      await pause(Math.min(RETRY_PAUSE_MS, Math.max(0, deadline - Date.now())), signal);
     }
+    if (stopped.aborted) throw new QueryUnavailableError('this worker is stopping; ask another one');
     if (unavailable) throw unavailable;
     throw new QueryTimeoutError(
       `key "${keyToText(this.keySerde, key)}" of store "${this.name}" did not reach the awaited state within ${timeoutMs} ms`,

@@ -26,8 +26,6 @@ export interface AppInstanceOptions {
 interface TaskEntry {
   readonly task: StreamTask;
   readonly stores: Map<string, ManagedStore>;
-  /** Each store with the changelog topic it writes (undefined: none, or its source topic serves). */
-  readonly changelogs: Map<ManagedStore, string | undefined>;
 }
 
 /**
@@ -44,10 +42,12 @@ export class AppInstance {
   private readonly globalStores = new Map<string, ManagedStore>();
   private readonly globalTasksByTopic = new Map<string, StreamTask>();
   private persisting: Promise<void> = Promise.resolve();
-  /** The checkpoints of a commit queued behind `persisting` that has not started writing yet. */
-  private queuedCheckpoints: Map<ManagedStore, number | undefined> | undefined;
-  /** Whether a record was delivered or a punctuation fired since the last commit (restores start dirty). */
+  /** Each store's checkpoint as of the latest commit, not yet written. */
+  private dueCheckpoints = new Map<ManagedStore, number | undefined>();
+  private persistQueued = false;
+  /** Whether a record was delivered or a punctuation fired since the last commit (true at start). */
   private activeSinceCommit = true;
+  private readonly changelogTopics = new Map<ManagedStore, string | null>();
   private persistError: unknown;
 
   private constructor(options: AppInstanceOptions, layout: PartitionLayout) {
@@ -105,46 +105,47 @@ export class AppInstance {
 
   /**
    * Commits every task: sends each store's changes to its changelog topic, then persists the stores with
-   * the changelog position in the background (`flush` waits for them). Commits made while an earlier one
-   * still waits to start are folded into it: each store then writes once, with its latest checkpoint,
-   * instead of once per commit (replay commits after every input record, without yielding in between).
+   * the changelog position in the background. Commits come after every input record, far faster than
+   * LevelDB writes: commits made while a write is pending are coalesced into the next one, which takes
+   * each store's latest checkpoint (`flush` waits for it).
    */
   commit(): void {
     this.rethrowPersistError();
-    // Nothing processed or punctuated since the last commit: no store changed, nothing to log or write.
+    // Nothing delivered or punctuated since the last commit: no store changed, nothing to log or write.
     if (!this.activeSinceCommit) return;
     this.activeSinceCommit = false;
-    const checkpoints = new Map<ManagedStore, number | undefined>();
     for (const entry of this.tasks.values()) {
-      for (const [store, changelog] of entry.changelogs) {
+      for (const store of entry.stores.values()) {
+        const changelog = this.changelogOf(store);
         const records = store.drainChangelog();
-        if (changelog === undefined) {
-          checkpoints.set(store, undefined);
-          continue;
+        if (changelog) {
+          for (const record of records) {
+            this.options.broker.append({
+              topic: changelog,
+              partition: entry.task.id.partition,
+              key: record.key,
+              value: record.value,
+              timestamp: record.timestamp,
+              headers: {},
+            });
+          }
+          this.dueCheckpoints.set(store, this.options.broker.endOffset(changelog, entry.task.id.partition));
+        } else {
+          this.dueCheckpoints.set(store, undefined);
         }
-        for (const record of records) {
-          this.options.broker.append({
-            topic: changelog,
-            partition: entry.task.id.partition,
-            key: record.key,
-            value: record.value,
-            timestamp: record.timestamp,
-            headers: {},
-          });
-        }
-        checkpoints.set(store, this.options.broker.endOffset(changelog, entry.task.id.partition));
       }
     }
-    for (const store of this.globalStores.values()) checkpoints.set(store, undefined);
-    if (this.queuedCheckpoints) {
-      for (const [store, checkpoint] of checkpoints) this.queuedCheckpoints.set(store, checkpoint);
-      return;
-    }
-    this.queuedCheckpoints = checkpoints;
+    for (const store of this.globalStores.values()) this.dueCheckpoints.set(store, undefined);
+    if (this.persistQueued) return;
+    this.persistQueued = true;
     this.persisting = this.persisting.then(async () => {
-      this.queuedCheckpoints = undefined;
+      // Processing never awaits, and a commit follows it: what the stores hold now is what the
+      // latest checkpoints describe.
+      this.persistQueued = false;
+      const due = this.dueCheckpoints;
+      this.dueCheckpoints = new Map();
       try {
-        await Promise.all([...checkpoints].map(([store, checkpoint]) => store.commit(checkpoint)));
+        await Promise.all([...due].map(([store, checkpoint]) => store.commit(checkpoint)));
       } catch (error) {
         this.persistError ??= error;
       }
@@ -167,6 +168,18 @@ export class AppInstance {
       if (managed) return managed.store;
     }
     return undefined;
+  }
+
+  /** Records the tasks' built-in operators dropped (null keys, expired windows), per reason. */
+  droppedRecords(): Map<string, number> {
+    const counts = new Map<string, number>();
+    for (const { task } of this.tasks.values())
+      for (const [reason, count] of task.droppedRecords)
+        counts.set(reason, (counts.get(reason) ?? 0) + count);
+    for (const task of this.globalTasksByTopic.values())
+      for (const [reason, count] of task.droppedRecords)
+        counts.set(reason, (counts.get(reason) ?? 0) + count);
+    return counts;
   }
 
   /** Every partition's copy of a task store. */
@@ -211,12 +224,7 @@ export class AppInstance {
     });
     current.task = task;
     task.init();
-    const changelogs = new Map<ManagedStore, string | undefined>();
-    for (const store of stores.values()) {
-      const changelog = this.topology.changelogTopic(store.spec.name, applicationId);
-      changelogs.set(store, changelog && !store.spec.logging.sourceTopic ? changelog : undefined);
-    }
-    const entry: TaskEntry = { task, stores, changelogs };
+    const entry: TaskEntry = { task, stores };
     this.tasks.set(`${sub.id}_${partition}`, entry);
     for (const topic of task.sourceTopics) {
       const byPartition = this.tasksByTopic.get(topic) ?? new Map<number, TaskEntry>();
@@ -282,6 +290,18 @@ export class AppInstance {
       task.init();
       this.globalTasksByTopic.set(topic, task);
     }
+  }
+
+  /** The topic a store's changes go to, when it has its own changelog (asked after every record). */
+  private changelogOf(store: ManagedStore): string | undefined {
+    let topic = this.changelogTopics.get(store);
+    if (topic === undefined) {
+      topic = store.spec.logging.sourceTopic
+        ? null
+        : (this.topology.changelogTopic(store.spec.name, this.applicationId) ?? null);
+      this.changelogTopics.set(store, topic);
+    }
+    return topic ?? undefined;
   }
 
   private globalTypedStores(): [string, StateStore][] {

@@ -4,7 +4,9 @@ import {
   Serdes,
   defineApp,
   json,
+  QueryUnavailableError,
   type AppHttp,
+  type AppHttpContext,
   type KeyValueStore,
   type ValueAndTimestamp,
 } from 'tributary';
@@ -233,5 +235,28 @@ describe('defining application routes', () => {
       'x: http must be a function that adds routes: http: (routes, context) => { routes.get(...) }',
     );
     expect(defineApp({ applicationId: 'x', topology, http }).http).toBe(http);
+  });
+});
+
+describe('stopping a worker', () => {
+  it('ends the long polls it runs at once (503), instead of holding the process until their timeouts', async () => {
+    let context: AppHttpContext | undefined;
+    const [worker] = await startCluster({
+      applicationId: 'stopping',
+      topology: queryTopology,
+      partitions: 1,
+      tasks: [{ active: ['0_0'] }],
+      http: (_routes, c) => void (context = c),
+    });
+    try {
+      const waiting = context!.store<number, Event>('latest').waitFor(1, () => false, 60_000);
+      const started = Date.now();
+      await worker!.server.stop();
+      await expect(waiting).rejects.toThrow(QueryUnavailableError);
+      await expect(waiting).rejects.toThrow('this worker is stopping; ask another one');
+      expect(Date.now() - started).toBeLessThan(2_000);
+    } finally {
+      await worker!.runner.close();
+    }
   });
 });

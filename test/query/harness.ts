@@ -39,7 +39,7 @@ export class FakeRunner {
     commits: 0,
     commitMs: 0,
     restoreMs: 0,
-    droppedInClosedTasks: 0,
+    droppedInClosedTasks: new Map<string, number>(),
     commitSeconds: new Histogram(LATENCY_BUCKETS_SECONDS),
     recordLatencySeconds: new Histogram(LATENCY_BUCKETS_SECONDS),
   };
@@ -79,8 +79,11 @@ export class FakeRunner {
     return [{ topic: 'events', partition: 0, lag: 3 }];
   }
 
-  droppedRecords(): number {
-    return 2;
+  droppedRecords(): Map<string, number> {
+    return new Map([
+      ['expired-window', 2],
+      ['error-handler', 1],
+    ]);
   }
 
   /** Opens the stores of the tasks and standbys named, closing those no longer named; then tells listeners. */

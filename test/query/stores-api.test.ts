@@ -397,7 +397,12 @@ describe('health and metrics', () => {
     const text = await response.text();
     expect(text).toContain('# TYPE tributary_records_processed_total counter');
     expect(text).toContain('tributary_consumer_lag{application="stores-app",topic="events",partition="0"} 3');
-    expect(text).toContain('tributary_records_dropped_total{application="stores-app"} 2');
+    expect(text).toContain(
+      'tributary_records_dropped_total{application="stores-app",reason="expired-window"} 2',
+    );
+    expect(text).toContain(
+      'tributary_records_dropped_total{application="stores-app",reason="error-handler"} 1',
+    );
     expect(text).toMatch(
       /tributary_store_entries\{application="stores-app",store="latest",task="0_0",role="active"\} \d+/,
     );

@@ -35,7 +35,7 @@ describe('emails', () => {
       to: 'ada@example.com',
       customerLevel: 'gold',
       subject: 'Your order o1 is confirmed',
-      body: 'Dear Ada Tester, we received your payment of 51.00 for 2 JUMPERS. They will be sent to 1 Analytical Way.',
+      body: 'Dear Ada Tester, your order of 2 JUMPERS for 51.00 is paid. We will send it to 1 Analytical Way.',
     });
   });
 

@@ -120,6 +120,16 @@ describe('fraud', () => {
     expect(sessionsOf(2)).toEqual(['[1m, 4m] 1999.99']);
   });
 
+  it('adds nothing for an order worth less than nothing, so it cannot lower the total', async () => {
+    const t = await setup();
+    t.order('o1', 1, 1500, 0);
+    t.order('o2', 1, -1000, 1); // a negative price: order-details fails it
+    t.order('o3', 1, 10, 2, { quantity: -50 }); // a negative quantity
+    t.order('o4', 1, 500, 3);
+    expect(t.checks()).toEqual(['o1:PASS', 'o2:PASS', 'o3:PASS', 'o4:FAIL']);
+    expect(t.sessions(1)).toEqual(['[0m, 3m] 2000']);
+  });
+
   it('keeps sessions a day past their end for orders that arrive late, then forgets them', async () => {
     const t = await setup();
     t.order('o1', 1, 1500, 0);

@@ -105,7 +105,7 @@ describe('the orders system on a generated recording', () => {
       const total =
         Math.round(
           ((session && r.timestamp - session.last <= HOUR ? session.total : 0) +
-            order.quantity * order.price) *
+            Math.max(order.quantity * order.price, 0)) *
             100,
         ) / 100;
       sessions.set(order.customerId, { total, last: r.timestamp });

@@ -121,13 +121,13 @@ export function metrics(service: QueryService, http: HttpMetrics): HttpResponse 
     text
       .family('tributary_records_processed_total', 'counter', 'Records processed by the active tasks')
       .sample('tributary_records_processed_total', app, runner.metrics.processed);
-    text
-      .family(
-        'tributary_records_dropped_total',
-        'counter',
-        'Records skipped or sent to the dead-letter topic by the error handlers',
-      )
-      .sample('tributary_records_dropped_total', app, runner.droppedRecords());
+    text.family(
+      'tributary_records_dropped_total',
+      'counter',
+      'Records dropped: by operators (null keys, expired windows) and by the error handlers (reason "error-handler")',
+    );
+    for (const [reason, count] of runner.droppedRecords())
+      text.sample('tributary_records_dropped_total', { ...app, reason }, count);
     text.family(
       'tributary_consumer_lag',
       'gauge',

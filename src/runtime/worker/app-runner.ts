@@ -21,6 +21,7 @@ import { decodeAssignmentInfo, TaskAssignor, type AssignmentInfo } from '../assi
 import { deadLetterTopic } from '../error-handling.ts';
 import { Histogram, LATENCY_BUCKETS_SECONDS } from '../histogram.ts';
 import type { Logger } from '../logger.ts';
+import type { StreamTask } from '../stream-task.ts';
 import type { ActiveTask } from './active-task.ts';
 import type { WorkerConfig } from './config.ts';
 import { RecordPreparer } from './record-preparer.ts';
@@ -100,8 +101,8 @@ export class AppRunner {
     commits: 0,
     commitMs: 0,
     restoreMs: 0,
-    /** Records skipped or dead-lettered by the error handlers, in tasks closed since the start. */
-    droppedInClosedTasks: 0,
+    /** Records dropped (per reason) by tasks closed since the start. */
+    droppedInClosedTasks: new Map<string, number>(),
     commitSeconds: new Histogram(LATENCY_BUCKETS_SECONDS),
     /** Wall clock at processing minus the record's timestamp. */
     recordLatencySeconds: new Histogram(LATENCY_BUCKETS_SECONDS),
@@ -181,10 +182,13 @@ export class AppRunner {
     return lags;
   }
 
-  /** Records skipped or dead-lettered by the error handlers since the start. */
-  droppedRecords(): number {
-    let dropped = this.metrics.droppedInClosedTasks;
-    for (const { active } of this.tasks.values()) dropped += active.task.droppedRecords;
+  /**
+   * Records dropped since the start, per reason: by built-in operators (null keys, expired windows) and
+   * by the error handlers ('error-handler': skipped or sent to the dead-letter topic).
+   */
+  droppedRecords(): Map<string, number> {
+    const dropped = new Map(this.metrics.droppedInClosedTasks);
+    for (const { active } of this.tasks.values()) addDropped(dropped, active.task);
     return dropped;
   }
 
@@ -592,7 +596,7 @@ export class AppRunner {
 
   private async closeTask(id: string, task: RunningTask, committed: boolean): Promise<void> {
     this.tasks.delete(id);
-    this.metrics.droppedInClosedTasks += task.active.task.droppedRecords;
+    addDropped(this.metrics.droppedInClosedTasks, task.active.task);
     for (const partition of task.active.inputs) {
       if (this.owners.get(partitionKey(partition)) === task) this.owners.delete(partitionKey(partition));
       this.fetched.delete(partitionKey(partition));
@@ -666,6 +670,12 @@ function changelogTopics(topology: Topology, applicationId: string): string[] {
   for (const global of topology.globalStores.values())
     topics.add(Topology.topicName(global.source.topics[0]!, applicationId));
   return [...topics];
+}
+
+function addDropped(counts: Map<string, number>, task: StreamTask): void {
+  for (const [reason, count] of task.droppedRecords) counts.set(reason, (counts.get(reason) ?? 0) + count);
+  if (task.skippedByHandlers > 0)
+    counts.set('error-handler', (counts.get('error-handler') ?? 0) + task.skippedByHandlers);
 }
 
 function partitionKey(partition: TopicPartition): string {
