@@ -7,7 +7,7 @@ import {
   type TransactionalProducerPort,
   type WrittenOffsets,
 } from '../port.ts';
-import { topicMessages, writtenOffsets } from './convert.ts';
+import { kafkaErrorType, topicMessages, writtenOffsets } from './convert.ts';
 import { byTopic } from './group-consumer.ts';
 
 /** At-least-once sends: idempotent and one request in flight, so retries neither duplicate nor reorder. */
@@ -123,7 +123,7 @@ export class KafkajsTransactionalProducer implements TransactionalProducerPort {
     try {
       return await operation();
     } catch (error) {
-      const type = (error as { type?: string }).type;
+      const type = kafkaErrorType(error);
       if (type && FENCING_ERRORS.has(type))
         throw new ProducerFencedError(this.transactionalId, { cause: error });
       throw error;

@@ -20,6 +20,7 @@ import { deadLetterTopic } from '../error-handling.ts';
 import type { Logger } from '../logger.ts';
 import type { ActiveTask } from './active-task.ts';
 import type { WorkerConfig } from './config.ts';
+import { awaitRelease, release, startPositions, type ReleasedTask } from './handoff.ts';
 import { Restorer } from './restorer.ts';
 import { TaskFactory, type StandbyTask } from './task-factory.ts';
 import { setUpTopics } from './topics.ts';
@@ -73,7 +74,13 @@ export class AppRunner {
   private readonly tasks = new Map<string, RunningTask>();
   private readonly standbys = new Map<string, StandbyTask>();
   private readonly owners = new Map<string, RunningTask>();
-  private assignmentInfo: AssignmentInfo = { active: [], standby: [], endpoints: {} };
+  private assignmentInfo: AssignmentInfo = {
+    active: [],
+    standby: [],
+    rebalance: '',
+    handoffs: [],
+    endpoints: {},
+  };
   private reconciling: Promise<void> = Promise.resolve();
   private alosSending: Promise<void> = Promise.resolve();
   /** Commits run one at a time: the loop and a rebalance may both ask for one. */
@@ -191,6 +198,7 @@ export class AppRunner {
         topics: sourceTopics,
         assignor,
         readCommitted: eos,
+        sessionTimeoutMs: config.sessionTimeoutMs,
         clientId: `${config.clientId}-${applicationId}`,
       });
       this.stateValue = 'rebalancing';
@@ -283,9 +291,13 @@ export class AppRunner {
     return this.reconciling;
   }
 
-  /** Brings the tasks in line with a new assignment: close what left, keep what stayed, create and restore what came. */
+  /**
+   * Brings the tasks in line with a new assignment: close what left (handing it over, see
+   * handoff.ts), keep what stayed, create and restore what came.
+   */
   private async reconcile(assignment: GroupAssignment): Promise<void> {
     const started = Date.now();
+    const eos = this.options.config.processingGuarantee === 'exactly-once';
     const info = decodeAssignmentInfo(assignment.userData);
     this.assignmentInfo = info;
     const wantedActive = new Set(info.active);
@@ -296,17 +308,48 @@ export class AppRunner {
       assignment.partitions,
       info.active,
     );
+    const handoff = { admin: this.admin!, groupId: this.applicationId, logger: this.logger };
 
     // Whatever was processed goes out before tasks move: fewer duplicates for the next owner.
     await this.commitAll().catch((error) =>
       this.logger.warn({ err: error }, 'commit before rebalance failed'),
     );
-    for (const [id, task] of [...this.tasks]) if (!wantedActive.has(id)) await this.closeTask(id, task, true);
+    const released: ReleasedTask[] = [];
+    for (const [id, task] of [...this.tasks]) {
+      if (wantedActive.has(id)) continue;
+      released.push({ id, inputs: task.active.inputs, positions: task.active.positions() });
+      await this.closeTask(id, task, true);
+    }
+    if (!eos)
+      await release(handoff, this.consumer!, released, info.rebalance).catch((error: unknown) =>
+        this.logger.warn({ err: error, tasks: released.map((t) => t.id) }, 'could not mark tasks released'),
+      );
     for (const [id, standby] of [...this.standbys]) {
       if (!wantedStandby.has(id)) {
         await this.factory!.closeStandby(standby);
         this.standbys.delete(id);
       }
+    }
+
+    const incoming = info.active.filter((id) => !this.tasks.has(id));
+    const handedOver = incoming.filter((id) => info.handoffs.includes(id));
+    if (!eos && handedOver.length > 0) {
+      const outcome = await awaitRelease(
+        handoff,
+        handedOver.flatMap((id) => byTask.get(id) ?? []),
+        info.rebalance,
+        {
+          timeoutMs: this.options.config.sessionTimeoutMs,
+          cancelled: () => assignment.superseded() || this.stateValue === 'stopping',
+        },
+      );
+      // A newer assignment is coming: it will say again what to create.
+      if (outcome === 'superseded') return;
+      if (outcome === 'timed out')
+        this.logger.warn(
+          { tasks: handedOver },
+          'the previous owner did not hand these tasks over in time; starting them from the last commit',
+        );
     }
     for (const id of info.active) {
       const existing = this.tasks.get(id);
@@ -331,6 +374,11 @@ export class AppRunner {
       };
       this.tasks.set(id, running);
       for (const partition of created.task.inputs) this.owners.set(partitionKey(partition), running);
+      // Read now, after the restore (and under exactly-once after fencing the previous owner): the
+      // client's own view dates from the end of the rebalance, before the previous owner finished.
+      const positions = await startPositions(handoff, created.task.inputs);
+      created.task.startAt(positions);
+      for (const position of positions) this.consumer!.seek(position);
     }
     for (const id of info.standby)
       if (!this.standbys.has(id)) this.standbys.set(id, await this.factory!.createStandby(id));
@@ -405,6 +453,9 @@ export class AppRunner {
         }
         task.active.acknowledge(await task.producer!.send(records));
       });
+      // A failed send (a fenced producer) surfaces at the task's commit, which awaits the chain;
+      // until then it must not count as an unhandled rejection, which would end the process.
+      task.sending.catch(() => undefined);
     }
   }
 
@@ -426,6 +477,8 @@ export class AppRunner {
   private async commitNow(): Promise<void> {
     this.commitRequested = false;
     this.lastCommitMs = Date.now();
+    // Standbys persist how far they followed, so a takeover (or a restart) restores only the rest.
+    await Promise.all([...this.standbys.values()].map((s) => this.factory!.commitStandby(s)));
     if (this.tasks.size === 0) return;
     const started = Date.now();
     for (const task of this.tasks.values()) task.active.drainChangelogs();
