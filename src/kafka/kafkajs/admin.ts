@@ -20,6 +20,16 @@ const LOADING = new Set([
 ]);
 const LOADING_WAIT_MS = 10_000;
 
+/** True for kafkajs' aggregate of per-topic errors when every topic already existed. */
+function onlyAlreadyExists(error: unknown): boolean {
+  const aggregate = ((error as { cause?: unknown }).cause ?? error) as { errors?: unknown[] };
+  return (
+    Array.isArray(aggregate.errors) &&
+    aggregate.errors.length > 0 &&
+    aggregate.errors.every((e) => kafkaErrorType(e) === 'TOPIC_ALREADY_EXISTS')
+  );
+}
+
 async function whileLoading<T>(operation: () => Promise<T>): Promise<T> {
   const deadline = Date.now() + LOADING_WAIT_MS;
   for (let attempt = 1; ; attempt++) {
@@ -46,14 +56,21 @@ export class KafkajsAdmin implements AdminPort {
   async createTopics(topics: readonly NewTopic[]): Promise<void> {
     if (topics.length === 0) return;
     const admin = await this.connected();
-    await admin.createTopics({
-      waitForLeaders: true,
-      topics: topics.map((t) => ({
-        topic: t.topic,
-        numPartitions: t.partitions,
-        configEntries: Object.entries(t.config).map(([name, value]) => ({ name, value })),
-      })),
-    });
+    try {
+      // kafkajs' own wait for leaders gives up on the first "does not host this topic-partition" a
+      // KRaft broker answers for a moment after creating a topic; ours below waits that out.
+      await admin.createTopics({
+        waitForLeaders: false,
+        topics: topics.map((t) => ({
+          topic: t.topic,
+          numPartitions: t.partitions,
+          configEntries: Object.entries(t.config).map(([name, value]) => ({ name, value })),
+        })),
+      });
+    } catch (error) {
+      // Another worker of the application created them first.
+      if (!onlyAlreadyExists(error)) throw error;
+    }
     await this.waitForLeaders(topics.map((t) => t.topic));
   }
 
