@@ -9,11 +9,17 @@ import type { Logger } from '../../runtime/logger.ts';
 const EXPECTED = [/switched default partitioner/, /Limiting retries for the idempotent producer/];
 
 /**
- * Errors kafkajs logs and retries in routine operation: each heartbeat answered "rebalancing" on the
- * way through a rebalance (the worker logs the outcome itself, "tasks assigned"), and the transaction
- * coordinator's "concurrent transactions" for a few milliseconds after each commit.
+ * Errors kafkajs logs and that are retried in routine operation: each heartbeat answered
+ * "rebalancing" on the way through a rebalance (the worker logs the outcome itself, "tasks
+ * assigned"), the transaction coordinator's "concurrent transactions" for a few milliseconds after
+ * each commit, and a KRaft broker's "not the leader" for a topic it created a moment ago.
  */
-const ROUTINE_ERRORS = [/The group is rebalancing/, /another concurrent operation on the same transaction/];
+const ROUTINE_ERRORS = [
+  /The group is rebalancing/,
+  /another concurrent operation on the same transaction/,
+  /not the leader for that topic-partition/,
+  /does not host this topic-partition/,
+];
 
 /**
  * Routes kafkajs' own logging into the worker's logger. kafkajs logs routine group activity at INFO

@@ -20,7 +20,7 @@ import { deadLetterTopic } from '../error-handling.ts';
 import type { Logger } from '../logger.ts';
 import type { ActiveTask } from './active-task.ts';
 import type { WorkerConfig } from './config.ts';
-import { awaitRelease, release, startPositions, type ReleasedTask } from './handoff.ts';
+import { awaitRelease, release, startPositions, type HandoffContext, type ReleasedTask } from './handoff.ts';
 import { Restorer } from './restorer.ts';
 import { TaskFactory, type StandbyTask } from './task-factory.ts';
 import { setUpTopics } from './topics.ts';
@@ -352,34 +352,11 @@ export class AppRunner {
         );
     }
     for (const id of info.active) {
-      const existing = this.tasks.get(id);
-      if (existing) {
-        // Kept across the rebalance: the client rewinds to the committed offset; continue from our own position.
-        for (const position of existing.active.fetchPositions()) this.consumer!.seek(position);
-        continue;
-      }
-      const standby = this.standbys.get(id);
-      if (standby) {
-        await this.factory!.closeStandby(standby);
-        this.standbys.delete(id);
-      }
-      const restoreStarted = Date.now();
-      const created = await this.factory!.createActive(id, byTask.get(id) ?? []);
-      this.metrics.restoreMs += Date.now() - restoreStarted;
-      const running: RunningTask = {
-        active: created.task,
-        producer: created.producer,
-        sending: Promise.resolve(),
-        transactionOpen: false,
-      };
-      this.tasks.set(id, running);
-      for (const partition of created.task.inputs) this.owners.set(partitionKey(partition), running);
-      // Read now, after the restore (and under exactly-once after fencing the previous owner): the
-      // client's own view dates from the end of the rebalance, before the previous owner finished.
-      const positions = await startPositions(handoff, created.task.inputs);
-      created.task.startAt(positions);
-      for (const position of positions) this.consumer!.seek(position);
+      // Kept across the rebalance: the client rewinds to the committed offset; continue from our own position.
+      for (const position of this.tasks.get(id)?.active.fetchPositions() ?? []) this.consumer!.seek(position);
     }
+    // One after another: restoring is CPU-bound in this one thread, so side by side gains nothing.
+    for (const id of incoming) await this.startTask(id, byTask.get(id) ?? [], handoff);
     for (const id of info.standby)
       if (!this.standbys.has(id)) this.standbys.set(id, await this.factory!.createStandby(id));
     this.consumer!.resume(assignment.partitions);
@@ -394,6 +371,35 @@ export class AppRunner {
       'tasks assigned',
     );
     this.wakeUp?.();
+  }
+
+  /** Creates and restores a task that is new to this worker, and sets where it starts reading. */
+  private async startTask(
+    id: string,
+    inputs: readonly TopicPartition[],
+    handoff: HandoffContext,
+  ): Promise<void> {
+    const standby = this.standbys.get(id);
+    if (standby) {
+      this.standbys.delete(id);
+      await this.factory!.closeStandby(standby);
+    }
+    const restoreStarted = Date.now();
+    const created = await this.factory!.createActive(id, inputs);
+    this.metrics.restoreMs += Date.now() - restoreStarted;
+    const running: RunningTask = {
+      active: created.task,
+      producer: created.producer,
+      sending: Promise.resolve(),
+      transactionOpen: false,
+    };
+    this.tasks.set(id, running);
+    for (const partition of created.task.inputs) this.owners.set(partitionKey(partition), running);
+    // Read now, after the restore (and under exactly-once after fencing the previous owner): the
+    // client's own view dates from the end of the rebalance, before the previous owner finished.
+    const positions = await startPositions(handoff, created.task.inputs);
+    created.task.startAt(positions);
+    for (const position of positions) this.consumer!.seek(position);
   }
 
   private async loop(): Promise<void> {
