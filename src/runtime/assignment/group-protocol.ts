@@ -19,6 +19,8 @@ export interface AssignmentInfo {
    * (final commit, changelog flushed) before restoring and starting them.
    */
   readonly handoffs: readonly string[];
+  /** Tasks this member ran until now that another member takes over: let go of them (see handoffs). */
+  readonly releases: readonly string[];
   /** Every member's endpoint with the tasks it runs, so any worker can route a query to the owner. */
   readonly endpoints: Readonly<Record<string, { active: readonly string[]; standby: readonly string[] }>>;
 }
@@ -46,6 +48,7 @@ export function decodeAssignmentInfo(bytes: Uint8Array): AssignmentInfo {
     standby: stringList(parsed.standby),
     rebalance: typeof parsed.rebalance === 'string' ? parsed.rebalance : '',
     handoffs: stringList(parsed.handoffs),
+    releases: stringList(parsed.releases),
     endpoints: (parsed.endpoints as AssignmentInfo['endpoints'] | undefined) ?? {},
   };
 }
@@ -105,6 +108,7 @@ export class TaskAssignor implements GroupAssignor {
       const handoffs = own.active.filter((task) =>
         subscriptions.some((other) => other !== member && other.previousActive.includes(task)),
       );
+      const releases = member.previousActive.filter((task) => tasks.has(task) && !own.active.includes(task));
       result.set(member.memberId, {
         partitions: own.active.sort(compareTaskIds).flatMap((task) => tasks.get(task)!),
         userData: encodeJson({
@@ -112,6 +116,7 @@ export class TaskAssignor implements GroupAssignor {
           standby: own.standby.sort(compareTaskIds),
           rebalance,
           handoffs: handoffs.sort(compareTaskIds),
+          releases: releases.sort(compareTaskIds),
           endpoints,
         }),
       });

@@ -15,7 +15,12 @@ import {
 import type { StateStore } from '../../state/api.ts';
 import type { ManagedStore } from '../../state/managed-store.ts';
 import { Topology } from '../../topology/topology.ts';
-import { decodeAssignmentInfo, TaskAssignor, type AssignmentInfo } from '../assignment/group-protocol.ts';
+import {
+  decodeAssignmentInfo,
+  parseTaskId,
+  TaskAssignor,
+  type AssignmentInfo,
+} from '../assignment/group-protocol.ts';
 import { deadLetterTopic } from '../error-handling.ts';
 import type { Logger } from '../logger.ts';
 import type { ActiveTask } from './active-task.ts';
@@ -79,6 +84,7 @@ export class AppRunner {
     standby: [],
     rebalance: '',
     handoffs: [],
+    releases: [],
     endpoints: {},
   };
   private reconciling: Promise<void> = Promise.resolve();
@@ -314,12 +320,16 @@ export class AppRunner {
     await this.commitAll().catch((error) =>
       this.logger.warn({ err: error }, 'commit before rebalance failed'),
     );
+    // Let go exactly of the tasks the leader expects this member to hand over: the new owners wait for them.
+    const releases = new Set(info.releases);
     const released: ReleasedTask[] = [];
     for (const [id, task] of [...this.tasks]) {
       if (wantedActive.has(id)) continue;
-      released.push({ id, inputs: task.active.inputs, positions: task.active.positions() });
+      if (releases.delete(id))
+        released.push({ id, inputs: task.active.inputs, positions: task.active.positions() });
       await this.closeTask(id, task, true);
     }
+    for (const id of releases) released.push({ id, inputs: this.inputsOf(id), positions: [] });
     if (!eos)
       await release(handoff, this.consumer!, released, info.rebalance).catch((error: unknown) =>
         this.logger.warn({ err: error, tasks: released.map((t) => t.id) }, 'could not mark tasks released'),
@@ -540,6 +550,15 @@ export class AppRunner {
     if (committed) await task.active.commitStores().catch(() => undefined);
     await task.active.close();
     await task.producer?.close().catch(() => undefined);
+  }
+
+  /** The input partitions of a task, from the topology and the partition counts. */
+  private inputsOf(taskId: string): TopicPartition[] {
+    const { subtopology, partition } = parseTaskId(taskId);
+    return (this.topology.subtopologies[subtopology]?.sourceTopics ?? [])
+      .map((ref) => Topology.topicName(ref, this.applicationId))
+      .filter((topic) => partition < (this.topicCounts.get(topic) ?? 0))
+      .map((topic) => ({ topic, partition }));
   }
 
   private partitionCount(topic: string): number {
