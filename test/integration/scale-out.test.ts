@@ -74,6 +74,29 @@ describe.skipIf(!brokers)('workers in separate processes share an application', 
     expect(await b.stop()).toBe(0);
   });
 
+  it('keeps a task that has read nothing since it moved at its committed offset through the next rebalance', async () => {
+    const { words, counts, env } = await topics();
+    const a = workers.start({ name: 'A', topologies: [wordCountApp], brokers, stateDir: stateDir(), env });
+    await a.waitForAssignment(activeCount(8));
+    await kit.produce(words, string, string, wordRecords(0, 400, WORDS));
+    await kit.readUntil(counts, (r) => reached(r, expectedCounts(400, WORDS)));
+    expect(await a.stop()).toBe(0);
+
+    // B takes every task over and reads nothing (no new records); then C joins and B keeps half.
+    const b = workers.start({ name: 'B', topologies: [wordCountApp], brokers, stateDir: stateDir(), env });
+    await b.waitForAssignment(activeCount(8));
+    const c = workers.start({ name: 'C', topologies: [wordCountApp], brokers, stateDir: stateDir(), env });
+    await c.waitForAssignment(activeCount(4));
+    await b.waitForAssignment(activeCount(4), { after: b.lines('tasks assigned').length });
+
+    await kit.produce(words, string, string, wordRecords(400, 400, WORDS));
+    const expected = expectedCounts(800, WORDS);
+    const output = await kit.readUntil(counts, (r) => reached(r, expected));
+    // B's kept tasks went on from the committed offsets, not from the start of their partitions.
+    expect(countProblems(output, expected)).toEqual([]);
+    expect(output).toHaveLength(800);
+  });
+
   it.each(['at-least-once', 'exactly-once'])(
     'hands tasks to a worker that joins while records flow, without losing or repeating any (%s)',
     async (guarantee) => {

@@ -350,7 +350,8 @@ export class AppRunner {
         info.rebalance,
         {
           timeoutMs: this.options.config.sessionTimeoutMs,
-          cancelled: () => assignment.superseded() || this.stateValue === 'stopping',
+          cancelled: () =>
+            assignment.superseded() || this.stateValue === 'stopping' || this.stateValue === 'failed',
         },
       );
       // A newer assignment is coming: it will say again what to create.
