@@ -65,7 +65,7 @@ describe.skipIf(!brokers)('exactly-once through a crash', () => {
       topologies: [app],
       brokers,
       stateDir,
-      env: { PAYMENTS_TOPIC: input, TOTALS_TOPIC: output, APPLICATION_ID: applicationId },
+      env: { PAYMENTS_TOPIC: input, TOTALS_TOPIC: output, RUNNING_TOTALS_APP_ID: applicationId },
       flags: { guarantee: 'exactly-once' },
     };
     const first = workers.start({ ...options, name: 'first' });

@@ -36,7 +36,7 @@ describe.skipIf(!brokers)('workers in separate processes share an application', 
   async function topics() {
     const [words, counts, app] = [uniqueName('words'), uniqueName('counts'), uniqueName('scale')];
     await kit.createTopics({ [words]: 4, [counts]: 4 });
-    return { words, counts, env: { WORDS_TOPIC: words, COUNTS_TOPIC: counts, APPLICATION_ID: app } };
+    return { words, counts, env: { WORDS_TOPIC: words, COUNTS_TOPIC: counts, WORD_COUNT_APP_ID: app } };
   }
 
   it('splits the tasks between two workers, and one takes over all of them when the other stops', async () => {

@@ -37,7 +37,7 @@ describe.skipIf(!brokers)('standby replicas', () => {
     const options = {
       topologies: [wordCountApp],
       brokers,
-      env: { WORDS_TOPIC: words, COUNTS_TOPIC: counts, APPLICATION_ID: app },
+      env: { WORDS_TOPIC: words, COUNTS_TOPIC: counts, WORD_COUNT_APP_ID: app },
       // Exactly-once, so that the crash leaves nothing half-done to count twice and the counts can be exact.
       flags: { 'standby-replicas': '1', guarantee: 'exactly-once' },
     };

@@ -11,6 +11,14 @@ const brokers = kafkaBrokers();
 const string = Serdes.String();
 const WORDS = 10;
 
+async function until(condition: () => boolean, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
 describe.skipIf(!brokers)('a worker process from start to stop', () => {
   let kit: KafkaKit;
   const workers = new WorkerProcesses();
@@ -37,7 +45,7 @@ describe.skipIf(!brokers)('a worker process from start to stop', () => {
       topologies: [wordCountApp],
       brokers,
       stateDir: stateDir(),
-      env: { WORDS_TOPIC: words, COUNTS_TOPIC: counts, APPLICATION_ID: app },
+      env: { WORDS_TOPIC: words, COUNTS_TOPIC: counts, WORD_COUNT_APP_ID: app },
       // No commit falls due while the test runs: only the one on stopping can save the offsets.
       flags: { 'commit-interval-ms': '600000' },
     };
@@ -63,6 +71,47 @@ describe.skipIf(!brokers)('a worker process from start to stop', () => {
     expect(second.lines('application stopped').at(-1)).toMatchObject({ processed: 1000 });
   });
 
+  it('runs two applications in one process, each a group of its own', async () => {
+    const [words, counts] = [uniqueName('words'), uniqueName('counts')];
+    const [payments, totals] = [uniqueName('payments'), uniqueName('totals')];
+    const [wordCountId, totalsId] = [uniqueName('both-wc'), uniqueName('both-totals')];
+    await kit.createTopics({ [words]: 2, [counts]: 2, [payments]: 2, [totals]: 2 });
+    const worker = workers.start({
+      name: 'both',
+      topologies: [wordCountApp, 'test/integration/fixtures/running-totals-app.ts'],
+      brokers,
+      stateDir: stateDir(),
+      env: {
+        WORDS_TOPIC: words,
+        COUNTS_TOPIC: counts,
+        WORD_COUNT_APP_ID: wordCountId,
+        PAYMENTS_TOPIC: payments,
+        TOTALS_TOPIC: totals,
+        RUNNING_TOTALS_APP_ID: totalsId,
+      },
+    });
+    await worker.waitForLog((l) => l.msg === 'worker started');
+    expect(worker.lines('worker started')[0]!.applications).toEqual([wordCountId, totalsId]);
+    await until(() => new Set(worker.lines('tasks assigned').map((l) => l.app)).size === 2);
+    await kit.produce(words, string, string, wordRecords(0, 100, WORDS));
+    await kit.produce(
+      payments,
+      string,
+      Serdes.Long(),
+      [5, 7, 11].map((amount) => ({ key: 'account', value: amount })),
+    );
+    await kit.readUntil(counts, (r) => reached(r, expectedCounts(100, WORDS)));
+    const [last] = (await kit.readUntil(totals, (r) => r.length === 3)).slice(-1);
+    expect(Serdes.Json().deserialize(last!.value!)).toEqual({ count: 3, sum: 23 });
+    expect(await worker.stop()).toBe(0);
+    expect(
+      worker
+        .lines('application stopped')
+        .map((l) => l.app)
+        .sort(),
+    ).toEqual([wordCountId, totalsId].sort());
+  });
+
   it('refuses to start, with exit code 2, when a source topic does not exist, naming it', async () => {
     const [words, counts, app] = [uniqueName('no-such-words'), uniqueName('counts'), uniqueName('missing')];
     await kit.createTopics({ [counts]: 1 });
@@ -71,7 +120,7 @@ describe.skipIf(!brokers)('a worker process from start to stop', () => {
       topologies: [wordCountApp],
       brokers,
       stateDir: stateDir(),
-      env: { WORDS_TOPIC: words, COUNTS_TOPIC: counts, APPLICATION_ID: app },
+      env: { WORDS_TOPIC: words, COUNTS_TOPIC: counts, WORD_COUNT_APP_ID: app },
     });
     expect(await worker.exited).toBe(2);
     const failure = worker.logs.find((l) => l.level >= 50);
