@@ -416,7 +416,13 @@ export class AppRunner {
   private async loop(): Promise<void> {
     const { config } = this.options;
     while (this.stateValue !== 'stopping' && this.stateValue !== 'stopped' && this.stateValue !== 'failed') {
-      await this.reconciling;
+      // No processing while tasks are being reconciled: a record processed between the reconcile's
+      // commit and a task's close would have its offset handed over without its changelog write.
+      // A reconcile may begin while this loop waits for the previous one: wait until none is new.
+      for (let current = this.reconciling; ; current = this.reconciling) {
+        await current;
+        if (current === this.reconciling) break;
+      }
       let processed = 0;
       try {
         const now = Date.now();
