@@ -31,6 +31,7 @@ export {
 } from './dsl/options.ts';
 
 export { Topology, type Subtopology } from './topology/topology.ts';
+export type { CompileOptions } from './topology/compile/context.ts';
 export type { StreamPartitioner, TimestampExtractor, TopicNameExtractor } from './topology/functions.ts';
 export {
   TopologyDescription,

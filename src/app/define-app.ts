@@ -8,6 +8,7 @@ import type { TopicDefinition } from '../dsl/options.ts';
 import { StreamsBuilder } from '../dsl/streams-builder.ts';
 import type { ErrorHandlerChoice, ErrorHandling } from '../runtime/error-handling.ts';
 import type { Serde } from '../serde/serde.ts';
+import type { CompileOptions } from '../topology/compile/context.ts';
 import type { Topology } from '../topology/topology.ts';
 
 /** A global symbol, so an app defined through one copy of the package is recognized by another. */
@@ -38,7 +39,7 @@ export interface AppDefinition {
 export interface TributaryApp extends AppDefinition {
   readonly topics: readonly AnyTopic[];
   /** Builds the topology on a fresh StreamsBuilder; each call gives a new, independent Topology. */
-  buildTopology(): Topology;
+  buildTopology(options?: CompileOptions): Topology;
   /** The topic definition this app declares for `topic`, if any. */
   topic(name: string): AnyTopic | undefined;
 }
@@ -103,15 +104,20 @@ export function defineApp(definition: AppDefinition): TributaryApp {
     ...definition,
     applicationId,
     topics,
-    buildTopology(): Topology {
+    buildTopology(options: CompileOptions = {}): Topology {
       const builder = new StreamsBuilder({
         defaultKeySerde: definition.defaultKeySerde,
         defaultValueSerde: definition.defaultValueSerde,
       });
       const result = definition.topology(builder);
-      if (result === undefined) return builder.build();
-      if (result && typeof result === 'object' && Array.isArray((result as Topology).subtopologies))
+      if (result === undefined) return builder.build(options);
+      if (result && typeof result === 'object' && Array.isArray((result as Topology).subtopologies)) {
+        if (options.renameTopic)
+          throw new ConfigError(
+            `${applicationId}: topology() returned a built Topology, so its topics cannot be renamed`,
+          );
         return result;
+      }
       throw new ConfigError(
         `${applicationId}: topology() must add to the builder it is given (and return nothing) or return a Topology`,
       );

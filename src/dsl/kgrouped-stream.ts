@@ -8,6 +8,7 @@ import type {
   Fn,
   SessionWindowsSpec,
   SlidingWindowsSpec,
+  IrNodeInput,
   StoreIr,
   TimeWindowsSpec,
 } from '../topology/ir.ts';
@@ -60,6 +61,43 @@ class GroupedStreamBase<K, V> {
       partitioner: undefined,
     });
   }
+
+  /**
+   * Adds an aggregation: its store (named, or generated from the operation), the repartition step when the
+   * key changed, and the node `build` describes; returns the result table.
+   */
+  protected addAggregation<KR, VA>(options: {
+    kind: AggregateKind;
+    materialized: Materialized<K, VA> | undefined;
+    defaultValueSerde: Serde<VA> | undefined;
+    retentionMs?: number;
+    build: (name: string, source: number, store: StoreIr) => IrNodeInput;
+    resultKeySerde: (keySerde: Serde<K>) => Serde<KR> | undefined;
+  }): KTable<KR, VA> {
+    const { kind, materialized } = options;
+    const prefix = kind === 'reduce' ? 'KSTREAM-REDUCE' : 'KSTREAM-AGGREGATE';
+    const name = materialized?.name ?? this.context.graph.newName(prefix);
+    const keySerde = keySerdeOr(this.context, this.keySerde);
+    const store = storeFor(
+      this.context,
+      options.retentionMs === undefined
+        ? materialized
+        : { ...materialized, retentionMs: options.retentionMs },
+      prefix,
+      {
+        keySerde,
+        valueSerde: valueSerdeOr(this.context, materialized?.valueSerde ?? options.defaultValueSerde),
+      },
+    );
+    const node = this.context.graph.add(options.build(name, this.aggregationSource(store), store));
+    return new KTable<KR, VA>(
+      this.context,
+      node.id,
+      options.resultKeySerde(keySerde),
+      store.valueSerde as Serde<VA>,
+      store.generated ? undefined : store.name,
+    );
+  }
 }
 
 /** A stream grouped by key, ready to aggregate: Kafka Streams' `KGroupedStream`. */
@@ -106,29 +144,22 @@ export class KGroupedStream<K, V> extends GroupedStreamBase<K, V> {
     materialized: Materialized<K, VA> | undefined,
     defaultValueSerde: Serde<VA> | undefined,
   ): KTable<K, VA> {
-    const prefix = kind === 'reduce' ? 'KSTREAM-REDUCE' : 'KSTREAM-AGGREGATE';
-    const name = materialized?.name ?? this.context.graph.newName(prefix);
-    const store = storeFor(this.context, materialized, prefix, {
-      keySerde: keySerdeOr(this.context, this.keySerde),
-      valueSerde: valueSerdeOr(this.context, materialized?.valueSerde ?? defaultValueSerde),
-    });
-    const source = this.aggregationSource(store);
-    const node = this.context.graph.add({
-      op: 'stream-aggregate',
-      name,
-      parents: [source],
+    return this.addAggregation<K, VA>({
       kind,
-      initializer,
-      aggregator,
-      store,
+      materialized,
+      defaultValueSerde,
+      build: (name, source, store) => ({
+        op: 'stream-aggregate',
+        name,
+        parents: [source],
+        kind,
+        initializer,
+        aggregator,
+        store,
+      }),
+      // The key keeps the serde it had (undefined stays undefined: the default applies downstream).
+      resultKeySerde: () => this.keySerde,
     });
-    return new KTable<K, VA>(
-      this.context,
-      node.id,
-      this.keySerde,
-      store.valueSerde as Serde<VA>,
-      store.generated ? undefined : store.name,
-    );
   }
 }
 
@@ -173,36 +204,28 @@ export class TimeWindowedKStream<K, V> extends GroupedStreamBase<K, V> {
     materialized: Materialized<K, VA> | undefined,
     defaultValueSerde: Serde<VA> | undefined,
   ): KTable<Windowed<K>, VA> {
-    const prefix = kind === 'reduce' ? 'KSTREAM-REDUCE' : 'KSTREAM-AGGREGATE';
-    const name = materialized?.name ?? this.context.graph.newName(prefix);
-    const sizeMs = this.windows.type === 'time' ? this.windows.sizeMs : this.windows.timeDifferenceMs;
+    const windows = this.windows;
+    const sizeMs = windows.type === 'time' ? windows.sizeMs : windows.timeDifferenceMs;
     // Sliding windows look back up to twice the time difference to build new windows from old ones.
     const retentionMs =
-      materialized?.retentionMs ??
-      (this.windows.type === 'time' ? sizeMs : 2 * sizeMs) + this.windows.graceMs;
-    const keySerde = keySerdeOr(this.context, this.keySerde);
-    const store = storeFor(this.context, { ...materialized, retentionMs }, prefix, {
-      keySerde,
-      valueSerde: valueSerdeOr(this.context, materialized?.valueSerde ?? defaultValueSerde),
-    });
-    const source = this.aggregationSource(store);
-    const node = this.context.graph.add({
-      op: 'windowed-aggregate',
-      name,
-      parents: [source],
+      materialized?.retentionMs ?? (windows.type === 'time' ? sizeMs : 2 * sizeMs) + windows.graceMs;
+    return this.addAggregation<Windowed<K>, VA>({
       kind,
-      initializer,
-      aggregator,
-      windows: this.windows,
-      store,
+      materialized,
+      defaultValueSerde,
+      retentionMs,
+      build: (name, source, store) => ({
+        op: 'windowed-aggregate',
+        name,
+        parents: [source],
+        kind,
+        initializer,
+        aggregator,
+        windows,
+        store,
+      }),
+      resultKeySerde: (keySerde) => timeWindowedSerde(keySerde, sizeMs),
     });
-    return new KTable<Windowed<K>, VA>(
-      this.context,
-      node.id,
-      timeWindowedSerde(keySerde, sizeMs),
-      store.valueSerde as Serde<VA>,
-      store.generated ? undefined : store.name,
-    );
   }
 }
 
@@ -250,33 +273,25 @@ export class SessionWindowedKStream<K, V> extends GroupedStreamBase<K, V> {
     materialized: Materialized<K, VA> | undefined,
     defaultValueSerde: Serde<VA> | undefined,
   ): KTable<Windowed<K>, VA> {
-    const prefix = kind === 'reduce' ? 'KSTREAM-REDUCE' : 'KSTREAM-AGGREGATE';
-    const name = materialized?.name ?? this.context.graph.newName(prefix);
-    const retentionMs = materialized?.retentionMs ?? this.windows.gapMs + this.windows.graceMs;
-    const keySerde = keySerdeOr(this.context, this.keySerde);
-    const store = storeFor(this.context, { ...materialized, retentionMs }, prefix, {
-      keySerde,
-      valueSerde: valueSerdeOr(this.context, materialized?.valueSerde ?? defaultValueSerde),
-    });
-    const source = this.aggregationSource(store);
-    const node = this.context.graph.add({
-      op: 'session-aggregate',
-      name,
-      parents: [source],
+    const windows = this.windows;
+    return this.addAggregation<Windowed<K>, VA>({
       kind,
-      initializer,
-      aggregator,
-      merger,
-      windows: this.windows,
-      store,
+      materialized,
+      defaultValueSerde,
+      retentionMs: materialized?.retentionMs ?? windows.gapMs + windows.graceMs,
+      build: (name, source, store) => ({
+        op: 'session-aggregate',
+        name,
+        parents: [source],
+        kind,
+        initializer,
+        aggregator,
+        merger,
+        windows,
+        store,
+      }),
+      resultKeySerde: (keySerde) => sessionWindowedSerde(keySerde),
     });
-    return new KTable<Windowed<K>, VA>(
-      this.context,
-      node.id,
-      sessionWindowedSerde(keySerde),
-      store.valueSerde as Serde<VA>,
-      store.generated ? undefined : store.name,
-    );
   }
 }
 

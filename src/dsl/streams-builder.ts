@@ -3,6 +3,7 @@ import { jsonSerde } from '../serde/primitives.ts';
 import type { Serde } from '../serde/serde.ts';
 import type { StoreSpec } from '../state/api.ts';
 import { compile } from '../topology/compile.ts';
+import type { CompileOptions } from '../topology/compile/context.ts';
 import { IrGraph, type AnySerde } from '../topology/ir.ts';
 import type { Topology } from '../topology/topology.ts';
 import { storeFor, type DslContext } from './context.ts';
@@ -128,8 +129,8 @@ export class StreamsBuilder {
   }
 
   /** Compiles everything recorded so far into a physical topology. */
-  build(): Topology {
-    return compile(this.context.graph);
+  build(options: CompileOptions = {}): Topology {
+    return compile(this.context.graph, options);
   }
 
   private resolveTopic<K, V>(

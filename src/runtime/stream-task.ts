@@ -1,18 +1,13 @@
 import { ProcessingError, SerdeError, TopologyError, describeOrigin, errorMessage } from '../errors.ts';
-import type {
-  Cancellable,
-  Processor,
-  ProcessorContext,
-  PunctuationType,
-  Punctuator,
-  TaskId,
-} from '../processor/api.ts';
+import type { Cancellable, Processor, PunctuationType, Punctuator, TaskId } from '../processor/api.ts';
+import type { DropReason, InternalProcessorContext } from '../processor/internal-context.ts';
 import type { RecordMetadata, StreamRecord } from '../processor/record.ts';
 import type { SerdeContext } from '../serde/serde.ts';
 import type { StateStore } from '../state/api.ts';
 import type { TimestampExtractor } from '../topology/functions.ts';
 import type { ProcessorNodeDef, SinkNodeDef, SourceNodeDef } from '../topology/physical.ts';
 import { Topology, type Subtopology } from '../topology/topology.ts';
+import { DroppedRecords } from './dropped-records.ts';
 import {
   deadLetter,
   deadLetterTopic,
@@ -78,10 +73,16 @@ export class StreamTask {
   private currentMetadata: RecordMetadata | undefined;
   private currentTimestampMs = -1;
   private initialized = false;
+  private readonly dropped: DroppedRecords;
 
   constructor(environment: TaskEnvironment) {
     this.environment = environment;
     this.id = { subtopology: environment.subtopology.id, partition: environment.partition };
+    this.dropped = new DroppedRecords({
+      logger: environment.logger,
+      clock: environment.wallClock,
+      task: `${this.id.subtopology}_${this.id.partition}`,
+    });
     this.buildNodes();
     this.sourceTopics = [...this.sources.keys()];
   }
@@ -93,6 +94,15 @@ export class StreamTask {
   /** The timestamp of the record (or punctuation) being processed: changelog records carry it. */
   get currentTimestamp(): number {
     return this.currentTimestampMs;
+  }
+
+  /** Records built-in operators dropped (null keys, expired windows), per reason: the dropped-records metric. */
+  get droppedRecords(): ReadonlyMap<DropReason, number> {
+    return this.dropped.byReason();
+  }
+
+  get droppedRecordsTotal(): number {
+    return this.dropped.total;
   }
 
   init(): void {
@@ -276,6 +286,16 @@ export class StreamTask {
   }
 
   /** @internal used by nodes */
+  recordDropped(
+    processor: string,
+    reason: DropReason,
+    record: AnyRecord,
+    details?: Readonly<Record<string, unknown>>,
+  ): void {
+    this.dropped.record(reason, processor, this.currentMetadata, record, details);
+  }
+
+  /** @internal used by nodes */
   schedule(owner: string, intervalMs: number, type: PunctuationType, punctuator: Punctuator): Cancellable {
     if (!Number.isFinite(intervalMs) || intervalMs < 1)
       throw new TopologyError(`${owner}: punctuation interval must be at least 1 ms, got ${intervalMs}`);
@@ -302,7 +322,7 @@ class ProcessorRuntimeNode implements RuntimeNode {
   private readonly children: RuntimeNode[];
   private readonly childrenByName: Map<string, RuntimeNode>;
   private readonly processor: Processor<unknown, unknown, unknown, unknown>;
-  private readonly context: ProcessorContext<unknown, unknown>;
+  private readonly context: InternalProcessorContext<unknown, unknown>;
 
   constructor(def: ProcessorNodeDef, task: StreamTask, children: RuntimeNode[]) {
     this.name = def.name;
@@ -347,7 +367,7 @@ class ProcessorRuntimeNode implements RuntimeNode {
     }
   }
 
-  private createContext(): ProcessorContext<unknown, unknown> {
+  private createContext(): InternalProcessorContext<unknown, unknown> {
     const task = this.task;
     const env = task.environment;
     const storeNames = new Set(this.def.stores);
@@ -381,6 +401,7 @@ class ProcessorRuntimeNode implements RuntimeNode {
       },
       schedule: (intervalMs, type, punctuator) => task.schedule(this.name, intervalMs, type, punctuator),
       commit: () => env.requestCommit?.(),
+      recordDropped: (reason, record, details) => task.recordDropped(this.name, reason, record, details),
     };
   }
 }

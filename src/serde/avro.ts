@@ -90,20 +90,46 @@ function toPlain(value: unknown): unknown {
 
 /** Fills record fields left out with their defaults, recursively, so recordings may omit them. */
 function fillDefaults(type: AvroType, value: unknown): unknown {
-  if (type.typeName !== 'record' || value === null || typeof value !== 'object' || Array.isArray(value))
-    return value;
-  const fields = (type as unknown as { fields: { name: string; type: AvroType; defaultValue(): unknown }[] })
-    .fields;
-  const result: Record<string, unknown> = { ...(value as Record<string, unknown>) };
-  for (const field of fields) {
-    if (result[field.name] === undefined) {
-      const fallback = field.defaultValue();
-      if (fallback !== undefined) result[field.name] = fallback;
-    } else {
-      result[field.name] = fillDefaults(field.type, result[field.name]);
+  if (value === null || typeof value !== 'object') return value;
+  const shape = type as unknown as {
+    fields?: { name: string; type: AvroType; defaultValue(): unknown }[];
+    types?: AvroType[];
+    itemsType?: AvroType;
+    valuesType?: AvroType;
+  };
+  switch (type.typeName) {
+    case 'record': {
+      if (Array.isArray(value)) return value;
+      const result: Record<string, unknown> = { ...(value as Record<string, unknown>) };
+      for (const field of shape.fields!) {
+        if (result[field.name] === undefined) {
+          const fallback = field.defaultValue();
+          if (fallback !== undefined) result[field.name] = fallback;
+        } else {
+          result[field.name] = fillDefaults(field.type, result[field.name]);
+        }
+      }
+      return result;
     }
+    case 'union:unwrapped':
+      // The branch the value fits once filled: ["null", Record] is how optional records are written.
+      for (const branch of shape.types!) {
+        const filled = fillDefaults(branch, value);
+        if (filled !== value && branch.isValid(filled)) return filled;
+      }
+      return value;
+    case 'array':
+      return Array.isArray(value) ? value.map((item) => fillDefaults(shape.itemsType!, item)) : value;
+    case 'map':
+      return Object.fromEntries(
+        Object.entries(value as Record<string, unknown>).map(([k, v]) => [
+          k,
+          fillDefaults(shape.valuesType!, v),
+        ]),
+      );
+    default:
+      return value;
   }
-  return result;
 }
 
 /** The named Avro types of a directory of `.avsc` files; files may refer to types defined in others. */

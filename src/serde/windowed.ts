@@ -1,13 +1,18 @@
 import { SerdeError } from '../errors.ts';
 import type { Windowed } from '../state/api.ts';
+import { readInt64, writeInt64 } from './int64.ts';
 import type { Serde, SerdeContext } from './serde.ts';
 
 function timestampAt(bytes: Uint8Array, offset: number): number {
-  return Number(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getBigInt64(offset));
+  return readInt64(bytes, offset);
 }
 
 function writeTimestamp(bytes: Uint8Array, offset: number, value: number): void {
-  new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).setBigInt64(offset, BigInt(value));
+  writeInt64(bytes, offset, value);
+}
+
+function where(context: SerdeContext | undefined): string {
+  return context ? ` (${context.part} of topic "${context.topic}")` : '';
 }
 
 function innerJson<K>(inner: Serde<K>, key: K): unknown {
@@ -24,7 +29,7 @@ function parseWindowedJson<K>(inner: Serde<K>, json: unknown, context?: SerdeCon
     typeof record.window.end !== 'number'
   ) {
     throw new SerdeError(
-      `expected a windowed key {"key": ..., "window": {"start": ms, "end": ms}}, got ${JSON.stringify(json)}`,
+      `expected a windowed key {"key": ..., "window": {"start": ms, "end": ms}}, got ${JSON.stringify(json)}${where(context)}`,
     );
   }
   const key = inner.fromJson ? inner.fromJson(record.key, context) : (record.key as K);
@@ -48,7 +53,7 @@ export function timeWindowedSerde<K>(inner: Serde<K>, windowSizeMs: number): Ser
     deserialize: (bytes, context) => {
       if (bytes.byteLength < 8)
         throw new SerdeError(
-          `windowed key is ${bytes.byteLength} bytes, shorter than its 8-byte window start`,
+          `windowed key is ${bytes.byteLength} bytes, shorter than its 8-byte window start${where(context)}`,
         );
       const start = timestampAt(bytes, bytes.byteLength - 8);
       return {
@@ -75,7 +80,9 @@ export function sessionWindowedSerde<K>(inner: Serde<K>): Serde<Windowed<K>> {
     },
     deserialize: (bytes, context) => {
       if (bytes.byteLength < 16)
-        throw new SerdeError(`session key is ${bytes.byteLength} bytes, shorter than its 16-byte window`);
+        throw new SerdeError(
+          `session key is ${bytes.byteLength} bytes, shorter than its 16-byte window${where(context)}`,
+        );
       const keyLength = bytes.byteLength - 16;
       return {
         key: inner.deserialize(bytes.subarray(0, keyLength), context),

@@ -146,6 +146,12 @@ export interface WindowStoreSpec<K = unknown, V = unknown> extends StoreSpecBase
   readonly retentionMs: number;
   /** Keep every value put for the same key and window start (join buffers) instead of overwriting. */
   readonly retainDuplicates: boolean;
+  /**
+   * Values are `ValueAndTimestamp`s of `valueSerde` (windowed aggregations keep the largest timestamp
+   * of each window). As for timestamped key-value stores, the changelog then carries the bare value
+   * with that timestamp as the record's timestamp. Default false.
+   */
+  readonly timestamped?: boolean;
 }
 
 export interface SessionStoreSpec<K = unknown, V = unknown> extends StoreSpecBase<K, V> {

@@ -53,6 +53,13 @@ export const Stores = {
     };
   },
 
+  /** A window store whose values carry the timestamp of the record that last wrote them. */
+  timestampedWindow<K, V>(
+    options: StoreOptions<K, V> & { readonly windowSizeMs: number; readonly retentionMs: number },
+  ): WindowStoreSpec<K, V> {
+    return { ...Stores.window(options), timestamped: true };
+  },
+
   session<K, V>(options: StoreOptions<K, V> & { readonly retentionMs: number }): SessionStoreSpec<K, V> {
     return {
       kind: 'session',

@@ -42,6 +42,12 @@ export class AppInstance {
   private readonly globalStores = new Map<string, ManagedStore>();
   private readonly globalTasksByTopic = new Map<string, StreamTask>();
   private persisting: Promise<void> = Promise.resolve();
+  /** Each store's checkpoint as of the latest commit, not yet written. */
+  private dueCheckpoints = new Map<ManagedStore, number | undefined>();
+  private persistQueued = false;
+  /** Whether a record was delivered or a punctuation fired since the last commit (true at start). */
+  private activeSinceCommit = true;
+  private readonly changelogTopics = new Map<ManagedStore, string | null>();
   private persistError: unknown;
 
   private constructor(options: AppInstanceOptions, layout: PartitionLayout) {
@@ -84,26 +90,35 @@ export class AppInstance {
       timestamp: record.timestamp,
       headers: record.headers,
     };
+    this.activeSinceCommit = true;
     this.globalTasksByTopic.get(record.topic)?.process(consumed);
     this.tasksByTopic.get(record.topic)?.get(record.partition)?.task.process(consumed);
   }
 
-  punctuateWallClock(): void {
-    for (const { task } of this.tasks.values()) task.punctuateWallClock();
+  /** Fires the wall-clock punctuation that is due; true when any fired. */
+  punctuateWallClock(): boolean {
+    let fired = false;
+    for (const { task } of this.tasks.values()) fired = task.punctuateWallClock() || fired;
+    if (fired) this.activeSinceCommit = true;
+    return fired;
   }
 
   /**
    * Commits every task: sends each store's changes to its changelog topic, then persists the stores with
-   * the changelog position in the background (writes are coalesced; `flush` waits for them).
+   * the changelog position in the background. Commits come after every input record, far faster than
+   * LevelDB writes: commits made while a write is pending are coalesced into the next one, which takes
+   * each store's latest checkpoint (`flush` waits for it).
    */
   commit(): void {
     this.rethrowPersistError();
-    const checkpoints: { store: ManagedStore; checkpoint: number | undefined }[] = [];
+    // Nothing delivered or punctuated since the last commit: no store changed, nothing to log or write.
+    if (!this.activeSinceCommit) return;
+    this.activeSinceCommit = false;
     for (const entry of this.tasks.values()) {
       for (const store of entry.stores.values()) {
-        const changelog = this.topology.changelogTopic(store.spec.name, this.applicationId);
+        const changelog = this.changelogOf(store);
         const records = store.drainChangelog();
-        if (changelog && !store.spec.logging.sourceTopic) {
+        if (changelog) {
           for (const record of records) {
             this.options.broker.append({
               topic: changelog,
@@ -114,19 +129,23 @@ export class AppInstance {
               headers: {},
             });
           }
-          checkpoints.push({
-            store,
-            checkpoint: this.options.broker.endOffset(changelog, entry.task.id.partition),
-          });
+          this.dueCheckpoints.set(store, this.options.broker.endOffset(changelog, entry.task.id.partition));
         } else {
-          checkpoints.push({ store, checkpoint: undefined });
+          this.dueCheckpoints.set(store, undefined);
         }
       }
     }
-    for (const store of this.globalStores.values()) checkpoints.push({ store, checkpoint: undefined });
+    for (const store of this.globalStores.values()) this.dueCheckpoints.set(store, undefined);
+    if (this.persistQueued) return;
+    this.persistQueued = true;
     this.persisting = this.persisting.then(async () => {
+      // Processing never awaits, and a commit follows it: what the stores hold now is what the
+      // latest checkpoints describe.
+      this.persistQueued = false;
+      const due = this.dueCheckpoints;
+      this.dueCheckpoints = new Map();
       try {
-        await Promise.all(checkpoints.map(({ store, checkpoint }) => store.commit(checkpoint)));
+        await Promise.all([...due].map(([store, checkpoint]) => store.commit(checkpoint)));
       } catch (error) {
         this.persistError ??= error;
       }
@@ -149,6 +168,18 @@ export class AppInstance {
       if (managed) return managed.store;
     }
     return undefined;
+  }
+
+  /** Records the tasks' built-in operators dropped (null keys, expired windows), per reason. */
+  droppedRecords(): Map<string, number> {
+    const counts = new Map<string, number>();
+    for (const { task } of this.tasks.values())
+      for (const [reason, count] of task.droppedRecords)
+        counts.set(reason, (counts.get(reason) ?? 0) + count);
+    for (const task of this.globalTasksByTopic.values())
+      for (const [reason, count] of task.droppedRecords)
+        counts.set(reason, (counts.get(reason) ?? 0) + count);
+    return counts;
   }
 
   /** Every partition's copy of a task store. */
@@ -259,6 +290,18 @@ export class AppInstance {
       task.init();
       this.globalTasksByTopic.set(topic, task);
     }
+  }
+
+  /** The topic a store's changes go to, when it has its own changelog (asked after every record). */
+  private changelogOf(store: ManagedStore): string | undefined {
+    let topic = this.changelogTopics.get(store);
+    if (topic === undefined) {
+      topic = store.spec.logging.sourceTopic
+        ? null
+        : (this.topology.changelogTopic(store.spec.name, this.applicationId) ?? null);
+      this.changelogTopics.set(store, topic);
+    }
+    return topic ?? undefined;
   }
 
   private globalTypedStores(): [string, StateStore][] {

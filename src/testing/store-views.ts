@@ -1,6 +1,14 @@
 import type { KeyValue } from '../processor/record.ts';
 import type { Serde } from '../serde/serde.ts';
-import type { RangeOptions, ReadOnlyKeyValueStore, TimestampedKeyValueStore } from '../state/api.ts';
+import type {
+  RangeOptions,
+  ReadOnlyKeyValueStore,
+  ReadOnlyWindowStore,
+  TimestampedKeyValueStore,
+  ValueAndTimestamp,
+  WindowEntry,
+  Windowed,
+} from '../state/api.ts';
 import { toBinaryKey } from '../state/bytes.ts';
 
 /** A table store seen with plain values, as Kafka Streams' test driver shows table stores. */
@@ -18,6 +26,33 @@ export function unwrappedTimestampedStore<K, V>(
     prefixScan: (prefix, serde, options) => unwrap(store.prefixScan(prefix, serde, options)),
     all: (options) => unwrap(store.all(options)),
     approximateNumEntries: () => store.approximateNumEntries(),
+  };
+}
+
+/** A timestamped window store (a windowed aggregation's) seen with plain values. */
+export function unwrappedTimestampedWindowStore<K, V>(
+  store: ReadOnlyWindowStore<K, ValueAndTimestamp<V>>,
+): ReadOnlyWindowStore<K, V> {
+  const unwrap = function* (
+    entries: Iterable<KeyValue<Windowed<K>, ValueAndTimestamp<V>>>,
+  ): IterableIterator<KeyValue<Windowed<K>, V>> {
+    for (const entry of entries) yield { key: entry.key, value: entry.value.value };
+  };
+  const unwrapWindows = function* (
+    entries: Iterable<WindowEntry<ValueAndTimestamp<V>>>,
+  ): IterableIterator<WindowEntry<V>> {
+    for (const entry of entries) yield { windowStart: entry.windowStart, value: entry.value.value };
+  };
+  return {
+    name: store.name,
+    persistent: store.persistent,
+    windowSizeMs: store.windowSizeMs,
+    fetch: (key, windowStart) => store.fetch(key, windowStart)?.value,
+    fetchWindows: (key, from, to, options) => unwrapWindows(store.fetchWindows(key, from, to, options)),
+    fetchKeyRange: (keyFrom, keyTo, from, to, options) =>
+      unwrap(store.fetchKeyRange(keyFrom, keyTo, from, to, options)),
+    fetchAll: (from, to, options) => unwrap(store.fetchAll(from, to, options)),
+    all: (options) => unwrap(store.all(options)),
   };
 }
 

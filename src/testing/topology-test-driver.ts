@@ -12,13 +12,18 @@ import type {
   StateStore,
   StoreSpec,
   TimestampedKeyValueStore,
+  ValueAndTimestamp,
 } from '../state/api.ts';
 import { defaultErrorHandling, type ErrorHandling } from '../runtime/error-handling.ts';
 import { silentLogger, type Logger } from '../runtime/logger.ts';
 import { Topology } from '../topology/topology.ts';
 import { AppInstance } from './app-instance.ts';
 import { InMemoryBroker } from './in-memory-broker.ts';
-import { mergedKeyValueStore, unwrappedTimestampedStore } from './store-views.ts';
+import {
+  mergedKeyValueStore,
+  unwrappedTimestampedStore,
+  unwrappedTimestampedWindowStore,
+} from './store-views.ts';
 import { TestCluster } from './test-cluster.ts';
 import { TestInputTopic, TestOutputTopic, type TestInputTopicOptions } from './test-topics.ts';
 
@@ -170,12 +175,30 @@ export class TopologyTestDriver {
     return store as S;
   }
 
+  /** One partition's window store; a windowed aggregation's store shows its plain values. */
   getWindowStore<K, V>(name: string, partition = 0): ReadOnlyWindowStore<K, V> {
+    const store = this.getStateStore<ReadOnlyWindowStore<K, ValueAndTimestamp<V>>>(name, partition);
+    const spec = this.storeSpec(name);
+    if (spec.kind === 'window' && spec.timestamped) return unwrappedTimestampedWindowStore(store);
+    return store as unknown as ReadOnlyWindowStore<K, V>;
+  }
+
+  /** One partition's timestamped window store, each value with the largest timestamp that went into it. */
+  getTimestampedWindowStore<K, V>(name: string, partition = 0): ReadOnlyWindowStore<K, ValueAndTimestamp<V>> {
     return this.getStateStore(name, partition);
   }
 
   getSessionStore<K, V>(name: string, partition = 0): ReadOnlySessionStore<K, V> {
     return this.getStateStore(name, partition);
+  }
+
+  /**
+   * How many records the topology's operators dropped, per reason, across all tasks: records with a
+   * null key where one is needed (`null-key`, `null-key-or-value`, `null-join-key-or-value`) and
+   * records for windows that had already closed (`expired-window`). Kafka Streams' dropped-records metric.
+   */
+  droppedRecords(): Map<string, number> {
+    return this.app.droppedRecords();
   }
 
   /** Names of the topics records were written to (including internal ones). */

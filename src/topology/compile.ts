@@ -1,7 +1,7 @@
 import { TopologyError } from '../errors.ts';
 import type { CompileContext as CompileContextType, OpCompiler, OpCompilers } from './compile/context.ts';
 import { aggregationCompilers } from './compile/aggregations.ts';
-import { CompileContext } from './compile/context.ts';
+import { CompileContext, type CompileOptions } from './compile/context.ts';
 import { joinCompilers } from './compile/joins.ts';
 import { statelessCompilers } from './compile/stateless.ts';
 import { tableCompilers } from './compile/tables.ts';
@@ -21,9 +21,9 @@ const compilers: OpCompilers = {
  * recorded (parents always come before children), except stores added for the Processor API, which
  * go first so any processor may name them.
  */
-export function compile(graph: IrGraph): Topology {
+export function compile(graph: IrGraph, options: CompileOptions = {}): Topology {
   const builder = new PhysicalTopologyBuilder();
-  const context = new CompileContext(graph, builder);
+  const context = new CompileContext(graph, builder, options);
   const ordered = [
     ...graph.nodes.filter((n) => n.op === 'state-store'),
     ...graph.nodes.filter((n) => n.op !== 'state-store'),

@@ -78,6 +78,8 @@ export interface StoreDescription {
   readonly windowSizeMs?: number;
   readonly retentionMs?: number;
   readonly retainDuplicates?: boolean;
+  /** Window stores: values kept with their timestamp (windowed aggregations). */
+  readonly timestamped?: boolean;
   readonly windows?: WindowsDescription;
 }
 
@@ -291,6 +293,7 @@ function describeStore(
           windowSizeMs: spec.windowSizeMs,
           retentionMs: spec.retentionMs,
           retainDuplicates: spec.retainDuplicates,
+          timestamped: spec.timestamped === true,
         }
       : {}),
     ...(spec.kind === 'session' ? { retentionMs: spec.retentionMs } : {}),

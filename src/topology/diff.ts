@@ -167,7 +167,7 @@ function diffStores(before: TopologyDescription, after: TopologyDescription, add
           `store "${name}" changed its ${part === 'keySerde' ? 'key' : 'value'} serde from ${was[part]} to ${is[part]}: stored data and its changelog cannot be read`,
         );
     }
-    for (const field of ['windowSizeMs', 'retentionMs', 'retainDuplicates'] as const) {
+    for (const field of ['windowSizeMs', 'retentionMs', 'retainDuplicates', 'timestamped'] as const) {
       if (was[field] !== undefined && is[field] !== undefined && was[field] !== is[field])
         add(
           'store-window',

@@ -1,5 +1,6 @@
 import type { Processor, ProcessorContext, ProcessorSupplier } from '../api.ts';
 import { change } from '../change.ts';
+import { recordDropped } from '../internal-context.ts';
 import { withTimestamp, withValue } from '../record.ts';
 import type { TimestampedKeyValueStore } from '../../state/api.ts';
 import type { Aggregation } from './aggregation-functions.ts';
@@ -13,7 +14,8 @@ export function isNullish(value: unknown): value is null | undefined {
 /**
  * Aggregates a grouped stream into a table (count, reduce, aggregate): reads the key's aggregate from
  * `storeName`, folds the record in, writes the result back and forwards it as a change with the
- * aggregate it replaced. Records with a null key or value cannot be grouped and are dropped. The
+ * aggregate it replaced. Records with a null key or value cannot be grouped and are dropped (and
+ * counted). The
  * result carries the latest timestamp that went into it (record or stored, whichever is larger).
  */
 export function streamAggregateProcessor(
@@ -29,7 +31,10 @@ export function streamAggregateProcessor(
         store = c.getStateStore(storeName);
       },
       process: (record) => {
-        if (isNullish(record.key) || isNullish(record.value)) return;
+        if (isNullish(record.key) || isNullish(record.value)) {
+          recordDropped(context, 'null-key-or-value', record);
+          return;
+        }
         const old = store.get(record.key);
         const oldAggregate = old?.value ?? null;
         const timestamp = old ? Math.max(record.timestamp, old.timestamp) : record.timestamp;

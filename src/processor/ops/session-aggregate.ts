@@ -3,6 +3,7 @@ import type { SessionStore, Window, Windowed } from '../../state/api.ts';
 import type { SessionWindowsSpec } from '../../topology/ir.ts';
 import type { Processor, ProcessorContext, ProcessorSupplier } from '../api.ts';
 import { change } from '../change.ts';
+import { recordDropped } from '../internal-context.ts';
 import { streamRecord } from '../record.ts';
 import { isNullish } from './aggregate.ts';
 import type { SessionAggregation } from './aggregation-functions.ts';
@@ -41,7 +42,10 @@ export function sessionAggregateProcessor(
         store = c.getStateStore(storeName);
       },
       process: (record) => {
-        if (isNullish(record.key) || isNullish(record.value)) return;
+        if (isNullish(record.key) || isNullish(record.value)) {
+          recordDropped(context, 'null-key-or-value', record);
+          return;
+        }
         const t = record.timestamp;
         observedStreamTime = Math.max(observedStreamTime, t);
         const closeTime = observedStreamTime - spec.graceMs - spec.gapMs;
@@ -57,7 +61,14 @@ export function sessionAggregateProcessor(
             end: Math.max(window.end, session.key.window.end),
           };
         }
-        if (window.end < closeTime) return;
+        if (window.end < closeTime) {
+          recordDropped(context, 'expired-window', record, {
+            window: `[${window.start},${window.end}]`,
+            expiration: closeTime,
+            streamTime: observedStreamTime,
+          });
+          return;
+        }
 
         const forward = (session: Windowed<unknown>, newValue: unknown, oldValue: unknown): void =>
           context.forward(

@@ -2,6 +2,7 @@ import type { ValueAndTimestamp } from '../../state/api.ts';
 import type { SlidingWindowsSpec } from '../../topology/ir.ts';
 import type { Processor, ProcessorContext, ProcessorSupplier } from '../api.ts';
 import type { StreamRecord } from '../record.ts';
+import { recordDropped } from '../internal-context.ts';
 import { isNullish } from './aggregate.ts';
 import type { Aggregation } from './aggregation-functions.ts';
 import { forwardWindow, type TimestampedWindowStore } from './windowed-aggregate.ts';
@@ -167,10 +168,20 @@ export function slidingAggregateProcessor(
         store = c.getStateStore(storeName);
       },
       process: (record) => {
-        if (isNullish(record.key) || isNullish(record.value)) return;
+        if (isNullish(record.key) || isNullish(record.value)) {
+          recordDropped(context, 'null-key-or-value', record);
+          return;
+        }
         observedStreamTime = Math.max(observedStreamTime, record.timestamp);
         const closeTime = observedStreamTime - spec.graceMs;
-        if (record.timestamp + d < closeTime) return;
+        if (record.timestamp + d < closeTime) {
+          recordDropped(context, 'expired-window', record, {
+            window: `[${Math.max(0, record.timestamp - d)},${record.timestamp}]`,
+            expiration: closeTime,
+            streamTime: observedStreamTime,
+          });
+          return;
+        }
         if (record.timestamp < d) processEarly(record, closeTime);
         else processInOrder(record, closeTime);
       },

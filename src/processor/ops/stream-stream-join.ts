@@ -1,4 +1,5 @@
 import type { Processor, ProcessorContext } from '../api.ts';
+import { recordDropped } from '../internal-context.ts';
 import { NO_HEADERS, type StreamRecord } from '../record.ts';
 import type { KeyValueStore, StateStore, WindowStore } from '../../state/api.ts';
 import type { JoinType, JoinWindowsSpec } from '../../topology/ir.ts';
@@ -123,10 +124,14 @@ export function streamJoinProcessor(options: StreamJoinOptions): AnySupplier {
       process: (record) => {
         // Even records that cannot join move the join's stream time on.
         clock.streamTime = Math.max(clock.streamTime, record.timestamp);
-        if (absent(record.value)) return;
+        if (absent(record.value)) {
+          recordDropped(context, 'null-key-or-value', record);
+          return;
+        }
         if (absent(record.key)) {
           if (emitsUnmatched(side))
             context.forward({ ...record, value: join(side, record.value, null, null) });
+          else recordDropped(context, 'null-key-or-value', record);
           return;
         }
         if (outerStore && clock.streamTime > clock.nextClose) emitClosed();

@@ -1,4 +1,5 @@
 import type { Processor, ProcessorContext } from '../api.ts';
+import { recordDropped } from '../internal-context.ts';
 import { withValue } from '../record.ts';
 import type { TableValueGetter, TableValueGetterSupplier } from './value-getter.ts';
 import { absent, type AnySupplier, type JoinerFn } from './join-common.ts';
@@ -33,8 +34,15 @@ export function lookupJoinProcessor(options: LookupJoinOptions): AnySupplier {
         getter.init(c);
       },
       process: (record) => {
-        if (absent(record.value)) return;
+        if (absent(record.value)) {
+          recordDropped(context, 'null-join-key-or-value', record);
+          return;
+        }
         const key = lookupKey(record.key, record.value);
+        if (absent(key) && joinType === 'inner') {
+          recordDropped(context, 'null-join-key-or-value', record);
+          return;
+        }
         const match = absent(key) ? undefined : getter.get(key);
         const tableValue = match === undefined || absent(match.value) ? null : match.value;
         if (tableValue === null && joinType === 'inner') return;

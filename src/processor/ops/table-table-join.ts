@@ -1,5 +1,6 @@
 import type { Processor, ProcessorContext } from '../api.ts';
 import { change, type Change } from '../change.ts';
+import { recordDropped } from '../internal-context.ts';
 import { withValue, type StreamRecord } from '../record.ts';
 import type { TimestampedKeyValueStore, ValueAndTimestamp } from '../../state/api.ts';
 import type { JoinType } from '../../topology/ir.ts';
@@ -48,7 +49,10 @@ export function tableJoinProcessor(options: {
         getter.init(c);
       },
       process: (record: ChangeRecord) => {
-        if (absent(record.key)) return;
+        if (absent(record.key)) {
+          recordDropped(context, 'null-key', record);
+          return;
+        }
         const other = getter.get(record.key);
         const otherValue = other === undefined || absent(other.value) ? null : other.value;
         const { newValue, oldValue } = record.value;

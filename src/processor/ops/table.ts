@@ -1,5 +1,6 @@
 import type { Processor, ProcessorContext, ProcessorSupplier } from '../api.ts';
 import { change, type Change } from '../change.ts';
+import { recordDropped } from '../internal-context.ts';
 import { withValue, type StreamRecord } from '../record.ts';
 import type { TimestampedKeyValueStore } from '../../state/api.ts';
 import type { Fn } from '../../topology/ir.ts';
@@ -22,7 +23,10 @@ export function tableSourceProcessor(storeName: string): AnySupplier {
         store = c.getStateStore(storeName);
       },
       process: (record) => {
-        if (record.key === null || record.key === undefined) return;
+        if (record.key === null || record.key === undefined) {
+          recordDropped(context, 'null-key', record);
+          return;
+        }
         const old = store.get(record.key);
         const value = record.value ?? null;
         store.put(record.key, value === null ? null : { value, timestamp: record.timestamp });
@@ -36,13 +40,18 @@ export function tableSourceProcessor(storeName: string): AnySupplier {
 /** Keeps a global table's store in step with its topic; it forwards nothing. */
 export function globalTableProcessor(storeName: string): AnySupplier {
   return () => {
+    let context: ProcessorContext<unknown, unknown>;
     let store: TimestampedKeyValueStore<unknown, unknown>;
     return {
       init: (c) => {
+        context = c;
         store = c.getStateStore(storeName);
       },
       process: (record) => {
-        if (record.key === null || record.key === undefined) return;
+        if (record.key === null || record.key === undefined) {
+          recordDropped(context, 'null-key', record);
+          return;
+        }
         store.put(
           record.key,
           record.value === null || record.value === undefined

@@ -2,6 +2,7 @@ import type { ValueAndTimestamp, Window, WindowStore, Windowed } from '../../sta
 import type { TimeWindowsSpec } from '../../topology/ir.ts';
 import type { Processor, ProcessorContext, ProcessorSupplier } from '../api.ts';
 import { change } from '../change.ts';
+import { recordDropped } from '../internal-context.ts';
 import { streamRecord, type StreamRecord } from '../record.ts';
 import { isNullish } from './aggregate.ts';
 import type { Aggregation } from './aggregation-functions.ts';
@@ -60,12 +61,23 @@ export function windowedAggregateProcessor(
         store = c.getStateStore(storeName);
       },
       process: (record) => {
-        if (isNullish(record.key) || isNullish(record.value)) return;
+        if (isNullish(record.key) || isNullish(record.value)) {
+          recordDropped(context, 'null-key-or-value', record);
+          return;
+        }
         observedStreamTime = Math.max(observedStreamTime, record.timestamp);
         const closeTime = observedStreamTime - spec.graceMs;
         for (const start of windowStartsFor(record.timestamp, spec)) {
           const end = start + spec.sizeMs;
-          if (end <= closeTime) continue;
+          if (end <= closeTime) {
+            // Counted once per closed window, as Kafka Streams does for hopping windows.
+            recordDropped(context, 'expired-window', record, {
+              window: `[${start},${end})`,
+              expiration: closeTime,
+              streamTime: observedStreamTime,
+            });
+            continue;
+          }
           const old = store.fetch(record.key, start);
           const oldAggregate = old?.value ?? null;
           const timestamp = old ? Math.max(record.timestamp, old.timestamp) : record.timestamp;

@@ -5,12 +5,21 @@ import type { ChangeLogger, TimestampSource } from '../change-logger.ts';
 import type { ManagedStore } from '../managed-store.ts';
 import { readChangelogSeq, readChangelogTime } from '../segmented/keys.ts';
 import { SegmentedBytes } from '../segmented/segmented-bytes.ts';
+import {
+  timestampedChangelogForm,
+  timestampedFromChangelog,
+  valueAndTimestampSerde,
+} from '../typed/key-value-store.ts';
 import { TypedWindowStore } from '../typed/window-store.ts';
 
 /** Changelog keys of window stores end with the 8-byte window start and the 4-byte sequence number. */
 const CHANGELOG_SUFFIX = 12;
 
-/** A window store over a bytes store, restored from changelog records keyed `key ‖ window start ‖ seq`. */
+/**
+ * A window store over a bytes store, restored from changelog records keyed `key ‖ window start ‖ seq`.
+ * A timestamped store keeps each value with its timestamp but logs, like timestamped key-value stores,
+ * the bare value with that timestamp as the changelog record's.
+ */
 export function managedWindowStore(
   spec: WindowStoreSpec,
   bytes: KeyValueBytesStore,
@@ -26,7 +35,8 @@ export function managedWindowStore(
     name: spec.name,
     segments,
     keySerde: spec.keySerde,
-    valueSerde: spec.valueSerde,
+    valueSerde: spec.timestamped ? valueAndTimestampSerde(spec.valueSerde) : spec.valueSerde,
+    toChangelog: spec.timestamped ? timestampedChangelogForm : undefined,
     windowSizeMs: spec.windowSizeMs,
     retainDuplicates: spec.retainDuplicates,
     logger,
@@ -40,7 +50,7 @@ export function managedWindowStore(
     },
     drainChangelog: () => logger?.drain(TypedWindowStore.changelogKey) ?? [],
     restore: (records) => {
-      for (const { key, value } of records) {
+      for (const { key, value, timestamp } of records) {
         if (key.byteLength < CHANGELOG_SUFFIX)
           throw new StoreError(
             `store "${spec.name}": changelog key of ${key.byteLength} bytes is too short for a window key`,
@@ -50,7 +60,7 @@ export function managedWindowStore(
           toBinaryKey(key.subarray(0, keyLength)),
           readChangelogTime(key, keyLength),
           readChangelogSeq(key, keyLength + 8),
-          value ?? undefined,
+          value === null ? undefined : spec.timestamped ? timestampedFromChangelog(value, timestamp) : value,
         );
       }
     },

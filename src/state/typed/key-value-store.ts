@@ -1,5 +1,6 @@
 import { StoreError } from '../../errors.ts';
 import type { KeyValue } from '../../processor/record.ts';
+import { readInt64, writeInt64 } from '../../serde/int64.ts';
 import type { Serde, SerdeContext } from '../../serde/serde.ts';
 import type { KeyValueStore, RangeOptions, ValueAndTimestamp } from '../api.ts';
 import {
@@ -10,6 +11,9 @@ import {
   type KeyValueBytesStore,
 } from '../bytes.ts';
 import type { ChangeLogger, TimestampSource } from '../change-logger.ts';
+
+/** Matches no key, so the first key is always encoded. */
+const NO_KEY = Symbol('no key');
 
 export type ChangelogForm = (stored: Uint8Array) => { value: Uint8Array; timestamp: number };
 
@@ -27,6 +31,9 @@ export class TypedKeyValueStore<K, V> implements KeyValueStore<K, V> {
   private readonly toChangelog: ChangelogForm | undefined;
   private readonly keyContext: SerdeContext;
   private readonly valueContext: SerdeContext;
+  /** The last primitive key encoded (objects could change between calls) and its encoding. */
+  private lastKey: unknown = NO_KEY;
+  private lastBinaryKey: BinaryKey = '';
 
   constructor(options: {
     name: string;
@@ -121,8 +128,15 @@ export class TypedKeyValueStore<K, V> implements KeyValueStore<K, V> {
   }
 
   private encodeKey(key: K): BinaryKey {
+    // Operators read a key and then write it: the second encoding of a primitive key is remembered.
+    if (Object.is(key, this.lastKey)) return this.lastBinaryKey;
     if (key === null || key === undefined) throw new StoreError(`store "${this.name}": keys cannot be null`);
-    return toBinaryKey(this.keySerde.serialize(key, this.keyContext));
+    const binary = toBinaryKey(this.keySerde.serialize(key, this.keyContext));
+    if (typeof key !== 'object') {
+      this.lastKey = key;
+      this.lastBinaryKey = binary;
+    }
+    return binary;
   }
 
   private *decodeEntries(entries: Iterable<[BinaryKey, Uint8Array]>): IterableIterator<KeyValue<K, V>> {
@@ -145,12 +159,12 @@ export function valueAndTimestampSerde<V>(inner: Serde<V>): Serde<ValueAndTimest
     serialize: (vat, context) => {
       const value = inner.serialize(vat.value, context);
       const bytes = new Uint8Array(8 + value.byteLength);
-      new DataView(bytes.buffer).setBigInt64(0, BigInt(vat.timestamp));
+      writeInt64(bytes, 0, vat.timestamp);
       bytes.set(value, 8);
       return bytes;
     },
     deserialize: (bytes, context) => ({
-      timestamp: Number(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getBigInt64(0)),
+      timestamp: readInt64(bytes, 0),
       value: inner.deserialize(bytes.subarray(8), context),
     }),
   };
@@ -159,13 +173,13 @@ export function valueAndTimestampSerde<V>(inner: Serde<V>): Serde<ValueAndTimest
 /** Timestamped values go to the changelog as the bare value, with the row's timestamp as the record's. */
 export const timestampedChangelogForm: ChangelogForm = (stored) => ({
   value: stored.subarray(8),
-  timestamp: Number(new DataView(stored.buffer, stored.byteOffset, stored.byteLength).getBigInt64(0)),
+  timestamp: readInt64(stored, 0),
 });
 
 /** The stored form of a timestamped changelog record: its timestamp, then the bare value. */
 export function timestampedFromChangelog(value: Uint8Array, timestamp: number): Uint8Array {
   const bytes = new Uint8Array(8 + value.byteLength);
-  new DataView(bytes.buffer).setBigInt64(0, BigInt(timestamp));
+  writeInt64(bytes, 0, timestamp);
   bytes.set(value, 8);
   return bytes;
 }

@@ -2,6 +2,9 @@ import { StoreError } from '../../errors.ts';
 import type { Serde, SerdeContext } from '../../serde/serde.ts';
 import { toBinaryKey, type BinaryKey } from '../bytes.ts';
 
+/** Matches no key, so the first key is always encoded. */
+const NO_KEY = Symbol('no key');
+
 /** The serdes of one typed store, with the contexts that name the store in serde errors. */
 export class StoreSerdes<K, V> {
   private readonly storeName: string;
@@ -9,6 +12,9 @@ export class StoreSerdes<K, V> {
   private readonly valueSerde: Serde<V>;
   private readonly keyContext: SerdeContext;
   private readonly valueContext: SerdeContext;
+  /** The last primitive key encoded (objects could change between calls) and its encoding. */
+  private lastKey: unknown = NO_KEY;
+  private lastBinaryKey: BinaryKey = '';
 
   constructor(storeName: string, keySerde: Serde<K>, valueSerde: Serde<V>) {
     this.storeName = storeName;
@@ -19,9 +25,16 @@ export class StoreSerdes<K, V> {
   }
 
   encodeKey(key: K): BinaryKey {
+    // Operators read a key and then write it: the second encoding of a primitive key is remembered.
+    if (Object.is(key, this.lastKey)) return this.lastBinaryKey;
     if (key === null || key === undefined)
       throw new StoreError(`store "${this.storeName}": keys cannot be null`);
-    return toBinaryKey(this.keySerde.serialize(key, this.keyContext));
+    const binary = toBinaryKey(this.keySerde.serialize(key, this.keyContext));
+    if (typeof key !== 'object') {
+      this.lastKey = key;
+      this.lastBinaryKey = binary;
+    }
+    return binary;
   }
 
   decodeKey(key: BinaryKey): K {

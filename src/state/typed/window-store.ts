@@ -13,6 +13,7 @@ import {
   recordKeyRange,
 } from '../segmented/keys.ts';
 import type { SegmentedBytes } from '../segmented/segmented-bytes.ts';
+import type { ChangelogForm } from './key-value-store.ts';
 import { StoreSerdes } from './store-serdes.ts';
 
 /** After the record key: the 8-byte window start and the 4-byte sequence number. */
@@ -28,6 +29,8 @@ export interface WindowStoreOptions<K, V> {
   readonly retainDuplicates: boolean;
   readonly logger: ChangeLogger | undefined;
   readonly now: TimestampSource;
+  /** How a stored value goes to the changelog, when not as is (timestamped stores log the bare value). */
+  readonly toChangelog?: ChangelogForm;
 }
 
 /**
@@ -44,6 +47,7 @@ export class TypedWindowStore<K, V> implements WindowStore<K, V> {
   private readonly serdes: StoreSerdes<K, V>;
   private readonly logger: ChangeLogger | undefined;
   private readonly now: TimestampSource;
+  private readonly toChangelog: ChangelogForm | undefined;
   private seq: number;
 
   constructor(options: WindowStoreOptions<K, V>) {
@@ -54,6 +58,7 @@ export class TypedWindowStore<K, V> implements WindowStore<K, V> {
     this.serdes = new StoreSerdes(options.name, options.keySerde, options.valueSerde);
     this.logger = options.logger;
     this.now = options.now;
+    this.toChangelog = options.toChangelog;
     this.seq = this.retainDuplicates ? (this.segments.readMeta('seq') ?? 0) : 0;
   }
 
@@ -72,7 +77,13 @@ export class TypedWindowStore<K, V> implements WindowStore<K, V> {
     const seq = this.retainDuplicates ? (this.seq = (this.seq + 1) & 0x7fffffff) : 0;
     const storeKey = this.storeKey(recordKey, windowStart, seq);
     this.segments.bytes.put(storeKey, bytes);
-    this.logger?.log(storeKey, bytes ?? null, this.now());
+    if (!this.logger) return;
+    if (bytes !== undefined && this.toChangelog) {
+      const logged = this.toChangelog(bytes);
+      this.logger.log(storeKey, logged.value, logged.timestamp);
+    } else {
+      this.logger.log(storeKey, bytes ?? null, this.now());
+    }
   }
 
   /** Applies one changelog record (restore): not logged again, and under the record's own sequence number. */

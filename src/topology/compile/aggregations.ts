@@ -17,7 +17,6 @@ import {
   windowedAggregateProcessor,
   windowStoreValueGetter,
 } from '../../processor/ops/windowed-aggregate.ts';
-import { valueAndTimestampSerde } from '../../state/typed/key-value-store.ts';
 import type { AnySerde, IrGraph, IrNode, StoreIr, SuppressIr } from '../ir.ts';
 import type { CompileContext, OpCompilers } from './context.ts';
 import { addSimpleProcessor } from './stateless.ts';
@@ -112,7 +111,7 @@ export const aggregationCompilers: OpCompilers = {
       retainDuplicates: false,
       // Each window keeps the largest timestamp aggregated into it: results carry it, and sliding
       // windows use it to tell which records a window holds.
-      valueSerde: valueAndTimestampSerde(context.valueSerde(node.store.valueSerde)) as AnySerde,
+      timestamped: true,
     });
     context.setValueGetter(node.id, windowStoreValueGetter(node.store.name));
     const aggregation = streamAggregation(node);

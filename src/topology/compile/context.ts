@@ -4,6 +4,14 @@ import type { KeyValueStoreSpec, SessionStoreSpec, StoreSpec, WindowStoreSpec } 
 import type { AnySerde, IrGraph, IrNode, IrOp, StoreIr } from '../ir.ts';
 import type { PhysicalTopologyBuilder } from '../physical.ts';
 
+export interface CompileOptions {
+  /**
+   * Maps the name of every user topic (sources, sinks, tables) to the name used in this build, e.g. a
+   * prefix per environment or per test run. Internal topics are named after the application id anyway.
+   */
+  readonly renameTopic?: (name: string) => string;
+}
+
 /** What an operator's compiler may use while writing itself into the physical topology. */
 export class CompileContext {
   readonly graph: IrGraph;
@@ -13,9 +21,22 @@ export class CompileContext {
   /** The external or repartition topics each IR node's records come from, for co-partitioning checks. */
   private readonly sourceTopics = new Map<number, readonly string[]>();
 
-  constructor(graph: IrGraph, builder: PhysicalTopologyBuilder) {
+  private readonly renameTopic: ((name: string) => string) | undefined;
+
+  constructor(graph: IrGraph, builder: PhysicalTopologyBuilder, options: CompileOptions = {}) {
     this.graph = graph;
     this.builder = builder;
+    this.renameTopic = options.renameTopic;
+  }
+
+  /** Whether this build gives user topics other names than the topology's code does. */
+  get renamesTopics(): boolean {
+    return this.renameTopic !== undefined;
+  }
+
+  /** The name a user topic has in this build (see `CompileOptions.renameTopic`). */
+  externalTopic(name: string): string {
+    return this.renameTopic ? this.renameTopic(name) : name;
   }
 
   /** The physical node that emits this IR node's records. */
@@ -86,6 +107,7 @@ export class CompileContext {
       windowSizeMs: number;
       retentionMs: number;
       retainDuplicates: boolean;
+      timestamped?: boolean;
       keySerde?: AnySerde;
       valueSerde?: AnySerde;
     },
@@ -97,6 +119,7 @@ export class CompileContext {
       windowSizeMs: options.windowSizeMs,
       retentionMs: store.retentionMs ?? options.retentionMs,
       retainDuplicates: options.retainDuplicates,
+      ...(options.timestamped ? { timestamped: true } : {}),
     };
     this.builder.addStore(spec);
     return spec;

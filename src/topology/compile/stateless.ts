@@ -37,20 +37,30 @@ const mappers: Record<MapIr['op'], (mapper: MapIr['mapper']) => AnySupplier> = {
   'select-key': selectKeyProcessor,
 };
 
+/** A topic chosen per record is a user topic too: it gets the build's renaming. */
+function renamedExtractor(
+  extractor: TopicNameExtractor<unknown, unknown>,
+  context: CompileContext,
+): TopicNameExtractor<unknown, unknown> {
+  if (!context.renamesTopics) return extractor;
+  return (key, value, record) => context.externalTopic(extractor(key, value, record));
+}
+
 const compileMap = (node: MapIr, context: CompileContext) =>
   addSimpleProcessor(node, context, mappers[node.op](node.mapper));
 
 export const statelessCompilers: OpCompilers = {
   'stream-source': (node, context) => {
+    const topics = node.topics.map((name) => context.externalTopic(name));
     context.builder.addSource({
       name: node.name,
-      topics: node.topics.map((name) => ({ name, internal: false })),
+      topics: topics.map((name) => ({ name, internal: false })),
       keySerde: context.keySerde(node.keySerde),
       valueSerde: context.valueSerde(node.valueSerde),
       timestampExtractor: node.timestampExtractor as TimestampExtractor<unknown, unknown> | undefined,
     });
     context.setOutput(node.id, node.name);
-    context.setTopics(node.id, node.topics);
+    context.setTopics(node.id, topics);
   },
   filter: (node, context) => addSimpleProcessor(node, context, filterProcessor(node.predicate, node.negate)),
   map: compileMap,
@@ -105,8 +115,8 @@ export const statelessCompilers: OpCompilers = {
       parents: context.parentOutputs(node),
       topic:
         typeof node.topic === 'string'
-          ? { name: node.topic, internal: false }
-          : (node.topic as TopicNameExtractor<unknown, unknown>),
+          ? { name: context.externalTopic(node.topic), internal: false }
+          : renamedExtractor(node.topic as TopicNameExtractor<unknown, unknown>, context),
       keySerde: context.keySerde(node.keySerde),
       valueSerde: context.valueSerde(node.valueSerde),
       partitioner: node.partitioner,

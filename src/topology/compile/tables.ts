@@ -19,9 +19,10 @@ function materialize(context: CompileContext, id: number, store: StoreIr, source
 
 export const tableCompilers: OpCompilers = {
   'table-source': (node, context) => {
+    const topic = context.externalTopic(node.topic);
     context.builder.addSource({
       name: node.sourceName,
-      topics: [{ name: node.topic, internal: false }],
+      topics: [{ name: topic, internal: false }],
       keySerde: context.keySerde(node.keySerde),
       valueSerde: context.valueSerde(node.valueSerde),
       timestampExtractor: node.timestampExtractor as TimestampExtractor<unknown, unknown> | undefined,
@@ -35,7 +36,7 @@ export const tableCompilers: OpCompilers = {
         keySerde: node.store.keySerde ?? node.keySerde,
         valueSerde: node.store.valueSerde ?? node.valueSerde,
       },
-      node.store.logging ? node.topic : undefined,
+      node.store.logging ? topic : undefined,
     );
     context.builder.addProcessor({
       name: node.name,
@@ -44,9 +45,10 @@ export const tableCompilers: OpCompilers = {
       stores: [store],
     });
     context.setOutput(node.id, node.name);
-    context.setTopics(node.id, [node.topic]);
+    context.setTopics(node.id, [topic]);
   },
   'global-table': (node, context) => {
+    const topic = context.externalTopic(node.topic);
     const keySerde = context.keySerde(node.store.keySerde ?? node.keySerde);
     const valueSerde = context.valueSerde(node.store.valueSerde ?? node.valueSerde);
     context.builder.addGlobalStore({
@@ -56,12 +58,12 @@ export const tableCompilers: OpCompilers = {
         keySerde,
         valueSerde,
         backend: node.store.backend,
-        logging: { enabled: true, sourceTopic: node.topic },
+        logging: { enabled: true, sourceTopic: topic },
       },
       source: {
         kind: 'source',
         name: node.sourceName,
-        topics: [{ name: node.topic, internal: false }],
+        topics: [{ name: topic, internal: false }],
         keySerde: context.keySerde(node.keySerde),
         valueSerde: context.valueSerde(node.valueSerde),
         timestampExtractor: undefined,

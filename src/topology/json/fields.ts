@@ -313,6 +313,7 @@ function decodeStoreSpec(value: unknown, place: FieldPlace, context: DecodeConte
       windowSizeMs: number('windowSizeMs'),
       retentionMs: number('retentionMs'),
       retainDuplicates: spec.retainDuplicates === true,
+      ...(spec.timestamped === true ? { timestamped: true } : {}),
     };
   if (kind === 'session') return { ...common, kind, retentionMs: number('retentionMs') };
   return { ...common, kind };

@@ -1,74 +1,134 @@
 import { describe, expect, it } from 'vitest';
+import { Serdes, StreamsBuilder } from 'tributary';
 import { assignTasks, type MemberSubscription } from '../../../src/runtime/assignment/assignor.ts';
+import {
+  TaskAssignor,
+  decodeAssignmentInfo,
+  encodeJson,
+} from '../../../src/runtime/assignment/group-protocol.ts';
 
-const tasks = ['0_0', '0_1', '0_2', '0_3', '1_0', '1_1', '1_2', '1_3'];
-
-function member(memberId: string, fields: Partial<MemberSubscription> = {}): MemberSubscription {
+function member(memberId: string, options: Partial<MemberSubscription> = {}): MemberSubscription {
   return {
     memberId,
-    processId: `process-${memberId}`,
+    processId: memberId,
     endpoint: undefined,
     previousActive: [],
     previousStandby: [],
     tasksWithState: [],
-    ...fields,
+    ...options,
   };
 }
 
-function assign(members: MemberSubscription[], numStandbyReplicas = 0) {
-  const result = assignTasks({ members, tasks, numStandbyReplicas });
-  return Object.fromEntries([...result].map(([id, a]) => [id, a]));
-}
+const tasks = (n: number, subtopology = 0) => Array.from({ length: n }, (_, p) => `${subtopology}_${p}`);
 
-describe('assignTasks', () => {
-  it('gives a lone member every task', () => {
-    expect(assign([member('a')]).a!.active).toEqual(tasks);
+describe('task assignor', () => {
+  it('spreads tasks evenly and deterministically', () => {
+    const input = {
+      members: [member('b'), member('a'), member('c')],
+      tasks: tasks(7),
+      numStandbyReplicas: 0,
+    };
+    const result = assignTasks(input);
+    const sizes = [...result.values()].map((a) => a.active.length).sort();
+    expect(sizes).toEqual([2, 2, 3]);
+    expect(new Set([...result.values()].flatMap((a) => a.active))).toEqual(new Set(tasks(7)));
+    expect(assignTasks({ ...input, members: [...input.members].reverse() })).toEqual(result);
   });
 
-  it('gives a joining member a share of every sub-topology, the others keeping what they can', () => {
-    const result = assign([member('a', { previousActive: tasks }), member('b')]);
-    expect(result.a!.active).toEqual(['0_0', '0_1', '1_0', '1_1']);
-    expect(result.b!.active).toEqual(['0_2', '0_3', '1_2', '1_3']);
+  it('keeps tasks with the member that ran them when a member joins (sticky)', () => {
+    const before = assignTasks({ members: [member('a')], tasks: tasks(4), numStandbyReplicas: 0 });
+    expect(before.get('a')!.active).toHaveLength(4);
+    const after = assignTasks({
+      members: [member('a', { previousActive: before.get('a')!.active }), member('b')],
+      tasks: tasks(4),
+      numStandbyReplicas: 0,
+    });
+    expect(after.get('a')!.active).toHaveLength(2);
+    expect(after.get('b')!.active).toHaveLength(2);
+    // a keeps two of its own, and b takes the other two: nothing else moves.
+    expect(after.get('a')!.active.every((t) => before.get('a')!.active.includes(t))).toBe(true);
   });
 
-  it('keeps tasks where they ran and moves only those of a member that left', () => {
-    const result = assign([
-      member('b', { previousActive: ['0_1', '0_3', '1_1', '1_3'] }),
-      member('c', { previousActive: ['0_0', '1_0'] }),
-    ]);
-    expect(result.b!.active).toEqual(['0_1', '0_3', '1_1', '1_3']);
-    expect(result.c!.active).toEqual(['0_0', '0_2', '1_0', '1_2']);
-  });
-
-  it('moves a task to a member that has its state (a standby) rather than to the least loaded', () => {
-    const result = assign([
-      member('a', { previousActive: ['0_0', '0_1', '1_0'] }),
-      member('b', { previousActive: ['0_2', '0_3', '1_2'], previousStandby: ['1_1'] }),
-      member('c', { tasksWithState: ['1_3'] }),
-    ]);
-    expect(result.b!.active).toContain('1_1');
-    expect(result.c!.active).toContain('1_3');
-    expect(
-      Object.values(result)
-        .flatMap((a) => a.active)
-        .sort(),
-    ).toEqual(tasks);
-  });
-
-  it('places standbys on other worker processes, preferring those that have the state', () => {
-    const result = assign(
-      [
-        member('a', { previousActive: ['0_0', '0_1', '1_0', '1_1'], previousStandby: ['1_2', '1_3'] }),
-        member('b', { previousActive: ['0_2', '0_3', '1_2', '1_3'], previousStandby: ['1_0', '1_1'] }),
+  it('gives a departed member’s tasks to the member that has their state (a former standby)', () => {
+    const result = assignTasks({
+      members: [
+        member('a', { previousActive: ['0_0'] }),
+        member('b', { previousActive: ['0_1'] }),
+        member('c', { previousStandby: ['0_2'] }),
       ],
-      1,
-    );
-    expect(result.a!.standby).toEqual(['0_2', '0_3', '1_2', '1_3']);
-    expect(result.b!.standby).toEqual(['0_0', '0_1', '1_0', '1_1']);
+      tasks: tasks(3),
+      numStandbyReplicas: 0,
+    });
+    expect(result.get('c')!.active).toEqual(['0_2']);
   });
 
-  it('answers the same for the same input in any member order', () => {
-    const members = [member('b', { previousActive: ['1_0'] }), member('a'), member('c')];
-    expect(assign(members, 1)).toEqual(assign([...members].reverse(), 1));
+  it('places standbys on other members, preferring other processes', () => {
+    const result = assignTasks({
+      members: [
+        member('a1', { processId: 'p1' }),
+        member('a2', { processId: 'p1' }),
+        member('b1', { processId: 'p2' }),
+      ],
+      tasks: tasks(3),
+      numStandbyReplicas: 1,
+    });
+    for (const [memberId, assignment] of result) {
+      for (const task of assignment.standby) {
+        const owner = [...result].find(([, a]) => a.active.includes(task))![0];
+        expect(owner).not.toBe(memberId);
+        const process = (id: string) => (id.startsWith('a') ? 'p1' : 'p2');
+        expect(process(owner)).not.toBe(process(memberId));
+      }
+    }
+    expect([...result.values()].flatMap((a) => a.standby).sort()).toEqual(tasks(3));
+  });
+
+  it('assigns whole tasks: every partition a task reads goes to the same member', () => {
+    const builder = new StreamsBuilder();
+    const left = builder.stream('left', { keySerde: Serdes.String(), valueSerde: Serdes.String() });
+    const right = builder.table('right', { keySerde: Serdes.String(), valueSerde: Serdes.String() });
+    left.join(right, (l, r) => `${l}${r}`).to('joined');
+    const assignor = new TaskAssignor({
+      topology: builder.build(),
+      applicationId: 'app',
+      numStandbyReplicas: 0,
+      subscription: () => ({
+        processId: 'p',
+        endpoint: undefined,
+        previousActive: [],
+        previousStandby: [],
+        tasksWithState: [],
+      }),
+    });
+    const members = ['m1', 'm2'].map((memberId) => ({
+      memberId,
+      userData: encodeJson({
+        processId: memberId,
+        endpoint: `${memberId}:80`,
+        previousActive: [],
+        previousStandby: [],
+        tasksWithState: [],
+      }),
+    }));
+    const result = assignor.assign(
+      members,
+      new Map([
+        ['left', 4],
+        ['right', 4],
+      ]),
+    );
+    for (const assignment of result.values()) {
+      const info = decodeAssignmentInfo(assignment.userData);
+      for (const task of info.active) {
+        const partition = Number(task.split('_')[1]);
+        expect(assignment.partitions).toEqual(
+          expect.arrayContaining([
+            { topic: 'left', partition },
+            { topic: 'right', partition },
+          ]),
+        );
+      }
+      expect(Object.keys(info.endpoints).sort()).toEqual(['m1:80', 'm2:80']);
+    }
   });
 });

@@ -1,0 +1,45 @@
+import type { ProcessorContext } from './api.ts';
+import type { StreamRecord } from './record.ts';
+
+/**
+ * Why a built-in operator dropped a record: the keys of a task's dropped-record counts. They follow the
+ * cases Kafka Streams counts in its dropped-records metric and names in its "Skipping record" warnings.
+ */
+export type DropReason =
+  /** A table row, or a table join input, without a key. */
+  | 'null-key'
+  /** Aggregations and stream-stream joins cannot group or join a record without key or value. */
+  | 'null-key-or-value'
+  /** A stream-table or stream-global join input without a value, or without a key to look up. */
+  | 'null-join-key-or-value'
+  /** A record for a window that had already closed (past its end plus grace) when it arrived. */
+  | 'expired-window';
+
+/**
+ * What built-in operators see beyond the public `ProcessorContext`. User processors are handed the
+ * same object but are typed against the public interface only.
+ */
+export interface InternalProcessorContext<KOut = unknown, VOut = unknown> extends ProcessorContext<
+  KOut,
+  VOut
+> {
+  /**
+   * Counts a record the operator drops and logs a rate-limited warning naming where the record came
+   * from; `details` are added to the warning (the window and its close time for expired windows).
+   */
+  recordDropped(
+    reason: DropReason,
+    record: StreamRecord<unknown, unknown>,
+    details?: Readonly<Record<string, unknown>>,
+  ): void;
+}
+
+/** Reports a dropped record through the context, when the context can count them (test doubles may not). */
+export function recordDropped(
+  context: ProcessorContext<unknown, unknown>,
+  reason: DropReason,
+  record: StreamRecord<unknown, unknown>,
+  details?: Readonly<Record<string, unknown>>,
+): void {
+  (context as Partial<InternalProcessorContext>).recordDropped?.(reason, record, details);
+}

@@ -1,0 +1,135 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { TopologyTestDriver } from 'tributary/testing';
+import validationsAggregator, {
+  DECIDED_ORDERS_STORE,
+  VALIDATION_SESSIONS_STORE,
+  type ValidationSession,
+} from '../../topologies/validations-aggregator.ts';
+import { topics, type OrderValidation } from '../../schemas/topics.ts';
+import { MINUTE, SECOND, T0, driverFor, order, validation } from './support.ts';
+
+const ALL_PASS = ['ORDER_DETAILS_CHECK', 'FRAUD_CHECK', 'INVENTORY_CHECK'] as const;
+
+describe('validations-aggregator', () => {
+  let driver: TopologyTestDriver;
+  afterEach(() => driver.close());
+
+  async function setup(partitions = 1) {
+    driver = await driverFor(validationsAggregator, { partitions });
+    const orders = driver.createInputTopic(topics.orders);
+    const validations = driver.createInputTopic(topics.orderValidations);
+    const written = driver.createOutputTopic(topics.orders);
+    return {
+      created: (id: string, at = T0) => orders.pipeInput(id, order(id), at),
+      check: (
+        id: string,
+        type: OrderValidation['checkType'],
+        result: OrderValidation['validationResult'] = 'PASS',
+        at = T0,
+        reason: string | null = null,
+      ) => validations.pipeInput(id, validation(id, type, result, reason), at),
+      /** What the application wrote back to `orders` since the last call (the CREATED input is skipped). */
+      verdicts: () =>
+        written
+          .readRecordsToList()
+          .filter((r) => r.value!.state !== 'CREATED')
+          .map(
+            (r) =>
+              `${r.key}:${r.value!.state}${r.value!.failureReason ? ` (${r.value!.failureReason})` : ''}`,
+          ),
+      decided: (id: string) => driver.getKeyValueStore<string, string>(DECIDED_ORDERS_STORE).get(id),
+    };
+  }
+
+  it('writes the order back as VALIDATED once all three check types have passed', async () => {
+    const t = await setup();
+    t.created('o1');
+    t.check('o1', 'ORDER_DETAILS_CHECK');
+    t.check('o1', 'FRAUD_CHECK');
+    expect(t.verdicts()).toEqual([]);
+    t.check('o1', 'INVENTORY_CHECK', 'PASS', T0 + 30 * SECOND);
+    const [written] = driver.createOutputTopic(topics.orders).readRecordsToList().slice(-1);
+    expect(written!.value).toEqual({ ...order('o1'), state: 'VALIDATED', failureReason: null });
+    expect(written!.timestamp).toBe(T0 + 30 * SECOND);
+    expect(t.decided('o1')).toBe('VALIDATED');
+  });
+
+  it('writes FAILED as soon as one check fails, with the reason, and only once', async () => {
+    const t = await setup();
+    t.created('o1');
+    t.check('o1', 'FRAUD_CHECK', 'FAIL', T0, 'too much');
+    expect(t.verdicts()).toEqual(['o1:FAILED (FRAUD_CHECK failed: too much)']);
+    t.check('o1', 'INVENTORY_CHECK', 'FAIL', T0, 'none left');
+    t.check('o1', 'ORDER_DETAILS_CHECK');
+    t.check('o1', 'FRAUD_CHECK');
+    t.check('o1', 'INVENTORY_CHECK');
+    expect(t.verdicts()).toEqual([]);
+    expect(t.decided('o1')).toBe('FAILED');
+  });
+
+  it('treats ERROR as a failure', async () => {
+    const t = await setup();
+    t.created('o1');
+    t.check('o1', 'INVENTORY_CHECK', 'ERROR');
+    expect(t.verdicts()).toEqual(['o1:FAILED (INVENTORY_CHECK reported an error)']);
+  });
+
+  it('counts distinct check types: copies of one pass do not validate an order', async () => {
+    const t = await setup();
+    t.created('o1');
+    for (let i = 0; i < 3; i++) t.check('o1', 'FRAUD_CHECK');
+    t.check('o1', 'ORDER_DETAILS_CHECK');
+    expect(t.verdicts()).toEqual([]);
+    expect(
+      driver.getSessionStore<string, ValidationSession>(VALIDATION_SESSIONS_STORE).fetchSession('o1', T0, T0),
+    ).toEqual({ passed: ['FRAUD_CHECK', 'ORDER_DETAILS_CHECK'], failure: null });
+    t.check('o1', 'INVENTORY_CHECK');
+    expect(t.verdicts()).toEqual(['o1:VALIDATED']);
+  });
+
+  it('ignores validations after the decision: a late failure does not follow VALIDATED', async () => {
+    const t = await setup();
+    t.created('o1');
+    for (const type of ALL_PASS) t.check('o1', type);
+    t.check('o1', 'INVENTORY_CHECK', 'FAIL', T0 + MINUTE, 'recounted');
+    for (const type of ALL_PASS) t.check('o1', type, 'PASS', T0 + 2 * MINUTE);
+    expect(t.verdicts()).toEqual(['o1:VALIDATED']);
+  });
+
+  it('joins validations that arrive before their order, within 5 minutes', async () => {
+    const t = await setup();
+    for (const type of ALL_PASS) t.check('o1', type, 'PASS', T0);
+    for (const type of ALL_PASS) t.check('o2', type, 'PASS', T0);
+    expect(t.verdicts()).toEqual([]);
+    t.created('o1', T0 + 5 * MINUTE);
+    t.created('o2', T0 + 5 * MINUTE + 1);
+    expect(t.verdicts()).toEqual(['o1:VALIDATED']);
+  });
+
+  it('needs the three passes within one session: validations more than 5 minutes apart do not add up', async () => {
+    const t = await setup();
+    t.created('o1', T0);
+    t.check('o1', 'ORDER_DETAILS_CHECK', 'PASS', T0 - 4 * MINUTE);
+    t.check('o1', 'FRAUD_CHECK', 'PASS', T0 + 1 * MINUTE + 1); // 5 minutes and 1 ms later: a new session
+    t.check('o1', 'INVENTORY_CHECK', 'PASS', T0 + 2 * MINUTE);
+    expect(t.verdicts()).toEqual([]);
+    t.check('o1', 'ORDER_DETAILS_CHECK', 'PASS', T0 + 3 * MINUTE);
+    expect(t.verdicts()).toEqual(['o1:VALIDATED']);
+  });
+
+  it('decides orders on several partitions independently', async () => {
+    const t = await setup(3);
+    const ids = ['a', 'b', 'c', 'd', 'e', 'f'];
+    for (const id of ids) t.created(id);
+    for (const type of ALL_PASS)
+      for (const id of ids) t.check(id, type, id === 'c' && type === 'FRAUD_CHECK' ? 'FAIL' : 'PASS');
+    expect(t.verdicts().sort()).toEqual([
+      'a:VALIDATED',
+      'b:VALIDATED',
+      'c:FAILED (FRAUD_CHECK failed)',
+      'd:VALIDATED',
+      'e:VALIDATED',
+      'f:VALIDATED',
+    ]);
+  });
+});

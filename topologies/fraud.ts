@@ -1,0 +1,125 @@
+/**
+ * fraud: is the customer spending suspiciously much in one go? CREATED orders are grouped by customer
+ * into session windows that close after an hour without orders, summing quantity × price. An order
+ * FAILs its FRAUD_CHECK when its customer's session total, including the order, is at least 2000;
+ * otherwise it PASSes. Exactly one FRAUD_CHECK per order:
+ *
+ * - each order is counted once: the processor `count-each-order-once` lets an order id through the
+ *   first time only (store `counted-orders`), so a redelivered CREATED order neither counts twice
+ *   toward the total nor gets a second check;
+ * - a session aggregation forwards, for every order it counts, exactly one update of the session the
+ *   order belongs to (carrying the order), plus deletes (null) of the sessions it merged away when the
+ *   order extended or bridged them. The deletes are skipped; the update becomes the order's check.
+ *
+ * An order worth less than nothing (negative price or quantity) adds nothing to the total.
+ *
+ * The check takes the session's end as its timestamp, which is the order's own time unless the order
+ * arrived after later orders of the same customer. Sessions take orders up to a day late (in stream
+ * time); an order later than that is dropped by the window and gets no check.
+ */
+import {
+  Serdes,
+  SessionWindows,
+  Stores,
+  defineApp,
+  keyValue,
+  type KeyValueStore,
+  type Processor,
+  type ProcessorContext,
+} from 'tributary';
+import { topics, type Order, type OrderValidation } from '../schemas/topics.ts';
+
+export const FRAUD_LIMIT = 2000;
+export const SESSION_GAP_MS = 60 * 60_000;
+export const SESSION_GRACE_MS = 24 * 60 * 60_000;
+export const COUNTED_ORDERS_STORE = 'counted-orders';
+export const CUSTOMER_SESSIONS_STORE = 'customer-sessions';
+
+/** A customer's session: the value of its orders so far, and the order that last changed it. */
+export interface CustomerSession {
+  readonly total: number;
+  readonly order: Order | null;
+}
+
+/** Sums of prices stay in whole cents, so that 0.1 + 0.2 reaches a limit as it would on paper. */
+function cents(amount: number): number {
+  return Math.round(amount * 100) / 100;
+}
+
+/**
+ * What an order adds to its customer's session. An order worth less than nothing (a negative price or
+ * quantity, which order-details fails) adds nothing, so it cannot lower the total of the orders after it.
+ */
+export function orderValue(order: Order): number {
+  return Math.max(order.quantity * order.price, 0);
+}
+
+/** Forwards the first CREATED record of each order id; redeliveries stop here. */
+function countEachOrderOnce(): Processor<string, Order, string, Order> {
+  let context: ProcessorContext<string, Order>;
+  let counted: KeyValueStore<string, number>;
+  return {
+    init: (c) => {
+      context = c;
+      counted = c.getStateStore(COUNTED_ORDERS_STORE);
+    },
+    process: (record) => {
+      if (counted.get(record.value.id) !== undefined) return;
+      counted.put(record.value.id, record.timestamp);
+      context.forward(record);
+    },
+  };
+}
+
+function fraudCheck(session: CustomerSession): OrderValidation {
+  const order = session.order!;
+  const fraudulent = session.total >= FRAUD_LIMIT;
+  return {
+    orderId: order.id,
+    checkType: 'FRAUD_CHECK',
+    validationResult: fraudulent ? 'FAIL' : 'PASS',
+    reason: fraudulent
+      ? `customer ${order.customerId} ordered ${session.total} within one session (limit ${FRAUD_LIMIT})`
+      : null,
+  };
+}
+
+export default defineApp({
+  applicationId: 'fraud',
+  description:
+    "One FRAUD_CHECK per CREATED order: FAIL when the customer's one-hour session total reaches 2000.",
+  topics: [topics.orders, topics.orderValidations],
+  topology: (builder) => {
+    builder.addStateStore(
+      Stores.keyValue({ name: COUNTED_ORDERS_STORE, keySerde: Serdes.String(), valueSerde: Serdes.Long() }),
+    );
+    builder
+      .stream(topics.orders)
+      .filter((_id, order) => order.state === 'CREATED', { name: 'created-orders' })
+      .process(countEachOrderOnce, { name: 'count-each-order-once', stores: [COUNTED_ORDERS_STORE] })
+      .groupBy((_id, order) => order.customerId, {
+        name: 'orders-by-customer',
+        keySerde: Serdes.Long(),
+        valueSerde: topics.orders.valueSerde,
+      })
+      .windowedBy(SessionWindows.ofInactivityGapAndGrace(SESSION_GAP_MS, SESSION_GRACE_MS))
+      .aggregate<CustomerSession>(
+        () => ({ total: 0, order: null }),
+        (_customer, order, session) => ({
+          total: cents(session.total + orderValue(order)),
+          order,
+        }),
+        // Merging happens before the order that bridges the sessions is added, and that order is named then.
+        (_customer, a, b) => ({ total: cents(a.total + b.total), order: b.order ?? a.order }),
+        {
+          name: 'sum-session-totals',
+          storeName: CUSTOMER_SESSIONS_STORE,
+          valueSerde: Serdes.Json<CustomerSession>(),
+        },
+      )
+      .toStream({ name: 'session-updates' })
+      .filter((_session, session) => session !== null && session.order !== null, { name: 'skip-merged-away' })
+      .map((_session, session) => keyValue(session.order!.id, fraudCheck(session)), { name: 'check-fraud' })
+      .to(topics.orderValidations);
+  },
+});

@@ -1,0 +1,149 @@
+/**
+ * validations-aggregator: turns the three checks into the order's verdict. The validations of each
+ * order are aggregated in session windows with a 5-minute inactivity gap: which distinct check types
+ * passed, and the first failure. A session that decides the order is joined with the CREATED order
+ * (a stream-stream join within 5 minutes either way, so either may arrive first) and the order is
+ * written back to `orders`:
+ *
+ * - as VALIDATED when all three check types have passed within one session;
+ * - as FAILED as soon as any check fails (or reports ERROR), with the failure as `failureReason`.
+ *
+ * Exactly one VALIDATED-or-FAILED per order: the processor `decide-once` remembers decided orders in
+ * the store `decided-orders`, so duplicated validations, validations arriving after a failure, and
+ * later updates of the session change nothing. (The original counts PASS records, so a duplicated
+ * PASS can validate an order early, and a failure can follow a VALIDATED.)
+ */
+import {
+  JoinWindows,
+  Serdes,
+  SessionWindows,
+  Stores,
+  defineApp,
+  keyValue,
+  type KeyValueStore,
+  type Processor,
+  type ProcessorContext,
+} from 'tributary';
+import {
+  topics,
+  type Order,
+  type OrderState,
+  type OrderValidation,
+  type OrderValidationType,
+} from '../schemas/topics.ts';
+
+export const FIVE_MINUTES_MS = 5 * 60_000;
+/** How late (in stream time) a validation or an order may arrive and still be aggregated and joined. */
+export const GRACE_MS = 60 * 60_000;
+export const CHECK_TYPES: readonly OrderValidationType[] = [
+  'INVENTORY_CHECK',
+  'FRAUD_CHECK',
+  'ORDER_DETAILS_CHECK',
+];
+export const VALIDATION_SESSIONS_STORE = 'validation-sessions';
+export const DECIDED_ORDERS_STORE = 'decided-orders';
+
+/** What one session of an order's validations has shown so far. */
+export interface ValidationSession {
+  /** Check types that passed, each once. */
+  readonly passed: readonly OrderValidationType[];
+  /** Why the order fails, from the first failed check; null while none failed. */
+  readonly failure: string | null;
+}
+
+/** What a session decides about its order. */
+export interface Verdict {
+  readonly state: OrderState;
+  readonly failureReason: string | null;
+}
+
+function addValidation(session: ValidationSession, validation: OrderValidation): ValidationSession {
+  const { checkType, validationResult, reason } = validation;
+  if (validationResult === 'PASS')
+    return session.passed.includes(checkType)
+      ? session
+      : { passed: [...session.passed, checkType], failure: session.failure };
+  const outcome = validationResult === 'FAIL' ? 'failed' : 'reported an error';
+  const why = `${checkType} ${outcome}${reason ? `: ${reason}` : ''}`;
+  return { passed: session.passed, failure: session.failure ?? why };
+}
+
+function mergeSessions(a: ValidationSession, b: ValidationSession): ValidationSession {
+  return {
+    passed: [...a.passed, ...b.passed.filter((type) => !a.passed.includes(type))],
+    failure: a.failure ?? b.failure,
+  };
+}
+
+/** The verdict a session allows, if any: a failure decides at once, passes need all three types. */
+export function verdictOf(session: ValidationSession): Verdict | undefined {
+  if (session.failure !== null) return { state: 'FAILED', failureReason: session.failure };
+  if (CHECK_TYPES.every((type) => session.passed.includes(type)))
+    return { state: 'VALIDATED', failureReason: null };
+  return undefined;
+}
+
+/** Writes the first verdict that meets its order; the store remembers which orders are decided. */
+function decideOnce(): Processor<string, Order, string, Order> {
+  let context: ProcessorContext<string, Order>;
+  let decided: KeyValueStore<string, OrderState>;
+  return {
+    init: (c) => {
+      context = c;
+      decided = c.getStateStore(DECIDED_ORDERS_STORE);
+    },
+    process: (record) => {
+      if (decided.get(record.key) !== undefined) return;
+      decided.put(record.key, record.value.state);
+      context.forward(record);
+    },
+  };
+}
+
+export default defineApp({
+  applicationId: 'validations-aggregator',
+  description:
+    'Writes each order back as VALIDATED (all three checks passed) or FAILED (any check failed), once.',
+  topics: [topics.orders, topics.orderValidations],
+  topology: (builder) => {
+    builder.addStateStore(
+      Stores.keyValue({ name: DECIDED_ORDERS_STORE, keySerde: Serdes.String(), valueSerde: Serdes.String() }),
+    );
+    const createdOrders = builder
+      .stream(topics.orders)
+      .filter((_id, order) => order.state === 'CREATED', { name: 'created-orders' });
+    builder
+      .stream(topics.orderValidations)
+      .groupByKey()
+      .windowedBy(SessionWindows.ofInactivityGapAndGrace(FIVE_MINUTES_MS, GRACE_MS))
+      .aggregate<ValidationSession>(
+        () => ({ passed: [], failure: null }),
+        (_orderId, validation, session) => addValidation(session, validation),
+        (_orderId, a, b) => mergeSessions(a, b),
+        {
+          name: 'collect-checks',
+          storeName: VALIDATION_SESSIONS_STORE,
+          valueSerde: Serdes.Json<ValidationSession>(),
+        },
+      )
+      .toStream({ name: 'session-updates' })
+      // Null: a session merged into a longer one, whose update follows. Undecided sessions wait for more checks.
+      .filter((_session, session) => session !== null && verdictOf(session) !== undefined, {
+        name: 'deciding-sessions',
+      })
+      .map((session, value) => keyValue(session.key, verdictOf(value)!), { name: 'verdicts' })
+      .repartition({
+        name: 'verdicts-by-order',
+        keySerde: Serdes.String(),
+        valueSerde: Serdes.Json<Verdict>(),
+      })
+      .join(
+        createdOrders,
+        (verdict, order): Order => ({ ...order, ...verdict }),
+        JoinWindows.ofTimeDifferenceAndGrace(FIVE_MINUTES_MS, GRACE_MS),
+        { name: 'with-order', storeName: 'verdicts-with-orders' },
+      )
+      .process(decideOnce, { name: 'decide-once', stores: [DECIDED_ORDERS_STORE] })
+      .to(topics.orders);
+  },
+});
