@@ -10,14 +10,15 @@
 //   BENCH_ONLY=raw,worker,restore,reference   run some sections only (docs/benchmarks.md is then left alone)
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, release, tmpdir, totalmem } from 'node:os';
+import { loadavg, release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { Kafka, logLevel, type Consumer, type Message } from 'kafkajs';
-import { Serdes } from '../../src/index.ts';
+import { Serdes, type Serde } from '../../src/index.ts';
 import { pinnedKafkaVersion } from '../../test/support/kafka-version.ts';
 import { WorkerProcess, type LogLine } from '../../test/support/worker-process.ts';
+import { describeMachine } from './machine.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const run = promisify(execFile);
@@ -357,53 +358,59 @@ async function restoreRate(kafka: Kafka, brokers: string): Promise<RestoreResult
 
 interface ReferenceResult {
   orders: number;
+  decided: number;
   ordersPerSecond: number;
 }
 
 /**
- * Orders per second through the whole reference system: one worker process running every topology
- * file, orders produced to `orders`, until each order is back on `orders` as VALIDATED or FAILED.
- * Skipped until the topology files exist. The system's topic names are fixed, so it runs only on a
+ * Orders per second through the whole reference system on Kafka: a generated recording (customers,
+ * stock, orders, payments; scripts/orders/recording.ts) produced in recording order, one worker
+ * process running every topology file under exactly-once, and a read_committed consumer of `orders`
+ * counting the orders the validations aggregator decided (VALIDATED or FAILED). The rate is decided
+ * orders over the time from the first record produced to the last decision. Skipped until the
+ * topology files exist; the system's topic names and application ids are fixed, so it runs only on a
  * broker of its own (the one this script starts) unless BENCH_REFERENCE=1.
  */
 export async function ordersThroughReferenceSystem(
   kafka: Kafka,
   brokers: string,
   topologyFiles: readonly string[],
-  orders = 20_000,
+  orders = Number(process.env.BENCH_ORDERS ?? 20_000),
 ): Promise<ReferenceResult | { skipped: string }> {
   const missing = topologyFiles.filter((file) => !existsSync(join(root, file)));
   if (missing.length > 0) return { skipped: `no topology files yet (${missing.join(', ')})` };
   if (process.env.KAFKA_BROKERS && process.env.BENCH_REFERENCE !== '1')
     return { skipped: 'fixed topic names: runs on the broker this script starts, or with BENCH_REFERENCE=1' };
-  const { topics, products } = await import('../../schemas/topics.ts');
-  await createTopics(kafka, Object.fromEntries(Object.values(topics).map((t) => [t.name, PARTITIONS])));
-  const customers = 100;
-  const encode = <T>(serde: { serialize(value: T): Uint8Array }, value: T) =>
-    Buffer.from(serde.serialize(value));
-  await produce(
-    kafka,
-    topics.warehouseInventory.name,
-    products.map((product) => ({
-      key: encode(topics.warehouseInventory.keySerde, product),
-      value: encode(topics.warehouseInventory.valueSerde, orders * 10),
-    })),
+  const { topics } = await import('../../schemas/topics.ts');
+  const { generateRecording } = await import('../orders/recording.ts');
+  const byName = new Map<string, { keySerde: Serde<unknown>; valueSerde: Serde<unknown> }>(
+    Object.values(topics).map((t) => [
+      t.name,
+      t as unknown as { keySerde: Serde<unknown>; valueSerde: Serde<unknown> },
+    ]),
   );
-  await produce(
-    kafka,
-    topics.customers.name,
-    Array.from({ length: customers }, (_, id) => ({
-      key: encode(topics.customers.keySerde, id),
-      value: encode(topics.customers.valueSerde, {
-        id,
-        firstName: 'Bench',
-        lastName: `Customer ${id}`,
-        email: `customer-${id}@example.com`,
-        address: 'Bench Street 1',
-        level: 'gold',
-      }),
-    })),
-  );
+  // A timeline that ends now: recorded timestamps far in the past would meet the topics' retention.
+  const gapMs = 1_000;
+  const recording = generateRecording({
+    orders,
+    seed: 1,
+    meanOrderGapMs: gapMs,
+    startMs: Date.now() - orders * gapMs,
+  });
+  const orderIds = new Set<string>();
+  const sequence: { topic: string; message: Message }[] = [];
+  for (const record of recording.records) {
+    const serdes = byName.get(record.topic)!;
+    const message: Message = {
+      key: record.key === undefined ? null : Buffer.from(serdes.keySerde.serialize(record.key)),
+      value: Buffer.from(serdes.valueSerde.serialize(record.value)),
+      timestamp: String(record.timestamp),
+    };
+    sequence.push({ topic: record.topic, message });
+    if (record.topic === topics.orders.name) orderIds.add(record.key as string);
+  }
+  await createTopics(kafka, Object.fromEntries(Object.values(topics).map((t) => [t.name, 3])));
+
   const stateDir = mkdtempSync(join(tmpdir(), 'tributary-bench-reference-'));
   const worker = WorkerProcess.start({
     name: 'reference system',
@@ -412,41 +419,57 @@ export async function ordersThroughReferenceSystem(
     stateDir,
     flags: { guarantee: 'exactly-once' },
   });
-  const done = new Set<string>();
-  let last = 0;
+  const decided = new Set<string>();
+  let lastDecision = 0;
   const watcher = kafka.consumer({ groupId: unique('bench-orders'), maxWaitTimeInMs: 50 });
   try {
-    await until(() => worker.lines('tasks assigned').length >= topologyFiles.length, 'every application');
+    await until(
+      () => new Set(worker.lines('tasks assigned').map((l) => l.app)).size >= topologyFiles.length,
+      'every application to be assigned its tasks',
+      120_000,
+    );
     await watcher.connect();
     await watcher.subscribe({ topics: [topics.orders.name], fromBeginning: true });
     await watcher.run({
       eachMessage: async ({ message }) => {
         const order = topics.orders.valueSerde.deserialize(message.value!);
-        if (order.state === 'VALIDATED' || order.state === 'FAILED') done.add(order.id);
-        last = Date.now();
+        if ((order.state === 'VALIDATED' || order.state === 'FAILED') && !decided.has(order.id)) {
+          decided.add(order.id);
+          lastDecision = Date.now();
+        }
       },
     });
     const started = Date.now();
-    await produce(
-      kafka,
-      topics.orders.name,
-      Array.from({ length: orders }, (_, i) => {
-        const id = `bench-order-${i}`;
-        return {
-          key: encode(topics.orders.keySerde, id),
-          value: encode(topics.orders.valueSerde, {
-            id,
-            customerId: i % customers,
-            state: 'CREATED' as const,
-            product: products[i % products.length]!,
-            quantity: 1,
-            price: 10,
-          }),
-        };
-      }),
-    );
-    await until(() => done.size >= orders, 'every order validated or failed');
-    return { orders, ordersPerSecond: perSecond(orders, last - started) };
+    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    // In recording order, a batch of consecutive records at a time (a batch may span topics).
+    for (let at = 0; at < sequence.length; at += BATCH) {
+      const byTopic = new Map<string, Message[]>();
+      for (const { topic, message } of sequence.slice(at, at + BATCH)) {
+        if (!byTopic.has(topic)) byTopic.set(topic, []);
+        byTopic.get(topic)!.push(message);
+      }
+      await producer.sendBatch({
+        topicMessages: [...byTopic].map(([topic, list]) => ({ topic, messages: list })),
+        acks: -1,
+      });
+    }
+    await producer.disconnect();
+    // Until every order is decided, or nothing more is decided for 20 s (an order a check never
+    // answered stays undecided; the rate counts the decided ones).
+    let seen = -1;
+    let quietSince = Date.now();
+    while (decided.size < orderIds.size) {
+      if (decided.size !== seen) [seen, quietSince] = [decided.size, Date.now()];
+      if (Date.now() - quietSince > 20_000) break;
+      if (!worker.running) throw new Error(`the reference system's worker exited\n${worker.tail()}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    return {
+      orders: orderIds.size,
+      decided: decided.size,
+      ordersPerSecond: perSecond(decided.size, lastDecision - started),
+    };
   } finally {
     await watcher.disconnect();
     await worker.stop();
@@ -461,13 +484,14 @@ function report(
   restore: RestoreResult,
   reference: ReferenceResult | { skipped: string },
 ): string {
-  const cpu = cpus();
   const lines = [
     '## Kafka',
     '',
     `Written by \`npm run bench:kafka\` (scripts/bench/kafka.ts) on ${new Date().toISOString().slice(0, 10)}.`,
     '',
-    `Machine: ${cpu.length} × ${cpu[0]?.model.trim() ?? 'unknown CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Linux ${release()}, Node ${process.version}.`,
+    `Machine: ${describeMachine()}, Linux ${release()}; load average ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(', ')} (1, 5, 15 min) when the run ended.`,
     broker.version === 'external'
       ? `Broker: the one at KAFKA_BROKERS (${broker.brokers}${process.env.KAFKA_VERSION ? `, Kafka ${process.env.KAFKA_VERSION}` : ''}).`
       : `Broker: Kafka ${broker.version}, one combined KRaft node on the same machine (scripts/kafka/start.sh), so broker and worker share the cores.`,
@@ -489,7 +513,7 @@ function report(
     `| restore of ${format(restore.records)} changelog records | ${format(restore.ms)} ms: ${format(restore.msPerMillion)} ms per million (${format(perSecond(restore.records, restore.ms))} records/s) |`,
     'skipped' in reference
       ? `| orders through the reference system | not measured: ${reference.skipped} |`
-      : `| orders through the reference system (exactly-once, one worker process) | ${format(reference.ordersPerSecond)} orders/s (${format(reference.orders)} orders) |`,
+      : `| orders through the reference system: 7 applications in one worker process, exactly-once, 3 partitions | ${format(reference.ordersPerSecond)} orders decided/s (${format(reference.decided)} of ${format(reference.orders)} orders decided) |`,
     '',
     'Records/s through a worker count input records; each is processed twice (once read and',
     'repartitioned, once counted), and every count is written to the output and, deduplicated per',
