@@ -8,153 +8,43 @@
 //   BENCH_RECORDS (100000)  BENCH_RESTORE_RECORDS (500000)  BENCH_LATENCY_RECORDS (2000)
 //   BENCH_REFERENCE=1       also run the reference system on an external broker (fixed topic names)
 //   BENCH_ONLY=raw,worker,restore,reference   run some sections only (docs/benchmarks.md is then left alone)
-import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, release, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
-import { Kafka, logLevel, type Consumer, type Message } from 'kafkajs';
-import { Serdes, type Serde } from '../../src/index.ts';
-import { pinnedKafkaVersion } from '../../test/support/kafka-version.ts';
+import { Kafka, logLevel } from 'kafkajs';
+import { Serdes } from '../../src/index.ts';
 import { WorkerProcess, type LogLine } from '../../test/support/worker-process.ts';
+import {
+  createTopics,
+  format,
+  perSecond,
+  produce,
+  provideBroker,
+  reader,
+  root,
+  unique,
+  until,
+  type Broker,
+} from './kafka-kit.ts';
+import {
+  ordersThroughReferenceSystem,
+  REFERENCE_TOPOLOGIES,
+  type ReferenceResult,
+} from './kafka-reference.ts';
 import { describeMachine } from './machine.ts';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
-const run = promisify(execFile);
 const RECORDS = Number(process.env.BENCH_RECORDS ?? 100_000);
 const RESTORE_RECORDS = Number(process.env.BENCH_RESTORE_RECORDS ?? 500_000);
 const LATENCY_RECORDS = Number(process.env.BENCH_LATENCY_RECORDS ?? 2_000);
 const LATENCY_PER_SECOND = 400;
 const PARTITIONS = 4;
 const DISTINCT_WORDS = 1_000;
-const BATCH = 1_000;
 const VALUE = 'v'.repeat(100);
 const WORD_COUNT_APP = 'scripts/bench/word-count-app.ts';
-/** The reference system's applications, for the whole-system figure once topologies/ holds them. */
-export const REFERENCE_TOPOLOGIES = [
-  'order-details',
-  'inventory',
-  'fraud',
-  'validations-aggregator',
-  'payments',
-  'emails',
-  'orders-view',
-].map((app) => `topologies/${app}.ts`);
 
 type Guarantee = 'at-least-once' | 'exactly-once';
 /** The product's default commit intervals (Kafka Streams' defaults). */
 const COMMIT_INTERVAL: Record<Guarantee, number> = { 'at-least-once': 30_000, 'exactly-once': 100 };
-
-interface Broker {
-  readonly brokers: string;
-  readonly version: string;
-  stop(): Promise<void>;
-}
-
-const unique = (prefix: string) =>
-  `${prefix}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}`;
-const perSecond = (count: number, ms: number) => Math.round((count * 1000) / Math.max(ms, 1));
-const format = (n: number) => n.toLocaleString('en');
-
-async function provideBroker(): Promise<Broker> {
-  if (process.env.KAFKA_BROKERS)
-    return { brokers: process.env.KAFKA_BROKERS, version: 'external', stop: async () => undefined };
-  const env = {
-    ...process.env,
-    KAFKA_PORT: process.env.BENCH_KAFKA_PORT ?? '39592',
-    KAFKA_CONTROLLER_PORT: process.env.BENCH_KAFKA_CONTROLLER_PORT ?? '39593',
-    KAFKA_RUN_DIR: join(root, '.tools/run/kafka-bench'),
-  };
-  console.error('starting a broker for the benchmark (scripts/kafka/start.sh)...');
-  const { stdout } = await run('bash', [join(root, 'scripts/kafka/start.sh')], {
-    env,
-    maxBuffer: 16 * 1024 * 1024,
-  });
-  return {
-    brokers: stdout.trim().split('\n').pop()!,
-    version: process.env.KAFKA_VERSION ?? pinnedKafkaVersion(),
-    stop: async () => void (await run('bash', [join(root, 'scripts/kafka/stop.sh')], { env })),
-  };
-}
-
-async function createTopics(
-  kafka: Kafka,
-  topics: Record<string, number>,
-  config: Record<string, string> = {},
-) {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    await admin.createTopics({
-      topics: Object.entries(topics).map(([topic, numPartitions]) => ({
-        topic,
-        numPartitions,
-        configEntries: Object.entries(config).map(([name, value]) => ({ name, value })),
-      })),
-    });
-    // A new KRaft topic can refuse requests for a moment after creation: wait for its leaders.
-    for (let attempt = 0; attempt < 100; attempt++) {
-      try {
-        const { topics: metadata } = await admin.fetchTopicMetadata({ topics: Object.keys(topics) });
-        if (metadata.every((t) => t.partitions.every((p) => p.leader >= 0))) return;
-      } catch {
-        // not yet
-      }
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  } finally {
-    await admin.disconnect();
-  }
-}
-
-/** Sends messages in batches of 1,000 with the settings the workers' producer uses; returns the ms taken. */
-async function produce(kafka: Kafka, topic: string, messages: readonly Message[]): Promise<number> {
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-  await producer.connect();
-  const started = performance.now();
-  try {
-    for (let at = 0; at < messages.length; at += BATCH)
-      await producer.sendBatch({
-        topicMessages: [{ topic, messages: messages.slice(at, at + BATCH) }],
-        acks: -1,
-      });
-    return performance.now() - started;
-  } finally {
-    await producer.disconnect();
-  }
-}
-
-/**
- * Reads a topic from the start (read_committed) and calls `onMessages` with every batch and its
- * arrival time. Resolves `done` when `until` says so; `stop` ends it.
- */
-async function reader(
-  kafka: Kafka,
-  topic: string,
-  onMessages: (messages: readonly { key: Buffer | null; timestamp: string }[], arrived: number) => void,
-): Promise<{ consumer: Consumer; stop: () => Promise<void> }> {
-  const consumer = kafka.consumer({ groupId: unique('bench-reader'), maxWaitTimeInMs: 50 });
-  await consumer.connect();
-  await consumer.subscribe({ topics: [topic], fromBeginning: true });
-  await consumer.run({ eachBatch: async ({ batch }) => onMessages(batch.messages, Date.now()) });
-  return {
-    consumer,
-    stop: async () => {
-      await consumer.stop();
-      await consumer.disconnect();
-    },
-  };
-}
-
-/** Waits until `condition` holds, polling. */
-async function until(condition: () => boolean, what: string, timeoutMs = 600_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 interface RawResult {
   produce: number;
@@ -353,131 +243,6 @@ async function restoreRate(kafka: Kafka, brokers: string): Promise<RestoreResult
     return { records, ms, msPerMillion: Math.round((ms * 1_000_000) / records) };
   } finally {
     await cleanUp();
-  }
-}
-
-interface ReferenceResult {
-  orders: number;
-  decided: number;
-  ordersPerSecond: number;
-}
-
-/**
- * Orders per second through the whole reference system on Kafka: a generated recording (customers,
- * stock, orders, payments; scripts/orders/recording.ts) produced in recording order, one worker
- * process running every topology file under exactly-once, and a read_committed consumer of `orders`
- * counting the orders the validations aggregator decided (VALIDATED or FAILED). The rate is decided
- * orders over the time from the first record produced to the last decision. Skipped until the
- * topology files exist; the system's topic names and application ids are fixed, so it runs only on a
- * broker of its own (the one this script starts) unless BENCH_REFERENCE=1.
- */
-export async function ordersThroughReferenceSystem(
-  kafka: Kafka,
-  brokers: string,
-  topologyFiles: readonly string[],
-  orders = Number(process.env.BENCH_ORDERS ?? 20_000),
-): Promise<ReferenceResult | { skipped: string }> {
-  const missing = topologyFiles.filter((file) => !existsSync(join(root, file)));
-  if (missing.length > 0) return { skipped: `no topology files yet (${missing.join(', ')})` };
-  if (process.env.KAFKA_BROKERS && process.env.BENCH_REFERENCE !== '1')
-    return { skipped: 'fixed topic names: runs on the broker this script starts, or with BENCH_REFERENCE=1' };
-  const { topics } = await import('../../schemas/topics.ts');
-  const { generateRecording } = await import('../orders/recording.ts');
-  const byName = new Map<string, { keySerde: Serde<unknown>; valueSerde: Serde<unknown> }>(
-    Object.values(topics).map((t) => [
-      t.name,
-      t as unknown as { keySerde: Serde<unknown>; valueSerde: Serde<unknown> },
-    ]),
-  );
-  // A timeline that ends now (timestamps far in the past would meet the topics' retention), and a
-  // short one: the recording is produced in one burst, so records of different partitions meet out
-  // of timestamp order after a repartition, by up to the span of the timeline. The system tolerates
-  // minutes of that (its checks must fall within one 5-minute validation session); at 10 ms between
-  // orders, 20,000 orders span 200 s.
-  const gapMs = 10;
-  const recording = generateRecording({
-    orders,
-    seed: 1,
-    meanOrderGapMs: gapMs,
-    startMs: Date.now() - orders * gapMs,
-  });
-  const orderIds = new Set<string>();
-  const sequence: { topic: string; message: Message }[] = [];
-  for (const record of recording.records) {
-    const serdes = byName.get(record.topic)!;
-    const message: Message = {
-      key: record.key === undefined ? null : Buffer.from(serdes.keySerde.serialize(record.key)),
-      value: Buffer.from(serdes.valueSerde.serialize(record.value)),
-      timestamp: String(record.timestamp),
-    };
-    sequence.push({ topic: record.topic, message });
-    if (record.topic === topics.orders.name) orderIds.add(record.key as string);
-  }
-  await createTopics(kafka, Object.fromEntries(Object.values(topics).map((t) => [t.name, 3])));
-
-  const stateDir = mkdtempSync(join(tmpdir(), 'tributary-bench-reference-'));
-  const worker = WorkerProcess.start({
-    name: 'reference system',
-    topologies: topologyFiles,
-    brokers,
-    stateDir,
-    flags: { guarantee: 'exactly-once' },
-  });
-  const decided = new Set<string>();
-  let lastDecision = 0;
-  const watcher = kafka.consumer({ groupId: unique('bench-orders'), maxWaitTimeInMs: 50 });
-  try {
-    await until(
-      () => new Set(worker.lines('tasks assigned').map((l) => l.app)).size >= topologyFiles.length,
-      'every application to be assigned its tasks',
-      120_000,
-    );
-    await watcher.connect();
-    await watcher.subscribe({ topics: [topics.orders.name], fromBeginning: true });
-    await watcher.run({
-      eachMessage: async ({ message }) => {
-        const order = topics.orders.valueSerde.deserialize(message.value!);
-        if ((order.state === 'VALIDATED' || order.state === 'FAILED') && !decided.has(order.id)) {
-          decided.add(order.id);
-          lastDecision = Date.now();
-        }
-      },
-    });
-    const started = Date.now();
-    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-    await producer.connect();
-    // In recording order, a batch of consecutive records at a time (a batch may span topics).
-    for (let at = 0; at < sequence.length; at += BATCH) {
-      const byTopic = new Map<string, Message[]>();
-      for (const { topic, message } of sequence.slice(at, at + BATCH)) {
-        if (!byTopic.has(topic)) byTopic.set(topic, []);
-        byTopic.get(topic)!.push(message);
-      }
-      await producer.sendBatch({
-        topicMessages: [...byTopic].map(([topic, list]) => ({ topic, messages: list })),
-        acks: -1,
-      });
-    }
-    await producer.disconnect();
-    // Until every order is decided, or nothing more is decided for 20 s (an order a check never
-    // answered stays undecided; the rate counts the decided ones).
-    let seen = -1;
-    let quietSince = Date.now();
-    while (decided.size < orderIds.size) {
-      if (decided.size !== seen) [seen, quietSince] = [decided.size, Date.now()];
-      if (Date.now() - quietSince > 20_000) break;
-      if (!worker.running) throw new Error(`the reference system's worker exited\n${worker.tail()}`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    return {
-      orders: orderIds.size,
-      decided: decided.size,
-      ordersPerSecond: perSecond(decided.size, lastDecision - started),
-    };
-  } finally {
-    await watcher.disconnect();
-    await worker.stop();
-    rmSync(stateDir, { recursive: true, force: true });
   }
 }
 
