@@ -1,4 +1,4 @@
-import type { AdminPort, NewTopic, OffsetRange } from '../kafka/port.ts';
+import type { AdminPort, CommittedOffset, NewTopic, OffsetRange } from '../kafka/port.ts';
 import type { EmbeddedLog } from './embedded-log.ts';
 
 /** Admin operations on the embedded log. Nothing is kept before the first offset, so `low` is always 0. */
@@ -32,10 +32,13 @@ export class EmbeddedAdmin implements AdminPort {
     return ranges;
   }
 
-  async committedOffsets(groupId: string, topic: string): Promise<Map<number, string>> {
-    const committed = new Map<number, string>();
-    for (const [topicName, partition, offset] of this.log.coordinator.groupOffsets(groupId).values())
-      if (topicName === topic) committed.set(partition, String(offset));
+  async committedOffsets(groupId: string, topic: string): Promise<Map<number, CommittedOffset>> {
+    const committed = new Map<number, CommittedOffset>();
+    for (const [topicName, partition, offset, metadata] of this.log.coordinator
+      .groupOffsets(groupId)
+      .values())
+      if (topicName === topic)
+        committed.set(partition, { offset: String(offset), metadata: metadata ?? null });
     return committed;
   }
 

@@ -2,8 +2,11 @@ import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { FramesFile } from './frames-file.ts';
 import { encodeFrame } from './record-format.ts';
 
-/** A committed position: the next offset the group reads in a partition. */
-export type OffsetEntry = readonly [topic: string, partition: number, offset: number];
+/**
+ * A committed position: the next offset the group reads in a partition, and the metadata string
+ * committed with it (absent when none).
+ */
+export type OffsetEntry = readonly [topic: string, partition: number, offset: number, metadata?: string];
 
 /** Entries of the coordinator file, as JSON in frames. */
 type CoordinatorEntry =

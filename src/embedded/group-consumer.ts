@@ -81,14 +81,18 @@ export class EmbeddedGroupConsumer implements GroupConsumerPort, GroupMemberHand
     this.fetcher?.seek(position, Number(position.offset));
   }
 
-  async commit(offsets: readonly TopicPartitionOffset[]): Promise<void> {
+  async commit(offsets: readonly TopicPartitionOffset[], options: { metadata?: string } = {}): Promise<void> {
     if (offsets.length === 0) return;
     // A member that left (or never joined) has no say over the group's positions any more.
     if (!this.group.isMember(this)) throw new RebalanceInProgressError();
     this.log.checkWritable();
     this.log.coordinator.commitOffsets(
       this.options.groupId,
-      offsets.map((o) => [o.topic, o.partition, Number(o.offset)] as const),
+      offsets.map((o) =>
+        options.metadata === undefined
+          ? ([o.topic, o.partition, Number(o.offset)] as const)
+          : ([o.topic, o.partition, Number(o.offset), options.metadata] as const),
+      ),
     );
     this.log.coordinator.maybeCompact();
   }

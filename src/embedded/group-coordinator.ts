@@ -115,14 +115,17 @@ export class GroupCoordinator {
       subscription: subscriptions[i]!.userData,
       assignment: assignment.get(m.memberId) ?? empty,
     }));
+    const generationId = this.generationId;
     for (const member of members) {
       const own = assignment.get(member.memberId) ?? empty;
       member.assigned({
-        generationId: this.generationId,
+        generationId,
         memberId: member.memberId,
         partitions: own.partitions,
         userData: own.userData,
         members: everyone,
+        // A later rebalance makes a new generation: this assignment is then on its way out.
+        superseded: () => this.generationId !== generationId,
       });
     }
   }

@@ -78,7 +78,7 @@ describe('the embedded log on disk', () => {
     expect(first).toMatchObject({ offset: '0', timestamp: 1_000, headers: { source: 'test' } });
     expect(Buffer.from(first!.key!).toString()).toBe('k-a');
     expect(await embeddedEventLog(log).admin().committedOffsets('app', 'orders')).toEqual(
-      new Map([[0, '2']]),
+      new Map([[0, { offset: '2', metadata: null }]]),
     );
     // New records continue the offsets.
     expect(

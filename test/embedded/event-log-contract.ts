@@ -383,8 +383,8 @@ export function describeEventLogContract(name: string, setup: ContractSetup): vo
         await producer.commit();
         expect(await admin.committedOffsets(groupId, topic)).toEqual(
           new Map([
-            [0, '3'],
-            [1, '5'],
+            [0, { offset: '3', metadata: null }],
+            [1, { offset: '5', metadata: null }],
           ]),
         );
       } finally {
@@ -456,7 +456,13 @@ export function describeEventLogContract(name: string, setup: ContractSetup): vo
       expect(m.values().sort()).toEqual(['a1', 'a2', 'b0']);
 
       await m.consumer.commit([{ topic, partition: 2, offset: '1' }]);
-      expect((await admin.committedOffsets(groupId, topic)).get(2)).toBe('1');
+      expect((await admin.committedOffsets(groupId, topic)).get(2)).toEqual({ offset: '1', metadata: null });
+      // The metadata committed beside an offset is how a worker tells the next owner it let a task go.
+      await m.consumer.commit([{ topic, partition: 1, offset: '2' }], { metadata: 'tributary:released:r1' });
+      expect((await admin.committedOffsets(groupId, topic)).get(1)).toEqual({
+        offset: '2',
+        metadata: 'tributary:released:r1',
+      });
       await admin.close();
     });
 

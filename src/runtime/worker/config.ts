@@ -14,6 +14,11 @@ export interface WorkerConfig {
   readonly processingGuarantee: ProcessingGuarantee;
   readonly commitIntervalMs: number;
   readonly numStandbyReplicas: number;
+  /**
+   * How long the group waits for a silent member before moving its tasks elsewhere. A worker that
+   * crashes (SIGKILL, lost machine) keeps its tasks this long; a clean stop leaves the group at once.
+   */
+  readonly sessionTimeoutMs: number;
   /** Fetched records buffered per partition before the partition is paused (back-pressure). */
   readonly maxBufferedRecordsPerPartition: number;
   readonly maxTaskIdleMs: number;
@@ -151,6 +156,14 @@ const settings = {
     parse: integer(0, 10),
     fallback: () => 0,
   },
+  sessionTimeoutMs: {
+    flag: 'session-timeout-ms',
+    env: 'SESSION_TIMEOUT_MS',
+    file: 'sessionTimeoutMs',
+    // The broker refuses values outside group.min/max.session.timeout.ms (6 s and 30 min by default).
+    parse: integer(1_000),
+    fallback: () => 45_000,
+  },
   maxBufferedRecordsPerPartition: {
     flag: 'max-buffered-records',
     env: 'MAX_BUFFERED_RECORDS_PER_PARTITION',
@@ -268,6 +281,7 @@ export function loadWorkerConfig(sources: ConfigSources = {}): WorkerConfig {
     commitIntervalMs:
       commitIntervalMs > 0 ? commitIntervalMs : processingGuarantee === 'exactly-once' ? 100 : 30_000,
     numStandbyReplicas: read(settings.numStandbyReplicas),
+    sessionTimeoutMs: read(settings.sessionTimeoutMs),
     maxBufferedRecordsPerPartition: read(settings.maxBufferedRecordsPerPartition),
     maxTaskIdleMs: read(settings.maxTaskIdleMs),
     errorHandling: {

@@ -145,8 +145,11 @@ export class TaskFactory {
   }
 
   async closeStandby(standby: StandbyTask): Promise<void> {
+    // Persist the followers' positions while they still exist: unfollowing forgets them.
+    await this.commitStandby(standby).catch((error: unknown) =>
+      this.options.logger.warn({ err: error, task: standby.id }, 'could not save a standby replica'),
+    );
     for (const { partition } of standby.changelogs) await this.options.restorer.unfollow(partition);
-    await this.commitStandby(standby).catch(() => undefined);
     await Promise.allSettled([...standby.stores.values()].map((s) => s.close()));
   }
 
@@ -201,10 +204,17 @@ export class TaskFactory {
       const sourceTopic = store.spec.logging.sourceTopic;
       // A table read from a topic is restored only up to what the task has consumed: it processes the rest itself.
       const end = sourceTopic
-        ? BigInt((await admin.committedOffsets(applicationId, topic)).get(partition) ?? '0')
+        ? BigInt((await admin.committedOffsets(applicationId, topic)).get(partition)?.offset ?? '0')
         : BigInt((await admin.offsets(topic)).get(partition)?.high ?? '0');
       const from = BigInt(store.checkpoint ?? 0);
-      if (from >= end) continue;
+      if (from >= end) {
+        if (from > 0n)
+          logger.info(
+            { task: taskId, store: store.spec.name, changelog: topic, partition, at: from.toString() },
+            'store up to date',
+          );
+        continue;
+      }
       const started = Date.now();
       logger.info(
         {
