@@ -13,16 +13,16 @@
  *
  * An order worth less than nothing (negative price or quantity) adds nothing to the total.
  *
- * The check takes the session's end as its timestamp, which is the order's own time unless the order
- * arrived after later orders of the same customer. Sessions take orders up to a day late (in stream
- * time); an order later than that is dropped by the window and gets no check.
+ * The check carries the order's own time (not the session's end, which is later when the order reached
+ * the session after later orders of the same customer): validations-aggregator meets the three checks of
+ * an order in a 5-minute session, so a check must not drift from its order. Sessions take orders up to a
+ * day late (in stream time); an order later than that is dropped by the window and gets no check.
  */
 import {
   Serdes,
   SessionWindows,
   Stores,
   defineApp,
-  keyValue,
   type KeyValueStore,
   type Processor,
   type ProcessorContext,
@@ -35,10 +35,17 @@ export const SESSION_GRACE_MS = 24 * 60 * 60_000;
 export const COUNTED_ORDERS_STORE = 'counted-orders';
 export const CUSTOMER_SESSIONS_STORE = 'customer-sessions';
 
+/** An order with the time it was placed, which its fraud check keeps. */
+export interface PlacedOrder {
+  readonly order: Order;
+  readonly placedAt: number;
+}
+
 /** A customer's session: the value of its orders so far, and the order that last changed it. */
 export interface CustomerSession {
   readonly total: number;
   readonly order: Order | null;
+  readonly placedAt: number | null;
 }
 
 /** Sums of prices stay in whole cents, so that 0.1 + 0.2 reaches a limit as it would on paper. */
@@ -54,9 +61,9 @@ export function orderValue(order: Order): number {
   return Math.max(order.quantity * order.price, 0);
 }
 
-/** Forwards the first CREATED record of each order id; redeliveries stop here. */
-function countEachOrderOnce(): Processor<string, Order, string, Order> {
-  let context: ProcessorContext<string, Order>;
+/** Forwards the first CREATED record of each order id, with its time; redeliveries stop here. */
+function countEachOrderOnce(): Processor<string, Order, string, PlacedOrder> {
+  let context: ProcessorContext<string, PlacedOrder>;
   let counted: KeyValueStore<string, number>;
   return {
     init: (c) => {
@@ -66,7 +73,28 @@ function countEachOrderOnce(): Processor<string, Order, string, Order> {
     process: (record) => {
       if (counted.get(record.value.id) !== undefined) return;
       counted.put(record.value.id, record.timestamp);
-      context.forward(record);
+      context.forward({ ...record, value: { order: record.value, placedAt: record.timestamp } });
+    },
+  };
+}
+
+/** Turns the session update an order caused into that order's check, at the order's own time. */
+function checkEachOrder(): Processor<unknown, CustomerSession | null, string, OrderValidation> {
+  let context: ProcessorContext<string, OrderValidation>;
+  return {
+    init: (c) => {
+      context = c;
+    },
+    process: (record) => {
+      const session = record.value;
+      // Deletes of sessions merged away carry no order: the merged session's update names it.
+      if (session === null || session.order === null) return;
+      context.forward({
+        key: session.order.id,
+        value: fraudCheck(session),
+        timestamp: session.placedAt ?? record.timestamp,
+        headers: record.headers,
+      });
     },
   };
 }
@@ -97,20 +125,25 @@ export default defineApp({
       .stream(topics.orders)
       .filter((_id, order) => order.state === 'CREATED', { name: 'created-orders' })
       .process(countEachOrderOnce, { name: 'count-each-order-once', stores: [COUNTED_ORDERS_STORE] })
-      .groupBy((_id, order) => order.customerId, {
+      .groupBy((_id, placed) => placed.order.customerId, {
         name: 'orders-by-customer',
         keySerde: Serdes.Long(),
-        valueSerde: topics.orders.valueSerde,
+        valueSerde: Serdes.Json<PlacedOrder>(),
       })
       .windowedBy(SessionWindows.ofInactivityGapAndGrace(SESSION_GAP_MS, SESSION_GRACE_MS))
       .aggregate<CustomerSession>(
-        () => ({ total: 0, order: null }),
-        (_customer, order, session) => ({
-          total: cents(session.total + orderValue(order)),
-          order,
+        () => ({ total: 0, order: null, placedAt: null }),
+        (_customer, placed, session) => ({
+          total: cents(session.total + orderValue(placed.order)),
+          order: placed.order,
+          placedAt: placed.placedAt,
         }),
         // Merging happens before the order that bridges the sessions is added, and that order is named then.
-        (_customer, a, b) => ({ total: cents(a.total + b.total), order: b.order ?? a.order }),
+        (_customer, a, b) => ({
+          total: cents(a.total + b.total),
+          order: b.order ?? a.order,
+          placedAt: b.order ? b.placedAt : a.placedAt,
+        }),
         {
           name: 'sum-session-totals',
           storeName: CUSTOMER_SESSIONS_STORE,
@@ -118,8 +151,7 @@ export default defineApp({
         },
       )
       .toStream({ name: 'session-updates' })
-      .filter((_session, session) => session !== null && session.order !== null, { name: 'skip-merged-away' })
-      .map((_session, session) => keyValue(session.order!.id, fraudCheck(session)), { name: 'check-fraud' })
+      .process(checkEachOrder, { name: 'check-fraud' })
       .to(topics.orderValidations);
   },
 });

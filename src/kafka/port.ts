@@ -40,6 +40,12 @@ export interface RecordBatch {
   readonly highWatermark: string;
 }
 
+/** A consumer group's committed position in a partition, with the metadata string stored beside it. */
+export interface CommittedOffset {
+  readonly offset: string;
+  readonly metadata: string | null;
+}
+
 /** A partition's readable range. */
 export interface OffsetRange {
   readonly low: string;
@@ -59,7 +65,7 @@ export interface AdminPort {
   partitionCounts(topics: readonly string[]): Promise<Map<string, number>>;
   offsets(topic: string): Promise<Map<number, OffsetRange>>;
   /** The committed offsets of a consumer group for a topic (absent partitions have none). */
-  committedOffsets(groupId: string, topic: string): Promise<Map<number, string>>;
+  committedOffsets(groupId: string, topic: string): Promise<Map<number, CommittedOffset>>;
   deleteTopics(topics: readonly string[]): Promise<void>;
   listTopics(): Promise<string[]>;
   close(): Promise<void>;
@@ -101,6 +107,8 @@ export interface GroupAssignment {
   readonly userData: Uint8Array;
   /** Every member's assignment and subscription, for routing queries to the owner of a key. */
   readonly members: readonly { memberId: string; subscription: Uint8Array; assignment: MemberAssignment }[];
+  /** True once this member has joined the group again: a newer assignment is on its way. */
+  superseded(): boolean;
 }
 
 export interface GroupConsumerHandlers {
@@ -131,7 +139,11 @@ export interface GroupConsumerPort {
   resume(partitions: readonly TopicPartition[]): void;
   /** Moves a partition's fetch position (the runtime's own position after a rebalance). */
   seek(position: TopicPartitionOffset): void;
-  commit(offsets: readonly TopicPartitionOffset[]): Promise<void>;
+  /**
+   * Commits offsets for the current generation. `metadata` is stored with each offset (how a worker
+   * tells the next owner of a task that it has let go of it).
+   */
+  commit(offsets: readonly TopicPartitionOffset[], options?: { metadata?: string }): Promise<void>;
   /** Leaves the group. */
   stop(): Promise<void>;
 }

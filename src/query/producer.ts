@@ -3,6 +3,7 @@ import { errorMessage, SerdeError, TributaryError } from '../errors.ts';
 import { HttpError } from '../http/types.ts';
 import type { AdminPort, EventLogPort, ProducerPort } from '../kafka/port.ts';
 import { partitionForKey } from '../runtime/partitioner.ts';
+import type { WireSerdes } from '../serde/registry-wire.ts';
 import type { SendOptions, SentRecord } from './api.ts';
 
 /**
@@ -16,10 +17,13 @@ export class TypedProducer {
   private producer: ProducerPort | undefined;
   private admin: AdminPort | undefined;
   private readonly partitionCounts = new Map<string, Promise<number>>();
+  /** With a schema registry: the registry's wire format for Avro topics, as the workers read them. */
+  private readonly wire: WireSerdes | undefined;
 
-  constructor(port: EventLogPort, clientId: string) {
+  constructor(port: EventLogPort, clientId: string, wire?: WireSerdes) {
     this.port = port;
     this.clientId = clientId;
+    this.wire = wire;
   }
 
   async send<K, V>(
@@ -30,13 +34,14 @@ export class TypedProducer {
   ): Promise<SentRecord> {
     let keyBytes: Uint8Array | null;
     let valueBytes: Uint8Array | null;
+    const keySerde = this.wire ? await this.wire(topic.keySerde, topic.name, 'key') : topic.keySerde;
+    const valueSerde = this.wire ? await this.wire(topic.valueSerde, topic.name, 'value') : topic.valueSerde;
     try {
       keyBytes =
         key === null || key === undefined
           ? null
-          : topic.keySerde.serialize(key, { topic: topic.name, part: 'key' });
-      valueBytes =
-        value === null ? null : topic.valueSerde.serialize(value, { topic: topic.name, part: 'value' });
+          : keySerde.serialize(key, { topic: topic.name, part: 'key' });
+      valueBytes = value === null ? null : valueSerde.serialize(value, { topic: topic.name, part: 'value' });
     } catch (error) {
       if (error instanceof SerdeError) throw new HttpError(400, errorMessage(error), { cause: error });
       throw error;

@@ -5,6 +5,7 @@ import { Router } from '../http/router.ts';
 import type { HttpResponse } from '../http/types.ts';
 import { Histogram, LATENCY_BUCKETS_SECONDS } from '../runtime/histogram.ts';
 import type { Logger } from '../runtime/logger.ts';
+import type { WireSerdes } from '../serde/registry-wire.ts';
 import type { AppRunner } from '../runtime/worker/app-runner.ts';
 import type { AppHttp } from './api.ts';
 import { addAppRoutes } from './app-routes.ts';
@@ -27,6 +28,8 @@ export interface QueryServerOptions {
   readonly port: EventLogPort;
   readonly clientId: string;
   readonly logger: Logger;
+  /** With a schema registry, records sent by application routes use its wire format. */
+  readonly wireSerdes?: WireSerdes;
 }
 
 /** How long a stop waits for requests in flight before it cuts them. */
@@ -56,7 +59,7 @@ export class QueryServer {
       self: options.http.advertised,
       logger: this.logger,
     });
-    this.producer = new TypedProducer(options.port, options.clientId);
+    this.producer = new TypedProducer(options.port, options.clientId, options.wireSerdes);
     this.addWorkerRoutes();
     for (const app of options.applications) {
       if (!app.http) continue;

@@ -30,6 +30,22 @@ export function avroValidationErrors(type: AvroType, value: unknown): string[] {
   return errors;
 }
 
+/** The Avro type behind each serde `avroSerde` made, so the schema registry can find and register it. */
+const avroTypes = new WeakMap<Serde<unknown>, AvroType>();
+
+/** The Avro type a serde encodes with, when it is an Avro serde (made by `avroSerde`). */
+export function avroTypeOf(serde: Serde<unknown>): AvroType | undefined {
+  return avroTypes.get(serde);
+}
+
+/**
+ * Decodes Avro binary as `avroSerde` does (plain objects), optionally through a resolver from the
+ * writer's schema (the schema registry's writer → reader resolution).
+ */
+export function decodeAvro(type: AvroType, bytes: Uint8Array, resolver?: avro.Resolver): unknown {
+  return toPlain(type.fromBuffer(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), resolver));
+}
+
 /**
  * Avro binary encoding through `avsc` (no schema registry framing: see the registry serde for that).
  * Records come out as plain objects, enums as strings, longs as JS numbers (avsc refuses longs that
@@ -47,7 +63,7 @@ export function avroSerde<T>(type: AvroType): Serde<T> {
       );
     return filled as T;
   };
-  return {
+  const serde: Serde<T> = {
     name,
     serialize: (value, context) => {
       try {
@@ -67,7 +83,7 @@ export function avroSerde<T>(type: AvroType): Serde<T> {
     },
     deserialize: (bytes, context) => {
       try {
-        return toPlain(type.fromBuffer(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength))) as T;
+        return decodeAvro(type, bytes) as T;
       } catch (cause) {
         throw new SerdeError(`bytes are not a valid ${name}${where(context)}: ${(cause as Error).message}`, {
           cause,
@@ -77,6 +93,8 @@ export function avroSerde<T>(type: AvroType): Serde<T> {
     toJson: (value) => value,
     fromJson: (json, context) => check(json, context),
   };
+  avroTypes.set(serde as Serde<unknown>, type);
+  return serde;
 }
 
 /** avsc decodes records as instances of generated classes; plain objects compare and print better. */

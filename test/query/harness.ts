@@ -30,7 +30,14 @@ export class FakeRunner {
   readonly topology: Topology;
   readonly partitions: number;
   state: AppRunnerState = 'running';
-  assignment: AssignmentInfo = { active: [], standby: [], endpoints: {} };
+  assignment: AssignmentInfo = {
+    active: [],
+    standby: [],
+    rebalance: '',
+    handoffs: [],
+    releases: [],
+    endpoints: {},
+  };
   readonly activeTasks = new Map<string, FakeTask>();
   readonly standbyTasks = new Map<string, FakeTask>();
   readonly globalStores = new Map<string, ManagedStore>();
@@ -221,7 +228,14 @@ export async function reassign(
     workers.map((w, i) => [w.endpoint, { active: tasks[i]!.active, standby: tasks[i]!.standby ?? [] }]),
   );
   for (const [i, worker] of workers.entries())
-    await worker.runner.assign({ active: tasks[i]!.active, standby: tasks[i]!.standby ?? [], endpoints });
+    await worker.runner.assign({
+      active: tasks[i]!.active,
+      standby: tasks[i]!.standby ?? [],
+      rebalance: 'test',
+      handoffs: [],
+      releases: [],
+      endpoints,
+    });
 }
 
 export async function stopCluster(workers: readonly FakeWorker[]): Promise<void> {

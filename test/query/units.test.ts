@@ -118,6 +118,9 @@ describe('routing', () => {
     const assignment = {
       active: [],
       standby: [],
+      rebalance: '',
+      handoffs: [],
+      releases: [],
       endpoints: {
         'a:1': { active: ['0_0', '1_0'], standby: ['0_1'] },
         'b:1': { active: ['0_1'], standby: ['0_0'] },

@@ -13,6 +13,13 @@ import { partitionForKey } from '../../src/runtime/partitioner.ts';
 import { silentLogger, type Logger } from '../../src/runtime/logger.ts';
 import type { Serde } from '../../src/serde/serde.ts';
 
+/** Records without a timestamp of their own get the time they are sent. */
+const NO_TIMESTAMP = -1;
+
+function stamped(record: OutgoingRecord, now: number): OutgoingRecord {
+  return record.timestamp === NO_TIMESTAMP ? { ...record, timestamp: now } : record;
+}
+
 /** The broker the global setup provided ('' when none, outside CI). */
 export function kafkaBrokers(): string {
   return inject('kafkaBrokers');
@@ -59,20 +66,55 @@ export class KafkaKit {
     valueSerde: Serde<V>,
     records: readonly TypedRecord<K, V>[],
   ): Promise<void> {
+    const now = Date.now();
+    await this.produceRaw(
+      (await this.serialize(topic, keySerde, valueSerde, records)).map((r) => stamped(r, now)),
+    );
+  }
+
+  /**
+   * Produces records a chunk at a time with a pause between chunks, as a live source would: a
+   * stream that is still flowing while a test stops, kills or adds workers.
+   */
+  async produceOverTime<K, V>(
+    topic: string,
+    keySerde: Serde<K>,
+    valueSerde: Serde<V>,
+    records: readonly TypedRecord<K, V>[],
+    options: { chunk: number; pauseMs: number },
+  ): Promise<void> {
+    const outgoing = await this.serialize(topic, keySerde, valueSerde, records);
+    const producer = this.port.producer({});
+    try {
+      for (let at = 0; at < outgoing.length; at += options.chunk) {
+        const now = Date.now();
+        await producer.send(outgoing.slice(at, at + options.chunk).map((r) => stamped(r, now)));
+        await new Promise((resolve) => setTimeout(resolve, options.pauseMs));
+      }
+    } finally {
+      await producer.close();
+    }
+  }
+
+  private async serialize<K, V>(
+    topic: string,
+    keySerde: Serde<K>,
+    valueSerde: Serde<V>,
+    records: readonly TypedRecord<K, V>[],
+  ): Promise<OutgoingRecord[]> {
     const partitions = (await this.admin.partitionCounts([topic])).get(topic);
     if (partitions === undefined) throw new Error(`topic ${topic} does not exist`);
-    const outgoing: OutgoingRecord[] = records.map((r, i) => {
+    return records.map((r, i) => {
       const key = r.key === null ? null : keySerde.serialize(r.key);
       return {
         topic,
         partition: r.partition ?? (key === null ? i % partitions : partitionForKey(key, partitions)),
         key,
         value: r.value === null ? null : valueSerde.serialize(r.value),
-        timestamp: r.timestamp ?? Date.now(),
+        timestamp: r.timestamp ?? NO_TIMESTAMP,
         headers: r.headers ?? {},
       };
     });
-    await this.produceRaw(outgoing);
   }
 
   async produceRaw(records: readonly OutgoingRecord[]): Promise<void> {

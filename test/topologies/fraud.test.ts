@@ -49,6 +49,18 @@ describe('fraud', () => {
     };
   }
 
+  it("stamps each check with its own order's time, also when the order reaches a session that already ends later", async () => {
+    const t = await setup();
+    const checks = driver.createOutputTopic(topics.orderValidations);
+    t.order('late-ending', 3, 10, 30);
+    t.order('placed-earlier', 3, 10, 5); // reaches the session after an order placed 25 minutes later
+    expect(checks.readRecordsToList().map((r) => [r.key, (r.timestamp - T0) / MINUTE])).toEqual([
+      ['late-ending', 30],
+      ['placed-earlier', 5],
+    ]);
+    expect(t.sessions(3)).toEqual(['[5m, 30m] 20']);
+  });
+
   it("fails the order that brings its customer's session to 2000 or more, and passes those below", async () => {
     const t = await setup();
     t.order('o1', 1, 1000, 0);

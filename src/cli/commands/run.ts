@@ -14,6 +14,7 @@ const settingFlags = [
   'guarantee',
   'commit-interval-ms',
   'standby-replicas',
+  'session-timeout-ms',
   'max-buffered-records',
   'max-task-idle-ms',
   'on-deserialization-error',
@@ -21,6 +22,7 @@ const settingFlags = [
   'dead-letter-topic',
   'http',
   'advertised',
+  'schema-registry',
   'log-level',
   'log-format',
   'config',
@@ -43,6 +45,7 @@ TRIBUTARY_CONFIG; keys in camelCase, e.g. "commitIntervalMs"), then defaults:
   --guarantee <g>                  PROCESSING_GUARANTEE                at-least-once (default) or exactly-once
   --commit-interval-ms <ms>        COMMIT_INTERVAL_MS                  30000 at-least-once, 100 exactly-once
   --standby-replicas <n>           NUM_STANDBY_REPLICAS                standby copies of each task's stores (0)
+  --session-timeout-ms <ms>        SESSION_TIMEOUT_MS                  how long a crashed worker keeps its tasks (45000)
   --max-buffered-records <n>       MAX_BUFFERED_RECORDS_PER_PARTITION  fetched records held per partition (1000)
   --max-task-idle-ms <ms>          MAX_TASK_IDLE_MS                    wait for lagging join inputs (0; -1 never)
   --on-deserialization-error <h>   ON_DESERIALIZATION_ERROR            fail (default), log-and-continue, dead-letter
@@ -50,6 +53,7 @@ TRIBUTARY_CONFIG; keys in camelCase, e.g. "commitIntervalMs"), then defaults:
   --dead-letter-topic <topic>      DEAD_LETTER_TOPIC                   default <applicationId>-dlq
   --http <host:port>               TRIBUTARY_HTTP                      serve queries and app routes here
   --advertised <host:port>         TRIBUTARY_ADVERTISED                address other workers reach this one at
+  --schema-registry <url>          SCHEMA_REGISTRY_URL                 Avro topics in the registry's wire format
   --client-id <id>                 TRIBUTARY_CLIENT_ID                 Kafka client id prefix (tributary)
   --log-level <level>              LOG_LEVEL                           trace, debug, info (default), warn, error
   --log-format <json|pretty>       LOG_FORMAT                          default: pretty in a terminal, else json

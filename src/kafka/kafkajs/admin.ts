@@ -1,8 +1,47 @@
 import type { Admin, Kafka } from 'kafkajs';
 import { TributaryError } from '../../errors.ts';
-import type { AdminPort, NewTopic, OffsetRange } from '../port.ts';
+import type { AdminPort, CommittedOffset, NewTopic, OffsetRange } from '../port.ts';
+import { kafkaErrorType } from './convert.ts';
 
 const LEADER_WAIT_MS = 30_000;
+/**
+ * Answers a broker gives while a partition or a group coordinator is still being loaded (a topic
+ * just created, a broker just started). kafkajs' admin retries only some of them; these are retried
+ * here for a while before giving up.
+ */
+const LOADING = new Set([
+  'NOT_LEADER_FOR_PARTITION',
+  'NOT_LEADER_OR_FOLLOWER',
+  'LEADER_NOT_AVAILABLE',
+  'UNKNOWN_TOPIC_OR_PARTITION',
+  'COORDINATOR_LOAD_IN_PROGRESS',
+  'COORDINATOR_NOT_AVAILABLE',
+  'NOT_COORDINATOR',
+]);
+const LOADING_WAIT_MS = 10_000;
+
+/** True for kafkajs' aggregate of per-topic errors when every topic already existed. */
+function onlyAlreadyExists(error: unknown): boolean {
+  const aggregate = ((error as { cause?: unknown }).cause ?? error) as { errors?: unknown[] };
+  return (
+    Array.isArray(aggregate.errors) &&
+    aggregate.errors.length > 0 &&
+    aggregate.errors.every((e) => kafkaErrorType(e) === 'TOPIC_ALREADY_EXISTS')
+  );
+}
+
+async function whileLoading<T>(operation: () => Promise<T>): Promise<T> {
+  const deadline = Date.now() + LOADING_WAIT_MS;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await operation();
+    } catch (error) {
+      const type = kafkaErrorType(error);
+      if (!type || !LOADING.has(type) || Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, Math.min(50 * attempt, 500)));
+    }
+  }
+}
 
 /** Admin operations on kafkajs, connecting lazily. */
 export class KafkajsAdmin implements AdminPort {
@@ -17,14 +56,21 @@ export class KafkajsAdmin implements AdminPort {
   async createTopics(topics: readonly NewTopic[]): Promise<void> {
     if (topics.length === 0) return;
     const admin = await this.connected();
-    await admin.createTopics({
-      waitForLeaders: true,
-      topics: topics.map((t) => ({
-        topic: t.topic,
-        numPartitions: t.partitions,
-        configEntries: Object.entries(t.config).map(([name, value]) => ({ name, value })),
-      })),
-    });
+    try {
+      // kafkajs' own wait for leaders gives up on the first "does not host this topic-partition" a
+      // KRaft broker answers for a moment after creating a topic; ours below waits that out.
+      await admin.createTopics({
+        waitForLeaders: false,
+        topics: topics.map((t) => ({
+          topic: t.topic,
+          numPartitions: t.partitions,
+          configEntries: Object.entries(t.config).map(([name, value]) => ({ name, value })),
+        })),
+      });
+    } catch (error) {
+      // Another worker of the application created them first.
+      if (!onlyAlreadyExists(error)) throw error;
+    }
     await this.waitForLeaders(topics.map((t) => t.topic));
   }
 
@@ -42,16 +88,19 @@ export class KafkajsAdmin implements AdminPort {
 
   async offsets(topic: string): Promise<Map<number, OffsetRange>> {
     const admin = await this.connected();
-    const offsets = await admin.fetchTopicOffsets(topic);
+    const offsets = await whileLoading(() => admin.fetchTopicOffsets(topic));
     return new Map(offsets.map((o) => [o.partition, { low: o.low, high: o.high }]));
   }
 
-  async committedOffsets(groupId: string, topic: string): Promise<Map<number, string>> {
+  async committedOffsets(groupId: string, topic: string): Promise<Map<number, CommittedOffset>> {
     const admin = await this.connected();
-    const result = await admin.fetchOffsets({ groupId, topics: [topic] });
-    const committed = new Map<number, string>();
+    const result = await whileLoading(() => admin.fetchOffsets({ groupId, topics: [topic] }));
+    const committed = new Map<number, CommittedOffset>();
     for (const entry of result) {
-      for (const p of entry.partitions) if (p.offset !== '-1') committed.set(p.partition, p.offset);
+      for (const p of entry.partitions) {
+        if (p.offset !== '-1')
+          committed.set(p.partition, { offset: p.offset, metadata: p.metadata ? p.metadata : null });
+      }
     }
     return committed;
   }

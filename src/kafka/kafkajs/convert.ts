@@ -88,3 +88,17 @@ export function writtenOffsets(
   }
   return written;
 }
+
+/**
+ * The Kafka error code name (`ILLEGAL_GENERATION`, `INVALID_PRODUCER_EPOCH`, ...) of a kafkajs error.
+ * kafkajs' retrier wraps the protocol error in KafkaJSNonRetriableError or
+ * KafkaJSNumberOfRetriesExceeded, which carry it as their cause; look through the chain.
+ */
+export function kafkaErrorType(error: unknown): string | undefined {
+  for (let current = error, depth = 0; current && depth < 5; depth++) {
+    const type = (current as { type?: unknown }).type;
+    if (typeof type === 'string') return type;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return undefined;
+}

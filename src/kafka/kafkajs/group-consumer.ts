@@ -10,7 +10,7 @@ import {
   type TopicPartition,
   type TopicPartitionOffset,
 } from '../port.ts';
-import { fromKafkaMessage } from './convert.ts';
+import { fromKafkaMessage, kafkaErrorType } from './convert.ts';
 
 /**
  * A consumer-group member on kafkajs. kafkajs has no revocation callback and drops the assignment's
@@ -23,6 +23,9 @@ export class KafkajsGroupConsumer implements GroupConsumerPort {
   private readonly options: GroupConsumerOptions;
   private readonly logger: Logger;
   private consumer: Consumer | undefined;
+  /** Group joins seen so far, and the chain that hands their assignments to the runtime in order. */
+  private joins = 0;
+  private assigning: Promise<void> = Promise.resolve();
 
   constructor(kafka: Kafka, options: GroupConsumerOptions, logger: Logger) {
     this.kafka = kafka;
@@ -47,8 +50,14 @@ export class KafkajsGroupConsumer implements GroupConsumerPort {
       const assigned = fromAssignmentMap(event.payload.memberAssignment);
       // Synchronous, so it happens before kafkajs fetches for the new generation.
       if (assigned.length > 0) consumer.pause(byTopic(assigned));
-      void this.readAssignment(event.payload.memberId, assigned)
-        .then((assignment) => handlers.onAssigned(assignment))
+      const join = ++this.joins;
+      // One assignment at a time, in order; a join that a newer one overtook is skipped.
+      this.assigning = this.assigning
+        .then(async () => {
+          if (join !== this.joins) return;
+          const assignment = await this.readAssignment(event.payload.memberId, assigned, join);
+          if (assignment && join === this.joins) await handlers.onAssigned(assignment);
+        })
         .catch((error: Error) => handlers.onCrash(error));
     });
     consumer.on(consumer.events.REBALANCING, () => handlers.onRevoking());
@@ -101,14 +110,15 @@ export class KafkajsGroupConsumer implements GroupConsumerPort {
     this.consumer?.seek({ topic: position.topic, partition: position.partition, offset: position.offset });
   }
 
-  async commit(offsets: readonly TopicPartitionOffset[]): Promise<void> {
+  async commit(offsets: readonly TopicPartitionOffset[], options: { metadata?: string } = {}): Promise<void> {
     if (!this.consumer || offsets.length === 0) return;
+    const metadata = options.metadata ?? null;
     try {
       await this.consumer.commitOffsets(
-        offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: o.offset })),
+        offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: o.offset, metadata })),
       );
     } catch (error) {
-      const type = (error as { type?: string }).type;
+      const type = kafkaErrorType(error);
       if (
         type === 'REBALANCE_IN_PROGRESS' ||
         type === 'ILLEGAL_GENERATION' ||
@@ -129,13 +139,27 @@ export class KafkajsGroupConsumer implements GroupConsumerPort {
     await consumer.disconnect();
   }
 
-  /** Reads back this member's assignment (with its user data) and every member's, for query routing. */
-  private async readAssignment(memberId: string, assigned: TopicPartition[]): Promise<GroupAssignment> {
+  /**
+   * Reads back this member's assignment (with its user data) and every member's, for query routing.
+   * Undefined when the group has moved on (another rebalance started, or completed a newer generation):
+   * the description no longer shows this join's assignment, and the next join brings the new one.
+   */
+  private async readAssignment(
+    memberId: string,
+    assigned: TopicPartition[],
+    join: number,
+  ): Promise<GroupAssignment | undefined> {
     for (let attempt = 1; ; attempt++) {
       const description = await this.consumer!.describeGroup();
+      if (description.state !== 'Stable') {
+        this.logger.debug({ memberId, state: description.state }, 'group is rebalancing again');
+        return undefined;
+      }
       const members = description.members.map((m) => {
-        const assignment = AssignerProtocol.MemberAssignment.decode(m.memberAssignment);
-        const metadata = AssignerProtocol.MemberMetadata.decode(m.memberMetadata);
+        const assignment = decodeOrUndefined(() =>
+          AssignerProtocol.MemberAssignment.decode(m.memberAssignment),
+        );
+        const metadata = decodeOrUndefined(() => AssignerProtocol.MemberMetadata.decode(m.memberMetadata));
         return {
           memberId: m.memberId,
           subscription: new Uint8Array(metadata?.userData ?? Buffer.alloc(0)),
@@ -147,20 +171,48 @@ export class KafkajsGroupConsumer implements GroupConsumerPort {
       });
       const own = members.find((m) => m.memberId === memberId);
       if (own) {
+        if (!samePartitions(own.assignment.partitions, assigned)) {
+          this.logger.debug({ memberId }, 'group completed a newer generation; waiting for its join');
+          return undefined;
+        }
         return {
           generationId: -1,
           memberId,
           partitions: assigned,
           userData: own.assignment.userData,
           members,
+          superseded: () => join !== this.joins,
         };
       }
-      if (attempt >= 10)
-        throw new Error(`member ${memberId} is not in the description of group ${this.options.groupId}`);
+      if (attempt >= 10) {
+        this.logger.warn(
+          { memberId, group: this.options.groupId },
+          'this member is not in the description of its group; waiting for the next join',
+        );
+        return undefined;
+      }
       this.logger.debug({ memberId, attempt }, 'own assignment not visible yet; describing the group again');
       await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
     }
   }
+}
+
+/** Members in the middle of joining have empty metadata and assignments. */
+function decodeOrUndefined<T>(decode: () => T | null): T | undefined {
+  try {
+    return decode() ?? undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function samePartitions(a: readonly TopicPartition[], b: readonly TopicPartition[]): boolean {
+  const keys = (list: readonly TopicPartition[]) =>
+    list
+      .map((p) => `${p.topic}\u0000${p.partition}`)
+      .sort()
+      .join(',');
+  return keys(a) === keys(b);
 }
 
 /** Plugs the runtime's assignor into kafkajs' partition-assigner interface. */

@@ -9,6 +9,19 @@ import type { Logger } from '../../runtime/logger.ts';
 const EXPECTED = [/switched default partitioner/, /Limiting retries for the idempotent producer/];
 
 /**
+ * Errors kafkajs logs and that are retried in routine operation: each heartbeat answered
+ * "rebalancing" on the way through a rebalance (the worker logs the outcome itself, "tasks
+ * assigned"), the transaction coordinator's "concurrent transactions" for a few milliseconds after
+ * each commit, and a KRaft broker's "not the leader" for a topic it created a moment ago.
+ */
+const ROUTINE_ERRORS = [
+  /The group is rebalancing/,
+  /another concurrent operation on the same transaction/,
+  /not the leader for that topic-partition/,
+  /does not host this topic-partition/,
+];
+
+/**
  * Routes kafkajs' own logging into the worker's logger. kafkajs logs routine group activity at INFO
  * and transient, retried failures (a coordinator still loading) at ERROR; here they become debug and
  * warn, so the worker's own errors stand out.
@@ -18,7 +31,12 @@ export function kafkajsLogCreator(logger: Logger): logCreator {
     ({ namespace, level, log }) => {
       const { message, ...fields } = log as { message: string } & Record<string, unknown>;
       const entry = { ...fields, component: `kafkajs.${namespace}` };
-      if (EXPECTED.some((pattern) => pattern.test(message))) logger.debug(entry, message);
+      const error = typeof fields.error === 'string' ? fields.error : '';
+      if (
+        EXPECTED.some((pattern) => pattern.test(message)) ||
+        ROUTINE_ERRORS.some((pattern) => pattern.test(error) || pattern.test(message))
+      )
+        logger.debug(entry, message);
       else if (level === logLevel.ERROR || level === logLevel.WARN) logger.warn(entry, message);
       else logger.debug(entry, message);
     };

@@ -7,7 +7,7 @@ import {
   type TransactionalProducerPort,
   type WrittenOffsets,
 } from '../port.ts';
-import { topicMessages, writtenOffsets } from './convert.ts';
+import { kafkaErrorType, topicMessages, writtenOffsets } from './convert.ts';
 import { byTopic } from './group-consumer.ts';
 
 /** At-least-once sends: idempotent and one request in flight, so retries neither duplicate nor reorder. */
@@ -42,6 +42,11 @@ const FENCING_ERRORS = new Set([
   'INVALID_PRODUCER_ID_MAPPING',
   'TRANSACTIONAL_ID_AUTHORIZATION_FAILED',
 ]);
+
+/** Answers of a transaction coordinator that is busy for a moment; the request is worth repeating. */
+const COORDINATOR_BUSY = new Set(['CONCURRENT_TRANSACTIONS', 'COORDINATOR_LOAD_IN_PROGRESS']);
+/** About 15 s of retries with the backoff below. */
+const SEND_OFFSETS_ATTEMPTS = 40;
 
 /** One transactional id, one producer: the exactly-once unit of a task. */
 export class KafkajsTransactionalProducer implements TransactionalProducerPort {
@@ -95,7 +100,19 @@ export class KafkajsTransactionalProducer implements TransactionalProducerPort {
         .filter((o) => o.topic === topic)
         .map((o) => ({ partition: o.partition, offset: o.offset })),
     }));
-    await this.guard(() => this.open().sendOffsets({ consumerGroupId: groupId, topics }));
+    // kafkajs retries AddPartitionsToTxn but not AddOffsetsToTxn, which the coordinator answers with
+    // CONCURRENT_TRANSACTIONS while it still completes the previous transaction: a transaction that
+    // holds only offsets (a task that consumed without producing) meets that right after a commit.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.guard(() => this.open().sendOffsets({ consumerGroupId: groupId, topics }));
+        return;
+      } catch (error) {
+        const type = kafkaErrorType(error);
+        if (!type || !COORDINATOR_BUSY.has(type) || attempt >= SEND_OFFSETS_ATTEMPTS) throw error;
+        await new Promise((resolve) => setTimeout(resolve, Math.min(10 * 2 ** (attempt - 1), 500)));
+      }
+    }
   }
 
   async commit(): Promise<void> {
@@ -123,7 +140,7 @@ export class KafkajsTransactionalProducer implements TransactionalProducerPort {
     try {
       return await operation();
     } catch (error) {
-      const type = (error as { type?: string }).type;
+      const type = kafkaErrorType(error);
       if (type && FENCING_ERRORS.has(type))
         throw new ProducerFencedError(this.transactionalId, { cause: error });
       throw error;

@@ -28,8 +28,10 @@ export interface AssignmentInput {
 /**
  * Assigns tasks to members, balanced and sticky: a task stays with the member that ran it while that
  * member has room; otherwise it goes to a member that has its state on disk, then to the least loaded.
- * Standby replicas go to other members, preferring those that already have the state. Pure and
- * deterministic: members and tasks are considered in sorted order.
+ * Room is counted per sub-topology, so every member gets its share of each sub-topology's tasks (a
+ * member with only the stateless tasks of a read-and-repartition step would idle while another holds
+ * every store). Standby replicas go to other members, preferring those that already have the state.
+ * Pure and deterministic: members and tasks are considered in sorted order.
  */
 export function assignTasks(input: AssignmentInput): Map<string, TaskAssignment> {
   const members = [...input.members].sort((a, b) => compare(a.memberId, b.memberId));
@@ -38,7 +40,6 @@ export function assignTasks(input: AssignmentInput): Map<string, TaskAssignment>
   );
   if (members.length === 0) return result;
   const tasks = [...input.tasks].sort(compareTaskIds);
-  const capacity = Math.ceil(tasks.length / members.length);
   const owner = new Map<string, string>();
   const load = (memberId: string) => result.get(memberId)!.active.length;
   const give = (task: string, memberId: string) => {
@@ -46,24 +47,30 @@ export function assignTasks(input: AssignmentInput): Map<string, TaskAssignment>
     owner.set(task, memberId);
   };
 
-  // 1. Stickiness: previous owners keep their tasks while under capacity. When two members claim a
-  //    task (a rebalance raced a crash), the first in member order wins.
-  for (const task of tasks) {
-    const previous = members.find((m) => m.previousActive.includes(task) && load(m.memberId) < capacity);
-    if (previous) give(task, previous.memberId);
-  }
-  // 2. The rest: a member with the state on disk (a former standby), else the least loaded.
-  for (const task of tasks) {
-    if (owner.has(task)) continue;
-    const withState = leastLoaded(
-      members.filter(
-        (m) =>
-          (m.previousStandby.includes(task) || m.tasksWithState.includes(task)) &&
-          load(m.memberId) < capacity,
-      ),
-      load,
-    );
-    give(task, (withState ?? leastLoaded(members, load)!).memberId);
+  for (const group of bySubtopology(tasks)) {
+    const capacity = Math.ceil(group.length / members.length);
+    const groupLoad = new Map<string, number>();
+    const hasRoom = (m: MemberSubscription) => (groupLoad.get(m.memberId) ?? 0) < capacity;
+    const take = (task: string, member: MemberSubscription) => {
+      give(task, member.memberId);
+      groupLoad.set(member.memberId, (groupLoad.get(member.memberId) ?? 0) + 1);
+    };
+    // 1. Stickiness: previous owners keep their tasks while they have room. When two members claim a
+    //    task (a rebalance raced a crash), the first in member order wins.
+    for (const task of group) {
+      const previous = members.find((m) => m.previousActive.includes(task) && hasRoom(m));
+      if (previous) take(task, previous);
+    }
+    // 2. The rest: a member with the state on disk (a former standby), else the least loaded.
+    for (const task of group) {
+      if (owner.has(task)) continue;
+      const withRoom = members.filter(hasRoom);
+      const withState = leastLoaded(
+        withRoom.filter((m) => m.previousStandby.includes(task) || m.tasksWithState.includes(task)),
+        load,
+      );
+      take(task, withState ?? leastLoaded(withRoom, load)!);
+    }
   }
 
   // 3. Standbys on members other than the active one, on distinct worker processes where possible.
@@ -88,6 +95,18 @@ export function assignTasks(input: AssignmentInput): Map<string, TaskAssignment>
     }
   }
   return result;
+}
+
+/** Tasks grouped by sub-topology, in order. */
+function bySubtopology(tasks: readonly string[]): string[][] {
+  const groups = new Map<number, string[]>();
+  for (const task of tasks) {
+    const { subtopology } = parseTaskId(task);
+    let group = groups.get(subtopology);
+    if (!group) groups.set(subtopology, (group = []));
+    group.push(task);
+  }
+  return [...groups.values()];
 }
 
 function leastLoaded(

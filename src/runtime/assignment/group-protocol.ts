@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { TopologyError } from '../../errors.ts';
 import type { GroupAssignor, GroupMember, MemberAssignment, TopicPartition } from '../../kafka/port.ts';
 import { Topology } from '../../topology/topology.ts';
@@ -11,6 +12,15 @@ const decoder = new TextDecoder();
 export interface AssignmentInfo {
   readonly active: readonly string[];
   readonly standby: readonly string[];
+  /** Names this rebalance: a worker letting go of a task marks its final commit with it. */
+  readonly rebalance: string;
+  /**
+   * Active tasks that another member of the group ran until now: wait until it has let go of them
+   * (final commit, changelog flushed) before restoring and starting them.
+   */
+  readonly handoffs: readonly string[];
+  /** Tasks this member ran until now that another member takes over: let go of them (see handoffs). */
+  readonly releases: readonly string[];
   /** Every member's endpoint with the tasks it runs, so any worker can route a query to the owner. */
   readonly endpoints: Readonly<Record<string, { active: readonly string[]; standby: readonly string[] }>>;
 }
@@ -36,6 +46,9 @@ export function decodeAssignmentInfo(bytes: Uint8Array): AssignmentInfo {
   return {
     active: stringList(parsed.active),
     standby: stringList(parsed.standby),
+    rebalance: typeof parsed.rebalance === 'string' ? parsed.rebalance : '',
+    handoffs: stringList(parsed.handoffs),
+    releases: stringList(parsed.releases),
     endpoints: (parsed.endpoints as AssignmentInfo['endpoints'] | undefined) ?? {},
   };
 }
@@ -88,12 +101,24 @@ export class TaskAssignor implements GroupAssignor {
       entry.active.push(...own.active);
       entry.standby.push(...own.standby);
     }
+    const rebalance = randomUUID();
     const result = new Map<string, MemberAssignment>();
     for (const member of subscriptions) {
       const own = assigned.get(member.memberId)!;
+      const handoffs = own.active.filter((task) =>
+        subscriptions.some((other) => other !== member && other.previousActive.includes(task)),
+      );
+      const releases = member.previousActive.filter((task) => tasks.has(task) && !own.active.includes(task));
       result.set(member.memberId, {
         partitions: own.active.sort(compareTaskIds).flatMap((task) => tasks.get(task)!),
-        userData: encodeJson({ active: own.active, standby: own.standby.sort(compareTaskIds), endpoints }),
+        userData: encodeJson({
+          active: own.active,
+          standby: own.standby.sort(compareTaskIds),
+          rebalance,
+          handoffs: handoffs.sort(compareTaskIds),
+          releases: releases.sort(compareTaskIds),
+          endpoints,
+        }),
       });
     }
     return result;

@@ -132,6 +132,16 @@ export class ActiveTask {
     this.processedSinceCommit = false;
   }
 
+  /** The next offset of every input partition this task has processed records of. */
+  positions(): TopicPartitionOffset[] {
+    return [...this.processed.values()];
+  }
+
+  /** Where the task starts reading: records fetched from before these offsets are dropped. */
+  startAt(positions: readonly TopicPartitionOffset[]): void {
+    for (const position of positions) this.queues.startAt(position, BigInt(position.offset));
+  }
+
   /** Fetch positions to keep when the task stays with this worker across a rebalance. */
   fetchPositions(): TopicPartitionOffset[] {
     return this.queues

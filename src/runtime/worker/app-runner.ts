@@ -14,14 +14,23 @@ import {
 } from '../../kafka/port.ts';
 import type { StateStore } from '../../state/api.ts';
 import type { ManagedStore } from '../../state/managed-store.ts';
+import type { SchemaRegistryClient } from '../../serde/registry.ts';
+import { withSchemaRegistry } from '../../serde/registry-topology.ts';
 import { Topology } from '../../topology/topology.ts';
-import { decodeAssignmentInfo, TaskAssignor, type AssignmentInfo } from '../assignment/group-protocol.ts';
+import {
+  decodeAssignmentInfo,
+  parseTaskId,
+  TaskAssignor,
+  type AssignmentInfo,
+} from '../assignment/group-protocol.ts';
 import { deadLetterTopic } from '../error-handling.ts';
 import { Histogram, LATENCY_BUCKETS_SECONDS } from '../histogram.ts';
 import type { Logger } from '../logger.ts';
 import type { StreamTask } from '../stream-task.ts';
 import type { ActiveTask } from './active-task.ts';
 import type { WorkerConfig } from './config.ts';
+import { awaitRelease, release, startPositions, type HandoffContext, type ReleasedTask } from './handoff.ts';
+import { RecordPreparer } from './record-preparer.ts';
 import { Restorer } from './restorer.ts';
 import { TaskFactory, type StandbyTask } from './task-factory.ts';
 import { setUpTopics } from './topics.ts';
@@ -37,6 +46,8 @@ export interface AppRunnerOptions {
   readonly logger: Logger;
   /** Identifies this worker process across rejoins (for standby placement). */
   readonly processId: string;
+  /** When set, Avro topics use the registry's wire format; schemas are registered at start. */
+  readonly schemaRegistry?: SchemaRegistryClient;
 }
 
 interface RunningTask {
@@ -61,8 +72,12 @@ const IDLE_WAIT_MS = 50;
  */
 export class AppRunner {
   readonly applicationId: string;
-  readonly topology: Topology;
+  /** The topology as it runs (with registry-framed serdes at its edges when a registry is used). */
+  private topologyValue: Topology;
   private readonly options: AppRunnerOptions;
+  private preparer: RecordPreparer | undefined;
+  /** Batches waiting for their records' serdes to be prepared, per partition, in fetch order. */
+  private readonly preparing = new Map<string, Promise<void>>();
   private readonly logger: Logger;
   private stateValue: AppRunnerState = 'created';
   private admin: AdminPort | undefined;
@@ -75,7 +90,14 @@ export class AppRunner {
   private readonly tasks = new Map<string, RunningTask>();
   private readonly standbys = new Map<string, StandbyTask>();
   private readonly owners = new Map<string, RunningTask>();
-  private assignmentInfo: AssignmentInfo = { active: [], standby: [], endpoints: {} };
+  private assignmentInfo: AssignmentInfo = {
+    active: [],
+    standby: [],
+    rebalance: '',
+    handoffs: [],
+    releases: [],
+    endpoints: {},
+  };
   private reconciling: Promise<void> = Promise.resolve();
   private alosSending: Promise<void> = Promise.resolve();
   /** Commits run one at a time: the loop and a rebalance may both ask for one. */
@@ -108,12 +130,16 @@ export class AppRunner {
   constructor(options: AppRunnerOptions) {
     this.options = options;
     this.applicationId = options.applicationId;
-    this.topology = options.topology;
+    this.topologyValue = options.topology;
     this.logger = options.logger.child?.({ app: options.applicationId }) ?? options.logger;
     this.failed = new Promise<never>((_resolve, reject) => {
       this.rejectFailed = reject;
     });
     this.failed.catch(() => undefined);
+  }
+
+  get topology(): Topology {
+    return this.topologyValue;
   }
 
   get state(): AppRunnerState {
@@ -190,7 +216,7 @@ export class AppRunner {
   }
 
   async start(): Promise<void> {
-    const { port, config, topology, applicationId } = this.options;
+    const { port, config, applicationId } = this.options;
     this.stateValue = 'starting';
     const eos = config.processingGuarantee === 'exactly-once';
     this.logger.info(
@@ -198,6 +224,16 @@ export class AppRunner {
       'starting application',
     );
     try {
+      if (this.options.schemaRegistry)
+        this.topologyValue = await withSchemaRegistry(
+          this.topologyValue,
+          applicationId,
+          this.options.schemaRegistry,
+          this.logger,
+        );
+      const topology = this.topologyValue;
+      const preparer = RecordPreparer.forTopology(topology, applicationId, this.logger);
+      this.preparer = preparer.isEmpty ? undefined : preparer;
       this.admin = port.admin();
       this.topicCounts = await setUpTopics({
         admin: this.admin,
@@ -258,6 +294,7 @@ export class AppRunner {
         topics: sourceTopics,
         assignor,
         readCommitted: eos,
+        sessionTimeoutMs: config.sessionTimeoutMs,
         clientId: `${config.clientId}-${applicationId}`,
       });
       this.stateValue = 'rebalancing';
@@ -334,14 +371,33 @@ export class AppRunner {
   }
 
   private onBatch(batch: RecordBatch): void {
-    const owner = this.owners.get(partitionKey(batch));
+    const key = partitionKey(batch);
+    const owner = this.owners.get(key);
     if (!owner) return; // a partition we gave up in a rebalance: its new owner reads it from the committed offset
-    this.fetched.set(partitionKey(batch), {
+    this.fetched.set(key, {
       topic: batch.topic,
       partition: batch.partition,
       next: BigInt(batch.nextOffset),
       end: BigInt(batch.highWatermark),
     });
+    const waiting = this.preparing.get(key);
+    const preparing = this.preparer?.prepare(batch);
+    if (!waiting && !preparing) return this.enqueue(owner, batch);
+    // Records wait until their serdes can decode them synchronously; later batches queue behind.
+    // Meanwhile the task knows more is coming for this partition, so it does not run ahead of it.
+    owner.active.queues.add(batch, [], 0n, BigInt(batch.highWatermark));
+    const done = (waiting ?? Promise.resolve())
+      .then(() => preparing)
+      .then(() => {
+        if (this.owners.get(key) === owner) this.enqueue(owner, batch);
+      });
+    this.preparing.set(key, done);
+    void done.finally(() => {
+      if (this.preparing.get(key) === done) this.preparing.delete(key);
+    });
+  }
+
+  private enqueue(owner: RunningTask, batch: RecordBatch): void {
     const size = owner.active.queues.add(
       batch,
       batch.records,
@@ -360,9 +416,13 @@ export class AppRunner {
     return this.reconciling;
   }
 
-  /** Brings the tasks in line with a new assignment: close what left, keep what stayed, create and restore what came. */
+  /**
+   * Brings the tasks in line with a new assignment: close what left (handing it over, see
+   * handoff.ts), keep what stayed, create and restore what came.
+   */
   private async reconcile(assignment: GroupAssignment): Promise<void> {
     const started = Date.now();
+    const eos = this.options.config.processingGuarantee === 'exactly-once';
     const info = decodeAssignmentInfo(assignment.userData);
     this.assignmentInfo = info;
     const wantedActive = new Set(info.active);
@@ -373,43 +433,60 @@ export class AppRunner {
       assignment.partitions,
       info.active,
     );
+    const handoff = { admin: this.admin!, groupId: this.applicationId, logger: this.logger };
 
     // Whatever was processed goes out before tasks move: fewer duplicates for the next owner.
     await this.commitAll().catch((error) =>
       this.logger.warn({ err: error }, 'commit before rebalance failed'),
     );
-    for (const [id, task] of [...this.tasks]) if (!wantedActive.has(id)) await this.closeTask(id, task, true);
+    // Let go exactly of the tasks the leader expects this member to hand over: the new owners wait for them.
+    const releases = new Set(info.releases);
+    const released: ReleasedTask[] = [];
+    for (const [id, task] of [...this.tasks]) {
+      if (wantedActive.has(id)) continue;
+      if (releases.delete(id))
+        released.push({ id, inputs: task.active.inputs, positions: task.active.positions() });
+      await this.closeTask(id, task, true);
+    }
+    for (const id of releases) released.push({ id, inputs: this.inputsOf(id), positions: [] });
+    if (!eos)
+      await release(handoff, this.consumer!, released, info.rebalance).catch((error: unknown) =>
+        this.logger.warn({ err: error, tasks: released.map((t) => t.id) }, 'could not mark tasks released'),
+      );
     for (const [id, standby] of [...this.standbys]) {
       if (!wantedStandby.has(id)) {
         await this.factory!.closeStandby(standby);
         this.standbys.delete(id);
       }
     }
-    for (const id of info.active) {
-      const existing = this.tasks.get(id);
-      if (existing) {
-        // Kept across the rebalance: the client rewinds to the committed offset; continue from our own position.
-        for (const position of existing.active.fetchPositions()) this.consumer!.seek(position);
-        continue;
-      }
-      const standby = this.standbys.get(id);
-      if (standby) {
-        await this.factory!.closeStandby(standby);
-        this.standbys.delete(id);
-      }
-      const restoreStarted = Date.now();
-      const created = await this.factory!.createActive(id, byTask.get(id) ?? []);
-      this.metrics.restoreMs += Date.now() - restoreStarted;
-      created.task.recordLatency = this.metrics.recordLatencySeconds;
-      const running: RunningTask = {
-        active: created.task,
-        producer: created.producer,
-        sending: Promise.resolve(),
-        transactionOpen: false,
-      };
-      this.tasks.set(id, running);
-      for (const partition of created.task.inputs) this.owners.set(partitionKey(partition), running);
+
+    const incoming = info.active.filter((id) => !this.tasks.has(id));
+    const handedOver = incoming.filter((id) => info.handoffs.includes(id));
+    if (!eos && handedOver.length > 0) {
+      const outcome = await awaitRelease(
+        handoff,
+        handedOver.flatMap((id) => byTask.get(id) ?? []),
+        info.rebalance,
+        {
+          timeoutMs: this.options.config.sessionTimeoutMs,
+          cancelled: () =>
+            assignment.superseded() || this.stateValue === 'stopping' || this.stateValue === 'failed',
+        },
+      );
+      // A newer assignment is coming: it will say again what to create.
+      if (outcome === 'superseded') return;
+      if (outcome === 'timed out')
+        this.logger.warn(
+          { tasks: handedOver },
+          'the previous owner did not hand these tasks over in time; starting them from the last commit',
+        );
     }
+    for (const id of info.active) {
+      // Kept across the rebalance: the client rewinds to the committed offset; continue from our own position.
+      for (const position of this.tasks.get(id)?.active.fetchPositions() ?? []) this.consumer!.seek(position);
+    }
+    // One after another: restoring is CPU-bound in this one thread, so side by side gains nothing.
+    for (const id of incoming) await this.startTask(id, byTask.get(id) ?? [], handoff);
     for (const id of info.standby)
       if (!this.standbys.has(id)) this.standbys.set(id, await this.factory!.createStandby(id));
     this.consumer!.resume(assignment.partitions);
@@ -427,10 +504,46 @@ export class AppRunner {
     this.wakeUp?.();
   }
 
+  /** Creates and restores a task that is new to this worker, and sets where it starts reading. */
+  private async startTask(
+    id: string,
+    inputs: readonly TopicPartition[],
+    handoff: HandoffContext,
+  ): Promise<void> {
+    const standby = this.standbys.get(id);
+    if (standby) {
+      this.standbys.delete(id);
+      await this.factory!.closeStandby(standby);
+    }
+    const restoreStarted = Date.now();
+    const created = await this.factory!.createActive(id, inputs);
+    this.metrics.restoreMs += Date.now() - restoreStarted;
+    created.task.recordLatency = this.metrics.recordLatencySeconds;
+    const running: RunningTask = {
+      active: created.task,
+      producer: created.producer,
+      sending: Promise.resolve(),
+      transactionOpen: false,
+    };
+    this.tasks.set(id, running);
+    for (const partition of created.task.inputs) this.owners.set(partitionKey(partition), running);
+    // Read now, after the restore (and under exactly-once after fencing the previous owner): the
+    // client's own view dates from the end of the rebalance, before the previous owner finished.
+    const positions = await startPositions(handoff, created.task.inputs);
+    created.task.startAt(positions);
+    for (const position of positions) this.consumer!.seek(position);
+  }
+
   private async loop(): Promise<void> {
     const { config } = this.options;
     while (this.stateValue !== 'stopping' && this.stateValue !== 'stopped' && this.stateValue !== 'failed') {
-      await this.reconciling;
+      // No processing while tasks are being reconciled: a record processed between the reconcile's
+      // commit and a task's close would have its offset handed over without its changelog write.
+      // A reconcile may begin while this loop waits for the previous one: wait until none is new.
+      for (let current = this.reconciling; ; current = this.reconciling) {
+        await current;
+        if (current === this.reconciling) break;
+      }
       let processed = 0;
       try {
         const now = Date.now();
@@ -484,6 +597,9 @@ export class AppRunner {
         }
         task.active.acknowledge(await task.producer!.send(records));
       });
+      // A failed send (a fenced producer) surfaces at the task's commit, which awaits the chain;
+      // until then it must not count as an unhandled rejection, which would end the process.
+      task.sending.catch(() => undefined);
     }
   }
 
@@ -505,6 +621,8 @@ export class AppRunner {
   private async commitNow(): Promise<void> {
     this.commitRequested = false;
     this.lastCommitMs = Date.now();
+    // Standbys persist how far they followed, so a takeover (or a restart) restores only the rest.
+    await Promise.all([...this.standbys.values()].map((s) => this.factory!.commitStandby(s)));
     if (this.tasks.size === 0) return;
     const started = Date.now();
     for (const task of this.tasks.values()) task.active.drainChangelogs();
@@ -563,6 +681,15 @@ export class AppRunner {
     if (committed) await task.active.commitStores().catch(() => undefined);
     await task.active.close();
     await task.producer?.close().catch(() => undefined);
+  }
+
+  /** The input partitions of a task, from the topology and the partition counts. */
+  private inputsOf(taskId: string): TopicPartition[] {
+    const { subtopology, partition } = parseTaskId(taskId);
+    return (this.topology.subtopologies[subtopology]?.sourceTopics ?? [])
+      .map((ref) => Topology.topicName(ref, this.applicationId))
+      .filter((topic) => partition < (this.topicCounts.get(topic) ?? 0))
+      .map((topic) => ({ topic, partition }));
   }
 
   private partitionCount(topic: string): number {

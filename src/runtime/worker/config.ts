@@ -14,12 +14,19 @@ export interface WorkerConfig {
   readonly processingGuarantee: ProcessingGuarantee;
   readonly commitIntervalMs: number;
   readonly numStandbyReplicas: number;
+  /**
+   * How long the group waits for a silent member before moving its tasks elsewhere. A worker that
+   * crashes (SIGKILL, lost machine) keeps its tasks this long; a clean stop leaves the group at once.
+   */
+  readonly sessionTimeoutMs: number;
   /** Fetched records buffered per partition before the partition is paused (back-pressure). */
   readonly maxBufferedRecordsPerPartition: number;
   readonly maxTaskIdleMs: number;
   readonly errorHandling: ErrorHandling;
   /** The worker's query endpoint `host:port`, if it serves queries, and the address others reach it at. */
   readonly http: { readonly host: string; readonly port: number; readonly advertised: string } | undefined;
+  /** A Confluent-compatible schema registry: Avro topics then use its wire format. */
+  readonly schemaRegistryUrl: string | undefined;
   readonly logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
   /** 'json' for production, 'pretty' for a terminal; default: pretty when stdout is a terminal. */
   readonly logFormat: 'json' | 'pretty';
@@ -149,6 +156,14 @@ const settings = {
     parse: integer(0, 10),
     fallback: () => 0,
   },
+  sessionTimeoutMs: {
+    flag: 'session-timeout-ms',
+    env: 'SESSION_TIMEOUT_MS',
+    file: 'sessionTimeoutMs',
+    // The broker refuses values outside group.min/max.session.timeout.ms (6 s and 30 min by default).
+    parse: integer(1_000),
+    fallback: () => 45_000,
+  },
   maxBufferedRecordsPerPartition: {
     flag: 'max-buffered-records',
     env: 'MAX_BUFFERED_RECORDS_PER_PARTITION',
@@ -196,6 +211,18 @@ const settings = {
     env: 'TRIBUTARY_ADVERTISED',
     file: 'advertised',
     parse: text,
+    fallback: () => undefined,
+  } as Setting<string | undefined>,
+  schemaRegistryUrl: {
+    flag: 'schema-registry',
+    env: 'SCHEMA_REGISTRY_URL',
+    file: 'schemaRegistryUrl',
+    parse: (raw: unknown, where: string) => {
+      const value = text(raw, where);
+      if (!/^https?:\/\/[^\s]+$/.test(value))
+        throw new ConfigError(`${where} must be an http(s) URL, got ${JSON.stringify(raw)}`);
+      return value;
+    },
     fallback: () => undefined,
   } as Setting<string | undefined>,
   logLevel: {
@@ -254,6 +281,7 @@ export function loadWorkerConfig(sources: ConfigSources = {}): WorkerConfig {
     commitIntervalMs:
       commitIntervalMs > 0 ? commitIntervalMs : processingGuarantee === 'exactly-once' ? 100 : 30_000,
     numStandbyReplicas: read(settings.numStandbyReplicas),
+    sessionTimeoutMs: read(settings.sessionTimeoutMs),
     maxBufferedRecordsPerPartition: read(settings.maxBufferedRecordsPerPartition),
     maxTaskIdleMs: read(settings.maxTaskIdleMs),
     errorHandling: {
@@ -267,6 +295,7 @@ export function loadWorkerConfig(sources: ConfigSources = {}): WorkerConfig {
           advertised: advertised ?? `${http.host === '0.0.0.0' ? '127.0.0.1' : http.host}:${http.port}`,
         }
       : undefined,
+    schemaRegistryUrl: read(settings.schemaRegistryUrl),
     logLevel: read(settings.logLevel),
     logFormat: read(settings.logFormat) ?? ((sources.isTerminal ?? process.stdout.isTTY) ? 'pretty' : 'json'),
   };

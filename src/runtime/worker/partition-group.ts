@@ -99,6 +99,12 @@ export class PartitionGroup {
     return total;
   }
 
+  /** Sets where a partition that has buffered nothing yet starts (its committed offset). */
+  startAt(partition: TopicPartition, offset: bigint): void {
+    const queue = this.queues.get(key(partition));
+    if (queue && queue.size === 0 && offset > queue.nextFetchOffset) queue.nextFetchOffset = offset;
+  }
+
   /** Where each partition's fetching should continue from (after what is buffered). */
   fetchPositions(): { topic: string; partition: number; offset: bigint }[] {
     return [...this.queues.values()].map((q) => ({

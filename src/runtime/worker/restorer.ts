@@ -5,6 +5,8 @@ import type { Logger } from '../logger.ts';
 /** Somewhere changelog records go: a store being restored, or a standby replica following along. */
 export interface ChangelogTarget {
   apply(records: readonly ChangelogRecord[]): void;
+  /** Async work needed before `apply` can take these records (a writer schema to fetch), if any. */
+  prepare?(records: readonly ChangelogRecord[]): Promise<void> | undefined;
 }
 
 interface Follower {
@@ -13,6 +15,8 @@ interface Follower {
   readonly end: bigint | undefined;
   position: bigint;
   applied: number;
+  /** Batches waiting for the target's preparation, applied in order. */
+  pending: Promise<void> | undefined;
   readonly done: (restored: number) => void;
   readonly fail: (error: Error) => void;
 }
@@ -68,6 +72,7 @@ export class Restorer {
         end: to,
         position: from,
         applied: 0,
+        pending: undefined,
         done: resolve,
         fail: reject,
       });
@@ -89,6 +94,7 @@ export class Restorer {
       end: undefined,
       position: from,
       applied: 0,
+      pending: undefined,
       done: () => undefined,
       fail: (error) =>
         this.logger.error(
@@ -123,8 +129,24 @@ export class Restorer {
   }
 
   private onBatch(batch: RecordBatch): void {
-    const follower = this.followers.get(key(batch));
+    const k = key(batch);
+    const follower = this.followers.get(k);
     if (!follower) return;
+    const preparing = follower.target.prepare?.(
+      batch.records.filter((r) => r.key !== null).map(toChangelogRecord),
+    );
+    if (!preparing && !follower.pending) return this.apply(k, follower, batch);
+    const pending = (follower.pending ?? Promise.resolve())
+      .then(() => preparing)
+      .then(() => this.apply(k, follower, batch));
+    follower.pending = pending;
+    void pending.finally(() => {
+      if (follower.pending === pending) follower.pending = undefined;
+    });
+  }
+
+  private apply(k: string, follower: Follower, batch: RecordBatch): void {
+    if (this.followers.get(k) !== follower) return;
     const records: ChangelogRecord[] = [];
     for (const record of batch.records) {
       if (BigInt(record.offset) < follower.position) continue;
@@ -132,7 +154,13 @@ export class Restorer {
       if (record.key === null) continue;
       records.push(toChangelogRecord(record));
     }
-    follower.target.apply(records);
+    try {
+      follower.target.apply(records);
+    } catch (error) {
+      this.followers.delete(k);
+      follower.fail(error instanceof Error ? error : new Error(String(error)));
+      return;
+    }
     follower.applied += records.length;
     const next = BigInt(batch.nextOffset);
     if (next > follower.position)

@@ -7,7 +7,12 @@ import type { Worker } from './worker.ts';
  * application fails for good (then stops the rest). Resolves true for a requested stop, false for a
  * failure — never leaves the process hanging.
  */
-export async function runUntilStopped(worker: Worker, logger: Logger): Promise<boolean> {
+export async function runUntilStopped(
+  worker: Worker,
+  logger: Logger,
+  /** Called once the worker has started (to tell the user where it is). */
+  onStarted?: () => void | Promise<void>,
+): Promise<boolean> {
   quietKnownWarnings();
   let requested = false;
   const onSignal = (signal: NodeJS.Signals) => {
@@ -24,6 +29,7 @@ export async function runUntilStopped(worker: Worker, logger: Logger): Promise<b
   try {
     await worker.start();
     logger.info({ applications: worker.runners.map((r) => r.applicationId) }, 'worker started');
+    await onStarted?.();
     await worker.run();
     return true;
   } catch (error) {

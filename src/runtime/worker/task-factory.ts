@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { AdminPort, EventLogPort, TopicPartition, TransactionalProducerPort } from '../../kafka/port.ts';
 import type { StateStore } from '../../state/api.ts';
 import { openStore, type ManagedStore } from '../../state/managed-store.ts';
+import type { SourceNodeDef } from '../../topology/physical.ts';
 import { Topology } from '../../topology/topology.ts';
 import type { Logger } from '../logger.ts';
 import { StreamTask } from '../stream-task.ts';
@@ -11,6 +12,7 @@ import { parseTaskId } from '../assignment/assignor.ts';
 import { ActiveTask } from './active-task.ts';
 import type { WorkerConfig } from './config.ts';
 import type { ChangelogTarget, Restorer } from './restorer.ts';
+import { sourceTopicTarget } from './source-topic-target.ts';
 
 export interface TaskFactoryOptions {
   readonly applicationId: string;
@@ -76,7 +78,7 @@ export class TaskFactory {
       throw error;
     }
     try {
-      await this.restore(taskId, stores, partition);
+      await this.restore(taskId, stores, partition, sub.sources);
     } catch (error) {
       await Promise.allSettled([...stores.values()].map((s) => s.close()));
       await producer?.close();
@@ -143,8 +145,11 @@ export class TaskFactory {
   }
 
   async closeStandby(standby: StandbyTask): Promise<void> {
+    // Persist the followers' positions while they still exist: unfollowing forgets them.
+    await this.commitStandby(standby).catch((error: unknown) =>
+      this.options.logger.warn({ err: error, task: standby.id }, 'could not save a standby replica'),
+    );
     for (const { partition } of standby.changelogs) await this.options.restorer.unfollow(partition);
-    await this.commitStandby(standby).catch(() => undefined);
     await Promise.allSettled([...standby.stores.values()].map((s) => s.close()));
   }
 
@@ -159,6 +164,13 @@ export class TaskFactory {
       const store = await openStore(global.store, { directory, now: () => -1 });
       stores.set(global.store.name, store);
       const topic = Topology.topicName(global.source.topics[0]!, applicationId);
+      const target = sourceTopicTarget(
+        store,
+        global.source,
+        topic,
+        config.errorHandling.deserialization,
+        logger,
+      );
       const started = Date.now();
       let restored = 0;
       for (const [partition, range] of await admin.offsets(topic)) {
@@ -166,9 +178,9 @@ export class TaskFactory {
           { topic, partition },
           BigInt(range.low),
           BigInt(range.high),
-          storeTarget(store),
+          target,
         );
-        await restorer.follow({ topic, partition }, BigInt(range.high), storeTarget(store));
+        await restorer.follow({ topic, partition }, BigInt(range.high), target);
       }
       logger.info(
         { store: global.store.name, topic, records: restored, ms: Date.now() - started },
@@ -179,18 +191,30 @@ export class TaskFactory {
   }
 
   /** Restores each logged store from its checkpoint to the changelog's end (or a source topic's committed offset). */
-  private async restore(taskId: string, stores: Map<string, ManagedStore>, partition: number): Promise<void> {
-    const { applicationId, topology, admin, restorer, logger } = this.options;
+  private async restore(
+    taskId: string,
+    stores: Map<string, ManagedStore>,
+    partition: number,
+    sources: readonly SourceNodeDef[],
+  ): Promise<void> {
+    const { applicationId, topology, admin, restorer, logger, config } = this.options;
     for (const store of stores.values()) {
       const topic = topology.changelogTopic(store.spec.name, applicationId);
       if (!topic) continue;
       const sourceTopic = store.spec.logging.sourceTopic;
       // A table read from a topic is restored only up to what the task has consumed: it processes the rest itself.
       const end = sourceTopic
-        ? BigInt((await admin.committedOffsets(applicationId, topic)).get(partition) ?? '0')
+        ? BigInt((await admin.committedOffsets(applicationId, topic)).get(partition)?.offset ?? '0')
         : BigInt((await admin.offsets(topic)).get(partition)?.high ?? '0');
       const from = BigInt(store.checkpoint ?? 0);
-      if (from >= end) continue;
+      if (from >= end) {
+        if (from > 0n)
+          logger.info(
+            { task: taskId, store: store.spec.name, changelog: topic, partition, at: from.toString() },
+            'store up to date',
+          );
+        continue;
+      }
       const started = Date.now();
       logger.info(
         {
@@ -203,7 +227,16 @@ export class TaskFactory {
         },
         'restoring store',
       );
-      const restored = await restorer.restore({ topic, partition }, from, end, storeTarget(store));
+      const target = sourceTopic
+        ? sourceTopicTarget(
+            store,
+            sources.find((s) => s.topics.some((t) => Topology.topicName(t, applicationId) === sourceTopic)),
+            sourceTopic,
+            config.errorHandling.deserialization,
+            logger,
+          )
+        : storeTarget(store);
+      const restored = await restorer.restore({ topic, partition }, from, end, target);
       await store.commit(Number(end));
       const ms = Date.now() - started;
       logger.info(

@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { EventLogPort } from '../../kafka/port.ts';
 import type { AppHttp } from '../../query/api.ts';
 import { QueryServer } from '../../query/server.ts';
+import { SchemaRegistryClient } from '../../serde/registry.ts';
+import { registryWireSerdes } from '../../serde/registry-wire.ts';
 import type { Topology } from '../../topology/topology.ts';
 import type { ErrorHandling } from '../error-handling.ts';
 import type { Logger } from '../logger.ts';
@@ -43,6 +45,10 @@ export class Worker {
     this.stopped = new Promise((resolve) => {
       this.markStopped = resolve;
     });
+    // One registry client for the process: writer schemas are fetched once for every application.
+    const schemaRegistry = config.schemaRegistryUrl
+      ? new SchemaRegistryClient({ url: config.schemaRegistryUrl, clientId: config.clientId })
+      : undefined;
     const ids = new Set<string>();
     for (const app of applications) {
       if (ids.has(app.applicationId)) throw new Error(`application "${app.applicationId}" is given twice`);
@@ -57,6 +63,7 @@ export class Worker {
           config: { ...config, errorHandling: { ...config.errorHandling, ...app.errorHandling } },
           logger,
           processId: this.processId,
+          schemaRegistry,
         }),
     );
     this.queries = config.http
@@ -67,6 +74,7 @@ export class Worker {
           port,
           clientId: config.clientId,
           logger,
+          wireSerdes: schemaRegistry && registryWireSerdes(schemaRegistry),
         })
       : undefined;
   }

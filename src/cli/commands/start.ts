@@ -1,0 +1,269 @@
+import { existsSync, readdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { TributaryApp } from '../../app/define-app.ts';
+import { EmbeddedLog } from '../../embedded/embedded-log.ts';
+import { embeddedEventLog } from '../../embedded/event-log.ts';
+import { ConfigError } from '../../errors.ts';
+import { kafkaEventLog } from '../../kafka/kafkajs/event-log.ts';
+import type { EventLogPort, NewTopic } from '../../kafka/port.ts';
+import type { Logger } from '../../runtime/logger.ts';
+import { createLogger } from '../../runtime/logging.ts';
+import { loadWorkerConfig, type WorkerConfig } from '../../runtime/worker/config.ts';
+import { runUntilStopped } from '../../runtime/worker/run-until-stopped.ts';
+import { Worker } from '../../runtime/worker/worker.ts';
+import { Topology } from '../../topology/topology.ts';
+import { ExitCode, UsageError, defineCommand, parseCommandArgs, type CliIo } from '../command.ts';
+import { loadApp } from '../load.ts';
+
+const DEFAULT_PORT = 8080;
+const DEFAULT_PARTITIONS = 3;
+const TOPOLOGIES_DIRECTORY = 'topologies';
+
+/** `tributary run`'s settings, all of which apply here too. */
+const settingFlags = [
+  'brokers',
+  'client-id',
+  'state-dir',
+  'guarantee',
+  'commit-interval-ms',
+  'standby-replicas',
+  'max-buffered-records',
+  'max-task-idle-ms',
+  'on-deserialization-error',
+  'on-processing-error',
+  'dead-letter-topic',
+  'http',
+  'advertised',
+  'schema-registry',
+  'log-level',
+  'log-format',
+  'config',
+] as const;
+
+export default defineCommand({
+  name: 'start',
+  summary: 'run every topology in one process, on Kafka or on an embedded log, with the HTTP API',
+  usage: `Usage: tributary start [topology files...] [options]
+
+Runs every topology in ./${TOPOLOGIES_DIRECTORY}/ (or the files given) in one process, with the HTTP endpoint
+(interactive queries and the applications' routes). Made for trying things out and for development:
+
+- Without KAFKA_BROKERS it runs on an embedded event log kept under DATA_DIR (./data): topics,
+  offsets and stores survive a restart. It is not Kafka: one process, no replication, records are
+  kept forever, and other Kafka clients cannot connect to it.
+- With KAFKA_BROKERS it runs on Kafka, and creates the topics the topologies read and write that do
+  not exist yet.
+
+  --port <n>                PORT               HTTP port (${DEFAULT_PORT}); --http host:port also works
+  --data-dir <dir>          DATA_DIR           the embedded log and the stores (./data)
+  --partitions <n>          TOPIC_PARTITIONS   partitions of the topics start creates (${DEFAULT_PARTITIONS})
+
+Every setting of \`tributary run\` applies as well (see \`tributary run --help\`): --guarantee,
+--commit-interval-ms, --schema-registry (SCHEMA_REGISTRY_URL), --log-level, ...
+
+SIGTERM or SIGINT (Ctrl-C) stops it gracefully. Exit codes: 0 stopped on request, 2 a failure.
+`,
+  async run(args, io) {
+    const options = {
+      ...Object.fromEntries(settingFlags.map((flag) => [flag, { type: 'string' as const }])),
+      port: { type: 'string' as const },
+      'data-dir': { type: 'string' as const },
+      partitions: { type: 'string' as const },
+    };
+    const { values, positionals } = parseCommandArgs(args, options);
+    const flags = values as Record<string, string | undefined>;
+    const env = process.env;
+    const dataDir = resolve(io.cwd, flags['data-dir'] ?? (env.DATA_DIR || 'data'));
+    const port = wholeNumber(flags.port ?? env.PORT, flags.port ? '--port' : 'PORT', DEFAULT_PORT, 65535);
+    const partitions = wholeNumber(
+      flags.partitions ?? env.TOPIC_PARTITIONS,
+      flags.partitions ? '--partitions' : 'TOPIC_PARTITIONS',
+      DEFAULT_PARTITIONS,
+      10_000,
+    );
+    let config: WorkerConfig;
+    try {
+      config = loadWorkerConfig({
+        flags: {
+          ...flags,
+          // Stores go beside the embedded log, and the HTTP endpoint on PORT, unless said otherwise.
+          'state-dir': flags['state-dir'] ?? (env.STATE_DIR ? undefined : join(dataDir, 'state')),
+          http: flags.http ?? (env.TRIBUTARY_HTTP ? undefined : String(port)),
+        },
+      });
+    } catch (error) {
+      if (error instanceof ConfigError) throw new UsageError(error.message);
+      throw error;
+    }
+
+    const apps = await loadApps(positionals, io);
+    const logger = createLogger({ level: config.logLevel, format: config.logFormat });
+    const embedded = config.brokers ? undefined : EmbeddedLog.open(join(dataDir, 'log'), { logger });
+    try {
+      const eventLog = embedded
+        ? embeddedEventLog(embedded)
+        : kafkaEventLog({ brokers: config.brokers!, clientId: config.clientId, logger });
+      if (embedded)
+        logger.warn(
+          { directory: embedded.directory },
+          `running on the embedded event log in ${embedded.directory}. It is NOT Kafka: one process, no replication, records kept forever, no other clients. To run on Kafka: KAFKA_BROKERS=<host:port> npm start`,
+        );
+      const topics = topicsToCreate(apps, partitions);
+      await createMissingTopics(eventLog, topics, logger);
+      const worker = new Worker(
+        apps.map((app) => ({
+          applicationId: app.applicationId,
+          topology: app.buildTopology(),
+          errorHandling: app.errorHandling,
+          http: app.http,
+        })),
+        config,
+        eventLog,
+        logger,
+      );
+      const stopped = await runUntilStopped(worker, logger, async () => {
+        await untilRunning(worker, logger);
+        io.stdout.write(await banner(worker, apps, config, embedded));
+      });
+      return stopped ? ExitCode.ok : ExitCode.error;
+    } finally {
+      embedded?.close();
+    }
+  },
+});
+
+function wholeNumber(raw: string | undefined, where: string, fallback: number, max: number): number {
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1 || value > max)
+    throw new UsageError(`${where} must be a whole number from 1 to ${max}, got ${JSON.stringify(raw)}`);
+  return value;
+}
+
+/** The files given, or every topology file in ./topologies (files that export no application are skipped). */
+async function loadApps(files: readonly string[], io: CliIo): Promise<TributaryApp[]> {
+  if (files.length > 0) {
+    const apps = [];
+    for (const file of files) apps.push(await loadApp(file, io.cwd));
+    return apps;
+  }
+  const directory = resolve(io.cwd, TOPOLOGIES_DIRECTORY);
+  if (!existsSync(directory))
+    throw new UsageError(
+      `no ${TOPOLOGIES_DIRECTORY}/ directory in ${io.cwd}: name topology files, or run from a project with ${TOPOLOGIES_DIRECTORY}/`,
+    );
+  const candidates = readdirSync(directory, { withFileTypes: true })
+    .filter((e) => e.isFile() && /\.(ts|mts|js|mjs)$/.test(e.name) && !/\.(test|d)\.[mc]?[tj]s$/.test(e.name))
+    .map((e) => e.name)
+    .sort();
+  const apps = [];
+  for (const name of candidates) {
+    try {
+      apps.push(await loadApp(join(TOPOLOGIES_DIRECTORY, name), io.cwd));
+    } catch (error) {
+      // Helpers beside the topologies export no application; anything else is a real problem.
+      if (error instanceof UsageError && /default export is not an application/.test(error.message)) continue;
+      throw error;
+    }
+  }
+  if (apps.length === 0) throw new UsageError(`no topology files in ${directory}`);
+  return apps;
+}
+
+/** Every topic the applications read or write that is not internal to one of them. */
+function topicsToCreate(apps: readonly TributaryApp[], partitions: number): NewTopic[] {
+  const names = new Set<string>();
+  for (const app of apps) {
+    const topology = app.buildTopology();
+    for (const sub of topology.subtopologies)
+      for (const ref of sub.sourceTopics) if (!ref.internal) names.add(ref.name);
+    for (const global of topology.globalStores.values())
+      for (const ref of global.source.topics) names.add(Topology.topicName(ref, app.applicationId));
+    for (const node of topology.nodes.values())
+      if (node.kind === 'sink' && typeof node.topic !== 'function' && !node.topic.internal)
+        names.add(node.topic.name);
+    for (const topic of app.topics) names.add(topic.name);
+  }
+  return [...names].sort().map((topic) => ({ topic, partitions, config: {} }));
+}
+
+async function createMissingTopics(
+  port: EventLogPort,
+  topics: readonly NewTopic[],
+  logger: Logger,
+): Promise<void> {
+  const admin = port.admin();
+  try {
+    const existing = await admin.partitionCounts(topics.map((t) => t.topic));
+    const missing = topics.filter((t) => !existing.has(t.topic));
+    if (missing.length === 0) return;
+    await admin.createTopics(missing);
+    logger.info(
+      { topics: missing.map((t) => t.topic), partitions: missing[0]!.partitions },
+      'created the topics the applications need',
+    );
+  } finally {
+    await admin.close();
+  }
+}
+
+/** How long the banner waits for every application to have its tasks (a first try should find them). */
+const READY_WAIT_MS = 60_000;
+
+async function untilRunning(worker: Worker, logger: Logger): Promise<void> {
+  const deadline = Date.now() + READY_WAIT_MS;
+  while (worker.runners.some((r) => r.state === 'starting' || r.state === 'rebalancing')) {
+    if (Date.now() > deadline) {
+      const waiting = worker.runners.filter((r) => r.state !== 'running').map((r) => r.applicationId);
+      logger.warn({ applications: waiting }, 'still waiting for tasks; serving anyway');
+      return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** What a newcomer needs once everything runs: where it is, and something to try. */
+async function banner(
+  worker: Worker,
+  apps: readonly TributaryApp[],
+  config: WorkerConfig,
+  embedded: EmbeddedLog | undefined,
+): Promise<string> {
+  const url = `http://${config.http!.advertised.replace(/^(0\.0\.0\.0|127\.0\.0\.1):/, 'localhost:')}`;
+  const routes = await appRoutes(worker, url);
+  const lines = [
+    '',
+    `Tributary is running ${apps.length} application${apps.length === 1 ? '' : 's'}: ${apps.map((a) => a.applicationId).join(', ')}`,
+    embedded
+      ? `  event log: embedded, in ${embedded.directory} (not Kafka; to use Kafka: KAFKA_BROKERS=<host:port> npm start)`
+      : `  event log: Kafka at ${config.brokers!.join(',')}`,
+    `  HTTP:      ${url}`,
+    ...tryLines(url, routes).map((line, i) => `  ${i === 0 ? 'try:' : '    '}       ${line}`),
+    '',
+    '',
+  ];
+  return lines.join('\n');
+}
+
+/** The routes the worker serves, as it lists them itself. */
+async function appRoutes(worker: Worker, url: string): Promise<string[]> {
+  if (!worker.queries) return [];
+  try {
+    const response = await fetch(`${url}/`);
+    const body = (await response.json()) as { routes?: unknown };
+    return Array.isArray(body.routes) ? body.routes.map(String) : [];
+  } catch {
+    return [];
+  }
+}
+
+function tryLines(url: string, routes: readonly string[]): string[] {
+  if (!routes.includes('POST /v1/orders')) return [`curl -s ${url}/stores`];
+  const json = "-H 'content-type: application/json'";
+  return [
+    `curl -s -X PUT ${url}/v1/inventory/JUMPERS ${json} -d '{"quantity":10}'`,
+    `curl -si -X POST ${url}/v1/orders ${json} -d '{"id":"o-1","customerId":1,"product":"JUMPERS","quantity":1,"price":10}'`,
+    `curl -s '${url}/v1/orders/o-1/validated?timeout=5000'`,
+    '(docs/getting-started.md goes on from there: payment, CONFIRMED, the email)',
+  ];
+}

@@ -1,0 +1,456 @@
+import { COMPATIBILITY, SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import { rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import avro from 'avsc';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AvroSchemas, Serdes, StreamsBuilder } from 'tributary';
+import { SchemaRegistryClient, SchemaRegistryError } from '../../src/serde/registry.ts';
+import { registryAvroSerde } from '../../src/serde/registry-serde.ts';
+import { registryWireSerdes } from '../../src/serde/registry-wire.ts';
+import { silentLogger } from '../../src/runtime/logger.ts';
+import { loadWorkerConfig } from '../../src/runtime/worker/config.ts';
+import { Worker } from '../../src/runtime/worker/worker.ts';
+import { KafkaKit, kafkaBrokers, uniqueName } from '../support/kafka-kit.ts';
+import { provideRegistry } from '../support/schema-registry.ts';
+
+const schemas = AvroSchemas.fromDirectory(fileURLToPath(new URL('../../schemas', import.meta.url)));
+const orderType = schemas.type('Order');
+const customerType = schemas.type('Customer');
+const emailType = schemas.type('Email');
+const string = Serdes.String();
+const long = Serdes.Long();
+
+const registry = await provideRegistry();
+const url = registry.url;
+afterAll(() => registry.stop());
+
+/** A schema as JSON with a field added (with a default), the way a newer producer evolves it. */
+function withField(type: avro.Type, field: { name: string; type: unknown; default: unknown }): avro.Schema {
+  const schema = type.schema({ exportAttrs: true }) as { fields: unknown[] };
+  return { ...schema, fields: [...schema.fields, field] } as avro.Schema;
+}
+
+/** The Confluent client, as another team's producer or consumer would use it. */
+const confluent = () => new SchemaRegistry({ host: url });
+
+async function registerRaw(subject: string, schema: unknown): Promise<number> {
+  const response = await fetch(`${url}/subjects/${encodeURIComponent(subject)}/versions`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/vnd.schemaregistry.v1+json' },
+    body: JSON.stringify({ schema: JSON.stringify(schema) }),
+  });
+  expect(response.status).toBe(200);
+  return ((await response.json()) as { id: number }).id;
+}
+
+describe.skipIf(!url)('a real schema registry', () => {
+  const order = {
+    id: 'o-1',
+    customerId: 7,
+    state: 'CREATED',
+    product: 'JUMPERS',
+    quantity: 2,
+    price: 9.5,
+    failureReason: null,
+  };
+
+  it('round trip: registers a schema, encodes and decodes, and both ways with the Confluent client', async () => {
+    const client = new SchemaRegistryClient({ url });
+    const subject = `${uniqueName('orders')}-value`;
+    const id = await client.register(subject, orderType);
+    expect(await client.register(subject, orderType)).toBe(id);
+    const serde = registryAvroSerde({
+      plain: schemas.serde('Order'),
+      type: orderType,
+      registry: client,
+      ids: new Map([[subject, id]]),
+    });
+    const context = { topic: subject.replace(/-value$/, ''), part: 'value' as const };
+    const bytes = serde.serialize(order, context);
+    expect(bytes[0]).toBe(0);
+    expect(serde.deserialize(bytes, context)).toEqual(order);
+
+    // What the Confluent client writes, we read (after fetching the schema in prepare)...
+    const fresh = new SchemaRegistryClient({ url });
+    const reader = registryAvroSerde({
+      plain: schemas.serde('Order'),
+      type: orderType,
+      registry: fresh,
+      ids: new Map(),
+    });
+    const theirs = await confluent().encode(id, order);
+    await reader.prepare!(theirs, context);
+    expect(reader.deserialize(theirs, context)).toEqual(order);
+    // ...and what we write, it reads.
+    expect({ ...(await confluent().decode(Buffer.from(bytes))) }).toEqual(order);
+  });
+
+  it('gives records sent outside a topology (application routes) the wire format, registering on first use', async () => {
+    const topic = uniqueName('orders');
+    const wire = registryWireSerdes(new SchemaRegistryClient({ url }));
+    const plain = schemas.serde('Order');
+    const serde = await wire(plain, topic, 'value');
+    expect(await wire(plain, topic, 'value')).toBe(serde);
+    expect(await wire(string, topic, 'key')).toBe(string);
+    const bytes = serde.serialize(order, { topic, part: 'value' });
+    expect({ ...(await confluent().decode(Buffer.from(bytes))) }).toEqual(order);
+    const subjects = (await (await fetch(`${url}/subjects`)).json()) as string[];
+    expect(subjects).toContain(`${topic}-value`);
+  });
+
+  it('reads newer and older writers of a subject through Avro schema resolution', async () => {
+    const subject = `${uniqueName('orders')}-value`;
+    const client = new SchemaRegistryClient({ url });
+    const oldId = await client.register(subject, orderType);
+    const newer = withField(orderType, { name: 'channel', type: 'string', default: 'web' });
+    const { id: newId } = await confluent().register(
+      { type: SchemaType.AVRO, schema: JSON.stringify(newer) },
+      { subject, compatibility: COMPATIBILITY.BACKWARD },
+    );
+    expect(newId).not.toBe(oldId);
+    const context = { topic: 'orders', part: 'value' as const };
+
+    const oldReader = registryAvroSerde({
+      plain: schemas.serde('Order'),
+      type: orderType,
+      registry: client,
+      ids: new Map([[subject, oldId]]),
+    });
+    const written = await confluent().encode(newId, { ...order, channel: 'shop' });
+    await oldReader.prepare!(written, context);
+    expect(oldReader.deserialize(written, context)).toEqual(order);
+
+    const newType = avro.Type.forSchema(newer);
+    const newReader = registryAvroSerde({
+      plain: Serdes.Avro(newType),
+      type: newType,
+      registry: client,
+      ids: new Map([[subject, newId]]),
+    });
+    const old = await confluent().encode(oldId, order);
+    await newReader.prepare!(old, context);
+    expect(newReader.deserialize(old, context)).toEqual({ ...order, channel: 'web' });
+  });
+
+  it('reports an incompatible change with the subject and the registry reason', async () => {
+    const subject = `${uniqueName('orders')}-value`;
+    const client = new SchemaRegistryClient({ url });
+    await client.register(subject, orderType);
+    const changed = orderType.schema({ exportAttrs: true }) as { fields: { name: string; type: unknown }[] };
+    const broken = avro.Type.forSchema({
+      ...changed,
+      fields: changed.fields.map((f) => (f.name === 'quantity' ? { name: 'quantity', type: 'string' } : f)),
+    } as avro.Schema);
+    const failure = await client.register(subject, broken).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(failure).toBeInstanceOf(SchemaRegistryError);
+    expect((failure as SchemaRegistryError).subject).toBe(subject);
+    expect((failure as Error).message).toContain(`for subject "${subject}" as incompatible`);
+    // The registry's own explanation comes through (Apicurio names the field that differs).
+    expect((failure as Error).message).toMatch(/quantity|incompatible/i);
+  });
+
+  it('registers under a subject that exists without a compatibility setting of its own', async () => {
+    const subject = `${uniqueName('orders')}-value`;
+    // Created by someone else, without setting a compatibility level on the subject.
+    const existing = await registerRaw(subject, orderType.schema({ exportAttrs: true }));
+    const client = new SchemaRegistryClient({ url });
+    expect(await client.register(subject, orderType)).toBe(existing);
+    const newer = avro.Type.forSchema(
+      withField(orderType, { name: 'channel', type: 'string', default: 'web' }),
+    );
+    expect(await client.register(subject, newer)).not.toBe(existing);
+  });
+});
+
+const brokers = kafkaBrokers();
+
+describe.skipIf(!url || !brokers)('a worker with a schema registry, on Kafka', () => {
+  let kit: KafkaKit;
+  const stateDirs: string[] = [];
+  beforeAll(() => {
+    kit = new KafkaKit(brokers);
+  });
+  afterAll(async () => {
+    await kit.close();
+    await Promise.all(stateDirs.map((d) => rm(d, { recursive: true, force: true })));
+  });
+
+  function worker(app: string, topology: ReturnType<StreamsBuilder['build']>) {
+    const stateDir = join(tmpdir(), uniqueName('tributary-registry-it'));
+    stateDirs.push(stateDir);
+    const config = loadWorkerConfig({
+      flags: {
+        brokers,
+        'state-dir': stateDir,
+        'commit-interval-ms': '100',
+        guarantee: 'exactly-once',
+        'schema-registry': url,
+      },
+      env: {},
+    });
+    return new Worker([{ applicationId: app, topology }], config, kit.port, silentLogger);
+  }
+
+  function emailsTopology(topics: { orders: string; customers: string; emails: string; counts: string }) {
+    const builder = new StreamsBuilder();
+    const orders = builder.stream(topics.orders, {
+      keySerde: string,
+      valueSerde: schemas.serde<{ customerId: number; id: string; product: string }>('Order'),
+    });
+    const customers = builder.globalTable(topics.customers, {
+      keySerde: long,
+      valueSerde: schemas.serde<{ email: string; level: string; firstName: string }>('Customer'),
+    });
+    orders
+      .join(
+        customers,
+        (_id, o) => o.customerId,
+        (o, c) => ({
+          orderId: o.id,
+          customerId: o.customerId,
+          to: c.email,
+          customerLevel: c.level,
+          subject: `Order ${o.id}`,
+          body: `Hello ${c.firstName}`,
+        }),
+      )
+      .to(topics.emails, { keySerde: string, valueSerde: schemas.serde('Email') });
+    orders
+      .groupBy((_id, o) => o.product, { keySerde: string, name: 'by-product' })
+      .count({ storeName: 'product-counts' })
+      .toStream()
+      .to(topics.counts, { keySerde: string, valueSerde: long });
+    return builder.build();
+  }
+
+  it('reads what a registry-aware producer wrote and writes what a registry-aware consumer reads', async () => {
+    const topics = {
+      orders: uniqueName('orders'),
+      customers: uniqueName('customers'),
+      emails: uniqueName('emails'),
+      counts: uniqueName('counts'),
+    };
+    const app = uniqueName('emails-app');
+    await kit.createTopics({
+      [topics.orders]: 2,
+      [topics.customers]: 2,
+      [topics.emails]: 2,
+      [topics.counts]: 2,
+    });
+    const producerRegistry = confluent();
+    // Another team's producers use newer schemas than the worker's.
+    const customerV2 = withField(customerType, { name: 'phone', type: 'string', default: '' });
+    const orderV2 = withField(orderType, { name: 'channel', type: 'string', default: 'web' });
+    const { id: customerId } = await producerRegistry.register(
+      { type: SchemaType.AVRO, schema: JSON.stringify(customerV2) },
+      { subject: `${topics.customers}-value` },
+    );
+    const { id: orderId } = await producerRegistry.register(
+      { type: SchemaType.AVRO, schema: JSON.stringify(orderV2) },
+      { subject: `${topics.orders}-value` },
+    );
+    const customer = (id: number, name: string) => ({
+      id,
+      firstName: name,
+      lastName: 'L',
+      email: `${name}@example.com`,
+      address: 'A',
+      level: 'gold',
+      phone: '1',
+    });
+    const produce = async (
+      topic: string,
+      keySerde: typeof string | typeof long,
+      entries: [unknown, Buffer][],
+    ) =>
+      kit.produce(
+        topic,
+        keySerde as typeof string,
+        Serdes.Bytes(),
+        entries.map(([key, value]) => ({ key: key as string, value })),
+      );
+    // One customer before the worker starts (the global store loads it), one after (it follows the topic).
+    await produce(topics.customers, long, [
+      [1, await producerRegistry.encode(customerId, customer(1, 'ada'))],
+    ]);
+
+    const w = worker(app, emailsTopology(topics));
+    await w.start();
+    try {
+      await produce(topics.customers, long, [
+        [2, await producerRegistry.encode(customerId, customer(2, 'grace'))],
+      ]);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      const order = (id: string, customer: number, product: string) => ({
+        id,
+        customerId: customer,
+        state: 'CREATED',
+        product,
+        quantity: 1,
+        price: 1,
+        failureReason: null,
+        channel: 'app',
+      });
+      await produce(topics.orders, string, [
+        ['o1', await producerRegistry.encode(orderId, order('o1', 1, 'JUMPERS'))],
+        ['o2', await producerRegistry.encode(orderId, order('o2', 2, 'JUMPERS'))],
+      ]);
+
+      const consumerRegistry = confluent();
+      const emails = await kit.readUntil(topics.emails, (r) => r.length >= 2);
+      const decoded = await Promise.all(
+        emails.map(async (r) => ({ ...(await consumerRegistry.decode(Buffer.from(r.value!))) })),
+      );
+      expect(decoded.sort((a, b) => String(a.orderId).localeCompare(String(b.orderId)))).toEqual([
+        {
+          orderId: 'o1',
+          customerId: 1,
+          to: 'ada@example.com',
+          customerLevel: 'gold',
+          subject: 'Order o1',
+          body: 'Hello ada',
+        },
+        {
+          orderId: 'o2',
+          customerId: 2,
+          to: 'grace@example.com',
+          customerLevel: 'gold',
+          subject: 'Order o2',
+          body: 'Hello grace',
+        },
+      ]);
+      const counts = await kit.readUntil(topics.counts, (r) =>
+        r.some((c) => long.deserialize(c.value!) === 2),
+      );
+      expect(string.deserialize(counts.at(-1)!.key!)).toBe('JUMPERS');
+
+      const subjects = (await (await fetch(`${url}/subjects`)).json()) as string[];
+      expect(subjects).toEqual(
+        expect.arrayContaining([
+          `${topics.orders}-value`,
+          `${topics.customers}-value`,
+          `${topics.emails}-value`,
+          `${app}-by-product-repartition-value`,
+        ]),
+      );
+      // Keys here are strings and longs, not Avro: no key subjects.
+      expect(subjects).not.toContain(`${topics.orders}-key`);
+    } finally {
+      await w.stop();
+    }
+  });
+
+  it('refuses to start when a topic it writes holds an incompatible schema, naming the subject', async () => {
+    const topics = {
+      orders: uniqueName('orders'),
+      customers: uniqueName('customers'),
+      emails: uniqueName('emails'),
+      counts: uniqueName('counts'),
+    };
+    await kit.createTopics({
+      [topics.orders]: 1,
+      [topics.customers]: 1,
+      [topics.emails]: 1,
+      [topics.counts]: 1,
+    });
+    const changed = emailType.schema({ exportAttrs: true }) as { fields: { name: string }[] };
+    await confluent().register(
+      {
+        type: SchemaType.AVRO,
+        schema: JSON.stringify({
+          ...changed,
+          fields: changed.fields.map((f) => (f.name === 'orderId' ? { name: 'orderId', type: 'long' } : f)),
+        }),
+      },
+      { subject: `${topics.emails}-value` },
+    );
+    const w = worker(uniqueName('emails-app'), emailsTopology(topics));
+    await expect(w.start()).rejects.toThrow(new RegExp(`subject "${topics.emails}-value" as incompatible`));
+  });
+});
+
+describe.skipIf(!url || !brokers)('tributary start on Kafka with a schema registry', () => {
+  it('creates the missing topics, registers the schemas and runs the topology', async () => {
+    const prefix = uniqueName('start');
+    const kit = new KafkaKit(brokers);
+    const dataDir = join(tmpdir(), uniqueName('tributary-start-kafka'));
+    const root = fileURLToPath(new URL('../..', import.meta.url));
+    const port = await new Promise<number>((resolve) => {
+      const server = createServer().listen(0, '127.0.0.1', () => {
+        const { port } = server.address() as { port: number };
+        server.close(() => resolve(port));
+      });
+    });
+    const child = spawn(
+      process.execPath,
+      ['bin/tributary.js', 'start', 'test/cli/fixtures/start-kafka-app.ts', '--port', String(port)],
+      {
+        cwd: root,
+        env: {
+          ...process.env,
+          TRIBUTARY_SOURCE: '1',
+          KAFKA_BROKERS: brokers,
+          SCHEMA_REGISTRY_URL: url,
+          DATA_DIR: dataDir,
+          START_TEST_PREFIX: prefix,
+          TOPIC_PARTITIONS: '2',
+          LOG_FORMAT: 'json',
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    try {
+      const deadline = Date.now() + 120_000;
+      while (!output.includes('Tributary is running')) {
+        if (child.exitCode !== null || Date.now() > deadline)
+          throw new Error(`start did not come up:\n${output}`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      expect(output).toContain(`event log: Kafka at ${brokers}`);
+      expect(await kit.admin.partitionCounts([`${prefix}-orders`, `${prefix}-validated`])).toEqual(
+        new Map([
+          [`${prefix}-orders`, 2],
+          [`${prefix}-validated`, 2],
+        ]),
+      );
+      const producer = confluent();
+      const { id } = await producer.register(
+        { type: SchemaType.AVRO, schema: JSON.stringify(orderType.schema({ exportAttrs: true })) },
+        { subject: `${prefix}-orders-value` },
+      );
+      const order = {
+        id: 'o-1',
+        customerId: 1,
+        state: 'CREATED',
+        product: 'JUMPERS',
+        quantity: 1,
+        price: 1,
+        failureReason: null,
+      };
+      await kit.produce(`${prefix}-orders`, string, Serdes.Bytes(), [
+        { key: 'o-1', value: await producer.encode(id, order) },
+      ]);
+      const [validated] = await kit.readUntil(`${prefix}-validated`, (r) => r.length >= 1);
+      expect({ ...(await confluent().decode(Buffer.from(validated!.value!))) }).toEqual({
+        ...order,
+        state: 'VALIDATED',
+      });
+    } finally {
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+      await kit.close();
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+});
