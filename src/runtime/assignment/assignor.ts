@@ -23,6 +23,11 @@ export interface AssignmentInput {
   /** Every task of the application, as `${subtopology}_${partition}`. */
   readonly tasks: readonly string[];
   readonly numStandbyReplicas: number;
+  /**
+   * Tasks a standby replica can keep warm: those with stores restored from a changelog. A standby of
+   * any other task would only cost its member a consumer assignment (Kafka Streams gives them none).
+   */
+  readonly standbyCandidates?: ReadonlySet<string>;
 }
 
 /**
@@ -77,6 +82,7 @@ export function assignTasks(input: AssignmentInput): Map<string, TaskAssignment>
   const replicas = Math.min(input.numStandbyReplicas, members.length - 1);
   const standbyLoad = (memberId: string) => result.get(memberId)!.standby.length;
   for (const task of tasks) {
+    if (input.standbyCandidates && !input.standbyCandidates.has(task)) continue;
     const activeOwner = members.find((m) => m.memberId === owner.get(task))!;
     const chosen: MemberSubscription[] = [];
     for (let r = 0; r < replicas; r++) {

@@ -92,6 +92,7 @@ export class TaskAssignor implements GroupAssignor {
       members: subscriptions,
       tasks: [...tasks.keys()],
       numStandbyReplicas: this.numStandbyReplicas,
+      standbyCandidates: new Set([...tasks.keys()].filter((task) => this.hasChangelog(task))),
     });
     const endpoints: Record<string, { active: string[]; standby: string[] }> = {};
     for (const member of subscriptions) {
@@ -122,6 +123,12 @@ export class TaskAssignor implements GroupAssignor {
       });
     }
     return result;
+  }
+
+  /** Whether a task has a store restored from a changelog of its own (what a standby follows). */
+  private hasChangelog(task: string): boolean {
+    const sub = this.topology.subtopologies[parseTaskId(task).subtopology];
+    return sub?.stores.some((store) => store.logging.enabled && !store.logging.sourceTopic) ?? false;
   }
 
   /** Every task with the partitions it reads, from the live partition counts. */

@@ -132,3 +132,46 @@ describe('task assignor', () => {
     }
   });
 });
+
+describe('standby replicas', () => {
+  it('go only to tasks whose stores have a changelog to follow', () => {
+    const builder = new StreamsBuilder();
+    builder
+      .stream('words', { keySerde: Serdes.String(), valueSerde: Serdes.String() })
+      .groupBy((_key, word) => word, { keySerde: Serdes.String() })
+      .count()
+      .toStream()
+      .to('counts', { valueSerde: Serdes.Long() });
+    const assignor = new TaskAssignor({
+      topology: builder.build(),
+      applicationId: 'app',
+      numStandbyReplicas: 1,
+      subscription: () => ({
+        processId: 'p',
+        endpoint: undefined,
+        previousActive: [],
+        previousStandby: [],
+        tasksWithState: [],
+      }),
+    });
+    const members = ['m1', 'm2'].map((memberId) => ({
+      memberId,
+      userData: encodeJson({
+        processId: memberId,
+        previousActive: [],
+        previousStandby: [],
+        tasksWithState: [],
+      }),
+    }));
+    const result = assignor.assign(
+      members,
+      new Map([
+        ['words', 2],
+        ['app-KSTREAM-AGGREGATE-STATE-STORE-0000000003-repartition', 2],
+      ]),
+    );
+    const standbys = [...result.values()].flatMap((a) => decodeAssignmentInfo(a.userData).standby).sort();
+    // Sub-topology 0 only reads and repartitions; sub-topology 1 counts into a logged store.
+    expect(standbys).toEqual(['1_0', '1_1']);
+  });
+});
