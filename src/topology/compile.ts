@@ -29,7 +29,27 @@ export function compile(graph: IrGraph, options: CompileOptions = {}): Topology 
     ...graph.nodes.filter((n) => n.op !== 'state-store'),
   ];
   for (const node of ordered) compileNode(node, context);
+  checkFixedCopartitioning(builder);
   return new Topology(builder, graph);
+}
+
+/**
+ * Join inputs must have the same number of partitions. Counts of user topics are known only when the
+ * application starts (and are checked then), but repartition topics given a fixed count are known now:
+ * two different counts in one join can never work, so say so at build time.
+ */
+function checkFixedCopartitioning(builder: PhysicalTopologyBuilder): void {
+  for (const group of builder.copartitionGroups) {
+    const fixed = group
+      .map((topic) => builder.internalTopics.get(topic))
+      .filter((def) => def?.kind === 'repartition' && def.partitions !== undefined);
+    if (new Set(fixed.map((def) => def!.partitions)).size > 1) {
+      const listing = fixed.map((def) => `"${def!.name}" (${def!.partitions} partitions)`).join(', ');
+      throw new TopologyError(
+        `topics joined with each other must have the same number of partitions, but ${listing} differ`,
+      );
+    }
+  }
 }
 
 function compileNode(node: IrNode, context: CompileContextType): void {

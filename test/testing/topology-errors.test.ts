@@ -149,3 +149,18 @@ describe('topology mistakes are clear errors', () => {
     expect(() => driver!.getKeyValueStore('nope')).toThrow(/the topology has no store named "nope"/);
   });
 });
+
+describe('co-partitioning known when the topology is built', () => {
+  it('refuses a join of repartition topics fixed to different partition counts, naming both', () => {
+    const builder = new StreamsBuilder({
+      defaultKeySerde: Serdes.String(),
+      defaultValueSerde: Serdes.String(),
+    });
+    const left = builder.stream('left').repartition({ name: 'left-by-key', partitions: 3 });
+    const right = builder.stream('right').repartition({ name: 'right-by-key', partitions: 5 });
+    left.join(right, (l, r) => `${l}${r}`, JoinWindows.ofTimeDifferenceWithNoGrace(1000)).to('joined');
+    expect(() => builder.build()).toThrow(
+      /joined with each other must have the same number of partitions, but "left-by-key-repartition" \(3 partitions\), "right-by-key-repartition" \(5 partitions\) differ/,
+    );
+  });
+});
