@@ -13,6 +13,18 @@ const fromSource = hasSource && (process.env.TRIBUTARY_SOURCE === '1' || !hasBui
 
 if (fromSource) {
   if (typeof module.registerHooks !== 'function') {
+    // In a checkout, scripts/with-node.sh provides a Node new enough (Node 24 from npm, once): go through it.
+    const withNode = new URL('scripts/with-node.sh', root);
+    if (existsSync(withNode) && process.env.TRIBUTARY_WITH_NODE !== '1') {
+      const { spawnSync } = await import('node:child_process');
+      const { fileURLToPath } = await import('node:url');
+      const result = spawnSync(
+        'bash',
+        [fileURLToPath(withNode), 'node', fileURLToPath(import.meta.url), ...process.argv.slice(2)],
+        { stdio: 'inherit', env: { ...process.env, TRIBUTARY_WITH_NODE: '1' } },
+      );
+      process.exit(result.status ?? 2);
+    }
     process.stderr.write(
       `tributary: running from the sources needs Node.js 22.15 or newer (this is ${process.version}); build with "npm run build" or upgrade Node.js\n`,
     );
