@@ -87,6 +87,7 @@ function countEachOrderOnce(): Processor<string, Order, string, PlacedOrder> {
     process: (record) => {
       const placedAt = record.timestamp;
       streamTime = Math.max(streamTime, placedAt);
+      // Older than the store remembers: it may have been counted already (see COUNTED_ORDERS_RETENTION_MS).
       if (placedAt <= streamTime - COUNTED_ORDERS_RETENTION_MS) return;
       const [alreadyCounted] = counted.fetchWindows(record.value.id, 0, Infinity);
       if (alreadyCounted) return;

@@ -88,6 +88,7 @@ function reserveStock(): Processor<string, OrderWithStock, string, OrderValidati
   function check(record: StreamRecord<string, OrderWithStock>): void {
     const product = record.key;
     const { order, unitsInStock } = record.value;
+    // Older than the store remembers: it may have been decided already (see RESERVATIONS_RETENTION_MS).
     if (record.timestamp <= streamTime - RESERVATIONS_RETENTION_MS) return;
     // A redelivered order was decided the first time; deciding again could reserve its units twice.
     if (reservationOf(order.id) !== undefined) return;
