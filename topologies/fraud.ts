@@ -6,7 +6,8 @@
  *
  * - each order is counted once: the processor `count-each-order-once` lets an order id through the
  *   first time only (store `counted-orders`), so a redelivered CREATED order neither counts twice
- *   toward the total nor gets a second check;
+ *   toward the total nor gets a second check. It remembers an order for a day and an hour of stream
+ *   time (see COUNTED_ORDERS_RETENTION_MS), a window store expiring older entries by itself;
  * - a session aggregation forwards, for every order it counts, exactly one update of the session the
  *   order belongs to (carrying the order), plus deletes (null) of the sessions it merged away when the
  *   order extended or bridged them. The deletes are skipped; the update becomes the order's check.
@@ -23,9 +24,9 @@ import {
   SessionWindows,
   Stores,
   defineApp,
-  type KeyValueStore,
   type Processor,
   type ProcessorContext,
+  type WindowStore,
 } from 'tributary';
 import { topics, type Order, type OrderValidation } from '../schemas/topics.ts';
 
@@ -33,6 +34,14 @@ export const FRAUD_LIMIT = 2000;
 export const SESSION_GAP_MS = 60 * 60_000;
 export const SESSION_GRACE_MS = 24 * 60 * 60_000;
 export const COUNTED_ORDERS_STORE = 'counted-orders';
+/**
+ * How long (in stream time, from the time the order was placed) `count-each-order-once` remembers an
+ * order: as long as a session the order alone forms stays open, the inactivity gap plus the grace.
+ * A copy of the order within that time is recognised and stopped. An order older than that is
+ * stopped too: it can no longer be told from a copy, and its session window would drop it anyway
+ * (it could only still count by joining a session that has gone on without a break ever since).
+ */
+export const COUNTED_ORDERS_RETENTION_MS = SESSION_GAP_MS + SESSION_GRACE_MS;
 export const CUSTOMER_SESSIONS_STORE = 'customer-sessions';
 
 /** An order with the time it was placed, which its fraud check keeps. */
@@ -61,19 +70,29 @@ export function orderValue(order: Order): number {
   return Math.max(order.quantity * order.price, 0);
 }
 
-/** Forwards the first CREATED record of each order id, with its time; redeliveries stop here. */
+/**
+ * Forwards the first CREATED record of each order id, with its time; redeliveries stop here. The
+ * store keeps each counted order under the time it was placed (value: its customer).
+ */
 function countEachOrderOnce(): Processor<string, Order, string, PlacedOrder> {
   let context: ProcessorContext<string, PlacedOrder>;
-  let counted: KeyValueStore<string, number>;
+  let counted: WindowStore<string, number>;
+  /** Stream time as the windows measure it: the latest order time seen here. */
+  let streamTime = -Infinity;
   return {
     init: (c) => {
       context = c;
       counted = c.getStateStore(COUNTED_ORDERS_STORE);
     },
     process: (record) => {
-      if (counted.get(record.value.id) !== undefined) return;
-      counted.put(record.value.id, record.timestamp);
-      context.forward({ ...record, value: { order: record.value, placedAt: record.timestamp } });
+      const placedAt = record.timestamp;
+      streamTime = Math.max(streamTime, placedAt);
+      // Older than the store remembers: it may have been counted already (see COUNTED_ORDERS_RETENTION_MS).
+      if (placedAt <= streamTime - COUNTED_ORDERS_RETENTION_MS) return;
+      const [alreadyCounted] = counted.fetchWindows(record.value.id, 0, Infinity);
+      if (alreadyCounted) return;
+      counted.put(record.value.id, record.value.customerId, placedAt);
+      context.forward({ ...record, value: { order: record.value, placedAt } });
     },
   };
 }
@@ -119,7 +138,14 @@ export default defineApp({
   topics: [topics.orders, topics.orderValidations],
   topology: (builder) => {
     builder.addStateStore(
-      Stores.keyValue({ name: COUNTED_ORDERS_STORE, keySerde: Serdes.String(), valueSerde: Serdes.Long() }),
+      Stores.window({
+        name: COUNTED_ORDERS_STORE,
+        keySerde: Serdes.String(),
+        valueSerde: Serdes.Long(),
+        // Each entry stands for the span the order is remembered: from when it was placed, for the retention.
+        windowSizeMs: COUNTED_ORDERS_RETENTION_MS,
+        retentionMs: COUNTED_ORDERS_RETENTION_MS,
+      }),
     );
     builder
       .stream(topics.orders)

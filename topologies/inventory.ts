@@ -9,7 +9,9 @@
  * Beyond the original: when an order that reserved stock later becomes FAILED (it appears on `orders`
  * with state FAILED: another check or its payment failed), its units are released, once. The store
  * `order-reservations` remembers per order what was decided (reserved, rejected, released), which also
- * makes a redelivered CREATED order harmless: it is neither checked nor reserved twice.
+ * makes a redelivered CREATED order harmless: it is neither checked nor reserved twice. It remembers
+ * an order for as long as the order can still FAIL and that FAILED reach inventory (see
+ * RESERVATIONS_RETENTION_MS); a window store expires older entries by itself.
  *
  * CREATED and FAILED orders take the same path through the re-keying topic, so for each product they
  * reach the processor in the order they were written to `orders`: a release never overtakes its reservation.
@@ -22,11 +24,30 @@ import {
   type Processor,
   type ProcessorContext,
   type StreamRecord,
+  type WindowEntry,
+  type WindowStore,
 } from 'tributary';
 import { topics, type Order, type OrderValidation } from '../schemas/topics.ts';
 
 export const RESERVED_STOCK_STORE = 'reserved-stock';
 export const ORDER_RESERVATIONS_STORE = 'order-reservations';
+
+const MINUTE = 60_000;
+/**
+ * How long (in stream time, from the time the order was placed) inventory remembers what it decided
+ * for an order, so that its reservation can be released when the order FAILS:
+ *
+ * - a FAILED order is stamped at most 10 minutes after it was placed: VALIDATED within 5 minutes of
+ *   the order (validations-aggregator's join), its payment within 5 minutes of that (payments' join);
+ * - payments, the last to write FAILED, joins only records it still holds: for 5 + 5 minutes plus its
+ *   hour of grace, so no FAILED is written after 10 minutes + 1 hour 10 minutes of stream time;
+ * - that FAILED may reach inventory up to the grace (1 hour) late, as any record of the system.
+ *
+ * Older entries expire: a FAILED arriving later releases nothing. A CREATED order older than the
+ * retention is ignored (no check, no reservation): it can no longer be told from a copy of an order
+ * already decided, and validations-aggregator would drop its checks as too late anyway.
+ */
+export const RESERVATIONS_RETENTION_MS = 10 * MINUTE + 70 * MINUTE + 60 * MINUTE;
 
 /** What the inventory decided for one order. */
 export interface Reservation {
@@ -54,13 +75,23 @@ function inventoryCheck(orderId: string, problem: string | null): OrderValidatio
 function reserveStock(): Processor<string, OrderWithStock, string, OrderValidation> {
   let context: ProcessorContext<string, OrderValidation>;
   let reservedStock: KeyValueStore<string, number>;
-  let reservations: KeyValueStore<string, Reservation>;
+  /** Per order, under the time it was placed. */
+  let reservations: WindowStore<string, Reservation>;
+  /** Stream time as the windows measure it: the latest order time seen here. */
+  let streamTime = -Infinity;
+
+  function reservationOf(orderId: string): WindowEntry<Reservation> | undefined {
+    const [entry] = reservations.fetchWindows(orderId, 0, Infinity);
+    return entry;
+  }
 
   function check(record: StreamRecord<string, OrderWithStock>): void {
     const product = record.key;
     const { order, unitsInStock } = record.value;
+    // Older than the store remembers: it may have been decided already (see RESERVATIONS_RETENTION_MS).
+    if (record.timestamp <= streamTime - RESERVATIONS_RETENTION_MS) return;
     // A redelivered order was decided the first time; deciding again could reserve its units twice.
-    if (reservations.get(order.id) !== undefined) return;
+    if (reservationOf(order.id) !== undefined) return;
     const reserved = reservedStock.get(product) ?? 0;
     let problem: string | null = null;
     if (unitsInStock === null) problem = `no stock of ${product} in the warehouse`;
@@ -69,16 +100,14 @@ function reserveStock(): Processor<string, OrderWithStock, string, OrderValidati
     // An order for less than one unit (order-details fails it) holds nothing.
     const units = problem === null ? Math.max(order.quantity, 0) : 0;
     if (units > 0) reservedStock.put(product, reserved + units);
-    reservations.put(order.id, {
-      product,
-      quantity: units,
-      status: problem === null ? 'reserved' : 'rejected',
-    });
+    const status = problem === null ? 'reserved' : 'rejected';
+    reservations.put(order.id, { product, quantity: units, status }, record.timestamp);
     context.forward({ ...record, key: order.id, value: inventoryCheck(order.id, problem) });
   }
 
-  function release(product: string, order: Order): void {
-    const held = reservations.get(order.id);
+  function release(product: string, order: Order, failedAt: number): void {
+    const entry = reservationOf(order.id);
+    const held = entry?.value;
     // Rejected orders hold nothing, and released ones have given their units back already.
     if (held !== undefined && held.status !== 'reserved') return;
     if (held !== undefined && held.quantity > 0) {
@@ -86,7 +115,8 @@ function reserveStock(): Processor<string, OrderWithStock, string, OrderValidati
       reservedStock.put(product, Math.max(reserved - held.quantity, 0));
     }
     // Also remembered for an order never checked here, so that a CREATED arriving late cannot reserve for it.
-    reservations.put(order.id, { product, quantity: 0, status: 'released' });
+    const released: Reservation = { product, quantity: 0, status: 'released' };
+    reservations.put(order.id, released, entry?.windowStart ?? failedAt);
   }
 
   return {
@@ -96,9 +126,10 @@ function reserveStock(): Processor<string, OrderWithStock, string, OrderValidati
       reservations = c.getStateStore(ORDER_RESERVATIONS_STORE);
     },
     process: (record) => {
+      streamTime = Math.max(streamTime, record.timestamp);
       const { order } = record.value;
       if (order.state === 'CREATED') check(record);
-      else if (order.state === 'FAILED') release(record.key, order);
+      else if (order.state === 'FAILED') release(record.key, order, record.timestamp);
     },
   };
 }
@@ -114,10 +145,13 @@ export default defineApp({
         Stores.keyValue({ name: RESERVED_STOCK_STORE, keySerde: Serdes.String(), valueSerde: Serdes.Int() }),
       )
       .addStateStore(
-        Stores.keyValue({
+        Stores.window({
           name: ORDER_RESERVATIONS_STORE,
           keySerde: Serdes.String(),
           valueSerde: Serdes.Json<Reservation>(),
+          // Each entry stands for the span the order is remembered: from when it was placed, for the retention.
+          windowSizeMs: RESERVATIONS_RETENTION_MS,
+          retentionMs: RESERVATIONS_RETENTION_MS,
         }),
       );
     const stock = builder.table(topics.warehouseInventory, { storeName: 'warehouse-stock' });

@@ -8,16 +8,17 @@
  * settled orders (store `settled-orders`), so a second payment for the same order changes nothing: it
  * neither confirms a failed order nor fails a confirmed one (refunds and top-ups are out of scope). An
  * order whose payment never comes within the window stays VALIDATED. Currencies are not converted: the
- * amount is compared as is.
+ * amount is compared as is. A settlement is remembered for as long as the join can produce another
+ * result for the order (see SETTLED_ORDERS_RETENTION_MS); a window store expires older ones by itself.
  */
 import {
   JoinWindows,
   Serdes,
   Stores,
   defineApp,
-  type KeyValueStore,
   type Processor,
   type ProcessorContext,
+  type WindowStore,
 } from 'tributary';
 import { topics, type Order, type Payment } from '../schemas/topics.ts';
 
@@ -25,6 +26,14 @@ export const FIVE_MINUTES_MS = 5 * 60_000;
 /** How late (in stream time) an order or a payment may arrive and still be joined. */
 export const GRACE_MS = 60 * 60_000;
 export const SETTLED_ORDERS_STORE = 'settled-orders';
+/**
+ * How long (in stream time, from the settlement's time) `settle-once` remembers a settled order. Every
+ * payment the join pairs with a VALIDATED order lies within its window (5 minutes either way), so all
+ * results for the order lie within 10 minutes of each other; and the join pairs only records it still
+ * holds, for 5 + 5 minutes plus the hour of grace. So no result for the order comes 10 minutes + 1 hour
+ * 10 minutes after the first one.
+ */
+export const SETTLED_ORDERS_RETENTION_MS = 2 * FIVE_MINUTES_MS + (2 * FIVE_MINUTES_MS + GRACE_MS);
 
 interface PaidOrder {
   readonly order: Order;
@@ -46,9 +55,10 @@ export function settle({ order, payment }: PaidOrder): Order {
   };
 }
 
+/** Settles each order with the first payment that meets it; the store keeps that payment's id, under the time of the settlement. */
 function settleOnce(): Processor<string, PaidOrder, string, Order> {
   let context: ProcessorContext<string, Order>;
-  let settled: KeyValueStore<string, string>;
+  let settled: WindowStore<string, string>;
   return {
     init: (c) => {
       context = c;
@@ -56,8 +66,9 @@ function settleOnce(): Processor<string, PaidOrder, string, Order> {
     },
     process: (record) => {
       const { order, payment } = record.value;
-      if (settled.get(order.id) !== undefined) return;
-      settled.put(order.id, payment.id);
+      const [settlement] = settled.fetchWindows(order.id, 0, Infinity);
+      if (settlement) return;
+      settled.put(order.id, payment.id, record.timestamp);
       context.forward({ ...record, key: order.id, value: settle(record.value) });
     },
   };
@@ -70,7 +81,14 @@ export default defineApp({
   topics: [topics.orders, topics.payments],
   topology: (builder) => {
     builder.addStateStore(
-      Stores.keyValue({ name: SETTLED_ORDERS_STORE, keySerde: Serdes.String(), valueSerde: Serdes.String() }),
+      Stores.window({
+        name: SETTLED_ORDERS_STORE,
+        keySerde: Serdes.String(),
+        valueSerde: Serdes.String(),
+        // Each entry stands for the span the settlement is remembered: from when it was made, for the retention.
+        windowSizeMs: SETTLED_ORDERS_RETENTION_MS,
+        retentionMs: SETTLED_ORDERS_RETENTION_MS,
+      }),
     );
     const paymentsByOrder = builder
       .stream(topics.payments)

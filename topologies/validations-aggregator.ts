@@ -11,7 +11,9 @@
  * Exactly one VALIDATED-or-FAILED per order: the processor `decide-once` remembers decided orders in
  * the store `decided-orders`, so duplicated validations, validations arriving after a failure, and
  * later updates of the session change nothing. (The original counts PASS records, so a duplicated
- * PASS can validate an order early, and a failure can follow a VALIDATED.)
+ * PASS can validate an order early, and a failure can follow a VALIDATED.) A decision is remembered
+ * for as long as the join can produce another one for the order (see DECIDED_ORDERS_RETENTION_MS); a
+ * window store expires older decisions by itself.
  */
 import {
   JoinWindows,
@@ -20,9 +22,9 @@ import {
   Stores,
   defineApp,
   keyValue,
-  type KeyValueStore,
   type Processor,
   type ProcessorContext,
+  type WindowStore,
 } from 'tributary';
 import {
   topics,
@@ -42,6 +44,14 @@ export const CHECK_TYPES: readonly OrderValidationType[] = [
 ];
 export const VALIDATION_SESSIONS_STORE = 'validation-sessions';
 export const DECIDED_ORDERS_STORE = 'decided-orders';
+/**
+ * How long (in stream time, from the decision's time) `decide-once` remembers a decision. Every verdict
+ * the join pairs with an order lies within its window (5 minutes either way) of that order, so all its
+ * results lie within 10 minutes of each other; and the join pairs only records it still holds, for
+ * 5 + 5 minutes plus the hour of grace. So no result for the order comes 10 minutes + 1 hour 10 minutes
+ * after the first one.
+ */
+export const DECIDED_ORDERS_RETENTION_MS = 2 * FIVE_MINUTES_MS + (2 * FIVE_MINUTES_MS + GRACE_MS);
 
 /** What one session of an order's validations has shown so far. */
 export interface ValidationSession {
@@ -83,18 +93,22 @@ export function verdictOf(session: ValidationSession): Verdict | undefined {
   return undefined;
 }
 
-/** Writes the first verdict that meets its order; the store remembers which orders are decided. */
+/**
+ * Writes the first verdict that meets its order; the store remembers which orders are decided (the
+ * state written, under the time of the decision).
+ */
 function decideOnce(): Processor<string, Order, string, Order> {
   let context: ProcessorContext<string, Order>;
-  let decided: KeyValueStore<string, OrderState>;
+  let decided: WindowStore<string, OrderState>;
   return {
     init: (c) => {
       context = c;
       decided = c.getStateStore(DECIDED_ORDERS_STORE);
     },
     process: (record) => {
-      if (decided.get(record.key) !== undefined) return;
-      decided.put(record.key, record.value.state);
+      const [decision] = decided.fetchWindows(record.key, 0, Infinity);
+      if (decision) return;
+      decided.put(record.key, record.value.state, record.timestamp);
       context.forward(record);
     },
   };
@@ -107,7 +121,14 @@ export default defineApp({
   topics: [topics.orders, topics.orderValidations],
   topology: (builder) => {
     builder.addStateStore(
-      Stores.keyValue({ name: DECIDED_ORDERS_STORE, keySerde: Serdes.String(), valueSerde: Serdes.String() }),
+      Stores.window({
+        name: DECIDED_ORDERS_STORE,
+        keySerde: Serdes.String(),
+        valueSerde: Serdes.String(),
+        // Each entry stands for the span the decision is remembered: from when it was made, for the retention.
+        windowSizeMs: DECIDED_ORDERS_RETENTION_MS,
+        retentionMs: DECIDED_ORDERS_RETENTION_MS,
+      }),
     );
     const createdOrders = builder
       .stream(topics.orders)

@@ -10,7 +10,10 @@ export type DropReason =
   | 'null-key'
   /** Aggregations and stream-stream joins cannot group or join a record without key or value. */
   | 'null-key-or-value'
-  /** A stream-table or stream-global join input without a value, or without a key to look up. */
+  /**
+   * A stream-table, stream-global or foreign-key join input without a value, or without a key to look
+   * up (for a foreign-key join: a row whose foreign key is null).
+   */
   | 'null-join-key-or-value'
   /** A record for a window that had already closed (past its end plus grace) when it arrived. */
   | 'expired-window';

@@ -43,7 +43,12 @@ export function avroTypeOf(serde: Serde<unknown>): AvroType | undefined {
  * writer's schema (the schema registry's writer → reader resolution).
  */
 export function decodeAvro(type: AvroType, bytes: Uint8Array, resolver?: avro.Resolver): unknown {
-  return toPlain(type.fromBuffer(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), resolver));
+  const decoded: unknown = type.fromBuffer(
+    Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength),
+    resolver,
+  );
+  const convert = plainConverter(type);
+  return convert ? convert(decoded) : decoded;
 }
 
 /**
@@ -97,7 +102,81 @@ export function avroSerde<T>(type: AvroType): Serde<T> {
   return serde;
 }
 
-/** avsc decodes records as instances of generated classes; plain objects compare and print better. */
+/** Turns one decoded avsc value into plain objects and arrays. */
+type Converter = (value: unknown) => unknown;
+
+/** Built once per type: decoding is on every record's path, the shape of a type never changes. */
+const converters = new WeakMap<AvroType, Converter | null>();
+
+/**
+ * avsc decodes records as instances of generated classes; plain objects compare and print better.
+ * Arrays, maps, enums and primitives come out plain, so only records (and what leads to them) are
+ * copied: a record without nested records is one spread of its own fields. Undefined: values of
+ * this type are plain as decoded.
+ */
+function plainConverter(type: AvroType): Converter | undefined {
+  let convert = converters.get(type);
+  if (convert === undefined) {
+    convert = buildConverter(type) ?? null;
+    converters.set(type, convert);
+  }
+  return convert ?? undefined;
+}
+
+function buildConverter(type: AvroType): Converter | undefined {
+  const shape = type as unknown as {
+    fields?: { name: string; type: AvroType }[];
+    itemsType?: AvroType;
+    valuesType?: AvroType;
+  };
+  switch (type.typeName) {
+    case 'record':
+    case 'error':
+      return recordConverter(type, shape.fields!);
+    case 'array': {
+      const item = plainConverter(shape.itemsType!);
+      return item && ((value) => (value as unknown[]).map(item));
+    }
+    case 'map': {
+      const entry = plainConverter(shape.valuesType!);
+      return (
+        entry &&
+        ((value) => {
+          const plain: Record<string, unknown> = {};
+          for (const [k, v] of Object.entries(value as Record<string, unknown>)) plain[k] = entry(v);
+          return plain;
+        })
+      );
+    }
+    case 'union:unwrapped': {
+      // Which branch a value took is not recorded; a union that can hold records is copied generically.
+      const branches = (type as unknown as { types: AvroType[] }).types;
+      return branches.some((branch) => plainConverter(branch) !== undefined) ? toPlain : undefined;
+    }
+    case 'union:wrapped':
+      return toPlain;
+    default:
+      return undefined;
+  }
+}
+
+function recordConverter(type: AvroType, fields: readonly { name: string; type: AvroType }[]): Converter {
+  const nested: { name: string; convert: Converter }[] = [];
+  const convert: Converter = (value) => {
+    const plain: Record<string, unknown> = { ...(value as Record<string, unknown>) };
+    for (const field of nested) plain[field.name] = field.convert(plain[field.name]);
+    return plain;
+  };
+  // Registered before its fields are looked at: a recursive type refers to its own converter.
+  converters.set(type, convert);
+  for (const field of fields) {
+    const fieldConvert = plainConverter(field.type);
+    if (fieldConvert) nested.push({ name: field.name, convert: fieldConvert });
+  }
+  return convert;
+}
+
+/** The generic copy, for unions: every object-valued thing becomes a plain object or array. */
 function toPlain(value: unknown): unknown {
   if (value === null || typeof value !== 'object' || Buffer.isBuffer(value)) return value;
   if (Array.isArray(value)) return value.map(toPlain);

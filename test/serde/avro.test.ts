@@ -1,9 +1,9 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type avro from 'avsc';
+import avro from 'avsc';
 import { describe, expect, it } from 'vitest';
-import { AvroSchemas, SerdeError } from 'tributary';
+import { AvroSchemas, SerdeError, avroSerde } from 'tributary';
 
 /** The reference system's schemas: types spread over files that refer to each other by name. */
 const directory = fileURLToPath(new URL('../../schemas', import.meta.url));
@@ -174,5 +174,46 @@ describe('Avro serdes from AvroSchemas.fromDirectory(schemas/)', () => {
         ]),
       ).message,
     ).toMatch(/^cannot parse Avro schemas: broken\.avsc: .*Missing/);
+  });
+
+  it('decodes records nested in records, arrays, maps and unions as plain objects, recursive types too', () => {
+    const node = {
+      type: 'record',
+      name: 'Node',
+      fields: [
+        { name: 'label', type: 'string' },
+        { name: 'tags', type: { type: 'array', items: 'string' } },
+        { name: 'counts', type: { type: 'map', values: 'int' } },
+        { name: 'children', type: { type: 'array', items: 'Node' } },
+        { name: 'byName', type: { type: 'map', values: 'Node' } },
+        { name: 'next', type: ['null', 'Node'], default: null },
+        { name: 'blob', type: 'bytes' },
+      ],
+    } as avro.Schema;
+    const serde = avroSerde<Record<string, unknown>>(avro.Type.forSchema(node));
+    const leaf = (label: string) => ({
+      label,
+      tags: [label],
+      counts: { [label]: 1 },
+      children: [],
+      byName: {},
+      next: null,
+      blob: Buffer.from(label),
+    });
+    const tree = {
+      ...leaf('root'),
+      children: [leaf('a'), { ...leaf('b'), next: leaf('c') }],
+      byName: { d: leaf('d') },
+      next: leaf('e'),
+    };
+    const decoded = serde.deserialize(serde.serialize(tree)) as typeof tree;
+    expect(decoded).toEqual(tree);
+    const plain = (value: unknown) => expect(Object.getPrototypeOf(value)).toBe(Object.prototype);
+    for (const value of [decoded, decoded.children[0], decoded.children[1], decoded.children[1]!.next])
+      plain(value);
+    plain(decoded.byName.d);
+    plain(decoded.next);
+    plain(decoded.counts);
+    expect(Buffer.isBuffer(decoded.blob)).toBe(true);
   });
 });

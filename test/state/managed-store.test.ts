@@ -42,4 +42,20 @@ describe('openStore', () => {
       /no state directory/,
     );
   });
+
+  it('refuses window and session changelog keys too short to hold the window', async () => {
+    const common = { keySerde: Serdes.String(), valueSerde: Serdes.String(), backend: 'memory' as const };
+    const specs = [
+      Stores.window({ ...common, name: 'w', windowSizeMs: 5, retentionMs: 100 }),
+      Stores.session({ ...common, name: 's', retentionMs: 100 }),
+    ];
+    for (const spec of specs) {
+      const managed = await openStore(spec, { directory: undefined, now: () => 0 });
+      const record = { key: new Uint8Array(11), value: null, timestamp: 0 };
+      expect(() => managed.restore([record])).toThrow(
+        `store "${spec.name}": changelog key of 11 bytes is too short for a ${spec.kind} key`,
+      );
+      await managed.close();
+    }
+  });
 });

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { KeyValue, Windowed } from 'tributary';
 import type { TopologyTestDriver } from 'tributary/testing';
 import fraud, {
+  COUNTED_ORDERS_RETENTION_MS,
   COUNTED_ORDERS_STORE,
   CUSTOMER_SESSIONS_STORE,
   type CustomerSession,
@@ -116,7 +117,36 @@ describe('fraud', () => {
     t.order('o2', 1, 400, 2); // 1900, not 3400
     expect(t.checks()).toEqual(['o1:PASS', 'o2:PASS']);
     expect(t.sessions(1)).toEqual(['[0m, 2m] 1900']);
-    expect(driver.getKeyValueStore<string, number>(COUNTED_ORDERS_STORE).get('o1')).toBe(T0);
+    // Remembered under the time it was placed, with its customer.
+    expect(driver.getWindowStore<string, number>(COUNTED_ORDERS_STORE).fetch('o1', T0)).toBe(1);
+  });
+
+  it('remembers a counted order for the session gap plus grace of stream time, then forgets it', async () => {
+    const t = await setup();
+    const counted = () => driver.getWindowStore<string, number>(COUNTED_ORDERS_STORE);
+    const remembered = () => [...counted().all()].map(({ key }) => key.key);
+    t.order('o1', 1, 1500, 0);
+    t.order('o2', 2, 10, COUNTED_ORDERS_RETENTION_MS / MINUTE - 1 / MINUTE); // 25 hours less 1 ms later
+    expect(t.checks()).toEqual(['o1:PASS', 'o2:PASS']);
+    // Still within the retention: a redelivery of o1 (with its own time) is recognised, and o1's
+    // session still holds it once.
+    t.order('o1', 1, 1500, 0);
+    expect(t.checks()).toEqual([]);
+    expect(t.sessions(1)).toEqual(['[0m, 0m] 1500']);
+    expect(remembered()).toEqual(['o1', 'o2']);
+
+    t.order('o3', 2, 10, COUNTED_ORDERS_RETENTION_MS / MINUTE); // stream time reaches o1's time + 25 h
+    expect(t.checks()).toEqual(['o3:PASS']);
+    expect(counted().fetch('o1', T0)).toBeUndefined();
+    expect(remembered()).toEqual(['o2', 'o3']);
+    // o1 is forgotten, so a copy of it is stopped by its age, as is any order that old; an order a
+    // minute younger is still within the retention, and its session still open.
+    t.order('o1', 1, 1500, 0);
+    t.order('o4', 1, 1500, 0);
+    expect(t.checks()).toEqual([]);
+    t.order('o5', 1, 1500, 1);
+    expect(t.checks()).toEqual(['o5:PASS']);
+    expect(remembered()).toEqual(['o5', 'o2', 'o3']);
   });
 
   it('keeps customers apart, counts only CREATED orders, and multiplies quantity by price', async () => {

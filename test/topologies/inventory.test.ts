@@ -3,11 +3,12 @@ import type { ReadOnlyKeyValueStore } from 'tributary';
 import type { TopologyTestDriver } from 'tributary/testing';
 import inventory, {
   ORDER_RESERVATIONS_STORE,
+  RESERVATIONS_RETENTION_MS,
   RESERVED_STOCK_STORE,
   type Reservation,
 } from '../../topologies/inventory.ts';
 import { topics, type Order } from '../../schemas/topics.ts';
-import { T0, driverFor, order } from './support.ts';
+import { MINUTE, T0, driverFor, order } from './support.ts';
 
 describe('inventory', () => {
   let driver: TopologyTestDriver;
@@ -21,7 +22,11 @@ describe('inventory', () => {
     let time = T0;
     return {
       stock: (product: string, units: number) => stock.pipeInput(product, units, time++),
-      order: (id: string, fields: Partial<Order> = {}) => orders.pipeInput(id, order(id, fields), time++),
+      /** An order at the next millisecond, or at `at` (stream time then goes on from there). */
+      order: (id: string, fields: Partial<Order> = {}, at?: number) => {
+        if (at !== undefined && at >= time) time = at + 1;
+        orders.pipeInput(id, order(id, fields), at ?? time++);
+      },
       /** The checks written since the last call, as `id:RESULT`, or `id:RESULT (reason)` for failures. */
       checks: () =>
         checks.readValuesToList().map((v) => {
@@ -30,8 +35,11 @@ describe('inventory', () => {
         }),
       reserved: (product: string) =>
         driver.getKeyValueStore<string, number>(RESERVED_STOCK_STORE).get(product) ?? 0,
-      reservation: (id: string) =>
-        driver.getKeyValueStore<string, Reservation>(ORDER_RESERVATIONS_STORE).get(id),
+      reservation: (id: string) => {
+        const store = driver.getWindowStore<string, Reservation>(ORDER_RESERVATIONS_STORE);
+        const [entry] = store.fetchWindows(id, 0, Infinity);
+        return entry?.value;
+      },
     };
   }
 
@@ -151,5 +159,43 @@ describe('inventory', () => {
             .get(product) !== undefined,
       ).length;
     expect(['JUMPERS', 'UNDERPANTS', 'STOCKINGS'].map(partitionsHolding)).toEqual([1, 1, 1]);
+  });
+
+  it('remembers an order as long as it can still FAIL, then forgets it and ignores copies that old', async () => {
+    const t = await setup();
+    const R = RESERVATIONS_RETENTION_MS;
+    const remembered = () =>
+      [...driver.getWindowStore<string, Reservation>(ORDER_RESERVATIONS_STORE).all()].map(
+        ({ key }) => key.key,
+      );
+    t.stock('JUMPERS', 10);
+    t.order('o1', { quantity: 3 }, T0);
+    t.order('o2', { quantity: 1 }, T0 + R - 1); // stream time: 1 ms short of o1's retention
+    // Within the retention: o1 FAILS (stamped 10 minutes after it was placed) and its units come back;
+    // a copy of o1 is recognised.
+    t.order('o1', { quantity: 3, state: 'FAILED' }, T0 + 10 * MINUTE);
+    t.order('o1', { quantity: 3 }, T0);
+    expect(t.reserved('JUMPERS')).toBe(1);
+    expect(t.reservation('o1')).toEqual({ product: 'JUMPERS', quantity: 0, status: 'released' });
+    expect(t.checks()).toEqual(['o1:PASS', 'o2:PASS']);
+
+    t.order('o3', { quantity: 1 }, T0 + R); // o1 was placed a whole retention ago
+    expect(t.reservation('o1')).toBeUndefined();
+    expect(remembered()).toEqual(['o2', 'o3']);
+    // A copy of o1 (or any order that old) is no longer checked, and reserves nothing.
+    t.order('o1', { quantity: 3 }, T0);
+    expect(t.checks()).toEqual(['o3:PASS']);
+    expect(t.reserved('JUMPERS')).toBe(2);
+    expect(remembered()).toEqual(['o2', 'o3']);
+  });
+
+  it('releases nothing for a FAILED order that arrives after its reservation expired', async () => {
+    const t = await setup();
+    t.stock('JUMPERS', 10);
+    t.order('o1', { quantity: 3 }, T0);
+    t.order('o2', { quantity: 1 }, T0 + RESERVATIONS_RETENTION_MS);
+    t.order('o1', { quantity: 3, state: 'FAILED' }, T0 + 10 * MINUTE);
+    expect(t.reserved('JUMPERS')).toBe(4);
+    expect(t.checks()).toEqual(['o1:PASS', 'o2:PASS']);
   });
 });

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { TestOutputRecord, TopologyTestDriver } from 'tributary/testing';
-import payments, { SETTLED_ORDERS_STORE } from '../../topologies/payments.ts';
+import payments, { SETTLED_ORDERS_RETENTION_MS, SETTLED_ORDERS_STORE } from '../../topologies/payments.ts';
 import { topics, type Order } from '../../schemas/topics.ts';
 import { MINUTE, T0, driverFor, order, payment } from './support.ts';
 
@@ -81,8 +81,8 @@ describe('payments', () => {
       'o1:FAILED@1m (payment p1 of 10 EUR is less than the order value 25)',
       'o2:CONFIRMED@1m',
     ]);
-    const store = driver.getKeyValueStore<string, string>(SETTLED_ORDERS_STORE);
-    expect([store.get('o1'), store.get('o2')]).toEqual(['p1', 'p2']);
+    const store = driver.getWindowStore<string, string>(SETTLED_ORDERS_STORE);
+    expect([store.fetch('o1', T0 + MINUTE), store.fetch('o2', T0 + MINUTE)]).toEqual(['p1', 'p2']);
   });
 
   it('settles only VALIDATED orders; a payment for an order in another state waits for nothing', async () => {
@@ -99,5 +99,26 @@ describe('payments', () => {
     for (const id of ids) t.validated(id, T0);
     for (const id of ids) t.pay(`payment-for-${id}`, id, 25, T0 + MINUTE);
     expect(t.settled().sort()).toEqual(ids.map((id) => `${id}:CONFIRMED@1m`));
+  });
+
+  it('remembers a settlement while the join can still pair the order, then forgets it', async () => {
+    const t = await setup();
+    const settledOrders = () =>
+      [...driver.getWindowStore<string, string>(SETTLED_ORDERS_STORE).all()].map(({ key }) => key.key);
+    t.validated('o1', T0);
+    t.pay('p1', 'o1', 25, T0);
+    // Stream time moves on 65 minutes: the latest at which the join still holds o1 for a payment
+    // made 5 minutes after it.
+    t.validated('o2', T0 + 65 * MINUTE);
+    t.pay('p2', 'o2', 25, T0 + 65 * MINUTE);
+    expect(t.settled()).toEqual(['o1:CONFIRMED@0m', 'o2:CONFIRMED@65m']);
+    t.pay('p1-again', 'o1', 5, T0 + 5 * MINUTE);
+    expect(t.settled()).toEqual([]);
+
+    t.validated('o3', T0 + SETTLED_ORDERS_RETENTION_MS); // o1 was settled a whole retention ago
+    t.pay('p3', 'o3', 25, T0 + SETTLED_ORDERS_RETENTION_MS);
+    expect(t.settled()).toEqual([`o3:CONFIRMED@${SETTLED_ORDERS_RETENTION_MS / MINUTE}m`]);
+    expect(driver.getWindowStore<string, string>(SETTLED_ORDERS_STORE).fetch('o1', T0)).toBeUndefined();
+    expect(settledOrders()).toEqual(['o2', 'o3']);
   });
 });

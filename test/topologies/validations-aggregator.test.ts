@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { TopologyTestDriver } from 'tributary/testing';
 import validationsAggregator, {
+  DECIDED_ORDERS_RETENTION_MS,
   DECIDED_ORDERS_STORE,
   VALIDATION_SESSIONS_STORE,
   type ValidationSession,
@@ -37,7 +38,12 @@ describe('validations-aggregator', () => {
             (r) =>
               `${r.key}:${r.value!.state}${r.value!.failureReason ? ` (${r.value!.failureReason})` : ''}`,
           ),
-      decided: (id: string) => driver.getKeyValueStore<string, string>(DECIDED_ORDERS_STORE).get(id),
+      decided: (id: string) => {
+        const [decision] = driver
+          .getWindowStore<string, string>(DECIDED_ORDERS_STORE)
+          .fetchWindows(id, 0, Infinity);
+        return decision?.value;
+      },
     };
   }
 
@@ -131,5 +137,28 @@ describe('validations-aggregator', () => {
       'e:VALIDATED',
       'f:VALIDATED',
     ]);
+  });
+
+  it('remembers a decision while the join can still pair the order, then forgets it', async () => {
+    const t = await setup();
+    const decidedOrders = () =>
+      [...driver.getWindowStore<string, string>(DECIDED_ORDERS_STORE).all()].map(({ key }) => key.key);
+    const validate = (id: string, at: number) => {
+      t.created(id, at);
+      for (const type of ALL_PASS) t.check(id, type, 'PASS', at);
+    };
+    validate('o1', T0);
+    // Stream time moves on 65 minutes: the latest at which o1's session still takes a check and the
+    // join still holds o1.
+    validate('o2', T0 + 65 * MINUTE);
+    expect(t.verdicts()).toEqual(['o1:VALIDATED', 'o2:VALIDATED']);
+    t.check('o1', 'FRAUD_CHECK', 'FAIL', T0, 'late');
+    expect(t.verdicts()).toEqual([]);
+    expect(t.decided('o1')).toBe('VALIDATED');
+
+    validate('o3', T0 + DECIDED_ORDERS_RETENTION_MS); // o1 was decided a whole retention ago
+    expect(t.verdicts()).toEqual(['o3:VALIDATED']);
+    expect(t.decided('o1')).toBeUndefined();
+    expect(decidedOrders()).toEqual(['o2', 'o3']);
   });
 });

@@ -1,8 +1,8 @@
-import type { Processor, ProcessorContext, ProcessorSupplier } from '../api.ts';
+import type { ProcessorContext, ProcessorSupplier } from '../api.ts';
 import { change } from '../change.ts';
 import { recordDropped } from '../internal-context.ts';
-import { withTimestamp, withValue } from '../record.ts';
-import type { TimestampedKeyValueStore } from '../../state/api.ts';
+import { withTimestamp, withValue, type StreamRecord } from '../record.ts';
+import type { StateStore, TimestampedKeyValueStore, ValueAndTimestamp } from '../../state/api.ts';
 import type { Aggregation } from './aggregation-functions.ts';
 
 type AnySupplier = ProcessorSupplier<unknown, unknown, unknown, unknown>;
@@ -12,38 +12,71 @@ export function isNullish(value: unknown): value is null | undefined {
 }
 
 /**
- * Aggregates a grouped stream into a table (count, reduce, aggregate): reads the key's aggregate from
- * `storeName`, folds the record in, writes the result back and forwards it as a change with the
- * aggregate it replaced. Records with a null key or value cannot be grouped and are dropped (and
- * counted). The
- * result carries the latest timestamp that went into it (record or stored, whichever is larger).
+ * What every aggregation of a grouped stream (plain, windowed, session, sliding) does around its own
+ * logic: it opens its store when the task starts, and drops (and counts) records with a null key or
+ * value, which cannot be grouped. `create` runs once per task and returns the record handler.
  */
-export function streamAggregateProcessor(
+export function groupedStreamProcessor<S extends StateStore>(
   storeName: string,
-  aggregation: Aggregation<unknown, unknown, unknown>,
+  create: (
+    context: ProcessorContext<unknown, unknown>,
+    store: S,
+  ) => (record: StreamRecord<unknown, unknown>) => void,
 ): AnySupplier {
   return () => {
     let context: ProcessorContext<unknown, unknown>;
-    let store: TimestampedKeyValueStore<unknown, unknown>;
-    const processor: Processor<unknown, unknown, unknown, unknown> = {
+    let aggregate: (record: StreamRecord<unknown, unknown>) => void;
+    return {
       init: (c) => {
         context = c;
-        store = c.getStateStore(storeName);
+        aggregate = create(c, c.getStateStore<S>(storeName));
       },
       process: (record) => {
         if (isNullish(record.key) || isNullish(record.value)) {
           recordDropped(context, 'null-key-or-value', record);
           return;
         }
-        const old = store.get(record.key);
-        const oldAggregate = old?.value ?? null;
-        const timestamp = old ? Math.max(record.timestamp, old.timestamp) : record.timestamp;
-        const start = oldAggregate ?? aggregation.initializer();
-        const newAggregate = aggregation.aggregator(record.key, record.value, start) ?? null;
-        store.put(record.key, newAggregate === null ? null : { value: newAggregate, timestamp });
-        context.forward(withTimestamp(withValue(record, change(newAggregate, oldAggregate)), timestamp));
+        aggregate(record);
       },
     };
-    return processor;
   };
+}
+
+/**
+ * Folds a record into an aggregate that carries the latest timestamp that went into it (record or
+ * stored, whichever is larger): into `stored` when there is one, otherwise into `start` (by default
+ * the initializer's). A null value means the aggregator returned nothing: the aggregate is deleted.
+ */
+export function foldRecord(
+  aggregation: Aggregation<unknown, unknown, unknown>,
+  record: StreamRecord<unknown, unknown>,
+  stored: ValueAndTimestamp<unknown> | undefined,
+  start?: unknown,
+): ValueAndTimestamp<unknown> {
+  const base = stored ? stored.value : start === undefined ? aggregation.initializer() : start;
+  return {
+    value: aggregation.aggregator(record.key, record.value, base) ?? null,
+    timestamp: stored ? Math.max(record.timestamp, stored.timestamp) : record.timestamp,
+  };
+}
+
+/**
+ * Aggregates a grouped stream into a table (count, reduce, aggregate): reads the key's aggregate from
+ * `storeName`, folds the record in, writes the result back and forwards it as a change with the
+ * aggregate it replaced.
+ */
+export function streamAggregateProcessor(
+  storeName: string,
+  aggregation: Aggregation<unknown, unknown, unknown>,
+): AnySupplier {
+  return groupedStreamProcessor<TimestampedKeyValueStore<unknown, unknown>>(
+    storeName,
+    (context, store) => (record) => {
+      const old = store.get(record.key);
+      const aggregate = foldRecord(aggregation, record, old);
+      store.put(record.key, aggregate.value === null ? null : aggregate);
+      const updated = withValue(record, change(aggregate.value, old?.value ?? null));
+      context.forward(withTimestamp(updated, aggregate.timestamp));
+    },
+  );
 }

@@ -1,11 +1,11 @@
 import type { KeyValue } from '../record.ts';
 import type { SessionStore, Window, Windowed } from '../../state/api.ts';
 import type { SessionWindowsSpec } from '../../topology/ir.ts';
-import type { Processor, ProcessorContext, ProcessorSupplier } from '../api.ts';
+import type { ProcessorSupplier } from '../api.ts';
 import { change } from '../change.ts';
 import { recordDropped } from '../internal-context.ts';
 import { streamRecord } from '../record.ts';
-import { isNullish } from './aggregate.ts';
+import { groupedStreamProcessor } from './aggregate.ts';
 import type { SessionAggregation } from './aggregation-functions.ts';
 import type { TableValueGetterSupplier } from './value-getter.ts';
 
@@ -32,66 +32,53 @@ export function sessionAggregateProcessor(
   spec: SessionWindowsSpec,
   aggregation: SessionAggregation<unknown, unknown, unknown>,
 ): AnySupplier {
-  return () => {
-    let context: ProcessorContext<unknown, unknown>;
-    let store: SessionStore<unknown, unknown>;
+  return groupedStreamProcessor<SessionStore<unknown, unknown>>(storeName, (context, store) => {
     let observedStreamTime = -1;
-    const processor: Processor<unknown, unknown, unknown, unknown> = {
-      init: (c) => {
-        context = c;
-        store = c.getStateStore(storeName);
-      },
-      process: (record) => {
-        if (isNullish(record.key) || isNullish(record.value)) {
-          recordDropped(context, 'null-key-or-value', record);
-          return;
-        }
-        const t = record.timestamp;
-        observedStreamTime = Math.max(observedStreamTime, t);
-        const closeTime = observedStreamTime - spec.graceMs - spec.gapMs;
-        const overlapping: KeyValue<Windowed<unknown>, unknown>[] = [
-          ...store.findSessions(record.key, t - spec.gapMs, t + spec.gapMs),
-        ];
-        let aggregate = aggregation.initializer();
-        let window: Window = { start: t, end: t };
-        for (const session of overlapping) {
-          aggregate = aggregation.merger(record.key, aggregate, session.value);
-          window = {
-            start: Math.min(window.start, session.key.window.start),
-            end: Math.max(window.end, session.key.window.end),
-          };
-        }
-        if (window.end < closeTime) {
-          recordDropped(context, 'expired-window', record, {
-            window: `[${window.start},${window.end}]`,
-            expiration: closeTime,
-            streamTime: observedStreamTime,
-          });
-          return;
-        }
+    return (record) => {
+      const t = record.timestamp;
+      observedStreamTime = Math.max(observedStreamTime, t);
+      const closeTime = observedStreamTime - spec.graceMs - spec.gapMs;
+      const overlapping: KeyValue<Windowed<unknown>, unknown>[] = [
+        ...store.findSessions(record.key, t - spec.gapMs, t + spec.gapMs),
+      ];
+      let aggregate = aggregation.initializer();
+      let window: Window = { start: t, end: t };
+      for (const session of overlapping) {
+        aggregate = aggregation.merger(record.key, aggregate, session.value);
+        window = {
+          start: Math.min(window.start, session.key.window.start),
+          end: Math.max(window.end, session.key.window.end),
+        };
+      }
+      if (window.end < closeTime) {
+        recordDropped(context, 'expired-window', record, {
+          window: `[${window.start},${window.end}]`,
+          expiration: closeTime,
+          streamTime: observedStreamTime,
+        });
+        return;
+      }
 
-        const forward = (session: Windowed<unknown>, newValue: unknown, oldValue: unknown): void =>
-          context.forward(
-            streamRecord(session, change(newValue, oldValue), session.window.end, record.headers),
-          );
-        let previous: unknown = null;
-        for (const session of overlapping) {
-          if (sameWindow(session.key.window, window)) {
-            previous = session.value;
-            continue;
-          }
-          store.remove(session.key);
-          forward(session.key, null, session.value);
+      const forward = (session: Windowed<unknown>, newValue: unknown, oldValue: unknown): void =>
+        context.forward(
+          streamRecord(session, change(newValue, oldValue), session.window.end, record.headers),
+        );
+      let previous: unknown = null;
+      for (const session of overlapping) {
+        if (sameWindow(session.key.window, window)) {
+          previous = session.value;
+          continue;
         }
-        const merged: Windowed<unknown> = { key: record.key, window };
-        const result = aggregation.aggregator(record.key, record.value, aggregate) ?? null;
-        if (result === null) store.remove(merged);
-        else store.put(merged, result);
-        if (result !== null || previous !== null) forward(merged, result, previous);
-      },
+        store.remove(session.key);
+        forward(session.key, null, session.value);
+      }
+      const merged: Windowed<unknown> = { key: record.key, window };
+      const result = aggregation.aggregator(record.key, record.value, aggregate) ?? null;
+      if (result === null) store.remove(merged);
+      else store.put(merged, result);
+      if (result !== null || previous !== null) forward(merged, result, previous);
     };
-    return processor;
-  };
+  });
 }
 
 /** Values of a session table: the session's aggregate, timestamped with the session's end. */

@@ -1,11 +1,11 @@
 import type { ValueAndTimestamp } from '../../state/api.ts';
 import type { SlidingWindowsSpec } from '../../topology/ir.ts';
-import type { Processor, ProcessorContext, ProcessorSupplier } from '../api.ts';
+import type { ProcessorSupplier } from '../api.ts';
 import type { StreamRecord } from '../record.ts';
 import { recordDropped } from '../internal-context.ts';
-import { isNullish } from './aggregate.ts';
+import { groupedStreamProcessor } from './aggregate.ts';
 import type { Aggregation } from './aggregation-functions.ts';
-import { forwardWindow, type TimestampedWindowStore } from './windowed-aggregate.ts';
+import { addToWindow, forwardWindow, type TimestampedWindowStore } from './windowed-aggregate.ts';
 
 type AnySupplier = ProcessorSupplier<unknown, unknown, unknown, unknown>;
 type Aggregate = ValueAndTimestamp<unknown>;
@@ -37,9 +37,7 @@ export function slidingAggregateProcessor(
   aggregation: Aggregation<unknown, unknown, unknown>,
 ): AnySupplier {
   const d = spec.timeDifferenceMs;
-  return () => {
-    let context: ProcessorContext<unknown, unknown>;
-    let store: TimestampedWindowStore<unknown, unknown>;
+  return groupedStreamProcessor<TimestampedWindowStore<unknown, unknown>>(storeName, (context, store) => {
     let observedStreamTime = -1;
 
     const fetch = (key: unknown, from: number, to: number): StoredWindow[] =>
@@ -61,20 +59,7 @@ export function slidingAggregateProcessor(
       seed?: unknown,
     ): void => {
       const end = start + d;
-      if (end < closeTime) return;
-      const base = existing ? existing.value : seed === undefined ? aggregation.initializer() : seed;
-      const timestamp = existing ? Math.max(record.timestamp, existing.timestamp) : record.timestamp;
-      const aggregate = aggregation.aggregator(record.key, record.value, base) ?? null;
-      store.put(record.key, aggregate === null ? null : { value: aggregate, timestamp }, start);
-      forwardWindow(
-        context,
-        record,
-        record.key,
-        { start, end },
-        aggregate,
-        existing?.value ?? null,
-        timestamp,
-      );
+      if (end >= closeTime) addToWindow(context, store, aggregation, record, { start, end }, existing, seed);
     };
 
     /** The record's right window: the records after it within d, which `later` already aggregates. */
@@ -162,32 +147,21 @@ export function slidingAggregateProcessor(
         createRightWindow(record, rightAggregate);
     };
 
-    const processor: Processor<unknown, unknown, unknown, unknown> = {
-      init: (c) => {
-        context = c;
-        store = c.getStateStore(storeName);
-      },
-      process: (record) => {
-        if (isNullish(record.key) || isNullish(record.value)) {
-          recordDropped(context, 'null-key-or-value', record);
-          return;
-        }
-        observedStreamTime = Math.max(observedStreamTime, record.timestamp);
-        const closeTime = observedStreamTime - spec.graceMs;
-        if (record.timestamp + d < closeTime) {
-          recordDropped(context, 'expired-window', record, {
-            window: `[${Math.max(0, record.timestamp - d)},${record.timestamp}]`,
-            expiration: closeTime,
-            streamTime: observedStreamTime,
-          });
-          return;
-        }
-        if (record.timestamp < d) processEarly(record, closeTime);
-        else processInOrder(record, closeTime);
-      },
+    return (record) => {
+      observedStreamTime = Math.max(observedStreamTime, record.timestamp);
+      const closeTime = observedStreamTime - spec.graceMs;
+      if (record.timestamp + d < closeTime) {
+        recordDropped(context, 'expired-window', record, {
+          window: `[${Math.max(0, record.timestamp - d)},${record.timestamp}]`,
+          expiration: closeTime,
+          streamTime: observedStreamTime,
+        });
+        return;
+      }
+      if (record.timestamp < d) processEarly(record, closeTime);
+      else processInOrder(record, closeTime);
     };
-    return processor;
-  };
+  });
 }
 
 function unexpectedWindow(start: number, timestamp: number): Error {

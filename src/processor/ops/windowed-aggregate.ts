@@ -1,10 +1,10 @@
 import type { ValueAndTimestamp, Window, WindowStore, Windowed } from '../../state/api.ts';
 import type { TimeWindowsSpec } from '../../topology/ir.ts';
-import type { Processor, ProcessorContext, ProcessorSupplier } from '../api.ts';
+import type { ProcessorContext, ProcessorSupplier } from '../api.ts';
 import { change } from '../change.ts';
 import { recordDropped } from '../internal-context.ts';
 import { streamRecord, type StreamRecord } from '../record.ts';
-import { isNullish } from './aggregate.ts';
+import { foldRecord, groupedStreamProcessor } from './aggregate.ts';
 import type { Aggregation } from './aggregation-functions.ts';
 import type { TableValueGetterSupplier } from './value-getter.ts';
 
@@ -40,6 +40,25 @@ export function forwardWindow<K, V>(
 }
 
 /**
+ * Folds a record into one window of its key (the stored aggregate `existing`, or a new one from
+ * `seed`), stores the result and forwards the window's change.
+ */
+export function addToWindow(
+  context: ProcessorContext<unknown, unknown>,
+  store: TimestampedWindowStore<unknown, unknown>,
+  aggregation: Aggregation<unknown, unknown, unknown>,
+  record: StreamRecord<unknown, unknown>,
+  window: Window,
+  existing: ValueAndTimestamp<unknown> | undefined,
+  seed?: unknown,
+): void {
+  const aggregate = foldRecord(aggregation, record, existing, seed);
+  store.put(record.key, aggregate.value === null ? null : aggregate, window.start);
+  const old = existing?.value ?? null;
+  forwardWindow(context, record, record.key, window, aggregate.value, old, aggregate.timestamp);
+}
+
+/**
  * Aggregates a grouped stream per time window (tumbling or hopping): each record updates every window
  * that contains it and forwards the window's new aggregate (no caching: every update is forwarded).
  * A window stays open until its end plus the grace period; stream time here is the largest timestamp
@@ -51,46 +70,26 @@ export function windowedAggregateProcessor(
   spec: TimeWindowsSpec,
   aggregation: Aggregation<unknown, unknown, unknown>,
 ): AnySupplier {
-  return () => {
-    let context: ProcessorContext<unknown, unknown>;
-    let store: TimestampedWindowStore<unknown, unknown>;
+  return groupedStreamProcessor<TimestampedWindowStore<unknown, unknown>>(storeName, (context, store) => {
     let observedStreamTime = -1;
-    const processor: Processor<unknown, unknown, unknown, unknown> = {
-      init: (c) => {
-        context = c;
-        store = c.getStateStore(storeName);
-      },
-      process: (record) => {
-        if (isNullish(record.key) || isNullish(record.value)) {
-          recordDropped(context, 'null-key-or-value', record);
-          return;
+    return (record) => {
+      observedStreamTime = Math.max(observedStreamTime, record.timestamp);
+      const closeTime = observedStreamTime - spec.graceMs;
+      for (const start of windowStartsFor(record.timestamp, spec)) {
+        const end = start + spec.sizeMs;
+        if (end <= closeTime) {
+          // Counted once per closed window, as Kafka Streams does for hopping windows.
+          recordDropped(context, 'expired-window', record, {
+            window: `[${start},${end})`,
+            expiration: closeTime,
+            streamTime: observedStreamTime,
+          });
+          continue;
         }
-        observedStreamTime = Math.max(observedStreamTime, record.timestamp);
-        const closeTime = observedStreamTime - spec.graceMs;
-        for (const start of windowStartsFor(record.timestamp, spec)) {
-          const end = start + spec.sizeMs;
-          if (end <= closeTime) {
-            // Counted once per closed window, as Kafka Streams does for hopping windows.
-            recordDropped(context, 'expired-window', record, {
-              window: `[${start},${end})`,
-              expiration: closeTime,
-              streamTime: observedStreamTime,
-            });
-            continue;
-          }
-          const old = store.fetch(record.key, start);
-          const oldAggregate = old?.value ?? null;
-          const timestamp = old ? Math.max(record.timestamp, old.timestamp) : record.timestamp;
-          const aggregate =
-            aggregation.aggregator(record.key, record.value, oldAggregate ?? aggregation.initializer()) ??
-            null;
-          store.put(record.key, aggregate === null ? null : { value: aggregate, timestamp }, start);
-          forwardWindow(context, record, record.key, { start, end }, aggregate, oldAggregate, timestamp);
-        }
-      },
+        addToWindow(context, store, aggregation, record, { start, end }, store.fetch(record.key, start));
+      }
     };
-    return processor;
-  };
+  });
 }
 
 /** Values of a windowed table, read from its window store by key and window start. */

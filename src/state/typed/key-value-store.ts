@@ -1,7 +1,6 @@
-import { StoreError } from '../../errors.ts';
 import type { KeyValue } from '../../processor/record.ts';
 import { readInt64, writeInt64 } from '../../serde/int64.ts';
-import type { Serde, SerdeContext } from '../../serde/serde.ts';
+import type { Serde } from '../../serde/serde.ts';
 import type { KeyValueStore, RangeOptions, ValueAndTimestamp } from '../api.ts';
 import {
   prefixUpperBound,
@@ -12,11 +11,28 @@ import {
 } from '../bytes.ts';
 import type { ChangeLogger, TimestampSource } from '../change-logger.ts';
 import type { ObservableStore, StoreChangeListener } from '../change-listener.ts';
-
-/** Matches no key, so the first key is always encoded. */
-const NO_KEY = Symbol('no key');
+import { StoreSerdes } from './store-serdes.ts';
 
 export type ChangelogForm = (stored: Uint8Array) => { value: Uint8Array; timestamp: number };
+
+/**
+ * Logs a write of a stored key: its bytes (in changelog form when the store has one, with the
+ * timestamp that form carries), or a tombstone, stamped with the time of the record being processed.
+ */
+export function logWrite(
+  logger: ChangeLogger,
+  key: BinaryKey,
+  bytes: Uint8Array | undefined,
+  now: TimestampSource,
+  toChangelog: ChangelogForm | undefined,
+): void {
+  if (bytes !== undefined && toChangelog) {
+    const logged = toChangelog(bytes);
+    logger.log(key, logged.value, logged.timestamp);
+  } else {
+    logger.log(key, bytes ?? null, now());
+  }
+}
 
 /**
  * The typed face of a key-value store: serializes keys and values, delegates to the bytes store, and
@@ -25,17 +41,11 @@ export type ChangelogForm = (stored: Uint8Array) => { value: Uint8Array; timesta
 export class TypedKeyValueStore<K, V> implements KeyValueStore<K, V>, ObservableStore {
   readonly name: string;
   private readonly bytes: KeyValueBytesStore;
-  private readonly keySerde: Serde<K>;
-  private readonly valueSerde: Serde<V>;
+  private readonly serdes: StoreSerdes<K, V>;
   private readonly logger: ChangeLogger | undefined;
   private readonly now: TimestampSource;
   private readonly toChangelog: ChangelogForm | undefined;
-  private readonly keyContext: SerdeContext;
-  private readonly valueContext: SerdeContext;
   private listener: StoreChangeListener | undefined;
-  /** The last primitive key encoded (objects could change between calls) and its encoding. */
-  private lastKey: unknown = NO_KEY;
-  private lastBinaryKey: BinaryKey = '';
 
   constructor(options: {
     name: string;
@@ -49,13 +59,10 @@ export class TypedKeyValueStore<K, V> implements KeyValueStore<K, V>, Observable
   }) {
     this.name = options.name;
     this.bytes = options.bytes;
-    this.keySerde = options.keySerde;
-    this.valueSerde = options.valueSerde;
+    this.serdes = new StoreSerdes(options.name, options.keySerde, options.valueSerde);
     this.logger = options.logger;
     this.now = options.now;
     this.toChangelog = options.toChangelog;
-    this.keyContext = { topic: `store "${options.name}"`, part: 'key' };
-    this.valueContext = { topic: `store "${options.name}"`, part: 'value' };
   }
 
   get persistent(): boolean {
@@ -63,23 +70,16 @@ export class TypedKeyValueStore<K, V> implements KeyValueStore<K, V>, Observable
   }
 
   get(key: K): V | undefined {
-    const bytes = this.bytes.get(this.encodeKey(key));
-    return bytes === undefined ? undefined : this.valueSerde.deserialize(bytes, this.valueContext);
+    const bytes = this.bytes.get(this.serdes.encodeKey(key));
+    return bytes === undefined ? undefined : this.serdes.decodeValue(bytes);
   }
 
   put(key: K, value: V | null): void {
-    const binaryKey = this.encodeKey(key);
-    const bytes =
-      value === null || value === undefined ? undefined : this.valueSerde.serialize(value, this.valueContext);
+    const binaryKey = this.serdes.encodeKey(key);
+    const bytes = value === null || value === undefined ? undefined : this.serdes.encodeValue(value);
     this.bytes.put(binaryKey, bytes);
     this.listener?.({ key, binaryKey, value: bytes === undefined ? null : value });
-    if (!this.logger) return;
-    if (bytes !== undefined && this.toChangelog) {
-      const logged = this.toChangelog(bytes);
-      this.logger.log(binaryKey, logged.value, logged.timestamp);
-    } else {
-      this.logger.log(binaryKey, bytes ?? null, this.now());
-    }
+    if (this.logger) logWrite(this.logger, binaryKey, bytes, this.now, this.toChangelog);
   }
 
   putIfAbsent(key: K, value: V): V | undefined {
@@ -104,8 +104,8 @@ export class TypedKeyValueStore<K, V> implements KeyValueStore<K, V>, Observable
     options: RangeOptions = {},
   ): IterableIterator<KeyValue<K, V>> {
     const bounds: KeyBounds = {
-      gte: from === undefined ? undefined : this.encodeKey(from),
-      lte: to === undefined ? undefined : this.encodeKey(to),
+      gte: from === undefined ? undefined : this.serdes.encodeKey(from),
+      lte: to === undefined ? undefined : this.serdes.encodeKey(to),
     };
     if (bounds.gte !== undefined && bounds.lte !== undefined && bounds.gte > bounds.lte) return [].values();
     return this.decodeEntries(this.bytes.range(bounds, options.reverse));
@@ -116,7 +116,7 @@ export class TypedKeyValueStore<K, V> implements KeyValueStore<K, V>, Observable
     prefixSerde: Serde<P>,
     options: RangeOptions = {},
   ): IterableIterator<KeyValue<K, V>> {
-    const binaryPrefix = toBinaryKey(prefixSerde.serialize(prefix, this.keyContext));
+    const binaryPrefix = toBinaryKey(this.serdes.encodeKeyPrefix(prefix, prefixSerde));
     return this.decodeEntries(
       this.bytes.range({ gte: binaryPrefix, lt: prefixUpperBound(binaryPrefix) }, options.reverse),
     );
@@ -134,25 +134,9 @@ export class TypedKeyValueStore<K, V> implements KeyValueStore<K, V>, Observable
     this.listener = listener;
   }
 
-  private encodeKey(key: K): BinaryKey {
-    // Operators read a key and then write it: the second encoding of a primitive key is remembered.
-    if (Object.is(key, this.lastKey)) return this.lastBinaryKey;
-    if (key === null || key === undefined) throw new StoreError(`store "${this.name}": keys cannot be null`);
-    const binary = toBinaryKey(this.keySerde.serialize(key, this.keyContext));
-    if (typeof key !== 'object') {
-      this.lastKey = key;
-      this.lastBinaryKey = binary;
-    }
-    return binary;
-  }
-
   private *decodeEntries(entries: Iterable<[BinaryKey, Uint8Array]>): IterableIterator<KeyValue<K, V>> {
-    for (const [key, value] of entries) {
-      yield {
-        key: this.keySerde.deserialize(Buffer.from(key, 'latin1'), this.keyContext),
-        value: this.valueSerde.deserialize(value, this.valueContext),
-      };
-    }
+    for (const [key, value] of entries)
+      yield { key: this.serdes.decodeKey(key), value: this.serdes.decodeValue(value) };
   }
 }
 

@@ -1,32 +1,17 @@
 import type { KeyValue } from '../../processor/record.ts';
-import type { Serde } from '../../serde/serde.ts';
 import type { SessionStore, Windowed } from '../api.ts';
-import { fromBinaryKey, type BinaryKey, type KeyBounds } from '../bytes.ts';
-import type { ChangeLogger, TimestampSource } from '../change-logger.ts';
-import type { ObservableStore, StoreChangeListener } from '../change-listener.ts';
+import { fromBinaryKey, type BinaryKey } from '../bytes.ts';
 import {
   changelogTime,
   decodeRecordKey,
   decodeTime,
   encodeRecordKey,
   encodeTime,
-  recordKeyRange,
 } from '../segmented/keys.ts';
-import type { SegmentedBytes } from '../segmented/segmented-bytes.ts';
-import { StoreSerdes } from './store-serdes.ts';
+import { SEGMENT_PREFIX_LENGTH, SegmentedStore, type SegmentedStoreOptions } from './segmented-store.ts';
 
 /** After the record key: the 8-byte session end and the 8-byte session start. */
 const SUFFIX_LENGTH = 16;
-const SEGMENT_PREFIX_LENGTH = 8;
-
-export interface SessionStoreOptions<K, V> {
-  readonly name: string;
-  readonly segments: SegmentedBytes;
-  readonly keySerde: Serde<K>;
-  readonly valueSerde: Serde<V>;
-  readonly logger: ChangeLogger | undefined;
-  readonly now: TimestampSource;
-}
 
 /**
  * A session store: values per (key, session start, session end), kept in time segments by session end,
@@ -34,24 +19,9 @@ export interface SessionStoreOptions<K, V> {
  * sessions of a key come ordered by end, then start, and a search for sessions ending at or after some
  * time starts right at it.
  */
-export class TypedSessionStore<K, V> implements SessionStore<K, V>, ObservableStore {
-  readonly name: string;
-  private readonly segments: SegmentedBytes;
-  private readonly serdes: StoreSerdes<K, V>;
-  private readonly logger: ChangeLogger | undefined;
-  private readonly now: TimestampSource;
-  private listener: StoreChangeListener | undefined;
-
-  constructor(options: SessionStoreOptions<K, V>) {
-    this.name = options.name;
-    this.segments = options.segments;
-    this.serdes = new StoreSerdes(options.name, options.keySerde, options.valueSerde);
-    this.logger = options.logger;
-    this.now = options.now;
-  }
-
-  get persistent(): boolean {
-    return this.segments.bytes.persistent;
+export class TypedSessionStore<K, V> extends SegmentedStore<K, V> implements SessionStore<K, V> {
+  constructor(options: SegmentedStoreOptions<K, V>) {
+    super(options, SUFFIX_LENGTH);
   }
 
   /** Writes the session; null removes it. Sessions that have already expired are ignored. */
@@ -63,21 +33,24 @@ export class TypedSessionStore<K, V> implements SessionStore<K, V>, ObservableSt
     const { start, end } = session.window;
     const recordKey = this.serdes.encodeKey(session.key);
     if (!this.segments.observe(end)) return;
-    const bytes = this.serdes.encodeValue(value);
-    const storeKey = this.storeKey(recordKey, start, end);
-    this.segments.bytes.put(storeKey, bytes);
-    this.logger?.log(storeKey, bytes, this.now());
-    this.listener?.({ key: session.key, binaryKey: recordKey, value, window: { start, end } });
+    this.write(this.storeKey(recordKey, start, end), this.serdes.encodeValue(value), {
+      key: session.key,
+      binaryKey: recordKey,
+      value,
+      window: { start, end },
+    });
   }
 
   remove(session: Windowed<K>): void {
     const { start, end } = session.window;
     const recordKey = this.serdes.encodeKey(session.key);
     if (!this.segments.isLive(end)) return;
-    const storeKey = this.storeKey(recordKey, start, end);
-    this.segments.bytes.put(storeKey, undefined);
-    this.logger?.log(storeKey, null, this.now());
-    this.listener?.({ key: session.key, binaryKey: recordKey, value: null, window: { start, end } });
+    this.write(this.storeKey(recordKey, start, end), undefined, {
+      key: session.key,
+      binaryKey: recordKey,
+      value: null,
+      window: { start, end },
+    });
   }
 
   /** Applies one changelog record (restore) without logging it again. */
@@ -91,7 +64,7 @@ export class TypedSessionStore<K, V> implements SessionStore<K, V>, ObservableSt
     earliestSessionEnd: number,
     latestSessionStart: number,
   ): IterableIterator<KeyValue<Windowed<K>, V>> {
-    const recordKey = encodeRecordKey(this.serdes.encodeKey(key));
+    const recordKey = this.recordKeyPrefix(key);
     const entries = this.segments.scan(earliestSessionEnd, Infinity, (prefix, from) => ({
       gte: prefix + recordKey + encodeTime(from),
       lt: prefix + recordKey + '\u0100',
@@ -112,34 +85,11 @@ export class TypedSessionStore<K, V> implements SessionStore<K, V>, ObservableSt
   }
 
   fetchKeyRange(keyFrom: K | undefined, keyTo: K | undefined): IterableIterator<KeyValue<Windowed<K>, V>> {
-    const keys = recordKeyRange(
-      keyFrom === undefined ? undefined : this.serdes.encodeKey(keyFrom),
-      keyTo === undefined ? undefined : this.serdes.encodeKey(keyTo),
-    );
-    if (!keys) return [].values();
-    const entries = this.segments.scan(-Infinity, Infinity, (prefix): KeyBounds => ({
-      gte: prefix + keys.gte,
-      lt: prefix + keys.lt,
-    }));
-    return this.sessions(entries, Infinity);
+    return this.sessions(this.keyRangeEntries(keyFrom, keyTo, -Infinity, Infinity), Infinity);
   }
 
   all(): IterableIterator<KeyValue<Windowed<K>, V>> {
     return this.fetchKeyRange(undefined, undefined);
-  }
-
-  /** Stored entries, including a few bookkeeping ones: close enough for a size metric. */
-  approximateNumEntries(): number {
-    return this.segments.bytes.size();
-  }
-
-  setChangeListener(listener: StoreChangeListener | undefined): void {
-    this.listener = listener;
-  }
-
-  /** Saves the store's bookkeeping with the data; run right before a commit takes its batch. */
-  prepareCommit(): void {
-    this.segments.prepareCommit();
   }
 
   /** The changelog key of a stored key: record key, session end, session start. */
@@ -165,7 +115,7 @@ export class TypedSessionStore<K, V> implements SessionStore<K, V>, ObservableSt
       if (start > latestSessionStart || !this.segments.isLive(end)) continue;
       yield {
         key: {
-          key: this.serdes.decodeKey(decodeRecordKey(key, SEGMENT_PREFIX_LENGTH, SUFFIX_LENGTH)),
+          key: this.serdes.decodeKey(this.storedRecordKey(key)),
           window: { start, end },
         },
         value: this.serdes.decodeValue(bytes),

@@ -37,6 +37,11 @@ export class StoreSerdes<K, V> {
     return binary;
   }
 
+  /** A key prefix (prefix scans), serialized by its own serde but named as this store's key in errors. */
+  encodeKeyPrefix<P>(prefix: P, prefixSerde: Serde<P>): Uint8Array {
+    return prefixSerde.serialize(prefix, this.keyContext);
+  }
+
   decodeKey(key: BinaryKey): K {
     return this.keySerde.deserialize(Buffer.from(key, 'latin1'), this.keyContext);
   }

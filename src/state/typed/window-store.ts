@@ -1,9 +1,6 @@
 import type { KeyValue } from '../../processor/record.ts';
-import type { Serde } from '../../serde/serde.ts';
 import type { RangeOptions, WindowEntry, WindowStore, Windowed } from '../api.ts';
 import { fromBinaryKey, type BinaryKey } from '../bytes.ts';
-import type { ChangeLogger, TimestampSource } from '../change-logger.ts';
-import type { ObservableStore, StoreChangeListener } from '../change-listener.ts';
 import {
   changelogTime,
   decodeRecordKey,
@@ -11,27 +8,15 @@ import {
   encodeRecordKey,
   encodeSeq,
   encodeTime,
-  recordKeyRange,
 } from '../segmented/keys.ts';
-import type { SegmentedBytes } from '../segmented/segmented-bytes.ts';
-import type { ChangelogForm } from './key-value-store.ts';
-import { StoreSerdes } from './store-serdes.ts';
+import { SEGMENT_PREFIX_LENGTH, SegmentedStore, type SegmentedStoreOptions } from './segmented-store.ts';
 
 /** After the record key: the 8-byte window start and the 4-byte sequence number. */
 const SUFFIX_LENGTH = 12;
-const SEGMENT_PREFIX_LENGTH = 8;
 
-export interface WindowStoreOptions<K, V> {
-  readonly name: string;
-  readonly segments: SegmentedBytes;
-  readonly keySerde: Serde<K>;
-  readonly valueSerde: Serde<V>;
+export interface WindowStoreOptions<K, V> extends SegmentedStoreOptions<K, V> {
   readonly windowSizeMs: number;
   readonly retainDuplicates: boolean;
-  readonly logger: ChangeLogger | undefined;
-  readonly now: TimestampSource;
-  /** How a stored value goes to the changelog, when not as is (timestamped stores log the bare value). */
-  readonly toChangelog?: ChangelogForm;
 }
 
 /**
@@ -40,32 +25,16 @@ export interface WindowStoreOptions<K, V> {
  * key are adjacent and ordered by start. The sequence number is 0 unless the store retains duplicates
  * (stream-stream join buffers), where every put appends under the next number.
  */
-export class TypedWindowStore<K, V> implements WindowStore<K, V>, ObservableStore {
-  readonly name: string;
+export class TypedWindowStore<K, V> extends SegmentedStore<K, V> implements WindowStore<K, V> {
   readonly windowSizeMs: number;
   readonly retainDuplicates: boolean;
-  private readonly segments: SegmentedBytes;
-  private readonly serdes: StoreSerdes<K, V>;
-  private readonly logger: ChangeLogger | undefined;
-  private readonly now: TimestampSource;
-  private readonly toChangelog: ChangelogForm | undefined;
   private seq: number;
-  private listener: StoreChangeListener | undefined;
 
   constructor(options: WindowStoreOptions<K, V>) {
-    this.name = options.name;
+    super(options, SUFFIX_LENGTH);
     this.windowSizeMs = options.windowSizeMs;
     this.retainDuplicates = options.retainDuplicates;
-    this.segments = options.segments;
-    this.serdes = new StoreSerdes(options.name, options.keySerde, options.valueSerde);
-    this.logger = options.logger;
-    this.now = options.now;
-    this.toChangelog = options.toChangelog;
     this.seq = this.retainDuplicates ? (this.segments.readMeta('seq') ?? 0) : 0;
-  }
-
-  get persistent(): boolean {
-    return this.segments.bytes.persistent;
   }
 
   /** Puts of windows that have already expired are ignored, as are null puts when retaining duplicates. */
@@ -77,21 +46,12 @@ export class TypedWindowStore<K, V> implements WindowStore<K, V>, ObservableStor
     const bytes = absent ? undefined : this.serdes.encodeValue(value);
     // Wraps within 31 bits, as the changelog's sequence numbers do in Kafka Streams.
     const seq = this.retainDuplicates ? (this.seq = (this.seq + 1) & 0x7fffffff) : 0;
-    const storeKey = this.storeKey(recordKey, windowStart, seq);
-    this.segments.bytes.put(storeKey, bytes);
-    this.listener?.({
+    this.write(this.storeKey(recordKey, windowStart, seq), bytes, {
       key,
       binaryKey: recordKey,
       value: absent ? null : value,
       window: { start: windowStart, end: windowStart + this.windowSizeMs },
     });
-    if (!this.logger) return;
-    if (bytes !== undefined && this.toChangelog) {
-      const logged = this.toChangelog(bytes);
-      this.logger.log(storeKey, logged.value, logged.timestamp);
-    } else {
-      this.logger.log(storeKey, bytes ?? null, this.now());
-    }
   }
 
   /** Applies one changelog record (restore): not logged again, and under the record's own sequence number. */
@@ -121,7 +81,7 @@ export class TypedWindowStore<K, V> implements WindowStore<K, V>, ObservableStor
     timeTo: number,
     options: RangeOptions = {},
   ): IterableIterator<WindowEntry<V>> {
-    const recordKey = encodeRecordKey(this.serdes.encodeKey(key));
+    const recordKey = this.recordKeyPrefix(key);
     const entries = this.segments.scan(
       timeFrom,
       timeTo,
@@ -141,17 +101,7 @@ export class TypedWindowStore<K, V> implements WindowStore<K, V>, ObservableStor
     timeTo: number,
     options: RangeOptions = {},
   ): IterableIterator<KeyValue<Windowed<K>, V>> {
-    const keys = recordKeyRange(
-      keyFrom === undefined ? undefined : this.serdes.encodeKey(keyFrom),
-      keyTo === undefined ? undefined : this.serdes.encodeKey(keyTo),
-    );
-    if (!keys) return [].values();
-    const entries = this.segments.scan(
-      timeFrom,
-      timeTo,
-      (prefix) => ({ gte: prefix + keys.gte, lt: prefix + keys.lt }),
-      options.reverse,
-    );
+    const entries = this.keyRangeEntries(keyFrom, keyTo, timeFrom, timeTo, options.reverse);
     return this.windowedEntries(entries, timeFrom, timeTo);
   }
 
@@ -167,18 +117,9 @@ export class TypedWindowStore<K, V> implements WindowStore<K, V>, ObservableStor
     return this.fetchKeyRange(undefined, undefined, -Infinity, Infinity, options);
   }
 
-  /** Stored entries, including a few bookkeeping ones: close enough for a size metric. */
-  approximateNumEntries(): number {
-    return this.segments.bytes.size();
-  }
-
-  setChangeListener(listener: StoreChangeListener | undefined): void {
-    this.listener = listener;
-  }
-
-  /** Saves the store's bookkeeping with the data; run right before a commit takes its batch. */
-  prepareCommit(): void {
-    this.segments.prepareCommit();
+  /** Also saves the sequence number of a store that retains duplicates. */
+  override prepareCommit(): void {
+    super.prepareCommit();
     if (this.retainDuplicates && this.segments.readMeta('seq') !== this.seq)
       this.segments.writeMeta('seq', this.seq);
   }
@@ -216,7 +157,7 @@ export class TypedWindowStore<K, V> implements WindowStore<K, V>, ObservableStor
       const start = decodeTime(key, key.length - SUFFIX_LENGTH);
       // Key ranges span whole segments, whose oldest windows may lie outside the times asked for.
       if (start < timeFrom || start > timeTo || !this.segments.isLive(start)) continue;
-      const recordKey = this.serdes.decodeKey(decodeRecordKey(key, SEGMENT_PREFIX_LENGTH, SUFFIX_LENGTH));
+      const recordKey = this.serdes.decodeKey(this.storedRecordKey(key));
       yield {
         key: { key: recordKey, window: { start, end: start + this.windowSizeMs } },
         value: this.serdes.decodeValue(bytes),

@@ -1,5 +1,6 @@
 import type { Processor, ProcessorContext } from '../../api.ts';
 import type { Change } from '../../change.ts';
+import { recordDropped } from '../../internal-context.ts';
 import { withKeyValue, type StreamRecord } from '../../record.ts';
 import type { Serde } from '../../../serde/serde.ts';
 import type { TimestampedKeyValueStore } from '../../../state/api.ts';
@@ -9,7 +10,7 @@ import type { CombinedKey, Subscription, SubscriptionResponse } from './wrappers
 /**
  * A change of a right row fans out to every left row subscribed to its key (one prefix scan of the
  * subscription store): each gets the new value, or null when the row was deleted, together with the
- * hash its own subscription carried.
+ * hash its own subscription carried. A right row without a key is dropped and counted.
  */
 export function foreignTableJoinProcessor(options: {
   readonly storeName: string;
@@ -25,7 +26,10 @@ export function foreignTableJoinProcessor(options: {
         store = c.getStateStore(options.storeName);
       },
       process: (record: StreamRecord<unknown, Change<unknown>>) => {
-        if (absent(record.key)) return;
+        if (absent(record.key)) {
+          recordDropped(context, 'null-key', record);
+          return;
+        }
         const { newValue, oldValue } = record.value;
         if (absent(newValue) && absent(oldValue)) return;
         for (const { key, value } of store.prefixScan(record.key, options.prefixSerde)) {

@@ -1,4 +1,5 @@
 import type { Processor, ProcessorContext } from '../../api.ts';
+import { recordDropped } from '../../internal-context.ts';
 import { withValue, type StreamRecord } from '../../record.ts';
 import type { Serde, SerdeContext } from '../../../serde/serde.ts';
 import type { TableValueGetter, TableValueGetterSupplier } from '../value-getter.ts';
@@ -9,7 +10,8 @@ import type { SubscriptionResponse } from './wrappers.ts';
 /**
  * Back on the left side: an answer counts only if it was asked for by the row's current value (same
  * hash); older answers are stale and dropped. It then emits the joined value, or a tombstone when the
- * row is gone or, for an inner join, has no foreign row.
+ * row is gone or, for an inner join, has no foreign row. A response without key or value (never sent
+ * by the join itself) is dropped and counted; stale answers are expected and not counted.
  */
 export function responseJoinProcessor(options: {
   readonly leftJoin: boolean;
@@ -30,7 +32,10 @@ export function responseJoinProcessor(options: {
         left.init(c);
       },
       process: (record: StreamRecord<unknown, SubscriptionResponse<unknown>>) => {
-        if (absent(record.key) || absent(record.value)) return;
+        if (absent(record.key) || absent(record.value)) {
+          recordDropped(context, 'null-join-key-or-value', record);
+          return;
+        }
         const current = left.get(record.key);
         const currentValue = current === undefined || absent(current.value) ? null : current.value;
         if (!sameHash(record.value.hash, hashOf(currentValue, valueSerde, valueContext))) return;

@@ -1,4 +1,5 @@
 import type { Processor, ProcessorContext } from '../../api.ts';
+import { recordDropped } from '../../internal-context.ts';
 import { withKeyValue, type StreamRecord } from '../../record.ts';
 import type { TimestampedKeyValueStore } from '../../../state/api.ts';
 import type { TableValueGetter, TableValueGetterSupplier } from '../value-getter.ts';
@@ -8,7 +9,8 @@ import type { CombinedKey, Subscription, SubscriptionResponse } from './wrappers
 /**
  * The right side receiving subscriptions (keyed by foreign key): it records who subscribed in the
  * subscription store, so later changes of the foreign row reach them, and answers with the foreign
- * row's current value, keyed by the left row's key.
+ * row's current value, keyed by the left row's key. A subscription without a foreign key or without a
+ * value (the left side never sends one) is dropped and counted.
  */
 export function subscriptionReceiveProcessor(options: {
   readonly storeName: string;
@@ -27,7 +29,10 @@ export function subscriptionReceiveProcessor(options: {
       },
       process: (record: StreamRecord<unknown, Subscription<unknown>>) => {
         const subscription = record.value;
-        if (absent(record.key) || absent(subscription)) return;
+        if (absent(record.key) || absent(subscription)) {
+          recordDropped(context, 'null-join-key-or-value', record);
+          return;
+        }
         const key = { foreignKey: record.key, primaryKey: subscription.primaryKey };
         if (subscription.instruction === 'unsubscribe') {
           store.delete(key);

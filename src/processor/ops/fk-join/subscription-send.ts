@@ -1,5 +1,6 @@
 import type { Processor, ProcessorContext } from '../../api.ts';
 import type { Change } from '../../change.ts';
+import { recordDropped } from '../../internal-context.ts';
 import { withKeyValue, type StreamRecord } from '../../record.ts';
 import type { Serde, SerdeContext } from '../../../serde/serde.ts';
 import { absent, type AnySupplier } from '../join-common.ts';
@@ -25,6 +26,9 @@ export interface SubscriptionSendOptions {
  * foreign key. A row whose foreign key changes unsubscribes from the old key. When the result is known
  * without the right side (the row was deleted, or its foreign key is null) it goes straight to the
  * resolver: a tombstone, or for a left join the row joined with null.
+ *
+ * Dropped and counted: rows without a key, and for an inner join rows whose foreign key is null (they
+ * can never join; a result they had before is still withdrawn).
  */
 export function subscriptionSendProcessor(options: SubscriptionSendOptions): AnySupplier {
   const { leftJoin, foreignKeyExtractor, foreignKeySerde, foreignKeyContext } = options;
@@ -40,10 +44,15 @@ export function subscriptionSendProcessor(options: SubscriptionSendOptions): Any
         context = c;
       },
       process: (record: StreamRecord<unknown, Change<unknown>>) => {
-        if (absent(record.key)) return;
+        if (absent(record.key)) {
+          recordDropped(context, 'null-key', record);
+          return;
+        }
         const { newValue, oldValue } = record.value;
         const oldKey = absent(oldValue) ? null : foreignKeyExtractor(oldValue);
         const newKey = absent(newValue) ? null : foreignKeyExtractor(newValue);
+        if (!leftJoin && !absent(newValue) && absent(newKey))
+          recordDropped(context, 'null-join-key-or-value', record);
         const wasSubscribed = !absent(oldKey);
         const subscribes = !absent(newKey);
         const keyUnchanged = wasSubscribed && subscribes && sameKey(oldKey, newKey);
