@@ -1,9 +1,23 @@
 import { Serdes } from 'tributary';
 import type { LogRecord } from '../../src/kafka/port.ts';
-import type { TypedRecord } from './kafka-kit.ts';
+import { uniqueName, type KafkaKit, type TypedRecord } from './kafka-kit.ts';
 
 /** Helpers for tests of test/integration/fixtures/word-count-app.ts. */
 export const wordCountApp = 'test/integration/fixtures/word-count-app.ts';
+
+/**
+ * Creates a words topic and a counts topic of their own, and names an application id of its own, for
+ * one test of the word-count fixture; `env` is what its workers read them from.
+ */
+export async function wordCountTopics(
+  kit: KafkaKit,
+  partitions: number,
+  appPrefix = 'word-count',
+): Promise<{ words: string; counts: string; env: Record<string, string> }> {
+  const [words, counts, app] = [uniqueName('words'), uniqueName('counts'), uniqueName(appPrefix)];
+  await kit.createTopics({ [words]: partitions, [counts]: partitions });
+  return { words, counts, env: { WORDS_TOPIC: words, COUNTS_TOPIC: counts, WORD_COUNT_APP_ID: app } };
+}
 
 const string = Serdes.String();
 const long = Serdes.Long();
