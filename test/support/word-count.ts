@@ -63,6 +63,15 @@ export function reached(records: readonly LogRecord[], expected: ReadonlyMap<str
   return [...expected].every(([word, count]) => latest.get(word) === count);
 }
 
+/** True when every word's latest count has reached the expected one, or passed it (records counted twice). */
+export function reachedOrPassed(
+  records: readonly LogRecord[],
+  expected: ReadonlyMap<string, number>,
+): boolean {
+  const latest = latestCounts(records);
+  return [...expected].every(([word, count]) => (latest.get(word) ?? 0) >= count);
+}
+
 /** Each word's counts must go 1, 2, 3, ... n with nothing repeated or skipped. */
 export function countProblems(
   records: readonly LogRecord[],

@@ -223,6 +223,16 @@ export class WorkerProcess {
     return this.exited;
   }
 
+  /** SIGSTOP: the process stalls (as in a long pause of its machine) until `thaw`. */
+  freeze(): void {
+    if (this.running) this.child.kill('SIGSTOP');
+  }
+
+  /** SIGCONT: a frozen process runs on. */
+  thaw(): void {
+    if (this.running) this.child.kill('SIGCONT');
+  }
+
   /** The last lines of output, for failure messages. */
   tail(count = 40): string {
     const lines = [

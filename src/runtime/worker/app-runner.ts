@@ -173,17 +173,45 @@ export class AppRunner {
     this.stateValue = 'stopping';
     this.loop?.wake();
     await this.loopDone?.catch(() => undefined);
-    await this.reconciler?.current.catch(() => undefined);
-    if (!wasFailed && this.commits) {
+    if (!wasFailed) {
       try {
-        await this.commits.commitAll();
+        await this.commitBeforeLeaving();
       } catch (error) {
         this.logger.error({ err: error }, 'final commit failed');
       }
     }
+    await this.reconciler?.settled();
     await this.shutDown();
     this.stateValue = 'stopped';
     this.logger.info({ processed: this.metrics.processed }, 'application stopped');
+  }
+
+  /**
+   * The last commit, which must land before the worker leaves its group: whoever runs its tasks next
+   * starts from the committed offsets. A group that is rebalancing refuses offsets (a worker that
+   * stopped just before this one, one that joined, this one dropped after a stall), and the client
+   * rejoins on its own; the refused offsets would be processed again. So the stop waits for this
+   * member's next assignment — whose reconcile commits first and hands over what moved — and commits
+   * again, for at most the session timeout (what the group would wait for a silent member anyway).
+   */
+  private async commitBeforeLeaving(): Promise<void> {
+    const { commits, reconciler } = this;
+    if (!commits || !reconciler) return;
+    const deadline = Date.now() + this.options.config.sessionTimeoutMs;
+    for (;;) {
+      // A rebalance under way commits and lets go of tasks itself: after it, less is left to do.
+      await reconciler.settled();
+      const seen = reconciler.assignmentsReceived;
+      if ((await commits.commitAll()) === 'committed') return;
+      this.logger.info({}, 'waiting to rejoin the group to commit before leaving it');
+      if (!(await reconciler.assignmentAfter(seen, deadline - Date.now()))) {
+        this.logger.error(
+          { waitedMs: this.options.config.sessionTimeoutMs },
+          'leaving the group without committing the last offsets: it did not take this worker back in time; their records will be processed again',
+        );
+        return;
+      }
+    }
   }
 
   requestCommit(): void {
@@ -297,7 +325,8 @@ export class AppRunner {
       handoverTimeoutMs: config.sessionTimeoutMs,
       windingDown: () => this.stateValue === 'stopping' || this.stateValue === 'failed',
       assignmentQueued: () => {
-        this.stateValue = this.stateValue === 'stopping' ? 'stopping' : 'rebalancing';
+        // Queries answer 503 until the tasks match; a stopping or failed application stays so.
+        if (this.stateValue === 'running') this.stateValue = 'rebalancing';
       },
       assignmentApplied: () => {
         if (this.stateValue === 'rebalancing') this.stateValue = 'running';

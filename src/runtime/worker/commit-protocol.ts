@@ -5,6 +5,12 @@ import type { RunnerMetrics } from './runner-metrics.ts';
 import type { TaskFactory } from './task-factory.ts';
 import type { RunningTask, TaskRegistry } from './task-registry.ts';
 
+/**
+ * What a commit achieved: `refused` when the group would not take the consumed offsets because it is
+ * rebalancing (at-least-once only; they stay pending for the next commit), else `committed`.
+ */
+export type CommitOutcome = 'committed' | 'refused';
+
 export interface CommitProtocolOptions {
   readonly applicationId: string;
   readonly registry: TaskRegistry;
@@ -64,30 +70,35 @@ export class CommitProtocol {
   }
 
   /** Commits everything processed so far (after any commit already running); the steps are above. */
-  commitAll(): Promise<void> {
+  commitAll(): Promise<CommitOutcome> {
     const next = this.committing.then(() => this.commitNow());
-    this.committing = next.catch(() => undefined);
+    this.committing = next.then(
+      () => undefined,
+      () => undefined,
+    );
     return next;
   }
 
-  private async commitNow(): Promise<void> {
+  private async commitNow(): Promise<CommitOutcome> {
     const { registry, factory, metrics } = this.options;
     this.requested = false;
     this.lastCommitMs = Date.now();
     await Promise.all([...registry.standbys.values()].map((s) => factory.commitStandby(s)));
-    if (registry.active.size === 0) return;
+    if (registry.active.size === 0) return 'committed';
     const started = Date.now();
     // 1. Changelog records join the tasks' output, and everything goes to the producers.
     for (const task of registry.active.values()) task.active.drainChangelogs();
     this.flushOutputs();
-    if (this.options.producer) await this.commitAtLeastOnce();
+    let outcome: CommitOutcome = 'committed';
+    if (this.options.producer) outcome = await this.commitAtLeastOnce();
     else await Promise.all([...registry.active].map(([id, task]) => this.commitTransaction(id, task)));
     metrics.commits++;
     metrics.commitMs += Date.now() - started;
     metrics.commitSeconds.observe((Date.now() - started) / 1000);
+    return outcome;
   }
 
-  private async commitAtLeastOnce(): Promise<void> {
+  private async commitAtLeastOnce(): Promise<CommitOutcome> {
     const { registry, consumer, logger } = this.options;
     // 2. Every send so far is acknowledged: output and changelog records are in the log.
     await this.atLeastOnceSends;
@@ -98,10 +109,14 @@ export class CommitProtocol {
     try {
       if (offsets.length > 0) await consumer.commit(offsets);
       for (const task of registry.active.values()) task.active.markCommitted();
+      return 'committed';
     } catch (error) {
-      // A rebalance refused the commit: harmless under at-least-once (the next owner reprocesses a little).
+      // A rebalance refused the commit. While running that is harmless: the offsets stay pending, and
+      // the rebalance's own commit (see Reconciler) carries them once this member has rejoined. A
+      // stopping worker must wait for that before it leaves (see AppRunner.stop).
       if (!(error instanceof TributaryError && error.retriable)) throw error;
       logger.warn({ err: error }, 'offsets not committed: the group is rebalancing');
+      return 'refused';
     }
   }
 

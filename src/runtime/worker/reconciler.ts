@@ -38,6 +38,9 @@ export interface ReconcilerOptions {
 export class Reconciler {
   private readonly options: ReconcilerOptions;
   private reconciling: Promise<void> = Promise.resolve();
+  /** Assignments received so far, and who waits for the next one. */
+  private received = 0;
+  private readonly waiting = new Set<() => void>();
 
   constructor(options: ReconcilerOptions) {
     this.options = options;
@@ -48,8 +51,33 @@ export class Reconciler {
     return this.reconciling;
   }
 
+  /** How many assignments this member has received: see `assignmentAfter`. */
+  get assignmentsReceived(): number {
+    return this.received;
+  }
+
+  /**
+   * Resolves true once an assignment beyond the first `seen` has been received (the member has
+   * rejoined the group), or false after `timeoutMs`.
+   */
+  assignmentAfter(seen: number, timeoutMs: number): Promise<boolean> {
+    if (this.received > seen) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const done = (received: boolean) => {
+        clearTimeout(timer);
+        this.waiting.delete(arrived);
+        resolve(received);
+      };
+      const arrived = () => done(true);
+      const timer = setTimeout(() => done(false), timeoutMs);
+      this.waiting.add(arrived);
+    });
+  }
+
   /** Queues an assignment; resolves once it is applied (a failure fails the application instead). */
   enqueue(assignment: GroupAssignment): Promise<void> {
+    this.received++;
+    for (const arrived of [...this.waiting]) arrived();
     this.options.assignmentQueued();
     this.reconciling = this.reconciling
       .then(() => this.reconcile(assignment))
@@ -81,6 +109,9 @@ export class Reconciler {
     // Whatever was processed goes out before tasks move: fewer duplicates for the next owner.
     await commits.commitAll().catch((error) => logger.warn({ err: error }, 'commit before rebalance failed'));
     await this.letGo(info, handoff);
+    // Stopping (or failed), this worker only lets go: a task started now would be closed at once,
+    // and restoring it would delay the stop.
+    if (this.options.windingDown()) return;
 
     const byTask = this.options.topics.partitionsByTask(assignment.partitions, info.active);
     const incoming = info.active.filter((id) => !registry.active.has(id));
