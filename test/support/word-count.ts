@@ -89,6 +89,9 @@ export function countProblems(
 }
 
 function summarize(counts: readonly number[]): string {
+  const first = counts.findIndex((c, i) => c !== i + 1);
+  // In line throughout but too long: records were counted more than once and the counts went on.
+  if (first < 0) return `${counts.length} counts, 1..${counts.length} in line`;
   const odd = counts.filter((c, i) => c !== i + 1);
-  return `${counts.length} counts, first out of line at index ${counts.findIndex((c, i) => c !== i + 1)} (${odd.slice(0, 5).join(',')}...)`;
+  return `${counts.length} counts, first out of line at index ${first} (${odd.slice(0, 5).join(',')}...)`;
 }
