@@ -14,6 +14,7 @@ import type { ActiveTask } from './active-task.ts';
 import { ApplicationTopics } from './application-topics.ts';
 import { CommitProtocol } from './commit-protocol.ts';
 import type { WorkerConfig } from './config.ts';
+import { commitBeforeLeaving } from './final-commit.ts';
 import { FetchIntake } from './fetch-intake.ts';
 import { ProcessingLoop } from './processing-loop.ts';
 import { Reconciler } from './reconciler.ts';
@@ -173,9 +174,14 @@ export class AppRunner {
     this.stateValue = 'stopping';
     this.loop?.wake();
     await this.loopDone?.catch(() => undefined);
-    if (!wasFailed) {
+    if (!wasFailed && this.commits && this.reconciler) {
       try {
-        await this.commitBeforeLeaving();
+        await commitBeforeLeaving({
+          commits: this.commits,
+          reconciler: this.reconciler,
+          timeoutMs: this.options.config.sessionTimeoutMs,
+          logger: this.logger,
+        });
       } catch (error) {
         this.logger.error({ err: error }, 'final commit failed');
       }
@@ -184,34 +190,6 @@ export class AppRunner {
     await this.shutDown();
     this.stateValue = 'stopped';
     this.logger.info({ processed: this.metrics.processed }, 'application stopped');
-  }
-
-  /**
-   * The last commit, which must land before the worker leaves its group: whoever runs its tasks next
-   * starts from the committed offsets. A group that is rebalancing refuses offsets (a worker that
-   * stopped just before this one, one that joined, this one dropped after a stall), and the client
-   * rejoins on its own; the refused offsets would be processed again. So the stop waits for this
-   * member's next assignment — whose reconcile commits first and hands over what moved — and commits
-   * again, for at most the session timeout (what the group would wait for a silent member anyway).
-   */
-  private async commitBeforeLeaving(): Promise<void> {
-    const { commits, reconciler } = this;
-    if (!commits || !reconciler) return;
-    const deadline = Date.now() + this.options.config.sessionTimeoutMs;
-    for (;;) {
-      // A rebalance under way commits and lets go of tasks itself: after it, less is left to do.
-      await reconciler.settled();
-      const seen = reconciler.assignmentsReceived;
-      if ((await commits.commitAll()) === 'committed') return;
-      this.logger.info({}, 'waiting to rejoin the group to commit before leaving it');
-      if (!(await reconciler.assignmentAfter(seen, deadline - Date.now()))) {
-        this.logger.error(
-          { waitedMs: this.options.config.sessionTimeoutMs },
-          'leaving the group without committing the last offsets: it did not take this worker back in time; their records will be processed again',
-        );
-        return;
-      }
-    }
   }
 
   requestCommit(): void {
