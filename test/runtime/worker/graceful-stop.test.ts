@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { Serdes, StreamsBuilder } from 'tributary';
+import { Serdes } from 'tributary';
 import { EmbeddedLog } from '../../../src/embedded/embedded-log.ts';
 import { embeddedEventLog } from '../../../src/embedded/event-log.ts';
 import {
@@ -15,6 +15,8 @@ import { partitionForKey } from '../../../src/runtime/partitioner.ts';
 import { silentLogger } from '../../../src/runtime/logger.ts';
 import { loadWorkerConfig } from '../../../src/runtime/worker/config.ts';
 import { Worker } from '../../../src/runtime/worker/worker.ts';
+// The word count the integration tests run, on its default topics: `words` in, `word-counts` out.
+import wordCountApp from '../../integration/fixtures/word-count-app.ts';
 
 const string = Serdes.String();
 const long = Serdes.Long();
@@ -66,17 +68,6 @@ function refusingCommitsWhileRebalancing(port: EventLogPort): EventLogPort & { r
   return wrapped;
 }
 
-function wordCount() {
-  const builder = new StreamsBuilder();
-  builder
-    .stream('words', { keySerde: string, valueSerde: string })
-    .groupBy((_key, word) => word, { keySerde: string })
-    .count({ storeName: 'word-counts' })
-    .toStream()
-    .to('counts', { keySerde: string, valueSerde: long });
-  return builder.build();
-}
-
 describe('a graceful stop', () => {
   it('commits before leaving the group even when the group first refuses it for a rebalance', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tributary-graceful-stop-'));
@@ -84,7 +75,7 @@ describe('a graceful stop', () => {
     const log = EmbeddedLog.open(join(dir, 'log'));
     cleanups.push(() => log.close());
     log.createTopic('words', 4);
-    log.createTopic('counts', 4);
+    log.createTopic('word-counts', 4);
     const port = refusingCommitsWhileRebalancing(embeddedEventLog(log));
     const worker = (stateDir: string) => {
       // No commit falls due during the test: only the rebalances and the stops commit.
@@ -92,7 +83,8 @@ describe('a graceful stop', () => {
         flags: { 'state-dir': join(dir, stateDir), 'commit-interval-ms': '600000' },
         env: {},
       });
-      const w = new Worker([{ applicationId: 'wc', topology: wordCount() }], config, port, silentLogger);
+      const app = { applicationId: wordCountApp.applicationId, topology: wordCountApp.buildTopology() };
+      const w = new Worker([app], config, port, silentLogger);
       cleanups.push(() => w.stop());
       return w;
     };
@@ -114,7 +106,7 @@ describe('a graceful stop', () => {
       const latest = new Map<string, number>();
       let records = 0;
       for (let p = 0; p < 4; p++)
-        for (const r of log.partition('counts', p).read(0, true, 1_000_000, 1 << 30).records) {
+        for (const r of log.partition('word-counts', p).read(0, true, 1_000_000, 1 << 30).records) {
           latest.set(string.deserialize(r.key!), long.deserialize(r.value!));
           records++;
         }
@@ -125,7 +117,7 @@ describe('a graceful stop', () => {
     const b = worker('b');
     await a.start();
     await b.start();
-    const active = (w: Worker) => w.runner('wc')!.assignment.active;
+    const active = (w: Worker) => w.runner(wordCountApp.applicationId)!.assignment.active;
     await vi.waitFor(() => expect([active(a).length, active(b).length]).toEqual([4, 4]), {
       timeout: 10_000,
       interval: 20,
