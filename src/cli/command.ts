@@ -37,6 +37,11 @@ export class UsageError extends TributaryError {
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
+/** Options that each take a string value, for `parseCommandArgs`. */
+export function stringOptions(flags: readonly string[]): Record<string, { type: 'string' }> {
+  return Object.fromEntries(flags.map((flag) => [flag, { type: 'string' as const }]));
+}
+
 /** Node's parseArgs, with its errors turned into usage errors and `--help` handled by the caller. */
 export function parseCommandArgs<O extends Options>(args: readonly string[], options: O) {
   try {

@@ -112,7 +112,11 @@ export interface GroupAssignment {
 }
 
 export interface GroupConsumerHandlers {
-  /** A rebalance is starting: commit what can be committed (best effort; the client does not wait). */
+  /**
+   * A rebalance is starting: commit what can be committed. Best effort: the client does not wait, and
+   * the group may already refuse the offsets; the runtime commits again when the assignment arrives
+   * (and a stopping member waits for it before leaving).
+   */
   onRevoking(): void;
   /** A rebalance completed; the runtime reconciles its tasks before records of new partitions arrive. */
   onAssigned(assignment: GroupAssignment): Promise<void>;

@@ -1,14 +1,10 @@
-import { rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Serdes } from 'tributary';
 import type { LogRecord } from '../../src/kafka/port.ts';
 import type { Total } from './fixtures/running-totals-app.ts';
-import { KafkaKit, kafkaBrokers, uniqueName, type TypedRecord } from '../support/kafka-kit.ts';
-import { WorkerProcesses } from '../support/worker-process.ts';
-
-const brokers = kafkaBrokers();
+import { kafkaBrokers, uniqueName, type TypedRecord } from '../support/kafka-kit.ts';
+import { activeCount } from '../support/worker-process.ts';
+import { useWorkerProcesses } from '../support/worker-suite.ts';
 const app = 'test/integration/fixtures/running-totals-app.ts';
 const string = Serdes.String();
 const long = Serdes.Long();
@@ -42,40 +38,27 @@ function totalsByAccount(records: readonly LogRecord[]): Map<string, Total[]> {
 const complete = (records: readonly LogRecord[]) =>
   [...totalsByAccount(records).values()].filter((t) => t.at(-1)?.count === PER_ACCOUNT).length === ACCOUNTS;
 
-describe.skipIf(!brokers)('exactly-once through a crash', () => {
-  let kit: KafkaKit;
-  const workers = new WorkerProcesses();
-  const dirs: string[] = [];
-
-  beforeAll(() => {
-    kit = new KafkaKit(brokers);
-  });
-  afterEach(() => workers.killAll());
-  afterAll(async () => {
-    await kit.close();
-    await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
-  });
+describe.skipIf(!kafkaBrokers())('exactly-once through a crash', () => {
+  const suite = useWorkerProcesses('tributary-eos');
 
   it('a worker killed mid-stream and restarted writes every running total exactly once, restoring only the changelog tail', async () => {
     const [input, output, applicationId] = [uniqueName('payments'), uniqueName('totals'), uniqueName('eos')];
+    const { kit } = suite;
     await kit.createTopics({ [input]: 4, [output]: 4 });
-    const stateDir = join(tmpdir(), uniqueName('tributary-eos'));
-    dirs.push(stateDir);
     const options = {
       topologies: [app],
-      brokers,
-      stateDir,
+      stateDir: suite.stateDir(),
       env: { PAYMENTS_TOPIC: input, TOTALS_TOPIC: output, RUNNING_TOTALS_APP_ID: applicationId },
       flags: { guarantee: 'exactly-once' },
     };
-    const first = workers.start({ ...options, name: 'first' });
-    await first.waitForAssignment((l) => (l.active as string[]).length === 8);
+    const first = suite.start({ ...options, name: 'first' });
+    await first.waitForAssignment(activeCount(8));
     const producing = kit.produceOverTime(input, string, long, payments(), { chunk: 40, pauseMs: 15 });
 
     // Mid-stream: results are flowing and transactions are open when the worker dies.
     await kit.readUntil(output, (r) => r.length >= 1000, { readCommitted: true });
     expect(await first.kill()).toBe('SIGKILL');
-    const restarted = workers.start({ ...options, name: 'restarted' });
+    const restarted = suite.start({ ...options, name: 'restarted' });
     await restarted.waitForAssignment();
     await producing;
 

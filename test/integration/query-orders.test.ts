@@ -11,7 +11,7 @@ import { runLoad } from '../../scripts/orders/load-generator.ts';
 import type { Order } from '../../schemas/topics.ts';
 import { EventStreamReader, freePort, getJson } from '../query/harness.ts';
 import { prepareApplicationTopics } from '../query/support/topics.ts';
-import { eventually } from '../query/support/worker-process.ts';
+import { eventually } from '../support/eventually.ts';
 import { KafkaKit, kafkaBrokers, uniqueName } from '../support/kafka-kit.ts';
 
 const brokers = kafkaBrokers();
@@ -89,16 +89,19 @@ describe.skipIf(!brokers)('the orders API on two workers', () => {
     [a, b] = workers.map((w) => w.url) as [string, string];
     // Both workers run every application, and each sees the other.
     for (const url of [a, b]) {
-      await eventually(async () => {
-        const ready = await getJson(`${url}/health/ready`);
-        if (ready.status !== 200) throw new Error(`not ready: ${JSON.stringify(ready.body)}`);
-        const { body } = await getJson(`${url}/metadata`);
-        const view = body.applications.find((app: { application: string }) =>
-          app.application.startsWith('orders-view'),
-        );
-        if (Object.keys(view.endpoints).length !== 2)
-          throw new Error('the other worker is not in the group yet');
-      }, 120_000);
+      await eventually(
+        async () => {
+          const ready = await getJson(`${url}/health/ready`);
+          if (ready.status !== 200) throw new Error(`not ready: ${JSON.stringify(ready.body)}`);
+          const { body } = await getJson(`${url}/metadata`);
+          const view = body.applications.find((app: { application: string }) =>
+            app.application.startsWith('orders-view'),
+          );
+          if (Object.keys(view.endpoints).length !== 2)
+            throw new Error('the other worker is not in the group yet');
+        },
+        { timeoutMs: 120_000 },
+      );
     }
   });
 

@@ -1,43 +1,32 @@
-import { rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Serdes } from 'tributary';
 import { partitionForKey } from '../../src/runtime/partitioner.ts';
 import { getJson, EventStreamReader } from '../query/harness.ts';
-import {
-  eventually,
-  startWorkerProcess,
-  waitForGroup,
-  type WorkerProcess,
-} from '../query/support/worker-process.ts';
 import { prepareApplicationTopics } from '../query/support/topics.ts';
-import { KafkaKit, kafkaBrokers, uniqueName } from '../support/kafka-kit.ts';
+import { eventually } from '../support/eventually.ts';
+import { kafkaBrokers, uniqueName } from '../support/kafka-kit.ts';
+import type { WorkerProcess } from '../support/worker-process.ts';
+import { useWorkerProcesses } from '../support/worker-suite.ts';
 
-const brokers = kafkaBrokers();
 // Six, so that a third worker gets two partitions when it joins (the assignor is sticky up to an even share).
 const PARTITIONS = 6;
 const long = Serdes.Long();
 const json = Serdes.Json<{ n: number }>();
 const partitionOf = (key: number) => partitionForKey(long.serialize(key), PARTITIONS);
 
-describe.skipIf(!brokers)('interactive queries across worker processes', () => {
-  let kit: KafkaKit;
+describe.skipIf(!kafkaBrokers())('interactive queries across worker processes', () => {
+  // The workers serve every test of the file.
+  const suite = useWorkerProcesses('tributary-query', { workersLive: 'all' });
   const input = uniqueName('query-events');
   const app = uniqueName('query-app');
-  const dirs: string[] = [];
   const workers: WorkerProcess[] = [];
   const readers: EventStreamReader[] = [];
   let a: WorkerProcess;
   let b: WorkerProcess;
 
   const start = async () => {
-    const stateDir = join(tmpdir(), uniqueName('tributary-query'));
-    dirs.push(stateDir);
-    const worker = await startWorkerProcess({
-      files: ['test/query/fixtures/query-app.ts'],
-      brokers,
-      stateDir,
+    const worker = await suite.startServing({
+      topologies: ['test/query/fixtures/query-app.ts'],
       env: { QUERY_TEST_INPUT: input, QUERY_TEST_APP: app },
     });
     workers.push(worker);
@@ -50,17 +39,17 @@ describe.skipIf(!brokers)('interactive queries across worker processes', () => {
   };
 
   beforeAll(async () => {
-    kit = new KafkaKit(brokers);
+    const { kit } = suite;
     await kit.createTopics({ [input]: PARTITIONS });
     process.env.QUERY_TEST_INPUT = input;
     process.env.QUERY_TEST_APP = app;
     await prepareApplicationTopics(kit.admin, (await import('../query/fixtures/query-app.ts')).default);
     a = await start();
-    await waitForGroup(a, 1);
+    await a.waitForGroup(1);
     b = await start();
-    await waitForGroup(b, 2);
-    await waitForGroup(a, 2);
-    await kit.produce(
+    await b.waitForGroup(2);
+    await a.waitForGroup(2);
+    await suite.kit.produce(
       input,
       long,
       json,
@@ -75,8 +64,6 @@ describe.skipIf(!brokers)('interactive queries across worker processes', () => {
   afterAll(async () => {
     await Promise.all(readers.map((r) => r.close()));
     await Promise.all(workers.map((w) => w.stop()));
-    await kit?.close();
-    await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
   });
 
   it('answers every key from either worker, forwarding to the owner', async () => {
@@ -124,7 +111,7 @@ describe.skipIf(!brokers)('interactive queries across worker processes', () => {
     readers.push(keyStream, allStream);
     await keyStream.waitFor((events) => events.some((e) => e.event === 'current'));
     await new Promise((resolve) => setTimeout(resolve, 300));
-    await kit.produce(input, long, json, [
+    await suite.kit.produce(input, long, json, [
       { key: remoteKey, value: { n: 1001 } },
       { key: 1, value: { n: 1002 } },
       { key: 2, value: { n: 1003 } },
@@ -201,12 +188,12 @@ describe.skipIf(!brokers)('interactive queries across worker processes', () => {
     })();
     try {
       const c = await start();
-      await waitForGroup(c, 3);
-      await waitForGroup(a, 3);
+      await c.waitForGroup(3);
+      await a.waitForGroup(3);
       const during = answers.unavailable;
       expect(await c.stop()).toBe(0);
-      await waitForGroup(a, 2);
-      await waitForGroup(b, 2);
+      await a.waitForGroup(2);
+      await b.waitForGroup(2);
       await new Promise((resolve) => setTimeout(resolve, 500));
       polling = false;
       await poll;

@@ -1,49 +1,31 @@
-import { rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Serdes } from 'tributary';
-import { KafkaKit, kafkaBrokers, uniqueName } from '../support/kafka-kit.ts';
-import { countProblems, expectedCounts, reached, wordCountApp, wordRecords } from '../support/word-count.ts';
-import { WorkerProcesses, type LogLine } from '../support/worker-process.ts';
+import { kafkaBrokers } from '../support/kafka-kit.ts';
+import {
+  countProblems,
+  expectedCounts,
+  reached,
+  wordCountApp,
+  wordCountTopics,
+  wordRecords,
+} from '../support/word-count.ts';
+import { activeCount } from '../support/worker-process.ts';
+import { useWorkerProcesses } from '../support/worker-suite.ts';
 
-const brokers = kafkaBrokers();
 const string = Serdes.String();
 const WORDS = 12;
 // Words topic and repartition topic with 4 partitions each: sub-topology 0 reads and repartitions,
 // sub-topology 1 counts (the store): 8 tasks, 0_0 ... 1_3.
-const activeCount = (n: number) => (l: LogLine) => (l.active as string[]).length === n;
 
-describe.skipIf(!brokers)('workers in separate processes share an application', () => {
-  let kit: KafkaKit;
-  const workers = new WorkerProcesses();
-  const dirs: string[] = [];
-  const stateDir = () => {
-    const dir = join(tmpdir(), uniqueName('tributary-scale'));
-    dirs.push(dir);
-    return dir;
-  };
-
-  beforeAll(() => {
-    kit = new KafkaKit(brokers);
-  });
-  afterEach(() => workers.killAll());
-  afterAll(async () => {
-    await kit.close();
-    await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
-  });
-
-  async function topics() {
-    const [words, counts, app] = [uniqueName('words'), uniqueName('counts'), uniqueName('scale')];
-    await kit.createTopics({ [words]: 4, [counts]: 4 });
-    return { words, counts, env: { WORDS_TOPIC: words, COUNTS_TOPIC: counts, WORD_COUNT_APP_ID: app } };
-  }
+describe.skipIf(!kafkaBrokers())('workers in separate processes share an application', () => {
+  const suite = useWorkerProcesses('tributary-scale');
+  const topics = () => wordCountTopics(suite.kit, 4, 'scale');
 
   it('splits the tasks between two workers, and one takes over all of them when the other stops', async () => {
     const { words, counts, env } = await topics();
-    const a = workers.start({ name: 'A', topologies: [wordCountApp], brokers, stateDir: stateDir(), env });
+    const a = suite.start({ name: 'A', topologies: [wordCountApp], env });
     await a.waitForAssignment(activeCount(8));
-    const b = workers.start({ name: 'B', topologies: [wordCountApp], brokers, stateDir: stateDir(), env });
+    const b = suite.start({ name: 'B', topologies: [wordCountApp], env });
     await b.waitForAssignment(activeCount(4));
     await a.waitForAssignment(activeCount(4));
 
@@ -51,8 +33,8 @@ describe.skipIf(!brokers)('workers in separate processes share an application', 
     expect(a.activeTasks()).toEqual(['0_0', '0_1', '1_0', '1_1']);
     expect(b.activeTasks()).toEqual(['0_2', '0_3', '1_2', '1_3']);
 
-    await kit.produce(words, string, string, wordRecords(0, 600, WORDS));
-    await kit.readUntil(counts, (r) => reached(r, expectedCounts(600, WORDS)));
+    await suite.kit.produce(words, string, string, wordRecords(0, 600, WORDS));
+    await suite.kit.readUntil(counts, (r) => reached(r, expectedCounts(600, WORDS)));
 
     // A stops cleanly: B gets A's tasks, restores their stores from the changelog, and carries on.
     const bLines = b.logs.length;
@@ -65,9 +47,9 @@ describe.skipIf(!brokers)('workers in separate processes share an application', 
       expect(Number(restore.to)).toBeGreaterThan(0);
     }
 
-    await kit.produce(words, string, string, wordRecords(600, 600, WORDS));
+    await suite.kit.produce(words, string, string, wordRecords(600, 600, WORDS));
     const expected = expectedCounts(1200, WORDS);
-    const output = await kit.readUntil(counts, (r) => reached(r, expected));
+    const output = await suite.kit.readUntil(counts, (r) => reached(r, expected));
     // A clean hand-over reprocesses nothing: every count from 1 to n appears once.
     expect(countProblems(output, expected)).toEqual([]);
     expect(output).toHaveLength(1200);
@@ -76,22 +58,22 @@ describe.skipIf(!brokers)('workers in separate processes share an application', 
 
   it('keeps a task that has read nothing since it moved at its committed offset through the next rebalance', async () => {
     const { words, counts, env } = await topics();
-    const a = workers.start({ name: 'A', topologies: [wordCountApp], brokers, stateDir: stateDir(), env });
+    const a = suite.start({ name: 'A', topologies: [wordCountApp], env });
     await a.waitForAssignment(activeCount(8));
-    await kit.produce(words, string, string, wordRecords(0, 400, WORDS));
-    await kit.readUntil(counts, (r) => reached(r, expectedCounts(400, WORDS)));
+    await suite.kit.produce(words, string, string, wordRecords(0, 400, WORDS));
+    await suite.kit.readUntil(counts, (r) => reached(r, expectedCounts(400, WORDS)));
     expect(await a.stop()).toBe(0);
 
     // B takes every task over and reads nothing (no new records); then C joins and B keeps half.
-    const b = workers.start({ name: 'B', topologies: [wordCountApp], brokers, stateDir: stateDir(), env });
+    const b = suite.start({ name: 'B', topologies: [wordCountApp], env });
     await b.waitForAssignment(activeCount(8));
-    const c = workers.start({ name: 'C', topologies: [wordCountApp], brokers, stateDir: stateDir(), env });
+    const c = suite.start({ name: 'C', topologies: [wordCountApp], env });
     await c.waitForAssignment(activeCount(4));
     await b.waitForAssignment(activeCount(4), { after: b.lines('tasks assigned').length });
 
-    await kit.produce(words, string, string, wordRecords(400, 400, WORDS));
+    await suite.kit.produce(words, string, string, wordRecords(400, 400, WORDS));
     const expected = expectedCounts(800, WORDS);
-    const output = await kit.readUntil(counts, (r) => reached(r, expected));
+    const output = await suite.kit.readUntil(counts, (r) => reached(r, expected));
     // B's kept tasks went on from the committed offsets, not from the start of their partitions.
     expect(countProblems(output, expected)).toEqual([]);
     expect(output).toHaveLength(800);
@@ -102,33 +84,19 @@ describe.skipIf(!brokers)('workers in separate processes share an application', 
     async (guarantee) => {
       const { words, counts, env } = await topics();
       const flags = { guarantee };
-      const a = workers.start({
-        name: 'A',
-        topologies: [wordCountApp],
-        brokers,
-        stateDir: stateDir(),
-        env,
-        flags,
-      });
+      const a = suite.start({ name: 'A', topologies: [wordCountApp], env, flags });
       await a.waitForAssignment(activeCount(8));
       const total = 4000;
-      const producing = kit.produceOverTime(words, string, string, wordRecords(0, total, WORDS), {
+      const producing = suite.kit.produceOverTime(words, string, string, wordRecords(0, total, WORDS), {
         chunk: 40,
         pauseMs: 10,
       });
-      await kit.readUntil(counts, (r) => r.length >= 300, { readCommitted: true });
-      const b = workers.start({
-        name: 'B',
-        topologies: [wordCountApp],
-        brokers,
-        stateDir: stateDir(),
-        env,
-        flags,
-      });
+      await suite.kit.readUntil(counts, (r) => r.length >= 300, { readCommitted: true });
+      const b = suite.start({ name: 'B', topologies: [wordCountApp], env, flags });
       await b.waitForAssignment(activeCount(4));
       await producing;
       const expected = expectedCounts(total, WORDS);
-      const output = await kit.readUntil(counts, (r) => reached(r, expected), { readCommitted: true });
+      const output = await suite.kit.readUntil(counts, (r) => reached(r, expected), { readCommitted: true });
       expect(countProblems(output, expected)).toEqual([]);
       expect(output).toHaveLength(total);
       // B joined while records were flowing: the stream was still going when it took its share.

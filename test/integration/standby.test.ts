@@ -1,49 +1,34 @@
-import { rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Serdes } from 'tributary';
-import { KafkaKit, kafkaBrokers, uniqueName } from '../support/kafka-kit.ts';
-import { countProblems, expectedCounts, reached, wordCountApp, wordRecords } from '../support/word-count.ts';
-import { WorkerProcesses, type LogLine } from '../support/worker-process.ts';
+import { kafkaBrokers } from '../support/kafka-kit.ts';
+import {
+  countProblems,
+  expectedCounts,
+  reached,
+  wordCountApp,
+  wordCountTopics,
+  wordRecords,
+} from '../support/word-count.ts';
+import { activeCount } from '../support/worker-process.ts';
+import { useWorkerProcesses } from '../support/worker-suite.ts';
 
-const brokers = kafkaBrokers();
 const string = Serdes.String();
 const WORDS = 200;
-const activeCount = (n: number) => (l: LogLine) => (l.active as string[]).length === n;
 
-describe.skipIf(!brokers)('standby replicas', () => {
-  let kit: KafkaKit;
-  const workers = new WorkerProcesses();
-  const dirs: string[] = [];
-  const stateDir = () => {
-    const dir = join(tmpdir(), uniqueName('tributary-standby'));
-    dirs.push(dir);
-    return dir;
-  };
-
-  beforeAll(() => {
-    kit = new KafkaKit(brokers);
-  });
-  afterEach(() => workers.killAll());
-  afterAll(async () => {
-    await kit.close();
-    await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
-  });
+describe.skipIf(!kafkaBrokers())('standby replicas', () => {
+  const suite = useWorkerProcesses('tributary-standby');
 
   it('let a worker take over a crashed one restoring only what its standby had not applied yet', async () => {
-    const [words, counts, app] = [uniqueName('words'), uniqueName('counts'), uniqueName('standby')];
-    await kit.createTopics({ [words]: 4, [counts]: 4 });
+    const { words, counts, env } = await wordCountTopics(suite.kit, 4, 'standby');
     const options = {
       topologies: [wordCountApp],
-      brokers,
-      env: { WORDS_TOPIC: words, COUNTS_TOPIC: counts, WORD_COUNT_APP_ID: app },
+      env,
       // Exactly-once, so that the crash leaves nothing half-done to count twice and the counts can be exact.
       flags: { 'standby-replicas': '1', guarantee: 'exactly-once' },
     };
-    const a = workers.start({ ...options, name: 'A', stateDir: stateDir() });
+    const a = suite.start({ ...options, name: 'A' });
     await a.waitForAssignment(activeCount(8));
-    const b = workers.start({ ...options, name: 'B', stateDir: stateDir() });
+    const b = suite.start({ ...options, name: 'B' });
     await b.waitForAssignment(activeCount(4));
     await a.waitForAssignment(activeCount(4), { after: a.lines('tasks assigned').length });
     // Each worker keeps a standby of the other's tasks that have a changelogged store (the counting
@@ -54,8 +39,10 @@ describe.skipIf(!brokers)('standby replicas', () => {
     const movingStores = withStores(a.activeTasks());
     expect(movingStores).toHaveLength(2);
 
-    await kit.produce(words, string, string, wordRecords(0, 3000, WORDS));
-    await kit.readUntil(counts, (r) => reached(r, expectedCounts(3000, WORDS)), { readCommitted: true });
+    await suite.kit.produce(words, string, string, wordRecords(0, 3000, WORDS));
+    await suite.kit.readUntil(counts, (r) => reached(r, expectedCounts(3000, WORDS)), {
+      readCommitted: true,
+    });
     // Standbys save how far they got at every commit interval (200 ms here).
     await new Promise((resolve) => setTimeout(resolve, 600));
 
@@ -77,9 +64,9 @@ describe.skipIf(!brokers)('standby replicas', () => {
       }
     }
 
-    await kit.produce(words, string, string, wordRecords(3000, 1000, WORDS));
+    await suite.kit.produce(words, string, string, wordRecords(3000, 1000, WORDS));
     const expected = expectedCounts(4000, WORDS);
-    const output = await kit.readUntil(counts, (r) => reached(r, expected), { readCommitted: true });
+    const output = await suite.kit.readUntil(counts, (r) => reached(r, expected), { readCommitted: true });
     expect(countProblems(output, expected)).toEqual([]);
     expect(await b.stop()).toBe(0);
   });

@@ -1,69 +1,47 @@
-import { rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Serdes } from 'tributary';
-import { KafkaKit, kafkaBrokers, uniqueName } from '../support/kafka-kit.ts';
-import { countProblems, expectedCounts, reached, wordCountApp, wordRecords } from '../support/word-count.ts';
-import { WorkerProcesses } from '../support/worker-process.ts';
+import { eventually } from '../support/eventually.ts';
+import { kafkaBrokers, uniqueName } from '../support/kafka-kit.ts';
+import {
+  countProblems,
+  expectedCounts,
+  reached,
+  wordCountApp,
+  wordCountTopics,
+  wordRecords,
+} from '../support/word-count.ts';
+import { useWorkerProcesses } from '../support/worker-suite.ts';
 
-const brokers = kafkaBrokers();
 const string = Serdes.String();
 const WORDS = 10;
 
-async function until(condition: () => boolean, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
-describe.skipIf(!brokers)('a worker process from start to stop', () => {
-  let kit: KafkaKit;
-  const workers = new WorkerProcesses();
-  const dirs: string[] = [];
-  const stateDir = () => {
-    const dir = join(tmpdir(), uniqueName('tributary-lifecycle'));
-    dirs.push(dir);
-    return dir;
-  };
-
-  beforeAll(() => {
-    kit = new KafkaKit(brokers);
-  });
-  afterEach(() => workers.killAll());
-  afterAll(async () => {
-    await kit.close();
-    await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
-  });
+describe.skipIf(!kafkaBrokers())('a worker process from start to stop', () => {
+  const suite = useWorkerProcesses('tributary-lifecycle');
 
   it('stops on SIGTERM with exit code 0 having committed everything: a restart reprocesses nothing', async () => {
-    const [words, counts, app] = [uniqueName('words'), uniqueName('counts'), uniqueName('stop')];
-    await kit.createTopics({ [words]: 2, [counts]: 2 });
+    const { words, counts, env } = await wordCountTopics(suite.kit, 2, 'stop');
     const options = {
       topologies: [wordCountApp],
-      brokers,
-      stateDir: stateDir(),
-      env: { WORDS_TOPIC: words, COUNTS_TOPIC: counts, WORD_COUNT_APP_ID: app },
+      stateDir: suite.stateDir(),
+      env,
       // No commit falls due while the test runs: only the one on stopping can save the offsets.
       flags: { 'commit-interval-ms': '600000' },
     };
-    const first = workers.start({ ...options, name: 'first' });
+    const first = suite.start({ ...options, name: 'first' });
     await first.waitForAssignment();
-    await kit.produce(words, string, string, wordRecords(0, 500, WORDS));
-    await kit.readUntil(counts, (r) => reached(r, expectedCounts(500, WORDS)));
+    await suite.kit.produce(words, string, string, wordRecords(0, 500, WORDS));
+    await suite.kit.readUntil(counts, (r) => reached(r, expectedCounts(500, WORDS)));
     expect(await first.stop()).toBe(0);
     expect(first.lines('application stopped').at(-1)).toMatchObject({ processed: 1000 });
 
-    const second = workers.start({ ...options, name: 'second' });
+    const second = suite.start({ ...options, name: 'second' });
     await second.waitForAssignment();
     // The stores were closed with the changelog's end: nothing to restore.
     expect(second.lines('restoring store')).toEqual([]);
     expect(second.lines('store up to date').length).toBeGreaterThan(0);
-    await kit.produce(words, string, string, wordRecords(500, 500, WORDS));
+    await suite.kit.produce(words, string, string, wordRecords(500, 500, WORDS));
     const expected = expectedCounts(1000, WORDS);
-    const output = await kit.readUntil(counts, (r) => reached(r, expected));
+    const output = await suite.kit.readUntil(counts, (r) => reached(r, expected));
     expect(countProblems(output, expected)).toEqual([]);
     expect(output).toHaveLength(1000);
     expect(await second.stop()).toBe(0);
@@ -72,19 +50,15 @@ describe.skipIf(!brokers)('a worker process from start to stop', () => {
   });
 
   it('runs two applications in one process, each a group of its own', async () => {
-    const [words, counts] = [uniqueName('words'), uniqueName('counts')];
+    const { words, counts, env: wordCountEnv } = await wordCountTopics(suite.kit, 2, 'both-wc');
     const [payments, totals] = [uniqueName('payments'), uniqueName('totals')];
-    const [wordCountId, totalsId] = [uniqueName('both-wc'), uniqueName('both-totals')];
-    await kit.createTopics({ [words]: 2, [counts]: 2, [payments]: 2, [totals]: 2 });
-    const worker = workers.start({
+    const [wordCountId, totalsId] = [wordCountEnv.WORD_COUNT_APP_ID!, uniqueName('both-totals')];
+    await suite.kit.createTopics({ [payments]: 2, [totals]: 2 });
+    const worker = suite.start({
       name: 'both',
       topologies: [wordCountApp, 'test/integration/fixtures/running-totals-app.ts'],
-      brokers,
-      stateDir: stateDir(),
       env: {
-        WORDS_TOPIC: words,
-        COUNTS_TOPIC: counts,
-        WORD_COUNT_APP_ID: wordCountId,
+        ...wordCountEnv,
         PAYMENTS_TOPIC: payments,
         TOTALS_TOPIC: totals,
         RUNNING_TOTALS_APP_ID: totalsId,
@@ -92,16 +66,19 @@ describe.skipIf(!brokers)('a worker process from start to stop', () => {
     });
     await worker.waitForLog((l) => l.msg === 'worker started');
     expect(worker.lines('worker started')[0]!.applications).toEqual([wordCountId, totalsId]);
-    await until(() => new Set(worker.lines('tasks assigned').map((l) => l.app)).size === 2);
-    await kit.produce(words, string, string, wordRecords(0, 100, WORDS));
-    await kit.produce(
+    await eventually(async () => {
+      if (new Set(worker.lines('tasks assigned').map((l) => l.app)).size !== 2)
+        throw new Error('not every application has its tasks yet');
+    });
+    await suite.kit.produce(words, string, string, wordRecords(0, 100, WORDS));
+    await suite.kit.produce(
       payments,
       string,
       Serdes.Long(),
       [5, 7, 11].map((amount) => ({ key: 'account', value: amount })),
     );
-    await kit.readUntil(counts, (r) => reached(r, expectedCounts(100, WORDS)));
-    const [last] = (await kit.readUntil(totals, (r) => r.length === 3)).slice(-1);
+    await suite.kit.readUntil(counts, (r) => reached(r, expectedCounts(100, WORDS)));
+    const [last] = (await suite.kit.readUntil(totals, (r) => r.length === 3)).slice(-1);
     expect(Serdes.Json().deserialize(last!.value!)).toEqual({ count: 3, sum: 23 });
     expect(await worker.stop()).toBe(0);
     expect(
@@ -114,12 +91,10 @@ describe.skipIf(!brokers)('a worker process from start to stop', () => {
 
   it('refuses to start, with exit code 2, when a source topic does not exist, naming it', async () => {
     const [words, counts, app] = [uniqueName('no-such-words'), uniqueName('counts'), uniqueName('missing')];
-    await kit.createTopics({ [counts]: 1 });
-    const worker = workers.start({
+    await suite.kit.createTopics({ [counts]: 1 });
+    const worker = suite.start({
       name: 'missing-topic',
       topologies: [wordCountApp],
-      brokers,
-      stateDir: stateDir(),
       env: { WORDS_TOPIC: words, COUNTS_TOPIC: counts, WORD_COUNT_APP_ID: app },
     });
     expect(await worker.exited).toBe(2);
@@ -127,6 +102,6 @@ describe.skipIf(!brokers)('a worker process from start to stop', () => {
     expect(failure?.msg).toContain(words);
     expect(failure?.msg).toMatch(/do(es)? not exist/);
     // Nothing was created in its place.
-    expect(await kit.admin.listTopics()).not.toContain(words);
+    expect(await suite.kit.admin.listTopics()).not.toContain(words);
   });
 });

@@ -1,5 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { eventually } from './eventually.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -22,6 +24,28 @@ export interface WorkerProcessOptions {
   readonly env?: Readonly<Record<string, string>>;
   /** A name for this worker in failure messages and TEST_LOG output. */
   readonly name?: string;
+  /** Serve interactive queries at this `host:port` (`--http`); see `freeEndpoint`. */
+  readonly http?: string;
+}
+
+/** Matches an assignment ("tasks assigned") that gives the worker this many active tasks. */
+export const activeCount =
+  (n: number) =>
+  (line: LogLine): boolean =>
+    (line.active as string[]).length === n;
+
+/** A local `host:port` nobody listens on, for a worker's `--http`. */
+export async function freeEndpoint(): Promise<string> {
+  const port = await new Promise<number>((resolve, reject) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
+    });
+  });
+  return `127.0.0.1:${port}`;
 }
 
 /**
@@ -31,6 +55,8 @@ export interface WorkerProcessOptions {
  */
 export class WorkerProcess {
   readonly name: string;
+  /** Where it serves queries (`host:port`), when started with `http`. */
+  readonly endpoint: string | undefined;
   readonly logs: LogLine[] = [];
   /** Output that was not a JSON log line (stderr, crashes). */
   readonly other: string[] = [];
@@ -41,12 +67,14 @@ export class WorkerProcess {
   private exitValue: number | string | undefined;
 
   private constructor(options: WorkerProcessOptions) {
-    this.name = options.name ?? 'worker';
+    this.name = options.name ?? options.http ?? 'worker';
+    this.endpoint = options.http;
     const flags = {
       'log-format': 'json',
       'commit-interval-ms': '200',
       'session-timeout-ms': '6000',
       ...options.flags,
+      ...(options.http ? { http: options.http } : {}),
       brokers: options.brokers,
       'state-dir': options.stateDir,
     };
@@ -88,6 +116,12 @@ export class WorkerProcess {
 
   get running(): boolean {
     return this.exitValue === undefined;
+  }
+
+  /** `http://host:port` of its query endpoint (started with `http` only). */
+  get url(): string {
+    if (!this.endpoint) throw new Error(`${this.name} does not serve queries (start it with http)`);
+    return `http://${this.endpoint}`;
   }
 
   /** Lines with this message, in order. */
@@ -138,6 +172,29 @@ export class WorkerProcess {
     });
   }
 
+  /**
+   * Waits until the worker serves queries (ready) and its metadata shows `withTasks` workers running
+   * tasks of its (first) application: the group has settled with that many members.
+   */
+  async waitForGroup(withTasks: number, timeoutMs = 90_000): Promise<void> {
+    await eventually(
+      async () => {
+        if (!this.running) throw new Error(`${this.name} exited with ${this.exitValue}\n${this.tail()}`);
+        const ready = await fetch(`${this.url}/health/ready`);
+        if (ready.status !== 200) throw new Error(`${this.name} not ready: ${await ready.text()}`);
+        const metadata = (await (await fetch(`${this.url}/metadata`)).json()) as {
+          applications: { endpoints: Record<string, { active: string[] }> }[];
+        };
+        const found = Object.values(metadata.applications[0]!.endpoints).filter(
+          (e) => e.active.length > 0,
+        ).length;
+        if (found !== withTasks)
+          throw new Error(`${this.name} sees ${found} workers with tasks, not ${withTasks}`);
+      },
+      { timeoutMs, stopWhen: () => !this.running },
+    );
+  }
+
   /** The active tasks of the last assignment. */
   activeTasks(): string[] {
     const last = this.lines('tasks assigned').at(-1);
@@ -164,6 +221,16 @@ export class WorkerProcess {
   async kill(): Promise<number | string> {
     if (this.running) this.child.kill('SIGKILL');
     return this.exited;
+  }
+
+  /** SIGSTOP: the process stalls (as in a long pause of its machine) until `thaw`. */
+  freeze(): void {
+    if (this.running) this.child.kill('SIGSTOP');
+  }
+
+  /** SIGCONT: a frozen process runs on. */
+  thaw(): void {
+    if (this.running) this.child.kill('SIGCONT');
   }
 
   /** The last lines of output, for failure messages. */
@@ -208,20 +275,5 @@ export class WorkerProcess {
 
   private notify(): void {
     for (const waiter of [...this.waiters]) waiter();
-  }
-}
-
-/** Starts workers and makes sure none outlives the test file. */
-export class WorkerProcesses {
-  private readonly started: WorkerProcess[] = [];
-
-  start(options: WorkerProcessOptions): WorkerProcess {
-    const worker = WorkerProcess.start(options);
-    this.started.push(worker);
-    return worker;
-  }
-
-  async killAll(): Promise<void> {
-    await Promise.all(this.started.map((w) => w.kill()));
   }
 }

@@ -9,36 +9,53 @@ import type { EventLogPort, NewTopic } from '../../kafka/port.ts';
 import type { Logger } from '../../runtime/logger.ts';
 import { createLogger } from '../../runtime/logging.ts';
 import { loadWorkerConfig, type WorkerConfig } from '../../runtime/worker/config.ts';
+import { helpTable, settingFlags, settingHelpRows, type HelpRow } from '../../runtime/worker/settings.ts';
 import { runUntilStopped } from '../../runtime/worker/run-until-stopped.ts';
 import { Worker } from '../../runtime/worker/worker.ts';
 import { Topology } from '../../topology/topology.ts';
-import { ExitCode, UsageError, defineCommand, parseCommandArgs, type CliIo } from '../command.ts';
+import {
+  ExitCode,
+  UsageError,
+  defineCommand,
+  parseCommandArgs,
+  stringOptions,
+  type CliIo,
+} from '../command.ts';
 import { loadApp } from '../load.ts';
 
 const DEFAULT_PORT = 8080;
 const DEFAULT_PARTITIONS = 3;
 const TOPOLOGIES_DIRECTORY = 'topologies';
 
-/** `tributary run`'s settings, all of which apply here too. */
-const settingFlags = [
-  'brokers',
-  'client-id',
-  'state-dir',
-  'guarantee',
-  'commit-interval-ms',
-  'standby-replicas',
-  'max-buffered-records',
-  'max-task-idle-ms',
-  'on-deserialization-error',
-  'on-processing-error',
-  'dead-letter-topic',
-  'http',
-  'advertised',
-  'schema-registry',
-  'log-level',
-  'log-format',
-  'config',
-] as const;
+/** `start`'s own options, beside every worker setting (which `tributary run` takes too). */
+const START_OPTIONS: readonly HelpRow[] = [
+  {
+    flag: 'port',
+    env: 'PORT',
+    help: { value: '<n>', meaning: 'HTTP port (or --http host:port)', default: String(DEFAULT_PORT) },
+  },
+  {
+    flag: 'data-dir',
+    env: 'DATA_DIR',
+    help: { value: '<dir>', meaning: 'the embedded log and the stores', default: './data' },
+  },
+  {
+    flag: 'partitions',
+    env: 'TOPIC_PARTITIONS',
+    help: {
+      value: '<n>',
+      meaning: 'partitions of topics start creates',
+      default: String(DEFAULT_PARTITIONS),
+    },
+  },
+];
+
+/** Where `start` puts what `run` needs told: no brokers means the embedded log, stores go beside it, HTTP is on. */
+const START_DEFAULTS = {
+  brokers: 'none: the embedded log',
+  'state-dir': '<data-dir>/state',
+  http: '0.0.0.0:<port>',
+};
 
 export default defineCommand({
   name: 'start',
@@ -54,23 +71,15 @@ Runs every topology in ./${TOPOLOGIES_DIRECTORY}/ (or the files given) in one pr
 - With KAFKA_BROKERS it runs on Kafka, and creates the topics the topologies read and write that do
   not exist yet.
 
-  --port <n>                PORT               HTTP port (${DEFAULT_PORT}); --http host:port also works
-  --data-dir <dir>          DATA_DIR           the embedded log and the stores (./data)
-  --partitions <n>          TOPIC_PARTITIONS   partitions of the topics start creates (${DEFAULT_PARTITIONS})
-
-Every setting of \`tributary run\` applies as well (see \`tributary run --help\`): --guarantee,
---commit-interval-ms, --schema-registry (SCHEMA_REGISTRY_URL), --log-level, ...
+${helpTable([...START_OPTIONS, ...settingHelpRows(START_DEFAULTS)])}
 
 SIGTERM or SIGINT (Ctrl-C) stops it gracefully. Exit codes: 0 stopped on request, 2 a failure.
 `,
   async run(args, io) {
-    const options = {
-      ...Object.fromEntries(settingFlags.map((flag) => [flag, { type: 'string' as const }])),
-      port: { type: 'string' as const },
-      'data-dir': { type: 'string' as const },
-      partitions: { type: 'string' as const },
-    };
-    const { values, positionals } = parseCommandArgs(args, options);
+    const { values, positionals } = parseCommandArgs(
+      args,
+      stringOptions([...START_OPTIONS.map((o) => o.flag), ...settingFlags()]),
+    );
     const flags = values as Record<string, string | undefined>;
     const env = process.env;
     const dataDir = resolve(io.cwd, flags['data-dir'] ?? (env.DATA_DIR || 'data'));

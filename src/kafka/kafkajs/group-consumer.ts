@@ -51,14 +51,18 @@ export class KafkajsGroupConsumer implements GroupConsumerPort {
       // Synchronous, so it happens before kafkajs fetches for the new generation.
       if (assigned.length > 0) consumer.pause(byTopic(assigned));
       const join = ++this.joins;
-      // One assignment at a time, in order; a join that a newer one overtook is skipped.
+      // One assignment at a time, in order; a join that a newer one overtook is skipped, and so is
+      // one the member learns of while it leaves the group (nothing is there to read it any more).
+      const current = () => join === this.joins && this.consumer === consumer;
       this.assigning = this.assigning
         .then(async () => {
-          if (join !== this.joins) return;
-          const assignment = await this.readAssignment(event.payload.memberId, assigned, join);
-          if (assignment && join === this.joins) await handlers.onAssigned(assignment);
+          if (!current()) return;
+          const assignment = await this.readAssignment(consumer, event.payload.memberId, assigned, join);
+          if (assignment && current()) await handlers.onAssigned(assignment);
         })
-        .catch((error: Error) => handlers.onCrash(error));
+        .catch((error: Error) => {
+          if (this.consumer === consumer) handlers.onCrash(error);
+        });
     });
     consumer.on(consumer.events.REBALANCING, () => handlers.onRevoking());
     // Fetches that held only transaction markers or aborted records never reach eachBatch; the position moves anyway.
@@ -145,12 +149,14 @@ export class KafkajsGroupConsumer implements GroupConsumerPort {
    * the description no longer shows this join's assignment, and the next join brings the new one.
    */
   private async readAssignment(
+    consumer: Consumer,
     memberId: string,
     assigned: TopicPartition[],
     join: number,
   ): Promise<GroupAssignment | undefined> {
     for (let attempt = 1; ; attempt++) {
-      const description = await this.consumer!.describeGroup();
+      if (this.consumer !== consumer) return undefined;
+      const description = await consumer.describeGroup();
       if (description.state !== 'Stable') {
         this.logger.debug({ memberId, state: description.state }, 'group is rebalancing again');
         return undefined;

@@ -1,6 +1,7 @@
 import type {
   LogRecord,
   OutgoingRecord,
+  RecordBatch,
   TopicPartition,
   TopicPartitionOffset,
   WrittenOffsets,
@@ -30,6 +31,8 @@ export class ActiveTask {
   /** The end of each changelog partition this task wrote to, as far as acknowledged sends tell. */
   private readonly changelogEnds = new Map<string, bigint>();
   private readonly changelogOf: ReadonlyMap<string, string>;
+  /** What the last fetch of each input partition said: where fetching got to and the log's end (for lag). */
+  private readonly lastFetch = new Map<string, { next: bigint; end: bigint }>();
   processedRecords = 0;
   /** Where to observe each record's latency (processing time minus record timestamp), if anywhere. */
   recordLatency: Histogram | undefined;
@@ -80,6 +83,26 @@ export class ActiveTask {
     }
     this.processedRecords += count;
     return count;
+  }
+
+  /** Notes how far a fetch got in an input partition and where the log ends, for `consumerLag`. */
+  noteFetch(batch: RecordBatch): void {
+    this.lastFetch.set(`${batch.topic}\u0000${batch.partition}`, {
+      next: BigInt(batch.nextOffset),
+      end: BigInt(batch.highWatermark),
+    });
+  }
+
+  /** Records the log holds beyond what this task has processed, per input partition fetched so far. */
+  consumerLag(): { topic: string; partition: number; lag: number }[] {
+    const lags = [];
+    for (const input of this.inputs) {
+      const fetched = this.lastFetch.get(`${input.topic}\u0000${input.partition}`);
+      if (!fetched) continue;
+      const behind = fetched.end - fetched.next + BigInt(this.queues.size(input));
+      lags.push({ topic: input.topic, partition: input.partition, lag: Number(behind > 0n ? behind : 0n) });
+    }
+    return lags;
   }
 
   /** Moves each store's changes since the last commit to the output, addressed to its changelog. */

@@ -2,7 +2,7 @@ import type { TributaryApp } from 'tributary';
 import type { AdminPort } from '../../../src/kafka/port.ts';
 import { silentLogger } from '../../../src/runtime/logger.ts';
 import { setUpTopics } from '../../../src/runtime/worker/topics.ts';
-import { eventually } from './worker-process.ts';
+import { eventually } from '../../support/eventually.ts';
 
 /**
  * Creates an application's internal topics the way its workers would, and waits until every partition
@@ -21,7 +21,10 @@ export async function prepareApplicationTopics(
     deadLetterTopic: undefined,
     logger: silentLogger,
   });
-  await eventually(async () => {
-    for (const topic of counts.keys()) await admin.offsets(topic);
-  }, 30_000);
+  await eventually(
+    async () => {
+      for (const topic of counts.keys()) await admin.offsets(topic);
+    },
+    { timeoutMs: 30_000 },
+  );
 }
