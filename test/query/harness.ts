@@ -14,6 +14,7 @@ import type { AssignmentInfo } from '../../src/runtime/assignment/group-protocol
 import { Histogram, LATENCY_BUCKETS_SECONDS } from '../../src/runtime/histogram.ts';
 import { silentLogger } from '../../src/runtime/logger.ts';
 import type { AppRunner, AppRunnerState } from '../../src/runtime/worker/app-runner.ts';
+import { NO_ASSIGNMENT } from '../../src/runtime/worker/task-registry.ts';
 import type { EventLogPort, OutgoingRecord } from '../../src/kafka/port.ts';
 import { partitionForKey } from '../../src/runtime/partitioner.ts';
 import { openStore, type ManagedStore } from '../../src/state/managed-store.ts';
@@ -30,14 +31,7 @@ export class FakeRunner {
   readonly topology: Topology;
   readonly partitions: number;
   state: AppRunnerState = 'running';
-  assignment: AssignmentInfo = {
-    active: [],
-    standby: [],
-    rebalance: '',
-    handoffs: [],
-    releases: [],
-    endpoints: {},
-  };
+  assignment: AssignmentInfo = NO_ASSIGNMENT;
   readonly activeTasks = new Map<string, FakeTask>();
   readonly standbyTasks = new Map<string, FakeTask>();
   readonly globalStores = new Map<string, ManagedStore>();
