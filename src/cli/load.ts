@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { extname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { isTributaryApp, type TributaryApp } from '../app/define-app.ts';
+import type { WorkerApplication } from '../runtime/worker/worker.ts';
 import { errorMessage } from '../errors.ts';
 import { TopologyDescription, type TopologyDescriptionJson } from '../topology/describe.ts';
 import { topologyFromJson } from '../topology/json/from-json.ts';
@@ -80,4 +81,14 @@ export async function loadDescription(
   throw new UsageError(
     `${file}: expected a topology as data (with "nodes") or a topology description (with "subtopologies")`,
   );
+}
+
+/** What a worker runs of an application a topology file defines. */
+export function workerApplication(app: TributaryApp): WorkerApplication {
+  return {
+    applicationId: app.applicationId,
+    topology: app.buildTopology(),
+    errorHandling: app.errorHandling,
+    http: app.http,
+  };
 }

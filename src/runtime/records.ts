@@ -1,25 +1,10 @@
-import type { Headers } from '../processor/record.ts';
+import type { LogRecord, OutgoingRecord } from '../kafka/port.ts';
 
-/** A record as read from a topic partition, before deserialization. */
-export interface ConsumedRecord {
-  readonly topic: string;
-  readonly partition: number;
-  readonly offset: string;
-  readonly key: Uint8Array | null;
-  readonly value: Uint8Array | null;
-  readonly timestamp: number;
-  readonly headers: Headers;
-}
+/** A record as read from a topic partition, before deserialization (the event log's record). */
+export type ConsumedRecord = LogRecord;
 
 /** A serialized record on its way to a topic partition. */
-export interface ProducedRecord {
-  readonly topic: string;
-  readonly partition: number;
-  readonly key: Uint8Array | null;
-  readonly value: Uint8Array | null;
-  readonly timestamp: number;
-  readonly headers: Headers;
-}
+export type ProducedRecord = OutgoingRecord;
 
 /** Where tasks send what they produce: sink records, changelog records, dead letters. */
 export interface RecordCollector {

@@ -6,7 +6,7 @@ import { helpTable, settingFlags, settingHelpRows } from '../../runtime/worker/s
 import { runUntilStopped } from '../../runtime/worker/run-until-stopped.ts';
 import { Worker } from '../../runtime/worker/worker.ts';
 import { ExitCode, UsageError, defineCommand, parseCommandArgs, stringOptions } from '../command.ts';
-import { loadApp } from '../load.ts';
+import { loadApp, workerApplication } from '../load.ts';
 
 export default defineCommand({
   name: 'run',
@@ -47,17 +47,7 @@ Exit codes: 0 stopped on request, 2 bad settings or a fatal error (the log says 
     for (const file of positionals) apps.push(await loadApp(file, io.cwd));
     const logger = createLogger({ level: config.logLevel, format: config.logFormat });
     const port = kafkaEventLog({ brokers: config.brokers, clientId: config.clientId, logger });
-    const worker = new Worker(
-      apps.map((app) => ({
-        applicationId: app.applicationId,
-        topology: app.buildTopology(),
-        errorHandling: app.errorHandling,
-        http: app.http,
-      })),
-      config,
-      port,
-      logger,
-    );
+    const worker = new Worker(apps.map(workerApplication), config, port, logger);
     return (await runUntilStopped(worker, logger)) ? ExitCode.ok : ExitCode.error;
   },
 });

@@ -21,7 +21,7 @@ import {
   stringOptions,
   type CliIo,
 } from '../command.ts';
-import { loadApp } from '../load.ts';
+import { loadApp, workerApplication } from '../load.ts';
 
 const DEFAULT_PORT = 8080;
 const DEFAULT_PARTITIONS = 3;
@@ -119,17 +119,7 @@ SIGTERM or SIGINT (Ctrl-C) stops it gracefully. Exit codes: 0 stopped on request
         );
       const topics = topicsToCreate(apps, partitions);
       await createMissingTopics(eventLog, topics, logger);
-      const worker = new Worker(
-        apps.map((app) => ({
-          applicationId: app.applicationId,
-          topology: app.buildTopology(),
-          errorHandling: app.errorHandling,
-          http: app.http,
-        })),
-        config,
-        eventLog,
-        logger,
-      );
+      const worker = new Worker(apps.map(workerApplication), config, eventLog, logger);
       const stopped = await runUntilStopped(worker, logger, async () => {
         await untilRunning(worker, logger);
         io.stdout.write(await banner(worker, apps, config, embedded));
