@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Serdes, StreamsBuilder } from 'tributary';
+import { Serdes, StreamsBuilder, type Topology } from 'tributary';
 import { assignTasks, type MemberSubscription } from '../../../src/runtime/assignment/assignor.ts';
 import {
   TaskAssignor,
@@ -17,6 +17,31 @@ function member(memberId: string, options: Partial<MemberSubscription> = {}): Me
     tasksWithState: [],
     ...options,
   };
+}
+
+/** The group leader's assignment of `topology` to two fresh members, m1 and m2 (endpoints m1:80, m2:80). */
+function assignToTwoMembers(
+  topology: Topology,
+  numStandbyReplicas: number,
+  partitionCounts: Record<string, number>,
+) {
+  const assignor = new TaskAssignor({
+    topology,
+    applicationId: 'app',
+    numStandbyReplicas,
+    subscription: () => ({
+      processId: 'p',
+      endpoint: undefined,
+      previousActive: [],
+      previousStandby: [],
+      tasksWithState: [],
+    }),
+  });
+  const members = ['m1', 'm2'].map((memberId) => ({
+    memberId,
+    userData: encodeJson(member(memberId, { endpoint: `${memberId}:80` })),
+  }));
+  return assignor.assign(members, new Map(Object.entries(partitionCounts)));
 }
 
 const tasks = (n: number, subtopology = 0) => Array.from({ length: n }, (_, p) => `${subtopology}_${p}`);
@@ -88,35 +113,7 @@ describe('task assignor', () => {
     const left = builder.stream('left', { keySerde: Serdes.String(), valueSerde: Serdes.String() });
     const right = builder.table('right', { keySerde: Serdes.String(), valueSerde: Serdes.String() });
     left.join(right, (l, r) => `${l}${r}`).to('joined');
-    const assignor = new TaskAssignor({
-      topology: builder.build(),
-      applicationId: 'app',
-      numStandbyReplicas: 0,
-      subscription: () => ({
-        processId: 'p',
-        endpoint: undefined,
-        previousActive: [],
-        previousStandby: [],
-        tasksWithState: [],
-      }),
-    });
-    const members = ['m1', 'm2'].map((memberId) => ({
-      memberId,
-      userData: encodeJson({
-        processId: memberId,
-        endpoint: `${memberId}:80`,
-        previousActive: [],
-        previousStandby: [],
-        tasksWithState: [],
-      }),
-    }));
-    const result = assignor.assign(
-      members,
-      new Map([
-        ['left', 4],
-        ['right', 4],
-      ]),
-    );
+    const result = assignToTwoMembers(builder.build(), 0, { left: 4, right: 4 });
     for (const assignment of result.values()) {
       const info = decodeAssignmentInfo(assignment.userData);
       for (const task of info.active) {
@@ -142,34 +139,10 @@ describe('standby replicas', () => {
       .count()
       .toStream()
       .to('counts', { valueSerde: Serdes.Long() });
-    const assignor = new TaskAssignor({
-      topology: builder.build(),
-      applicationId: 'app',
-      numStandbyReplicas: 1,
-      subscription: () => ({
-        processId: 'p',
-        endpoint: undefined,
-        previousActive: [],
-        previousStandby: [],
-        tasksWithState: [],
-      }),
+    const result = assignToTwoMembers(builder.build(), 1, {
+      words: 2,
+      'app-KSTREAM-AGGREGATE-STATE-STORE-0000000003-repartition': 2,
     });
-    const members = ['m1', 'm2'].map((memberId) => ({
-      memberId,
-      userData: encodeJson({
-        processId: memberId,
-        previousActive: [],
-        previousStandby: [],
-        tasksWithState: [],
-      }),
-    }));
-    const result = assignor.assign(
-      members,
-      new Map([
-        ['words', 2],
-        ['app-KSTREAM-AGGREGATE-STATE-STORE-0000000003-repartition', 2],
-      ]),
-    );
     const standbys = [...result.values()].flatMap((a) => decodeAssignmentInfo(a.userData).standby).sort();
     // Sub-topology 0 only reads and repartitions; sub-topology 1 counts into a logged store.
     expect(standbys).toEqual(['1_0', '1_1']);
