@@ -34,9 +34,15 @@ function sent(worker: FakeWorker, topic: string) {
   return worker.port.sent.filter((r) => r.topic === topic);
 }
 
+const JSON_TYPE = { 'content-type': 'application/json' };
 const post = (url: string, body: unknown) =>
-  getJson(url, { method: 'POST', body: typeof body === 'string' ? body : JSON.stringify(body) });
-const put = (url: string, body: unknown) => getJson(url, { method: 'PUT', body: JSON.stringify(body) });
+  getJson(url, {
+    method: 'POST',
+    headers: JSON_TYPE,
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+const put = (url: string, body: unknown) =>
+  getJson(url, { method: 'PUT', headers: JSON_TYPE, body: JSON.stringify(body) });
 
 beforeAll(async () => {
   workers = await startCluster({
