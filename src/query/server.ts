@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { EventLogPort } from '../kafka/port.ts';
+import type { AdminPort, EventLogPort } from '../kafka/port.ts';
 import { announcedLength, bodyTooLarge, MAX_BODY_BYTES } from '../http/body.ts';
 import { answerClientError } from '../http/client-errors.ts';
 import { errorResponse, sendResponse, toHttpRequest } from '../http/exchange.ts';
@@ -52,6 +52,8 @@ export class QueryServer {
     { labels: Record<string, string>; histogram: Histogram }
   >();
   private server: Server | undefined;
+  /** Opened on first use: where the log ends, for application routes that act at a key's owner. */
+  private admin: AdminPort | undefined;
 
   constructor(options: QueryServerOptions) {
     this.options = options;
@@ -72,6 +74,7 @@ export class QueryServer {
         router: this.router,
         service: this.service,
         producer: this.producer,
+        logEnds: (topic) => this.logEnds(topic),
         logger: this.logger,
       });
     }
@@ -114,6 +117,8 @@ export class QueryServer {
     const server = this.server;
     this.server = undefined;
     await this.producer.close();
+    await this.admin?.close();
+    this.admin = undefined;
     if (!server) return;
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();
@@ -143,6 +148,12 @@ export class QueryServer {
     add('/health', () => health(runners));
     add('/health/ready', () => ready(runners));
     add('/metrics', () => metrics(service, this.httpMetrics()));
+  }
+
+  private async logEnds(topic: string): Promise<Map<number, bigint>> {
+    this.admin ??= this.options.port.admin();
+    const offsets = await this.admin.offsets(topic);
+    return new Map([...offsets].map(([partition, range]) => [partition, BigInt(range.high)]));
   }
 
   private httpMetrics(): HttpMetrics {
