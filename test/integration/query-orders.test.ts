@@ -198,6 +198,41 @@ describe.skipIf(!brokers)('the orders API on two workers', () => {
     }
   });
 
+  it('accepts one order per id when creates of the id race at both workers: the same again is 201, other values 409', async () => {
+    const run = suffix.slice(-8);
+    await Promise.all(
+      [0, 1, 2, 3].map(async (n) => {
+        const id = `race-${n}-${run}`;
+        const bodies = [1, 2, 1, 2].map((quantity) => ({
+          id,
+          customerId: 1,
+          product: 'JUMPERS',
+          quantity,
+          price: 1,
+        }));
+        const answers = await Promise.all(
+          bodies.map((body, i) =>
+            getJson(`${i % 2 === 0 ? a : b}/v1/orders`, {
+              method: 'POST',
+              headers: JSON_TYPE,
+              body: JSON.stringify(body),
+            }),
+          ),
+        );
+        const winner = answers.find((answer) => answer.status === 201)?.body.quantity as number;
+        expect(winner).toBeDefined();
+        for (const [i, answer] of answers.entries())
+          expect(answer.status).toBe(bodies[i]!.quantity === winner ? 201 : 409);
+        // orders-store holds the winner, as every worker answers.
+        for (const url of [a, b])
+          expect(await getJson(`${url}/v1/orders/${id}?timeout=30000`)).toMatchObject({
+            status: 200,
+            body: { quantity: winner },
+          });
+      }),
+    );
+  });
+
   it('settles what the load generator sends, with a summary of states and latencies', async () => {
     const lines: string[] = [];
     const summary = await runLoad({
