@@ -1,5 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { EventLogPort } from '../kafka/port.ts';
+import type { AdminPort, EventLogPort } from '../kafka/port.ts';
+import { announcedLength, bodyTooLarge, MAX_BODY_BYTES } from '../http/body.ts';
+import { answerClientError } from '../http/client-errors.ts';
 import { errorResponse, sendResponse, toHttpRequest } from '../http/exchange.ts';
 import { Router } from '../http/router.ts';
 import type { HttpResponse } from '../http/types.ts';
@@ -50,6 +52,8 @@ export class QueryServer {
     { labels: Record<string, string>; histogram: Histogram }
   >();
   private server: Server | undefined;
+  /** Opened on first use: where the log ends, for application routes that act at a key's owner. */
+  private admin: AdminPort | undefined;
 
   constructor(options: QueryServerOptions) {
     this.options = options;
@@ -70,6 +74,7 @@ export class QueryServer {
         router: this.router,
         service: this.service,
         producer: this.producer,
+        logEnds: (topic) => this.logEnds(topic),
         logger: this.logger,
       });
     }
@@ -82,6 +87,9 @@ export class QueryServer {
 
   async start(): Promise<void> {
     const server = createServer((req, res) => void this.handle(req, res));
+    // `Expect: 100-continue`: a body announced too large is refused before the client sends it.
+    server.on('checkContinue', (req, res) => void this.handle(req, res, { expectsContinue: true }));
+    server.on('clientError', answerClientError);
     // Longer than a typical client's idle timeout, so forwarding connections are the ones to close first.
     server.keepAliveTimeout = 65_000;
     server.headersTimeout = 66_000;
@@ -109,6 +117,8 @@ export class QueryServer {
     const server = this.server;
     this.server = undefined;
     await this.producer.close();
+    await this.admin?.close();
+    this.admin = undefined;
     if (!server) return;
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();
@@ -140,11 +150,21 @@ export class QueryServer {
     add('/metrics', () => metrics(service, this.httpMetrics()));
   }
 
+  private async logEnds(topic: string): Promise<Map<number, bigint>> {
+    this.admin ??= this.options.port.admin();
+    const offsets = await this.admin.offsets(topic);
+    return new Map([...offsets].map(([partition, range]) => [partition, BigInt(range.high)]));
+  }
+
   private httpMetrics(): HttpMetrics {
     return { requests: this.requestMetrics };
   }
 
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  private async handle(
+    req: IncomingMessage,
+    res: ServerResponse,
+    options: { expectsContinue?: boolean } = {},
+  ): Promise<void> {
     const started = performance.now();
     const abort = new AbortController();
     // Only a client that left early aborts (an abort builds a DOMException: not for every request).
@@ -155,6 +175,11 @@ export class QueryServer {
     let pattern = 'unmatched';
     let response: HttpResponse | undefined;
     try {
+      if (options.expectsContinue) {
+        // The client waits for "100 Continue" before it sends the body: refuse one announced too large now.
+        if ((announcedLength(req) ?? 0) > MAX_BODY_BYTES) throw bodyTooLarge();
+        res.writeContinue();
+      }
       const url = new URL(req.url ?? '/', 'http://localhost');
       const match = this.router.match(method, url.pathname);
       pattern = match.pattern;

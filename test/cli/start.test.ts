@@ -39,6 +39,7 @@ function quietEnvironment(): NodeJS.ProcessEnv {
     'TOPIC_PARTITIONS',
     'PROCESSING_GUARANTEE',
     'COMMIT_INTERVAL_MS',
+    'HOST',
   ])
     delete env[name];
   return env;
@@ -149,6 +150,8 @@ describe('tributary start on the embedded log', () => {
     expect(banner).toContain(`curl -si -X POST http://localhost:${port}/v1/orders`);
     expect(banner).toMatch(/It is NOT Kafka.*KAFKA_BROKERS=<host:port> npm start/);
     expect((await fetch(`${started.url}/health`)).status).toBe(200);
+    // Only this machine can reach it: it listens on the loopback address.
+    expect(started.output()).toContain(`"listen":"127.0.0.1:${port}"`);
     // Running twice on one data directory is refused, naming the process that has it.
     const second = await start(await freePort()).catch((error: Error) => error);
     expect(String(second)).toMatch(/in use by process \d+; stop that process or choose another DATA_DIR/);
@@ -206,9 +209,28 @@ describe('tributary start on the embedded log', () => {
     }
   });
 
+  it('listens where HOST says', async () => {
+    const port = await freePort();
+    const elsewhere = mkdtempSync(join(tmpdir(), 'tributary-start-host-'));
+    try {
+      const started = await start(port, { HOST: '0.0.0.0', DATA_DIR: elsewhere }, [
+        'topologies/orders-view.ts',
+      ]);
+      expect(started.output()).toContain(`"listen":"0.0.0.0:${port}"`);
+      expect((await fetch(`${started.url}/health`)).status).toBe(200);
+      expect(await started.stop()).toBe(0);
+    } finally {
+      rmSync(elsewhere, { recursive: true, force: true });
+    }
+  });
+
   it('explains bad settings', async () => {
     const port = await freePort();
     const failed = await start(port, { TOPIC_PARTITIONS: 'many' }).catch((error: Error) => error.message);
     expect(failed).toMatch(/TOPIC_PARTITIONS must be a whole number from 1 to 10000, got "many"/);
+    const host = await start(port, { HOST: 'every interface' }).catch((error: Error) => error.message);
+    expect(host).toMatch(
+      /HOST must be an IPv4 address or a host name to listen on \(0\.0\.0\.0 for every interface\), got "every interface"/,
+    );
   });
 });

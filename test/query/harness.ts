@@ -20,9 +20,14 @@ import { partitionForKey } from '../../src/runtime/partitioner.ts';
 import { openStore, type ManagedStore } from '../../src/state/managed-store.ts';
 import type { Topology } from '../../src/topology/topology.ts';
 
+/** The parts of an active task queries use: its stores, and how far it got in its inputs (none here: always caught up). */
 interface FakeTask {
   readonly partition: number;
   readonly stores: Map<string, ManagedStore>;
+  readonly inputs: readonly [];
+  positions(): [];
+  fetchPositions(): [];
+  readonly queues: { size(): number };
 }
 
 /** Stands in for an AppRunner: the parts queries use. */
@@ -125,7 +130,14 @@ export class FakeRunner {
     const directory = join(this.stateDir, `${id}-${this.opened++}`);
     for (const spec of this.topology.subtopologies[sub]!.stores)
       stores.set(spec.name, await openStore(spec, { directory, now: () => 0 }));
-    return { partition, stores };
+    return {
+      partition,
+      stores,
+      inputs: [],
+      positions: () => [],
+      fetchPositions: () => [],
+      queues: { size: () => 0 },
+    };
   }
 }
 
@@ -138,6 +150,7 @@ export function fakePort(partitions: number): EventLogPort & { sent: OutgoingRec
     admin: () => ({
       partitionCounts: async (topics: readonly string[]) =>
         new Map(topics.filter((t) => !t.startsWith('missing')).map((t) => [t, partitions])),
+      offsets: async () => new Map(),
       close: async () => undefined,
     }),
     producer: () => ({

@@ -24,6 +24,8 @@ import {
 import { loadApp, workerApplication } from '../load.ts';
 
 const DEFAULT_PORT = 8080;
+/** Only this machine reaches the HTTP API unless HOST says otherwise: it has no authentication. */
+const DEFAULT_HOST = '127.0.0.1';
 const DEFAULT_PARTITIONS = 3;
 const TOPOLOGIES_DIRECTORY = 'topologies';
 
@@ -33,6 +35,15 @@ const START_OPTIONS: readonly HelpRow[] = [
     flag: 'port',
     env: 'PORT',
     help: { value: '<n>', meaning: 'HTTP port (or --http host:port)', default: String(DEFAULT_PORT) },
+  },
+  {
+    flag: 'host',
+    env: 'HOST',
+    help: {
+      value: '<address>',
+      meaning: 'HTTP listen address (0.0.0.0: every interface)',
+      default: DEFAULT_HOST,
+    },
   },
   {
     flag: 'data-dir',
@@ -54,7 +65,7 @@ const START_OPTIONS: readonly HelpRow[] = [
 const START_DEFAULTS = {
   brokers: 'none: the embedded log',
   'state-dir': '<data-dir>/state',
-  http: '0.0.0.0:<port>',
+  http: '<host>:<port>',
 };
 
 export default defineCommand({
@@ -84,6 +95,7 @@ SIGTERM or SIGINT (Ctrl-C) stops it gracefully. Exit codes: 0 stopped on request
     const env = process.env;
     const dataDir = resolve(io.cwd, flags['data-dir'] ?? (env.DATA_DIR || 'data'));
     const port = wholeNumber(flags.port ?? env.PORT, flags.port ? '--port' : 'PORT', DEFAULT_PORT, 65535);
+    const host = listenHost(flags.host ?? env.HOST, flags.host ? '--host' : 'HOST');
     const partitions = wholeNumber(
       flags.partitions ?? env.TOPIC_PARTITIONS,
       flags.partitions ? '--partitions' : 'TOPIC_PARTITIONS',
@@ -95,9 +107,9 @@ SIGTERM or SIGINT (Ctrl-C) stops it gracefully. Exit codes: 0 stopped on request
       config = loadWorkerConfig({
         flags: {
           ...flags,
-          // Stores go beside the embedded log, and the HTTP endpoint on PORT, unless said otherwise.
+          // Stores go beside the embedded log, and the HTTP endpoint on HOST:PORT, unless said otherwise.
           'state-dir': flags['state-dir'] ?? (env.STATE_DIR ? undefined : join(dataDir, 'state')),
-          http: flags.http ?? (env.TRIBUTARY_HTTP ? undefined : String(port)),
+          http: flags.http ?? (env.TRIBUTARY_HTTP ? undefined : `${host}:${port}`),
         },
       });
     } catch (error) {
@@ -130,6 +142,15 @@ SIGTERM or SIGINT (Ctrl-C) stops it gracefully. Exit codes: 0 stopped on request
     }
   },
 });
+
+function listenHost(raw: string | undefined, where: string): string {
+  if (raw === undefined || raw === '') return DEFAULT_HOST;
+  if (!/^[A-Za-z0-9.-]+$/.test(raw))
+    throw new UsageError(
+      `${where} must be an IPv4 address or a host name to listen on (0.0.0.0 for every interface), got ${JSON.stringify(raw)}`,
+    );
+  return raw;
+}
 
 function wholeNumber(raw: string | undefined, where: string, fallback: number, max: number): number {
   if (raw === undefined || raw === '') return fallback;
