@@ -1,4 +1,3 @@
-import { existsSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { TributaryApp } from '../../app/define-app.ts';
 import { EmbeddedLog } from '../../embedded/embedded-log.ts';
@@ -13,19 +12,11 @@ import { helpTable, settingFlags, settingHelpRows, type HelpRow } from '../../ru
 import { runUntilStopped } from '../../runtime/worker/run-until-stopped.ts';
 import { Worker } from '../../runtime/worker/worker.ts';
 import { Topology } from '../../topology/topology.ts';
-import {
-  ExitCode,
-  UsageError,
-  defineCommand,
-  parseCommandArgs,
-  stringOptions,
-  type CliIo,
-} from '../command.ts';
-import { loadApp, workerApplication } from '../load.ts';
+import { ExitCode, UsageError, defineCommand, parseCommandArgs, stringOptions } from '../command.ts';
+import { TOPOLOGIES_DIRECTORY, loadProjectApps, workerApplication } from '../load.ts';
 
 const DEFAULT_PORT = 8080;
 const DEFAULT_PARTITIONS = 3;
-const TOPOLOGIES_DIRECTORY = 'topologies';
 
 /** `start`'s own options, beside every worker setting (which `tributary run` takes too). */
 const START_OPTIONS: readonly HelpRow[] = [
@@ -105,7 +96,7 @@ SIGTERM or SIGINT (Ctrl-C) stops it gracefully. Exit codes: 0 stopped on request
       throw error;
     }
 
-    const apps = await loadApps(positionals, io);
+    const apps = await loadProjectApps(positionals, io);
     const logger = createLogger({ level: config.logLevel, format: config.logFormat });
     const embedded = config.brokers ? undefined : EmbeddedLog.open(join(dataDir, 'log'), { logger });
     try {
@@ -137,36 +128,6 @@ function wholeNumber(raw: string | undefined, where: string, fallback: number, m
   if (!Number.isInteger(value) || value < 1 || value > max)
     throw new UsageError(`${where} must be a whole number from 1 to ${max}, got ${JSON.stringify(raw)}`);
   return value;
-}
-
-/** The files given, or every topology file in ./topologies (files that export no application are skipped). */
-async function loadApps(files: readonly string[], io: CliIo): Promise<TributaryApp[]> {
-  if (files.length > 0) {
-    const apps = [];
-    for (const file of files) apps.push(await loadApp(file, io.cwd));
-    return apps;
-  }
-  const directory = resolve(io.cwd, TOPOLOGIES_DIRECTORY);
-  if (!existsSync(directory))
-    throw new UsageError(
-      `no ${TOPOLOGIES_DIRECTORY}/ directory in ${io.cwd}: name topology files, or run from a project with ${TOPOLOGIES_DIRECTORY}/`,
-    );
-  const candidates = readdirSync(directory, { withFileTypes: true })
-    .filter((e) => e.isFile() && /\.(ts|mts|js|mjs)$/.test(e.name) && !/\.(test|d)\.[mc]?[tj]s$/.test(e.name))
-    .map((e) => e.name)
-    .sort();
-  const apps = [];
-  for (const name of candidates) {
-    try {
-      apps.push(await loadApp(join(TOPOLOGIES_DIRECTORY, name), io.cwd));
-    } catch (error) {
-      // Helpers beside the topologies export no application; anything else is a real problem.
-      if (error instanceof UsageError && /default export is not an application/.test(error.message)) continue;
-      throw error;
-    }
-  }
-  if (apps.length === 0) throw new UsageError(`no topology files in ${directory}`);
-  return apps;
 }
 
 /** Every topic the applications read or write that is not internal to one of them. */
