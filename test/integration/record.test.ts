@@ -60,7 +60,10 @@ describe.skipIf(!brokers)('tributary record and tail on Kafka', () => {
       let timer: ReturnType<typeof setInterval> | undefined;
       if (options.untilStopped)
         timer = setInterval(() => {
-          if (options.untilStopped!(output)) child.kill('SIGINT');
+          // Once, as a user presses Ctrl-C once: a second Ctrl-C stops at once, without the clean finish.
+          if (!options.untilStopped!(output)) return;
+          clearInterval(timer);
+          child.kill('SIGINT');
         }, 100);
       child.stdout.on('data', (d: Buffer) => (output.stdout += d.toString()));
       child.stderr.on('data', (d: Buffer) => (output.stderr += d.toString()));

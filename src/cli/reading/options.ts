@@ -30,7 +30,8 @@ Which records, per partition (times: ms since the epoch, ISO 8601, or a duration
   --from-time <time>          from the first record at or after a time
   --to-offset <offset>        up to (not including) an offset, in the same forms
   --to-time <time>            up to the first record at or after a time
-  -f, --follow                keep reading new records until stopped (Ctrl-C or SIGTERM)
+  -f, --follow                keep reading new records until stopped (Ctrl-C or SIGTERM; a second
+                              Ctrl-C stops at once, without the clean finish)
   --partition <n>             only this partition of each topic; repeatable
 Without --to-* or --follow, reading stops at the end each partition had when it began. A time range
 is a range of offsets, as Kafka's offsets-for-times gives them: a record whose timestamp is out of
