@@ -7,6 +7,7 @@ import { isTributaryApp, type TributaryApp } from '../app/define-app.ts';
 import type { WorkerApplication } from '../runtime/worker/worker.ts';
 import { errorMessage } from '../errors.ts';
 import { TopologyDescription, type TopologyDescriptionJson } from '../topology/describe.ts';
+import { Topology } from '../topology/topology.ts';
 import { topologyFromJson } from '../topology/json/from-json.ts';
 import type { TopologyJson } from '../topology/json/to-json.ts';
 import { UsageError, type CliIo } from './command.ts';
@@ -125,4 +126,27 @@ export async function loadProjectApps(files: readonly string[], io: CliIo): Prom
   }
   if (apps.length === 0) throw new UsageError(`no topology files in ${directory}`);
   return apps;
+}
+
+/** The topics the applications read that are not internal to one of them (sources and global tables). */
+export function topicsRead(apps: readonly TributaryApp[]): string[] {
+  const names = new Set<string>();
+  for (const app of apps) {
+    const topology = app.buildTopology();
+    for (const sub of topology.subtopologies)
+      for (const ref of sub.sourceTopics) if (!ref.internal) names.add(ref.name);
+    for (const global of topology.globalStores.values())
+      for (const ref of global.source.topics) names.add(Topology.topicName(ref, app.applicationId));
+  }
+  return [...names].sort();
+}
+
+/** The topics the applications write (sinks to a fixed topic that is not internal). */
+export function topicsWritten(apps: readonly TributaryApp[]): string[] {
+  const names = new Set<string>();
+  for (const app of apps)
+    for (const node of app.buildTopology().nodes.values())
+      if (node.kind === 'sink' && typeof node.topic !== 'function' && !node.topic.internal)
+        names.add(node.topic.name);
+  return [...names].sort();
 }

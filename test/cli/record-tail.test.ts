@@ -275,9 +275,12 @@ describe('tributary record', () => {
       '-t',
       'payments-eur',
       '--from-beginning',
+      '-o',
+      join(dir, 'never-written.jsonl'),
     );
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain('no topic "payments-eur" in the event log');
+    expect(existsSync(join(dir, 'never-written.jsonl'))).toBe(false);
   });
 });
 

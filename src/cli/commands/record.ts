@@ -3,9 +3,9 @@ import { resolve } from 'node:path';
 import { once } from 'node:events';
 import { formatRecordedRecord } from '../../testing/replay-format.ts';
 import { ExitCode, UsageError, defineCommand, parseCommandArgs, type CliIo } from '../command.ts';
-import { loadProjectApps, TOPOLOGIES_DIRECTORY } from '../load.ts';
+import { loadProjectApps, TOPOLOGIES_DIRECTORY, topicsRead, topicsWritten } from '../load.ts';
 import { connectionOf, rangeOf, readingHelp, readingOptions } from '../reading/options.ts';
-import { readTopics, topicsRead, topicsWritten } from '../reading/read-topics.ts';
+import { readTopics } from '../reading/read-topics.ts';
 import { topicDecoder } from '../reading/decoding.ts';
 
 const CLIENT_ID = 'tributary-record';
@@ -59,7 +59,8 @@ Exit codes: 0 recorded (also when stopped), 2 usage error or failure.
       );
 
     const output = values.output === undefined ? undefined : resolve(io.cwd, values.output);
-    const writer = lineWriter(output, io);
+    // Opened once reading can begin, so a failure before (a missing topic) leaves no empty file behind.
+    let writer: LineWriter | undefined;
     let result;
     try {
       result = await readTopics({
@@ -69,14 +70,16 @@ Exit codes: 0 recorded (also when stopped), 2 usage error or failure.
         decoder,
         clientId: CLIENT_ID,
         io,
-        onStart: (plan, source) =>
+        onStart: (plan, source) => {
+          writer = lineWriter(output, io);
           io.stderr.write(
             `recording ${topics.join(', ')} (${plan.length} partition${plan.length === 1 ? '' : 's'}) from ${source}${range.stop.kind === 'never' ? '; Ctrl-C stops' : ''}\n`,
-          ),
-        onRecord: (decoded) => writer.write(`${formatRecordedRecord(decoded.record)}\n`),
+          );
+        },
+        onRecord: (decoded) => writer!.write(`${formatRecordedRecord(decoded.record)}\n`),
       });
     } finally {
-      await writer.close();
+      await writer?.close();
     }
     io.stderr.write(
       `recorded ${result.records} record${result.records === 1 ? '' : 's'}${output ? ` to ${values.output}` : ''}${result.stopped ? ' (stopped)' : ''}\n`,

@@ -11,9 +11,14 @@ import { loadWorkerConfig, type WorkerConfig } from '../../runtime/worker/config
 import { helpTable, settingFlags, settingHelpRows, type HelpRow } from '../../runtime/worker/settings.ts';
 import { runUntilStopped } from '../../runtime/worker/run-until-stopped.ts';
 import { Worker } from '../../runtime/worker/worker.ts';
-import { Topology } from '../../topology/topology.ts';
 import { ExitCode, UsageError, defineCommand, parseCommandArgs, stringOptions } from '../command.ts';
-import { TOPOLOGIES_DIRECTORY, loadProjectApps, workerApplication } from '../load.ts';
+import {
+  TOPOLOGIES_DIRECTORY,
+  loadProjectApps,
+  topicsRead,
+  topicsWritten,
+  workerApplication,
+} from '../load.ts';
 
 const DEFAULT_PORT = 8080;
 const DEFAULT_PARTITIONS = 3;
@@ -132,18 +137,11 @@ function wholeNumber(raw: string | undefined, where: string, fallback: number, m
 
 /** Every topic the applications read or write that is not internal to one of them. */
 function topicsToCreate(apps: readonly TributaryApp[], partitions: number): NewTopic[] {
-  const names = new Set<string>();
-  for (const app of apps) {
-    const topology = app.buildTopology();
-    for (const sub of topology.subtopologies)
-      for (const ref of sub.sourceTopics) if (!ref.internal) names.add(ref.name);
-    for (const global of topology.globalStores.values())
-      for (const ref of global.source.topics) names.add(Topology.topicName(ref, app.applicationId));
-    for (const node of topology.nodes.values())
-      if (node.kind === 'sink' && typeof node.topic !== 'function' && !node.topic.internal)
-        names.add(node.topic.name);
-    for (const topic of app.topics) names.add(topic.name);
-  }
+  const names = new Set([
+    ...topicsRead(apps),
+    ...topicsWritten(apps),
+    ...apps.flatMap((app) => app.topics.map((topic) => topic.name)),
+  ]);
   return [...names].sort().map((topic) => ({ topic, partitions, config: {} }));
 }
 

@@ -59,33 +59,62 @@ export async function planRange(
       range.stop.kind === 'time' ? await admin.offsetsForTime(topic, range.stop.timestamp) : undefined;
     for (const partition of [...chosen].sort((a, b) => a - b)) {
       const { low: lowText, high: highText } = offsets.get(partition)!;
-      const low = BigInt(lowText);
-      const high = BigInt(highText);
-      const clamp = (offset: bigint) => (offset < low ? low : offset > high ? high : offset);
-      const start = range.start;
-      const from =
-        start.kind === 'beginning'
-          ? low
-          : start.kind === 'end'
-            ? high
-            : start.kind === 'last'
-              ? clamp(high - BigInt(start.count))
-              : start.kind === 'time'
-                ? BigInt(startTimes!.get(partition) ?? highText)
-                : clamp(offsetFor(start.offsets, topic, partition) ?? low);
-      const stop = range.stop;
-      const end =
-        stop.kind === 'never'
-          ? undefined
-          : stop.kind === 'end'
-            ? high
-            : stop.kind === 'time'
-              ? BigInt(stopTimes!.get(partition) ?? highText)
-              : clamp(offsetFor(stop.offsets, topic, partition) ?? high);
-      plan.push({ topic, partition, from, end, endAtStart: high });
+      const bounds: Bounds = { topic, partition, low: BigInt(lowText), high: BigInt(highText) };
+      plan.push({
+        topic,
+        partition,
+        from: startOffset(range.start, bounds, startTimes),
+        end: stopOffset(range.stop, bounds, stopTimes),
+        endAtStart: bounds.high,
+      });
     }
   }
   return plan;
+}
+
+/** One partition and its readable offsets when reading began. */
+interface Bounds {
+  readonly topic: string;
+  readonly partition: number;
+  readonly low: bigint;
+  readonly high: bigint;
+}
+
+function clamp(offset: bigint, { low, high }: Bounds): bigint {
+  return offset < low ? low : offset > high ? high : offset;
+}
+
+function startOffset(start: StartAt, bounds: Bounds, times: Map<number, string> | undefined): bigint {
+  switch (start.kind) {
+    case 'beginning':
+      return bounds.low;
+    case 'end':
+      return bounds.high;
+    case 'last':
+      return clamp(bounds.high - BigInt(start.count), bounds);
+    case 'time':
+      return BigInt(times?.get(bounds.partition) ?? bounds.high);
+    case 'offset':
+      return clamp(offsetFor(start.offsets, bounds.topic, bounds.partition) ?? bounds.low, bounds);
+  }
+}
+
+/** Where reading a partition stops (exclusive); undefined: never, until stopped. */
+function stopOffset(
+  stop: StopAt,
+  bounds: Bounds,
+  times: Map<number, string> | undefined,
+): bigint | undefined {
+  switch (stop.kind) {
+    case 'never':
+      return undefined;
+    case 'end':
+      return bounds.high;
+    case 'time':
+      return BigInt(times?.get(bounds.partition) ?? bounds.high);
+    case 'offset':
+      return clamp(offsetFor(stop.offsets, bounds.topic, bounds.partition) ?? bounds.high, bounds);
+  }
 }
 
 function offsetFor(spec: OffsetSpec, topic: string, partition: number): bigint | undefined {

@@ -2,7 +2,6 @@
  * One reading session of `record` or `tail`: open the event log, plan the range, read it in order,
  * decode each record, and stop cleanly on SIGINT/SIGTERM with everything read handed over.
  */
-import type { TributaryApp } from '../../app/define-app.ts';
 import type { LogRecord } from '../../kafka/port.ts';
 import type { DecodedRecord } from '../../testing/recorded-bytes.ts';
 import type { CliIo } from '../command.ts';
@@ -85,27 +84,4 @@ export async function readTopics(options: ReadTopicsOptions): Promise<ReadTopics
     process.removeListener('SIGTERM', stop);
     log.close();
   }
-}
-
-/** The topics a topology reads from outside its application (sources and global tables). */
-export function topicsRead(apps: readonly TributaryApp[]): string[] {
-  const names = new Set<string>();
-  for (const app of apps) {
-    const topology = app.buildTopology();
-    for (const sub of topology.subtopologies)
-      for (const ref of sub.sourceTopics) if (!ref.internal) names.add(ref.name);
-    for (const global of topology.globalStores.values())
-      for (const ref of global.source.topics) if (!ref.internal) names.add(ref.name);
-  }
-  return [...names].sort();
-}
-
-/** The topics a topology writes (sinks to a fixed, non-internal topic). */
-export function topicsWritten(apps: readonly TributaryApp[]): string[] {
-  const names = new Set<string>();
-  for (const app of apps)
-    for (const node of app.buildTopology().nodes.values())
-      if (node.kind === 'sink' && typeof node.topic !== 'function' && !node.topic.internal)
-        names.add(node.topic.name);
-  return [...names].sort();
 }
