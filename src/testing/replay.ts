@@ -45,7 +45,7 @@ export interface ReplayOptions {
   readonly stateDir?: string;
   readonly logger?: Logger;
   /**
-   * Called every few thousand input records with how many are done, and once at the end; replay
+   * Called every thousand input records with how many are done, and once at the end; replay
    * waits for it, so a caller can draw a progress line (the `tributary replay` command does).
    */
   readonly onProgress?: (done: number, total: number) => void | Promise<void>;

@@ -29,8 +29,6 @@ export interface ReadTopicsResult {
   /** Records with a key or value their serde could not read (kept as raw bytes). */
   readonly undecodable: number;
   readonly stopped: boolean;
-  readonly partitions: number;
-  readonly source: string;
 }
 
 export async function readTopics(options: ReadTopicsOptions): Promise<ReadTopicsResult> {
@@ -71,13 +69,7 @@ export async function readTopics(options: ReadTopicsOptions): Promise<ReadTopics
       },
       stopping.signal,
     );
-    return {
-      records: summary.records,
-      undecodable,
-      stopped: summary.stopped,
-      partitions: plan.length,
-      source: log.description,
-    };
+    return { records: summary.records, undecodable, stopped: summary.stopped };
   } finally {
     stopWatching?.();
     process.removeListener('SIGINT', stop);
