@@ -1,7 +1,7 @@
 # Tributary workers: the library, its `tributary` command and the reference system's topologies in
-# one image. Node runs the TypeScript sources directly (type stripping), so there is no build step;
+# one image, on the Node version scripts/with-node.sh installs (an exact tag, checked by test/deploy/). Node runs the TypeScript sources directly (type stripping), so there is no build step;
 # each compose service picks its application with `node bin/tributary.js run topologies/<app>.ts`.
-FROM node:24-slim
+FROM node:24.21.0-slim
 
 WORKDIR /app
 ENV NODE_ENV=production

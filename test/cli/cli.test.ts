@@ -54,8 +54,10 @@ describe.concurrent('tributary', () => {
     expect(help.stdout).toMatch(/^Usage: tributary <command> \[options\]/);
     expect(help.stdout).toMatch(/\n {2}describe +print a topology/);
     expect(help.stdout).toMatch(/\n {2}diff +compare two versions/);
+    expect(help.stdout).toMatch(/\n {2}record +capture records from live topics/);
     expect(help.stdout).toMatch(/\n {2}replay +run recorded input/);
     expect(help.stdout).toMatch(/\n {2}run +run topologies as long-running workers/);
+    expect(help.stdout).toMatch(/\n {2}tail +print the records of a topic as JSON lines/);
     expect(none.code).toBe(2);
     expect(none.stderr).toContain('Usage: tributary <command>');
     expect(unknown.code).toBe(2);

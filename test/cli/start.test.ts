@@ -3,12 +3,13 @@
  * one process on the embedded log, with the HTTP endpoint; an order posted to the orders API goes
  * from CREATED to CONFIRMED; a restart keeps the orders and the stores.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { topics, type Order } from '../../schemas/topics.ts';
 import { EmbeddedLog } from '../../src/embedded/embedded-log.ts';
@@ -100,6 +101,14 @@ async function start(port: number, env: Record<string, string> = {}, args: strin
   };
 }
 
+/** A `tributary` command that ends by itself, as a user runs it beside `start`. */
+function run(args: string[]): Promise<{ stdout: string; stderr: string }> {
+  return promisify(execFile)(process.execPath, ['bin/tributary.js', ...args], {
+    cwd: root,
+    env: quietEnvironment(),
+  });
+}
+
 async function call(
   url: string,
   method: string,
@@ -185,6 +194,13 @@ describe('tributary start on the embedded log', () => {
         (await orderState(url, 'o-1')) === 'CONFIRMED' ? true : undefined,
       ),
     ).toBe(true);
+    // "See the email": tail reads the running system's embedded log, decoded with the topologies' serdes.
+    const email = await eventually('the email in `tributary tail emails`', async () => {
+      const { stdout } = await run(['tail', 'emails', '--data-dir', dataDir]);
+      const line = stdout.split('\n').find((l) => l.includes('"o-1"'));
+      return line === undefined ? undefined : (JSON.parse(line) as { key: string; value: { to: string } });
+    });
+    expect(email).toMatchObject({ key: 'o-1', value: { to: 'ada@example.com' } });
     expect(await started.stop()).toBe(0);
 
     // The next start still has the order: the store kept it, and the log kept every step.
@@ -207,7 +223,7 @@ describe('tributary start on the embedded log', () => {
     } finally {
       log.close();
     }
-  });
+  }, 120_000); // three starts and a tail, each a process of its own: slow on a loaded machine
 
   it('listens where HOST says', async () => {
     const port = await freePort();

@@ -256,6 +256,41 @@ export function describeEventLogContract(name: string, setup: ContractSetup): vo
       }
     });
 
+    it('finds the first offset at or after a time in each partition, and the end where there is none', async () => {
+      const topic = await createTopic('times', 2);
+      // Recent timestamps, so a broker's retention keeps them; out of order in partition 0, as producers may write.
+      const base = Math.floor(Date.now() / 1000) * 1000;
+      const at = (partition: number, timestamp: number): OutgoingRecord => ({
+        ...record(topic, partition, String(timestamp)),
+        timestamp,
+      });
+      await produce([at(0, base + 1000), at(0, base + 3000), at(0, base + 2000), at(1, base + 500)]);
+      const admin = port.admin();
+      try {
+        expect(await admin.offsetsForTime(topic, base)).toEqual(
+          new Map([
+            [0, '0'],
+            [1, '0'],
+          ]),
+        );
+        // Partition 0: the first record at or after base+1500 is the one at offset 1 (base+3000).
+        expect(await admin.offsetsForTime(topic, base + 1500)).toEqual(
+          new Map([
+            [0, '1'],
+            [1, '1'],
+          ]),
+        );
+        expect(await admin.offsetsForTime(topic, base + 5000)).toEqual(
+          new Map([
+            [0, '3'],
+            [1, '1'],
+          ]),
+        );
+      } finally {
+        await admin.close();
+      }
+    });
+
     it('appends with consecutive offsets per partition and reads back keys, values, nulls, timestamps and headers', async () => {
       const topic = await createTopic('produce', 2);
       const first = await produce([

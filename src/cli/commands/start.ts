@@ -1,4 +1,3 @@
-import { existsSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { TributaryApp } from '../../app/define-app.ts';
 import { EmbeddedLog } from '../../embedded/embedded-log.ts';
@@ -12,22 +11,19 @@ import { loadWorkerConfig, type WorkerConfig } from '../../runtime/worker/config
 import { helpTable, settingFlags, settingHelpRows, type HelpRow } from '../../runtime/worker/settings.ts';
 import { runUntilStopped } from '../../runtime/worker/run-until-stopped.ts';
 import { Worker } from '../../runtime/worker/worker.ts';
-import { Topology } from '../../topology/topology.ts';
+import { ExitCode, UsageError, defineCommand, parseCommandArgs, stringOptions } from '../command.ts';
 import {
-  ExitCode,
-  UsageError,
-  defineCommand,
-  parseCommandArgs,
-  stringOptions,
-  type CliIo,
-} from '../command.ts';
-import { loadApp, workerApplication } from '../load.ts';
+  TOPOLOGIES_DIRECTORY,
+  loadProjectApps,
+  topicsRead,
+  topicsWritten,
+  workerApplication,
+} from '../load.ts';
 
 const DEFAULT_PORT = 8080;
 /** Only this machine reaches the HTTP API unless HOST says otherwise: it has no authentication. */
 const DEFAULT_HOST = '127.0.0.1';
 const DEFAULT_PARTITIONS = 3;
-const TOPOLOGIES_DIRECTORY = 'topologies';
 
 /** `start`'s own options, beside every worker setting (which `tributary run` takes too). */
 const START_OPTIONS: readonly HelpRow[] = [
@@ -117,7 +113,7 @@ SIGTERM or SIGINT (Ctrl-C) stops it gracefully. Exit codes: 0 stopped on request
       throw error;
     }
 
-    const apps = await loadApps(positionals, io);
+    const apps = await loadProjectApps(positionals, io);
     const logger = createLogger({ level: config.logLevel, format: config.logFormat });
     const embedded = config.brokers ? undefined : EmbeddedLog.open(join(dataDir, 'log'), { logger });
     try {
@@ -160,50 +156,13 @@ function wholeNumber(raw: string | undefined, where: string, fallback: number, m
   return value;
 }
 
-/** The files given, or every topology file in ./topologies (files that export no application are skipped). */
-async function loadApps(files: readonly string[], io: CliIo): Promise<TributaryApp[]> {
-  if (files.length > 0) {
-    const apps = [];
-    for (const file of files) apps.push(await loadApp(file, io.cwd));
-    return apps;
-  }
-  const directory = resolve(io.cwd, TOPOLOGIES_DIRECTORY);
-  if (!existsSync(directory))
-    throw new UsageError(
-      `no ${TOPOLOGIES_DIRECTORY}/ directory in ${io.cwd}: name topology files, or run from a project with ${TOPOLOGIES_DIRECTORY}/`,
-    );
-  const candidates = readdirSync(directory, { withFileTypes: true })
-    .filter((e) => e.isFile() && /\.(ts|mts|js|mjs)$/.test(e.name) && !/\.(test|d)\.[mc]?[tj]s$/.test(e.name))
-    .map((e) => e.name)
-    .sort();
-  const apps = [];
-  for (const name of candidates) {
-    try {
-      apps.push(await loadApp(join(TOPOLOGIES_DIRECTORY, name), io.cwd));
-    } catch (error) {
-      // Helpers beside the topologies export no application; anything else is a real problem.
-      if (error instanceof UsageError && /default export is not an application/.test(error.message)) continue;
-      throw error;
-    }
-  }
-  if (apps.length === 0) throw new UsageError(`no topology files in ${directory}`);
-  return apps;
-}
-
 /** Every topic the applications read or write that is not internal to one of them. */
 function topicsToCreate(apps: readonly TributaryApp[], partitions: number): NewTopic[] {
-  const names = new Set<string>();
-  for (const app of apps) {
-    const topology = app.buildTopology();
-    for (const sub of topology.subtopologies)
-      for (const ref of sub.sourceTopics) if (!ref.internal) names.add(ref.name);
-    for (const global of topology.globalStores.values())
-      for (const ref of global.source.topics) names.add(Topology.topicName(ref, app.applicationId));
-    for (const node of topology.nodes.values())
-      if (node.kind === 'sink' && typeof node.topic !== 'function' && !node.topic.internal)
-        names.add(node.topic.name);
-    for (const topic of app.topics) names.add(topic.name);
-  }
+  const names = new Set([
+    ...topicsRead(apps),
+    ...topicsWritten(apps),
+    ...apps.flatMap((app) => app.topics.map((topic) => topic.name)),
+  ]);
   return [...names].sort().map((topic) => ({ topic, partitions, config: {} }));
 }
 

@@ -92,6 +92,13 @@ export class KafkajsAdmin implements AdminPort {
     return new Map(offsets.map((o) => [o.partition, { low: o.low, high: o.high }]));
   }
 
+  async offsetsForTime(topic: string, timestamp: number): Promise<Map<number, string>> {
+    const admin = await this.connected();
+    // kafkajs answers the partition's end (high watermark) where no record is that recent.
+    const offsets = await whileLoading(() => admin.fetchTopicOffsetsByTimestamp(topic, timestamp));
+    return new Map(offsets.map((o) => [o.partition, o.offset]));
+  }
+
   async committedOffsets(groupId: string, topic: string): Promise<Map<number, CommittedOffset>> {
     const admin = await this.connected();
     const result = await whileLoading(() => admin.fetchOffsets({ groupId, topics: [topic] }));
