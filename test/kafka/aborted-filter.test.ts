@@ -14,11 +14,11 @@ import {
   compact,
   consume,
   generateLog,
-  random,
   startOffsets,
   type LogBatch,
   type ModelFetch,
 } from './transaction-log-model.ts';
+import { random } from '../support/random.ts';
 
 interface Fetched extends FetchedRecordFacts {
   readonly key: string;

@@ -5,7 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { TributaryError } from '../../src/errors.ts';
 import { batchEnds } from '../../src/kafka/kafkajs/fetch-batches.ts';
 import { encodeBatch, encodeFetchResponse, kafkajsDecode, type EncodedPartition } from './fetch-response.ts';
-import { compact, fetch, generateLog, random, type LogBatch } from './transaction-log-model.ts';
+import { compact, fetch, generateLog, type LogBatch } from './transaction-log-model.ts';
+import { random } from '../support/random.ts';
 
 const VERSIONS = [4, 5, 6, 7, 8, 9, 10, 11];
 

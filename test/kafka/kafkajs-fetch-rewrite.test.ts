@@ -19,12 +19,12 @@ import {
   compact,
   consume,
   generateLog,
-  random,
   startOffsets,
   type LogBatch,
   type ModelFetch,
   type TransactionLog,
 } from './transaction-log-model.ts';
+import { random } from '../support/random.ts';
 
 const require = createRequire(import.meta.url);
 
@@ -40,12 +40,13 @@ const Batch = require('kafkajs/src/consumer/batch.js') as new (
   partition: unknown,
 ) => KafkajsBatch;
 
-/**
- * One fetched partition as raw bytes, decoded by kafkajs, rewritten or not. Every third fetch ends
- * inside its last batch, as a fetch's byte limit cuts it (kafkajs drops that batch; it comes again).
- */
-async function fetchedPartition(log: TransactionLog, fetched: ModelFetch, rewrite: boolean) {
-  const cut = fetched.batches.length > 1 && fetched.fetchOffset % 3n === 0n ? 5 : 0;
+/** One fetched partition as raw bytes, decoded by kafkajs, then rewritten for a read_committed consumer or not. */
+async function fetchedPartition(
+  log: TransactionLog,
+  fetched: ModelFetch,
+  options: { rewrite: false } | { rewrite: true; readCommitted: boolean },
+  cut = 0,
+) {
   const raw = encodeFetchResponse(11, [
     {
       topic: 't',
@@ -62,7 +63,9 @@ async function fetchedPartition(log: TransactionLog, fetched: ModelFetch, rewrit
     },
   ]);
   const response = await kafkajsDecode(11, raw);
-  if (rewrite) rewriteFetchResponse(response, { readCommitted: true, ends: batchEnds(raw, 11) });
+  if (options.rewrite) {
+    rewriteFetchResponse(response, { readCommitted: options.readCommitted, ends: batchEnds(raw, 11) });
+  }
   return response.responses[0]!.partitions[0]!;
 }
 
@@ -71,7 +74,12 @@ async function fetchedPartition(log: TransactionLog, fetched: ModelFetch, rewrit
  * next (its runner resolves the batch's last offset; a batch without any record resolves nothing).
  */
 async function kafkajsDeliver(log: TransactionLog, fetched: ModelFetch, rewrite: boolean) {
-  const batch = new Batch('t', String(fetched.fetchOffset), await fetchedPartition(log, fetched, rewrite));
+  // Every third fetch ends inside its last batch, as a fetch's byte limit cuts it (kafkajs drops that
+  // batch; the next fetch brings it again).
+  const cut = fetched.batches.length > 1 && fetched.fetchOffset % 3n === 0n ? 5 : 0;
+  const options = rewrite ? { rewrite: true as const, readCommitted: true } : { rewrite: false as const };
+  const partition = await fetchedPartition(log, fetched, options, cut);
+  const batch = new Batch('t', String(fetched.fetchOffset), partition);
   return {
     keys: batch.messages.map((m) => m.key!.toString()),
     nextOffset: batch.rawMessages.length === 0 ? fetched.fetchOffset : BigInt(batch.lastOffset()) + 1n,
@@ -136,8 +144,8 @@ describe('kafkajs consumers behind the fetch rewrite', () => {
   it('leave a partition without aborted transactions or emptied batches as kafkajs decoded it, tagged', async () => {
     const log = generateLog(random(3));
     const fetched: ModelFetch = { fetchOffset: 0n, batches: log.batches.slice(0, 3), aborted: [] };
-    const before = JSON.stringify(await fetchedPartition(log, fetched, false));
-    const partition = await fetchedPartition(log, fetched, true);
+    const before = JSON.stringify(await fetchedPartition(log, fetched, { rewrite: false }));
+    const partition = await fetchedPartition(log, fetched, { rewrite: true, readCommitted: true });
     expect(JSON.stringify(partition)).toBe(before);
     expect(() => assertRewrittenBatch(new Batch('t', '0', partition))).not.toThrow();
   });
@@ -146,23 +154,8 @@ describe('kafkajs consumers behind the fetch rewrite', () => {
     const log = generateLog(random(11));
     // A read_uncommitted fetch carries no aborted-transaction list.
     const fetched: ModelFetch = { fetchOffset: 0n, batches: log.batches, aborted: [] };
-    const raw = encodeFetchResponse(11, [
-      {
-        topic: 't',
-        partitions: [
-          {
-            partition: 0,
-            batches: fetched.batches,
-            aborted: fetched.aborted,
-            highWatermark: log.endOffset,
-            lastStableOffset: log.lastStableOffset,
-          },
-        ],
-      },
-    ]);
-    const response = await kafkajsDecode(11, raw);
-    rewriteFetchResponse(response, { readCommitted: false, ends: batchEnds(raw, 11) });
-    const batch = new Batch('t', '0', response.responses[0]!.partitions[0]!);
+    const partition = await fetchedPartition(log, fetched, { rewrite: true, readCommitted: false });
+    const batch = new Batch('t', '0', partition);
     const data = log.batches.filter((b) => b.control === null).flatMap((b) => b.records.map((r) => r.key));
     expect(batch.messages.map((m) => m.key!.toString())).toEqual(data);
   });
