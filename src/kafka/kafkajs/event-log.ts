@@ -6,6 +6,7 @@ import { KafkajsGroupConsumer } from './group-consumer.ts';
 import { kafkajsLogCreator } from './logging.ts';
 import { KafkajsPartitionReader } from './partition-reader.ts';
 import { KafkajsProducer, KafkajsTransactionalProducer } from './producers.ts';
+import { applyFetchRewrite } from './fetch-hook.ts';
 
 export interface KafkaConnection {
   readonly brokers: readonly string[];
@@ -21,6 +22,8 @@ export function kafkaEventLog(connection: KafkaConnection): EventLogPort {
     logCreator: kafkajsLogCreator(connection.logger),
     retry: { retries: 8, initialRetryTime: 100, maxRetryTime: 5_000 },
   });
+  // kafkajs alone delivers records of interleaved aborted transactions, and stalls on emptied batches.
+  applyFetchRewrite(kafka);
   return {
     description: `kafka ${connection.brokers.join(',')}`,
     admin: () => new KafkajsAdmin(kafka),

@@ -11,6 +11,7 @@ import {
   type TopicPartitionOffset,
 } from '../port.ts';
 import { fromKafkaMessage, kafkaErrorType } from './convert.ts';
+import { assertRewrittenBatch } from './fetch-rewrite.ts';
 
 /**
  * A consumer-group member on kafkajs. kafkajs has no revocation callback and drops the assignment's
@@ -65,7 +66,8 @@ export class KafkajsGroupConsumer implements GroupConsumerPort {
         });
     });
     consumer.on(consumer.events.REBALANCING, () => handlers.onRevoking());
-    // Fetches that held only transaction markers or aborted records never reach eachBatch; the position moves anyway.
+    // Fetches that held only transaction markers, aborted records or emptied batches never reach eachBatch;
+    // the position moves anyway.
     consumer.on(consumer.events.END_BATCH_PROCESS, (event) => {
       const { topic, partition, batchSize, lastOffset, highWatermark } = event.payload;
       if (batchSize !== 0) return;
@@ -87,6 +89,7 @@ export class KafkajsGroupConsumer implements GroupConsumerPort {
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: 1,
       eachBatch: async ({ batch, resolveOffset }) => {
+        assertRewrittenBatch(batch);
         if (batch.messages.length === 0) return;
         const { topic, partition } = batch;
         handlers.onBatch({

@@ -9,6 +9,7 @@ import type {
 } from '../port.ts';
 import { fromKafkaMessage } from './convert.ts';
 import { byTopic } from './group-consumer.ts';
+import { assertRewrittenBatch } from './fetch-rewrite.ts';
 
 /**
  * Reads chosen partitions from chosen offsets. kafkajs only consumes through a group, so this is a
@@ -69,6 +70,7 @@ export class KafkajsPartitionReader implements PartitionReaderPort {
       autoCommit: false,
       eachBatch: async ({ batch }) => {
         const { topic, partition } = batch;
+        assertRewrittenBatch(batch);
         if (!this.active.has(key(batch))) return;
         onBatch({
           topic,
