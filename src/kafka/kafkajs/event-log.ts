@@ -6,6 +6,7 @@ import { KafkajsGroupConsumer } from './group-consumer.ts';
 import { kafkajsLogCreator } from './logging.ts';
 import { KafkajsPartitionReader } from './partition-reader.ts';
 import { KafkajsProducer, KafkajsTransactionalProducer } from './producers.ts';
+import { TopicLimits } from './topic-limits.ts';
 
 export interface KafkaConnection {
   readonly brokers: readonly string[];
@@ -21,13 +22,15 @@ export function kafkaEventLog(connection: KafkaConnection): EventLogPort {
     logCreator: kafkajsLogCreator(connection.logger),
     retry: { retries: 8, initialRetryTime: 100, maxRetryTime: 5_000 },
   });
+  const limits = new TopicLimits(kafka, connection.logger);
   return {
     description: `kafka ${connection.brokers.join(',')}`,
     admin: () => new KafkajsAdmin(kafka),
     groupConsumer: (options: GroupConsumerOptions) =>
       new KafkajsGroupConsumer(kafka, options, connection.logger),
     partitionReader: (options: PartitionReaderOptions) => new KafkajsPartitionReader(kafka, options),
-    producer: () => new KafkajsProducer(kafka),
-    transactionalProducer: (options) => KafkajsTransactionalProducer.create(kafka, options.transactionalId),
+    producer: () => new KafkajsProducer(kafka, limits),
+    transactionalProducer: (options) =>
+      KafkajsTransactionalProducer.create(kafka, options.transactionalId, limits),
   };
 }
