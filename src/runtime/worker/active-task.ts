@@ -14,6 +14,14 @@ import type { StreamTask } from '../stream-task.ts';
 import { PartitionGroup } from './partition-group.ts';
 
 /**
+ * How many changes a store keeps for its changelog before they go out ahead of the commit: bounds the
+ * memory they hold and the size of the sends a commit waits for, while a key changed again and again
+ * between commits still costs one changelog record (Kafka Streams' record cache flushes when full, too).
+ */
+export const CHANGELOG_FLUSH_RECORDS = 10_000;
+export const CHANGELOG_FLUSH_BYTES = 2 * 1024 * 1024;
+
+/**
  * A task this worker runs: the stream task, its stores, the records waiting for it, and how far it has
  * got in each input partition (what the next commit may commit).
  */
@@ -105,10 +113,18 @@ export class ActiveTask {
     return lags;
   }
 
-  /** Moves each store's changes since the last commit to the output, addressed to its changelog. */
-  drainChangelogs(): void {
+  /**
+   * Moves stores' changes since the last drain to the output, addressed to their changelogs: every
+   * store's (a commit), or only those of stores holding more than the flush bounds.
+   */
+  drainChangelogs(which: 'all' | 'over-bound'): void {
     for (const [name, topic] of this.changelogOf) {
-      for (const change of this.stores.get(name)!.drainChangelog()) {
+      const store = this.stores.get(name)!;
+      if (which === 'over-bound') {
+        const pending = store.pendingChanges;
+        if (pending.records < CHANGELOG_FLUSH_RECORDS && pending.bytes < CHANGELOG_FLUSH_BYTES) continue;
+      }
+      for (const change of store.drainChangelog()) {
         this.output.push({
           topic,
           partition: this.partition,

@@ -57,6 +57,8 @@ export class ProcessingLoop {
         }
         metrics.processed += processed;
         commits.flushOutputs();
+        // Back-pressure: no more processing while the senders hold more than their bounds.
+        await commits.room();
         if (commits.isDue(this.options.commitIntervalMs)) await commits.commitAll();
       } catch (error) {
         this.options.fail(error instanceof Error ? error : new Error(String(error)));
