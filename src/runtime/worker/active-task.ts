@@ -39,6 +39,8 @@ export class ActiveTask {
   /** The end of each changelog partition this task wrote to, as far as acknowledged sends tell. */
   private readonly changelogEnds = new Map<string, bigint>();
   private readonly changelogOf: ReadonlyMap<string, string>;
+  /** Stores restored from a source topic (tables read from a topic): their topic, which is their changelog. */
+  private readonly sourceTopicOf: ReadonlyMap<string, string>;
   /** What the last fetch of each input partition said: where fetching got to and the log's end (for lag). */
   private readonly lastFetch = new Map<string, { next: bigint; end: bigint }>();
   processedRecords = 0;
@@ -62,11 +64,13 @@ export class ActiveTask {
       options.maxTaskIdleMs,
     );
     const changelogOf = new Map<string, string>();
+    const sourceTopicOf = new Map<string, string>();
     for (const [name, store] of options.stores) {
       const topic = options.topology.changelogTopic(name, options.applicationId);
-      if (topic && !store.spec.logging.sourceTopic) changelogOf.set(name, topic);
+      if (topic) (store.spec.logging.sourceTopic ? sourceTopicOf : changelogOf).set(name, topic);
     }
     this.changelogOf = changelogOf;
+    this.sourceTopicOf = sourceTopicOf;
   }
 
   get partition(): number {
@@ -151,15 +155,25 @@ export class ActiveTask {
     }
   }
 
-  /** Persists every store with the changelog position its data corresponds to. */
+  /**
+   * Persists every store with the changelog position its data corresponds to: the end of its changelog
+   * as acknowledged sends tell, or, for a table read from a source topic, the next offset of that topic
+   * the task has processed (what it holds; the restore after a restart starts there).
+   */
   async commitStores(): Promise<void> {
     await Promise.all(
       [...this.stores].map(([name, store]) => {
-        const topic = this.changelogOf.get(name);
-        const end = topic ? this.changelogEnds.get(topic) : undefined;
+        const end = this.checkpointOf(name);
         return store.commit(end === undefined ? store.checkpoint : Number(end));
       }),
     );
+  }
+
+  private checkpointOf(store: string): bigint | string | undefined {
+    const changelog = this.changelogOf.get(store);
+    if (changelog) return this.changelogEnds.get(changelog);
+    const source = this.sourceTopicOf.get(store);
+    return source && this.processed.get(`${source}\u0000${this.partition}`)?.offset;
   }
 
   /** Offsets to commit: the next offset of every input partition processed since the last commit. */

@@ -41,7 +41,8 @@ export interface CommitProtocolOptions {
  *  1. every store's remaining changes since the last commit go to its changelog;
  *  2. all sends are acknowledged (at-least-once), or the task's transaction gets the consumed
  *     offsets and commits (exactly-once) — then the output, changelog records and offsets are durable together;
- *  3. stores write their data with the changelog offset it corresponds to, in one LevelDB batch;
+ *  3. stores write their data with the changelog offset it corresponds to, in one LevelDB batch
+ *     (a table read from a source topic: with the next offset of that topic the task has processed);
  *  4. at-least-once only: the consumed offsets are committed to the group.
  *
  * What keeps this correct:
