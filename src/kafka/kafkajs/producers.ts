@@ -24,7 +24,9 @@ async function sendInRequests(
   limits: TopicLimits,
   records: readonly OutgoingRecord[],
 ): Promise<WrittenOffsets> {
-  await limits.load(records.map((r) => r.topic));
+  const topics = new Set<string>();
+  for (const record of records) topics.add(record.topic);
+  await limits.load(topics);
   const written: WrittenOffsets = new Map();
   for (const request of produceRequests(records, (topic) => limits.of(topic))) {
     try {
