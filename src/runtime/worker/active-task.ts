@@ -18,8 +18,8 @@ import { PartitionGroup } from './partition-group.ts';
  * memory they hold and the size of the sends a commit waits for, while a key changed again and again
  * between commits still costs one changelog record (Kafka Streams' record cache flushes when full, too).
  */
-export const CHANGELOG_FLUSH_RECORDS = 10_000;
-export const CHANGELOG_FLUSH_BYTES = 2 * 1024 * 1024;
+export const CHANGELOG_FLUSH_RECORDS = 5_000;
+export const CHANGELOG_FLUSH_BYTES = 1024 * 1024;
 
 /**
  * A task this worker runs: the stream task, its stores, the records waiting for it, and how far it has

@@ -101,8 +101,10 @@ export class CommitProtocol {
    * senders; sends stay in order per sender.
    */
   flushOutputs(): void {
-    for (const task of this.options.registry.active.values()) task.active.drainChangelogs('over-bound');
-    this.handOver();
+    for (const task of this.options.registry.active.values()) {
+      task.active.drainChangelogs('over-bound');
+      this.handOver(task);
+    }
   }
 
   /** Resolves once every sender is within its bounds: the loop waits here rather than pile up output. */
@@ -131,9 +133,13 @@ export class CommitProtocol {
     await Promise.all([...registry.standbys.values()].map((s) => factory.commitStandby(s)));
     if (registry.active.size === 0) return 'committed';
     const started = Date.now();
-    // 1. Changelog records join the tasks' output, and everything goes to the senders.
-    for (const task of registry.active.values()) task.active.drainChangelogs('all');
-    this.handOver();
+    // 1. Changelog records join the tasks' output, and everything goes to the senders: a task at a
+    //    time, letting the event loop turn in between (the senders start on the first tasks' records).
+    for (const task of [...registry.active.values()]) {
+      task.active.drainChangelogs('all');
+      this.handOver(task);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
     let outcome: CommitOutcome = 'committed';
     if (this.options.producer) outcome = await this.commitAtLeastOnce();
     else await Promise.all([...registry.active].map(([id, task]) => this.commitTransaction(id, task)));
@@ -191,13 +197,11 @@ export class CommitProtocol {
     }
   }
 
-  private handOver(): void {
-    for (const task of this.options.registry.active.values()) {
-      const records = task.active.takeOutput();
-      if (records.length === 0) continue;
-      if (this.sender) this.sender.enqueue(records);
-      else (task.sender ??= this.transactionSender(task)).enqueue(records);
-    }
+  private handOver(task: RunningTask): void {
+    const records = task.active.takeOutput();
+    if (records.length === 0) return;
+    if (this.sender) this.sender.enqueue(records);
+    else (task.sender ??= this.transactionSender(task)).enqueue(records);
   }
 
   /** Exactly-once: a task sends inside its own transaction, opened with its first send. */
