@@ -82,10 +82,15 @@ export class ActiveTask {
     this.output.push(record);
   }
 
-  /** Processes up to `max` ready records; returns how many it processed. */
-  process(max: number, now: number): number {
+  /**
+   * Processes up to `max` ready records, stopping early once `deadline` (`performance.now()` time) has
+   * passed; returns how many it processed.
+   */
+  process(max: number, now: number, deadline = Infinity): number {
     let count = 0;
     while (count < max) {
+      // Looking at the clock every few records costs next to nothing against processing them.
+      if (count % 8 === 7 && performance.now() >= deadline) break;
       const record = this.queues.next(now);
       if (!record) break;
       this.task.process(record);
