@@ -9,6 +9,9 @@
 //   npm run bench:catch-up -- [--orders 200000] [--guarantee at-least-once,exactly-once]
 //     [--baseline <checkout dir>] [--baseline-label main] [--no-write]
 //
+//   --orders     one size, or several (`50000,200000`): each runs at each guarantee.
+//   --large      sizes run at at-least-once only and without the baseline (a long run of this branch).
+//
 //   --baseline   another checkout of the repository (e.g. `git archive main | tar -x -C dir`, with
 //                node_modules linked), whose worker runs the same recording right after this one's.
 //   BENCH_KAFKA_PORT / BENCH_KAFKA_CONTROLLER_PORT   the broker's ports (default 39592/39593).
@@ -37,6 +40,7 @@ interface RunResult {
   readonly label: string;
   readonly guarantee: Guarantee;
   readonly orders: number;
+  readonly records: number;
   readonly decided: number;
   /** From the worker's start to its last decision. */
   readonly catchUpMs: number;
@@ -56,20 +60,22 @@ interface RunResult {
 const { values: args } = parseArgs({
   options: {
     orders: { type: 'string', default: '200000' },
+    large: { type: 'string', default: '' },
     guarantee: { type: 'string', default: 'at-least-once,exactly-once' },
     baseline: { type: 'string' },
     'baseline-label': { type: 'string', default: 'main' },
     'no-write': { type: 'boolean', default: false },
   },
 });
-const ORDERS = Number(args.orders);
+const sizes = args.orders.split(',').map(Number);
+const largeSizes = args.large ? args.large.split(',').map(Number) : [];
 const guarantees = args.guarantee.split(',') as Guarantee[];
 const checkouts = [
   { label: 'this branch', dir: root },
   ...(args.baseline ? [{ label: args['baseline-label'], dir: resolve(args.baseline) }] : []),
 ];
 
-async function preload(kafka: Kafka): Promise<Set<string>> {
+async function preload(kafka: Kafka, orders: number): Promise<{ orderIds: Set<string>; records: number }> {
   const { topics } = await import('../../schemas/topics.ts');
   const { generateRecording } = await import('../orders/recording.ts');
   const byName = new Map<string, { keySerde: Serde<unknown>; valueSerde: Serde<unknown> }>(
@@ -81,10 +87,10 @@ async function preload(kafka: Kafka): Promise<Set<string>> {
   // Timestamps end now: the recording is a backlog of the last minutes, within the topics' retention.
   const gapMs = 10;
   const recording = generateRecording({
-    orders: ORDERS,
+    orders,
     seed: 1,
     meanOrderGapMs: gapMs,
-    startMs: Date.now() - ORDERS * gapMs,
+    startMs: Date.now() - orders * gapMs,
   });
   await createTopics(kafka, Object.fromEntries(Object.values(topics).map((t) => [t.name, 3])));
   const orderIds = new Set<string>();
@@ -112,10 +118,15 @@ async function preload(kafka: Kafka): Promise<Set<string>> {
     await producer.disconnect();
   }
   console.error(`pre-loaded ${format(recording.records.length)} records (${format(orderIds.size)} orders)`);
-  return orderIds;
+  return { orderIds, records: recording.records.length };
 }
 
-async function catchUp(label: string, checkout: string, guarantee: Guarantee): Promise<RunResult> {
+async function catchUp(
+  label: string,
+  checkout: string,
+  guarantee: Guarantee,
+  orders: number,
+): Promise<RunResult> {
   const broker = await provideBroker();
   const kafka = new Kafka({
     clientId: 'bench-catch-up',
@@ -126,7 +137,7 @@ async function catchUp(label: string, checkout: string, guarantee: Guarantee): P
   const { topics } = await import('../../schemas/topics.ts');
   const watcher = kafka.consumer({ groupId: unique('bench-decided'), maxWaitTimeInMs: 100 });
   try {
-    const orderIds = await preload(kafka);
+    const { orderIds, records } = await preload(kafka, orders);
     const decided = new Set<string>();
     let lastDecision = 0;
     await watcher.connect();
@@ -185,6 +196,7 @@ async function catchUp(label: string, checkout: string, guarantee: Guarantee): P
       label,
       guarantee,
       orders: orderIds.size,
+      records,
       decided: decided.size,
       catchUpMs,
       ordersPerSecond: Math.round((decided.size * 1000) / Math.max(catchUpMs, 1)),
@@ -205,7 +217,7 @@ async function catchUp(label: string, checkout: string, guarantee: Guarantee): P
 
 function row(r: RunResult): string {
   const outcome = r.failure ? `failed: ${r.failure.slice(0, 120)}` : `exit ${r.exit}`;
-  return `| ${r.label} | ${r.guarantee} (${format(COMMIT_INTERVAL[r.guarantee])} ms) | ${format(r.decided)} of ${format(r.orders)} | ${format(r.ordersPerSecond)} | ${format(r.maxBurstMs)} ms | ${format(r.maxStallMs)} ms | ${format(Math.round(r.cpuMs / 1000))} s | ${format(r.peakRssMiB)} MiB | ${format(Math.round(r.stopMs / 100) / 10)} s, ${outcome} |`;
+  return `| ${format(r.orders)} (${format(r.records)} records) | ${r.label} | ${r.guarantee} (${format(COMMIT_INTERVAL[r.guarantee])} ms) | ${format(r.decided)} | ${format(r.ordersPerSecond)} | ${format(r.maxBurstMs)} ms | ${format(r.maxStallMs)} ms | ${format(Math.round(r.cpuMs / 1000))} s | ${format(r.peakRssMiB)} MiB | ${format(Math.round(r.stopMs / 100) / 10)} s, ${outcome} |`;
 }
 
 function section(results: readonly RunResult[], version: string): string {
@@ -215,14 +227,14 @@ function section(results: readonly RunResult[], version: string): string {
   return [
     `## ${CATCH_UP_HEADING}`,
     '',
-    `Written by \`npm run bench:catch-up -- --orders ${ORDERS}${args.baseline ? ' --baseline <main checkout>' : ''}\` (scripts/bench/catch-up.ts) on ${new Date().toISOString().slice(0, 10)}.`,
+    `Written by \`npm run bench:catch-up -- --orders ${args.orders}${args.large ? ` --large ${args.large}` : ''}${args.baseline ? ' --baseline <main checkout>' : ''}\` (scripts/bench/catch-up.ts) on ${new Date().toISOString().slice(0, 10)}.`,
     '',
     `Machine: ${describeMachine()}, Linux ${release()}; load average ${load} (1, 5, 15 min) when the run ended. Other work shared the machine.`,
     `Broker: Kafka ${version}, one combined KRaft node on the same machine (scripts/kafka/start.sh, default message.max.bytes), started afresh for every run.`,
-    `Settings: the generated recording of ${format(ORDERS)} orders (seed 1; customers, stock, orders, payments) produced into 3-partition topics before the worker starts; one worker process runs the seven applications of the reference system at the guarantee's default commit interval.`,
+    "Settings: a generated recording (seed 1; customers, stock, orders, payments, orders 10 ms apart) produced into 3-partition topics before the worker starts; one worker process runs the seven applications of the reference system at the guarantee's default commit interval.",
     '',
-    '| checkout | guarantee (commit interval) | orders decided | decided orders/s | longest main-thread CPU burst | longest event-loop delay | worker CPU | peak RSS | graceful stop after catching up |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    '| orders pre-loaded | checkout | guarantee (commit interval) | orders decided | decided orders/s | longest main-thread CPU burst | longest event-loop delay | worker CPU | peak RSS | graceful stop after catching up |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
     ...results.map(row),
     '',
     'How to read them:',
@@ -246,14 +258,18 @@ function write(markdown: string): void {
 
 let lastProbes: unknown[] = [];
 const results: RunResult[] = [];
-for (const guarantee of guarantees) {
-  for (const { label, dir } of checkouts) {
-    console.error(`catching up: ${label}, ${guarantee}, ${format(ORDERS)} orders...`);
-    const result = await catchUp(label, dir, guarantee);
-    console.error(JSON.stringify(result));
-    if (process.env.BENCH_PROBES) console.error(JSON.stringify(lastProbes));
-    results.push(result);
-  }
+const runs = [
+  ...sizes.flatMap((orders) =>
+    guarantees.flatMap((guarantee) => checkouts.map((checkout) => ({ ...checkout, guarantee, orders }))),
+  ),
+  ...largeSizes.map((orders) => ({ ...checkouts[0]!, guarantee: 'at-least-once' as const, orders })),
+];
+for (const { label, dir, guarantee, orders } of runs) {
+  console.error(`catching up: ${label}, ${guarantee}, ${format(orders)} orders...`);
+  const result = await catchUp(label, dir, guarantee, orders);
+  console.error(JSON.stringify(result));
+  if (process.env.BENCH_PROBES) console.error(JSON.stringify(lastProbes));
+  results.push(result);
 }
 const { pinnedKafkaVersion } = await import('../../test/support/kafka-version.ts');
 const markdown = section(results, process.env.KAFKA_BROKERS ? 'external' : pinnedKafkaVersion());
