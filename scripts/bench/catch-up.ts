@@ -22,11 +22,10 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { loadavg, release, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { Kafka, logLevel, type Message } from 'kafkajs';
-import type { Serde } from '../../src/index.ts';
+import { Kafka, logLevel } from 'kafkajs';
 import { WorkerProcess, type LogLine } from '../../test/support/worker-process.ts';
-import { BATCH, createTopics, format, provideBroker, root, unique } from './kafka-kit.ts';
-import { REFERENCE_TOPOLOGIES } from './kafka-reference.ts';
+import { createTopics, format, provideBroker, root, unique } from './kafka-kit.ts';
+import { produceInOrder, REFERENCE_TOPOLOGIES, referenceRecording } from './kafka-reference.ts';
 import { describeMachine } from './machine.ts';
 
 export const CATCH_UP_HEADING = 'Catching up on a backlog';
@@ -77,48 +76,11 @@ const checkouts = [
 
 async function preload(kafka: Kafka, orders: number): Promise<{ orderIds: Set<string>; records: number }> {
   const { topics } = await import('../../schemas/topics.ts');
-  const { generateRecording } = await import('../orders/recording.ts');
-  const byName = new Map<string, { keySerde: Serde<unknown>; valueSerde: Serde<unknown> }>(
-    Object.values(topics).map((t) => [
-      t.name,
-      t as unknown as { keySerde: Serde<unknown>; valueSerde: Serde<unknown> },
-    ]),
-  );
-  // Timestamps end now: the recording is a backlog of the last minutes, within the topics' retention.
-  const gapMs = 10;
-  const recording = generateRecording({
-    orders,
-    seed: 1,
-    meanOrderGapMs: gapMs,
-    startMs: Date.now() - orders * gapMs,
-  });
+  const { sequence, orderIds } = await referenceRecording(orders);
   await createTopics(kafka, Object.fromEntries(Object.values(topics).map((t) => [t.name, 3])));
-  const orderIds = new Set<string>();
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-  await producer.connect();
-  try {
-    for (let at = 0; at < recording.records.length; at += BATCH) {
-      const byTopic = new Map<string, Message[]>();
-      for (const record of recording.records.slice(at, at + BATCH)) {
-        const serdes = byName.get(record.topic)!;
-        if (!byTopic.has(record.topic)) byTopic.set(record.topic, []);
-        byTopic.get(record.topic)!.push({
-          key: record.key === undefined ? null : Buffer.from(serdes.keySerde.serialize(record.key)),
-          value: Buffer.from(serdes.valueSerde.serialize(record.value)),
-          timestamp: String(record.timestamp),
-        });
-        if (record.topic === topics.orders.name) orderIds.add(record.key as string);
-      }
-      await producer.sendBatch({
-        topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
-        acks: -1,
-      });
-    }
-  } finally {
-    await producer.disconnect();
-  }
-  console.error(`pre-loaded ${format(recording.records.length)} records (${format(orderIds.size)} orders)`);
-  return { orderIds, records: recording.records.length };
+  await produceInOrder(kafka, sequence);
+  console.error(`pre-loaded ${format(sequence.length)} records (${format(orderIds.size)} orders)`);
+  return { orderIds, records: sequence.length };
 }
 
 async function catchUp(
