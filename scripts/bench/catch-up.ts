@@ -32,8 +32,10 @@ export const CATCH_UP_HEADING = 'Catching up on a backlog';
 type Guarantee = 'at-least-once' | 'exactly-once';
 /** The product's default commit intervals (Kafka Streams' defaults), given explicitly to the worker. */
 const COMMIT_INTERVAL: Record<Guarantee, number> = { 'at-least-once': 30_000, 'exactly-once': 100 };
-/** How long without a new decision ends a run (longer than a commit interval). */
+/** How long without a new decision ends a run (longer than a commit interval)... */
 const QUIET_MS = 45_000;
+/** ...and how long the first decision may take (seven applications start and join their groups). */
+const FIRST_DECISION_MS = 600_000;
 
 interface RunResult {
   readonly label: string;
@@ -128,11 +130,11 @@ async function catchUp(
         NODE_OPTIONS: `--disable-warning=TimeoutNegativeWarning --import=${join(root, 'scripts/bench/loop-probe.ts')} ${process.env.BENCH_WORKER_NODE_OPTIONS ?? ''}`,
       },
     });
-    let seen = -1;
+    let seen = 0;
     let quietSince = Date.now();
     while (decided.size < orderIds.size && worker.running) {
       if (decided.size !== seen) [seen, quietSince] = [decided.size, Date.now()];
-      if (Date.now() - quietSince > QUIET_MS) break;
+      if (Date.now() - quietSince > (seen === 0 ? FIRST_DECISION_MS : QUIET_MS)) break;
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
     const caughtUp = Date.now();
