@@ -1,8 +1,8 @@
 // Catching up on a backlog: the reference orders system (seven applications in one worker process)
 // started on a generated recording that is already in Kafka, at the default commit interval of each
 // guarantee (30 s at-least-once, 100 ms exactly-once), on a fresh broker with default settings per run.
-// Measures decided orders per second, the longest event-loop stall in the worker
-// (perf_hooks.monitorEventLoopDelay, through scripts/bench/loop-probe.ts), its CPU time and peak RSS,
+// Measures decided orders per second, the longest main-thread CPU burst and event-loop delay in the
+// worker (through scripts/bench/loop-probe.ts), its CPU time and peak RSS,
 // and how long a graceful stop takes once it has caught up. A baseline checkout runs in the same
 // invocation, interleaved, so the figures compare.
 //
@@ -204,7 +204,7 @@ function section(results: readonly RunResult[], version: string): string {
     'How to read them:',
     '',
     "- Decided orders/s: orders the validations aggregator decided (VALIDATED or FAILED), over the time from the worker's start (joining, restoring nothing) to the last decision.",
-    '- The longest event-loop stall is the largest `monitorEventLoopDelay` maximum of any second from the moment every application had its tasks to the end of the catch-up, GC pauses included: how long heartbeats, fetches and acknowledgements could wait.',
+    "- Both stall figures cover the time from the moment every application had its tasks to the end of the catch-up. The longest main-thread CPU burst is the most CPU time the worker's main thread spent between two turns of a 5 ms timer (`process.threadCpuUsage`): how long our code, the client's, or a GC pause on that thread held the event loop, independent of the machine's load. The longest event-loop delay is the largest `monitorEventLoopDelay` maximum of any second: wall time, so it also counts the time the process waited for a core on a loaded machine.",
     '- Worker CPU and peak RSS are those of the worker process (its LevelDB threads included) until it had caught up.',
     '- A graceful stop commits what was processed since the last commit and leaves the group.',
     '',
