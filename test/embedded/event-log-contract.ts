@@ -333,6 +333,31 @@ export function describeEventLogContract(name: string, setup: ContractSetup): vo
       expect(c.next({ topic, partition: 0 })).toBe(4n);
     });
 
+    it('takes a send of any size, plain or in a transaction, in order, reporting the last offset per partition', async () => {
+      // 6,000 records of 1 KB for one partition: several times a broker's default message limit.
+      const topic = await createTopic('large-send', 2);
+      const big = (partition: number, from: number, count: number) =>
+        Array.from({ length: count }, (_, i) => ({
+          ...record(topic, partition, String(from + i).padStart(1_000, '0')),
+          key: null,
+        }));
+      const written = await produce([...big(0, 0, 6_000), ...big(1, 0, 10)]);
+      expect(written.get(topic)).toEqual(
+        new Map([
+          [0, 5_999n],
+          [1, 9n],
+        ]),
+      );
+      const producer = await port.transactionalProducer({ transactionalId: topicName('large-txn') });
+      cleanups.push(() => producer.close());
+      await producer.begin();
+      expect((await producer.send(big(0, 6_000, 6_000))).get(topic)?.get(0)).toBe(11_999n);
+      await producer.commit();
+      const c = await collector([topic], true, [{ topic, partition: 0, offset: '0' }]);
+      await waitFor('every record', patienceMs, () => c.records.length >= 12_000);
+      expect(c.values().map(Number)).toEqual(Array.from({ length: 12_000 }, (_, i) => i));
+    });
+
     it('reads from a given offset, waits for new records, and stops at unassign', async () => {
       const topic = await createTopic('reader', 1);
       await produce(['a', 'b', 'c'].map((v) => record(topic, 0, v)));

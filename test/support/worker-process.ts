@@ -26,6 +26,8 @@ export interface WorkerProcessOptions {
   readonly name?: string;
   /** Serve interactive queries at this `host:port` (`--http`); see `freeEndpoint`. */
   readonly http?: string;
+  /** Run the worker of another checkout of the repository (a benchmark's baseline); default: this one. */
+  readonly checkout?: string;
 }
 
 /** Matches an assignment ("tasks assigned") that gives the worker this many active tasks. */
@@ -85,7 +87,7 @@ export class WorkerProcess {
       ...Object.entries(flags).flatMap(([flag, value]) => [`--${flag}`, value]),
     ];
     this.child = spawn(process.execPath, args, {
-      cwd: root,
+      cwd: options.checkout ?? root,
       env: {
         ...process.env,
         TRIBUTARY_SOURCE: '1',

@@ -7,6 +7,7 @@ import { kafkajsLogCreator } from './logging.ts';
 import { KafkajsPartitionReader } from './partition-reader.ts';
 import { KafkajsProducer, KafkajsTransactionalProducer } from './producers.ts';
 import { applyFetchRewrite } from './fetch-hook.ts';
+import { TopicLimits } from './topic-limits.ts';
 
 export interface KafkaConnection {
   readonly brokers: readonly string[];
@@ -24,13 +25,15 @@ export function kafkaEventLog(connection: KafkaConnection): EventLogPort {
   });
   // kafkajs alone delivers records of interleaved aborted transactions, and stalls on emptied batches.
   applyFetchRewrite(kafka);
+  const limits = new TopicLimits(kafka, connection.logger);
   return {
     description: `kafka ${connection.brokers.join(',')}`,
     admin: () => new KafkajsAdmin(kafka),
     groupConsumer: (options: GroupConsumerOptions) =>
       new KafkajsGroupConsumer(kafka, options, connection.logger),
     partitionReader: (options: PartitionReaderOptions) => new KafkajsPartitionReader(kafka, options),
-    producer: () => new KafkajsProducer(kafka),
-    transactionalProducer: (options) => KafkajsTransactionalProducer.create(kafka, options.transactionalId),
+    producer: () => new KafkajsProducer(kafka, limits),
+    transactionalProducer: (options) =>
+      KafkajsTransactionalProducer.create(kafka, options.transactionalId, limits),
   };
 }

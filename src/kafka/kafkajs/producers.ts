@@ -7,15 +7,61 @@ import {
   type TransactionalProducerPort,
   type WrittenOffsets,
 } from '../port.ts';
-import { kafkaErrorType, topicMessages, writtenOffsets } from './convert.ts';
+import { TributaryError } from '../../errors.ts';
+import { kafkaErrorType, mergeWrittenOffsets, topicMessages, writtenOffsets } from './convert.ts';
 import { byTopic } from './group-consumer.ts';
+import { produceRequests } from './produce-requests.ts';
+import type { TopicLimits } from './topic-limits.ts';
+
+type SendBatch = Producer['sendBatch'];
+
+/**
+ * Sends records in produce requests the broker accepts (see `produceRequests`), one after the other so
+ * that each partition's records stay in order; resolves with the last offset written per partition.
+ */
+async function sendInRequests(
+  sendBatch: SendBatch,
+  limits: TopicLimits,
+  records: readonly OutgoingRecord[],
+): Promise<WrittenOffsets> {
+  const topics = new Set<string>();
+  for (const record of records) topics.add(record.topic);
+  await limits.load(topics);
+  const written: WrittenOffsets = new Map();
+  for (const request of produceRequests(records, (topic) => limits.of(topic))) {
+    try {
+      const metadata = await sendBatch({ topicMessages: topicMessages(request), acks: -1 });
+      mergeWrittenOffsets(written, writtenOffsets(request, metadata));
+    } catch (error) {
+      if (kafkaErrorType(error) !== 'MESSAGE_TOO_LARGE') throw error;
+      throw new TributaryError(
+        'TRIB_RECORD_TOO_LARGE',
+        `the broker refused a produce request as too large (MESSAGE_TOO_LARGE) for ${describePartitions(request)}`,
+        { cause: error },
+      );
+    }
+  }
+  return written;
+}
+
+/** The partitions of a request with the bytes of keys and values each holds, for an error message. */
+function describePartitions(records: readonly OutgoingRecord[]): string {
+  const bytes = new Map<string, number>();
+  for (const r of records) {
+    const partition = `topic "${r.topic}" partition ${r.partition}`;
+    bytes.set(partition, (bytes.get(partition) ?? 0) + (r.key?.byteLength ?? 0) + (r.value?.byteLength ?? 0));
+  }
+  return [...bytes].map(([partition, size]) => `${partition} (${size} bytes of keys and values)`).join(', ');
+}
 
 /** At-least-once sends: idempotent and one request in flight, so retries neither duplicate nor reorder. */
 export class KafkajsProducer implements ProducerPort {
   private readonly producer: Producer;
+  private readonly limits: TopicLimits;
   private connecting: Promise<void> | undefined;
 
-  constructor(kafka: Kafka) {
+  constructor(kafka: Kafka, limits: TopicLimits) {
+    this.limits = limits;
     this.producer = kafka.producer({
       idempotent: true,
       maxInFlightRequests: 1,
@@ -27,8 +73,7 @@ export class KafkajsProducer implements ProducerPort {
     if (records.length === 0) return new Map();
     this.connecting ??= this.producer.connect();
     await this.connecting;
-    const metadata = await this.producer.sendBatch({ topicMessages: topicMessages(records), acks: -1 });
-    return writtenOffsets(records, metadata);
+    return sendInRequests((batch) => this.producer.sendBatch(batch), this.limits, records);
   }
 
   async close(): Promise<void> {
@@ -52,15 +97,21 @@ const SEND_OFFSETS_ATTEMPTS = 40;
 export class KafkajsTransactionalProducer implements TransactionalProducerPort {
   readonly transactionalId: string;
   private readonly producer: Producer;
+  private readonly limits: TopicLimits;
   private transaction: Transaction | undefined;
 
-  private constructor(transactionalId: string, producer: Producer) {
+  private constructor(transactionalId: string, producer: Producer, limits: TopicLimits) {
     this.transactionalId = transactionalId;
     this.producer = producer;
+    this.limits = limits;
   }
 
   /** Connects and claims the transactional id, which fences older producers and aborts their open transaction. */
-  static async create(kafka: Kafka, transactionalId: string): Promise<KafkajsTransactionalProducer> {
+  static async create(
+    kafka: Kafka,
+    transactionalId: string,
+    limits: TopicLimits,
+  ): Promise<KafkajsTransactionalProducer> {
     const producer = kafka.producer({
       transactionalId,
       idempotent: true,
@@ -72,7 +123,7 @@ export class KafkajsTransactionalProducer implements TransactionalProducerPort {
       retry: { initialRetryTime: 10, maxRetryTime: 2_000, retries: 30 },
     });
     await producer.connect();
-    const instance = new KafkajsTransactionalProducer(transactionalId, producer);
+    const instance = new KafkajsTransactionalProducer(transactionalId, producer, limits);
     await instance.guard(async () => {
       const claim = await producer.transaction();
       await claim.abort();
@@ -86,10 +137,8 @@ export class KafkajsTransactionalProducer implements TransactionalProducerPort {
 
   async send(records: readonly OutgoingRecord[]): Promise<WrittenOffsets> {
     if (records.length === 0) return new Map();
-    const metadata = await this.guard(() =>
-      this.open().sendBatch({ topicMessages: topicMessages(records), acks: -1 }),
-    );
-    return writtenOffsets(records, metadata);
+    const transaction = this.open();
+    return this.guard(() => sendInRequests((batch) => transaction.sendBatch(batch), this.limits, records));
   }
 
   async sendOffsets(groupId: string, offsets: readonly TopicPartitionOffset[]): Promise<void> {
