@@ -2,6 +2,7 @@
 // Tributary / Kafka Streams, and the goal it is held to.
 import type { EngineName } from './jvm-engines.ts';
 import type { OutcomeComparison } from './jvm-outcome.ts';
+import type { ReplayCheck } from './jvm-replay.ts';
 import { format } from './kafka-kit.ts';
 
 /** One run of one engine in one case; `metrics` by name, or the error that ended it. */
@@ -145,5 +146,30 @@ export function describeComparison(what: string, c: OutcomeComparison): string {
     c.unexplained > 0
       ? `DISAGREE on ${format(c.unexplained)} of ${format(c.orders)} orders beyond the order of delivery`
       : `agree on every order but ${format(c.orderDependent)} of ${format(c.orders)}, all decided by a fraud or inventory check that depends on which orders came first`;
-  return `${what}: ${head}${c.unexplained > 0 ? ` (${format(c.orderDependent)} more differ by the order of delivery)` : ''}. Largest kinds: ${kinds}`;
+  return `${what}: ${head}${c.unexplained > 0 ? ` (${format(c.orderDependent)} more differ by the order of delivery)` : ''}. Largest kinds (Kafka Streams → Tributary): ${kinds}`;
+}
+
+/**
+ * A replay is deterministic: every difference is one of rules, but for the failure an order FAILED with
+ * when several of its checks failed (the same ones on both sides): Kafka Streams' TopologyTestDriver
+ * runs an application's repartition topic at once, Tributary's replay queues it behind the records
+ * already written, so the checks reach the aggregator in another order.
+ */
+export function replayAgrees(check: ReplayCheck): boolean {
+  const { comparison, written } = check;
+  return (
+    comparison.agreeing + comparison.firstFailureOrder === comparison.orders &&
+    written.kafkaStreams === written.tributary
+  );
+}
+
+export function describeReplay(check: ReplayCheck): string {
+  const { comparison: c, written } = check;
+  if (replayAgrees(check))
+    return `${check.recording}: both agree on all ${format(c.orders)} orders (final state, checks and emails), ${format(written.tributary)} records written by each${c.firstFailureOrder > 0 ? `; ${format(c.firstFailureOrder)} FAILED with the same failed checks, each naming another as the first (the checks reached the aggregator in another order)` : ''}`;
+  const kinds = c.kinds
+    .slice(0, 4)
+    .map((k) => `${format(k.orders)} × ${k.kind} (e.g. ${k.example})`)
+    .join('; ');
+  return `${check.recording}: DISAGREE on ${format(c.orders - c.agreeing)} of ${format(c.orders)} orders; records written: ${format(written.kafkaStreams)} by Kafka Streams, ${format(written.tributary)} by Tributary${kinds ? `. Kinds (Kafka Streams → Tributary): ${kinds}` : ''}`;
 }

@@ -5,11 +5,13 @@
 // broker started afresh, so the machine's drift hits both. Every figure is measured from outside the
 // same way for both: CPU time and peak RSS from /proc/<pid>, output as a consumer of the topics sees it.
 //
-//   npm run bench:jvm [-- --quick] [--cases catch-up,word-count,latency,restore] [--repeat 2]
+//   npm run bench:jvm [-- --quick] [--cases replay,catch-up,word-count,latency,restore] [--repeat 2]
 //     [--orders 20000,50000] [--words 1000000] [--rates 100,300] [--seconds 60] [--warm-up 15]
 //     [--restore-records 500000] [--guarantee at-least-once,exactly-once] [--out file.json] [--no-write]
-//     [--engines kafka-streams,tributary]
+//     [--engines kafka-streams,tributary] [--replay-orders 3000]
 //
+//   replay     first, the rules check: test/recordings/*.jsonl and a generated recording replayed
+//              through both implementations (scripts/bench/jvm-replay.ts); they must agree.
 //   --quick    a few minutes: small sizes, one run each, fewer cases; docs/benchmarks.md is left alone.
 //   --engines  one engine only (to profile it); docs/benchmarks.md is then left alone too.
 //   BENCH_JAVA_HOME     the JDK to run Kafka Streams with (default: `java` on PATH).
@@ -42,8 +44,11 @@ import {
   type Guarantee,
 } from './jvm-engines.ts';
 import { compareOutcomes, type OrdersOutcome } from './jvm-outcome.ts';
+import { checkReplay, replayRecordings } from './jvm-replay.ts';
 import {
   describeComparison,
+  describeReplay,
+  replayAgrees,
   markdownTable,
   rows,
   textTable,
@@ -59,7 +64,7 @@ export const JVM_HEADING = 'Against Kafka Streams';
 const { values: args } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
-    cases: { type: 'string', default: 'catch-up,word-count,latency,restore' },
+    cases: { type: 'string', default: 'replay,catch-up,word-count,latency,restore' },
     repeat: { type: 'string' },
     orders: { type: 'string' },
     words: { type: 'string' },
@@ -67,6 +72,7 @@ const { values: args } = parseArgs({
     seconds: { type: 'string' },
     'warm-up': { type: 'string' },
     'restore-records': { type: 'string' },
+    'replay-orders': { type: 'string' },
     guarantee: { type: 'string', default: 'at-least-once,exactly-once' },
     engines: { type: 'string', default: ENGINES.join(',') },
     out: { type: 'string' },
@@ -83,6 +89,7 @@ const settings = {
   seconds: numbers(args.seconds, quick ? '15' : '60')[0]!,
   warmUp: numbers(args['warm-up'], quick ? '5' : '15')[0]!,
   restoreRecords: numbers(args['restore-records'], quick ? '100000' : '500000')[0]!,
+  replayOrders: numbers(args['replay-orders'], quick ? '300' : '3000')[0]!,
   guarantees: args.guarantee.split(',') as Guarantee[],
 };
 const cases = new Set(args.cases.split(','));
@@ -172,6 +179,16 @@ const javaDescription = await javaVersion(javaBin);
 const machine = `${describeMachine()}, Linux ${release()}; ${javaDescription}`;
 console.error(`${machine}\nload average before: ${loadBefore.map((l) => l.toFixed(2)).join(', ')}`);
 
+// The rules first: deterministic replays must agree order by order.
+const replays: { recording: string; line: string; agrees: boolean }[] = [];
+if (cases.has('replay'))
+  for (const recording of replayRecordings(settings.replayOrders)) {
+    const check = await checkReplay(recording, java);
+    replays.push({ recording: check.recording, line: describeReplay(check), agrees: replayAgrees(check) });
+    console.error(replays.at(-1)!.line);
+    if (!replays.at(-1)!.agrees) console.error('\n!!! THE TWO IMPLEMENTATIONS DISAGREE ON THE RULES !!!\n');
+  }
+
 const runs: RunRecord[] = [];
 const outcomes = new Map<string, OrdersOutcome>();
 const planned = plan(java);
@@ -255,6 +272,7 @@ console.log(`load average (1, 5, 15 min): before ${loadText(loadBefore)}, after 
 console.log(`command: ${command}\n`);
 console.log(textTable(table));
 console.log('');
+for (const r of replays) console.log(r.line);
 for (const a of agreement) console.log(a.line);
 
 const outFile =
@@ -272,6 +290,7 @@ writeFileSync(
       loadAfter,
       settings: { ...settings, quick, cases: [...cases] },
       rows: table,
+      replays,
       agreement,
       runs,
     },
@@ -293,7 +312,11 @@ if (!quick && !args['no-write'] && engines.length === ENGINES.length) {
     '',
     markdownTable(table),
     '',
-    'Agreement of the final states (the latest record of every order on `orders`, and the emails):',
+    "The rules, checked first: each recording replayed through both implementations (Tributary's `replay`, Kafka Streams' TopologyTestDriver; one partition, every record delivered before the next input record), final state of every order and emails compared:",
+    '',
+    ...replays.map((r) => `- ${r.line}`),
+    '',
+    'The catch-ups compared (the latest record of every order on `orders`, and the emails):',
     '',
     ...agreement.map((a) => `- ${a.line}`),
     '',

@@ -29,7 +29,8 @@ import org.apache.kafka.streams.processor.StateRestoreListener;
 public final class Main {
   private Main() {}
 
-  private static final Map<String, Consumer<StreamsBuilder>> ORDERS_SYSTEM = new LinkedHashMap<>();
+  /** The applications by application id. */
+  static final Map<String, Consumer<StreamsBuilder>> ORDERS_SYSTEM = new LinkedHashMap<>();
 
   static {
     ORDERS_SYSTEM.put("order-details", OrderDetails::build);
@@ -73,11 +74,7 @@ public final class Main {
       config.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, required(options, "brokers"));
       config.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, guarantee);
       config.put(StreamsConfig.STATE_DIR_CONFIG, Path.of(required(options, "state-dir"), applicationId).toString());
-      // Tables read from a topic restore from that topic, as Tributary's do (no changelog of their own).
-      config.put(StreamsConfig.TOPOLOGY_OPTIMIZATION_CONFIG, StreamsConfig.REUSE_KTABLE_SOURCE_TOPICS);
-      StreamsBuilder builder = new StreamsBuilder();
-      app.getValue().accept(builder);
-      KafkaStreams streams = new KafkaStreams(builder.build(config), config);
+      KafkaStreams streams = new KafkaStreams(topology(app.getValue(), config), config);
       streams.setStateListener(
           (now, before) -> event("state", applicationId, "\"state\":\"" + now + "\""));
       streams.setGlobalStateRestoreListener(restoreListener(applicationId));
@@ -101,6 +98,15 @@ public final class Main {
                 }));
     for (KafkaStreams streams : running) streams.start();
     stopped.await();
+  }
+
+  /** An application's topology, with the settings both the benchmark and the replay run it with. */
+  static org.apache.kafka.streams.Topology topology(Consumer<StreamsBuilder> app, Properties config) {
+    // Tables read from a topic restore from that topic, as Tributary's do (no changelog of their own).
+    config.put(StreamsConfig.TOPOLOGY_OPTIMIZATION_CONFIG, StreamsConfig.REUSE_KTABLE_SOURCE_TOPICS);
+    StreamsBuilder builder = new StreamsBuilder();
+    app.accept(builder);
+    return builder.build(config);
   }
 
   private static StateRestoreListener restoreListener(String applicationId) {
