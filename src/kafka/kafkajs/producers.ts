@@ -7,15 +7,18 @@ import {
   type TransactionalProducerPort,
   type WrittenOffsets,
 } from '../port.ts';
+import { accessError, type Access } from './access-errors.ts';
 import { kafkaErrorType, topicMessages, writtenOffsets } from './convert.ts';
 import { byTopic } from './group-consumer.ts';
 
 /** At-least-once sends: idempotent and one request in flight, so retries neither duplicate nor reorder. */
 export class KafkajsProducer implements ProducerPort {
+  private readonly kafka: Kafka;
   private readonly producer: Producer;
   private connecting: Promise<void> | undefined;
 
   constructor(kafka: Kafka) {
+    this.kafka = kafka;
     this.producer = kafka.producer({
       idempotent: true,
       maxInFlightRequests: 1,
@@ -25,10 +28,17 @@ export class KafkajsProducer implements ProducerPort {
 
   async send(records: readonly OutgoingRecord[]): Promise<WrittenOffsets> {
     if (records.length === 0) return new Map();
-    this.connecting ??= this.producer.connect();
-    await this.connecting;
-    const metadata = await this.producer.sendBatch({ topicMessages: topicMessages(records), acks: -1 });
-    return writtenOffsets(records, metadata);
+    const batch = topicMessages(records);
+    try {
+      this.connecting ??= this.producer.connect();
+      await this.connecting;
+      return writtenOffsets(records, await this.producer.sendBatch({ topicMessages: batch, acks: -1 }));
+    } catch (error) {
+      // An idempotent producer needs WRITE on a topic (or IDEMPOTENT_WRITE on the cluster).
+      throw accessError(error, this.kafka, {
+        topics: { names: batch.map((t) => t.topic), operation: 'WRITE' },
+      });
+    }
   }
 
   async close(): Promise<void> {
@@ -36,12 +46,8 @@ export class KafkajsProducer implements ProducerPort {
   }
 }
 
-const FENCING_ERRORS = new Set([
-  'INVALID_PRODUCER_EPOCH',
-  'PRODUCER_FENCED',
-  'INVALID_PRODUCER_ID_MAPPING',
-  'TRANSACTIONAL_ID_AUTHORIZATION_FAILED',
-]);
+/** A refused transactional id is not fencing but a missing ACL: the guard reports it as such. */
+const FENCING_ERRORS = new Set(['INVALID_PRODUCER_EPOCH', 'PRODUCER_FENCED', 'INVALID_PRODUCER_ID_MAPPING']);
 
 /** Answers of a transaction coordinator that is busy for a moment; the request is worth repeating. */
 const COORDINATOR_BUSY = new Set(['CONCURRENT_TRANSACTIONS', 'COORDINATOR_LOAD_IN_PROGRESS']);
@@ -51,10 +57,12 @@ const SEND_OFFSETS_ATTEMPTS = 40;
 /** One transactional id, one producer: the exactly-once unit of a task. */
 export class KafkajsTransactionalProducer implements TransactionalProducerPort {
   readonly transactionalId: string;
+  private readonly kafka: Kafka;
   private readonly producer: Producer;
   private transaction: Transaction | undefined;
 
-  private constructor(transactionalId: string, producer: Producer) {
+  private constructor(kafka: Kafka, transactionalId: string, producer: Producer) {
+    this.kafka = kafka;
     this.transactionalId = transactionalId;
     this.producer = producer;
   }
@@ -71,8 +79,8 @@ export class KafkajsTransactionalProducer implements TransactionalProducerPort {
       // kafkajs' default 300 ms first retry would cap a task at about three transactions a second.
       retry: { initialRetryTime: 10, maxRetryTime: 2_000, retries: 30 },
     });
-    await producer.connect();
-    const instance = new KafkajsTransactionalProducer(transactionalId, producer);
+    const instance = new KafkajsTransactionalProducer(kafka, transactionalId, producer);
+    await instance.guard(() => producer.connect());
     await instance.guard(async () => {
       const claim = await producer.transaction();
       await claim.abort();
@@ -86,9 +94,10 @@ export class KafkajsTransactionalProducer implements TransactionalProducerPort {
 
   async send(records: readonly OutgoingRecord[]): Promise<WrittenOffsets> {
     if (records.length === 0) return new Map();
-    const metadata = await this.guard(() =>
-      this.open().sendBatch({ topicMessages: topicMessages(records), acks: -1 }),
-    );
+    const batch = topicMessages(records);
+    const metadata = await this.guard(() => this.open().sendBatch({ topicMessages: batch, acks: -1 }), {
+      topics: { names: batch.map((t) => t.topic), operation: 'WRITE' },
+    });
     return writtenOffsets(records, metadata);
   }
 
@@ -105,7 +114,9 @@ export class KafkajsTransactionalProducer implements TransactionalProducerPort {
     // holds only offsets (a task that consumed without producing) meets that right after a commit.
     for (let attempt = 1; ; attempt++) {
       try {
-        await this.guard(() => this.open().sendOffsets({ consumerGroupId: groupId, topics }));
+        await this.guard(() => this.open().sendOffsets({ consumerGroupId: groupId, topics }), {
+          group: { name: groupId, operation: 'READ' },
+        });
         return;
       } catch (error) {
         const type = kafkaErrorType(error);
@@ -136,14 +147,15 @@ export class KafkajsTransactionalProducer implements TransactionalProducerPort {
     return this.transaction;
   }
 
-  private async guard<T>(operation: () => Promise<T>): Promise<T> {
+  /** Fencing becomes ProducerFencedError; a refusal by the authorizer names what was refused. */
+  private async guard<T>(operation: () => Promise<T>, access: Access = {}): Promise<T> {
     try {
       return await operation();
     } catch (error) {
       const type = kafkaErrorType(error);
       if (type && FENCING_ERRORS.has(type))
         throw new ProducerFencedError(this.transactionalId, { cause: error });
-      throw error;
+      throw accessError(error, this.kafka, { ...access, transactionalId: this.transactionalId });
     }
   }
 }
