@@ -53,11 +53,15 @@ export class KafkaAuthorizationError extends TributaryError {
           : `one of the ${resourceType}s ${names.join(', ')}`;
     const example =
       resourceType === 'cluster' ? '--cluster' : `${ACL_FLAG[resourceType]} ${resources[0] ?? '<name>'}`;
+    // DESCRIBE comes with READ and WRITE: an application is granted those, not DESCRIBE alone.
+    const grant =
+      resourceType === 'topic' && operation === 'DESCRIBE'
+        ? `Grant READ on the topics the application reads and WRITE on those it writes (both include DESCRIBE), e.g. kafka-acls --add --allow-principal User:<principal> --operation Read ${example}`
+        : `Grant it, e.g. kafka-acls --add --allow-principal User:<principal> --operation ${OPERATION_FLAG[operation]} ${example}`;
     super(
       'TRIB_KAFKA_AUTHORIZATION',
       `Kafka refused ${operation} on ${target} to ${options.identity} (${options.kafkaError}): the principal lacks an ACL. ` +
-        `Grant it, e.g. kafka-acls --add --allow-principal User:<principal> --operation ${OPERATION_FLAG[operation]} ${example}; ` +
-        'docs/security.md lists every ACL an application needs',
+        `${grant}; \`tributary acls\` and docs/security.md list every ACL an application needs`,
       { cause: options.cause },
     );
     this.operation = operation;

@@ -14,11 +14,36 @@ export interface Access {
   readonly cluster?: AclOperation;
 }
 
-const connections = new WeakMap<Kafka, KafkaSecurity | undefined>();
+interface ClientState {
+  readonly security: KafkaSecurity | undefined;
+  /** When each kind of refusal was last logged by the client (see `noteRefusal`). */
+  readonly refusals: Map<string, number>;
+}
+
+const clients = new WeakMap<Kafka, ClientState>();
 
 /** Remembers how a client connects, so its errors can say who was refused and what to check. */
-export function rememberSecurity(kafka: Kafka, security: KafkaSecurity | undefined): void {
-  connections.set(kafka, security);
+export function rememberSecurity(kafkas: readonly Kafka[], security: KafkaSecurity | undefined): void {
+  const state: ClientState = { security, refusals: new Map() };
+  for (const kafka of kafkas) clients.set(kafka, state);
+}
+
+/** kafkajs' words for the refusals it may only log (see `noteRefusal`). */
+const REFUSALS: Record<string, string> = {
+  'Not authorized to access group: Group authorization failed': 'GROUP_AUTHORIZATION_FAILED',
+  'Transactional Id authorization failed': 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED',
+};
+/** How long a logged refusal explains a coordinator that could not be found. */
+const REFUSAL_MEMORY_MS = 60_000;
+
+/**
+ * Notes a refusal kafkajs logs. When the broker refuses to name a group's or a transaction's
+ * coordinator, kafkajs throws only "Failed to find group coordinator" and logs the broker's answer;
+ * this is how that answer gets back into the error.
+ */
+export function noteRefusal(kafka: Kafka, errorText: unknown): void {
+  const type = typeof errorText === 'string' ? REFUSALS[errorText] : undefined;
+  if (type) clients.get(kafka)?.refusals.set(type, Date.now());
 }
 
 /**
@@ -28,10 +53,11 @@ export function rememberSecurity(kafka: Kafka, security: KafkaSecurity | undefin
  */
 export function accessError(error: unknown, kafka: Kafka, access: Access = {}): unknown {
   if (error instanceof TributaryError) return error;
-  const security = connections.get(kafka);
+  const state = clients.get(kafka);
+  const security = state?.security;
   const identity = describeIdentity(security);
   if (isAuthenticationFailure(error)) return authenticationError(error, security, identity);
-  const kafkaError = kafkaErrorType(error);
+  const kafkaError = kafkaErrorType(error) ?? refusedCoordinator(error, access, state);
   const refused = (
     operation: AclOperation,
     resourceType: KafkaAuthorizationError['resourceType'],
@@ -57,6 +83,20 @@ export function accessError(error: unknown, kafka: Kafka, access: Access = {}): 
     default:
       return error;
   }
+}
+
+/** The refusal behind kafkajs' "Failed to find group coordinator", when one was logged just before. */
+function refusedCoordinator(
+  error: unknown,
+  access: Access,
+  state: ClientState | undefined,
+): string | undefined {
+  if ((error as { name?: unknown }).name !== 'KafkaJSGroupCoordinatorNotFound' || !state) return undefined;
+  const recent = (type: string) => Date.now() - (state.refusals.get(type) ?? 0) < REFUSAL_MEMORY_MS;
+  if (access.transactionalId && recent('TRANSACTIONAL_ID_AUTHORIZATION_FAILED'))
+    return 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED';
+  if (access.group && recent('GROUP_AUTHORIZATION_FAILED')) return 'GROUP_AUTHORIZATION_FAILED';
+  return undefined;
 }
 
 function isAuthenticationFailure(error: unknown): boolean {

@@ -81,6 +81,7 @@ export class KafkajsAdmin implements AdminPort {
     const admin = await this.connected();
     const existing = new Set(await admin.listTopics());
     const present = [...new Set(topics)].filter((t) => existing.has(t));
+    await this.refuseUndescribable([...new Set(topics)].filter((t) => !existing.has(t)));
     if (present.length === 0) return counts;
     const { topics: metadata } = await admin
       .fetchTopicMetadata({ topics: present })
@@ -136,6 +137,28 @@ export class KafkajsAdmin implements AdminPort {
     this.admin = undefined;
     this.connecting = undefined;
     await admin?.disconnect();
+  }
+
+  /**
+   * A listing leaves out the topics the principal may not DESCRIBE, so they look absent: ask for each
+   * by name (once, without retries) to tell a missing topic from a refused one.
+   */
+  private async refuseUndescribable(absent: readonly string[]): Promise<void> {
+    if (absent.length === 0) return;
+    const probe = this.kafka.admin({ retry: { retries: 0 } });
+    await probe.connect();
+    try {
+      for (const topic of absent) {
+        const refused = await probe.fetchTopicMetadata({ topics: [topic] }).then(
+          () => undefined,
+          (error: unknown) => (kafkaErrorType(error) === 'TOPIC_AUTHORIZATION_FAILED' ? error : undefined),
+        );
+        if (refused)
+          throw accessError(refused, this.kafka, { topics: { names: [topic], operation: 'DESCRIBE' } });
+      }
+    } finally {
+      await probe.disconnect();
+    }
   }
 
   /**

@@ -2,7 +2,7 @@ import { Kafka } from 'kafkajs';
 import type { KafkaConnection } from '../connection.ts';
 import type { EventLogPort, GroupConsumerOptions, PartitionReaderOptions } from '../port.ts';
 import { checkTls } from '../tls-check.ts';
-import { accessError, rememberSecurity } from './access-errors.ts';
+import { accessError, noteRefusal, rememberSecurity } from './access-errors.ts';
 import { KafkajsAdmin } from './admin.ts';
 import { KafkajsGroupConsumer } from './group-consumer.ts';
 import { kafkajsLogCreator } from './logging.ts';
@@ -13,18 +13,17 @@ import { kafkajsSecurity } from './security.ts';
 /** The event-log port on a real Kafka cluster, through kafkajs. */
 export function kafkaEventLog(connection: KafkaConnection): EventLogPort {
   const security = kafkajsSecurity(connection.security);
-  const client = new Kafka({
+  const client: Kafka = new Kafka({
     clientId: connection.clientId,
     brokers: [...connection.brokers],
-    logCreator: kafkajsLogCreator(connection.logger),
+    logCreator: kafkajsLogCreator(connection.logger, (error) => noteRefusal(client, error)),
     retry: { retries: 8, initialRetryTime: 100, maxRetryTime: 5_000 },
     ...security.options,
   });
-  rememberSecurity(client, connection.security);
   const tls = security.tls;
   // A TLS problem fails the first connection at once instead of after the client's retries.
   const kafka = checkedBeforeConnecting(client, tls ? () => checkTls(connection.brokers, tls) : undefined);
-  rememberSecurity(kafka, connection.security);
+  rememberSecurity([client, kafka], connection.security);
   return {
     description: `kafka ${connection.brokers.join(',')}`,
     admin: () => new KafkajsAdmin(kafka),

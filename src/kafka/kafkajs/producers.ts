@@ -80,11 +80,17 @@ export class KafkajsTransactionalProducer implements TransactionalProducerPort {
       retry: { initialRetryTime: 10, maxRetryTime: 2_000, retries: 30 },
     });
     const instance = new KafkajsTransactionalProducer(kafka, transactionalId, producer);
-    await instance.guard(() => producer.connect());
-    await instance.guard(async () => {
-      const claim = await producer.transaction();
-      await claim.abort();
-    });
+    try {
+      await instance.guard(() => producer.connect());
+      await instance.guard(async () => {
+        const claim = await producer.transaction();
+        await claim.abort();
+      });
+    } catch (error) {
+      // Nothing else will close it: its connections would keep the process alive.
+      await producer.disconnect().catch(() => undefined);
+      throw error;
+    }
     return instance;
   }
 
