@@ -1,11 +1,12 @@
 import {
   Kafka,
+  KafkaJSGroupCoordinatorNotFound,
   KafkaJSNonRetriableError,
   KafkaJSProtocolError,
   KafkaJSSASLAuthenticationError,
 } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
-import { accessError, rememberSecurity } from '../../src/kafka/kafkajs/access-errors.ts';
+import { accessError, noteRefusal, rememberSecurity } from '../../src/kafka/kafkajs/access-errors.ts';
 import { KafkaAuthenticationError, KafkaAuthorizationError } from '../../src/kafka/security-errors.ts';
 import { Secret } from '../../src/security/secret.ts';
 
@@ -13,6 +14,7 @@ import { Secret } from '../../src/security/secret.ts';
 const ProtocolError = KafkaJSProtocolError as unknown as new (e: object) => Error;
 const NonRetriableError = KafkaJSNonRetriableError as unknown as new (e: Error, o: { cause: Error }) => Error;
 const SaslError = KafkaJSSASLAuthenticationError as unknown as new (message: string) => Error;
+const CoordinatorNotFound = KafkaJSGroupCoordinatorNotFound as unknown as new (message: string) => Error;
 
 /** A refusal as kafkajs' retrier hands it on: the protocol error as the cause of a non-retriable one. */
 function refusal(type: string, code: number): Error {
@@ -22,7 +24,7 @@ function refusal(type: string, code: number): Error {
 
 describe("kafkajs' refusals, named", () => {
   const kafka = new Kafka({ brokers: ['127.0.0.1:1'] });
-  rememberSecurity(kafka, {
+  rememberSecurity([kafka], {
     protocol: 'sasl_ssl',
     tls: { verifyHostname: true },
     sasl: { mechanism: 'scram-sha-256', username: 'alice', password: new Secret('pw-never-shown', 'test') },
@@ -40,7 +42,7 @@ describe("kafkajs' refusals, named", () => {
     expect(refused.resources).toEqual(['emails']);
     expect(refused.message).toBe(
       'Kafka refused WRITE on topic "emails" to SASL user "alice" (TOPIC_AUTHORIZATION_FAILED): the principal lacks an ACL. ' +
-        'Grant it, e.g. kafka-acls --add --allow-principal User:<principal> --operation Write --topic emails; docs/security.md lists every ACL an application needs',
+        'Grant it, e.g. kafka-acls --add --allow-principal User:<principal> --operation Write --topic emails; `tributary acls` and docs/security.md list every ACL an application needs',
     );
   });
 
@@ -80,6 +82,22 @@ describe("kafkajs' refusals, named", () => {
       'Kafka refused the credentials of SASL user "alice": SASL SCRAM SHA256 authentication failed: invalid credentials; check the user name (--kafka-sasl-username), the password (KAFKA_SASL_PASSWORD or --kafka-sasl-password-file) and the mechanism (--kafka-sasl-mechanism scram-sha-256)',
     );
     expect(error.message).not.toContain('pw-never-shown');
+  });
+
+  it('recovers the refusal behind kafkajs\' "Failed to find group coordinator" from what it logged', () => {
+    const notFound = new CoordinatorNotFound('Failed to find group coordinator');
+    // Without a logged refusal it stays what it is: the coordinator may just be unavailable.
+    expect(accessError(notFound, kafka, { transactionalId: 'shout-0_0' })).toBe(notFound);
+    noteRefusal(kafka, 'Transactional Id authorization failed');
+    const refused = accessError(notFound, kafka, { transactionalId: 'shout-0_0' }) as Error;
+    expect(refused).toBeInstanceOf(KafkaAuthorizationError);
+    expect(refused.message).toMatch(
+      /^Kafka refused WRITE on transactional-id "shout-0_0" .*TRANSACTIONAL_ID_AUTHORIZATION_FAILED/,
+    );
+    noteRefusal(kafka, 'Not authorized to access group: Group authorization failed');
+    expect(
+      (accessError(notFound, kafka, { group: { name: 'shout', operation: 'READ' } }) as Error).message,
+    ).toMatch(/^Kafka refused READ on group "shout"/);
   });
 
   it('leaves other errors as they are', () => {

@@ -26,6 +26,8 @@ export interface WorkerProcessOptions {
   readonly name?: string;
   /** Serve interactive queries at this `host:port` (`--http`); see `freeEndpoint`. */
   readonly http?: string;
+  /** `run` (the default) or `start`. */
+  readonly command?: 'run' | 'start';
 }
 
 /** Matches an assignment ("tasks assigned") that gives the worker this many active tasks. */
@@ -80,7 +82,7 @@ export class WorkerProcess {
     };
     const args = [
       'bin/tributary.js',
-      'run',
+      options.command ?? 'run',
       ...options.topologies,
       ...Object.entries(flags).flatMap(([flag, value]) => [`--${flag}`, value]),
     ];
