@@ -185,6 +185,12 @@ export class SchemaRegistryClient {
   }
 
   private failure(what: string, error: unknown, subject?: string): SchemaRegistryError {
+    const code = String((error as { code?: unknown }).code ?? '');
+    if (/CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS/.test(code))
+      return new SchemaRegistryError(
+        `${what}: the certificate of the schema registry ${this.url} is not trusted (${this.reason(error)}); give the CA that signed it with SCHEMA_REGISTRY_TLS_CA (--schema-registry-tls-ca)`,
+        { cause: error, subject, retriable: false },
+      );
     const status = (error as { status?: number }).status;
     if (status === 401 || status === 403)
       // Credentials do not heal by retrying: say which settings to check.
