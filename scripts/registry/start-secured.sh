@@ -59,6 +59,8 @@ export REGISTRY_RUN_DIR="$RUN_DIR"
 export REGISTRY_PORT="${REGISTRY_PORT:-38183}" REGISTRY_MANAGEMENT_PORT="${REGISTRY_MANAGEMENT_PORT:-38184}"
 export REGISTRY_TLS_CERT="${SEC}/registry.crt" REGISTRY_TLS_KEY="${SEC}/registry.key"
 # Basic auth (embedded users, plain text in the configuration) and bearer tokens checked against a key.
+# Quarkus warns that quarkus.http.auth.basic is fixed at build time; Apicurio reads it at run time to
+# build its chain of mechanisms ("Authentication chain: basic -> oidc" in the log), and asks for it.
 export REGISTRY_JVM_OPTS="-Dquarkus.http.auth.basic=true \
 -Dquarkus.security.users.embedded.plain-text=true \
 -Dquarkus.security.users.embedded.users.tributary=${password} \

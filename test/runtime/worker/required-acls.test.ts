@@ -1,3 +1,4 @@
+import { readFileSync, readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { Serdes, StreamsBuilder, defineTopic } from 'tributary';
 import { main } from '../../../src/cli/main.ts';
@@ -71,5 +72,34 @@ describe('the ACLs an application needs', () => {
       'kafka-acls --bootstrap-server "$BOOTSTRAP" --command-config admin.properties --add --allow-principal User:orders --operation Write --transactional-id order-details- --resource-pattern-type prefixed',
       '',
     ]);
+  });
+});
+
+describe('docs/security.md', () => {
+  it('lists the ACLs of the orders system as `tributary acls` prints them', async () => {
+    const doc = readFileSync(new URL('../../../docs/security.md', import.meta.url), 'utf8');
+    const block = /<!-- acls:orders -->\s*```text\n([\s\S]*?)```\s*<!-- \/acls:orders -->/.exec(doc)?.[1];
+    let out = '';
+    const io = {
+      stdout: { write: (t: string) => (out += t) },
+      stderr: { write: () => true },
+      cwd: process.cwd(),
+    };
+    const files = readdirSync('topologies')
+      .filter((f) => f.endsWith('.ts'))
+      .sort()
+      .map((f) => `topologies/${f}`);
+    await main(
+      [
+        'acls',
+        ...files,
+        '--guarantee',
+        'exactly-once',
+        '--http-writes',
+        'orders,payments,warehouse-inventory,customers',
+      ],
+      io,
+    );
+    expect(block).toBe(`${out.trimEnd()}\n`);
   });
 });

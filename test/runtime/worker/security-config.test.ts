@@ -1,6 +1,7 @@
 import { inspect } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadWorkerConfig } from '../../../src/runtime/worker/config.ts';
+import { reportSecurity } from '../../../src/runtime/worker/security-report.ts';
 import { helpTable, settingHelpRows } from '../../../src/runtime/worker/settings.ts';
 import { TestCertificates } from '../../support/certificates.ts';
 
@@ -126,5 +127,49 @@ describe('security settings', () => {
       '--schema-registry-token-file',
     ])
       expect(help).toContain(flag);
+  });
+});
+
+describe('the security report at start', () => {
+  const collect = () => {
+    const lines: { level: string; fields: Record<string, unknown>; message: string }[] = [];
+    const at = (level: string) => (fields: Record<string, unknown>, message: string) =>
+      void lines.push({ level, fields, message });
+    return { lines, logger: { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') } };
+  };
+
+  it('warns loudly about an endpoint on the network without credentials, and about passwords in the clear', () => {
+    const { lines, logger } = collect();
+    const config = loadWorkerConfig({
+      flags: { http: '0.0.0.0:8080', brokers: 'kafka:9092' },
+      env: {
+        KAFKA_SECURITY_PROTOCOL: 'SASL_PLAINTEXT',
+        KAFKA_SASL_MECHANISM: 'PLAIN',
+        KAFKA_SASL_USERNAME: 'app',
+        KAFKA_SASL_PASSWORD: PASSWORD,
+      },
+      isTerminal: false,
+    });
+    reportSecurity(config, logger);
+    const warnings = lines.filter((l) => l.level === 'warn').map((l) => l.message);
+    expect(warnings).toEqual([
+      'WARNING: SASL PLAIN over SASL_PLAINTEXT sends the Kafka password in the clear: use SASL_SSL',
+      expect.stringMatching(
+        /^WARNING: the HTTP endpoint listens on 0\.0\.0\.0, beyond this machine, and asks for NO credentials/,
+      ),
+    ]);
+    expect(lines.find((l) => l.message === 'Kafka connection security')?.fields.kafka).toBe(
+      'SASL_PLAINTEXT, PLAIN, as SASL user "app"',
+    );
+    expect(JSON.stringify(lines)).not.toContain(PASSWORD);
+  });
+
+  it('stays quiet about an endpoint on this machine only', () => {
+    const { lines, logger } = collect();
+    reportSecurity(
+      loadWorkerConfig({ flags: { http: '127.0.0.1:8080' }, env: {}, isTerminal: false }),
+      logger,
+    );
+    expect(lines.filter((l) => l.level === 'warn')).toEqual([]);
   });
 });
