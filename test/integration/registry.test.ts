@@ -1,6 +1,5 @@
 import { COMPATIBILITY, SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import { spawn } from 'node:child_process';
-import { createPrivateKey, createSign } from 'node:crypto';
 import type { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import { readFileSync } from 'node:fs';
@@ -19,6 +18,7 @@ import type { RegistrySecurity } from '../../src/serde/registry-connection.ts';
 import { Secret } from '../../src/security/secret.ts';
 import { TokenProvider } from '../../src/security/token-provider.ts';
 import { TestCertificates } from '../support/certificates.ts';
+import { signedJwt } from '../support/jwt.ts';
 import { silentLogger } from '../../src/runtime/logger.ts';
 import { loadWorkerConfig } from '../../src/runtime/worker/config.ts';
 import { Worker } from '../../src/runtime/worker/worker.ts';
@@ -505,15 +505,8 @@ describe.skipIf(!secured.url)('a schema registry that asks for credentials, over
     basic: { username: files.user.name, password: new Secret(files.user.password, 'test') },
   };
   /** A JWT the registry accepts: signed with the key it was given, from its issuer. */
-  const signedToken = (issuer = files.tokens.issuer) => {
-    const now = Math.floor(Date.now() / 1000);
-    const part = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
-    const unsigned = `${part({ alg: 'RS256', typ: 'JWT' })}.${part({ sub: 'worker', iss: issuer, iat: now, exp: now + 600 })}`;
-    const signature = createSign('RSA-SHA256')
-      .update(unsigned)
-      .sign(createPrivateKey(readFileSync(files.tokens.signingKey)));
-    return `${unsigned}.${signature.toString('base64url')}`;
-  };
+  const signedToken = (issuer = files.tokens.issuer) =>
+    signedJwt(files.tokens.signingKey, { sub: 'worker', iss: issuer });
   const tokenFiles = new TestCertificates();
   afterAll(() => tokenFiles.close());
 

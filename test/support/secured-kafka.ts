@@ -1,10 +1,10 @@
-import { createPrivateKey, createSign } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { inject } from 'vitest';
 import type { KafkaSecurity } from '../../src/kafka/connection.ts';
 import { silentLogger } from '../../src/runtime/logger.ts';
 import { loadWorkerConfig } from '../../src/runtime/worker/config.ts';
 import { KafkaKit } from './kafka-kit.ts';
+import { signedJwt } from './jwt.ts';
 import type { AdminLogin } from './kafka-acls.ts';
 
 /** What scripts/kafka/start-secured.sh wrote to security.json. */
@@ -99,17 +99,9 @@ export function adminLogin(kafka: SecuredKafka): AdminLogin {
 /** An RS256 JWT the broker accepts for OAUTHBEARER: principal `sub`, valid for `lifetimeSeconds`. */
 export function signedToken(kafka: SecuredKafka, sub: string, lifetimeSeconds = 600): string {
   const { oauth } = kafka.files;
-  const now = Math.floor(Date.now() / 1000);
-  const part = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
-  const unsigned = `${part({ alg: 'RS256', typ: 'JWT', kid: oauth.keyId })}.${part({
-    sub,
-    iss: oauth.issuer,
-    aud: oauth.audience,
-    iat: now,
-    exp: now + lifetimeSeconds,
-  })}`;
-  const signature = createSign('RSA-SHA256')
-    .update(unsigned)
-    .sign(createPrivateKey(readFileSync(oauth.signingKey)));
-  return `${unsigned}.${signature.toString('base64url')}`;
+  return signedJwt(
+    oauth.signingKey,
+    { sub, iss: oauth.issuer, aud: oauth.audience },
+    { lifetimeSeconds, keyId: oauth.keyId },
+  );
 }
