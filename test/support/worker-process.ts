@@ -28,6 +28,8 @@ export interface WorkerProcessOptions {
   readonly http?: string;
   /** Run the worker of another checkout of the repository (a benchmark's baseline); default: this one. */
   readonly checkout?: string;
+  /** `run` (the default) or `start`. */
+  readonly command?: 'run' | 'start';
 }
 
 /** Matches an assignment ("tasks assigned") that gives the worker this many active tasks. */
@@ -82,7 +84,7 @@ export class WorkerProcess {
     };
     const args = [
       'bin/tributary.js',
-      'run',
+      options.command ?? 'run',
       ...options.topologies,
       ...Object.entries(flags).flatMap(([flag, value]) => [`--${flag}`, value]),
     ];

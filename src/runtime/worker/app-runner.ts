@@ -231,7 +231,12 @@ export class AppRunner {
     const topics = new ApplicationTopics(topology, applicationId, counts);
     this.topics = topics;
     this.restorer = new Restorer(
-      port.partitionReader({ readCommitted: exactlyOnce, topics: topics.restoreTopics(), clientId }),
+      port.partitionReader({
+        readCommitted: exactlyOnce,
+        topics: topics.restoreTopics(),
+        clientId,
+        groupIdPrefix: applicationId,
+      }),
       this.logger,
     );
     await this.restorer.start();
