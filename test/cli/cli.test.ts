@@ -214,6 +214,28 @@ describe.concurrent('tributary describe', () => {
     expect(run.code).toBe(0);
     expect(run.stdout).toBe(builder.build().describe().toString());
   });
+
+  it('names what a topology file imports and cannot be found, and the file importing it', async () => {
+    await writeFile(join(dir, 'helpers.ts'), "export { missing } from './not-written.ts';\n");
+    await writeFile(join(dir, 'needs-package.ts'), "import 'no-such-package-anywhere';\n");
+    await writeFile(
+      join(dir, 'needs-module.ts'),
+      "import { missing } from './helpers.ts';\nconsole.log(missing);\n",
+    );
+    const [pkg, module] = await Promise.all([
+      tributary('describe', join(dir, 'needs-package.ts')),
+      tributary('describe', join(dir, 'needs-module.ts')),
+    ]);
+    expect(pkg.code).toBe(2);
+    expect(pkg.stderr).not.toContain('no such file');
+    expect(pkg.stderr).toContain(
+      `cannot load topology file ${join(dir, 'needs-package.ts')}: Cannot find package 'no-such-package-anywhere' imported from ${join(dir, 'needs-package.ts')} (is the package installed?`,
+    );
+    expect(module.code).toBe(2);
+    expect(module.stderr).toContain(
+      `Cannot find module '${join(dir, 'not-written.ts')}' imported from ${join(dir, 'helpers.ts')}`,
+    );
+  });
 });
 
 describe.concurrent('tributary diff', () => {
