@@ -1,6 +1,6 @@
 import { defineConfig } from 'vitest/config';
 
-const resolve = { conditions: ['source'] };
+const resolve = { conditions: ['tributary-source'] };
 
 export default defineConfig({
   resolve,
@@ -13,7 +13,9 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['test/**/*.test.ts'],
-          exclude: ['test/integration/**'],
+          // test/package/consumer/ is a user's project the package test installs the package into; its
+          // tests run there, with node --test.
+          exclude: ['test/integration/**', 'test/package/consumer/**'],
           testTimeout: 20_000,
         },
       },

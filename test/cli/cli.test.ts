@@ -1,37 +1,19 @@
-import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { named, topologyToJson, StreamsBuilder } from 'tributary';
+import { runProcess, type ProcessRun } from '../support/run-process.ts';
 import bigOrdersApp from './fixtures/big-orders-app.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const fixtures = 'test/cli/fixtures';
 const apps = [`${fixtures}/orders-app.ts`, `${fixtures}/big-orders-app.ts`];
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 /** Runs `node bin/tributary.js ...` from the repository root, as a user in a checkout would. */
-function tributary(...args: string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['bin/tributary.js', ...args], {
-      cwd: root,
-      env: { ...process.env, TRIBUTARY_SOURCE: '1' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+function tributary(...args: string[]): Promise<ProcessRun> {
+  return runProcess(process.execPath, ['bin/tributary.js', ...args], { cwd: root });
 }
 
 let dir: string;

@@ -95,7 +95,6 @@ export class WorkerProcess {
       cwd: options.checkout ?? root,
       env: {
         ...process.env,
-        TRIBUTARY_SOURCE: '1',
         KAFKA_BROKERS: '',
         ...options.env,
       },
