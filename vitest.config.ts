@@ -13,9 +13,7 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['test/**/*.test.ts'],
-          // test/package/consumer/ is a user's project the package test installs the package into; its
-          // tests run there, with node --test.
-          exclude: ['test/integration/**', 'test/package/consumer/**'],
+          exclude: ['test/integration/**', 'test/package/**'],
           testTimeout: 20_000,
         },
       },
@@ -30,6 +28,20 @@ export default defineConfig({
           fileParallelism: false,
           testTimeout: 180_000,
           hookTimeout: 180_000,
+        },
+      },
+      {
+        resolve,
+        ssr: { resolve },
+        test: {
+          name: 'package',
+          // Packs and installs the npm package: about a minute of busy CPU that would slow the timed tests
+          // above, so it runs after them. test/package/consumer/ is the project it installs into (its
+          // own test runs there, with node --test).
+          include: ['test/package/*.test.ts'],
+          sequence: { groupOrder: 1 },
+          testTimeout: 180_000,
+          hookTimeout: 600_000,
         },
       },
     ],

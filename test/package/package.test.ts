@@ -89,7 +89,7 @@ describe('the npm package, installed in a project of its own', () => {
       ],
       consumer,
     );
-  }, 600_000);
+  });
 
   afterAll(async () => {
     if (work) await rm(work, { recursive: true, force: true });
@@ -127,7 +127,7 @@ describe('the npm package, installed in a project of its own', () => {
     expect(config.compilerOptions).toMatchObject({ strict: true });
     expect(config.compilerOptions.skipLibCheck).toBeUndefined();
     await succeed(process.execPath, ['node_modules/typescript/bin/tsc', '-p', '.'], consumer);
-  }, 180_000);
+  });
 
   it('runs the project’s topology test with the test driver from tributary/testing, under any condition', async () => {
     for (const conditions of [[], ['--conditions=source']]) {
@@ -139,7 +139,7 @@ describe('the npm package, installed in a project of its own', () => {
       expect(result.stdout).toMatch(/^# pass 1$/m);
       expect(result.stdout).toMatch(/^# fail 0$/m);
     }
-  }, 120_000);
+  });
 
   it('runs `tributary describe` and `tributary --help` from node_modules/.bin', async () => {
     const described = await succeed(
@@ -153,7 +153,7 @@ describe('the npm package, installed in a project of its own', () => {
     const help = await succeed('npx', ['--no', '--', 'tributary', '--help'], consumer);
     expect(help.stdout).toMatch(/^Usage: tributary <command> \[options\]/);
     expect(help.stdout).toContain('describe');
-  }, 120_000);
+  });
 
   it('runs `tributary start` with its defaults, logging readable lines as on a terminal', async () => {
     const endpoint = await freeEndpoint();
@@ -184,5 +184,5 @@ describe('the npm package, installed in a project of its own', () => {
     );
     expect(output).not.toContain('"level":');
     expect(output).not.toMatch(/Warning: /);
-  }, 120_000);
+  });
 });
