@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { named, topologyToJson, StreamsBuilder } from 'tributary';
 import { runProcess, type ProcessRun } from '../support/run-process.ts';
 import bigOrdersApp from './fixtures/big-orders-app.ts';
@@ -15,6 +15,11 @@ const apps = [`${fixtures}/orders-app.ts`, `${fixtures}/big-orders-app.ts`];
 function tributary(...args: string[]): Promise<ProcessRun> {
   return runProcess(process.execPath, ['bin/tributary.js', ...args], { cwd: root });
 }
+
+// Every test starts several `tributary` processes at once, each loading the TypeScript sources: on two
+// loaded cores that alone can take tens of seconds. The assertions are about output and exit codes,
+// not speed.
+vi.setConfig({ testTimeout: 90_000 });
 
 let dir: string;
 beforeAll(async () => {
