@@ -11,12 +11,14 @@ import { parseRecording, replay } from '../../src/testing/index.ts';
 import type { Serde } from '../../src/index.ts';
 import { loadOrderApps } from '../orders/apps.ts';
 import { generateRecording, recordingLines } from '../orders/recording.ts';
-import { compareOutcomes, outcomeOf, type OutcomeComparison } from './jvm-outcome.ts';
+import { compareOutcomes, outcomeOf, type OrdersOutcome, type OutcomeComparison } from './jvm-outcome.ts';
 import { root } from './kafka-kit.ts';
 
 export interface ReplayCheck {
   readonly recording: string;
   readonly comparison: OutcomeComparison;
+  /** What Tributary's replay decided: the final state of every order, its checks and emails. */
+  readonly tributary: OrdersOutcome;
   /** Records each side wrote to the system's topics. */
   readonly written: { readonly kafkaStreams: number; readonly tributary: number };
 }
@@ -68,6 +70,15 @@ async function replayOnKafkaStreams(
     });
 }
 
+/** A generated recording of `orders` orders (seed 1), as a replay reads it. */
+export function generatedRecording(orders: number): { name: string; text: string } {
+  const generated = generateRecording({ orders, seed: 1 });
+  return {
+    name: `generated, ${orders} orders (seed 1)`,
+    text: [...recordingLines(generated.records)].join(''),
+  };
+}
+
 /** The recordings of test/recordings (each on one partition) and a generated one of `generatedOrders` orders. */
 export function replayRecordings(generatedOrders: number): { name: string; text: string }[] {
   const directory = join(root, 'test/recordings');
@@ -78,14 +89,7 @@ export function replayRecordings(generatedOrders: number): { name: string; text:
       name: file.slice(0, -'.jsonl'.length),
       text: readFileSync(join(directory, file), 'utf8'),
     }));
-  const generated = generateRecording({ orders: generatedOrders, seed: 1 });
-  return [
-    ...recorded,
-    {
-      name: `generated, ${generatedOrders} orders (seed 1)`,
-      text: [...recordingLines(generated.records)].join(''),
-    },
-  ];
+  return [...recorded, generatedRecording(generatedOrders)];
 }
 
 export async function checkReplay(
@@ -95,9 +99,11 @@ export async function checkReplay(
   const apps = await loadOrderApps();
   const tributary = (await replay({ apps, input: recording.text, partitions: 1 })).records;
   const kafkaStreams = await replayOnKafkaStreams(recording.text, java);
+  const tributaryOutcome = outcomeOf(tributary);
   return {
     recording: recording.name,
-    comparison: compareOutcomes(outcomeOf(kafkaStreams), outcomeOf(tributary)),
+    comparison: compareOutcomes(outcomeOf(kafkaStreams), tributaryOutcome),
+    tributary: tributaryOutcome,
     written: { kafkaStreams: kafkaStreams.length, tributary: tributary.length },
   };
 }

@@ -18,7 +18,7 @@
 //   BENCH_JAVA_OPTIONS  more JVM flags; BENCH_TRIBUTARY_NODE_OPTIONS  more Node flags (`--cpu-prof`).
 //   BENCH_KAFKA_PORT / BENCH_KAFKA_CONTROLLER_PORT   the brokers' ports (default 39592/39593).
 //
-// Prints the table of ratios Tributary / Kafka Streams with the issue's goals, writes every run to a
+// Prints the table of ratios Tributary / Kafka Streams with their goals, writes every run to a
 // JSON file (default .tools/bench/jvm-<time>.json) and, for a full run, the "Against Kafka Streams"
 // section of docs/benchmarks.md.
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -307,7 +307,7 @@ if (!quick && !args['no-write'] && engines.length === ENGINES.length) {
     `Written by \`${command}\` (scripts/bench/jvm.ts) on ${new Date().toISOString().slice(0, 10)}; every run is in the JSON file it wrote.`,
     '',
     `Machine: ${machine}. Load average (1, 5, 15 min) ${loadText(loadBefore)} before the benchmark and ${loadText(loadAfter)} after it; the table gives the range of the 1-minute load over each case's runs. Other work shared the machine.`,
-    `Broker: Kafka ${kafkaVersion}, one combined KRaft node on the same machine (scripts/kafka/start.sh), started afresh for every run. Kafka Streams ${kafkaVersion}: scripts/bench/jvm/ (Java, one KafkaStreams per application, all seven in one JVM with default settings and JVM flags). Tributary: one \`tributary run\` worker process for the seven applications. Both at their guarantee's default commit interval (${format(COMMIT_INTERVAL_MS['at-least-once'])} ms at-least-once, ${format(COMMIT_INTERVAL_MS['exactly-once'])} ms exactly-once: Kafka Streams' exactly_once_v2).`,
+    `Broker: Kafka ${kafkaVersion}, one combined KRaft node on the same machine (scripts/kafka/start.sh), started afresh for every run. Kafka Streams ${kafkaVersion}: scripts/bench/jvm/ (Java, one KafkaStreams per application, all seven in one JVM, default JVM flags and settings but two: tables read from a topic restore from it (\`topology.optimization=reuse.ktable.source.topics\`), and no record cache where every update is an output (the word count, the session aggregations), as in Tributary). Tributary: one \`tributary run\` worker process for the seven applications. Both at their guarantee's default commit interval (${format(COMMIT_INTERVAL_MS['at-least-once'])} ms at-least-once, ${format(COMMIT_INTERVAL_MS['exactly-once'])} ms exactly-once: Kafka Streams' exactly_once_v2).`,
     `Runs: ${settings.repeat} per engine and case, alternating Kafka Streams, Tributary, Kafka Streams, Tributary; figures are medians.`,
     '',
     markdownTable(table),
