@@ -19,8 +19,9 @@ export interface LookupJoinOptions {
  * timestamp.
  *
  * Records with a null value are dropped (a null value is "no record", and a left join's null argument
- * would be ambiguous). A null lookup key cannot match: an inner join drops the record, a left join
- * emits it with a null table value (the relaxed null-key rule of newer Kafka Streams versions).
+ * would be ambiguous), and so are records whose lookup key is null, as Kafka Streams'
+ * `KStreamKTableJoinProcessor` does. The one exception: a left join emits a record whose own key is
+ * null joined with the table's value for its lookup key, or with null when there is none.
  */
 export function lookupJoinProcessor(options: LookupJoinOptions): AnySupplier {
   const { joinType, getter: getterSupplier, lookupKey, joiner } = options;
@@ -39,7 +40,7 @@ export function lookupJoinProcessor(options: LookupJoinOptions): AnySupplier {
           return;
         }
         const key = lookupKey(record.key, record.value);
-        if (absent(key) && joinType === 'inner') {
+        if (absent(key) && !(joinType === 'left' && absent(record.key))) {
           recordDropped(context, 'null-join-key-or-value', record);
           return;
         }
