@@ -12,9 +12,16 @@ export function isNullish(value: unknown): value is null | undefined {
 }
 
 /**
+ * Which records an aggregation cannot take. Kafka Streams' plain and sliding-window aggregations skip
+ * records with a null key or value; its time- and session-window aggregations skip only a null key
+ * and hand a null value to the aggregator (a count counts it).
+ */
+export type SkippedRecords = 'null-key' | 'null-key-or-value';
+
+/**
  * What every aggregation of a grouped stream (plain, windowed, session, sliding) does around its own
- * logic: it opens its store when the task starts, and drops (and counts) records with a null key or
- * value, which cannot be grouped. `create` runs once per task and returns the record handler.
+ * logic: it opens its store when the task starts, and drops (and counts) the records it cannot take.
+ * `create` runs once per task and returns the record handler.
  */
 export function groupedStreamProcessor<S extends StateStore>(
   storeName: string,
@@ -22,6 +29,7 @@ export function groupedStreamProcessor<S extends StateStore>(
     context: ProcessorContext<unknown, unknown>,
     store: S,
   ) => (record: StreamRecord<unknown, unknown>) => void,
+  skipped: SkippedRecords = 'null-key-or-value',
 ): AnySupplier {
   return () => {
     let context: ProcessorContext<unknown, unknown>;
@@ -32,8 +40,8 @@ export function groupedStreamProcessor<S extends StateStore>(
         aggregate = create(c, c.getStateStore<S>(storeName));
       },
       process: (record) => {
-        if (isNullish(record.key) || isNullish(record.value)) {
-          recordDropped(context, 'null-key-or-value', record);
+        if (isNullish(record.key) || (skipped === 'null-key-or-value' && isNullish(record.value))) {
+          recordDropped(context, skipped, record);
           return;
         }
         aggregate(record);

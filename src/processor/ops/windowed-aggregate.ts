@@ -63,33 +63,38 @@ export function addToWindow(
  * that contains it and forwards the window's new aggregate (no caching: every update is forwarded).
  * A window stays open until its end plus the grace period; stream time here is the largest timestamp
  * this processor has seen. A record whose window has closed is dropped for that window; with hopping
- * windows it may still update the others. Records with a null key or value are dropped.
+ * windows it may still update the others. Records with a null key are dropped; a null value goes to
+ * the aggregator like any other (a count counts it), as in Kafka Streams.
  */
 export function windowedAggregateProcessor(
   storeName: string,
   spec: TimeWindowsSpec,
   aggregation: Aggregation<unknown, unknown, unknown>,
 ): AnySupplier {
-  return groupedStreamProcessor<TimestampedWindowStore<unknown, unknown>>(storeName, (context, store) => {
-    let observedStreamTime = -1;
-    return (record) => {
-      observedStreamTime = Math.max(observedStreamTime, record.timestamp);
-      const closeTime = observedStreamTime - spec.graceMs;
-      for (const start of windowStartsFor(record.timestamp, spec)) {
-        const end = start + spec.sizeMs;
-        if (end <= closeTime) {
-          // Counted once per closed window, as Kafka Streams does for hopping windows.
-          recordDropped(context, 'expired-window', record, {
-            window: `[${start},${end})`,
-            expiration: closeTime,
-            streamTime: observedStreamTime,
-          });
-          continue;
+  return groupedStreamProcessor<TimestampedWindowStore<unknown, unknown>>(
+    storeName,
+    (context, store) => {
+      let observedStreamTime = -1;
+      return (record) => {
+        observedStreamTime = Math.max(observedStreamTime, record.timestamp);
+        const closeTime = observedStreamTime - spec.graceMs;
+        for (const start of windowStartsFor(record.timestamp, spec)) {
+          const end = start + spec.sizeMs;
+          if (end <= closeTime) {
+            // Counted once per closed window, as Kafka Streams does for hopping windows.
+            recordDropped(context, 'expired-window', record, {
+              window: `[${start},${end})`,
+              expiration: closeTime,
+              streamTime: observedStreamTime,
+            });
+            continue;
+          }
+          addToWindow(context, store, aggregation, record, { start, end }, store.fetch(record.key, start));
         }
-        addToWindow(context, store, aggregation, record, { start, end }, store.fetch(record.key, start));
-      }
-    };
-  });
+      };
+    },
+    'null-key',
+  );
 }
 
 /** Values of a windowed table, read from its window store by key and window start. */
