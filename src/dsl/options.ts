@@ -79,7 +79,8 @@ export interface StreamJoined<K, V, VO> extends Named {
   /** Base name of the join's window stores (`<storeName>-this-join-store`, `<storeName>-other-join-store`). */
   readonly storeName?: string;
   readonly backend?: StoreBackend;
-  readonly logging?: boolean;
+  /** Changelogs on (default) or off, or on with extra topic configs for both stores' changelogs. */
+  readonly logging?: boolean | { readonly topicConfig: Readonly<Record<string, string>> };
 }
 
 /** Options of a foreign-key table-table join. */

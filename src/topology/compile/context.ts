@@ -2,7 +2,7 @@ import { TopologyError } from '../../errors.ts';
 import type { TableValueGetterSupplier } from '../../processor/ops/value-getter.ts';
 import type { KeyValueStoreSpec, SessionStoreSpec, StoreSpec, WindowStoreSpec } from '../../state/api.ts';
 import type { AnySerde, IrGraph, IrNode, IrOp, StoreIr } from '../ir.ts';
-import type { PhysicalTopologyBuilder } from '../physical.ts';
+import type { PhysicalTopologyBuilder, SourceNodeDef } from '../physical.ts';
 
 export interface CompileOptions {
   /**
@@ -53,6 +53,22 @@ export class CompileContext {
 
   parentOutputs(node: IrNode): string[] {
     return node.parents.map((p) => this.output(p));
+  }
+
+  /** The source node that reads exactly these topics, if one was added already. */
+  sourceReading(topics: readonly string[]): SourceNodeDef | undefined {
+    const wanted = [...topics].sort().join('\n');
+    for (const node of this.builder.nodes.values()) {
+      if (node.kind !== 'source') continue;
+      if (
+        node.topics
+          .map((t) => t.name)
+          .sort()
+          .join('\n') === wanted
+      )
+        return node;
+    }
+    return undefined;
   }
 
   valueGetter<K, V>(id: number): TableValueGetterSupplier<K, V> {
