@@ -40,6 +40,14 @@ export function notApplicable(method: string, reason: string): void {
 }
 
 /**
+ * A Java test method for a Kafka Streams feature Tributary does not have yet (named in `feature`). It
+ * runs nothing: it is counted as pending until the feature exists and the case is ported.
+ */
+export function pending(method: string, feature: string): void {
+  if (!method || !feature) throw new Error('a pending case needs its method name and the missing feature');
+}
+
+/**
  * Kafka Streams' `MockApiProcessorSupplier`: a processor that records every record reaching it. Attach
  * it with `stream.process(captured.supplier)`, or to a table's changes with `captureChanges`.
  */
