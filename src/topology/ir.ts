@@ -152,6 +152,11 @@ export interface ProcessIr extends Base {
   readonly op: 'process';
   readonly supplier: Fn;
   readonly stores: readonly string[];
+  /**
+   * For a processor reading a table's changes: it needs their old values (as Kafka Streams' internal
+   * `enableSendingOldValues(true)` asks the table for them).
+   */
+  readonly oldValues?: boolean;
 }
 
 /** A store added with `builder.addStateStore`, for processors to use. */

@@ -54,36 +54,41 @@ export function groupedStreamProcessor<S extends StateStore>(
  * Folds a record into an aggregate that carries the latest timestamp that went into it (record or
  * stored, whichever is larger): into `stored` when there is one, otherwise into `start` (by default
  * the initializer's). A null value means the aggregator returned nothing: the aggregate is deleted.
+ * `base` is what the record was folded into: Kafka Streams forwards it as the old value (so a new
+ * aggregate's old value is the initializer's, not null), when old values are sent.
  */
 export function foldRecord(
   aggregation: Aggregation<unknown, unknown, unknown>,
   record: StreamRecord<unknown, unknown>,
   stored: ValueAndTimestamp<unknown> | undefined,
   start?: unknown,
-): ValueAndTimestamp<unknown> {
+): ValueAndTimestamp<unknown> & { readonly base: unknown } {
   const base = stored ? stored.value : start === undefined ? aggregation.initializer() : start;
   return {
     value: aggregation.aggregator(record.key, record.value, base) ?? null,
     timestamp: stored ? Math.max(record.timestamp, stored.timestamp) : record.timestamp,
+    base: base ?? null,
   };
 }
 
 /**
- * Aggregates a grouped stream into a table (count, reduce, aggregate): reads the key's aggregate from
- * `storeName`, folds the record in, writes the result back and forwards it as a change with the
- * aggregate it replaced.
+ * Aggregates a grouped stream into a table (count, reduce, aggregate): Kafka Streams'
+ * `KStreamAggregate`/`KStreamReduce`. Reads the key's aggregate from `storeName`, folds the record in,
+ * writes the result back and forwards it as a change; the old value, when old values are sent, is the
+ * aggregate the record was folded into.
  */
 export function streamAggregateProcessor(
   storeName: string,
   aggregation: Aggregation<unknown, unknown, unknown>,
+  sendOldValues: boolean,
 ): AnySupplier {
   return groupedStreamProcessor<TimestampedKeyValueStore<unknown, unknown>>(
     storeName,
     (context, store) => (record) => {
-      const old = store.get(record.key);
-      const aggregate = foldRecord(aggregation, record, old);
-      store.put(record.key, aggregate.value === null ? null : aggregate);
-      const updated = withValue(record, change(aggregate.value, old?.value ?? null));
+      const aggregate = foldRecord(aggregation, record, store.get(record.key));
+      const { value, timestamp } = aggregate;
+      store.put(record.key, value === null ? null : { value, timestamp });
+      const updated = withValue(record, change(aggregate.value, sendOldValues ? aggregate.base : null));
       context.forward(withTimestamp(updated, aggregate.timestamp));
     },
   );

@@ -17,8 +17,9 @@ type AnySupplier = ProcessorSupplier<unknown, unknown, unknown, unknown>;
  * record starts a new session, extends one, or bridges several into one: every session that ends
  * within the gap before it or starts within the gap after it is merged (aggregates combined with the
  * merger). When the merged session is more than the record's own point in time, every merged session
- * is removed and forwarded as a delete (new value null, old value its aggregate), even one whose window
- * the merged session keeps; then the merged session is stored and forwarded (old value null).
+ * is removed and forwarded as a delete (new value null; old value its aggregate when old values are
+ * sent), even one whose window the merged session keeps; then the merged session is stored and
+ * forwarded (old value null).
  *
  * A session is closed once stream time (the largest timestamp this processor has seen) is past its end
  * plus the gap plus grace; a record that would only touch closed sessions is dropped. Records with a
@@ -29,6 +30,7 @@ export function sessionAggregateProcessor(
   storeName: string,
   spec: SessionWindowsSpec,
   aggregation: SessionAggregation<unknown, unknown, unknown>,
+  sendOldValues: boolean,
 ): AnySupplier {
   return groupedStreamProcessor<SessionStore<unknown, unknown>>(
     storeName,
@@ -63,7 +65,7 @@ export function sessionAggregateProcessor(
         if (window.start !== t || window.end !== t) {
           for (const session of overlapping) {
             store.remove(session.key);
-            forward(session.key, null, session.value);
+            forward(session.key, null, sendOldValues ? session.value : null);
           }
         }
         const merged: Windowed<unknown> = { key: record.key, window };

@@ -35,6 +35,7 @@ export function slidingAggregateProcessor(
   storeName: string,
   spec: SlidingWindowsSpec,
   aggregation: Aggregation<unknown, unknown, unknown>,
+  sendOldValues: boolean,
 ): AnySupplier {
   const d = spec.timeDifferenceMs;
   return groupedStreamProcessor<TimestampedWindowStore<unknown, unknown>>(storeName, (context, store) => {
@@ -59,7 +60,8 @@ export function slidingAggregateProcessor(
       seed?: unknown,
     ): void => {
       const end = start + d;
-      if (end >= closeTime) addToWindow(context, store, aggregation, record, { start, end }, existing, seed);
+      if (end >= closeTime)
+        addToWindow(context, store, aggregation, sendOldValues, record, { start, end }, existing, seed);
     };
 
     /** The record's right window: the records after it within d, which `later` already aggregates. */

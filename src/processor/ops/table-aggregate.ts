@@ -58,14 +58,17 @@ export function tableGroupByProcessor(name: string, selector: Fn, keySerde: Serd
 }
 
 /**
- * The second half of a table's `groupBy`: keeps one aggregate per group, subtracting each change's old
- * value and then adding its new one. A result of null deletes the group's row. The result carries the
- * latest timestamp that went into it.
+ * The second half of a table's `groupBy`: Kafka Streams' `KTableAggregate`/`KTableReduce`. Keeps one
+ * aggregate per group, subtracting each change's old value and then adding its new one; a result of
+ * null deletes the group's row. Every change is forwarded (with the aggregate it replaced, when old
+ * values are sent), also one that leaves an empty group empty. The result's timestamp is the
+ * record's, or the later of the record's and the stored aggregate's once the aggregate is touched.
  */
 export function tableAggregateProcessor(
   name: string,
   storeName: string,
   aggregation: TableAggregation<unknown, unknown, unknown>,
+  sendOldValues: boolean,
 ): AnySupplier {
   return () => {
     let context: ProcessorContext<unknown, unknown>;
@@ -80,18 +83,21 @@ export function tableAggregateProcessor(
           throw new ProcessingError(name, `${name}: a grouped table record has a null key`);
         const old = store.get(record.key);
         const oldAggregate = old?.value ?? null;
-        const timestamp = old ? Math.max(record.timestamp, old.timestamp) : record.timestamp;
         const { newValue, oldValue } = record.value;
+        let timestamp = record.timestamp;
         let aggregate = oldAggregate;
-        if (oldValue !== null && aggregate !== null)
-          aggregate = aggregation.subtractor(record.key, oldValue, aggregate) ?? null;
-        if (newValue !== null)
-          aggregate =
-            aggregation.aggregator(record.key, newValue, aggregate ?? aggregation.initializer()) ?? null;
-        // Retracting from a group that has nothing changes nothing: no row, no update to send.
-        if (aggregate === null && oldAggregate === null) return;
+        if (oldValue !== null && oldAggregate !== null) {
+          aggregate = aggregation.subtractor(record.key, oldValue, oldAggregate) ?? null;
+          timestamp = Math.max(record.timestamp, old!.timestamp);
+        }
+        if (newValue !== null) {
+          const base = aggregate ?? aggregation.initializer();
+          aggregate = aggregation.aggregator(record.key, newValue, base) ?? null;
+          if (old) timestamp = Math.max(record.timestamp, old.timestamp);
+        }
         store.put(record.key, aggregate === null ? null : { value: aggregate, timestamp });
-        context.forward(withTimestamp(withValue(record, change(aggregate, oldAggregate)), timestamp));
+        const updated = withValue(record, change(aggregate, sendOldValues ? oldAggregate : null));
+        context.forward(withTimestamp(updated, timestamp));
       },
     };
     return processor as Processor<unknown, unknown, unknown, unknown>;

@@ -9,11 +9,12 @@ type AnySupplier = ProcessorSupplier<unknown, unknown, unknown, unknown>;
 type ChangeRecord = StreamRecord<unknown, Change<unknown>>;
 
 /**
- * Turns a stream of upserts into table changes: keeps the latest value per key in `storeName` and
- * forwards each update with the value it replaced. Records with a null key cannot be a table row and
- * are dropped, as in Kafka Streams.
+ * Turns a stream of upserts into table changes: Kafka Streams' `KTableSource`. Keeps the latest value
+ * per key in `storeName` and forwards each update (a delete too, even of a key it never had), with
+ * the value it replaced when old values are sent. Records with a null key cannot be a table row and
+ * are dropped.
  */
-export function tableSourceProcessor(storeName: string): AnySupplier {
+export function tableSourceProcessor(storeName: string, sendOldValues: boolean): AnySupplier {
   return () => {
     let context: ProcessorContext<unknown, unknown>;
     let store: TimestampedKeyValueStore<unknown, unknown>;
@@ -30,7 +31,7 @@ export function tableSourceProcessor(storeName: string): AnySupplier {
         const old = store.get(record.key);
         const value = record.value ?? null;
         store.put(record.key, value === null ? null : { value, timestamp: record.timestamp });
-        context.forward(withValue(record, change(value, old?.value ?? null)));
+        context.forward(withValue(record, change(value, sendOldValues ? (old?.value ?? null) : null)));
       },
     };
     return processor;
@@ -64,13 +65,23 @@ export function globalTableProcessor(storeName: string): AnySupplier {
 }
 
 /**
- * Applies `compute` to both the new and the old value of each change (so downstream can retract what
- * was there before), optionally materializes the result, and forwards it unless nothing is left.
+ * How a derived table (filter, mapValues) handles a change: `compute` maps a present value (null:
+ * the row is not in this table). With old values sent, the old value is the table's own previous
+ * value (from its store when materialized, else computed from the parent's old value); without, it
+ * is null and downstream cannot tell what changed.
  */
-function tableTransform(
-  compute: (key: unknown, value: unknown) => unknown | null,
-  storeName: string | undefined,
-): AnySupplier {
+interface DerivedTable {
+  readonly compute: (key: unknown, value: unknown) => unknown;
+  readonly storeName: string | undefined;
+  readonly sendOldValues: boolean;
+  /** A filter holds back changes that leave nothing (no new and no old value), when it can see old values. */
+  readonly skipEmptyChanges: boolean;
+}
+
+function derivedTableProcessor(table: DerivedTable): AnySupplier {
+  const { compute, storeName, sendOldValues, skipEmptyChanges } = table;
+  const computed = (key: unknown, value: unknown | null) =>
+    value === null ? null : (compute(key, value) ?? null);
   return () => {
     let context: ProcessorContext<unknown, unknown>;
     let store: TimestampedKeyValueStore<unknown, unknown> | undefined;
@@ -80,9 +91,13 @@ function tableTransform(
         if (storeName) store = c.getStateStore(storeName);
       },
       process: (record: ChangeRecord) => {
-        const newValue = record.value.newValue === null ? null : compute(record.key, record.value.newValue);
-        const oldValue = record.value.oldValue === null ? null : compute(record.key, record.value.oldValue);
-        if (newValue === null && oldValue === null) return;
+        const newValue = computed(record.key, record.value.newValue);
+        const oldValue = !sendOldValues
+          ? null
+          : store
+            ? (store.get(record.key)?.value ?? null)
+            : computed(record.key, record.value.oldValue);
+        if (skipEmptyChanges && sendOldValues && newValue === null && oldValue === null) return;
         store?.put(record.key, newValue === null ? null : { value: newValue, timestamp: record.timestamp });
         context.forward(withValue(record, change(newValue, oldValue)));
       },
@@ -91,19 +106,36 @@ function tableTransform(
   };
 }
 
+/**
+ * Kafka Streams' `KTableFilter`. Without old values, a row the predicate rejects is forwarded as a
+ * delete, as Kafka Streams does: downstream cannot know whether it was there before.
+ */
 export function tableFilterProcessor(
   predicate: Fn,
   negate: boolean,
   storeName: string | undefined,
+  sendOldValues: boolean,
 ): AnySupplier {
-  return tableTransform(
-    (key, value) => (Boolean(predicate(key, value)) !== negate ? value : null),
+  return derivedTableProcessor({
+    compute: (key, value) => (Boolean(predicate(key, value)) !== negate ? value : null),
     storeName,
-  );
+    sendOldValues,
+    skipEmptyChanges: true,
+  });
 }
 
-export function tableMapValuesProcessor(mapper: Fn, storeName: string | undefined): AnySupplier {
-  return tableTransform((key, value) => mapper(value, key), storeName);
+/** Kafka Streams' `KTableMapValues`: every change is forwarded, a delete of an absent row included. */
+export function tableMapValuesProcessor(
+  mapper: Fn,
+  storeName: string | undefined,
+  sendOldValues: boolean,
+): AnySupplier {
+  return derivedTableProcessor({
+    compute: (key, value) => mapper(value, key),
+    storeName,
+    sendOldValues,
+    skipEmptyChanges: false,
+  });
 }
 
 /** The table's changes as a stream of new values (null for deletes). */

@@ -41,21 +41,22 @@ export function forwardWindow<K, V>(
 
 /**
  * Folds a record into one window of its key (the stored aggregate `existing`, or a new one from
- * `seed`), stores the result and forwards the window's change.
+ * `seed`), stores the result and forwards the window's change; the old value, when old values are
+ * sent, is what the record was folded into (the seed or initializer for a new window).
  */
 export function addToWindow(
   context: ProcessorContext<unknown, unknown>,
   store: TimestampedWindowStore<unknown, unknown>,
   aggregation: Aggregation<unknown, unknown, unknown>,
+  sendOldValues: boolean,
   record: StreamRecord<unknown, unknown>,
   window: Window,
   existing: ValueAndTimestamp<unknown> | undefined,
   seed?: unknown,
 ): void {
-  const aggregate = foldRecord(aggregation, record, existing, seed);
-  store.put(record.key, aggregate.value === null ? null : aggregate, window.start);
-  const old = existing?.value ?? null;
-  forwardWindow(context, record, record.key, window, aggregate.value, old, aggregate.timestamp);
+  const { value, timestamp, base } = foldRecord(aggregation, record, existing, seed);
+  store.put(record.key, value === null ? null : { value, timestamp }, window.start);
+  forwardWindow(context, record, record.key, window, value, sendOldValues ? base : null, timestamp);
 }
 
 /**
@@ -70,6 +71,7 @@ export function windowedAggregateProcessor(
   storeName: string,
   spec: TimeWindowsSpec,
   aggregation: Aggregation<unknown, unknown, unknown>,
+  sendOldValues: boolean,
 ): AnySupplier {
   return groupedStreamProcessor<TimestampedWindowStore<unknown, unknown>>(
     storeName,
@@ -89,7 +91,15 @@ export function windowedAggregateProcessor(
             });
             continue;
           }
-          addToWindow(context, store, aggregation, record, { start, end }, store.fetch(record.key, start));
+          addToWindow(
+            context,
+            store,
+            aggregation,
+            sendOldValues,
+            record,
+            { start, end },
+            store.fetch(record.key, start),
+          );
         }
       };
     },

@@ -95,7 +95,12 @@ function optionalValueGetter(
 export const aggregationCompilers: OpCompilers = {
   'stream-aggregate': (node, context) => {
     const store = materialize(context, node.id, node.store);
-    addSimpleProcessor(node, context, streamAggregateProcessor(store, streamAggregation(node)), [store]);
+    addSimpleProcessor(
+      node,
+      context,
+      streamAggregateProcessor(store, streamAggregation(node), context.oldValues.sends(node.id)),
+      [store],
+    );
   },
 
   'windowed-aggregate': (node, context) => {
@@ -116,8 +121,8 @@ export const aggregationCompilers: OpCompilers = {
     context.setValueGetter(node.id, windowStoreValueGetter(node.store.name));
     const aggregation = streamAggregation(node);
     const supplier = sliding
-      ? slidingAggregateProcessor(node.store.name, windows, aggregation)
-      : windowedAggregateProcessor(node.store.name, windows, aggregation);
+      ? slidingAggregateProcessor(node.store.name, windows, aggregation, context.oldValues.sends(node.id))
+      : windowedAggregateProcessor(node.store.name, windows, aggregation, context.oldValues.sends(node.id));
     addSimpleProcessor(node, context, supplier, [node.store.name]);
   },
 
@@ -133,7 +138,12 @@ export const aggregationCompilers: OpCompilers = {
     addSimpleProcessor(
       node,
       context,
-      sessionAggregateProcessor(node.store.name, windows, sessionAggregation(node)),
+      sessionAggregateProcessor(
+        node.store.name,
+        windows,
+        sessionAggregation(node),
+        context.oldValues.sends(node.id),
+      ),
       [node.store.name],
     );
   },
@@ -205,8 +215,11 @@ export const aggregationCompilers: OpCompilers = {
 
   'table-aggregate': (node, context) => {
     const store = materialize(context, node.id, node.store);
-    addSimpleProcessor(node, context, tableAggregateProcessor(node.name, store, tableAggregation(node)), [
-      store,
-    ]);
+    addSimpleProcessor(
+      node,
+      context,
+      tableAggregateProcessor(node.name, store, tableAggregation(node), context.oldValues.sends(node.id)),
+      [store],
+    );
   },
 };

@@ -2,6 +2,7 @@ import { TopologyError } from '../../errors.ts';
 import type { TableValueGetterSupplier } from '../../processor/ops/value-getter.ts';
 import type { KeyValueStoreSpec, SessionStoreSpec, StoreSpec, WindowStoreSpec } from '../../state/api.ts';
 import type { AnySerde, IrGraph, IrNode, IrOp, StoreIr } from '../ir.ts';
+import { OldValues } from './old-values.ts';
 import type { PhysicalTopologyBuilder, SourceNodeDef } from '../physical.ts';
 
 export interface CompileOptions {
@@ -16,6 +17,8 @@ export interface CompileOptions {
 export class CompileContext {
   readonly graph: IrGraph;
   readonly builder: PhysicalTopologyBuilder;
+  /** Which tables forward old values (Kafka Streams' `enableSendingOldValues`, decided for the whole graph). */
+  readonly oldValues: OldValues;
   private readonly outputs = new Map<number, string>();
   private readonly valueGetters = new Map<number, TableValueGetterSupplier<unknown, unknown>>();
   /** The external or repartition topics each IR node's records come from, for co-partitioning checks. */
@@ -26,6 +29,7 @@ export class CompileContext {
   constructor(graph: IrGraph, builder: PhysicalTopologyBuilder, options: CompileOptions = {}) {
     this.graph = graph;
     this.builder = builder;
+    this.oldValues = new OldValues(graph);
     this.renameTopic = options.renameTopic;
   }
 

@@ -168,7 +168,7 @@ export function compileForeignKeyJoin(node: ForeignKeyJoinIr, context: CompileCo
   builder.addProcessor({
     name: node.name,
     parents: [names.resolverName],
-    supplier: tableSourceProcessor(resultStore.name),
+    supplier: tableSourceProcessor(resultStore.name, context.oldValues.sends(node.id)),
     stores: [resultStore.name],
   });
   context.setOutput(node.id, node.name);

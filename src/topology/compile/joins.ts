@@ -1,6 +1,7 @@
 import { joinerOf, reversed } from '../../processor/ops/join-common.ts';
 import { lookupJoinProcessor } from '../../processor/ops/stream-table-join.ts';
 import {
+  tableJoinKinds,
   tableJoinMergeProcessor,
   tableJoinProcessor,
   tableJoinValueGetter,
@@ -59,25 +60,22 @@ export const joinCompilers: OpCompilers = {
     const leftGetter = context.valueGetter(leftId);
     const rightGetter = context.valueGetter(rightId);
     const joiner = joinerOf(node.joiner);
+    const kinds = tableJoinKinds(node.joinType);
+    const sendOldValues = context.oldValues.sends(node.id);
     context.builder.addProcessor({
       name: node.thisJoinName,
       parents: [context.output(leftId)],
-      supplier: tableJoinProcessor({
-        joinType: node.joinType,
-        side: 'left',
-        otherGetter: rightGetter,
-        joiner,
-      }),
+      supplier: tableJoinProcessor({ kind: kinds.left, otherGetter: rightGetter, joiner, sendOldValues }),
       stores: rightGetter.storeNames,
     });
     context.builder.addProcessor({
       name: node.otherJoinName,
       parents: [context.output(rightId)],
       supplier: tableJoinProcessor({
-        joinType: node.joinType,
-        side: 'right',
+        kind: kinds.right,
         otherGetter: leftGetter,
         joiner: reversed(joiner),
+        sendOldValues,
       }),
       stores: leftGetter.storeNames,
     });
@@ -90,7 +88,7 @@ export const joinCompilers: OpCompilers = {
     context.builder.addProcessor({
       name: node.name,
       parents: [node.thisJoinName, node.otherJoinName],
-      supplier: tableJoinMergeProcessor(node.store?.name),
+      supplier: tableJoinMergeProcessor(node.store?.name, sendOldValues),
       stores: node.store ? [node.store.name] : [],
     });
     context.setOutput(node.id, node.name);

@@ -41,7 +41,7 @@ export const tableCompilers: OpCompilers = {
     context.builder.addProcessor({
       name: node.name,
       parents: [node.sourceName],
-      supplier: tableSourceProcessor(store),
+      supplier: tableSourceProcessor(store, context.oldValues.sends(node.id)),
       stores: [store],
     });
     context.setOutput(node.id, node.name);
@@ -79,7 +79,7 @@ export const tableCompilers: OpCompilers = {
   },
   'to-table': (node, context) => {
     const store = materialize(context, node.id, node.store);
-    addSimpleProcessor(node, context, tableSourceProcessor(store), [store]);
+    addSimpleProcessor(node, context, tableSourceProcessor(store, context.oldValues.sends(node.id)), [store]);
   },
   'table-filter': (node, context) => {
     const store = node.store ? materialize(context, node.id, node.store) : undefined;
@@ -95,7 +95,7 @@ export const tableCompilers: OpCompilers = {
     addSimpleProcessor(
       node,
       context,
-      tableFilterProcessor(node.predicate, node.negate, store),
+      tableFilterProcessor(node.predicate, node.negate, store, context.oldValues.sends(node.id)),
       store ? [store] : [],
     );
   },
@@ -111,7 +111,12 @@ export const tableCompilers: OpCompilers = {
         })),
       );
     }
-    addSimpleProcessor(node, context, tableMapValuesProcessor(node.mapper, store), store ? [store] : []);
+    addSimpleProcessor(
+      node,
+      context,
+      tableMapValuesProcessor(node.mapper, store, context.oldValues.sends(node.id)),
+      store ? [store] : [],
+    );
   },
   'table-to-stream': (node, context) => addSimpleProcessor(node, context, tableToStreamProcessor()),
 };

@@ -72,16 +72,21 @@ export class Captured<K = unknown, V = unknown> {
   }
 
   /** Checks and clears, as the Java tests' `processor.checkAndClearProcessResult(...)`. */
-  check(...expected: Kvt<K, V>[]): void {
+  check(...expected: Kvt[]): void {
     expect(this.drain()).toEqual(expected);
   }
 }
 
 /**
  * Sends a table's changes (new and old value, as its processor forwards them) to `captured`, as the
- * Java tests do by attaching a mock processor to a table's node.
+ * Java tests do by attaching a mock processor to a table's node. With `oldValues`, the table is asked
+ * to send old values, as the Java tests do with `enableSendingOldValues(true)`.
  */
-export function captureChanges<K, V>(table: KTable<K, V>, captured: Captured<K, Change<V>>): void {
+export function captureChanges<K, V>(
+  table: KTable<K, V>,
+  captured: Captured<K, Change<V>>,
+  options: { oldValues?: boolean } = {},
+): void {
   const graph = table.context.graph;
   graph.add({
     op: 'process',
@@ -89,6 +94,7 @@ export function captureChanges<K, V>(table: KTable<K, V>, captured: Captured<K, 
     parents: [table.nodeId],
     supplier: captured.supplier,
     stores: [],
+    oldValues: options.oldValues ?? false,
   });
 }
 
