@@ -35,6 +35,8 @@ export interface InternalProcessorContext<KOut = unknown, VOut = unknown> extend
     record: StreamRecord<unknown, unknown>,
     details?: Readonly<Record<string, unknown>>,
   ): void;
+  /** Logs a warning about the record being processed, naming the processor and where the record came from. */
+  warn(message: string, details?: Readonly<Record<string, unknown>>): void;
 }
 
 /** Reports a dropped record through the context, when the context can count them (test doubles may not). */
@@ -45,4 +47,13 @@ export function recordDropped(
   details?: Readonly<Record<string, unknown>>,
 ): void {
   (context as Partial<InternalProcessorContext>).recordDropped?.(reason, record, details);
+}
+
+/** Logs a warning through the context, when the context can log (test doubles may not). */
+export function warn(
+  context: ProcessorContext<unknown, unknown>,
+  message: string,
+  details?: Readonly<Record<string, unknown>>,
+): void {
+  (context as Partial<InternalProcessorContext>).warn?.(message, details);
 }

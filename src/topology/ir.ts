@@ -153,10 +153,11 @@ export interface ProcessIr extends Base {
   readonly supplier: Fn;
   readonly stores: readonly string[];
   /**
-   * For a processor reading a table's changes: it needs their old values (as Kafka Streams' internal
-   * `enableSendingOldValues(true)` asks the table for them).
+   * For a processor reading a table's changes: it asks the table for their old values, as Kafka
+   * Streams' internal `enableSendingOldValues(forceMaterialization)` does. Without `force`, a table
+   * that would have to be materialized for them does not send them.
    */
-  readonly oldValues?: boolean;
+  readonly oldValues?: { readonly force: boolean };
 }
 
 /** A store added with `builder.addStateStore`, for processors to use. */

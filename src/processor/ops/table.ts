@@ -1,6 +1,6 @@
 import type { Processor, ProcessorContext, ProcessorSupplier } from '../api.ts';
 import { change, type Change } from '../change.ts';
-import { recordDropped } from '../internal-context.ts';
+import { recordDropped, warn } from '../internal-context.ts';
 import { withValue, type StreamRecord } from '../record.ts';
 import type { TimestampedKeyValueStore } from '../../state/api.ts';
 import type { Fn } from '../../topology/ir.ts';
@@ -29,6 +29,12 @@ export function tableSourceProcessor(storeName: string, sendOldValues: boolean):
           return;
         }
         const old = store.get(record.key);
+        if (old && record.timestamp < old.timestamp)
+          warn(
+            context,
+            `detected out-of-order table update for ${storeName}, old timestamp ${old.timestamp} new timestamp ${record.timestamp}`,
+            { store: storeName, oldTimestamp: old.timestamp, newTimestamp: record.timestamp },
+          );
         const value = record.value ?? null;
         store.put(record.key, value === null ? null : { value, timestamp: record.timestamp });
         context.forward(withValue(record, change(value, sendOldValues ? (old?.value ?? null) : null)));

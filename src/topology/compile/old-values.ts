@@ -66,7 +66,7 @@ export class OldValues {
         this.lookedUp(node.parents[1]!);
         return;
       case 'process':
-        if (node.oldValues) this.enable(node.parents[0]!, true);
+        if (node.oldValues) this.enable(node.parents[0]!, node.oldValues.force);
         return;
       default:
         return;

@@ -66,7 +66,7 @@ export const opSchema: OpSchema = {
     partitioner: 'fn?',
   },
   to: { topic: 'topic', ...source, partitioner: 'fn?' },
-  process: { supplier: 'fn', stores: 'strings', oldValues: 'boolean?' },
+  process: { supplier: 'fn', stores: 'strings', oldValues: 'json?' },
   'state-store': { spec: 'store-spec' },
   'to-table': { store: 'store' },
   'table-filter': { predicate: 'fn', negate: 'boolean', store: 'store?' },

@@ -80,12 +80,13 @@ export class Captured<K = unknown, V = unknown> {
 /**
  * Sends a table's changes (new and old value, as its processor forwards them) to `captured`, as the
  * Java tests do by attaching a mock processor to a table's node. With `oldValues`, the table is asked
- * to send old values, as the Java tests do with `enableSendingOldValues(true)`.
+ * to send old values, as the Java tests do with `enableSendingOldValues(true)` ('forced') or
+ * `enableSendingOldValues(false)` ('if materialized').
  */
 export function captureChanges<K, V>(
   table: KTable<K, V>,
   captured: Captured<K, Change<V>>,
-  options: { oldValues?: boolean } = {},
+  options: { oldValues?: 'forced' | 'if materialized' } = {},
 ): void {
   const graph = table.context.graph;
   graph.add({
@@ -94,7 +95,7 @@ export function captureChanges<K, V>(
     parents: [table.nodeId],
     supplier: captured.supplier,
     stores: [],
-    oldValues: options.oldValues ?? false,
+    ...(options.oldValues ? { oldValues: { force: options.oldValues === 'forced' } } : {}),
   });
 }
 

@@ -49,7 +49,7 @@ export async function tableJoinCase(
   const output = new Captured<number, string | null>();
   const capture = options.capture ?? 'output';
   if (capture === 'output') joined.toStream().process(output.supplier);
-  else captureChanges(joined, changes, { oldValues: capture === 'changes with old values' });
+  else captureChanges(joined, changes, capture === 'changes with old values' ? { oldValues: 'forced' } : {});
   const topology = builder.build();
   const driver = await start(topology);
   return {
