@@ -1,7 +1,7 @@
 import type { Serde } from '../serde/serde.ts';
 import { longSerde } from '../serde/primitives.ts';
 import type { AggregateKind, AnySerde, Fn } from '../topology/ir.ts';
-import { keySerdeOr, storeFor, valueSerdeOr, type DslContext } from './context.ts';
+import { keySerdeOr, required, storeFor, valueSerdeOr, type DslContext } from './context.ts';
 import type { Initializer, Reducer } from './kgrouped-stream.ts';
 import { KTable } from './ktable.ts';
 import type { Materialized } from './options.ts';
@@ -33,6 +33,8 @@ export class KGroupedTable<K, V> {
   }
 
   reduce(adder: Reducer<V>, subtractor: Reducer<V>, materialized?: Materialized<K, V>): KTable<K, V> {
+    required(adder, 'an adder', 'KGroupedTable.reduce');
+    required(subtractor, 'a subtractor', 'KGroupedTable.reduce');
     return this.aggregated<V>('reduce', undefined, adder, subtractor, materialized, this.grouping.valueSerde);
   }
 
@@ -42,6 +44,9 @@ export class KGroupedTable<K, V> {
     subtractor: (key: K, value: V, aggregate: VA) => VA,
     materialized?: Materialized<K, VA>,
   ): KTable<K, VA> {
+    required(initializer, 'an initializer', 'KGroupedTable.aggregate');
+    required(adder, 'an adder', 'KGroupedTable.aggregate');
+    required(subtractor, 'a subtractor', 'KGroupedTable.aggregate');
     return this.aggregated<VA>('aggregate', initializer, adder, subtractor, materialized, undefined);
   }
 
