@@ -15,6 +15,7 @@ export {
 export { KGroupedTable } from './dsl/kgrouped-table.ts';
 export { BranchedKStream } from './dsl/branched-kstream.ts';
 export { TimeWindows, SlidingWindows, SessionWindows, JoinWindows } from './dsl/windows.ts';
+export { EmitStrategy } from './dsl/emit-strategy.ts';
 export { Suppressed, type BufferConfig } from './dsl/suppressed.ts';
 export {
   defineTopic,

@@ -5,6 +5,7 @@ import type { Windowed } from '../state/api.ts';
 import type {
   AggregateKind,
   AnySerde,
+  EmitStrategyType,
   Fn,
   SessionWindowsSpec,
   SlidingWindowsSpec,
@@ -16,6 +17,7 @@ import { keySerdeOr, storeFor, valueSerdeOr, type DslContext } from './context.t
 import { KTable } from './ktable.ts';
 import type { Materialized } from './options.ts';
 import { repartitionNode } from './repartition.ts';
+import type { EmitStrategy } from './emit-strategy.ts';
 import { SessionWindows, SlidingWindows, TimeWindows } from './windows.ts';
 
 export type Initializer<VA> = () => VA;
@@ -166,6 +168,7 @@ export class KGroupedStream<K, V> extends GroupedStreamBase<K, V> {
 /** A grouped stream in time windows (tumbling, hopping or sliding): Kafka Streams' `TimeWindowedKStream`. */
 export class TimeWindowedKStream<K, V> extends GroupedStreamBase<K, V> {
   readonly windows: TimeWindowsSpec | SlidingWindowsSpec;
+  private readonly emit: EmitStrategyType;
 
   /** @internal */
   constructor(
@@ -176,9 +179,28 @@ export class TimeWindowedKStream<K, V> extends GroupedStreamBase<K, V> {
     repartitionRequired: boolean,
     groupedName: string | undefined,
     windows: TimeWindowsSpec | SlidingWindowsSpec,
+    emit: EmitStrategyType = 'on-window-update',
   ) {
     super(context, nodeId, keySerde, valueSerde, repartitionRequired, groupedName);
     this.windows = windows;
+    this.emit = emit;
+  }
+
+  /**
+   * When the aggregation emits: every update (the default) or, with `EmitStrategy.onWindowClose()`,
+   * each window's final result once, when it closes (KIP-825; see `EmitStrategy`).
+   */
+  emitStrategy(strategy: EmitStrategy): TimeWindowedKStream<K, V> {
+    return new TimeWindowedKStream<K, V>(
+      this.context,
+      this.nodeId,
+      this.keySerde,
+      this.valueSerde,
+      this.repartitionRequired,
+      this.groupedName,
+      this.windows,
+      strategy.type,
+    );
   }
 
   count(materialized?: Materialized<K, number>): KTable<Windowed<K>, number> {
@@ -223,6 +245,7 @@ export class TimeWindowedKStream<K, V> extends GroupedStreamBase<K, V> {
         aggregator,
         windows,
         store,
+        ...(this.emit === 'on-window-close' ? { emitStrategy: this.emit } : {}),
       }),
       resultKeySerde: (keySerde) => timeWindowedSerde(keySerde, sizeMs),
     });
@@ -232,6 +255,7 @@ export class TimeWindowedKStream<K, V> extends GroupedStreamBase<K, V> {
 /** A grouped stream in session windows: Kafka Streams' `SessionWindowedKStream`. */
 export class SessionWindowedKStream<K, V> extends GroupedStreamBase<K, V> {
   readonly windows: SessionWindowsSpec;
+  private readonly emit: EmitStrategyType;
 
   /** @internal */
   constructor(
@@ -242,9 +266,28 @@ export class SessionWindowedKStream<K, V> extends GroupedStreamBase<K, V> {
     repartitionRequired: boolean,
     groupedName: string | undefined,
     windows: SessionWindowsSpec,
+    emit: EmitStrategyType = 'on-window-update',
   ) {
     super(context, nodeId, keySerde, valueSerde, repartitionRequired, groupedName);
     this.windows = windows;
+    this.emit = emit;
+  }
+
+  /**
+   * When the aggregation emits: every update (the default) or, with `EmitStrategy.onWindowClose()`,
+   * each session's final result once, when it closes (KIP-825; see `EmitStrategy`).
+   */
+  emitStrategy(strategy: EmitStrategy): SessionWindowedKStream<K, V> {
+    return new SessionWindowedKStream<K, V>(
+      this.context,
+      this.nodeId,
+      this.keySerde,
+      this.valueSerde,
+      this.repartitionRequired,
+      this.groupedName,
+      this.windows,
+      strategy.type,
+    );
   }
 
   count(materialized?: Materialized<K, number>): KTable<Windowed<K>, number> {
@@ -289,6 +332,7 @@ export class SessionWindowedKStream<K, V> extends GroupedStreamBase<K, V> {
         merger,
         windows,
         store,
+        ...(this.emit === 'on-window-close' ? { emitStrategy: this.emit } : {}),
       }),
       resultKeySerde: (keySerde) => sessionWindowedSerde(keySerde),
     });

@@ -212,10 +212,15 @@ export interface StreamAggregateIr extends Base, AggregateFns {
   readonly store: StoreIr;
 }
 
+/** When a windowed aggregation emits: every update, or each window's final result once it closes. */
+export type EmitStrategyType = 'on-window-update' | 'on-window-close';
+
 export interface WindowedAggregateIr extends Base, AggregateFns {
   readonly op: 'windowed-aggregate';
   readonly windows: TimeWindowsSpec | SlidingWindowsSpec;
   readonly store: StoreIr;
+  /** Undefined: on every update. */
+  readonly emitStrategy?: EmitStrategyType;
 }
 
 export interface SessionAggregateIr extends Base, AggregateFns {
@@ -224,6 +229,8 @@ export interface SessionAggregateIr extends Base, AggregateFns {
   /** aggregate: (key, aggregate1, aggregate2) => VA, for merging sessions; count and reduce derive theirs. */
   readonly merger: Fn | undefined;
   readonly store: StoreIr;
+  /** Undefined: on every update. */
+  readonly emitStrategy?: EmitStrategyType;
 }
 
 /** Re-keys a table for `groupBy`: sends the old value to its old group and the new to its new one. */

@@ -4,8 +4,10 @@ import type { SessionWindowsSpec } from '../../topology/ir.ts';
 import type { ProcessorSupplier } from '../api.ts';
 import { change } from '../change.ts';
 import { recordDropped } from '../internal-context.ts';
-import { streamRecord } from '../record.ts';
+import { streamRecord, type StreamRecord } from '../record.ts';
 import { groupedStreamProcessor } from './aggregate.ts';
+import { EmitFinalProgress, forwardFinal, retainedSessions } from './emit-final.ts';
+import type { WindowEmit } from './windowed-aggregate.ts';
 import type { SessionAggregation } from './aggregation-functions.ts';
 import type { TableValueGetterSupplier } from './value-getter.ts';
 
@@ -30,14 +32,34 @@ export function sessionAggregateProcessor(
   storeName: string,
   spec: SessionWindowsSpec,
   aggregation: SessionAggregation<unknown, unknown, unknown>,
-  sendOldValues: boolean,
+  emit: WindowEmit,
 ): AnySupplier {
   return groupedStreamProcessor<SessionStore<unknown, unknown>>(
     storeName,
     (context, store) => {
       let observedStreamTime = -1;
-      const forward = (session: Windowed<unknown>, newValue: unknown, oldValue: unknown): void =>
-        context.forward(streamRecord(session, change(newValue, oldValue), session.window.end));
+      const forward = (session: Windowed<unknown>, newValue: unknown, oldValue: unknown): void => {
+        if (emit.onUpdate)
+          context.forward(streamRecord(session, change(newValue, oldValue), session.window.end));
+      };
+      const progress = emit.onUpdate ? undefined : new EmitFinalProgress(store);
+      /**
+       * Kafka Streams' emit-on-window-close for sessions: the sessions that ended in [last close time,
+       * close time - 1] (both ends of a session are inclusive), in order of their end.
+       */
+      const emitFinal = (record: StreamRecord<unknown, unknown>, closeTime: number): void => {
+        if (!progress?.due(closeTime)) return;
+        const upper = closeTime - 1;
+        if (upper < 0) return;
+        const lower = Math.max(0, progress.lastEmitCloseTime);
+        if (upper < lower) return;
+        // In order of end, then start, as Kafka Streams' time-ordered session store holds them.
+        const closed = retainedSessions(store, lower, upper).sort(
+          (a, b) => a.key.window.end - b.key.window.end || a.key.window.start - b.key.window.start,
+        );
+        for (const { key, value } of closed) forwardFinal(context, record, key, value, key.window.end);
+        progress.emitted(closeTime);
+      };
       return (record) => {
         const t = record.timestamp;
         observedStreamTime = Math.max(observedStreamTime, t);
@@ -60,12 +82,13 @@ export function sessionAggregateProcessor(
             expiration: closeTime,
             streamTime: observedStreamTime,
           });
+          emitFinal(record, closeTime);
           return;
         }
         if (window.start !== t || window.end !== t) {
           for (const session of overlapping) {
             store.remove(session.key);
-            forward(session.key, null, sendOldValues ? session.value : null);
+            forward(session.key, null, emit.sendOldValues ? session.value : null);
           }
         }
         const merged: Windowed<unknown> = { key: record.key, window };
@@ -73,6 +96,7 @@ export function sessionAggregateProcessor(
         if (result === null) store.remove(merged);
         else store.put(merged, result);
         forward(merged, result, null);
+        emitFinal(record, closeTime);
       };
     },
     'null-key',

@@ -16,8 +16,17 @@ import { slidingAggregateProcessor } from '../../processor/ops/sliding-aggregate
 import {
   windowedAggregateProcessor,
   windowStoreValueGetter,
+  type WindowEmit,
 } from '../../processor/ops/windowed-aggregate.ts';
-import type { AnySerde, IrGraph, IrNode, StoreIr, SuppressIr } from '../ir.ts';
+import type {
+  AnySerde,
+  IrGraph,
+  IrNode,
+  SessionAggregateIr,
+  StoreIr,
+  SuppressIr,
+  WindowedAggregateIr,
+} from '../ir.ts';
 import type { CompileContext, OpCompilers } from './context.ts';
 import { addSimpleProcessor } from './stateless.ts';
 
@@ -92,6 +101,14 @@ function optionalValueGetter(
   }
 }
 
+/** How a windowed aggregation emits: every update (with old values if they are sent), or final results only. */
+function windowEmit(node: WindowedAggregateIr | SessionAggregateIr, context: CompileContext): WindowEmit {
+  return {
+    onUpdate: node.emitStrategy !== 'on-window-close',
+    sendOldValues: context.oldValues.sends(node.id),
+  };
+}
+
 export const aggregationCompilers: OpCompilers = {
   'stream-aggregate': (node, context) => {
     const store = materialize(context, node.id, node.store);
@@ -121,8 +138,8 @@ export const aggregationCompilers: OpCompilers = {
     context.setValueGetter(node.id, windowStoreValueGetter(node.store.name));
     const aggregation = streamAggregation(node);
     const supplier = sliding
-      ? slidingAggregateProcessor(node.store.name, windows, aggregation, context.oldValues.sends(node.id))
-      : windowedAggregateProcessor(node.store.name, windows, aggregation, context.oldValues.sends(node.id));
+      ? slidingAggregateProcessor(node.store.name, windows, aggregation, windowEmit(node, context))
+      : windowedAggregateProcessor(node.store.name, windows, aggregation, windowEmit(node, context));
     addSimpleProcessor(node, context, supplier, [node.store.name]);
   },
 
@@ -142,7 +159,7 @@ export const aggregationCompilers: OpCompilers = {
         node.store.name,
         windows,
         sessionAggregation(node),
-        context.oldValues.sends(node.id),
+        windowEmit(node, context),
       ),
       [node.store.name],
     );

@@ -74,8 +74,8 @@ export const opSchema: OpSchema = {
   'table-to-stream': {},
   suppress: { spec: 'json', storeName: 'string', ...source },
   'stream-aggregate': aggregateFns,
-  'windowed-aggregate': { ...aggregateFns, windows: 'json' },
-  'session-aggregate': { ...aggregateFns, windows: 'json', merger: 'fn?' },
+  'windowed-aggregate': { ...aggregateFns, windows: 'json', emitStrategy: 'string?' },
+  'session-aggregate': { ...aggregateFns, windows: 'json', merger: 'fn?', emitStrategy: 'string?' },
   'table-group-by': {
     selector: 'fn',
     topic: 'string',
