@@ -9,12 +9,6 @@ interface EmitProgressStore extends StateStore {
   setProcessorMetadata?(name: string, value: number): void;
 }
 
-/** A window store that can also read windows past retention that it still keeps. */
-export interface RetainingWindowStore<K, V> {
-  fetchAllRetained?(timeFrom: number, timeTo: number): IterableIterator<KeyValue<Windowed<K>, V>>;
-  fetchAll(timeFrom: number, timeTo: number): IterableIterator<KeyValue<Windowed<K>, V>>;
-}
-
 /** A session store that can also read sessions past retention that it still keeps. */
 export interface RetainingSessionStore<K, V> {
   sessionsEndingRetained?(earliestEnd: number, latestEnd: number): IterableIterator<KeyValue<Windowed<K>, V>>;
@@ -22,17 +16,10 @@ export interface RetainingSessionStore<K, V> {
 }
 
 /**
- * Windows close exactly as they pass retention (a window is kept for its size plus grace), so they are
- * read including what is past retention but not dropped yet, as Kafka Streams' time-ordered stores do.
+ * Sessions close exactly as they pass retention (a session is kept for its gap plus grace), so they are
+ * read including what is past retention but not dropped yet, as Kafka Streams' time-ordered session
+ * stores do.
  */
-export function retainedWindows<K, V>(
-  store: RetainingWindowStore<K, V>,
-  timeFrom: number,
-  timeTo: number,
-): IterableIterator<KeyValue<Windowed<K>, V>> {
-  return store.fetchAllRetained ? store.fetchAllRetained(timeFrom, timeTo) : store.fetchAll(timeFrom, timeTo);
-}
-
 export function retainedSessions<K, V>(
   store: RetainingSessionStore<K, V>,
   earliestEnd: number,

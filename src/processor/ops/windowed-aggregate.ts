@@ -5,7 +5,7 @@ import { change } from '../change.ts';
 import { recordDropped } from '../internal-context.ts';
 import { streamRecord, type StreamRecord } from '../record.ts';
 import { foldRecord, groupedStreamProcessor } from './aggregate.ts';
-import { EmitFinalProgress, forwardFinal, retainedWindows } from './emit-final.ts';
+import { EmitFinalProgress, forwardFinal } from './emit-final.ts';
 import type { Aggregation } from './aggregation-functions.ts';
 import type { TableValueGetterSupplier } from './value-getter.ts';
 
@@ -79,9 +79,7 @@ export function emitClosedWindows(
   lower: number,
   upper: number,
 ): void {
-  const windows = [...retainedWindows(store, lower, upper)].sort(
-    (a, b) => a.key.window.start - b.key.window.start,
-  );
+  const windows = [...store.fetchAll(lower, upper)].sort((a, b) => a.key.window.start - b.key.window.start);
   for (const { key, value } of windows) forwardFinal(context, trigger, key, value.value, value.timestamp);
 }
 

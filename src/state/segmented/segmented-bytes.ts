@@ -75,9 +75,8 @@ export class SegmentedBytes {
    * The entries of the live segments overlapping [from, to], segment by segment (newest first when
    * reversed). `boundsOf` gives the key range to read in one segment, with the time range clamped to
    * what can be live. Every segment's keys are taken before the first entry is returned, so keys added
-   * while iterating do not show up (keys deleted meanwhile are skipped). `oldest` widens what is read:
-   * 'retention-edge' also the data exactly at the edge of retention, 'kept' all data past retention
-   * whose segment is not dropped yet (segments go whole) — see `oldestReadable`.
+   * while iterating do not show up (keys deleted meanwhile are skipped). With `oldest` 'kept', data past
+   * retention whose segment is not dropped yet (segments go whole) is read too — see `oldestReadable`.
    */
   scan(
     from: number,
@@ -101,14 +100,13 @@ export class SegmentedBytes {
   }
 
   /**
-   * The earliest time a read sees. Live data is after `stream time - retention`. Kafka Streams' stores
-   * that aggregations emitting on window close read are wider, because windows close just as they
-   * expire: its time-ordered window stores also show data at exactly `stream time - retention`, its
-   * time-ordered session stores everything their segments still hold.
+   * The earliest time a read sees. Live data is after `stream time - retention`. A session aggregation
+   * emitting on window close reads further back, because sessions close just as they expire: Kafka
+   * Streams' time-ordered session stores show everything their segments still hold.
    */
   oldestReadable(oldest: OldestRead): number {
     if (oldest === 'kept') return Math.max(this.droppedBelow, 0) * this.segmentIntervalMs;
-    return this.time - this.retentionMs + (oldest === 'live' ? 1 : 0);
+    return this.time - this.retentionMs + 1;
   }
 
   /** Saves the stream time with the data; run right before a commit takes its batch. */
@@ -143,7 +141,7 @@ export class SegmentedBytes {
 }
 
 /** How far back a scan reads (see `SegmentedBytes.oldestReadable`). */
-export type OldestRead = 'live' | 'retention-edge' | 'kept';
+export type OldestRead = 'live' | 'kept';
 
 /**
  * Meta keys start with 0xFF, which no segment id does: ids of times within ±2^53 ms start with 0x7F or

@@ -9,7 +9,6 @@ import {
   encodeSeq,
   encodeTime,
 } from '../segmented/keys.ts';
-import type { OldestRead } from '../segmented/segmented-bytes.ts';
 import { SEGMENT_PREFIX_LENGTH, SegmentedStore, type SegmentedStoreOptions } from './segmented-store.ts';
 
 /** After the record key: the 8-byte window start and the 4-byte sequence number. */
@@ -114,16 +113,6 @@ export class TypedWindowStore<K, V> extends SegmentedStore<K, V> implements Wind
     return this.fetchKeyRange(undefined, undefined, timeFrom, timeTo, options);
   }
 
-  /**
-   * Windows of every key whose start lies in [timeFrom, timeTo], also one starting exactly at the edge
-   * of retention: what an aggregation emitting on window close reads, as its windows close just as they
-   * expire (Kafka Streams' time-ordered window stores show it too).
-   */
-  fetchAllRetained(timeFrom: number, timeTo: number): IterableIterator<KeyValue<Windowed<K>, V>> {
-    const entries = this.keyRangeEntries(undefined, undefined, timeFrom, timeTo, false, 'retention-edge');
-    return this.windowedEntries(entries, timeFrom, timeTo, 'retention-edge');
-  }
-
   all(options: RangeOptions = {}): IterableIterator<KeyValue<Windowed<K>, V>> {
     return this.fetchKeyRange(undefined, undefined, -Infinity, Infinity, options);
   }
@@ -163,13 +152,11 @@ export class TypedWindowStore<K, V> extends SegmentedStore<K, V> implements Wind
     entries: Iterable<[BinaryKey, Uint8Array]>,
     timeFrom: number,
     timeTo: number,
-    oldest: OldestRead = 'live',
   ): IterableIterator<KeyValue<Windowed<K>, V>> {
-    const oldestTime = this.segments.oldestReadable(oldest);
     for (const [key, bytes] of entries) {
       const start = decodeTime(key, key.length - SUFFIX_LENGTH);
       // Key ranges span whole segments, whose oldest windows may lie outside the times asked for.
-      if (start < timeFrom || start > timeTo || start < oldestTime) continue;
+      if (start < timeFrom || start > timeTo || !this.segments.isLive(start)) continue;
       const recordKey = this.serdes.decodeKey(this.storedRecordKey(key));
       yield {
         key: { key: recordKey, window: { start, end: start + this.windowSizeMs } },

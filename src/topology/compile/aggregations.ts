@@ -127,7 +127,10 @@ export const aggregationCompilers: OpCompilers = {
     const retentionMs = sliding
       ? retention(node, 2 * sizeMs + windows.graceMs, 'twice the time difference plus the grace period')
       : retention(node, sizeMs + windows.graceMs, 'the window size plus the grace period');
-    context.addWindowStore(node.store, {
+    // Emitting on window close, Kafka Streams keeps windows in a time-ordered store, which also shows
+    // the window exactly at the edge of retention (a window closes just as it reaches it): one more ms.
+    const onClose = node.emitStrategy === 'on-window-close';
+    context.addWindowStore(onClose ? { ...node.store, retentionMs: retentionMs + 1 } : node.store, {
       windowSizeMs: sizeMs,
       retentionMs,
       retainDuplicates: false,
