@@ -10,6 +10,8 @@ export interface TableGrouping<K, V> {
   readonly parent: number;
   readonly selector: Fn;
   readonly name: string;
+  /** The name the user gave the grouping: it names the repartition topic (else the store does). */
+  readonly repartitionName: string | undefined;
   readonly keySerde: Serde<K> | undefined;
   readonly valueSerde: Serde<V> | undefined;
 }
@@ -71,7 +73,8 @@ export class KGroupedTable<K, V> {
       name: this.grouping.name,
       parents: [this.grouping.parent],
       selector: this.grouping.selector,
-      topic: `${store.generated ? this.grouping.name : store.name}-repartition`,
+      // As Kafka Streams: named after the grouping when it has a name, else after the store.
+      topic: `${this.grouping.repartitionName ?? store.name}-repartition`,
       sinkName: graph.newName('KSTREAM-SINK'),
       sourceName: graph.newName('KSTREAM-SOURCE'),
       keySerde: keySerde as AnySerde,

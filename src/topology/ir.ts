@@ -55,6 +55,8 @@ export interface SuppressSpec {
   /** For 'time-limit': how long a key's latest value waits for more updates. */
   readonly timeLimitMs: number | undefined;
   readonly maxRecords: number | undefined;
+  /** Most bytes to hold, counted as Kafka Streams estimates a buffered record's size. Optional in JSON. */
+  readonly maxBytes?: number | undefined;
   /** What to do when the buffer is full: emit the oldest early, or stop with an error. */
   readonly whenFull: 'emit-early' | 'shutdown';
 }

@@ -73,7 +73,7 @@ function suppressWait(node: SuppressIr, graph: IrGraph): number {
   if (
     node.spec.until === 'window-close' &&
     node.spec.whenFull === 'emit-early' &&
-    node.spec.maxRecords !== undefined
+    (node.spec.maxRecords !== undefined || node.spec.maxBytes !== undefined)
   )
     throw new TopologyError(
       `${node.name}: a buffer of final results cannot emit early when full (it would emit results that are not final); use whenFull: 'shutdown' or no limit`,
@@ -193,7 +193,14 @@ export const aggregationCompilers: OpCompilers = {
     addSimpleProcessor(
       node,
       context,
-      suppressProcessor({ name: node.name, storeName: node.storeName, keySerde, spec: node.spec, waitMs }),
+      suppressProcessor({
+        name: node.name,
+        storeName: node.storeName,
+        keySerde,
+        valueSerde,
+        spec: node.spec,
+        waitMs,
+      }),
       [node.storeName],
     );
   },
