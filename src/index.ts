@@ -13,6 +13,11 @@ export {
   type Reducer,
 } from './dsl/kgrouped-stream.ts';
 export { KGroupedTable } from './dsl/kgrouped-table.ts';
+export {
+  CogroupedKStream,
+  SessionWindowedCogroupedKStream,
+  TimeWindowedCogroupedKStream,
+} from './dsl/cogrouped-kstream.ts';
 export { BranchedKStream } from './dsl/branched-kstream.ts';
 export { TimeWindows, SlidingWindows, SessionWindows, JoinWindows } from './dsl/windows.ts';
 export { EmitStrategy } from './dsl/emit-strategy.ts';

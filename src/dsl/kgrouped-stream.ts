@@ -13,7 +13,8 @@ import type {
   StoreIr,
   TimeWindowsSpec,
 } from '../topology/ir.ts';
-import { keySerdeOr, storeFor, valueSerdeOr, type DslContext } from './context.ts';
+import { CogroupedKStream } from './cogrouped-kstream.ts';
+import { keySerdeOr, required, storeFor, valueSerdeOr, type DslContext } from './context.ts';
 import { KTable } from './ktable.ts';
 import type { Materialized } from './options.ts';
 import { repartitionNode } from './repartition.ts';
@@ -120,6 +121,17 @@ export class KGroupedStream<K, V> extends GroupedStreamBase<K, V> {
     materialized?: Materialized<K, VA>,
   ): KTable<K, VA> {
     return this.aggregated<VA>('aggregate', initializer, aggregator, materialized, undefined);
+  }
+
+  /**
+   * Starts a cogroup (KIP-150): this stream's records fold into a shared aggregate with `aggregator`;
+   * add other grouped streams with `cogroup(grouped, aggregator)` on the result, then `aggregate`.
+   */
+  cogroup<VOut>(aggregator: Aggregator<K, V, VOut>): CogroupedKStream<K, VOut> {
+    required(aggregator, 'an aggregator', 'KGroupedStream.cogroup');
+    return new CogroupedKStream<K, VOut>(this.context, [
+      { grouped: this as unknown as KGroupedStream<unknown, unknown>, aggregator: aggregator as Fn },
+    ]);
   }
 
   windowedBy(windows: TimeWindows | SlidingWindows): TimeWindowedKStream<K, V>;

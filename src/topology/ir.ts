@@ -235,6 +235,24 @@ export interface SessionAggregateIr extends Base, AggregateFns {
   readonly emitStrategy?: EmitStrategyType;
 }
 
+/**
+ * Several grouped streams aggregated into one table (`cogroup`, KIP-150): one aggregating processor
+ * per input (its own aggregator), all writing one store, their results merged. Plain, time, sliding or
+ * session windowed.
+ */
+export interface CogroupAggregateIr extends Base {
+  readonly op: 'cogroup-aggregate';
+  /** One per parent, in order: (key, value, aggregate) => aggregate. */
+  readonly aggregators: readonly Fn[];
+  /** The processors' names, one per parent; `name` is the node merging their results. */
+  readonly aggregateNames: readonly string[];
+  readonly initializer: Fn;
+  /** Session windows: (key, aggregate1, aggregate2) => aggregate. */
+  readonly merger: Fn | undefined;
+  readonly windows: TimeWindowsSpec | SlidingWindowsSpec | SessionWindowsSpec | undefined;
+  readonly store: StoreIr;
+}
+
 /** Re-keys a table for `groupBy`: sends the old value to its old group and the new to its new one. */
 export interface TableGroupByIr extends Base {
   readonly op: 'table-group-by';
@@ -344,6 +362,7 @@ export type IrNode =
   | StreamAggregateIr
   | WindowedAggregateIr
   | SessionAggregateIr
+  | CogroupAggregateIr
   | TableGroupByIr
   | TableAggregateIr
   | StreamStreamJoinIr

@@ -3,13 +3,18 @@
 import { beforeEach, describe, expect } from 'vitest';
 import { Serdes, StreamsBuilder, type KGroupedTable, type KTable } from 'tributary';
 import type { TestInputTopic, TopologyTestDriver } from 'tributary/testing';
-import { Captured, driverPerTest, javaTest, notApplicable } from './support/conformance.ts';
+import {
+  Captured,
+  driverPerTest,
+  javaTest,
+  notApplicable,
+  stringInit,
+  toStringAdder,
+  toStringRemover,
+} from './support/conformance.ts';
 
 const INVALID_STORE_NAME = '~foo bar~';
 const strings = { keySerde: Serdes.String(), valueSerde: Serdes.String() };
-const stringInit = () => '0';
-const toStringAdder = (_key: string, value: string, aggregate: string) => `${aggregate}+${value}`;
-const toStringRemover = (_key: string, value: string, aggregate: string) => `${aggregate}-${value}`;
 const concat = (a: string, b: string) => a + b;
 const NULL_OPTIONS =
   'Kafka Streams refuses a null Materialized; in Tributary the options object is optional, and null or undefined means defaults';

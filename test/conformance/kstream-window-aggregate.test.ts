@@ -17,11 +17,11 @@ import {
   kvt,
   notApplicable,
   type Kvt,
+  stringInit,
+  toStringAdder,
 } from './support/conformance.ts';
 
 const strings = { keySerde: Serdes.String(), valueSerde: Serdes.String() };
-const stringInit = () => '0';
-const toStringAdder = (_key: string, value: string, aggregate: string) => `${aggregate}+${value}`;
 const STRATEGIES = ['update', 'close'] as const;
 type Strategy = (typeof STRATEGIES)[number];
 const strategyOf = (s: Strategy) =>

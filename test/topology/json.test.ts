@@ -199,6 +199,12 @@ describe('topology as data (JSON)', () => {
         .groupByKey()
         .windowedBy(SessionWindows.ofInactivityGapWithNoGrace(3_600_000))
         .aggregate(f.zero, f.addQuantity, f.mergeSums, { valueSerde: Serdes.Long() });
+      stream
+        .groupByKey()
+        .cogroup(f.addQuantity)
+        .cogroup(stream.groupBy(f.orderId), f.addQuantity)
+        .windowedBy(SessionWindows.ofInactivityGapWithNoGrace(60_000))
+        .aggregate(f.zero, f.mergeSums, { valueSerde: Serdes.Long() });
       stream.join(
         builder.stream(orders, { name: 'other' }),
         f.pair,
@@ -236,6 +242,7 @@ describe('topology as data (JSON)', () => {
         'table-to-stream',
         'to',
         'session-aggregate',
+        'cogroup-aggregate',
         'stream-stream-join',
         'stream-table-join',
         'global-table',

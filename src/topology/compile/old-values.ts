@@ -101,6 +101,7 @@ export class OldValues {
       case 'stream-aggregate':
       case 'windowed-aggregate':
       case 'session-aggregate':
+      case 'cogroup-aggregate':
       case 'table-aggregate':
         this.sending.add(id);
         break;

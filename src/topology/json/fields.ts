@@ -48,6 +48,8 @@ export function encodeField(
       return plainJson(value, place);
     case 'fn':
       return encodeFunction(value as Fn, place, context);
+    case 'fns':
+      return (value as Fn[]).map((fn, i) => encodeFunction(fn, nested(place, String(i)), context));
     case 'serde':
       return encodeSerde(value as AnySerde, place);
     case 'topic':
@@ -163,6 +165,9 @@ export function decodeField(
       return value;
     case 'fn':
       return decodeFunction(value, place, context);
+    case 'fns':
+      if (!Array.isArray(value)) fail(place, `must be an array of function names, got ${show(value)}`);
+      return value.map((v, i) => decodeFunction(v, nested(place, String(i)), context));
     case 'serde':
       return decodeSerde(value, place, context);
     case 'topic':

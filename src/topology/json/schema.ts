@@ -13,6 +13,8 @@ export type FieldKind =
   | 'strings'
   /** A user function, written as the name it was registered under. */
   | 'fn'
+  /** Several user functions, each written as its registered name. */
+  | 'fns'
   /** A serde, written as its name. */
   | 'serde'
   /** A store as the DSL asked for it (`StoreIr`). */
@@ -76,6 +78,14 @@ export const opSchema: OpSchema = {
   'stream-aggregate': aggregateFns,
   'windowed-aggregate': { ...aggregateFns, windows: 'json', emitStrategy: 'string?' },
   'session-aggregate': { ...aggregateFns, windows: 'json', merger: 'fn?', emitStrategy: 'string?' },
+  'cogroup-aggregate': {
+    aggregators: 'fns',
+    aggregateNames: 'strings',
+    initializer: 'fn',
+    merger: 'fn?',
+    windows: 'json?',
+    store: 'store',
+  },
   'table-group-by': {
     selector: 'fn',
     topic: 'string',

@@ -141,3 +141,16 @@ export function pipeEach<V extends string>(
 export function toStringJoiner(value1: unknown, value2: unknown): string {
   return `${String(value1)}+${String(value2)}`;
 }
+
+/** Kafka Streams' `MockInitializer.STRING_INIT`: every aggregate starts as "0". */
+export const stringInit = (): string => '0';
+
+/** Kafka Streams' `MockAggregator.TOSTRING_ADDER`: `aggregate + "+" + value`. */
+export function toStringAdder(_key: unknown, value: unknown, aggregate: string): string {
+  return `${aggregate}+${String(value)}`;
+}
+
+/** Kafka Streams' `MockAggregator.TOSTRING_REMOVER`: `aggregate + "-" + value`. */
+export function toStringRemover(_key: unknown, value: unknown, aggregate: string): string {
+  return `${aggregate}-${String(value)}`;
+}
