@@ -1,11 +1,12 @@
 import { TopologyError } from '../errors.ts';
-import type { ProcessorSupplier } from '../processor/api.ts';
+import type { FixedKeyProcessorSupplier, ProcessorSupplier } from '../processor/api.ts';
 import type { KeyValue } from '../processor/record.ts';
 import type { Serde } from '../serde/serde.ts';
+import type { StoreSpec } from '../state/api.ts';
 import type { TopicNameExtractor } from '../topology/functions.ts';
 import type { AnySerde, Fn, JoinType } from '../topology/ir.ts';
 import { BranchedKStream } from './branched-kstream.ts';
-import { keySerdeOr, storeFor, valueSerdeOr, type DslContext } from './context.ts';
+import { keySerdeOr, required, storeFor, valueSerdeOr, type DslContext } from './context.ts';
 import { GlobalKTable } from './global-ktable.ts';
 import { KGroupedStream } from './kgrouped-stream.ts';
 import { KTable } from './ktable.ts';
@@ -27,8 +28,12 @@ export type Predicate<K, V> = (key: K, value: V) => boolean;
 export type ValueJoiner<V, VO, VR, K = unknown> = (value: V, otherValue: VO, key: K) => VR;
 
 export interface ProcessOptions extends Named {
-  /** Names of stores (added with `StreamsBuilder.addStateStore`) the processor uses. */
-  readonly stores?: readonly string[];
+  /**
+   * The stores the processor uses: names of stores added with `StreamsBuilder.addStateStore`, or store
+   * specs (`Stores.keyValue(...)`), which are added to the topology once and connected, as
+   * Kafka Streams does with the stores a processor supplier provides (`ConnectedStoreProvider`).
+   */
+  readonly stores?: readonly (string | StoreSpec)[];
 }
 
 /**
@@ -200,14 +205,35 @@ export class KStream<K, V> {
     supplier: ProcessorSupplier<K, V, KOut, VOut>,
     options: ProcessOptions = {},
   ): KStream<KOut, VOut> {
+    required(supplier, 'a processor supplier', 'KStream.process');
     const node = this.context.graph.add({
       op: 'process',
       name: this.nameOr(options, 'KSTREAM-PROCESSOR'),
       parents: [this.nodeId],
       supplier,
-      stores: [...(options.stores ?? [])],
+      stores: this.connectedStores(options),
     });
     return new KStream<KOut, VOut>(this.context, node.id, undefined, undefined, true);
+  }
+
+  /**
+   * Runs a fixed-key processor (Kafka Streams' `processValues`, KIP-820) on each record: it may change
+   * values, timestamps and headers and forward any number of records, but every record keeps its key,
+   * so the result groups and joins without repartitioning (unless this stream needed it already).
+   */
+  processValues<VOut = never>(
+    supplier: FixedKeyProcessorSupplier<K, V, VOut>,
+    options: ProcessOptions = {},
+  ): KStream<K, VOut> {
+    required(supplier, 'a fixed-key processor supplier', 'KStream.processValues');
+    const node = this.context.graph.add({
+      op: 'process-values',
+      name: this.nameOr(options, 'KSTREAM-PROCESSVALUES'),
+      parents: [this.nodeId],
+      supplier,
+      stores: this.connectedStores(options),
+    });
+    return new KStream<K, VOut>(this.context, node.id, this.keySerde, undefined, this.repartitionRequired);
   }
 
   groupByKey(grouped: Grouped<K, V> = {}): KGroupedStream<K, V> {
@@ -467,6 +493,19 @@ export class KStream<K, V> {
   /** @internal A stream with the same key, value and serdes, produced by another node. */
   derived(nodeId: number): KStream<K, V> {
     return new KStream<K, V>(this.context, nodeId, this.keySerde, this.valueSerde, this.repartitionRequired);
+  }
+
+  /** The names of a processor's stores, adding those given as specs that the topology does not have yet. */
+  private connectedStores(options: ProcessOptions): string[] {
+    const graph = this.context.graph;
+    return (options.stores ?? []).map((store) => {
+      if (typeof store === 'string') return store;
+      const added = graph.nodes.find((node) => node.op === 'state-store' && node.name === store.name);
+      if (!added) graph.add({ op: 'state-store', name: store.name, parents: [], spec: store as StoreSpec });
+      else if (added.op === 'state-store' && added.spec !== store)
+        throw new TopologyError(`store "${store.name}" is added twice, with two different specs`);
+      return store.name;
+    });
   }
 
   private nameOr(named: Named | undefined, prefix: string): string {

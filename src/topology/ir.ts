@@ -162,6 +162,13 @@ export interface ProcessIr extends Base {
   readonly oldValues?: { readonly force: boolean };
 }
 
+/** A fixed-key processor (`processValues`): may change values, not keys. */
+export interface ProcessValuesIr extends Base {
+  readonly op: 'process-values';
+  readonly supplier: Fn;
+  readonly stores: readonly string[];
+}
+
 /** A store added with `builder.addStateStore`, for processors to use. */
 export interface StateStoreIr extends Base {
   readonly op: 'state-store';
@@ -353,6 +360,7 @@ export type IrNode =
   | RepartitionIr
   | SinkIr
   | ProcessIr
+  | ProcessValuesIr
   | StateStoreIr
   | ToTableIr
   | TableFilterIr

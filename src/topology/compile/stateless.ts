@@ -137,5 +137,8 @@ export const statelessCompilers: OpCompilers = {
     });
   },
   process: (node, context) => addSimpleProcessor(node, context, node.supplier as AnySupplier, node.stores),
+  // A fixed-key processor is a processor whose records keep their keys, which its types ensure.
+  'process-values': (node, context) =>
+    addSimpleProcessor(node, context, node.supplier as AnySupplier, node.stores),
   'state-store': (node, context) => context.addStore(node.spec),
 };

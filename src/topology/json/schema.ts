@@ -69,6 +69,7 @@ export const opSchema: OpSchema = {
   },
   to: { topic: 'topic', ...source, partitioner: 'fn?' },
   process: { supplier: 'fn', stores: 'strings', oldValues: 'json?' },
+  'process-values': { supplier: 'fn', stores: 'strings' },
   'state-store': { spec: 'store-spec' },
   'to-table': { store: 'store' },
   'table-filter': { predicate: 'fn', negate: 'boolean', store: 'store?' },
