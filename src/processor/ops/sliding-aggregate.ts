@@ -35,8 +35,9 @@ interface StoredWindow {
  * keeping the records. Records before time d share the window [0, d]: windows never start before 0.
  *
  * A window is open until its end plus grace (stream time being the largest timestamp this processor
- * has seen); a record whose own left window has closed is dropped. Records with a null key or value
- * are dropped.
+ * has seen); a record whose right window would have closed is dropped, and so is its update of each
+ * closed window (each counted as a drop, as Kafka Streams meters them). Records with a null key or
+ * value are dropped.
  */
 export function slidingAggregateProcessor(
   storeName: string,
@@ -69,6 +70,13 @@ export function slidingAggregateProcessor(
       const end = start + d;
       if (end >= closeTime)
         addToWindow(context, store, aggregation, emit, record, { start, end }, existing, seed);
+      // As in Kafka Streams, every closed window the record would have gone into counts as a drop.
+      else
+        recordDropped(context, 'expired-window', record, {
+          window: `[${start},${end}]`,
+          expiration: closeTime,
+          streamTime: observedStreamTime,
+        });
     };
 
     /** The record's right window: the records after it within d, which `later` already aggregates. */
@@ -181,7 +189,7 @@ export function slidingAggregateProcessor(
       const closeTime = observedStreamTime - spec.graceMs;
       if (record.timestamp + d < closeTime) {
         recordDropped(context, 'expired-window', record, {
-          window: `[${Math.max(0, record.timestamp - d)},${record.timestamp}]`,
+          window: `[${record.timestamp},${record.timestamp + d}]`,
           expiration: closeTime,
           streamTime: observedStreamTime,
         });
