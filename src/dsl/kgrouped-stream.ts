@@ -1,3 +1,4 @@
+import { TopologyError } from '../errors.ts';
 import type { Serde } from '../serde/serde.ts';
 import { longSerde } from '../serde/primitives.ts';
 import { sessionWindowedSerde, timeWindowedSerde } from '../serde/windowed.ts';
@@ -63,6 +64,19 @@ class GroupedStreamBase<K, V> {
       partitions: undefined,
       partitioner: undefined,
     });
+  }
+
+  /** Refuses a missing initializer, aggregator or reducer, naming the operation, as Kafka Streams does. */
+  protected checkFunctions(
+    operation: string,
+    kind: AggregateKind,
+    initializer: Fn | undefined,
+    aggregator: Fn | undefined,
+  ): void {
+    if (kind === 'aggregate') {
+      required(initializer, 'an initializer', `${operation}.aggregate`);
+      required(aggregator, 'an aggregator', `${operation}.aggregate`);
+    } else if (kind === 'reduce') required(aggregator, 'a reducer', `${operation}.reduce`);
   }
 
   /**
@@ -139,6 +153,8 @@ export class KGroupedStream<K, V> extends GroupedStreamBase<K, V> {
   windowedBy(
     windows: TimeWindows | SlidingWindows | SessionWindows,
   ): TimeWindowedKStream<K, V> | SessionWindowedKStream<K, V> {
+    if (typeof windows !== 'object' || windows === null)
+      throw new TopologyError(`KGroupedStream.windowedBy needs windows, got ${String(windows)}`);
     const args = [
       this.context,
       this.nodeId,
@@ -158,6 +174,7 @@ export class KGroupedStream<K, V> extends GroupedStreamBase<K, V> {
     materialized: Materialized<K, VA> | undefined,
     defaultValueSerde: Serde<VA> | undefined,
   ): KTable<K, VA> {
+    this.checkFunctions('KGroupedStream', kind, initializer, aggregator);
     return this.addAggregation<K, VA>({
       kind,
       materialized,
@@ -238,6 +255,7 @@ export class TimeWindowedKStream<K, V> extends GroupedStreamBase<K, V> {
     materialized: Materialized<K, VA> | undefined,
     defaultValueSerde: Serde<VA> | undefined,
   ): KTable<Windowed<K>, VA> {
+    this.checkFunctions('TimeWindowedKStream', kind, initializer, aggregator);
     const windows = this.windows;
     const sizeMs = windows.type === 'time' ? windows.sizeMs : windows.timeDifferenceMs;
     // Sliding windows look back up to twice the time difference to build new windows from old ones.
@@ -328,6 +346,8 @@ export class SessionWindowedKStream<K, V> extends GroupedStreamBase<K, V> {
     materialized: Materialized<K, VA> | undefined,
     defaultValueSerde: Serde<VA> | undefined,
   ): KTable<Windowed<K>, VA> {
+    this.checkFunctions('SessionWindowedKStream', kind, initializer, aggregator);
+    if (kind === 'aggregate') required(merger, 'a session merger', 'SessionWindowedKStream.aggregate');
     const windows = this.windows;
     return this.addAggregation<Windowed<K>, VA>({
       kind,
