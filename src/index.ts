@@ -113,12 +113,14 @@ export {
 } from './processor/record.ts';
 
 export { Stores } from './state/stores.ts';
+export { VersionedStore } from './state/api.ts';
 export type {
   KeyValueStore,
   KeyValueStoreSpec,
   RangeOptions,
   ReadOnlyKeyValueStore,
   ReadOnlySessionStore,
+  ReadOnlyVersionedKeyValueStore,
   ReadOnlyWindowStore,
   SessionStore,
   SessionStoreSpec,
@@ -127,6 +129,9 @@ export type {
   StoreSpec,
   TimestampedKeyValueStore,
   ValueAndTimestamp,
+  VersionedKeyValueStore,
+  VersionedKeyValueStoreSpec,
+  VersionedRecord,
   Window,
   WindowEntry,
   WindowStore,

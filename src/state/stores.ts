@@ -1,5 +1,11 @@
 import type { Serde } from '../serde/serde.ts';
-import type { KeyValueStoreSpec, SessionStoreSpec, StoreBackend, WindowStoreSpec } from './api.ts';
+import type {
+  KeyValueStoreSpec,
+  SessionStoreSpec,
+  StoreBackend,
+  VersionedKeyValueStoreSpec,
+  WindowStoreSpec,
+} from './api.ts';
 
 interface StoreOptions<K, V> {
   readonly name: string;
@@ -31,6 +37,25 @@ export const Stores = {
   /** A key-value store whose values carry the timestamp of the record that wrote them. */
   timestampedKeyValue<K, V>(options: StoreOptions<K, V>): KeyValueStoreSpec<K, V> {
     return { ...Stores.keyValue(options), kind: 'timestamped-key-value' };
+  },
+
+  /**
+   * A versioned key-value store (KIP-889, Kafka Streams' `persistentVersionedKeyValueStore`): each key's
+   * versions by timestamp, readable as of any time within `historyRetentionMs` of the store's stream
+   * time, which is also how late a write may come.
+   */
+  versionedKeyValue<K, V>(
+    options: StoreOptions<K, V> & { readonly historyRetentionMs: number },
+  ): VersionedKeyValueStoreSpec<K, V> {
+    return {
+      kind: 'versioned-key-value',
+      name: options.name,
+      keySerde: options.keySerde,
+      valueSerde: options.valueSerde,
+      backend: options.backend ?? 'leveldb',
+      logging: logging(options.logging),
+      historyRetentionMs: options.historyRetentionMs,
+    };
   },
 
   window<K, V>(

@@ -288,7 +288,13 @@ function decodeStore(value: unknown, place: FieldPlace, context: DecodeContext):
   };
 }
 
-const storeKinds: readonly StoreKind[] = ['key-value', 'timestamped-key-value', 'window', 'session'];
+const storeKinds: readonly StoreKind[] = [
+  'key-value',
+  'timestamped-key-value',
+  'versioned-key-value',
+  'window',
+  'session',
+];
 
 function decodeStoreSpec(value: unknown, place: FieldPlace, context: DecodeContext): StoreSpec {
   const spec = expectObject(value, place);
@@ -321,6 +327,8 @@ function decodeStoreSpec(value: unknown, place: FieldPlace, context: DecodeConte
       ...(spec.timestamped === true ? { timestamped: true } : {}),
     };
   if (kind === 'session') return { ...common, kind, retentionMs: number('retentionMs') };
+  if (kind === 'versioned-key-value')
+    return { ...common, kind, historyRetentionMs: number('historyRetentionMs') };
   return { ...common, kind };
 }
 
