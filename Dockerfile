@@ -1,15 +1,16 @@
 # Tributary workers: the library, its `tributary` command and the reference system's topologies in
-# one image. Node runs the TypeScript sources directly (type stripping), so there is no build step;
+# one image, on the Node version scripts/with-node.sh installs (an exact tag, checked by test/deploy/). Node runs the TypeScript sources directly (type stripping), so there is no build step;
 # each compose service picks its application with `node bin/tributary.js run topologies/<app>.ts`.
-FROM node:24-slim
+FROM node:24.21.0-slim
 
 WORKDIR /app
 ENV NODE_ENV=production
 
 # Dependencies first, so code changes do not reinstall them. The lock file pins every version; dev
-# dependencies (test tools, pino-pretty) are not needed to run workers, which log JSON.
+# dependencies (test tools, the TypeScript compiler) are not needed to run workers. No scripts: the
+# package's own "prepare" builds dist/ for npm packages, which the image does not use.
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund
 
 COPY bin ./bin
 COPY src ./src

@@ -1,4 +1,9 @@
-// The public API of Tributary. Everything not exported here is internal and may change.
+/**
+ * The public API of Tributary: the DSL, serdes, stores, the Processor API, topologies as data, and
+ * `defineApp`. Everything not exported here is internal and may change.
+ *
+ * @module tributary
+ */
 export { StreamsBuilder, type StreamsBuilderOptions, type TableOptions } from './dsl/streams-builder.ts';
 export { KStream, type Predicate, type ValueJoiner, type ProcessOptions } from './dsl/kstream.ts';
 export { KTable } from './dsl/ktable.ts';

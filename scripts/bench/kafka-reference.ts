@@ -45,37 +45,7 @@ export async function ordersThroughReferenceSystem(
   if (process.env.KAFKA_BROKERS && process.env.BENCH_REFERENCE !== '1')
     return { skipped: 'fixed topic names: runs on the broker this script starts, or with BENCH_REFERENCE=1' };
   const { topics } = await import('../../schemas/topics.ts');
-  const { generateRecording } = await import('../orders/recording.ts');
-  const byName = new Map<string, { keySerde: Serde<unknown>; valueSerde: Serde<unknown> }>(
-    Object.values(topics).map((t) => [
-      t.name,
-      t as unknown as { keySerde: Serde<unknown>; valueSerde: Serde<unknown> },
-    ]),
-  );
-  // A timeline that ends now (timestamps far in the past would meet the topics' retention), and a
-  // short one: the recording is produced in one burst, so records of different partitions meet out
-  // of timestamp order after a repartition, by up to the span of the timeline. The system tolerates
-  // minutes of that (its checks must fall within one 5-minute validation session); at 10 ms between
-  // orders, 20,000 orders span 200 s.
-  const gapMs = 10;
-  const recording = generateRecording({
-    orders,
-    seed: 1,
-    meanOrderGapMs: gapMs,
-    startMs: Date.now() - orders * gapMs,
-  });
-  const orderIds = new Set<string>();
-  const sequence: { topic: string; message: Message }[] = [];
-  for (const record of recording.records) {
-    const serdes = byName.get(record.topic)!;
-    const message: Message = {
-      key: record.key === undefined ? null : Buffer.from(serdes.keySerde.serialize(record.key)),
-      value: Buffer.from(serdes.valueSerde.serialize(record.value)),
-      timestamp: String(record.timestamp),
-    };
-    sequence.push({ topic: record.topic, message });
-    if (record.topic === topics.orders.name) orderIds.add(record.key as string);
-  }
+  const { sequence, orderIds } = await referenceRecording(orders);
   await createTopics(kafka, Object.fromEntries(Object.values(topics).map((t) => [t.name, 3])));
 
   const stateDir = mkdtempSync(join(tmpdir(), 'tributary-bench-reference-'));
@@ -107,21 +77,7 @@ export async function ordersThroughReferenceSystem(
       },
     });
     const started = Date.now();
-    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-    await producer.connect();
-    // In recording order, a batch of consecutive records at a time (a batch may span topics).
-    for (let at = 0; at < sequence.length; at += BATCH) {
-      const byTopic = new Map<string, Message[]>();
-      for (const { topic, message } of sequence.slice(at, at + BATCH)) {
-        if (!byTopic.has(topic)) byTopic.set(topic, []);
-        byTopic.get(topic)!.push(message);
-      }
-      await producer.sendBatch({
-        topicMessages: [...byTopic].map(([topic, list]) => ({ topic, messages: list })),
-        acks: -1,
-      });
-    }
-    await producer.disconnect();
+    await produceInOrder(kafka, sequence);
     // Until every order is decided, or nothing more is decided for 20 s (an order a check never
     // answered stays undecided; the rate counts the decided ones).
     let seen = -1;
@@ -141,5 +97,71 @@ export async function ordersThroughReferenceSystem(
     await watcher.disconnect();
     await worker.stop();
     rmSync(stateDir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The generated recording of `orders` orders (customers, stock, orders, payments;
+ * scripts/orders/recording.ts) as Kafka messages in recording order, with the ids of its orders.
+ */
+export async function referenceRecording(
+  orders: number,
+): Promise<{ sequence: { topic: string; message: Message }[]; orderIds: Set<string> }> {
+  const { topics } = await import('../../schemas/topics.ts');
+  const { generateRecording } = await import('../orders/recording.ts');
+  const byName = new Map<string, { keySerde: Serde<unknown>; valueSerde: Serde<unknown> }>(
+    Object.values(topics).map((t) => [
+      t.name,
+      t as unknown as { keySerde: Serde<unknown>; valueSerde: Serde<unknown> },
+    ]),
+  );
+  // A timeline that ends now (timestamps far in the past would meet the topics' retention), and a
+  // short one: the recording is produced in one burst, so records of different partitions meet out
+  // of timestamp order after a repartition, by up to the span of the timeline. The system tolerates
+  // minutes of that (its checks must fall within one 5-minute validation session); at 10 ms between
+  // orders, 20,000 orders span 200 s.
+  const gapMs = 10;
+  const recording = generateRecording({
+    orders,
+    seed: 1,
+    meanOrderGapMs: gapMs,
+    startMs: Date.now() - orders * gapMs,
+  });
+  const orderIds = new Set<string>();
+  const sequence: { topic: string; message: Message }[] = [];
+  for (const record of recording.records) {
+    const serdes = byName.get(record.topic)!;
+    const message: Message = {
+      key: record.key === undefined ? null : Buffer.from(serdes.keySerde.serialize(record.key)),
+      value: Buffer.from(serdes.valueSerde.serialize(record.value)),
+      timestamp: String(record.timestamp),
+    };
+    sequence.push({ topic: record.topic, message });
+    if (record.topic === topics.orders.name) orderIds.add(record.key as string);
+  }
+  return { sequence, orderIds };
+}
+
+/** Produces messages in their order, a batch of consecutive ones at a time (a batch may span topics). */
+export async function produceInOrder(
+  kafka: Kafka,
+  sequence: readonly { topic: string; message: Message }[],
+): Promise<void> {
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  try {
+    for (let at = 0; at < sequence.length; at += BATCH) {
+      const byTopic = new Map<string, Message[]>();
+      for (const { topic, message } of sequence.slice(at, at + BATCH)) {
+        if (!byTopic.has(topic)) byTopic.set(topic, []);
+        byTopic.get(topic)!.push(message);
+      }
+      await producer.sendBatch({
+        topicMessages: [...byTopic].map(([topic, list]) => ({ topic, messages: list })),
+        acks: -1,
+      });
+    }
+  } finally {
+    await producer.disconnect();
   }
 }

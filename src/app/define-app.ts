@@ -82,8 +82,21 @@ function validateErrorHandling(applicationId: string, handling: Partial<ErrorHan
 }
 
 /**
- * Defines an application: `export default defineApp({ applicationId: 'order-details', topology: (b) => ... })`.
- * Checks the definition at once, so a mistake shows when the file is loaded rather than at start-up.
+ * Defines an application: what a topology file default-exports for `tributary run`, `start`, `replay`,
+ * `record` and `describe`. Checks the definition at once, so a mistake shows when the file is loaded
+ * rather than at start-up. The application id names the consumer group, the state directory and the
+ * internal topics.
+ *
+ * @example
+ * ```ts
+ * export default defineApp({
+ *   applicationId: 'order-details',
+ *   topics: [topics.orders, topics.orderValidations],
+ *   topology: (builder) => {
+ *     builder.stream(topics.orders).mapValues(validate).to(topics.orderValidations);
+ *   },
+ * });
+ * ```
  */
 export function defineApp(definition: AppDefinition): TributaryApp {
   if (definition === null || typeof definition !== 'object')

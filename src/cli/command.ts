@@ -10,7 +10,8 @@ export const ExitCode = { ok: 0, checkFailed: 1, error: 2 } as const;
 
 export interface CliIo {
   readonly stdout: { write(text: string): unknown };
-  readonly stderr: { write(text: string): unknown };
+  /** Where messages and progress go; a terminal (isTTY) gets a progress line redrawn in place. */
+  readonly stderr: { write(text: string): unknown; readonly isTTY?: boolean };
   /** Directory that relative paths are resolved against. */
   readonly cwd: string;
 }

@@ -1,16 +1,21 @@
 /** Loading what the commands work on: topology files (.ts/.js default-exporting an app) and JSON files. */
+import { existsSync, readdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { extname, resolve } from 'node:path';
+import { extname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { isTributaryApp, type TributaryApp } from '../app/define-app.ts';
 import type { WorkerApplication } from '../runtime/worker/worker.ts';
 import { errorMessage } from '../errors.ts';
 import { TopologyDescription, type TopologyDescriptionJson } from '../topology/describe.ts';
+import { Topology } from '../topology/topology.ts';
 import { topologyFromJson } from '../topology/json/from-json.ts';
 import type { TopologyJson } from '../topology/json/to-json.ts';
-import { UsageError } from './command.ts';
+import { UsageError, type CliIo } from './command.ts';
 
 const moduleExtensions = ['.ts', '.mts', '.js', '.mjs'];
+
+/** Where `start`, `record` and `tail` find the topology files when none are named. */
+export const TOPOLOGIES_DIRECTORY = 'topologies';
 
 /** Imports a topology file and returns the app it default-exports. */
 export async function loadApp(file: string, cwd: string): Promise<TributaryApp> {
@@ -19,20 +24,36 @@ export async function loadApp(file: string, cwd: string): Promise<TributaryApp> 
     throw new UsageError(
       `${file}: a topology file is a .ts or .js module that default-exports defineApp({...})`,
     );
+  // Checked before importing: a module the file imports that cannot be found (a package that is not
+  // installed) fails the import with the same error code as the file itself missing.
+  if (!existsSync(path)) throw new UsageError(`${file}: no such file`);
   let module: { default?: unknown };
   try {
     module = (await import(pathToFileURL(path).href)) as { default?: unknown };
   } catch (error) {
-    const code = (error as { code?: string }).code;
-    if (code === 'ERR_MODULE_NOT_FOUND' && (error as Error).message.includes(path))
-      throw new UsageError(`${file}: no such file`);
-    throw new Error(`cannot load topology file ${file}: ${errorMessage(error)}`, { cause: error });
+    throw new Error(`cannot load topology file ${file}: ${importFailure(error)}`, { cause: error });
   }
   if (!isTributaryApp(module.default))
     throw new UsageError(
       `${file}: the default export is not an application; write \`export default defineApp({ applicationId, topology })\``,
     );
   return module.default;
+}
+
+/** Why importing a topology file failed, with a hint where the cause is a usual one. */
+function importFailure(error: unknown): string {
+  const message = errorMessage(error);
+  switch ((error as { code?: string }).code) {
+    case 'ERR_MODULE_NOT_FOUND':
+      // Node names the module and the file that imports it: "Cannot find package 'x' imported from /app/y.ts".
+      return /^Cannot find package /.test(message)
+        ? `${message} (is the package installed? npm install it in the project of the topology file)`
+        : message;
+    case 'ERR_UNKNOWN_FILE_EXTENSION':
+      return `${message} (Node.js ${process.versions.node} does not run TypeScript files: Node.js 22.18 or newer does)`;
+    default:
+      return message;
+  }
 }
 
 export async function readText(file: string, cwd: string): Promise<string> {
@@ -91,4 +112,57 @@ export function workerApplication(app: TributaryApp): WorkerApplication {
     errorHandling: app.errorHandling,
     http: app.http,
   };
+}
+
+/** The files given, or every topology file in ./topologies (files that export no application are skipped). */
+export async function loadProjectApps(files: readonly string[], io: CliIo): Promise<TributaryApp[]> {
+  if (files.length > 0) {
+    const apps = [];
+    for (const file of files) apps.push(await loadApp(file, io.cwd));
+    return apps;
+  }
+  const directory = resolve(io.cwd, TOPOLOGIES_DIRECTORY);
+  if (!existsSync(directory))
+    throw new UsageError(
+      `no ${TOPOLOGIES_DIRECTORY}/ directory in ${io.cwd}: name topology files, or run from a project with ${TOPOLOGIES_DIRECTORY}/`,
+    );
+  const candidates = readdirSync(directory, { withFileTypes: true })
+    .filter((e) => e.isFile() && /\.(ts|mts|js|mjs)$/.test(e.name) && !/\.(test|d)\.[mc]?[tj]s$/.test(e.name))
+    .map((e) => e.name)
+    .sort();
+  const apps = [];
+  for (const name of candidates) {
+    try {
+      apps.push(await loadApp(join(TOPOLOGIES_DIRECTORY, name), io.cwd));
+    } catch (error) {
+      // Helpers beside the topologies export no application; anything else is a real problem.
+      if (error instanceof UsageError && /default export is not an application/.test(error.message)) continue;
+      throw error;
+    }
+  }
+  if (apps.length === 0) throw new UsageError(`no topology files in ${directory}`);
+  return apps;
+}
+
+/** The topics the applications read that are not internal to one of them (sources and global tables). */
+export function topicsRead(apps: readonly TributaryApp[]): string[] {
+  const names = new Set<string>();
+  for (const app of apps) {
+    const topology = app.buildTopology();
+    for (const sub of topology.subtopologies)
+      for (const ref of sub.sourceTopics) if (!ref.internal) names.add(ref.name);
+    for (const global of topology.globalStores.values())
+      for (const ref of global.source.topics) names.add(Topology.topicName(ref, app.applicationId));
+  }
+  return [...names].sort();
+}
+
+/** The topics the applications write (sinks to a fixed topic that is not internal). */
+export function topicsWritten(apps: readonly TributaryApp[]): string[] {
+  const names = new Set<string>();
+  for (const app of apps)
+    for (const node of app.buildTopology().nodes.values())
+      if (node.kind === 'sink' && typeof node.topic !== 'function' && !node.topic.internal)
+        names.add(node.topic.name);
+  return [...names].sort();
 }

@@ -6,6 +6,14 @@ import type { KStream, Predicate } from './kstream.ts';
  * The branches of `KStream.split()`. Each record goes to the first branch whose predicate holds; records
  * that match none go to the default branch, or are dropped when there is none. Branch names are the
  * split's name followed by the branch name, as in Kafka Streams (`split({ name: 'orders-' })`).
+ *
+ * @example
+ * ```ts
+ * const { valid, invalid } = orders
+ *   .split({ name: 'orders-' })
+ *   .branch('valid', (_id, order) => order.quantity > 0)
+ *   .defaultBranch('invalid');
+ * ```
  */
 export class BranchedKStream<K, V, Branches extends Record<string, KStream<K, V>> = Record<never, never>> {
   private readonly parent: KStream<K, V>;
@@ -19,6 +27,15 @@ export class BranchedKStream<K, V, Branches extends Record<string, KStream<K, V>
     this.splitName = splitName;
   }
 
+  /**
+   * Adds a branch: records for which the predicate holds (and no earlier branch's did) go to it. The
+   * branch's stream is returned by name when the split ends.
+   *
+   * @example
+   * ```ts
+   * orders.split().branch('jumpers', (_id, o) => o.product === 'JUMPERS').noDefaultBranch();
+   * ```
+   */
   branch<N extends string>(
     name: N,
     predicate: Predicate<K, V>,
@@ -30,7 +47,14 @@ export class BranchedKStream<K, V, Branches extends Record<string, KStream<K, V>
     return this as unknown as BranchedKStream<K, V, Branches & Record<N, KStream<K, V>>>;
   }
 
-  /** Ends the split with a branch for every record that matched no predicate. */
+  /**
+   * Ends the split with a branch for every record that matched no predicate, and returns the branches by name.
+   *
+   * @example
+   * ```ts
+   * const { big, rest } = orders.split().branch('big', isBig).defaultBranch('rest');
+   * ```
+   */
   defaultBranch<N extends string = 'default'>(name?: N): Branches & Record<N, KStream<K, V>> {
     this.assertOpen();
     const branchName = (name ?? 'default') as N;
@@ -40,7 +64,14 @@ export class BranchedKStream<K, V, Branches extends Record<string, KStream<K, V>
     return this.finish() as Branches & Record<N, KStream<K, V>>;
   }
 
-  /** Ends the split; records that matched no predicate are dropped. */
+  /**
+   * Ends the split and returns the branches by name; records that matched no predicate are dropped.
+   *
+   * @example
+   * ```ts
+   * const { paid } = orders.split().branch('paid', (_id, o) => o.state === 'CONFIRMED').noDefaultBranch();
+   * ```
+   */
   noDefaultBranch(): Branches {
     this.assertOpen();
     return this.finish() as Branches;

@@ -30,6 +30,15 @@ interface CogroupInput {
  * streams with `cogroup(grouped, aggregator)`, then `aggregate` (or window it first). Every record of
  * every input updates the shared aggregate of its key and the table forwards it: one store and one
  * result, where joining separate aggregations would need several of each.
+ *
+ * @example
+ * ```ts
+ * const activity = clicks
+ *   .groupByKey()
+ *   .cogroup<number>((_user, _click, total) => total + 1)
+ *   .cogroup(purchases.groupByKey(), (_user, purchase, total) => total + purchase.points)
+ *   .aggregate(() => 0, { storeName: 'activity-per-user' });
+ * ```
  */
 export class CogroupedKStream<K, VOut> {
   /** @internal */ readonly context: DslContext;
@@ -56,6 +65,11 @@ export class CogroupedKStream<K, VOut> {
    * Adds another grouped stream with its aggregator and returns the extended cogroup (this one is left
    * as it was). Each grouped stream may take part once: Kafka Streams silently replaces the aggregator
    * of a stream added twice, Tributary refuses it.
+   *
+   * @example
+   * ```ts
+   * const both = clicks.groupByKey().cogroup<number>((_k, _v, n) => n + 1).cogroup(views.groupByKey(), (_k, _v, n) => n + 1);
+   * ```
    */
   cogroup<V>(grouped: KGroupedStream<K, V>, aggregator: Aggregator<K, V, VOut>): CogroupedKStream<K, VOut> {
     if (!(grouped instanceof KGroupedStream))
@@ -75,7 +89,14 @@ export class CogroupedKStream<K, VOut> {
     );
   }
 
-  /** Aggregates all inputs into one table, starting each key from `initializer()`. */
+  /**
+   * Aggregates all inputs into one table, starting each key from `initializer()`.
+   *
+   * @example
+   * ```ts
+   * const counts = clicks.groupByKey().cogroup<number>((_k, _v, n) => n + 1).aggregate(() => 0);
+   * ```
+   */
   aggregate(initializer: Initializer<VOut>, materialized?: Materialized<K, VOut>): KTable<K, VOut> {
     return addCogroupAggregate<K, VOut, K>(
       this,
@@ -87,9 +108,31 @@ export class CogroupedKStream<K, VOut> {
     );
   }
 
-  /** Aggregates in time windows (tumbling, hopping or sliding). */
+  /**
+   * Aggregates in time windows (tumbling, hopping or sliding).
+   *
+   * @example
+   * ```ts
+   * const perMinute = clicks
+   *   .groupByKey()
+   *   .cogroup<number>((_k, _v, n) => n + 1)
+   *   .windowedBy(TimeWindows.ofSizeWithNoGrace(60_000))
+   *   .aggregate(() => 0);
+   * ```
+   */
   windowedBy(windows: TimeWindows | SlidingWindows): TimeWindowedCogroupedKStream<K, VOut>;
-  /** Aggregates in session windows. */
+  /**
+   * Aggregates in session windows.
+   *
+   * @example
+   * ```ts
+   * const perSession = clicks
+   *   .groupByKey()
+   *   .cogroup<number>((_k, _v, n) => n + 1)
+   *   .windowedBy(SessionWindows.ofInactivityGapWithNoGrace(30 * 60_000))
+   *   .aggregate(() => 0, (_k, a, b) => a + b);
+   * ```
+   */
   windowedBy(windows: SessionWindows): SessionWindowedCogroupedKStream<K, VOut>;
   windowedBy(
     windows: TimeWindows | SlidingWindows | SessionWindows,
@@ -102,7 +145,14 @@ export class CogroupedKStream<K, VOut> {
   }
 }
 
-/** A cogroup in time windows: Kafka Streams' `TimeWindowedCogroupedKStream`. */
+/**
+ * A cogroup in time windows: Kafka Streams' `TimeWindowedCogroupedKStream`.
+ *
+ * @example
+ * ```ts
+ * const windowed = clicks.groupByKey().cogroup<number>((_k, _v, n) => n + 1).windowedBy(TimeWindows.ofSizeWithNoGrace(60_000));
+ * ```
+ */
 export class TimeWindowedCogroupedKStream<K, VOut> {
   private readonly cogrouped: CogroupedKStream<K, VOut>;
   readonly windows: TimeWindowsSpec | SlidingWindowsSpec;
@@ -113,7 +163,14 @@ export class TimeWindowedCogroupedKStream<K, VOut> {
     this.windows = windows;
   }
 
-  /** Aggregates each window of each key, starting it from `initializer()`; emits every update. */
+  /**
+   * Aggregates each window of each key, starting it from `initializer()`; emits every update.
+   *
+   * @example
+   * ```ts
+   * windowed.aggregate(() => 0, { storeName: 'activity-per-minute' }).toStream().to(topics.activityPerMinute);
+   * ```
+   */
   aggregate(initializer: Initializer<VOut>, materialized?: Materialized<K, VOut>): KTable<Windowed<K>, VOut> {
     const windows = this.windows;
     const sizeMs = windows.type === 'time' ? windows.sizeMs : windows.timeDifferenceMs;
@@ -128,7 +185,17 @@ export class TimeWindowedCogroupedKStream<K, VOut> {
   }
 }
 
-/** A cogroup in session windows: Kafka Streams' `SessionWindowedCogroupedKStream`. */
+/**
+ * A cogroup in session windows: Kafka Streams' `SessionWindowedCogroupedKStream`.
+ *
+ * @example
+ * ```ts
+ * const sessions = clicks
+ *   .groupByKey()
+ *   .cogroup<number>((_k, _v, n) => n + 1)
+ *   .windowedBy(SessionWindows.ofInactivityGapWithNoGrace(30 * 60_000));
+ * ```
+ */
 export class SessionWindowedCogroupedKStream<K, VOut> {
   private readonly cogrouped: CogroupedKStream<K, VOut>;
   readonly windows: SessionWindowsSpec;
@@ -142,6 +209,11 @@ export class SessionWindowedCogroupedKStream<K, VOut> {
   /**
    * Aggregates each session of each key, starting it from `initializer()`; `merger` combines two
    * sessions' aggregates when a record bridges them. Emits every update.
+   *
+   * @example
+   * ```ts
+   * sessions.aggregate(() => 0, (_user, left, right) => left + right);
+   * ```
    */
   aggregate(
     initializer: Initializer<VOut>,

@@ -39,6 +39,7 @@ class GroupedStreamBase<K, V> {
   /** @internal */ readonly repartitionRequired: boolean;
   /** @internal */ readonly groupedName: string | undefined;
 
+  /** @internal */
   constructor(
     context: DslContext,
     nodeId: number,
@@ -117,18 +118,55 @@ class GroupedStreamBase<K, V> {
   }
 }
 
-/** A stream grouped by key, ready to aggregate: Kafka Streams' `KGroupedStream`. */
+/**
+ * A stream grouped by key, ready to aggregate or window: Kafka Streams' `KGroupedStream`.
+ *
+ * @example
+ * ```ts
+ * const perProduct = orders.groupBy((_id, order) => order.product, { keySerde: Serdes.String() });
+ * ```
+ */
 export class KGroupedStream<K, V> extends GroupedStreamBase<K, V> {
-  /** Counts records per key (null keys and values are skipped). */
+  /**
+   * Counts records per key (records with a null key or value are skipped), as a table.
+   *
+   * @example
+   * ```ts
+   * const orderCounts = orders.groupByKey().count({ storeName: 'order-counts' });
+   * ```
+   */
   count(materialized?: Materialized<K, number>): KTable<K, number> {
     return this.aggregated<number>('count', undefined, undefined, materialized, longSerde());
   }
 
-  /** Combines the values of each key; the first value is the initial aggregate. */
+  /**
+   * Combines the values of each key; the first value is the initial aggregate.
+   *
+   * @example
+   * ```ts
+   * const largest = orders.groupByKey().reduce((a, b) => (a.quantity >= b.quantity ? a : b));
+   * ```
+   */
   reduce(reducer: Reducer<V>, materialized?: Materialized<K, V>): KTable<K, V> {
     return this.aggregated<V>('reduce', undefined, reducer, materialized, this.valueSerde);
   }
 
+  /**
+   * Aggregates the values of each key into a value of another type: the initializer gives the empty
+   * aggregate, the aggregator adds a record (key, value, aggregate). Name the store and give its value
+   * serde to query or persist it in another format.
+   *
+   * @example
+   * ```ts
+   * const spent = orders
+   *   .groupBy((_id, o) => o.customerId, { keySerde: Serdes.Long() })
+   *   .aggregate(
+   *     () => 0,
+   *     (_customer, order, total) => total + order.quantity * order.price,
+   *     { storeName: 'spent-per-customer', valueSerde: Serdes.Double() },
+   *   );
+   * ```
+   */
   aggregate<VA>(
     initializer: Initializer<VA>,
     aggregator: Aggregator<K, V, VA>,
@@ -140,6 +178,15 @@ export class KGroupedStream<K, V> extends GroupedStreamBase<K, V> {
   /**
    * Starts a cogroup (KIP-150): this stream's records fold into a shared aggregate with `aggregator`;
    * add other grouped streams with `cogroup(grouped, aggregator)` on the result, then `aggregate`.
+   *
+   * @example
+   * ```ts
+   * const totals = clicks
+   *   .groupByKey()
+   *   .cogroup<number>((_key, _click, total) => total + 1)
+   *   .cogroup(purchases.groupByKey(), (_key, purchase, total) => total + purchase.amount)
+   *   .aggregate(() => 0);
+   * ```
    */
   cogroup<VOut>(aggregator: Aggregator<K, V, VOut>): CogroupedKStream<K, VOut> {
     required(aggregator, 'an aggregator', 'KGroupedStream.cogroup');
@@ -148,7 +195,23 @@ export class KGroupedStream<K, V> extends GroupedStreamBase<K, V> {
     ]);
   }
 
+  /**
+   * Aggregates in time windows (tumbling, hopping or sliding): the keys of the result are `Windowed<K>`.
+   *
+   * @example
+   * ```ts
+   * orders.groupByKey().windowedBy(TimeWindows.ofSizeWithNoGrace(60_000)).count();
+   * ```
+   */
   windowedBy(windows: TimeWindows | SlidingWindows): TimeWindowedKStream<K, V>;
+  /**
+   * Aggregates in session windows: activity periods of a key separated by gaps of inactivity.
+   *
+   * @example
+   * ```ts
+   * orders.groupByKey().windowedBy(SessionWindows.ofInactivityGapWithNoGrace(30 * 60_000)).count();
+   * ```
+   */
   windowedBy(windows: SessionWindows): SessionWindowedKStream<K, V>;
   windowedBy(
     windows: TimeWindows | SlidingWindows | SessionWindows,
@@ -194,8 +257,16 @@ export class KGroupedStream<K, V> extends GroupedStreamBase<K, V> {
   }
 }
 
-/** A grouped stream in time windows (tumbling, hopping or sliding): Kafka Streams' `TimeWindowedKStream`. */
+/**
+ * A grouped stream in time windows (tumbling, hopping or sliding): Kafka Streams' `TimeWindowedKStream`.
+ *
+ * @example
+ * ```ts
+ * const perMinute = clicks.groupByKey().windowedBy(TimeWindows.ofSizeAndGrace(60_000, 5_000));
+ * ```
+ */
 export class TimeWindowedKStream<K, V> extends GroupedStreamBase<K, V> {
+  /** @internal */
   readonly windows: TimeWindowsSpec | SlidingWindowsSpec;
   private readonly emit: EmitStrategyType;
 
@@ -218,6 +289,15 @@ export class TimeWindowedKStream<K, V> extends GroupedStreamBase<K, V> {
   /**
    * When the aggregation emits: every update (the default) or, with `EmitStrategy.onWindowClose()`,
    * each window's final result once, when it closes (KIP-825; see `EmitStrategy`).
+   *
+   * @example
+   * ```ts
+   * clicks
+   *   .groupByKey()
+   *   .windowedBy(TimeWindows.ofSizeAndGrace(60_000, 10_000))
+   *   .emitStrategy(EmitStrategy.onWindowClose())
+   *   .count();
+   * ```
    */
   emitStrategy(strategy: EmitStrategy): TimeWindowedKStream<K, V> {
     return new TimeWindowedKStream<K, V>(
@@ -232,14 +312,41 @@ export class TimeWindowedKStream<K, V> extends GroupedStreamBase<K, V> {
     );
   }
 
+  /**
+   * Counts records per key and window.
+   *
+   * @example
+   * ```ts
+   * clicks.groupByKey().windowedBy(TimeWindows.ofSizeWithNoGrace(60_000)).count().toStream().to(topics.clicksPerMinute);
+   * ```
+   */
   count(materialized?: Materialized<K, number>): KTable<Windowed<K>, number> {
     return this.aggregated<number>('count', undefined, undefined, materialized, longSerde());
   }
 
+  /**
+   * Combines the values of each key in each window.
+   *
+   * @example
+   * ```ts
+   * readings.groupByKey().windowedBy(TimeWindows.ofSizeWithNoGrace(60_000)).reduce((a, b) => Math.max(a, b));
+   * ```
+   */
   reduce(reducer: Reducer<V>, materialized?: Materialized<K, V>): KTable<Windowed<K>, V> {
     return this.aggregated<V>('reduce', undefined, reducer, materialized, this.valueSerde);
   }
 
+  /**
+   * Aggregates the values of each key in each window: a fresh aggregate from the initializer per window.
+   *
+   * @example
+   * ```ts
+   * readings
+   *   .groupByKey()
+   *   .windowedBy(TimeWindows.ofSizeWithNoGrace(60_000).advanceBy(10_000))
+   *   .aggregate(() => ({ n: 0, sum: 0 }), (_k, v, a) => ({ n: a.n + 1, sum: a.sum + v }));
+   * ```
+   */
   aggregate<VA>(
     initializer: Initializer<VA>,
     aggregator: Aggregator<K, V, VA>,
@@ -282,8 +389,16 @@ export class TimeWindowedKStream<K, V> extends GroupedStreamBase<K, V> {
   }
 }
 
-/** A grouped stream in session windows: Kafka Streams' `SessionWindowedKStream`. */
+/**
+ * A grouped stream in session windows: Kafka Streams' `SessionWindowedKStream`.
+ *
+ * @example
+ * ```ts
+ * const sessions = clicks.groupByKey().windowedBy(SessionWindows.ofInactivityGapWithNoGrace(30 * 60_000));
+ * ```
+ */
 export class SessionWindowedKStream<K, V> extends GroupedStreamBase<K, V> {
+  /** @internal */
   readonly windows: SessionWindowsSpec;
   private readonly emit: EmitStrategyType;
 
@@ -306,6 +421,15 @@ export class SessionWindowedKStream<K, V> extends GroupedStreamBase<K, V> {
   /**
    * When the aggregation emits: every update (the default) or, with `EmitStrategy.onWindowClose()`,
    * each session's final result once, when it closes (KIP-825; see `EmitStrategy`).
+   *
+   * @example
+   * ```ts
+   * clicks
+   *   .groupByKey()
+   *   .windowedBy(SessionWindows.ofInactivityGapAndGrace(30 * 60_000, 60_000))
+   *   .emitStrategy(EmitStrategy.onWindowClose())
+   *   .count();
+   * ```
    */
   emitStrategy(strategy: EmitStrategy): SessionWindowedKStream<K, V> {
     return new SessionWindowedKStream<K, V>(
@@ -320,15 +444,45 @@ export class SessionWindowedKStream<K, V> extends GroupedStreamBase<K, V> {
     );
   }
 
+  /**
+   * Counts records per key and session; merged sessions replace the ones they merge (a null for each).
+   *
+   * @example
+   * ```ts
+   * clicks.groupByKey().windowedBy(SessionWindows.ofInactivityGapWithNoGrace(30 * 60_000)).count();
+   * ```
+   */
   count(materialized?: Materialized<K, number>): KTable<Windowed<K>, number> {
     return this.aggregated<number>('count', undefined, undefined, undefined, materialized, longSerde());
   }
 
+  /**
+   * Combines the values of each key in each session.
+   *
+   * @example
+   * ```ts
+   * spend.groupByKey().windowedBy(SessionWindows.ofInactivityGapWithNoGrace(3_600_000)).reduce((a, b) => a + b);
+   * ```
+   */
   reduce(reducer: Reducer<V>, materialized?: Materialized<K, V>): KTable<Windowed<K>, V> {
     return this.aggregated<V>('reduce', undefined, reducer, undefined, materialized, this.valueSerde);
   }
 
-  /** Aggregates each session; `merger` combines two sessions' aggregates when a record bridges them. */
+  /**
+   * Aggregates each session; `merger` combines two sessions' aggregates when a record bridges them.
+   *
+   * @example
+   * ```ts
+   * orders
+   *   .groupBy((_id, o) => o.customerId, { keySerde: Serdes.Long() })
+   *   .windowedBy(SessionWindows.ofInactivityGapWithNoGrace(3_600_000))
+   *   .aggregate(
+   *     () => 0,
+   *     (_customer, order, total) => total + order.quantity * order.price,
+   *     (_customer, a, b) => a + b,
+   *   );
+   * ```
+   */
   aggregate<VA>(
     initializer: Initializer<VA>,
     aggregator: Aggregator<K, V, VA>,

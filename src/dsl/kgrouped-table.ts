@@ -19,6 +19,11 @@ export interface TableGrouping<K, V> {
 /**
  * A table re-grouped by a new key: Kafka Streams' `KGroupedTable`. Aggregations take an adder for new
  * values and a subtractor for values that left the group (updated or deleted rows).
+ *
+ * @example
+ * ```ts
+ * const customersPerLevel = customers.groupBy((_id, c) => keyValue(c.level, c), { keySerde: Serdes.String() });
+ * ```
  */
 export class KGroupedTable<K, V> {
   /** @internal */ readonly context: DslContext;
@@ -30,16 +35,48 @@ export class KGroupedTable<K, V> {
     this.grouping = grouping;
   }
 
+  /**
+   * Counts the rows in each group; a row that moves to another group is counted there instead.
+   *
+   * @example
+   * ```ts
+   * customers.groupBy((_id, c) => keyValue(c.level, c), { keySerde: Serdes.String() }).count();
+   * ```
+   */
   count(materialized?: Materialized<K, number>): KTable<K, number> {
     return this.aggregated<number>('count', undefined, undefined, undefined, materialized, longSerde());
   }
 
+  /**
+   * Combines the values of each group: `adder` for a row that joins it, `subtractor` for one that leaves it.
+   *
+   * @example
+   * ```ts
+   * stockByWarehouse
+   *   .groupBy((_key, s) => keyValue(s.product, s.units), { keySerde: Serdes.String(), valueSerde: Serdes.Int() })
+   *   .reduce((total, units) => total + units, (total, units) => total - units);
+   * ```
+   */
   reduce(adder: Reducer<V>, subtractor: Reducer<V>, materialized?: Materialized<K, V>): KTable<K, V> {
     required(adder, 'an adder', 'KGroupedTable.reduce');
     required(subtractor, 'a subtractor', 'KGroupedTable.reduce');
     return this.aggregated<V>('reduce', undefined, adder, subtractor, materialized, this.grouping.valueSerde);
   }
 
+  /**
+   * Aggregates each group into another type, with an adder and a subtractor.
+   *
+   * @example
+   * ```ts
+   * customers
+   *   .groupBy((_id, c) => keyValue(c.level, c), { keySerde: Serdes.String() })
+   *   .aggregate(
+   *     () => [] as string[],
+   *     (_level, c, emails) => [...emails, c.email],
+   *     (_level, c, emails) => emails.filter((e) => e !== c.email),
+   *   );
+   * ```
+   */
   aggregate<VA>(
     initializer: Initializer<VA>,
     adder: (key: K, value: V, aggregate: VA) => VA,

@@ -38,7 +38,15 @@ export interface ProcessOptions extends Named {
 
 /**
  * An unbounded stream of independent records: Kafka Streams' `KStream`. Operations only record nodes
- * in the topology; nothing runs until the built topology is run by a worker or the test driver.
+ * in the topology; nothing runs until the built topology is run by a worker or the test driver. Keys
+ * and values keep their TypeScript types through every operation.
+ *
+ * @example
+ * ```ts
+ * const builder = new StreamsBuilder();
+ * const orders: KStream<string, Order> = builder.stream(topics.orders);
+ * orders.filter((_id, order) => order.quantity > 0).to(topics.validOrders);
+ * ```
  */
 export class KStream<K, V> {
   /** @internal */ readonly context: DslContext;
@@ -63,47 +71,119 @@ export class KStream<K, V> {
     this.repartitionRequired = repartitionRequired;
   }
 
-  /** The name of the processor that produces this stream. */
+  /**
+   * The name of the processor that produces this stream (as `describe()` shows it).
+   *
+   * @example
+   * ```ts
+   * builder.stream(topics.orders).filter(isBig, { name: 'big-orders' }).name; // 'big-orders'
+   * ```
+   */
   get name(): string {
     return this.context.graph.node(this.nodeId).name;
   }
 
+  /**
+   * Keeps the records for which the predicate holds (Kafka Streams' `filter`).
+   *
+   * @example
+   * ```ts
+   * orders.filter((_id, order) => order.state === 'CREATED');
+   * ```
+   */
   filter(predicate: Predicate<K, V>, named?: Named): KStream<K, V> {
     return this.filtered(predicate, false, named);
   }
 
+  /**
+   * Drops the records for which the predicate holds: `filter` with the predicate negated.
+   *
+   * @example
+   * ```ts
+   * orders.filterNot((_id, order) => order.quantity < 1);
+   * ```
+   */
   filterNot(predicate: Predicate<K, V>, named?: Named): KStream<K, V> {
     return this.filtered(predicate, true, named);
   }
 
-  /** Changes key and value; grouping or joining afterwards repartitions the stream. */
+  /**
+   * Changes key and value of each record. The mapper returns a `keyValue`; grouping or joining
+   * afterwards repartitions the stream, since the key may have changed.
+   *
+   * @example
+   * ```ts
+   * orders.map((id, order) => keyValue(order.customerId, { id, total: order.quantity * order.price }));
+   * ```
+   */
   map<K2, V2>(mapper: (key: K, value: V) => KeyValue<K2, V2>, named?: Named): KStream<K2, V2> {
     const id = this.addMapNode('map', 'KSTREAM-MAP', mapper, named);
     return new KStream<K2, V2>(this.context, id, undefined, undefined, true);
   }
 
+  /**
+   * Changes each record's value; the key stays, so no repartitioning follows. Note the argument order:
+   * the value first, the key second (Kafka Streams' `ValueMapperWithKey` takes the key first).
+   *
+   * @example
+   * ```ts
+   * orders.mapValues((order) => order.quantity * order.price);
+   * orders.mapValues((order, id) => `${id}: ${order.state}`);
+   * ```
+   */
   mapValues<V2>(mapper: (value: V, key: K) => V2, named?: Named): KStream<K, V2> {
     const id = this.addMapNode('map-values', 'KSTREAM-MAPVALUES', mapper, named);
     return new KStream<K, V2>(this.context, id, this.keySerde, undefined, this.repartitionRequired);
   }
 
+  /**
+   * Turns each record into zero or more records with new keys and values; grouping or joining
+   * afterwards repartitions the stream.
+   *
+   * @example
+   * ```ts
+   * sentences.flatMap((_key, line) => line.split(' ').map((word) => keyValue(word, 1)));
+   * ```
+   */
   flatMap<K2, V2>(mapper: (key: K, value: V) => Iterable<KeyValue<K2, V2>>, named?: Named): KStream<K2, V2> {
     const id = this.addMapNode('flat-map', 'KSTREAM-FLATMAP', mapper, named);
     return new KStream<K2, V2>(this.context, id, undefined, undefined, true);
   }
 
+  /**
+   * Turns each record into zero or more records with the same key; the value comes first, then the key.
+   *
+   * @example
+   * ```ts
+   * sentences.flatMapValues((line) => line.toLowerCase().split(/\s+/));
+   * ```
+   */
   flatMapValues<V2>(mapper: (value: V, key: K) => Iterable<V2>, named?: Named): KStream<K, V2> {
     const id = this.addMapNode('flat-map-values', 'KSTREAM-FLATMAPVALUES', mapper, named);
     return new KStream<K, V2>(this.context, id, this.keySerde, undefined, this.repartitionRequired);
   }
 
-  /** Sets a new key; grouping or joining afterwards repartitions the stream. */
+  /**
+   * Sets a new key computed from each record; grouping or joining afterwards repartitions the stream.
+   *
+   * @example
+   * ```ts
+   * orders.selectKey((_id, order) => order.product); // KStream<Product, Order>
+   * ```
+   */
   selectKey<K2>(mapper: (key: K, value: V) => K2, named?: Named): KStream<K2, V> {
     const id = this.addMapNode('select-key', 'KSTREAM-KEY-SELECT', mapper, named);
     return new KStream<K2, V>(this.context, id, undefined, this.valueSerde, true);
   }
 
-  /** Runs an action on each record and passes it on unchanged. */
+  /**
+   * Runs an action on each record and passes it on unchanged (for logging or metrics, not for state).
+   *
+   * @example
+   * ```ts
+   * orders.peek((id, order) => console.log(id, order.state)).to(topics.audit);
+   * ```
+   */
   peek(action: (key: K, value: V) => void, named?: Named): KStream<K, V> {
     const node = this.context.graph.add({
       op: 'peek',
@@ -114,7 +194,14 @@ export class KStream<K, V> {
     return this.derived(node.id);
   }
 
-  /** Runs an action on each record; a terminal operation. */
+  /**
+   * Runs an action on each record; a terminal operation (nothing follows it).
+   *
+   * @example
+   * ```ts
+   * orders.foreach((id, order) => metrics.count(order.state));
+   * ```
+   */
   foreach(action: (key: K, value: V) => void, named?: Named): void {
     this.context.graph.add({
       op: 'foreach',
@@ -124,6 +211,15 @@ export class KStream<K, V> {
     });
   }
 
+  /**
+   * Merges two streams of the same types into one; the records of both, each in its own order. Grouping
+   * or joining afterwards repartitions when either side needed it.
+   *
+   * @example
+   * ```ts
+   * const allPayments = cardPayments.merge(bankPayments);
+   * ```
+   */
   merge(other: KStream<K, V>, named?: Named): KStream<K, V> {
     this.assertSameBuilder(other);
     const node = this.context.graph.add({
@@ -140,12 +236,32 @@ export class KStream<K, V> {
     );
   }
 
-  /** Splits the stream into named branches; each record goes to the first branch whose predicate holds. */
+  /**
+   * Splits the stream into named branches: each record goes to the first branch whose predicate holds
+   * (Kafka Streams' `split()` with `Branched`). Returns a `BranchedKStream`; end it with
+   * `defaultBranch()` or `noDefaultBranch()` to get the branches by name.
+   *
+   * @example
+   * ```ts
+   * const { big, small } = orders
+   *   .split()
+   *   .branch('big', (_id, order) => order.quantity * order.price >= 1000)
+   *   .defaultBranch('small');
+   * ```
+   */
   split(named?: Named): BranchedKStream<K, V> {
     return new BranchedKStream<K, V>(this, this.nameOr(named, 'KSTREAM-BRANCH'));
   }
 
-  /** Writes the stream through an internal topic, partitioned by its current key. */
+  /**
+   * Writes the stream through an internal repartition topic, partitioned by its current key (or by a
+   * partitioner), and reads it back: Kafka Streams' `repartition(Repartitioned)`.
+   *
+   * @example
+   * ```ts
+   * orders.selectKey((_id, order) => order.customerId).repartition({ name: 'by-customer', partitions: 6 });
+   * ```
+   */
   repartition(options: Repartitioned<K, V> = {}): KStream<K, V> {
     const keySerde = options.keySerde ?? this.keySerde;
     const valueSerde = options.valueSerde ?? this.valueSerde;
@@ -159,7 +275,17 @@ export class KStream<K, V> {
     return new KStream<K, V>(this.context, id, keySerde, valueSerde, false);
   }
 
-  /** Writes every record to a topic: a fixed one, a typed topic definition, or one chosen per record. */
+  /**
+   * Writes every record to a topic: a typed topic definition, a topic name (serdes from `produced`, the
+   * stream, or the builder's defaults), or a function choosing the topic per record. A terminal operation.
+   *
+   * @example
+   * ```ts
+   * orders.to(topics.orders);
+   * orders.to('orders-archive', { keySerde: Serdes.String(), valueSerde: Serdes.Json() });
+   * orders.to((_id, order) => `orders-${order.product.toLowerCase()}`);
+   * ```
+   */
   to(topic: string | TopicDefinition<K, V> | TopicNameExtractor<K, V>, produced: Produced<K, V> = {}): void {
     const definition = typeof topic === 'object' ? topic : undefined;
     const keySerde = produced.keySerde ?? definition?.keySerde ?? this.keySerde;
@@ -175,7 +301,15 @@ export class KStream<K, V> {
     });
   }
 
-  /** Turns the stream into a table: each record is an upsert, a null value a delete. */
+  /**
+   * Turns the stream into a table: each record is an upsert of its key, a null value a delete. The
+   * table is kept in a store (named by `materialized.storeName`, so it can be queried).
+   *
+   * @example
+   * ```ts
+   * const latest = orders.toTable({ storeName: 'latest-orders' });
+   * ```
+   */
   toTable(materialized: Materialized<K, V> = {}): KTable<K, V> {
     const store = storeFor(this.context, materialized, 'KSTREAM-TOTABLE', {
       keySerde: keySerdeOr(this.context, this.keySerde),
@@ -198,8 +332,15 @@ export class KStream<K, V> {
   }
 
   /**
-   * Runs a custom processor (Processor API) on each record. The result may have any key, so grouping or
-   * joining afterwards repartitions it.
+   * Runs a custom processor (the Processor API) on each record, with access to the stores named in
+   * `options.stores` (added with `StreamsBuilder.addStateStore`) and to punctuation. The result may have
+   * any key, so grouping or joining afterwards repartitions it.
+   *
+   * @example
+   * ```ts
+   * builder.addStateStore(Stores.keyValue({ name: 'seen', keySerde: Serdes.String(), valueSerde: Serdes.Long() }));
+   * orders.process(() => new DeduplicateProcessor('seen'), { stores: ['seen'] });
+   * ```
    */
   process<KOut = never, VOut = never>(
     supplier: ProcessorSupplier<K, V, KOut, VOut>,
@@ -220,6 +361,17 @@ export class KStream<K, V> {
    * Runs a fixed-key processor (Kafka Streams' `processValues`, KIP-820) on each record: it may change
    * values, timestamps and headers and forward any number of records, but every record keeps its key,
    * so the result groups and joins without repartitioning (unless this stream needed it already).
+   *
+   * @example
+   * ```ts
+   * const statuses = orders.processValues<string>(() => {
+   *   let context: FixedKeyProcessorContext<string, string>;
+   *   return {
+   *     init: (c) => (context = c),
+   *     process: (record) => context.forward(withValue(record, record.value.status)),
+   *   };
+   * });
+   * ```
    */
   processValues<VOut = never>(
     supplier: FixedKeyProcessorSupplier<K, V, VOut>,
@@ -236,6 +388,15 @@ export class KStream<K, V> {
     return new KStream<K, VOut>(this.context, node.id, this.keySerde, undefined, this.repartitionRequired);
   }
 
+  /**
+   * Groups the records by their current key, for `count`, `reduce`, `aggregate` and windowing.
+   * Repartitions first when an earlier operation may have changed the key.
+   *
+   * @example
+   * ```ts
+   * const ordersPerCustomer = orders.selectKey((_id, o) => o.customerId).groupByKey().count();
+   * ```
+   */
   groupByKey(grouped: Grouped<K, V> = {}): KGroupedStream<K, V> {
     return new KGroupedStream<K, V>(
       this.context,
@@ -247,6 +408,15 @@ export class KStream<K, V> {
     );
   }
 
+  /**
+   * Groups the records by a new key computed from each record (a repartition topic carries them to the
+   * task of their group). `grouped.keySerde` serializes the new key.
+   *
+   * @example
+   * ```ts
+   * orders.groupBy((_id, order) => order.product, { keySerde: Serdes.String() }).count();
+   * ```
+   */
   groupBy<K2>(selector: (key: K, value: V) => K2, grouped: Grouped<K2, V> = {}): KGroupedStream<K2, V> {
     const selected = this.selectKey(selector);
     return new KGroupedStream<K2, V>(
@@ -259,20 +429,53 @@ export class KStream<K, V> {
     );
   }
 
-  /** Windowed inner join with another stream. */
+  /**
+   * Windowed inner join with another stream: records of the two streams with the same key whose
+   * timestamps are at most the window apart are joined. The joiner gets this stream's value, the other's
+   * value, then the key.
+   *
+   * @example
+   * ```ts
+   * orders.join(
+   *   payments,
+   *   (order, payment) => ({ ...order, paid: payment.amount }),
+   *   JoinWindows.ofTimeDifferenceWithNoGrace(5 * 60_000),
+   * );
+   * ```
+   */
   join<VO, VR>(
     other: KStream<K, VO>,
     joiner: ValueJoiner<V, VO, VR, K>,
     windows: JoinWindows,
     options?: StreamJoined<K, V, VO>,
   ): KStream<K, VR>;
-  /** Inner join with a table: each stream record looks up the table's current value for its key. */
+  /**
+   * Inner join with a table: each stream record looks up the table's current value for its key; records
+   * whose key is not in the table are dropped. Table updates trigger nothing.
+   *
+   * @example
+   * ```ts
+   * orders.join(customersTable, (order, customer) => ({ ...order, email: customer.email }));
+   * ```
+   */
   join<VO, VR>(
     other: KTable<K, VO>,
     joiner: ValueJoiner<V, VO, VR, K>,
     options?: Joined<K, V, VO>,
   ): KStream<K, VR>;
-  /** Inner join with a global table, looked up by a key computed from each record. */
+  /**
+   * Inner join with a global table, looked up by a key computed from each record (no repartitioning:
+   * every task has the whole table).
+   *
+   * @example
+   * ```ts
+   * orders.join(
+   *   customers,
+   *   (_id, order) => order.customerId,
+   *   (order, customer) => ({ ...order, level: customer.level }),
+   * );
+   * ```
+   */
   join<GK, GV, VR>(
     other: GlobalKTable<GK, GV>,
     keySelector: (key: K, value: V) => GK,
@@ -283,18 +486,52 @@ export class KStream<K, V> {
     return this.dispatchJoin('inner', other, a, b, c);
   }
 
-  /** Windowed left join: records without a partner are emitted with null once their window closes. */
+  /**
+   * Windowed left join with another stream: like `join`, and a record without a partner within the
+   * window is emitted with null for the other value once its window closes.
+   *
+   * @example
+   * ```ts
+   * orders.leftJoin(
+   *   payments,
+   *   (order, payment) => ({ ...order, paid: payment?.amount ?? 0 }),
+   *   JoinWindows.ofTimeDifferenceAndGrace(5 * 60_000, 60_000),
+   * );
+   * ```
+   */
   leftJoin<VO, VR>(
     other: KStream<K, VO>,
     joiner: ValueJoiner<V, VO | null, VR, K>,
     windows: JoinWindows,
     options?: StreamJoined<K, V, VO>,
   ): KStream<K, VR>;
+  /**
+   * Left join with a table: every stream record is emitted, with null for the table's value when its
+   * key is not in the table.
+   *
+   * @example
+   * ```ts
+   * orders.leftJoin(customersTable, (order, customer) => ({ ...order, email: customer?.email ?? null }));
+   * ```
+   */
   leftJoin<VO, VR>(
     other: KTable<K, VO>,
     joiner: ValueJoiner<V, VO | null, VR, K>,
     options?: Joined<K, V, VO>,
   ): KStream<K, VR>;
+  /**
+   * Left join with a global table by a key computed from each record: every stream record is emitted,
+   * with null when the global table has no row for the computed key.
+   *
+   * @example
+   * ```ts
+   * orders.leftJoin(
+   *   customers,
+   *   (_id, order) => order.customerId,
+   *   (order, customer) => ({ ...order, level: customer?.level ?? 'bronze' }),
+   * );
+   * ```
+   */
   leftJoin<GK, GV, VR>(
     other: GlobalKTable<GK, GV>,
     keySelector: (key: K, value: V) => GK,
@@ -305,7 +542,19 @@ export class KStream<K, V> {
     return this.dispatchJoin('left', other, a, b, c);
   }
 
-  /** Windowed outer join: unmatched records of either side are emitted with null once their window closes. */
+  /**
+   * Windowed outer join with another stream: unmatched records of either side are emitted with null
+   * for the missing value once their window closes.
+   *
+   * @example
+   * ```ts
+   * clicks.outerJoin(
+   *   views,
+   *   (click, view) => ({ clicked: click !== null, viewed: view !== null }),
+   *   JoinWindows.ofTimeDifferenceWithNoGrace(10_000),
+   * );
+   * ```
+   */
   outerJoin<VO, VR>(
     other: KStream<K, VO>,
     joiner: (value: V | null, otherValue: VO | null, key: K) => VR,

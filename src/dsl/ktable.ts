@@ -12,6 +12,13 @@ import type { Suppressed } from './suppressed.ts';
  * A changelog stream read as a table: the latest value per key, where a null value deletes the key.
  * Kafka Streams' `KTable`. Updates flow downstream with their old value, so aggregations and joins
  * can retract what they had counted.
+ *
+ * @example
+ * ```ts
+ * const inventory: KTable<string, number> = builder.table(topics.warehouseInventory, {
+ *   storeName: 'inventory',
+ * });
+ * ```
  */
 export class KTable<K, V> {
   /** @internal */ readonly context: DslContext;
@@ -36,18 +43,52 @@ export class KTable<K, V> {
     this.queryableStoreName = queryableStoreName;
   }
 
+  /**
+   * The name of the processor that produces this table (as `describe()` shows it).
+   *
+   * @example
+   * ```ts
+   * builder.table(topics.customers).name; // 'KTABLE-SOURCE-0000000001'
+   * ```
+   */
   get name(): string {
     return this.context.graph.node(this.nodeId).name;
   }
 
+  /**
+   * Keeps the rows for which the predicate holds; a row that stops matching is deleted downstream (a
+   * null value). Materialize the result (`storeName`) to query it.
+   *
+   * @example
+   * ```ts
+   * const goldCustomers = customers.filter((_id, customer) => customer.level === 'gold');
+   * ```
+   */
   filter(predicate: (key: K, value: V) => boolean, materialized?: Materialized<K, V>): KTable<K, V> {
     return this.filtered(predicate, false, materialized);
   }
 
+  /**
+   * Drops the rows for which the predicate holds: `filter` with the predicate negated.
+   *
+   * @example
+   * ```ts
+   * const inStock = inventory.filterNot((_product, units) => units <= 0);
+   * ```
+   */
   filterNot(predicate: (key: K, value: V) => boolean, materialized?: Materialized<K, V>): KTable<K, V> {
     return this.filtered(predicate, true, materialized);
   }
 
+  /**
+   * Changes each row's value; the key stays. The value comes first, then the key (Kafka Streams'
+   * `ValueMapperWithKey` takes the key first).
+   *
+   * @example
+   * ```ts
+   * const emails = customers.mapValues((customer) => customer.email, { storeName: 'customer-emails' });
+   * ```
+   */
   mapValues<V2>(mapper: (value: V, key: K) => V2, materialized?: Materialized<K, V2>): KTable<K, V2> {
     const store = wantsStore(materialized)
       ? storeFor(this.context, materialized, 'KTABLE-MAPVALUES', {
@@ -71,7 +112,14 @@ export class KTable<K, V> {
     );
   }
 
-  /** The table's changes as a stream: every update, and a null value for every delete. */
+  /**
+   * The table's changes as a stream: every update, and a null value for every delete.
+   *
+   * @example
+   * ```ts
+   * orderCounts.toStream().to(topics.orderCounts);
+   * ```
+   */
   toStream(named?: Named): KStream<K, V> {
     const node = this.context.graph.add({
       op: 'table-to-stream',
@@ -81,7 +129,15 @@ export class KTable<K, V> {
     return new KStream<K, V>(this.context, node.id, this.keySerde, this.valueSerde, false);
   }
 
-  /** Re-groups the table by a new key; each update retracts the old value from its old group. */
+  /**
+   * Re-groups the table by a new key (and value) for `count`, `reduce` or `aggregate`; each update
+   * retracts the old value from its old group and adds the new one to its new group.
+   *
+   * @example
+   * ```ts
+   * customers.groupBy((_id, customer) => keyValue(customer.level, customer), { keySerde: Serdes.String() }).count();
+   * ```
+   */
   groupBy<K2, V2>(
     selector: (key: K, value: V) => KeyValue<K2, V2>,
     grouped: Grouped<K2, V2> = {},
@@ -98,7 +154,19 @@ export class KTable<K, V> {
     });
   }
 
-  /** Holds back updates until a window closes or a time limit passes (see `Suppressed`). */
+  /**
+   * Holds back updates until a window closes (a windowed table's final result) or until a time limit
+   * passes, then emits the latest value per key: Kafka Streams' `suppress`.
+   *
+   * @example
+   * ```ts
+   * clicks
+   *   .groupByKey()
+   *   .windowedBy(TimeWindows.ofSizeAndGrace(60_000, 10_000))
+   *   .count()
+   *   .suppress(Suppressed.untilWindowCloses());
+   * ```
+   */
   suppress(suppressed: Suppressed, named?: Named): KTable<K, V> {
     const graph = this.context.graph;
     const name = this.nameOr(named, 'KTABLE-SUPPRESS');
@@ -114,13 +182,33 @@ export class KTable<K, V> {
     return new KTable<K, V>(this.context, node.id, this.keySerde, this.valueSerde, undefined);
   }
 
-  /** Inner join with another table on the same key. */
+  /**
+   * Inner join with another table on the same key: a row exists in the result while both sides have
+   * one, and is updated when either side changes.
+   *
+   * @example
+   * ```ts
+   * const enriched = orders.join(payments, (order, payment) => ({ ...order, paid: payment.amount }));
+   * ```
+   */
   join<VO, VR>(
     other: KTable<K, VO>,
     joiner: (value: V, otherValue: VO, key: K) => VR,
     materialized?: Materialized<K, VR>,
   ): KTable<K, VR>;
-  /** Foreign-key inner join: each row of this table joins the row of `other` whose key its value names. */
+  /**
+   * Foreign-key inner join: each row of this table joins the row of `other` whose key the extractor
+   * reads from its value (Kafka Streams' KIP-213 join). The result keeps this table's keys.
+   *
+   * @example
+   * ```ts
+   * const ordersWithCustomer = orders.join(
+   *   customers,
+   *   (order) => order.customerId,
+   *   (order, customer) => ({ ...order, email: customer.email }),
+   * );
+   * ```
+   */
   join<KO, VO, VR>(
     other: KTable<KO, VO>,
     foreignKeyExtractor: (value: V) => KO | null,
@@ -145,11 +233,31 @@ export class KTable<K, V> {
         );
   }
 
+  /**
+   * Left join with another table on the same key: every row of this table, with null where `other` has none.
+   *
+   * @example
+   * ```ts
+   * const withPayment = orders.leftJoin(payments, (order, payment) => ({ ...order, paid: payment?.amount ?? 0 }));
+   * ```
+   */
   leftJoin<VO, VR>(
     other: KTable<K, VO>,
     joiner: (value: V, otherValue: VO | null, key: K) => VR,
     materialized?: Materialized<K, VR>,
   ): KTable<K, VR>;
+  /**
+   * Foreign-key left join: every row of this table, with null where the row it names is missing.
+   *
+   * @example
+   * ```ts
+   * const withCustomer = orders.leftJoin(
+   *   customers,
+   *   (order) => order.customerId,
+   *   (order, customer) => ({ ...order, email: customer?.email ?? null }),
+   * );
+   * ```
+   */
   leftJoin<KO, VO, VR>(
     other: KTable<KO, VO>,
     foreignKeyExtractor: (value: V) => KO | null,
@@ -168,6 +276,14 @@ export class KTable<K, V> {
         );
   }
 
+  /**
+   * Outer join with another table on the same key: a row wherever either side has one, with null for the other.
+   *
+   * @example
+   * ```ts
+   * const both = stock.outerJoin(reserved, (units, held) => (units ?? 0) - (held ?? 0));
+   * ```
+   */
   outerJoin<VO, VR>(
     other: KTable<K, VO>,
     joiner: (value: V | null, otherValue: VO | null, key: K) => VR,

@@ -14,6 +14,16 @@ export interface TopicDefinition<K, V> {
   readonly valueSerde: Serde<V>;
 }
 
+/**
+ * A topic with its serdes, so the types of its keys and values follow it through `stream()`, `table()`,
+ * `to()` and the test driver's topics.
+ *
+ * @example
+ * ```ts
+ * export const orders = defineTopic('orders', Serdes.String(), schemas.serde<Order>('Order'));
+ * builder.stream(orders); // KStream<string, Order>
+ * ```
+ */
 export function defineTopic<K, V>(
   name: string,
   keySerde: Serde<K>,

@@ -23,11 +23,28 @@ export type TableOptions<K, V> = Consumed<K, V> & Omit<Materialized<K, V>, 'name
 
 /**
  * The entry point of the DSL: Kafka Streams' `StreamsBuilder`. It records sources and operations, and
- * `build()` compiles them into a `Topology`.
+ * `build()` compiles them into a `Topology`. In a topology file, `defineApp({ topology: (builder) => ...})`
+ * hands you one.
+ *
+ * @example
+ * ```ts
+ * const builder = new StreamsBuilder();
+ * builder.stream(topics.orders).filter((_id, o) => o.quantity > 0).to(topics.validOrders);
+ * const topology = builder.build();
+ * ```
  */
 export class StreamsBuilder {
   private readonly context: DslContext;
 
+  /**
+   * A builder; `defaultKeySerde` and `defaultValueSerde` serialize wherever no serde was given or could
+   * be inferred (JSON unless you say otherwise, where Kafka Streams has `default.key.serde`).
+   *
+   * @example
+   * ```ts
+   * const builder = new StreamsBuilder({ defaultKeySerde: Serdes.String() });
+   * ```
+   */
   constructor(options: StreamsBuilderOptions = {}) {
     this.context = {
       graph: new IrGraph({
@@ -37,8 +54,29 @@ export class StreamsBuilder {
     };
   }
 
-  /** A stream of the records of one topic (typed by its definition), or of several topics by name. */
+  /**
+   * A stream of the records of a topic, typed by its definition (`defineTopic`): Kafka Streams'
+   * `builder.stream(topic, Consumed)`.
+   *
+   * @example
+   * ```ts
+   * const orders = builder.stream(topics.orders); // KStream<string, Order>
+   * ```
+   */
   stream<K, V>(topic: TopicDefinition<K, V>, consumed?: Consumed<K, V>): KStream<K, V>;
+  /**
+   * A stream of the records of one or more topics by name; serdes from `consumed`, else the builder's
+   * defaults. `consumed.timestampExtractor` takes event time from the value.
+   *
+   * @example
+   * ```ts
+   * const clicks = builder.stream<string, Click>(['clicks-web', 'clicks-app'], {
+   *   keySerde: Serdes.String(),
+   *   valueSerde: Serdes.Json<Click>(),
+   *   timestampExtractor: (record) => record.value.at,
+   * });
+   * ```
+   */
   stream<K, V>(topics: string | readonly string[], consumed?: Consumed<K, V>): KStream<K, V>;
   stream<K, V>(
     topic: TopicDefinition<K, V> | string | readonly string[],
@@ -61,7 +99,12 @@ export class StreamsBuilder {
 
   /**
    * A table of the latest value per key of a topic. Its store is restored from the topic itself, so no
-   * separate changelog topic is created (the topic should be compacted).
+   * separate changelog topic is created (the topic should be compacted). Name the store to query it.
+   *
+   * @example
+   * ```ts
+   * const inventory = builder.table(topics.warehouseInventory, { storeName: 'warehouse-inventory' });
+   * ```
    */
   table<K, V>(topic: TopicDefinition<K, V> | string, options: TableOptions<K, V> = {}): KTable<K, V> {
     const { names, keySerde, valueSerde } = this.resolveTopic(topic, options);
@@ -89,7 +132,15 @@ export class StreamsBuilder {
     );
   }
 
-  /** A table copied in full to every task, for joins by a key computed from each record. */
+  /**
+   * A table copied in full to every task, for joins by a key computed from each record: Kafka Streams'
+   * `GlobalKTable`. It is loaded in full before processing starts.
+   *
+   * @example
+   * ```ts
+   * const customers = builder.globalTable(topics.customers, { storeName: 'customers' });
+   * ```
+   */
   globalTable<K, V>(
     topic: TopicDefinition<K, V> | string,
     options: TableOptions<K, V> = {},
@@ -116,7 +167,15 @@ export class StreamsBuilder {
     );
   }
 
-  /** Adds a store for processors added with `KStream.process(..., { stores: [name] })`. */
+  /**
+   * Adds a store for processors added with `KStream.process(..., { stores: [name] })` (Kafka Streams'
+   * `addStateStore(StoreBuilder)`).
+   *
+   * @example
+   * ```ts
+   * builder.addStateStore(Stores.keyValue({ name: 'reserved-stock', keySerde: Serdes.String(), valueSerde: Serdes.Long() }));
+   * ```
+   */
   addStateStore(spec: StoreSpec): this {
     const graph = this.context.graph;
     graph.add({ op: 'state-store', name: spec.name, parents: [], spec: spec as StoreSpec });
@@ -128,7 +187,16 @@ export class StreamsBuilder {
     return this.context.graph;
   }
 
-  /** Compiles everything recorded so far into a physical topology. */
+  /**
+   * Compiles everything recorded so far into a physical topology: sub-topologies, stores, internal
+   * topics; `options.renameTopic` maps topic names (e.g. a prefix per environment).
+   *
+   * @example
+   * ```ts
+   * const topology = builder.build();
+   * console.log(topology.describe().toString());
+   * ```
+   */
   build(options: CompileOptions = {}): Topology {
     return compile(this.context.graph, options);
   }

@@ -20,15 +20,37 @@ export interface BufferConfig {
   readonly whenFull?: 'emit-early' | 'shutdown';
 }
 
-/** Holds back a table's updates: Kafka Streams' `Suppressed`. */
+/**
+ * How `KTable.suppress` holds back updates: until a window closes, or until a time limit passes.
+ *
+ * @example
+ * ```ts
+ * table.suppress(Suppressed.untilTimeLimit(10_000, { maxRecords: 1_000 }));
+ * ```
+ */
 export class Suppressed {
+  /** @internal */
   readonly spec: SuppressSpec;
 
   private constructor(spec: SuppressSpec) {
     this.spec = spec;
   }
 
-  /** Emits each window's final result once, when the window closes (end + grace <= stream time). */
+  /**
+   * Emits each window's final result once, when the window closes (end + grace <= stream time): Kafka
+   * Streams' emit-final for windowed aggregations.
+   *
+   * @example
+   * ```ts
+   * clicks
+   *   .groupByKey()
+   *   .windowedBy(TimeWindows.ofSizeAndGrace(60_000, 10_000))
+   *   .count()
+   *   .suppress(Suppressed.untilWindowCloses())
+   *   .toStream()
+   *   .to(topics.clicksPerMinute);
+   * ```
+   */
   static untilWindowCloses(buffer: BufferConfig = {}): Suppressed {
     return new Suppressed({
       until: 'window-close',
@@ -42,6 +64,11 @@ export class Suppressed {
   /**
    * Emits a key's latest value once `timeLimitMs` of stream time has passed since its first held-back
    * update; further updates replace the value but do not restart the wait.
+   *
+   * @example
+   * ```ts
+   * counts.suppress(Suppressed.untilTimeLimit(30_000)).toStream().to(topics.countsEvery30s);
+   * ```
    */
   static untilTimeLimit(timeLimitMs: number, buffer: BufferConfig = {}): Suppressed {
     return new Suppressed({

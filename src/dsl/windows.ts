@@ -22,18 +22,41 @@ function positive(value: number, what: string): number {
  * Fixed-size windows aligned to the epoch: tumbling, or hopping with `advanceBy`. A record belongs to
  * every window [start, start + size) that contains its timestamp. Records later than the window end
  * plus grace (in stream time) are dropped.
+ *
+ * @example
+ * ```ts
+ * TimeWindows.ofSizeWithNoGrace(60_000); // tumbling minutes
+ * TimeWindows.ofSizeAndGrace(300_000, 30_000).advanceBy(60_000); // 5-minute windows every minute
+ * ```
  */
 export class TimeWindows {
+  /** @internal */
   readonly spec: TimeWindowsSpec;
 
   private constructor(spec: TimeWindowsSpec) {
     this.spec = spec;
   }
 
+  /**
+   * Tumbling windows of `sizeMs` that close at their end: a record after it is dropped.
+   *
+   * @example
+   * ```ts
+   * orders.groupByKey().windowedBy(TimeWindows.ofSizeWithNoGrace(60_000)).count();
+   * ```
+   */
   static ofSizeWithNoGrace(sizeMs: number): TimeWindows {
     return TimeWindows.ofSizeAndGrace(sizeMs, 0);
   }
 
+  /**
+   * Tumbling windows of `sizeMs` that still take records up to `graceMs` (of stream time) after their end.
+   *
+   * @example
+   * ```ts
+   * TimeWindows.ofSizeAndGrace(60_000, 10_000);
+   * ```
+   */
   static ofSizeAndGrace(sizeMs: number, graceMs: number): TimeWindows {
     positive(sizeMs, 'window size');
     return new TimeWindows({
@@ -44,7 +67,14 @@ export class TimeWindows {
     });
   }
 
-  /** Hopping windows: a new window starts every `advanceMs`. */
+  /**
+   * Hopping windows: a new window starts every `advanceMs` (at most the size), so windows overlap.
+   *
+   * @example
+   * ```ts
+   * TimeWindows.ofSizeWithNoGrace(300_000).advanceBy(60_000);
+   * ```
+   */
   advanceBy(advanceMs: number): TimeWindows {
     positive(advanceMs, 'window advance');
     if (advanceMs > this.spec.sizeMs) {
@@ -55,10 +85,26 @@ export class TimeWindows {
     return new TimeWindows({ ...this.spec, advanceMs });
   }
 
+  /**
+   * The window size in milliseconds.
+   *
+   * @example
+   * ```ts
+   * TimeWindows.ofSizeWithNoGrace(60_000).sizeMs; // 60000
+   * ```
+   */
   get sizeMs(): number {
     return this.spec.sizeMs;
   }
 
+  /**
+   * How long after its end a window still takes late records, in milliseconds.
+   *
+   * @example
+   * ```ts
+   * TimeWindows.ofSizeAndGrace(60_000, 5_000).graceMs; // 5000
+   * ```
+   */
   get graceMs(): number {
     return this.spec.graceMs;
   }
@@ -67,18 +113,40 @@ export class TimeWindows {
 /**
  * Sliding windows: windows of `timeDifferenceMs` that move with the records, created only where
  * records are, so each distinct set of records within the time difference is aggregated once.
+ *
+ * @example
+ * ```ts
+ * orders.groupByKey().windowedBy(SlidingWindows.ofTimeDifferenceWithNoGrace(10 * 60_000)).count();
+ * ```
  */
 export class SlidingWindows {
+  /** @internal */
   readonly spec: SlidingWindowsSpec;
 
   private constructor(spec: SlidingWindowsSpec) {
     this.spec = spec;
   }
 
+  /**
+   * Sliding windows of a time difference, closed as soon as stream time passes them.
+   *
+   * @example
+   * ```ts
+   * SlidingWindows.ofTimeDifferenceWithNoGrace(60_000);
+   * ```
+   */
   static ofTimeDifferenceWithNoGrace(timeDifferenceMs: number): SlidingWindows {
     return SlidingWindows.ofTimeDifferenceAndGrace(timeDifferenceMs, 0);
   }
 
+  /**
+   * Sliding windows of a time difference that take late records for `graceMs` more.
+   *
+   * @example
+   * ```ts
+   * SlidingWindows.ofTimeDifferenceAndGrace(60_000, 10_000);
+   * ```
+   */
   static ofTimeDifferenceAndGrace(timeDifferenceMs: number, graceMs: number): SlidingWindows {
     return new SlidingWindows({
       type: 'sliding',
@@ -88,18 +156,42 @@ export class SlidingWindows {
   }
 }
 
-/** Session windows: activity periods of a key separated by gaps longer than `gapMs`; sessions merge. */
+/**
+ * Session windows: activity periods of a key separated by gaps longer than `gapMs`; sessions merge when a record bridges them.
+ *
+ * @example
+ * ```ts
+ * clicks.groupByKey().windowedBy(SessionWindows.ofInactivityGapWithNoGrace(30 * 60_000)).count();
+ * ```
+ */
 export class SessionWindows {
+  /** @internal */
   readonly spec: SessionWindowsSpec;
 
   private constructor(spec: SessionWindowsSpec) {
     this.spec = spec;
   }
 
+  /**
+   * Sessions that end after `gapMs` without records, closed as soon as stream time passes them.
+   *
+   * @example
+   * ```ts
+   * SessionWindows.ofInactivityGapWithNoGrace(30 * 60_000);
+   * ```
+   */
   static ofInactivityGapWithNoGrace(gapMs: number): SessionWindows {
     return SessionWindows.ofInactivityGapAndGrace(gapMs, 0);
   }
 
+  /**
+   * Sessions that end after `gapMs` without records, and take late records for `graceMs` more.
+   *
+   * @example
+   * ```ts
+   * SessionWindows.ofInactivityGapAndGrace(30 * 60_000, 60_000);
+   * ```
+   */
   static ofInactivityGapAndGrace(gapMs: number, graceMs: number): SessionWindows {
     return new SessionWindows({
       type: 'session',
@@ -115,18 +207,40 @@ export class SessionWindows {
  * the latest timestamp it has stored, so a record arriving late, within grace, still joins. Left and
  * outer joins emit a record without partner joined with null once its window and grace have passed in
  * stream time, or at once when it arrives after its window (ts + after) has passed, as Kafka Streams does.
+ *
+ * @example
+ * ```ts
+ * orders.join(payments, (o, p) => ({ o, p }), JoinWindows.ofTimeDifferenceWithNoGrace(5 * 60_000));
+ * ```
  */
 export class JoinWindows {
+  /** @internal */
   readonly spec: JoinWindowsSpec;
 
   private constructor(spec: JoinWindowsSpec) {
     this.spec = spec;
   }
 
+  /**
+   * Joins records at most `timeDifferenceMs` apart, either way; no late records.
+   *
+   * @example
+   * ```ts
+   * JoinWindows.ofTimeDifferenceWithNoGrace(5 * 60_000);
+   * ```
+   */
   static ofTimeDifferenceWithNoGrace(timeDifferenceMs: number): JoinWindows {
     return JoinWindows.ofTimeDifferenceAndGrace(timeDifferenceMs, 0);
   }
 
+  /**
+   * Joins records at most `timeDifferenceMs` apart, and waits `graceMs` for late ones before emitting unmatched records.
+   *
+   * @example
+   * ```ts
+   * JoinWindows.ofTimeDifferenceAndGrace(5 * 60_000, 30_000);
+   * ```
+   */
   static ofTimeDifferenceAndGrace(timeDifferenceMs: number, graceMs: number): JoinWindows {
     nonNegative(timeDifferenceMs, 'time difference');
     return new JoinWindows({
@@ -137,12 +251,26 @@ export class JoinWindows {
     });
   }
 
-  /** Changes how far back (other.ts >= ts - before) the join reaches. */
+  /**
+   * Changes how far back (other.ts >= ts - before) the join reaches.
+   *
+   * @example
+   * ```ts
+   * JoinWindows.ofTimeDifferenceWithNoGrace(60_000).before(0); // only partners at or after the record
+   * ```
+   */
   before(beforeMs: number): JoinWindows {
     return this.checked({ ...this.spec, beforeMs });
   }
 
-  /** Changes how far ahead (other.ts <= ts + after) the join reaches. */
+  /**
+   * Changes how far ahead (other.ts <= ts + after) the join reaches.
+   *
+   * @example
+   * ```ts
+   * JoinWindows.ofTimeDifferenceWithNoGrace(60_000).after(0); // only partners at or before the record
+   * ```
+   */
   after(afterMs: number): JoinWindows {
     return this.checked({ ...this.spec, afterMs });
   }

@@ -1,6 +1,9 @@
 import type { AdminPort, CommittedOffset, NewTopic, OffsetRange } from '../kafka/port.ts';
 import type { EmbeddedLog } from './embedded-log.ts';
 
+const SCAN_RECORDS = 1000;
+const SCAN_BYTES = 4 * 1024 * 1024;
+
 /** Admin operations on the embedded log. Nothing is kept before the first offset, so `low` is always 0. */
 export class EmbeddedAdmin implements AdminPort {
   private readonly log: EmbeddedLog;
@@ -30,6 +33,23 @@ export class EmbeddedAdmin implements AdminPort {
     for (let p = 0; p < count; p++)
       ranges.set(p, { low: '0', high: String(this.log.partition(topic, p).stableEnd) });
     return ranges;
+  }
+
+  /** A scan from the start: the embedded log keeps no time index (it is for development-sized logs). */
+  async offsetsForTime(topic: string, timestamp: number): Promise<Map<number, string>> {
+    const result = new Map<number, string>();
+    for (const [partition] of await this.offsets(topic)) {
+      const log = this.log.partition(topic, partition);
+      let found = log.stableEnd;
+      for (let at = 0; at < log.stableEnd && found === log.stableEnd;) {
+        const read = log.read(at, true, SCAN_RECORDS, SCAN_BYTES);
+        const first = read.records.find((r) => r.timestamp >= timestamp);
+        if (first) found = Number(first.offset);
+        at = read.next;
+      }
+      result.set(partition, String(found));
+    }
+    return result;
   }
 
   async committedOffsets(groupId: string, topic: string): Promise<Map<number, CommittedOffset>> {

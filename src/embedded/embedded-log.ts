@@ -142,6 +142,16 @@ export class EmbeddedLog {
     );
   }
 
+  /**
+   * A read-only log sees what the process that owns the directory appended since it was opened (or
+   * last refreshed) to the topics it knows; readers waiting on those partitions wake up. A log open
+   * for writing sees its own appends and needs no refresh.
+   */
+  refresh(): void {
+    if (!this.readOnly || this.closed) return;
+    for (const topic of this.topics.values()) for (const log of topic.partitions) log.refresh();
+  }
+
   /** The in-process coordinator of a consumer group. */
   group(groupId: string): GroupCoordinator {
     let group = this.groups.get(groupId);

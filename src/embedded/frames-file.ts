@@ -3,6 +3,8 @@ import { FRAME_HEADER_BYTES, readFrame } from './record-format.ts';
 
 const SCAN_CHUNK_BYTES = 4 * 1024 * 1024;
 
+type FrameVisitor = (buffer: Buffer, bodyStart: number, bodyEnd: number, position: number) => void;
+
 /**
  * An append-only file of frames. Writes are synchronous and positional: a write reaches the operating
  * system before the call returns (a crashed process loses nothing written), and nothing interleaves
@@ -34,9 +36,34 @@ export class FramesFile {
    * checksum. Unless read-only, truncates the file there (a write torn by a crash). Returns how many
    * bytes were cut.
    */
-  scan(visit: (buffer: Buffer, bodyStart: number, bodyEnd: number, position: number) => void): number {
+  scan(visit: FrameVisitor): number {
     const fileSize = this.size;
-    let base = 0;
+    const validEnd = this.scanRange(0, fileSize, visit);
+    const cut = fileSize - validEnd;
+    this.size = validEnd;
+    if (cut > 0 && !this.readOnly) ftruncateSync(this.handle(), validEnd);
+    return cut;
+  }
+
+  /**
+   * Read-only: visits the intact frames another process appended since the last scan (a frame still
+   * being written is left for the next call). Returns how many it visited.
+   */
+  scanAppended(visit: FrameVisitor): number {
+    if (!this.readOnly) throw new Error(`${this.path} is open for writing: it sees its own appends`);
+    const fileSize = fstatSync(this.handle()).size;
+    if (fileSize <= this.size) return 0;
+    let visited = 0;
+    this.size = this.scanRange(this.size, fileSize, (...frame) => {
+      visited++;
+      visit(...frame);
+    });
+    return visited;
+  }
+
+  /** Visits intact frames from `start` up to `fileSize`; returns where the last intact one ends. */
+  private scanRange(start: number, fileSize: number, visit: FrameVisitor): number {
+    let base = start;
     let buffer = Buffer.alloc(0);
     let at = 0;
     let validEnd: number;
@@ -67,10 +94,7 @@ export class FramesFile {
       visit(buffer, frame.bodyStart, frame.bodyEnd, base + at);
       at = frame.bodyEnd;
     }
-    const cut = fileSize - validEnd;
-    this.size = validEnd;
-    if (cut > 0 && !this.readOnly) ftruncateSync(this.handle(), validEnd);
-    return cut;
+    return validEnd;
   }
 
   /** Appends whole frames; returns the position they start at. */

@@ -41,11 +41,20 @@ export class PartitionLog {
     this.topic = topic;
     this.partition = partition;
     this.file = FramesFile.open(path, readOnly);
-    this.truncatedBytes = this.file.scan((buffer, bodyStart, _bodyEnd, position) => {
-      const { kind, txnId } = entryHeader(buffer, bodyStart);
-      this.index(position);
-      this.track(kind, txnId, this.count - 1);
-    });
+    this.truncatedBytes = this.file.scan((buffer, bodyStart, _bodyEnd, position) =>
+      this.indexEntry(buffer, bodyStart, position),
+    );
+  }
+
+  /**
+   * A read-only snapshot catches up with what the process that owns the log appended since (entries
+   * and transaction markers), and wakes its readers when there is anything new.
+   */
+  refresh(): void {
+    const appended = this.file.scanAppended((buffer, bodyStart, _bodyEnd, position) =>
+      this.indexEntry(buffer, bodyStart, position),
+    );
+    if (appended > 0) this.notify();
   }
 
   /** The log end offset: the offset the next entry gets. */
@@ -139,6 +148,12 @@ export class PartitionLog {
   close(): void {
     this.file.close();
     this.listeners.clear();
+  }
+
+  private indexEntry(buffer: Buffer, bodyStart: number, position: number): void {
+    const { kind, txnId } = entryHeader(buffer, bodyStart);
+    this.index(position);
+    this.track(kind, txnId, this.count - 1);
   }
 
   private positionOf(offset: number): number {

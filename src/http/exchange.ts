@@ -1,8 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { readBody } from './body.ts';
 import { HttpError, type HttpRequest, type HttpResponse } from './types.ts';
-
-/** Bodies larger than this are refused (413): requests here carry one record, not bulk data. */
-export const MAX_BODY_BYTES = 1024 * 1024;
 
 /** An HttpRequest over a Node request; the body is read on first use, at most once. */
 export function toHttpRequest(
@@ -23,6 +21,7 @@ export function toHttpRequest(
     json: async () => {
       const raw = await text();
       if (raw.trim() === '') throw new HttpError(400, 'the request needs a JSON body');
+      checkJsonMediaType(req.headers['content-type']);
       try {
         return JSON.parse(raw) as unknown;
       } catch (error) {
@@ -33,22 +32,22 @@ export function toHttpRequest(
   };
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.byteLength;
-      if (size > MAX_BODY_BYTES) {
-        reject(new HttpError(413, `the body is larger than ${MAX_BODY_BYTES} bytes`));
-        req.destroy();
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
+/**
+ * JSON bodies come as `application/json` (or a `+json` type), in UTF-8. Besides saying what the body
+ * is, this keeps browsers from posting to the API from other sites: an HTML form or a "simple" cross-site
+ * request cannot send this content type.
+ */
+function checkJsonMediaType(header: string | undefined): void {
+  const [type = '', ...parameters] = (header ?? '').split(';').map((part) => part.trim().toLowerCase());
+  const json = type === 'application/json' || /^application\/[a-z0-9.+-]+\+json$/.test(type);
+  const charset = parameters.find((p) => p.startsWith('charset='))?.slice('charset='.length);
+  if (!json || (charset !== undefined && !['utf-8', 'utf8'].includes(charset.replace(/"/g, ''))))
+    throw new HttpError(
+      415,
+      header === undefined
+        ? 'the body needs the header content-type: application/json'
+        : `the body must be content-type application/json (UTF-8), got "${header}"`,
+    );
 }
 
 /** Writes a response: JSON unless the body is a string. */

@@ -14,8 +14,12 @@ export interface HttpRequest {
   readonly query: URLSearchParams;
   /** Header names in lower case. */
   readonly headers: Readonly<Record<string, string | string[] | undefined>>;
-  /** The body parsed as JSON; a body that is not JSON is answered with 400. */
+  /**
+   * The body parsed as JSON: 400 when it is empty or not JSON, 415 when it is not declared
+   * `application/json` (or a `+json` type) in UTF-8, 413 over 1 MiB.
+   */
   json(): Promise<unknown>;
+  /** The body as UTF-8 text, whatever its content type (413 over 1 MiB). */
   text(): Promise<string>;
   /** Aborted when the client goes away (stop long polls then). */
   readonly signal: AbortSignal;

@@ -64,6 +64,11 @@ export interface AdminPort {
   /** Partition counts of existing topics; topics that do not exist are absent from the map. */
   partitionCounts(topics: readonly string[]): Promise<Map<string, number>>;
   offsets(topic: string): Promise<Map<number, OffsetRange>>;
+  /**
+   * Per partition, the offset of the first record whose timestamp is at or after `timestamp`, or the
+   * partition's end when there is none: Kafka's ListOffsets by time (`offsetsForTimes`).
+   */
+  offsetsForTime(topic: string, timestamp: number): Promise<Map<number, string>>;
   /** The committed offsets of a consumer group for a topic (absent partitions have none). */
   committedOffsets(groupId: string, topic: string): Promise<Map<number, CommittedOffset>>;
   deleteTopics(topics: readonly string[]): Promise<void>;
@@ -157,6 +162,11 @@ export interface PartitionReaderOptions {
   /** Every topic the reader may be asked to read (changelogs, global topics). */
   readonly topics: readonly string[];
   readonly clientId?: string;
+  /**
+   * Where a client that reads through a consumer group of its own (kafkajs) starts that group's id:
+   * the application id, so the ACL on the application's group prefix covers it.
+   */
+  readonly groupIdPrefix?: string;
 }
 
 /**

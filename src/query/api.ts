@@ -5,7 +5,7 @@
  */
 import type { TopicDefinition } from '../dsl/options.ts';
 import type { Headers } from '../processor/record.ts';
-import type { HttpRoutes } from '../http/types.ts';
+import type { HttpRequest, HttpResponse, HttpRoutes } from '../http/types.ts';
 import type { Logger } from '../runtime/logger.ts';
 
 export interface StoreReadOptions {
@@ -31,6 +31,20 @@ export interface StoreClient<K, V> {
     timeoutMs: number,
     options?: { readonly signal?: AbortSignal },
   ): Promise<V | undefined>;
+  /**
+   * Runs `action` at the worker that owns the key, one call per key at a time there, with the key's
+   * value once the key's task has processed every record its input partitions held when the call
+   * began: a check-then-write on a key (record it only if absent) that concurrent requests cannot
+   * interleave, and that sees what was written before, also across a restart or a rebalance. At any
+   * other worker the request (method, path, query, content type and body) is forwarded to the owner,
+   * whose route runs again and reaches `atOwner` there; the owner's answer is returned as it came.
+   * Throws a 503 `HttpError` (Retry-After) while the key's partition moves, restores or catches up.
+   */
+  atOwner(
+    key: K,
+    request: HttpRequest,
+    action: (current: V | undefined) => Promise<HttpResponse>,
+  ): Promise<HttpResponse>;
 }
 
 /** Where a record sent by `send` landed. */

@@ -2,6 +2,7 @@ import { HttpError, type RouteHandler } from '../http/types.ts';
 import type { Router } from '../http/router.ts';
 import type { Logger } from '../runtime/logger.ts';
 import type { AppHttp, AppHttpContext, StoreClient } from './api.ts';
+import type { LogEnds } from './catch-up.ts';
 import type { TypedProducer } from './producer.ts';
 import type { QueryService } from './query-service.ts';
 import { RoutedStoreClient } from './store-client.ts';
@@ -19,6 +20,8 @@ export function addAppRoutes(options: {
   readonly router: Router<InternalHandler>;
   readonly service: QueryService;
   readonly producer: TypedProducer;
+  /** Where the log ends, for store clients' `atOwner`. */
+  readonly logEnds: LogEnds;
   readonly logger: Logger;
 }): void {
   const { applicationId, http, router, service, producer } = options;
@@ -43,7 +46,7 @@ export function addAppRoutes(options: {
                 .join(', ') || 'none'
             }`,
           );
-        client = new RoutedStoreClient(service, entry);
+        client = new RoutedStoreClient(service, entry, options.logEnds);
         clients.set(name, client);
       }
       return client as StoreClient<K, V>;
@@ -64,7 +67,7 @@ export function addAppRoutes(options: {
           500,
           `application "${applicationId}" defines ${method} ${pattern}, but ${RESERVED_PREFIXES.join(', ')} belong to the worker`,
         );
-      return { handle: (request) => handler(request), application: applicationId };
+      return { handle: (request) => handler(request), application: applicationId, scope: 'app' };
     },
   );
   http(routes, context);

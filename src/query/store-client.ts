@@ -1,13 +1,18 @@
-import { HttpError } from '../http/types.ts';
+import { HttpError, type HttpRequest, type HttpResponse } from '../http/types.ts';
 import { fromJsonForm, type Serde } from '../serde/serde.ts';
 import type { ReadOnlyKeyValueStore, StateStore } from '../state/api.ts';
 import { toBinaryKey } from '../state/bytes.ts';
 import type { StoreClient, StoreReadOptions } from './api.ts';
+import { awaitCaughtUp, type LogEnds } from './catch-up.ts';
 import type { StoreEntry } from './catalog.ts';
 import { QueryTimeoutError, QueryUnavailableError } from './errors.ts';
+import { isForwarded } from './handlers/stores.ts';
+import { KeyLock } from './key-lock.ts';
 import { keyToText } from './keys.ts';
 import { plainValue } from './local-reads.ts';
+import { relay } from './peer-client.ts';
 import type { QueryService } from './query-service.ts';
+import { taskId } from './routing.ts';
 import { readEvents } from './sse.ts';
 
 type WaitOutcome<V> =
@@ -20,6 +25,8 @@ type WaitOutcome<V> =
 const RETRY_PAUSE_MS = 200;
 /** How long the owner of a key may take to send the value it holds. */
 const FIRST_ANSWER_MS = 10_000;
+/** How long `atOwner` waits for the key's task to catch up with its input before it answers 503. */
+export const CATCH_UP_MS = 5_000;
 
 /** A typed client of one key-value store: local reads where the key lives here, HTTP to its owner otherwise. */
 export class RoutedStoreClient<K, V> implements StoreClient<K, V> {
@@ -28,8 +35,11 @@ export class RoutedStoreClient<K, V> implements StoreClient<K, V> {
   private readonly entry: StoreEntry;
   private readonly keySerde: Serde<K>;
   private readonly valueSerde: Serde<V>;
+  private readonly logEnds: LogEnds;
+  /** Serializes `atOwner` calls per key (by the key's bytes). */
+  private readonly ownerLock = new KeyLock();
 
-  constructor(service: QueryService, entry: StoreEntry) {
+  constructor(service: QueryService, entry: StoreEntry, logEnds: LogEnds) {
     if (entry.kind !== 'key-value')
       throw new HttpError(
         500,
@@ -40,6 +50,7 @@ export class RoutedStoreClient<K, V> implements StoreClient<K, V> {
     this.name = entry.name;
     this.keySerde = entry.spec.keySerde as Serde<K>;
     this.valueSerde = entry.valueSerde as Serde<V>;
+    this.logEnds = logEnds;
   }
 
   async get(key: K, options: StoreReadOptions = {}): Promise<V | undefined> {
@@ -103,6 +114,56 @@ export class RoutedStoreClient<K, V> implements StoreClient<K, V> {
     if (unavailable) throw unavailable;
     throw new QueryTimeoutError(
       `key "${keyToText(this.keySerde, key)}" of store "${this.name}" did not reach the awaited state within ${timeoutMs} ms`,
+    );
+  }
+
+  async atOwner(
+    key: K,
+    request: HttpRequest,
+    action: (current: V | undefined) => Promise<HttpResponse>,
+  ): Promise<HttpResponse> {
+    if (this.entry.global)
+      throw new HttpError(
+        500,
+        `store "${this.name}" is a global store: every worker holds all of it, none owns a key`,
+      );
+    const keyBytes = this.keySerde.serialize(key);
+    const location = this.service.locateKey(this.entry, keyBytes, { forwarded: isForwarded(request) });
+    if (location.where === 'remote') return this.forward(location.endpoints[0]!, request);
+    const id = taskId(this.entry.subtopology!, location.partition);
+    return this.ownerLock.run(toBinaryKey(keyBytes), async () => {
+      await awaitCaughtUp({
+        task: () => this.entry.runner.activeTasks.get(id),
+        logEnds: this.logEnds,
+        timeoutMs: CATCH_UP_MS,
+        what: `partition ${location.partition} of store "${this.name}"`,
+        signal: request.signal,
+      });
+      // Still here after the wait? (As a forwarded request: answer locally or say 503.)
+      const here = this.service.locateKey(this.entry, keyBytes, { forwarded: true });
+      if (here.where !== 'local')
+        throw new QueryUnavailableError(`store "${this.name}" moved to another worker meanwhile`);
+      return action(this.readLocal(here.store, key));
+    });
+  }
+
+  /** The request, as it came, at the key's owner (whose route calls `atOwner` again, there). */
+  private async forward(endpoint: string, request: HttpRequest): Promise<HttpResponse> {
+    const query = request.query.toString();
+    const withBody = request.method !== 'GET' && request.method !== 'HEAD';
+    const contentType = request.headers['content-type'];
+    return relay(
+      await this.service.peers.send(endpoint, {
+        method: request.method,
+        pathAndQuery: `${request.path}${query === '' ? '' : `?${query}`}`,
+        ...(withBody
+          ? {
+              contentType: typeof contentType === 'string' ? contentType : 'application/json',
+              body: await request.text(),
+            }
+          : {}),
+        signal: request.signal,
+      }),
     );
   }
 

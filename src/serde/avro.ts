@@ -229,7 +229,15 @@ function fillDefaults(type: AvroType, value: unknown): unknown {
   }
 }
 
-/** The named Avro types of a directory of `.avsc` files; files may refer to types defined in others. */
+/**
+ * The named Avro types of a directory of `.avsc` files; files may refer to types defined in others.
+ *
+ * @example
+ * ```ts
+ * const schemas = AvroSchemas.fromDirectory(fileURLToPath(new URL('../schemas/', import.meta.url)));
+ * export const orders = defineTopic('orders', Serdes.String(), schemas.serde<Order>('Order'));
+ * ```
+ */
 export class AvroSchemas {
   private readonly types: Map<string, AvroType>;
 
@@ -237,6 +245,14 @@ export class AvroSchemas {
     this.types = types;
   }
 
+  /**
+   * Reads every `.avsc` file of a directory; a schema may name types another file defines.
+   *
+   * @example
+   * ```ts
+   * const schemas = AvroSchemas.fromDirectory('schemas');
+   * ```
+   */
   static fromDirectory(directory: string): AvroSchemas {
     const files = readdirSync(directory)
       .filter((f) => f.endsWith('.avsc'))
@@ -249,7 +265,14 @@ export class AvroSchemas {
     );
   }
 
-  /** Parses schemas in any order: one that names a type not parsed yet is retried after the others. */
+  /**
+   * Parses schemas in any order: one that names a type not parsed yet is retried after the others.
+   *
+   * @example
+   * ```ts
+   * const schemas = AvroSchemas.fromSchemas([{ source: 'order.avsc', schema: orderSchema }]);
+   * ```
+   */
   static fromSchemas(schemas: readonly { source: string; schema: avro.Schema }[]): AvroSchemas {
     const registry: Record<string, AvroType> = {};
     let remaining = [...schemas];
@@ -281,7 +304,14 @@ export class AvroSchemas {
     return new AvroSchemas(types);
   }
 
-  /** A type by full or short name. */
+  /**
+   * A type by full or short name (an avsc `Type`).
+   *
+   * @example
+   * ```ts
+   * schemas.type('Order').isValid(order);
+   * ```
+   */
   type(name: string): AvroType {
     const type = this.types.get(name);
     if (!type)
@@ -291,10 +321,26 @@ export class AvroSchemas {
     return type;
   }
 
+  /**
+   * An Avro serde for a named type; values are plain objects, enums strings.
+   *
+   * @example
+   * ```ts
+   * const orderSerde = schemas.serde<Order>('Order');
+   * ```
+   */
   serde<T>(name: string): Serde<T> {
     return avroSerde<T>(this.type(name));
   }
 
+  /**
+   * The full names of the types read.
+   *
+   * @example
+   * ```ts
+   * schemas.names(); // ['tributary.orders.Order', ...]
+   * ```
+   */
   names(): string[] {
     return [...this.types.keys()];
   }

@@ -7,15 +7,27 @@ import { fromBinaryKey } from './bytes.ts';
  */
 export class ChangeLogger {
   private readonly pending = new Map<BinaryKey, { value: Uint8Array | null; timestamp: number }>();
+  /** Bytes of the pending keys and values (a binary key's string holds one byte per character). */
+  private pendingBytes = 0;
 
   log(key: BinaryKey, value: Uint8Array | null, timestamp: number): void {
-    // Delete first so the key moves to the end: records go out in the order of their last change.
-    this.pending.delete(key);
+    const previous = this.pending.get(key);
+    if (previous) {
+      this.pendingBytes -= key.length + (previous.value?.byteLength ?? 0);
+      // Delete first so the key moves to the end: records go out in the order of their last change.
+      this.pending.delete(key);
+    }
     this.pending.set(key, { value, timestamp });
+    this.pendingBytes += key.length + (value?.byteLength ?? 0);
   }
 
   get size(): number {
     return this.pending.size;
+  }
+
+  /** How much waits for the next drain: changed keys, and the bytes of their keys and values. */
+  get backlog(): PendingChanges {
+    return { records: this.pending.size, bytes: this.pendingBytes };
   }
 
   /**
@@ -27,9 +39,17 @@ export class ChangeLogger {
     for (const [key, change] of this.pending)
       records.push({ key: changelogKey(key), value: change.value, timestamp: change.timestamp });
     this.pending.clear();
+    this.pendingBytes = 0;
     return records;
   }
 }
+
+export interface PendingChanges {
+  readonly records: number;
+  readonly bytes: number;
+}
+
+export const NO_PENDING_CHANGES: PendingChanges = { records: 0, bytes: 0 };
 
 /** What a typed store needs from the task: the timestamp of the record being processed, for changelog records. */
 export type TimestampSource = () => number;

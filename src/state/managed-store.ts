@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { StoreError } from '../errors.ts';
 import type { StateStore, StoreSpec } from './api.ts';
 import type { ChangelogRecord, KeyValueBytesStore } from './bytes.ts';
-import { ChangeLogger, type TimestampSource } from './change-logger.ts';
+import { ChangeLogger, type PendingChanges, type TimestampSource } from './change-logger.ts';
 import { LevelDbBytesStore } from './leveldb/leveldb-bytes-store.ts';
 import { managedKeyValueStore } from './managed/key-value.ts';
 import { managedSessionStore } from './managed/session.ts';
@@ -19,6 +19,8 @@ export interface ManagedStore {
   readonly store: StateStore;
   /** The changelog offset saved with the data (the next offset to restore from); undefined: from the start. */
   readonly checkpoint: number | undefined;
+  /** How much `drainChangelog` would return now. */
+  readonly pendingChanges: PendingChanges;
   /** The changes since the last drain, one per key, for the changelog topic (none when not logged). */
   drainChangelog(): ChangelogRecord[];
   /** Applies changelog records (restore, standby) without logging them again. */

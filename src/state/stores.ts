@@ -21,8 +21,24 @@ function logging(option: StoreOptions<unknown, unknown>['logging']) {
   return { enabled: option !== false, topicConfig: typeof option === 'object' ? option.topicConfig : {} };
 }
 
-/** Store specs for the Processor API: Kafka Streams' `Stores` factories as option objects. */
+/**
+ * Store specs for the Processor API: Kafka Streams' `Stores` factories, as option objects.
+ *
+ * @example
+ * ```ts
+ * builder.addStateStore(Stores.keyValue({ name: 'seen', keySerde: Serdes.String(), valueSerde: Serdes.Long() }));
+ * ```
+ */
 export const Stores = {
+  /**
+   * A key-value store: LevelDB unless `backend: 'memory'`, with a changelog topic unless
+   * `logging: false`.
+   *
+   * @example
+   * ```ts
+   * Stores.keyValue({ name: 'reserved-stock', keySerde: Serdes.String(), valueSerde: Serdes.Int() });
+   * ```
+   */
   keyValue<K, V>(options: StoreOptions<K, V>): KeyValueStoreSpec<K, V> {
     return {
       kind: 'key-value',
@@ -34,7 +50,14 @@ export const Stores = {
     };
   },
 
-  /** A key-value store whose values carry the timestamp of the record that wrote them. */
+  /**
+   * A key-value store whose values carry the timestamp of the record that wrote them.
+   *
+   * @example
+   * ```ts
+   * Stores.timestampedKeyValue({ name: 'last-seen', keySerde: Serdes.String(), valueSerde: Serdes.Json() });
+   * ```
+   */
   timestampedKeyValue<K, V>(options: StoreOptions<K, V>): KeyValueStoreSpec<K, V> {
     return { ...Stores.keyValue(options), kind: 'timestamped-key-value' };
   },
@@ -43,6 +66,16 @@ export const Stores = {
    * A versioned key-value store (KIP-889, Kafka Streams' `persistentVersionedKeyValueStore`): each key's
    * versions by timestamp, readable as of any time within `historyRetentionMs` of the store's stream
    * time, which is also how late a write may come.
+   *
+   * @example
+   * ```ts
+   * Stores.versionedKeyValue({
+   *   name: 'prices-history',
+   *   keySerde: Serdes.String(),
+   *   valueSerde: Serdes.Double(),
+   *   historyRetentionMs: 24 * 3_600_000,
+   * });
+   * ```
    */
   versionedKeyValue<K, V>(
     options: StoreOptions<K, V> & { readonly historyRetentionMs: number },
@@ -58,6 +91,20 @@ export const Stores = {
     };
   },
 
+  /**
+   * A window store: values per key and window start, kept for `retentionMs`.
+   *
+   * @example
+   * ```ts
+   * Stores.window({
+   *   name: 'clicks-by-minute',
+   *   keySerde: Serdes.String(),
+   *   valueSerde: Serdes.Long(),
+   *   windowSizeMs: 60_000,
+   *   retentionMs: 24 * 3_600_000,
+   * });
+   * ```
+   */
   window<K, V>(
     options: StoreOptions<K, V> & {
       readonly windowSizeMs: number;
@@ -78,13 +125,28 @@ export const Stores = {
     };
   },
 
-  /** A window store whose values carry the timestamp of the record that last wrote them. */
+  /**
+   * A window store whose values carry the timestamp of the record that last wrote them.
+   *
+   * @example
+   * ```ts
+   * Stores.timestampedWindow({ name: 'w', keySerde: Serdes.String(), valueSerde: Serdes.Long(), windowSizeMs: 60_000, retentionMs: 3_600_000 });
+   * ```
+   */
   timestampedWindow<K, V>(
     options: StoreOptions<K, V> & { readonly windowSizeMs: number; readonly retentionMs: number },
   ): WindowStoreSpec<K, V> {
     return { ...Stores.window(options), timestamped: true };
   },
 
+  /**
+   * A session store: values per key and session window, kept for `retentionMs`.
+   *
+   * @example
+   * ```ts
+   * Stores.session({ name: 'visits', keySerde: Serdes.String(), valueSerde: Serdes.Long(), retentionMs: 86_400_000 });
+   * ```
+   */
   session<K, V>(options: StoreOptions<K, V> & { readonly retentionMs: number }): SessionStoreSpec<K, V> {
     return {
       kind: 'session',

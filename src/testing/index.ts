@@ -1,4 +1,9 @@
-// Public testing API: `import { TopologyTestDriver } from 'tributary/testing'`.
+/**
+ * Testing without a broker: `TopologyTestDriver` and its topics, and replay of recorded inputs
+ * (`import { TopologyTestDriver } from 'tributary/testing'`).
+ *
+ * @module tributary/testing
+ */
 export { TopologyTestDriver, type TopologyTestDriverOptions } from './topology-test-driver.ts';
 export {
   TestInputTopic,

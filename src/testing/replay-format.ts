@@ -21,15 +21,27 @@ export class ReplayInputError extends TributaryError {
   }
 }
 
-/** One recorded input record, in the JSON form of its topic's types. */
+/** A header value in a recording: text, or bytes that are not UTF-8 text, in base64. */
+export type RecordedHeaderValue = string | { readonly base64: string };
+
+/**
+ * One recorded input record, in the JSON form of its topic's types. A key or value its serde could
+ * not read when it was recorded is kept as its bytes instead (`rawKey`, `rawValue`, base64): replay
+ * writes those bytes unchanged, so the topology meets them as production did.
+ */
 export interface RecordedRecord {
   readonly topic: string;
   readonly key?: unknown;
-  readonly value: unknown;
+  /** Required unless `rawValue` is given; null is a tombstone. */
+  readonly value?: unknown;
+  /** The key's bytes in base64, instead of `key`. */
+  readonly rawKey?: string;
+  /** The value's bytes in base64, instead of `value`. */
+  readonly rawValue?: string;
   readonly timestamp: number;
   /** Pins the partition; otherwise it is chosen from the key as Kafka's default partitioner does. */
   readonly partition?: number;
-  readonly headers?: Readonly<Record<string, string>>;
+  readonly headers?: Readonly<Record<string, RecordedHeaderValue>>;
 }
 
 /** A recorded record with where it came from, for error messages. */
@@ -47,7 +59,8 @@ export interface ReplayRecord {
   readonly timestamp: number;
 }
 
-const recordFields = ['topic', 'key', 'value', 'timestamp', 'partition', 'headers'];
+const recordFields = ['topic', 'key', 'value', 'rawKey', 'rawValue', 'timestamp', 'partition', 'headers'];
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
 /** Non-blank lines with their 1-based line numbers. */
 function lines(text: string): { line: number; text: string }[] {
@@ -81,7 +94,15 @@ export function checkRecord(raw: unknown, source: string, line: number): Located
     if (!recordFields.includes(key)) fail(key, `unknown field; a record has ${recordFields.join(', ')}`);
   if (typeof record.topic !== 'string' || record.topic.length === 0)
     fail('topic', `must be a topic name, got ${show(record.topic)}`);
-  if (!('value' in record)) fail('value', 'is missing (use null for a tombstone)');
+  for (const part of ['key', 'value'] as const) {
+    const raw = part === 'key' ? 'rawKey' : 'rawValue';
+    if (record[raw] === undefined) continue;
+    if (part in record) fail(raw, `stands for "${part}": give one of them, not both`);
+    if (typeof record[raw] !== 'string' || !isBase64(record[raw]))
+      fail(raw, `must be the ${part}'s bytes in base64, got ${show(record[raw])}`);
+  }
+  if (!('value' in record) && record.rawValue === undefined)
+    fail('value', 'is missing (use null for a tombstone)');
   if (typeof record.timestamp !== 'number' || !Number.isSafeInteger(record.timestamp) || record.timestamp < 0)
     fail(
       'timestamp',
@@ -96,15 +117,18 @@ export function checkRecord(raw: unknown, source: string, line: number): Located
     if (record.headers === null || typeof record.headers !== 'object' || Array.isArray(record.headers))
       fail('headers', `must be an object of strings, got ${show(record.headers)}`);
     for (const [name, value] of Object.entries(record.headers as object))
-      if (typeof value !== 'string') fail(`headers.${name}`, `must be a string, got ${show(value)}`);
+      if (typeof value !== 'string' && !isBase64Object(value))
+        fail(`headers.${name}`, `must be a string or {"base64": "..."}, got ${show(value)}`);
   }
   return {
     topic: record.topic as string,
-    key: record.key ?? null,
-    value: record.value,
+    ...(record.rawKey !== undefined ? { rawKey: record.rawKey as string } : { key: record.key ?? null }),
+    ...(record.rawValue !== undefined ? { rawValue: record.rawValue as string } : { value: record.value }),
     timestamp: record.timestamp as number,
     ...(record.partition !== undefined ? { partition: record.partition as number } : {}),
-    ...(record.headers !== undefined ? { headers: record.headers as Record<string, string> } : {}),
+    ...(record.headers !== undefined
+      ? { headers: record.headers as Record<string, RecordedHeaderValue> }
+      : {}),
     source,
     line,
   };
@@ -113,6 +137,35 @@ export function checkRecord(raw: unknown, source: string, line: number): Located
 /** Parses a recording (JSONL); errors name the file, line and field. */
 export function parseRecording(text: string, source = 'input'): LocatedRecord[] {
   return lines(text).map(({ line, text: t }) => checkRecord(parseLine(source, line, t), source, line));
+}
+
+function isBase64(text: unknown): boolean {
+  return typeof text === 'string' && text.length % 4 === 0 && BASE64.test(text);
+}
+
+function isBase64Object(value: unknown): boolean {
+  return (
+    value !== null &&
+    typeof value === 'object' &&
+    Object.keys(value).length === 1 &&
+    isBase64((value as { base64?: unknown }).base64)
+  );
+}
+
+/**
+ * One recording line, with its fields always in the same order: topic, partition, key (or rawKey),
+ * value (or rawValue), timestamp, and headers when there are any.
+ */
+export function formatRecordedRecord(record: RecordedRecord): string {
+  const headers = record.headers && Object.keys(record.headers).length > 0 ? record.headers : undefined;
+  return JSON.stringify({
+    topic: record.topic,
+    ...(record.partition !== undefined ? { partition: record.partition } : {}),
+    ...(record.rawKey !== undefined ? { rawKey: record.rawKey } : { key: record.key ?? null }),
+    ...(record.rawValue !== undefined ? { rawValue: record.rawValue } : { value: record.value ?? null }),
+    timestamp: record.timestamp,
+    ...(headers ? { headers } : {}),
+  });
 }
 
 /** One output line, with its fields always in the same order. */

@@ -14,10 +14,11 @@ import { defaultErrorHandling } from '../runtime/error-handling.ts';
 import { silentLogger, type Logger } from '../runtime/logger.ts';
 import { partitionForKey } from '../runtime/partitioner.ts';
 import { bytesSerde } from '../serde/primitives.ts';
-import { fromJsonForm, toJsonForm, type Serde, type SerdeContext } from '../serde/serde.ts';
+import { toJsonForm, type Serde, type SerdeContext } from '../serde/serde.ts';
 import type { Topology } from '../topology/topology.ts';
 import { AppInstance } from './app-instance.ts';
 import { InMemoryBroker, type StoredRecord } from './in-memory-broker.ts';
+import { encodeRecorded } from './recorded-bytes.ts';
 import {
   ReplayInputError,
   checkRecord,
@@ -43,7 +44,15 @@ export interface ReplayOptions {
   /** Where LevelDB stores live; default a temporary directory, removed afterwards. */
   readonly stateDir?: string;
   readonly logger?: Logger;
+  /**
+   * Called every thousand input records with how many are done, and once at the end; replay
+   * waits for it, so a caller can draw a progress line (the `tributary replay` command does).
+   */
+  readonly onProgress?: (done: number, total: number) => void | Promise<void>;
 }
+
+/** How many input records between two progress calls: often enough for a display, rarely enough to cost nothing. */
+const PROGRESS_EVERY = 1000;
 
 export interface ReplayResult {
   /** Every record written to a non-internal topic, in write order, in its JSON form. */
@@ -76,7 +85,10 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
   const topologies = apps.map((app) => ({ app, topology: app.buildTopology() }));
   const serdes = topicSerdeCatalog(topologies);
   // Every input record is converted before anything runs, so a bad line fails fast.
-  const prepared = input.map((record) => prepare(record, serdes.forInput(record.topic)));
+  const prepared = input.map((record) => ({
+    located: record,
+    ...encodeRecorded(record, serdes.forInput(record.topic)),
+  }));
 
   const ownStateDir =
     options.stateDir === undefined ? await mkdtemp(join(tmpdir(), 'tributary-replay-')) : undefined;
@@ -84,8 +96,13 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
   let failure: unknown;
   try {
     await session.start(options.stateDir ?? ownStateDir!);
-    for (const record of prepared) session.feed(record);
+    const progress = options.onProgress;
+    for (let i = 0; i < prepared.length; i++) {
+      session.feed(prepared[i]!);
+      if (progress && (i + 1) % PROGRESS_EVERY === 0) await progress(i + 1, prepared.length);
+    }
     await session.flush();
+    await progress?.(prepared.length, prepared.length);
   } catch (error) {
     failure = error;
   }
@@ -210,38 +227,6 @@ function checkApps(apps: readonly TributaryApp[]): TributaryApp[] {
     ids.add(app.applicationId);
   }
   return [...apps];
-}
-
-/** Converts the JSON form to bytes with the topic's serdes; a failure names the line and field. */
-function prepare(record: LocatedRecord, serdes: TopicSerdes | undefined): PreparedRecord {
-  if (!serdes)
-    throw new ReplayInputError(
-      record.source,
-      record.line,
-      'topic',
-      `no application reads or writes topic "${record.topic}", so its serdes are unknown`,
-    );
-  const encode = (part: 'key' | 'value', serde: Serde<unknown>, json: unknown): Uint8Array | null => {
-    const context: SerdeContext = { topic: record.topic, part, headers: record.headers };
-    try {
-      const value = fromJsonForm(serde, json, context);
-      return value === null ? null : serde.serialize(value, context);
-    } catch (error) {
-      throw new ReplayInputError(
-        record.source,
-        record.line,
-        part,
-        `cannot be written with the ${serde.name} serde of topic "${record.topic}": ${errorMessage(error)}`,
-        error,
-      );
-    }
-  };
-  return {
-    located: record,
-    key: encode('key', serdes.keySerde, record.key),
-    value: encode('value', serdes.valueSerde, record.value),
-    headers: { ...record.headers },
-  };
 }
 
 function choosePartition(

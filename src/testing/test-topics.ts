@@ -31,7 +31,14 @@ export interface TestOutputRecord<K, V> {
   readonly offset: number;
 }
 
-/** Pipes records into a topic of the test driver: Kafka Streams' `TestInputTopic`. */
+/**
+ * Pipes records into a topic of the test driver: Kafka Streams' `TestInputTopic`.
+ *
+ * @example
+ * ```ts
+ * const orders = driver.createInputTopic(topics.orders, { startTimestampMs: 1_000, autoAdvanceMs: 100 });
+ * ```
+ */
 export class TestInputTopic<K, V> {
   readonly name: string;
   private readonly cluster: TestCluster;
@@ -57,11 +64,27 @@ export class TestInputTopic<K, V> {
     this.autoAdvanceMs = options.autoAdvanceMs ?? 0;
   }
 
-  /** Pipes one record; without a timestamp it takes the topic's clock (which then auto-advances). */
+  /**
+   * Pipes one record; without a timestamp it takes the topic's clock (which then auto-advances). A null value is a tombstone.
+   *
+   * @example
+   * ```ts
+   * orders.pipeInput('o-1', order, 60_000);
+   * inventory.pipeInput('JUMPERS', null); // delete
+   * ```
+   */
   pipeInput(key: K | null, value: V | null, timestamp?: number, headers?: Headers): void {
     this.pipeRecord({ key, value, timestamp, headers });
   }
 
+  /**
+   * Pipes one record with everything set: key, value, timestamp, headers, and a partition if you pin one.
+   *
+   * @example
+   * ```ts
+   * orders.pipeRecord({ key: 'o-1', value: order, timestamp: 1_000, headers: { trace: 't-1' }, partition: 2 });
+   * ```
+   */
   pipeRecord(record: TestRecord<K, V>): void {
     const context = { topic: this.name, part: 'key' as const, headers: record.headers };
     const key =
@@ -86,25 +109,64 @@ export class TestInputTopic<K, V> {
     this.cluster.pipe({ topic: this.name, partition, key, value, timestamp, headers: record.headers ?? {} });
   }
 
+  /**
+   * Pipes records one after the other.
+   *
+   * @example
+   * ```ts
+   * orders.pipeRecords([{ key: 'o-1', value: a }, { key: 'o-2', value: b }]);
+   * ```
+   */
   pipeRecords(records: Iterable<TestRecord<K, V>>): void {
     for (const record of records) this.pipeRecord(record);
   }
 
+  /**
+   * Pipes key-value pairs, all with the same timestamp when one is given.
+   *
+   * @example
+   * ```ts
+   * orders.pipeKeyValues([keyValue('o-1', a), keyValue('o-2', b)], 5_000);
+   * ```
+   */
   pipeKeyValues(entries: Iterable<KeyValue<K | null, V | null>>, timestamp?: number): void {
     for (const entry of entries) this.pipeInput(entry.key, entry.value, timestamp);
   }
 
+  /**
+   * Pipes values without keys (spread over the partitions as Kafka's producers do).
+   *
+   * @example
+   * ```ts
+   * sentences.pipeValues(['the quick brown fox', 'jumps over']);
+   * ```
+   */
   pipeValues(values: Iterable<V | null>): void {
     for (const value of values) this.pipeInput(null, value);
   }
 
-  /** Moves the topic's clock for records piped without a timestamp. */
+  /**
+   * Moves the topic's clock for records piped without a timestamp.
+   *
+   * @example
+   * ```ts
+   * orders.advanceTime(60_000);
+   * ```
+   */
   advanceTime(ms: number): void {
     this.currentTimeMs += ms;
   }
 }
 
-/** Reads what the topology wrote to a topic, in write order across partitions: `TestOutputTopic`. */
+/**
+ * Reads what the topology wrote to a topic, in write order across partitions: Kafka Streams' `TestOutputTopic`.
+ *
+ * @example
+ * ```ts
+ * const validations = driver.createOutputTopic(topics.orderValidations);
+ * validations.readValuesToList();
+ * ```
+ */
 export class TestOutputTopic<K, V> {
   readonly name: string;
   private readonly broker: InMemoryBroker;
@@ -120,15 +182,38 @@ export class TestOutputTopic<K, V> {
     this.valueSerde = valueSerde;
   }
 
-  /** Records not read yet. */
+  /**
+   * Records not read yet.
+   *
+   * @example
+   * ```ts
+   * validations.getQueueSize(); // 3
+   * ```
+   */
   getQueueSize(): number {
     return this.broker.records(this.name).length - this.position;
   }
 
+  /**
+   * True when every record written so far has been read.
+   *
+   * @example
+   * ```ts
+   * expect(validations.isEmpty()).toBe(true);
+   * ```
+   */
   isEmpty(): boolean {
     return this.getQueueSize() === 0;
   }
 
+  /**
+   * Reads the next record with its timestamp, headers, partition and offset; throws when there is none.
+   *
+   * @example
+   * ```ts
+   * const { key, value, timestamp, partition } = validations.readRecord();
+   * ```
+   */
   readRecord(): TestOutputRecord<K, V> {
     const next = this.broker.records(this.name)[this.position];
     if (!next) throw new TopologyError(`topic "${this.name}" has no more records to read`);
@@ -136,30 +221,77 @@ export class TestOutputTopic<K, V> {
     return this.decode(next);
   }
 
+  /**
+   * Reads the next record's key and value.
+   *
+   * @example
+   * ```ts
+   * validations.readKeyValue(); // { key: 'o-1', value: {...} }
+   * ```
+   */
   readKeyValue(): KeyValue<K | null, V | null> {
     const { key, value } = this.readRecord();
     return { key, value };
   }
 
+  /**
+   * Reads the next record's value.
+   *
+   * @example
+   * ```ts
+   * validations.readValue()?.validationResult; // 'PASS'
+   * ```
+   */
   readValue(): V | null {
     return this.readRecord().value;
   }
 
+  /**
+   * Reads every record not read yet.
+   *
+   * @example
+   * ```ts
+   * validations.readRecordsToList().map((r) => r.timestamp);
+   * ```
+   */
   readRecordsToList(): TestOutputRecord<K, V>[] {
     const records = this.broker.records(this.name).slice(this.position);
     this.position += records.length;
     return records.map((r) => this.decode(r));
   }
 
+  /**
+   * Reads the key and value of every record not read yet.
+   *
+   * @example
+   * ```ts
+   * counts.readKeyValuesToList(); // [{ key: 'a', value: 1 }, { key: 'a', value: 2 }]
+   * ```
+   */
   readKeyValuesToList(): KeyValue<K | null, V | null>[] {
     return this.readRecordsToList().map(({ key, value }) => ({ key, value }));
   }
 
+  /**
+   * Reads the value of every record not read yet.
+   *
+   * @example
+   * ```ts
+   * emails.readValuesToList().map((e) => e.to);
+   * ```
+   */
   readValuesToList(): (V | null)[] {
     return this.readRecordsToList().map((r) => r.value);
   }
 
-  /** The latest value per key (a table's final state); a null value removes the key. */
+  /**
+   * Reads every record not read yet into a map of the latest value per key (a null value removes the key).
+   *
+   * @example
+   * ```ts
+   * counts.readKeyValuesToMap(); // Map { 'a' => 2 }
+   * ```
+   */
   readKeyValuesToMap(): Map<K, V> {
     const map = new Map<K, V>();
     for (const { key, value } of this.readRecordsToList()) {

@@ -25,6 +25,9 @@ import {
   unwrappedTimestampedStore,
   unwrappedTimestampedWindowStore,
 } from './store-views.ts';
+import { partitionForKey } from '../runtime/partitioner.ts';
+import { encodeRecorded } from './recorded-bytes.ts';
+import { ReplayInputError, checkRecord, parseRecording, type RecordedRecord } from './replay-format.ts';
 import { TestCluster } from './test-cluster.ts';
 import { TestInputTopic, TestOutputTopic, type TestInputTopicOptions } from './test-topics.ts';
 
@@ -49,6 +52,14 @@ export interface TopologyTestDriverOptions {
  * processed by the task that owns their partition, and anything written to a repartition topic is
  * processed too before `pipeInput` returns. Stores are real (LevelDB in a temporary directory unless
  * the topology asks for in-memory ones) and can be read at any time.
+ *
+ * @example
+ * ```ts
+ * const driver = await TopologyTestDriver.create(app.buildTopology(), { partitions: 3 });
+ * driver.createInputTopic(topics.orders).pipeInput('o-1', order, 1_000);
+ * expect(driver.createOutputTopic(topics.orderValidations).readValue()?.validationResult).toBe('PASS');
+ * await driver.close();
+ * ```
  */
 export class TopologyTestDriver {
   readonly applicationId: string;
@@ -58,6 +69,7 @@ export class TopologyTestDriver {
   private readonly ownStateDir: string | undefined;
   private readonly clock: { ms: number };
   private closed = false;
+  private readonly roundRobin = new Map<string, number>();
 
   private constructor(
     topology: Topology,
@@ -74,6 +86,15 @@ export class TopologyTestDriver {
     this.clock = clock;
   }
 
+  /**
+   * Starts the topology on an in-memory broker. `applicationId` names internal topics (default
+   * `test-app`), `partitions` and `topicPartitions` the partitions of its topics (default 1).
+   *
+   * @example
+   * ```ts
+   * const driver = await TopologyTestDriver.create(app.buildTopology(), { applicationId: 'fraud', partitions: 3 });
+   * ```
+   */
   static async create(
     topology: Topology,
     options: TopologyTestDriverOptions = {},
@@ -103,8 +124,24 @@ export class TopologyTestDriver {
     }
   }
 
-  /** An input topic; its serdes come from the definition, the arguments, or the topology's source for it. */
+  /**
+   * An input topic typed by its definition.
+   *
+   * @example
+   * ```ts
+   * const orders = driver.createInputTopic(topics.orders);
+   * orders.pipeInput('o-1', { id: 'o-1', customerId: 1, state: 'CREATED', product: 'JUMPERS', quantity: 1, price: 10 });
+   * ```
+   */
   createInputTopic<K, V>(topic: TopicDefinition<K, V>, options?: TestInputTopicOptions): TestInputTopic<K, V>;
+  /**
+   * An input topic by name; its serdes come from the arguments, or from the topology's source for it.
+   *
+   * @example
+   * ```ts
+   * const words = driver.createInputTopic<string, string>('sentences', Serdes.String(), Serdes.String());
+   * ```
+   */
   createInputTopic<K, V>(
     topic: string,
     keySerde?: Serde<K>,
@@ -127,8 +164,23 @@ export class TopologyTestDriver {
     );
   }
 
-  /** An output topic; its serdes come from the definition, the arguments, or the topology's sink for it. */
+  /**
+   * An output topic typed by its definition: reads what the topology wrote to it, in write order.
+   *
+   * @example
+   * ```ts
+   * driver.createOutputTopic(topics.emails).readValuesToList();
+   * ```
+   */
   createOutputTopic<K, V>(topic: TopicDefinition<K, V>): TestOutputTopic<K, V>;
+  /**
+   * An output topic by name; its serdes come from the arguments, or from the topology's sink for it.
+   *
+   * @example
+   * ```ts
+   * driver.createOutputTopic<string, number>('word-counts', Serdes.String(), Serdes.Long()).readKeyValuesToMap();
+   * ```
+   */
   createOutputTopic<K, V>(topic: string, keySerde?: Serde<K>, valueSerde?: Serde<V>): TestOutputTopic<K, V>;
   createOutputTopic<K, V>(
     topic: string | TopicDefinition<K, V>,
@@ -139,18 +191,82 @@ export class TopologyTestDriver {
     return new TestOutputTopic<K, V>(this.cluster.broker, name, keySerde as Serde<K>, valueSerde as Serde<V>);
   }
 
-  /** Moves the mocked wall clock forward and fires wall-clock punctuation that became due. */
+  /**
+   * Pipes a recording — the replay format, as JSONL text or parsed records, e.g. what `tributary
+   * record` captured from live topics — into the topology, in file order: each record to its topic,
+   * in its recorded partition (else the key's), with its timestamp and headers. Keys and values are
+   * read with the serdes of the topology's source for the topic; `rawKey`/`rawValue` bytes are written
+   * as they are, so a record production could not decode meets the topology's deserialization handler
+   * here too. A bad line fails before anything is piped, naming the line and field.
+   *
+   * @example
+   * ```ts
+   * const driver = await TopologyTestDriver.create(app.buildTopology(), { partitions: 3 });
+   * driver.pipeRecording(readFileSync('test/recordings/friday-peak.jsonl', 'utf8'), 'friday-peak.jsonl');
+   * expect(driver.getKeyValueStore<string, number>('reserved-stock').get('JUMPERS')).toBe(12);
+   * ```
+   */
+  pipeRecording(recording: string | readonly RecordedRecord[], source = 'recording'): void {
+    this.assertOpen();
+    const records =
+      typeof recording === 'string'
+        ? parseRecording(recording, source)
+        : recording.map((r, i) => checkRecord(r, source, i + 1));
+    const prepared = records.map((record) => {
+      const bytes = encodeRecorded(record, this.sourceSerdes(record.topic));
+      const partitions = this.cluster.broker.partitionCount(record.topic);
+      const partition =
+        record.partition ??
+        (bytes.key === null
+          ? this.unkeyedPartition(record.topic, partitions)
+          : partitionForKey(bytes.key, partitions));
+      if (partition >= partitions)
+        throw new ReplayInputError(
+          source,
+          record.line,
+          'partition',
+          `topic "${record.topic}" has ${partitions} partition${partitions === 1 ? '' : 's'}; there is no partition ${partition}`,
+        );
+      return { topic: record.topic, partition, timestamp: record.timestamp, ...bytes };
+    });
+    for (const record of prepared) this.cluster.pipe(record);
+  }
+
+  /**
+   * Moves the mocked wall clock forward and fires the wall-clock punctuation that became due.
+   *
+   * @example
+   * ```ts
+   * driver.advanceWallClockTime(60_000); // a punctuator scheduled every minute fires once
+   * ```
+   */
   advanceWallClockTime(ms: number): void {
     this.assertOpen();
     this.clock.ms += ms;
     this.cluster.punctuateWallClock();
   }
 
+  /**
+   * The mocked wall clock, in milliseconds since the epoch.
+   *
+   * @example
+   * ```ts
+   * driver.advanceWallClockTime(1_000);
+   * driver.wallClockTime; // initialWallClockTimeMs + 1000
+   * ```
+   */
   get wallClockTime(): number {
     return this.clock.ms;
   }
 
-  /** A key-value store read across all partitions; table stores show their plain values. */
+  /**
+   * A key-value store read across all partitions; table stores show their plain values.
+   *
+   * @example
+   * ```ts
+   * driver.getKeyValueStore<string, number>('order-counts').get('JUMPERS'); // 2
+   * ```
+   */
   getKeyValueStore<K, V>(name: string): ReadOnlyKeyValueStore<K, V> {
     const parts = this.partitionsOf(name);
     const spec = this.storeSpec(name);
@@ -161,6 +277,14 @@ export class TopologyTestDriver {
     return mergedKeyValueStore(name, views, spec.keySerde as Serde<K>);
   }
 
+  /**
+   * A key-value store across all partitions, each value with the timestamp of the record that wrote it.
+   *
+   * @example
+   * ```ts
+   * driver.getTimestampedKeyValueStore<string, number>('order-counts').get('JUMPERS'); // { value: 2, timestamp: 2000 }
+   * ```
+   */
   getTimestampedKeyValueStore<K, V>(name: string): ReadOnlyKeyValueStore<K, { value: V; timestamp: number }> {
     return mergedKeyValueStore(
       name,
@@ -169,7 +293,14 @@ export class TopologyTestDriver {
     );
   }
 
-  /** A versioned key-value store read across all partitions: each key from the partition that holds it. */
+  /**
+   * A versioned key-value store read across all partitions: each key from the partition that holds it.
+   *
+   * @example
+   * ```ts
+   * driver.getVersionedKeyValueStore<string, number>('prices').get('JUMPERS', Date.parse('2026-01-01'));
+   * ```
+   */
   getVersionedKeyValueStore<K, V>(name: string): ReadOnlyVersionedKeyValueStore<K, V> {
     const spec = this.storeSpec(name);
     if (spec.kind !== 'versioned-key-value')
@@ -189,14 +320,28 @@ export class TopologyTestDriver {
     };
   }
 
-  /** The copy of a store held by one partition's task (window and session stores are read this way). */
+  /**
+   * The copy of a store held by one partition's task, as the Processor API sees it.
+   *
+   * @example
+   * ```ts
+   * driver.getStateStore<KeyValueStore<string, number>>('reserved-stock', 1).get('JUMPERS');
+   * ```
+   */
   getStateStore<S extends StateStore>(name: string, partition = 0): S {
     const store = this.app.store(name, partition);
     if (!store) throw new TopologyError(`no store "${name}" for partition ${partition}`);
     return store as S;
   }
 
-  /** One partition's window store; a windowed aggregation's store shows its plain values. */
+  /**
+   * One partition's window store; a windowed aggregation's store shows its plain values.
+   *
+   * @example
+   * ```ts
+   * driver.getWindowStore<string, number>('clicks-per-minute').fetch('alice', 0, 60_000);
+   * ```
+   */
   getWindowStore<K, V>(name: string, partition = 0): ReadOnlyWindowStore<K, V> {
     const store = this.getStateStore<ReadOnlyWindowStore<K, ValueAndTimestamp<V>>>(name, partition);
     const spec = this.storeSpec(name);
@@ -204,11 +349,26 @@ export class TopologyTestDriver {
     return store as unknown as ReadOnlyWindowStore<K, V>;
   }
 
-  /** One partition's timestamped window store, each value with the largest timestamp that went into it. */
+  /**
+   * One partition's timestamped window store, each value with the largest timestamp that went into it.
+   *
+   * @example
+   * ```ts
+   * driver.getTimestampedWindowStore<string, number>('clicks-per-minute').fetch('alice', 0, 60_000);
+   * ```
+   */
   getTimestampedWindowStore<K, V>(name: string, partition = 0): ReadOnlyWindowStore<K, ValueAndTimestamp<V>> {
     return this.getStateStore(name, partition);
   }
 
+  /**
+   * One partition's session store.
+   *
+   * @example
+   * ```ts
+   * driver.getSessionStore<number, number>('fraud-sessions').fetchSession(1, 0, 3_600_000);
+   * ```
+   */
   getSessionStore<K, V>(name: string, partition = 0): ReadOnlySessionStore<K, V> {
     return this.getStateStore(name, partition);
   }
@@ -217,21 +377,48 @@ export class TopologyTestDriver {
    * How many records the topology's operators dropped, per reason, across all tasks: records with a
    * null key where one is needed (`null-key`, `null-key-or-value`, `null-join-key-or-value`) and
    * records for windows that had already closed (`expired-window`). Kafka Streams' dropped-records metric.
+   *
+   * @example
+   * ```ts
+   * driver.droppedRecords().get('expired-window'); // 1
+   * ```
    */
   droppedRecords(): Map<string, number> {
     return this.app.droppedRecords();
   }
 
-  /** Names of the topics records were written to (including internal ones). */
+  /**
+   * Names of the topics records were written to (including internal ones).
+   *
+   * @example
+   * ```ts
+   * driver.producedTopicNames(); // ['order-validations', 'test-app-KSTREAM-REPARTITION-0000000003-repartition']
+   * ```
+   */
   producedTopicNames(): string[] {
     return this.cluster.broker.topicNames().filter((t) => this.cluster.broker.records(t).length > 0);
   }
 
-  /** Waits until every store write so far is on disk. */
+  /**
+   * Waits until every store write so far is on disk.
+   *
+   * @example
+   * ```ts
+   * await driver.flush();
+   * ```
+   */
   async flush(): Promise<void> {
     await this.app.flush();
   }
 
+  /**
+   * Closes the tasks and stores, and removes the temporary state directory it made.
+   *
+   * @example
+   * ```ts
+   * afterEach(() => driver.close());
+   * ```
+   */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -309,6 +496,13 @@ export class TopologyTestDriver {
         return node;
     }
     return undefined;
+  }
+
+  /** Records without a key spread over the partitions, as Kafka's producers do. */
+  private unkeyedPartition(topic: string, partitions: number): number {
+    const next = this.roundRobin.get(topic) ?? 0;
+    this.roundRobin.set(topic, next + 1);
+    return next % partitions;
   }
 
   private assertOpen(): void {

@@ -3,12 +3,13 @@
  * one process on the embedded log, with the HTTP endpoint; an order posted to the orders API goes
  * from CREATED to CONFIRMED; a restart keeps the orders and the stores.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { topics, type Order } from '../../schemas/topics.ts';
 import { EmbeddedLog } from '../../src/embedded/embedded-log.ts';
@@ -28,7 +29,7 @@ afterAll(() => {
  * their real ids, on the shared broker.
  */
 function quietEnvironment(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, TRIBUTARY_SOURCE: '1', LOG_FORMAT: 'json' };
+  const env: NodeJS.ProcessEnv = { ...process.env, LOG_FORMAT: 'json' };
   for (const name of [
     'KAFKA_BROKERS',
     'SCHEMA_REGISTRY_URL',
@@ -39,6 +40,7 @@ function quietEnvironment(): NodeJS.ProcessEnv {
     'TOPIC_PARTITIONS',
     'PROCESSING_GUARANTEE',
     'COMMIT_INTERVAL_MS',
+    'HOST',
   ])
     delete env[name];
   return env;
@@ -99,6 +101,14 @@ async function start(port: number, env: Record<string, string> = {}, args: strin
   };
 }
 
+/** A `tributary` command that ends by itself, as a user runs it beside `start`. */
+function run(args: string[]): Promise<{ stdout: string; stderr: string }> {
+  return promisify(execFile)(process.execPath, ['bin/tributary.js', ...args], {
+    cwd: root,
+    env: quietEnvironment(),
+  });
+}
+
 async function call(
   url: string,
   method: string,
@@ -149,6 +159,8 @@ describe('tributary start on the embedded log', () => {
     expect(banner).toContain(`curl -si -X POST http://localhost:${port}/v1/orders`);
     expect(banner).toMatch(/It is NOT Kafka.*KAFKA_BROKERS=<host:port> npm start/);
     expect((await fetch(`${started.url}/health`)).status).toBe(200);
+    // Only this machine can reach it: it listens on the loopback address.
+    expect(started.output()).toContain(`"listen":"127.0.0.1:${port}"`);
     // Running twice on one data directory is refused, naming the process that has it.
     const second = await start(await freePort()).catch((error: Error) => error);
     expect(String(second)).toMatch(/in use by process \d+; stop that process or choose another DATA_DIR/);
@@ -182,6 +194,13 @@ describe('tributary start on the embedded log', () => {
         (await orderState(url, 'o-1')) === 'CONFIRMED' ? true : undefined,
       ),
     ).toBe(true);
+    // "See the email": tail reads the running system's embedded log, decoded with the topologies' serdes.
+    const email = await eventually('the email in `tributary tail emails`', async () => {
+      const { stdout } = await run(['tail', 'emails', '--data-dir', dataDir]);
+      const line = stdout.split('\n').find((l) => l.includes('"o-1"'));
+      return line === undefined ? undefined : (JSON.parse(line) as { key: string; value: { to: string } });
+    });
+    expect(email).toMatchObject({ key: 'o-1', value: { to: 'ada@example.com' } });
     expect(await started.stop()).toBe(0);
 
     // The next start still has the order: the store kept it, and the log kept every step.
@@ -204,11 +223,30 @@ describe('tributary start on the embedded log', () => {
     } finally {
       log.close();
     }
+  }, 120_000); // three starts and a tail, each a process of its own: slow on a loaded machine
+
+  it('listens where HOST says', async () => {
+    const port = await freePort();
+    const elsewhere = mkdtempSync(join(tmpdir(), 'tributary-start-host-'));
+    try {
+      const started = await start(port, { HOST: '0.0.0.0', DATA_DIR: elsewhere }, [
+        'topologies/orders-view.ts',
+      ]);
+      expect(started.output()).toContain(`"listen":"0.0.0.0:${port}"`);
+      expect((await fetch(`${started.url}/health`)).status).toBe(200);
+      expect(await started.stop()).toBe(0);
+    } finally {
+      rmSync(elsewhere, { recursive: true, force: true });
+    }
   });
 
   it('explains bad settings', async () => {
     const port = await freePort();
     const failed = await start(port, { TOPIC_PARTITIONS: 'many' }).catch((error: Error) => error.message);
     expect(failed).toMatch(/TOPIC_PARTITIONS must be a whole number from 1 to 10000, got "many"/);
+    const host = await start(port, { HOST: 'every interface' }).catch((error: Error) => error.message);
+    expect(host).toMatch(
+      /HOST must be an IPv4 address or a host name to listen on \(0\.0\.0\.0 for every interface\), got "every interface"/,
+    );
   });
 });

@@ -217,6 +217,41 @@ describe('the embedded log on disk', () => {
     expect(values(again, 't', true)).toEqual(['visible', 'open']);
   });
 
+  it('lets a read-only snapshot catch up with what the owner appends, waking its readers', async () => {
+    const dir = newDirectory();
+    const log = open(dir);
+    log.createTopic('t', 1);
+    const owner = embeddedEventLog(log);
+    await owner.producer({}).send([record('t', 'first')]);
+    const snapshot = open(dir, true);
+    const batches: RecordBatch[] = [];
+    const reader = embeddedEventLog(snapshot).partitionReader({ readCommitted: true, topics: ['t'] });
+    await reader.start(
+      (b) => batches.push(b),
+      (e) => {
+        throw e;
+      },
+    );
+    await reader.assign({ topic: 't', partition: 0, offset: '0' });
+    await vi.waitFor(() => expect(batches).toHaveLength(1));
+
+    // A transaction: its records stay invisible to read_committed until its marker is seen too.
+    const producer = await owner.transactionalProducer({ transactionalId: 'x' });
+    await producer.begin();
+    await producer.send([record('t', 'second'), record('t', 'third')]);
+    snapshot.refresh();
+    expect(snapshot.partition('t', 0).end).toBe(3);
+    expect(values(snapshot, 't', true)).toEqual(['first']);
+    await producer.commit();
+    snapshot.refresh();
+    await vi.waitFor(() => expect(batches).toHaveLength(2));
+    expect(batches[1]!.records.map((r) => Buffer.from(r.value!).toString())).toEqual(['second', 'third']);
+    expect(batches[1]!.nextOffset).toBe('4');
+    snapshot.refresh(); // nothing new: no batch, no error
+    await reader.stop();
+    expect(batches).toHaveLength(2);
+  });
+
   it('deletes a topic with its committed offsets, and can create it again with another partition count', async () => {
     const dir = newDirectory();
     let log = open(dir);

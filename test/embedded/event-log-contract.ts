@@ -256,6 +256,41 @@ export function describeEventLogContract(name: string, setup: ContractSetup): vo
       }
     });
 
+    it('finds the first offset at or after a time in each partition, and the end where there is none', async () => {
+      const topic = await createTopic('times', 2);
+      // Recent timestamps, so a broker's retention keeps them; out of order in partition 0, as producers may write.
+      const base = Math.floor(Date.now() / 1000) * 1000;
+      const at = (partition: number, timestamp: number): OutgoingRecord => ({
+        ...record(topic, partition, String(timestamp)),
+        timestamp,
+      });
+      await produce([at(0, base + 1000), at(0, base + 3000), at(0, base + 2000), at(1, base + 500)]);
+      const admin = port.admin();
+      try {
+        expect(await admin.offsetsForTime(topic, base)).toEqual(
+          new Map([
+            [0, '0'],
+            [1, '0'],
+          ]),
+        );
+        // Partition 0: the first record at or after base+1500 is the one at offset 1 (base+3000).
+        expect(await admin.offsetsForTime(topic, base + 1500)).toEqual(
+          new Map([
+            [0, '1'],
+            [1, '1'],
+          ]),
+        );
+        expect(await admin.offsetsForTime(topic, base + 5000)).toEqual(
+          new Map([
+            [0, '3'],
+            [1, '1'],
+          ]),
+        );
+      } finally {
+        await admin.close();
+      }
+    });
+
     it('appends with consecutive offsets per partition and reads back keys, values, nulls, timestamps and headers', async () => {
       const topic = await createTopic('produce', 2);
       const first = await produce([
@@ -296,6 +331,31 @@ export function describeEventLogContract(name: string, setup: ContractSetup): vo
       expect(headerText(p0[2]!.headers.raw)).toBe('raw');
       expect(c.values(1)).toEqual(['x']);
       expect(c.next({ topic, partition: 0 })).toBe(4n);
+    });
+
+    it('takes a send of any size, plain or in a transaction, in order, reporting the last offset per partition', async () => {
+      // 6,000 records of 1 KB for one partition: several times a broker's default message limit.
+      const topic = await createTopic('large-send', 2);
+      const big = (partition: number, from: number, count: number) =>
+        Array.from({ length: count }, (_, i) => ({
+          ...record(topic, partition, String(from + i).padStart(1_000, '0')),
+          key: null,
+        }));
+      const written = await produce([...big(0, 0, 6_000), ...big(1, 0, 10)]);
+      expect(written.get(topic)).toEqual(
+        new Map([
+          [0, 5_999n],
+          [1, 9n],
+        ]),
+      );
+      const producer = await port.transactionalProducer({ transactionalId: topicName('large-txn') });
+      cleanups.push(() => producer.close());
+      await producer.begin();
+      expect((await producer.send(big(0, 6_000, 6_000))).get(topic)?.get(0)).toBe(11_999n);
+      await producer.commit();
+      const c = await collector([topic], true, [{ topic, partition: 0, offset: '0' }]);
+      await waitFor('every record', patienceMs, () => c.records.length >= 12_000);
+      expect(c.values().map(Number)).toEqual(Array.from({ length: 12_000 }, (_, i) => i));
     });
 
     it('reads from a given offset, waits for new records, and stops at unassign', async () => {
@@ -381,12 +441,17 @@ export function describeEventLogContract(name: string, setup: ContractSetup): vo
           { topic, partition: 1, offset: '5' },
         ]);
         await producer.commit();
-        expect(await admin.committedOffsets(groupId, topic)).toEqual(
-          new Map([
-            [0, { offset: '3', metadata: null }],
-            [1, { offset: '5', metadata: null }],
-          ]),
-        );
+        // Kafka answers the commit once it is decided and writes the markers that make the group's
+        // offsets visible just after: they show up a moment later, not necessarily at once.
+        const expected = new Map([
+          [0, { offset: '3', metadata: null }],
+          [1, { offset: '5', metadata: null }],
+        ]);
+        const committed = await waitFor('the committed offsets', patienceMs, async () => {
+          const offsets = await admin.committedOffsets(groupId, topic);
+          return offsets.size === expected.size && offsets;
+        });
+        expect(committed).toEqual(expected);
       } finally {
         await admin.close();
       }

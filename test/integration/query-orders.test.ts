@@ -33,6 +33,7 @@ function fileLogger(file: string, bindings: Record<string, unknown> = {}): Logge
   };
 }
 const TERMINAL = new Set(['CONFIRMED', 'FAILED']);
+const JSON_TYPE = { 'content-type': 'application/json' };
 
 /**
  * The orders system end to end on the real broker: two workers each run all seven applications and
@@ -116,6 +117,7 @@ describe.skipIf(!brokers)('the orders API on two workers', () => {
     const customerId = 100_000 + Math.floor(Math.random() * 1_000_000_000);
     const customer = await getJson(`${a}/v1/customers/${customerId}`, {
       method: 'PUT',
+      headers: JSON_TYPE,
       body: JSON.stringify({
         firstName: 'Ada',
         lastName: 'Tester',
@@ -127,6 +129,7 @@ describe.skipIf(!brokers)('the orders API on two workers', () => {
     for (const product of ['JUMPERS', 'UNDERPANTS', 'STOCKINGS']) {
       const stocked = await getJson(`${b}/v1/inventory/${product}`, {
         method: 'PUT',
+        headers: JSON_TYPE,
         body: JSON.stringify({ quantity: 1_000_000_000 }),
       });
       expect(stocked.status).toBe(200);
@@ -150,6 +153,7 @@ describe.skipIf(!brokers)('the orders API on two workers', () => {
       const [postTo, readFrom] = i % 2 === 0 ? [a, b] : [b, a];
       const posted = await getJson(`${postTo}/v1/orders`, {
         method: 'POST',
+        headers: JSON_TYPE,
         body: JSON.stringify({
           id: c.id,
           customerId,
@@ -165,6 +169,7 @@ describe.skipIf(!brokers)('the orders API on two workers', () => {
       expect(found.body).toMatchObject({ id: c.id, customerId, quantity: c.quantity });
       const paid = await getJson(`${readFrom}/v1/payments`, {
         method: 'POST',
+        headers: JSON_TYPE,
         body: JSON.stringify({ id: `pay-${c.id}`, orderId: c.id, ccy: 'EUR', amount: c.pay }),
       });
       expect(paid.status).toBe(202);
@@ -191,6 +196,41 @@ describe.skipIf(!brokers)('the orders API on two workers', () => {
       expect(last.value.state).toBe(c.state);
       if (c.state === 'FAILED') expect(last.value.failureReason).toBeTruthy();
     }
+  });
+
+  it('accepts one order per id when creates of the id race at both workers: the same again is 201, other values 409', async () => {
+    const run = suffix.slice(-8);
+    await Promise.all(
+      [0, 1, 2, 3].map(async (n) => {
+        const id = `race-${n}-${run}`;
+        const bodies = [1, 2, 1, 2].map((quantity) => ({
+          id,
+          customerId: 1,
+          product: 'JUMPERS',
+          quantity,
+          price: 1,
+        }));
+        const answers = await Promise.all(
+          bodies.map((body, i) =>
+            getJson(`${i % 2 === 0 ? a : b}/v1/orders`, {
+              method: 'POST',
+              headers: JSON_TYPE,
+              body: JSON.stringify(body),
+            }),
+          ),
+        );
+        const winner = answers.find((answer) => answer.status === 201)?.body.quantity as number;
+        expect(winner).toBeDefined();
+        for (const [i, answer] of answers.entries())
+          expect(answer.status).toBe(bodies[i]!.quantity === winner ? 201 : 409);
+        // orders-store holds the winner, as every worker answers.
+        for (const url of [a, b])
+          expect(await getJson(`${url}/v1/orders/${id}?timeout=30000`)).toMatchObject({
+            status: 200,
+            body: { quantity: winner },
+          });
+      }),
+    );
   });
 
   it('settles what the load generator sends, with a summary of states and latencies', async () => {

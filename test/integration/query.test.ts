@@ -131,7 +131,11 @@ describe.skipIf(!kafkaBrokers())('interactive queries across worker processes', 
   });
 
   it('serves the application’s routes: posted at one worker, long-polled at the other', async () => {
-    const posted = await getJson(`${a.url}/v1/events/77`, { method: 'POST', body: JSON.stringify({ n: 7 }) });
+    const posted = await getJson(`${a.url}/v1/events/77`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ n: 7 }),
+    });
     expect(posted.status).toBe(201);
     expect(posted.body).toMatchObject({ topic: input, partition: partitionOf(77) });
     const polled = await getJson(`${b.url}/v1/events/77?n=7&timeout=20000`);

@@ -4,19 +4,7 @@
 import { Partitioners, type PartitionMetadata } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import { murmur2, partitionForKey } from '../../src/runtime/partitioner.ts';
-
-/** A small deterministic generator (xorshift32), so a failure reproduces. */
-function random(seed: number): () => number {
-  let state = seed >>> 0 || 1;
-  return () => {
-    state ^= state << 13;
-    state >>>= 0;
-    state ^= state >>> 17;
-    state ^= state << 5;
-    state >>>= 0;
-    return state / 2 ** 32;
-  };
-}
+import { random } from '../support/random.ts';
 
 const partitioner = Partitioners.DefaultPartitioner();
 const metadata = new Map<number, PartitionMetadata[]>();

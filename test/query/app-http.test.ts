@@ -65,6 +65,9 @@ function latest(key: number): KeyValueStore<number, ValueAndTimestamp<Event>> {
   return storeFor(workers, 'latest', long.serialize(key), PARTITIONS);
 }
 
+const postJson = (url: string, body: string | undefined) =>
+  getJson(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+
 function put(key: number, n: number): void {
   latest(key).put(key, { value: { n }, timestamp: n });
 }
@@ -86,10 +89,7 @@ afterAll(async () => {
 
 describe('application routes', () => {
   it('send records through the typed producer, partitioned by key as the default partitioner does', async () => {
-    const response = await getJson(`${b.url}/v1/events/${keyOnA}`, {
-      method: 'POST',
-      body: JSON.stringify({ n: 5 }),
-    });
+    const response = await postJson(`${b.url}/v1/events/${keyOnA}`, JSON.stringify({ n: 5 }));
     expect(response.status).toBe(201);
     expect(response.headers.get('location')).toBe(`/v1/events/${keyOnA}`);
     expect(response.body).toEqual({ topic: 'events', partition: partitionOf(keyOnA), offset: '0' });
@@ -100,12 +100,12 @@ describe('application routes', () => {
   });
 
   it('answer bad bodies with 400 and a message', async () => {
-    const notJson = await getJson(`${a.url}/v1/events/1`, { method: 'POST', body: '{n:' });
+    const notJson = await postJson(`${a.url}/v1/events/1`, '{n:');
     expect(notJson.status).toBe(400);
     expect(notJson.body.error).toMatch(/^the body is not valid JSON: /);
-    const empty = await getJson(`${a.url}/v1/events/1`, { method: 'POST' });
+    const empty = await postJson(`${a.url}/v1/events/1`, undefined);
     expect(empty.body).toEqual({ error: 'the request needs a JSON body' });
-    const wrong = await getJson(`${a.url}/v1/events/1`, { method: 'POST', body: '{"n":"x"}' });
+    const wrong = await postJson(`${a.url}/v1/events/1`, '{"n":"x"}');
     expect(wrong).toMatchObject({ status: 400, body: { error: 'n: expected a number' } });
   });
 
@@ -272,7 +272,7 @@ describe('renamed topics', () => {
       renameTopic: (name) => `staging.${name}`,
     });
     try {
-      const response = await getJson(`${worker!.url}/v1/events/3`, { method: 'POST', body: '{"n":1}' });
+      const response = await postJson(`${worker!.url}/v1/events/3`, '{"n":1}');
       expect(response.body).toMatchObject({ topic: 'staging.events' });
       expect(worker!.port.sent.map((r) => r.topic)).toEqual(['staging.events']);
     } finally {

@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { HttpSecurity } from '../../src/http/security.ts';
 import type { AppHttp } from '../../src/query/api.ts';
 import { QueryServer } from '../../src/query/server.ts';
 import { SseParser, type SseEvent } from '../../src/query/sse.ts';
@@ -20,9 +21,14 @@ import { partitionForKey } from '../../src/runtime/partitioner.ts';
 import { openStore, type ManagedStore } from '../../src/state/managed-store.ts';
 import type { Topology } from '../../src/topology/topology.ts';
 
+/** The parts of an active task queries use: its stores, and how far it got in its inputs (none here: always caught up). */
 interface FakeTask {
   readonly partition: number;
   readonly stores: Map<string, ManagedStore>;
+  readonly inputs: readonly [];
+  positions(): [];
+  fetchPositions(): [];
+  readonly queues: { size(): number };
 }
 
 /** Stands in for an AppRunner: the parts queries use. */
@@ -125,7 +131,14 @@ export class FakeRunner {
     const directory = join(this.stateDir, `${id}-${this.opened++}`);
     for (const spec of this.topology.subtopologies[sub]!.stores)
       stores.set(spec.name, await openStore(spec, { directory, now: () => 0 }));
-    return { partition, stores };
+    return {
+      partition,
+      stores,
+      inputs: [],
+      positions: () => [],
+      fetchPositions: () => [],
+      queues: { size: () => 0 },
+    };
   }
 }
 
@@ -138,6 +151,7 @@ export function fakePort(partitions: number): EventLogPort & { sent: OutgoingRec
     admin: () => ({
       partitionCounts: async (topics: readonly string[]) =>
         new Map(topics.filter((t) => !t.startsWith('missing')).map((t) => [t, partitions])),
+      offsets: async () => new Map(),
       close: async () => undefined,
     }),
     producer: () => ({
@@ -188,6 +202,8 @@ export async function startCluster(options: {
   readonly tasks: readonly { active: string[]; standby?: string[] }[];
   readonly http?: AppHttp;
   readonly renameTopic?: (name: string) => string;
+  /** HTTPS and access of worker i's endpoint. */
+  readonly security?: (index: number) => HttpSecurity;
 }): Promise<FakeWorker[]> {
   const ports = await Promise.all(options.tasks.map(() => freePort()));
   const endpoints = ports.map((p) => `127.0.0.1:${p}`);
@@ -204,10 +220,11 @@ export async function startCluster(options: {
       port,
       clientId: 'test',
       logger: silentLogger,
+      security: options.security?.(i),
     });
     await server.start();
     await runner.openGlobal();
-    workers.push({ endpoint, url: `http://${endpoint}`, runner, server, port });
+    workers.push({ endpoint, url: server.url, runner, server, port });
   }
   await reassign(workers, options.tasks);
   return workers;

@@ -265,9 +265,51 @@ describe('bad requests', () => {
     [
       '/stores/minute-counts?from=yesterday',
       400,
-      'from must be a time in epoch milliseconds or ISO-8601 (2024-05-01T10:00:00Z), got "yesterday"',
+      'from must be a time: an integer of epoch milliseconds or ISO-8601 with its offset (2024-05-01T10:00:00Z), got "yesterday"',
     ],
     ['/stores/minute-counts?from=10&to=5', 400, 'from (10) is after to (5); the time range would be empty'],
+    ...['1.5', '1e3', '0x10', '99999999999999999999', '2024-05-01T10:00:00', '2024-05-01 10:00Z'].map(
+      (from): [string, number, string] => [
+        `/stores/minute-counts?from=${encodeURIComponent(from)}`,
+        400,
+        `from must be a time: an integer of epoch milliseconds or ISO-8601 with its offset (2024-05-01T10:00:00Z), got "${from}"`,
+      ],
+    ),
+    ...['1e3', '0x10', ' 5', '5.0'].map((limit): [string, number, string] => [
+      `/stores/latest?limit=${encodeURIComponent(limit)}`,
+      400,
+      `limit must be an integer from 1 to 100000, got "${limit}"`,
+    ]),
+    [
+      '/stores/latest?limit=1&limit=2',
+      400,
+      'parameter "limit" is given 2 times for GET /stores/latest (a key-value store); give it once',
+    ],
+    [
+      '/stores/minute-counts/keys/4?from=0&to=10&from=5',
+      400,
+      'parameter "from" is given 2 times for GET /stores/minute-counts/keys/{key} (a window store); give it once',
+    ],
+    [
+      '/metadata?store=latest&store=names',
+      400,
+      'parameter "store" is given 2 times for GET /metadata; give it once',
+    ],
+    [
+      '/stores/latest/changes?key=1&key=2',
+      400,
+      'parameter "key" is given 2 times for GET /stores/latest/changes; give it once',
+    ],
+    [
+      '/stores/latest/keys/%00',
+      400,
+      'key "\u0000" of store "latest" cannot be read as a long key: "\u0000" is not a number',
+    ],
+    [
+      '/stores/%00',
+      404,
+      'no store "\u0000" on this worker; known stores: latest, minute-counts, sessions, names',
+    ],
     ['/stores/latest/keys/1?standby=maybe', 400, 'standby must be true or false, got "maybe"'],
     ['/stores/latest/keys/%E0%A4%A', 400, 'path segment "%E0%A4%A" is not valid percent-encoding'],
     ['/nothing/here', 404, 'no route for GET /nothing/here'],

@@ -2,6 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { compareWithGolden, toJsonl } from '../../testing/replay-format.ts';
 import { replay } from '../../testing/replay.ts';
+import { progressDisplay } from '../progress-display.ts';
 import { ExitCode, UsageError, defineCommand, parseCommandArgs } from '../command.ts';
 import { loadApp, readText } from '../load.ts';
 
@@ -23,6 +24,9 @@ Prints every record written to a non-internal topic as JSONL:
   --partitions <n>            partitions of every topic (default 1)
   --partitions <topic>=<n>    partitions of one topic (repeatable)
 
+A long replay shows its progress on standard error: a line redrawn in place on a terminal, a line
+every 10 s otherwise (TRIBUTARY_PROGRESS_INTERVAL_MS changes the interval).
+
 Exit codes: 0 done (and matches), 1 output differs from --expect, 2 usage error or failure.
 `,
   async run(args, io) {
@@ -42,7 +46,16 @@ Exit codes: 0 done (and matches), 1 output differs from --expect, 2 usage error 
     const apps = [];
     for (const file of positionals) apps.push(await loadApp(file, io.cwd));
     const input = await readText(values.input, io.cwd);
-    const result = await replay({ apps, input, inputSource: values.input, partitions, topicPartitions });
+    const progress = progressDisplay(io.stderr, 'replay', { unit: 'input records' });
+    const result = await replay({
+      apps,
+      input,
+      inputSource: values.input,
+      partitions,
+      topicPartitions,
+      onProgress: (done, total) => progress.update(done, total),
+    });
+    progress.finish();
     const jsonl = toJsonl(result.records);
 
     if (values.expect === undefined) {

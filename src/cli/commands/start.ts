@@ -1,9 +1,9 @@
-import { existsSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { TributaryApp } from '../../app/define-app.ts';
 import { EmbeddedLog } from '../../embedded/embedded-log.ts';
 import { embeddedEventLog } from '../../embedded/event-log.ts';
 import { ConfigError } from '../../errors.ts';
+import { requiresCredentials } from '../../http/access.ts';
 import { kafkaEventLog } from '../../kafka/kafkajs/event-log.ts';
 import type { EventLogPort, NewTopic } from '../../kafka/port.ts';
 import type { Logger } from '../../runtime/logger.ts';
@@ -12,20 +12,19 @@ import { loadWorkerConfig, type WorkerConfig } from '../../runtime/worker/config
 import { helpTable, settingFlags, settingHelpRows, type HelpRow } from '../../runtime/worker/settings.ts';
 import { runUntilStopped } from '../../runtime/worker/run-until-stopped.ts';
 import { Worker } from '../../runtime/worker/worker.ts';
-import { Topology } from '../../topology/topology.ts';
+import { ExitCode, UsageError, defineCommand, parseCommandArgs, stringOptions } from '../command.ts';
 import {
-  ExitCode,
-  UsageError,
-  defineCommand,
-  parseCommandArgs,
-  stringOptions,
-  type CliIo,
-} from '../command.ts';
-import { loadApp, workerApplication } from '../load.ts';
+  TOPOLOGIES_DIRECTORY,
+  loadProjectApps,
+  topicsRead,
+  topicsWritten,
+  workerApplication,
+} from '../load.ts';
 
 const DEFAULT_PORT = 8080;
+/** Only this machine reaches the HTTP API unless HOST says otherwise: it has no authentication. */
+const DEFAULT_HOST = '127.0.0.1';
 const DEFAULT_PARTITIONS = 3;
-const TOPOLOGIES_DIRECTORY = 'topologies';
 
 /** `start`'s own options, beside every worker setting (which `tributary run` takes too). */
 const START_OPTIONS: readonly HelpRow[] = [
@@ -33,6 +32,15 @@ const START_OPTIONS: readonly HelpRow[] = [
     flag: 'port',
     env: 'PORT',
     help: { value: '<n>', meaning: 'HTTP port (or --http host:port)', default: String(DEFAULT_PORT) },
+  },
+  {
+    flag: 'host',
+    env: 'HOST',
+    help: {
+      value: '<address>',
+      meaning: 'HTTP listen address (0.0.0.0: every interface)',
+      default: DEFAULT_HOST,
+    },
   },
   {
     flag: 'data-dir',
@@ -50,11 +58,14 @@ const START_OPTIONS: readonly HelpRow[] = [
   },
 ];
 
-/** Where `start` puts what `run` needs told: no brokers means the embedded log, stores go beside it, HTTP is on. */
+/**
+ * Where `start` puts what `run` needs told: no brokers means the embedded log, stores go beside it,
+ * HTTP is on, for this machine only unless HOST (or --http) says otherwise.
+ */
 const START_DEFAULTS = {
   brokers: 'none: the embedded log',
   'state-dir': '<data-dir>/state',
-  http: '0.0.0.0:<port>',
+  http: '<host>:<port>',
 };
 
 export default defineCommand({
@@ -84,6 +95,7 @@ SIGTERM or SIGINT (Ctrl-C) stops it gracefully. Exit codes: 0 stopped on request
     const env = process.env;
     const dataDir = resolve(io.cwd, flags['data-dir'] ?? (env.DATA_DIR || 'data'));
     const port = wholeNumber(flags.port ?? env.PORT, flags.port ? '--port' : 'PORT', DEFAULT_PORT, 65535);
+    const host = listenHost(flags.host ?? env.HOST, flags.host ? '--host' : 'HOST');
     const partitions = wholeNumber(
       flags.partitions ?? env.TOPIC_PARTITIONS,
       flags.partitions ? '--partitions' : 'TOPIC_PARTITIONS',
@@ -95,9 +107,9 @@ SIGTERM or SIGINT (Ctrl-C) stops it gracefully. Exit codes: 0 stopped on request
       config = loadWorkerConfig({
         flags: {
           ...flags,
-          // Stores go beside the embedded log, and the HTTP endpoint on PORT, unless said otherwise.
+          // Stores go beside the embedded log, and the HTTP endpoint on HOST:PORT, unless said otherwise.
           'state-dir': flags['state-dir'] ?? (env.STATE_DIR ? undefined : join(dataDir, 'state')),
-          http: flags.http ?? (env.TRIBUTARY_HTTP ? undefined : String(port)),
+          http: flags.http ?? (env.TRIBUTARY_HTTP ? undefined : `${host}:${port}`),
         },
       });
     } catch (error) {
@@ -105,13 +117,18 @@ SIGTERM or SIGINT (Ctrl-C) stops it gracefully. Exit codes: 0 stopped on request
       throw error;
     }
 
-    const apps = await loadApps(positionals, io);
+    const apps = await loadProjectApps(positionals, io);
     const logger = createLogger({ level: config.logLevel, format: config.logFormat });
     const embedded = config.brokers ? undefined : EmbeddedLog.open(join(dataDir, 'log'), { logger });
     try {
       const eventLog = embedded
         ? embeddedEventLog(embedded)
-        : kafkaEventLog({ brokers: config.brokers!, clientId: config.clientId, logger });
+        : kafkaEventLog({
+            brokers: config.brokers!,
+            clientId: config.clientId,
+            security: config.kafkaSecurity,
+            logger,
+          });
       if (embedded)
         logger.warn(
           { directory: embedded.directory },
@@ -131,6 +148,15 @@ SIGTERM or SIGINT (Ctrl-C) stops it gracefully. Exit codes: 0 stopped on request
   },
 });
 
+function listenHost(raw: string | undefined, where: string): string {
+  if (raw === undefined || raw === '') return DEFAULT_HOST;
+  if (!/^[A-Za-z0-9.-]+$/.test(raw))
+    throw new UsageError(
+      `${where} must be an IPv4 address or a host name to listen on (0.0.0.0 for every interface), got ${JSON.stringify(raw)}`,
+    );
+  return raw;
+}
+
 function wholeNumber(raw: string | undefined, where: string, fallback: number, max: number): number {
   if (raw === undefined || raw === '') return fallback;
   const value = Number(raw);
@@ -139,50 +165,13 @@ function wholeNumber(raw: string | undefined, where: string, fallback: number, m
   return value;
 }
 
-/** The files given, or every topology file in ./topologies (files that export no application are skipped). */
-async function loadApps(files: readonly string[], io: CliIo): Promise<TributaryApp[]> {
-  if (files.length > 0) {
-    const apps = [];
-    for (const file of files) apps.push(await loadApp(file, io.cwd));
-    return apps;
-  }
-  const directory = resolve(io.cwd, TOPOLOGIES_DIRECTORY);
-  if (!existsSync(directory))
-    throw new UsageError(
-      `no ${TOPOLOGIES_DIRECTORY}/ directory in ${io.cwd}: name topology files, or run from a project with ${TOPOLOGIES_DIRECTORY}/`,
-    );
-  const candidates = readdirSync(directory, { withFileTypes: true })
-    .filter((e) => e.isFile() && /\.(ts|mts|js|mjs)$/.test(e.name) && !/\.(test|d)\.[mc]?[tj]s$/.test(e.name))
-    .map((e) => e.name)
-    .sort();
-  const apps = [];
-  for (const name of candidates) {
-    try {
-      apps.push(await loadApp(join(TOPOLOGIES_DIRECTORY, name), io.cwd));
-    } catch (error) {
-      // Helpers beside the topologies export no application; anything else is a real problem.
-      if (error instanceof UsageError && /default export is not an application/.test(error.message)) continue;
-      throw error;
-    }
-  }
-  if (apps.length === 0) throw new UsageError(`no topology files in ${directory}`);
-  return apps;
-}
-
 /** Every topic the applications read or write that is not internal to one of them. */
 function topicsToCreate(apps: readonly TributaryApp[], partitions: number): NewTopic[] {
-  const names = new Set<string>();
-  for (const app of apps) {
-    const topology = app.buildTopology();
-    for (const sub of topology.subtopologies)
-      for (const ref of sub.sourceTopics) if (!ref.internal) names.add(ref.name);
-    for (const global of topology.globalStores.values())
-      for (const ref of global.source.topics) names.add(Topology.topicName(ref, app.applicationId));
-    for (const node of topology.nodes.values())
-      if (node.kind === 'sink' && typeof node.topic !== 'function' && !node.topic.internal)
-        names.add(node.topic.name);
-    for (const topic of app.topics) names.add(topic.name);
-  }
+  const names = new Set([
+    ...topicsRead(apps),
+    ...topicsWritten(apps),
+    ...apps.flatMap((app) => app.topics.map((topic) => topic.name)),
+  ]);
   return [...names].sort().map((topic) => ({ topic, partitions, config: {} }));
 }
 
@@ -228,8 +217,8 @@ async function banner(
   config: WorkerConfig,
   embedded: EmbeddedLog | undefined,
 ): Promise<string> {
-  const url = `http://${config.http!.advertised.replace(/^(0\.0\.0\.0|127\.0\.0\.1):/, 'localhost:')}`;
-  const routes = await appRoutes(worker, url);
+  const url = worker.queries!.url.replace(/\/\/(0\.0\.0\.0|127\.0\.0\.1):/, '//localhost:');
+  const routes = worker.queries!.routes();
   const lines = [
     '',
     `Tributary is running ${apps.length} application${apps.length === 1 ? '' : 's'}: ${apps.map((a) => a.applicationId).join(', ')}`,
@@ -238,22 +227,13 @@ async function banner(
       : `  event log: Kafka at ${config.brokers!.join(',')}`,
     `  HTTP:      ${url}`,
     ...tryLines(url, routes).map((line, i) => `  ${i === 0 ? 'try:' : '    '}       ${line}`),
+    ...(requiresCredentials(config.httpSecurity.access)
+      ? ["           (the endpoint asks for credentials: add -H 'authorization: Bearer <token>')"]
+      : []),
     '',
     '',
   ];
   return lines.join('\n');
-}
-
-/** The routes the worker serves, as it lists them itself. */
-async function appRoutes(worker: Worker, url: string): Promise<string[]> {
-  if (!worker.queries) return [];
-  try {
-    const response = await fetch(`${url}/`);
-    const body = (await response.json()) as { routes?: unknown };
-    return Array.isArray(body.routes) ? body.routes.map(String) : [];
-  } catch {
-    return [];
-  }
 }
 
 function tryLines(url: string, routes: readonly string[]): string[] {

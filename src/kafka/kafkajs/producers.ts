@@ -7,15 +7,64 @@ import {
   type TransactionalProducerPort,
   type WrittenOffsets,
 } from '../port.ts';
-import { kafkaErrorType, topicMessages, writtenOffsets } from './convert.ts';
+import { TributaryError } from '../../errors.ts';
+import { kafkaErrorType, mergeWrittenOffsets, topicMessages, writtenOffsets } from './convert.ts';
+import { accessError, type Access } from './access-errors.ts';
 import { byTopic } from './group-consumer.ts';
+import { produceRequests } from './produce-requests.ts';
+import type { TopicLimits } from './topic-limits.ts';
+
+type SendBatch = Producer['sendBatch'];
+
+/**
+ * Sends records in produce requests the broker accepts (see `produceRequests`), one after the other so
+ * that each partition's records stay in order; resolves with the last offset written per partition.
+ */
+async function sendInRequests(
+  sendBatch: SendBatch,
+  limits: TopicLimits,
+  records: readonly OutgoingRecord[],
+): Promise<WrittenOffsets> {
+  const topics = new Set<string>();
+  for (const record of records) topics.add(record.topic);
+  await limits.load(topics);
+  const written: WrittenOffsets = new Map();
+  for (const request of produceRequests(records, (topic) => limits.of(topic))) {
+    try {
+      const metadata = await sendBatch({ topicMessages: topicMessages(request), acks: -1 });
+      mergeWrittenOffsets(written, writtenOffsets(request, metadata));
+    } catch (error) {
+      if (kafkaErrorType(error) !== 'MESSAGE_TOO_LARGE') throw error;
+      throw new TributaryError(
+        'TRIB_RECORD_TOO_LARGE',
+        `the broker refused a produce request as too large (MESSAGE_TOO_LARGE) for ${describePartitions(request)}`,
+        { cause: error },
+      );
+    }
+  }
+  return written;
+}
+
+/** The partitions of a request with the bytes of keys and values each holds, for an error message. */
+function describePartitions(records: readonly OutgoingRecord[]): string {
+  const bytes = new Map<string, number>();
+  for (const r of records) {
+    const partition = `topic "${r.topic}" partition ${r.partition}`;
+    bytes.set(partition, (bytes.get(partition) ?? 0) + (r.key?.byteLength ?? 0) + (r.value?.byteLength ?? 0));
+  }
+  return [...bytes].map(([partition, size]) => `${partition} (${size} bytes of keys and values)`).join(', ');
+}
 
 /** At-least-once sends: idempotent and one request in flight, so retries neither duplicate nor reorder. */
 export class KafkajsProducer implements ProducerPort {
   private readonly producer: Producer;
+  private readonly kafka: Kafka;
+  private readonly limits: TopicLimits;
   private connecting: Promise<void> | undefined;
 
-  constructor(kafka: Kafka) {
+  constructor(kafka: Kafka, limits: TopicLimits) {
+    this.kafka = kafka;
+    this.limits = limits;
     this.producer = kafka.producer({
       idempotent: true,
       maxInFlightRequests: 1,
@@ -25,10 +74,14 @@ export class KafkajsProducer implements ProducerPort {
 
   async send(records: readonly OutgoingRecord[]): Promise<WrittenOffsets> {
     if (records.length === 0) return new Map();
-    this.connecting ??= this.producer.connect();
-    await this.connecting;
-    const metadata = await this.producer.sendBatch({ topicMessages: topicMessages(records), acks: -1 });
-    return writtenOffsets(records, metadata);
+    try {
+      this.connecting ??= this.producer.connect();
+      await this.connecting;
+      return await sendInRequests((batch) => this.producer.sendBatch(batch), this.limits, records);
+    } catch (error) {
+      // An idempotent producer needs WRITE on a topic (or IDEMPOTENT_WRITE on the cluster).
+      throw accessError(error, this.kafka, { topics: { names: topicsOf(records), operation: 'WRITE' } });
+    }
   }
 
   async close(): Promise<void> {
@@ -36,12 +89,8 @@ export class KafkajsProducer implements ProducerPort {
   }
 }
 
-const FENCING_ERRORS = new Set([
-  'INVALID_PRODUCER_EPOCH',
-  'PRODUCER_FENCED',
-  'INVALID_PRODUCER_ID_MAPPING',
-  'TRANSACTIONAL_ID_AUTHORIZATION_FAILED',
-]);
+/** A refused transactional id is not fencing but a missing ACL: the guard reports it as such. */
+const FENCING_ERRORS = new Set(['INVALID_PRODUCER_EPOCH', 'PRODUCER_FENCED', 'INVALID_PRODUCER_ID_MAPPING']);
 
 /** Answers of a transaction coordinator that is busy for a moment; the request is worth repeating. */
 const COORDINATOR_BUSY = new Set(['CONCURRENT_TRANSACTIONS', 'COORDINATOR_LOAD_IN_PROGRESS']);
@@ -51,16 +100,24 @@ const SEND_OFFSETS_ATTEMPTS = 40;
 /** One transactional id, one producer: the exactly-once unit of a task. */
 export class KafkajsTransactionalProducer implements TransactionalProducerPort {
   readonly transactionalId: string;
+  private readonly kafka: Kafka;
   private readonly producer: Producer;
+  private readonly limits: TopicLimits;
   private transaction: Transaction | undefined;
 
-  private constructor(transactionalId: string, producer: Producer) {
+  private constructor(kafka: Kafka, transactionalId: string, producer: Producer, limits: TopicLimits) {
+    this.kafka = kafka;
     this.transactionalId = transactionalId;
     this.producer = producer;
+    this.limits = limits;
   }
 
   /** Connects and claims the transactional id, which fences older producers and aborts their open transaction. */
-  static async create(kafka: Kafka, transactionalId: string): Promise<KafkajsTransactionalProducer> {
+  static async create(
+    kafka: Kafka,
+    transactionalId: string,
+    limits: TopicLimits,
+  ): Promise<KafkajsTransactionalProducer> {
     const producer = kafka.producer({
       transactionalId,
       idempotent: true,
@@ -71,12 +128,18 @@ export class KafkajsTransactionalProducer implements TransactionalProducerPort {
       // kafkajs' default 300 ms first retry would cap a task at about three transactions a second.
       retry: { initialRetryTime: 10, maxRetryTime: 2_000, retries: 30 },
     });
-    await producer.connect();
-    const instance = new KafkajsTransactionalProducer(transactionalId, producer);
-    await instance.guard(async () => {
-      const claim = await producer.transaction();
-      await claim.abort();
-    });
+    const instance = new KafkajsTransactionalProducer(kafka, transactionalId, producer, limits);
+    try {
+      await instance.guard(() => producer.connect());
+      await instance.guard(async () => {
+        const claim = await producer.transaction();
+        await claim.abort();
+      });
+    } catch (error) {
+      // Nothing else will close it: its connections would keep the process alive.
+      await producer.disconnect().catch(() => undefined);
+      throw error;
+    }
     return instance;
   }
 
@@ -86,10 +149,10 @@ export class KafkajsTransactionalProducer implements TransactionalProducerPort {
 
   async send(records: readonly OutgoingRecord[]): Promise<WrittenOffsets> {
     if (records.length === 0) return new Map();
-    const metadata = await this.guard(() =>
-      this.open().sendBatch({ topicMessages: topicMessages(records), acks: -1 }),
-    );
-    return writtenOffsets(records, metadata);
+    const transaction = this.open();
+    return this.guard(() => sendInRequests((batch) => transaction.sendBatch(batch), this.limits, records), {
+      topics: { names: topicsOf(records), operation: 'WRITE' },
+    });
   }
 
   async sendOffsets(groupId: string, offsets: readonly TopicPartitionOffset[]): Promise<void> {
@@ -105,7 +168,9 @@ export class KafkajsTransactionalProducer implements TransactionalProducerPort {
     // holds only offsets (a task that consumed without producing) meets that right after a commit.
     for (let attempt = 1; ; attempt++) {
       try {
-        await this.guard(() => this.open().sendOffsets({ consumerGroupId: groupId, topics }));
+        await this.guard(() => this.open().sendOffsets({ consumerGroupId: groupId, topics }), {
+          group: { name: groupId, operation: 'READ' },
+        });
         return;
       } catch (error) {
         const type = kafkaErrorType(error);
@@ -136,14 +201,20 @@ export class KafkajsTransactionalProducer implements TransactionalProducerPort {
     return this.transaction;
   }
 
-  private async guard<T>(operation: () => Promise<T>): Promise<T> {
+  /** Fencing becomes ProducerFencedError; a refusal by the authorizer names what was refused. */
+  private async guard<T>(operation: () => Promise<T>, access: Access = {}): Promise<T> {
     try {
       return await operation();
     } catch (error) {
       const type = kafkaErrorType(error);
       if (type && FENCING_ERRORS.has(type))
         throw new ProducerFencedError(this.transactionalId, { cause: error });
-      throw error;
+      throw accessError(error, this.kafka, { ...access, transactionalId: this.transactionalId });
     }
   }
+}
+
+/** The topics records go to, each once (what a refused write names). */
+function topicsOf(records: readonly OutgoingRecord[]): string[] {
+  return [...new Set(records.map((r) => r.topic))];
 }

@@ -7,8 +7,8 @@ export const MAX_LIMIT = 100_000;
 export function limitParam(query: URLSearchParams): number {
   const raw = query.get('limit');
   if (raw === null) return DEFAULT_LIMIT;
-  const limit = Number(raw);
-  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT)
+  const limit = /^\d+$/.test(raw) ? Number(raw) : NaN;
+  if (!(limit >= 1 && limit <= MAX_LIMIT))
     throw badRequest(`limit must be an integer from 1 to ${MAX_LIMIT}, got "${raw}"`);
   return limit;
 }
@@ -20,33 +20,42 @@ export function booleanParam(query: URLSearchParams, name: string): boolean {
   throw badRequest(`${name} must be true or false, got "${raw}"`);
 }
 
-/** A time: milliseconds since the epoch, or an ISO-8601 date such as 2024-05-01T10:00:00Z. */
+/**
+ * An ISO-8601 date (midnight UTC) or date and time with its offset (`Z` or `+02:00`): a time without
+ * an offset would mean the server's local time zone.
+ */
+const ISO_8601 = /^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,3})?)?(?:Z|[+-]\d{2}:\d{2}))?$/;
+
+/** A time: an integer of epoch milliseconds, or an ISO-8601 date such as 2024-05-01T10:00:00Z. */
 export function timeParam(query: URLSearchParams, name: string, fallback: number): number {
   const raw = query.get(name);
   if (raw === null || raw === '') return fallback;
-  if (/^-?\d+$/.test(raw)) return Number(raw);
-  const parsed = Date.parse(raw);
-  if (Number.isNaN(parsed))
+  const time = /^-?\d+$/.test(raw) ? Number(raw) : ISO_8601.test(raw) ? Date.parse(raw) : NaN;
+  if (!Number.isSafeInteger(time))
     throw badRequest(
-      `${name} must be a time in epoch milliseconds or ISO-8601 (2024-05-01T10:00:00Z), got "${raw}"`,
+      `${name} must be a time: an integer of epoch milliseconds or ISO-8601 with its offset (2024-05-01T10:00:00Z), got "${raw}"`,
     );
-  return parsed;
+  return time;
 }
 
 /** The partitions a forwarded range query is limited to (`partitions=0,3`). */
 export function partitionsParam(query: URLSearchParams): number[] | undefined {
   const raw = query.get('partitions');
   if (raw === null) return undefined;
-  const partitions = raw.split(',').map(Number);
-  if (raw === '' || partitions.some((p) => !Number.isInteger(p) || p < 0))
+  if (!/^\d{1,9}(,\d{1,9})*$/.test(raw))
     throw badRequest(`partitions must list partition numbers such as 0,3, got "${raw}"`);
-  return partitions;
+  return raw.split(',').map(Number);
 }
 
-/** Refuses parameters the endpoint does not know, so a typo is not silently ignored. */
+/**
+ * Refuses parameters the endpoint does not know, so a typo is not silently ignored, and parameters
+ * given more than once, so no value is silently dropped.
+ */
 export function onlyParams(query: URLSearchParams, allowed: readonly string[], where: string): void {
-  for (const name of query.keys()) {
+  for (const name of new Set(query.keys())) {
     if (!allowed.includes(name))
       throw badRequest(`unknown parameter "${name}" for ${where}; known: ${allowed.join(', ')}`);
+    const count = query.getAll(name).length;
+    if (count > 1) throw badRequest(`parameter "${name}" is given ${count} times for ${where}; give it once`);
   }
 }

@@ -18,7 +18,7 @@ import {
   type QueryEntry,
   type TimeRange,
 } from '../local-reads.ts';
-import { HOP_HEADER, type PeerResponse } from '../peer-client.ts';
+import { HOP_HEADER, relay, type PeerResponse } from '../peer-client.ts';
 import type { QueryService } from '../query-service.ts';
 import { booleanParam, limitParam, onlyParams, partitionsParam, timeParam } from './params.ts';
 
@@ -220,14 +220,6 @@ export function forwardPath(request: HttpRequest, entry: StoreEntry): string {
   const query = new URLSearchParams(request.query);
   query.set('app', entry.applicationId);
   return `${request.path}?${query}`;
-}
-
-/** Another worker's answer, passed on as it came (with its Retry-After). */
-export function relay(response: PeerResponse): HttpResponse {
-  const headers: Record<string, string> = {};
-  const retryAfter = response.headers['retry-after'];
-  if (retryAfter) headers['retry-after'] = retryAfter;
-  return { status: response.status, headers, body: response.body };
 }
 
 function relayedError(response: PeerResponse, endpoint: string): HttpError {

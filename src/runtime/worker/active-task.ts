@@ -14,6 +14,14 @@ import type { StreamTask } from '../stream-task.ts';
 import { PartitionGroup } from './partition-group.ts';
 
 /**
+ * How many changes a store keeps for its changelog before they go out ahead of the commit: bounds the
+ * memory they hold and the size of the sends a commit waits for, while a key changed again and again
+ * between commits still costs one changelog record (Kafka Streams' record cache flushes when full, too).
+ */
+export const CHANGELOG_FLUSH_RECORDS = 5_000;
+export const CHANGELOG_FLUSH_BYTES = 1024 * 1024;
+
+/**
  * A task this worker runs: the stream task, its stores, the records waiting for it, and how far it has
  * got in each input partition (what the next commit may commit).
  */
@@ -31,6 +39,8 @@ export class ActiveTask {
   /** The end of each changelog partition this task wrote to, as far as acknowledged sends tell. */
   private readonly changelogEnds = new Map<string, bigint>();
   private readonly changelogOf: ReadonlyMap<string, string>;
+  /** Stores restored from a source topic (tables read from a topic): their topic, which is their changelog. */
+  private readonly sourceTopicOf: ReadonlyMap<string, string>;
   /** What the last fetch of each input partition said: where fetching got to and the log's end (for lag). */
   private readonly lastFetch = new Map<string, { next: bigint; end: bigint }>();
   processedRecords = 0;
@@ -54,11 +64,13 @@ export class ActiveTask {
       options.maxTaskIdleMs,
     );
     const changelogOf = new Map<string, string>();
+    const sourceTopicOf = new Map<string, string>();
     for (const [name, store] of options.stores) {
       const topic = options.topology.changelogTopic(name, options.applicationId);
-      if (topic && !store.spec.logging.sourceTopic) changelogOf.set(name, topic);
+      if (topic) (store.spec.logging.sourceTopic ? sourceTopicOf : changelogOf).set(name, topic);
     }
     this.changelogOf = changelogOf;
+    this.sourceTopicOf = sourceTopicOf;
   }
 
   get partition(): number {
@@ -70,10 +82,15 @@ export class ActiveTask {
     this.output.push(record);
   }
 
-  /** Processes up to `max` ready records; returns how many it processed. */
-  process(max: number, now: number): number {
+  /**
+   * Processes up to `max` ready records, stopping early once `deadline` (`performance.now()` time) has
+   * passed; returns how many it processed.
+   */
+  process(max: number, now: number, deadline = Infinity): number {
     let count = 0;
     while (count < max) {
+      // Looking at the clock every few records costs next to nothing against processing them.
+      if (count % 8 === 7 && performance.now() >= deadline) break;
       const record = this.queues.next(now);
       if (!record) break;
       this.task.process(record);
@@ -105,10 +122,18 @@ export class ActiveTask {
     return lags;
   }
 
-  /** Moves each store's changes since the last commit to the output, addressed to its changelog. */
-  drainChangelogs(): void {
+  /**
+   * Moves stores' changes since the last drain to the output, addressed to their changelogs: every
+   * store's (a commit), or only those of stores holding more than the flush bounds.
+   */
+  drainChangelogs(which: 'all' | 'over-bound'): void {
     for (const [name, topic] of this.changelogOf) {
-      for (const change of this.stores.get(name)!.drainChangelog()) {
+      const store = this.stores.get(name)!;
+      if (which === 'over-bound') {
+        const pending = store.pendingChanges;
+        if (pending.records < CHANGELOG_FLUSH_RECORDS && pending.bytes < CHANGELOG_FLUSH_BYTES) continue;
+      }
+      for (const change of store.drainChangelog()) {
         this.output.push({
           topic,
           partition: this.partition,
@@ -135,15 +160,25 @@ export class ActiveTask {
     }
   }
 
-  /** Persists every store with the changelog position its data corresponds to. */
+  /**
+   * Persists every store with the changelog position its data corresponds to: the end of its changelog
+   * as acknowledged sends tell, or, for a table read from a source topic, the next offset of that topic
+   * the task has processed (what it holds; the restore after a restart starts there).
+   */
   async commitStores(): Promise<void> {
     await Promise.all(
       [...this.stores].map(([name, store]) => {
-        const topic = this.changelogOf.get(name);
-        const end = topic ? this.changelogEnds.get(topic) : undefined;
+        const end = this.checkpointOf(name);
         return store.commit(end === undefined ? store.checkpoint : Number(end));
       }),
     );
+  }
+
+  private checkpointOf(store: string): bigint | string | undefined {
+    const changelog = this.changelogOf.get(store);
+    if (changelog) return this.changelogEnds.get(changelog);
+    const source = this.sourceTopicOf.get(store);
+    return source && this.processed.get(`${source}\u0000${this.partition}`)?.offset;
   }
 
   /** Offsets to commit: the next offset of every input partition processed since the last commit. */

@@ -1,6 +1,7 @@
-import { errorMessage, TributaryError } from '../../errors.ts';
+import { TributaryError } from '../../errors.ts';
 import { isFencedError, type GroupConsumerPort, type ProducerPort } from '../../kafka/port.ts';
 import type { Logger } from '../logger.ts';
+import { RecordSender } from './record-sender.ts';
 import type { RunnerMetrics } from './runner-metrics.ts';
 import type { TaskFactory } from './task-factory.ts';
 import type { RunningTask, TaskRegistry } from './task-registry.ts';
@@ -25,15 +26,37 @@ export interface CommitProtocolOptions {
 }
 
 /**
- * How an application's work becomes durable. What tasks produce is handed to the producers after every
- * processing slice (`flushOutputs`); a commit (`commitAll`: every commit interval, on request, before
- * tasks move in a rebalance, and on stopping) then makes it durable, in order:
+ * How an application's work becomes durable.
  *
- *  1. every store's changes since the last commit go to its changelog;
+ * Sending is continuous. After every processing slice (`flushOutputs`) what the tasks produced, and
+ * the changelog records of every store whose changes since the last commit outgrew its bound (see
+ * `ActiveTask.drainChangelogs`), go to a `RecordSender`: the application's under at-least-once, the
+ * task's under exactly-once. A sender sends one request batch at a time, in order, in requests the
+ * broker accepts; while it holds more than its bounds the loop waits (`room`), so memory and the work
+ * left for a commit stay bounded however long the commit interval is.
+ *
+ * A commit (`commitAll`: every commit interval, on request, before tasks move in a rebalance, and on
+ * stopping) then makes everything processed so far durable, in order:
+ *
+ *  1. every store's remaining changes since the last commit go to its changelog;
  *  2. all sends are acknowledged (at-least-once), or the task's transaction gets the consumed
  *     offsets and commits (exactly-once) — then the output, changelog records and offsets are durable together;
- *  3. stores write their data with the changelog offset it corresponds to, in one LevelDB batch;
+ *  3. stores write their data with the changelog offset it corresponds to, in one LevelDB batch
+ *     (a table read from a source topic: with the next offset of that topic the task has processed);
  *  4. at-least-once only: the consumed offsets are committed to the group.
+ *
+ * What keeps this correct:
+ *  - A store's changelog records reach its sender in the order of the changes: a drain takes every
+ *    pending change of the store, so a key's later change is drained after its earlier one, and one
+ *    sender carries a changelog partition in order.
+ *  - The checkpoint saved in step 3 is the changelog's end after the last acknowledged send, and step 2
+ *    waits for every send, including the early ones: the data written is exactly what the changelog
+ *    holds up to the checkpoint.
+ *  - Under exactly-once, early changelog records belong to the open transaction: a crash aborts them
+ *    with it, and the store (written only after the commit) matches the last committed transaction.
+ *    Under at-least-once they are in the log before the store's data and the consumed offsets: a crash
+ *    restores them from the last checkpoint and reprocesses from the committed offsets, as Kafka
+ *    Streams does.
  *
  * A crash anywhere leaves the stores at or behind what the changelog holds, so a restart restores the
  * tail. Standby replicas save how far they followed their changelogs at every commit too, so a
@@ -43,13 +66,24 @@ export class CommitProtocol {
   private readonly options: CommitProtocolOptions;
   /** Commits run one at a time: the loop and a rebalance may both ask for one. */
   private committing: Promise<void> = Promise.resolve();
-  /** At-least-once sends, in order: a commit waits for all of them (step 2). */
-  private atLeastOnceSends: Promise<void> = Promise.resolve();
+  /** At-least-once: the application's sends, in order; a commit waits for all of them (step 2). */
+  private readonly sender: RecordSender | undefined;
   private requested = false;
   private lastCommitMs = Date.now();
 
   constructor(options: CommitProtocolOptions) {
     this.options = options;
+    const { producer, registry } = options;
+    if (producer)
+      this.sender = new RecordSender({
+        send: (records) => producer.send(records),
+        // A changelog partition belongs to one task: each task picks its own from what was written.
+        onWritten: (written) => {
+          for (const task of registry.active.values()) task.active.acknowledge(written);
+        },
+        // An at-least-once send failed for good (retries are the client's): the application cannot go on.
+        onFailed: (error) => options.fail(error),
+      });
   }
 
   /** Asks for a commit at the loop's next turn (a processor's `context.commit()`, a rebalance starting). */
@@ -62,11 +96,24 @@ export class CommitProtocol {
     return this.requested || Date.now() - this.lastCommitMs >= intervalMs;
   }
 
-  /** Hands what the tasks produced to the producers; sends stay in order per producer. */
+  /**
+   * Hands what the tasks produced, and the changelog records of stores over their bound, to the
+   * senders; sends stay in order per sender.
+   */
   flushOutputs(): void {
-    const { producer } = this.options;
-    if (producer) this.flushAtLeastOnce(producer);
-    else this.flushExactlyOnce();
+    for (const task of this.options.registry.active.values()) {
+      task.active.drainChangelogs('over-bound');
+      this.handOver(task);
+    }
+  }
+
+  /** Resolves once every sender is within its bounds: the loop waits here rather than pile up output. */
+  async room(): Promise<void> {
+    if (this.sender) return this.sender.room();
+    for (const task of this.options.registry.active.values()) {
+      // A failed transactional send surfaces at the task's commit (see commitTransaction).
+      if (task.sender?.full) await task.sender.room().catch(() => undefined);
+    }
   }
 
   /** Commits everything processed so far (after any commit already running); the steps are above. */
@@ -86,9 +133,13 @@ export class CommitProtocol {
     await Promise.all([...registry.standbys.values()].map((s) => factory.commitStandby(s)));
     if (registry.active.size === 0) return 'committed';
     const started = Date.now();
-    // 1. Changelog records join the tasks' output, and everything goes to the producers.
-    for (const task of registry.active.values()) task.active.drainChangelogs();
-    this.flushOutputs();
+    // 1. Changelog records join the tasks' output, and everything goes to the senders: a task at a
+    //    time, letting the event loop turn in between (the senders start on the first tasks' records).
+    for (const task of [...registry.active.values()]) {
+      task.active.drainChangelogs('all');
+      this.handOver(task);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
     let outcome: CommitOutcome = 'committed';
     if (this.options.producer) outcome = await this.commitAtLeastOnce();
     else await Promise.all([...registry.active].map(([id, task]) => this.commitTransaction(id, task)));
@@ -101,7 +152,7 @@ export class CommitProtocol {
   private async commitAtLeastOnce(): Promise<CommitOutcome> {
     const { registry, consumer, logger } = this.options;
     // 2. Every send so far is acknowledged: output and changelog records are in the log.
-    await this.atLeastOnceSends;
+    await this.sender!.flushed();
     // 3. Stores persist their data with the changelog offsets the acknowledgements reported.
     await Promise.all([...registry.active.values()].map((t) => t.active.commitStores()));
     // 4. Only then do the consumed offsets move on.
@@ -124,7 +175,7 @@ export class CommitProtocol {
     const { applicationId, registry, logger } = this.options;
     try {
       // 2. The transaction holds the task's output and changelog records; the offsets join it, and it commits.
-      await task.sending;
+      await task.sender?.flushed();
       const offsets = task.active.offsetsToCommit();
       if (offsets.length > 0 || task.transactionOpen) {
         if (!task.transactionOpen) {
@@ -146,38 +197,25 @@ export class CommitProtocol {
     }
   }
 
-  /** At-least-once: one producer for the application; output is visible as soon as it is written. */
-  private flushAtLeastOnce(producer: ProducerPort): void {
-    const batches = [...this.options.registry.active.values()]
-      .map((t) => ({ task: t, records: t.active.takeOutput() }))
-      .filter((b) => b.records.length > 0);
-    if (batches.length === 0) return;
-    this.atLeastOnceSends = this.atLeastOnceSends.then(async () => {
-      const written = await producer.send(batches.flatMap((b) => b.records));
-      for (const { task } of batches) task.active.acknowledge(written);
-    });
-    this.atLeastOnceSends.catch((error: unknown) => this.options.fail(asError(error)));
+  private handOver(task: RunningTask): void {
+    const records = task.active.takeOutput();
+    if (records.length === 0) return;
+    if (this.sender) this.sender.enqueue(records);
+    else (task.sender ??= this.transactionSender(task)).enqueue(records);
   }
 
-  /** Exactly-once: each task sends inside its own transaction, opened with its first send. */
-  private flushExactlyOnce(): void {
-    for (const task of this.options.registry.active.values()) {
-      const records = task.active.takeOutput();
-      if (records.length === 0) continue;
-      task.sending = task.sending.then(async () => {
+  /** Exactly-once: a task sends inside its own transaction, opened with its first send. */
+  private transactionSender(task: RunningTask): RecordSender {
+    const producer = task.producer!;
+    return new RecordSender({
+      send: async (records) => {
         if (!task.transactionOpen) {
-          await task.producer!.begin();
+          await producer.begin();
           task.transactionOpen = true;
         }
-        task.active.acknowledge(await task.producer!.send(records));
-      });
-      // A failed send (a fenced producer) surfaces at the task's commit, which awaits the chain;
-      // until then it must not count as an unhandled rejection, which would end the process.
-      task.sending.catch(() => undefined);
-    }
+        return producer.send(records);
+      },
+      onWritten: (written) => task.active.acknowledge(written),
+    });
   }
-}
-
-function asError(error: unknown): Error {
-  return error instanceof Error ? error : new Error(errorMessage(error));
 }

@@ -5,6 +5,12 @@ import type { TaskRegistry } from './task-registry.ts';
 
 /** Records processed per task before the loop looks at the others, flushes output and yields. */
 const SLICE_RECORDS = 500;
+/**
+ * How long one turn of the loop processes before it hands output over and lets the event loop turn
+ * (fetches, heartbeats, acknowledgements): a turn over many busy tasks would otherwise hold it for
+ * tens of milliseconds. Tasks take turns, so the ones after the deadline go first next time.
+ */
+const SLICE_MS = 5;
 /** How long the loop sleeps when there is nothing to do (it wakes at once when records arrive). */
 const IDLE_WAIT_MS = 50;
 
@@ -29,6 +35,8 @@ export interface ProcessingLoopOptions {
 export class ProcessingLoop {
   private readonly options: ProcessingLoopOptions;
   private wakeUp: (() => void) | undefined;
+  /** Where the next turn starts in the task list. */
+  private nextTask = 0;
 
   constructor(options: ProcessingLoopOptions) {
     this.options = options;
@@ -49,14 +57,23 @@ export class ProcessingLoop {
       let processed = 0;
       try {
         const now = Date.now();
-        for (const task of registry.active.values()) {
-          const count = task.active.process(SLICE_RECORDS, now);
+        const deadline = performance.now() + SLICE_MS;
+        const tasks = [...registry.active.values()];
+        for (let i = 0; i < tasks.length; i++) {
+          const task = tasks[(this.nextTask + i) % tasks.length]!;
+          const count = task.active.process(SLICE_RECORDS, now, deadline);
           processed += count;
           if (count > 0) intake.resumeDrained(task.active);
           task.active.task.punctuateWallClock();
+          if (performance.now() >= deadline) {
+            this.nextTask = (this.nextTask + i + 1) % tasks.length;
+            break;
+          }
         }
         metrics.processed += processed;
         commits.flushOutputs();
+        // Back-pressure: no more processing while the senders hold more than their bounds.
+        await commits.room();
         if (commits.isDue(this.options.commitIntervalMs)) await commits.commitAll();
       } catch (error) {
         this.options.fail(error instanceof Error ? error : new Error(String(error)));

@@ -1,6 +1,11 @@
 import type { LogRecord, PartitionReaderPort, RecordBatch, TopicPartition } from '../../kafka/port.ts';
 import type { ChangelogRecord } from '../../state/bytes.ts';
 import type { Logger } from '../logger.ts';
+import {
+  RestoreProgressLog,
+  type RestoreProgressOptions,
+  type RestoresUnderWay,
+} from './restore-progress.ts';
 
 /** Somewhere changelog records go: a store being restored, or a standby replica following along. */
 export interface ChangelogTarget {
@@ -13,6 +18,7 @@ interface Follower {
   readonly target: ChangelogTarget;
   /** Stop once this offset is reached (restore), or never (standby). */
   readonly end: bigint | undefined;
+  /** The next offset to apply. */
   position: bigint;
   applied: number;
   /** Batches waiting for the target's preparation, applied in order. */
@@ -38,10 +44,12 @@ export class Restorer {
   private readonly followers = new Map<string, Follower>();
   private started = false;
   private crashed: Error | undefined;
+  private readonly progressLog: RestoreProgressLog;
 
-  constructor(reader: PartitionReaderPort, logger: Logger) {
+  constructor(reader: PartitionReaderPort, logger: Logger, options: RestoreProgressOptions = {}) {
     this.reader = reader;
     this.logger = logger;
+    this.progressLog = new RestoreProgressLog(logger, () => this.progressOf(), options);
   }
 
   async start(): Promise<void> {
@@ -77,11 +85,13 @@ export class Restorer {
         fail: reject,
       });
     });
+    this.progressLog.restoring();
     await this.reader.assign({ ...partition, offset: from.toString() });
     try {
       return await restored;
     } finally {
       this.followers.delete(key(partition));
+      this.progressLog.settled();
       await this.reader.unassign(partition);
     }
   }
@@ -125,7 +135,20 @@ export class Restorer {
   }
 
   async stop(): Promise<void> {
+    this.progressLog.stop();
     await this.reader.stop();
+  }
+
+  /** Changelog offsets still to apply by the restores under way, and how many restores that is. */
+  private progressOf(): RestoresUnderWay {
+    let remaining = 0n;
+    let partitions = 0;
+    for (const f of this.followers.values()) {
+      if (f.end === undefined) continue;
+      remaining += f.end - f.position;
+      partitions++;
+    }
+    return { remaining, partitions };
   }
 
   private onBatch(batch: RecordBatch): void {
@@ -163,8 +186,11 @@ export class Restorer {
     }
     follower.applied += records.length;
     const next = BigInt(batch.nextOffset);
-    if (next > follower.position)
-      follower.position = follower.end === undefined ? next : min(next, follower.end);
+    if (next > follower.position) {
+      const position = follower.end === undefined ? next : min(next, follower.end);
+      if (follower.end !== undefined) this.progressLog.advanced(position - follower.position);
+      follower.position = position;
+    }
     if (follower.end !== undefined && follower.position >= follower.end) follower.done(follower.applied);
   }
 }

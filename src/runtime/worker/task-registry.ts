@@ -1,6 +1,7 @@
 import type { TopicPartition, TransactionalProducerPort } from '../../kafka/port.ts';
 import type { AssignmentInfo } from '../assignment/group-protocol.ts';
 import type { ActiveTask } from './active-task.ts';
+import type { RecordSender } from './record-sender.ts';
 import { addDropped } from './runner-metrics.ts';
 import type { CreatedTask, StandbyTask } from './task-factory.ts';
 
@@ -8,8 +9,8 @@ import type { CreatedTask, StandbyTask } from './task-factory.ts';
 export interface RunningTask {
   readonly active: ActiveTask;
   readonly producer: TransactionalProducerPort | undefined;
-  /** Sends of this task's transaction, in order (exactly-once). */
-  sending: Promise<void>;
+  /** Sends this task's output into its transaction (exactly-once), made with its first output. */
+  sender: RecordSender | undefined;
   transactionOpen: boolean;
 }
 
@@ -45,7 +46,7 @@ export class TaskRegistry {
     const running: RunningTask = {
       active: created.task,
       producer: created.producer,
-      sending: Promise.resolve(),
+      sender: undefined,
       transactionOpen: false,
     };
     this.active.set(id, running);

@@ -6,6 +6,12 @@ import { ReadCache } from './read-cache.ts';
 import type { BinaryKey, KeyBounds, KeyValueBytesStore } from '../bytes.ts';
 
 const CHECKPOINT_KEY = 'changelog-offset';
+/**
+ * Writes added to a commit's batch between two turns of the event loop: a commit of many writes (a
+ * long commit interval under a backlog) is built in slices of about a millisecond or two, so fetches,
+ * heartbeats and acknowledgements go on meanwhile. The batch is still written atomically.
+ */
+const WRITES_PER_SLICE = 2_000;
 /** Marks a delete among pending writes (by identity), so one Map lookup tells written, deleted or untouched. */
 const DELETED = new Uint8Array(0);
 type Sublevel = ReturnType<Level<Buffer, Buffer>['sublevel']>;
@@ -207,10 +213,13 @@ export class LevelDbBytesStore implements KeyValueBytesStore {
     let built = false;
     try {
       const data = { sublevel: this.data } as never;
+      let added = 0;
       for (const [key, value] of batch) {
         const keyBytes = Buffer.from(key, 'latin1');
         if (value === DELETED) write.del(keyBytes, data);
         else write.put(keyBytes, Buffer.from(value.buffer, value.byteOffset, value.byteLength), data);
+        // `batch` is the map taken for this commit: nothing changes it while this yields.
+        if (++added % WRITES_PER_SLICE === 0) await new Promise((resolve) => setImmediate(resolve));
       }
       if (checkpoint !== undefined)
         write.put(CHECKPOINT_KEY as never, String(checkpoint) as never, { sublevel: this.meta } as never);

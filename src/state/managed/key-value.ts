@@ -1,6 +1,6 @@
 import type { KeyValueStoreSpec } from '../api.ts';
 import { toBinaryKey, type KeyValueBytesStore } from '../bytes.ts';
-import type { ChangeLogger, TimestampSource } from '../change-logger.ts';
+import { NO_PENDING_CHANGES, type ChangeLogger, type TimestampSource } from '../change-logger.ts';
 import type { ManagedStore } from '../managed-store.ts';
 import {
   TypedKeyValueStore,
@@ -31,6 +31,9 @@ export function managedKeyValueStore(
     store,
     get checkpoint() {
       return bytes.checkpoint;
+    },
+    get pendingChanges() {
+      return logger?.backlog ?? NO_PENDING_CHANGES;
     },
     drainChangelog: () => logger?.drain() ?? [],
     restore: (records) => {

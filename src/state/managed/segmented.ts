@@ -1,7 +1,7 @@
 import { StoreError } from '../../errors.ts';
 import type { SessionStoreSpec, WindowStoreSpec } from '../api.ts';
 import { toBinaryKey, type BinaryKey, type ChangelogRecord, type KeyValueBytesStore } from '../bytes.ts';
-import type { ChangeLogger } from '../change-logger.ts';
+import { NO_PENDING_CHANGES, type ChangeLogger } from '../change-logger.ts';
 import type { ManagedStore } from '../managed-store.ts';
 import { SegmentedBytes } from '../segmented/segmented-bytes.ts';
 import type { SegmentedStore } from '../typed/segmented-store.ts';
@@ -40,6 +40,9 @@ export function managedSegmentedStore(
     store,
     get checkpoint() {
       return bytes.checkpoint;
+    },
+    get pendingChanges() {
+      return logger?.backlog ?? NO_PENDING_CHANGES;
     },
     drainChangelog: () => logger?.drain(changelog.keyOf) ?? [],
     restore: (records) => {

@@ -1,6 +1,6 @@
 import type { VersionedKeyValueStoreSpec } from '../api.ts';
 import { toBinaryKey, type KeyValueBytesStore } from '../bytes.ts';
-import type { ChangeLogger } from '../change-logger.ts';
+import { NO_PENDING_CHANGES, type ChangeLogger } from '../change-logger.ts';
 import type { ManagedStore } from '../managed-store.ts';
 import { TypedVersionedKeyValueStore } from '../typed/versioned-store.ts';
 
@@ -23,6 +23,9 @@ export function managedVersionedStore(
     store,
     get checkpoint() {
       return bytes.checkpoint;
+    },
+    get pendingChanges() {
+      return logger?.backlog ?? NO_PENDING_CHANGES;
     },
     drainChangelog: () => logger?.drain() ?? [],
     restore: (records) => {

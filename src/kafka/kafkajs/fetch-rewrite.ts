@@ -1,0 +1,266 @@
+/**
+ * What kafkajs' consumers see of a fetch, corrected before kafkajs builds its batches.
+ *
+ * kafkajs turns each fetched partition into a batch (`new Batch(topic, fetchedOffset, partitionData)`
+ * in its consumer group) that exposes the records whose `isControlRecord` is false, and moves the
+ * consumer to the offset after its last record. Two things go wrong on the way:
+ *
+ * - Aborted records. kafkajs 2.2.4 filters them with a rule of its own
+ *   (src/consumer/filterAbortedMessages.js): it takes the aborted transactions in the order the broker
+ *   lists them (the order their markers were written, not their first offsets) and lets at most one
+ *   begin per record. With two aborted transactions interleaved on a partition it delivers records of
+ *   one of them, and it can drop committed records of a producer it marks late. Here Kafka's rule
+ *   (../aborted-filter.ts) decides instead: the records it rejects are flagged like control records
+ *   (kept in the batch, so the position still moves past them) and the aborted list is emptied, which
+ *   turns kafkajs' own rule into a no-op.
+ * - Batches left empty by compaction. kafkajs' decoder drops them, so a fetch holding only such a
+ *   batch gives kafkajs nowhere to move and it fetches it forever (see ./fetch-batches.ts). Here a
+ *   hidden record is added at the last offset of the last complete batch, so the consumer moves past
+ *   every batch it fetched, as Kafka's Java consumer does.
+ *
+ * This relies on kafkajs internals, so every assumption is checked (see ./fetch-hook.ts for where):
+ * a kafkajs that does not fit fails with KafkaClientMismatchError instead of misbehaving quietly.
+ */
+import { createRequire } from 'node:module';
+import { TributaryError } from '../../errors.ts';
+import { ReadCommittedFilter, controlRecordType, type FetchedRecordFacts } from '../aborted-filter.ts';
+import type { BatchEnds } from './fetch-batches.ts';
+
+const require = createRequire(import.meta.url);
+
+/** Tags the records array of every partition rewritten here (kafkajs keeps it as batch.rawMessages). */
+const REWRITTEN = Symbol('tributary.fetchRewritten');
+
+/** A record as kafkajs' fetch decoder returns it (only what the rewrite reads or changes). */
+interface DecodedRecord {
+  offset: string;
+  key: Buffer | null;
+  isControlRecord: boolean;
+  magicByte?: number;
+  batchContext?: {
+    firstOffset: string;
+    lastOffsetDelta: number;
+    producerId: string;
+    inTransaction: boolean;
+    isControlBatch: boolean;
+  };
+}
+
+interface DecodedPartition {
+  partition: number;
+  abortedTransactions: { producerId: string; firstOffset: string }[];
+  messages: DecodedRecord[];
+}
+
+/** kafkajs is not shaped as the rewrite expects: consuming anyway could deliver aborted records or stall. */
+export class KafkaClientMismatchError extends TributaryError {
+  constructor(what: string) {
+    super(
+      'TRIB_KAFKA_CLIENT',
+      `kafkajs ${kafkajsVersion()} does not work the way Tributary's consumers rely on (${what}); ` +
+        'consuming anyway could deliver records of aborted transactions. Tributary supports kafkajs 2.2.x.',
+    );
+  }
+}
+
+function kafkajsVersion(): string {
+  try {
+    return String((require('kafkajs/package.json') as { version?: unknown }).version);
+  } catch {
+    return '(unknown version)';
+  }
+}
+
+/**
+ * Rewrites a decoded fetch response in place. `ends` (from the raw response) says where each
+ * partition's batches end; undefined when the response version is not read.
+ */
+export function rewriteFetchResponse(
+  decoded: unknown,
+  options: { readCommitted: boolean; ends: BatchEnds | undefined },
+): void {
+  const responses = (decoded as { responses?: unknown } | null)?.responses;
+  if (!Array.isArray(responses)) throw new KafkaClientMismatchError('a fetch response has no responses list');
+  for (const topicResponse of responses as { topicName?: unknown; partitions?: unknown }[]) {
+    const topic = topicResponse.topicName;
+    if (typeof topic !== 'string' || !Array.isArray(topicResponse.partitions)) {
+      throw new KafkaClientMismatchError('a fetch response lists a topic without a name or partitions');
+    }
+    for (const partition of topicResponse.partitions as { partition?: unknown }[]) {
+      const end =
+        typeof partition.partition === 'number'
+          ? options.ends?.get(topic)?.get(partition.partition)
+          : undefined;
+      rewritePartition(topic, partition, { readCommitted: options.readCommitted, batchesEnd: end });
+    }
+  }
+}
+
+/**
+ * Hides the records of one fetched partition that read_committed does not deliver (when reading
+ * committed), and makes the records end where the fetched batches end.
+ */
+export function rewritePartition(
+  topic: string,
+  decoded: unknown,
+  options: { readCommitted: boolean; batchesEnd: bigint | undefined },
+): void {
+  const partition = decoded as Partial<DecodedPartition>;
+  const where = `topic ${topic}, partition ${String(partition.partition)}`;
+  if (!Array.isArray(partition.abortedTransactions) || !Array.isArray(partition.messages)) {
+    throw new KafkaClientMismatchError(
+      `the fetch response for ${where} has no aborted-transaction or record list`,
+    );
+  }
+  const records = partition.messages;
+  if (options.readCommitted && partition.abortedTransactions.length > 0) {
+    const filter = new ReadCommittedFilter(
+      partition.abortedTransactions.map((t) => ({
+        producerId: BigInt(t.producerId),
+        firstOffset: BigInt(t.firstOffset),
+      })),
+    );
+    for (const record of records) {
+      if (!filter.accepts(factsOf(record, where))) record.isControlRecord = true;
+    }
+    partition.abortedTransactions = [];
+  }
+  const last = records.length > 0 ? BigInt(records[records.length - 1]!.offset) : undefined;
+  if (options.batchesEnd !== undefined && (last === undefined || last < options.batchesEnd)) {
+    records.push(endOfBatches(options.batchesEnd));
+  }
+  Object.defineProperty(records, REWRITTEN, { value: true });
+}
+
+/** A hidden record at the fetched batches' last offset: kafkajs resolves the batch up to it. */
+function endOfBatches(offset: bigint): DecodedRecord & Record<string, unknown> {
+  return {
+    offset: offset.toString(),
+    key: null,
+    value: null,
+    headers: {},
+    timestamp: '0',
+    magicByte: 2,
+    attributes: 0,
+    isControlRecord: true,
+    batchContext: {
+      firstOffset: offset.toString(),
+      lastOffsetDelta: 0,
+      producerId: '-1',
+      inTransaction: false,
+      isControlBatch: true,
+    },
+  };
+}
+
+function factsOf(record: DecodedRecord, where: string): FetchedRecordFacts {
+  const context = record.batchContext;
+  if (context === undefined && record.magicByte !== undefined && record.magicByte < 2) {
+    // The old message format has no producers and no transactions.
+    const offset = BigInt(record.offset);
+    return { offset, batchLastOffset: offset, producerId: -1n, transactional: false, control: null };
+  }
+  if (
+    typeof record.offset !== 'string' ||
+    typeof context?.firstOffset !== 'string' ||
+    typeof context.lastOffsetDelta !== 'number' ||
+    typeof context.producerId !== 'string' ||
+    typeof context.inTransaction !== 'boolean' ||
+    typeof context.isControlBatch !== 'boolean'
+  ) {
+    throw new KafkaClientMismatchError(
+      `a record fetched from ${where} at offset ${String(record.offset)} lacks its batch's producer and transaction flags`,
+    );
+  }
+  return {
+    offset: BigInt(record.offset),
+    batchLastOffset: BigInt(context.firstOffset) + BigInt(context.lastOffsetDelta),
+    producerId: BigInt(context.producerId),
+    transactional: context.inTransaction,
+    control: context.isControlBatch ? controlRecordType(record.key) : null,
+  };
+}
+
+/**
+ * Fails when a batch kafkajs handed to a consumer did not come from a rewritten fetch response:
+ * kafkajs fetched some other way, and its own rule decided what the batch holds.
+ */
+export function assertRewrittenBatch(batch: object): void {
+  const records = (batch as { rawMessages?: unknown }).rawMessages;
+  if (!Array.isArray(records) || (records as unknown as Record<symbol, unknown>)[REWRITTEN] !== true) {
+    const { topic, partition } = batch as { topic?: unknown; partition?: unknown };
+    throw new KafkaClientMismatchError(
+      `a batch of topic ${String(topic)}, partition ${String(partition)} did not come through the rewritten fetch`,
+    );
+  }
+}
+
+let batchVerified = false;
+
+/**
+ * Builds a kafkajs Batch from a rewritten partition where kafkajs' own rule goes wrong (two aborted
+ * transactions listed out of first-offset order, and a last batch without records) and checks that it
+ * exposes exactly the committed record and moves past everything fetched.
+ */
+export function verifyBatchExposesRewrittenPartition(): void {
+  if (batchVerified) return;
+  let Batch: new (
+    topic: string,
+    fetchedOffset: string,
+    partition: unknown,
+  ) => {
+    messages?: { offset: string }[];
+    lastOffset?: () => string;
+  };
+  try {
+    Batch = require('kafkajs/src/consumer/batch.js');
+  } catch (error) {
+    throw new KafkaClientMismatchError(`its consumer Batch cannot be loaded: ${(error as Error).message}`);
+  }
+  const record = (offset: string, producerId: string, type?: number): DecodedRecord => ({
+    offset,
+    key: type === undefined ? Buffer.from(offset) : Buffer.from([0, 0, 0, type]),
+    isControlRecord: type !== undefined,
+    batchContext: {
+      firstOffset: offset,
+      lastOffsetDelta: 0,
+      producerId,
+      inTransaction: producerId !== '-1',
+      isControlBatch: type !== undefined,
+    },
+  });
+  // Producer 1 aborts a transaction from offset 0, producer 2 one from offset 1 whose marker comes
+  // first; offsets 5 and 6 are an empty batch.
+  const partition: DecodedPartition = {
+    partition: 0,
+    abortedTransactions: [
+      { producerId: '2', firstOffset: '1' },
+      { producerId: '1', firstOffset: '0' },
+    ],
+    messages: [
+      record('0', '1'),
+      record('1', '2'),
+      record('2', '-1'),
+      record('3', '2', 0),
+      record('4', '1', 0),
+    ],
+  };
+  rewritePartition('verification', partition, { readCommitted: true, batchesEnd: 6n });
+  let exposed: string | undefined;
+  let last: string | undefined;
+  try {
+    const batch = new Batch('verification', '0', partition);
+    exposed = batch.messages?.map((m) => m.offset).join(',');
+    last = batch.lastOffset?.();
+  } catch (error) {
+    throw new KafkaClientMismatchError(
+      `its consumer Batch fails on a rewritten response: ${(error as Error).message}`,
+    );
+  }
+  if (exposed !== '2' || last !== '6') {
+    throw new KafkaClientMismatchError(
+      `a Batch of a rewritten response exposes offsets [${exposed}] up to ${last}, not [2] up to 6`,
+    );
+  }
+  batchVerified = true;
+}

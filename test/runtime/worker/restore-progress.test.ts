@@ -1,0 +1,78 @@
+/** A long store restore logs its progress now and then: records restored and left, the rate, the time left. */
+import { describe, expect, it } from 'vitest';
+import type { PartitionReaderPort, RecordBatch, TopicPartitionOffset } from '../../../src/kafka/port.ts';
+import type { Logger } from '../../../src/runtime/logger.ts';
+import { Restorer } from '../../../src/runtime/worker/restorer.ts';
+import { eventually } from '../../support/eventually.ts';
+
+/** A changelog partition of `size` records, handed over a batch at a time when the test says so. */
+class SteppedReader implements PartitionReaderPort {
+  private onBatch: ((batch: RecordBatch) => void) | undefined;
+  private position: TopicPartitionOffset | undefined;
+  private readonly size: number;
+  constructor(size: number) {
+    this.size = size;
+  }
+  async start(onBatch: (batch: RecordBatch) => void): Promise<void> {
+    this.onBatch = onBatch;
+  }
+  async assign(position: TopicPartitionOffset): Promise<void> {
+    this.position = position;
+  }
+  async unassign(): Promise<void> {
+    this.position = undefined;
+  }
+  async stop(): Promise<void> {}
+  deliver(count: number): void {
+    const { topic, partition, offset } = this.position!;
+    const from = Number(offset);
+    const records = Array.from({ length: count }, (_, i) => ({
+      topic,
+      partition,
+      offset: String(from + i),
+      key: new Uint8Array([i % 256]),
+      value: new Uint8Array([1]),
+      timestamp: 0,
+      headers: {},
+    }));
+    this.position = { topic, partition, offset: String(from + count) };
+    this.onBatch!({
+      topic,
+      partition,
+      records,
+      nextOffset: String(from + count),
+      highWatermark: String(this.size),
+    });
+  }
+}
+
+describe('restore progress', () => {
+  it('logs how far a long restore is while it runs, and nothing once it is done', async () => {
+    const lines: { fields: Record<string, unknown>; message: string }[] = [];
+    const logger: Logger = {
+      debug: () => undefined,
+      info: (fields, message) => lines.push({ fields, message }),
+      warn: () => undefined,
+      error: () => undefined,
+    };
+    const reader = new SteppedReader(10_000);
+    const restorer = new Restorer(reader, logger, { progressIntervalMs: 20 });
+    await restorer.start();
+    const applied: number[] = [];
+    const restored = restorer.restore({ topic: 'app-store-changelog', partition: 0 }, 0n, 10_000n, {
+      apply: (records) => applied.push(records.length),
+    });
+    reader.deliver(2_500);
+    await eventually(async () => expect(lines.length).toBeGreaterThan(0), { timeoutMs: 5_000 });
+    expect(lines[0]!.fields).toMatchObject({ partitions: 1, restored: 2_500, remaining: 7_500 });
+    expect(lines[0]!.message).toMatch(
+      /^restoring stores from 1 changelog partition: 2,500 of 10,000 changelog records \(25%\), [\d,]+\/s, about .+ left$/,
+    );
+    reader.deliver(7_500);
+    expect(await restored).toBe(10_000);
+    const count = lines.length;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(lines.length).toBe(count);
+    await restorer.stop();
+  });
+});
