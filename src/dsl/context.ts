@@ -59,6 +59,7 @@ export function storeFor<K, V>(
     keySerde: (materialized?.keySerde ?? serdes.keySerde) as AnySerde | undefined,
     valueSerde: (materialized?.valueSerde ?? serdes.valueSerde) as AnySerde | undefined,
     retentionMs: materialized?.retentionMs,
+    ...(materialized?.versioned ? { historyRetentionMs: materialized.versioned.historyRetentionMs } : {}),
   };
 }
 
@@ -70,6 +71,7 @@ export function wantsStore<K, V>(materialized: Materialized<K, V> | undefined): 
     materialized.backend !== undefined ||
     materialized.keySerde !== undefined ||
     materialized.valueSerde !== undefined ||
-    materialized.logging !== undefined
+    materialized.logging !== undefined ||
+    materialized.versioned !== undefined
   );
 }

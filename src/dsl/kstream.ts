@@ -4,7 +4,7 @@ import type { KeyValue } from '../processor/record.ts';
 import type { Serde } from '../serde/serde.ts';
 import type { StoreSpec } from '../state/api.ts';
 import type { TopicNameExtractor } from '../topology/functions.ts';
-import type { AnySerde, Fn, JoinType } from '../topology/ir.ts';
+import type { AnySerde, Fn, IrNode, JoinType } from '../topology/ir.ts';
 import { BranchedKStream } from './branched-kstream.ts';
 import { keySerdeOr, required, storeFor, valueSerdeOr, type DslContext } from './context.ts';
 import { GlobalKTable } from './global-ktable.ts';
@@ -674,12 +674,27 @@ export class KStream<K, V> {
     // the repartition topic when the caller gave none: otherwise equal keys could land on different partitions.
     const keySerde = options.keySerde ?? this.keySerde ?? table.keySerde;
     const streamSide = this.repartitionForJoin(name, keySerde, options.valueSerde ?? this.valueSerde);
+    const grace = options.gracePeriodMs;
+    if (grace !== undefined) checkJoinGrace(graph.node(table.nodeId), grace);
     const node = graph.add({
       op: 'stream-table-join',
       name,
       parents: [streamSide, table.nodeId],
       joinType,
       joiner,
+      ...(grace === undefined
+        ? {}
+        : {
+            gracePeriodMs: grace,
+            bufferStore: {
+              ...storeFor(this.context, { storeName: `${name}-Buffer` }, 'KSTREAM-JOIN-BUFFER', {
+                keySerde: keySerdeOr(this.context, keySerde),
+                valueSerde: valueSerdeOr(this.context, options.valueSerde ?? this.valueSerde),
+              }),
+              // Internal: it holds waiting records, not something to query.
+              generated: true,
+            },
+          }),
     });
     return new KStream<K, VR>(this.context, node.id, keySerde, undefined, false);
   }
@@ -768,4 +783,19 @@ export class KStream<K, V> {
       );
     }
   }
+}
+
+/**
+ * A stream-table join's grace period needs a versioned table. A table materialized in a plain store is
+ * refused at once, as Kafka Streams does; whether a table that is not materialized is versioned is
+ * known when the topology is built, and checked then.
+ */
+function checkJoinGrace(table: IrNode, graceMs: number): void {
+  if (!Number.isFinite(graceMs) || graceMs < 0)
+    throw new TopologyError(
+      `the grace period of a stream-table join must be a non-negative number of ms, got ${graceMs}`,
+    );
+  const store = 'store' in table ? table.store : undefined;
+  if (store && store.historyRetentionMs === undefined)
+    throw new TopologyError('KTable must be versioned to use a grace period in a stream table join.');
 }

@@ -16,7 +16,9 @@ export type DropReason =
    */
   | 'null-join-key-or-value'
   /** A record for a window that had already closed (past its end plus grace) when it arrived. */
-  | 'expired-window';
+  | 'expired-window'
+  /** An out-of-order update of a versioned table, which a table-table join skips (KIP-914). */
+  | 'out-of-order-version';
 
 /**
  * What built-in operators see beyond the public `ProcessorContext`. User processors are handed the

@@ -22,6 +22,8 @@ export interface StoreIr {
   readonly keySerde: AnySerde | undefined;
   readonly valueSerde: AnySerde | undefined;
   readonly retentionMs: number | undefined;
+  /** Set for a versioned store (KIP-889): how long old versions stay readable. */
+  readonly historyRetentionMs?: number;
 }
 
 export interface TimeWindowsSpec {
@@ -307,6 +309,13 @@ export interface StreamTableJoinIr extends Base {
   readonly joinType: 'inner' | 'left';
   /** (streamValue, tableValue, key) => VR */
   readonly joiner: Fn;
+  /**
+   * With a versioned table (KIP-914): how long stream records wait, in timestamp order, before they
+   * are joined, so table updates up to that late still count.
+   */
+  readonly gracePeriodMs?: number;
+  /** Where the waiting stream records are kept (`<name>-Buffer`), with the stream's serdes. */
+  readonly bufferStore?: StoreIr;
 }
 
 export interface StreamGlobalJoinIr extends Base {

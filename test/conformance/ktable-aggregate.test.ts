@@ -1,25 +1,27 @@
 // Kafka Streams' KTableAggregateTest, transcribed: aggregations of re-grouped tables.
 import { describe, expect } from 'vitest';
-import { Serdes, StreamsBuilder, type KeyValue } from 'tributary';
-import { Captured, driverPerTest, javaTest, kvt, notApplicable, pending } from './support/conformance.ts';
+import { Serdes, StreamsBuilder, type KeyValue, type Materialized } from 'tributary';
+import { Captured, driverPerTest, javaTest, kvt, notApplicable } from './support/conformance.ts';
 
 const strings = { keySerde: Serdes.String(), valueSerde: Serdes.String() };
 /** Kafka Streams' MockInitializer.STRING_INIT and MockAggregator.TOSTRING_ADDER / TOSTRING_REMOVER. */
 const stringInit = () => '0';
 const toStringAdder = (_key: string, value: string, aggregate: string) => `${aggregate}+${value}`;
 const toStringRemover = (_key: string, value: string, aggregate: string) => `${aggregate}-${value}`;
-const VERSIONED = 'versioned key-value stores (KIP-889)';
+/** Java's `Materialized.as(Stores.persistentVersionedKeyValueStore("versioned", Duration.ofMinutes(5)))`. */
+const VERSIONED = { storeName: 'versioned', versioned: { historyRetentionMs: 5 * 60_000 } } as const;
 
 describe('KTableAggregateTest', () => {
   const start = driverPerTest();
 
   async function aggregated(
     selector: (key: string, value: string) => KeyValue<string | null, string> | null,
+    source: Materialized<string, string> = {},
   ) {
     const builder = new StreamsBuilder();
     const processor = new Captured<string, string | null>();
     builder
-      .table<string, string>('topic1', strings)
+      .table<string, string>('topic1', { ...strings, ...source })
       .groupBy(selector as (key: string, value: string) => KeyValue<string, string>, strings)
       .aggregate(stringInit, toStringAdder, toStringRemover, {
         storeName: 'topic1-Canonized',
@@ -77,14 +79,34 @@ describe('KTableAggregateTest', () => {
     );
   });
 
-  pending('testAggOfVersionedStore', VERSIONED);
+  javaTest('testAggOfVersionedStore', async () => {
+    const { input, processor } = await aggregated(
+      (key, value) => (key === 'null' ? { key: null, value } : key === 'NULL' ? null : { key: value, value }),
+      VERSIONED,
+    );
+    input.pipeInput('A', '1', 10);
+    input.pipeInput('A', null, 15);
+    input.pipeInput('A', '1', 12); // out of order: kept in the history, not aggregated
+    input.pipeInput('B', '2', 20);
+    input.pipeInput('null', '3', 25);
+    input.pipeInput('B', '4', 23);
+    input.pipeInput('NULL', '5', 24);
+    input.pipeInput('B', '7', 22); // out of order: kept in the history, not aggregated
+    processor.check(
+      kvt('1', '0+1', 10),
+      kvt('1', '0+1-1', 15),
+      kvt('2', '0+2', 20),
+      kvt('2', '0+2-2', 23),
+      kvt('4', '0+4', 23),
+    );
+  });
 
   /** The Java `testCountHelper`: colours counted per value. */
-  async function countColours(storeName?: string) {
+  async function countColours(storeName?: string, source: Materialized<string, string> = {}) {
     const builder = new StreamsBuilder();
     const processor = new Captured<string, number | null>();
     builder
-      .table<string, string>('count-test-input', strings)
+      .table<string, string>('count-test-input', { ...strings, ...source })
       .groupBy((_key, value) => ({ key: value, value }), strings)
       .count(storeName ? { storeName } : undefined)
       .toStream()
@@ -94,6 +116,8 @@ describe('KTableAggregateTest', () => {
     input.pipeInput('A', 'green', 10);
     input.pipeInput('B', 'green', 9);
     input.pipeInput('A', 'blue', 12);
+    // Java's versioned variant adds an out-of-order update here, which a versioned table does not count.
+    if (source.versioned) input.pipeInput('A', 'blue', 11);
     input.pipeInput('C', 'yellow', 15);
     input.pipeInput('D', 'green', 11);
     processor.check(
@@ -114,7 +138,9 @@ describe('KTableAggregateTest', () => {
     await countColours();
   });
 
-  pending('testCountOfVersionedStore', VERSIONED);
+  javaTest('testCountOfVersionedStore', async () => {
+    await countColours(undefined, VERSIONED);
+  });
 
   javaTest('testRemoveOldBeforeAddNew', async () => {
     const builder = new StreamsBuilder();

@@ -3,7 +3,7 @@ import type { Serde } from '../../serde/serde.ts';
 import type { TimestampedKeyValueStore } from '../../state/api.ts';
 import type { Fn } from '../../topology/ir.ts';
 import type { Processor, ProcessorContext, ProcessorSupplier } from '../api.ts';
-import { change, type Change } from '../change.ts';
+import { change, isLatest, type Change } from '../change.ts';
 import { withKeyValue, withTimestamp, withValue, type KeyValue, type StreamRecord } from '../record.ts';
 import { isNullish } from './aggregate.ts';
 import type { TableAggregation } from './aggregation-functions.ts';
@@ -24,7 +24,12 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
  * retraction first, then the new value to its group. Pairs whose selected key or value is null are
  * left out. Keys are compared by their serialized bytes, as the repartition topic would see them.
  */
-export function tableGroupByProcessor(name: string, selector: Fn, keySerde: Serde<unknown>): AnySupplier {
+export function tableGroupByProcessor(
+  name: string,
+  selector: Fn,
+  keySerde: Serde<unknown>,
+  versionedSemantics = false,
+): AnySupplier {
   return () => {
     let context: ProcessorContext<unknown, unknown>;
     const select = (key: unknown, value: unknown): KeyValue<unknown, unknown> | undefined => {
@@ -39,6 +44,8 @@ export function tableGroupByProcessor(name: string, selector: Fn, keySerde: Serd
       process: (record: ChangeRecord) => {
         if (isNullish(record.key))
           throw new ProcessingError(name, `${name}: a table row has a null key, which cannot be grouped`);
+        // An aggregate of a versioned table takes only its latest versions (KIP-914).
+        if (versionedSemantics && !isLatest(record.value)) return;
         const newPair = select(record.key, record.value.newValue);
         const oldPair = select(record.key, record.value.oldValue);
         if (

@@ -1,5 +1,5 @@
 import type { Processor, ProcessorContext } from '../api.ts';
-import { change, type Change } from '../change.ts';
+import { change, isLatest, type Change } from '../change.ts';
 import { recordDropped } from '../internal-context.ts';
 import { withValue, type StreamRecord } from '../record.ts';
 import type { TimestampedKeyValueStore, ValueAndTimestamp } from '../../state/api.ts';
@@ -36,8 +36,10 @@ export function tableJoinProcessor(options: {
   readonly otherGetter: TableValueGetterSupplier<unknown, unknown>;
   readonly joiner: JoinerFn;
   readonly sendOldValues: boolean;
+  /** This side reads a versioned table: its out-of-order updates are skipped (KIP-914). */
+  readonly versionedSemantics?: boolean;
 }): AnySupplier {
-  const { kind, otherGetter, joiner, sendOldValues } = options;
+  const { kind, otherGetter, joiner, sendOldValues, versionedSemantics = false } = options;
   const joined = (value: unknown, other: unknown, key: unknown) =>
     joiner(absent(value) ? null : value, absent(other) ? null : other, key);
   return () => {
@@ -54,6 +56,11 @@ export function tableJoinProcessor(options: {
           recordDropped(context, 'null-key', record);
           return;
         }
+        const latest = isLatest(record.value);
+        if (versionedSemantics && !latest) {
+          recordDropped(context, 'out-of-order-version', record);
+          return;
+        }
         const other = getter.get(record.key);
         const otherValue = other === undefined || absent(other.value) ? null : other.value;
         const { newValue, oldValue } = record.value;
@@ -67,12 +74,14 @@ export function tableJoinProcessor(options: {
             result = change(
               hasNew ? joined(newValue, otherValue, record.key) : null,
               sendOldValues && hasOld ? joined(oldValue, otherValue, record.key) : null,
+              latest,
             );
             break;
           case 'right':
             result = change(
               joined(newValue, otherValue, record.key),
               sendOldValues ? joined(oldValue, otherValue, record.key) : null,
+              latest,
             );
             break;
           case 'outer':
@@ -81,6 +90,7 @@ export function tableJoinProcessor(options: {
               sendOldValues && (otherValue !== null || hasOld)
                 ? joined(oldValue, otherValue, record.key)
                 : null,
+              latest,
             );
             break;
         }
@@ -109,7 +119,9 @@ export function tableJoinMergeProcessor(storeName: string | undefined, sendOldVa
       process: (record: ChangeRecord) => {
         const { newValue } = record.value;
         store?.put(record.key, absent(newValue) ? null : { value: newValue, timestamp: record.timestamp });
-        context.forward(sendOldValues ? record : withValue(record, change(newValue, null)));
+        context.forward(
+          sendOldValues ? record : withValue(record, change(newValue, null, isLatest(record.value))),
+        );
       },
     };
     return processor as Processor<unknown, unknown, unknown, unknown>;

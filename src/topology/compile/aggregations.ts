@@ -283,7 +283,12 @@ export const aggregationCompilers: OpCompilers = {
     context.builder.addProcessor({
       name: node.name,
       parents: context.parentOutputs(node),
-      supplier: tableGroupByProcessor(node.name, node.selector, keySerde),
+      supplier: tableGroupByProcessor(
+        node.name,
+        node.selector,
+        keySerde,
+        context.versioned.isVersioned(node.parents[0]!),
+      ),
       stores: [],
     });
     context.builder.addInternalTopic({

@@ -1,8 +1,15 @@
 import { TopologyError } from '../../errors.ts';
 import type { TableValueGetterSupplier } from '../../processor/ops/value-getter.ts';
-import type { KeyValueStoreSpec, SessionStoreSpec, StoreSpec, WindowStoreSpec } from '../../state/api.ts';
+import type {
+  KeyValueStoreSpec,
+  SessionStoreSpec,
+  StoreSpec,
+  VersionedKeyValueStoreSpec,
+  WindowStoreSpec,
+} from '../../state/api.ts';
 import type { AnySerde, IrGraph, IrNode, IrOp, StoreIr } from '../ir.ts';
 import { OldValues } from './old-values.ts';
+import { VersionedTables } from './versioned.ts';
 import type { PhysicalTopologyBuilder, SourceNodeDef } from '../physical.ts';
 
 export interface CompileOptions {
@@ -19,6 +26,8 @@ export class CompileContext {
   readonly builder: PhysicalTopologyBuilder;
   /** Which tables forward old values (Kafka Streams' `enableSendingOldValues`, decided for the whole graph). */
   readonly oldValues: OldValues;
+  /** Which tables are versioned, and so which operators use versioned semantics (KIP-914). */
+  readonly versioned: VersionedTables;
   private readonly outputs = new Map<number, string>();
   private readonly valueGetters = new Map<number, TableValueGetterSupplier<unknown, unknown>>();
   /** The external or repartition topics each IR node's records come from, for co-partitioning checks. */
@@ -30,6 +39,7 @@ export class CompileContext {
     this.graph = graph;
     this.builder = builder;
     this.oldValues = new OldValues(graph);
+    this.versioned = new VersionedTables(graph);
     this.renameTopic = options.renameTopic;
   }
 
@@ -116,6 +126,18 @@ export class CompileContext {
       kind: options.timestamped ? 'timestamped-key-value' : 'key-value',
       ...this.common(store, options.keySerde, options.valueSerde),
       logging: { enabled: store.logging, topicConfig: store.loggingConfig, sourceTopic: options.sourceTopic },
+    };
+    this.builder.addStore(spec);
+    return spec;
+  }
+
+  /** Creates the spec of a versioned store (`StoreIr.historyRetentionMs` set) and adds it to the topology. */
+  addVersionedStore(store: StoreIr): VersionedKeyValueStoreSpec {
+    const spec: VersionedKeyValueStoreSpec = {
+      kind: 'versioned-key-value',
+      ...this.common(store, undefined, undefined),
+      logging: { enabled: store.logging, topicConfig: store.loggingConfig },
+      historyRetentionMs: store.historyRetentionMs!,
     };
     this.builder.addStore(spec);
     return spec;

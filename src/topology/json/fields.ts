@@ -116,6 +116,9 @@ function encodeStore(store: StoreIr, place: FieldPlace): Record<string, unknown>
     ...(store.retentionMs !== undefined
       ? { retentionMs: finite(store.retentionMs, nested(place, 'retentionMs')) }
       : {}),
+    ...(store.historyRetentionMs !== undefined
+      ? { historyRetentionMs: finite(store.historyRetentionMs, nested(place, 'historyRetentionMs')) }
+      : {}),
   };
 }
 
@@ -262,7 +265,17 @@ function decodeStore(value: unknown, place: FieldPlace, context: DecodeContext):
   const store = expectObject(value, place);
   checkFields(
     store,
-    ['name', 'generated', 'backend', 'logging', 'loggingConfig', 'keySerde', 'valueSerde', 'retentionMs'],
+    [
+      'name',
+      'generated',
+      'backend',
+      'logging',
+      'loggingConfig',
+      'keySerde',
+      'valueSerde',
+      'retentionMs',
+      'historyRetentionMs',
+    ],
     `${place.node}, field "${place.field}"`,
   );
   const optionalSerde = (field: string) =>
@@ -276,6 +289,11 @@ function decodeStore(value: unknown, place: FieldPlace, context: DecodeContext):
     (typeof store.retentionMs !== 'number' || !Number.isFinite(store.retentionMs))
   )
     fail(nested(place, 'retentionMs'), 'must be a number');
+  if (
+    store.historyRetentionMs !== undefined &&
+    (typeof store.historyRetentionMs !== 'number' || !Number.isFinite(store.historyRetentionMs))
+  )
+    fail(nested(place, 'historyRetentionMs'), 'must be a number');
   return {
     name: expectString(store.name, nested(place, 'name')),
     generated: (store.generated as boolean | undefined) ?? false,
@@ -285,6 +303,9 @@ function decodeStore(value: unknown, place: FieldPlace, context: DecodeContext):
     keySerde: optionalSerde('keySerde'),
     valueSerde: optionalSerde('valueSerde'),
     retentionMs: store.retentionMs as number | undefined,
+    ...(store.historyRetentionMs !== undefined
+      ? { historyRetentionMs: store.historyRetentionMs as number }
+      : {}),
   };
 }
 

@@ -116,7 +116,7 @@ export const opSchema: OpSchema = {
     thisValueSerde: 'serde?',
     otherValueSerde: 'serde?',
   },
-  'stream-table-join': { joinType: 'string', joiner: 'fn' },
+  'stream-table-join': { joinType: 'string', joiner: 'fn', gracePeriodMs: 'number?', bufferStore: 'store?' },
   'stream-global-join': { joinType: 'string', keySelector: 'fn', joiner: 'fn', globalStoreName: 'string' },
   'table-table-join': {
     joinType: 'string',
