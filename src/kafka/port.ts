@@ -186,6 +186,11 @@ export interface PartitionReaderOptions {
   readonly clientId?: string;
   /** How long the reader keeps failing with retriable errors before its `onCrash` (default 5 min). */
   readonly retryTimeoutMs?: number;
+  /**
+   * Where a client that reads through a consumer group of its own (kafkajs) starts that group's id:
+   * the application id, so the ACL on the application's group prefix covers it.
+   */
+  readonly groupIdPrefix?: string;
 }
 
 /**

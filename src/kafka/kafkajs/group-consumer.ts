@@ -19,6 +19,7 @@ import {
   type TopicPartitionOffset,
 } from '../port.ts';
 import { DEFAULT_TASK_TIMEOUT_MS, retrying, retryPolicy } from '../retry.ts';
+import { accessError, type Access } from './access-errors.ts';
 import { fromKafkaMessage, kafkaErrorType } from './convert.ts';
 import { classified, kafkajsError } from './errors.ts';
 import { assertRewrittenBatch } from './fetch-rewrite.ts';
@@ -106,7 +107,7 @@ export class KafkajsGroupConsumer implements GroupConsumerPort {
           if (assignment && !superseded()) await handlers.onAssigned(assignment);
         })
         .catch((error: Error) => {
-          if (this.consumer === consumer) handlers.onCrash(error);
+          if (this.consumer === consumer) handlers.onCrash(this.refused(error));
         });
     });
     consumer.on(consumer.events.REBALANCING, () => {
@@ -130,10 +131,14 @@ export class KafkajsGroupConsumer implements GroupConsumerPort {
       // kafkajs has stopped the crashed consumer: no group until it runs again.
       this.inGroup = false;
       this.restarting = true;
-      if (this.consumer === consumer) restarts.crashed(event.payload.error);
+      if (this.consumer === consumer) restarts.crashed(this.refused(event.payload.error));
     });
-    await consumer.connect();
-    await consumer.subscribe({ topics: [...this.options.topics], fromBeginning: true });
+    try {
+      await consumer.connect();
+      await consumer.subscribe({ topics: [...this.options.topics], fromBeginning: true });
+    } catch (error) {
+      throw this.refused(error);
+    }
     this.runConfig = {
       autoCommit: false,
       eachBatchAutoResolve: false,
@@ -204,7 +209,7 @@ export class KafkajsGroupConsumer implements GroupConsumerPort {
       const type = kafkaErrorType(error);
       if (type === 'REBALANCE_IN_PROGRESS' || type === 'ILLEGAL_GENERATION' || type === 'UNKNOWN_MEMBER_ID')
         throw new RebalanceInProgressError({ cause: error });
-      throw kafkajsError(error, `committing offsets of group "${this.options.groupId}"`);
+      throw kafkajsError(this.refused(error), `committing offsets of group "${this.options.groupId}"`);
     }
   }
 
@@ -234,6 +239,15 @@ export class KafkajsGroupConsumer implements GroupConsumerPort {
       }
     })();
     return this.rejoining;
+  }
+
+  /** A refusal by the cluster's authorizer, named: the group needs READ, its topics READ. */
+  private refused<E>(error: E): E {
+    const access: Access = {
+      group: { name: this.options.groupId, operation: 'READ' },
+      topics: { names: this.options.topics, operation: 'READ' },
+    };
+    return accessError(error, this.kafka, access) as E;
   }
 
   async stop(): Promise<void> {

@@ -8,6 +8,7 @@ import type {
   TopicPartition,
   TopicPartitionOffset,
 } from '../port.ts';
+import { accessError } from './access-errors.ts';
 import { fromKafkaMessage } from './convert.ts';
 import { byTopic, isWithoutGroup } from './group-consumer.ts';
 import { assertRewrittenBatch } from './fetch-rewrite.ts';
@@ -36,17 +37,20 @@ export class KafkajsPartitionReader implements PartitionReaderPort {
    * not read and seeks what is, from `active`.
    */
   private restarting = false;
+  /** The reader's own group: it never commits, but kafkajs consumes only as a member of a group. */
+  private readonly groupId: string;
 
   constructor(kafka: Kafka, options: PartitionReaderOptions, logger: Logger) {
     this.kafka = kafka;
     this.options = options;
     this.logger = logger;
+    this.groupId = `${options.groupIdPrefix ?? options.clientId ?? 'tributary'}-reader-${randomUUID()}`;
   }
 
   async start(onBatch: (batch: RecordBatch) => void, onCrash: (error: Error) => void): Promise<void> {
     if (this.options.topics.length === 0) return;
     const consumer = this.kafka.consumer({
-      groupId: `${this.options.clientId ?? 'tributary'}-reader-${randomUUID()}`,
+      groupId: this.groupId,
       readUncommitted: !this.options.readCommitted,
       allowAutoTopicCreation: false,
       maxWaitTimeInMs: 100,
@@ -124,12 +128,24 @@ export class KafkajsPartitionReader implements PartitionReaderPort {
     consumer.on(consumer.events.CRASH, (event) => {
       // kafkajs has stopped the crashed consumer: no group until it runs again.
       this.restarting = true;
-      if (this.consumer === consumer) restarts.crashed(event.payload.error);
+      if (this.consumer === consumer) restarts.crashed(this.refused(event.payload.error));
     });
-    await consumer.connect();
-    await consumer.subscribe({ topics: [...this.options.topics], fromBeginning: true });
+    try {
+      await consumer.connect();
+      await consumer.subscribe({ topics: [...this.options.topics], fromBeginning: true });
+    } catch (error) {
+      throw this.refused(error);
+    }
     await consumer.run(runConfig);
     await this.joined;
+  }
+
+  /** A refusal by the cluster's authorizer, named: the reader's group and its topics need READ. */
+  private refused<E>(error: E): E {
+    return accessError(error, this.kafka, {
+      topics: { names: this.options.topics, operation: 'READ' },
+      group: { name: this.groupId, operation: 'READ' },
+    }) as E;
   }
 
   async assign(position: TopicPartitionOffset): Promise<void> {

@@ -9,6 +9,7 @@ import {
 } from '../port.ts';
 import { TributaryError } from '../../errors.ts';
 import { kafkaErrorType, mergeWrittenOffsets, topicMessages, writtenOffsets } from './convert.ts';
+import { accessError, type Access } from './access-errors.ts';
 import { isFencing, isProducerStateLost, kafkajsError, kafkajsErrorKind } from './errors.ts';
 import { byTopic } from './group-consumer.ts';
 import { produceRequests } from './produce-requests.ts';
@@ -34,8 +35,8 @@ async function sendInRequests(
       const metadata = await sendBatch({ topicMessages: topicMessages(request), acks: -1 });
       mergeWrittenOffsets(written, writtenOffsets(request, metadata));
     } catch (error) {
-      if (kafkaErrorType(error) !== 'MESSAGE_TOO_LARGE')
-        throw kafkajsError(error, `sending ${request.length} records to ${describeTopics(request)}`);
+      // Classified by the caller, which knows what the producer was doing.
+      if (kafkaErrorType(error) !== 'MESSAGE_TOO_LARGE') throw error;
       throw new TributaryError(
         'TRIB_RECORD_TOO_LARGE',
         `the broker refused a produce request as too large (MESSAGE_TOO_LARGE) for ${describePartitions(request)}`,
@@ -44,12 +45,6 @@ async function sendInRequests(
     }
   }
   return written;
-}
-
-/** The topics of a request, for an error message. */
-function describeTopics(records: readonly OutgoingRecord[]): string {
-  const topics = [...new Set(records.map((r) => r.topic))];
-  return `${topics.length === 1 ? 'topic' : 'topics'} ${topics.map((t) => `"${t}"`).join(', ')}`;
 }
 
 /** The partitions of a request with the bytes of keys and values each holds, for an error message. */
@@ -88,9 +83,15 @@ export class KafkajsProducer implements ProducerPort {
       await this.connected(producer);
       return await sendInRequests((batch) => producer.sendBatch(batch), this.limits, records);
     } catch (error) {
-      if (!(isProducerStateLost(error) || isFencing(error))) throw kafkajsError(error, 'sending records');
-      await this.reset(producer);
-      throw kafkajsError(error, 'sending records (the producer starts again with a new id)', 'retriable');
+      if (isProducerStateLost(error) || isFencing(error)) {
+        await this.reset(producer);
+        throw kafkajsError(error, 'sending records (the producer starts again with a new id)', 'retriable');
+      }
+      // An idempotent producer needs WRITE on a topic (or IDEMPOTENT_WRITE on the cluster).
+      const refused = accessError(error, this.kafka, {
+        topics: { names: topicsOf(records), operation: 'WRITE' },
+      });
+      throw kafkajsError(refused, `sending records to ${topicsOf(records).join(', ')}`);
     }
   }
 
@@ -139,12 +140,14 @@ const SEND_OFFSETS_ATTEMPTS = 40;
  */
 export class KafkajsTransactionalProducer implements TransactionalProducerPort {
   readonly transactionalId: string;
+  private readonly kafka: Kafka;
   private readonly producer: Producer;
   private readonly limits: TopicLimits;
   private transaction: Transaction | undefined;
   private failure: TributaryError | undefined;
 
-  private constructor(transactionalId: string, producer: Producer, limits: TopicLimits) {
+  private constructor(kafka: Kafka, transactionalId: string, producer: Producer, limits: TopicLimits) {
+    this.kafka = kafka;
     this.transactionalId = transactionalId;
     this.producer = producer;
     this.limits = limits;
@@ -175,10 +178,14 @@ export class KafkajsTransactionalProducer implements TransactionalProducerPort {
       const claim = await producer.transaction();
       await claim.abort();
     } catch (error) {
+      // Nothing else will close it: its connections would keep the process alive.
       await producer.disconnect().catch(() => undefined);
-      throw kafkajsError(error, `claiming transactional id "${transactionalId}"`);
+      throw kafkajsError(
+        accessError(error, kafka, { transactionalId }),
+        `claiming transactional id "${transactionalId}"`,
+      );
     }
-    return new KafkajsTransactionalProducer(transactionalId, producer, limits);
+    return new KafkajsTransactionalProducer(kafka, transactionalId, producer, limits);
   }
 
   async begin(): Promise<void> {
@@ -187,10 +194,14 @@ export class KafkajsTransactionalProducer implements TransactionalProducerPort {
 
   async send(records: readonly OutgoingRecord[]): Promise<WrittenOffsets> {
     if (records.length === 0) return new Map();
-    return this.guard('sending records in a transaction', () => {
-      const transaction = this.open();
-      return sendInRequests((batch) => transaction.sendBatch(batch), this.limits, records);
-    });
+    return this.guard(
+      'sending records in a transaction',
+      () => {
+        const transaction = this.open();
+        return sendInRequests((batch) => transaction.sendBatch(batch), this.limits, records);
+      },
+      { topics: { names: topicsOf(records), operation: 'WRITE' } },
+    );
   }
 
   async sendOffsets(groupId: string, offsets: readonly TopicPartitionOffset[]): Promise<void> {
@@ -201,21 +212,25 @@ export class KafkajsTransactionalProducer implements TransactionalProducerPort {
         .filter((o) => o.topic === topic)
         .map((o) => ({ partition: o.partition, offset: o.offset })),
     }));
-    await this.guard('adding offsets to a transaction', async () => {
-      // kafkajs retries AddPartitionsToTxn but not AddOffsetsToTxn, which the coordinator answers with
-      // CONCURRENT_TRANSACTIONS while it still completes the previous transaction: a transaction that
-      // holds only offsets (a task that consumed without producing) meets that right after a commit.
-      // AddOffsetsToTxn changes nothing when refused, so kafkajs' transaction can go on after it.
-      for (let attempt = 1; ; attempt++) {
-        try {
-          return await this.open().sendOffsets({ consumerGroupId: groupId, topics });
-        } catch (error) {
-          const type = kafkaErrorType(error);
-          if (!type || !COORDINATOR_BUSY.has(type) || attempt >= SEND_OFFSETS_ATTEMPTS) throw error;
-          await new Promise((resolve) => setTimeout(resolve, Math.min(10 * 2 ** (attempt - 1), 500)));
+    await this.guard(
+      'adding offsets to a transaction',
+      async () => {
+        // kafkajs retries AddPartitionsToTxn but not AddOffsetsToTxn, which the coordinator answers with
+        // CONCURRENT_TRANSACTIONS while it still completes the previous transaction: a transaction that
+        // holds only offsets (a task that consumed without producing) meets that right after a commit.
+        // AddOffsetsToTxn changes nothing when refused, so kafkajs' transaction can go on after it.
+        for (let attempt = 1; ; attempt++) {
+          try {
+            return await this.open().sendOffsets({ consumerGroupId: groupId, topics });
+          } catch (error) {
+            const type = kafkaErrorType(error);
+            if (!type || !COORDINATOR_BUSY.has(type) || attempt >= SEND_OFFSETS_ATTEMPTS) throw error;
+            await new Promise((resolve) => setTimeout(resolve, Math.min(10 * 2 ** (attempt - 1), 500)));
+          }
         }
-      }
-    });
+      },
+      { group: { name: groupId, operation: 'READ' } },
+    );
   }
 
   async commit(): Promise<void> {
@@ -243,19 +258,31 @@ export class KafkajsTransactionalProducer implements TransactionalProducerPort {
     return this.transaction;
   }
 
-  private async guard<T>(doing: string, operation: () => Promise<T>): Promise<T> {
+  /**
+   * The first failure is final (see the class comment): fencing becomes ProducerFencedError, a
+   * refusal by the authorizer names what was refused (fatal), anything else is abortable.
+   */
+  private async guard<T>(doing: string, operation: () => Promise<T>, access: Access = {}): Promise<T> {
     if (this.failure) throw this.failure;
     try {
       return await operation();
     } catch (error) {
-      this.failure = isFencing(error)
-        ? new ProducerFencedError(this.transactionalId, { cause: error })
-        : kafkajsError(
-            error,
-            `${doing} (producer "${this.transactionalId}")`,
-            kafkajsErrorKind(error) === 'fatal' ? 'fatal' : 'abortable',
-          );
+      if (isFencing(error)) {
+        this.failure = new ProducerFencedError(this.transactionalId, { cause: error });
+      } else {
+        const refused = accessError(error, this.kafka, { ...access, transactionalId: this.transactionalId });
+        this.failure = kafkajsError(
+          refused,
+          `${doing} (producer "${this.transactionalId}")`,
+          kafkajsErrorKind(refused) === 'fatal' ? 'fatal' : 'abortable',
+        );
+      }
       throw this.failure;
     }
   }
+}
+
+/** The topics records go to, each once (what a refused write names). */
+function topicsOf(records: readonly OutgoingRecord[]): string[] {
+  return [...new Set(records.map((r) => r.topic))];
 }
