@@ -23,7 +23,7 @@ import { accessError, type Access } from './access-errors.ts';
 import { fromKafkaMessage, kafkaErrorType } from './convert.ts';
 import { classified, kafkajsError } from './errors.ts';
 import { assertRewrittenBatch } from './fetch-rewrite.ts';
-import { ConsumerRestarts } from './restarts.ts';
+import { ConsumerRestarts, runAgain } from './restarts.ts';
 
 /**
  * A consumer-group member on kafkajs. kafkajs has no revocation callback and drops the assignment's
@@ -222,22 +222,14 @@ export class KafkajsGroupConsumer implements GroupConsumerPort {
     const consumer = this.consumer;
     const runConfig = this.runConfig;
     if (!consumer || !runConfig) return Promise.resolve();
-    this.rejoining ??= (async () => {
-      try {
-        this.rebalances++;
-        this.inGroup = false;
-        this.restarting = true;
-        await consumer.stop();
-        if (this.consumer !== consumer) return;
-        // kafkajs has its group again as soon as run is called (before it has joined).
-        const running = consumer.run(runConfig);
-        this.restarting = false;
-        await running;
-      } finally {
-        this.restarting = false;
-        this.rejoining = undefined;
-      }
-    })();
+    this.rebalances++;
+    this.inGroup = false;
+    this.rejoining ??= runAgain(
+      consumer,
+      runConfig,
+      () => this.consumer === consumer,
+      (yes) => (this.restarting = yes),
+    ).finally(() => (this.rejoining = undefined));
     return this.rejoining;
   }
 

@@ -13,7 +13,7 @@ import { fromKafkaMessage } from './convert.ts';
 import { byTopic, isWithoutGroup } from './group-consumer.ts';
 import { assertRewrittenBatch } from './fetch-rewrite.ts';
 import { DEFAULT_TASK_TIMEOUT_MS } from '../retry.ts';
-import { ConsumerRestarts } from './restarts.ts';
+import { ConsumerRestarts, runAgain } from './restarts.ts';
 
 /**
  * Reads chosen partitions from chosen offsets. kafkajs only consumes through a group, so this is a
@@ -80,19 +80,13 @@ export class KafkajsPartitionReader implements PartitionReaderPort {
       what: `the partition reader of client "${this.options.clientId ?? 'tributary'}"`,
       timeoutMs: this.options.retryTimeoutMs ?? DEFAULT_TASK_TIMEOUT_MS,
       logger: this.logger,
-      restart: async () => {
-        this.restarting = true;
-        try {
-          await consumer.stop();
-          if (this.consumer !== consumer) return;
-          // kafkajs has its group again as soon as run is called (before it has joined).
-          const running = consumer.run(runConfig);
-          this.restarting = false;
-          await running;
-        } finally {
-          this.restarting = false;
-        }
-      },
+      restart: () =>
+        runAgain(
+          consumer,
+          runConfig,
+          () => this.consumer === consumer,
+          (yes) => (this.restarting = yes),
+        ),
       crash: (error) => {
         failedToJoin(error);
         onCrash(error);

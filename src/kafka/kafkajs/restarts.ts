@@ -1,4 +1,4 @@
-import type { RetryOptions } from 'kafkajs';
+import type { Consumer, ConsumerRunConfig, RetryOptions } from 'kafkajs';
 import type { TributaryError } from '../../errors.ts';
 import type { Logger } from '../../runtime/logger.ts';
 import { FailureWindow, RetriesExhaustedError, backoffMs, retryPolicy } from '../retry.ts';
@@ -81,5 +81,29 @@ export class ConsumerRestarts {
     this.cancelled = true;
     clearTimeout(this.timer);
     this.timer = undefined;
+  }
+}
+
+/**
+ * Stops a kafkajs consumer and runs it again: it reconnects and joins its group as a new member.
+ * `restarting` is told true until kafkajs has a group again (as soon as `run` is called, before the
+ * join), for the pauses, resumes and seeks that cannot be made meanwhile; `current` says whether the
+ * consumer is still wanted once stopped.
+ */
+export async function runAgain(
+  consumer: Consumer,
+  runConfig: ConsumerRunConfig,
+  current: () => boolean,
+  restarting: (yes: boolean) => void,
+): Promise<void> {
+  restarting(true);
+  try {
+    await consumer.stop();
+    if (!current()) return;
+    const running = consumer.run(runConfig);
+    restarting(false);
+    await running;
+  } finally {
+    restarting(false);
   }
 }
