@@ -154,6 +154,7 @@ describe('tributary start on the embedded log', () => {
     expect(banner).toContain(
       `event log: embedded, in ${join(dataDir, 'log')} (not Kafka; to use Kafka: KAFKA_BROKERS=<host:port> npm start)`,
     );
+    expect(banner).toContain('guarantee: exactly-once');
     expect(banner).toContain(`HTTP:      http://localhost:${port}`);
     expect(banner).toContain(`try:       curl -s -X PUT http://localhost:${port}/v1/inventory/JUMPERS`);
     expect(banner).toContain(`curl -si -X POST http://localhost:${port}/v1/orders`);

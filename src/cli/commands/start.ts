@@ -59,6 +59,14 @@ const START_OPTIONS: readonly HelpRow[] = [
 ];
 
 /**
+ * The guarantee `start` runs with unless told otherwise. Exactly-once: the embedded log has transactions
+ * too, and in one process they cost little (about half a second more from order to confirmation at
+ * 100 orders/s, for the 100 ms commits, and the same CPU); no record is then repeated after a crash.
+ * `run` keeps Kafka Streams' default, at-least-once.
+ */
+const START_GUARANTEE = 'exactly-once';
+
+/**
  * Where `start` puts what `run` needs told: no brokers means the embedded log, stores go beside it,
  * HTTP is on, for this machine only unless HOST (or --http) says otherwise.
  */
@@ -66,6 +74,7 @@ const START_DEFAULTS = {
   brokers: 'none: the embedded log',
   'state-dir': '<data-dir>/state',
   http: '<host>:<port>',
+  guarantee: START_GUARANTEE,
 };
 
 export default defineCommand({
@@ -111,6 +120,7 @@ SIGTERM or SIGINT (Ctrl-C) stops it gracefully. Exit codes: 0 stopped on request
           'state-dir': flags['state-dir'] ?? (env.STATE_DIR ? undefined : join(dataDir, 'state')),
           http: flags.http ?? (env.TRIBUTARY_HTTP ? undefined : `${host}:${port}`),
         },
+        defaults: { guarantee: START_GUARANTEE },
       });
     } catch (error) {
       if (error instanceof ConfigError) throw new UsageError(error.message);
@@ -225,6 +235,7 @@ async function banner(
     embedded
       ? `  event log: embedded, in ${embedded.directory} (not Kafka; to use Kafka: KAFKA_BROKERS=<host:port> npm start)`
       : `  event log: Kafka at ${config.brokers!.join(',')}`,
+    `  guarantee: ${config.processingGuarantee}`,
     `  HTTP:      ${url}`,
     ...tryLines(url, routes).map((line, i) => `  ${i === 0 ? 'try:' : '    '}       ${line}`),
     ...(requiresCredentials(config.httpSecurity.access)
