@@ -1,0 +1,147 @@
+/**
+ * The orders system killed (SIGKILL) and restarted while orders and payments flow, under at-least-once:
+ * every order acknowledged by the orders API (201, and 202 for its payment in full) ends CONFIRMED, no
+ * order's state ever goes backwards on `orders` or in orders-store, and every confirmed order gets one
+ * email. Once as `npm start` runs it (the embedded log), once as a Kafka worker running all seven
+ * applications under the system's own application ids and topic names, on the test broker. Each run
+ * prints what it counted.
+ *
+ * `ORDERS_CRASH=long` (`npm run test:crash`) does the same under exactly-once too, where no state may
+ * even be written twice, with more kills and more traffic.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { EmbeddedLog } from '../../src/embedded/embedded-log.ts';
+import { embeddedEventLog } from '../../src/embedded/event-log.ts';
+import type { ProcessingGuarantee } from '../../src/runtime/worker/config.ts';
+import { topologyFiles } from '../../scripts/orders/apps.ts';
+import { eventually } from '../support/eventually.ts';
+import { kafkaBrokers } from '../support/kafka-kit.ts';
+import {
+  readTopic,
+  runOrdersThroughCrashes,
+  type CrashPlan,
+  type CrashReport,
+  type OrdersSystem,
+} from '../support/orders-crash.ts';
+import { StartProcess } from '../support/start-process.ts';
+import { useWorkerProcesses } from '../support/worker-suite.ts';
+
+const long = process.env.ORDERS_CRASH === 'long';
+const guarantees: ProcessingGuarantee[] = long ? ['at-least-once', 'exactly-once'] : ['at-least-once'];
+/** Kills early in a run, late in it, and while a restart still catches up. */
+const plan: CrashPlan = long
+  ? {
+      killAfterMs: [6_000, 1_500, 9_000, 500, 4_000, 12_000, 2_500],
+      finalMs: 5_000,
+      ordersPerSecond: 30,
+      settleTimeoutMs: 120_000,
+    }
+  : { killAfterMs: [5_000, 1_000, 3_000], finalMs: 2_000, ordersPerSecond: 20, settleTimeoutMs: 60_000 };
+const SYSTEM_TOPICS = [
+  'orders',
+  'order-validations',
+  'warehouse-inventory',
+  'payments',
+  'customers',
+  'emails',
+];
+const TOPOLOGIES = topologyFiles().map((file) => `topologies/${file}`);
+
+function expectCrashSafe(report: CrashReport, guarantee: ProcessingGuarantee): void {
+  expect(report.runs).toBe(plan.killAfterMs.length + 1);
+  expect(report.acknowledged).toBeGreaterThan(0);
+  expect(report.notConfirmed).toEqual([]);
+  expect(report.confirmed).toBe(report.acknowledged);
+  expect(report.backwardsInTopic).toEqual([]);
+  expect(report.backwardsInView).toBe(0);
+  expect(report.withoutEmail).toBe(0);
+  expect(report.severalEmails).toBe(0);
+  if (guarantee === 'exactly-once') expect(report.repeatedExamples).toEqual([]);
+}
+
+function print(where: string, guarantee: string, report: CrashReport): void {
+  const { notConfirmed, backwardsInTopic, repeatedExamples, ...counts } = report;
+  console.info(
+    `orders through ${plan.killAfterMs.length} crashes (${where}, ${guarantee}): ${JSON.stringify(counts)}` +
+      (notConfirmed.length > 0 ? `\n  not confirmed: ${notConfirmed.join(' | ')}` : '') +
+      (backwardsInTopic.length > 0 ? `\n  backwards on orders: ${backwardsInTopic.join(' | ')}` : '') +
+      (repeatedExamples.length > 0 ? `\n  repeated on orders: ${repeatedExamples.join(' | ')}` : ''),
+  );
+}
+
+describe('the orders system through crashes, on the embedded log (tributary start)', () => {
+  const dirs: string[] = [];
+  afterAll(() => {
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it.each(guarantees)(
+    'confirms every acknowledged order and never goes backwards (%s)',
+    async (guarantee) => {
+      const dataDir = mkdtempSync(join(tmpdir(), 'tributary-crash-'));
+      dirs.push(dataDir);
+      const system: OrdersSystem = {
+        start: async () => {
+          const started = await StartProcess.start({ DATA_DIR: dataDir, PROCESSING_GUARANTEE: guarantee });
+          expect(started.output()).toContain(`guarantee: ${guarantee}`);
+          return started;
+        },
+        read: async (topic) => {
+          const log = EmbeddedLog.open(join(dataDir, 'log'), { readOnly: true });
+          try {
+            return await readTopic(embeddedEventLog(log), topic, guarantee === 'exactly-once');
+          } finally {
+            log.close();
+          }
+        },
+      };
+      const report = await runOrdersThroughCrashes(system, { ...plan, log: logLine });
+      print('embedded log', guarantee, report);
+      expectCrashSafe(report, guarantee);
+    },
+    600_000,
+  );
+});
+
+describe.skipIf(!kafkaBrokers())('the orders system through crashes, on Kafka (one worker)', () => {
+  const suite = useWorkerProcesses('tributary-crash');
+
+  it.each(guarantees)(
+    'confirms every acknowledged order and never goes backwards (%s)',
+    async (guarantee) => {
+      const { kit } = suite;
+      await kit.createTopics(Object.fromEntries(SYSTEM_TOPICS.map((topic) => [topic, 3])));
+      const stateDir = suite.stateDir();
+      const system: OrdersSystem = {
+        start: async (name) => {
+          const worker = await suite.startServing({
+            name,
+            topologies: TOPOLOGIES,
+            stateDir,
+            flags: { guarantee, 'commit-interval-ms': '1000' },
+          });
+          await eventually(
+            async () => {
+              const ready = await fetch(`${worker.url}/health/ready`);
+              if (ready.status !== 200) throw new Error(`${name} not ready: ${await ready.text()}`);
+            },
+            { timeoutMs: 120_000, stopWhen: () => !worker.running },
+          );
+          return { url: worker.url, kill: () => worker.kill(), stop: () => worker.stop() };
+        },
+        read: (topic) => readTopic(kit.port, topic, guarantee === 'exactly-once'),
+      };
+      const report = await runOrdersThroughCrashes(system, { ...plan, log: logLine });
+      print('Kafka', guarantee, report);
+      expectCrashSafe(report, guarantee);
+    },
+    600_000,
+  );
+});
+
+function logLine(line: string): void {
+  if (process.env.TEST_LOG) console.info(line);
+}
