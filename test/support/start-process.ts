@@ -2,7 +2,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
+/** The repository, where `bin/tributary.js` runs from. */
+export const repositoryRoot = fileURLToPath(new URL('../..', import.meta.url));
 
 /**
  * Settings that would move `tributary start` elsewhere when inherited from the test's environment:
@@ -19,7 +20,15 @@ const MOVING_SETTINGS = [
   'TOPIC_PARTITIONS',
   'PROCESSING_GUARANTEE',
   'COMMIT_INTERVAL_MS',
+  'HOST',
 ];
+
+/** This process's environment without MOVING_SETTINGS, for the `tributary` commands a test runs. */
+export function quietEnvironment(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, TRIBUTARY_SOURCE: '1', LOG_FORMAT: 'json' };
+  for (const name of MOVING_SETTINGS) delete env[name];
+  return env;
+}
 
 /** A local port nobody listens on. */
 export function freePort(): Promise<number> {
@@ -41,11 +50,9 @@ export class StartProcess {
   private outputText = '';
 
   private constructor(port: number, env: Readonly<Record<string, string>>, args: readonly string[]) {
-    const inherited: NodeJS.ProcessEnv = { ...process.env, TRIBUTARY_SOURCE: '1', LOG_FORMAT: 'json' };
-    for (const name of MOVING_SETTINGS) delete inherited[name];
     this.child = spawn(process.execPath, ['bin/tributary.js', 'start', ...args], {
-      cwd: root,
-      env: { ...inherited, PORT: String(port), ...env },
+      cwd: repositoryRoot,
+      env: { ...quietEnvironment(), PORT: String(port), ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.url = `http://localhost:${port}`;
