@@ -428,7 +428,6 @@ describe.skipIf(!url || !brokers)('tributary start on Kafka with a schema regist
           cwd: root,
           env: {
             ...process.env,
-            TRIBUTARY_SOURCE: '1',
             KAFKA_BROKERS: brokers,
             SCHEMA_REGISTRY_URL: url,
             ...env,

@@ -25,7 +25,7 @@ const MOVING_SETTINGS = [
 
 /** This process's environment without MOVING_SETTINGS, for the `tributary` commands a test runs. */
 export function quietEnvironment(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, TRIBUTARY_SOURCE: '1', LOG_FORMAT: 'json' };
+  const env: NodeJS.ProcessEnv = { ...process.env, LOG_FORMAT: 'json' };
   for (const name of MOVING_SETTINGS) delete env[name];
   return env;
 }

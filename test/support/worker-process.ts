@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { eventually } from './eventually.ts';
+import { outputProblems } from './log-lines.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -64,6 +65,8 @@ export class WorkerProcess {
   readonly logs: LogLine[] = [];
   /** Output that was not a JSON log line (stderr, crashes). */
   readonly other: string[] = [];
+  /** Output that no worker should print: Node.js warnings, log lines with a key twice. */
+  readonly problems: string[] = [];
   /** Resolves with the exit code (or the signal's name) when the process has exited. */
   readonly exited: Promise<number | string>;
   private readonly child: ChildProcess;
@@ -92,8 +95,6 @@ export class WorkerProcess {
       cwd: options.checkout ?? root,
       env: {
         ...process.env,
-        TRIBUTARY_SOURCE: '1',
-        NODE_OPTIONS: '--disable-warning=TimeoutNegativeWarning',
         KAFKA_BROKERS: '',
         ...options.env,
       },
@@ -265,6 +266,7 @@ export class WorkerProcess {
   private add(line: string): void {
     if (line.trim() === '') return;
     if (process.env.TEST_LOG) process.stderr.write(`[${this.name}] ${line}\n`);
+    this.problems.push(...outputProblems([line]));
     try {
       const parsed = JSON.parse(line) as LogLine;
       if (parsed && typeof parsed === 'object' && typeof parsed.msg === 'string') {

@@ -11,9 +11,11 @@ import { KafkajsProducer, KafkajsTransactionalProducer } from './producers.ts';
 import { kafkajsSecurity } from './security.ts';
 import { applyFetchRewrite } from './fetch-hook.ts';
 import { TopicLimits } from './topic-limits.ts';
+import { stopIdleRequestQueuePolling } from './request-queue.ts';
 
 /** The event-log port on a real Kafka cluster, through kafkajs. */
 export function kafkaEventLog(connection: KafkaConnection): EventLogPort {
+  stopIdleRequestQueuePolling();
   const security = kafkajsSecurity(connection.security);
   const client: Kafka = new Kafka({
     clientId: connection.clientId,
