@@ -43,6 +43,8 @@ export interface CrashPlan {
 export interface CrashReport {
   /** Orders posted (201 or not). */
   readonly posted: number;
+  /** Orders that got 201. */
+  readonly created: number;
   /** Orders that got 201 and whose payment in full got 202. */
   readonly acknowledged: number;
   /** Acknowledged orders CONFIRMED in the end (over the orders API). */
@@ -142,6 +144,7 @@ export async function runOrdersThroughCrashes(system: OrdersSystem, plan: CrashP
   const notConfirmed = [...states].filter(([, state]) => state !== 'CONFIRMED');
   return {
     posted: traffic.posted,
+    created: traffic.created,
     acknowledged: traffic.acknowledged.size,
     confirmed: states.size - notConfirmed.length,
     notConfirmed: notConfirmed.slice(0, 10).map(([id, state]) => `${id}: ${state}`),
@@ -185,6 +188,7 @@ async function feedStockAndCustomers(url: string, customerBase: number): Promise
 /** Orders and their payments, posted at a steady rate by a few clients at once, whatever state the system is in. */
 class Traffic {
   posted = 0;
+  created = 0;
   readonly acknowledged = new Set<string>();
   private stopped = false;
   private next = 0;
@@ -231,6 +235,7 @@ class Traffic {
         await sleep(100);
         continue;
       }
+      this.created++;
       const payment = {
         id: `pay-${order.id}`,
         orderId: order.id,
