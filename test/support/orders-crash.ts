@@ -45,6 +45,8 @@ export interface CrashReport {
   readonly posted: number;
   /** Orders that got 201. */
   readonly created: number;
+  /** Creates that did not get 201, by status ("none": no answer, the system was down). */
+  readonly refused: Readonly<Record<string, number>>;
   /** Orders that got 201 and whose payment in full got 202. */
   readonly acknowledged: number;
   /** Acknowledged orders CONFIRMED in the end (over the orders API). */
@@ -145,6 +147,7 @@ export async function runOrdersThroughCrashes(system: OrdersSystem, plan: CrashP
   return {
     posted: traffic.posted,
     created: traffic.created,
+    refused: traffic.refused,
     acknowledged: traffic.acknowledged.size,
     confirmed: states.size - notConfirmed.length,
     notConfirmed: notConfirmed.slice(0, 10).map(([id, state]) => `${id}: ${state}`),
@@ -189,6 +192,7 @@ async function feedStockAndCustomers(url: string, customerBase: number): Promise
 class Traffic {
   posted = 0;
   created = 0;
+  readonly refused: Record<string, number> = {};
   readonly acknowledged = new Set<string>();
   private stopped = false;
   private next = 0;
@@ -231,6 +235,8 @@ class Traffic {
       this.posted++;
       const created = await call(url, 'POST', '/v1/orders', order);
       if (created !== 201) {
+        const status = String(created ?? 'none');
+        this.refused[status] = (this.refused[status] ?? 0) + 1;
         // Down or restarting: the order may or may not be in the log; it is not acknowledged.
         await sleep(100);
         continue;
