@@ -155,6 +155,7 @@ describe('tributary start on the embedded log', () => {
       `event log: embedded, in ${join(dataDir, 'log')} (not Kafka; to use Kafka: KAFKA_BROKERS=<host:port> npm start)`,
     );
     expect(banner).toContain(`HTTP:      http://localhost:${port}`);
+    expect(banner).toContain(`console:   http://localhost:${port}/`);
     expect(banner).toContain(`try:       curl -s -X PUT http://localhost:${port}/v1/inventory/JUMPERS`);
     expect(banner).toContain(`curl -si -X POST http://localhost:${port}/v1/orders`);
     expect(banner).toMatch(/It is NOT Kafka.*KAFKA_BROKERS=<host:port> npm start/);

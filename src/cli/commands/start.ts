@@ -226,6 +226,7 @@ async function banner(
       ? `  event log: embedded, in ${embedded.directory} (not Kafka; to use Kafka: KAFKA_BROKERS=<host:port> npm start)`
       : `  event log: Kafka at ${config.brokers!.join(',')}`,
     `  HTTP:      ${url}`,
+    `  console:   ${url}/ (in a browser)`,
     ...tryLines(url, routes).map((line, i) => `  ${i === 0 ? 'try:' : '    '}       ${line}`),
     ...(requiresCredentials(config.httpSecurity.access)
       ? ["           (the endpoint asks for credentials: add -H 'authorization: Bearer <token>')"]
