@@ -283,6 +283,48 @@ describe.skipIf(missing !== undefined)(
       expect(await row.getAttribute('data-state')).toBe('CONFIRMED');
     });
 
+    it('follows a key live, and fetches the windows and sessions of window and session stores', async () => {
+      const { page } = await open('#/stores/warehouse-stock');
+      const lookup = page.getByRole('form', { name: 'Look up a key' });
+      await lookup.getByLabel('Key').fill('JUMPERS');
+      await lookup.getByRole('button', { name: 'Look up' }).click();
+      const entry = page.getByRole('complementary', { name: 'Entry' });
+      await entry.getByRole('button', { name: 'Follow this key' }).click();
+      await expect
+        .poll(() => entry.textContent())
+        .toContain('Following: every change of this key appears here.');
+      const changes = entry.locator('ol.changes li');
+      // The current value first (initial=true), then each change as it happens.
+      await expect.poll(() => changes.count()).toBe(1);
+      for (const quantity of [41, 42]) {
+        const put = await api('/v1/inventory/JUMPERS', {
+          method: 'PUT',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ quantity }),
+        });
+        expect(put.status).toBe(200);
+      }
+      await expect.poll(() => changes.count(), { timeout: 15_000 }).toBe(3);
+      expect(
+        await changes.evaluateAll((items) => items.map((li) => li.querySelector('code')!.textContent)),
+      ).toEqual(['42', '41', expect.any(String)]);
+
+      // fraud remembers each order id in a window, and sums customer 7's 60 orders above in a session.
+      for (const [store, kind, key, shown] of [
+        ['counted-orders', 'windows', 'p-007', '"p-007"'],
+        ['customer-sessions', 'sessions', '7', '7'],
+      ] as const) {
+        await page.goto(`${url}/#/stores/${store}`);
+        const form = page.getByRole('form', { name: `Fetch ${kind}` });
+        await form.getByLabel('Key').fill(key);
+        await form.getByRole('button', { name: 'Fetch' }).click();
+        const keys = page.getByRole('table', { name: 'Entries' }).locator('button[data-key]');
+        await expect
+          .poll(() => keys.evaluateAll((b) => b.map((button) => button.getAttribute('data-key'))))
+          .toEqual([shown]);
+      }
+    });
+
     it('fits a narrow window: no page-wide horizontal scrolling', async () => {
       for (const view of ['#/topology/payments', '#/tasks', '#/stores/orders-store', '#/orders']) {
         const { page } = await open(view, { viewport: { width: 390, height: 800 } });
