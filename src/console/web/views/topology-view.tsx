@@ -1,5 +1,5 @@
 /** The topology of an application, drawn as a graph; a node's details beside it. */
-import { useMemo, useState } from 'preact/hooks';
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import type { ApplicationOverview } from '../../api-types.ts';
 import { layoutTopology, type GraphLayout, type GraphNode } from '../graph-model.ts';
 import { navigate } from '../hooks.ts';
@@ -9,6 +9,9 @@ function measure(text: string, bold: boolean): number {
   canvas.font = `${bold ? 600 : 400} 13px system-ui, -apple-system, "Segoe UI", Roboto, sans-serif`;
   return canvas.measureText(text).width;
 }
+
+const MIN_ZOOM = 0.4;
+const SMALLEST_FIT = 0.75;
 
 export function TopologyView({
   applications,
@@ -21,6 +24,13 @@ export function TopologyView({
   const [nodeId, setNodeId] = useState<string | undefined>();
   const [zoom, setZoom] = useState(1);
   const layout = useMemo(() => (app ? layoutTopology(app.topology, measure) : undefined), [app?.application]);
+  const scroller = useRef<HTMLDivElement>(null);
+  // A new graph starts fitted to the width it has, unless that would make its labels too small to read.
+  useEffect(() => {
+    const width = scroller.current?.clientWidth;
+    if (layout && width)
+      setZoom(Math.round(Math.max(SMALLEST_FIT, Math.min(1, (width - 2) / layout.width)) * 100) / 100);
+  }, [layout]);
   if (!app || !layout) return <p class="empty">This worker runs no application.</p>;
   const node = layout.nodes.find((n) => n.id === nodeId);
   const counts = {
@@ -60,7 +70,7 @@ export function TopologyView({
           <div class="toolbar" role="group" aria-label="Zoom">
             <button
               type="button"
-              onClick={() => setZoom((z) => Math.max(0.4, z - 0.2))}
+              onClick={() => setZoom((z) => Math.max(MIN_ZOOM, z - 0.2))}
               aria-label="Zoom out"
             >
               −
@@ -74,7 +84,7 @@ export function TopologyView({
           </div>
         </header>
         <Legend />
-        <div class="graph-scroll">
+        <div class="graph-scroll" ref={scroller}>
           <Graph layout={layout} zoom={zoom} selected={nodeId} onSelect={setNodeId} />
         </div>
       </section>
