@@ -65,12 +65,17 @@ export interface ApplicationStatus {
   readonly samples: readonly SampleStatus[];
 }
 
+/** One application's figures over one sampling interval, on one worker. */
 export interface SampleStatus {
+  /** End of the interval, epoch milliseconds (a multiple of the interval). */
   readonly time: number;
   readonly recordsPerSecond: number;
   readonly commitsPerSecond: number;
+  /** Mean time of the commits in the interval; null without commits. */
   readonly commitMs: number | null;
+  /** Mean of processing time minus record timestamp in the interval; null without records. */
   readonly latencyMs: number | null;
+  /** Records in the input partitions beyond what was processed, at the end of the interval. */
   readonly lag: number;
   readonly droppedPerSecond: number;
 }

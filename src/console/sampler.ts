@@ -5,25 +5,11 @@
  * Samples are taken at wall-clock multiples of the interval, so the series of several workers line up.
  */
 import type { AppRunner } from '../runtime/worker/app-runner.ts';
+import type { SampleStatus as Sample } from './api-types.ts';
 
 export const SAMPLE_INTERVAL_MS = 2_000;
 /** Five minutes of samples. */
 export const SAMPLES_KEPT = 150;
-
-/** One application's figures over one interval, on this worker. */
-export interface Sample {
-  /** End of the interval, epoch milliseconds (a multiple of the interval). */
-  readonly time: number;
-  readonly recordsPerSecond: number;
-  readonly commitsPerSecond: number;
-  /** Mean time of the commits in the interval; null without commits. */
-  readonly commitMs: number | null;
-  /** Mean of processing time minus record timestamp in the interval; null without records. */
-  readonly latencyMs: number | null;
-  /** Records in the input partitions beyond what was processed, at the end of the interval. */
-  readonly lag: number;
-  readonly droppedPerSecond: number;
-}
 
 interface Counters {
   readonly at: number;

@@ -273,16 +273,7 @@ function KeyValueBrowser({
             <input value={prefix} onInput={(e) => setPrefix(e.currentTarget.value)} placeholder="o-1" />
           </label>
         )}
-        <label class="field narrow">
-          <span>Per page</span>
-          <select value={String(size)} onChange={(e) => setSize(Number(e.currentTarget.value))}>
-            {PAGE_SIZES.map((n) => (
-              <option key={n} value={String(n)}>
-                {n}
-              </option>
-            ))}
-          </select>
-        </label>
+        <SizeSelect label="Per page" value={size} onChange={setSize} />
         <button type="submit" class="primary">
           Scan
         </button>
@@ -317,6 +308,29 @@ function KeyValueBrowser({
         </button>
       </nav>
     </div>
+  );
+}
+
+function SizeSelect({
+  label,
+  value,
+  onChange,
+}: {
+  label: string;
+  value: number;
+  onChange: (size: number) => void;
+}) {
+  return (
+    <label class="field narrow">
+      <span>{label}</span>
+      <select value={String(value)} onChange={(e) => onChange(Number(e.currentTarget.value))}>
+        {PAGE_SIZES.map((n) => (
+          <option key={n} value={String(n)}>
+            {n}
+          </option>
+        ))}
+      </select>
+    </label>
   );
 }
 
@@ -426,16 +440,7 @@ function KeyFetch({
             </label>
           </>
         )}
-        <label class="field narrow">
-          <span>Limit</span>
-          <select value={String(size)} onChange={(e) => setSize(Number(e.currentTarget.value))}>
-            {PAGE_SIZES.map((n) => (
-              <option key={n} value={String(n)}>
-                {n}
-              </option>
-            ))}
-          </select>
-        </label>
+        <SizeSelect label="Limit" value={size} onChange={setSize} />
         <button type="submit" class="primary">
           Fetch
         </button>
