@@ -40,5 +40,6 @@ export async function buildConsole(
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const { values } = parseArgs({ options: { out: { type: 'string' } } });
   const { out, bytes } = await buildConsole(values.out);
-  console.log(`console built into ${out} (${Math.round(bytes / 1024)} KiB)`);
+  // On stderr, as tsc and esbuild report: `npm pack --json` runs the build and its stdout must stay JSON.
+  console.error(`console built into ${out} (${Math.round(bytes / 1024)} KiB)`);
 }
