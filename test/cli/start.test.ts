@@ -88,6 +88,7 @@ describe('tributary start on the embedded log', () => {
     );
     expect(banner).toContain('guarantee: exactly-once');
     expect(banner).toContain(`HTTP:      http://localhost:${port}`);
+    expect(banner).toContain(`console:   http://localhost:${port}/`);
     expect(banner).toContain(`try:       curl -s -X PUT http://localhost:${port}/v1/inventory/JUMPERS`);
     expect(banner).toContain(`curl -si -X POST http://localhost:${port}/v1/orders`);
     expect(banner).toMatch(/It is NOT Kafka.*KAFKA_BROKERS=<host:port> npm start/);

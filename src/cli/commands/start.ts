@@ -240,6 +240,7 @@ async function banner(
       : `  event log: Kafka at ${config.brokers!.join(',')}`,
     `  guarantee: ${config.processingGuarantee}`,
     `  HTTP:      ${url}`,
+    `  console:   ${url}/ (in a browser)`,
     ...tryLines(url, routes).map((line, i) => `  ${i === 0 ? 'try:' : '    '}       ${line}`),
     ...(requiresCredentials(config.httpSecurity.access)
       ? ["           (the endpoint asks for credentials: add -H 'authorization: Bearer <token>')"]

@@ -21,7 +21,7 @@ import { FetchIntake } from './fetch-intake.ts';
 import { ProcessingLoop } from './processing-loop.ts';
 import { Reconciler } from './reconciler.ts';
 import { RecordPreparer } from './record-preparer.ts';
-import { Restorer } from './restorer.ts';
+import { Restorer, type RestoreProgress } from './restorer.ts';
 import { consumerLag, droppedRecords, newRunnerMetrics } from './runner-metrics.ts';
 import { TaskFactory, type StandbyTask } from './task-factory.ts';
 import { TaskRegistry } from './task-registry.ts';
@@ -154,6 +154,19 @@ export class AppRunner {
     return droppedRecords(this.metrics, this.registry);
   }
 
+  /** Where the error handlers send records they give up on, when an error handler dead-letters. */
+  get deadLetterTopic(): string | undefined {
+    const { errorHandling } = this.options.config;
+    const usesDeadLetters =
+      errorHandling.deserialization === 'dead-letter' || errorHandling.processing === 'dead-letter';
+    return usesDeadLetters ? deadLetterTopic(errorHandling, this.applicationId) : undefined;
+  }
+
+  /** The restores under way on this worker: per changelog partition, records applied and still to apply. */
+  restoreProgress(): RestoreProgress[] {
+    return this.restorer?.progress() ?? [];
+  }
+
   /** A store of an active task on this worker, or a global store. */
   store(name: string, partition: number): StateStore | undefined {
     const global = this.globalStores.get(name);
@@ -262,14 +275,11 @@ export class AppRunner {
       signal: this.cancel.signal,
       logger: this.logger,
     });
-    const usesDeadLetters =
-      config.errorHandling.deserialization === 'dead-letter' ||
-      config.errorHandling.processing === 'dead-letter';
     const counts = await setUpTopics({
       admin: this.admin,
       topology,
       applicationId,
-      deadLetterTopic: usesDeadLetters ? deadLetterTopic(config.errorHandling, applicationId) : undefined,
+      deadLetterTopic: this.deadLetterTopic,
       logger: this.logger,
     });
     const topics = new ApplicationTopics(topology, applicationId, counts);
