@@ -4,6 +4,7 @@ import type { StateStore, StoreSpec } from './api.ts';
 import type { ChangelogRecord, KeyValueBytesStore } from './bytes.ts';
 import { ChangeLogger, type PendingChanges, type TimestampSource } from './change-logger.ts';
 import { LevelDbBytesStore } from './leveldb/leveldb-bytes-store.ts';
+import { processCacheBudget } from './leveldb/read-cache.ts';
 import { managedKeyValueStore } from './managed/key-value.ts';
 import { managedSessionStore } from './managed/session.ts';
 import { managedWindowStore } from './managed/window.ts';
@@ -34,6 +35,14 @@ export interface StoreOpenOptions {
   readonly directory: string | undefined;
   /** The timestamp of the record being processed, stamped on changelog records. */
   readonly now: TimestampSource;
+}
+
+/**
+ * Sets what the read caches of every LevelDB store in this process may hold together (the worker's
+ * `stateCacheMaxBytes`); 0 turns them off. What is cached now is dropped.
+ */
+export function setStoreCacheMaxBytes(bytes: number): void {
+  processCacheBudget.resize(bytes);
 }
 
 export async function openBytesStore(

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { prefixUpperBound, type KeyValueBytesStore } from '../../src/state/bytes.ts';
-import { LevelDbBytesStore } from '../../src/state/leveldb/leveldb-bytes-store.ts';
+import { LevelDbBytesStore, type LevelDbOptions } from '../../src/state/leveldb/leveldb-bytes-store.ts';
+import { CacheBudget } from '../../src/state/leveldb/read-cache.ts';
 import { MemoryBytesStore } from '../../src/state/memory/memory-bytes-store.ts';
 
 const text = (value: string) => new Uint8Array(Buffer.from(value));
@@ -25,7 +26,7 @@ function directory(): string {
   return made;
 }
 
-async function openLevel(at = directory(), options = {}): Promise<LevelDbBytesStore> {
+async function openLevel(at = directory(), options: LevelDbOptions = {}): Promise<LevelDbBytesStore> {
   const store = await LevelDbBytesStore.open(at, options);
   stores.push(store);
   return store;
@@ -205,10 +206,11 @@ describe('LevelDB bytes store', () => {
   it('reads cold values from disk once and serves hot ones from its read cache', async () => {
     const at = directory();
     const store = await openLevel(at);
-    for (const key of ['a', 'b', 'c']) store.put(key, text(key));
+    for (const key of 'abcdefgh') store.put(key, text(key));
     await store.commit(1);
     await store.close();
-    const again = await openLevel(at, { readCacheEntries: 2 });
+    // Room for about two values in each of the two generations.
+    const again = await openLevel(at, { cacheBudget: new CacheBudget(4 * (1 + 1 + 400)) });
     const data = (again as unknown as { data: { getSync: (key: Buffer) => Buffer | undefined } }).data;
     const getSync = data.getSync.bind(data);
     let diskReads = 0;
@@ -221,14 +223,14 @@ describe('LevelDB bytes store', () => {
     expect(diskReads).toBe(1);
     expect(again.get('missing')).toBeUndefined(); // answered by the key index
     expect(diskReads).toBe(1);
-    again.get('b');
-    again.get('c'); // evicts 'a'
+    diskReads = 0;
+    for (const key of 'bcdefg') again.get(key); // more than the budget of other values: 'a' is dropped
     again.get('a');
-    expect(diskReads).toBe(4);
+    expect(diskReads).toBe(7);
     again.put('a', text('fresh'));
     await again.commit(2);
     expect(read(again.get('a'))).toBe('fresh');
-    expect(diskReads).toBe(4);
+    expect(diskReads).toBe(7);
   });
 
   it('fails clearly when its directory cannot be opened', async () => {

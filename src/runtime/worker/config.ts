@@ -12,6 +12,8 @@ export interface WorkerConfig {
   readonly clientId: string;
   /** Where stores live: `<stateDir>/<applicationId>/<task>/<store>`. */
   readonly stateDir: string;
+  /** What the read caches of all stores in the process may hold together, in bytes. */
+  readonly stateCacheMaxBytes: number;
   readonly processingGuarantee: ProcessingGuarantee;
   readonly commitIntervalMs: number;
   readonly numStandbyReplicas: number;
@@ -76,6 +78,7 @@ export function loadWorkerConfig(sources: ConfigSources = {}): WorkerConfig {
     brokers: read(SETTINGS.brokers),
     clientId: read(SETTINGS.clientId),
     stateDir: read(SETTINGS.stateDir),
+    stateCacheMaxBytes: read(SETTINGS.stateCacheMaxBytes),
     processingGuarantee,
     // Kafka Streams' defaults: 30 s at-least-once, 100 ms exactly-once (results are visible only after a commit).
     commitIntervalMs:

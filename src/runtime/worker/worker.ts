@@ -4,6 +4,7 @@ import type { AppHttp } from '../../query/api.ts';
 import { QueryServer } from '../../query/server.ts';
 import { SchemaRegistryClient } from '../../serde/registry.ts';
 import { registryWireSerdes } from '../../serde/registry-wire.ts';
+import { setStoreCacheMaxBytes } from '../../state/managed-store.ts';
 import type { Topology } from '../../topology/topology.ts';
 import type { ErrorHandling } from '../error-handling.ts';
 import type { Logger } from '../logger.ts';
@@ -42,6 +43,7 @@ export class Worker {
     logger: Logger,
   ) {
     this.logger = logger;
+    setStoreCacheMaxBytes(config.stateCacheMaxBytes);
     this.stopped = new Promise((resolve) => {
       this.markStopped = resolve;
     });

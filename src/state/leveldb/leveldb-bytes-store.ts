@@ -2,7 +2,7 @@ import { Level } from 'level';
 import { StoreError } from '../../errors.ts';
 import { collectRange } from '../memory/memory-bytes-store.ts';
 import { binaryKeyTree, type BTree } from '../sorted-tree.ts';
-import { ReadCache } from './read-cache.ts';
+import { cachedValueBytes, processCacheBudget, ReadCache, type CacheBudget } from './read-cache.ts';
 import type { BinaryKey, KeyBounds, KeyValueBytesStore } from '../bytes.ts';
 
 const CHECKPOINT_KEY = 'changelog-offset';
@@ -17,13 +17,14 @@ const DELETED = new Uint8Array(0);
 type Sublevel = ReturnType<Level<Buffer, Buffer>['sublevel']>;
 
 export interface LevelDbOptions {
-  /** Recently read or written values kept in memory, so hot keys do not go to disk on every read. */
-  readonly readCacheEntries?: number;
+  /** The memory the read cache shares with other stores' (default: the process's budget). */
+  readonly cacheBudget?: CacheBudget;
 }
 
 /**
  * A store in one LevelDB database. Reads never wait: writes since the last commit and recently used
- * values are answered from memory, the rest with LevelDB's synchronous `getSync`, and the sorted index
+ * values are answered from memory (the read cache, within a budget shared by all stores), the rest with
+ * LevelDB's synchronous `getSync`, and the sorted index
  * of keys held in memory answers misses and range scans without touching the disk. Writes stay in memory until `commit`,
  * which writes them and the changelog offset they correspond to in one atomic batch, so data and
  * checkpoint can never disagree after a crash.
@@ -38,7 +39,7 @@ export class LevelDbBytesStore implements KeyValueBytesStore {
    * Holds only keys in the index, each with its latest value: writes keep it current and deletes
    * (including range deletes) remove from it, so a hit needs no other check.
    */
-  private readonly readCache: ReadCache<Uint8Array> | undefined;
+  private readonly readCache: ReadCache<Uint8Array>;
   /** Writes since the last commit took its batch; DELETED marks deletes. */
   private dirty = new Map<BinaryKey, Uint8Array>();
   /** The batch being written, answering reads until it is on disk. */
@@ -61,8 +62,7 @@ export class LevelDbBytesStore implements KeyValueBytesStore {
     this.meta = sublevels.meta;
     this.keys = keys;
     this.savedCheckpoint = checkpoint;
-    const cacheEntries = options.readCacheEntries ?? 10_000;
-    this.readCache = cacheEntries > 0 ? new ReadCache(cacheEntries) : undefined;
+    this.readCache = new ReadCache(options.cacheBudget ?? processCacheBudget, cachedValueBytes);
   }
 
   static async open(directory: string, options: LevelDbOptions = {}): Promise<LevelDbBytesStore> {
@@ -97,14 +97,14 @@ export class LevelDbBytesStore implements KeyValueBytesStore {
   get(key: BinaryKey): Uint8Array | undefined {
     const pending = this.dirty.get(key);
     if (pending !== undefined) return pending === DELETED ? undefined : pending;
-    const cached = this.readCache?.get(key);
+    const cached = this.readCache.get(key);
     if (cached !== undefined) return cached;
     // The index before the batch in flight: a range deleted meanwhile is gone from the index only.
     if (!this.keys.has(key)) return undefined;
     const flushing = this.flushing?.get(key);
     if (flushing !== undefined) return flushing === DELETED ? undefined : flushing;
     const value = (this.data as unknown as Level<Buffer, Buffer>).getSync(Buffer.from(key, 'latin1'));
-    if (value !== undefined) this.readCache?.set(key, value);
+    if (value !== undefined) this.readCache.set(key, value);
     return value;
   }
 
@@ -113,15 +113,15 @@ export class LevelDbBytesStore implements KeyValueBytesStore {
     if (value === undefined) {
       this.dirty.set(key, DELETED);
       this.keys.delete(key);
-      this.readCache?.delete(key);
+      this.readCache.delete(key);
       return;
     }
     // A key written or cached before is in the index already: overwrites skip the sorted tree.
     const pending = this.dirty.get(key);
-    const known = (pending !== undefined && pending !== DELETED) || this.readCache?.peek(key) !== undefined;
+    const known = (pending !== undefined && pending !== DELETED) || this.readCache.peek(key) !== undefined;
     this.dirty.set(key, value);
     if (!known) this.keys.set(key, undefined);
-    this.readCache?.set(key, value);
+    this.readCache.set(key, value);
   }
 
   range(bounds: KeyBounds, reverse = false): IterableIterator<[BinaryKey, Uint8Array]> {
@@ -140,7 +140,7 @@ export class LevelDbBytesStore implements KeyValueBytesStore {
     for (const [key] of doomed) {
       this.keys.delete(key);
       this.dirty.delete(key);
-      this.readCache?.delete(key);
+      this.readCache.delete(key);
     }
     // Every key on disk is in the index (or deleted in `dirty`), so first..last covers all of them.
     this.pendingClears.push({ gte: doomed[0]![0], lte: doomed[doomed.length - 1]![0] });
@@ -166,6 +166,7 @@ export class LevelDbBytesStore implements KeyValueBytesStore {
     if (this.closed) return;
     await this.committing.catch(() => undefined);
     this.closed = true;
+    this.readCache.release();
     await this.db.close();
   }
 
