@@ -52,7 +52,10 @@ export async function openBytesStore(
   if (spec.backend === 'memory') return new MemoryBytesStore();
   if (directory === undefined)
     throw new StoreError(`store "${spec.name}" is kept in LevelDB but no state directory was given`);
-  return LevelDbBytesStore.open(join(directory, spec.name));
+  // Window and session stores scan on every record and hold only their retention period: their keys
+  // stay in memory. Key-value stores keep their index on disk, so their size is not bounded by memory.
+  const index = spec.kind === 'window' || spec.kind === 'session' ? 'memory' : 'runs';
+  return LevelDbBytesStore.open(join(directory, spec.name), { index });
 }
 
 /** Opens a store of any kind from its spec. */

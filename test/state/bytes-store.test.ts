@@ -41,7 +41,8 @@ async function writing(store: LevelDbBytesStore): Promise<void> {
 
 const kinds: [string, () => Promise<KeyValueBytesStore>][] = [
   ['memory', async () => new MemoryBytesStore()],
-  ['leveldb', () => openLevel()],
+  ['leveldb, key index on disk', () => openLevel()],
+  ['leveldb, key index in memory', () => openLevel(directory(), { index: 'memory' })],
 ];
 
 describe.each(kinds)('bytes store (%s)', (_name, open) => {
@@ -203,35 +204,39 @@ describe('LevelDB bytes store', () => {
     expect(entries(again.range({}))).toEqual(['s1/new=after', 's2/a=kept']);
   });
 
-  it('reads cold values from disk once and serves hot ones from its read cache', async () => {
-    const at = directory();
-    const store = await openLevel(at);
-    for (const key of 'abcdefgh') store.put(key, text(key));
-    await store.commit(1);
-    await store.close();
-    // Room for about two values in each of the two generations.
-    const again = await openLevel(at, { cacheBudget: new CacheBudget(4 * (1 + 1 + 400)) });
-    const data = (again as unknown as { data: { getSync: (key: Buffer) => Buffer | undefined } }).data;
-    const getSync = data.getSync.bind(data);
-    let diskReads = 0;
-    data.getSync = (key) => {
-      diskReads++;
-      return getSync(key);
-    };
-    expect(read(again.get('a'))).toBe('a');
-    expect(read(again.get('a'))).toBe('a');
-    expect(diskReads).toBe(1);
-    expect(again.get('missing')).toBeUndefined(); // answered by the key index
-    expect(diskReads).toBe(1);
-    diskReads = 0;
-    for (const key of 'bcdefg') again.get(key); // more than the budget of other values: 'a' is dropped
-    again.get('a');
-    expect(diskReads).toBe(7);
-    again.put('a', text('fresh'));
-    await again.commit(2);
-    expect(read(again.get('a'))).toBe('fresh');
-    expect(diskReads).toBe(7);
-  });
+  it.each(['runs', 'memory'] as const)(
+    'reads cold values from disk once and serves hot ones from its read cache (key index: %s)',
+    async (index) => {
+      const at = directory();
+      const store = await openLevel(at, { index });
+      for (const key of 'abcdefgh') store.put(key, text(key));
+      await store.commit(1);
+      await store.close();
+      // Room for about two values in each of the two generations.
+      const again = await openLevel(at, { index, cacheBudget: new CacheBudget(4 * (1 + 1 + 400)) });
+      const data = (again as unknown as { data: { getSync: (key: Buffer) => Buffer | undefined } }).data;
+      const getSync = data.getSync.bind(data);
+      let diskReads = 0;
+      data.getSync = (key) => {
+        diskReads++;
+        return getSync(key);
+      };
+      expect(read(again.get('a'))).toBe('a');
+      expect(read(again.get('a'))).toBe('a');
+      expect(diskReads).toBe(1);
+      expect(again.get('missing')).toBeUndefined();
+      // An index of every key in memory knows a key is missing; LevelDB's bloom filters answer otherwise.
+      expect(diskReads).toBe(index === 'memory' ? 1 : 2);
+      diskReads = 0;
+      for (const key of 'bcdefg') again.get(key); // more than the budget of other values: 'a' is dropped
+      again.get('a');
+      expect(diskReads).toBe(7);
+      again.put('a', text('fresh'));
+      await again.commit(2);
+      expect(read(again.get('a'))).toBe('fresh');
+      expect(diskReads).toBe(7);
+    },
+  );
 
   it('fails clearly when its directory cannot be opened', async () => {
     const at = directory();
