@@ -7,9 +7,10 @@ WORKDIR /app
 ENV NODE_ENV=production
 
 # Dependencies first, so code changes do not reinstall them. The lock file pins every version; dev
-# dependencies (test tools, pino-pretty) are not needed to run workers, which log JSON.
+# dependencies (test tools, the TypeScript compiler) are not needed to run workers. No scripts: the
+# package's own "prepare" builds dist/ for npm packages, which the image does not use.
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund
 
 COPY bin ./bin
 COPY src ./src

@@ -72,6 +72,9 @@ export default tseslint.config(
   // Tests of the Kafka boundary use kafkajs as the oracle (its DefaultPartitioner is what a producer
   // outside Tributary would use), so they may import it; nothing else under test/ may.
   { files: ['test/kafka/**'], rules: { 'no-restricted-imports': restrict(leveldb) } },
+  // The security tests grant ACLs on their broker through kafkajs' admin, as an operator's tool would
+  // (the product never manages ACLs).
+  { files: ['test/support/kafka-acls.ts'], rules: { 'no-restricted-imports': restrict(leveldb) } },
   // Benchmarks measure raw LevelDB and kafkajs as baselines beside the product.
   { files: ['scripts/bench/**'], rules: { 'no-restricted-imports': 'off' } },
 );

@@ -1,6 +1,6 @@
 import { defineConfig } from 'vitest/config';
 
-const resolve = { conditions: ['source'] };
+const resolve = { conditions: ['tributary-source'] };
 
 export default defineConfig({
   resolve,
@@ -13,7 +13,7 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['test/**/*.test.ts'],
-          exclude: ['test/integration/**'],
+          exclude: ['test/integration/**', 'test/package/**'],
           testTimeout: 20_000,
         },
       },
@@ -28,6 +28,20 @@ export default defineConfig({
           fileParallelism: false,
           testTimeout: 180_000,
           hookTimeout: 180_000,
+        },
+      },
+      {
+        resolve,
+        ssr: { resolve },
+        test: {
+          name: 'package',
+          // Packs and installs the npm package: about a minute of busy CPU that would slow the timed tests
+          // above, so it runs after them. test/package/consumer/ is the project it installs into (its
+          // own test runs there, with node --test).
+          include: ['test/package/*.test.ts'],
+          sequence: { groupOrder: 1 },
+          testTimeout: 180_000,
+          hookTimeout: 600_000,
         },
       },
     ],

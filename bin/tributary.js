@@ -1,15 +1,18 @@
 #!/usr/bin/env node
-// Launcher of the `tributary` command. In a source checkout (src/ present and no dist/ build, or
-// TRIBUTARY_SOURCE=1) it runs the TypeScript sources directly and makes `import 'tributary'` in
-// topology files resolve through the package's "source" export condition (to src/index.ts), so the
-// command and the topologies share one copy of the library. Otherwise it runs the built dist/.
+// Launcher of the `tributary` command.
+//
+// Installed from npm, the package holds the build (dist/) and no sources: the command runs dist/, and
+// `import 'tributary'` in the user's topology files resolves, through the package's exports, to the same
+// dist/ files, so the command and the topologies share one copy of the library.
+//
+// In a checkout of the repository (src/ present) it always runs the TypeScript sources, never a dist/
+// left over from an earlier build, and makes `import 'tributary'` in topology files resolve through
+// the development-only "tributary-source" export condition (to src/index.ts) for the same reason.
 import { existsSync } from 'node:fs';
 import module from 'node:module';
 
 const root = new URL('../', import.meta.url);
-const hasSource = existsSync(new URL('src/cli/main.ts', root));
-const hasBuild = existsSync(new URL('dist/cli/main.js', root));
-const fromSource = hasSource && (process.env.TRIBUTARY_SOURCE === '1' || !hasBuild);
+const fromSource = existsSync(new URL('src/cli/main.ts', root));
 
 if (fromSource) {
   if (typeof module.registerHooks !== 'function') {
@@ -26,7 +29,7 @@ if (fromSource) {
       process.exit(result.status ?? 2);
     }
     process.stderr.write(
-      `tributary: running from the sources needs Node.js 22.15 or newer (this is ${process.version}); build with "npm run build" or upgrade Node.js\n`,
+      `tributary: running from the sources needs Node.js 22.18 or newer (this is ${process.version})\n`,
     );
     process.exit(2);
   }
@@ -35,7 +38,7 @@ if (fromSource) {
     resolve(specifier, context, nextResolve) {
       if (specifier === 'tributary' || specifier.startsWith('tributary/')) {
         const conditions = [...(context.conditions ?? [])];
-        if (!conditions.includes('source')) conditions.unshift('source');
+        if (!conditions.includes('tributary-source')) conditions.unshift('tributary-source');
         return nextResolve(specifier, { ...context, conditions });
       }
       return nextResolve(specifier, context);

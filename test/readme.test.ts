@@ -1,15 +1,17 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { TopologyTestDriver } from 'tributary/testing';
-import app, { pageViews, viewsPerPage } from './fixtures/page-view-counts.ts';
+import app, { pageViews, viewsPerPage } from './package/consumer/topologies/page-view-counts.ts';
 
 describe('the README example', () => {
-  it('is the fixture this test runs', () => {
+  // test/package/consumer/ is the project the README's example and Install section build; the package
+  // test installs the npm package into it.
+  it('is the project the package test installs: the same topology, test and tsconfig.json', () => {
     const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
-    const fixture = readFileSync(new URL('./fixtures/page-view-counts.ts', import.meta.url), 'utf8');
-    // The README shows the fixture's code without its leading comment.
-    const code = fixture.slice(fixture.indexOf('import'));
-    expect(readme).toContain(code.trim());
+    for (const file of ['topologies/page-view-counts.ts', 'test/page-view-counts.test.ts', 'tsconfig.json'])
+      expect(readme, file).toContain(
+        readFileSync(new URL(`./package/consumer/${file}`, import.meta.url), 'utf8'),
+      );
   });
 
   it('counts page views per page, as the README says', async () => {

@@ -1,7 +1,7 @@
 // Every benchmark, one after another in this process, so their figures come from one machine in one
 // state (`npm run bench`). A benchmark module either runs when imported or exports `run()`.
 //
-//   node --conditions=source scripts/bench/all.ts
+//   node --conditions=tributary-source scripts/bench/all.ts
 import { loadavg } from 'node:os';
 import { describeMachine } from './machine.ts';
 

@@ -3,7 +3,7 @@
 // classic-level batch puts and getSync reads measured in the same run as the baseline. Each case is
 // warmed up once, then run several times; the table shows the median.
 //
-//   node --conditions=source scripts/bench/engine.ts [records per run] [runs]
+//   node --conditions=tributary-source scripts/bench/engine.ts [records per run] [runs]
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';

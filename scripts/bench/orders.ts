@@ -2,7 +2,7 @@
 // through all seven applications together on one in-memory broker (LevelDB stores, as in production),
 // with raw LevelDB (`level`) batch puts and getSync reads measured in the same run as the baseline.
 //
-//   bash scripts/with-node.sh node --conditions=source scripts/bench/orders.ts [--orders 100000]
+//   bash scripts/with-node.sh node --conditions=tributary-source scripts/bench/orders.ts [--orders 100000]
 //     [--partitions 3] [--seed 1] [--no-write]
 //
 // Prints a table and the machine, and writes them to docs/benchmarks.md under "Orders system in the
@@ -162,7 +162,7 @@ export async function benchOrders(options: OrdersBenchOptions = {}): Promise<Ord
         '',
         'All seven applications of the orders system replayed together on one in-memory broker ' +
           '(`replay()` from `tributary/testing`, what `tributary replay topologies/*.ts` runs), with raw ' +
-          'LevelDB measured in the same run as the baseline. Measured with `node --conditions=source ' +
+          'LevelDB measured in the same run as the baseline. Measured with `node --conditions=tributary-source ' +
           'scripts/bench/orders.ts`; where the time goes is in `docs/orders.md` ("Measuring it").',
         '',
         `- Input: ${setup}.`,

@@ -280,7 +280,7 @@ async function startWorker(brokers: string, dirs: string[]): Promise<Worker> {
       '--log-format',
       'json',
     ],
-    { cwd: root, env: { ...process.env, TRIBUTARY_SOURCE: '1' }, stdio: ['ignore', 'ignore', 'inherit'] },
+    { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] },
   );
   const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
   return {

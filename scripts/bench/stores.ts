@@ -1,7 +1,7 @@
 // Store throughput: our LevelDB-backed typed stores next to raw classic-level in the same run, so the
 // figures compare on the same machine and disk.
 //
-//   node --conditions=source scripts/bench/stores.ts [entries]
+//   node --conditions=tributary-source scripts/bench/stores.ts [entries]
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

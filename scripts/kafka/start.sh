@@ -20,6 +20,11 @@
 #   KAFKA_AUTO_CREATE_TOPICS auto.create.topics.enable       (default true, the broker default)
 #   KAFKA_NUM_PARTITIONS     num.partitions for auto-created topics (default 1)
 #   KAFKA_EXTRA_PROPERTIES   extra server.properties lines (newline separated), appended last
+#   KAFKA_LISTENERS_CONFIG   server.properties lines that replace the default PLAINTEXT listener block
+#                            (listeners, advertised.listeners, inter.broker.listener.name,
+#                            listener.security.protocol.map); KAFKA_PORT must be one of its listeners
+#   KAFKA_CLIENT_CONFIG      client properties file the readiness probe connects with (security settings)
+#   KAFKA_FORMAT_ARGS        extra arguments of `StorageTool format` (e.g. --add-scram ...)
 #   KAFKA_JAVA_HOME          JDK to use; else the first Java 17+ (11+ for 3.9) of JAVA_HOME, PATH,
 #                            /usr/lib/jvm/* (a JDK: javac compiles the readiness probe)
 #
@@ -60,7 +65,7 @@ flock -w 300 9 || die "could not lock ${RUN_DIR}/.lock"
 run_readycheck() {
   # shellcheck disable=SC2086
   "$JAVA" -Xmx128m -XX:TieredStopAtLevel=1 $QUIET_LOG_JVM_OPT \
-    -cp "$1/*:$2" ReadyCheck "$BOOTSTRAP" 5000 >>"${RUN_DIR}/readycheck.log" 2>&1
+    -cp "$1/*:$2" ReadyCheck "$BOOTSTRAP" 5000 ${KAFKA_CLIENT_CONFIG:-} >>"${RUN_DIR}/readycheck.log" 2>&1
 }
 
 # ---- 1. reuse a broker that is already running ---------------------------------------------------
@@ -116,11 +121,11 @@ process.roles=broker,controller
 node.id=1
 # Static quorum (works on 3.9 and 4.x, so StorageTool needs neither --standalone nor --initial-controllers).
 controller.quorum.voters=1@${HOST}:${CPORT}
-listeners=PLAINTEXT://${HOST}:${PORT},CONTROLLER://${HOST}:${CPORT}
+${KAFKA_LISTENERS_CONFIG:-listeners=PLAINTEXT://${HOST}:${PORT},CONTROLLER://${HOST}:${CPORT}
 advertised.listeners=PLAINTEXT://${HOST}:${PORT}
-controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT}
+controller.listener.names=CONTROLLER
 log.dirs=${DATA_DIR}
 
 # One broker: every replication factor must be 1, or consumer groups/transactions never find a coordinator.
@@ -204,10 +209,13 @@ fi
 CLUSTER_ID="$(cat "$CLUSTER_ID_FILE")"
 : >"$LOGFILE"
 : >"${RUN_DIR}/readycheck.log"
+# KAFKA_FORMAT_ARGS is split on spaces but not globbed (SCRAM credentials are written `...=[name=x,...]`).
+set -f
 # shellcheck disable=SC2086
 "$JAVA" -Xmx128m $QUIET_LOG_JVM_OPT -cp "$CP" kafka.tools.StorageTool format \
-  -t "$CLUSTER_ID" -c "$PROPS" --ignore-formatted >>"$LOGFILE" 2>&1 \
+  -t "$CLUSTER_ID" -c "$PROPS" --ignore-formatted ${KAFKA_FORMAT_ARGS:-} >>"$LOGFILE" 2>&1 \
   || { tail_log "$LOGFILE"; die "kafka.tools.StorageTool format failed"; }
+set +f
 
 # ---- 6. launch ------------------------------------------------------------------------------------
 # setsid: the broker gets its own session, so it is neither tied to the caller's terminal nor killed

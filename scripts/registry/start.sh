@@ -18,6 +18,9 @@
 #   REGISTRY_JVM_OPTS           extra JVM flags, e.g. -Dapicurio.ccompat.legacy-id-mode.enabled=true
 #   REGISTRY_JAVA_HOME          JDK to use; else the first of JAVA_HOME, java on PATH, /usr/lib/jvm/*
 #                               that is new enough (3.3.x needs Java 21+; install.sh records it)
+#   REGISTRY_TLS_CERT, REGISTRY_TLS_KEY
+#                               serve HTTPS (only) on REGISTRY_PORT with this certificate and key (PEM)
+#   REGISTRY_CURL_OPTS          extra curl options of the readiness check (a CA, credentials)
 set -euo pipefail
 
 SCRIPT_DIR="$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)"
@@ -32,7 +35,9 @@ PORT="${REGISTRY_PORT:-38081}"
 MPORT="${REGISTRY_MANAGEMENT_PORT:-38082}"
 RUN_DIR="${REGISTRY_RUN_DIR:-${TRIBUTARY_TOOLS_DIR}/run/registry}"
 TIMEOUT="${REGISTRY_START_TIMEOUT:-120}"
-URL="http://${HOST}:${PORT}/apis/ccompat/v7"
+SCHEME=http
+[[ -n "${REGISTRY_TLS_CERT:-}" ]] && SCHEME=https
+URL="${SCHEME}://${HOST}:${PORT}/apis/ccompat/v7"
 
 require_cmd curl
 mkdir -p "$RUN_DIR"
@@ -46,7 +51,13 @@ exec 9>"${RUN_DIR}/.lock"
 flock -w 300 9 || die "could not lock ${RUN_DIR}/.lock"
 
 # ready: the Confluent-compatible API answers 200 on /subjects.
-ready() { [[ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 3 "${URL}/subjects" || true)" == 200 ]]; }
+# shellcheck disable=SC2086
+ready() { [[ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 3 ${REGISTRY_CURL_OPTS:-} "${URL}/subjects" || true)" == 200 ]]; }
+TLS_OPTS=""
+if [[ "$SCHEME" == https ]]; then
+  TLS_OPTS="-Dquarkus.http.ssl-port=${PORT} -Dquarkus.http.insecure-requests=disabled"
+  TLS_OPTS+=" -Dquarkus.http.ssl.certificate.files=${REGISTRY_TLS_CERT} -Dquarkus.http.ssl.certificate.key-files=${REGISTRY_TLS_KEY}"
+fi
 
 # ---- reuse -------------------------------------------------------------------------------------
 old_pid="$(read_pidfile "$PIDFILE")"
@@ -87,7 +98,7 @@ setsid "$JAVA" ${REGISTRY_HEAP_OPTS:--Xms128m -Xmx512m} -Djava.awt.headless=true
   -Dquarkus.management.host="$HOST" -Dquarkus.management.port="$MPORT" \
   -Djava.io.tmpdir="$RUN_DIR" \
   -Dapicurio.storage.snapshot.location="$RUN_DIR" -Dapicurio.import.work-dir="$RUN_DIR" \
-  ${REGISTRY_JVM_OPTS:-} \
+  ${TLS_OPTS} ${REGISTRY_JVM_OPTS:-} \
   -jar "$JAR" </dev/null >>"$LOGFILE" 2>&1 9>&- &
 pid=$!
 disown "$pid" 2>/dev/null || true

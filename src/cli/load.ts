@@ -24,20 +24,36 @@ export async function loadApp(file: string, cwd: string): Promise<TributaryApp> 
     throw new UsageError(
       `${file}: a topology file is a .ts or .js module that default-exports defineApp({...})`,
     );
+  // Checked before importing: a module the file imports that cannot be found (a package that is not
+  // installed) fails the import with the same error code as the file itself missing.
+  if (!existsSync(path)) throw new UsageError(`${file}: no such file`);
   let module: { default?: unknown };
   try {
     module = (await import(pathToFileURL(path).href)) as { default?: unknown };
   } catch (error) {
-    const code = (error as { code?: string }).code;
-    if (code === 'ERR_MODULE_NOT_FOUND' && (error as Error).message.includes(path))
-      throw new UsageError(`${file}: no such file`);
-    throw new Error(`cannot load topology file ${file}: ${errorMessage(error)}`, { cause: error });
+    throw new Error(`cannot load topology file ${file}: ${importFailure(error)}`, { cause: error });
   }
   if (!isTributaryApp(module.default))
     throw new UsageError(
       `${file}: the default export is not an application; write \`export default defineApp({ applicationId, topology })\``,
     );
   return module.default;
+}
+
+/** Why importing a topology file failed, with a hint where the cause is a usual one. */
+function importFailure(error: unknown): string {
+  const message = errorMessage(error);
+  switch ((error as { code?: string }).code) {
+    case 'ERR_MODULE_NOT_FOUND':
+      // Node names the module and the file that imports it: "Cannot find package 'x' imported from /app/y.ts".
+      return /^Cannot find package /.test(message)
+        ? `${message} (is the package installed? npm install it in the project of the topology file)`
+        : message;
+    case 'ERR_UNKNOWN_FILE_EXTENSION':
+      return `${message} (Node.js ${process.versions.node} does not run TypeScript files: Node.js 22.18 or newer does)`;
+    default:
+      return message;
+  }
 }
 
 export async function readText(file: string, cwd: string): Promise<string> {

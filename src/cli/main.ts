@@ -73,7 +73,7 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo): Prom
   }
 }
 
-// Run when started directly (`node --conditions=source src/cli/main.ts ...`), not when imported.
+// Run when started directly (`node --conditions=tributary-source src/cli/main.ts ...`), not when imported.
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   process.exitCode = await main(process.argv.slice(2));
 }

@@ -162,6 +162,11 @@ export interface PartitionReaderOptions {
   /** Every topic the reader may be asked to read (changelogs, global topics). */
   readonly topics: readonly string[];
   readonly clientId?: string;
+  /**
+   * Where a client that reads through a consumer group of its own (kafkajs) starts that group's id:
+   * the application id, so the ACL on the application's group prefix covers it.
+   */
+  readonly groupIdPrefix?: string;
 }
 
 /**

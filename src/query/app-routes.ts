@@ -67,7 +67,7 @@ export function addAppRoutes(options: {
           500,
           `application "${applicationId}" defines ${method} ${pattern}, but ${RESERVED_PREFIXES.join(', ')} belong to the worker`,
         );
-      return { handle: (request) => handler(request), application: applicationId };
+      return { handle: (request) => handler(request), application: applicationId, scope: 'app' };
     },
   );
   http(routes, context);

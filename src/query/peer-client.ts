@@ -1,7 +1,16 @@
 import { Agent, request as httpRequest, type IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { errorMessage } from '../errors.ts';
-import type { HttpResponse } from '../http/types.ts';
+import { peerAgent, type HttpTls } from '../http/tls.ts';
+import { HttpError, type HttpResponse } from '../http/types.ts';
+import type { Secret } from '../security/secret.ts';
 import { QueryUnavailableError } from './errors.ts';
+
+/** How this worker talks to the others: over HTTPS with their CA (and its own certificate), with a token. */
+export interface PeerSecurity {
+  readonly tls?: HttpTls;
+  readonly token?: Secret;
+}
 
 /** Marks a request one worker forwards to another: the receiver answers from its own stores or says 503, never forwards again. */
 export const HOP_HEADER = 'x-tributary-forwarded-by';
@@ -30,10 +39,17 @@ const FORWARD_TIMEOUT_MS = 10_000;
  */
 export class PeerClient {
   private readonly self: string;
-  private readonly agent = new Agent({ keepAlive: true, maxSockets: 64, maxFreeSockets: 16 });
+  private readonly agent: Agent;
+  private readonly https: boolean;
+  private readonly token: Secret | undefined;
 
-  constructor(self: string) {
+  constructor(self: string, security: PeerSecurity = {}) {
     this.self = self;
+    this.https = security.tls !== undefined;
+    this.agent = security.tls
+      ? (peerAgent(security.tls) as unknown as Agent)
+      : new Agent({ keepAlive: true, maxSockets: 64, maxFreeSockets: 16 });
+    this.token = security.token;
   }
 
   /** A GET answered with JSON; an unreachable worker is a 503 (its partitions are about to move). */
@@ -42,6 +58,7 @@ export class PeerClient {
       try {
         return await this.exchange(endpoint, { method: 'GET', pathAndQuery, signal });
       } catch (error) {
+        if (error instanceof HttpError) throw error;
         // A kept-alive connection the other side closed meanwhile: one fresh try (a GET is safe to repeat).
         if (attempt === 1 && (error as { code?: string }).code === 'ECONNRESET' && !signal?.aborted) continue;
         throw unreachable(endpoint, error);
@@ -58,6 +75,7 @@ export class PeerClient {
     try {
       return await this.exchange(endpoint, request);
     } catch (error) {
+      if (error instanceof HttpError) throw error;
       throw unreachable(endpoint, error);
     }
   }
@@ -65,13 +83,16 @@ export class PeerClient {
   /** Opens a streaming GET (server-sent events); the caller reads and closes it. */
   async stream(endpoint: string, pathAndQuery: string, signal?: AbortSignal): Promise<IncomingMessage> {
     try {
-      return await this.open(endpoint, {
+      const response = await this.open(endpoint, {
         method: 'GET',
         pathAndQuery,
         headers: { accept: 'text/event-stream' },
         signal,
       });
+      refusedByPeer(endpoint, response);
+      return response;
     } catch (error) {
+      if (error instanceof HttpError) throw error;
       throw unreachable(endpoint, error);
     }
   }
@@ -90,6 +111,7 @@ export class PeerClient {
       timeoutMs: FORWARD_TIMEOUT_MS,
     });
     const text = await readAll(response);
+    refusedByPeer(endpoint, response);
     let body: unknown = text;
     try {
       body = text === '' ? undefined : JSON.parse(text);
@@ -111,15 +133,16 @@ export class PeerClient {
     },
   ): Promise<IncomingMessage> {
     const { hostname, port } = new URL(`http://${endpoint}`);
+    const authorization = this.token ? { authorization: `Bearer ${this.token.reveal()}` } : {};
     return new Promise((resolve, reject) => {
-      const req = httpRequest(
+      const req = (this.https ? httpsRequest : httpRequest)(
         {
           host: hostname,
           port,
           path: request.pathAndQuery,
           method: request.method,
           agent: this.agent,
-          headers: { ...request.headers, [HOP_HEADER]: this.self },
+          headers: { ...request.headers, ...authorization, [HOP_HEADER]: this.self },
           signal: request.signal,
         },
         resolve,
@@ -137,6 +160,20 @@ function unreachable(endpoint: string, error: unknown): QueryUnavailableError {
   return new QueryUnavailableError(`worker ${endpoint} cannot be reached: ${errorMessage(error)}`, {
     cause: error,
   });
+}
+
+/**
+ * Another worker refusing this one's credentials is a setting to fix, not the client's fault: a 502
+ * that says which, instead of passing the 401 on as if the client's own token were wrong.
+ */
+function refusedByPeer(endpoint: string, response: IncomingMessage): void {
+  const status = response.statusCode;
+  if (status !== 401 && status !== 403) return;
+  response.resume();
+  throw new HttpError(
+    502,
+    `worker ${endpoint} refused the request this worker forwarded to it (HTTP ${status}): give every worker a TRIBUTARY_HTTP_PEER_TOKEN the others accept with the "queries" and "app" scopes (application routes are forwarded to a key's owner too), or a client certificate they trust`,
+  );
 }
 
 /** Headers about one connection or one encoding of the body: the relaying server writes its own. */

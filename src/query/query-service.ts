@@ -5,7 +5,7 @@ import type { StateStore } from '../state/api.ts';
 import { StoreCatalog, type StoreEntry } from './catalog.ts';
 import { ChangeBus } from './change-bus.ts';
 import { QueryUnavailableError } from './errors.ts';
-import { PeerClient, type PeerResponse } from './peer-client.ts';
+import { PeerClient, type PeerResponse, type PeerSecurity } from './peer-client.ts';
 import { keyPartition, ownersOf, taskId } from './routing.ts';
 
 /** Where a partition of a store can be read. */
@@ -38,13 +38,19 @@ export class QueryService {
   readonly runners: readonly AppRunner[];
   private readonly closing = new AbortController();
 
-  constructor(options: { runners: readonly AppRunner[]; self: string; logger: Logger }) {
+  constructor(options: {
+    runners: readonly AppRunner[];
+    self: string;
+    logger: Logger;
+    /** How to reach the other workers (HTTPS, a token). */
+    peers?: PeerSecurity;
+  }) {
     this.runners = options.runners;
     this.self = options.self;
     this.catalog = new StoreCatalog(options.runners);
     this.bus = new ChangeBus(options.logger);
     for (const runner of options.runners) this.bus.watch(runner, this.catalog);
-    this.peers = new PeerClient(options.self);
+    this.peers = new PeerClient(options.self, options.peers);
   }
 
   serializeKey(entry: StoreEntry, key: unknown): Uint8Array {

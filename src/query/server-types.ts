@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { RouteScope } from '../http/access.ts';
 import type { HttpRequest, HttpResponse } from '../http/types.ts';
 
 /** A route of the worker's server: answers with a response, or streams one itself and returns undefined. */
@@ -9,4 +10,6 @@ export interface InternalHandler {
   ): HttpResponse | undefined | Promise<HttpResponse | undefined>;
   /** The application whose route it is (absent for the worker's own routes). */
   readonly application?: string;
+  /** What credentials must grant: `app` for application routes, else `queries` unless said otherwise. */
+  readonly scope?: RouteScope;
 }

@@ -1,7 +1,10 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AdminPort, EventLogPort } from '../kafka/port.ts';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { authorize } from '../http/access.ts';
 import { announcedLength, bodyTooLarge, MAX_BODY_BYTES } from '../http/body.ts';
 import { answerClientError } from '../http/client-errors.ts';
+import type { HttpSecurity } from '../http/security.ts';
+import { createServer } from '../http/tls.ts';
+import type { AdminPort, EventLogPort } from '../kafka/port.ts';
 import { errorResponse, sendResponse, toHttpRequest } from '../http/exchange.ts';
 import { Router } from '../http/router.ts';
 import type { HttpResponse } from '../http/types.ts';
@@ -32,6 +35,8 @@ export interface QueryServerOptions {
   readonly logger: Logger;
   /** With a schema registry, records sent by application routes use its wire format. */
   readonly wireSerdes?: WireSerdes;
+  /** HTTPS, who may call which routes, and the token for forwarding to other workers. */
+  readonly security?: HttpSecurity;
 }
 
 /** How long a stop waits for requests in flight before it cuts them. */
@@ -62,6 +67,7 @@ export class QueryServer {
       runners: options.runners,
       self: options.http.advertised,
       logger: this.logger,
+      peers: { tls: options.security?.tls, token: options.security?.peerToken },
     });
     this.producer = new TypedProducer(options.port, options.clientId, options.wireSerdes);
     this.addWorkerRoutes();
@@ -82,11 +88,11 @@ export class QueryServer {
 
   /** The base URL clients use (the advertised endpoint). */
   get url(): string {
-    return `http://${this.options.http.advertised}`;
+    return `${this.options.security?.tls ? 'https' : 'http'}://${this.options.http.advertised}`;
   }
 
   async start(): Promise<void> {
-    const server = createServer((req, res) => void this.handle(req, res));
+    const server = createServer((req, res) => void this.handle(req, res), this.options.security?.tls);
     // `Expect: 100-continue`: a body announced too large is refused before the client sends it.
     server.on('checkContinue', (req, res) => void this.handle(req, res, { expectsContinue: true }));
     server.on('clientError', answerClientError);
@@ -111,6 +117,11 @@ export class QueryServer {
     );
   }
 
+  /** The routes served, as `METHOD /pattern`. */
+  routes(): string[] {
+    return this.router.patterns().map((r) => `${r.method} ${r.pattern}`);
+  }
+
   /** Ends event streams and long polls, stops accepting requests, and closes the connections. */
   async stop(): Promise<void> {
     this.service.close();
@@ -130,14 +141,17 @@ export class QueryServer {
   private addWorkerRoutes(): void {
     const service = this.service;
     const runners = this.options.runners;
-    const add = (pattern: string, handle: InternalHandler['handle']) =>
-      this.router.add('GET', pattern, { handle });
+    const add = (
+      pattern: string,
+      handle: InternalHandler['handle'],
+      scope: InternalHandler['scope'] = 'queries',
+    ) => this.router.add('GET', pattern, { handle, scope });
     add('/', () => ({
       status: 200,
       body: {
         endpoint: service.self,
         applications: runners.map((r) => r.applicationId),
-        routes: this.router.patterns().map((r) => `${r.method} ${r.pattern}`),
+        routes: this.routes(),
       },
     }));
     add('/stores', () => listStores(service));
@@ -145,9 +159,9 @@ export class QueryServer {
     add('/stores/:store/keys/:key', (request) => getKey(service, request));
     add('/stores/:store/changes', (request, raw) => streamChanges(service, request, raw));
     add('/metadata', (request) => metadata(service, request));
-    add('/health', () => health(runners));
-    add('/health/ready', () => ready(runners));
-    add('/metrics', () => metrics(service, this.httpMetrics()));
+    add('/health', () => health(runners), 'open');
+    add('/health/ready', () => ready(runners), 'open');
+    add('/metrics', () => metrics(service, this.httpMetrics()), 'metrics');
   }
 
   private async logEnds(topic: string): Promise<Map<number, bigint>> {
@@ -175,14 +189,16 @@ export class QueryServer {
     let pattern = 'unmatched';
     let response: HttpResponse | undefined;
     try {
+      const url = new URL(req.url ?? '/', 'http://localhost');
+      const match = this.router.match(method, url.pathname);
+      pattern = match.pattern;
+      const { application, scope } = match.handler;
+      authorize(req, application === undefined ? (scope ?? 'queries') : 'app', this.options.security?.access);
       if (options.expectsContinue) {
         // The client waits for "100 Continue" before it sends the body: refuse one announced too large now.
         if ((announcedLength(req) ?? 0) > MAX_BODY_BYTES) throw bodyTooLarge();
         res.writeContinue();
       }
-      const url = new URL(req.url ?? '/', 'http://localhost');
-      const match = this.router.match(method, url.pathname);
-      pattern = match.pattern;
       response = await match.handler.handle(toHttpRequest(req, url, match.params, abort.signal), {
         req,
         res,

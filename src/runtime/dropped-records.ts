@@ -22,12 +22,11 @@ export class DroppedRecords {
   private readonly lastWarning = new Map<DropReason, { at: number; count: number }>();
   private readonly logger: Logger;
   private readonly clock: () => number;
-  private readonly task: string;
 
-  constructor(options: { logger: Logger; clock: () => number; task: string }) {
+  /** `logger` is the task's: it names the task on every line. */
+  constructor(options: { logger: Logger; clock: () => number }) {
     this.logger = options.logger;
     this.clock = options.clock;
-    this.task = options.task;
   }
 
   record(
@@ -48,7 +47,6 @@ export class DroppedRecords {
       : 'during punctuation (topic, partition and offset not known)';
     this.logger.warn(
       {
-        task: this.task,
         processor,
         reason,
         ...(origin ? { topic: origin.topic, partition: origin.partition, offset: origin.offset } : {}),

@@ -15,7 +15,7 @@ import {
   type ErrorHandlerChoice,
   type ErrorHandling,
 } from './error-handling.ts';
-import type { Logger } from './logger.ts';
+import { withBindings, type Logger } from './logger.ts';
 import { partitionForKey } from './partitioner.ts';
 import { PunctuationQueue } from './punctuation.ts';
 import type { ConsumedRecord, RecordCollector } from './records.ts';
@@ -33,6 +33,7 @@ export interface TaskEnvironment {
   readonly partitionCount: (topic: string) => number;
   readonly wallClock: () => number;
   readonly errorHandling: ErrorHandling;
+  /** The task adds its id (`task`) to every line it logs. */
   readonly logger: Logger;
   readonly requestCommit?: () => void;
 }
@@ -74,17 +75,15 @@ export class StreamTask {
   private currentTimestampMs = -1;
   private initialized = false;
   private readonly dropped: DroppedRecords;
+  private readonly logger: Logger;
   /** Records the error handlers skipped or sent to the dead-letter topic (a metric). */
   skippedByHandlers = 0;
 
   constructor(environment: TaskEnvironment) {
     this.environment = environment;
     this.id = { subtopology: environment.subtopology.id, partition: environment.partition };
-    this.dropped = new DroppedRecords({
-      logger: environment.logger,
-      clock: environment.wallClock,
-      task: `${this.id.subtopology}_${this.id.partition}`,
-    });
+    this.logger = withBindings(environment.logger, { task: `${this.id.subtopology}_${this.id.partition}` });
+    this.dropped = new DroppedRecords({ logger: this.logger, clock: environment.wallClock });
     this.buildNodes();
     this.sourceTopics = [...this.sources.keys()];
   }
@@ -225,14 +224,14 @@ export class StreamTask {
   ): void {
     if (choice === 'fail') throw error;
     this.skippedByHandlers++;
-    const { logger, applicationId, errorHandling, collector, partitionCount } = this.environment;
+    const { applicationId, errorHandling, collector, partitionCount } = this.environment;
     const where = record ? describeOrigin(originOf(record)) : 'during punctuation';
     if (choice === 'dead-letter' && record) {
       const topic = deadLetterTopic(errorHandling, applicationId);
       const partitions = partitionCount(topic);
       const partition = record.key ? partitionForKey(record.key, partitions) : record.partition % partitions;
       collector.send(deadLetter(record, error, { topic, partition, applicationId, processor }));
-      logger.warn(
+      this.logger.warn(
         {
           err: error,
           processor,
@@ -245,7 +244,7 @@ export class StreamTask {
       );
       return;
     }
-    logger.warn({ err: error, processor, where }, `record skipped: ${error.message}`);
+    this.logger.warn({ err: error, processor, where }, `record skipped: ${error.message}`);
   }
 
   private buildNodes(): void {

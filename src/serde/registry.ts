@@ -1,6 +1,13 @@
 import { COMPATIBILITY, SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import avro from 'avsc';
+import type { Agent } from 'node:http';
 import { TributaryError, errorMessage } from '../errors.ts';
+import {
+  authorizationMiddleware,
+  registryAgent,
+  registryGet,
+  type RegistrySecurity,
+} from './registry-connection.ts';
 
 /** A schema registry refused or failed a request; the message names the subject and the registry's reason. */
 export class SchemaRegistryError extends TributaryError {
@@ -15,6 +22,8 @@ export interface SchemaRegistryOptions {
   /** The registry's base URL, e.g. http://localhost:8081 (Apicurio: .../apis/ccompat/v7). */
   readonly url: string;
   readonly clientId?: string;
+  /** Credentials (basic auth or a bearer token) and the CA of the registry's certificate. */
+  readonly security?: RegistrySecurity;
 }
 
 const CLIENT_ID = 'tributary';
@@ -28,6 +37,8 @@ export class SchemaRegistryClient {
   readonly url: string;
   private readonly clientId: string;
   private readonly client: SchemaRegistry;
+  private readonly security: RegistrySecurity;
+  private readonly agent: Agent | undefined;
   private readonly writers = new Map<number, avro.Type>();
   private readonly fetching = new Map<number, Promise<void>>();
   private readonly failures = new Map<number, Error>();
@@ -35,10 +46,15 @@ export class SchemaRegistryClient {
   constructor(options: SchemaRegistryOptions) {
     this.url = options.url.replace(/\/+$/, '');
     this.clientId = options.clientId ?? CLIENT_ID;
+    this.security = options.security ?? {};
+    this.agent = registryAgent(this.url, this.security);
+    const middleware = authorizationMiddleware(this.security);
     this.client = new SchemaRegistry({
       host: this.url,
       clientId: this.clientId,
       retry: { retries: 2 },
+      ...(this.agent ? { agent: this.agent } : {}),
+      ...(middleware ? { middlewares: [middleware] } : {}),
     });
   }
 
@@ -139,10 +155,13 @@ export class SchemaRegistryClient {
   }
 
   private async get(path: string): Promise<{ status: number; body: unknown }> {
-    const response = await fetch(`${this.url}${path}`, {
-      headers: { Accept: 'application/vnd.schemaregistry.v1+json, application/json' },
-    });
-    const text = await response.text();
+    const response = await registryGet(
+      `${this.url}${path}`,
+      { accept: 'application/vnd.schemaregistry.v1+json, application/json' },
+      this.security,
+      this.agent,
+    );
+    const text = response.text;
     let body: unknown = text;
     try {
       body = JSON.parse(text);
@@ -150,8 +169,11 @@ export class SchemaRegistryClient {
       // Not JSON: keep the text for the error message.
     }
     if (response.status >= 500 || (response.status >= 400 && response.status !== 404))
-      throw new Error(
-        `GET ${path} answered ${response.status}: ${typeof body === 'string' ? body : JSON.stringify(body)}`,
+      throw Object.assign(
+        new Error(
+          `GET ${path} answered ${response.status}: ${typeof body === 'string' ? body : JSON.stringify(body)}`,
+        ),
+        { status: response.status },
       );
     return { status: response.status, body };
   }
@@ -163,6 +185,19 @@ export class SchemaRegistryClient {
   }
 
   private failure(what: string, error: unknown, subject?: string): SchemaRegistryError {
+    const code = String((error as { code?: unknown }).code ?? '');
+    if (/CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS/.test(code))
+      return new SchemaRegistryError(
+        `${what}: the certificate of the schema registry ${this.url} is not trusted (${this.reason(error)}); give the CA that signed it with SCHEMA_REGISTRY_TLS_CA (--schema-registry-tls-ca)`,
+        { cause: error, subject, retriable: false },
+      );
+    const status = (error as { status?: number }).status;
+    if (status === 401 || status === 403)
+      // Credentials do not heal by retrying: say which settings to check.
+      return new SchemaRegistryError(
+        `${what}: the schema registry ${this.url} ${status === 401 ? 'did not accept the credentials' : 'refused access'} (HTTP ${status}); check SCHEMA_REGISTRY_USERNAME and SCHEMA_REGISTRY_PASSWORD, or SCHEMA_REGISTRY_TOKEN (and their *_FILE forms)`,
+        { cause: error, subject, retriable: false },
+      );
     return new SchemaRegistryError(`${what} at the schema registry ${this.url}: ${this.reason(error)}`, {
       cause: error,
       subject,

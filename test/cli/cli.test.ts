@@ -1,38 +1,25 @@
-import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { named, topologyToJson, StreamsBuilder } from 'tributary';
+import { runProcess, type ProcessRun } from '../support/run-process.ts';
 import bigOrdersApp from './fixtures/big-orders-app.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const fixtures = 'test/cli/fixtures';
 const apps = [`${fixtures}/orders-app.ts`, `${fixtures}/big-orders-app.ts`];
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
+/** Runs `node bin/tributary.js ...` from the repository root, as a user in a checkout would. */
+function tributary(...args: string[]): Promise<ProcessRun> {
+  return runProcess(process.execPath, ['bin/tributary.js', ...args], { cwd: root });
 }
 
-/** Runs `node bin/tributary.js ...` from the repository root, as a user in a checkout would. */
-function tributary(...args: string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['bin/tributary.js', ...args], {
-      cwd: root,
-      env: { ...process.env, TRIBUTARY_SOURCE: '1' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+// Every test starts several `tributary` processes at once, each loading the TypeScript sources: on two
+// loaded cores that alone can take tens of seconds. The assertions are about output and exit codes,
+// not speed.
+vi.setConfig({ testTimeout: 90_000 });
 
 let dir: string;
 beforeAll(async () => {
@@ -213,6 +200,28 @@ describe.concurrent('tributary describe', () => {
     const run = await tributary('describe', file);
     expect(run.code).toBe(0);
     expect(run.stdout).toBe(builder.build().describe().toString());
+  });
+
+  it('names what a topology file imports and cannot be found, and the file importing it', async () => {
+    await writeFile(join(dir, 'helpers.ts'), "export { missing } from './not-written.ts';\n");
+    await writeFile(join(dir, 'needs-package.ts'), "import 'no-such-package-anywhere';\n");
+    await writeFile(
+      join(dir, 'needs-module.ts'),
+      "import { missing } from './helpers.ts';\nconsole.log(missing);\n",
+    );
+    const [pkg, module] = await Promise.all([
+      tributary('describe', join(dir, 'needs-package.ts')),
+      tributary('describe', join(dir, 'needs-module.ts')),
+    ]);
+    expect(pkg.code).toBe(2);
+    expect(pkg.stderr).not.toContain('no such file');
+    expect(pkg.stderr).toContain(
+      `cannot load topology file ${join(dir, 'needs-package.ts')}: Cannot find package 'no-such-package-anywhere' imported from ${join(dir, 'needs-package.ts')} (is the package installed?`,
+    );
+    expect(module.code).toBe(2);
+    expect(module.stderr).toContain(
+      `Cannot find module '${join(dir, 'not-written.ts')}' imported from ${join(dir, 'helpers.ts')}`,
+    );
   });
 });
 

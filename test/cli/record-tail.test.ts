@@ -329,7 +329,7 @@ describe('following a log another process writes', () => {
   function background(args: string[]) {
     const child = spawn(process.execPath, ['bin/tributary.js', ...args], {
       cwd: root,
-      env: { ...process.env, TRIBUTARY_SOURCE: '1', KAFKA_BROKERS: '' },
+      env: { ...process.env, KAFKA_BROKERS: '' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const output = { stdout: '', stderr: '' };

@@ -29,7 +29,7 @@ afterAll(() => {
  * their real ids, on the shared broker.
  */
 function quietEnvironment(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, TRIBUTARY_SOURCE: '1', LOG_FORMAT: 'json' };
+  const env: NodeJS.ProcessEnv = { ...process.env, LOG_FORMAT: 'json' };
   for (const name of [
     'KAFKA_BROKERS',
     'SCHEMA_REGISTRY_URL',

@@ -441,12 +441,17 @@ export function describeEventLogContract(name: string, setup: ContractSetup): vo
           { topic, partition: 1, offset: '5' },
         ]);
         await producer.commit();
-        expect(await admin.committedOffsets(groupId, topic)).toEqual(
-          new Map([
-            [0, { offset: '3', metadata: null }],
-            [1, { offset: '5', metadata: null }],
-          ]),
-        );
+        // Kafka answers the commit once it is decided and writes the markers that make the group's
+        // offsets visible just after: they show up a moment later, not necessarily at once.
+        const expected = new Map([
+          [0, { offset: '3', metadata: null }],
+          [1, { offset: '5', metadata: null }],
+        ]);
+        const committed = await waitFor('the committed offsets', patienceMs, async () => {
+          const offsets = await admin.committedOffsets(groupId, topic);
+          return offsets.size === expected.size && offsets;
+        });
+        expect(committed).toEqual(expected);
       } finally {
         await admin.close();
       }

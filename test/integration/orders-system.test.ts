@@ -8,15 +8,20 @@ import type { LogRecord, OutgoingRecord } from '../../src/kafka/port.ts';
 import { partitionForKey } from '../../src/runtime/partitioner.ts';
 import { silentLogger } from '../../src/runtime/logger.ts';
 import { createLogger } from '../../src/runtime/logging.ts';
+import { kafkaEventLog } from '../../src/kafka/kafkajs/event-log.ts';
 import { loadWorkerConfig, type ProcessingGuarantee } from '../../src/runtime/worker/config.ts';
+import { requiredAcls } from '../../src/runtime/worker/required-acls.ts';
 import { Worker } from '../../src/runtime/worker/worker.ts';
 import { fromJsonForm, toJsonForm, type Serde } from '../../src/serde/serde.ts';
 import { loadOrderApps } from '../../scripts/orders/apps.ts';
 import { generateRecording } from '../../scripts/orders/recording.ts';
 import { topics, type Order } from '../../schemas/topics.ts';
+import { grantAcls } from '../support/kafka-acls.ts';
 import { KafkaKit, kafkaBrokers, uniqueName } from '../support/kafka-kit.ts';
+import { adminLogin, connectionAs, kitAs, securedKafka } from '../support/secured-kafka.ts';
 
 const brokers = kafkaBrokers();
+const secured = securedKafka();
 const logger = process.env.TEST_LOG ? createLogger({ level: 'info', format: 'json' }) : silentLogger;
 const PARTITIONS = 3;
 const DAY = 24 * 60 * 60 * 1000;
@@ -96,70 +101,111 @@ describe.skipIf(!brokers)('the orders system on Kafka, with replay as the oracle
     await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
   });
 
+  /**
+   * Runs all seven applications in one worker on `cluster` (topics created and read by its kit) and
+   * checks they reach the replay's final states; `login` holds the worker's security settings.
+   */
+  async function runOrders(
+    guarantee: ProcessingGuarantee,
+    cluster: { kit: KafkaKit; brokers: string; login?: Record<string, string>; principal?: string },
+  ): Promise<void> {
+    const { kit } = cluster;
+    // Topics and application ids of this run only: runs never see each other's data or state.
+    const run = uniqueName('orders');
+    const topicName = (name: string) => `${run}.${name}`;
+    await kit.createTopics(
+      Object.fromEntries([...topicsByName.keys()].map((name) => [topicName(name), PARTITIONS])),
+    );
+    const apps: TributaryApp[] = await loadOrderApps();
+    const applications = apps.map((app) => ({
+      applicationId: `${app.applicationId}-${run}`,
+      topology: app.buildTopology({ renameTopic: topicName }),
+    }));
+    if (cluster.principal)
+      // Least privilege: exactly what `tributary acls` lists for each application.
+      await grantAcls(
+        adminLogin(secured!),
+        cluster.principal,
+        applications.flatMap((a) =>
+          requiredAcls(a.topology, a.applicationId, { processingGuarantee: guarantee }),
+        ),
+      );
+    const stateDir = join(tmpdir(), run);
+    dirs.push(stateDir);
+    const config = loadWorkerConfig({
+      flags: { brokers: cluster.brokers, 'state-dir': stateDir, guarantee, 'commit-interval-ms': '100' },
+      env: cluster.login ?? {},
+    });
+    const port = cluster.login
+      ? kafkaEventLog({
+          brokers: config.brokers!,
+          clientId: config.clientId,
+          security: config.kafkaSecurity,
+          logger,
+        })
+      : kit.port;
+    const worker = new Worker(applications, config, port, logger);
+    await worker.start();
+    try {
+      await kit.produceRaw(recording.map((record) => encode(record, topicName)));
+
+      const expectedOrders = summarizeOrders(latestByKey(expected.filter((r) => r.topic === 'orders')));
+      const expectedEmails = latestByKey(expected.filter((r) => r.topic === 'emails'));
+      const live = await kit
+        .readUntil(
+          topicName('orders'),
+          (records) => sameStates(summarizeOrders(latestByKey(decode('orders', records))), expectedOrders),
+          { readCommitted: true, timeoutMs: 150_000 },
+        )
+        .catch(async (error: Error) => {
+          // Say which orders differ rather than only that the wait timed out.
+          const seen = summarizeOrders(
+            latestByKey(decode('orders', await kit.readUntil(topicName('orders'), () => true))),
+          );
+          throw new Error(`${error.message}\n${describeDifferences(seen, expectedOrders)}`);
+        });
+      expect(summarizeOrders(latestByKey(decode('orders', live)))).toEqual(expectedOrders);
+
+      // Terminal states are final: every CONFIRMED order has its email, with the customer's details.
+      const emails = await kit.readUntil(
+        topicName('emails'),
+        (records) => records.length >= expectedEmails.size,
+        {
+          readCommitted: true,
+        },
+      );
+      expect(latestByKey(decode('emails', emails))).toEqual(expectedEmails);
+      if (guarantee === 'exactly-once') {
+        // Nothing duplicated: exactly as many emails and order updates as the replay wrote (the live
+        // `orders` topic also holds the CREATED orders fed in, which replay does not print).
+        const fedOrders = recording.filter((r) => r.topic === 'orders').length;
+        expect(emails).toHaveLength(expected.filter((r) => r.topic === 'emails').length);
+        expect(live.length - fedOrders).toBe(expected.filter((r) => r.topic === 'orders').length);
+      }
+    } finally {
+      await worker.stop();
+    }
+  }
+
   it.each<ProcessingGuarantee>(['exactly-once', 'at-least-once'])(
     'reaches the same final state of every order, and the same emails, as the replay (%s)',
-    async (guarantee) => {
-      // Topics and application ids of this run only: runs never see each other's data or state.
-      const run = uniqueName('orders');
-      const topicName = (name: string) => `${run}.${name}`;
-      await kit.createTopics(
-        Object.fromEntries([...topicsByName.keys()].map((name) => [topicName(name), PARTITIONS])),
-      );
-      const apps: TributaryApp[] = await loadOrderApps();
-      const stateDir = join(tmpdir(), run);
-      dirs.push(stateDir);
-      const config = loadWorkerConfig({
-        flags: { brokers, 'state-dir': stateDir, guarantee, 'commit-interval-ms': '100' },
-        env: {},
-      });
-      const worker = new Worker(
-        apps.map((app) => ({
-          applicationId: `${app.applicationId}-${run}`,
-          topology: app.buildTopology({ renameTopic: topicName }),
-        })),
-        config,
-        kit.port,
-        logger,
-      );
-      await worker.start();
+    (guarantee) => runOrders(guarantee, { kit, brokers }),
+  );
+
+  it.skipIf(!secured)(
+    'does so too over SASL_SSL (SCRAM-SHA-512) under exactly-once, granted only the ACLs `tributary acls` lists',
+    async () => {
+      const admin = kitAs(secured!, 'admin');
       try {
-        await kit.produceRaw(recording.map((record) => encode(record, topicName)));
-
-        const expectedOrders = summarizeOrders(latestByKey(expected.filter((r) => r.topic === 'orders')));
-        const expectedEmails = latestByKey(expected.filter((r) => r.topic === 'emails'));
-        const live = await kit
-          .readUntil(
-            topicName('orders'),
-            (records) => sameStates(summarizeOrders(latestByKey(decode('orders', records))), expectedOrders),
-            { readCommitted: true, timeoutMs: 150_000 },
-          )
-          .catch(async (error: Error) => {
-            // Say which orders differ rather than only that the wait timed out.
-            const seen = summarizeOrders(
-              latestByKey(decode('orders', await kit.readUntil(topicName('orders'), () => true))),
-            );
-            throw new Error(`${error.message}\n${describeDifferences(seen, expectedOrders)}`);
-          });
-        expect(summarizeOrders(latestByKey(decode('orders', live)))).toEqual(expectedOrders);
-
-        // Terminal states are final: every CONFIRMED order has its email, with the customer's details.
-        const emails = await kit.readUntil(
-          topicName('emails'),
-          (records) => records.length >= expectedEmails.size,
-          {
-            readCommitted: true,
-          },
-        );
-        expect(latestByKey(decode('emails', emails))).toEqual(expectedEmails);
-        if (guarantee === 'exactly-once') {
-          // Nothing duplicated: exactly as many emails and order updates as the replay wrote (the live
-          // `orders` topic also holds the CREATED orders fed in, which replay does not print).
-          const fedOrders = recording.filter((r) => r.topic === 'orders').length;
-          expect(emails).toHaveLength(expected.filter((r) => r.topic === 'emails').length);
-          expect(live.length - fedOrders).toBe(expected.filter((r) => r.topic === 'orders').length);
-        }
+        const { brokers: bootstrap, env } = connectionAs(secured!, 'alice-scram-512');
+        await runOrders('exactly-once', {
+          kit: admin,
+          brokers: bootstrap,
+          login: env,
+          principal: 'User:alice',
+        });
       } finally {
-        await worker.stop();
+        await admin.close();
       }
     },
   );

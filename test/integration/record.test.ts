@@ -40,7 +40,6 @@ describe.skipIf(!brokers)('tributary record and tail on Kafka', () => {
   const dir = mkdtempSync(join(tmpdir(), 'tributary-record-it-'));
   const env = {
     ...process.env,
-    TRIBUTARY_SOURCE: '1',
     RECORDED_APP_TOPIC_PREFIX: prefix,
     KAFKA_BROKERS: brokers,
   };

@@ -1,5 +1,8 @@
 import { COMPATIBILITY, SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import { spawn } from 'node:child_process';
+import type { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -11,11 +14,16 @@ import { AvroSchemas, Serdes, StreamsBuilder } from 'tributary';
 import { SchemaRegistryClient, SchemaRegistryError } from '../../src/serde/registry.ts';
 import { registryAvroSerde } from '../../src/serde/registry-serde.ts';
 import { registryWireSerdes } from '../../src/serde/registry-wire.ts';
+import type { RegistrySecurity } from '../../src/serde/registry-connection.ts';
+import { Secret } from '../../src/security/secret.ts';
+import { TokenProvider } from '../../src/security/token-provider.ts';
+import { TestCertificates } from '../support/certificates.ts';
+import { signedJwt } from '../support/jwt.ts';
 import { silentLogger } from '../../src/runtime/logger.ts';
 import { loadWorkerConfig } from '../../src/runtime/worker/config.ts';
 import { Worker } from '../../src/runtime/worker/worker.ts';
 import { KafkaKit, kafkaBrokers, uniqueName } from '../support/kafka-kit.ts';
-import { provideRegistry } from '../support/schema-registry.ts';
+import { provideRegistry, provideSecuredRegistry } from '../support/schema-registry.ts';
 
 const schemas = AvroSchemas.fromDirectory(fileURLToPath(new URL('../../schemas', import.meta.url)));
 const orderType = schemas.type('Order');
@@ -24,9 +32,10 @@ const emailType = schemas.type('Email');
 const string = Serdes.String();
 const long = Serdes.Long();
 
-const registry = await provideRegistry();
+// Both registries start at once: the plain one, and one with HTTPS and authentication required.
+const [registry, secured] = await Promise.all([provideRegistry(), provideSecuredRegistry()]);
 const url = registry.url;
-afterAll(() => registry.stop());
+afterAll(() => Promise.all([registry.stop(), secured.stop()]));
 
 /** A schema as JSON with a field added (with a default), the way a newer producer evolves it. */
 function withField(type: avro.Type, field: { name: string; type: unknown; default: unknown }): avro.Schema {
@@ -377,80 +386,178 @@ describe.skipIf(!url || !brokers)('a worker with a schema registry, on Kafka', (
 });
 
 describe.skipIf(!url || !brokers)('tributary start on Kafka with a schema registry', () => {
-  it('creates the missing topics, registers the schemas and runs the topology', async () => {
-    const prefix = uniqueName('start');
-    const kit = new KafkaKit(brokers);
-    const dataDir = join(tmpdir(), uniqueName('tributary-start-kafka'));
-    const root = fileURLToPath(new URL('../..', import.meta.url));
-    const port = await new Promise<number>((resolve) => {
-      const server = createServer().listen(0, '127.0.0.1', () => {
-        const { port } = server.address() as { port: number };
-        server.close(() => resolve(port));
+  const variants = [
+    { registry: 'open', url, env: {}, client: confluent },
+    ...(secured.url
+      ? [
+          {
+            registry: 'asking for a password, over HTTPS',
+            url: secured.url,
+            env: {
+              SCHEMA_REGISTRY_USERNAME: secured.files!.user.name,
+              SCHEMA_REGISTRY_PASSWORD: secured.files!.user.password,
+              SCHEMA_REGISTRY_TLS_CA: secured.files!.ca,
+            },
+            client: () =>
+              new SchemaRegistry({
+                host: secured.url,
+                auth: { username: secured.files!.user.name, password: secured.files!.user.password },
+                agent: new HttpsAgent({ ca: readFileSync(secured.files!.ca) }) as unknown as HttpAgent,
+              }),
+          },
+        ]
+      : []),
+  ];
+  it.each(variants)(
+    'creates the missing topics, registers the schemas and runs the topology (registry $registry)',
+    async ({ url, env, client }) => {
+      const prefix = uniqueName('start');
+      const kit = new KafkaKit(brokers);
+      const dataDir = join(tmpdir(), uniqueName('tributary-start-kafka'));
+      const root = fileURLToPath(new URL('../..', import.meta.url));
+      const port = await new Promise<number>((resolve) => {
+        const server = createServer().listen(0, '127.0.0.1', () => {
+          const { port } = server.address() as { port: number };
+          server.close(() => resolve(port));
+        });
       });
-    });
-    const child = spawn(
-      process.execPath,
-      ['bin/tributary.js', 'start', 'test/cli/fixtures/start-kafka-app.ts', '--port', String(port)],
-      {
-        cwd: root,
-        env: {
-          ...process.env,
-          TRIBUTARY_SOURCE: '1',
-          KAFKA_BROKERS: brokers,
-          SCHEMA_REGISTRY_URL: url,
-          DATA_DIR: dataDir,
-          START_TEST_PREFIX: prefix,
-          TOPIC_PARTITIONS: '2',
-          LOG_FORMAT: 'json',
+      const child = spawn(
+        process.execPath,
+        ['bin/tributary.js', 'start', 'test/cli/fixtures/start-kafka-app.ts', '--port', String(port)],
+        {
+          cwd: root,
+          env: {
+            ...process.env,
+            KAFKA_BROKERS: brokers,
+            SCHEMA_REGISTRY_URL: url,
+            ...env,
+            DATA_DIR: dataDir,
+            START_TEST_PREFIX: prefix,
+            TOPIC_PARTITIONS: '2',
+            LOG_FORMAT: 'json',
+          },
+          stdio: ['ignore', 'pipe', 'pipe'],
         },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    let output = '';
-    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
-    try {
-      const deadline = Date.now() + 120_000;
-      while (!output.includes('Tributary is running')) {
-        if (child.exitCode !== null || Date.now() > deadline)
-          throw new Error(`start did not come up:\n${output}`);
-        await new Promise((resolve) => setTimeout(resolve, 100));
+      );
+      let output = '';
+      child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+      const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+      try {
+        const deadline = Date.now() + 120_000;
+        while (!output.includes('Tributary is running')) {
+          if (child.exitCode !== null || Date.now() > deadline)
+            throw new Error(`start did not come up:\n${output}`);
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+        expect(output).toContain(`event log: Kafka at ${brokers}`);
+        // The worker says how it reaches the registry, and never shows the password.
+        const password: string | undefined = (env as { SCHEMA_REGISTRY_PASSWORD?: string })
+          .SCHEMA_REGISTRY_PASSWORD;
+        if (password) {
+          expect(output).toContain('"auth":"basic (tributary)"');
+          expect(output).not.toContain(password);
+        }
+        expect(await kit.admin.partitionCounts([`${prefix}-orders`, `${prefix}-validated`])).toEqual(
+          new Map([
+            [`${prefix}-orders`, 2],
+            [`${prefix}-validated`, 2],
+          ]),
+        );
+        const producer = client();
+        const { id } = await producer.register(
+          { type: SchemaType.AVRO, schema: JSON.stringify(orderType.schema({ exportAttrs: true })) },
+          { subject: `${prefix}-orders-value` },
+        );
+        const order = {
+          id: 'o-1',
+          customerId: 1,
+          state: 'CREATED',
+          product: 'JUMPERS',
+          quantity: 1,
+          price: 1,
+          failureReason: null,
+        };
+        await kit.produce(`${prefix}-orders`, string, Serdes.Bytes(), [
+          { key: 'o-1', value: await producer.encode(id, order) },
+        ]);
+        const [validated] = await kit.readUntil(`${prefix}-validated`, (r) => r.length >= 1);
+        expect({ ...(await client().decode(Buffer.from(validated!.value!))) }).toEqual({
+          ...order,
+          state: 'VALIDATED',
+        });
+      } finally {
+        child.kill('SIGTERM');
+        expect(await exited).toBe(0);
+        await kit.close();
+        await rm(dataDir, { recursive: true, force: true });
       }
-      expect(output).toContain(`event log: Kafka at ${brokers}`);
-      expect(await kit.admin.partitionCounts([`${prefix}-orders`, `${prefix}-validated`])).toEqual(
-        new Map([
-          [`${prefix}-orders`, 2],
-          [`${prefix}-validated`, 2],
-        ]),
-      );
-      const producer = confluent();
-      const { id } = await producer.register(
-        { type: SchemaType.AVRO, schema: JSON.stringify(orderType.schema({ exportAttrs: true })) },
-        { subject: `${prefix}-orders-value` },
-      );
-      const order = {
-        id: 'o-1',
-        customerId: 1,
-        state: 'CREATED',
-        product: 'JUMPERS',
-        quantity: 1,
-        price: 1,
-        failureReason: null,
-      };
-      await kit.produce(`${prefix}-orders`, string, Serdes.Bytes(), [
-        { key: 'o-1', value: await producer.encode(id, order) },
-      ]);
-      const [validated] = await kit.readUntil(`${prefix}-validated`, (r) => r.length >= 1);
-      expect({ ...(await confluent().decode(Buffer.from(validated!.value!))) }).toEqual({
-        ...order,
-        state: 'VALIDATED',
-      });
-    } finally {
-      child.kill('SIGTERM');
-      expect(await exited).toBe(0);
-      await kit.close();
-      await rm(dataDir, { recursive: true, force: true });
-    }
+    },
+  );
+});
+
+describe.skipIf(!secured.url)('a schema registry that asks for credentials, over HTTPS', () => {
+  const files = secured.files!;
+  const ca = { caFile: files.ca };
+  const basic = {
+    ...ca,
+    basic: { username: files.user.name, password: new Secret(files.user.password, 'test') },
+  };
+  /** A JWT the registry accepts: signed with the key it was given, from its issuer. */
+  const signedToken = (issuer = files.tokens.issuer) =>
+    signedJwt(files.tokens.signingKey, { sub: 'worker', iss: issuer });
+  const tokenFiles = new TestCertificates();
+  afterAll(() => tokenFiles.close());
+
+  /** Registers the Order schema under a new subject and reads it back by id through a second client. */
+  async function roundTrip(security: RegistrySecurity): Promise<void> {
+    const subject = `${uniqueName('secured')}-value`;
+    const id = await new SchemaRegistryClient({ url: secured.url, security }).register(subject, orderType);
+    const reader = new SchemaRegistryClient({ url: secured.url, security });
+    await reader.fetchWriter(id);
+    expect(reader.fetchFailure(id)).toBeUndefined();
+    expect(reader.writer(id)?.name).toBe(orderType.name);
+  }
+
+  it('registers and fetches schemas with basic auth, trusting the registry through the CA given', async () => {
+    await roundTrip(basic);
+  });
+
+  it('registers and fetches schemas with a bearer token, from a secret or from a file read again when it changes', async () => {
+    await roundTrip({
+      ...ca,
+      token: new TokenProvider({ kind: 'static', token: new Secret(signedToken(), 'test') }),
+    });
+    const file = tokenFiles.file('registry-token', signedToken('someone-else'));
+    const fromFile: RegistrySecurity = { ...ca, token: new TokenProvider({ kind: 'file', path: file }) };
+    // A token from another issuer is refused...
+    await expect(roundTrip(fromFile)).rejects.toThrow(/did not accept the credentials \(HTTP 401\)/);
+    // ...and once the file holds a good one, the same client settings work.
+    tokenFiles.file('registry-token', `${signedToken()}\n`);
+    await roundTrip(fromFile);
+  });
+
+  it('says which settings to check when refused, without retrying or showing the password, and asks for the CA', async () => {
+    const wrong = 'not-the-registry-password';
+    const refused = await new SchemaRegistryClient({
+      url: secured.url,
+      security: { ...ca, basic: { username: files.user.name, password: new Secret(wrong, 'test') } },
+    })
+      .register(`${uniqueName('refused')}-value`, orderType)
+      .catch((e: SchemaRegistryError) => e);
+    expect(refused).toBeInstanceOf(SchemaRegistryError);
+    expect((refused as SchemaRegistryError).retriable).toBe(false);
+    expect((refused as Error).message).toMatch(
+      /the schema registry https:\/\/127\.0\.0\.1:\d+\/apis\/ccompat\/v7 did not accept the credentials \(HTTP 401\); check SCHEMA_REGISTRY_USERNAME and SCHEMA_REGISTRY_PASSWORD/,
+    );
+    expect((refused as Error).message).not.toContain(wrong);
+    const anonymous = await new SchemaRegistryClient({ url: secured.url, security: ca })
+      .register(`${uniqueName('anonymous')}-value`, orderType)
+      .catch((e: Error) => e);
+    expect((anonymous as Error).message).toMatch(/HTTP 401/);
+    const untrusted = await new SchemaRegistryClient({ url: secured.url, security: { basic: basic.basic } })
+      .register(`${uniqueName('untrusted')}-value`, orderType)
+      .catch((e: Error) => e);
+    expect((untrusted as Error).message).toMatch(/certificate .* not trusted.*SCHEMA_REGISTRY_TLS_CA/);
   });
 });

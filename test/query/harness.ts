@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { HttpSecurity } from '../../src/http/security.ts';
 import type { AppHttp } from '../../src/query/api.ts';
 import { QueryServer } from '../../src/query/server.ts';
 import { SseParser, type SseEvent } from '../../src/query/sse.ts';
@@ -201,6 +202,8 @@ export async function startCluster(options: {
   readonly tasks: readonly { active: string[]; standby?: string[] }[];
   readonly http?: AppHttp;
   readonly renameTopic?: (name: string) => string;
+  /** HTTPS and access of worker i's endpoint. */
+  readonly security?: (index: number) => HttpSecurity;
 }): Promise<FakeWorker[]> {
   const ports = await Promise.all(options.tasks.map(() => freePort()));
   const endpoints = ports.map((p) => `127.0.0.1:${p}`);
@@ -217,10 +220,11 @@ export async function startCluster(options: {
       port,
       clientId: 'test',
       logger: silentLogger,
+      security: options.security?.(i),
     });
     await server.start();
     await runner.openGlobal();
-    workers.push({ endpoint, url: `http://${endpoint}`, runner, server, port });
+    workers.push({ endpoint, url: server.url, runner, server, port });
   }
   await reassign(workers, options.tasks);
   return workers;

@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { pinnedKafkaVersion } from './kafka-version.ts';
@@ -55,6 +56,48 @@ export async function provideBroker(): Promise<ProvidedBroker | { reasons: strin
   return {
     brokers,
     source: 'local scripts',
+    stop: async () => void (await run('bash', [`${root}/scripts/kafka/stop.sh`], { env })),
+  };
+}
+
+export interface ProvidedSecuredBroker {
+  /** The SASL_SSL listener (PLAIN, SCRAM, OAUTHBEARER). */
+  readonly saslSsl: string;
+  /** The SSL listener that requires client certificates. */
+  readonly ssl: string;
+  /** security.json of scripts/kafka/start-secured.sh: the CA, certificates, users, the OAuth key. */
+  readonly securityFile: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * A second broker, every listener secured and the StandardAuthorizer on (scripts/kafka/start-secured.sh),
+ * for the tests of TLS, SASL and ACLs. Its ports come from TEST_SECURE_KAFKA_PORT,
+ * TEST_SECURE_KAFKA_SSL_PORT and TEST_SECURE_KAFKA_CONTROLLER_PORT.
+ */
+export async function provideSecuredBroker(): Promise<ProvidedSecuredBroker | { reasons: string[] }> {
+  try {
+    await run('java', ['-version']);
+    await run('mvn', ['-v']);
+  } catch {
+    return { reasons: ['no Java and Maven to run a local broker from Maven Central jars'] };
+  }
+  const runDir = `${root}/.tools/run/kafka-secured-test`;
+  const env = {
+    ...process.env,
+    KAFKA_RUN_DIR: runDir,
+    KAFKA_PORT: process.env.TEST_SECURE_KAFKA_PORT ?? '39392',
+    KAFKA_SSL_PORT: process.env.TEST_SECURE_KAFKA_SSL_PORT ?? '39393',
+    KAFKA_CONTROLLER_PORT: process.env.TEST_SECURE_KAFKA_CONTROLLER_PORT ?? '39394',
+  };
+  await run('bash', [`${root}/scripts/kafka/start-secured.sh`], { env, maxBuffer: 16 * 1024 * 1024 });
+  const listeners = JSON.parse(await readFile(`${runDir}/security/listeners.json`, 'utf8')) as {
+    saslSsl: string;
+    ssl: string;
+  };
+  return {
+    ...listeners,
+    securityFile: `${runDir}/security/security.json`,
     stop: async () => void (await run('bash', [`${root}/scripts/kafka/stop.sh`], { env })),
   };
 }

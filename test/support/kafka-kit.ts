@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { inject } from 'vitest';
+import type { KafkaSecurity } from '../../src/kafka/connection.ts';
 import { kafkaEventLog } from '../../src/kafka/kafkajs/event-log.ts';
 import type {
   AdminPort,
@@ -48,9 +49,9 @@ export class KafkaKit {
   readonly admin: AdminPort;
   private readonly readers: PartitionReaderPort[] = [];
 
-  constructor(brokers = kafkaBrokers(), logger: Logger = silentLogger) {
+  constructor(brokers = kafkaBrokers(), logger: Logger = silentLogger, security?: KafkaSecurity) {
     this.brokers = brokers;
-    this.port = kafkaEventLog({ brokers: brokers.split(','), clientId: 'test-kit', logger });
+    this.port = kafkaEventLog({ brokers: brokers.split(','), clientId: 'test-kit', security, logger });
     this.admin = this.port.admin();
   }
 

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { eventually } from './eventually.ts';
+import { outputProblems } from './log-lines.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -28,6 +29,8 @@ export interface WorkerProcessOptions {
   readonly http?: string;
   /** Run the worker of another checkout of the repository (a benchmark's baseline); default: this one. */
   readonly checkout?: string;
+  /** `run` (the default) or `start`. */
+  readonly command?: 'run' | 'start';
 }
 
 /** Matches an assignment ("tasks assigned") that gives the worker this many active tasks. */
@@ -62,6 +65,8 @@ export class WorkerProcess {
   readonly logs: LogLine[] = [];
   /** Output that was not a JSON log line (stderr, crashes). */
   readonly other: string[] = [];
+  /** Output that no worker should print: Node.js warnings, log lines with a key twice. */
+  readonly problems: string[] = [];
   /** Resolves with the exit code (or the signal's name) when the process has exited. */
   readonly exited: Promise<number | string>;
   private readonly child: ChildProcess;
@@ -82,7 +87,7 @@ export class WorkerProcess {
     };
     const args = [
       'bin/tributary.js',
-      'run',
+      options.command ?? 'run',
       ...options.topologies,
       ...Object.entries(flags).flatMap(([flag, value]) => [`--${flag}`, value]),
     ];
@@ -90,8 +95,6 @@ export class WorkerProcess {
       cwd: options.checkout ?? root,
       env: {
         ...process.env,
-        TRIBUTARY_SOURCE: '1',
-        NODE_OPTIONS: '--disable-warning=TimeoutNegativeWarning',
         KAFKA_BROKERS: '',
         ...options.env,
       },
@@ -263,6 +266,7 @@ export class WorkerProcess {
   private add(line: string): void {
     if (line.trim() === '') return;
     if (process.env.TEST_LOG) process.stderr.write(`[${this.name}] ${line}\n`);
+    this.problems.push(...outputProblems([line]));
     try {
       const parsed = JSON.parse(line) as LogLine;
       if (parsed && typeof parsed === 'object' && typeof parsed.msg === 'string') {

@@ -34,16 +34,26 @@ export function useWorkerProcesses(
   let kit: KafkaKit | undefined;
   const started: WorkerProcess[] = [];
   const dirs: string[] = [];
-  const killAll = () => Promise.all(started.splice(0).map((w) => w.kill()));
+  // Every worker's output is checked once it has gone: a Node.js warning or a log line with a key
+  // twice fails the test that started it.
+  const killAll = async () => {
+    const workers = started.splice(0);
+    await Promise.all(workers.map((w) => w.kill()));
+    const problems = workers.flatMap((w) => w.problems.map((p) => `${w.name}: ${p}`));
+    if (problems.length > 0) throw new Error(`workers printed what they should not:\n${problems.join('\n')}`);
+  };
 
   beforeAll(() => {
     kit = new KafkaKit(kafkaBrokers());
   });
   if ((options.workersLive ?? 'each') === 'each') afterEach(killAll);
   afterAll(async () => {
-    await killAll();
-    await kit?.close();
-    await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
+    try {
+      await killAll();
+    } finally {
+      await kit?.close();
+      await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
+    }
   });
 
   const suite: WorkerSuite = {

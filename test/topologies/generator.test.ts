@@ -70,7 +70,7 @@ describe('the orders recording generator', () => {
   it('runs as `npm run generate`: the command writes the same bytes as the module', async () => {
     const { stdout, stderr } = await run(
       process.execPath,
-      ['--conditions=source', 'scripts/orders/generate.ts', '--orders', '200', '--seed', '3'],
+      ['--conditions=tributary-source', 'scripts/orders/generate.ts', '--orders', '200', '--seed', '3'],
       { cwd: new URL('../../', import.meta.url), maxBuffer: 64 * 1024 * 1024 },
     );
     expect(stdout).toBe(jsonl({ orders: 200, seed: 3 }));

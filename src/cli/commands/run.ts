@@ -46,7 +46,12 @@ Exit codes: 0 stopped on request, 2 bad settings or a fatal error (the log says 
     const apps = [];
     for (const file of positionals) apps.push(await loadApp(file, io.cwd));
     const logger = createLogger({ level: config.logLevel, format: config.logFormat });
-    const port = kafkaEventLog({ brokers: config.brokers, clientId: config.clientId, logger });
+    const port = kafkaEventLog({
+      brokers: config.brokers,
+      clientId: config.clientId,
+      security: config.kafkaSecurity,
+      logger,
+    });
     const worker = new Worker(apps.map(workerApplication), config, port, logger);
     return (await runUntilStopped(worker, logger)) ? ExitCode.ok : ExitCode.error;
   },

@@ -3,6 +3,7 @@ import type { TributaryApp } from '../../app/define-app.ts';
 import { EmbeddedLog } from '../../embedded/embedded-log.ts';
 import { embeddedEventLog } from '../../embedded/event-log.ts';
 import { ConfigError } from '../../errors.ts';
+import { requiresCredentials } from '../../http/access.ts';
 import { kafkaEventLog } from '../../kafka/kafkajs/event-log.ts';
 import type { EventLogPort, NewTopic } from '../../kafka/port.ts';
 import type { Logger } from '../../runtime/logger.ts';
@@ -57,7 +58,10 @@ const START_OPTIONS: readonly HelpRow[] = [
   },
 ];
 
-/** Where `start` puts what `run` needs told: no brokers means the embedded log, stores go beside it, HTTP is on. */
+/**
+ * Where `start` puts what `run` needs told: no brokers means the embedded log, stores go beside it,
+ * HTTP is on, for this machine only unless HOST (or --http) says otherwise.
+ */
 const START_DEFAULTS = {
   brokers: 'none: the embedded log',
   'state-dir': '<data-dir>/state',
@@ -119,7 +123,12 @@ SIGTERM or SIGINT (Ctrl-C) stops it gracefully. Exit codes: 0 stopped on request
     try {
       const eventLog = embedded
         ? embeddedEventLog(embedded)
-        : kafkaEventLog({ brokers: config.brokers!, clientId: config.clientId, logger });
+        : kafkaEventLog({
+            brokers: config.brokers!,
+            clientId: config.clientId,
+            security: config.kafkaSecurity,
+            logger,
+          });
       if (embedded)
         logger.warn(
           { directory: embedded.directory },
@@ -208,8 +217,8 @@ async function banner(
   config: WorkerConfig,
   embedded: EmbeddedLog | undefined,
 ): Promise<string> {
-  const url = `http://${config.http!.advertised.replace(/^(0\.0\.0\.0|127\.0\.0\.1):/, 'localhost:')}`;
-  const routes = await appRoutes(worker, url);
+  const url = worker.queries!.url.replace(/\/\/(0\.0\.0\.0|127\.0\.0\.1):/, '//localhost:');
+  const routes = worker.queries!.routes();
   const lines = [
     '',
     `Tributary is running ${apps.length} application${apps.length === 1 ? '' : 's'}: ${apps.map((a) => a.applicationId).join(', ')}`,
@@ -218,22 +227,13 @@ async function banner(
       : `  event log: Kafka at ${config.brokers!.join(',')}`,
     `  HTTP:      ${url}`,
     ...tryLines(url, routes).map((line, i) => `  ${i === 0 ? 'try:' : '    '}       ${line}`),
+    ...(requiresCredentials(config.httpSecurity.access)
+      ? ["           (the endpoint asks for credentials: add -H 'authorization: Bearer <token>')"]
+      : []),
     '',
     '',
   ];
   return lines.join('\n');
-}
-
-/** The routes the worker serves, as it lists them itself. */
-async function appRoutes(worker: Worker, url: string): Promise<string[]> {
-  if (!worker.queries) return [];
-  try {
-    const response = await fetch(`${url}/`);
-    const body = (await response.json()) as { routes?: unknown };
-    return Array.isArray(body.routes) ? body.routes.map(String) : [];
-  } catch {
-    return [];
-  }
 }
 
 function tryLines(url: string, routes: readonly string[]): string[] {

@@ -1,6 +1,7 @@
 import type { Admin, Kafka } from 'kafkajs';
 import { TributaryError } from '../../errors.ts';
 import type { AdminPort, CommittedOffset, NewTopic, OffsetRange } from '../port.ts';
+import { accessError } from './access-errors.ts';
 import { kafkaErrorType } from './convert.ts';
 
 const LEADER_WAIT_MS = 30_000;
@@ -69,7 +70,7 @@ export class KafkajsAdmin implements AdminPort {
       });
     } catch (error) {
       // Another worker of the application created them first.
-      if (!onlyAlreadyExists(error)) throw error;
+      if (!onlyAlreadyExists(error)) throw this.refusedCreation(error, topics);
     }
     await this.waitForLeaders(topics.map((t) => t.topic));
   }
@@ -80,15 +81,22 @@ export class KafkajsAdmin implements AdminPort {
     const admin = await this.connected();
     const existing = new Set(await admin.listTopics());
     const present = [...new Set(topics)].filter((t) => existing.has(t));
+    await this.refuseUndescribable([...new Set(topics)].filter((t) => !existing.has(t)));
     if (present.length === 0) return counts;
-    const { topics: metadata } = await admin.fetchTopicMetadata({ topics: present });
+    const { topics: metadata } = await admin
+      .fetchTopicMetadata({ topics: present })
+      .catch((error: unknown) => {
+        throw accessError(error, this.kafka, { topics: { names: present, operation: 'DESCRIBE' } });
+      });
     for (const topic of metadata) counts.set(topic.name, topic.partitions.length);
     return counts;
   }
 
   async offsets(topic: string): Promise<Map<number, OffsetRange>> {
     const admin = await this.connected();
-    const offsets = await whileLoading(() => admin.fetchTopicOffsets(topic));
+    const offsets = await whileLoading(() => admin.fetchTopicOffsets(topic)).catch((error: unknown) => {
+      throw accessError(error, this.kafka, { topics: { names: [topic], operation: 'DESCRIBE' } });
+    });
     return new Map(offsets.map((o) => [o.partition, { low: o.low, high: o.high }]));
   }
 
@@ -101,7 +109,14 @@ export class KafkajsAdmin implements AdminPort {
 
   async committedOffsets(groupId: string, topic: string): Promise<Map<number, CommittedOffset>> {
     const admin = await this.connected();
-    const result = await whileLoading(() => admin.fetchOffsets({ groupId, topics: [topic] }));
+    const result = await whileLoading(() => admin.fetchOffsets({ groupId, topics: [topic] })).catch(
+      (error: unknown) => {
+        throw accessError(error, this.kafka, {
+          group: { name: groupId, operation: 'DESCRIBE' },
+          topics: { names: [topic], operation: 'DESCRIBE' },
+        });
+      },
+    );
     const committed = new Map<number, CommittedOffset>();
     for (const entry of result) {
       for (const p of entry.partitions) {
@@ -115,7 +130,9 @@ export class KafkajsAdmin implements AdminPort {
   async deleteTopics(topics: readonly string[]): Promise<void> {
     if (topics.length === 0) return;
     const admin = await this.connected();
-    await admin.deleteTopics({ topics: [...topics] });
+    await admin.deleteTopics({ topics: [...topics] }).catch((error: unknown) => {
+      throw accessError(error, this.kafka, { topics: { names: topics, operation: 'DELETE' } });
+    });
   }
 
   async listTopics(): Promise<string[]> {
@@ -127,6 +144,42 @@ export class KafkajsAdmin implements AdminPort {
     this.admin = undefined;
     this.connecting = undefined;
     await admin?.disconnect();
+  }
+
+  /**
+   * A listing leaves out the topics the principal may not DESCRIBE, so they look absent: ask for each
+   * by name (once, without retries) to tell a missing topic from a refused one.
+   */
+  private async refuseUndescribable(absent: readonly string[]): Promise<void> {
+    if (absent.length === 0) return;
+    const probe = this.kafka.admin({ retry: { retries: 0 } });
+    await probe.connect();
+    try {
+      for (const topic of absent) {
+        const refused = await probe.fetchTopicMetadata({ topics: [topic] }).then(
+          () => undefined,
+          (error: unknown) => (kafkaErrorType(error) === 'TOPIC_AUTHORIZATION_FAILED' ? error : undefined),
+        );
+        if (refused)
+          throw accessError(refused, this.kafka, { topics: { names: [topic], operation: 'DESCRIBE' } });
+      }
+    } finally {
+      await probe.disconnect();
+    }
+  }
+
+  /**
+   * A refused creation names the topics refused: kafkajs reports each topic's error in an aggregate.
+   * Creating a topic needs CREATE on it (or on the cluster).
+   */
+  private refusedCreation(error: unknown, topics: readonly NewTopic[]): unknown {
+    const errors = (((error as { cause?: unknown }).cause ?? error) as { errors?: unknown[] }).errors ?? [];
+    const refused = errors.filter((e) => kafkaErrorType(e) === 'TOPIC_AUTHORIZATION_FAILED');
+    const names = refused.map((e) => (e as { topic?: unknown }).topic).filter((t) => typeof t === 'string');
+    return accessError(refused[0] ?? error, this.kafka, {
+      topics: { names: names.length > 0 ? names : topics.map((t) => t.topic), operation: 'CREATE' },
+      cluster: 'CREATE',
+    });
   }
 
   /**

@@ -10,6 +10,7 @@ import {
   type TopicPartition,
   type TopicPartitionOffset,
 } from '../port.ts';
+import { accessError, type Access } from './access-errors.ts';
 import { fromKafkaMessage, kafkaErrorType } from './convert.ts';
 import { assertRewrittenBatch } from './fetch-rewrite.ts';
 
@@ -62,7 +63,7 @@ export class KafkajsGroupConsumer implements GroupConsumerPort {
           if (assignment && current()) await handlers.onAssigned(assignment);
         })
         .catch((error: Error) => {
-          if (this.consumer === consumer) handlers.onCrash(error);
+          if (this.consumer === consumer) handlers.onCrash(this.refused(error));
         });
     });
     consumer.on(consumer.events.REBALANCING, () => handlers.onRevoking());
@@ -80,10 +81,14 @@ export class KafkajsGroupConsumer implements GroupConsumerPort {
       });
     });
     consumer.on(consumer.events.CRASH, (event) => {
-      if (!event.payload.restart) handlers.onCrash(event.payload.error);
+      if (!event.payload.restart) handlers.onCrash(this.refused(event.payload.error));
     });
-    await consumer.connect();
-    await consumer.subscribe({ topics: [...this.options.topics], fromBeginning: true });
+    try {
+      await consumer.connect();
+      await consumer.subscribe({ topics: [...this.options.topics], fromBeginning: true });
+    } catch (error) {
+      throw this.refused(error);
+    }
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
@@ -134,8 +139,17 @@ export class KafkajsGroupConsumer implements GroupConsumerPort {
       ) {
         throw new RebalanceInProgressError({ cause: error });
       }
-      throw error;
+      throw this.refused(error);
     }
+  }
+
+  /** A refusal by the cluster's authorizer, named: the group needs READ, its topics READ. */
+  private refused<E>(error: E): E {
+    const access: Access = {
+      group: { name: this.options.groupId, operation: 'READ' },
+      topics: { names: this.options.topics, operation: 'READ' },
+    };
+    return accessError(error, this.kafka, access) as E;
   }
 
   async stop(): Promise<void> {

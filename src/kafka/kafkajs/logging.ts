@@ -22,16 +22,17 @@ const ROUTINE_ERRORS = [
 ];
 
 /**
- * Routes kafkajs' own logging into the worker's logger. kafkajs logs routine group activity at INFO
+ * Routes kafkajs' own logging into the worker's logger, and hands the errors it logs to `onError`. kafkajs logs routine group activity at INFO
  * and transient, retried failures (a coordinator still loading) at ERROR; here they become debug and
  * warn, so the worker's own errors stand out.
  */
-export function kafkajsLogCreator(logger: Logger): logCreator {
+export function kafkajsLogCreator(logger: Logger, onError?: (error: string) => void): logCreator {
   return () =>
     ({ namespace, level, log }) => {
       const { message, ...fields } = log as { message: string } & Record<string, unknown>;
       const entry = { ...fields, component: `kafkajs.${namespace}` };
       const error = typeof fields.error === 'string' ? fields.error : '';
+      if (error) onError?.(error);
       if (
         EXPECTED.some((pattern) => pattern.test(message)) ||
         ROUTINE_ERRORS.some((pattern) => pattern.test(error) || pattern.test(message))

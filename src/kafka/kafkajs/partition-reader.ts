@@ -7,6 +7,7 @@ import type {
   TopicPartition,
   TopicPartitionOffset,
 } from '../port.ts';
+import { accessError } from './access-errors.ts';
 import { fromKafkaMessage } from './convert.ts';
 import { byTopic } from './group-consumer.ts';
 import { assertRewrittenBatch } from './fetch-rewrite.ts';
@@ -23,16 +24,19 @@ export class KafkajsPartitionReader implements PartitionReaderPort {
   private readonly active = new Map<string, TopicPartitionOffset>();
   private assigned: TopicPartition[] = [];
   private joined: Promise<void> | undefined;
+  /** The reader's own group: it never commits, but kafkajs consumes only as a member of a group. */
+  private readonly groupId: string;
 
   constructor(kafka: Kafka, options: PartitionReaderOptions) {
     this.kafka = kafka;
     this.options = options;
+    this.groupId = `${options.groupIdPrefix ?? options.clientId ?? 'tributary'}-reader-${randomUUID()}`;
   }
 
   async start(onBatch: (batch: RecordBatch) => void, onCrash: (error: Error) => void): Promise<void> {
     if (this.options.topics.length === 0) return;
     const consumer = this.kafka.consumer({
-      groupId: `${this.options.clientId ?? 'tributary'}-reader-${randomUUID()}`,
+      groupId: this.groupId,
       readUncommitted: !this.options.readCommitted,
       allowAutoTopicCreation: false,
       maxWaitTimeInMs: 100,
@@ -62,10 +66,14 @@ export class KafkajsPartitionReader implements PartitionReaderPort {
         });
     });
     consumer.on(consumer.events.CRASH, (event) => {
-      if (!event.payload.restart) onCrash(event.payload.error);
+      if (!event.payload.restart) onCrash(this.refused(event.payload.error));
     });
-    await consumer.connect();
-    await consumer.subscribe({ topics: [...this.options.topics], fromBeginning: true });
+    try {
+      await consumer.connect();
+      await consumer.subscribe({ topics: [...this.options.topics], fromBeginning: true });
+    } catch (error) {
+      throw this.refused(error);
+    }
     await consumer.run({
       autoCommit: false,
       eachBatch: async ({ batch }) => {
@@ -82,6 +90,14 @@ export class KafkajsPartitionReader implements PartitionReaderPort {
       },
     });
     await this.joined;
+  }
+
+  /** A refusal by the cluster's authorizer, named: the reader's group and its topics need READ. */
+  private refused<E>(error: E): E {
+    return accessError(error, this.kafka, {
+      topics: { names: this.options.topics, operation: 'READ' },
+      group: { name: this.groupId, operation: 'READ' },
+    }) as E;
   }
 
   async assign(position: TopicPartitionOffset): Promise<void> {

@@ -9,6 +9,7 @@ import {
 } from '../port.ts';
 import { TributaryError } from '../../errors.ts';
 import { kafkaErrorType, mergeWrittenOffsets, topicMessages, writtenOffsets } from './convert.ts';
+import { accessError, type Access } from './access-errors.ts';
 import { byTopic } from './group-consumer.ts';
 import { produceRequests } from './produce-requests.ts';
 import type { TopicLimits } from './topic-limits.ts';
@@ -57,10 +58,12 @@ function describePartitions(records: readonly OutgoingRecord[]): string {
 /** At-least-once sends: idempotent and one request in flight, so retries neither duplicate nor reorder. */
 export class KafkajsProducer implements ProducerPort {
   private readonly producer: Producer;
+  private readonly kafka: Kafka;
   private readonly limits: TopicLimits;
   private connecting: Promise<void> | undefined;
 
   constructor(kafka: Kafka, limits: TopicLimits) {
+    this.kafka = kafka;
     this.limits = limits;
     this.producer = kafka.producer({
       idempotent: true,
@@ -71,9 +74,14 @@ export class KafkajsProducer implements ProducerPort {
 
   async send(records: readonly OutgoingRecord[]): Promise<WrittenOffsets> {
     if (records.length === 0) return new Map();
-    this.connecting ??= this.producer.connect();
-    await this.connecting;
-    return sendInRequests((batch) => this.producer.sendBatch(batch), this.limits, records);
+    try {
+      this.connecting ??= this.producer.connect();
+      await this.connecting;
+      return await sendInRequests((batch) => this.producer.sendBatch(batch), this.limits, records);
+    } catch (error) {
+      // An idempotent producer needs WRITE on a topic (or IDEMPOTENT_WRITE on the cluster).
+      throw accessError(error, this.kafka, { topics: { names: topicsOf(records), operation: 'WRITE' } });
+    }
   }
 
   async close(): Promise<void> {
@@ -81,12 +89,8 @@ export class KafkajsProducer implements ProducerPort {
   }
 }
 
-const FENCING_ERRORS = new Set([
-  'INVALID_PRODUCER_EPOCH',
-  'PRODUCER_FENCED',
-  'INVALID_PRODUCER_ID_MAPPING',
-  'TRANSACTIONAL_ID_AUTHORIZATION_FAILED',
-]);
+/** A refused transactional id is not fencing but a missing ACL: the guard reports it as such. */
+const FENCING_ERRORS = new Set(['INVALID_PRODUCER_EPOCH', 'PRODUCER_FENCED', 'INVALID_PRODUCER_ID_MAPPING']);
 
 /** Answers of a transaction coordinator that is busy for a moment; the request is worth repeating. */
 const COORDINATOR_BUSY = new Set(['CONCURRENT_TRANSACTIONS', 'COORDINATOR_LOAD_IN_PROGRESS']);
@@ -96,11 +100,13 @@ const SEND_OFFSETS_ATTEMPTS = 40;
 /** One transactional id, one producer: the exactly-once unit of a task. */
 export class KafkajsTransactionalProducer implements TransactionalProducerPort {
   readonly transactionalId: string;
+  private readonly kafka: Kafka;
   private readonly producer: Producer;
   private readonly limits: TopicLimits;
   private transaction: Transaction | undefined;
 
-  private constructor(transactionalId: string, producer: Producer, limits: TopicLimits) {
+  private constructor(kafka: Kafka, transactionalId: string, producer: Producer, limits: TopicLimits) {
+    this.kafka = kafka;
     this.transactionalId = transactionalId;
     this.producer = producer;
     this.limits = limits;
@@ -122,12 +128,18 @@ export class KafkajsTransactionalProducer implements TransactionalProducerPort {
       // kafkajs' default 300 ms first retry would cap a task at about three transactions a second.
       retry: { initialRetryTime: 10, maxRetryTime: 2_000, retries: 30 },
     });
-    await producer.connect();
-    const instance = new KafkajsTransactionalProducer(transactionalId, producer, limits);
-    await instance.guard(async () => {
-      const claim = await producer.transaction();
-      await claim.abort();
-    });
+    const instance = new KafkajsTransactionalProducer(kafka, transactionalId, producer, limits);
+    try {
+      await instance.guard(() => producer.connect());
+      await instance.guard(async () => {
+        const claim = await producer.transaction();
+        await claim.abort();
+      });
+    } catch (error) {
+      // Nothing else will close it: its connections would keep the process alive.
+      await producer.disconnect().catch(() => undefined);
+      throw error;
+    }
     return instance;
   }
 
@@ -138,7 +150,9 @@ export class KafkajsTransactionalProducer implements TransactionalProducerPort {
   async send(records: readonly OutgoingRecord[]): Promise<WrittenOffsets> {
     if (records.length === 0) return new Map();
     const transaction = this.open();
-    return this.guard(() => sendInRequests((batch) => transaction.sendBatch(batch), this.limits, records));
+    return this.guard(() => sendInRequests((batch) => transaction.sendBatch(batch), this.limits, records), {
+      topics: { names: topicsOf(records), operation: 'WRITE' },
+    });
   }
 
   async sendOffsets(groupId: string, offsets: readonly TopicPartitionOffset[]): Promise<void> {
@@ -154,7 +168,9 @@ export class KafkajsTransactionalProducer implements TransactionalProducerPort {
     // holds only offsets (a task that consumed without producing) meets that right after a commit.
     for (let attempt = 1; ; attempt++) {
       try {
-        await this.guard(() => this.open().sendOffsets({ consumerGroupId: groupId, topics }));
+        await this.guard(() => this.open().sendOffsets({ consumerGroupId: groupId, topics }), {
+          group: { name: groupId, operation: 'READ' },
+        });
         return;
       } catch (error) {
         const type = kafkaErrorType(error);
@@ -185,14 +201,20 @@ export class KafkajsTransactionalProducer implements TransactionalProducerPort {
     return this.transaction;
   }
 
-  private async guard<T>(operation: () => Promise<T>): Promise<T> {
+  /** Fencing becomes ProducerFencedError; a refusal by the authorizer names what was refused. */
+  private async guard<T>(operation: () => Promise<T>, access: Access = {}): Promise<T> {
     try {
       return await operation();
     } catch (error) {
       const type = kafkaErrorType(error);
       if (type && FENCING_ERRORS.has(type))
         throw new ProducerFencedError(this.transactionalId, { cause: error });
-      throw error;
+      throw accessError(error, this.kafka, { ...access, transactionalId: this.transactionalId });
     }
   }
+}
+
+/** The topics records go to, each once (what a refused write names). */
+function topicsOf(records: readonly OutgoingRecord[]): string[] {
+  return [...new Set(records.map((r) => r.topic))];
 }

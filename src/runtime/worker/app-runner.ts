@@ -9,7 +9,7 @@ import { withSchemaRegistry } from '../../serde/registry-topology.ts';
 import type { Topology } from '../../topology/topology.ts';
 import { TaskAssignor, type AssignmentInfo } from '../assignment/group-protocol.ts';
 import { deadLetterTopic } from '../error-handling.ts';
-import type { Logger } from '../logger.ts';
+import { withBindings, type Logger } from '../logger.ts';
 import type { ActiveTask } from './active-task.ts';
 import { ApplicationTopics } from './application-topics.ts';
 import { CommitProtocol } from './commit-protocol.ts';
@@ -82,7 +82,7 @@ export class AppRunner {
     this.options = options;
     this.applicationId = options.applicationId;
     this.topologyValue = options.topology;
-    this.logger = options.logger.child?.({ app: options.applicationId }) ?? options.logger;
+    this.logger = withBindings(options.logger, { app: options.applicationId });
     this.failed = new Promise<never>((_resolve, reject) => {
       this.rejectFailed = reject;
     });
@@ -231,7 +231,12 @@ export class AppRunner {
     const topics = new ApplicationTopics(topology, applicationId, counts);
     this.topics = topics;
     this.restorer = new Restorer(
-      port.partitionReader({ readCommitted: exactlyOnce, topics: topics.restoreTopics(), clientId }),
+      port.partitionReader({
+        readCommitted: exactlyOnce,
+        topics: topics.restoreTopics(),
+        clientId,
+        groupIdPrefix: applicationId,
+      }),
       this.logger,
     );
     await this.restorer.start();

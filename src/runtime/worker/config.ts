@@ -1,6 +1,17 @@
 import { readFileSync } from 'node:fs';
 import { ConfigError } from '../../errors.ts';
+import type { HttpSecurity } from '../../http/security.ts';
+import type { KafkaSecurity } from '../../kafka/connection.ts';
+import type { RegistrySecurity } from '../../serde/registry-connection.ts';
+import { Secret } from '../../security/secret.ts';
 import type { ErrorHandling } from '../error-handling.ts';
+import {
+  readHttpSecurity,
+  readKafkaSecurity,
+  readRegistrySecurity,
+  type SecretInput,
+  type SettingReader,
+} from './security-config.ts';
 import { CONFIG_FILE, SETTINGS, type ProcessingGuarantee, type Setting } from './settings.ts';
 
 export type { ProcessingGuarantee };
@@ -9,6 +20,8 @@ export type { ProcessingGuarantee };
 export interface WorkerConfig {
   /** Kafka bootstrap servers; undefined runs on the embedded event log. */
   readonly brokers: readonly string[] | undefined;
+  /** TLS and SASL for every connection to Kafka. */
+  readonly kafkaSecurity: KafkaSecurity;
   readonly clientId: string;
   /** Where stores live: `<stateDir>/<applicationId>/<task>/<store>`. */
   readonly stateDir: string;
@@ -28,8 +41,12 @@ export interface WorkerConfig {
   readonly errorHandling: ErrorHandling;
   /** The worker's query endpoint `host:port`, if it serves queries, and the address others reach it at. */
   readonly http: { readonly host: string; readonly port: number; readonly advertised: string } | undefined;
+  /** HTTPS and who may call the endpoint (tokens, client certificates, scopes). */
+  readonly httpSecurity: HttpSecurity;
   /** A Confluent-compatible schema registry: Avro topics then use its wire format. */
   readonly schemaRegistryUrl: string | undefined;
+  /** The registry's credentials and CA. */
+  readonly schemaRegistrySecurity: RegistrySecurity;
   readonly logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
   /** 'json' for production, 'pretty' for a terminal; default: pretty when stdout is a terminal. */
   readonly logFormat: 'json' | 'pretty';
@@ -69,6 +86,23 @@ export function loadWorkerConfig(sources: ConfigSources = {}): WorkerConfig {
       return setting.parse(file[setting.file], `${setting.file} in ${filePath}`);
     return setting.fallback();
   };
+  // A secret: a file named by the flag, its value in `valueEnv`, or a file named by `env` or the file.
+  const secret = (setting: Setting<string | undefined>): SecretInput | undefined => {
+    const asFile = (where: string, raw: unknown): SecretInput => ({
+      kind: 'file',
+      path: setting.parse(raw, where)!,
+      where,
+    });
+    if (flags[setting.flag] !== undefined) return asFile(`--${setting.flag}`, flags[setting.flag]);
+    const value = setting.valueEnv ? env[setting.valueEnv] : undefined;
+    const fileEnv = env[setting.env];
+    if (value && fileEnv) throw new ConfigError(`set ${setting.valueEnv} or ${setting.env}, not both`);
+    if (value) return { kind: 'value', secret: new Secret(value, setting.valueEnv!) };
+    if (fileEnv) return asFile(setting.env, fileEnv);
+    if (file[setting.file] !== undefined) return asFile(`${setting.file} in ${filePath}`, file[setting.file]);
+    return undefined;
+  };
+  const reader: SettingReader = { read, secret };
 
   const processingGuarantee = read(SETTINGS.processingGuarantee);
   const commitIntervalMs = read(SETTINGS.commitIntervalMs);
@@ -76,6 +110,7 @@ export function loadWorkerConfig(sources: ConfigSources = {}): WorkerConfig {
   const advertised = read(SETTINGS.advertised);
   return {
     brokers: read(SETTINGS.brokers),
+    kafkaSecurity: readKafkaSecurity(reader),
     clientId: read(SETTINGS.clientId),
     stateDir: read(SETTINGS.stateDir),
     stateCacheMaxBytes: read(SETTINGS.stateCacheMaxBytes),
@@ -98,7 +133,9 @@ export function loadWorkerConfig(sources: ConfigSources = {}): WorkerConfig {
           advertised: advertised ?? `${http.host === '0.0.0.0' ? '127.0.0.1' : http.host}:${http.port}`,
         }
       : undefined,
+    httpSecurity: readHttpSecurity(reader),
     schemaRegistryUrl: read(SETTINGS.schemaRegistryUrl),
+    schemaRegistrySecurity: readRegistrySecurity(reader),
     logLevel: read(SETTINGS.logLevel),
     logFormat: read(SETTINGS.logFormat) ?? ((sources.isTerminal ?? process.stdout.isTTY) ? 'pretty' : 'json'),
   };

@@ -13,7 +13,6 @@ export async function runUntilStopped(
   /** Called once the worker has started (to tell the user where it is). */
   onStarted?: () => void | Promise<void>,
 ): Promise<boolean> {
-  quietKnownWarnings();
   let requested = false;
   const onSignal = (signal: NodeJS.Signals) => {
     if (requested) {
@@ -40,18 +39,4 @@ export async function runUntilStopped(
     process.off('SIGTERM', onSignal);
     process.off('SIGINT', onSignal);
   }
-}
-
-/**
- * kafkajs 2.2.4 sets a timer from a throttle time that Kafka 4 brokers report in a way it
- * misreads, and Node warns about the negative timeout on every client. The timer fires at once,
- * which is the right behaviour; the warning is noise in a worker's log.
- */
-function quietKnownWarnings(): void {
-  const listeners = process.listeners('warning');
-  process.removeAllListeners('warning');
-  process.on('warning', (warning) => {
-    if (warning.name === 'TimeoutNegativeWarning') return;
-    for (const listener of listeners) listener(warning);
-  });
 }

@@ -1,6 +1,8 @@
 import { ConfigError } from '../../errors.ts';
 import { DEFAULT_CACHE_MAX_BYTES } from '../../state/leveldb/read-cache.ts';
 import type { ErrorHandlerChoice } from '../error-handling.ts';
+import { httpUrl, integer, oneOf, text } from './setting-parsers.ts';
+import { SECURITY_SETTINGS } from './security-settings.ts';
 
 export type ProcessingGuarantee = 'at-least-once' | 'exactly-once';
 
@@ -17,6 +19,12 @@ export interface Setting<T> {
   readonly parse: (raw: unknown, where: string) => T;
   readonly fallback: () => T;
   readonly help: SettingHelp;
+  /**
+   * For a secret: the environment variable that holds the value itself. The flag, `env` and the
+   * config file then give only a path to a file holding it (a mounted secret), so a secret never
+   * sits on a command line or in a config file.
+   */
+  readonly valueEnv?: string;
 }
 
 /** How a setting is explained in a command's help. */
@@ -28,32 +36,6 @@ export interface SettingHelp {
   /** The default as a user reads it, or `required`. */
   readonly default: string;
 }
-
-const text = (raw: unknown, where: string): string => {
-  if (typeof raw !== 'string' || raw.trim() === '')
-    throw new ConfigError(`${where} must be a non-empty string, got ${JSON.stringify(raw)}`);
-  return raw.trim();
-};
-
-const integer =
-  (min: number, max = Number.MAX_SAFE_INTEGER) =>
-  (raw: unknown, where: string): number => {
-    const value =
-      typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : NaN;
-    if (!Number.isInteger(value) || value < min || value > max) {
-      throw new ConfigError(`${where} must be an integer from ${min} to ${max}, got ${JSON.stringify(raw)}`);
-    }
-    return value;
-  };
-
-const oneOf =
-  <T extends string>(...choices: T[]) =>
-  (raw: unknown, where: string): T => {
-    const value = typeof raw === 'string' ? raw.trim().toLowerCase() : raw;
-    if (!choices.includes(value as T))
-      throw new ConfigError(`${where} must be one of ${choices.join(', ')}, got ${JSON.stringify(raw)}`);
-    return value as T;
-  };
 
 const brokerList = (raw: unknown, where: string): string[] => {
   const list = Array.isArray(raw) ? raw : typeof raw === 'string' ? raw.split(',') : undefined;
@@ -215,12 +197,7 @@ export const SETTINGS = {
     flag: 'schema-registry',
     env: 'SCHEMA_REGISTRY_URL',
     file: 'schemaRegistryUrl',
-    parse: (raw: unknown, where: string) => {
-      const value = text(raw, where);
-      if (!/^https?:\/\/[^\s]+$/.test(value))
-        throw new ConfigError(`${where} must be an http(s) URL, got ${JSON.stringify(raw)}`);
-      return value;
-    },
+    parse: httpUrl,
     fallback: () => undefined,
     help: { value: '<url>', meaning: "Avro topics in a registry's wire format", default: 'none' },
   } as Setting<string | undefined>,
@@ -232,6 +209,7 @@ export const SETTINGS = {
     fallback: () => 'tributary',
     help: { value: '<id>', meaning: 'Kafka client id prefix', default: 'tributary' },
   },
+  ...SECURITY_SETTINGS,
   logLevel: {
     flag: 'log-level',
     env: 'LOG_LEVEL',

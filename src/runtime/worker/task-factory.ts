@@ -96,7 +96,7 @@ export class TaskFactory {
       partitionCount: this.options.partitionCount,
       wallClock: () => Date.now(),
       errorHandling: config.errorHandling,
-      logger: logger.child?.({ task: taskId }) ?? logger,
+      logger,
       requestCommit: this.options.requestCommit,
     });
     current.task = task;

@@ -10,6 +10,7 @@ import type { ErrorHandling } from '../error-handling.ts';
 import type { Logger } from '../logger.ts';
 import { AppRunner } from './app-runner.ts';
 import type { WorkerConfig } from './config.ts';
+import { reportSecurity } from './security-report.ts';
 
 export interface WorkerApplication {
   readonly applicationId: string;
@@ -32,6 +33,7 @@ export class Worker {
   /** The HTTP server for interactive queries and application routes, when configured. */
   readonly queries: QueryServer | undefined;
   private readonly logger: Logger;
+  private readonly config: WorkerConfig;
   private stopping: Promise<void> | undefined;
   private readonly stopped: Promise<void>;
   private markStopped!: () => void;
@@ -43,13 +45,18 @@ export class Worker {
     logger: Logger,
   ) {
     this.logger = logger;
+    this.config = config;
     setStoreCacheMaxBytes(config.stateCacheMaxBytes);
     this.stopped = new Promise((resolve) => {
       this.markStopped = resolve;
     });
     // One registry client for the process: writer schemas are fetched once for every application.
     const schemaRegistry = config.schemaRegistryUrl
-      ? new SchemaRegistryClient({ url: config.schemaRegistryUrl, clientId: config.clientId })
+      ? new SchemaRegistryClient({
+          url: config.schemaRegistryUrl,
+          clientId: config.clientId,
+          security: config.schemaRegistrySecurity,
+        })
       : undefined;
     const ids = new Set<string>();
     for (const app of applications) {
@@ -77,11 +84,13 @@ export class Worker {
           clientId: config.clientId,
           logger,
           wireSerdes: schemaRegistry && registryWireSerdes(schemaRegistry),
+          security: config.httpSecurity,
         })
       : undefined;
   }
 
   async start(): Promise<void> {
+    reportSecurity(this.config, this.logger);
     // Listening first: health and metadata answer (and queries say 503) while the applications start.
     await this.queries?.start();
     const results = await Promise.allSettled(this.runners.map((r) => r.start()));
