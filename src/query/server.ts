@@ -127,15 +127,18 @@ export class QueryServer {
     this.service.close();
     const server = this.server;
     this.server = undefined;
-    await this.producer.close();
-    await this.admin?.close();
+    const admin = this.admin;
     this.admin = undefined;
-    if (!server) return;
-    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-    server.closeIdleConnections();
-    const timer = setTimeout(() => server.closeAllConnections(), STOP_GRACE_MS);
-    await closed;
-    clearTimeout(timer);
+    // The clients are closed whatever happens to the server, and the server whatever happens to them.
+    const clients = Promise.allSettled([this.producer.close(), admin?.close()]);
+    if (server) {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      const timer = setTimeout(() => server.closeAllConnections(), STOP_GRACE_MS);
+      await closed;
+      clearTimeout(timer);
+    }
+    for (const result of await clients) if (result.status === 'rejected') throw result.reason;
   }
 
   private addWorkerRoutes(): void {

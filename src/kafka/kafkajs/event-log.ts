@@ -36,7 +36,8 @@ export function kafkaEventLog(connection: KafkaConnection): EventLogPort {
     admin: () => new KafkajsAdmin(kafka),
     groupConsumer: (options: GroupConsumerOptions) =>
       new KafkajsGroupConsumer(kafka, options, connection.logger),
-    partitionReader: (options: PartitionReaderOptions) => new KafkajsPartitionReader(kafka, options),
+    partitionReader: (options: PartitionReaderOptions) =>
+      new KafkajsPartitionReader(kafka, options, connection.logger),
     producer: () => new KafkajsProducer(kafka, limits),
     transactionalProducer: (options) =>
       KafkajsTransactionalProducer.create(kafka, options.transactionalId, limits),

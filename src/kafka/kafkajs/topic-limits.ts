@@ -1,5 +1,6 @@
 import kafkajs, { type Kafka } from 'kafkajs';
 import type { Logger } from '../../runtime/logger.ts';
+import { kafkajsErrorKind } from './errors.ts';
 
 // kafkajs is CommonJS and Node cannot see this export by name.
 const { ConfigResourceTypes } = kafkajs;
@@ -67,6 +68,8 @@ export class TopicLimits {
         { err: error, topics },
         `cannot read max.message.bytes of topics; assuming Kafka's default of ${DEFAULT_MAX_MESSAGE_BYTES} bytes`,
       );
+      // A broker out of reach for a moment: look again next time rather than keep the guess.
+      if (kafkajsErrorKind(error) === 'retriable') return;
     } finally {
       await admin.disconnect().catch(() => undefined);
     }

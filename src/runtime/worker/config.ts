@@ -35,6 +35,11 @@ export interface WorkerConfig {
    * crashes (SIGKILL, lost machine) keeps its tasks this long; a clean stop leaves the group at once.
    */
   readonly sessionTimeoutMs: number;
+  /**
+   * How long a worker retries what Kafka refuses for a while (a broker restarting, a coordinator
+   * moving) before it gives up and the application fails: Kafka Streams' `task.timeout.ms`.
+   */
+  readonly taskTimeoutMs: number;
   /** Fetched records buffered per partition before the partition is paused (back-pressure). */
   readonly maxBufferedRecordsPerPartition: number;
   readonly maxTaskIdleMs: number;
@@ -120,6 +125,7 @@ export function loadWorkerConfig(sources: ConfigSources = {}): WorkerConfig {
       commitIntervalMs > 0 ? commitIntervalMs : processingGuarantee === 'exactly-once' ? 100 : 30_000,
     numStandbyReplicas: read(SETTINGS.numStandbyReplicas),
     sessionTimeoutMs: read(SETTINGS.sessionTimeoutMs),
+    taskTimeoutMs: read(SETTINGS.taskTimeoutMs),
     maxBufferedRecordsPerPartition: read(SETTINGS.maxBufferedRecordsPerPartition),
     maxTaskIdleMs: read(SETTINGS.maxTaskIdleMs),
     errorHandling: {

@@ -76,7 +76,11 @@ export class Restorer {
     this.progressLog = new RestoreProgressLog(logger, () => this.progressOf(), options);
   }
 
-  async start(): Promise<void> {
+  /**
+   * Starts reading. The reader rides out passing failures itself; `onCrash` hears when it failed for
+   * good (restores under way fail with it, and later ones at once).
+   */
+  async start(onCrash: (error: Error) => void = () => undefined): Promise<void> {
     if (this.started) return;
     this.started = true;
     await this.reader.start(
@@ -85,6 +89,7 @@ export class Restorer {
         this.crashed = error;
         for (const follower of this.followers.values()) follower.fail(error);
         this.followers.clear();
+        onCrash(error);
       },
     );
   }

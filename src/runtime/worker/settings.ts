@@ -1,5 +1,6 @@
 import { ConfigError } from '../../errors.ts';
 import { DEFAULT_CACHE_MAX_BYTES } from '../../state/leveldb/read-cache.ts';
+import { DEFAULT_TASK_TIMEOUT_MS } from '../../kafka/retry.ts';
 import type { ErrorHandlerChoice } from '../error-handling.ts';
 import { httpUrl, integer, oneOf, text } from './setting-parsers.ts';
 import { SECURITY_SETTINGS } from './security-settings.ts';
@@ -136,6 +137,18 @@ export const SETTINGS = {
     parse: integer(1_000),
     fallback: () => 45_000,
     help: { value: '<ms>', meaning: 'how long a crashed worker keeps its tasks', default: '45000' },
+  },
+  taskTimeoutMs: {
+    flag: 'task-timeout-ms',
+    env: 'TASK_TIMEOUT_MS',
+    file: 'taskTimeoutMs',
+    parse: integer(0),
+    fallback: () => DEFAULT_TASK_TIMEOUT_MS,
+    help: {
+      value: '<ms>',
+      meaning: 'how long passing Kafka errors are retried before the worker exits',
+      default: String(DEFAULT_TASK_TIMEOUT_MS),
+    },
   },
   maxBufferedRecordsPerPartition: {
     flag: 'max-buffered-records',
