@@ -63,12 +63,15 @@ export interface ConfigSources {
   /** Path of a JSON config file (also taken from the `--config` flag or TRIBUTARY_CONFIG). */
   readonly file?: string;
   readonly isTerminal?: boolean;
+  /** A command's own defaults by flag name (`start` runs exactly-once), below every other source. */
+  readonly defaults?: Readonly<Record<string, string>>;
 }
 
 /**
  * Reads the worker's configuration: flags first, then environment variables, then the JSON config
- * file, then defaults. Every bad value is reported with the setting's name in the place it came from
- * (`--commit-interval-ms`, `COMMIT_INTERVAL_MS`, or `commitIntervalMs in config.json`).
+ * file, then the command's defaults, then the settings' own. Every bad value is reported with the
+ * setting's name in the place it came from (`--commit-interval-ms`, `COMMIT_INTERVAL_MS`, or
+ * `commitIntervalMs in config.json`).
  */
 export function loadWorkerConfig(sources: ConfigSources = {}): WorkerConfig {
   const flags = sources.flags ?? {};
@@ -89,6 +92,9 @@ export function loadWorkerConfig(sources: ConfigSources = {}): WorkerConfig {
       return setting.parse(env[setting.env], setting.env);
     if (file[setting.file] !== undefined)
       return setting.parse(file[setting.file], `${setting.file} in ${filePath}`);
+    const commandDefault = sources.defaults?.[setting.flag];
+    if (commandDefault !== undefined)
+      return setting.parse(commandDefault, `the default of --${setting.flag}`);
     return setting.fallback();
   };
   // A secret: a file named by the flag, its value in `valueEnv`, or a file named by `env` or the file.

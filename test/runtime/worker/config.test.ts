@@ -44,6 +44,19 @@ describe('worker configuration', () => {
     expect(config.logLevel).toBe('debug');
   });
 
+  it("puts a command's own defaults below the config file, and every default commit interval follows them", async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'tributary-config-'));
+    const file = join(dir, 'worker.json');
+    await writeFile(file, JSON.stringify({ processingGuarantee: 'at-least-once' }));
+    const defaults = { guarantee: 'exactly-once' };
+    const started = loadWorkerConfig({ env: {}, defaults });
+    expect([started.processingGuarantee, started.commitIntervalMs]).toEqual(['exactly-once', 100]);
+    expect(loadWorkerConfig({ env: {}, file, defaults }).processingGuarantee).toBe('at-least-once');
+    expect(
+      loadWorkerConfig({ env: { PROCESSING_GUARANTEE: 'at-least-once' }, defaults }).processingGuarantee,
+    ).toBe('at-least-once');
+  });
+
   it('accepts the usual spellings of the processing guarantee', () => {
     for (const spelling of ['exactly_once_v2', 'EXACTLY-ONCE', 'eos']) {
       expect(loadWorkerConfig({ env: { PROCESSING_GUARANTEE: spelling } }).processingGuarantee).toBe(
