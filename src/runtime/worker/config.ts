@@ -25,6 +25,8 @@ export interface WorkerConfig {
   readonly clientId: string;
   /** Where stores live: `<stateDir>/<applicationId>/<task>/<store>`. */
   readonly stateDir: string;
+  /** What the read caches of all stores in the process may hold together, in bytes. */
+  readonly stateCacheMaxBytes: number;
   readonly processingGuarantee: ProcessingGuarantee;
   readonly commitIntervalMs: number;
   readonly numStandbyReplicas: number;
@@ -122,6 +124,7 @@ export function loadWorkerConfig(sources: ConfigSources = {}): WorkerConfig {
     kafkaSecurity: readKafkaSecurity(reader),
     clientId: read(SETTINGS.clientId),
     stateDir: read(SETTINGS.stateDir),
+    stateCacheMaxBytes: read(SETTINGS.stateCacheMaxBytes),
     processingGuarantee,
     // Kafka Streams' defaults: 30 s at-least-once, 100 ms exactly-once (results are visible only after a commit).
     commitIntervalMs:

@@ -1,4 +1,5 @@
 import { ConfigError } from '../../errors.ts';
+import { DEFAULT_CACHE_MAX_BYTES } from '../../state/leveldb/read-cache.ts';
 import { DEFAULT_TASK_TIMEOUT_MS } from '../../kafka/retry.ts';
 import type { ErrorHandlerChoice } from '../error-handling.ts';
 import { httpUrl, integer, oneOf, text } from './setting-parsers.ts';
@@ -91,6 +92,18 @@ export const SETTINGS = {
     parse: text,
     fallback: () => './data/state',
     help: { value: '<dir>', meaning: 'where stores live', default: './data/state' },
+  },
+  stateCacheMaxBytes: {
+    flag: 'state-cache-max-bytes',
+    env: 'STATE_CACHE_MAX_BYTES',
+    file: 'stateCacheMaxBytes',
+    parse: integer(0),
+    fallback: () => DEFAULT_CACHE_MAX_BYTES,
+    help: {
+      value: '<bytes>',
+      meaning: "memory for cached store reads, all stores' together (0: none)",
+      default: `${DEFAULT_CACHE_MAX_BYTES} (64 MiB)`,
+    },
   },
   processingGuarantee: {
     flag: 'guarantee',

@@ -11,7 +11,7 @@ import { openTaskStores, taskDirectory, typedStores } from '../task-stores.ts';
 import { parseTaskId } from '../assignment/assignor.ts';
 import { ActiveTask } from './active-task.ts';
 import type { WorkerConfig } from './config.ts';
-import type { ChangelogTarget, Restorer } from './restorer.ts';
+import { savingStore, type ChangelogTarget, type Restorer } from './restorer.ts';
 import { sourceTopicTarget } from './source-topic-target.ts';
 
 export interface TaskFactoryOptions {
@@ -268,5 +268,5 @@ export class TaskFactory {
 }
 
 function storeTarget(store: ManagedStore): ChangelogTarget {
-  return { apply: (records) => store.restore(records) };
+  return { apply: (records) => store.restore(records), save: savingStore(store) };
 }
