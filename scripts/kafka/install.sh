@@ -24,6 +24,7 @@ LIBS_DIR="${KAFKA_HOME_DIR}/libs"
 MARKER="${KAFKA_HOME_DIR}/.installed"
 MARKER_CONTENT="kafka_${KAFKA_SCALA_VERSION}:${KAFKA_VERSION} ${KAFKA_LOG_DEPS}"
 
+lock_install "$KAFKA_HOME_DIR"
 if [[ "${KAFKA_FORCE_INSTALL:-0}" != 1 && -f "$MARKER" && "$(cat "$MARKER")" == "$MARKER_CONTENT" ]] \
    && compgen -G "${LIBS_DIR}/kafka_${KAFKA_SCALA_VERSION}-${KAFKA_VERSION}.jar" >/dev/null; then
   log "Kafka ${KAFKA_VERSION} already installed in ${LIBS_DIR}"

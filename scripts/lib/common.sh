@@ -59,6 +59,16 @@ find_java() {
   die "no Java ${min}+ found (looked at: ${candidates[*]:-nothing}); install one or set JAVA_HOME"
 }
 
+# lock_install <dir>: holds an exclusive lock on <dir>/.install.lock (fd 8) until the calling
+# script exits. Test files start brokers and registries in parallel, and an install that unpacks
+# while another start runs the same files would pull them from under it; callers check their
+# "already installed" marker after taking the lock.
+lock_install() {
+  mkdir -p "$1"
+  exec 8>"$1/.install.lock"
+  flock -w 900 8 || die "could not lock $1/.install.lock"
+}
+
 require_cmd() {
   local c
   for c in "$@"; do

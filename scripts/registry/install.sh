@@ -20,6 +20,7 @@ HOME_DIR="${TRIBUTARY_TOOLS_DIR}/registry/${APICURIO_VERSION}"
 MARKER="${HOME_DIR}/.installed"
 ARTIFACT="io.apicurio:apicurio-registry-app:${APICURIO_VERSION}:tar.gz:all"
 
+lock_install "$HOME_DIR"
 # The marker holds the path of quarkus-run.jar, relative to HOME_DIR.
 if [[ "${REGISTRY_FORCE_INSTALL:-0}" != 1 && -s "$MARKER" && -f "${HOME_DIR}/$(cat "$MARKER")" ]]; then
   log "Apicurio Registry ${APICURIO_VERSION} already installed in ${HOME_DIR}"
