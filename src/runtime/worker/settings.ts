@@ -1,4 +1,5 @@
 import { ConfigError } from '../../errors.ts';
+import { DEFAULT_KAFKA_CLIENT, KAFKA_CLIENTS, type KafkaClient } from '../../kafka/connection.ts';
 import type { ErrorHandlerChoice } from '../error-handling.ts';
 import { httpUrl, integer, oneOf, text } from './setting-parsers.ts';
 import { SECURITY_SETTINGS } from './security-settings.ts';
@@ -83,6 +84,18 @@ export const SETTINGS = {
     fallback: () => undefined,
     help: { value: '<host:port,...>', meaning: 'Kafka bootstrap servers', default: 'required' },
   } as Setting<readonly string[] | undefined>,
+  kafkaClient: {
+    flag: 'kafka-client',
+    env: 'KAFKA_CLIENT',
+    file: 'kafkaClient',
+    parse: oneOf(...KAFKA_CLIENTS),
+    fallback: () => DEFAULT_KAFKA_CLIENT,
+    help: {
+      value: '<kafkajs|platformatic>',
+      meaning: 'the Kafka client library (see docs/architecture.md)',
+      default: DEFAULT_KAFKA_CLIENT,
+    },
+  } as Setting<KafkaClient>,
   stateDir: {
     flag: 'state-dir',
     env: 'STATE_DIR',
