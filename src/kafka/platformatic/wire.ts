@@ -8,6 +8,10 @@ import {
   type Connection,
 } from '@platformatic/kafka';
 
+/** Answers while a coordinator is being elected or loads its state. */
+const COORDINATOR_LOADING = ['COORDINATOR_NOT_AVAILABLE', 'COORDINATOR_LOAD_IN_PROGRESS'];
+const COORDINATOR_WAIT_MS = 30_000;
+
 /**
  * What the adapter needs of @platformatic/kafka below its Consumer and Producer: a connection pool
  * (with TLS and SASL), cluster metadata, and connections to a partition's leader or a coordinator,
@@ -56,12 +60,23 @@ export class Wire {
     );
   }
 
-  /** The node id of the coordinator of a group (keyType 0) or a transactional id (keyType 1). */
+  /**
+   * The node id of the coordinator of a group (keyType 0) or a transactional id (keyType 1). Waits
+   * while the coordinator is not available yet (its internal topic being created on a new cluster).
+   */
   async coordinator(keyType: 0 | 1, key: string): Promise<number> {
-    const response = await findCoordinatorV4.api.async(await this.bootstrap(), keyType, [key]);
-    const found = response.coordinators.find((c) => c.key === key) ?? response.coordinators[0];
-    if (!found) throw new Error(`no coordinator for ${key}`);
-    return found.nodeId;
+    const deadline = Date.now() + COORDINATOR_WAIT_MS;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const response = await findCoordinatorV4.api.async(await this.bootstrap(), keyType, [key]);
+        const found = response.coordinators.find((c) => c.key === key) ?? response.coordinators[0];
+        if (!found) throw new Error(`no coordinator for ${key}`);
+        return found.nodeId;
+      } catch (error) {
+        if (!hasProtocolError(error, ...COORDINATOR_LOADING) || Date.now() > deadline) throw error;
+        await new Promise((resolve) => setTimeout(resolve, Math.min(50 * attempt, 500)));
+      }
+    }
   }
 
   close(): Promise<void> {
