@@ -3,7 +3,7 @@ import { readTlsMaterial, type KafkaSecurity, type TlsMaterial } from '../connec
 
 /** The library's `tls` and `sasl` options for a connection description, and the TLS material read for them. */
 export function platformaticSecurity(security: KafkaSecurity | undefined): {
-  readonly options: Pick<BaseOptions, 'tls' | 'sasl' | 'tlsServerName'>;
+  readonly options: Pick<BaseOptions, 'tls' | 'sasl'>;
   readonly tls: TlsMaterial | undefined;
 } {
   if (!security || security.protocol === 'plaintext') return { options: {}, tls: undefined };
@@ -20,8 +20,8 @@ export function platformaticSecurity(security: KafkaSecurity | undefined): {
               rejectUnauthorized: true,
               ...(tls.verifyHostname ? {} : { checkServerIdentity: () => undefined }),
             },
-            // The broker's host name goes in SNI and is what Node checks the certificate against.
-            tlsServerName: true,
+            // No tlsServerName: Node sends the broker's host name in SNI (not an IP address, which
+            // RFC 6066 forbids) and checks the certificate against the host, as the kafkajs adapter does.
           }
         : {}),
       ...(security.sasl ? { sasl: saslOptions(security.sasl) } : {}),

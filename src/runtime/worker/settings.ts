@@ -84,18 +84,6 @@ export const SETTINGS = {
     fallback: () => undefined,
     help: { value: '<host:port,...>', meaning: 'Kafka bootstrap servers', default: 'required' },
   } as Setting<readonly string[] | undefined>,
-  kafkaClient: {
-    flag: 'kafka-client',
-    env: 'KAFKA_CLIENT',
-    file: 'kafkaClient',
-    parse: oneOf(...KAFKA_CLIENTS),
-    fallback: () => DEFAULT_KAFKA_CLIENT,
-    help: {
-      value: '<kafkajs|platformatic>',
-      meaning: 'the Kafka client library (see docs/architecture.md)',
-      default: DEFAULT_KAFKA_CLIENT,
-    },
-  } as Setting<KafkaClient>,
   stateDir: {
     flag: 'state-dir',
     env: 'STATE_DIR',
@@ -201,6 +189,18 @@ export const SETTINGS = {
     fallback: () => undefined,
     help: { value: '<url>', meaning: "Avro topics in a registry's wire format", default: 'none' },
   } as Setting<string | undefined>,
+  kafkaClient: {
+    flag: 'kafka-client',
+    env: 'KAFKA_CLIENT',
+    file: 'kafkaClient',
+    parse: oneOf(...KAFKA_CLIENTS),
+    fallback: () => DEFAULT_KAFKA_CLIENT,
+    help: {
+      value: '<kafkajs|platformatic>',
+      meaning: 'the Kafka client library (see docs/architecture.md)',
+      default: DEFAULT_KAFKA_CLIENT,
+    },
+  } as Setting<KafkaClient>,
   clientId: {
     flag: 'client-id',
     env: 'TRIBUTARY_CLIENT_ID',
