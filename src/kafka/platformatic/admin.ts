@@ -1,5 +1,5 @@
 import { ConfigResourceTypes, type Admin } from '@platformatic/kafka';
-import { TributaryError } from '../../errors.ts';
+import { waitForLeaders, whileLoading } from '../admin-waits.ts';
 import type { AdminPort, CommittedOffset, NewTopic, OffsetRange } from '../port.ts';
 import type { Access } from '../security-errors.ts';
 import type { DescribeMaxMessageBytes } from '../topic-limits.ts';
@@ -7,7 +7,6 @@ import { committedOffsetsWithMetadata } from './committed-offsets.ts';
 import { EARLIEST, LATEST, listOffsets } from './list-offsets.ts';
 import { hasProtocolError, type Wire } from './wire.ts';
 
-const LEADER_WAIT_MS = 30_000;
 /** Answers a broker gives while a partition or coordinator is still loading (a topic just created). */
 const LOADING = [
   'NOT_LEADER_OR_FOLLOWER',
@@ -17,21 +16,11 @@ const LOADING = [
   'COORDINATOR_NOT_AVAILABLE',
   'NOT_COORDINATOR',
 ];
-const LOADING_WAIT_MS = 10_000;
 
 type Refused = (error: unknown, access?: Access) => Error;
 
-async function whileLoading<T>(operation: () => Promise<T>): Promise<T> {
-  const deadline = Date.now() + LOADING_WAIT_MS;
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await operation();
-    } catch (error) {
-      if (!hasProtocolError(error, ...LOADING) || Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, Math.min(50 * attempt, 500)));
-    }
-  }
-}
+/** True for an answer of a partition or coordinator that is still loading. */
+const loading = (error: unknown) => hasProtocolError(error, ...LOADING);
 
 /** Admin operations on @platformatic/kafka's Admin, and the adapter's own ListOffsets and OffsetFetch. */
 export class PlatformaticAdmin implements AdminPort {
@@ -93,9 +82,11 @@ export class PlatformaticAdmin implements AdminPort {
     const partitions = await this.partitionsOf(topic);
     const [low, high] = await Promise.all(
       [EARLIEST, LATEST].map((at) =>
-        whileLoading(() => listOffsets(this.wire, topic, partitions, at, false)).catch((error: unknown) => {
-          throw this.refused(error, { topics: { names: [topic], operation: 'DESCRIBE' } });
-        }),
+        whileLoading(() => listOffsets(this.wire, topic, partitions, at, false), loading).catch(
+          (error: unknown) => {
+            throw this.refused(error, { topics: { names: [topic], operation: 'DESCRIBE' } });
+          },
+        ),
       ),
     );
     return new Map(
@@ -106,8 +97,8 @@ export class PlatformaticAdmin implements AdminPort {
   async offsetsForTime(topic: string, timestamp: number): Promise<Map<number, string>> {
     const partitions = await this.partitionsOf(topic);
     const [found, ends] = await Promise.all([
-      whileLoading(() => listOffsets(this.wire, topic, partitions, BigInt(timestamp), false)),
-      whileLoading(() => listOffsets(this.wire, topic, partitions, LATEST, false)),
+      whileLoading(() => listOffsets(this.wire, topic, partitions, BigInt(timestamp), false), loading),
+      whileLoading(() => listOffsets(this.wire, topic, partitions, LATEST, false), loading),
     ]);
     // Where no record is that recent, Kafka answers -1: the partition's end.
     return new Map(
@@ -156,9 +147,11 @@ export class PlatformaticAdmin implements AdminPort {
   }
 
   private async partitionsOf(topic: string): Promise<number[]> {
-    const metadata = await whileLoading(() => this.wire.metadata([topic], true)).catch((error: unknown) => {
-      throw this.refused(error, { topics: { names: [topic], operation: 'DESCRIBE' } });
-    });
+    const metadata = await whileLoading(() => this.wire.metadata([topic], true), loading).catch(
+      (error: unknown) => {
+        throw this.refused(error, { topics: { names: [topic], operation: 'DESCRIBE' } });
+      },
+    );
     const count = metadata.topics.get(topic)?.partitionsCount ?? 0;
     return Array.from({ length: count }, (_, p) => p);
   }
@@ -177,28 +170,14 @@ export class PlatformaticAdmin implements AdminPort {
     }
   }
 
-  /** Waits until the metadata shows a leader for every partition of the topics. */
   private async waitForLeaders(topics: readonly string[]): Promise<void> {
-    const deadline = Date.now() + LEADER_WAIT_MS;
-    for (;;) {
-      try {
-        const metadata = await this.wire.metadata(topics, true);
-        const ready = topics.every((t) => {
-          const layout = metadata.topics.get(t);
-          return layout && layout.partitionsCount > 0 && layout.partitions.every((p) => p.leader >= 0);
-        });
-        if (ready) return;
-      } catch (error) {
-        if (Date.now() > deadline) throw error;
-      }
-      if (Date.now() > deadline)
-        throw new TributaryError(
-          'TRIB_KAFKA',
-          `topics ${topics.join(', ')} have no leader after ${LEADER_WAIT_MS} ms`,
-          { retriable: true },
-        );
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    await waitForLeaders(topics, async () => {
+      const metadata = await this.wire.metadata(topics, true);
+      return topics.every((t) => {
+        const layout = metadata.topics.get(t);
+        return !!layout && layout.partitionsCount > 0 && layout.partitions.every((p) => p.leader >= 0);
+      });
+    });
   }
 }
 
