@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { inject } from 'vitest';
-import type { KafkaSecurity } from '../../src/kafka/connection.ts';
-import { kafkaEventLog } from '../../src/kafka/kafkajs/event-log.ts';
+import type { KafkaClient, KafkaSecurity } from '../../src/kafka/connection.ts';
+import { kafkaEventLog } from '../../src/kafka/event-log.ts';
 import type {
   AdminPort,
   EventLogPort,
@@ -49,9 +49,20 @@ export class KafkaKit {
   readonly admin: AdminPort;
   private readonly readers: PartitionReaderPort[] = [];
 
-  constructor(brokers = kafkaBrokers(), logger: Logger = silentLogger, security?: KafkaSecurity) {
+  constructor(
+    brokers = kafkaBrokers(),
+    logger: Logger = silentLogger,
+    security?: KafkaSecurity,
+    client?: KafkaClient,
+  ) {
     this.brokers = brokers;
-    this.port = kafkaEventLog({ brokers: brokers.split(','), clientId: 'test-kit', security, logger });
+    this.port = kafkaEventLog({
+      brokers: brokers.split(','),
+      clientId: 'test-kit',
+      security,
+      client,
+      logger,
+    });
     this.admin = this.port.admin();
   }
 

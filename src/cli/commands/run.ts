@@ -1,5 +1,5 @@
 import { ConfigError } from '../../errors.ts';
-import { kafkaEventLog } from '../../kafka/kafkajs/event-log.ts';
+import { kafkaEventLog } from '../../kafka/event-log.ts';
 import { createLogger } from '../../runtime/logging.ts';
 import { loadWorkerConfig } from '../../runtime/worker/config.ts';
 import { helpTable, settingFlags, settingHelpRows } from '../../runtime/worker/settings.ts';
@@ -50,6 +50,7 @@ Exit codes: 0 stopped on request, 2 bad settings or a fatal error (the log says 
     const port = kafkaEventLog({
       brokers: config.brokers,
       clientId: config.clientId,
+      client: config.kafkaClient,
       security: config.kafkaSecurity,
       logger,
     });

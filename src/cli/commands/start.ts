@@ -4,7 +4,7 @@ import { EmbeddedLog } from '../../embedded/embedded-log.ts';
 import { embeddedEventLog } from '../../embedded/event-log.ts';
 import { ConfigError } from '../../errors.ts';
 import { requiresCredentials } from '../../http/access.ts';
-import { kafkaEventLog } from '../../kafka/kafkajs/event-log.ts';
+import { kafkaEventLog } from '../../kafka/event-log.ts';
 import type { EventLogPort, NewTopic } from '../../kafka/port.ts';
 import type { Logger } from '../../runtime/logger.ts';
 import { createLogger } from '../../runtime/logging.ts';
@@ -139,6 +139,7 @@ SIGTERM or SIGINT (Ctrl-C) stops it gracefully. Exit codes: 0 stopped on request
         : kafkaEventLog({
             brokers: config.brokers!,
             clientId: config.clientId,
+            client: config.kafkaClient,
             security: config.kafkaSecurity,
             logger,
           });

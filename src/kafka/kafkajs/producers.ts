@@ -7,54 +7,28 @@ import {
   type TransactionalProducerPort,
   type WrittenOffsets,
 } from '../port.ts';
-import { TributaryError } from '../../errors.ts';
-import { kafkaErrorType, mergeWrittenOffsets, topicMessages, writtenOffsets } from './convert.ts';
+import type { TributaryError } from '../../errors.ts';
+import { kafkaErrorType, topicMessages, writtenOffsets } from './convert.ts';
+import { sendInRequests, topicsOf } from '../send-in-requests.ts';
 import { accessError, type Access } from './access-errors.ts';
 import { isFencing, isProducerStateLost, kafkajsError, kafkajsErrorKind } from './errors.ts';
 import { byTopic } from './group-consumer.ts';
-import { produceRequests } from './produce-requests.ts';
-import type { TopicLimits } from './topic-limits.ts';
+import type { TopicLimits } from '../topic-limits.ts';
 
 type SendBatch = Producer['sendBatch'];
 
-/**
- * Sends records in produce requests the broker accepts (see `produceRequests`), one after the other so
- * that each partition's records stay in order; resolves with the last offset written per partition.
- */
-async function sendInRequests(
+/** One request through kafkajs' sendBatch, within the bound its quadratic grouping allows. */
+function sendInKafkajsRequests(
   sendBatch: SendBatch,
   limits: TopicLimits,
   records: readonly OutgoingRecord[],
 ): Promise<WrittenOffsets> {
-  const topics = new Set<string>();
-  for (const record of records) topics.add(record.topic);
-  await limits.load(topics);
-  const written: WrittenOffsets = new Map();
-  for (const request of produceRequests(records, (topic) => limits.of(topic))) {
-    try {
-      const metadata = await sendBatch({ topicMessages: topicMessages(request), acks: -1 });
-      mergeWrittenOffsets(written, writtenOffsets(request, metadata));
-    } catch (error) {
-      // Classified by the caller, which knows what the producer was doing.
-      if (kafkaErrorType(error) !== 'MESSAGE_TOO_LARGE') throw error;
-      throw new TributaryError(
-        'TRIB_RECORD_TOO_LARGE',
-        `the broker refused a produce request as too large (MESSAGE_TOO_LARGE) for ${describePartitions(request)}`,
-        { cause: error },
-      );
-    }
-  }
-  return written;
-}
-
-/** The partitions of a request with the bytes of keys and values each holds, for an error message. */
-function describePartitions(records: readonly OutgoingRecord[]): string {
-  const bytes = new Map<string, number>();
-  for (const r of records) {
-    const partition = `topic "${r.topic}" partition ${r.partition}`;
-    bytes.set(partition, (bytes.get(partition) ?? 0) + (r.key?.byteLength ?? 0) + (r.value?.byteLength ?? 0));
-  }
-  return [...bytes].map(([partition, size]) => `${partition} (${size} bytes of keys and values)`).join(', ');
+  return sendInRequests(records, {
+    limits,
+    send: async (request) =>
+      writtenOffsets(request, await sendBatch({ topicMessages: topicMessages(request), acks: -1 })),
+    tooLarge: (error) => kafkaErrorType(error) === 'MESSAGE_TOO_LARGE',
+  });
 }
 
 /**
@@ -81,7 +55,7 @@ export class KafkajsProducer implements ProducerPort {
     const producer = this.producer;
     try {
       await this.connected(producer);
-      return await sendInRequests((batch) => producer.sendBatch(batch), this.limits, records);
+      return await sendInKafkajsRequests((batch) => producer.sendBatch(batch), this.limits, records);
     } catch (error) {
       if (isProducerStateLost(error) || isFencing(error)) {
         await this.reset(producer);
@@ -198,7 +172,7 @@ export class KafkajsTransactionalProducer implements TransactionalProducerPort {
       'sending records in a transaction',
       () => {
         const transaction = this.open();
-        return sendInRequests((batch) => transaction.sendBatch(batch), this.limits, records);
+        return sendInKafkajsRequests((batch) => transaction.sendBatch(batch), this.limits, records);
       },
       { topics: { names: topicsOf(records), operation: 'WRITE' } },
     );
@@ -280,9 +254,4 @@ export class KafkajsTransactionalProducer implements TransactionalProducerPort {
       throw this.failure;
     }
   }
-}
-
-/** The topics records go to, each once (what a refused write names). */
-function topicsOf(records: readonly OutgoingRecord[]): string[] {
-  return [...new Set(records.map((r) => r.topic))];
 }

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { ConfigError } from '../../errors.ts';
 import type { HttpSecurity } from '../../http/security.ts';
-import type { KafkaSecurity } from '../../kafka/connection.ts';
+import type { KafkaClient, KafkaSecurity } from '../../kafka/connection.ts';
 import type { RegistrySecurity } from '../../serde/registry-connection.ts';
 import { Secret } from '../../security/secret.ts';
 import type { ErrorHandling } from '../error-handling.ts';
@@ -20,6 +20,8 @@ export type { ProcessingGuarantee };
 export interface WorkerConfig {
   /** Kafka bootstrap servers; undefined runs on the embedded event log. */
   readonly brokers: readonly string[] | undefined;
+  /** The Kafka client library the worker runs on. */
+  readonly kafkaClient: KafkaClient;
   /** TLS and SASL for every connection to Kafka. */
   readonly kafkaSecurity: KafkaSecurity;
   readonly clientId: string;
@@ -121,6 +123,7 @@ export function loadWorkerConfig(sources: ConfigSources = {}): WorkerConfig {
   const advertised = read(SETTINGS.advertised);
   return {
     brokers: read(SETTINGS.brokers),
+    kafkaClient: read(SETTINGS.kafkaClient),
     kafkaSecurity: readKafkaSecurity(reader),
     clientId: read(SETTINGS.clientId),
     stateDir: read(SETTINGS.stateDir),

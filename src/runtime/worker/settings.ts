@@ -1,6 +1,7 @@
 import { ConfigError } from '../../errors.ts';
 import { DEFAULT_CACHE_MAX_BYTES } from '../../state/leveldb/read-cache.ts';
 import { DEFAULT_TASK_TIMEOUT_MS } from '../../kafka/retry.ts';
+import { DEFAULT_KAFKA_CLIENT, KAFKA_CLIENTS, type KafkaClient } from '../../kafka/connection.ts';
 import type { ErrorHandlerChoice } from '../error-handling.ts';
 import { httpUrl, integer, oneOf, text } from './setting-parsers.ts';
 import { SECURITY_SETTINGS } from './security-settings.ts';
@@ -214,6 +215,18 @@ export const SETTINGS = {
     fallback: () => undefined,
     help: { value: '<url>', meaning: "Avro topics in a registry's wire format", default: 'none' },
   } as Setting<string | undefined>,
+  kafkaClient: {
+    flag: 'kafka-client',
+    env: 'KAFKA_CLIENT',
+    file: 'kafkaClient',
+    parse: oneOf(...KAFKA_CLIENTS),
+    fallback: () => DEFAULT_KAFKA_CLIENT,
+    help: {
+      value: '<kafkajs|platformatic>',
+      meaning: 'the Kafka client library (see docs/architecture.md)',
+      default: DEFAULT_KAFKA_CLIENT,
+    },
+  } as Setting<KafkaClient>,
   clientId: {
     flag: 'client-id',
     env: 'TRIBUTARY_CLIENT_ID',
