@@ -45,6 +45,12 @@ export class KafkajsGroupConsumer implements GroupConsumerPort {
   private joins = 0;
   /** Rebalances this member has learned of (a heartbeat or commit was told the group is rebalancing). */
   private rebalances = 0;
+  /**
+   * Whether the runtime heard of the end of the member's generation since its last join (a
+   * rebalance, a crash, a rejoin). kafkajs also rejoins silently (its session lapsed, UNKNOWN_MEMBER_ID),
+   * without a REBALANCING event; the runtime is then told at the next join, before the assignment.
+   */
+  private toldSinceJoin = true;
   /** Whether the consumer is a member of the group now: false from a crash until it has rejoined. */
   private inGroup = false;
   private assigning: Promise<void> = Promise.resolve();
@@ -89,6 +95,8 @@ export class KafkajsGroupConsumer implements GroupConsumerPort {
       const assigned = fromAssignmentMap(event.payload.memberAssignment);
       // Synchronous, so it happens before kafkajs fetches for the new generation.
       if (assigned.length > 0) consumer.pause(byTopic(assigned));
+      if (!this.toldSinceJoin) handlers.onRevoking();
+      this.toldSinceJoin = false;
       const join = ++this.joins;
       const rebalances = this.rebalances;
       // One assignment at a time, in order; a join that a newer one overtook is skipped, and so is
@@ -112,6 +120,7 @@ export class KafkajsGroupConsumer implements GroupConsumerPort {
     });
     consumer.on(consumer.events.REBALANCING, () => {
       this.rebalances++;
+      this.toldSinceJoin = true;
       handlers.onRevoking();
     });
     // Fetches that held only transaction markers, aborted records or emptied batches never reach eachBatch;
@@ -130,6 +139,7 @@ export class KafkajsGroupConsumer implements GroupConsumerPort {
     consumer.on(consumer.events.CRASH, (event) => {
       // kafkajs has stopped the crashed consumer: no group until it runs again.
       this.inGroup = false;
+      this.toldSinceJoin = true;
       this.restarting = true;
       if (this.consumer === consumer) restarts.crashed(this.refused(event.payload.error));
     });
@@ -224,6 +234,7 @@ export class KafkajsGroupConsumer implements GroupConsumerPort {
     if (!consumer || !runConfig) return Promise.resolve();
     this.rebalances++;
     this.inGroup = false;
+    this.toldSinceJoin = true;
     this.rejoining ??= runAgain(
       consumer,
       runConfig,
