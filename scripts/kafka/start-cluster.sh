@@ -15,7 +15,7 @@
 #                           controller on +n+2 (so 39720-39725 by default)
 #   KAFKA_CLUSTER_DIR       run dir of the cluster (default <repo>/.tools/run/kafka-cluster)
 #   KAFKA_CLUSTER_EXTRA_PROPERTIES  more server.properties lines for every node
-#   and those of start.sh (KAFKA_VERSION, KAFKA_HEAP_OPTS, KAFKA_START_TIMEOUT, ...).
+#   and those of start.sh (KAFKA_VERSION, KAFKA_HEAP_OPTS, ...); KAFKA_START_TIMEOUT defaults to 300 s here
 set -euo pipefail
 
 SCRIPT_DIR="$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)"
@@ -66,7 +66,7 @@ start_node() {
   mkdir -p "$dir"
   if [[ "$fresh" == 1 ]]; then rm -rf "${dir}/data"; fi
   cp "$CLUSTER_ID_FILE" "${dir}/cluster.id"
-  KAFKA_RUN_DIR="$dir" KAFKA_KEEP_DATA=1 \
+  KAFKA_RUN_DIR="$dir" KAFKA_KEEP_DATA=1 KAFKA_START_TIMEOUT="${KAFKA_START_TIMEOUT:-300}" \
     KAFKA_PORT="$(port_of "$n")" KAFKA_CONTROLLER_PORT="$(controller_port_of "$n")" \
     KAFKA_EXTRA_PROPERTIES="# node ${n} of a ${NODES}-node cluster (scripts/kafka/start-cluster.sh)
 node.id=${n}
@@ -78,6 +78,8 @@ transaction.state.log.replication.factor=3
 transaction.state.log.min.isr=2
 share.coordinator.state.topic.replication.factor=3
 share.coordinator.state.topic.min.isr=2
+# A loaded machine can take more than the default minute to elect the first controller.
+initial.broker.registration.timeout.ms=300000
 ${KAFKA_CLUSTER_EXTRA_PROPERTIES:-}" \
     "${SCRIPT_DIR}/start.sh" >"${dir}/start.out" 2>"${dir}/start.err"
 }
@@ -107,7 +109,11 @@ for i in "${!pids[@]}"; do
     cat "${CLUSTER_DIR}/node-${nodes[$i]}/start.err" >&2 || true
   fi
 done
-((failed == 0)) || die "the cluster did not start (run dir ${CLUSTER_DIR}); stop it with scripts/kafka/stop-cluster.sh"
+if ((failed != 0)); then
+  # Nothing half-started is left behind: the nodes that did come up go down again.
+  for n in "${nodes[@]}"; do KAFKA_RUN_DIR="${CLUSTER_DIR}/node-${n}" "${SCRIPT_DIR}/stop.sh" || true; done
+  die "the cluster did not start (run dir ${CLUSTER_DIR})"
+fi
 printf '%s\n' "$bootstrap" >"${CLUSTER_DIR}/bootstrap"
 log "nodes ${nodes[*]} ready; bootstrap ${bootstrap}"
 printf '%s\n' "$bootstrap"
