@@ -30,7 +30,16 @@ export interface ChaosKafka {
  * CHAOS_CLUSTER_PORT (the cluster's first port, default 39720; it uses six from there).
  */
 export async function startKafka(topology: Topology): Promise<ChaosKafka> {
-  return topology === 'single' ? startSingle() : startCluster();
+  // Our ports lie in the range the kernel picks client ports from, so another process's connection can
+  // hold one for a moment ("Address already in use"): a start that fails is tried again.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return topology === 'single' ? await startSingle() : await startCluster();
+    } catch (error) {
+      if (attempt >= 3) throw error;
+      console.error(`Kafka did not start (${(error as Error).message.split('\n')[0]}); trying again`);
+    }
+  }
 }
 
 async function script(name: string, env: NodeJS.ProcessEnv, args: string[] = []): Promise<string> {
