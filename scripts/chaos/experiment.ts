@@ -4,7 +4,7 @@
 // `tributary replay` of the same recording.
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { replay } from 'tributary/testing';
+import { replay, type ReplayRecord } from 'tributary/testing';
 import { kafkaEventLog } from '../../src/kafka/kafkajs/event-log.ts';
 import type { EventLogPort, LogRecord, PartitionReaderPort } from '../../src/kafka/port.ts';
 import { silentLogger } from '../../src/runtime/logger.ts';
@@ -192,17 +192,17 @@ export async function runExperiment(options: ExperimentOptions): Promise<Experim
     await Promise.all([feeding, faultsDone]);
     log(`fed ${recording.length} records (${feeder.resent} slices sent again); waiting for the decisions`);
 
-    // Until every order the oracle decides is decided, or nothing new is decided for settleMs.
+    // Until every order state and email the oracle writes has been seen, or nothing new is seen for
+    // settleMs; then a graceful stop commits the rest.
     const settleMs = options.settleMs ?? 120_000;
+    const mustSee = outcomesOf(oracle.records);
     let seen = -1;
     let quietSince = Date.now();
-    while ([...mustDecide].some((id) => !decidedAt.has(id))) {
-      if (decidedAt.size !== seen) [seen, quietSince] = [decidedAt.size, Date.now()];
+    while ([...mustSee].some((outcome) => !watcher.seen.has(outcome))) {
+      if (watcher.seen.size !== seen) [seen, quietSince] = [watcher.seen.size, Date.now()];
       if (Date.now() - quietSince > settleMs) break;
       await sleep(500);
     }
-    // Emails and payments follow the decisions; then a graceful stop commits the rest.
-    await sleep(Math.min(20_000, COMMIT_INTERVAL_MS[options.guarantee] + 5_000));
     await workers.close();
     await watcher.stop();
     workers.saveLogs(`${dir}-logs`);
@@ -262,6 +262,8 @@ class DecisionWatcher {
   private stopped = false;
   private readonly eventLog: EventLogPort;
   private readonly decidedAt: Map<string, number>;
+  /** Order states and emails seen (`o-1 CONFIRMED`, `email o-1`). */
+  readonly seen = new Set<string>();
   private readonly log: (line: string) => void;
 
   constructor(eventLog: EventLogPort, decidedAt: Map<string, number>, log: (line: string) => void) {
@@ -271,22 +273,24 @@ class DecisionWatcher {
   }
 
   async start(): Promise<void> {
+    const watched = [topics.orders.name, topics.emails.name];
     const reader = this.eventLog.partitionReader({
       readCommitted: true,
-      topics: [topics.orders.name],
+      topics: watched,
       clientId: 'chaos-watcher',
     });
     this.reader = reader;
     await reader.start(
-      (batch) => this.note(batch.records),
+      (batch) => this.note(batch.topic, batch.records),
       (error) => {
         if (this.stopped) return;
         this.log(`watcher failed (${error.message.split('\n')[0]}); reading again`);
         setTimeout(() => void this.start().catch((e: Error) => this.log(`watcher: ${e.message}`)), 2_000);
       },
     );
-    for (let partition = 0; partition < PARTITIONS; partition++)
-      await reader.assign({ topic: topics.orders.name, partition, offset: '0' });
+    for (const topic of watched)
+      for (let partition = 0; partition < PARTITIONS; partition++)
+        await reader.assign({ topic, partition, offset: '0' });
   }
 
   async stop(): Promise<void> {
@@ -294,11 +298,16 @@ class DecisionWatcher {
     await this.reader?.stop();
   }
 
-  private note(records: readonly LogRecord[]): void {
+  private note(topic: string, records: readonly LogRecord[]): void {
     const now = Date.now();
     for (const r of records) {
       try {
+        if (topic === topics.emails.name) {
+          this.seen.add(`email ${topics.emails.keySerde.deserialize(r.key!)}`);
+          continue;
+        }
         const order = topics.orders.valueSerde.deserialize(r.value!) as Order;
+        this.seen.add(`${order.id} ${order.state}`);
         if ((order.state === 'VALIDATED' || order.state === 'FAILED') && !this.decidedAt.has(order.id))
           this.decidedAt.set(order.id, now);
       } catch {
@@ -306,6 +315,16 @@ class DecisionWatcher {
       }
     }
   }
+}
+
+/** What the watcher must see before a run is over: each order state and each email the oracle writes. */
+function outcomesOf(oracle: readonly ReplayRecord[]): Set<string> {
+  const outcomes = new Set<string>();
+  for (const r of oracle) {
+    if (r.topic === topics.emails.name) outcomes.add(`email ${String(r.key)}`);
+    if (r.topic === topics.orders.name) outcomes.add(`${String(r.key)} ${(r.value as Order).state}`);
+  }
+  return outcomes;
 }
 
 /**
