@@ -18,8 +18,14 @@ export {
   type Reducer,
 } from './dsl/kgrouped-stream.ts';
 export { KGroupedTable } from './dsl/kgrouped-table.ts';
+export {
+  CogroupedKStream,
+  SessionWindowedCogroupedKStream,
+  TimeWindowedCogroupedKStream,
+} from './dsl/cogrouped-kstream.ts';
 export { BranchedKStream } from './dsl/branched-kstream.ts';
 export { TimeWindows, SlidingWindows, SessionWindows, JoinWindows } from './dsl/windows.ts';
+export { EmitStrategy } from './dsl/emit-strategy.ts';
 export { Suppressed, type BufferConfig } from './dsl/suppressed.ts';
 export {
   defineTopic,
@@ -85,6 +91,10 @@ export {
   PunctuationType,
   taskIdString,
   type Cancellable,
+  type FixedKeyProcessor,
+  type FixedKeyProcessorContext,
+  type FixedKeyProcessorSupplier,
+  type ProcessingContext,
   type Processor,
   type ProcessorContext,
   type ProcessorSupplier,
@@ -95,9 +105,11 @@ export {
   keyValue,
   streamRecord,
   withKey,
+  withHeaders,
   withKeyValue,
   withTimestamp,
   withValue,
+  type FixedKeyRecord,
   type HeaderValue,
   type Headers,
   type KeyValue,
@@ -106,12 +118,14 @@ export {
 } from './processor/record.ts';
 
 export { Stores } from './state/stores.ts';
+export { VersionedStore } from './state/api.ts';
 export type {
   KeyValueStore,
   KeyValueStoreSpec,
   RangeOptions,
   ReadOnlyKeyValueStore,
   ReadOnlySessionStore,
+  ReadOnlyVersionedKeyValueStore,
   ReadOnlyWindowStore,
   SessionStore,
   SessionStoreSpec,
@@ -120,6 +134,9 @@ export type {
   StoreSpec,
   TimestampedKeyValueStore,
   ValueAndTimestamp,
+  VersionedKeyValueStore,
+  VersionedKeyValueStoreSpec,
+  VersionedRecord,
   Window,
   WindowEntry,
   WindowStore,

@@ -1,3 +1,4 @@
+import { TopologyError } from '../errors.ts';
 import type { Serde } from '../serde/serde.ts';
 import type { AnySerde, IrGraph, StoreIr } from '../topology/ir.ts';
 import type { Materialized } from './options.ts';
@@ -16,6 +17,28 @@ export function valueSerdeOr<V>(context: DslContext, serde: Serde<V> | undefined
   return serde ?? (context.graph.defaultValueSerde as Serde<V>);
 }
 
+/**
+ * A store's name becomes part of its changelog topic's name, so it must be a legal topic name, as Kafka
+ * Streams' `Materialized.as` checks.
+ */
+export function checkStoreName(name: string): string {
+  if (name === '' || name === '.' || name === '..' || !/^[a-zA-Z0-9._-]+$/.test(name))
+    throw new TopologyError(
+      `store name "${name}" is illegal: use only ASCII letters, digits, '.', '_' and '-' (it becomes part of a topic name)`,
+    );
+  if (name.length > 249)
+    throw new TopologyError(
+      `store name "${name.slice(0, 40)}…" is longer than the 249 characters a topic name may have`,
+    );
+  return name;
+}
+
+/** Functions a DSL operation cannot do without (JavaScript callers may pass none): a clear error at once. */
+export function required<F>(fn: F | null | undefined, what: string, operation: string): F {
+  if (typeof fn !== 'function') throw new TopologyError(`${operation} needs ${what}, got ${String(fn)}`);
+  return fn;
+}
+
 /** Turns `Materialized` options into the store the IR records, generating a name when none is given. */
 export function storeFor<K, V>(
   context: DslContext,
@@ -25,7 +48,10 @@ export function storeFor<K, V>(
 ): StoreIr {
   const logging = materialized?.logging ?? true;
   return {
-    name: materialized?.storeName ?? context.graph.newName(`${generatedPrefix}-STATE-STORE`),
+    name:
+      materialized?.storeName !== undefined
+        ? checkStoreName(materialized.storeName)
+        : context.graph.newName(`${generatedPrefix}-STATE-STORE`),
     generated: materialized?.storeName === undefined,
     backend: materialized?.backend ?? 'leveldb',
     logging: logging !== false,
@@ -33,6 +59,7 @@ export function storeFor<K, V>(
     keySerde: (materialized?.keySerde ?? serdes.keySerde) as AnySerde | undefined,
     valueSerde: (materialized?.valueSerde ?? serdes.valueSerde) as AnySerde | undefined,
     retentionMs: materialized?.retentionMs,
+    ...(materialized?.versioned ? { historyRetentionMs: materialized.versioned.historyRetentionMs } : {}),
   };
 }
 
@@ -44,6 +71,7 @@ export function wantsStore<K, V>(materialized: Materialized<K, V> | undefined): 
     materialized.backend !== undefined ||
     materialized.keySerde !== undefined ||
     materialized.valueSerde !== undefined ||
-    materialized.logging !== undefined
+    materialized.logging !== undefined ||
+    materialized.versioned !== undefined
   );
 }

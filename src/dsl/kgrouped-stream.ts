@@ -1,3 +1,4 @@
+import { TopologyError } from '../errors.ts';
 import type { Serde } from '../serde/serde.ts';
 import { longSerde } from '../serde/primitives.ts';
 import { sessionWindowedSerde, timeWindowedSerde } from '../serde/windowed.ts';
@@ -5,6 +6,7 @@ import type { Windowed } from '../state/api.ts';
 import type {
   AggregateKind,
   AnySerde,
+  EmitStrategyType,
   Fn,
   SessionWindowsSpec,
   SlidingWindowsSpec,
@@ -12,10 +14,12 @@ import type {
   StoreIr,
   TimeWindowsSpec,
 } from '../topology/ir.ts';
-import { keySerdeOr, storeFor, valueSerdeOr, type DslContext } from './context.ts';
+import { CogroupedKStream } from './cogrouped-kstream.ts';
+import { keySerdeOr, required, storeFor, valueSerdeOr, type DslContext } from './context.ts';
 import { KTable } from './ktable.ts';
 import type { Materialized } from './options.ts';
 import { repartitionNode } from './repartition.ts';
+import type { EmitStrategy } from './emit-strategy.ts';
 import { SessionWindows, SlidingWindows, TimeWindows } from './windows.ts';
 
 export type Initializer<VA> = () => VA;
@@ -61,6 +65,19 @@ class GroupedStreamBase<K, V> {
       partitions: undefined,
       partitioner: undefined,
     });
+  }
+
+  /** Refuses a missing initializer, aggregator or reducer, naming the operation, as Kafka Streams does. */
+  protected checkFunctions(
+    operation: string,
+    kind: AggregateKind,
+    initializer: Fn | undefined,
+    aggregator: Fn | undefined,
+  ): void {
+    if (kind === 'aggregate') {
+      required(initializer, 'an initializer', `${operation}.aggregate`);
+      required(aggregator, 'an aggregator', `${operation}.aggregate`);
+    } else if (kind === 'reduce') required(aggregator, 'a reducer', `${operation}.reduce`);
   }
 
   /**
@@ -159,6 +176,26 @@ export class KGroupedStream<K, V> extends GroupedStreamBase<K, V> {
   }
 
   /**
+   * Starts a cogroup (KIP-150): this stream's records fold into a shared aggregate with `aggregator`;
+   * add other grouped streams with `cogroup(grouped, aggregator)` on the result, then `aggregate`.
+   *
+   * @example
+   * ```ts
+   * const totals = clicks
+   *   .groupByKey()
+   *   .cogroup<number>((_key, _click, total) => total + 1)
+   *   .cogroup(purchases.groupByKey(), (_key, purchase, total) => total + purchase.amount)
+   *   .aggregate(() => 0);
+   * ```
+   */
+  cogroup<VOut>(aggregator: Aggregator<K, V, VOut>): CogroupedKStream<K, VOut> {
+    required(aggregator, 'an aggregator', 'KGroupedStream.cogroup');
+    return new CogroupedKStream<K, VOut>(this.context, [
+      { grouped: this as unknown as KGroupedStream<unknown, unknown>, aggregator: aggregator as Fn },
+    ]);
+  }
+
+  /**
    * Aggregates in time windows (tumbling, hopping or sliding): the keys of the result are `Windowed<K>`.
    *
    * @example
@@ -179,6 +216,8 @@ export class KGroupedStream<K, V> extends GroupedStreamBase<K, V> {
   windowedBy(
     windows: TimeWindows | SlidingWindows | SessionWindows,
   ): TimeWindowedKStream<K, V> | SessionWindowedKStream<K, V> {
+    if (typeof windows !== 'object' || windows === null)
+      throw new TopologyError(`KGroupedStream.windowedBy needs windows, got ${String(windows)}`);
     const args = [
       this.context,
       this.nodeId,
@@ -198,6 +237,7 @@ export class KGroupedStream<K, V> extends GroupedStreamBase<K, V> {
     materialized: Materialized<K, VA> | undefined,
     defaultValueSerde: Serde<VA> | undefined,
   ): KTable<K, VA> {
+    this.checkFunctions('KGroupedStream', kind, initializer, aggregator);
     return this.addAggregation<K, VA>({
       kind,
       materialized,
@@ -228,6 +268,7 @@ export class KGroupedStream<K, V> extends GroupedStreamBase<K, V> {
 export class TimeWindowedKStream<K, V> extends GroupedStreamBase<K, V> {
   /** @internal */
   readonly windows: TimeWindowsSpec | SlidingWindowsSpec;
+  private readonly emit: EmitStrategyType;
 
   /** @internal */
   constructor(
@@ -238,9 +279,37 @@ export class TimeWindowedKStream<K, V> extends GroupedStreamBase<K, V> {
     repartitionRequired: boolean,
     groupedName: string | undefined,
     windows: TimeWindowsSpec | SlidingWindowsSpec,
+    emit: EmitStrategyType = 'on-window-update',
   ) {
     super(context, nodeId, keySerde, valueSerde, repartitionRequired, groupedName);
     this.windows = windows;
+    this.emit = emit;
+  }
+
+  /**
+   * When the aggregation emits: every update (the default) or, with `EmitStrategy.onWindowClose()`,
+   * each window's final result once, when it closes (KIP-825; see `EmitStrategy`).
+   *
+   * @example
+   * ```ts
+   * clicks
+   *   .groupByKey()
+   *   .windowedBy(TimeWindows.ofSizeAndGrace(60_000, 10_000))
+   *   .emitStrategy(EmitStrategy.onWindowClose())
+   *   .count();
+   * ```
+   */
+  emitStrategy(strategy: EmitStrategy): TimeWindowedKStream<K, V> {
+    return new TimeWindowedKStream<K, V>(
+      this.context,
+      this.nodeId,
+      this.keySerde,
+      this.valueSerde,
+      this.repartitionRequired,
+      this.groupedName,
+      this.windows,
+      strategy.type,
+    );
   }
 
   /**
@@ -293,6 +362,7 @@ export class TimeWindowedKStream<K, V> extends GroupedStreamBase<K, V> {
     materialized: Materialized<K, VA> | undefined,
     defaultValueSerde: Serde<VA> | undefined,
   ): KTable<Windowed<K>, VA> {
+    this.checkFunctions('TimeWindowedKStream', kind, initializer, aggregator);
     const windows = this.windows;
     const sizeMs = windows.type === 'time' ? windows.sizeMs : windows.timeDifferenceMs;
     // Sliding windows look back up to twice the time difference to build new windows from old ones.
@@ -312,6 +382,7 @@ export class TimeWindowedKStream<K, V> extends GroupedStreamBase<K, V> {
         aggregator,
         windows,
         store,
+        ...(this.emit === 'on-window-close' ? { emitStrategy: this.emit } : {}),
       }),
       resultKeySerde: (keySerde) => timeWindowedSerde(keySerde, sizeMs),
     });
@@ -329,6 +400,7 @@ export class TimeWindowedKStream<K, V> extends GroupedStreamBase<K, V> {
 export class SessionWindowedKStream<K, V> extends GroupedStreamBase<K, V> {
   /** @internal */
   readonly windows: SessionWindowsSpec;
+  private readonly emit: EmitStrategyType;
 
   /** @internal */
   constructor(
@@ -339,9 +411,37 @@ export class SessionWindowedKStream<K, V> extends GroupedStreamBase<K, V> {
     repartitionRequired: boolean,
     groupedName: string | undefined,
     windows: SessionWindowsSpec,
+    emit: EmitStrategyType = 'on-window-update',
   ) {
     super(context, nodeId, keySerde, valueSerde, repartitionRequired, groupedName);
     this.windows = windows;
+    this.emit = emit;
+  }
+
+  /**
+   * When the aggregation emits: every update (the default) or, with `EmitStrategy.onWindowClose()`,
+   * each session's final result once, when it closes (KIP-825; see `EmitStrategy`).
+   *
+   * @example
+   * ```ts
+   * clicks
+   *   .groupByKey()
+   *   .windowedBy(SessionWindows.ofInactivityGapAndGrace(30 * 60_000, 60_000))
+   *   .emitStrategy(EmitStrategy.onWindowClose())
+   *   .count();
+   * ```
+   */
+  emitStrategy(strategy: EmitStrategy): SessionWindowedKStream<K, V> {
+    return new SessionWindowedKStream<K, V>(
+      this.context,
+      this.nodeId,
+      this.keySerde,
+      this.valueSerde,
+      this.repartitionRequired,
+      this.groupedName,
+      this.windows,
+      strategy.type,
+    );
   }
 
   /**
@@ -400,6 +500,8 @@ export class SessionWindowedKStream<K, V> extends GroupedStreamBase<K, V> {
     materialized: Materialized<K, VA> | undefined,
     defaultValueSerde: Serde<VA> | undefined,
   ): KTable<Windowed<K>, VA> {
+    this.checkFunctions('SessionWindowedKStream', kind, initializer, aggregator);
+    if (kind === 'aggregate') required(merger, 'a session merger', 'SessionWindowedKStream.aggregate');
     const windows = this.windows;
     return this.addAggregation<Windowed<K>, VA>({
       kind,
@@ -416,6 +518,7 @@ export class SessionWindowedKStream<K, V> extends GroupedStreamBase<K, V> {
         merger,
         windows,
         store,
+        ...(this.emit === 'on-window-close' ? { emitStrategy: this.emit } : {}),
       }),
       resultKeySerde: (keySerde) => sessionWindowedSerde(keySerde),
     });

@@ -1,7 +1,7 @@
 import type { Serde } from '../serde/serde.ts';
 import { longSerde } from '../serde/primitives.ts';
 import type { AggregateKind, AnySerde, Fn } from '../topology/ir.ts';
-import { keySerdeOr, storeFor, valueSerdeOr, type DslContext } from './context.ts';
+import { keySerdeOr, required, storeFor, valueSerdeOr, type DslContext } from './context.ts';
 import type { Initializer, Reducer } from './kgrouped-stream.ts';
 import { KTable } from './ktable.ts';
 import type { Materialized } from './options.ts';
@@ -10,6 +10,8 @@ export interface TableGrouping<K, V> {
   readonly parent: number;
   readonly selector: Fn;
   readonly name: string;
+  /** The name the user gave the grouping: it names the repartition topic (else the store does). */
+  readonly repartitionName: string | undefined;
   readonly keySerde: Serde<K> | undefined;
   readonly valueSerde: Serde<V> | undefined;
 }
@@ -56,6 +58,8 @@ export class KGroupedTable<K, V> {
    * ```
    */
   reduce(adder: Reducer<V>, subtractor: Reducer<V>, materialized?: Materialized<K, V>): KTable<K, V> {
+    required(adder, 'an adder', 'KGroupedTable.reduce');
+    required(subtractor, 'a subtractor', 'KGroupedTable.reduce');
     return this.aggregated<V>('reduce', undefined, adder, subtractor, materialized, this.grouping.valueSerde);
   }
 
@@ -79,6 +83,9 @@ export class KGroupedTable<K, V> {
     subtractor: (key: K, value: V, aggregate: VA) => VA,
     materialized?: Materialized<K, VA>,
   ): KTable<K, VA> {
+    required(initializer, 'an initializer', 'KGroupedTable.aggregate');
+    required(adder, 'an adder', 'KGroupedTable.aggregate');
+    required(subtractor, 'a subtractor', 'KGroupedTable.aggregate');
     return this.aggregated<VA>('aggregate', initializer, adder, subtractor, materialized, undefined);
   }
 
@@ -103,7 +110,8 @@ export class KGroupedTable<K, V> {
       name: this.grouping.name,
       parents: [this.grouping.parent],
       selector: this.grouping.selector,
-      topic: `${store.generated ? this.grouping.name : store.name}-repartition`,
+      // As Kafka Streams: named after the grouping when it has a name, else after the store.
+      topic: `${this.grouping.repartitionName ?? store.name}-repartition`,
       sinkName: graph.newName('KSTREAM-SINK'),
       sourceName: graph.newName('KSTREAM-SOURCE'),
       keySerde: keySerde as AnySerde,

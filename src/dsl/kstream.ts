@@ -1,11 +1,12 @@
 import { TopologyError } from '../errors.ts';
-import type { ProcessorSupplier } from '../processor/api.ts';
+import type { FixedKeyProcessorSupplier, ProcessorSupplier } from '../processor/api.ts';
 import type { KeyValue } from '../processor/record.ts';
 import type { Serde } from '../serde/serde.ts';
+import type { StoreSpec } from '../state/api.ts';
 import type { TopicNameExtractor } from '../topology/functions.ts';
-import type { AnySerde, Fn, JoinType } from '../topology/ir.ts';
+import type { AnySerde, Fn, IrNode, JoinType } from '../topology/ir.ts';
 import { BranchedKStream } from './branched-kstream.ts';
-import { keySerdeOr, storeFor, valueSerdeOr, type DslContext } from './context.ts';
+import { keySerdeOr, required, storeFor, valueSerdeOr, type DslContext } from './context.ts';
 import { GlobalKTable } from './global-ktable.ts';
 import { KGroupedStream } from './kgrouped-stream.ts';
 import { KTable } from './ktable.ts';
@@ -27,8 +28,12 @@ export type Predicate<K, V> = (key: K, value: V) => boolean;
 export type ValueJoiner<V, VO, VR, K = unknown> = (value: V, otherValue: VO, key: K) => VR;
 
 export interface ProcessOptions extends Named {
-  /** Names of stores (added with `StreamsBuilder.addStateStore`) the processor uses. */
-  readonly stores?: readonly string[];
+  /**
+   * The stores the processor uses: names of stores added with `StreamsBuilder.addStateStore`, or store
+   * specs (`Stores.keyValue(...)`), which are added to the topology once and connected, as
+   * Kafka Streams does with the stores a processor supplier provides (`ConnectedStoreProvider`).
+   */
+  readonly stores?: readonly (string | StoreSpec)[];
 }
 
 /**
@@ -341,14 +346,46 @@ export class KStream<K, V> {
     supplier: ProcessorSupplier<K, V, KOut, VOut>,
     options: ProcessOptions = {},
   ): KStream<KOut, VOut> {
+    required(supplier, 'a processor supplier', 'KStream.process');
     const node = this.context.graph.add({
       op: 'process',
       name: this.nameOr(options, 'KSTREAM-PROCESSOR'),
       parents: [this.nodeId],
       supplier,
-      stores: [...(options.stores ?? [])],
+      stores: this.connectedStores(options),
     });
     return new KStream<KOut, VOut>(this.context, node.id, undefined, undefined, true);
+  }
+
+  /**
+   * Runs a fixed-key processor (Kafka Streams' `processValues`, KIP-820) on each record: it may change
+   * values, timestamps and headers and forward any number of records, but every record keeps its key,
+   * so the result groups and joins without repartitioning (unless this stream needed it already).
+   *
+   * @example
+   * ```ts
+   * const statuses = orders.processValues<string>(() => {
+   *   let context: FixedKeyProcessorContext<string, string>;
+   *   return {
+   *     init: (c) => (context = c),
+   *     process: (record) => context.forward(withValue(record, record.value.status)),
+   *   };
+   * });
+   * ```
+   */
+  processValues<VOut = never>(
+    supplier: FixedKeyProcessorSupplier<K, V, VOut>,
+    options: ProcessOptions = {},
+  ): KStream<K, VOut> {
+    required(supplier, 'a fixed-key processor supplier', 'KStream.processValues');
+    const node = this.context.graph.add({
+      op: 'process-values',
+      name: this.nameOr(options, 'KSTREAM-PROCESSVALUES'),
+      parents: [this.nodeId],
+      supplier,
+      stores: this.connectedStores(options),
+    });
+    return new KStream<K, VOut>(this.context, node.id, this.keySerde, undefined, this.repartitionRequired);
   }
 
   /**
@@ -637,12 +674,27 @@ export class KStream<K, V> {
     // the repartition topic when the caller gave none: otherwise equal keys could land on different partitions.
     const keySerde = options.keySerde ?? this.keySerde ?? table.keySerde;
     const streamSide = this.repartitionForJoin(name, keySerde, options.valueSerde ?? this.valueSerde);
+    const grace = options.gracePeriodMs;
+    if (grace !== undefined) checkJoinGrace(graph.node(table.nodeId), grace);
     const node = graph.add({
       op: 'stream-table-join',
       name,
       parents: [streamSide, table.nodeId],
       joinType,
       joiner,
+      ...(grace === undefined
+        ? {}
+        : {
+            gracePeriodMs: grace,
+            bufferStore: {
+              ...storeFor(this.context, { storeName: `${name}-Buffer` }, 'KSTREAM-JOIN-BUFFER', {
+                keySerde: keySerdeOr(this.context, keySerde),
+                valueSerde: valueSerdeOr(this.context, options.valueSerde ?? this.valueSerde),
+              }),
+              // Internal: it holds waiting records, not something to query.
+              generated: true,
+            },
+          }),
     });
     return new KStream<K, VR>(this.context, node.id, keySerde, undefined, false);
   }
@@ -707,6 +759,19 @@ export class KStream<K, V> {
     return new KStream<K, V>(this.context, nodeId, this.keySerde, this.valueSerde, this.repartitionRequired);
   }
 
+  /** The names of a processor's stores, adding those given as specs that the topology does not have yet. */
+  private connectedStores(options: ProcessOptions): string[] {
+    const graph = this.context.graph;
+    return (options.stores ?? []).map((store) => {
+      if (typeof store === 'string') return store;
+      const added = graph.nodes.find((node) => node.op === 'state-store' && node.name === store.name);
+      if (!added) graph.add({ op: 'state-store', name: store.name, parents: [], spec: store as StoreSpec });
+      else if (added.op === 'state-store' && added.spec !== store)
+        throw new TopologyError(`store "${store.name}" is added twice, with two different specs`);
+      return store.name;
+    });
+  }
+
   private nameOr(named: Named | undefined, prefix: string): string {
     return named?.name ?? this.context.graph.newName(prefix);
   }
@@ -718,4 +783,19 @@ export class KStream<K, V> {
       );
     }
   }
+}
+
+/**
+ * A stream-table join's grace period needs a versioned table. A table materialized in a plain store is
+ * refused at once, as Kafka Streams does; whether a table that is not materialized is versioned is
+ * known when the topology is built, and checked then.
+ */
+function checkJoinGrace(table: IrNode, graceMs: number): void {
+  if (!Number.isFinite(graceMs) || graceMs < 0)
+    throw new TopologyError(
+      `the grace period of a stream-table join must be a non-negative number of ms, got ${graceMs}`,
+    );
+  const store = 'store' in table ? table.store : undefined;
+  if (store && store.historyRetentionMs === undefined)
+    throw new TopologyError('KTable must be versioned to use a grace period in a stream table join.');
 }

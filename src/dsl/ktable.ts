@@ -148,6 +148,7 @@ export class KTable<K, V> {
       parent: this.nodeId,
       selector,
       name,
+      repartitionName: grouped.name,
       keySerde: grouped.keySerde,
       valueSerde: grouped.valueSerde,
     });

@@ -72,6 +72,13 @@ export interface Materialized<K, V> extends Named {
   readonly logging?: boolean | { readonly topicConfig: Readonly<Record<string, string>> };
   /** Window and session stores: how long windows are kept (default: window size or gap, plus grace). */
   readonly retentionMs?: number;
+  /**
+   * Materializes a table in a versioned key-value store (KIP-889/914) keeping `historyRetentionMs` of
+   * old versions: the table can then be joined as of a stream record's time, and out-of-order updates
+   * are kept in its history instead of replacing newer ones. For `builder.table`, `toTable`, and the
+   * tables `filter` and `mapValues` materialize.
+   */
+  readonly versioned?: { readonly historyRetentionMs: number };
 }
 
 /** Serdes for a stream-table join's repartition: Kafka Streams' `Joined`. */
@@ -79,6 +86,12 @@ export interface Joined<K, V, VO> extends Named {
   readonly keySerde?: Serde<K>;
   readonly valueSerde?: Serde<V>;
   readonly otherValueSerde?: Serde<VO>;
+  /**
+   * Stream-table joins with a versioned table (KIP-914): stream records wait this long (in stream
+   * time, in timestamp order) before they are joined with the table as of their own timestamp, so
+   * table updates that arrive up to this late still meet them. At most the table's history retention.
+   */
+  readonly gracePeriodMs?: number;
 }
 
 /** Serdes and stores of a stream-stream join: Kafka Streams' `StreamJoined`. */
@@ -89,7 +102,8 @@ export interface StreamJoined<K, V, VO> extends Named {
   /** Base name of the join's window stores (`<storeName>-this-join-store`, `<storeName>-other-join-store`). */
   readonly storeName?: string;
   readonly backend?: StoreBackend;
-  readonly logging?: boolean;
+  /** Changelogs on (default) or off, or on with extra topic configs for both stores' changelogs. */
+  readonly logging?: boolean | { readonly topicConfig: Readonly<Record<string, string>> };
 }
 
 /** Options of a foreign-key table-table join. */

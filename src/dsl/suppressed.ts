@@ -1,9 +1,22 @@
 import type { SuppressSpec } from '../topology/ir.ts';
 
+/**
+ * How much a suppression buffer may hold: Kafka Streams' `BufferConfig`. Unbounded when neither limit
+ * is given. The buffer is full when it holds more than `maxRecords` keys or more than `maxBytes` bytes,
+ * a key counted as Kafka Streams estimates it: its serialized key, 8 bytes of time, its prior, old and
+ * new serialized values, and its record context (timestamp, offset and partition, 20 bytes, plus the
+ * topic name and the headers' names and values).
+ */
 export interface BufferConfig {
-  /** Most records to hold; unbounded when omitted. */
+  /** Most records (keys) to hold. */
   readonly maxRecords?: number;
-  /** When the buffer is full: emit the oldest record early (default for time limits) or stop. */
+  /** Most bytes to hold. */
+  readonly maxBytes?: number;
+  /**
+   * When the buffer is full: emit the oldest records early until it is not (`emitEarlyWhenFull`, the
+   * default for time limits) or stop the application with an error (`shutDownWhenFull`, the only
+   * choice until windows close, whose results must be final).
+   */
   readonly whenFull?: 'emit-early' | 'shutdown';
 }
 
@@ -43,6 +56,7 @@ export class Suppressed {
       until: 'window-close',
       timeLimitMs: undefined,
       maxRecords: buffer.maxRecords,
+      maxBytes: buffer.maxBytes,
       whenFull: buffer.whenFull ?? 'shutdown',
     });
   }
@@ -61,6 +75,7 @@ export class Suppressed {
       until: 'time-limit',
       timeLimitMs,
       maxRecords: buffer.maxRecords,
+      maxBytes: buffer.maxBytes,
       whenFull: buffer.whenFull ?? 'emit-early',
     });
   }

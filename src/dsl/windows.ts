@@ -203,8 +203,10 @@ export class SessionWindows {
 
 /**
  * The time bounds of a stream-stream join: a record joins the other side's records whose timestamps
- * lie within [ts - before, ts + after]. Left and outer joins emit unmatched records once the window
- * has closed (after `after` + grace in stream time), so a late match never contradicts them.
+ * lie within [ts - before, ts + after]. Each side keeps its records for before + after + grace behind
+ * the latest timestamp it has stored, so a record arriving late, within grace, still joins. Left and
+ * outer joins emit a record without partner joined with null once its window and grace have passed in
+ * stream time, or at once when it arrives after its window (ts + after) has passed, as Kafka Streams does.
  *
  * @example
  * ```ts

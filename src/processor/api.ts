@@ -1,4 +1,4 @@
-import type { RecordMetadata, StreamRecord } from './record.ts';
+import type { FixedKeyRecord, RecordMetadata, StreamRecord } from './record.ts';
 import type { StateStore } from '../state/api.ts';
 
 /** A task is one sub-topology working on one partition: `${subtopology}_${partition}`. */
@@ -28,8 +28,8 @@ export interface Cancellable {
   cancel(): void;
 }
 
-/** What a processor sees of the task it runs in. */
-export interface ProcessorContext<KOut = unknown, VOut = unknown> {
+/** What every processor sees of the task it runs in: Kafka Streams' `ProcessingContext`. */
+export interface ProcessingContext {
   readonly applicationId: string;
   readonly taskId: TaskId;
   /** Topic, partition and offset of the input record being processed; undefined inside punctuation. */
@@ -37,13 +37,23 @@ export interface ProcessorContext<KOut = unknown, VOut = unknown> {
   /** The largest record timestamp this task has seen. */
   currentStreamTimeMs(): number;
   currentSystemTimeMs(): number;
-  /** Sends a record to every child, or to the named child only. */
-  forward(record: StreamRecord<KOut, VOut>, childName?: string): void;
   /** A store this processor was connected to (see `stores` when adding the processor). */
   getStateStore<S extends StateStore>(name: string): S;
   schedule(intervalMs: number, type: PunctuationType, punctuator: Punctuator): Cancellable;
   /** Asks the runtime to commit soon. */
   commit(): void;
+}
+
+/** The context of a `Processor`: Kafka Streams' `ProcessorContext`. */
+export interface ProcessorContext<KOut = unknown, VOut = unknown> extends ProcessingContext {
+  /** Sends a record to every child, or to the named child only. */
+  forward(record: StreamRecord<KOut, VOut>, childName?: string): void;
+}
+
+/** The context of a `FixedKeyProcessor`: Kafka Streams' `FixedKeyProcessorContext`. */
+export interface FixedKeyProcessorContext<K = unknown, VOut = unknown> extends ProcessingContext {
+  /** Sends a record, with the key it was received with, to every child or to the named child only. */
+  forward(record: FixedKeyRecord<K, VOut>, childName?: string): void;
 }
 
 /**
@@ -58,3 +68,17 @@ export interface Processor<KIn, VIn, KOut = never, VOut = never> {
 
 /** Makes a fresh processor for each task; a processor instance is never shared between tasks. */
 export type ProcessorSupplier<KIn, VIn, KOut = never, VOut = never> = () => Processor<KIn, VIn, KOut, VOut>;
+
+/**
+ * A processor that may change values but not keys: Kafka Streams' `FixedKeyProcessor`, for
+ * `KStream.processValues`. It forwards records derived from those it receives (`withValue`,
+ * `withTimestamp`, `withHeaders`), so the key is the one it came with.
+ */
+export interface FixedKeyProcessor<K, VIn, VOut = never> {
+  init?(context: FixedKeyProcessorContext<K, VOut>): void;
+  process(record: FixedKeyRecord<K, VIn>): void;
+  close?(): void;
+}
+
+/** Makes a fresh fixed-key processor for each task. */
+export type FixedKeyProcessorSupplier<K, VIn, VOut = never> = () => FixedKeyProcessor<K, VIn, VOut>;

@@ -16,7 +16,9 @@ export type DropReason =
    */
   | 'null-join-key-or-value'
   /** A record for a window that had already closed (past its end plus grace) when it arrived. */
-  | 'expired-window';
+  | 'expired-window'
+  /** An out-of-order update of a versioned table, which a table-table join skips (KIP-914). */
+  | 'out-of-order-version';
 
 /**
  * What built-in operators see beyond the public `ProcessorContext`. User processors are handed the
@@ -35,6 +37,8 @@ export interface InternalProcessorContext<KOut = unknown, VOut = unknown> extend
     record: StreamRecord<unknown, unknown>,
     details?: Readonly<Record<string, unknown>>,
   ): void;
+  /** Logs a warning about the record being processed, naming the processor and where the record came from. */
+  warn(message: string, details?: Readonly<Record<string, unknown>>): void;
 }
 
 /** Reports a dropped record through the context, when the context can count them (test doubles may not). */
@@ -45,4 +49,13 @@ export function recordDropped(
   details?: Readonly<Record<string, unknown>>,
 ): void {
   (context as Partial<InternalProcessorContext>).recordDropped?.(reason, record, details);
+}
+
+/** Logs a warning through the context, when the context can log (test doubles may not). */
+export function warn(
+  context: ProcessorContext<unknown, unknown>,
+  message: string,
+  details?: Readonly<Record<string, unknown>>,
+): void {
+  (context as Partial<InternalProcessorContext>).warn?.(message, details);
 }

@@ -10,6 +10,7 @@ const describeReason: Record<DropReason, string> = {
   'null-key-or-value': 'null key or value',
   'null-join-key-or-value': 'null join key or value',
   'expired-window': 'expired window',
+  'out-of-order-version': 'out-of-order update of a versioned table',
 };
 
 /**

@@ -1,5 +1,12 @@
 import { ProcessingError, SerdeError, TopologyError, describeOrigin, errorMessage } from '../errors.ts';
-import type { Cancellable, Processor, PunctuationType, Punctuator, TaskId } from '../processor/api.ts';
+import {
+  taskIdString,
+  type Cancellable,
+  type Processor,
+  type PunctuationType,
+  type Punctuator,
+  type TaskId,
+} from '../processor/api.ts';
 import type { DropReason, InternalProcessorContext } from '../processor/internal-context.ts';
 import type { RecordMetadata, StreamRecord } from '../processor/record.ts';
 import type { SerdeContext } from '../serde/serde.ts';
@@ -404,6 +411,13 @@ class ProcessorRuntimeNode implements RuntimeNode {
       schedule: (intervalMs, type, punctuator) => task.schedule(this.name, intervalMs, type, punctuator),
       commit: () => env.requestCommit?.(),
       recordDropped: (reason, record, details) => task.recordDropped(this.name, reason, record, details),
+      warn: (message, details) => {
+        const origin = task.metadata();
+        env.logger.warn(
+          { task: taskIdString(task.id), processor: this.name, ...origin, ...details },
+          message,
+        );
+      },
     };
   }
 }

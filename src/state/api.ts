@@ -115,7 +115,58 @@ export interface SessionStore<K, V> extends ReadOnlySessionStore<K, V> {
   remove(session: Windowed<K>): void;
 }
 
-export type StoreKind = 'key-value' | 'timestamped-key-value' | 'window' | 'session';
+/**
+ * One version of a key in a versioned store: its value, the timestamp it became valid at, and, for a
+ * version that a newer one replaced, the timestamp that version became valid at (Kafka Streams'
+ * `VersionedRecord`).
+ */
+export interface VersionedRecord<V> {
+  readonly value: V;
+  readonly timestamp: number;
+  /** When a newer version replaced this one; undefined for the latest version. */
+  readonly validTo?: number;
+}
+
+/** Reads of a versioned key-value store (KIP-889). */
+export interface ReadOnlyVersionedKeyValueStore<K, V> extends StateStore {
+  /** How far back from its stream time (the largest timestamp put) the store answers `get(key, asOf)`. */
+  readonly historyRetentionMs: number;
+  /** The latest version of `key`, or undefined when it has none or the latest is a delete. */
+  get(key: K): VersionedRecord<V> | undefined;
+  /**
+   * The version of `key` valid at `asOfTimestamp` (the one with the largest timestamp not after it), or
+   * undefined when there is none, it is a delete, or `asOfTimestamp` lies beyond the history retention
+   * (the latest version is still returned then, if it is old enough).
+   */
+  get(key: K, asOfTimestamp: number): VersionedRecord<V> | undefined;
+}
+
+/**
+ * A key-value store that keeps each key's versions by timestamp (Kafka Streams' `VersionedKeyValue
+ * Store`, KIP-889). Its history retention doubles as its grace period: writes older than that,
+ * relative to the store's stream time, are refused.
+ */
+export interface VersionedKeyValueStore<K, V> extends ReadOnlyVersionedKeyValueStore<K, V> {
+  /**
+   * Adds a version (null: a delete) valid from `timestamp`, replacing one with the same timestamp.
+   * Returns `VersionedStore.PUT_RETURN_CODE_VALID_TO_UNDEFINED` when it is now the latest version, the
+   * timestamp of the next newer version when it is not, or `VersionedStore.PUT_RETURN_CODE_NOT_PUT`
+   * when it is older than the history retention and was not added.
+   */
+  put(key: K, value: V | null, timestamp: number): number;
+  /** Adds a delete at `timestamp` and returns the version it ends (undefined if none, or if refused). */
+  delete(key: K, timestamp: number): VersionedRecord<V> | undefined;
+}
+
+/** The return codes of `VersionedKeyValueStore.put`, as Kafka Streams defines them. */
+export const VersionedStore = {
+  /** The version put is the latest: it is valid until further notice. */
+  PUT_RETURN_CODE_VALID_TO_UNDEFINED: -1,
+  /** The version put is older than the history retention and was not added. */
+  PUT_RETURN_CODE_NOT_PUT: Number.MIN_SAFE_INTEGER,
+} as const;
+
+export type StoreKind = 'key-value' | 'timestamped-key-value' | 'versioned-key-value' | 'window' | 'session';
 
 /** How a store is kept: on disk in LevelDB (the default) or in memory. */
 export type StoreBackend = 'leveldb' | 'memory';
@@ -140,6 +191,12 @@ export interface KeyValueStoreSpec<K = unknown, V = unknown> extends StoreSpecBa
   readonly kind: 'key-value' | 'timestamped-key-value';
 }
 
+export interface VersionedKeyValueStoreSpec<K = unknown, V = unknown> extends StoreSpecBase<K, V> {
+  readonly kind: 'versioned-key-value';
+  /** How long versions stay readable behind the store's stream time, and how late writes may come. */
+  readonly historyRetentionMs: number;
+}
+
 export interface WindowStoreSpec<K = unknown, V = unknown> extends StoreSpecBase<K, V> {
   readonly kind: 'window';
   readonly windowSizeMs: number;
@@ -161,4 +218,4 @@ export interface SessionStoreSpec<K = unknown, V = unknown> extends StoreSpecBas
 
 /** Everything needed to create a store for a task: Kafka Streams' `StoreBuilder`. */
 export type StoreSpec<K = unknown, V = unknown> =
-  KeyValueStoreSpec<K, V> | WindowStoreSpec<K, V> | SessionStoreSpec<K, V>;
+  KeyValueStoreSpec<K, V> | VersionedKeyValueStoreSpec<K, V> | WindowStoreSpec<K, V> | SessionStoreSpec<K, V>;

@@ -6,6 +6,7 @@ import { ChangeLogger, type PendingChanges, type TimestampSource } from './chang
 import { LevelDbBytesStore } from './leveldb/leveldb-bytes-store.ts';
 import { managedKeyValueStore } from './managed/key-value.ts';
 import { managedSessionStore } from './managed/session.ts';
+import { managedVersionedStore } from './managed/versioned.ts';
 import { managedWindowStore } from './managed/window.ts';
 import { MemoryBytesStore } from './memory/memory-bytes-store.ts';
 
@@ -55,6 +56,8 @@ export async function openStore(spec: StoreSpec, options: StoreOpenOptions): Pro
     case 'key-value':
     case 'timestamped-key-value':
       return managedKeyValueStore(spec, bytes, logger, options.now);
+    case 'versioned-key-value':
+      return managedVersionedStore(spec, bytes, logger);
     case 'window':
       return managedWindowStore(spec, bytes, logger, options.now);
     case 'session':

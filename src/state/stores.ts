@@ -1,5 +1,11 @@
 import type { Serde } from '../serde/serde.ts';
-import type { KeyValueStoreSpec, SessionStoreSpec, StoreBackend, WindowStoreSpec } from './api.ts';
+import type {
+  KeyValueStoreSpec,
+  SessionStoreSpec,
+  StoreBackend,
+  VersionedKeyValueStoreSpec,
+  WindowStoreSpec,
+} from './api.ts';
 
 interface StoreOptions<K, V> {
   readonly name: string;
@@ -54,6 +60,35 @@ export const Stores = {
    */
   timestampedKeyValue<K, V>(options: StoreOptions<K, V>): KeyValueStoreSpec<K, V> {
     return { ...Stores.keyValue(options), kind: 'timestamped-key-value' };
+  },
+
+  /**
+   * A versioned key-value store (KIP-889, Kafka Streams' `persistentVersionedKeyValueStore`): each key's
+   * versions by timestamp, readable as of any time within `historyRetentionMs` of the store's stream
+   * time, which is also how late a write may come.
+   *
+   * @example
+   * ```ts
+   * Stores.versionedKeyValue({
+   *   name: 'prices-history',
+   *   keySerde: Serdes.String(),
+   *   valueSerde: Serdes.Double(),
+   *   historyRetentionMs: 24 * 3_600_000,
+   * });
+   * ```
+   */
+  versionedKeyValue<K, V>(
+    options: StoreOptions<K, V> & { readonly historyRetentionMs: number },
+  ): VersionedKeyValueStoreSpec<K, V> {
+    return {
+      kind: 'versioned-key-value',
+      name: options.name,
+      keySerde: options.keySerde,
+      valueSerde: options.valueSerde,
+      backend: options.backend ?? 'leveldb',
+      logging: logging(options.logging),
+      historyRetentionMs: options.historyRetentionMs,
+    };
   },
 
   /**

@@ -7,6 +7,7 @@ import type { Serde } from '../serde/serde.ts';
 import type {
   KeyValueStore,
   ReadOnlyKeyValueStore,
+  ReadOnlyVersionedKeyValueStore,
   ReadOnlySessionStore,
   ReadOnlyWindowStore,
   StateStore,
@@ -290,6 +291,33 @@ export class TopologyTestDriver {
       this.partitionsOf(name) as TimestampedKeyValueStore<K, V>[],
       this.storeSpec(name).keySerde as Serde<K>,
     );
+  }
+
+  /**
+   * A versioned key-value store read across all partitions: each key from the partition that holds it.
+   *
+   * @example
+   * ```ts
+   * driver.getVersionedKeyValueStore<string, number>('prices').get('JUMPERS', Date.parse('2026-01-01'));
+   * ```
+   */
+  getVersionedKeyValueStore<K, V>(name: string): ReadOnlyVersionedKeyValueStore<K, V> {
+    const spec = this.storeSpec(name);
+    if (spec.kind !== 'versioned-key-value')
+      throw new TopologyError(`store "${name}" is a ${spec.kind} store, not a versioned key-value store`);
+    const parts = this.partitionsOf(name) as ReadOnlyVersionedKeyValueStore<K, V>[];
+    return {
+      name,
+      persistent: parts[0]?.persistent ?? false,
+      historyRetentionMs: spec.historyRetentionMs,
+      get: (key: K, asOfTimestamp?: number) => {
+        for (const part of parts) {
+          const found = asOfTimestamp === undefined ? part.get(key) : part.get(key, asOfTimestamp);
+          if (found) return found;
+        }
+        return undefined;
+      },
+    };
   }
 
   /**

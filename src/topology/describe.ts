@@ -77,6 +77,8 @@ export interface StoreDescription {
   readonly subtopology?: number;
   readonly windowSizeMs?: number;
   readonly retentionMs?: number;
+  /** Versioned key-value stores: how long old versions stay readable. */
+  readonly historyRetentionMs?: number;
   readonly retainDuplicates?: boolean;
   /** Window stores: values kept with their timestamp (windowed aggregations). */
   readonly timestamped?: boolean;
@@ -297,6 +299,7 @@ function describeStore(
         }
       : {}),
     ...(spec.kind === 'session' ? { retentionMs: spec.retentionMs } : {}),
+    ...(spec.kind === 'versioned-key-value' ? { historyRetentionMs: spec.historyRetentionMs } : {}),
     ...(windows ? { windows } : {}),
   };
 }

@@ -22,6 +22,8 @@ export interface StoreIr {
   readonly keySerde: AnySerde | undefined;
   readonly valueSerde: AnySerde | undefined;
   readonly retentionMs: number | undefined;
+  /** Set for a versioned store (KIP-889): how long old versions stay readable. */
+  readonly historyRetentionMs?: number;
 }
 
 export interface TimeWindowsSpec {
@@ -55,6 +57,8 @@ export interface SuppressSpec {
   /** For 'time-limit': how long a key's latest value waits for more updates. */
   readonly timeLimitMs: number | undefined;
   readonly maxRecords: number | undefined;
+  /** Most bytes to hold, counted as Kafka Streams estimates a buffered record's size. Optional in JSON. */
+  readonly maxBytes?: number | undefined;
   /** What to do when the buffer is full: emit the oldest early, or stop with an error. */
   readonly whenFull: 'emit-early' | 'shutdown';
 }
@@ -152,6 +156,19 @@ export interface ProcessIr extends Base {
   readonly op: 'process';
   readonly supplier: Fn;
   readonly stores: readonly string[];
+  /**
+   * For a processor reading a table's changes: it asks the table for their old values, as Kafka
+   * Streams' internal `enableSendingOldValues(forceMaterialization)` does. Without `force`, a table
+   * that would have to be materialized for them does not send them.
+   */
+  readonly oldValues?: { readonly force: boolean };
+}
+
+/** A fixed-key processor (`processValues`): may change values, not keys. */
+export interface ProcessValuesIr extends Base {
+  readonly op: 'process-values';
+  readonly supplier: Fn;
+  readonly stores: readonly string[];
 }
 
 /** A store added with `builder.addStateStore`, for processors to use. */
@@ -206,10 +223,15 @@ export interface StreamAggregateIr extends Base, AggregateFns {
   readonly store: StoreIr;
 }
 
+/** When a windowed aggregation emits: every update, or each window's final result once it closes. */
+export type EmitStrategyType = 'on-window-update' | 'on-window-close';
+
 export interface WindowedAggregateIr extends Base, AggregateFns {
   readonly op: 'windowed-aggregate';
   readonly windows: TimeWindowsSpec | SlidingWindowsSpec;
   readonly store: StoreIr;
+  /** Undefined: on every update. */
+  readonly emitStrategy?: EmitStrategyType;
 }
 
 export interface SessionAggregateIr extends Base, AggregateFns {
@@ -217,6 +239,26 @@ export interface SessionAggregateIr extends Base, AggregateFns {
   readonly windows: SessionWindowsSpec;
   /** aggregate: (key, aggregate1, aggregate2) => VA, for merging sessions; count and reduce derive theirs. */
   readonly merger: Fn | undefined;
+  readonly store: StoreIr;
+  /** Undefined: on every update. */
+  readonly emitStrategy?: EmitStrategyType;
+}
+
+/**
+ * Several grouped streams aggregated into one table (`cogroup`, KIP-150): one aggregating processor
+ * per input (its own aggregator), all writing one store, their results merged. Plain, time, sliding or
+ * session windowed.
+ */
+export interface CogroupAggregateIr extends Base {
+  readonly op: 'cogroup-aggregate';
+  /** One per parent, in order: (key, value, aggregate) => aggregate. */
+  readonly aggregators: readonly Fn[];
+  /** The processors' names, one per parent; `name` is the node merging their results. */
+  readonly aggregateNames: readonly string[];
+  readonly initializer: Fn;
+  /** Session windows: (key, aggregate1, aggregate2) => aggregate. */
+  readonly merger: Fn | undefined;
+  readonly windows: TimeWindowsSpec | SlidingWindowsSpec | SessionWindowsSpec | undefined;
   readonly store: StoreIr;
 }
 
@@ -267,6 +309,13 @@ export interface StreamTableJoinIr extends Base {
   readonly joinType: 'inner' | 'left';
   /** (streamValue, tableValue, key) => VR */
   readonly joiner: Fn;
+  /**
+   * With a versioned table (KIP-914): how long stream records wait, in timestamp order, before they
+   * are joined, so table updates up to that late still count.
+   */
+  readonly gracePeriodMs?: number;
+  /** Where the waiting stream records are kept (`<name>-Buffer`), with the stream's serdes. */
+  readonly bufferStore?: StoreIr;
 }
 
 export interface StreamGlobalJoinIr extends Base {
@@ -320,6 +369,7 @@ export type IrNode =
   | RepartitionIr
   | SinkIr
   | ProcessIr
+  | ProcessValuesIr
   | StateStoreIr
   | ToTableIr
   | TableFilterIr
@@ -329,6 +379,7 @@ export type IrNode =
   | StreamAggregateIr
   | WindowedAggregateIr
   | SessionAggregateIr
+  | CogroupAggregateIr
   | TableGroupByIr
   | TableAggregateIr
   | StreamStreamJoinIr

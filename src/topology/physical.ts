@@ -71,8 +71,22 @@ export class PhysicalTopologyBuilder {
   /** Groups of source topics that must have the same number of partitions (join inputs). */
   readonly copartitionGroups: string[][] = [];
 
+  /** A topic is read by one source node only: records could not go to two at once. */
   addSource(def: Omit<SourceNodeDef, 'kind'>): void {
+    for (const topic of def.topics) {
+      const reader = this.sourceOf(topic.name);
+      if (reader)
+        throw new TopologyError(
+          `topic "${topic.name}" is read by source "${reader}" already; source "${def.name}" cannot read it too (streams of the same topics share one source; tables need a topic of their own)`,
+        );
+    }
     this.addNode({ kind: 'source', ...def });
+  }
+
+  private sourceOf(topic: string): string | undefined {
+    for (const node of this.nodes.values())
+      if (node.kind === 'source' && node.topics.some((t) => t.name === topic)) return node.name;
+    return undefined;
   }
 
   addProcessor(def: Omit<ProcessorNodeDef, 'kind'>): void {
@@ -169,7 +183,13 @@ export class PhysicalTopologyBuilder {
 
 function changelogConfig(spec: StoreSpec): Record<string, string> {
   const windowed = spec.kind === 'window' || spec.kind === 'session';
-  const config: Record<string, string> = { 'cleanup.policy': windowed ? 'compact,delete' : 'compact' };
+  // A store that keeps duplicates (a stream-stream join's) has nothing to compact: Kafka Streams deletes only.
+  const policy = !windowed
+    ? 'compact'
+    : spec.kind === 'window' && spec.retainDuplicates
+      ? 'delete'
+      : 'compact,delete';
+  const config: Record<string, string> = { 'cleanup.policy': policy };
   // Windowed changelogs keep a day beyond the store's retention, as Kafka Streams does, so that a
   // restore never misses data the store itself still holds.
   if (windowed) config['retention.ms'] = String(spec.retentionMs + 24 * 60 * 60 * 1000);

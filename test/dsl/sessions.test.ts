@@ -62,13 +62,39 @@ describe('session windows (SessionWindows: merging sessions)', () => {
     expect(show([...store.fetch('a')])).toEqual(['a@[0,20]=4']);
   });
 
-  it('a record inside an existing session updates it in place: one change, no delete', async () => {
+  // As KStreamSessionWindowAggregate.process: every merged session is removed and deleted downstream,
+  // also the one whose window the merged session keeps (KStreamSessionWindowAggregateProcessorTest.
+  // shouldImmediatelyForwardRemovedSessionsWhenMerging shows the delete-then-update order).
+  it('a record inside an existing session deletes it and forwards it again with the new aggregate', async () => {
     const { input, output } = await sessionCounts(SessionWindows.ofInactivityGapWithNoGrace(10));
     input.pipeInput('a', 'x', 0);
     input.pipeInput('a', 'x', 10);
     output.readKeyValuesToList();
     input.pipeInput('a', 'x', 5);
-    expect(show(output.readKeyValuesToList())).toEqual(['a@[0,10]=3']);
+    expect(show(output.readKeyValuesToList())).toEqual(['a@[0,10]=null', 'a@[0,10]=3']);
+  });
+
+  it('a record at the time of a one-point session updates it without a delete', async () => {
+    const { input, output } = await sessionCounts(SessionWindows.ofInactivityGapWithNoGrace(10));
+    input.pipeInput('a', 'x', 5);
+    input.pipeInput('a', 'x', 5);
+    expect(show(output.readKeyValuesToList())).toEqual(['a@[5,5]=1', 'a@[5,5]=2']);
+  });
+
+  it("forwards session updates without the input record's headers, as new records", async () => {
+    const { input, output } = await sessionCounts(SessionWindows.ofInactivityGapWithNoGrace(10));
+    input.pipeInput('a', 'x', 0, { trace: 't1' });
+    input.pipeInput('a', 'x', 5, { trace: 't2' });
+    expect(output.readRecordsToList().map((r) => r.headers)).toEqual([{}, {}, {}]);
+  });
+
+  it("counts records with a null value (only a null key is skipped), as Kafka Streams' session aggregation does", async () => {
+    const { input, output } = await sessionCounts(SessionWindows.ofInactivityGapWithNoGrace(10));
+    input.pipeInput('a', 'x', 0);
+    input.pipeInput('a', null, 2);
+    input.pipeInput(null, 'x', 3);
+    expect(show(output.readKeyValuesToList())).toEqual(['a@[0,0]=1', 'a@[0,0]=null', 'a@[0,2]=2']);
+    expect(driver!.droppedRecords().get('null-key')).toBe(1);
   });
 
   it('without grace, a record cannot bridge into a session that already closed (end + gap < stream time)', async () => {

@@ -187,7 +187,10 @@ describe('toTable and stateless KTable operators', () => {
     expect([...topology.internalTopics.values()].filter((t) => t.kind === 'repartition')).toHaveLength(1);
   });
 
-  it('KTable.filter forwards a tombstone when a row stops passing, and nothing for rows never passed', async () => {
+  // As Kafka Streams' KTableFilter: without old values (its source table is not materialized under a
+  // name) the filter cannot tell a row that never passed from one that stops passing, and forwards a
+  // delete for both; with them (a named source table) it forwards deletes only for rows that passed.
+  it('KTable.filter of an unnamed table forwards a delete for every row it filters out', async () => {
     const builder = new StreamsBuilder();
     builder
       .table(input)
@@ -197,17 +200,40 @@ describe('toTable and stateless KTable operators', () => {
     driver = await TopologyTestDriver.create(builder.build());
     const topic = driver.createInputTopic(input);
     topic.pipeInput('a', '20', 1); // passes
-    topic.pipeInput('b', '5', 2); // never passed: nothing downstream
-    topic.pipeInput('a', '7', 3); // stops passing: tombstone
+    topic.pipeInput('b', '5', 2); // never passed: still a delete
+    topic.pipeInput('a', '7', 3); // stops passing: delete
     topic.pipeInput('a', '30', 4);
-    topic.pipeInput('a', null, 5); // deleted upstream: tombstone
+    topic.pipeInput('a', null, 5); // deleted upstream: delete
+    expect(driver.createOutputTopic(output).readKeyValuesToList()).toEqual([
+      { key: 'a', value: '20' },
+      { key: 'b', value: null },
+      { key: 'a', value: null },
+      { key: 'a', value: '30' },
+      { key: 'a', value: null },
+    ]);
+    expect([...driver.getKeyValueStore<string, string>('big').all()]).toEqual([]);
+  });
+
+  it('KTable.filter of a named table forwards a delete only when a row stops passing', async () => {
+    const builder = new StreamsBuilder();
+    builder
+      .table(input, { storeName: 'source' })
+      .filter((_k, v) => Number(v) > 10, { storeName: 'big' })
+      .toStream()
+      .to(output);
+    driver = await TopologyTestDriver.create(builder.build());
+    const topic = driver.createInputTopic(input);
+    topic.pipeInput('a', '20', 1);
+    topic.pipeInput('b', '5', 2); // never passed: nothing downstream
+    topic.pipeInput('a', '7', 3);
+    topic.pipeInput('a', '30', 4);
+    topic.pipeInput('a', null, 5);
     expect(driver.createOutputTopic(output).readKeyValuesToList()).toEqual([
       { key: 'a', value: '20' },
       { key: 'a', value: null },
       { key: 'a', value: '30' },
       { key: 'a', value: null },
     ]);
-    expect([...driver.getKeyValueStore<string, string>('big').all()]).toEqual([]);
   });
 
   it('KTable.filterNot keeps the rows the predicate rejects', async () => {
@@ -221,7 +247,10 @@ describe('toTable and stateless KTable operators', () => {
     const topic = driver.createInputTopic(input);
     topic.pipeInput('a', 'xa', 1);
     topic.pipeInput('b', 'ok', 2);
-    expect(driver.createOutputTopic(output).readKeyValuesToList()).toEqual([{ key: 'b', value: 'ok' }]);
+    expect(driver.createOutputTopic(output).readKeyValuesToList()).toEqual([
+      { key: 'a', value: null },
+      { key: 'b', value: 'ok' },
+    ]);
   });
 
   it('KTable.mapValues maps new values; deletes pass as tombstones without calling the mapper', async () => {

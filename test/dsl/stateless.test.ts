@@ -27,6 +27,32 @@ describe('stateless KStream operators', () => {
 
   const pairs = (records: { key: unknown; value: unknown }[]) => records.map((r) => [r.key, r.value]);
 
+  it('two streams of the same topic share its source: each sees every record (merged as Kafka Streams does)', async () => {
+    const builder = new StreamsBuilder();
+    builder
+      .stream(input)
+      .mapValues((v) => `first:${v}`)
+      .to(output);
+    builder
+      .stream(input)
+      .mapValues((v) => `second:${v}`)
+      .to(output);
+    driver = await TopologyTestDriver.create(builder.build());
+    driver.createInputTopic(input).pipeInput('k', 'v', 1);
+    expect(driver.createOutputTopic(output).readValuesToList()).toEqual(['first:v', 'second:v']);
+  });
+
+  it('refuses a topic read by two sources that are not the same stream (a stream of it and a table, overlapping topic lists)', () => {
+    const table = new StreamsBuilder();
+    table.stream(input);
+    table.table('in');
+    expect(() => table.build()).toThrow(/topic "in" is read by source "KSTREAM-SOURCE-0000000000" already/);
+    const overlapping = new StreamsBuilder();
+    overlapping.stream(['in', 'other']);
+    overlapping.stream(input);
+    expect(() => overlapping.build()).toThrow(/cannot read it too/);
+  });
+
   it('filter keeps records the predicate accepts; filterNot the others; both see null keys and values', async () => {
     const seen: [string | null, string | null][] = [];
     const records: [string | null, string | null][] = [

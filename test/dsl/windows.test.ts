@@ -53,6 +53,14 @@ describe('time windows (TimeWindows: tumbling and hopping)', () => {
     ]);
   });
 
+  it('counts records with a null value; only a null key is skipped (KStreamWindowAggregate)', async () => {
+    const { input, output } = await windowedCount(TimeWindows.ofSizeWithNoGrace(10));
+    input.pipeInput('a', 'x', 1);
+    input.pipeInput('a', null, 2);
+    input.pipeInput(null, 'x', 3);
+    expect(show(output.readKeyValuesToList())).toEqual(['a@[0,10)=1', 'a@[0,10)=2']);
+  });
+
   it('every update of a window is forwarded, with the window and the record timestamp (no caching)', async () => {
     const { input, output } = await windowedCount(TimeWindows.ofSizeWithNoGrace(10));
     input.pipeInput('a', 'x', 3);

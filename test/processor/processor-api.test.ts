@@ -160,6 +160,56 @@ describe('Processor API through the TopologyTestDriver', () => {
     });
   });
 
+  // The sequence Kafka Streams 4.4.0's TopologyTestDriver gives for the same processor and input.
+  it('interleaves records and both kinds of punctuation as Kafka Streams does', async () => {
+    const { builder, stream } = processor({
+      init: (c) => {
+        c.schedule(7, PunctuationType.STREAM_TIME, (at) =>
+          c.forward({ key: 'stream', value: String(at), timestamp: at, headers: {} }),
+        );
+        c.schedule(5, PunctuationType.WALL_CLOCK_TIME, (at) =>
+          c.forward({ key: 'wall', value: String(at), timestamp: 0, headers: {} }),
+        );
+      },
+    });
+    stream.to(output);
+    const { in: topic } = await run(builder, { initialWallClockTimeMs: 1000 });
+    const pipe = (value: string, timestamp: number) => topic.pipeInput('a', value, timestamp);
+    pipe('r3', 3);
+    pipe('r5', 5);
+    driver!.advanceWallClockTime(4);
+    pipe('r2', 2);
+    driver!.advanceWallClockTime(1);
+    pipe('r20', 20);
+    pipe('r21', 21);
+    driver!.advanceWallClockTime(17);
+    pipe('r35', 35);
+    pipe('r34', 34);
+    pipe('r42', 42);
+    expect(
+      driver!
+        .createOutputTopic(output)
+        .readRecordsToList()
+        .map((r) => `${r.key} ${r.value} ${r.timestamp}`),
+    ).toEqual([
+      'a r3 3',
+      'stream 3 3',
+      'a r5 5',
+      'a r2 2',
+      'wall 1005 0',
+      'a r20 20',
+      'stream 20 20', // due since 7, and 14 passed too: one punctuation, next due 21
+      'a r21 21',
+      'stream 21 21',
+      'wall 1022 0', // due since 1010, and 1015 and 1020 passed too: one punctuation, next due 1025
+      'a r35 35',
+      'stream 35 35',
+      'a r34 34',
+      'a r42 42',
+      'stream 42 42',
+    ]);
+  });
+
   it('cancel stops a schedule, also from inside its own punctuator', async () => {
     const fired: number[] = [];
     const { builder } = processor({

@@ -5,6 +5,7 @@ import type { StoreBackend, StoreSpec } from '../../src/state/api.ts';
 import type { ChangelogRecord, KeyValueBytesStore } from '../../src/state/bytes.ts';
 import { ChangeLogger } from '../../src/state/change-logger.ts';
 import { managedKeyValueStore } from '../../src/state/managed/key-value.ts';
+import { managedVersionedStore } from '../../src/state/managed/versioned.ts';
 import { managedSessionStore } from '../../src/state/managed/session.ts';
 import { managedWindowStore } from '../../src/state/managed/window.ts';
 import { openBytesStore, type ManagedStore } from '../../src/state/managed-store.ts';
@@ -42,7 +43,9 @@ export class StoreHarness {
         ? managedWindowStore(spec, bytes, logger, now)
         : spec.kind === 'session'
           ? managedSessionStore(spec, bytes, logger, now)
-          : managedKeyValueStore(spec, bytes, logger, now);
+          : spec.kind === 'versioned-key-value'
+            ? managedVersionedStore(spec, bytes, logger)
+            : managedKeyValueStore(spec, bytes, logger, now);
     this.open.push(managed);
     return { managed, store: managed.store as S, bytes };
   }

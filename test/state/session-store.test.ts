@@ -128,7 +128,7 @@ describe.each(backends)('session store (%s)', (backend) => {
     ]);
   });
 
-  it('expires sessions ending at or before stream time minus retention', async () => {
+  it('expires sessions ending at or before stream time minus retention (never returned; writes into a segment still kept go through, as in Kafka Streams)', async () => {
     const { store, managed } = await open(1_000);
     store.put(session('k', 0, 0), 'old');
     store.put(session('k', 0, 1), 'edge');
@@ -140,7 +140,8 @@ describe.each(backends)('session store (%s)', (backend) => {
     managed.drainChangelog();
     store.put(session('k', 0, 0), 'late');
     store.remove(session('k', 0, 0));
-    expect(managed.drainChangelog()).toEqual([]);
+    // The put and the remove of one session: one changelog record (the last write of the key).
+    expect(managed.drainChangelog()).toHaveLength(1);
     expect(store.fetchSession('k', 0, 0)).toBeUndefined();
     store.put(session('j', 1_001, 1_001), 'moves time');
     expect(listed(store.all())).toEqual(['j[1001,1001]=moves time', 'k[900,1000]=new']);

@@ -166,7 +166,7 @@ describe.each(backends)('window store (%s)', (backend) => {
     expect(managed.drainChangelog()).toEqual([]);
   });
 
-  it('expires windows at or before stream time minus retention: ignores their puts and never returns them', async () => {
+  it('expires windows at or before stream time minus retention: never returns them, though a put into a segment still kept is written, as in Kafka Streams', async () => {
     const { store, managed } = await open({ retentionMs: 1_000 });
     store.put('k', 'old', 0);
     store.put('k', 'edge', 1);
@@ -179,7 +179,7 @@ describe.each(backends)('window store (%s)', (backend) => {
     managed.drainChangelog();
     store.put('k', 'late', 0);
     expect(store.fetch('k', 0)).toBeUndefined();
-    expect(managed.drainChangelog()).toEqual([]);
+    expect(managed.drainChangelog()).toHaveLength(1);
     store.put('k', 'moves time', 1_001);
     expect(store.fetch('k', 1)).toBeUndefined();
     expect(windowed(store.fetchAll(0, 5_000))).toEqual(['k@1000=new', 'k@1001=moves time']);

@@ -152,7 +152,8 @@ describe('Topology.describe() data', () => {
       name: 'proc',
       stores: ['recent'],
       successors: [],
-      predecessors: ['second-source'],
+      // A second stream() of the same topic reads through the first one's source, as in Kafka Streams.
+      predecessors: ['KSTREAM-SOURCE-0000000002'],
     });
     const source = description.subtopologies[0]!.nodes[0]!;
     expect(source).toMatchObject({

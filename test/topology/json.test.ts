@@ -15,6 +15,9 @@ import {
   named,
   topologyFromJson,
   topologyToJson,
+  withValue,
+  type FixedKeyProcessor,
+  type FixedKeyProcessorContext,
   type Processor,
   type ProcessorSupplier,
   type Serde,
@@ -46,6 +49,13 @@ const fns = {
   counter: (): Processor<string, Order, string, number> => {
     let count = 0;
     return { process: () => void count++ };
+  },
+  halves: (): FixedKeyProcessor<string, Order, number> => {
+    let context: FixedKeyProcessorContext<string, number>;
+    return {
+      init: (c) => (context = c),
+      process: (record) => context.forward(withValue(record, record.value.quantity / 2)),
+    };
   },
   label: (v: string) => `price ${v}`,
   notEmpty: (_k: string, v: string) => v.length > 0,
@@ -96,6 +106,7 @@ function buildBig(builder: StreamsBuilder, f: typeof fns): void {
   source.process(f.counter as ProcessorSupplier<string, Order, string, number>, {
     stores: ['counts', 'recent', 'visits'],
   });
+  source.processValues(f.halves, { name: 'halves', stores: ['counts'] }).to('halves');
   const prices = builder.table('prices', {
     storeName: 'prices-store',
     keySerde: Serdes.String(),
@@ -129,6 +140,13 @@ describe('topology as data (JSON)', () => {
       [...t.stores.values()].map((s) => ({ ...s, keySerde: s.keySerde.name, valueSerde: s.valueSerde.name }));
     expect(specs(rebuilt)).toEqual(specs(original));
     expect(json.version).toBe(1);
+    expect(json.nodes.find((n) => n.op === 'process-values')).toEqual({
+      op: 'process-values',
+      name: 'halves',
+      parents: ['KSTREAM-SOURCE-0000000000'],
+      supplier: 'halves',
+      stores: ['counts'],
+    });
     expect(json.nodes.find((n) => n.op === 'filter' && n.name === 'not-tiny')).toEqual({
       op: 'filter',
       name: 'not-tiny',
@@ -199,6 +217,12 @@ describe('topology as data (JSON)', () => {
         .groupByKey()
         .windowedBy(SessionWindows.ofInactivityGapWithNoGrace(3_600_000))
         .aggregate(f.zero, f.addQuantity, f.mergeSums, { valueSerde: Serdes.Long() });
+      stream
+        .groupByKey()
+        .cogroup(f.addQuantity)
+        .cogroup(stream.groupBy(f.orderId), f.addQuantity)
+        .windowedBy(SessionWindows.ofInactivityGapWithNoGrace(60_000))
+        .aggregate(f.zero, f.mergeSums, { valueSerde: Serdes.Long() });
       stream.join(
         builder.stream(orders, { name: 'other' }),
         f.pair,
@@ -236,6 +260,7 @@ describe('topology as data (JSON)', () => {
         'table-to-stream',
         'to',
         'session-aggregate',
+        'cogroup-aggregate',
         'stream-stream-join',
         'stream-table-join',
         'global-table',

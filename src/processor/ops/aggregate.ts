@@ -12,9 +12,16 @@ export function isNullish(value: unknown): value is null | undefined {
 }
 
 /**
+ * Which records an aggregation cannot take. Kafka Streams' plain and sliding-window aggregations skip
+ * records with a null key or value; its time- and session-window aggregations skip only a null key
+ * and hand a null value to the aggregator (a count counts it).
+ */
+export type SkippedRecords = 'null-key' | 'null-key-or-value';
+
+/**
  * What every aggregation of a grouped stream (plain, windowed, session, sliding) does around its own
- * logic: it opens its store when the task starts, and drops (and counts) records with a null key or
- * value, which cannot be grouped. `create` runs once per task and returns the record handler.
+ * logic: it opens its store when the task starts, and drops (and counts) the records it cannot take.
+ * `create` runs once per task and returns the record handler.
  */
 export function groupedStreamProcessor<S extends StateStore>(
   storeName: string,
@@ -22,6 +29,7 @@ export function groupedStreamProcessor<S extends StateStore>(
     context: ProcessorContext<unknown, unknown>,
     store: S,
   ) => (record: StreamRecord<unknown, unknown>) => void,
+  skipped: SkippedRecords = 'null-key-or-value',
 ): AnySupplier {
   return () => {
     let context: ProcessorContext<unknown, unknown>;
@@ -32,8 +40,8 @@ export function groupedStreamProcessor<S extends StateStore>(
         aggregate = create(c, c.getStateStore<S>(storeName));
       },
       process: (record) => {
-        if (isNullish(record.key) || isNullish(record.value)) {
-          recordDropped(context, 'null-key-or-value', record);
+        if (isNullish(record.key) || (skipped === 'null-key-or-value' && isNullish(record.value))) {
+          recordDropped(context, skipped, record);
           return;
         }
         aggregate(record);
@@ -46,36 +54,41 @@ export function groupedStreamProcessor<S extends StateStore>(
  * Folds a record into an aggregate that carries the latest timestamp that went into it (record or
  * stored, whichever is larger): into `stored` when there is one, otherwise into `start` (by default
  * the initializer's). A null value means the aggregator returned nothing: the aggregate is deleted.
+ * `base` is what the record was folded into: Kafka Streams forwards it as the old value (so a new
+ * aggregate's old value is the initializer's, not null), when old values are sent.
  */
 export function foldRecord(
   aggregation: Aggregation<unknown, unknown, unknown>,
   record: StreamRecord<unknown, unknown>,
   stored: ValueAndTimestamp<unknown> | undefined,
   start?: unknown,
-): ValueAndTimestamp<unknown> {
+): ValueAndTimestamp<unknown> & { readonly base: unknown } {
   const base = stored ? stored.value : start === undefined ? aggregation.initializer() : start;
   return {
     value: aggregation.aggregator(record.key, record.value, base) ?? null,
     timestamp: stored ? Math.max(record.timestamp, stored.timestamp) : record.timestamp,
+    base: base ?? null,
   };
 }
 
 /**
- * Aggregates a grouped stream into a table (count, reduce, aggregate): reads the key's aggregate from
- * `storeName`, folds the record in, writes the result back and forwards it as a change with the
- * aggregate it replaced.
+ * Aggregates a grouped stream into a table (count, reduce, aggregate): Kafka Streams'
+ * `KStreamAggregate`/`KStreamReduce`. Reads the key's aggregate from `storeName`, folds the record in,
+ * writes the result back and forwards it as a change; the old value, when old values are sent, is the
+ * aggregate the record was folded into.
  */
 export function streamAggregateProcessor(
   storeName: string,
   aggregation: Aggregation<unknown, unknown, unknown>,
+  sendOldValues: boolean,
 ): AnySupplier {
   return groupedStreamProcessor<TimestampedKeyValueStore<unknown, unknown>>(
     storeName,
     (context, store) => (record) => {
-      const old = store.get(record.key);
-      const aggregate = foldRecord(aggregation, record, old);
-      store.put(record.key, aggregate.value === null ? null : aggregate);
-      const updated = withValue(record, change(aggregate.value, old?.value ?? null));
+      const aggregate = foldRecord(aggregation, record, store.get(record.key));
+      const { value, timestamp } = aggregate;
+      store.put(record.key, value === null ? null : { value, timestamp });
+      const updated = withValue(record, change(aggregate.value, sendOldValues ? aggregate.base : null));
       context.forward(withTimestamp(updated, aggregate.timestamp));
     },
   );

@@ -4,81 +4,103 @@ import type { SessionWindowsSpec } from '../../topology/ir.ts';
 import type { ProcessorSupplier } from '../api.ts';
 import { change } from '../change.ts';
 import { recordDropped } from '../internal-context.ts';
-import { streamRecord } from '../record.ts';
+import { streamRecord, type StreamRecord } from '../record.ts';
 import { groupedStreamProcessor } from './aggregate.ts';
+import { EmitFinalProgress, forwardFinal, retainedSessions } from './emit-final.ts';
+import type { WindowEmit } from './windowed-aggregate.ts';
 import type { SessionAggregation } from './aggregation-functions.ts';
 import type { TableValueGetterSupplier } from './value-getter.ts';
 
 type AnySupplier = ProcessorSupplier<unknown, unknown, unknown, unknown>;
 
-function sameWindow(a: Window, b: Window): boolean {
-  return a.start === b.start && a.end === b.end;
-}
-
 /**
- * Aggregates a grouped stream per session: a key's records no more than `gapMs` apart belong to one
- * session [first, last] (both ends inclusive). A record starts a new session, extends one, or bridges
- * several into one: every session that ends within the gap before it or starts within the gap after it
- * is merged (aggregates combined with the merger), the merged ones are removed with a delete (new value
- * null, old value theirs) and the merged session is forwarded. When the merged session keeps the window
- * of one that existed, that one is updated in place: one change with its old value.
+ * Aggregates a grouped stream per session: Kafka Streams' `KStreamSessionWindowAggregate`. A key's
+ * records no more than `gapMs` apart belong to one session [first, last] (both ends inclusive). A
+ * record starts a new session, extends one, or bridges several into one: every session that ends
+ * within the gap before it or starts within the gap after it is merged (aggregates combined with the
+ * merger). When the merged session is more than the record's own point in time, every merged session
+ * is removed and forwarded as a delete (new value null; old value its aggregate when old values are
+ * sent), even one whose window the merged session keeps; then the merged session is stored and
+ * forwarded (old value null).
  *
  * A session is closed once stream time (the largest timestamp this processor has seen) is past its end
  * plus the gap plus grace; a record that would only touch closed sessions is dropped. Records with a
- * null key or value are dropped. Updates carry the session's end as their timestamp.
+ * null key are dropped; a null value goes to the aggregator. Updates carry the session's end as their
+ * timestamp and no headers (Kafka Streams forwards them as new records).
  */
 export function sessionAggregateProcessor(
   storeName: string,
   spec: SessionWindowsSpec,
   aggregation: SessionAggregation<unknown, unknown, unknown>,
+  emit: WindowEmit,
 ): AnySupplier {
-  return groupedStreamProcessor<SessionStore<unknown, unknown>>(storeName, (context, store) => {
-    let observedStreamTime = -1;
-    return (record) => {
-      const t = record.timestamp;
-      observedStreamTime = Math.max(observedStreamTime, t);
-      const closeTime = observedStreamTime - spec.graceMs - spec.gapMs;
-      const overlapping: KeyValue<Windowed<unknown>, unknown>[] = [
-        ...store.findSessions(record.key, t - spec.gapMs, t + spec.gapMs),
-      ];
-      let aggregate = aggregation.initializer();
-      let window: Window = { start: t, end: t };
-      for (const session of overlapping) {
-        aggregate = aggregation.merger(record.key, aggregate, session.value);
-        window = {
-          start: Math.min(window.start, session.key.window.start),
-          end: Math.max(window.end, session.key.window.end),
-        };
-      }
-      if (window.end < closeTime) {
-        recordDropped(context, 'expired-window', record, {
-          window: `[${window.start},${window.end}]`,
-          expiration: closeTime,
-          streamTime: observedStreamTime,
-        });
-        return;
-      }
-
-      const forward = (session: Windowed<unknown>, newValue: unknown, oldValue: unknown): void =>
-        context.forward(
-          streamRecord(session, change(newValue, oldValue), session.window.end, record.headers),
+  return groupedStreamProcessor<SessionStore<unknown, unknown>>(
+    storeName,
+    (context, store) => {
+      let observedStreamTime = -1;
+      const forward = (session: Windowed<unknown>, newValue: unknown, oldValue: unknown): void => {
+        if (emit.onUpdate)
+          context.forward(streamRecord(session, change(newValue, oldValue), session.window.end));
+      };
+      const progress = emit.onUpdate ? undefined : new EmitFinalProgress(store);
+      /**
+       * Kafka Streams' emit-on-window-close for sessions: the sessions that ended in [last close time,
+       * close time - 1] (both ends of a session are inclusive), in order of their end.
+       */
+      const emitFinal = (record: StreamRecord<unknown, unknown>, closeTime: number): void => {
+        if (!progress?.due(closeTime)) return;
+        const upper = closeTime - 1;
+        if (upper < 0) return;
+        const lower = Math.max(0, progress.lastEmitCloseTime);
+        if (upper < lower) return;
+        // In order of end, then start, as Kafka Streams' time-ordered session store holds them.
+        const closed = retainedSessions(store, lower, upper).sort(
+          (a, b) => a.key.window.end - b.key.window.end || a.key.window.start - b.key.window.start,
         );
-      let previous: unknown = null;
-      for (const session of overlapping) {
-        if (sameWindow(session.key.window, window)) {
-          previous = session.value;
-          continue;
+        for (const { key, value } of closed) forwardFinal(context, record, key, value, key.window.end);
+        progress.emitted(closeTime);
+      };
+      return (record) => {
+        const t = record.timestamp;
+        observedStreamTime = Math.max(observedStreamTime, t);
+        const closeTime = observedStreamTime - spec.graceMs - spec.gapMs;
+        const overlapping: KeyValue<Windowed<unknown>, unknown>[] = [
+          ...store.findSessions(record.key, t - spec.gapMs, t + spec.gapMs),
+        ];
+        let aggregate = aggregation.initializer();
+        let window: Window = { start: t, end: t };
+        for (const session of overlapping) {
+          aggregate = aggregation.merger(record.key, aggregate, session.value);
+          window = {
+            start: Math.min(window.start, session.key.window.start),
+            end: Math.max(window.end, session.key.window.end),
+          };
         }
-        store.remove(session.key);
-        forward(session.key, null, session.value);
-      }
-      const merged: Windowed<unknown> = { key: record.key, window };
-      const result = aggregation.aggregator(record.key, record.value, aggregate) ?? null;
-      if (result === null) store.remove(merged);
-      else store.put(merged, result);
-      if (result !== null || previous !== null) forward(merged, result, previous);
-    };
-  });
+        if (window.end < closeTime) {
+          recordDropped(context, 'expired-window', record, {
+            window: `[${window.start},${window.end}]`,
+            expiration: closeTime,
+            streamTime: observedStreamTime,
+          });
+          emitFinal(record, closeTime);
+          return;
+        }
+        if (window.start !== t || window.end !== t) {
+          for (const session of overlapping) {
+            store.remove(session.key);
+            forward(session.key, null, emit.sendOldValues ? session.value : null);
+          }
+        }
+        const merged: Windowed<unknown> = { key: record.key, window };
+        const result = aggregation.aggregator(record.key, record.value, aggregate) ?? null;
+        if (result === null) store.remove(merged);
+        else store.put(merged, result);
+        forward(merged, result, null);
+        emitFinal(record, closeTime);
+      };
+    },
+    'null-key',
+  );
 }
 
 /** Values of a session table: the session's aggregate, timestamped with the session's end. */

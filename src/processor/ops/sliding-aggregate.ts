@@ -5,7 +5,14 @@ import type { StreamRecord } from '../record.ts';
 import { recordDropped } from '../internal-context.ts';
 import { groupedStreamProcessor } from './aggregate.ts';
 import type { Aggregation } from './aggregation-functions.ts';
-import { addToWindow, forwardWindow, type TimestampedWindowStore } from './windowed-aggregate.ts';
+import { EmitFinalProgress } from './emit-final.ts';
+import {
+  addToWindow,
+  emitClosedWindows,
+  forwardWindow,
+  type TimestampedWindowStore,
+  type WindowEmit,
+} from './windowed-aggregate.ts';
 
 type AnySupplier = ProcessorSupplier<unknown, unknown, unknown, unknown>;
 type Aggregate = ValueAndTimestamp<unknown>;
@@ -28,13 +35,15 @@ interface StoredWindow {
  * keeping the records. Records before time d share the window [0, d]: windows never start before 0.
  *
  * A window is open until its end plus grace (stream time being the largest timestamp this processor
- * has seen); a record whose own left window has closed is dropped. Records with a null key or value
- * are dropped.
+ * has seen); a record whose right window would have closed is dropped, and so is its update of each
+ * closed window (each counted as a drop, as Kafka Streams meters them). Records with a null key or
+ * value are dropped.
  */
 export function slidingAggregateProcessor(
   storeName: string,
   spec: SlidingWindowsSpec,
   aggregation: Aggregation<unknown, unknown, unknown>,
+  emit: WindowEmit,
 ): AnySupplier {
   const d = spec.timeDifferenceMs;
   return groupedStreamProcessor<TimestampedWindowStore<unknown, unknown>>(storeName, (context, store) => {
@@ -59,22 +68,31 @@ export function slidingAggregateProcessor(
       seed?: unknown,
     ): void => {
       const end = start + d;
-      if (end >= closeTime) addToWindow(context, store, aggregation, record, { start, end }, existing, seed);
+      if (end >= closeTime)
+        addToWindow(context, store, aggregation, emit, record, { start, end }, existing, seed);
+      // As in Kafka Streams, every closed window the record would have gone into counts as a drop.
+      else
+        recordDropped(context, 'expired-window', record, {
+          window: `[${start},${end}]`,
+          expiration: closeTime,
+          streamTime: observedStreamTime,
+        });
     };
 
     /** The record's right window: the records after it within d, which `later` already aggregates. */
     const createRightWindow = (record: StreamRecord<unknown, unknown>, later: Aggregate): void => {
       const start = record.timestamp + 1;
       store.put(record.key, later, start);
-      forwardWindow(
-        context,
-        record,
-        record.key,
-        { start, end: start + d },
-        later.value,
-        null,
-        later.timestamp,
-      );
+      if (emit.onUpdate)
+        forwardWindow(
+          context,
+          record,
+          record.key,
+          { start, end: start + d },
+          later.value,
+          null,
+          later.timestamp,
+        );
     };
 
     const processEarly = (record: StreamRecord<unknown, unknown>, closeTime: number): void => {
@@ -106,7 +124,14 @@ export function slidingAggregateProcessor(
       addTo(record, closeTime, 0, combined?.aggregate);
     };
 
-    const processInOrder = (record: StreamRecord<unknown, unknown>, closeTime: number): void => {
+    /**
+     * Kafka Streams' `processReverse` (what it runs on stores that read backwards, as its default ones
+     * do): the windows that can contain t, and the one holding the record just before t, latest start
+     * first, which is also the order updates are forwarded in. It stops at the record's left window when
+     * that already holds a later record (the windows before it need nothing), or at the first window
+     * ending before t (the previous record's).
+     */
+    const processReverse = (record: StreamRecord<unknown, unknown>, closeTime: number): void => {
       const t = record.timestamp;
       let leftAggregate: Aggregate | undefined;
       let rightAggregate: Aggregate | undefined;
@@ -114,23 +139,24 @@ export function slidingAggregateProcessor(
       let rightWindowExists = false;
       let previousRecordTime: number | undefined;
       const starts = new Set<number>();
-      // Windows that can contain t, plus the ones whose newest record is the record just before t.
-      for (const window of fetch(record.key, t - 2 * d, t + 1)) {
+      for (const window of fetch(record.key, t - 2 * d, t + 1).reverse()) {
         starts.add(window.start);
         const end = window.start + d;
         const newest = window.aggregate.timestamp;
-        if (end < t) {
-          leftAggregate = window.aggregate;
-          previousRecordTime = newest;
+        if (window.start === t + 1) rightWindowExists = true;
+        else if (end > t) {
+          rightAggregate ??= window.aggregate;
+          addTo(record, closeTime, window.start, window.aggregate);
         } else if (end === t) {
           leftWindowExists = true;
-          if (newest < t) previousRecordTime = newest;
           addTo(record, closeTime, window.start, window.aggregate);
-        } else if (window.start <= t) {
-          rightAggregate = window.aggregate;
-          addTo(record, closeTime, window.start, window.aggregate);
-        } else if (window.start === t + 1) rightWindowExists = true;
-        else throw unexpectedWindow(window.start, t);
+          if (newest >= t) return;
+          previousRecordTime = newest;
+        } else {
+          leftAggregate = window.aggregate;
+          previousRecordTime = newest;
+          break;
+        }
       }
 
       // The previous record's right window, if the new record falls into it and it does not exist yet.
@@ -147,19 +173,34 @@ export function slidingAggregateProcessor(
         createRightWindow(record, rightAggregate);
     };
 
+    const progress = emit.onUpdate ? undefined : new EmitFinalProgress(store);
+    /** Kafka Streams' `KStreamSlidingWindowAggregate` range of closed windows to emit. */
+    const emitFinal = (record: StreamRecord<unknown, unknown>, closeTime: number): void => {
+      if (!progress?.due(closeTime)) return;
+      const upper = closeTime - d - 1;
+      if (upper < 0) return;
+      const last = progress.lastEmitCloseTime;
+      emitClosedWindows(context, store, record, last === -1 ? 0 : Math.max(0, last - d), upper);
+      progress.emitted(closeTime);
+    };
+
     return (record) => {
       observedStreamTime = Math.max(observedStreamTime, record.timestamp);
       const closeTime = observedStreamTime - spec.graceMs;
       if (record.timestamp + d < closeTime) {
         recordDropped(context, 'expired-window', record, {
-          window: `[${Math.max(0, record.timestamp - d)},${record.timestamp}]`,
+          window: `[${record.timestamp},${record.timestamp + d}]`,
           expiration: closeTime,
           streamTime: observedStreamTime,
         });
         return;
       }
+      // As in Kafka Streams, only records after the first time difference look for closed windows.
       if (record.timestamp < d) processEarly(record, closeTime);
-      else processInOrder(record, closeTime);
+      else {
+        processReverse(record, closeTime);
+        emitFinal(record, closeTime);
+      }
     };
   });
 }

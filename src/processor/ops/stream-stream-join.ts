@@ -1,6 +1,6 @@
 import type { Processor, ProcessorContext } from '../api.ts';
 import { recordDropped } from '../internal-context.ts';
-import { NO_HEADERS, type StreamRecord } from '../record.ts';
+import type { StreamRecord } from '../record.ts';
 import type { KeyValueStore, StateStore, WindowStore } from '../../state/api.ts';
 import type { JoinType, JoinWindowsSpec } from '../../topology/ir.ts';
 import { absent, type AnySupplier, type JoinerFn } from './join-common.ts';
@@ -8,7 +8,9 @@ import type { JoinSide, OuterKey, OuterValues } from './stream-join-outer-store.
 
 /**
  * Keeps each record of one join input in that input's window store, keyed by its timestamp, until the
- * store's retention has passed. Records with a null key can never join and are not kept.
+ * store's retention has passed. The record goes on to the join processor first and is stored after,
+ * so a record never meets itself in a self-join's store. Records with a null key can never join and
+ * are not kept (the store ignores null values).
  */
 export function joinWindowProcessor(storeName: string): AnySupplier {
   return () => {
@@ -21,8 +23,7 @@ export function joinWindowProcessor(storeName: string): AnySupplier {
       },
       process: (record) => {
         context.forward(record);
-        if (!absent(record.key) && !absent(record.value))
-          store.put(record.key, record.value, record.timestamp);
+        if (!absent(record.key)) store.put(record.key, record.value, record.timestamp);
       },
     };
   };
@@ -40,76 +41,98 @@ export interface StreamJoinOptions {
   readonly joiner: JoinerFn;
 }
 
-/** What both sides' processors of one task share: the join's stream time and when to look for closed windows. */
-interface JoinClock {
+/**
+ * The time both sides' processors of one task share (Kafka Streams' `TimeTracker`): the join's stream
+ * time, and `minTime`, a hint of the earliest waiting record, which decides whether a look for closed
+ * windows is worth it. `minTime` follows Kafka Streams' bookkeeping exactly (it is the timestamp of
+ * the last waiting record looked at, lowered by every record put to wait), because it decides when
+ * unmatched records are emitted.
+ */
+interface JoinTimeTracker {
   streamTime: number;
-  /** The earliest time a waiting record's window closes; -Infinity when unknown (after a restart). */
-  nextClose: number;
+  /** `NO_MIN_TIME` until a look for closed windows or a waiting record sets it (again after a restart). */
+  minTime: number;
 }
 
-const clocks = new WeakMap<StateStore, JoinClock>();
+/** Kafka Streams' `Long.MAX_VALUE` starting value of `minTime`. */
+const NO_MIN_TIME = Number.POSITIVE_INFINITY;
+
+const trackers = new WeakMap<StateStore, JoinTimeTracker>();
 
 /**
- * One input of a windowed stream-stream join. A record joins every record of the other input with the
- * same key whose timestamp lies within [ts - before, ts + after] (for the right input, before and after
- * swap); bounds are inclusive and each result takes the later timestamp of the pair.
+ * One input of a windowed stream-stream join: Kafka Streams' `KStreamKStreamJoin` processor, one per
+ * side. A record joins every record of the other input with the same key whose timestamp lies within
+ * [ts - before, ts + after] (for the right input, before and after swap), bounds included and clamped
+ * at 0; each result takes the later timestamp of the pair and the headers of the record that arrived.
+ * The lookup is bounded only by the other side's window store, which keeps records for before + after
+ * + grace behind the latest timestamp stored in it: a record that comes late, within grace, still finds
+ * its partners.
  *
- * A record's window closes once the join's stream time passes ts + after + grace (right input: ts +
- * before + grace). Partners whose window has already closed are no longer joined: their result, or
- * their null result, is final. A left (or outer) join holds records that found no partner in the outer
- * store and emits them joined with null only once their window has closed, so a partner arriving in
- * time never meets a null result emitted before it. A record whose window closed before it arrived is
- * emitted with null at once when it finds no partner.
+ * A left (or outer) join holds a record that found no partner in the outer store, unless its own window
+ * has already passed (ts + after < stream time: it is emitted joined with null at once). A record that
+ * arrives in timestamp order (its timestamp is the stream time) first looks for waiting records whose
+ * window and grace have passed (ts + after + grace < stream time; for right records ts + before +
+ * grace), in timestamp order, and emits them joined with null, with its own headers. Waiting records
+ * that find a partner are removed. Kafka Streams throttles this look by wall-clock time
+ * (`emit.interval.ms.kstreams.outer.join.spurious.results.fix`, 1 s by default); Tributary looks every
+ * time, as Kafka Streams' TopologyTestDriver does, so results do not depend on the wall clock.
  *
- * Records with a null value are dropped. A null key matches nothing: an outer side emits the record with
- * null at once, otherwise it is dropped.
+ * Records with a null key or value are dropped, except that an outer side emits a record with a null
+ * key (and a value) joined with null at once.
  */
 export function streamJoinProcessor(options: StreamJoinOptions): AnySupplier {
   const { side, joinType, joiner } = options;
   const { beforeMs, afterMs, graceMs } = options.windows;
   const other: JoinSide = side === 'left' ? 'right' : 'left';
+  /** How far ahead of a record of side `s` its window reaches. */
   const lookAhead = (s: JoinSide) => (s === 'left' ? afterMs : beforeMs);
   const lookBack = lookAhead(other);
-  const closeOf = (timestamp: number, s: JoinSide) => timestamp + lookAhead(s) + graceMs;
-  const emitsUnmatched = (s: JoinSide) => joinType === 'outer' || (joinType === 'left' && s === 'left');
-  const join = (s: JoinSide, value: unknown, otherValue: unknown, key: unknown) =>
-    s === 'left' ? joiner(value, otherValue, key) : joiner(otherValue, value, key);
+  const outer = joinType === 'outer' || (joinType === 'left' && side === 'left');
+  const join = (value: unknown, otherValue: unknown, key: unknown) =>
+    side === 'left' ? joiner(value, otherValue, key) : joiner(otherValue, value, key);
+  /** Whether a waiting record of side `s` at `timestamp` may still find a partner. */
+  const windowOpen = (timestamp: number, s: JoinSide, streamTime: number) =>
+    timestamp + lookAhead(s) + graceMs >= streamTime;
 
   return () => {
     let context: ProcessorContext<unknown, unknown>;
     let otherStore: WindowStore<unknown, unknown>;
     let outerStore: KeyValueStore<OuterKey<unknown>, OuterValues<unknown>> | undefined;
-    let clock: JoinClock;
+    let tracker: JoinTimeTracker;
 
-    function emitClosed(): void {
-      const streamTime = clock.streamTime;
-      const nextClose: Record<JoinSide, number> = { left: Infinity, right: Infinity };
+    /** True when no waiting record can have closed yet (the cheap test Kafka Streams makes first). */
+    function nothingDue(): boolean {
+      const reach = lookAhead(side) + graceMs;
+      // Kafka Streams adds to Long.MAX_VALUE here: with a positive reach that overflows to a negative
+      // number and it looks; otherwise it waits for the next waiting record to set minTime.
+      if (tracker.minTime === NO_MIN_TIME) return reach <= 0;
+      return tracker.minTime + reach >= tracker.streamTime;
+    }
+
+    function emitClosed(trigger: StreamRecord<unknown, unknown>): void {
+      if (nothingDue()) return;
+      const streamTime = tracker.streamTime;
+      tracker.minTime = NO_MIN_TIME;
+      const open: Record<JoinSide, boolean> = { left: false, right: false };
       for (const { key, value } of outerStore!.all()) {
-        const close = closeOf(key.timestamp, key.side);
-        if (close >= streamTime) {
-          // Entries come in time order, so this side's later entries are open too.
-          nextClose[key.side] = Math.min(nextClose[key.side], close);
-          if (nextClose.left !== Infinity && (joinType !== 'outer' || nextClose.right !== Infinity)) break;
+        tracker.minTime = key.timestamp;
+        // Entries come in time order, so once both sides have an open one, all later ones are open.
+        if (open.left && open.right) break;
+        if (windowOpen(key.timestamp, key.side, streamTime)) {
+          open[key.side] = true;
           continue;
         }
         for (const v of value.values) {
+          const result = key.side === 'left' ? joiner(v, null, key.key) : joiner(null, v, key.key);
           context.forward({
             key: key.key,
-            value: join(key.side, v, null, key.key),
+            value: result,
             timestamp: key.timestamp,
-            headers: NO_HEADERS,
+            headers: trigger.headers,
           });
         }
         outerStore!.delete(key);
       }
-      clock.nextClose = Math.min(nextClose.left, nextClose.right);
-    }
-
-    function holdUnmatched(record: StreamRecord<unknown, unknown>): void {
-      const key = { timestamp: record.timestamp, side, key: record.key };
-      const waiting = outerStore!.get(key);
-      outerStore!.put(key, { side, values: [...(waiting?.values ?? []), record.value] });
-      clock.nextClose = Math.min(clock.nextClose, closeOf(record.timestamp, side));
     }
 
     const processor: Processor<unknown, unknown, unknown, unknown> = {
@@ -118,51 +141,45 @@ export function streamJoinProcessor(options: StreamJoinOptions): AnySupplier {
         otherStore = c.getStateStore(side === 'left' ? options.rightStoreName : options.leftStoreName);
         if (options.outerStoreName) outerStore = c.getStateStore(options.outerStoreName);
         const leftStore = c.getStateStore(options.leftStoreName);
-        clock = clocks.get(leftStore) ?? { streamTime: -Infinity, nextClose: -Infinity };
-        clocks.set(leftStore, clock);
+        tracker = trackers.get(leftStore) ?? { streamTime: -1, minTime: NO_MIN_TIME };
+        trackers.set(leftStore, tracker);
       },
       process: (record) => {
+        const timestamp = record.timestamp;
         // Even records that cannot join move the join's stream time on.
-        clock.streamTime = Math.max(clock.streamTime, record.timestamp);
-        if (absent(record.value)) {
+        tracker.streamTime = Math.max(tracker.streamTime, timestamp);
+        if (outer && absent(record.key) && !absent(record.value)) {
+          context.forward({ ...record, value: join(record.value, null, record.key) });
+          return;
+        }
+        if (absent(record.key) || absent(record.value)) {
           recordDropped(context, 'null-key-or-value', record);
           return;
         }
-        if (absent(record.key)) {
-          if (emitsUnmatched(side))
-            context.forward({ ...record, value: join(side, record.value, null, null) });
-          else recordDropped(context, 'null-key-or-value', record);
+        if (outerStore && timestamp === tracker.streamTime) emitClosed(record);
+
+        const from = Math.max(0, timestamp - lookBack);
+        const to = Math.max(0, timestamp + lookAhead(side));
+        let matched = false;
+        for (const partner of otherStore.fetchWindows(record.key, from, to)) {
+          matched = true;
+          // The partner has found a match: it will never need a null result.
+          outerStore?.delete({ timestamp: partner.windowStart, side: other, key: record.key });
+          context.forward({
+            ...record,
+            value: join(record.value, partner.value, record.key),
+            timestamp: Math.max(timestamp, partner.windowStart),
+          });
+        }
+        if (matched || !outer) return;
+        if (!outerStore || to < tracker.streamTime) {
+          context.forward({ ...record, value: join(record.value, null, record.key) });
           return;
         }
-        if (outerStore && clock.streamTime > clock.nextClose) emitClosed();
-
-        const streamTime = clock.streamTime;
-        // Partners must lie in this record's window and still have an open window of their own.
-        const from = Math.max(record.timestamp - lookBack, streamTime - lookBack - graceMs);
-        const to = record.timestamp + lookAhead(side);
-        let matched = false;
-        let lastPartnerTime: number | undefined;
-        if (from <= to) {
-          for (const partner of otherStore.fetchWindows(record.key, from, to)) {
-            matched = true;
-            if (outerStore && partner.windowStart !== lastPartnerTime) {
-              // The partner has found a match: it will never need a null result.
-              outerStore.delete({ timestamp: partner.windowStart, side: other, key: record.key });
-              lastPartnerTime = partner.windowStart;
-            }
-            context.forward({
-              ...record,
-              value: join(side, record.value, partner.value, record.key),
-              timestamp: Math.max(record.timestamp, partner.windowStart),
-            });
-          }
-        }
-        if (matched || !emitsUnmatched(side)) return;
-        if (closeOf(record.timestamp, side) < streamTime) {
-          context.forward({ ...record, value: join(side, record.value, null, record.key) });
-        } else {
-          holdUnmatched(record);
-        }
+        tracker.minTime = Math.min(tracker.minTime, timestamp);
+        const key = { timestamp, side, key: record.key };
+        const waiting = outerStore.get(key);
+        outerStore.put(key, { side, values: [...(waiting?.values ?? []), record.value] });
       },
     };
     return processor;

@@ -155,25 +155,47 @@ function compareIndexKeys(a: IndexKey, b: IndexKey): number {
   return a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0;
 }
 
+/** Where a buffered update came from: what Kafka Streams counts of a record's context in its size. */
+export interface BufferedOrigin {
+  readonly topic: string | undefined;
+}
+
 /**
  * The suppression buffer: the latest update per key in a (changelogged) store, plus an in-memory index
  * ordered by due time, then by serialized key, so entries leave in a deterministic order that survives
  * a restart. The index is rebuilt from the store when the processor starts.
+ *
+ * It also keeps Kafka Streams' estimate of each entry's size in bytes (`InMemoryTimeOrderedKeyValue
+ * ChangeBuffer`): key + 8 + prior + old (when it is not the prior) + new + 20 + topic + headers. The
+ * old value and topic are not stored; an entry read back after a restart counts them as Kafka Streams
+ * would for a first update (old is the prior) and without a topic.
  */
 export class SuppressionBuffer<K, V> {
   private readonly store: KeyValueStore<K, BufferedChange<V>>;
   private readonly keySerde: Serde<K>;
+  private readonly valueSerde: Serde<V>;
   private readonly byTime = new BTree<IndexKey, K>(undefined, compareIndexKeys);
   private readonly timeOfKey = new Map<string, number>();
+  private readonly sizeOfKey = new Map<string, number>();
+  private totalBytes = 0;
 
-  constructor(store: KeyValueStore<K, BufferedChange<V>>, keySerde: Serde<K>) {
+  constructor(store: KeyValueStore<K, BufferedChange<V>>, keySerde: Serde<K>, valueSerde: Serde<V>) {
     this.store = store;
     this.keySerde = keySerde;
-    for (const { key, value } of store.all()) this.index(key, value.time);
+    this.valueSerde = valueSerde;
+    for (const { key, value } of store.all()) {
+      this.index(key, value.time);
+      this.setSize(this.binary(key), this.entrySize(key, value, value.prior, undefined));
+    }
   }
 
   get size(): number {
     return this.timeOfKey.size;
+  }
+
+  /** Kafka Streams' estimate of the bytes the buffer holds. */
+  get bytes(): number {
+    return this.totalBytes;
   }
 
   /** The earliest due time, or +Infinity when empty. */
@@ -191,8 +213,10 @@ export class SuppressionBuffer<K, V> {
     change: { newValue: V | null; oldValue: V | null },
     timestamp: number,
     headers: Headers,
+    origin: BufferedOrigin = { topic: undefined },
   ): void {
-    const existing = this.timeOfKey.has(this.binary(key)) ? this.store.get(key) : undefined;
+    const binary = this.binary(key);
+    const existing = this.timeOfKey.has(binary) ? this.store.get(key) : undefined;
     const entry: BufferedChange<V> = {
       time: existing?.time ?? time,
       prior: existing ? existing.prior : change.oldValue,
@@ -202,6 +226,8 @@ export class SuppressionBuffer<K, V> {
     };
     this.store.put(key, entry);
     if (!existing) this.index(key, entry.time);
+    // The first update's old value is the prior itself (Kafka Streams counts it once).
+    this.setSize(binary, this.entrySize(key, entry, existing ? change.oldValue : entry.prior, origin.topic));
   }
 
   /** The entry for `key`, if buffered. */
@@ -217,6 +243,7 @@ export class SuppressionBuffer<K, V> {
       const entry = this.store.get(key)!;
       this.byTime.delete(first);
       this.timeOfKey.delete(first[1]);
+      this.setSize(first[1], 0);
       this.store.delete(key);
       emit(key, entry);
     }
@@ -226,6 +253,39 @@ export class SuppressionBuffer<K, V> {
     const binary = this.binary(key);
     this.timeOfKey.set(binary, time);
     this.byTime.set([time, binary], key);
+  }
+
+  private setSize(binary: string, size: number): void {
+    this.totalBytes += size - (this.sizeOfKey.get(binary) ?? 0);
+    if (size === 0) this.sizeOfKey.delete(binary);
+    else this.sizeOfKey.set(binary, size);
+  }
+
+  /** Kafka Streams' `computeRecordSize`: key, time, buffered values and record context. */
+  private entrySize(
+    key: K,
+    entry: BufferedChange<V>,
+    old: V | null | undefined,
+    topic: string | undefined,
+  ): number {
+    const length = (value: V | null | undefined) =>
+      value === null || value === undefined ? 0 : this.valueSerde.serialize(value).byteLength;
+    const oldBytes = old === entry.prior ? 0 : length(old);
+    let headerBytes = 0;
+    for (const [name, value] of Object.entries(entry.headers))
+      headerBytes +=
+        encoder.encode(name).byteLength +
+        (typeof value === 'string' ? encoder.encode(value).byteLength : value.byteLength);
+    const contextBytes =
+      8 + 8 + 4 + (topic === undefined ? 0 : encoder.encode(topic).byteLength) + headerBytes;
+    return (
+      this.keySerde.serialize(key).byteLength +
+      8 +
+      length(entry.prior) +
+      oldBytes +
+      length(entry.value) +
+      contextBytes
+    );
   }
 
   private binary(key: K): string {

@@ -15,6 +15,8 @@ export interface SuppressOptions {
   readonly name: string;
   readonly storeName: string;
   readonly keySerde: Serde<unknown>;
+  /** The table's value serde: buffered values are counted in serialized bytes. */
+  readonly valueSerde: Serde<unknown>;
   readonly spec: SuppressSpec;
   /**
    * How long past an entry's due time stream time must be before it is emitted: the window's grace
@@ -35,7 +37,7 @@ export interface SuppressOptions {
  * merged into a bigger one) are dropped: downstream never saw the window.
  */
 export function suppressProcessor(options: SuppressOptions): AnySupplier {
-  const { name, storeName, keySerde, spec, waitMs } = options;
+  const { name, storeName, keySerde, valueSerde, spec, waitMs } = options;
   const windowClose = spec.until === 'window-close';
   const dueTime = (record: StreamRecord<unknown, unknown>): number =>
     windowClose ? (record.key as Windowed<unknown>).window.end : record.timestamp;
@@ -45,30 +47,35 @@ export function suppressProcessor(options: SuppressOptions): AnySupplier {
     let observedStreamTime = -1;
 
     const emit = (key: unknown, entry: BufferedChange<unknown>): void => {
-      if (entry.value === null && (windowClose || entry.prior === null)) return;
+      // Final results leave deletes out (downstream never saw the window); a time limit emits them.
+      if (entry.value === null && windowClose) return;
       context.forward(streamRecord(key, change(entry.value, entry.prior), entry.timestamp, entry.headers));
     };
 
     const processor: Processor<unknown, Change<unknown>, unknown, unknown> = {
       init: (c) => {
         context = c;
-        buffer = new SuppressionBuffer(c.getStateStore(storeName), keySerde);
+        buffer = new SuppressionBuffer(c.getStateStore(storeName), keySerde, valueSerde);
       },
       process: (record) => {
         observedStreamTime = Math.max(observedStreamTime, record.timestamp);
-        buffer.put(record.key, dueTime(record), record.value, record.timestamp, record.headers);
+        buffer.put(record.key, dueTime(record), record.value, record.timestamp, record.headers, {
+          topic: context.recordMetadata()?.topic,
+        });
         const expiry = observedStreamTime - waitMs;
         buffer.evictWhile(() => buffer.minTime <= expiry, emit);
-        const max = spec.maxRecords;
-        if (max === undefined || buffer.size <= max) return;
+        const overCapacity = () =>
+          buffer.size > (spec.maxRecords ?? Infinity) || buffer.bytes > (spec.maxBytes ?? Infinity);
+        if (!overCapacity()) return;
         if (spec.whenFull === 'emit-early') {
-          buffer.evictWhile(() => buffer.size > max, emit);
+          buffer.evictWhile(overCapacity, emit);
           return;
         }
         throw new ProcessingError(
           name,
-          `${name}: the suppression buffer is full (${buffer.size} records, at most ${max}) and is set to shut down when full; ` +
-            'raise maxRecords or use whenFull: "emit-early"',
+          `${name}: the suppression buffer is full (${buffer.size} of at most ${spec.maxRecords ?? 'unlimited'} records, ` +
+            `${buffer.bytes} of at most ${spec.maxBytes ?? 'unlimited'} bytes) and is set to shut down when full; ` +
+            'raise maxRecords or maxBytes, or use whenFull: "emit-early"',
         );
       },
     };

@@ -3,7 +3,7 @@ import type { Serde } from '../../serde/serde.ts';
 import type { TimestampedKeyValueStore } from '../../state/api.ts';
 import type { Fn } from '../../topology/ir.ts';
 import type { Processor, ProcessorContext, ProcessorSupplier } from '../api.ts';
-import { change, type Change } from '../change.ts';
+import { change, isLatest, type Change } from '../change.ts';
 import { withKeyValue, withTimestamp, withValue, type KeyValue, type StreamRecord } from '../record.ts';
 import { isNullish } from './aggregate.ts';
 import type { TableAggregation } from './aggregation-functions.ts';
@@ -24,7 +24,12 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
  * retraction first, then the new value to its group. Pairs whose selected key or value is null are
  * left out. Keys are compared by their serialized bytes, as the repartition topic would see them.
  */
-export function tableGroupByProcessor(name: string, selector: Fn, keySerde: Serde<unknown>): AnySupplier {
+export function tableGroupByProcessor(
+  name: string,
+  selector: Fn,
+  keySerde: Serde<unknown>,
+  versionedSemantics = false,
+): AnySupplier {
   return () => {
     let context: ProcessorContext<unknown, unknown>;
     const select = (key: unknown, value: unknown): KeyValue<unknown, unknown> | undefined => {
@@ -39,6 +44,8 @@ export function tableGroupByProcessor(name: string, selector: Fn, keySerde: Serd
       process: (record: ChangeRecord) => {
         if (isNullish(record.key))
           throw new ProcessingError(name, `${name}: a table row has a null key, which cannot be grouped`);
+        // An aggregate of a versioned table takes only its latest versions (KIP-914).
+        if (versionedSemantics && !isLatest(record.value)) return;
         const newPair = select(record.key, record.value.newValue);
         const oldPair = select(record.key, record.value.oldValue);
         if (
@@ -58,14 +65,17 @@ export function tableGroupByProcessor(name: string, selector: Fn, keySerde: Serd
 }
 
 /**
- * The second half of a table's `groupBy`: keeps one aggregate per group, subtracting each change's old
- * value and then adding its new one. A result of null deletes the group's row. The result carries the
- * latest timestamp that went into it.
+ * The second half of a table's `groupBy`: Kafka Streams' `KTableAggregate`/`KTableReduce`. Keeps one
+ * aggregate per group, subtracting each change's old value and then adding its new one; a result of
+ * null deletes the group's row. Every change is forwarded (with the aggregate it replaced, when old
+ * values are sent), also one that leaves an empty group empty. The result's timestamp is the
+ * record's, or the later of the record's and the stored aggregate's once the aggregate is touched.
  */
 export function tableAggregateProcessor(
   name: string,
   storeName: string,
   aggregation: TableAggregation<unknown, unknown, unknown>,
+  sendOldValues: boolean,
 ): AnySupplier {
   return () => {
     let context: ProcessorContext<unknown, unknown>;
@@ -80,18 +90,21 @@ export function tableAggregateProcessor(
           throw new ProcessingError(name, `${name}: a grouped table record has a null key`);
         const old = store.get(record.key);
         const oldAggregate = old?.value ?? null;
-        const timestamp = old ? Math.max(record.timestamp, old.timestamp) : record.timestamp;
         const { newValue, oldValue } = record.value;
+        let timestamp = record.timestamp;
         let aggregate = oldAggregate;
-        if (oldValue !== null && aggregate !== null)
-          aggregate = aggregation.subtractor(record.key, oldValue, aggregate) ?? null;
-        if (newValue !== null)
-          aggregate =
-            aggregation.aggregator(record.key, newValue, aggregate ?? aggregation.initializer()) ?? null;
-        // Retracting from a group that has nothing changes nothing: no row, no update to send.
-        if (aggregate === null && oldAggregate === null) return;
+        if (oldValue !== null && oldAggregate !== null) {
+          aggregate = aggregation.subtractor(record.key, oldValue, oldAggregate) ?? null;
+          timestamp = Math.max(record.timestamp, old!.timestamp);
+        }
+        if (newValue !== null) {
+          const base = aggregate ?? aggregation.initializer();
+          aggregate = aggregation.aggregator(record.key, newValue, base) ?? null;
+          if (old) timestamp = Math.max(record.timestamp, old.timestamp);
+        }
         store.put(record.key, aggregate === null ? null : { value: aggregate, timestamp });
-        context.forward(withTimestamp(withValue(record, change(aggregate, oldAggregate)), timestamp));
+        const updated = withValue(record, change(aggregate, sendOldValues ? oldAggregate : null));
+        context.forward(withTimestamp(updated, timestamp));
       },
     };
     return processor as Processor<unknown, unknown, unknown, unknown>;

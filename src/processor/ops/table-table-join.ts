@@ -1,5 +1,5 @@
 import type { Processor, ProcessorContext } from '../api.ts';
-import { change, type Change } from '../change.ts';
+import { change, isLatest, type Change } from '../change.ts';
 import { recordDropped } from '../internal-context.ts';
 import { withValue, type StreamRecord } from '../record.ts';
 import type { TimestampedKeyValueStore, ValueAndTimestamp } from '../../state/api.ts';
@@ -10,35 +10,38 @@ import { absent, type AnySupplier, type JoinerFn } from './join-common.ts';
 type ChangeRecord = StreamRecord<unknown, Change<unknown>>;
 
 /**
- * Which input a join processor reads. The right input of a left join keeps rows only while the left
- * side has one; for inner and outer joins both sides behave alike.
+ * Which of Kafka Streams' table-join processors runs on an input: both inputs of an inner join run
+ * `inner`, both of an outer join `outer`; a left join runs `left` on its left input and `right` on its
+ * right input.
  */
-export type TableJoinSide = 'left' | 'right';
+export type TableJoinKind = 'inner' | 'left' | 'right' | 'outer';
 
-/**
- * Whether the join has a row for this side's value `value` next to the other side's `other`: inner
- * joins need both, outer joins either, and a left join follows its left side's rows.
- */
-function hasRow(joinType: JoinType, side: TableJoinSide, value: unknown, other: unknown): boolean {
-  if (joinType === 'inner') return !absent(value) && !absent(other);
-  if (joinType === 'outer') return !absent(value) || !absent(other);
-  return side === 'left' ? !absent(value) : !absent(other);
+/** The processor each input of a `joinType` join runs. */
+export function tableJoinKinds(joinType: JoinType): { left: TableJoinKind; right: TableJoinKind } {
+  return joinType === 'left' ? { left: 'left', right: 'right' } : { left: joinType, right: joinType };
 }
 
 /**
- * One input of a table-table join: each change of this side is joined with the other side's current
- * value (read through its getter), for the new and for the old value, so downstream can retract the
- * previous result; a row that disappears becomes a tombstone. Changes that touch no row of the result
- * are not forwarded. The result's timestamp is the later of the two rows'. `joiner` takes this side's
- * value first (the compiler reverses the user's joiner for the right side).
+ * One input of a table-table join: Kafka Streams' `KTableKTableInnerJoin`, `...LeftJoin`,
+ * `...RightJoin` and `...OuterJoin`, rule for rule. Each change of this input is joined with the other
+ * input's current value (read through its getter). The new value is the joined row (null when this
+ * input's row is gone and the join keeps no row); the old value, only when old values are sent, is
+ * the old row joined the same way, so downstream can retract it. What is forwarded, and when nothing
+ * is, follows each join's rules: an inner join forwards whenever the other side has a row, even a
+ * delete of a row it never had. The result's timestamp is the later of the two rows'. `joiner` takes
+ * this input's value first (the compiler reverses the user's joiner for the right input).
  */
 export function tableJoinProcessor(options: {
-  readonly joinType: JoinType;
-  readonly side: TableJoinSide;
+  readonly kind: TableJoinKind;
   readonly otherGetter: TableValueGetterSupplier<unknown, unknown>;
   readonly joiner: JoinerFn;
+  readonly sendOldValues: boolean;
+  /** This side reads a versioned table: its out-of-order updates are skipped (KIP-914). */
+  readonly versionedSemantics?: boolean;
 }): AnySupplier {
-  const { joinType, side, otherGetter, joiner } = options;
+  const { kind, otherGetter, joiner, sendOldValues, versionedSemantics = false } = options;
+  const joined = (value: unknown, other: unknown, key: unknown) =>
+    joiner(absent(value) ? null : value, absent(other) ? null : other, key);
   return () => {
     let context: ProcessorContext<unknown, unknown>;
     let getter: TableValueGetter<unknown, unknown>;
@@ -53,18 +56,47 @@ export function tableJoinProcessor(options: {
           recordDropped(context, 'null-key', record);
           return;
         }
+        const latest = isLatest(record.value);
+        if (versionedSemantics && !latest) {
+          recordDropped(context, 'out-of-order-version', record);
+          return;
+        }
         const other = getter.get(record.key);
         const otherValue = other === undefined || absent(other.value) ? null : other.value;
         const { newValue, oldValue } = record.value;
-        const newRow = hasRow(joinType, side, newValue, otherValue);
-        const oldRow = hasRow(joinType, side, oldValue, otherValue);
-        if (!newRow && !oldRow) return;
-        const join = (value: unknown, row: boolean) =>
-          row ? joiner(absent(value) ? null : value, otherValue, record.key) : null;
-        const joined = change(join(newValue, newRow), join(oldValue, oldRow));
+        const hasNew = !absent(newValue);
+        const hasOld = !absent(oldValue);
+        if (otherValue === null && (kind === 'inner' || kind === 'right' || (!hasNew && !hasOld))) return;
+        let result: Change<unknown>;
+        switch (kind) {
+          case 'inner':
+          case 'left':
+            result = change(
+              hasNew ? joined(newValue, otherValue, record.key) : null,
+              sendOldValues && hasOld ? joined(oldValue, otherValue, record.key) : null,
+              latest,
+            );
+            break;
+          case 'right':
+            result = change(
+              joined(newValue, otherValue, record.key),
+              sendOldValues ? joined(oldValue, otherValue, record.key) : null,
+              latest,
+            );
+            break;
+          case 'outer':
+            result = change(
+              otherValue !== null || hasNew ? joined(newValue, otherValue, record.key) : null,
+              sendOldValues && (otherValue !== null || hasOld)
+                ? joined(oldValue, otherValue, record.key)
+                : null,
+              latest,
+            );
+            break;
+        }
         const timestamp =
           otherValue === null ? record.timestamp : Math.max(record.timestamp, other!.timestamp);
-        context.forward({ ...withValue(record, joined), timestamp });
+        context.forward({ ...withValue(record, result), timestamp });
       },
     };
     return processor as Processor<unknown, unknown, unknown, unknown>;
@@ -72,10 +104,10 @@ export function tableJoinProcessor(options: {
 }
 
 /**
- * Forwards what either join processor produced, keeping it in the result's store when the join is
- * materialized.
+ * Forwards what either join processor produced (Kafka Streams' `KTableKTableJoinMerger`), keeping it
+ * in the result's store when the join is materialized; old values only when they are sent.
  */
-export function tableJoinMergeProcessor(storeName: string | undefined): AnySupplier {
+export function tableJoinMergeProcessor(storeName: string | undefined, sendOldValues: boolean): AnySupplier {
   return () => {
     let context: ProcessorContext<unknown, unknown>;
     let store: TimestampedKeyValueStore<unknown, unknown> | undefined;
@@ -87,11 +119,20 @@ export function tableJoinMergeProcessor(storeName: string | undefined): AnySuppl
       process: (record: ChangeRecord) => {
         const { newValue } = record.value;
         store?.put(record.key, absent(newValue) ? null : { value: newValue, timestamp: record.timestamp });
-        context.forward(record);
+        context.forward(
+          sendOldValues ? record : withValue(record, change(newValue, null, isLatest(record.value))),
+        );
       },
     };
     return processor as Processor<unknown, unknown, unknown, unknown>;
   };
+}
+
+/** Whether the join has a row for a left value next to a right value. */
+function hasRow(joinType: JoinType, left: unknown, right: unknown): boolean {
+  if (joinType === 'inner') return !absent(left) && !absent(right);
+  if (joinType === 'outer') return !absent(left) || !absent(right);
+  return !absent(left);
 }
 
 /** Reads the join's current value for a key from both sides' getters, when the result has no store. */
@@ -116,7 +157,7 @@ export function tableJoinValueGetter(
           // Only look at the right side when its value can matter (inner and left joins need a left row).
           if (!l && joinType !== 'outer') return undefined;
           const r = present(rightGetter.get(key));
-          if (!hasRow(joinType, 'left', l?.value, r?.value)) return undefined;
+          if (!hasRow(joinType, l?.value, r?.value)) return undefined;
           return {
             value: joiner(l?.value ?? null, r?.value ?? null, key),
             timestamp: Math.max(l?.timestamp ?? -1, r?.timestamp ?? -1),

@@ -5,6 +5,7 @@ import { change } from '../change.ts';
 import { recordDropped } from '../internal-context.ts';
 import { streamRecord, type StreamRecord } from '../record.ts';
 import { foldRecord, groupedStreamProcessor } from './aggregate.ts';
+import { EmitFinalProgress, forwardFinal } from './emit-final.ts';
 import type { Aggregation } from './aggregation-functions.ts';
 import type { TableValueGetterSupplier } from './value-getter.ts';
 
@@ -41,55 +42,111 @@ export function forwardWindow<K, V>(
 
 /**
  * Folds a record into one window of its key (the stored aggregate `existing`, or a new one from
- * `seed`), stores the result and forwards the window's change.
+ * `seed`), stores the result and forwards the window's change; the old value, when old values are
+ * sent, is what the record was folded into (the seed or initializer for a new window).
  */
 export function addToWindow(
   context: ProcessorContext<unknown, unknown>,
   store: TimestampedWindowStore<unknown, unknown>,
   aggregation: Aggregation<unknown, unknown, unknown>,
+  emit: WindowEmit,
   record: StreamRecord<unknown, unknown>,
   window: Window,
   existing: ValueAndTimestamp<unknown> | undefined,
   seed?: unknown,
 ): void {
-  const aggregate = foldRecord(aggregation, record, existing, seed);
-  store.put(record.key, aggregate.value === null ? null : aggregate, window.start);
-  const old = existing?.value ?? null;
-  forwardWindow(context, record, record.key, window, aggregate.value, old, aggregate.timestamp);
+  const { value, timestamp, base } = foldRecord(aggregation, record, existing, seed);
+  store.put(record.key, value === null ? null : { value, timestamp }, window.start);
+  if (emit.onUpdate)
+    forwardWindow(context, record, record.key, window, value, emit.sendOldValues ? base : null, timestamp);
+}
+
+/** How a windowed aggregation emits: every update (with old values or not), or only final results. */
+export interface WindowEmit {
+  readonly onUpdate: boolean;
+  readonly sendOldValues: boolean;
 }
 
 /**
- * Aggregates a grouped stream per time window (tumbling or hopping): each record updates every window
- * that contains it and forwards the window's new aggregate (no caching: every update is forwarded).
+ * Emits, on window close, the windows whose start lies in [lower, upper] (both inclusive), in order of
+ * their start, each with its aggregate's timestamp. Kafka Streams reads a store ordered by time; this
+ * store is ordered by key within a segment, so the windows are sorted by start (keys keep their order).
+ */
+export function emitClosedWindows(
+  context: ProcessorContext<unknown, unknown>,
+  store: TimestampedWindowStore<unknown, unknown>,
+  trigger: StreamRecord<unknown, unknown>,
+  lower: number,
+  upper: number,
+): void {
+  const windows = [...store.fetchAll(lower, upper)].sort((a, b) => a.key.window.start - b.key.window.start);
+  for (const { key, value } of windows) forwardFinal(context, trigger, key, value.value, value.timestamp);
+}
+
+/**
+ * Aggregates a grouped stream per time window (tumbling or hopping): Kafka Streams'
+ * `KStreamWindowAggregate`. Each record updates every window that contains it and forwards the
+ * window's new aggregate (no caching: every update is forwarded), or, emitting on window close, only
+ * the final results of the windows that closed (see `EmitStrategy`).
  * A window stays open until its end plus the grace period; stream time here is the largest timestamp
  * this processor has seen. A record whose window has closed is dropped for that window; with hopping
- * windows it may still update the others. Records with a null key or value are dropped.
+ * windows it may still update the others. Records with a null key are dropped; a null value goes to
+ * the aggregator like any other (a count counts it), as in Kafka Streams.
  */
 export function windowedAggregateProcessor(
   storeName: string,
   spec: TimeWindowsSpec,
   aggregation: Aggregation<unknown, unknown, unknown>,
+  emit: WindowEmit,
 ): AnySupplier {
-  return groupedStreamProcessor<TimestampedWindowStore<unknown, unknown>>(storeName, (context, store) => {
-    let observedStreamTime = -1;
-    return (record) => {
-      observedStreamTime = Math.max(observedStreamTime, record.timestamp);
-      const closeTime = observedStreamTime - spec.graceMs;
-      for (const start of windowStartsFor(record.timestamp, spec)) {
-        const end = start + spec.sizeMs;
-        if (end <= closeTime) {
-          // Counted once per closed window, as Kafka Streams does for hopping windows.
-          recordDropped(context, 'expired-window', record, {
-            window: `[${start},${end})`,
-            expiration: closeTime,
-            streamTime: observedStreamTime,
-          });
-          continue;
+  return groupedStreamProcessor<TimestampedWindowStore<unknown, unknown>>(
+    storeName,
+    (context, store) => {
+      let observedStreamTime = -1;
+      const progress = emit.onUpdate ? undefined : new EmitFinalProgress(store);
+      const sameWindows = (a: number, b: number) =>
+        windowStartsFor(a, spec).join() === windowStartsFor(b, spec).join();
+      /** Kafka Streams' `KStreamWindowAggregate` range of closed windows to emit. */
+      const emitFinal = (record: StreamRecord<unknown, unknown>, closeTime: number): void => {
+        if (!progress?.due(closeTime)) return;
+        const upper = closeTime - spec.sizeMs;
+        if (upper < 0) return;
+        const last = progress.lastEmitCloseTime;
+        const lower = last === -1 ? 0 : Math.max(0, last - spec.sizeMs) + 1;
+        // No window closed since the last emission: nothing to read.
+        if (last !== -1 && sameWindows(upper, lower - 1)) return;
+        emitClosedWindows(context, store, record, lower, upper);
+        progress.emitted(closeTime);
+      };
+      return (record) => {
+        observedStreamTime = Math.max(observedStreamTime, record.timestamp);
+        const closeTime = observedStreamTime - spec.graceMs;
+        for (const start of windowStartsFor(record.timestamp, spec)) {
+          const end = start + spec.sizeMs;
+          if (end <= closeTime) {
+            // Counted once per closed window, as Kafka Streams does for hopping windows.
+            recordDropped(context, 'expired-window', record, {
+              window: `[${start},${end})`,
+              expiration: closeTime,
+              streamTime: observedStreamTime,
+            });
+            continue;
+          }
+          addToWindow(
+            context,
+            store,
+            aggregation,
+            emit,
+            record,
+            { start, end },
+            store.fetch(record.key, start),
+          );
         }
-        addToWindow(context, store, aggregation, record, { start, end }, store.fetch(record.key, start));
-      }
-    };
-  });
+        emitFinal(record, closeTime);
+      };
+    },
+    'null-key',
+  );
 }
 
 /** Values of a windowed table, read from its window store by key and window start. */

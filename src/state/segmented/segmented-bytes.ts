@@ -7,8 +7,8 @@ import { decodeTime, encodeTime } from './keys.ts';
  * dropping expired data is one range delete.
  *
  * The store tracks its observed stream time, the largest time put. Data at or before
- * `streamTime - retention` has expired: puts of it are ignored, reads never return it, and whole
- * segments of it are dropped as stream time moves on. The stream time is saved with the data at each
+ * `streamTime - retention` has expired: reads never return it, and whole segments of it are dropped
+ * as stream time moves on (puts into a segment already dropped are ignored). The stream time is saved with the data at each
  * commit, under a key outside every segment, so a store reopened from disk filters as before.
  */
 export class SegmentedBytes {
@@ -42,13 +42,23 @@ export class SegmentedBytes {
     return time > this.time - this.retentionMs;
   }
 
-  /** Moves stream time up to `time` if it is later, dropping segments that fell out of retention; says whether `time` is live. */
+  /**
+   * Moves stream time up to `time` if it is later, dropping segments that fell out of retention; says
+   * whether data at `time` is still kept. As in Kafka Streams, that is decided per segment: data past
+   * retention in a segment not dropped yet is written (reads do not show it, but an aggregation
+   * emitting on window close may still read it, see `oldestReadable`).
+   */
   observe(time: number): boolean {
     if (time > this.time) {
       this.time = time;
       this.dropExpiredSegments();
     }
-    return this.isLive(time);
+    return this.isKept(time);
+  }
+
+  /** Whether data at `time` lies in a segment that is not dropped. */
+  isKept(time: number): boolean {
+    return Math.floor(time / this.segmentIntervalMs) >= this.oldestKeptSegment();
   }
 
   /** The key prefix of the segment holding `time`. */
@@ -65,16 +75,18 @@ export class SegmentedBytes {
    * The entries of the live segments overlapping [from, to], segment by segment (newest first when
    * reversed). `boundsOf` gives the key range to read in one segment, with the time range clamped to
    * what can be live. Every segment's keys are taken before the first entry is returned, so keys added
-   * while iterating do not show up (keys deleted meanwhile are skipped).
+   * while iterating do not show up (keys deleted meanwhile are skipped). With `oldest` 'kept', data past
+   * retention whose segment is not dropped yet (segments go whole) is read too — see `oldestReadable`.
    */
   scan(
     from: number,
     to: number,
     boundsOf: (prefix: string, from: number, to: number) => KeyBounds,
     reverse = false,
+    oldest: OldestRead = 'live',
   ): IterableIterator<[BinaryKey, Uint8Array]> {
     if (this.time === -Infinity) return [].values();
-    const low = Math.max(from, this.time - this.retentionMs + 1);
+    const low = Math.max(from, this.oldestReadable(oldest));
     const high = Math.min(to, this.time);
     if (!(low <= high)) return [].values();
     const first = Math.floor(low / this.segmentIntervalMs);
@@ -85,6 +97,16 @@ export class SegmentedBytes {
       parts.push(this.bytes.range(boundsOf(encodeTime(id), low, high), reverse));
     }
     return chain(parts);
+  }
+
+  /**
+   * The earliest time a read sees. Live data is after `stream time - retention`. A session aggregation
+   * emitting on window close reads further back, because sessions close just as they expire: Kafka
+   * Streams' time-ordered session stores show everything their segments still hold.
+   */
+  oldestReadable(oldest: OldestRead): number {
+    if (oldest === 'kept') return Math.max(this.droppedBelow, 0) * this.segmentIntervalMs;
+    return this.time - this.retentionMs + 1;
   }
 
   /** Saves the stream time with the data; run right before a commit takes its batch. */
@@ -103,13 +125,23 @@ export class SegmentedBytes {
     this.bytes.put(metaKey(name), fromBinaryKey(encodeTime(value)));
   }
 
+  /** Kafka Streams' `segmentId(streamTime - retention)`: segments before it are dropped. */
+  private oldestKeptSegment(): number {
+    return this.time === -Infinity
+      ? -Infinity
+      : Math.floor((this.time - this.retentionMs) / this.segmentIntervalMs);
+  }
+
   private dropExpiredSegments(): void {
-    const oldestLive = Math.floor((this.time - this.retentionMs + 1) / this.segmentIntervalMs);
+    const oldestLive = this.oldestKeptSegment();
     if (oldestLive <= this.droppedBelow) return;
     this.bytes.deleteRange({ lt: encodeTime(oldestLive) });
     this.droppedBelow = oldestLive;
   }
 }
+
+/** How far back a scan reads (see `SegmentedBytes.oldestReadable`). */
+export type OldestRead = 'live' | 'kept';
 
 /**
  * Meta keys start with 0xFF, which no segment id does: ids of times within ±2^53 ms start with 0x7F or

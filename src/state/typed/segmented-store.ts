@@ -3,7 +3,7 @@ import type { BinaryKey } from '../bytes.ts';
 import type { ChangeLogger, TimestampSource } from '../change-logger.ts';
 import type { ObservableStore, StoreChange, StoreChangeListener } from '../change-listener.ts';
 import { decodeRecordKey, encodeRecordKey, recordKeyRange } from '../segmented/keys.ts';
-import type { SegmentedBytes } from '../segmented/segmented-bytes.ts';
+import type { OldestRead, SegmentedBytes } from '../segmented/segmented-bytes.ts';
 import { logWrite, type ChangelogForm } from './key-value-store.ts';
 import { StoreSerdes } from './store-serdes.ts';
 
@@ -59,6 +59,19 @@ export abstract class SegmentedStore<K, V> implements ObservableStore {
     this.listener = listener;
   }
 
+  /**
+   * A number a processor keeps with the store's data, written with it at commit (for example how far
+   * an aggregation emitting on window close has emitted). It is not in the changelog: a copy of the
+   * store restored on another worker starts without it.
+   */
+  processorMetadata(name: string): number | undefined {
+    return this.segments.readMeta(`processor:${name}`);
+  }
+
+  setProcessorMetadata(name: string, value: number): void {
+    this.segments.writeMeta(`processor:${name}`, value);
+  }
+
   /** Saves the store's bookkeeping with the data; run right before a commit takes its batch. */
   prepareCommit(): void {
     this.segments.prepareCommit();
@@ -86,6 +99,7 @@ export abstract class SegmentedStore<K, V> implements ObservableStore {
     timeFrom: number,
     timeTo: number,
     reverse?: boolean,
+    oldest?: OldestRead,
   ): IterableIterator<[BinaryKey, Uint8Array]> {
     const keys = recordKeyRange(
       keyFrom === undefined ? undefined : this.serdes.encodeKey(keyFrom),
@@ -97,6 +111,7 @@ export abstract class SegmentedStore<K, V> implements ObservableStore {
       timeTo,
       (prefix) => ({ gte: prefix + keys.gte, lt: prefix + keys.lt }),
       reverse,
+      oldest,
     );
   }
 

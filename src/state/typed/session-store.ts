@@ -44,7 +44,7 @@ export class TypedSessionStore<K, V> extends SegmentedStore<K, V> implements Ses
   remove(session: Windowed<K>): void {
     const { start, end } = session.window;
     const recordKey = this.serdes.encodeKey(session.key);
-    if (!this.segments.isLive(end)) return;
+    if (!this.segments.isKept(end)) return;
     this.write(this.storeKey(recordKey, start, end), undefined, {
       key: session.key,
       binaryKey: recordKey,
@@ -55,7 +55,7 @@ export class TypedSessionStore<K, V> extends SegmentedStore<K, V> implements Ses
 
   /** Applies one changelog record (restore) without logging it again. */
   restore(recordKey: BinaryKey, start: number, end: number, bytes: Uint8Array | undefined): void {
-    const live = bytes === undefined ? this.segments.isLive(end) : this.segments.observe(end);
+    const live = bytes === undefined ? this.segments.isKept(end) : this.segments.observe(end);
     if (live) this.segments.bytes.put(this.storeKey(recordKey, start, end), bytes);
   }
 
@@ -92,6 +92,22 @@ export class TypedSessionStore<K, V> extends SegmentedStore<K, V> implements Ses
     return this.fetchKeyRange(undefined, undefined);
   }
 
+  /**
+   * Sessions of every key that end in [earliestEnd, latestEnd], also those past retention that are
+   * still kept (their segment is not dropped yet): what an aggregation emitting on window close reads,
+   * as its sessions close just as they expire (Kafka Streams' time-ordered session stores do the same).
+   */
+  *sessionsEndingRetained(
+    earliestEnd: number,
+    latestEnd: number,
+  ): IterableIterator<KeyValue<Windowed<K>, V>> {
+    const entries = this.keyRangeEntries(undefined, undefined, earliestEnd, latestEnd, false, 'kept');
+    for (const entry of this.sessions(entries, Infinity, true)) {
+      const end = entry.key.window.end;
+      if (end >= earliestEnd && end <= latestEnd) yield entry;
+    }
+  }
+
   /** The changelog key of a stored key: record key, session end, session start. */
   static changelogKey(storeKey: BinaryKey): Uint8Array {
     const recordKey = decodeRecordKey(storeKey, SEGMENT_PREFIX_LENGTH, SUFFIX_LENGTH);
@@ -107,12 +123,13 @@ export class TypedSessionStore<K, V> extends SegmentedStore<K, V> implements Ses
   private *sessions(
     entries: Iterable<[BinaryKey, Uint8Array]>,
     latestSessionStart: number,
+    includeExpired = false,
   ): IterableIterator<KeyValue<Windowed<K>, V>> {
     for (const [key, bytes] of entries) {
       const end = decodeTime(key, key.length - SUFFIX_LENGTH);
       const start = decodeTime(key, key.length - 8);
       // Whole segments are read for key ranges: their oldest sessions may have expired.
-      if (start > latestSessionStart || !this.segments.isLive(end)) continue;
+      if (start > latestSessionStart || (!includeExpired && !this.segments.isLive(end))) continue;
       yield {
         key: {
           key: this.serdes.decodeKey(this.storedRecordKey(key)),

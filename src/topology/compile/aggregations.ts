@@ -6,6 +6,8 @@ import {
   sessionAggregation,
   streamAggregation,
   tableAggregation,
+  type Aggregation,
+  type SessionAggregation,
 } from '../../processor/ops/aggregation-functions.ts';
 import { changeSerde } from '../../processor/ops/change-serde.ts';
 import { bufferedChangeSerde } from '../../processor/ops/suppress-buffer.ts';
@@ -16,10 +18,27 @@ import { slidingAggregateProcessor } from '../../processor/ops/sliding-aggregate
 import {
   windowedAggregateProcessor,
   windowStoreValueGetter,
+  type WindowEmit,
 } from '../../processor/ops/windowed-aggregate.ts';
-import type { AnySerde, IrGraph, IrNode, StoreIr, SuppressIr } from '../ir.ts';
+import { passThroughProcessor } from '../../processor/ops/stateless.ts';
+import type { ProcessorSupplier } from '../../processor/api.ts';
+import type {
+  AnySerde,
+  CogroupAggregateIr,
+  IrGraph,
+  IrNode,
+  SessionAggregateIr,
+  SessionWindowsSpec,
+  SlidingWindowsSpec,
+  StoreIr,
+  SuppressIr,
+  TimeWindowsSpec,
+  WindowedAggregateIr,
+} from '../ir.ts';
 import type { CompileContext, OpCompilers } from './context.ts';
 import { addSimpleProcessor } from './stateless.ts';
+
+type AnySupplier = ProcessorSupplier<unknown, unknown, unknown, unknown>;
 
 /** Adds the timestamped store of an aggregation's result table and makes it the table's value getter. */
 function materialize(context: CompileContext, id: number, store: StoreIr): string {
@@ -50,6 +69,9 @@ function windowCloseDelay(graph: IrGraph, node: IrNode, chain: string[] = []): n
       return node.windows.graceMs;
     case 'session-aggregate':
       return node.windows.gapMs + node.windows.graceMs;
+    case 'cogroup-aggregate':
+      if (node.windows?.type === 'session') return node.windows.gapMs + node.windows.graceMs;
+      if (node.windows) return node.windows.graceMs;
   }
   const path = [node.name, ...chain];
   if (node.parents.length === 0) {
@@ -64,7 +86,7 @@ function suppressWait(node: SuppressIr, graph: IrGraph): number {
   if (
     node.spec.until === 'window-close' &&
     node.spec.whenFull === 'emit-early' &&
-    node.spec.maxRecords !== undefined
+    (node.spec.maxRecords !== undefined || node.spec.maxBytes !== undefined)
   )
     throw new TopologyError(
       `${node.name}: a buffer of final results cannot emit early when full (it would emit results that are not final); use whenFull: 'shutdown' or no limit`,
@@ -92,50 +114,91 @@ function optionalValueGetter(
   }
 }
 
+/** How a windowed aggregation emits: every update (with old values if they are sent), or final results only. */
+function windowEmit(node: WindowedAggregateIr | SessionAggregateIr, context: CompileContext): WindowEmit {
+  return {
+    onUpdate: node.emitStrategy !== 'on-window-close',
+    sendOldValues: context.oldValues.sends(node.id),
+  };
+}
+
+/**
+ * Adds the window store of a time or sliding window aggregation and makes it the table's value getter;
+ * returns the processor aggregating into it.
+ */
+function windowAggregate(
+  node: WindowedAggregateIr | CogroupAggregateIr,
+  windows: TimeWindowsSpec | SlidingWindowsSpec,
+  emit: WindowEmit,
+  context: CompileContext,
+): (aggregation: Aggregation<unknown, unknown, unknown>) => AnySupplier {
+  const sliding = windows.type === 'sliding';
+  const sizeMs = sliding ? windows.timeDifferenceMs : windows.sizeMs;
+  const retentionMs = sliding
+    ? retention(node, 2 * sizeMs + windows.graceMs, 'twice the time difference plus the grace period')
+    : retention(node, sizeMs + windows.graceMs, 'the window size plus the grace period');
+  // Emitting on window close, Kafka Streams keeps windows in a time-ordered store, which also shows
+  // the window exactly at the edge of retention (a window closes just as it reaches it): one more ms.
+  context.addWindowStore(emit.onUpdate ? node.store : { ...node.store, retentionMs: retentionMs + 1 }, {
+    windowSizeMs: sizeMs,
+    retentionMs,
+    retainDuplicates: false,
+    // Each window keeps the largest timestamp aggregated into it: results carry it, and sliding
+    // windows use it to tell which records a window holds.
+    timestamped: true,
+  });
+  context.setValueGetter(node.id, windowStoreValueGetter(node.store.name));
+  return (aggregation) =>
+    windows.type === 'sliding'
+      ? slidingAggregateProcessor(node.store.name, windows, aggregation, emit)
+      : windowedAggregateProcessor(node.store.name, windows, aggregation, emit);
+}
+
+/** Adds the session store of a session aggregation and makes it the table's value getter. */
+function sessionAggregate(
+  node: SessionAggregateIr | CogroupAggregateIr,
+  windows: SessionWindowsSpec,
+  emit: WindowEmit,
+  context: CompileContext,
+): (aggregation: SessionAggregation<unknown, unknown, unknown>) => AnySupplier {
+  const retentionMs = retention(
+    node,
+    windows.gapMs + windows.graceMs,
+    'the inactivity gap plus the grace period',
+  );
+  context.addSessionStore(node.store, { retentionMs });
+  context.setValueGetter(node.id, sessionStoreValueGetter(node.store.name));
+  return (aggregation) => sessionAggregateProcessor(node.store.name, windows, aggregation, emit);
+}
+
+/** The aggregation of a cogroup's `i`th input: the shared initializer with that input's aggregator. */
+function cogroupAggregation(node: CogroupAggregateIr, i: number): Aggregation<unknown, unknown, unknown> {
+  return streamAggregation({
+    kind: 'aggregate',
+    initializer: node.initializer,
+    aggregator: node.aggregators[i],
+  });
+}
+
 export const aggregationCompilers: OpCompilers = {
   'stream-aggregate': (node, context) => {
     const store = materialize(context, node.id, node.store);
-    addSimpleProcessor(node, context, streamAggregateProcessor(store, streamAggregation(node)), [store]);
-  },
-
-  'windowed-aggregate': (node, context) => {
-    const windows = node.windows;
-    const sliding = windows.type === 'sliding';
-    const sizeMs = sliding ? windows.timeDifferenceMs : windows.sizeMs;
-    const retentionMs = sliding
-      ? retention(node, 2 * sizeMs + windows.graceMs, 'twice the time difference plus the grace period')
-      : retention(node, sizeMs + windows.graceMs, 'the window size plus the grace period');
-    context.addWindowStore(node.store, {
-      windowSizeMs: sizeMs,
-      retentionMs,
-      retainDuplicates: false,
-      // Each window keeps the largest timestamp aggregated into it: results carry it, and sliding
-      // windows use it to tell which records a window holds.
-      timestamped: true,
-    });
-    context.setValueGetter(node.id, windowStoreValueGetter(node.store.name));
-    const aggregation = streamAggregation(node);
-    const supplier = sliding
-      ? slidingAggregateProcessor(node.store.name, windows, aggregation)
-      : windowedAggregateProcessor(node.store.name, windows, aggregation);
-    addSimpleProcessor(node, context, supplier, [node.store.name]);
-  },
-
-  'session-aggregate': (node, context) => {
-    const windows = node.windows;
-    const retentionMs = retention(
-      node,
-      windows.gapMs + windows.graceMs,
-      'the inactivity gap plus the grace period',
-    );
-    context.addSessionStore(node.store, { retentionMs });
-    context.setValueGetter(node.id, sessionStoreValueGetter(node.store.name));
     addSimpleProcessor(
       node,
       context,
-      sessionAggregateProcessor(node.store.name, windows, sessionAggregation(node)),
-      [node.store.name],
+      streamAggregateProcessor(store, streamAggregation(node), context.oldValues.sends(node.id)),
+      [store],
     );
+  },
+
+  'windowed-aggregate': (node, context) => {
+    const aggregate = windowAggregate(node, node.windows, windowEmit(node, context), context);
+    addSimpleProcessor(node, context, aggregate(streamAggregation(node)), [node.store.name]);
+  },
+
+  'session-aggregate': (node, context) => {
+    const aggregate = sessionAggregate(node, node.windows, windowEmit(node, context), context);
+    addSimpleProcessor(node, context, aggregate(sessionAggregation(node)), [node.store.name]);
   },
 
   suppress: (node, context) => {
@@ -163,9 +226,54 @@ export const aggregationCompilers: OpCompilers = {
     addSimpleProcessor(
       node,
       context,
-      suppressProcessor({ name: node.name, storeName: node.storeName, keySerde, spec: node.spec, waitMs }),
+      suppressProcessor({
+        name: node.name,
+        storeName: node.storeName,
+        keySerde,
+        valueSerde,
+        spec: node.spec,
+        waitMs,
+      }),
       [node.storeName],
     );
+  },
+
+  // One processor per input, each with its aggregator, all aggregating into one store; a pass-through
+  // node merges their results into the table (Kafka Streams' CogroupedStreamAggregateBuilder).
+  'cogroup-aggregate': (node, context) => {
+    const windows = node.windows;
+    // Kafka Streams has no emit strategy for cogroups: they emit every update.
+    const emit: WindowEmit = { onUpdate: true, sendOldValues: context.oldValues.sends(node.id) };
+    let aggregate: (input: number) => AnySupplier;
+    if (!windows) {
+      const store = materialize(context, node.id, node.store);
+      aggregate = (i) => streamAggregateProcessor(store, cogroupAggregation(node, i), emit.sendOldValues);
+    } else if (windows.type === 'session') {
+      const merger = node.merger as SessionAggregation<unknown, unknown, unknown>['merger'] | undefined;
+      if (!merger) throw new TopologyError(`${node.name}: session windows need a merger`);
+      const session = sessionAggregate(node, windows, emit, context);
+      aggregate = (i) => session({ ...cogroupAggregation(node, i), merger });
+    } else {
+      const windowed = windowAggregate(node, windows, emit, context);
+      aggregate = (i) => windowed(cogroupAggregation(node, i));
+    }
+    node.parents.forEach((parent, i) => {
+      context.builder.addProcessor({
+        name: node.aggregateNames[i]!,
+        parents: [context.output(parent)],
+        supplier: aggregate(i),
+        stores: [node.store.name],
+      });
+    });
+    context.builder.addProcessor({
+      name: node.name,
+      parents: [...node.aggregateNames],
+      supplier: passThroughProcessor(),
+      stores: [],
+    });
+    context.setOutput(node.id, node.name);
+    context.inheritTopics(node);
+    context.builder.addCopartitionGroup([...context.topicsOf(node.id)]);
   },
 
   'table-group-by': (node, context) => {
@@ -175,7 +283,12 @@ export const aggregationCompilers: OpCompilers = {
     context.builder.addProcessor({
       name: node.name,
       parents: context.parentOutputs(node),
-      supplier: tableGroupByProcessor(node.name, node.selector, keySerde),
+      supplier: tableGroupByProcessor(
+        node.name,
+        node.selector,
+        keySerde,
+        context.versioned.isVersioned(node.parents[0]!),
+      ),
       stores: [],
     });
     context.builder.addInternalTopic({
@@ -205,8 +318,11 @@ export const aggregationCompilers: OpCompilers = {
 
   'table-aggregate': (node, context) => {
     const store = materialize(context, node.id, node.store);
-    addSimpleProcessor(node, context, tableAggregateProcessor(node.name, store, tableAggregation(node)), [
-      store,
-    ]);
+    addSimpleProcessor(
+      node,
+      context,
+      tableAggregateProcessor(node.name, store, tableAggregation(node), context.oldValues.sends(node.id)),
+      [store],
+    );
   },
 };

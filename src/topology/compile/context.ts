@@ -1,8 +1,16 @@
 import { TopologyError } from '../../errors.ts';
 import type { TableValueGetterSupplier } from '../../processor/ops/value-getter.ts';
-import type { KeyValueStoreSpec, SessionStoreSpec, StoreSpec, WindowStoreSpec } from '../../state/api.ts';
+import type {
+  KeyValueStoreSpec,
+  SessionStoreSpec,
+  StoreSpec,
+  VersionedKeyValueStoreSpec,
+  WindowStoreSpec,
+} from '../../state/api.ts';
 import type { AnySerde, IrGraph, IrNode, IrOp, StoreIr } from '../ir.ts';
-import type { PhysicalTopologyBuilder } from '../physical.ts';
+import { OldValues } from './old-values.ts';
+import { VersionedTables } from './versioned.ts';
+import type { PhysicalTopologyBuilder, SourceNodeDef } from '../physical.ts';
 
 export interface CompileOptions {
   /**
@@ -16,6 +24,10 @@ export interface CompileOptions {
 export class CompileContext {
   readonly graph: IrGraph;
   readonly builder: PhysicalTopologyBuilder;
+  /** Which tables forward old values (Kafka Streams' `enableSendingOldValues`, decided for the whole graph). */
+  readonly oldValues: OldValues;
+  /** Which tables are versioned, and so which operators use versioned semantics (KIP-914). */
+  readonly versioned: VersionedTables;
   private readonly outputs = new Map<number, string>();
   private readonly valueGetters = new Map<number, TableValueGetterSupplier<unknown, unknown>>();
   /** The external or repartition topics each IR node's records come from, for co-partitioning checks. */
@@ -26,6 +38,8 @@ export class CompileContext {
   constructor(graph: IrGraph, builder: PhysicalTopologyBuilder, options: CompileOptions = {}) {
     this.graph = graph;
     this.builder = builder;
+    this.oldValues = new OldValues(graph);
+    this.versioned = new VersionedTables(graph);
     this.renameTopic = options.renameTopic;
   }
 
@@ -53,6 +67,22 @@ export class CompileContext {
 
   parentOutputs(node: IrNode): string[] {
     return node.parents.map((p) => this.output(p));
+  }
+
+  /** The source node that reads exactly these topics, if one was added already. */
+  sourceReading(topics: readonly string[]): SourceNodeDef | undefined {
+    const wanted = [...topics].sort().join('\n');
+    for (const node of this.builder.nodes.values()) {
+      if (node.kind !== 'source') continue;
+      if (
+        node.topics
+          .map((t) => t.name)
+          .sort()
+          .join('\n') === wanted
+      )
+        return node;
+    }
+    return undefined;
   }
 
   valueGetter<K, V>(id: number): TableValueGetterSupplier<K, V> {
@@ -96,6 +126,18 @@ export class CompileContext {
       kind: options.timestamped ? 'timestamped-key-value' : 'key-value',
       ...this.common(store, options.keySerde, options.valueSerde),
       logging: { enabled: store.logging, topicConfig: store.loggingConfig, sourceTopic: options.sourceTopic },
+    };
+    this.builder.addStore(spec);
+    return spec;
+  }
+
+  /** Creates the spec of a versioned store (`StoreIr.historyRetentionMs` set) and adds it to the topology. */
+  addVersionedStore(store: StoreIr): VersionedKeyValueStoreSpec {
+    const spec: VersionedKeyValueStoreSpec = {
+      kind: 'versioned-key-value',
+      ...this.common(store, undefined, undefined),
+      logging: { enabled: store.logging, topicConfig: store.loggingConfig },
+      historyRetentionMs: store.historyRetentionMs!,
     };
     this.builder.addStore(spec);
     return spec;

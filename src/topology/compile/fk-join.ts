@@ -72,6 +72,7 @@ export function compileForeignKeyJoin(node: ForeignKeyJoinIr, context: CompileCo
       valueContext: hashContext,
       sinkName: names.subscriptionSink,
       resolverName: names.resolverName,
+      versionedSemantics: context.versioned.isVersioned(leftId),
     }),
     stores: [],
   });
@@ -118,6 +119,7 @@ export function compileForeignKeyJoin(node: ForeignKeyJoinIr, context: CompileCo
     supplier: foreignTableJoinProcessor({
       storeName: names.subscriptionStore,
       prefixSerde: foreignKeyPrefixSerde(foreignKeySerde, fkContext),
+      versionedSemantics: context.versioned.isVersioned(rightId),
     }),
     stores: [names.subscriptionStore],
   });
@@ -168,7 +170,7 @@ export function compileForeignKeyJoin(node: ForeignKeyJoinIr, context: CompileCo
   builder.addProcessor({
     name: node.name,
     parents: [names.resolverName],
-    supplier: tableSourceProcessor(resultStore.name),
+    supplier: tableSourceProcessor(resultStore.name, context.oldValues.sends(node.id)),
     stores: [resultStore.name],
   });
   context.setOutput(node.id, node.name);

@@ -1,11 +1,15 @@
+import { TopologyError } from '../../errors.ts';
 import { joinerOf, reversed } from '../../processor/ops/join-common.ts';
 import { lookupJoinProcessor } from '../../processor/ops/stream-table-join.ts';
 import {
+  tableJoinKinds,
   tableJoinMergeProcessor,
   tableJoinProcessor,
   tableJoinValueGetter,
 } from '../../processor/ops/table-table-join.ts';
 import { storeValueGetter } from '../../processor/ops/value-getter.ts';
+import { bytesSerde } from '../../serde/primitives.ts';
+import type { AnySerde } from '../ir.ts';
 import type { CompileContext, OpCompilers } from './context.ts';
 import { compileForeignKeyJoin } from './fk-join.ts';
 import { compileStreamStreamJoin } from './stream-stream-join.ts';
@@ -24,6 +28,20 @@ export const joinCompilers: OpCompilers = {
   'stream-table-join': (node, context) => {
     const [streamId, tableId] = inputs(node.parents);
     const getter = context.valueGetter(tableId);
+    const buffer = node.bufferStore;
+    if (node.gracePeriodMs !== undefined && buffer) {
+      // As Kafka Streams checks it when building: the table must be versioned, and keep history at
+      // least as long as stream records wait.
+      if (!getter.versioned)
+        throw new TopologyError('KTable must be versioned to use a grace period in a stream table join.');
+      if (node.gracePeriodMs > getter.versioned.historyRetentionMs)
+        throw new TopologyError('History retention must be at least grace period.');
+      context.addKeyValueStore(buffer, {
+        timestamped: false,
+        keySerde: bytesSerde() as AnySerde,
+        valueSerde: bytesSerde() as AnySerde,
+      });
+    }
     context.builder.addProcessor({
       name: node.name,
       parents: [context.output(streamId)],
@@ -32,8 +50,19 @@ export const joinCompilers: OpCompilers = {
         getter,
         lookupKey: (key) => key,
         joiner: joinerOf(node.joiner),
+        ...(node.gracePeriodMs !== undefined && buffer
+          ? {
+              buffer: {
+                storeName: buffer.name,
+                graceMs: node.gracePeriodMs,
+                keySerde: context.keySerde(buffer.keySerde),
+                valueSerde: context.valueSerde(buffer.valueSerde),
+              },
+            }
+          : {}),
       }),
-      stores: getter.storeNames,
+      stores:
+        buffer && node.gracePeriodMs !== undefined ? [...getter.storeNames, buffer.name] : getter.storeNames,
     });
     context.setOutput(node.id, node.name);
     context.inheritTopics(node);
@@ -59,14 +88,17 @@ export const joinCompilers: OpCompilers = {
     const leftGetter = context.valueGetter(leftId);
     const rightGetter = context.valueGetter(rightId);
     const joiner = joinerOf(node.joiner);
+    const kinds = tableJoinKinds(node.joinType);
+    const sendOldValues = context.oldValues.sends(node.id);
     context.builder.addProcessor({
       name: node.thisJoinName,
       parents: [context.output(leftId)],
       supplier: tableJoinProcessor({
-        joinType: node.joinType,
-        side: 'left',
+        kind: kinds.left,
         otherGetter: rightGetter,
         joiner,
+        sendOldValues,
+        versionedSemantics: context.versioned.isVersioned(leftId),
       }),
       stores: rightGetter.storeNames,
     });
@@ -74,10 +106,11 @@ export const joinCompilers: OpCompilers = {
       name: node.otherJoinName,
       parents: [context.output(rightId)],
       supplier: tableJoinProcessor({
-        joinType: node.joinType,
-        side: 'right',
+        kind: kinds.right,
         otherGetter: leftGetter,
         joiner: reversed(joiner),
+        sendOldValues,
+        versionedSemantics: context.versioned.isVersioned(rightId),
       }),
       stores: leftGetter.storeNames,
     });
@@ -90,7 +123,7 @@ export const joinCompilers: OpCompilers = {
     context.builder.addProcessor({
       name: node.name,
       parents: [node.thisJoinName, node.otherJoinName],
-      supplier: tableJoinMergeProcessor(node.store?.name),
+      supplier: tableJoinMergeProcessor(node.store?.name, sendOldValues),
       stores: node.store ? [node.store.name] : [],
     });
     context.setOutput(node.id, node.name);

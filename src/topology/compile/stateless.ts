@@ -52,6 +52,20 @@ const compileMap = (node: MapIr, context: CompileContext) =>
 export const statelessCompilers: OpCompilers = {
   'stream-source': (node, context) => {
     const topics = node.topics.map((name) => context.externalTopic(name));
+    // As Kafka Streams merges source nodes: a second stream() of exactly the same topics reads
+    // through the first one's source node.
+    const existing = context.sourceReading(topics);
+    if (existing) {
+      const differs = (a: { name: string } | undefined, b: { name: string }) =>
+        a !== undefined && a.name !== b.name;
+      if (differs(node.keySerde, existing.keySerde) || differs(node.valueSerde, existing.valueSerde))
+        throw new TopologyError(
+          `${node.name}: topics ${topics.join(', ')} are already read by ${existing.name} with other serdes; read them once and share the stream`,
+        );
+      context.setOutput(node.id, existing.name);
+      context.setTopics(node.id, topics);
+      return;
+    }
     context.builder.addSource({
       name: node.name,
       topics: topics.map((name) => ({ name, internal: false })),
@@ -123,5 +137,8 @@ export const statelessCompilers: OpCompilers = {
     });
   },
   process: (node, context) => addSimpleProcessor(node, context, node.supplier as AnySupplier, node.stores),
+  // A fixed-key processor is a processor whose records keep their keys, which its types ensure.
+  'process-values': (node, context) =>
+    addSimpleProcessor(node, context, node.supplier as AnySupplier, node.stores),
   'state-store': (node, context) => context.addStore(node.spec),
 };

@@ -14,10 +14,10 @@ import type { CompileContext } from './context.ts';
 export function compileStreamStreamJoin(node: StreamStreamJoinIr, context: CompileContext): void {
   const [leftId, rightId] = [node.parents[0]!, node.parents[1]!];
   const { beforeMs, afterMs, graceMs } = node.windows;
+  // As in Kafka Streams: each side's store keeps a record for the join window's size plus grace behind
+  // the latest timestamp stored in it, and that retention is the only bound on lookups.
   const windowSizeMs = beforeMs + afterMs;
-  // A partner is needed while its own window is open, up to max(before, after) + grace behind the
-  // stream time, bounds included; the stores drop data at exactly their retention, hence the extra 1 ms.
-  const retentionMs = Math.max(windowSizeMs, beforeMs, afterMs) + graceMs + 1;
+  const retentionMs = windowSizeMs + graceMs;
   for (const store of [node.thisStore, node.otherStore]) {
     context.addWindowStore(
       { ...store, retentionMs: undefined },

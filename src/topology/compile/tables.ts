@@ -5,16 +5,35 @@ import {
   tableSourceProcessor,
   tableToStreamProcessor,
 } from '../../processor/ops/table.ts';
-import { derivedValueGetter, storeValueGetter } from '../../processor/ops/value-getter.ts';
+import {
+  derivedValueGetter,
+  storeValueGetter,
+  versionedStoreValueGetter,
+} from '../../processor/ops/value-getter.ts';
 import type { TimestampExtractor } from '../functions.ts';
 import type { StoreIr } from '../ir.ts';
 import type { CompileContext, OpCompilers } from './context.ts';
 import { addSimpleProcessor } from './stateless.ts';
 
+/**
+ * Adds a table's store and makes it the table's value getter. A versioned store keeps its own
+ * changelog: a topic holding only the latest writes could not restore its history.
+ */
 function materialize(context: CompileContext, id: number, store: StoreIr, sourceTopic?: string): string {
-  context.addKeyValueStore(store, { timestamped: true, sourceTopic });
-  context.setValueGetter(id, storeValueGetter(store.name));
+  if (store.historyRetentionMs !== undefined) {
+    context.addVersionedStore(store);
+    context.setValueGetter(id, versionedStoreValueGetter(store.name, store.historyRetentionMs));
+  } else {
+    context.addKeyValueStore(store, { timestamped: true, sourceTopic });
+    context.setValueGetter(id, storeValueGetter(store.name));
+  }
   return store.name;
+}
+
+/** A derived table's store as its processor needs it (undefined: the table is not materialized). */
+function derivedStore(context: CompileContext, id: number, store: StoreIr | undefined) {
+  if (!store) return undefined;
+  return { name: materialize(context, id, store), versioned: store.historyRetentionMs !== undefined };
 }
 
 export const tableCompilers: OpCompilers = {
@@ -41,7 +60,11 @@ export const tableCompilers: OpCompilers = {
     context.builder.addProcessor({
       name: node.name,
       parents: [node.sourceName],
-      supplier: tableSourceProcessor(store),
+      supplier: tableSourceProcessor(
+        store,
+        context.oldValues.sends(node.id),
+        context.versioned.isVersioned(node.id),
+      ),
       stores: [store],
     });
     context.setOutput(node.id, node.name);
@@ -79,10 +102,15 @@ export const tableCompilers: OpCompilers = {
   },
   'to-table': (node, context) => {
     const store = materialize(context, node.id, node.store);
-    addSimpleProcessor(node, context, tableSourceProcessor(store), [store]);
+    addSimpleProcessor(
+      node,
+      context,
+      tableSourceProcessor(store, context.oldValues.sends(node.id), context.versioned.isVersioned(node.id)),
+      [store],
+    );
   },
   'table-filter': (node, context) => {
-    const store = node.store ? materialize(context, node.id, node.store) : undefined;
+    const store = derivedStore(context, node.id, node.store);
     if (!store) {
       const { predicate, negate } = node;
       context.setValueGetter(
@@ -95,12 +123,18 @@ export const tableCompilers: OpCompilers = {
     addSimpleProcessor(
       node,
       context,
-      tableFilterProcessor(node.predicate, node.negate, store),
-      store ? [store] : [],
+      tableFilterProcessor(
+        node.predicate,
+        node.negate,
+        store,
+        context.oldValues.sends(node.id),
+        context.versioned.isVersioned(node.parents[0]!),
+      ),
+      store ? [store.name] : [],
     );
   },
   'table-map-values': (node, context) => {
-    const store = node.store ? materialize(context, node.id, node.store) : undefined;
+    const store = derivedStore(context, node.id, node.store);
     if (!store) {
       const { mapper } = node;
       context.setValueGetter(
@@ -111,7 +145,12 @@ export const tableCompilers: OpCompilers = {
         })),
       );
     }
-    addSimpleProcessor(node, context, tableMapValuesProcessor(node.mapper, store), store ? [store] : []);
+    addSimpleProcessor(
+      node,
+      context,
+      tableMapValuesProcessor(node.mapper, store, context.oldValues.sends(node.id)),
+      store ? [store.name] : [],
+    );
   },
   'table-to-stream': (node, context) => addSimpleProcessor(node, context, tableToStreamProcessor()),
 };

@@ -48,6 +48,8 @@ export function encodeField(
       return plainJson(value, place);
     case 'fn':
       return encodeFunction(value as Fn, place, context);
+    case 'fns':
+      return (value as Fn[]).map((fn, i) => encodeFunction(fn, nested(place, String(i)), context));
     case 'serde':
       return encodeSerde(value as AnySerde, place);
     case 'topic':
@@ -114,6 +116,9 @@ function encodeStore(store: StoreIr, place: FieldPlace): Record<string, unknown>
     ...(store.retentionMs !== undefined
       ? { retentionMs: finite(store.retentionMs, nested(place, 'retentionMs')) }
       : {}),
+    ...(store.historyRetentionMs !== undefined
+      ? { historyRetentionMs: finite(store.historyRetentionMs, nested(place, 'historyRetentionMs')) }
+      : {}),
   };
 }
 
@@ -163,6 +168,9 @@ export function decodeField(
       return value;
     case 'fn':
       return decodeFunction(value, place, context);
+    case 'fns':
+      if (!Array.isArray(value)) fail(place, `must be an array of function names, got ${show(value)}`);
+      return value.map((v, i) => decodeFunction(v, nested(place, String(i)), context));
     case 'serde':
       return decodeSerde(value, place, context);
     case 'topic':
@@ -257,7 +265,17 @@ function decodeStore(value: unknown, place: FieldPlace, context: DecodeContext):
   const store = expectObject(value, place);
   checkFields(
     store,
-    ['name', 'generated', 'backend', 'logging', 'loggingConfig', 'keySerde', 'valueSerde', 'retentionMs'],
+    [
+      'name',
+      'generated',
+      'backend',
+      'logging',
+      'loggingConfig',
+      'keySerde',
+      'valueSerde',
+      'retentionMs',
+      'historyRetentionMs',
+    ],
     `${place.node}, field "${place.field}"`,
   );
   const optionalSerde = (field: string) =>
@@ -271,6 +289,11 @@ function decodeStore(value: unknown, place: FieldPlace, context: DecodeContext):
     (typeof store.retentionMs !== 'number' || !Number.isFinite(store.retentionMs))
   )
     fail(nested(place, 'retentionMs'), 'must be a number');
+  if (
+    store.historyRetentionMs !== undefined &&
+    (typeof store.historyRetentionMs !== 'number' || !Number.isFinite(store.historyRetentionMs))
+  )
+    fail(nested(place, 'historyRetentionMs'), 'must be a number');
   return {
     name: expectString(store.name, nested(place, 'name')),
     generated: (store.generated as boolean | undefined) ?? false,
@@ -280,10 +303,19 @@ function decodeStore(value: unknown, place: FieldPlace, context: DecodeContext):
     keySerde: optionalSerde('keySerde'),
     valueSerde: optionalSerde('valueSerde'),
     retentionMs: store.retentionMs as number | undefined,
+    ...(store.historyRetentionMs !== undefined
+      ? { historyRetentionMs: store.historyRetentionMs as number }
+      : {}),
   };
 }
 
-const storeKinds: readonly StoreKind[] = ['key-value', 'timestamped-key-value', 'window', 'session'];
+const storeKinds: readonly StoreKind[] = [
+  'key-value',
+  'timestamped-key-value',
+  'versioned-key-value',
+  'window',
+  'session',
+];
 
 function decodeStoreSpec(value: unknown, place: FieldPlace, context: DecodeContext): StoreSpec {
   const spec = expectObject(value, place);
@@ -316,6 +348,8 @@ function decodeStoreSpec(value: unknown, place: FieldPlace, context: DecodeConte
       ...(spec.timestamped === true ? { timestamped: true } : {}),
     };
   if (kind === 'session') return { ...common, kind, retentionMs: number('retentionMs') };
+  if (kind === 'versioned-key-value')
+    return { ...common, kind, historyRetentionMs: number('historyRetentionMs') };
   return { ...common, kind };
 }
 

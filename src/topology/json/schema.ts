@@ -13,6 +13,8 @@ export type FieldKind =
   | 'strings'
   /** A user function, written as the name it was registered under. */
   | 'fn'
+  /** Several user functions, each written as its registered name. */
+  | 'fns'
   /** A serde, written as its name. */
   | 'serde'
   /** A store as the DSL asked for it (`StoreIr`). */
@@ -66,7 +68,8 @@ export const opSchema: OpSchema = {
     partitioner: 'fn?',
   },
   to: { topic: 'topic', ...source, partitioner: 'fn?' },
-  process: { supplier: 'fn', stores: 'strings' },
+  process: { supplier: 'fn', stores: 'strings', oldValues: 'json?' },
+  'process-values': { supplier: 'fn', stores: 'strings' },
   'state-store': { spec: 'store-spec' },
   'to-table': { store: 'store' },
   'table-filter': { predicate: 'fn', negate: 'boolean', store: 'store?' },
@@ -74,8 +77,16 @@ export const opSchema: OpSchema = {
   'table-to-stream': {},
   suppress: { spec: 'json', storeName: 'string', ...source },
   'stream-aggregate': aggregateFns,
-  'windowed-aggregate': { ...aggregateFns, windows: 'json' },
-  'session-aggregate': { ...aggregateFns, windows: 'json', merger: 'fn?' },
+  'windowed-aggregate': { ...aggregateFns, windows: 'json', emitStrategy: 'string?' },
+  'session-aggregate': { ...aggregateFns, windows: 'json', merger: 'fn?', emitStrategy: 'string?' },
+  'cogroup-aggregate': {
+    aggregators: 'fns',
+    aggregateNames: 'strings',
+    initializer: 'fn',
+    merger: 'fn?',
+    windows: 'json?',
+    store: 'store',
+  },
   'table-group-by': {
     selector: 'fn',
     topic: 'string',
@@ -105,7 +116,7 @@ export const opSchema: OpSchema = {
     thisValueSerde: 'serde?',
     otherValueSerde: 'serde?',
   },
-  'stream-table-join': { joinType: 'string', joiner: 'fn' },
+  'stream-table-join': { joinType: 'string', joiner: 'fn', gracePeriodMs: 'number?', bufferStore: 'store?' },
   'stream-global-join': { joinType: 'string', keySelector: 'fn', joiner: 'fn', globalStoreName: 'string' },
   'table-table-join': {
     joinType: 'string',

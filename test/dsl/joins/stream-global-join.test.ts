@@ -69,7 +69,10 @@ describe('stream-global table join', () => {
     expect(t.out.readKeyValuesToList()).toEqual([{ key: 'o5', value: 'o5:x for Anna' }]);
   });
 
-  it('left join: a missing row or a null selected key gives null; null values are dropped', async () => {
+  // KStreamGlobalKTableLeftJoinTest.shouldNotJoinOnNullKeyMapperValues and
+  // shouldJoinOnNullKeyWithNonNullKeyMapperValues: a null selected key drops the record, unless the
+  // record's own key is null.
+  it('left join: a missing row gives null; a null selected key or a null value drops the record', async () => {
     const t = await start('left');
     t.customers.pipeInput('c1', 'Ann', 1);
     t.orders.pipeInput('o1', { customer: 'c9', item: 'a' }, 10);
@@ -77,11 +80,12 @@ describe('stream-global table join', () => {
     t.orders.pipeInput('o3', null, 12);
     // A null stream key does not matter when the selector finds a key.
     t.orders.pipeInput(null, { customer: 'c1', item: 'c' }, 13);
+    t.orders.pipeInput(null, { customer: null, item: 'd' }, 14);
     expect(t.out.readRecordsToList().map(({ key, value, timestamp }) => ({ key, value, timestamp }))).toEqual(
       [
         { key: 'o1', value: 'o1:a for ?', timestamp: 10 },
-        { key: 'o2', value: 'o2:b for ?', timestamp: 11 },
         { key: null, value: 'null:c for Ann', timestamp: 13 },
+        { key: null, value: 'null:d for ?', timestamp: 14 },
       ],
     );
   });

@@ -82,12 +82,20 @@ describe('stream-stream join', () => {
       expect(t.out.readValuesToList()).toEqual(['L+r120']);
     });
 
-    it('still finds a partner exactly at the lower bound after later records of its side', async () => {
+    it('looks partners up only as far back as the other store keeps them: window size plus grace behind its latest record', async () => {
+      // The store keeps before + after + grace = 10 ms behind its latest timestamp (20): p@10 is gone.
       const t = await start('inner', JoinWindows.ofTimeDifferenceWithNoGrace(10).after(0));
       t.right.pipeInput('k', 'p', 10);
       t.right.pipeInput('k', 'q', 20);
       t.left.pipeInput('k', 'L', 20); // window [10, 20]
-      expect(t.out.readValuesToList()).toEqual(['L+p', 'L+q']);
+      expect(t.out.readValuesToList()).toEqual(['L+q']);
+    });
+
+    it('joins nothing with a zero window and no grace: the stores keep nothing back', async () => {
+      const t = await start('inner', JoinWindows.ofTimeDifferenceWithNoGrace(0));
+      t.left.pipeInput('k', 'a', 5);
+      t.right.pipeInput('k', 'b', 5);
+      expect(t.out.readValuesToList()).toEqual([]);
     });
 
     it('joins a stream with itself: every pair within the window, each record with itself too', async () => {
@@ -134,24 +142,40 @@ describe('stream-stream join', () => {
       expect(rows(t.out.readRecordsToList())).toEqual([{ key: 'k', value: 'L+R', timestamp: 2090 }]);
     });
 
-    it('joins out-of-order records within grace, without an earlier null result', async () => {
+    it('emits a record whose window has passed with null at once, yet still joins a partner arriving within grace', async () => {
+      // As Kafka Streams: the null result is emitted at once when ts + after < stream time, whatever the
+      // grace; the grace only keeps the record in the store, where a late partner still finds it.
       const t = await start('left', JoinWindows.ofTimeDifferenceAndGrace(100, 50));
       t.right.pipeInput('other', 'x', 3120); // stream time 3120
-      // 120 ms late, but its window (up to 3100) plus grace (3150) is still open: it waits.
-      t.left.pipeInput('k', 'L', 3000);
-      t.right.pipeInput('k', 'R', 3080); // late too, but in time for L
+      t.left.pipeInput('k', 'L', 3000); // its window ended at 3100
+      t.right.pipeInput('k', 'R', 3080); // late too, but L is still in the left store
       t.right.pipeInput('other', 'x', 9000);
-      expect(rows(t.out.readRecordsToList())).toEqual([{ key: 'k', value: 'L+R', timestamp: 3080 }]);
+      expect(rows(t.out.readRecordsToList())).toEqual([
+        { key: 'k', value: 'L+-', timestamp: 3000 },
+        { key: 'k', value: 'L+R', timestamp: 3080 },
+      ]);
     });
 
-    it('emits a record that arrives after its window closed with null at once; later partners no longer join it', async () => {
+    it('holds a late record whose window is still open, and a partner within grace joins it without a null result', async () => {
       const t = await start('left', JoinWindows.ofTimeDifferenceAndGrace(100, 50));
-      t.right.pipeInput('other', 'x', 5200);
-      t.left.pipeInput('k', 'L', 5000); // window closed at 5150
-      expect(rows(t.out.readRecordsToList())).toEqual([{ key: 'k', value: 'L+-', timestamp: 5000 }]);
-      t.right.pipeInput('k', 'R', 5050); // in L's time range, but L's result is final
+      t.right.pipeInput('other', 'x', 3090);
+      t.left.pipeInput('k', 'L', 3000); // window up to 3100 >= stream time 3090: it waits
+      t.right.pipeInput('k', 'R', 3040);
       t.right.pipeInput('other', 'x', 9000);
-      expect(t.out.readRecordsToList()).toEqual([]);
+      expect(rows(t.out.readRecordsToList())).toEqual([{ key: 'k', value: 'L+R', timestamp: 3040 }]);
+    });
+
+    it('a partner older than the store keeps no longer joins a record emitted with null', async () => {
+      const t = await start('left', JoinWindows.ofTimeDifferenceAndGrace(100, 50));
+      t.right.pipeInput('other', 'x', 5400);
+      t.left.pipeInput('k', 'L', 5000); // emitted with null at once
+      expect(rows(t.out.readRecordsToList())).toEqual([{ key: 'k', value: 'L+-', timestamp: 5000 }]);
+      // The left store keeps 100 + 100 + 50 ms behind its latest record (5000): L is still there.
+      t.right.pipeInput('k', 'R', 5050);
+      expect(rows(t.out.readRecordsToList())).toEqual([{ key: 'k', value: 'L+R', timestamp: 5050 }]);
+      t.left.pipeInput('k', 'M', 5300); // the left store now keeps records from 5051 on: L is gone
+      t.right.pipeInput('k', 'S', 5040);
+      expect(t.out.readValuesToList()).toEqual([]);
     });
 
     it('keeps waiting records across a restart and emits them when the window closes', async () => {
@@ -229,16 +253,21 @@ describe('stream-stream join', () => {
       ]);
     });
 
-    it('closes each side by its own reach with asymmetric windows', async () => {
-      // Left records look 0 ms back and 50 ms ahead; right records 50 back and 0 ahead.
+    it("closes each side by its own reach with asymmetric windows, looking when the arriving side's reach says so", async () => {
+      // Left records look 0 ms back and 50 ms ahead; right records 50 back and 0 ahead. As in Kafka
+      // Streams, a left record only looks for closed windows once the earliest waiting record plus the
+      // left side's reach (50) has passed, though Rb's own window closed at 100.
       const t = await start('outer', JoinWindows.ofTimeDifferenceWithNoGrace(0).after(50));
       t.left.pipeInput('a', 'La', 100);
       t.right.pipeInput('b', 'Rb', 100);
-      t.left.pipeInput('z', 'Lz', 101); // the right record's window [50, 100] has closed
-      expect(rows(t.out.readRecordsToList())).toEqual([{ key: 'b', value: '-+Rb', timestamp: 100 }]);
-      t.left.pipeInput('z', 'Lz', 151); // past La's window [100, 150]; Lz@101's closes at 151
-      expect(rows(t.out.readRecordsToList())).toEqual([{ key: 'a', value: 'La+-', timestamp: 100 }]);
-      t.left.pipeInput('z', 'Lz', 152);
+      t.left.pipeInput('z', 'Lz', 101);
+      expect(t.out.readRecordsToList()).toEqual([]);
+      t.left.pipeInput('z', 'Lz', 151); // past La's window [100, 150]
+      expect(rows(t.out.readRecordsToList())).toEqual([
+        { key: 'b', value: '-+Rb', timestamp: 100 },
+        { key: 'a', value: 'La+-', timestamp: 100 },
+      ]);
+      t.left.pipeInput('z', 'Lz', 152); // Lz@101's window [101, 151] has closed
       expect(rows(t.out.readRecordsToList())).toEqual([{ key: 'z', value: 'Lz+-', timestamp: 101 }]);
     });
 

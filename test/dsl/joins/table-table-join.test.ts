@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Serdes, StreamsBuilder, defineTopic, type KTable } from 'tributary';
 import { TopologyTestDriver } from 'tributary/testing';
-import { tableJoinProcessor } from '../../../src/processor/ops/table-table-join.ts';
+import { tableJoinKinds, tableJoinProcessor } from '../../../src/processor/ops/table-table-join.ts';
 import type { ProcessorContext } from '../../../src/processor/api.ts';
 import type { StreamRecord } from '../../../src/processor/record.ts';
 
@@ -140,9 +140,10 @@ describe('table join processor changes', () => {
     changes: [string | null, string | null][],
   ) {
     const forwarded: Forwarded[] = [];
+    const kinds = tableJoinKinds(joinType);
     const processor = tableJoinProcessor({
-      joinType,
-      side,
+      kind: kinds[side],
+      sendOldValues: true,
       otherGetter: {
         storeNames: [],
         get: () => ({

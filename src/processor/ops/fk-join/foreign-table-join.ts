@@ -1,5 +1,5 @@
 import type { Processor, ProcessorContext } from '../../api.ts';
-import type { Change } from '../../change.ts';
+import { isLatest, type Change } from '../../change.ts';
 import { recordDropped } from '../../internal-context.ts';
 import { withKeyValue, type StreamRecord } from '../../record.ts';
 import type { Serde } from '../../../serde/serde.ts';
@@ -16,6 +16,8 @@ export function foreignTableJoinProcessor(options: {
   readonly storeName: string;
   /** Serializes a foreign key as the prefix of the subscription store's keys. */
   readonly prefixSerde: Serde<unknown>;
+  /** The right table is versioned: its out-of-order updates are skipped (KIP-914). */
+  readonly versionedSemantics?: boolean;
 }): AnySupplier {
   return () => {
     let context: ProcessorContext<unknown, unknown>;
@@ -28,6 +30,10 @@ export function foreignTableJoinProcessor(options: {
       process: (record: StreamRecord<unknown, Change<unknown>>) => {
         if (absent(record.key)) {
           recordDropped(context, 'null-key', record);
+          return;
+        }
+        if (options.versionedSemantics && !isLatest(record.value)) {
+          recordDropped(context, 'out-of-order-version', record);
           return;
         }
         const { newValue, oldValue } = record.value;

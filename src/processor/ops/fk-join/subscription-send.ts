@@ -1,5 +1,5 @@
 import type { Processor, ProcessorContext } from '../../api.ts';
-import type { Change } from '../../change.ts';
+import { isLatest, type Change } from '../../change.ts';
 import { recordDropped } from '../../internal-context.ts';
 import { withKeyValue, type StreamRecord } from '../../record.ts';
 import type { Serde, SerdeContext } from '../../../serde/serde.ts';
@@ -19,6 +19,8 @@ export interface SubscriptionSendOptions {
   readonly sinkName: string;
   /** The response resolver: results known without asking the right side go straight to it. */
   readonly resolverName: string;
+  /** The left table is versioned: its out-of-order updates are skipped (KIP-914). */
+  readonly versionedSemantics?: boolean;
 }
 
 /**
@@ -46,6 +48,10 @@ export function subscriptionSendProcessor(options: SubscriptionSendOptions): Any
       process: (record: StreamRecord<unknown, Change<unknown>>) => {
         if (absent(record.key)) {
           recordDropped(context, 'null-key', record);
+          return;
+        }
+        if (options.versionedSemantics && !isLatest(record.value)) {
+          recordDropped(context, 'out-of-order-version', record);
           return;
         }
         const { newValue, oldValue } = record.value;

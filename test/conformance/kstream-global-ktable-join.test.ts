@@ -1,0 +1,79 @@
+// Kafka Streams' KStreamGlobalKTableJoinTest, transcribed: a stream joined with a global table by a key
+// taken from each record.
+import { beforeEach, describe, expect } from 'vitest';
+import { driverPerTest, javaTest, kvt } from './support/conformance.ts';
+import { globalJoinCase, type GlobalJoinCase } from './support/global-join.ts';
+
+describe('KStreamGlobalKTableJoinTest', () => {
+  const start = driverPerTest();
+  let t: GlobalJoinCase;
+  beforeEach(async () => {
+    t = await globalJoinCase('inner', start);
+  });
+
+  javaTest('shouldNotRequireCopartitioning', () => {
+    expect(t.topology.copartitionGroups).toEqual([]);
+  });
+
+  javaTest('shouldNotJoinWithEmptyGlobalTableOnStreamUpdates', () => {
+    t.pushToStream(2, 'X', true, false);
+    t.processor.check();
+  });
+
+  javaTest('shouldNotJoinOnGlobalTableUpdates', () => {
+    t.pushToStream(2, 'X', true, false);
+    t.processor.check();
+    t.pushToGlobalTable(2, 'Y');
+    t.processor.check();
+    t.pushToStream(4, 'X', true, false);
+    t.processor.check(kvt(0, 'X0,FKey0+Y0', 2), kvt(1, 'X1,FKey1+Y1', 3));
+    t.pushToGlobalTable(4, 'YY');
+    t.processor.check();
+    t.pushToStream(4, 'X', true, false);
+    t.processor.check(
+      kvt(0, 'X0,FKey0+YY0', 6),
+      kvt(1, 'X1,FKey1+YY1', 7),
+      kvt(2, 'X2,FKey2+YY2', 8),
+      kvt(3, 'X3,FKey3+YY3', 9),
+    );
+    t.pushToGlobalTable(4, 'YYY');
+    t.processor.check();
+  });
+
+  javaTest('shouldJoinOnlyIfMatchFoundOnStreamUpdates', () => {
+    t.pushToGlobalTable(2, 'Y');
+    t.processor.check();
+    t.pushToStream(4, 'X', true, false);
+    t.processor.check(kvt(0, 'X0,FKey0+Y0', 0), kvt(1, 'X1,FKey1+Y1', 1));
+  });
+
+  javaTest('shouldClearGlobalTableEntryOnNullValueUpdates', () => {
+    t.pushToGlobalTable(4, 'Y');
+    t.processor.check();
+    t.pushToStream(4, 'X', true, false);
+    t.processor.check(
+      kvt(0, 'X0,FKey0+Y0', 0),
+      kvt(1, 'X1,FKey1+Y1', 1),
+      kvt(2, 'X2,FKey2+Y2', 2),
+      kvt(3, 'X3,FKey3+Y3', 3),
+    );
+    t.pushNullValueToGlobalTable(2);
+    t.processor.check();
+    t.pushToStream(4, 'XX', true, false);
+    t.processor.check(kvt(2, 'XX2,FKey2+Y2', 6), kvt(3, 'XX3,FKey3+Y3', 7));
+  });
+
+  javaTest('shouldNotJoinOnNullKeyMapperValues', () => {
+    t.pushToGlobalTable(4, 'Y');
+    t.processor.check();
+    t.pushToStream(4, 'XXX', false, false);
+    t.processor.check();
+  });
+
+  javaTest('shouldJoinOnNullKeyWithNonNullKeyMapperValues', () => {
+    t.pushToGlobalTable(2, 'Y');
+    t.processor.check();
+    t.pushToStream(4, 'X', true, true);
+    t.processor.check(kvt(null, 'X0,FKey0+Y0', 0), kvt(1, 'X1,FKey1+Y1', 1));
+  });
+});
