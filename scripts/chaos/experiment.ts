@@ -207,7 +207,8 @@ export async function runExperiment(options: ExperimentOptions): Promise<Experim
     await watcher.stop();
     workers.saveLogs(`${dir}-logs`);
 
-    const deadLetterTopics = ORDERS_TOPOLOGIES.map((file) => `${file.slice(11, -3)}-dlq`);
+    // Each application's dead-letter topic: `<application id>-dlq`, the id being the file's name.
+    const deadLetterTopics = apps.map((app) => `${app.applicationId}-dlq`);
     const readTopics = [...OUTPUT_TOPICS, ...deadLetterTopics];
     // A reader that fails (a broker that never came back) leaves its side empty and says why.
     const readFailures: string[] = [];

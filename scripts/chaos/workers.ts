@@ -4,16 +4,10 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { WorkerProcess, type LogLine } from '../../test/support/worker-process.ts';
+import { topologyFiles } from '../orders/apps.ts';
 
-export const ORDERS_TOPOLOGIES = [
-  'emails',
-  'fraud',
-  'inventory',
-  'order-details',
-  'orders-view',
-  'payments',
-  'validations-aggregator',
-].map((app) => `topologies/${app}.ts`);
+/** The orders system's topology files, as `tributary run topologies/*.ts` is given them. */
+export const ORDERS_TOPOLOGIES = topologyFiles().map((file) => `topologies/${file}`);
 
 export interface WorkerSettings {
   readonly brokers: string;
