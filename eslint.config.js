@@ -9,7 +9,10 @@ const leveldb = ['level', 'classic-level', 'abstract-level'].map((name) => ({
   name,
   message: 'LevelDB is used only under src/state/leveldb/.',
 }));
-const kafkaClient = [{ name: 'kafkajs', message: 'The Kafka client is used only under src/kafka/.' }];
+const kafkaClient = ['kafkajs', '@platformatic/kafka'].map((name) => ({
+  name,
+  message: 'Kafka clients are used only under src/kafka/.',
+}));
 
 const restrict = (paths, patterns = []) => ['error', { paths, patterns }];
 

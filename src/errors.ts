@@ -1,22 +1,49 @@
 /**
- * Every error Tributary raises is a TributaryError: a stable `code` to branch on, a `retriable` flag that
- * says whether trying again can help, and the underlying `cause` when there is one.
+ * Every error Tributary raises is a TributaryError: a stable `code` to branch on, a `kind` that says
+ * what a worker does about it (and the `retriable` flag that goes with it), and the underlying `cause`
+ * when there is one.
  */
+
+/**
+ * What an error calls for, with Kafka Streams' classification:
+ * - `retriable`: a passing condition (a broker restarting, a coordinator moving or loading, a leader
+ *   election, a request timing out): the same operation is tried again after a backoff, for a
+ *   bounded time (see src/kafka/retry.ts);
+ * - `abortable`: a task's transaction cannot complete, though its producer is not fenced: the
+ *   transaction is aborted and the task starts again from its last commit;
+ * - `task-migrated`: another instance of a task took it over (its producer was fenced): the task is
+ *   closed without committing and the worker rejoins its group for a fresh assignment;
+ * - `fatal`: trying again cannot help (authorization, a record too large, a bug, bad input with the
+ *   `fail` handler): the application stops and the process exits non-zero.
+ */
+export type ErrorKind = 'retriable' | 'abortable' | 'task-migrated' | 'fatal';
+
 export interface TributaryErrorOptions {
   cause?: unknown;
+  /** Shorthand for `kind: 'retriable'`. */
   retriable?: boolean;
+  kind?: ErrorKind;
 }
 
 export class TributaryError extends Error {
   readonly code: string;
+  /** What a worker does about it; see ErrorKind. */
+  readonly kind: ErrorKind;
+  /** True when trying the same operation again may succeed (`kind` is `retriable`). */
   readonly retriable: boolean;
 
   constructor(code: string, message: string, options: TributaryErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
     this.code = code;
-    this.retriable = options.retriable ?? false;
+    this.kind = options.kind ?? (options.retriable ? 'retriable' : 'fatal');
+    this.retriable = this.kind === 'retriable';
   }
+}
+
+/** The kind of any error: a TributaryError's own, else `fatal` (nothing says trying again helps). */
+export function errorKind(error: unknown): ErrorKind {
+  return error instanceof TributaryError ? error.kind : 'fatal';
 }
 
 /** The topology cannot be built: a wiring mistake, a name clash, a co-partitioning violation. */

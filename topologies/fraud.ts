@@ -10,7 +10,11 @@
  *   time (see COUNTED_ORDERS_RETENTION_MS), a window store expiring older entries by itself;
  * - a session aggregation forwards, for every order it counts, exactly one update of the session the
  *   order belongs to (carrying the order), plus deletes (null) of the sessions it merged away when the
- *   order extended or bridged them. The deletes are skipped; the update becomes the order's check.
+ *   order extended or bridged them. The deletes are skipped; the update becomes the order's check;
+ * - a session also lists the orders it counted, and an order it has counted already adds nothing and
+ *   gets no check. Under at-least-once a crash can lose the last entries of `counted-orders` while the
+ *   orders they let through are on the re-keying topic already: they are let through again, and the
+ *   session, whose store is committed together with what it read, stops them.
  *
  * An order worth less than nothing (negative price or quantity) adds nothing to the total.
  *
@@ -50,11 +54,14 @@ export interface PlacedOrder {
   readonly placedAt: number;
 }
 
-/** A customer's session: the value of its orders so far, and the order that last changed it. */
+/** A customer's session: the value of its orders so far, the orders counted, and the order that last changed it. */
 export interface CustomerSession {
   readonly total: number;
+  /** Null when nothing was counted by the last change (a merge, or an order counted already). */
   readonly order: Order | null;
   readonly placedAt: number | null;
+  /** Ids of the orders counted in the session (absent in sessions stored before it was kept). */
+  readonly counted?: readonly string[];
 }
 
 /** Sums of prices stay in whole cents, so that 0.1 + 0.2 reaches a limit as it would on paper. */
@@ -68,6 +75,28 @@ function cents(amount: number): number {
  */
 export function orderValue(order: Order): number {
   return Math.max(order.quantity * order.price, 0);
+}
+
+/** Counts an order in its customer's session, once: an order counted already changes nothing and names no order. */
+export function addOrder(session: CustomerSession, { order, placedAt }: PlacedOrder): CustomerSession {
+  const counted = session.counted ?? [];
+  if (counted.includes(order.id)) return { ...session, order: null, placedAt: null };
+  return {
+    total: cents(session.total + orderValue(order)),
+    order,
+    placedAt,
+    counted: [...counted, order.id],
+  };
+}
+
+/** Merging happens before the order that bridges the sessions is added, and that order is named then. */
+export function mergeSessions(a: CustomerSession, b: CustomerSession): CustomerSession {
+  return {
+    total: cents(a.total + b.total),
+    order: b.order ?? a.order,
+    placedAt: b.order ? b.placedAt : a.placedAt,
+    counted: [...(a.counted ?? []), ...(b.counted ?? [])],
+  };
 }
 
 /**
@@ -106,7 +135,8 @@ function checkEachOrder(): Processor<unknown, CustomerSession | null, string, Or
     },
     process: (record) => {
       const session = record.value;
-      // Deletes of sessions merged away carry no order: the merged session's update names it.
+      // Deletes of sessions merged away carry no order: the merged session's update names it. An order
+      // counted already names none either.
       if (session === null || session.order === null) return;
       context.forward({
         key: session.order.id,
@@ -158,18 +188,9 @@ export default defineApp({
       })
       .windowedBy(SessionWindows.ofInactivityGapAndGrace(SESSION_GAP_MS, SESSION_GRACE_MS))
       .aggregate<CustomerSession>(
-        () => ({ total: 0, order: null, placedAt: null }),
-        (_customer, placed, session) => ({
-          total: cents(session.total + orderValue(placed.order)),
-          order: placed.order,
-          placedAt: placed.placedAt,
-        }),
-        // Merging happens before the order that bridges the sessions is added, and that order is named then.
-        (_customer, a, b) => ({
-          total: cents(a.total + b.total),
-          order: b.order ?? a.order,
-          placedAt: b.order ? b.placedAt : a.placedAt,
-        }),
+        () => ({ total: 0, order: null, placedAt: null, counted: [] }),
+        (_customer, placed, session) => addOrder(session, placed),
+        (_customer, a, b) => mergeSessions(a, b),
         {
           name: 'sum-session-totals',
           storeName: CUSTOMER_SESSIONS_STORE,

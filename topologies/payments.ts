@@ -4,12 +4,20 @@
  * before or after its order is validated). A payment of at least quantity × price CONFIRMS the order;
  * a smaller one FAILS it.
  *
- * The first payment that meets the validated order settles it; the processor `settle-once` remembers
- * settled orders (store `settled-orders`), so a second payment for the same order changes nothing: it
- * neither confirms a failed order nor fails a confirmed one (refunds and top-ups are out of scope). An
- * order whose payment never comes within the window stays VALIDATED. Currencies are not converted: the
- * amount is compared as is. A settlement is remembered for as long as the join can produce another
- * result for the order (see SETTLED_ORDERS_RETENTION_MS); a window store expires older ones by itself.
+ * The first payment that meets the validated order settles it, under either processing guarantee; the
+ * processor `settle-once` settles only an order not settled yet as far as anything durable tells:
+ *
+ * - it remembers settled orders (store `settled-orders`), so a second payment for the same order
+ *   changes nothing: it neither confirms a failed order nor fails a confirmed one (refunds and top-ups
+ *   are out of scope). A settlement is remembered for as long as the join can produce another result
+ *   for the order (see SETTLED_ORDERS_RETENTION_MS); a window store expires older ones by itself;
+ * - the GlobalKTable `known-orders` (the `orders` topic, loaded to its end before processing starts)
+ *   holds what was written for the order before this run: under at-least-once a crash can lose the
+ *   last settlements from `settled-orders` while they are on `orders` already, and the order and its
+ *   payment are then joined again. An order CONFIRMED or FAILED there is settled.
+ *
+ * An order whose payment never comes within the window stays VALIDATED. Currencies are not converted:
+ * the amount is compared as is.
  */
 import {
   JoinWindows,
@@ -21,11 +29,14 @@ import {
   type WindowStore,
 } from 'tributary';
 import { topics, type Order, type Payment } from '../schemas/topics.ts';
+import { hasReached } from '../schemas/order-states.ts';
 
 export const FIVE_MINUTES_MS = 5 * 60_000;
 /** How late (in stream time) an order or a payment may arrive and still be joined. */
 export const GRACE_MS = 60 * 60_000;
 export const SETTLED_ORDERS_STORE = 'settled-orders';
+/** The `orders` topic as a global table: how far each order had got before this run (see settleOnce). */
+export const KNOWN_ORDERS_STORE = 'known-orders';
 /**
  * How long (in stream time, from the settlement's time) `settle-once` remembers a settled order. Every
  * payment the join pairs with a VALIDATED order lies within its window (5 minutes either way), so all
@@ -38,6 +49,11 @@ export const SETTLED_ORDERS_RETENTION_MS = 2 * FIVE_MINUTES_MS + (2 * FIVE_MINUT
 interface PaidOrder {
   readonly order: Order;
   readonly payment: Payment;
+}
+
+/** A validated order and its payment, with the order as the `orders` topic had it when they met. */
+interface PaidKnownOrder extends PaidOrder {
+  readonly known: Order | null;
 }
 
 /** What the order costs, rounded to cents as prices are. */
@@ -55,8 +71,11 @@ export function settle({ order, payment }: PaidOrder): Order {
   };
 }
 
-/** Settles each order with the first payment that meets it; the store keeps that payment's id, under the time of the settlement. */
-function settleOnce(): Processor<string, PaidOrder, string, Order> {
+/**
+ * Settles each order with the first payment that meets it, unless it is settled already: in the store
+ * (the settling payment's id, under the time of the settlement), or on the `orders` topic.
+ */
+function settleOnce(): Processor<string, PaidKnownOrder, string, Order> {
   let context: ProcessorContext<string, Order>;
   let settled: WindowStore<string, string>;
   return {
@@ -65,11 +84,11 @@ function settleOnce(): Processor<string, PaidOrder, string, Order> {
       settled = c.getStateStore(SETTLED_ORDERS_STORE);
     },
     process: (record) => {
-      const { order, payment } = record.value;
+      const { order, payment, known } = record.value;
       const [settlement] = settled.fetchWindows(order.id, 0, Infinity);
-      if (settlement) return;
+      if (settlement || (known !== null && hasReached(known.state, 'CONFIRMED'))) return;
       settled.put(order.id, payment.id, record.timestamp);
-      context.forward({ ...record, key: order.id, value: settle(record.value) });
+      context.forward({ ...record, key: order.id, value: settle({ order, payment }) });
     },
   };
 }
@@ -98,7 +117,7 @@ export default defineApp({
         keySerde: Serdes.String(),
         valueSerde: topics.payments.valueSerde,
       });
-    builder
+    const paidOrders = builder
       .stream(topics.orders)
       .filter((_id, order) => order.state === 'VALIDATED', { name: 'validated-orders' })
       .join(
@@ -106,6 +125,14 @@ export default defineApp({
         (order, payment): PaidOrder => ({ order, payment }),
         JoinWindows.ofTimeDifferenceAndGrace(FIVE_MINUTES_MS, GRACE_MS),
         { name: 'with-payment', storeName: 'orders-with-payments' },
+      );
+    const knownOrders = builder.globalTable(topics.orders, { storeName: KNOWN_ORDERS_STORE });
+    paidOrders
+      .leftJoin(
+        knownOrders,
+        (orderId) => orderId,
+        (paid, known): PaidKnownOrder => ({ ...paid, known }),
+        { name: 'with-known-order' },
       )
       .process(settleOnce, { name: 'settle-once', stores: [SETTLED_ORDERS_STORE] })
       .to(topics.orders);

@@ -8,12 +8,20 @@
  * - as VALIDATED when all three check types have passed within one session;
  * - as FAILED as soon as any check fails (or reports ERROR), with the failure as `failureReason`.
  *
- * Exactly one VALIDATED-or-FAILED per order: the processor `decide-once` remembers decided orders in
- * the store `decided-orders`, so duplicated validations, validations arriving after a failure, and
- * later updates of the session change nothing. (The original counts PASS records, so a duplicated
- * PASS can validate an order early, and a failure can follow a VALIDATED.) A decision is remembered
- * for as long as the join can produce another one for the order (see DECIDED_ORDERS_RETENTION_MS); a
- * window store expires older decisions by itself.
+ * Exactly one VALIDATED-or-FAILED per order, under either processing guarantee. The processor
+ * `decide-once` writes a verdict only for an order that is still CREATED as far as anything durable
+ * tells, and remembers what it decided:
+ *
+ * - the store `decided-orders` remembers decisions, so duplicated validations, validations arriving
+ *   after a failure, and later updates of the session change nothing. (The original counts PASS
+ *   records, so a duplicated PASS can validate an order early, and a failure can follow a VALIDATED.)
+ *   A decision is remembered for as long as the join can produce another one for the order (see
+ *   DECIDED_ORDERS_RETENTION_MS); a window store expires older decisions by itself;
+ * - the GlobalKTable `known-orders` (the `orders` topic, loaded to its end before processing starts)
+ *   holds what was written for the order before this run: under at-least-once a crash can lose the
+ *   last decisions from `decided-orders` while they are on `orders` already (and the order may be
+ *   CONFIRMED since), and the validations are then processed again. An order past CREATED there is
+ *   decided: writing VALIDATED again would set a confirmed order back.
  */
 import {
   JoinWindows,
@@ -33,6 +41,7 @@ import {
   type OrderValidation,
   type OrderValidationType,
 } from '../schemas/topics.ts';
+import { hasReached } from '../schemas/order-states.ts';
 
 export const FIVE_MINUTES_MS = 5 * 60_000;
 /** How late (in stream time) a validation or an order may arrive and still be aggregated and joined. */
@@ -44,6 +53,8 @@ export const CHECK_TYPES: readonly OrderValidationType[] = [
 ];
 export const VALIDATION_SESSIONS_STORE = 'validation-sessions';
 export const DECIDED_ORDERS_STORE = 'decided-orders';
+/** The `orders` topic as a global table: how far each order had got before this run (see decideOnce). */
+export const KNOWN_ORDERS_STORE = 'known-orders';
 /**
  * How long (in stream time, from the decision's time) `decide-once` remembers a decision. Every verdict
  * the join pairs with an order lies within its window (5 minutes either way) of that order, so all its
@@ -93,11 +104,17 @@ export function verdictOf(session: ValidationSession): Verdict | undefined {
   return undefined;
 }
 
+/** A verdict applied to its order, with the order as the `orders` topic had it when the verdict met it. */
+interface DecidedOrder {
+  readonly order: Order;
+  readonly known: Order | null;
+}
+
 /**
- * Writes the first verdict that meets its order; the store remembers which orders are decided (the
- * state written, under the time of the decision).
+ * Writes the first verdict that meets its order, unless the order is decided already: in the store
+ * (the state written, under the time of the decision), or on the `orders` topic.
  */
-function decideOnce(): Processor<string, Order, string, Order> {
+function decideOnce(): Processor<string, DecidedOrder, string, Order> {
   let context: ProcessorContext<string, Order>;
   let decided: WindowStore<string, OrderState>;
   return {
@@ -106,10 +123,11 @@ function decideOnce(): Processor<string, Order, string, Order> {
       decided = c.getStateStore(DECIDED_ORDERS_STORE);
     },
     process: (record) => {
+      const { order, known } = record.value;
       const [decision] = decided.fetchWindows(record.key, 0, Infinity);
-      if (decision) return;
-      decided.put(record.key, record.value.state, record.timestamp);
-      context.forward(record);
+      if (decision || (known !== null && hasReached(known.state, 'VALIDATED'))) return;
+      decided.put(record.key, order.state, record.timestamp);
+      context.forward({ ...record, value: order });
     },
   };
 }
@@ -133,7 +151,7 @@ export default defineApp({
     const createdOrders = builder
       .stream(topics.orders)
       .filter((_id, order) => order.state === 'CREATED', { name: 'created-orders' });
-    builder
+    const verdictsWithOrders = builder
       .stream(topics.orderValidations)
       .groupByKey()
       .windowedBy(SessionWindows.ofInactivityGapAndGrace(FIVE_MINUTES_MS, GRACE_MS))
@@ -163,6 +181,14 @@ export default defineApp({
         (verdict, order): Order => ({ ...order, ...verdict }),
         JoinWindows.ofTimeDifferenceAndGrace(FIVE_MINUTES_MS, GRACE_MS),
         { name: 'with-order', storeName: 'verdicts-with-orders' },
+      );
+    const knownOrders = builder.globalTable(topics.orders, { storeName: KNOWN_ORDERS_STORE });
+    verdictsWithOrders
+      .leftJoin(
+        knownOrders,
+        (orderId) => orderId,
+        (order, known): DecidedOrder => ({ order, known }),
+        { name: 'with-known-order' },
       )
       .process(decideOnce, { name: 'decide-once', stores: [DECIDED_ORDERS_STORE] })
       .to(topics.orders);

@@ -12,6 +12,9 @@
 //   --orders     one size, or several (`50000,200000`): each runs at each guarantee.
 //   --large      sizes run at at-least-once only and without the baseline (a long run of this branch).
 //
+//   --clients    Kafka clients to compare (`kafkajs,platformatic`): each run once per client, the
+//                worker started with `--kafka-client`; results go to the "Kafka clients: catching up"
+//                section instead.
 //   --baseline   another checkout of the repository (e.g. `git archive main | tar -x -C dir`, with
 //                node_modules linked), whose worker runs the same recording right after this one's.
 //   BENCH_KAFKA_PORT / BENCH_KAFKA_CONTROLLER_PORT   the broker's ports (default 39592/39593).
@@ -29,6 +32,7 @@ import { produceInOrder, REFERENCE_TOPOLOGIES, referenceRecording } from './kafk
 import { describeMachine } from './machine.ts';
 
 export const CATCH_UP_HEADING = 'Catching up on a backlog';
+export const CLIENTS_CATCH_UP_HEADING = 'Kafka clients: catching up on a backlog';
 type Guarantee = 'at-least-once' | 'exactly-once';
 /** The product's default commit intervals (Kafka Streams' defaults), given explicitly to the worker. */
 const COMMIT_INTERVAL: Record<Guarantee, number> = { 'at-least-once': 30_000, 'exactly-once': 100 };
@@ -65,16 +69,25 @@ const { values: args } = parseArgs({
     guarantee: { type: 'string', default: 'at-least-once,exactly-once' },
     baseline: { type: 'string' },
     'baseline-label': { type: 'string', default: 'main' },
+    clients: { type: 'string' },
     'no-write': { type: 'boolean', default: false },
   },
 });
 const sizes = args.orders.split(',').map(Number);
 const largeSizes = args.large ? args.large.split(',').map(Number) : [];
 const guarantees = args.guarantee.split(',') as Guarantee[];
+const clients = args.clients ? args.clients.split(',') : [undefined];
 const checkouts = [
   { label: 'this branch', dir: root },
   ...(args.baseline ? [{ label: args['baseline-label'], dir: resolve(args.baseline) }] : []),
-];
+].flatMap((checkout) =>
+  clients.map((client) => ({
+    ...checkout,
+    client,
+    label: client ? `${checkout.label}, ${client}` : checkout.label,
+  })),
+);
+const heading = args.clients ? CLIENTS_CATCH_UP_HEADING : CATCH_UP_HEADING;
 
 async function preload(kafka: Kafka, orders: number): Promise<{ orderIds: Set<string>; records: number }> {
   const { topics } = await import('../../schemas/topics.ts');
@@ -88,6 +101,7 @@ async function preload(kafka: Kafka, orders: number): Promise<{ orderIds: Set<st
 async function catchUp(
   label: string,
   checkout: string,
+  client: string | undefined,
   guarantee: Guarantee,
   orders: number,
 ): Promise<RunResult> {
@@ -124,7 +138,11 @@ async function catchUp(
       topologies: REFERENCE_TOPOLOGIES,
       brokers: broker.brokers,
       stateDir,
-      flags: { guarantee, 'commit-interval-ms': String(COMMIT_INTERVAL[guarantee]) },
+      flags: {
+        guarantee,
+        'commit-interval-ms': String(COMMIT_INTERVAL[guarantee]),
+        ...(client ? { 'kafka-client': client } : {}),
+      },
       env: {
         // BENCH_WORKER_NODE_OPTIONS: more flags for the worker's Node (`--cpu-prof --cpu-prof-dir=...`).
         NODE_OPTIONS: `--disable-warning=TimeoutNegativeWarning --import=${join(root, 'scripts/bench/loop-probe.ts')} ${process.env.BENCH_WORKER_NODE_OPTIONS ?? ''}`,
@@ -189,9 +207,9 @@ function section(results: readonly RunResult[], version: string): string {
     .map((n) => n.toFixed(1))
     .join(', ');
   return [
-    `## ${CATCH_UP_HEADING}`,
+    `## ${heading}`,
     '',
-    `Written by \`npm run bench:catch-up -- --orders ${args.orders}${args.large ? ` --large ${args.large}` : ''}${args.baseline ? ' --baseline <main checkout>' : ''}\` (scripts/bench/catch-up.ts) on ${new Date().toISOString().slice(0, 10)}.`,
+    `Written by \`npm run bench:catch-up -- --orders ${args.orders}${args.large ? ` --large ${args.large}` : ''}${args.guarantee !== 'at-least-once,exactly-once' ? ` --guarantee ${args.guarantee}` : ''}${args.clients ? ` --clients ${args.clients}` : ''}${args.baseline ? ' --baseline <main checkout>' : ''}\` (scripts/bench/catch-up.ts) on ${new Date().toISOString().slice(0, 10)}.`,
     '',
     `Machine: ${describeMachine()}, Linux ${release()}; load average ${load} (1, 5, 15 min) when the run ended. Other work shared the machine.`,
     `Broker: Kafka ${version}, one combined KRaft node on the same machine (scripts/kafka/start.sh, default message.max.bytes), started afresh for every run.`,
@@ -214,7 +232,7 @@ function section(results: readonly RunResult[], version: string): string {
 function write(markdown: string): void {
   const path = join(root, 'docs/benchmarks.md');
   const text = existsSync(path) ? readFileSync(path, 'utf8') : '# Benchmarks\n';
-  const start = text.indexOf(`## ${CATCH_UP_HEADING}`);
+  const start = text.indexOf(`## ${heading}\n`);
   if (start < 0) return writeFileSync(path, `${text.trimEnd()}\n\n${markdown}`);
   const next = text.indexOf('\n## ', start + 3);
   writeFileSync(path, text.slice(0, start) + markdown + (next < 0 ? '' : text.slice(next + 1)));
@@ -228,9 +246,9 @@ const runs = [
   ),
   ...largeSizes.map((orders) => ({ ...checkouts[0]!, guarantee: 'at-least-once' as const, orders })),
 ];
-for (const { label, dir, guarantee, orders } of runs) {
+for (const { label, dir, client, guarantee, orders } of runs) {
   console.error(`catching up: ${label}, ${guarantee}, ${format(orders)} orders...`);
-  const result = await catchUp(label, dir, guarantee, orders);
+  const result = await catchUp(label, dir, client, guarantee, orders);
   console.error(JSON.stringify(result));
   if (process.env.BENCH_PROBES) console.error(JSON.stringify(lastProbes));
   results.push(result);

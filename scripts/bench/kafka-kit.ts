@@ -59,11 +59,15 @@ export async function createTopics(
         configEntries: Object.entries(config).map(([name, value]) => ({ name, value })),
       })),
     });
-    // A new KRaft topic can refuse requests for a moment after creation: wait for its leaders.
+    // A new KRaft topic can refuse requests for a moment after creation: wait for its leaders, and
+    // for each leader to answer for its partitions (ListOffsets goes to the leader itself).
     for (let attempt = 0; attempt < 100; attempt++) {
       try {
         const { topics: metadata } = await admin.fetchTopicMetadata({ topics: Object.keys(topics) });
-        if (metadata.every((t) => t.partitions.every((p) => p.leader >= 0))) return;
+        if (metadata.every((t) => t.partitions.every((p) => p.leader >= 0))) {
+          for (const topic of Object.keys(topics)) await admin.fetchTopicOffsets(topic);
+          return;
+        }
       } catch {
         // not yet
       }
@@ -98,7 +102,10 @@ export async function produce(kafka: Kafka, topic: string, messages: readonly Me
 export async function reader(
   kafka: Kafka,
   topic: string,
-  onMessages: (messages: readonly { key: Buffer | null; timestamp: string }[], arrived: number) => void,
+  onMessages: (
+    messages: readonly { key: Buffer | null; value: Buffer | null; timestamp: string }[],
+    arrived: number,
+  ) => void,
 ): Promise<{ consumer: Consumer; stop: () => Promise<void> }> {
   const consumer = kafka.consumer({ groupId: unique('bench-reader'), maxWaitTimeInMs: 50 });
   await consumer.connect();

@@ -103,9 +103,11 @@ export async function ordersThroughReferenceSystem(
 /**
  * The generated recording of `orders` orders (customers, stock, orders, payments;
  * scripts/orders/recording.ts) as Kafka messages in recording order, with the ids of its orders.
+ * By default its timeline ends now, orders 10 ms apart (see below); `timeline` sets another.
  */
 export async function referenceRecording(
   orders: number,
+  timeline?: { readonly meanOrderGapMs: number; readonly startMs: number },
 ): Promise<{ sequence: { topic: string; message: Message }[]; orderIds: Set<string> }> {
   const { topics } = await import('../../schemas/topics.ts');
   const { generateRecording } = await import('../orders/recording.ts');
@@ -124,8 +126,7 @@ export async function referenceRecording(
   const recording = generateRecording({
     orders,
     seed: 1,
-    meanOrderGapMs: gapMs,
-    startMs: Date.now() - orders * gapMs,
+    ...(timeline ?? { meanOrderGapMs: gapMs, startMs: Date.now() - orders * gapMs }),
   });
   const orderIds = new Set<string>();
   const sequence: { topic: string; message: Message }[] = [];

@@ -97,6 +97,10 @@ export class EmbeddedGroupConsumer implements GroupConsumerPort, GroupMemberHand
     this.log.coordinator.maybeCompact();
   }
 
+  async rejoin(): Promise<void> {
+    this.group.rejoin(this);
+  }
+
   async stop(): Promise<void> {
     const fetcher = this.fetcher;
     this.fetcher = undefined;

@@ -73,6 +73,11 @@ export class GroupCoordinator {
     }
   }
 
+  /** A member asks for a rebalance (one of its tasks was taken over): every member is assigned again. */
+  rejoin(member: GroupMemberHandle): void {
+    if (this.members.includes(member)) this.schedule();
+  }
+
   private schedule(): void {
     for (const member of this.members) member.revoking();
     if (this.timer) return;

@@ -43,9 +43,9 @@ export class Router<H> {
     return { get: add('GET'), post: add('POST'), put: add('PUT'), delete: add('DELETE') };
   }
 
-  /** Patterns defined here, with their methods. */
-  patterns(): { method: string; pattern: string }[] {
-    return this.routes.map((r) => ({ method: r.method, pattern: r.pattern }));
+  /** Patterns defined here, with their methods and handlers. */
+  patterns(): { method: string; pattern: string; handler: H }[] {
+    return this.routes.map((r) => ({ method: r.method, pattern: r.pattern, handler: r.handler }));
   }
 
   /** The route for a method and a (percent-encoded) path; throws 404 or 405 as an HttpError. */

@@ -49,8 +49,18 @@ export interface KafkaSecurity {
 
 export const PLAINTEXT: KafkaSecurity = { protocol: 'plaintext' };
 
+/**
+ * The Kafka client library an event log runs on (the `kafka-client` setting): kafkajs, or
+ * @platformatic/kafka. Both adapters implement `port.ts` and honour the same security settings.
+ */
+export const KAFKA_CLIENTS = ['kafkajs', 'platformatic'] as const;
+export type KafkaClient = (typeof KAFKA_CLIENTS)[number];
+export const DEFAULT_KAFKA_CLIENT: KafkaClient = 'kafkajs';
+
 export interface KafkaConnection {
   readonly brokers: readonly string[];
+  /** The client library; DEFAULT_KAFKA_CLIENT when absent. */
+  readonly client?: KafkaClient;
   readonly clientId: string;
   /** Plaintext when absent. */
   readonly security?: KafkaSecurity;

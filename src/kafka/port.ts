@@ -2,8 +2,14 @@
  * The narrow port between the worker runtime and an event log: what the runtime needs from Kafka,
  * without any client library's types. `kafkajs/` implements it on a real cluster; the embedded log
  * implements it in process for `npm start` without a broker.
+ *
+ * Failures are TributaryErrors whose `kind` tells the runtime what to do (see ErrorKind): a
+ * `retriable` one is tried again after a backoff (retry.ts), `task-migrated` closes the task and
+ * rejoins the group, `abortable` (transactions only) aborts the task's transaction and starts the
+ * task again from its last commit, and `fatal` stops the application. Implementations classify
+ * their client's errors; the runtime decides what to retry and for how long.
  */
-import { TributaryError } from '../errors.ts';
+import { TributaryError, errorKind } from '../errors.ts';
 import type { Headers } from '../processor/record.ts';
 
 export interface TopicPartition {
@@ -112,7 +118,11 @@ export interface GroupAssignment {
   readonly userData: Uint8Array;
   /** Every member's assignment and subscription, for routing queries to the owner of a key. */
   readonly members: readonly { memberId: string; subscription: Uint8Array; assignment: MemberAssignment }[];
-  /** True once this member has joined the group again: a newer assignment is on its way. */
+  /**
+   * True once this member knows a newer assignment is on its way: it has joined the group again, or
+   * learned that the group is rebalancing. A superseded assignment may give this member tasks the
+   * group has given to others meanwhile: nothing more is started for it.
+   */
   superseded(): boolean;
 }
 
@@ -127,7 +137,11 @@ export interface GroupConsumerHandlers {
   onAssigned(assignment: GroupAssignment): Promise<void>;
   /** Records fetched for an assigned partition. */
   onBatch(batch: RecordBatch): void;
-  /** The consumer failed for good. */
+  /**
+   * The consumer failed for good: a fatal error, or retriable ones for longer than
+   * `retryTimeoutMs`. Passing failures (a broker restarting) the consumer rides out by itself,
+   * reconnecting and rejoining the group, which then assigns again (`onAssigned`).
+   */
   onCrash(error: Error): void;
 }
 
@@ -139,6 +153,8 @@ export interface GroupConsumerOptions {
   readonly readCommitted: boolean;
   readonly sessionTimeoutMs?: number;
   readonly clientId?: string;
+  /** How long the consumer keeps failing with retriable errors before `onCrash` (default 5 min). */
+  readonly retryTimeoutMs?: number;
 }
 
 /** A consumer-group member that fetches its assigned partitions and hands batches to the runtime. */
@@ -153,6 +169,12 @@ export interface GroupConsumerPort {
    * tells the next owner of a task that it has let go of it).
    */
   commit(offsets: readonly TopicPartitionOffset[], options?: { metadata?: string }): Promise<void>;
+  /**
+   * Has the group rebalance, so that every member gets a fresh assignment: what a member does when
+   * one of its tasks was taken over by a worker acting on another assignment (task migrated).
+   * Resolves once the request is made; the new assignment arrives through `onAssigned`.
+   */
+  rejoin(): Promise<void>;
   /** Leaves the group. */
   stop(): Promise<void>;
 }
@@ -162,6 +184,8 @@ export interface PartitionReaderOptions {
   /** Every topic the reader may be asked to read (changelogs, global topics). */
   readonly topics: readonly string[];
   readonly clientId?: string;
+  /** How long the reader keeps failing with retriable errors before its `onCrash` (default 5 min). */
+  readonly retryTimeoutMs?: number;
   /**
    * Where a client that reads through a consumer group of its own (kafkajs) starts that group's id:
    * the application id, so the ACL on the application's group prefix covers it.
@@ -199,7 +223,11 @@ export interface ProducerPort {
   close(): Promise<void>;
 }
 
-/** One producer with one transactional id: the unit of exactly-once (one per task). */
+/**
+ * One producer with one transactional id: the unit of exactly-once (one per task). Once an operation
+ * failed with an `abortable` or `task-migrated` error, the producer is done: the task is closed and,
+ * if it still belongs here, created again with a new producer.
+ */
 export interface TransactionalProducerPort {
   readonly transactionalId: string;
   begin(): Promise<void>;
@@ -213,18 +241,17 @@ export interface TransactionalProducerPort {
 
 /** Another producer with the same transactional id took over: the task now runs elsewhere. */
 export class ProducerFencedError extends TributaryError {
-  readonly fenced = true;
   constructor(transactionalId: string, options: { cause?: unknown } = {}) {
-    super(
-      'TRIB_FENCED',
-      `producer "${transactionalId}" was fenced by a newer instance of the same task`,
-      options,
-    );
+    super('TRIB_FENCED', `producer "${transactionalId}" was fenced by a newer instance of the same task`, {
+      ...options,
+      kind: 'task-migrated',
+    });
   }
 }
 
+/** True when a producer was fenced: its task runs elsewhere now. */
 export function isFencedError(error: unknown): boolean {
-  return error instanceof ProducerFencedError;
+  return errorKind(error) === 'task-migrated';
 }
 
 /** A commit refused because the group is rebalancing; the next owner starts from the last commit. */

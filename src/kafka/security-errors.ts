@@ -4,10 +4,21 @@
  * wrong password does not heal by waiting, so the worker stops (exit code 2) instead of retrying.
  */
 import { TributaryError } from '../errors.ts';
+import { describeIdentity, type KafkaSecurity } from './connection.ts';
 
 /** Kafka's ACL operations, as `kafka-acls --operation` spells them in upper case. */
 export type AclOperation = 'READ' | 'WRITE' | 'CREATE' | 'DELETE' | 'DESCRIBE' | 'ALTER' | 'IDEMPOTENT_WRITE';
 export type AclResourceType = 'topic' | 'group' | 'transactional-id' | 'cluster';
+
+/** What an operation touches, so a refusal can name the resource and the operation it needed. */
+export interface Access {
+  readonly topics?: { readonly names: readonly string[]; readonly operation: AclOperation };
+  readonly group?: { readonly name: string; readonly operation: AclOperation };
+  /** A transactional id (which needs WRITE). */
+  readonly transactionalId?: string;
+  /** The cluster operation a CLUSTER_AUTHORIZATION_FAILED refers to. */
+  readonly cluster?: AclOperation;
+}
 
 const ACL_FLAG: Record<AclResourceType, string> = {
   topic: '--topic',
@@ -82,4 +93,47 @@ export class KafkaTlsError extends TributaryError {
   constructor(message: string, options: { cause?: unknown } = {}) {
     super('TRIB_KAFKA_TLS', message, options);
   }
+}
+
+/**
+ * The authorization error for one of Kafka's *_AUTHORIZATION_FAILED answers, naming the resource and
+ * operation from what the refused operation touched; undefined for any other answer.
+ */
+export function authorizationRefused(
+  kafkaError: string,
+  access: Access,
+  identity: string,
+  cause: unknown,
+): KafkaAuthorizationError | undefined {
+  const refused = (operation: AclOperation, resourceType: AclResourceType, resources: readonly string[]) =>
+    new KafkaAuthorizationError({ operation, resourceType, resources, identity, kafkaError, cause });
+  switch (kafkaError) {
+    case 'TOPIC_AUTHORIZATION_FAILED':
+      return refused(access.topics?.operation ?? 'DESCRIBE', 'topic', access.topics?.names ?? []);
+    case 'GROUP_AUTHORIZATION_FAILED':
+      return refused(access.group?.operation ?? 'READ', 'group', access.group ? [access.group.name] : []);
+    case 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED':
+      return refused('WRITE', 'transactional-id', access.transactionalId ? [access.transactionalId] : []);
+    case 'CLUSTER_AUTHORIZATION_FAILED':
+      return refused(access.cluster ?? 'IDEMPOTENT_WRITE', 'cluster', []);
+    default:
+      return undefined;
+  }
+}
+
+/** The brokers refused the credentials: says whose, and what to check. */
+export function credentialsRefused(
+  cause: Error,
+  security: KafkaSecurity | undefined,
+): KafkaAuthenticationError {
+  const sasl = security?.sasl;
+  const check = !sasl
+    ? 'the broker expects SASL: set --kafka-sasl-mechanism and credentials'
+    : sasl.mechanism === 'oauthbearer'
+      ? `check that ${sasl.tokens.description} gives tokens the brokers accept (issuer, audience, expiry)`
+      : `check the user name (--kafka-sasl-username), the password (KAFKA_SASL_PASSWORD or --kafka-sasl-password-file) and the mechanism (--kafka-sasl-mechanism ${sasl.mechanism})`;
+  return new KafkaAuthenticationError(
+    `Kafka refused the credentials of ${describeIdentity(security)}: ${cause.message}; ${check}`,
+    { cause },
+  );
 }

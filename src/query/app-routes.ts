@@ -9,7 +9,7 @@ import { RoutedStoreClient } from './store-client.ts';
 import type { InternalHandler } from './server-types.ts';
 
 /** Paths the worker itself serves; application routes may not take them. */
-export const RESERVED_PREFIXES = ['/stores', '/metadata', '/metrics', '/health'];
+export const RESERVED_PREFIXES = ['/stores', '/metadata', '/metrics', '/health', '/console'];
 
 /** Calls an application's `http` function with its context and adds the routes it defines. */
 export function addAppRoutes(options: {

@@ -10,6 +10,9 @@ export interface InternalHandler {
   ): HttpResponse | undefined | Promise<HttpResponse | undefined>;
   /** The application whose route it is (absent for the worker's own routes). */
   readonly application?: string;
-  /** What credentials must grant: `app` for application routes, else `queries` unless said otherwise. */
-  readonly scope?: RouteScope;
+  /**
+   * What credentials must grant: `app` for application routes, else `queries` unless said otherwise;
+   * a function when it depends on the request (the console's page and the JSON index share `GET /`).
+   */
+  readonly scope?: RouteScope | ((req: IncomingMessage) => RouteScope);
 }

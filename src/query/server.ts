@@ -1,4 +1,5 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { ConsoleRoutes } from '../console/routes.ts';
 import { authorize } from '../http/access.ts';
 import { announcedLength, bodyTooLarge, MAX_BODY_BYTES } from '../http/body.ts';
 import { answerClientError } from '../http/client-errors.ts';
@@ -57,6 +58,7 @@ export class QueryServer {
     { labels: Record<string, string>; histogram: Histogram }
   >();
   private server: Server | undefined;
+  private readonly console: ConsoleRoutes;
   /** Opened on first use: where the log ends, for application routes that act at a key's owner. */
   private admin: AdminPort | undefined;
 
@@ -70,7 +72,16 @@ export class QueryServer {
       peers: { tls: options.security?.tls, token: options.security?.peerToken },
     });
     this.producer = new TypedProducer(options.port, options.clientId, options.wireSerdes);
+    this.console = new ConsoleRoutes({
+      router: this.router,
+      service: this.service,
+      applications: options.applications,
+      port: options.port,
+      clientId: options.clientId,
+      logger: this.logger,
+    });
     this.addWorkerRoutes();
+    this.console.register();
     for (const app of options.applications) {
       if (!app.http) continue;
       addAppRoutes({
@@ -107,6 +118,7 @@ export class QueryServer {
       });
     });
     this.server = server;
+    this.console.start();
     this.logger.info(
       {
         url: this.url,
@@ -127,15 +139,19 @@ export class QueryServer {
     this.service.close();
     const server = this.server;
     this.server = undefined;
-    await this.producer.close();
-    await this.admin?.close();
+    await this.console.stop();
+    const admin = this.admin;
     this.admin = undefined;
-    if (!server) return;
-    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-    server.closeIdleConnections();
-    const timer = setTimeout(() => server.closeAllConnections(), STOP_GRACE_MS);
-    await closed;
-    clearTimeout(timer);
+    // The clients are closed whatever happens to the server, and the server whatever happens to them.
+    const clients = Promise.allSettled([this.producer.close(), admin?.close()]);
+    if (server) {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      const timer = setTimeout(() => server.closeAllConnections(), STOP_GRACE_MS);
+      await closed;
+      clearTimeout(timer);
+    }
+    for (const result of await clients) if (result.status === 'rejected') throw result.reason;
   }
 
   private addWorkerRoutes(): void {
@@ -146,14 +162,18 @@ export class QueryServer {
       handle: InternalHandler['handle'],
       scope: InternalHandler['scope'] = 'queries',
     ) => this.router.add('GET', pattern, { handle, scope });
-    add('/', () => ({
-      status: 200,
-      body: {
-        endpoint: service.self,
-        applications: runners.map((r) => r.applicationId),
-        routes: this.routes(),
-      },
-    }));
+    this.router.add(
+      'GET',
+      '/',
+      this.console.index(() => ({
+        status: 200,
+        body: {
+          endpoint: service.self,
+          applications: runners.map((r) => r.applicationId),
+          routes: this.routes(),
+        },
+      })),
+    );
     add('/stores', () => listStores(service));
     add('/stores/:store', (request) => queryStore(service, request));
     add('/stores/:store/keys/:key', (request) => getKey(service, request));
@@ -193,7 +213,8 @@ export class QueryServer {
       const match = this.router.match(method, url.pathname);
       pattern = match.pattern;
       const { application, scope } = match.handler;
-      authorize(req, application === undefined ? (scope ?? 'queries') : 'app', this.options.security?.access);
+      const needed = typeof scope === 'function' ? scope(req) : (scope ?? 'queries');
+      authorize(req, application === undefined ? needed : 'app', this.options.security?.access);
       if (options.expectsContinue) {
         // The client waits for "100 Continue" before it sends the body: refuse one announced too large now.
         if ((announcedLength(req) ?? 0) > MAX_BODY_BYTES) throw bodyTooLarge();

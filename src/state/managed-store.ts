@@ -4,6 +4,7 @@ import type { StateStore, StoreSpec } from './api.ts';
 import type { ChangelogRecord, KeyValueBytesStore } from './bytes.ts';
 import { ChangeLogger, type PendingChanges, type TimestampSource } from './change-logger.ts';
 import { LevelDbBytesStore } from './leveldb/leveldb-bytes-store.ts';
+import { processCacheBudget } from './leveldb/read-cache.ts';
 import { managedKeyValueStore } from './managed/key-value.ts';
 import { managedSessionStore } from './managed/session.ts';
 import { managedVersionedStore } from './managed/versioned.ts';
@@ -37,6 +38,14 @@ export interface StoreOpenOptions {
   readonly now: TimestampSource;
 }
 
+/**
+ * Sets what the read caches of every LevelDB store in this process may hold together (the worker's
+ * `stateCacheMaxBytes`); 0 turns them off. What is cached now is dropped.
+ */
+export function setStoreCacheMaxBytes(bytes: number): void {
+  processCacheBudget.resize(bytes);
+}
+
 export async function openBytesStore(
   spec: StoreSpec,
   directory: string | undefined,
@@ -44,7 +53,10 @@ export async function openBytesStore(
   if (spec.backend === 'memory') return new MemoryBytesStore();
   if (directory === undefined)
     throw new StoreError(`store "${spec.name}" is kept in LevelDB but no state directory was given`);
-  return LevelDbBytesStore.open(join(directory, spec.name));
+  // Window and session stores scan on every record and hold only their retention period: their keys
+  // stay in memory. Key-value stores keep their index on disk, so their size is not bounded by memory.
+  const index = spec.kind === 'window' || spec.kind === 'session' ? 'memory' : 'runs';
+  return LevelDbBytesStore.open(join(directory, spec.name), { index });
 }
 
 /** Opens a store of any kind from its spec. */

@@ -3,108 +3,40 @@
  * one process on the embedded log, with the HTTP endpoint; an order posted to the orders API goes
  * from CREATED to CONFIRMED; a restart keeps the orders and the stores.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { topics, type Order } from '../../schemas/topics.ts';
 import { EmbeddedLog } from '../../src/embedded/embedded-log.ts';
+import { StartProcess, freePort, quietEnvironment, repositoryRoot } from '../support/start-process.ts';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
 const dataDir = mkdtempSync(join(tmpdir(), 'tributary-start-'));
-const running = new Set<ChildProcess>();
+const running = new Set<StartProcess>();
 
-afterAll(() => {
-  for (const child of running) child.kill('SIGKILL');
+afterAll(async () => {
+  await Promise.all([...running].map((started) => started.kill()));
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-/**
- * This process's environment without the settings that would move `start` elsewhere: with
- * KAFKA_BROKERS (set when the integration tests run) it would run the reference applications, under
- * their real ids, on the shared broker.
- */
-function quietEnvironment(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, LOG_FORMAT: 'json' };
-  for (const name of [
-    'KAFKA_BROKERS',
-    'SCHEMA_REGISTRY_URL',
-    'STATE_DIR',
-    'TRIBUTARY_HTTP',
-    'TRIBUTARY_ADVERTISED',
-    'TRIBUTARY_CONFIG',
-    'TOPIC_PARTITIONS',
-    'PROCESSING_GUARANTEE',
-    'COMMIT_INTERVAL_MS',
-    'HOST',
-  ])
-    delete env[name];
-  return env;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-interface Started {
-  readonly child: ChildProcess;
-  readonly url: string;
-  output(): string;
-  /** Sends SIGTERM and resolves with the exit code. */
-  stop(): Promise<number | null>;
-  exited: Promise<number | null>;
-}
-
-/** Starts `tributary start` and waits for its banner. */
-async function start(port: number, env: Record<string, string> = {}, args: string[] = []): Promise<Started> {
-  const child = spawn(process.execPath, ['bin/tributary.js', 'start', ...args], {
-    cwd: root,
-    env: { ...quietEnvironment(), DATA_DIR: dataDir, PORT: String(port), ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  running.add(child);
-  let output = '';
-  child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
-  const exited = new Promise<number | null>((resolve) =>
-    child.on('exit', (code) => {
-      running.delete(child);
-      resolve(code);
-    }),
-  );
-  const deadline = Date.now() + 60_000;
-  while (!output.includes('Tributary is running')) {
-    const code = await Promise.race([exited, new Promise((r) => setTimeout(() => r('waiting'), 50))]);
-    if (code !== 'waiting') throw new Error(`tributary start exited with ${String(code)}:\n${output}`);
-    if (Date.now() > deadline) throw new Error(`tributary start did not come up:\n${output}`);
-  }
-  return {
-    child,
-    url: `http://localhost:${port}`,
-    output: () => output,
-    exited,
-    stop: async () => {
-      child.kill('SIGTERM');
-      return exited;
-    },
-  };
+/** Starts `tributary start` on the test's data directory and waits for its banner. */
+async function start(
+  port: number,
+  env: Record<string, string> = {},
+  args: readonly string[] = [],
+): Promise<StartProcess> {
+  const started = await StartProcess.start({ DATA_DIR: dataDir, ...env }, { port, args });
+  running.add(started);
+  void started.exited.then(() => running.delete(started));
+  return started;
 }
 
 /** A `tributary` command that ends by itself, as a user runs it beside `start`. */
 function run(args: string[]): Promise<{ stdout: string; stderr: string }> {
   return promisify(execFile)(process.execPath, ['bin/tributary.js', ...args], {
-    cwd: root,
+    cwd: repositoryRoot,
     env: quietEnvironment(),
   });
 }
@@ -154,7 +86,9 @@ describe('tributary start on the embedded log', () => {
     expect(banner).toContain(
       `event log: embedded, in ${join(dataDir, 'log')} (not Kafka; to use Kafka: KAFKA_BROKERS=<host:port> npm start)`,
     );
+    expect(banner).toContain('guarantee: exactly-once');
     expect(banner).toContain(`HTTP:      http://localhost:${port}`);
+    expect(banner).toContain(`console:   http://localhost:${port}/`);
     expect(banner).toContain(`try:       curl -s -X PUT http://localhost:${port}/v1/inventory/JUMPERS`);
     expect(banner).toContain(`curl -si -X POST http://localhost:${port}/v1/orders`);
     expect(banner).toMatch(/It is NOT Kafka.*KAFKA_BROKERS=<host:port> npm start/);

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Serdes, StreamsBuilder } from 'tributary';
+import { KAFKA_CLIENTS } from '../../src/kafka/connection.ts';
 import { createLogger } from '../../src/runtime/logging.ts';
 import { silentLogger } from '../../src/runtime/logger.ts';
 import { loadWorkerConfig } from '../../src/runtime/worker/config.ts';
@@ -13,12 +14,12 @@ const brokers = kafkaBrokers();
 const logger = process.env.TEST_LOG ? createLogger({ level: 'debug', format: 'json' }) : silentLogger;
 const string = Serdes.String();
 
-describe.skipIf(!brokers)('exactly-once commits', () => {
+describe.skipIf(!brokers).each(KAFKA_CLIENTS)('exactly-once commits, through %s', (client) => {
   let kit: KafkaKit;
   let stateDir: string;
 
   beforeAll(() => {
-    kit = new KafkaKit(brokers);
+    kit = new KafkaKit(brokers, undefined, undefined, client);
     stateDir = join(tmpdir(), uniqueName('tributary-eos-commits'));
   });
   afterAll(async () => {

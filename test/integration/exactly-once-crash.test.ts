@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Serdes } from 'tributary';
+import { KAFKA_CLIENTS } from '../../src/kafka/connection.ts';
 import type { LogRecord } from '../../src/kafka/port.ts';
 import type { Total } from './fixtures/running-totals-app.ts';
 import { kafkaBrokers, uniqueName, type TypedRecord } from '../support/kafka-kit.ts';
@@ -38,8 +39,8 @@ function totalsByAccount(records: readonly LogRecord[]): Map<string, Total[]> {
 const complete = (records: readonly LogRecord[]) =>
   [...totalsByAccount(records).values()].filter((t) => t.at(-1)?.count === PER_ACCOUNT).length === ACCOUNTS;
 
-describe.skipIf(!kafkaBrokers())('exactly-once through a crash', () => {
-  const suite = useWorkerProcesses('tributary-eos');
+describe.skipIf(!kafkaBrokers()).each(KAFKA_CLIENTS)('exactly-once through a crash, through %s', (client) => {
+  const suite = useWorkerProcesses('tributary-eos', { client });
 
   it('a worker killed mid-stream and restarted writes every running total exactly once, restoring only the changelog tail', async () => {
     const [input, output, applicationId] = [uniqueName('payments'), uniqueName('totals'), uniqueName('eos')];

@@ -10,6 +10,7 @@ import type {
   LogRecord,
   RecordBatch,
 } from '../../src/kafka/port.ts';
+import { KAFKA_CLIENTS } from '../../src/kafka/connection.ts';
 import { eventually } from '../support/eventually.ts';
 import { JavaTransactionWriter, javaReadCommitted, type OracleRecord } from '../support/java-clients.ts';
 import { KafkaKit, kafkaBrokers, uniqueName } from '../support/kafka-kit.ts';
@@ -194,127 +195,132 @@ async function readFrom(port: EventLogPort, topic: string, from: bigint, end: bi
 const oracleFrom = (records: readonly OracleRecord[], from: bigint) =>
   records.filter((r) => r.offset >= from).map(describeRecord);
 
-describe.skipIf(!brokers)('read_committed consumers on interleaved aborted transactions', () => {
-  let kit: KafkaKit;
-  const writers: JavaTransactionWriter[] = [];
-  const javaWriter = (topic: string) => {
-    const writer = new JavaTransactionWriter(brokers, topic, 0, topic);
-    writers.push(writer);
-    return writer;
-  };
+describe.skipIf(!brokers).each(KAFKA_CLIENTS)(
+  'read_committed consumers on interleaved aborted transactions, through %s',
+  (client) => {
+    let kit: KafkaKit;
+    const writers: JavaTransactionWriter[] = [];
+    const javaWriter = (topic: string) => {
+      const writer = new JavaTransactionWriter(brokers, topic, 0, topic);
+      writers.push(writer);
+      return writer;
+    };
 
-  beforeAll(() => {
-    kit = new KafkaKit(brokers);
-  });
-  afterAll(async () => {
-    await Promise.all(writers.map((w) => w.close()));
-    await kit.close();
-  });
+    beforeAll(() => {
+      kit = new KafkaKit(brokers, undefined, undefined, client);
+    });
+    afterAll(async () => {
+      await Promise.all(writers.map((w) => w.close()));
+      await kit.close();
+    });
 
-  it('deliver exactly what the Java consumer delivers: the committed records, nothing aborted', async () => {
-    const topic = uniqueName('interleaved-aborts');
-    await kit.createTopics({ [topic]: 1 });
-    const writer = javaWriter(topic);
-    await writer.run(PHASE_ONE);
-    const offsetOf = (key: string) => writer.offsets.get(key)!;
+    it('deliver exactly what the Java consumer delivers: the committed records, nothing aborted', async () => {
+      const topic = uniqueName('interleaved-aborts');
+      await kit.createTopics({ [topic]: 1 });
+      const writer = javaWriter(topic);
+      await writer.run(PHASE_ONE);
+      const offsetOf = (key: string) => writer.offsets.get(key)!;
 
-    // While D is open, the last stable offset is D's first record: E's abort marker lies beyond it.
-    const before = await javaReadCommitted(brokers, topic, 0, 0n);
-    expect(before.end).toBe(offsetOf('d1'));
-    expect(offsetOf('e3')).toBeGreaterThan(before.end);
-    const committedBefore = committedKeys(PHASE_ONE);
-    expect(before.records.map((r) => r.key)).toEqual(
-      [...writer.offsets].filter(([k, o]) => committedBefore.has(k) && o < before.end).map(([k]) => k),
-    );
-
-    const [consumer, group] = await startGroupConsumer(kit.port, topic);
-    try {
-      await group.reached(before.end);
-      expect(group.records).toEqual(oracleFrom(before.records, 0n));
-
-      // Restores start anywhere: inside one, two or three aborted transactions at once.
-      const starts = ['a1', 'b1', 'a3', 'c1-1', 'c2', 'a4', 'b3', 'e1', 'e2-1'].map(offsetOf);
-      const restoredBefore = await Promise.all(starts.map((s) => readFrom(kit.port, topic, s, before.end)));
-      restoredBefore.forEach((records, i) =>
-        expect(records, `restore from ${starts[i]}`).toEqual(oracleFrom(before.records, starts[i]!)),
+      // While D is open, the last stable offset is D's first record: E's abort marker lies beyond it.
+      const before = await javaReadCommitted(brokers, topic, 0, 0n);
+      expect(before.end).toBe(offsetOf('d1'));
+      expect(offsetOf('e3')).toBeGreaterThan(before.end);
+      const committedBefore = committedKeys(PHASE_ONE);
+      expect(before.records.map((r) => r.key)).toEqual(
+        [...writer.offsets].filter(([k, o]) => committedBefore.has(k) && o < before.end).map(([k]) => k),
       );
 
-      await writer.run(PHASE_TWO);
-      const after = await javaReadCommitted(brokers, topic, 0, 0n);
-      const committedAfter = committedKeys([...PHASE_ONE, ...PHASE_TWO]);
-      expect(after.records.map((r) => r.key)).toEqual(
-        [...writer.offsets].filter(([k]) => committedAfter.has(k)).map(([k]) => k),
-      );
-      // The log ends with transaction markers: consumers must move past them too.
-      expect(after.end).toBe(offsetOf('d3') + 3n);
+      const [consumer, group] = await startGroupConsumer(kit.port, topic);
+      try {
+        await group.reached(before.end);
+        expect(group.records).toEqual(oracleFrom(before.records, 0n));
 
-      await group.reached(after.end);
-      expect(group.records).toEqual(oracleFrom(after.records, 0n));
+        // Restores start anywhere: inside one, two or three aborted transactions at once.
+        const starts = ['a1', 'b1', 'a3', 'c1-1', 'c2', 'a4', 'b3', 'e1', 'e2-1'].map(offsetOf);
+        const restoredBefore = await Promise.all(starts.map((s) => readFrom(kit.port, topic, s, before.end)));
+        restoredBefore.forEach((records, i) =>
+          expect(records, `restore from ${starts[i]}`).toEqual(oracleFrom(before.records, starts[i]!)),
+        );
 
-      const startsAfter = [...starts, ...['a6', 'd2', 'b4', 'c5'].map(offsetOf)];
-      const restoredAfter = await Promise.all(
-        startsAfter.map((s) => readFrom(kit.port, topic, s, after.end)),
-      );
-      restoredAfter.forEach((records, i) =>
-        expect(records, `restore from ${startsAfter[i]}`).toEqual(oracleFrom(after.records, startsAfter[i]!)),
-      );
-    } finally {
-      await consumer.stop();
-    }
-  });
+        await writer.run(PHASE_TWO);
+        const after = await javaReadCommitted(brokers, topic, 0, 0n);
+        const committedAfter = committedKeys([...PHASE_ONE, ...PHASE_TWO]);
+        expect(after.records.map((r) => r.key)).toEqual(
+          [...writer.offsets].filter(([k]) => committedAfter.has(k)).map(([k]) => k),
+        );
+        // The log ends with transaction markers: consumers must move past them too.
+        expect(after.end).toBe(offsetOf('d3') + 3n);
 
-  it('deliver what the Java consumer delivers from a compacted log, moving past batches the cleaner emptied', async () => {
-    // Keys are unique, so what read_committed returns does not depend on when the cleaner runs. The
-    // cleaner keeps a producer's last batch even when it removed all its records (aborted data here).
-    const topic = uniqueName('compacted-aborts');
-    await kit.admin.createTopics([
-      {
-        topic,
-        partitions: 1,
-        config: {
-          'cleanup.policy': 'compact',
-          'segment.ms': '100',
-          'min.cleanable.dirty.ratio': '0.01',
-          'delete.retention.ms': '0',
+        await group.reached(after.end);
+        expect(group.records).toEqual(oracleFrom(after.records, 0n));
+
+        const startsAfter = [...starts, ...['a6', 'd2', 'b4', 'c5'].map(offsetOf)];
+        const restoredAfter = await Promise.all(
+          startsAfter.map((s) => readFrom(kit.port, topic, s, after.end)),
+        );
+        restoredAfter.forEach((records, i) =>
+          expect(records, `restore from ${startsAfter[i]}`).toEqual(
+            oracleFrom(after.records, startsAfter[i]!),
+          ),
+        );
+      } finally {
+        await consumer.stop();
+      }
+    });
+
+    it('deliver what the Java consumer delivers from a compacted log, moving past batches the cleaner emptied', async () => {
+      // Keys are unique, so what read_committed returns does not depend on when the cleaner runs. The
+      // cleaner keeps a producer's last batch even when it removed all its records (aborted data here).
+      const topic = uniqueName('compacted-aborts');
+      await kit.admin.createTopics([
+        {
+          topic,
+          partitions: 1,
+          config: {
+            'cleanup.policy': 'compact',
+            'segment.ms': '100',
+            'min.cleanable.dirty.ratio': '0.01',
+            'delete.retention.ms': '0',
+          },
         },
-      },
-    ]);
-    const writer = javaWriter(topic);
-    await writer.run(PHASE_ONE);
-    // A record in a new segment leaves the first one to the cleaner, up to D's open transaction.
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    await writer.run([`send P rolled ${SMALL}`]);
-    const rawKeys = await eventually(
-      async () => {
-        const records = await kit.readUntil(topic, (r) => r.some((x) => keyOf(x) === 'rolled'), {
-          readCommitted: false,
-        });
-        const keys = records.map(keyOf);
-        if (keys.includes('a1')) throw new Error('aborted records not cleaned yet');
-        return keys;
-      },
-      { timeoutMs: 90_000, intervalMs: 1_000 },
-    );
-    expect(rawKeys).toContain('c1-0');
-    // More interleaved transactions after the cleaned part.
-    await writer.run(PHASE_TWO);
+      ]);
+      const writer = javaWriter(topic);
+      await writer.run(PHASE_ONE);
+      // A record in a new segment leaves the first one to the cleaner, up to D's open transaction.
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      await writer.run([`send P rolled ${SMALL}`]);
+      const rawKeys = await eventually(
+        async () => {
+          const records = await kit.readUntil(topic, (r) => r.some((x) => keyOf(x) === 'rolled'), {
+            readCommitted: false,
+          });
+          const keys = records.map(keyOf);
+          if (keys.includes('a1')) throw new Error('aborted records not cleaned yet');
+          return keys;
+        },
+        { timeoutMs: 90_000, intervalMs: 1_000 },
+      );
+      expect(rawKeys).toContain('c1-0');
+      // More interleaved transactions after the cleaned part.
+      await writer.run(PHASE_TWO);
 
-    const oracle = await javaReadCommitted(brokers, topic, 0, 0n);
-    const committed = committedKeys([...PHASE_ONE, `send P rolled ${SMALL}`, ...PHASE_TWO]);
-    expect(oracle.records.map((r) => r.key)).toEqual(
-      [...writer.offsets].filter(([k]) => committed.has(k)).map(([k]) => k),
-    );
-    const [consumer, group] = await startGroupConsumer(kit.port, topic);
-    try {
-      await group.reached(oracle.end);
-      expect(group.records).toEqual(oracleFrom(oracle.records, 0n));
-    } finally {
-      await consumer.stop();
-    }
-    const starts = ['a1', 'b1', 'a3', 'c2', 'b3', 'e1', 'd2'].map((k) => writer.offsets.get(k)!);
-    const restored = await Promise.all(starts.map((s) => readFrom(kit.port, topic, s, oracle.end)));
-    restored.forEach((records, i) =>
-      expect(records, `restore from ${starts[i]}`).toEqual(oracleFrom(oracle.records, starts[i]!)),
-    );
-  });
-});
+      const oracle = await javaReadCommitted(brokers, topic, 0, 0n);
+      const committed = committedKeys([...PHASE_ONE, `send P rolled ${SMALL}`, ...PHASE_TWO]);
+      expect(oracle.records.map((r) => r.key)).toEqual(
+        [...writer.offsets].filter(([k]) => committed.has(k)).map(([k]) => k),
+      );
+      const [consumer, group] = await startGroupConsumer(kit.port, topic);
+      try {
+        await group.reached(oracle.end);
+        expect(group.records).toEqual(oracleFrom(oracle.records, 0n));
+      } finally {
+        await consumer.stop();
+      }
+      const starts = ['a1', 'b1', 'a3', 'c2', 'b3', 'e1', 'd2'].map((k) => writer.offsets.get(k)!);
+      const restored = await Promise.all(starts.map((s) => readFrom(kit.port, topic, s, oracle.end)));
+      restored.forEach((records, i) =>
+        expect(records, `restore from ${starts[i]}`).toEqual(oracleFrom(oracle.records, starts[i]!)),
+      );
+    });
+  },
+);

@@ -8,7 +8,7 @@ import {
   RecordTooLargeError,
   produceRequests,
   recordBytes,
-} from '../../src/kafka/kafkajs/produce-requests.ts';
+} from '../../src/kafka/produce-requests.ts';
 
 // kafkajs' own record batch encoder is the oracle for sizes: what it writes is what the broker measures.
 const require = createRequire(import.meta.url);

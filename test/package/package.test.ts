@@ -95,7 +95,7 @@ describe('the npm package, installed in a project of its own', () => {
     if (work) await rm(work, { recursive: true, force: true });
   });
 
-  it('holds the build with its declarations, the command and the license; no TypeScript sources', async () => {
+  it('holds the build with its declarations, the console, the command and the license; no TypeScript sources', async () => {
     const paths = packed.files.map((f) => f.path);
     expect(paths).toEqual(
       expect.arrayContaining([
@@ -109,11 +109,17 @@ describe('the npm package, installed in a project of its own', () => {
         'dist/testing/index.d.ts',
         'dist/cli/main.js',
         'dist/cli/commands/describe.js',
+        'dist/console/public/index.html',
+        'dist/console/public/console.js',
+        'dist/console/public/console.css',
       ]),
     );
     expect(
       paths.filter(
-        (p) => !/^(dist\/.*\.(js|d\.ts)|bin\/tributary\.js|package\.json|README\.md|LICENSE)$/.test(p),
+        (p) =>
+          !/^(dist\/.*\.(js|d\.ts)|dist\/console\/public\/.*\.(html|css)|bin\/tributary\.js|package\.json|README\.md|LICENSE)$/.test(
+            p,
+          ),
       ),
     ).toEqual([]);
     const license = await readFile(join(consumer, 'node_modules/tributary/LICENSE'), 'utf8');
@@ -175,6 +181,13 @@ describe('the npm package, installed in a project of its own', () => {
       }
       const health = await fetch(`http://${endpoint}/health`);
       expect(health.status).toBe(200);
+      // The console ships built: its page and script come from the installed package.
+      const page = await fetch(`http://${endpoint}/`, { headers: { accept: 'text/html' } });
+      expect(page.status).toBe(200);
+      expect(await page.text()).toContain('/console/assets/console.js');
+      const script = await fetch(`http://${endpoint}/console/assets/console.js`);
+      expect(script.status).toBe(200);
+      expect(script.headers.get('content-type')).toContain('text/javascript');
     } finally {
       child.kill('SIGTERM');
     }

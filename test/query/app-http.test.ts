@@ -219,7 +219,7 @@ describe('defining application routes', () => {
       'store "sessions" of application "checked" is a session store; store clients read key-value stores',
     );
     expect(() => start((routes) => routes.get('/stores/mine', () => json(200, {})))).toThrow(
-      'application "checked" defines GET /stores/mine, but /stores, /metadata, /metrics, /health belong to the worker',
+      'application "checked" defines GET /stores/mine, but /stores, /metadata, /metrics, /health, /console belong to the worker',
     );
     expect(() =>
       start((routes) => {

@@ -86,6 +86,13 @@ export class FakeRunner {
     return [{ topic: 'events', partition: 0, lag: 3 }];
   }
 
+  /** Stores open empty here: nothing is ever restored. */
+  restoreProgress(): [] {
+    return [];
+  }
+
+  readonly deadLetterTopic = undefined;
+
   droppedRecords(): Map<string, number> {
     return new Map([
       ['expired-window', 2],

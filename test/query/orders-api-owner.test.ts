@@ -1,7 +1,8 @@
 /**
  * Creating orders where it counts: real workers of orders-view on the embedded log, each serving the
  * orders API. An order id is used once, also when creates of one id race at two workers, when the
- * orders topic holds records orders-store has not processed yet, and after a restart or a rebalance.
+ * orders topic holds records orders-store has not processed yet, and after a restart or a rebalance;
+ * a read answers once orders-store holds what the orders topic held when the read came.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -162,6 +163,34 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
+describe('reading an order', () => {
+  it('answers a GET from orders-store once it holds what the orders topic held when the GET came', async () => {
+    expect(await post(first.url, order('moved-on'))).toMatchObject({ status: 201 });
+    const created = await getJson(`${second.url}/v1/orders/moved-on`);
+    expect(created).toMatchObject({ status: 200, body: { state: 'CREATED' } });
+    // Many records ahead of the order's next state, as a worker restarted after a crash finds them.
+    const filler = Array.from({ length: 3000 }, (_v, i) => ({
+      ...order(`ahead-${i}`),
+      state: 'CREATED' as const,
+      failureReason: null,
+    }));
+    await writeDirectly([...filler, { ...order('moved-on'), state: 'VALIDATED', failureReason: null }]);
+    // Without waiting (timeout=0), from either worker: VALIDATED, never the CREATED orders-store still
+    // had when the GET came. A 503 (still catching up after CATCH_UP_MS, on a slow machine) is asked again.
+    for (const url of [second.url, first.url]) {
+      const answer = await eventually(
+        async () => {
+          const response = await getJson(`${url}/v1/orders/moved-on?timeout=0`);
+          if (response.status === 503) throw new Error(JSON.stringify(response.body));
+          return response;
+        },
+        { timeoutMs: 60_000 },
+      );
+      expect(answer).toMatchObject({ status: 200, body: { state: 'VALIDATED' } });
+    }
+  });
+});
+
 describe('creating an order', () => {
   it('accepts one body per id when creates of the id race at both workers; the others get 409', async () => {
     const ids = Array.from({ length: 8 }, (_v, i) => `race-${i}`);
@@ -228,7 +257,7 @@ describe('creating an order', () => {
     const ids = ['kept-0', 'kept-1', 'kept-2', 'kept-3', 'kept-4', 'kept-5'];
     for (const id of ids) expect(await post(first.url, order(id))).toMatchObject({ status: 201 });
     await Promise.all([stop(first), stop(second)]);
-    // As on new machines: orders-store is restored from the orders topic.
+    // As on new machines: orders-store is restored from the log.
     for (const name of ['first', 'second']) rmSync(join(dir, name), { recursive: true, force: true });
 
     [first, second] = await Promise.all([serve('first'), serve('second')]);

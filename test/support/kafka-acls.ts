@@ -78,3 +78,46 @@ export async function grantAcls(
     await admin.disconnect();
   }
 }
+
+/**
+ * Denies clients without credentials (principal User:ANONYMOUS, what a PLAINTEXT listener gives)
+ * writing to `topic`, on a broker that runs an authorizer with allow.everyone.if.no.acl.found=true:
+ * an authorization failure a test can provoke while everything else stays allowed. With an ACL on the
+ * topic that setting no longer applies to it, so everything else on it is allowed explicitly; the
+ * DENY on WRITE wins over that.
+ */
+export async function denyWrite(brokers: string, topic: string): Promise<void> {
+  const kafka = new Kafka({ clientId: 'test-acls', brokers: [brokers], logLevel: logLevel.NOTHING });
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const entry = (operation: number, permissionType: number) => ({
+      resourceType: AclResourceTypes.TOPIC,
+      resourceName: topic,
+      resourcePatternType: ResourcePatternTypes.LITERAL,
+      principal: 'User:ANONYMOUS',
+      host: '*',
+      operation,
+      permissionType,
+    });
+    await admin.createAcls({
+      acl: [
+        entry(AclOperationTypes.ALL, AclPermissionTypes.ALLOW),
+        entry(AclOperationTypes.WRITE, AclPermissionTypes.DENY),
+      ],
+    });
+    // ACLs reach the authorizer through the metadata log: wait until the DENY is visible.
+    await eventually(async () => {
+      const { resources } = await admin.describeAcls({
+        resourceType: AclResourceTypes.TOPIC,
+        resourceName: topic,
+        resourcePatternType: ResourcePatternTypes.LITERAL,
+        operation: AclOperationTypes.WRITE,
+        permissionType: AclPermissionTypes.DENY,
+      });
+      if (resources.length === 0) throw new Error(`the ACL denying writes to ${topic} is not visible yet`);
+    });
+  } finally {
+    await admin.disconnect();
+  }
+}

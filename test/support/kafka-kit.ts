@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { inject } from 'vitest';
-import type { KafkaSecurity } from '../../src/kafka/connection.ts';
-import { kafkaEventLog } from '../../src/kafka/kafkajs/event-log.ts';
+import type { KafkaClient, KafkaSecurity } from '../../src/kafka/connection.ts';
+import { kafkaEventLog } from '../../src/kafka/event-log.ts';
 import type {
   AdminPort,
   EventLogPort,
@@ -49,9 +49,20 @@ export class KafkaKit {
   readonly admin: AdminPort;
   private readonly readers: PartitionReaderPort[] = [];
 
-  constructor(brokers = kafkaBrokers(), logger: Logger = silentLogger, security?: KafkaSecurity) {
+  constructor(
+    brokers = kafkaBrokers(),
+    logger: Logger = silentLogger,
+    security?: KafkaSecurity,
+    client?: KafkaClient,
+  ) {
     this.brokers = brokers;
-    this.port = kafkaEventLog({ brokers: brokers.split(','), clientId: 'test-kit', security, logger });
+    this.port = kafkaEventLog({
+      brokers: brokers.split(','),
+      clientId: 'test-kit',
+      security,
+      client,
+      logger,
+    });
     this.admin = this.port.admin();
   }
 
@@ -95,6 +106,64 @@ export class KafkaKit {
     } finally {
       await producer.close();
     }
+  }
+
+  /**
+   * Feeds a topic until stopped, as a live source does: `chunk` records from `next` every `pauseMs`,
+   * through one producer. A chunk that fails (the broker is down) is sent again until it goes
+   * through, so the topic may hold some records twice: read it back for what was fed. `stop`
+   * resolves with the number of records produced (duplicates not counted).
+   */
+  feed<K, V>(
+    topic: string,
+    keySerde: Serde<K>,
+    valueSerde: Serde<V>,
+    next: (index: number) => TypedRecord<K, V>,
+    options: { chunk: number; pauseMs: number },
+  ): { readonly produced: number; stop(): Promise<number> } {
+    const producer = this.port.producer({});
+    let stopped = false;
+    let produced = 0;
+    const running = (async () => {
+      try {
+        while (!stopped) {
+          const records = Array.from({ length: options.chunk }, (_, i) => next(produced + i));
+          for (;;) {
+            try {
+              const outgoing = await this.serialize(topic, keySerde, valueSerde, records);
+              await producer.send(outgoing.map((r) => stamped(r, Date.now())));
+              break;
+            } catch {
+              await new Promise((resolve) => setTimeout(resolve, 250));
+            }
+          }
+          produced += options.chunk;
+          await new Promise((resolve) => setTimeout(resolve, options.pauseMs));
+        }
+      } finally {
+        await producer.close().catch(() => undefined);
+      }
+    })();
+    return {
+      get produced() {
+        return produced;
+      },
+      async stop() {
+        stopped = true;
+        await running;
+        return produced;
+      },
+    };
+  }
+
+  /** Everything a topic holds now, read from the start of every partition to its end. */
+  async readAll(topic: string, options: { readCommitted?: boolean } = {}): Promise<LogRecord[]> {
+    const ends = await this.admin.offsets(topic);
+    const total = [...ends.values()].reduce(
+      (sum, range) => sum + Number(BigInt(range.high) - BigInt(range.low)),
+      0,
+    );
+    return this.readUntil(topic, (records) => records.length >= total, options);
   }
 
   private async serialize<K, V>(

@@ -37,6 +37,16 @@ export function expectedCounts(total: number, words: number): Map<string, number
   return counts;
 }
 
+/** How often each word occurs in the input records as the words topic holds them. */
+export function inputCounts(records: readonly LogRecord[]): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const r of records) {
+    const word = string.deserialize(r.value!);
+    counts.set(word, (counts.get(word) ?? 0) + 1);
+  }
+  return counts;
+}
+
 /** Every count the output holds per word, in offset order (one partition holds all of a word's counts). */
 export function countSequences(records: readonly LogRecord[]): Map<string, number[]> {
   const sequences = new Map<string, number[]>();

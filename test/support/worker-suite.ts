@@ -2,6 +2,7 @@ import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll } from 'vitest';
+import type { KafkaClient } from '../../src/kafka/connection.ts';
 import { KafkaKit, kafkaBrokers, uniqueName } from './kafka-kit.ts';
 import { freeEndpoint, WorkerProcess, type WorkerProcessOptions } from './worker-process.ts';
 
@@ -29,7 +30,7 @@ export interface WorkerSuite {
  */
 export function useWorkerProcesses(
   prefix: string,
-  options: { workersLive?: 'each' | 'all' } = {},
+  options: { workersLive?: 'each' | 'all'; client?: KafkaClient } = {},
 ): WorkerSuite {
   let kit: KafkaKit | undefined;
   const started: WorkerProcess[] = [];
@@ -44,7 +45,7 @@ export function useWorkerProcesses(
   };
 
   beforeAll(() => {
-    kit = new KafkaKit(kafkaBrokers());
+    kit = new KafkaKit(kafkaBrokers(), undefined, undefined, options.client);
   });
   if ((options.workersLive ?? 'each') === 'each') afterEach(killAll);
   afterAll(async () => {
@@ -70,6 +71,8 @@ export function useWorkerProcesses(
     start(workerOptions) {
       const worker = WorkerProcess.start({
         ...workerOptions,
+        // The workers run on the suite's Kafka client (the `kafka-client` setting).
+        env: { ...(options.client ? { KAFKA_CLIENT: options.client } : {}), ...workerOptions.env },
         brokers: kafkaBrokers(),
         stateDir: workerOptions.stateDir ?? suite.stateDir(),
       });

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { TopologyTestDriver } from 'tributary/testing';
-import emails from '../../topologies/emails.ts';
+import emails, { confirmationEmail } from '../../topologies/emails.ts';
 import { topics } from '../../schemas/topics.ts';
 import { T0, customer, driverFor, order } from './support.ts';
 
@@ -37,6 +37,19 @@ describe('emails', () => {
       subject: 'Your order o1 is confirmed',
       body: 'Dear Ada Tester, your order of 2 JUMPERS for 51.00 is paid. We will send it to 1 Analytical Way.',
     });
+  });
+
+  it('writes no second email for an order that has one: confirmed orders read again after a crash', async () => {
+    // Under at-least-once a crash can leave emails on `emails` whose CONFIRMED orders are read again.
+    const t = await setup();
+    const sent = driver.createInputTopic(topics.emails);
+    t.customers.pipeInput(7, customer(7, 'Ada'), T0);
+    const confirmed = (id: string) => order(id, { customerId: 7, state: 'CONFIRMED' });
+    sent.pipeInput('o1', confirmationEmail(confirmed('o1'), customer(7, 'Ada')), T0 + 1);
+    expect(t.emails.readRecordsToList()).toHaveLength(1);
+    t.orders.pipeInput('o1', confirmed('o1'), T0 + 1);
+    t.orders.pipeInput('o2', confirmed('o2'), T0 + 2);
+    expect(t.emails.readValuesToList().map((e) => e!.orderId)).toEqual(['o2']);
   });
 
   it('uses the latest customer record, and writes nothing for other states or unknown customers', async () => {

@@ -6,7 +6,7 @@ import validationsAggregator, {
   VALIDATION_SESSIONS_STORE,
   type ValidationSession,
 } from '../../topologies/validations-aggregator.ts';
-import { topics, type OrderValidation } from '../../schemas/topics.ts';
+import { topics, type Order, type OrderValidation } from '../../schemas/topics.ts';
 import { MINUTE, SECOND, T0, driverFor, order, validation } from './support.ts';
 
 const ALL_PASS = ['ORDER_DETAILS_CHECK', 'FRAUD_CHECK', 'INVENTORY_CHECK'] as const;
@@ -22,6 +22,9 @@ describe('validations-aggregator', () => {
     const written = driver.createOutputTopic(topics.orders);
     return {
       created: (id: string, at = T0) => orders.pipeInput(id, order(id), at),
+      /** A state another run of the system (or payments) wrote to `orders` for the order. */
+      written: (id: string, state: Order['state'], at: number) =>
+        orders.pipeInput(id, order(id, { state }), at),
       check: (
         id: string,
         type: OrderValidation['checkType'],
@@ -100,6 +103,26 @@ describe('validations-aggregator', () => {
     t.check('o1', 'INVENTORY_CHECK', 'FAIL', T0 + MINUTE, 'recounted');
     for (const type of ALL_PASS) t.check('o1', type, 'PASS', T0 + 2 * MINUTE);
     expect(t.verdicts()).toEqual(['o1:VALIDATED']);
+  });
+
+  it('decides nothing for an order that `orders` shows decided: checks read again after a crash', async () => {
+    // Under at-least-once a crash can lose the last decisions from decided-orders (its changelog is
+    // written at commits) while they are on `orders` already, where payments may have settled the order
+    // since; the checks are then read again. This driver's decided-orders is empty, as after such a crash.
+    const t = await setup(3);
+    t.created('o1');
+    t.written('o1', 'VALIDATED', T0 + SECOND);
+    t.written('o1', 'CONFIRMED', T0 + 2 * SECOND);
+    t.created('o2');
+    t.written('o2', 'FAILED', T0 + SECOND);
+    t.created('o3');
+    t.written('o3', 'VALIDATED', T0 + SECOND);
+    t.created('o4');
+    expect(t.verdicts()).toEqual(['o1:VALIDATED', 'o1:CONFIRMED', 'o2:FAILED', 'o3:VALIDATED']);
+    for (const id of ['o1', 'o2', 'o3', 'o4'])
+      for (const type of ALL_PASS) t.check(id, type, id === 'o2' && type === 'FRAUD_CHECK' ? 'FAIL' : 'PASS');
+    // Only o4, still CREATED on `orders`, is decided.
+    expect(t.verdicts()).toEqual(['o4:VALIDATED']);
   });
 
   it('joins validations that arrive before their order, within 5 minutes', async () => {

@@ -15,7 +15,14 @@
  * Bodies are JSON (415 otherwise), checked against the Avro schemas and the rules of fields.ts; a bad
  * one is a 400 naming the field and the reason. docs/queries.md lists every status and limit.
  */
-import { HttpError, QueryTimeoutError, json, type AppHttp, type HttpRequest } from 'tributary';
+import {
+  HttpError,
+  QueryTimeoutError,
+  json,
+  type AppHttp,
+  type HttpRequest,
+  type HttpResponse,
+} from 'tributary';
 import { products, topics, type Order, type Product } from '../../schemas/topics.ts';
 import {
   CLIENT_ORDER_FIELDS,
@@ -64,20 +71,19 @@ export const ordersApi: AppHttp = (routes, context) => {
   routes.get('/v1/orders/:id', async (request) => {
     const id = orderIdParam(request);
     const timeout = timeoutParam(request);
-    return json(200, await waitForOrder(id, (o) => o !== undefined, timeout, request, 'was not found'));
+    return readOrder(id, (o) => o !== undefined, timeout, request, 'was not found');
   });
 
   routes.get('/v1/orders/:id/validated', async (request) => {
     const id = orderIdParam(request);
     const timeout = timeoutParam(request);
-    const order = await waitForOrder(
+    return readOrder(
       id,
       (o) => o !== undefined && o.state !== 'CREATED',
       timeout,
       request,
       'was not validated (it is missing or still CREATED)',
     );
-    return json(200, order);
   });
 
   routes.post('/v1/payments', async (request) => {
@@ -105,16 +111,43 @@ export const ordersApi: AppHttp = (routes, context) => {
     return json(200, customer);
   });
 
-  /** Long poll on orders-store, at the worker that owns the order; a timeout is a 504 saying what was awaited. */
+  /**
+   * The order once `predicate` holds, read at the worker that owns it once its orders-store holds
+   * everything the `orders` partition held when the request came. A worker restarted after a crash
+   * serves its store as of the last commit while it processes the records since; reading only once it
+   * has caught up, the API never answers with a state older than one it gave before the crash.
+   */
+  async function readOrder(
+    id: string,
+    predicate: (order: Order | undefined) => boolean,
+    timeout: number,
+    request: HttpRequest,
+    missing: string,
+  ): Promise<HttpResponse> {
+    const started = Date.now();
+    let waitHere = false;
+    const answer = await orders.atOwner(id, request, async (current) => {
+      if (predicate(current)) return json(200, current);
+      // Not yet: wait below, outside atOwner's one-request-per-id section (a POST of the id must get in).
+      waitHere = true;
+      return json(202, {});
+    });
+    if (!waitHere) return answer;
+    const left = Math.max(0, timeout - (Date.now() - started));
+    return json(200, await waitForOrder(id, predicate, timeout, request, missing, left));
+  }
+
+  /** Long poll on orders-store for `waitMs` of the request's `timeout`; a timeout is a 504 saying what was awaited. */
   async function waitForOrder(
     id: string,
     predicate: (order: Order | undefined) => boolean,
     timeout: number,
     request: HttpRequest,
     missing: string,
+    waitMs: number,
   ): Promise<Order | undefined> {
     try {
-      return await orders.waitFor(id, predicate, timeout, { signal: request.signal });
+      return await orders.waitFor(id, predicate, waitMs, { signal: request.signal });
     } catch (error) {
       if (error instanceof QueryTimeoutError)
         throw new HttpError(504, `order "${id}" ${missing} within ${timeout} ms`);

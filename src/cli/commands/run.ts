@@ -1,5 +1,5 @@
 import { ConfigError } from '../../errors.ts';
-import { kafkaEventLog } from '../../kafka/kafkajs/event-log.ts';
+import { kafkaEventLog } from '../../kafka/event-log.ts';
 import { createLogger } from '../../runtime/logging.ts';
 import { loadWorkerConfig } from '../../runtime/worker/config.ts';
 import { helpTable, settingFlags, settingHelpRows } from '../../runtime/worker/settings.ts';
@@ -24,7 +24,8 @@ ${helpTable(settingHelpRows())}
 
 With --http, the worker serves interactive queries of its applications' stores (any worker answers any
 key: GET /stores, /stores/<store>/keys/<key>, /stores/<store>?from=&to=, /stores/<store>/changes,
-/metadata, /metrics, /health, /health/ready; see docs/queries.md) and the applications' own routes.
+/metadata, /metrics, /health, /health/ready; see docs/queries.md), the applications' own routes, and
+the web console at / (docs/console.md).
 
 Exit codes: 0 stopped on request, 2 bad settings or a fatal error (the log says which).
 `,
@@ -49,6 +50,7 @@ Exit codes: 0 stopped on request, 2 bad settings or a fatal error (the log says 
     const port = kafkaEventLog({
       brokers: config.brokers,
       clientId: config.clientId,
+      client: config.kafkaClient,
       security: config.kafkaSecurity,
       logger,
     });

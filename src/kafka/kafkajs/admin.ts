@@ -1,10 +1,10 @@
 import type { Admin, Kafka } from 'kafkajs';
-import { TributaryError } from '../../errors.ts';
+import { waitForLeaders, whileLoading } from '../admin-waits.ts';
 import type { AdminPort, CommittedOffset, NewTopic, OffsetRange } from '../port.ts';
 import { accessError } from './access-errors.ts';
 import { kafkaErrorType } from './convert.ts';
+import { classified } from './errors.ts';
 
-const LEADER_WAIT_MS = 30_000;
 /**
  * Answers a broker gives while a partition or a group coordinator is still being loaded (a topic
  * just created, a broker just started). kafkajs' admin retries only some of them; these are retried
@@ -19,7 +19,6 @@ const LOADING = new Set([
   'COORDINATOR_NOT_AVAILABLE',
   'NOT_COORDINATOR',
 ]);
-const LOADING_WAIT_MS = 10_000;
 
 /** True for kafkajs' aggregate of per-topic errors when every topic already existed. */
 function onlyAlreadyExists(error: unknown): boolean {
@@ -31,20 +30,10 @@ function onlyAlreadyExists(error: unknown): boolean {
   );
 }
 
-async function whileLoading<T>(operation: () => Promise<T>): Promise<T> {
-  const deadline = Date.now() + LOADING_WAIT_MS;
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await operation();
-    } catch (error) {
-      const type = kafkaErrorType(error);
-      if (!type || !LOADING.has(type) || Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, Math.min(50 * attempt, 500)));
-    }
-  }
-}
+/** True for an answer of a partition or coordinator that is still loading. */
+const loading = (error: unknown) => LOADING.has(kafkaErrorType(error) ?? '');
 
-/** Admin operations on kafkajs, connecting lazily. */
+/** Admin operations on kafkajs, connecting lazily; failures are classified TributaryErrors (errors.ts). */
 export class KafkajsAdmin implements AdminPort {
   private readonly kafka: Kafka;
   private admin: Admin | undefined;
@@ -56,6 +45,10 @@ export class KafkajsAdmin implements AdminPort {
 
   async createTopics(topics: readonly NewTopic[]): Promise<void> {
     if (topics.length === 0) return;
+    await classified(`creating topics ${topics.map((t) => t.topic).join(', ')}`, () => this.create(topics));
+  }
+
+  private async create(topics: readonly NewTopic[]): Promise<void> {
     const admin = await this.connected();
     try {
       // kafkajs' own wait for leaders gives up on the first "does not host this topic-partition" a
@@ -78,65 +71,78 @@ export class KafkajsAdmin implements AdminPort {
   async partitionCounts(topics: readonly string[]): Promise<Map<string, number>> {
     const counts = new Map<string, number>();
     if (topics.length === 0) return counts;
-    const admin = await this.connected();
-    const existing = new Set(await admin.listTopics());
-    const present = [...new Set(topics)].filter((t) => existing.has(t));
-    await this.refuseUndescribable([...new Set(topics)].filter((t) => !existing.has(t)));
-    if (present.length === 0) return counts;
-    const { topics: metadata } = await admin
-      .fetchTopicMetadata({ topics: present })
-      .catch((error: unknown) => {
-        throw accessError(error, this.kafka, { topics: { names: present, operation: 'DESCRIBE' } });
-      });
-    for (const topic of metadata) counts.set(topic.name, topic.partitions.length);
-    return counts;
+    return classified(`reading the partition counts of ${topics.join(', ')}`, async () => {
+      const admin = await this.connected();
+      const existing = new Set(await admin.listTopics());
+      const present = [...new Set(topics)].filter((t) => existing.has(t));
+      await this.refuseUndescribable([...new Set(topics)].filter((t) => !existing.has(t)));
+      if (present.length === 0) return counts;
+      const { topics: metadata } = await admin
+        .fetchTopicMetadata({ topics: present })
+        .catch((error: unknown) => {
+          throw accessError(error, this.kafka, { topics: { names: present, operation: 'DESCRIBE' } });
+        });
+      for (const topic of metadata) counts.set(topic.name, topic.partitions.length);
+      return counts;
+    });
   }
 
   async offsets(topic: string): Promise<Map<number, OffsetRange>> {
-    const admin = await this.connected();
-    const offsets = await whileLoading(() => admin.fetchTopicOffsets(topic)).catch((error: unknown) => {
-      throw accessError(error, this.kafka, { topics: { names: [topic], operation: 'DESCRIBE' } });
+    return classified(`reading the offsets of topic "${topic}"`, async () => {
+      const admin = await this.connected();
+      const offsets = await whileLoading(() => admin.fetchTopicOffsets(topic), loading).catch(
+        (error: unknown) => {
+          throw accessError(error, this.kafka, { topics: { names: [topic], operation: 'DESCRIBE' } });
+        },
+      );
+      return new Map(offsets.map((o) => [o.partition, { low: o.low, high: o.high }]));
     });
-    return new Map(offsets.map((o) => [o.partition, { low: o.low, high: o.high }]));
   }
 
   async offsetsForTime(topic: string, timestamp: number): Promise<Map<number, string>> {
-    const admin = await this.connected();
-    // kafkajs answers the partition's end (high watermark) where no record is that recent.
-    const offsets = await whileLoading(() => admin.fetchTopicOffsetsByTimestamp(topic, timestamp));
-    return new Map(offsets.map((o) => [o.partition, o.offset]));
+    return classified(`reading the offsets of topic "${topic}" at a time`, async () => {
+      const admin = await this.connected();
+      // kafkajs answers the partition's end (high watermark) where no record is that recent.
+      const offsets = await whileLoading(() => admin.fetchTopicOffsetsByTimestamp(topic, timestamp), loading);
+      return new Map(offsets.map((o) => [o.partition, o.offset]));
+    });
   }
 
   async committedOffsets(groupId: string, topic: string): Promise<Map<number, CommittedOffset>> {
-    const admin = await this.connected();
-    const result = await whileLoading(() => admin.fetchOffsets({ groupId, topics: [topic] })).catch(
-      (error: unknown) => {
+    return classified(`reading the offsets group "${groupId}" committed in topic "${topic}"`, async () => {
+      const admin = await this.connected();
+      const result = await whileLoading(
+        () => admin.fetchOffsets({ groupId, topics: [topic] }),
+        loading,
+      ).catch((error: unknown) => {
         throw accessError(error, this.kafka, {
           group: { name: groupId, operation: 'DESCRIBE' },
           topics: { names: [topic], operation: 'DESCRIBE' },
         });
-      },
-    );
-    const committed = new Map<number, CommittedOffset>();
-    for (const entry of result) {
-      for (const p of entry.partitions) {
-        if (p.offset !== '-1')
-          committed.set(p.partition, { offset: p.offset, metadata: p.metadata ? p.metadata : null });
+      });
+      const committed = new Map<number, CommittedOffset>();
+      for (const entry of result) {
+        for (const p of entry.partitions) {
+          if (p.offset !== '-1')
+            committed.set(p.partition, { offset: p.offset, metadata: p.metadata ? p.metadata : null });
+        }
       }
-    }
-    return committed;
+      return committed;
+    });
   }
 
   async deleteTopics(topics: readonly string[]): Promise<void> {
     if (topics.length === 0) return;
-    const admin = await this.connected();
-    await admin.deleteTopics({ topics: [...topics] }).catch((error: unknown) => {
-      throw accessError(error, this.kafka, { topics: { names: topics, operation: 'DELETE' } });
+    await classified(`deleting topics ${topics.join(', ')}`, async () => {
+      const admin = await this.connected();
+      await admin.deleteTopics({ topics: [...topics] }).catch((error: unknown) => {
+        throw accessError(error, this.kafka, { topics: { names: topics, operation: 'DELETE' } });
+      });
     });
   }
 
   async listTopics(): Promise<string[]> {
-    return (await this.connected()).listTopics();
+    return classified('listing topics', async () => (await this.connected()).listTopics());
   }
 
   async close(): Promise<void> {
@@ -182,39 +188,31 @@ export class KafkajsAdmin implements AdminPort {
     });
   }
 
-  /**
-   * A topic just created can answer "does not host this topic-partition" for a moment even after the
-   * controller reported leaders; wait until the metadata shows a leader for every partition.
-   */
   private async waitForLeaders(topics: readonly string[]): Promise<void> {
     const admin = await this.connected();
-    const deadline = Date.now() + LEADER_WAIT_MS;
-    for (;;) {
-      try {
-        const { topics: metadata } = await admin.fetchTopicMetadata({ topics: [...topics] });
-        if (metadata.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0)))
-          return;
-      } catch (error) {
-        if (Date.now() > deadline) throw error;
-      }
-      if (Date.now() > deadline)
-        throw new TributaryError(
-          'TRIB_KAFKA',
-          `topics ${topics.join(', ')} have no leader after ${LEADER_WAIT_MS} ms`,
-          { retriable: true },
-        );
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    await waitForLeaders(topics, async () => {
+      const { topics: metadata } = await admin.fetchTopicMetadata({ topics: [...topics] });
+      return metadata.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0));
+    });
   }
 
+  /** Connects once; a failed attempt is forgotten, so the next call tries again. */
   private connected(): Promise<Admin> {
     if (this.admin) return Promise.resolve(this.admin);
-    this.connecting ??= (async () => {
+    const connecting = (this.connecting ??= (async () => {
       const admin = this.kafka.admin();
-      await admin.connect();
+      try {
+        await admin.connect();
+      } catch (error) {
+        await admin.disconnect().catch(() => undefined);
+        throw error;
+      }
       this.admin = admin;
       return admin;
-    })();
-    return this.connecting;
+    })());
+    connecting.catch(() => {
+      if (this.connecting === connecting) this.connecting = undefined;
+    });
+    return connecting;
   }
 }

@@ -89,15 +89,6 @@ export function writtenOffsets(
   return written;
 }
 
-/** Adds a later send's written offsets to an earlier one's: the later offset of a partition wins. */
-export function mergeWrittenOffsets(into: WrittenOffsets, later: WrittenOffsets): void {
-  for (const [topic, partitions] of later) {
-    let perTopic = into.get(topic);
-    if (!perTopic) into.set(topic, (perTopic = new Map()));
-    for (const [partition, offset] of partitions) perTopic.set(partition, offset);
-  }
-}
-
 /**
  * The Kafka error code name (`ILLEGAL_GENERATION`, `INVALID_PRODUCER_EPOCH`, ...) of a kafkajs error.
  * kafkajs' retrier wraps the protocol error in KafkaJSNonRetriableError or

@@ -10,7 +10,8 @@ import { KafkajsPartitionReader } from './partition-reader.ts';
 import { KafkajsProducer, KafkajsTransactionalProducer } from './producers.ts';
 import { kafkajsSecurity } from './security.ts';
 import { applyFetchRewrite } from './fetch-hook.ts';
-import { TopicLimits } from './topic-limits.ts';
+import { TopicLimits } from '../topic-limits.ts';
+import { kafkajsMaxMessageBytes } from './topic-configs.ts';
 import { stopIdleRequestQueuePolling } from './request-queue.ts';
 
 /** The event-log port on a real Kafka cluster, through kafkajs. */
@@ -30,13 +31,14 @@ export function kafkaEventLog(connection: KafkaConnection): EventLogPort {
   // A TLS problem fails the first connection at once instead of after the client's retries.
   const kafka = checkedBeforeConnecting(client, tls ? () => checkTls(connection.brokers, tls) : undefined);
   rememberSecurity([client, kafka], connection.security);
-  const limits = new TopicLimits(kafka, connection.logger);
+  const limits = new TopicLimits(kafkajsMaxMessageBytes(kafka), connection.logger);
   return {
     description: `kafka ${connection.brokers.join(',')}`,
     admin: () => new KafkajsAdmin(kafka),
     groupConsumer: (options: GroupConsumerOptions) =>
       new KafkajsGroupConsumer(kafka, options, connection.logger),
-    partitionReader: (options: PartitionReaderOptions) => new KafkajsPartitionReader(kafka, options),
+    partitionReader: (options: PartitionReaderOptions) =>
+      new KafkajsPartitionReader(kafka, options, connection.logger),
     producer: () => new KafkajsProducer(kafka, limits),
     transactionalProducer: (options) =>
       KafkajsTransactionalProducer.create(kafka, options.transactionalId, limits),

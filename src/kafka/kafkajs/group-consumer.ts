@@ -1,4 +1,12 @@
-import { AssignerProtocol, type Consumer, type Kafka, type PartitionAssigner } from 'kafkajs';
+import {
+  AssignerProtocol,
+  type Consumer,
+  type ConsumerRunConfig,
+  type GroupDescription,
+  type Kafka,
+  type PartitionAssigner,
+} from 'kafkajs';
+import { TributaryError, errorKind, errorMessage } from '../../errors.ts';
 import type { Logger } from '../../runtime/logger.ts';
 import {
   RebalanceInProgressError,
@@ -10,15 +18,23 @@ import {
   type TopicPartition,
   type TopicPartitionOffset,
 } from '../port.ts';
+import { DEFAULT_TASK_TIMEOUT_MS, retrying, retryPolicy } from '../retry.ts';
 import { accessError, type Access } from './access-errors.ts';
 import { fromKafkaMessage, kafkaErrorType } from './convert.ts';
+import { classified, kafkajsError } from './errors.ts';
 import { assertRewrittenBatch } from './fetch-rewrite.ts';
+import { ConsumerRestarts, runAgain } from './restarts.ts';
 
 /**
  * A consumer-group member on kafkajs. kafkajs has no revocation callback and drops the assignment's
  * user data, so: every assigned partition is paused the moment the member joins (before any fetch),
  * the runtime's tasks are reconciled from the assignment read back with DescribeGroups, and only
  * then are partitions resumed by the runtime.
+ *
+ * A consumer that crashed on a retriable error (a broker restarting) is restarted: it reconnects and
+ * joins the group again. That is how a worker rides out a broker restart, for at most
+ * `retryTimeoutMs` of failures in a row (see restarts.ts); past it, or on a fatal error, the
+ * runtime hears of the crash. A stopped consumer never restarts.
  */
 export class KafkajsGroupConsumer implements GroupConsumerPort {
   private readonly kafka: Kafka;
@@ -27,7 +43,16 @@ export class KafkajsGroupConsumer implements GroupConsumerPort {
   private consumer: Consumer | undefined;
   /** Group joins seen so far, and the chain that hands their assignments to the runtime in order. */
   private joins = 0;
+  /** Rebalances this member has learned of (a heartbeat or commit was told the group is rebalancing). */
+  private rebalances = 0;
+  /** Whether the consumer is a member of the group now: false from a crash until it has rejoined. */
+  private inGroup = false;
   private assigning: Promise<void> = Promise.resolve();
+  private runConfig: ConsumerRunConfig | undefined;
+  private rejoining: Promise<void> | undefined;
+  /** From a crash or leaving the group until kafkajs has a group again (see `rejoin`). */
+  private restarting = false;
+  private restarts: ConsumerRestarts | undefined;
 
   constructor(kafka: Kafka, options: GroupConsumerOptions, logger: Logger) {
     this.kafka = kafka;
@@ -36,6 +61,15 @@ export class KafkajsGroupConsumer implements GroupConsumerPort {
   }
 
   async start(handlers: GroupConsumerHandlers): Promise<void> {
+    const what = `the consumer of group "${this.options.groupId}"`;
+    const restarts = new ConsumerRestarts({
+      what,
+      timeoutMs: this.options.retryTimeoutMs ?? DEFAULT_TASK_TIMEOUT_MS,
+      logger: this.logger,
+      restart: () => this.rejoin(),
+      crash: (error) => handlers.onCrash(error),
+    });
+    this.restarts = restarts;
     const consumer = this.kafka.consumer({
       groupId: this.options.groupId,
       partitionAssigners: [assignorBridge(this.options.assignor)],
@@ -46,27 +80,40 @@ export class KafkajsGroupConsumer implements GroupConsumerPort {
       heartbeatInterval: 1_000,
       allowAutoTopicCreation: false,
       maxWaitTimeInMs: 100,
+      retry: ConsumerRestarts.retryOptions(),
     });
     this.consumer = consumer;
     consumer.on(consumer.events.GROUP_JOIN, (event) => {
+      restarts.joined();
+      this.inGroup = true;
       const assigned = fromAssignmentMap(event.payload.memberAssignment);
       // Synchronous, so it happens before kafkajs fetches for the new generation.
       if (assigned.length > 0) consumer.pause(byTopic(assigned));
       const join = ++this.joins;
+      const rebalances = this.rebalances;
       // One assignment at a time, in order; a join that a newer one overtook is skipped, and so is
       // one the member learns of while it leaves the group (nothing is there to read it any more).
       const current = () => join === this.joins && this.consumer === consumer;
+      const superseded = () => !current() || rebalances !== this.rebalances;
       this.assigning = this.assigning
         .then(async () => {
-          if (!current()) return;
-          const assignment = await this.readAssignment(consumer, event.payload.memberId, assigned, join);
-          if (assignment && current()) await handlers.onAssigned(assignment);
+          if (superseded()) return;
+          const assignment = await this.readAssignment(
+            consumer,
+            event.payload.memberId,
+            assigned,
+            superseded,
+          );
+          if (assignment && !superseded()) await handlers.onAssigned(assignment);
         })
         .catch((error: Error) => {
           if (this.consumer === consumer) handlers.onCrash(this.refused(error));
         });
     });
-    consumer.on(consumer.events.REBALANCING, () => handlers.onRevoking());
+    consumer.on(consumer.events.REBALANCING, () => {
+      this.rebalances++;
+      handlers.onRevoking();
+    });
     // Fetches that held only transaction markers, aborted records or emptied batches never reach eachBatch;
     // the position moves anyway.
     consumer.on(consumer.events.END_BATCH_PROCESS, (event) => {
@@ -81,7 +128,10 @@ export class KafkajsGroupConsumer implements GroupConsumerPort {
       });
     });
     consumer.on(consumer.events.CRASH, (event) => {
-      if (!event.payload.restart) handlers.onCrash(this.refused(event.payload.error));
+      // kafkajs has stopped the crashed consumer: no group until it runs again.
+      this.inGroup = false;
+      this.restarting = true;
+      if (this.consumer === consumer) restarts.crashed(this.refused(event.payload.error));
     });
     try {
       await consumer.connect();
@@ -89,7 +139,7 @@ export class KafkajsGroupConsumer implements GroupConsumerPort {
     } catch (error) {
       throw this.refused(error);
     }
-    await consumer.run({
+    this.runConfig = {
       autoCommit: false,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: 1,
@@ -107,23 +157,49 @@ export class KafkajsGroupConsumer implements GroupConsumerPort {
         // Buffered is as good as consumed for fetching; what is committed is decided by the runtime.
         resolveOffset(batch.lastOffset());
       },
-    });
+    };
+    await consumer.run(this.runConfig);
   }
 
   pause(partitions: readonly TopicPartition[]): void {
-    if (partitions.length > 0) this.consumer?.pause(byTopic(partitions));
+    if (partitions.length > 0) this.withGroup((consumer) => consumer.pause(byTopic(partitions)));
   }
 
   resume(partitions: readonly TopicPartition[]): void {
-    if (partitions.length > 0) this.consumer?.resume(byTopic(partitions));
+    if (partitions.length > 0) this.withGroup((consumer) => consumer.resume(byTopic(partitions)));
   }
 
   seek(position: TopicPartitionOffset): void {
-    this.consumer?.seek({ topic: position.topic, partition: position.partition, offset: position.offset });
+    this.withGroup((consumer) =>
+      consumer.seek({ topic: position.topic, partition: position.partition, offset: position.offset }),
+    );
+  }
+
+  /**
+   * While the consumer restarts (after a crash, or to rejoin) kafkajs has no group to pause, resume
+   * or seek in. Nothing is lost: the next join pauses every assigned partition, and the runtime
+   * seeks and resumes them.
+   */
+  private withGroup(action: (consumer: Consumer) => void): void {
+    const consumer = this.consumer;
+    if (!consumer || this.restarting) return;
+    try {
+      action(consumer);
+    } catch (error) {
+      if (!isWithoutGroup(error)) throw error;
+    }
   }
 
   async commit(offsets: readonly TopicPartitionOffset[], options: { metadata?: string } = {}): Promise<void> {
     if (!this.consumer || offsets.length === 0) return;
+    // kafkajs drops the commit of a consumer that is not running (crashed, about to restart) without
+    // a word: say so instead, so the runtime keeps the offsets and tries again.
+    if (!this.inGroup)
+      throw new TributaryError(
+        'TRIB_KAFKA',
+        `the consumer of group "${this.options.groupId}" is reconnecting; offsets not committed`,
+        { retriable: true },
+      );
     const metadata = options.metadata ?? null;
     try {
       await this.consumer.commitOffsets(
@@ -131,16 +207,30 @@ export class KafkajsGroupConsumer implements GroupConsumerPort {
       );
     } catch (error) {
       const type = kafkaErrorType(error);
-      if (
-        type === 'REBALANCE_IN_PROGRESS' ||
-        type === 'ILLEGAL_GENERATION' ||
-        type === 'UNKNOWN_MEMBER_ID' ||
-        type === 'NOT_COORDINATOR'
-      ) {
+      if (type === 'REBALANCE_IN_PROGRESS' || type === 'ILLEGAL_GENERATION' || type === 'UNKNOWN_MEMBER_ID')
         throw new RebalanceInProgressError({ cause: error });
-      }
-      throw this.refused(error);
+      throw kafkajsError(this.refused(error), `committing offsets of group "${this.options.groupId}"`);
     }
+  }
+
+  /**
+   * kafkajs cannot be asked to rebalance, so the member leaves the group and joins it again as a new
+   * member: the group rebalances and every member gets a fresh assignment. One rejoin at a time.
+   * (A crashed consumer restarts the same way.)
+   */
+  rejoin(): Promise<void> {
+    const consumer = this.consumer;
+    const runConfig = this.runConfig;
+    if (!consumer || !runConfig) return Promise.resolve();
+    this.rebalances++;
+    this.inGroup = false;
+    this.rejoining ??= runAgain(
+      consumer,
+      runConfig,
+      () => this.consumer === consumer,
+      (yes) => (this.restarting = yes),
+    ).finally(() => (this.rejoining = undefined));
+    return this.rejoining;
   }
 
   /** A refusal by the cluster's authorizer, named: the group needs READ, its topics READ. */
@@ -155,9 +245,36 @@ export class KafkajsGroupConsumer implements GroupConsumerPort {
   async stop(): Promise<void> {
     const consumer = this.consumer;
     this.consumer = undefined;
+    this.inGroup = false;
+    this.restarts?.cancel();
     if (!consumer) return;
+    await this.rejoining?.catch(() => undefined);
     await consumer.stop();
     await consumer.disconnect();
+  }
+
+  /**
+   * The group's description, retried while the coordinator is unavailable (a broker restarting);
+   * undefined once the assignment it was wanted for is superseded (the consumer restarted or the
+   * group rebalances: the next join brings the assignment).
+   */
+  private async describe(
+    consumer: Consumer,
+    superseded: () => boolean,
+  ): Promise<GroupDescription | undefined> {
+    try {
+      return await retrying(
+        () => classified(`describing group "${this.options.groupId}"`, () => consumer.describeGroup()),
+        {
+          what: `describing group "${this.options.groupId}"`,
+          policy: retryPolicy(this.options.retryTimeoutMs),
+          retriable: (error) => !superseded() && errorKind(error) === 'retriable',
+        },
+      );
+    } catch (error) {
+      if (superseded() || this.consumer !== consumer) return undefined;
+      throw error;
+    }
   }
 
   /**
@@ -169,11 +286,12 @@ export class KafkajsGroupConsumer implements GroupConsumerPort {
     consumer: Consumer,
     memberId: string,
     assigned: TopicPartition[],
-    join: number,
+    superseded: () => boolean,
   ): Promise<GroupAssignment | undefined> {
     for (let attempt = 1; ; attempt++) {
       if (this.consumer !== consumer) return undefined;
-      const description = await consumer.describeGroup();
+      const description = await this.describe(consumer, superseded);
+      if (!description) return undefined;
       if (description.state !== 'Stable') {
         this.logger.debug({ memberId, state: description.state }, 'group is rebalancing again');
         return undefined;
@@ -204,9 +322,10 @@ export class KafkajsGroupConsumer implements GroupConsumerPort {
           partitions: assigned,
           userData: own.assignment.userData,
           members,
-          superseded: () => join !== this.joins,
+          superseded,
         };
       }
+      if (superseded()) return undefined;
       if (attempt >= 10) {
         this.logger.warn(
           { memberId, group: this.options.groupId },
@@ -218,6 +337,11 @@ export class KafkajsGroupConsumer implements GroupConsumerPort {
       await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
     }
   }
+}
+
+/** kafkajs' answer to pause, resume or seek between a crash (or a stop) and the next run. */
+export function isWithoutGroup(error: unknown): boolean {
+  return /Consumer group was not initialized/.test(errorMessage(error));
 }
 
 /** Members in the middle of joining have empty metadata and assignments. */

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { Consumer, Kafka } from 'kafkajs';
+import type { Consumer, ConsumerRunConfig, Kafka } from 'kafkajs';
+import type { Logger } from '../../runtime/logger.ts';
 import type {
   PartitionReaderOptions,
   PartitionReaderPort,
@@ -9,27 +10,40 @@ import type {
 } from '../port.ts';
 import { accessError } from './access-errors.ts';
 import { fromKafkaMessage } from './convert.ts';
-import { byTopic } from './group-consumer.ts';
+import { byTopic, isWithoutGroup } from './group-consumer.ts';
 import { assertRewrittenBatch } from './fetch-rewrite.ts';
+import { DEFAULT_TASK_TIMEOUT_MS } from '../retry.ts';
+import { ConsumerRestarts, runAgain } from './restarts.ts';
 
 /**
  * Reads chosen partitions from chosen offsets. kafkajs only consumes through a group, so this is a
  * consumer alone in a group of its own (it never commits): it is given every partition of its topics,
- * keeps them paused, and reads only those it was asked to, from the asked offsets.
+ * keeps them paused, and reads only those it was asked to, from the asked offsets. Like the group
+ * consumer it is restarted after a retriable crash (see restarts.ts), and goes on from where each
+ * partition had got to.
  */
 export class KafkajsPartitionReader implements PartitionReaderPort {
   private readonly kafka: Kafka;
   private readonly options: PartitionReaderOptions;
+  private readonly logger: Logger;
   private consumer: Consumer | undefined;
+  /** The partitions being read, each with the next offset to read. */
   private readonly active = new Map<string, TopicPartitionOffset>();
   private assigned: TopicPartition[] = [];
   private joined: Promise<void> | undefined;
+  private restarts: ConsumerRestarts | undefined;
+  /**
+   * While restarting, kafkajs has no group to seek, pause or resume in; the next join pauses what is
+   * not read and seeks what is, from `active`.
+   */
+  private restarting = false;
   /** The reader's own group: it never commits, but kafkajs consumes only as a member of a group. */
   private readonly groupId: string;
 
-  constructor(kafka: Kafka, options: PartitionReaderOptions) {
+  constructor(kafka: Kafka, options: PartitionReaderOptions, logger: Logger) {
     this.kafka = kafka;
     this.options = options;
+    this.logger = logger;
     this.groupId = `${options.groupIdPrefix ?? options.clientId ?? 'tributary'}-reader-${randomUUID()}`;
   }
 
@@ -41,10 +55,48 @@ export class KafkajsPartitionReader implements PartitionReaderPort {
       allowAutoTopicCreation: false,
       maxWaitTimeInMs: 100,
       maxBytesPerPartition: 4 * 1024 * 1024,
+      retry: ConsumerRestarts.retryOptions(),
     });
     this.consumer = consumer;
-    this.joined = new Promise<void>((resolve) => {
+    const runConfig: ConsumerRunConfig = {
+      autoCommit: false,
+      eachBatch: async ({ batch }) => {
+        const { topic, partition } = batch;
+        assertRewrittenBatch(batch);
+        if (!this.active.has(key(batch))) return;
+        const nextOffset = (BigInt(batch.lastOffset()) + 1n).toString();
+        this.advance(topic, partition, nextOffset);
+        onBatch({
+          topic,
+          partition,
+          records: batch.messages.map((m) => fromKafkaMessage(topic, partition, m)),
+          nextOffset,
+          highWatermark: batch.highWatermark,
+        });
+      },
+    };
+    let failedToJoin: (error: Error) => void = () => undefined;
+    const restarts = new ConsumerRestarts({
+      what: `the partition reader of client "${this.options.clientId ?? 'tributary'}"`,
+      timeoutMs: this.options.retryTimeoutMs ?? DEFAULT_TASK_TIMEOUT_MS,
+      logger: this.logger,
+      restart: () =>
+        runAgain(
+          consumer,
+          runConfig,
+          () => this.consumer === consumer,
+          (yes) => (this.restarting = yes),
+        ),
+      crash: (error) => {
+        failedToJoin(error);
+        onCrash(error);
+      },
+    });
+    this.restarts = restarts;
+    this.joined = new Promise<void>((resolve, reject) => {
+      failedToJoin = reject;
       consumer.on(consumer.events.GROUP_JOIN, (event) => {
+        restarts.joined();
         this.assigned = Object.entries(event.payload.memberAssignment).flatMap(([topic, partitions]) =>
           (partitions as number[]).map((partition) => ({ topic, partition })),
         );
@@ -54,19 +106,23 @@ export class KafkajsPartitionReader implements PartitionReaderPort {
         resolve();
       });
     });
+    this.joined.catch(() => undefined);
     consumer.on(consumer.events.END_BATCH_PROCESS, (event) => {
       const { topic, partition, batchSize, lastOffset, highWatermark } = event.payload;
-      if (batchSize === 0)
-        onBatch({
-          topic,
-          partition,
-          records: [],
-          nextOffset: (BigInt(lastOffset) + 1n).toString(),
-          highWatermark,
-        });
+      if (batchSize !== 0 || !this.active.has(key({ topic, partition }))) return;
+      this.advance(topic, partition, (BigInt(lastOffset) + 1n).toString());
+      onBatch({
+        topic,
+        partition,
+        records: [],
+        nextOffset: (BigInt(lastOffset) + 1n).toString(),
+        highWatermark,
+      });
     });
     consumer.on(consumer.events.CRASH, (event) => {
-      if (!event.payload.restart) onCrash(this.refused(event.payload.error));
+      // kafkajs has stopped the crashed consumer: no group until it runs again.
+      this.restarting = true;
+      if (this.consumer === consumer) restarts.crashed(this.refused(event.payload.error));
     });
     try {
       await consumer.connect();
@@ -74,21 +130,7 @@ export class KafkajsPartitionReader implements PartitionReaderPort {
     } catch (error) {
       throw this.refused(error);
     }
-    await consumer.run({
-      autoCommit: false,
-      eachBatch: async ({ batch }) => {
-        const { topic, partition } = batch;
-        assertRewrittenBatch(batch);
-        if (!this.active.has(key(batch))) return;
-        onBatch({
-          topic,
-          partition,
-          records: batch.messages.map((m) => fromKafkaMessage(topic, partition, m)),
-          nextOffset: (BigInt(batch.lastOffset()) + 1n).toString(),
-          highWatermark: batch.highWatermark,
-        });
-      },
-    });
+    await consumer.run(runConfig);
     await this.joined;
   }
 
@@ -105,21 +147,44 @@ export class KafkajsPartitionReader implements PartitionReaderPort {
       throw new Error(`cannot read ${position.topic}: the reader was started without topics`);
     await this.joined;
     this.active.set(key(position), position);
-    this.consumer.seek(position);
-    this.consumer.resume([{ topic: position.topic, partitions: [position.partition] }]);
+    this.withGroup((consumer) => {
+      consumer.seek(position);
+      consumer.resume([{ topic: position.topic, partitions: [position.partition] }]);
+    });
   }
 
   async unassign(partition: TopicPartition): Promise<void> {
     this.active.delete(key(partition));
-    this.consumer?.pause([{ topic: partition.topic, partitions: [partition.partition] }]);
+    this.withGroup((consumer) =>
+      consumer.pause([{ topic: partition.topic, partitions: [partition.partition] }]),
+    );
+  }
+
+  /** Seeks, pauses and resumes wait for the next join while the reader restarts (see `restarting`). */
+  private withGroup(action: (consumer: Consumer) => void): void {
+    const consumer = this.consumer;
+    if (!consumer || this.restarting) return;
+    try {
+      action(consumer);
+    } catch (error) {
+      if (!isWithoutGroup(error)) throw error;
+    }
   }
 
   async stop(): Promise<void> {
     const consumer = this.consumer;
     this.consumer = undefined;
+    this.restarts?.cancel();
     if (!consumer) return;
     await consumer.stop();
     await consumer.disconnect();
+  }
+
+  /** Where a partition goes on from after a restart: past what was delivered. */
+  private advance(topic: string, partition: number, offset: string): void {
+    const position = this.active.get(key({ topic, partition }));
+    if (position && BigInt(offset) > BigInt(position.offset))
+      this.active.set(key(position), { ...position, offset });
   }
 }
 

@@ -7,103 +7,118 @@ import {
   type TransactionalProducerPort,
   type WrittenOffsets,
 } from '../port.ts';
-import { TributaryError } from '../../errors.ts';
-import { kafkaErrorType, mergeWrittenOffsets, topicMessages, writtenOffsets } from './convert.ts';
+import type { TributaryError } from '../../errors.ts';
+import { kafkaErrorType, topicMessages, writtenOffsets } from './convert.ts';
+import { sendInRequests, topicsOf } from '../send-in-requests.ts';
 import { accessError, type Access } from './access-errors.ts';
+import { isFencing, isProducerStateLost, kafkajsError, kafkajsErrorKind } from './errors.ts';
 import { byTopic } from './group-consumer.ts';
-import { produceRequests } from './produce-requests.ts';
-import type { TopicLimits } from './topic-limits.ts';
+import type { TopicLimits } from '../topic-limits.ts';
 
 type SendBatch = Producer['sendBatch'];
 
-/**
- * Sends records in produce requests the broker accepts (see `produceRequests`), one after the other so
- * that each partition's records stay in order; resolves with the last offset written per partition.
- */
-async function sendInRequests(
+/** One request through kafkajs' sendBatch, within the bound its quadratic grouping allows. */
+function sendInKafkajsRequests(
   sendBatch: SendBatch,
   limits: TopicLimits,
   records: readonly OutgoingRecord[],
 ): Promise<WrittenOffsets> {
-  const topics = new Set<string>();
-  for (const record of records) topics.add(record.topic);
-  await limits.load(topics);
-  const written: WrittenOffsets = new Map();
-  for (const request of produceRequests(records, (topic) => limits.of(topic))) {
-    try {
-      const metadata = await sendBatch({ topicMessages: topicMessages(request), acks: -1 });
-      mergeWrittenOffsets(written, writtenOffsets(request, metadata));
-    } catch (error) {
-      if (kafkaErrorType(error) !== 'MESSAGE_TOO_LARGE') throw error;
-      throw new TributaryError(
-        'TRIB_RECORD_TOO_LARGE',
-        `the broker refused a produce request as too large (MESSAGE_TOO_LARGE) for ${describePartitions(request)}`,
-        { cause: error },
-      );
-    }
-  }
-  return written;
+  return sendInRequests(records, {
+    limits,
+    send: async (request) =>
+      writtenOffsets(request, await sendBatch({ topicMessages: topicMessages(request), acks: -1 })),
+    tooLarge: (error) => kafkaErrorType(error) === 'MESSAGE_TOO_LARGE',
+  });
 }
 
-/** The partitions of a request with the bytes of keys and values each holds, for an error message. */
-function describePartitions(records: readonly OutgoingRecord[]): string {
-  const bytes = new Map<string, number>();
-  for (const r of records) {
-    const partition = `topic "${r.topic}" partition ${r.partition}`;
-    bytes.set(partition, (bytes.get(partition) ?? 0) + (r.key?.byteLength ?? 0) + (r.value?.byteLength ?? 0));
-  }
-  return [...bytes].map(([partition, size]) => `${partition} (${size} bytes of keys and values)`).join(', ');
-}
-
-/** At-least-once sends: idempotent and one request in flight, so retries neither duplicate nor reorder. */
+/**
+ * At-least-once sends: idempotent and one request in flight, so kafkajs' own retries neither duplicate
+ * nor reorder. Failures are classified (see errors.ts); the runtime retries the retriable ones. When
+ * the broker no longer knows this producer's id or sequence numbers (its state was lost, or it
+ * expired while the producer was idle), the producer starts over with a new id before the failure is
+ * reported as retriable, as the Java idempotent producer resets itself.
+ */
 export class KafkajsProducer implements ProducerPort {
-  private readonly producer: Producer;
   private readonly kafka: Kafka;
   private readonly limits: TopicLimits;
+  private producer: Producer;
   private connecting: Promise<void> | undefined;
 
   constructor(kafka: Kafka, limits: TopicLimits) {
     this.kafka = kafka;
     this.limits = limits;
-    this.producer = kafka.producer({
-      idempotent: true,
-      maxInFlightRequests: 1,
-      allowAutoTopicCreation: false,
-    });
+    this.producer = this.newProducer();
   }
 
   async send(records: readonly OutgoingRecord[]): Promise<WrittenOffsets> {
     if (records.length === 0) return new Map();
+    const producer = this.producer;
     try {
-      this.connecting ??= this.producer.connect();
-      await this.connecting;
-      return await sendInRequests((batch) => this.producer.sendBatch(batch), this.limits, records);
+      await this.connected(producer);
+      return await sendInKafkajsRequests((batch) => producer.sendBatch(batch), this.limits, records);
     } catch (error) {
+      if (isProducerStateLost(error) || isFencing(error)) {
+        await this.reset(producer);
+        throw kafkajsError(error, 'sending records (the producer starts again with a new id)', 'retriable');
+      }
       // An idempotent producer needs WRITE on a topic (or IDEMPOTENT_WRITE on the cluster).
-      throw accessError(error, this.kafka, { topics: { names: topicsOf(records), operation: 'WRITE' } });
+      const refused = accessError(error, this.kafka, {
+        topics: { names: topicsOf(records), operation: 'WRITE' },
+      });
+      throw kafkajsError(refused, `sending records to ${topicsOf(records).join(', ')}`);
     }
   }
 
   async close(): Promise<void> {
-    if (this.connecting) await this.producer.disconnect();
+    const connecting = this.connecting;
+    this.connecting = undefined;
+    if (connecting) await this.producer.disconnect();
+  }
+
+  private newProducer(): Producer {
+    return this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+  }
+
+  /** Connects once; a failed attempt is forgotten, so the next send tries again. */
+  private async connected(producer: Producer): Promise<void> {
+    const connecting = (this.connecting ??= producer.connect());
+    try {
+      await connecting;
+    } catch (error) {
+      if (this.connecting === connecting) this.connecting = undefined;
+      throw error;
+    }
+  }
+
+  private async reset(producer: Producer): Promise<void> {
+    if (this.producer !== producer) return;
+    this.producer = this.newProducer();
+    this.connecting = undefined;
+    await producer.disconnect().catch(() => undefined);
   }
 }
-
-/** A refused transactional id is not fencing but a missing ACL: the guard reports it as such. */
-const FENCING_ERRORS = new Set(['INVALID_PRODUCER_EPOCH', 'PRODUCER_FENCED', 'INVALID_PRODUCER_ID_MAPPING']);
 
 /** Answers of a transaction coordinator that is busy for a moment; the request is worth repeating. */
 const COORDINATOR_BUSY = new Set(['CONCURRENT_TRANSACTIONS', 'COORDINATOR_LOAD_IN_PROGRESS']);
 /** About 15 s of retries with the backoff below. */
 const SEND_OFFSETS_ATTEMPTS = 40;
 
-/** One transactional id, one producer: the exactly-once unit of a task. */
+/**
+ * One transactional id, one producer: the exactly-once unit of a task.
+ *
+ * kafkajs cannot go on with a transaction after any of its requests failed (its transaction state
+ * stays where the failure left it, e.g. "committing"), so the first failure is final for this
+ * producer: a fenced producer is `task-migrated`, a failure that is not fatal is `abortable` (the
+ * runtime closes the task and creates it again, with a new producer whose initialization aborts
+ * or completes what this one left open), and every later call fails the same way.
+ */
 export class KafkajsTransactionalProducer implements TransactionalProducerPort {
   readonly transactionalId: string;
   private readonly kafka: Kafka;
   private readonly producer: Producer;
   private readonly limits: TopicLimits;
   private transaction: Transaction | undefined;
+  private failure: TributaryError | undefined;
 
   private constructor(kafka: Kafka, transactionalId: string, producer: Producer, limits: TopicLimits) {
     this.kafka = kafka;
@@ -112,7 +127,11 @@ export class KafkajsTransactionalProducer implements TransactionalProducerPort {
     this.limits = limits;
   }
 
-  /** Connects and claims the transactional id, which fences older producers and aborts their open transaction. */
+  /**
+   * Connects and claims the transactional id, which fences older producers and aborts their open
+   * transaction (or waits for the one they were committing to complete). A failure to do so is
+   * classified as usual (retriable while the coordinator is unavailable).
+   */
   static async create(
     kafka: Kafka,
     transactionalId: string,
@@ -128,31 +147,35 @@ export class KafkajsTransactionalProducer implements TransactionalProducerPort {
       // kafkajs' default 300 ms first retry would cap a task at about three transactions a second.
       retry: { initialRetryTime: 10, maxRetryTime: 2_000, retries: 30 },
     });
-    const instance = new KafkajsTransactionalProducer(kafka, transactionalId, producer, limits);
     try {
-      await instance.guard(() => producer.connect());
-      await instance.guard(async () => {
-        const claim = await producer.transaction();
-        await claim.abort();
-      });
+      await producer.connect();
+      const claim = await producer.transaction();
+      await claim.abort();
     } catch (error) {
       // Nothing else will close it: its connections would keep the process alive.
       await producer.disconnect().catch(() => undefined);
-      throw error;
+      throw kafkajsError(
+        accessError(error, kafka, { transactionalId }),
+        `claiming transactional id "${transactionalId}"`,
+      );
     }
-    return instance;
+    return new KafkajsTransactionalProducer(kafka, transactionalId, producer, limits);
   }
 
   async begin(): Promise<void> {
-    this.transaction = await this.guard(() => this.producer.transaction());
+    this.transaction = await this.guard('beginning a transaction', () => this.producer.transaction());
   }
 
   async send(records: readonly OutgoingRecord[]): Promise<WrittenOffsets> {
     if (records.length === 0) return new Map();
-    const transaction = this.open();
-    return this.guard(() => sendInRequests((batch) => transaction.sendBatch(batch), this.limits, records), {
-      topics: { names: topicsOf(records), operation: 'WRITE' },
-    });
+    return this.guard(
+      'sending records in a transaction',
+      () => {
+        const transaction = this.open();
+        return sendInKafkajsRequests((batch) => transaction.sendBatch(batch), this.limits, records);
+      },
+      { topics: { names: topicsOf(records), operation: 'WRITE' } },
+    );
   }
 
   async sendOffsets(groupId: string, offsets: readonly TopicPartitionOffset[]): Promise<void> {
@@ -163,33 +186,41 @@ export class KafkajsTransactionalProducer implements TransactionalProducerPort {
         .filter((o) => o.topic === topic)
         .map((o) => ({ partition: o.partition, offset: o.offset })),
     }));
-    // kafkajs retries AddPartitionsToTxn but not AddOffsetsToTxn, which the coordinator answers with
-    // CONCURRENT_TRANSACTIONS while it still completes the previous transaction: a transaction that
-    // holds only offsets (a task that consumed without producing) meets that right after a commit.
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await this.guard(() => this.open().sendOffsets({ consumerGroupId: groupId, topics }), {
-          group: { name: groupId, operation: 'READ' },
-        });
-        return;
-      } catch (error) {
-        const type = kafkaErrorType(error);
-        if (!type || !COORDINATOR_BUSY.has(type) || attempt >= SEND_OFFSETS_ATTEMPTS) throw error;
-        await new Promise((resolve) => setTimeout(resolve, Math.min(10 * 2 ** (attempt - 1), 500)));
-      }
-    }
+    await this.guard(
+      'adding offsets to a transaction',
+      async () => {
+        // kafkajs retries AddPartitionsToTxn but not AddOffsetsToTxn, which the coordinator answers with
+        // CONCURRENT_TRANSACTIONS while it still completes the previous transaction: a transaction that
+        // holds only offsets (a task that consumed without producing) meets that right after a commit.
+        // AddOffsetsToTxn changes nothing when refused, so kafkajs' transaction can go on after it.
+        for (let attempt = 1; ; attempt++) {
+          try {
+            return await this.open().sendOffsets({ consumerGroupId: groupId, topics });
+          } catch (error) {
+            const type = kafkaErrorType(error);
+            if (!type || !COORDINATOR_BUSY.has(type) || attempt >= SEND_OFFSETS_ATTEMPTS) throw error;
+            await new Promise((resolve) => setTimeout(resolve, Math.min(10 * 2 ** (attempt - 1), 500)));
+          }
+        }
+      },
+      { group: { name: groupId, operation: 'READ' } },
+    );
   }
 
   async commit(): Promise<void> {
-    const transaction = this.open();
-    this.transaction = undefined;
-    await this.guard(() => transaction.commit());
+    await this.guard('committing a transaction', () => {
+      const transaction = this.open();
+      this.transaction = undefined;
+      return transaction.commit();
+    });
   }
 
+  /** Aborts the open transaction; after a failure there is nothing this producer can do any more. */
   async abort(): Promise<void> {
     const transaction = this.transaction;
     this.transaction = undefined;
-    if (transaction?.isActive()) await this.guard(() => transaction.abort());
+    if (this.failure || !transaction?.isActive()) return;
+    await this.guard('aborting a transaction', () => transaction.abort());
   }
 
   async close(): Promise<void> {
@@ -201,20 +232,26 @@ export class KafkajsTransactionalProducer implements TransactionalProducerPort {
     return this.transaction;
   }
 
-  /** Fencing becomes ProducerFencedError; a refusal by the authorizer names what was refused. */
-  private async guard<T>(operation: () => Promise<T>, access: Access = {}): Promise<T> {
+  /**
+   * The first failure is final (see the class comment): fencing becomes ProducerFencedError, a
+   * refusal by the authorizer names what was refused (fatal), anything else is abortable.
+   */
+  private async guard<T>(doing: string, operation: () => Promise<T>, access: Access = {}): Promise<T> {
+    if (this.failure) throw this.failure;
     try {
       return await operation();
     } catch (error) {
-      const type = kafkaErrorType(error);
-      if (type && FENCING_ERRORS.has(type))
-        throw new ProducerFencedError(this.transactionalId, { cause: error });
-      throw accessError(error, this.kafka, { ...access, transactionalId: this.transactionalId });
+      if (isFencing(error)) {
+        this.failure = new ProducerFencedError(this.transactionalId, { cause: error });
+      } else {
+        const refused = accessError(error, this.kafka, { ...access, transactionalId: this.transactionalId });
+        this.failure = kafkajsError(
+          refused,
+          `${doing} (producer "${this.transactionalId}")`,
+          kafkajsErrorKind(refused) === 'fatal' ? 'fatal' : 'abortable',
+        );
+      }
+      throw this.failure;
     }
   }
-}
-
-/** The topics records go to, each once (what a refused write names). */
-function topicsOf(records: readonly OutgoingRecord[]): string[] {
-  return [...new Set(records.map((r) => r.topic))];
 }

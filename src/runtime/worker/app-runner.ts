@@ -1,7 +1,9 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { TributaryError } from '../../errors.ts';
+import { TributaryError, errorMessage } from '../../errors.ts';
 import type { AdminPort, EventLogPort, GroupConsumerPort, ProducerPort } from '../../kafka/port.ts';
+import { retryPolicy, sleep, type RetryPolicy } from '../../kafka/retry.ts';
+import { retryingAdmin } from '../../kafka/retrying-admin.ts';
 import type { StateStore } from '../../state/api.ts';
 import type { ManagedStore } from '../../state/managed-store.ts';
 import type { SchemaRegistryClient } from '../../serde/registry.ts';
@@ -19,11 +21,14 @@ import { FetchIntake } from './fetch-intake.ts';
 import { ProcessingLoop } from './processing-loop.ts';
 import { Reconciler } from './reconciler.ts';
 import { RecordPreparer } from './record-preparer.ts';
-import { Restorer } from './restorer.ts';
+import { Restorer, type RestoreProgress } from './restorer.ts';
 import { consumerLag, droppedRecords, newRunnerMetrics } from './runner-metrics.ts';
 import { TaskFactory, type StandbyTask } from './task-factory.ts';
 import { TaskRegistry } from './task-registry.ts';
 import { setUpTopics } from './topics.ts';
+
+/** How long a failed application takes at most to close what it opened (it does not wait on Kafka). */
+const FAILED_CLOSE_MS = 5_000;
 
 export type AppRunnerState =
   'created' | 'starting' | 'rebalancing' | 'running' | 'stopping' | 'stopped' | 'failed';
@@ -50,6 +55,11 @@ export interface AppRunnerOptions {
  * - `CommitProtocol` hands output to the producers and commits, at-least-once or exactly-once;
  * - `Reconciler` applies each assignment to the `TaskRegistry`: tasks and standbys come and go;
  * - the getters below are what interactive queries and metrics read.
+ *
+ * Kafka refusing for a while (a broker restarting, a coordinator moving) is ridden out by the parts
+ * themselves, for at most `taskTimeoutMs` (see ErrorKind and src/kafka/retry.ts). When the
+ * application fails for good, every resource it opened is closed within `FAILED_CLOSE_MS`,
+ * without waiting on a cluster that may be gone, so the process can exit at once.
  */
 export class AppRunner {
   readonly applicationId: string;
@@ -77,9 +87,13 @@ export class AppRunner {
   private failure: Error | undefined;
   private readonly failed: Promise<never>;
   private rejectFailed!: (error: Error) => void;
+  private readonly retry: RetryPolicy;
+  /** Aborted when the application fails or has stopped: retries give up at once. */
+  private readonly cancel = new AbortController();
 
   constructor(options: AppRunnerOptions) {
     this.options = options;
+    this.retry = retryPolicy(options.config.taskTimeoutMs);
     this.applicationId = options.applicationId;
     this.topologyValue = options.topology;
     this.logger = withBindings(options.logger, { app: options.applicationId });
@@ -140,6 +154,19 @@ export class AppRunner {
     return droppedRecords(this.metrics, this.registry);
   }
 
+  /** Where the error handlers send records they give up on, when an error handler dead-letters. */
+  get deadLetterTopic(): string | undefined {
+    const { errorHandling } = this.options.config;
+    const usesDeadLetters =
+      errorHandling.deserialization === 'dead-letter' || errorHandling.processing === 'dead-letter';
+    return usesDeadLetters ? deadLetterTopic(errorHandling, this.applicationId) : undefined;
+  }
+
+  /** The restores under way on this worker: per changelog partition, records applied and still to apply. */
+  restoreProgress(): RestoreProgress[] {
+    return this.restorer?.progress() ?? [];
+  }
+
   /** A store of an active task on this worker, or a global store. */
   store(name: string, partition: number): StateStore | undefined {
     const global = this.globalStores.get(name);
@@ -162,32 +189,58 @@ export class AppRunner {
       await this.joinGroup(topics, preparer);
     } catch (error) {
       this.stateValue = 'failed';
-      await this.shutDown().catch(() => undefined);
+      this.cancel.abort();
+      await this.closeWithin(FAILED_CLOSE_MS, 'closing what the application opened', () =>
+        this.shutDown(true),
+      );
       throw error;
     }
   }
 
-  /** Stops gracefully: finishes the records in hand, commits, closes stores, leaves the group. */
+  /**
+   * Stops gracefully: finishes the records in hand, commits, closes stores, leaves the group. A
+   * failed application only closes what it opened, within `FAILED_CLOSE_MS`.
+   */
   async stop(): Promise<void> {
     if (this.stateValue === 'stopped' || this.stateValue === 'stopping') return;
     const wasFailed = this.stateValue === 'failed';
     this.stateValue = 'stopping';
     this.loop?.wake();
-    await this.loopDone?.catch(() => undefined);
-    if (!wasFailed && this.commits && this.reconciler) {
-      try {
-        await commitBeforeLeaving({
-          commits: this.commits,
-          reconciler: this.reconciler,
-          timeoutMs: this.options.config.sessionTimeoutMs,
-          logger: this.logger,
-        });
-      } catch (error) {
-        this.logger.error({ err: error }, 'final commit failed');
+    if (wasFailed) {
+      // What is under way gives up at its next retry (the failure aborted them); what still waits
+      // on the cluster is left behind.
+      await this.closeWithin(
+        FAILED_CLOSE_MS / 2,
+        'finishing what the failed application was doing',
+        async () => {
+          await this.loopDone?.catch(() => undefined);
+          await this.reconciler?.settled();
+        },
+      );
+      await this.closeWithin(FAILED_CLOSE_MS / 2, 'closing the failed application', () =>
+        this.shutDown(true),
+      );
+    } else {
+      // A stop waits for Kafka no longer than a crashed member's tasks wait for the group to move them.
+      const giveUp = setTimeout(() => this.cancel.abort(), this.options.config.sessionTimeoutMs);
+      await this.loopDone?.catch(() => undefined);
+      if (this.commits && this.reconciler) {
+        try {
+          await commitBeforeLeaving({
+            commits: this.commits,
+            reconciler: this.reconciler,
+            timeoutMs: this.options.config.sessionTimeoutMs,
+            logger: this.logger,
+          });
+        } catch (error) {
+          this.logger.error({ err: error }, 'final commit failed');
+        }
       }
+      await this.reconciler?.settled();
+      clearTimeout(giveUp);
+      this.cancel.abort();
+      await this.shutDown(false);
     }
-    await this.reconciler?.settled();
-    await this.shutDown();
     this.stateValue = 'stopped';
     this.logger.info({ processed: this.metrics.processed }, 'application stopped');
   }
@@ -217,15 +270,16 @@ export class AppRunner {
       );
     const topology = this.topologyValue;
     const preparer = RecordPreparer.forTopology(topology, applicationId, this.logger);
-    this.admin = port.admin();
-    const usesDeadLetters =
-      config.errorHandling.deserialization === 'dead-letter' ||
-      config.errorHandling.processing === 'dead-letter';
+    this.admin = retryingAdmin(port.admin(), {
+      policy: this.retry,
+      signal: this.cancel.signal,
+      logger: this.logger,
+    });
     const counts = await setUpTopics({
       admin: this.admin,
       topology,
       applicationId,
-      deadLetterTopic: usesDeadLetters ? deadLetterTopic(config.errorHandling, applicationId) : undefined,
+      deadLetterTopic: this.deadLetterTopic,
       logger: this.logger,
     });
     const topics = new ApplicationTopics(topology, applicationId, counts);
@@ -235,11 +289,20 @@ export class AppRunner {
         readCommitted: exactlyOnce,
         topics: topics.restoreTopics(),
         clientId,
+        retryTimeoutMs: config.taskTimeoutMs,
         groupIdPrefix: applicationId,
       }),
       this.logger,
     );
-    await this.restorer.start();
+    await this.restorer.start((error) =>
+      this.fail(
+        new TributaryError(
+          'TRIB_RESTORE',
+          `the changelog reader of application "${applicationId}" stopped: ${error.message}`,
+          { cause: error },
+        ),
+      ),
+    );
     const globalTyped = new Map<string, StateStore>();
     this.factory = new TaskFactory({
       applicationId,
@@ -282,6 +345,7 @@ export class AppRunner {
       readCommitted: exactlyOnce,
       sessionTimeoutMs: config.sessionTimeoutMs,
       clientId: `${config.clientId}-${applicationId}`,
+      retryTimeoutMs: config.taskTimeoutMs,
     });
     this.consumer = consumer;
     const fail = (error: Error) => this.fail(error);
@@ -293,7 +357,14 @@ export class AppRunner {
       factory: this.factory!,
       metrics: this.metrics,
       logger: this.logger,
+      retry: this.retry,
+      signal: this.cancel.signal,
       fail,
+      taskClosed: (id, { migrated }) => {
+        if (this.stateValue === 'stopping' || this.stateValue === 'failed') return;
+        if (migrated) this.rejoinGroup();
+        else reconciler.restart(id);
+      },
     });
     const reconciler = new Reconciler({
       topics,
@@ -306,6 +377,8 @@ export class AppRunner {
       logger: this.logger,
       exactlyOnce,
       handoverTimeoutMs: config.sessionTimeoutMs,
+      retry: this.retry,
+      signal: this.cancel.signal,
       windingDown: () => this.stateValue === 'stopping' || this.stateValue === 'failed',
       assignmentQueued: () => {
         // Queries answer 503 until the tasks match; a stopping or failed application stays so.
@@ -360,25 +433,70 @@ export class AppRunner {
     this.loopDone = loop.run();
   }
 
-  private async shutDown(): Promise<void> {
-    await this.consumer
-      ?.stop()
-      .catch((error) => this.logger.warn({ err: error }, 'leaving the group failed'));
-    for (const [id, task] of this.registry.active)
-      await this.registry.closeActive(id, task, { commitStores: false });
-    for (const standby of this.registry.standbys.values()) await this.factory?.closeStandby(standby);
-    this.registry.standbys.clear();
-    await this.restorer?.stop().catch(() => undefined);
-    await Promise.allSettled([...this.globalStores.values()].map((s) => s.close()));
-    await this.producer?.close().catch(() => undefined);
-    await this.admin?.close().catch(() => undefined);
+  /**
+   * A task was taken over by a worker acting on another assignment: the group rebalances so that
+   * every member gets a fresh one (as Kafka Streams rejoins on TaskMigratedException).
+   */
+  private rejoinGroup(): void {
+    this.logger.info({}, 'rejoining the group for a fresh assignment');
+    this.consumer
+      ?.rejoin()
+      .catch((error: unknown) => this.logger.warn({ err: error }, 'rejoining the group failed'));
+  }
+
+  /** Runs a closing step for at most `ms`; what does not finish by then is left behind, with a warning. */
+  private async closeWithin(ms: number, what: string, close: () => Promise<void>): Promise<void> {
+    const bound = new AbortController();
+    const done = await Promise.race([
+      close().then(
+        () => true,
+        (error: unknown) => {
+          this.logger.warn({ err: error }, `${what} failed: ${errorMessage(error)}`);
+          return true;
+        },
+      ),
+      sleep(ms, bound.signal).then(() => false),
+    ]);
+    bound.abort();
+    if (!done) this.logger.warn({ waitedMs: ms }, `${what} did not finish in time; going on`);
+  }
+
+  /**
+   * Closes everything the application opened: the consumer (leaving the group), the tasks and
+   * standbys with their stores and producers, the changelog reader, global stores, the producer and
+   * the admin. One after the other when stopping, so the group is left first; all at once after a
+   * failure, so that none waits on another that waits on an unreachable cluster.
+   */
+  private async shutDown(failed: boolean): Promise<void> {
+    const steps: (() => Promise<unknown>)[] = [
+      async () =>
+        this.consumer?.stop().catch((error) => this.logger.warn({ err: error }, 'leaving the group failed')),
+      () =>
+        Promise.allSettled(
+          [...this.registry.active].map(([id, task]) =>
+            this.registry.closeActive(id, task, { commitStores: false }),
+          ),
+        ),
+      async () => {
+        const standbys = [...this.registry.standbys.values()];
+        this.registry.standbys.clear();
+        await Promise.allSettled(standbys.map((standby) => this.factory?.closeStandby(standby)));
+      },
+      async () => this.restorer?.stop().catch(() => undefined),
+      () => Promise.allSettled([...this.globalStores.values()].map((store) => store.close())),
+      async () => this.producer?.close().catch(() => undefined),
+      async () => this.admin?.close().catch(() => undefined),
+    ];
+    if (failed) await Promise.allSettled(steps.map((step) => step()));
+    else for (const step of steps) await step();
   }
 
   private fail(error: Error): void {
-    if (this.failure) return;
+    if (this.failure || this.stateValue === 'stopped') return;
     this.failure = error;
     this.logger.error({ err: error }, `application failed: ${error.message}`);
     this.stateValue = 'failed';
+    this.cancel.abort();
     this.loop?.wake();
     this.rejectFailed(error);
   }

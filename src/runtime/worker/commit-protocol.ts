@@ -1,5 +1,6 @@
-import { TributaryError } from '../../errors.ts';
-import { isFencedError, type GroupConsumerPort, type ProducerPort } from '../../kafka/port.ts';
+import { errorKind, errorMessage } from '../../errors.ts';
+import { RebalanceInProgressError, type GroupConsumerPort, type ProducerPort } from '../../kafka/port.ts';
+import { FailureWindow, RetriesExhaustedError, retrying, type RetryPolicy } from '../../kafka/retry.ts';
 import type { Logger } from '../logger.ts';
 import { RecordSender } from './record-sender.ts';
 import type { RunnerMetrics } from './runner-metrics.ts';
@@ -21,8 +22,18 @@ export interface CommitProtocolOptions {
   readonly factory: TaskFactory;
   readonly metrics: RunnerMetrics;
   readonly logger: Logger;
+  /** How long passing failures (a broker restarting) are retried before they are fatal. */
+  readonly retry: RetryPolicy;
+  /** Aborted when the application stops for good: retries give up. */
+  readonly signal: AbortSignal;
   /** An at-least-once send failed for good: the application cannot go on. */
   readonly fail: (error: Error) => void;
+  /**
+   * Exactly-once: a task was closed because its transaction could not complete (a broker restart
+   * broke it off, or it was fenced). `migrated` (fenced) calls for a rejoin of the group; otherwise
+   * the task is started again from its last commit if it is still this worker's.
+   */
+  readonly taskClosed: (id: string, reason: { migrated: boolean }) => void;
 }
 
 /**
@@ -61,6 +72,14 @@ export interface CommitProtocolOptions {
  * A crash anywhere leaves the stores at or behind what the changelog holds, so a restart restores the
  * tail. Standby replicas save how far they followed their changelogs at every commit too, so a
  * takeover (or a restart) restores only the rest.
+ *
+ * When Kafka refuses for a while (see ErrorKind): under at-least-once a send and the offset commit
+ * are retried in place, in order, for at most the retry policy's timeout. Under exactly-once a task
+ * whose transaction failed is closed without committing (its stores keep the last committed
+ * transaction's state) and its transaction is left to be aborted — as Kafka Streams closes a task
+ * dirty and revives it: the task is created again, which fences the broken producer, and goes on
+ * from the last commit (`taskClosed`). A task that keeps failing for longer than the timeout fails
+ * the application.
  */
 export class CommitProtocol {
   private readonly options: CommitProtocolOptions;
@@ -70,18 +89,31 @@ export class CommitProtocol {
   private readonly sender: RecordSender | undefined;
   private requested = false;
   private lastCommitMs = Date.now();
+  /** Exactly-once: tasks whose transactions have been failing, since when. */
+  private readonly failing = new Map<string, FailureWindow>();
 
   constructor(options: CommitProtocolOptions) {
     this.options = options;
-    const { producer, registry } = options;
+    const { producer, registry, retry, signal, logger, applicationId } = options;
     if (producer)
       this.sender = new RecordSender({
-        send: (records) => producer.send(records),
+        // Retried in place: the sender sends one batch at a time, so order is kept.
+        send: (records) =>
+          retrying(() => producer.send(records), {
+            what: `sending the output of application "${applicationId}"`,
+            policy: retry,
+            signal,
+            onRetry: (error, attempt, waitMs) =>
+              logger.warn(
+                { err: error, attempt, waitMs },
+                `sending output failed; retrying: ${errorMessage(error)}`,
+              ),
+          }),
         // A changelog partition belongs to one task: each task picks its own from what was written.
         onWritten: (written) => {
           for (const task of registry.active.values()) task.active.acknowledge(written);
         },
-        // An at-least-once send failed for good (retries are the client's): the application cannot go on.
+        // An at-least-once send failed for good: the application cannot go on.
         onFailed: (error) => options.fail(error),
       });
   }
@@ -150,7 +182,7 @@ export class CommitProtocol {
   }
 
   private async commitAtLeastOnce(): Promise<CommitOutcome> {
-    const { registry, consumer, logger } = this.options;
+    const { registry, consumer, logger, applicationId, retry, signal } = this.options;
     // 2. Every send so far is acknowledged: output and changelog records are in the log.
     await this.sender!.flushed();
     // 3. Stores persist their data with the changelog offsets the acknowledgements reported.
@@ -158,21 +190,33 @@ export class CommitProtocol {
     // 4. Only then do the consumed offsets move on.
     const offsets = [...registry.active.values()].flatMap((t) => t.active.offsetsToCommit());
     try {
-      if (offsets.length > 0) await consumer.commit(offsets);
+      if (offsets.length > 0)
+        await retrying(() => consumer.commit(offsets), {
+          what: `committing the offsets of application "${applicationId}"`,
+          policy: retry,
+          signal,
+          retriable: (error) =>
+            errorKind(error) === 'retriable' && !(error instanceof RebalanceInProgressError),
+          onRetry: (error, attempt, waitMs) =>
+            logger.warn(
+              { err: error, attempt, waitMs },
+              `committing offsets failed; retrying: ${errorMessage(error)}`,
+            ),
+        });
       for (const task of registry.active.values()) task.active.markCommitted();
       return 'committed';
     } catch (error) {
       // A rebalance refused the commit. While running that is harmless: the offsets stay pending, and
       // the rebalance's own commit (see Reconciler) carries them once this member has rejoined. A
       // stopping worker must wait for that before it leaves (see AppRunner.stop).
-      if (!(error instanceof TributaryError && error.retriable)) throw error;
+      if (!(error instanceof RebalanceInProgressError)) throw error;
       logger.warn({ err: error }, 'offsets not committed: the group is rebalancing');
       return 'refused';
     }
   }
 
   private async commitTransaction(id: string, task: RunningTask): Promise<void> {
-    const { applicationId, registry, logger } = this.options;
+    const { applicationId } = this.options;
     try {
       // 2. The transaction holds the task's output and changelog records; the offsets join it, and it commits.
       await task.sender?.flushed();
@@ -189,12 +233,41 @@ export class CommitProtocol {
       // 3. Stores persist what the committed transaction covered.
       await task.active.commitStores();
       task.active.markCommitted();
+      this.failing.delete(id);
     } catch (error) {
-      if (!isFencedError(error)) throw error;
-      // Another worker runs this task now (we were too slow and got fenced): drop it without committing.
-      logger.warn({ task: id }, 'task migrated to another worker (producer fenced); closing it');
-      await registry.closeActive(id, task, { commitStores: false });
+      await this.transactionFailed(id, task, error);
     }
+  }
+
+  /**
+   * A task's transaction failed. Fenced: another worker runs the task now (it acted on a newer
+   * assignment, or this one on an outdated one): close it without committing and rejoin the group
+   * so that every member gets a fresh assignment. Broken off (a broker restart, a coordinator
+   * moving): close it without committing and start it again from its last commit. Fatal: fail.
+   */
+  private async transactionFailed(id: string, task: RunningTask, error: unknown): Promise<void> {
+    const { registry, logger, retry } = this.options;
+    const kind = errorKind(error);
+    if (kind === 'fatal') throw error;
+    if (kind === 'task-migrated') {
+      logger.warn(
+        { task: id, err: error },
+        'task migrated to another worker (producer fenced); closing it and rejoining the group',
+      );
+      await registry.closeActive(id, task, { commitStores: false });
+      this.options.taskClosed(id, { migrated: true });
+      return;
+    }
+    let window = this.failing.get(id);
+    if (!window) this.failing.set(id, (window = new FailureWindow(retry.timeoutMs)));
+    if (!window.failed())
+      throw new RetriesExhaustedError(`the transactions of task ${id}`, window.failingMs(), retry, error);
+    logger.warn(
+      { task: id, err: error, failingMs: window.failingMs() },
+      `the transaction of task ${id} could not complete; starting the task again from its last commit: ${errorMessage(error)}`,
+    );
+    await registry.closeActive(id, task, { commitStores: false });
+    this.options.taskClosed(id, { migrated: false });
   }
 
   private handOver(task: RunningTask): void {

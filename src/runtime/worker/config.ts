@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { ConfigError } from '../../errors.ts';
 import type { HttpSecurity } from '../../http/security.ts';
-import type { KafkaSecurity } from '../../kafka/connection.ts';
+import type { KafkaClient, KafkaSecurity } from '../../kafka/connection.ts';
 import type { RegistrySecurity } from '../../serde/registry-connection.ts';
 import { Secret } from '../../security/secret.ts';
 import type { ErrorHandling } from '../error-handling.ts';
@@ -20,11 +20,15 @@ export type { ProcessingGuarantee };
 export interface WorkerConfig {
   /** Kafka bootstrap servers; undefined runs on the embedded event log. */
   readonly brokers: readonly string[] | undefined;
+  /** The Kafka client library the worker runs on. */
+  readonly kafkaClient: KafkaClient;
   /** TLS and SASL for every connection to Kafka. */
   readonly kafkaSecurity: KafkaSecurity;
   readonly clientId: string;
   /** Where stores live: `<stateDir>/<applicationId>/<task>/<store>`. */
   readonly stateDir: string;
+  /** What the read caches of all stores in the process may hold together, in bytes. */
+  readonly stateCacheMaxBytes: number;
   readonly processingGuarantee: ProcessingGuarantee;
   readonly commitIntervalMs: number;
   readonly numStandbyReplicas: number;
@@ -33,6 +37,11 @@ export interface WorkerConfig {
    * crashes (SIGKILL, lost machine) keeps its tasks this long; a clean stop leaves the group at once.
    */
   readonly sessionTimeoutMs: number;
+  /**
+   * How long a worker retries what Kafka refuses for a while (a broker restarting, a coordinator
+   * moving) before it gives up and the application fails: Kafka Streams' `task.timeout.ms`.
+   */
+  readonly taskTimeoutMs: number;
   /** Fetched records buffered per partition before the partition is paused (back-pressure). */
   readonly maxBufferedRecordsPerPartition: number;
   readonly maxTaskIdleMs: number;
@@ -56,12 +65,15 @@ export interface ConfigSources {
   /** Path of a JSON config file (also taken from the `--config` flag or TRIBUTARY_CONFIG). */
   readonly file?: string;
   readonly isTerminal?: boolean;
+  /** A command's own defaults by flag name (`start` runs exactly-once), below every other source. */
+  readonly defaults?: Readonly<Record<string, string>>;
 }
 
 /**
  * Reads the worker's configuration: flags first, then environment variables, then the JSON config
- * file, then defaults. Every bad value is reported with the setting's name in the place it came from
- * (`--commit-interval-ms`, `COMMIT_INTERVAL_MS`, or `commitIntervalMs in config.json`).
+ * file, then the command's defaults, then the settings' own. Every bad value is reported with the
+ * setting's name in the place it came from (`--commit-interval-ms`, `COMMIT_INTERVAL_MS`, or
+ * `commitIntervalMs in config.json`).
  */
 export function loadWorkerConfig(sources: ConfigSources = {}): WorkerConfig {
   const flags = sources.flags ?? {};
@@ -82,6 +94,9 @@ export function loadWorkerConfig(sources: ConfigSources = {}): WorkerConfig {
       return setting.parse(env[setting.env], setting.env);
     if (file[setting.file] !== undefined)
       return setting.parse(file[setting.file], `${setting.file} in ${filePath}`);
+    const commandDefault = sources.defaults?.[setting.flag];
+    if (commandDefault !== undefined)
+      return setting.parse(commandDefault, `the default of --${setting.flag}`);
     return setting.fallback();
   };
   // A secret: a file named by the flag, its value in `valueEnv`, or a file named by `env` or the file.
@@ -108,15 +123,18 @@ export function loadWorkerConfig(sources: ConfigSources = {}): WorkerConfig {
   const advertised = read(SETTINGS.advertised);
   return {
     brokers: read(SETTINGS.brokers),
+    kafkaClient: read(SETTINGS.kafkaClient),
     kafkaSecurity: readKafkaSecurity(reader),
     clientId: read(SETTINGS.clientId),
     stateDir: read(SETTINGS.stateDir),
+    stateCacheMaxBytes: read(SETTINGS.stateCacheMaxBytes),
     processingGuarantee,
     // Kafka Streams' defaults: 30 s at-least-once, 100 ms exactly-once (results are visible only after a commit).
     commitIntervalMs:
       commitIntervalMs > 0 ? commitIntervalMs : processingGuarantee === 'exactly-once' ? 100 : 30_000,
     numStandbyReplicas: read(SETTINGS.numStandbyReplicas),
     sessionTimeoutMs: read(SETTINGS.sessionTimeoutMs),
+    taskTimeoutMs: read(SETTINGS.taskTimeoutMs),
     maxBufferedRecordsPerPartition: read(SETTINGS.maxBufferedRecordsPerPartition),
     maxTaskIdleMs: read(SETTINGS.maxTaskIdleMs),
     errorHandling: {

@@ -1,4 +1,6 @@
+import { errorKind } from '../../errors.ts';
 import type { AdminPort, GroupAssignment, GroupConsumerPort, TopicPartition } from '../../kafka/port.ts';
+import { retrying, type RetryPolicy } from '../../kafka/retry.ts';
 import { decodeAssignmentInfo, type AssignmentInfo } from '../assignment/group-protocol.ts';
 import type { Logger } from '../logger.ts';
 import type { ApplicationTopics } from './application-topics.ts';
@@ -20,6 +22,10 @@ export interface ReconcilerOptions {
   readonly exactlyOnce: boolean;
   /** How long a new owner waits for the previous one to hand a task over (at-least-once). */
   readonly handoverTimeoutMs: number;
+  /** How long creating a task is retried while Kafka refuses for a while (a broker restarting). */
+  readonly retry: RetryPolicy;
+  /** Aborted when the application stops or fails: retries give up. */
+  readonly signal: AbortSignal;
   /** The application is stopping or has failed: a wait for a hand-over gives up. */
   readonly windingDown: () => boolean;
   /** An assignment arrived and is queued to be applied. */
@@ -34,6 +40,13 @@ export interface ReconcilerOptions {
  * time and in order: tasks that left are committed, closed and handed over (see handoff.ts), tasks
  * that stayed keep their positions, and tasks that came are created, restored and started where
  * their previous owner stopped. Standby replicas follow the same way.
+ *
+ * Nothing is created for an assignment that is superseded (the member rejoined, or learned that the
+ * group rebalances): such an assignment may give this worker tasks the group has given to others
+ * meanwhile, and under exactly-once creating a task's producer would fence its real owner. So the
+ * assignment is checked after every wait, and right before a task's producer and stores are made;
+ * the newer assignment then decides. A task closed because its transaction failed is started again
+ * the same way (`restart`), if the assignment it runs under is still current.
  */
 export class Reconciler {
   private readonly options: ReconcilerOptions;
@@ -41,6 +54,8 @@ export class Reconciler {
   /** Assignments received so far, and who waits for the next one. */
   private received = 0;
   private readonly waiting = new Set<() => void>();
+  /** The last assignment applied (or being applied). */
+  private latest: GroupAssignment | undefined;
 
   constructor(options: ReconcilerOptions) {
     this.options = options;
@@ -87,6 +102,18 @@ export class Reconciler {
     return this.reconciling;
   }
 
+  /**
+   * Creates a task again that was closed outside a rebalance (its transaction failed), once what is
+   * queued before is done — if the current assignment still gives it to this worker.
+   */
+  restart(id: string): void {
+    this.reconciling = this.reconciling
+      .then(() => this.restartNow(id))
+      .catch((error: unknown) =>
+        this.options.fail(error instanceof Error ? error : new Error(String(error))),
+      );
+  }
+
   /** Resolves once no reconcile runs, including one queued while this waited for the previous. */
   async settled(): Promise<void> {
     for (let current = this.reconciling; ; current = this.reconciling) {
@@ -100,18 +127,16 @@ export class Reconciler {
     const started = Date.now();
     const info = decodeAssignmentInfo(assignment.userData);
     registry.assignment = info;
-    const handoff: HandoffContext = {
-      admin: this.options.admin,
-      groupId: this.options.topics.applicationId,
-      logger,
-    };
+    this.latest = assignment;
+    const handoff = this.handoffContext();
+    // Stopping (or failed), this worker only lets go: a task started now would be closed at once,
+    // and restoring it would delay the stop. Superseded, it starts nothing: see the class comment.
+    const stale = () => assignment.superseded() || this.options.windingDown();
 
     // Whatever was processed goes out before tasks move: fewer duplicates for the next owner.
     await commits.commitAll().catch((error) => logger.warn({ err: error }, 'commit before rebalance failed'));
     await this.letGo(info, handoff);
-    // Stopping (or failed), this worker only lets go: a task started now would be closed at once,
-    // and restoring it would delay the stop.
-    if (this.options.windingDown()) return;
+    if (stale()) return this.skipped(assignment);
 
     const byTask = this.options.topics.partitionsByTask(assignment.partitions, info.active);
     const incoming = info.active.filter((id) => !registry.active.has(id));
@@ -127,7 +152,7 @@ export class Reconciler {
         },
       );
       // A newer assignment is coming: it will say again what to create.
-      if (outcome === 'superseded') return;
+      if (outcome === 'superseded') return this.skipped(assignment);
       if (outcome === 'timed out')
         logger.warn(
           { tasks: handedOver },
@@ -139,9 +164,14 @@ export class Reconciler {
       for (const position of registry.active.get(id)?.active.fetchPositions() ?? []) consumer.seek(position);
     }
     // One after another: restoring is CPU-bound in this one thread, so side by side gains nothing.
-    for (const id of incoming) await this.startTask(id, byTask.get(id) ?? [], handoff);
-    for (const id of info.standby)
+    for (const id of incoming) {
+      if (!(await this.startTask(id, byTask.get(id) ?? [], handoff, stale))) return this.skipped(assignment);
+    }
+    for (const id of info.standby) {
+      if (stale()) return this.skipped(assignment);
       if (!registry.standbys.has(id)) registry.standbys.set(id, await this.options.factory.createStandby(id));
+    }
+    if (stale()) return this.skipped(assignment);
     consumer.resume(assignment.partitions);
     this.options.assignmentApplied();
     logger.info(
@@ -188,27 +218,88 @@ export class Reconciler {
     }
   }
 
-  /** Creates and restores a task that is new to this worker, and sets where it starts reading. */
+  /** A task closed outside a rebalance is created again if the assignment still gives it here. */
+  private async restartNow(id: string): Promise<void> {
+    const assignment = this.latest;
+    const { registry, consumer, logger } = this.options;
+    const stale = () => !assignment || assignment.superseded() || this.options.windingDown();
+    if (stale() || registry.active.has(id) || !registry.assignment.active.includes(id)) return;
+    const inputs = this.options.topics.partitionsByTask(assignment!.partitions, [id]).get(id) ?? [];
+    if (!(await this.startTask(id, inputs, this.handoffContext(), stale))) return;
+    consumer.resume(inputs);
+    logger.info({ task: id }, 'task started again from its last commit');
+  }
+
+  /** An assignment left unfinished because a newer one is on its way, which will apply itself. */
+  private skipped(assignment: GroupAssignment): void {
+    this.options.logger.debug(
+      { generation: assignment.generationId },
+      'assignment superseded before it was applied; waiting for the next one',
+    );
+  }
+
+  private handoffContext(): HandoffContext {
+    return {
+      admin: this.options.admin,
+      groupId: this.options.topics.applicationId,
+      logger: this.options.logger,
+    };
+  }
+
+  /**
+   * Creates and restores a task that is new to this worker, and sets where it starts reading; false
+   * (nothing created) when the assignment became stale first. Creating is retried while Kafka
+   * refuses for a while, for at most the retry policy's timeout.
+   */
   private async startTask(
     id: string,
     inputs: readonly TopicPartition[],
     handoff: HandoffContext,
-  ): Promise<void> {
-    const { registry, factory, metrics, consumer } = this.options;
+    stale: () => boolean,
+  ): Promise<boolean> {
+    const { registry, factory, metrics, consumer, retry, signal } = this.options;
     const standby = registry.standbys.get(id);
     if (standby) {
       registry.standbys.delete(id);
       await factory.closeStandby(standby);
     }
     const restoreStarted = Date.now();
-    const created = await factory.createActive(id, inputs);
+    let created;
+    try {
+      created = await retrying(() => factory.createActive(id, inputs, stale), {
+        what: `creating task ${id}`,
+        policy: retry,
+        signal,
+        retriable: (error) => errorKind(error) === 'retriable' && !stale(),
+        onRetry: (error, attempt, waitMs) =>
+          this.options.logger.warn(
+            { task: id, err: error, attempt, waitMs },
+            'creating a task failed; retrying',
+          ),
+      });
+    } catch (error) {
+      // Given up because the assignment went stale: the next one says what to create.
+      if (stale() && errorKind(error) !== 'fatal') return false;
+      throw error;
+    }
+    if (!created) return false;
     metrics.restoreMs += Date.now() - restoreStarted;
     created.task.recordLatency = metrics.recordLatencySeconds;
-    registry.add(id, created);
     // Read now, after the restore (and under exactly-once after fencing the previous owner): the
     // client's own view dates from the end of the rebalance, before the previous owner finished.
-    const positions = await startPositions(handoff, created.task.inputs);
+    let positions;
+    try {
+      positions = await startPositions(handoff, created.task.inputs);
+    } catch (error) {
+      await created.task.close();
+      await created.producer?.close().catch(() => undefined);
+      throw error;
+    }
+    // Registered only now, together with the seek: a batch fetched from an older position before
+    // this point finds no owner and is dropped, so none can get ahead of the start position.
     created.task.startAt(positions);
+    registry.add(id, created);
     for (const position of positions) consumer.seek(position);
+    return true;
   }
 }

@@ -12,6 +12,28 @@ export interface ChangelogTarget {
   apply(records: readonly ChangelogRecord[]): void;
   /** Async work needed before `apply` can take these records (a writer schema to fetch), if any. */
   prepare?(records: readonly ChangelogRecord[]): Promise<void> | undefined;
+  /**
+   * Persists what was applied so far, every RECORDS_PER_SAVE records: `position` is the next offset
+   * to apply. Without it a restore would hold every record it applied in memory until its end.
+   */
+  save?(position: bigint): void;
+}
+
+/** Records applied to a target between two of its saves. */
+export const RECORDS_PER_SAVE = 10_000;
+
+/**
+ * A `save` for a target that is a store: commits what was applied with the position reached as its
+ * checkpoint. The commit is queued behind the store's earlier ones and takes every write made before
+ * it starts, so the data on disk may run ahead of its checkpoint, never behind it: a restore resumed
+ * from the checkpoint applies some records again, which leaves the same contents. A save that fails
+ * keeps its writes for the next commit (the store puts them back), and the commit that ends the
+ * restore reports the failure.
+ */
+export function savingStore(store: {
+  commit(checkpoint: number): Promise<void>;
+}): (position: bigint) => void {
+  return (position) => void store.commit(Number(position)).catch(() => undefined);
 }
 
 interface Follower {
@@ -21,6 +43,8 @@ interface Follower {
   /** The next offset to apply. */
   position: bigint;
   applied: number;
+  /** Records applied since the target last saved. */
+  unsaved: number;
   /** Batches waiting for the target's preparation, applied in order. */
   pending: Promise<void> | undefined;
   readonly done: (restored: number) => void;
@@ -52,7 +76,11 @@ export class Restorer {
     this.progressLog = new RestoreProgressLog(logger, () => this.progressOf(), options);
   }
 
-  async start(): Promise<void> {
+  /**
+   * Starts reading. The reader rides out passing failures itself; `onCrash` hears when it failed for
+   * good (restores under way fail with it, and later ones at once).
+   */
+  async start(onCrash: (error: Error) => void = () => undefined): Promise<void> {
     if (this.started) return;
     this.started = true;
     await this.reader.start(
@@ -61,6 +89,7 @@ export class Restorer {
         this.crashed = error;
         for (const follower of this.followers.values()) follower.fail(error);
         this.followers.clear();
+        onCrash(error);
       },
     );
   }
@@ -80,6 +109,7 @@ export class Restorer {
         end: to,
         position: from,
         applied: 0,
+        unsaved: 0,
         pending: undefined,
         done: resolve,
         fail: reject,
@@ -104,6 +134,7 @@ export class Restorer {
       end: undefined,
       position: from,
       applied: 0,
+      unsaved: 0,
       pending: undefined,
       done: () => undefined,
       fail: (error) =>
@@ -190,6 +221,11 @@ export class Restorer {
       const position = follower.end === undefined ? next : min(next, follower.end);
       if (follower.end !== undefined) this.progressLog.advanced(position - follower.position);
       follower.position = position;
+    }
+    follower.unsaved += records.length;
+    if (follower.target.save && follower.unsaved >= RECORDS_PER_SAVE) {
+      follower.unsaved = 0;
+      follower.target.save(follower.position);
     }
     if (follower.end !== undefined && follower.position >= follower.end) follower.done(follower.applied);
   }

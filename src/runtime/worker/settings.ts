@@ -1,4 +1,7 @@
 import { ConfigError } from '../../errors.ts';
+import { DEFAULT_CACHE_MAX_BYTES } from '../../state/leveldb/read-cache.ts';
+import { DEFAULT_TASK_TIMEOUT_MS } from '../../kafka/retry.ts';
+import { DEFAULT_KAFKA_CLIENT, KAFKA_CLIENTS, type KafkaClient } from '../../kafka/connection.ts';
 import type { ErrorHandlerChoice } from '../error-handling.ts';
 import { httpUrl, integer, oneOf, text } from './setting-parsers.ts';
 import { SECURITY_SETTINGS } from './security-settings.ts';
@@ -91,6 +94,18 @@ export const SETTINGS = {
     fallback: () => './data/state',
     help: { value: '<dir>', meaning: 'where stores live', default: './data/state' },
   },
+  stateCacheMaxBytes: {
+    flag: 'state-cache-max-bytes',
+    env: 'STATE_CACHE_MAX_BYTES',
+    file: 'stateCacheMaxBytes',
+    parse: integer(0),
+    fallback: () => DEFAULT_CACHE_MAX_BYTES,
+    help: {
+      value: '<bytes>',
+      meaning: "memory for cached store reads, all stores' together (0: none)",
+      default: `${DEFAULT_CACHE_MAX_BYTES} (64 MiB)`,
+    },
+  },
   processingGuarantee: {
     flag: 'guarantee',
     env: 'PROCESSING_GUARANTEE',
@@ -123,6 +138,18 @@ export const SETTINGS = {
     parse: integer(1_000),
     fallback: () => 45_000,
     help: { value: '<ms>', meaning: 'how long a crashed worker keeps its tasks', default: '45000' },
+  },
+  taskTimeoutMs: {
+    flag: 'task-timeout-ms',
+    env: 'TASK_TIMEOUT_MS',
+    file: 'taskTimeoutMs',
+    parse: integer(0),
+    fallback: () => DEFAULT_TASK_TIMEOUT_MS,
+    help: {
+      value: '<ms>',
+      meaning: 'how long passing Kafka errors are retried before the worker exits',
+      default: String(DEFAULT_TASK_TIMEOUT_MS),
+    },
   },
   maxBufferedRecordsPerPartition: {
     flag: 'max-buffered-records',
@@ -188,6 +215,18 @@ export const SETTINGS = {
     fallback: () => undefined,
     help: { value: '<url>', meaning: "Avro topics in a registry's wire format", default: 'none' },
   } as Setting<string | undefined>,
+  kafkaClient: {
+    flag: 'kafka-client',
+    env: 'KAFKA_CLIENT',
+    file: 'kafkaClient',
+    parse: oneOf(...KAFKA_CLIENTS),
+    fallback: () => DEFAULT_KAFKA_CLIENT,
+    help: {
+      value: '<kafkajs|platformatic>',
+      meaning: 'the Kafka client library (see docs/architecture.md)',
+      default: DEFAULT_KAFKA_CLIENT,
+    },
+  } as Setting<KafkaClient>,
   clientId: {
     flag: 'client-id',
     env: 'TRIBUTARY_CLIENT_ID',

@@ -5,7 +5,7 @@ import type { ManagedStore } from '../../state/managed-store.ts';
 import type { SourceNodeDef } from '../../topology/physical.ts';
 import type { ErrorHandlerChoice } from '../error-handling.ts';
 import type { Logger } from '../logger.ts';
-import type { ChangelogTarget } from './restorer.ts';
+import { savingStore, type ChangelogTarget } from './restorer.ts';
 
 /**
  * Where a store restored from a source topic (a table read from a topic, a global table) gets its
@@ -23,10 +23,11 @@ export function sourceTopicTarget(
 ): ChangelogTarget {
   const { keySerde, valueSerde } = store.spec as { keySerde: Serde<unknown>; valueSerde: Serde<unknown> };
   if (!source || (source.keySerde === keySerde && source.valueSerde === valueSerde))
-    return { apply: (records) => store.restore(records) };
+    return { apply: (records) => store.restore(records), save: savingStore(store) };
   const convert = (bytes: Uint8Array, part: 'key' | 'value', from: Serde<unknown>, to: Serde<unknown>) =>
     from === to ? bytes : to.serialize(from.deserialize(bytes, { topic, part }), { topic, part });
   return {
+    save: savingStore(store),
     prepare(records) {
       let pending: Promise<void>[] | undefined;
       for (const record of records) {

@@ -11,7 +11,7 @@ import { openTaskStores, taskDirectory, typedStores } from '../task-stores.ts';
 import { parseTaskId } from '../assignment/assignor.ts';
 import { ActiveTask } from './active-task.ts';
 import type { WorkerConfig } from './config.ts';
-import type { ChangelogTarget, Restorer } from './restorer.ts';
+import { savingStore, type ChangelogTarget, type Restorer } from './restorer.ts';
 import { sourceTopicTarget } from './source-topic-target.ts';
 
 export interface TaskFactoryOptions {
@@ -52,12 +52,22 @@ export class TaskFactory {
     this.options = options;
   }
 
-  async createActive(taskId: string, inputs: readonly TopicPartition[]): Promise<CreatedTask> {
+  /**
+   * Creates a task and restores its stores; undefined, with nothing left open, when `stale` says the
+   * assignment it was asked for is outdated before the producer or the stores are made (see
+   * Reconciler).
+   */
+  async createActive(
+    taskId: string,
+    inputs: readonly TopicPartition[],
+    stale: () => boolean = () => false,
+  ): Promise<CreatedTask | undefined> {
     const { applicationId, topology, config, port, logger } = this.options;
     const { subtopology, partition } = parseTaskId(taskId);
     const sub = topology.subtopologies[subtopology];
     if (!sub)
       throw new Error(`task ${taskId} names sub-topology ${subtopology}, which this topology does not have`);
+    if (stale()) return undefined;
     const producer =
       config.processingGuarantee === 'exactly-once'
         ? await port.transactionalProducer({
@@ -65,6 +75,10 @@ export class TaskFactory {
             clientId: `${config.clientId}-${applicationId}-${taskId}`,
           })
         : undefined;
+    if (stale()) {
+      await producer?.close().catch(() => undefined);
+      return undefined;
+    }
     const current: { task?: StreamTask } = {};
     let stores: Map<string, ManagedStore>;
     try {
@@ -254,5 +268,5 @@ export class TaskFactory {
 }
 
 function storeTarget(store: ManagedStore): ChangelogTarget {
-  return { apply: (records) => store.restore(records) };
+  return { apply: (records) => store.restore(records), save: savingStore(store) };
 }

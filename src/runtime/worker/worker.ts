@@ -4,6 +4,7 @@ import type { AppHttp } from '../../query/api.ts';
 import { QueryServer } from '../../query/server.ts';
 import { SchemaRegistryClient } from '../../serde/registry.ts';
 import { registryWireSerdes } from '../../serde/registry-wire.ts';
+import { setStoreCacheMaxBytes } from '../../state/managed-store.ts';
 import type { Topology } from '../../topology/topology.ts';
 import type { ErrorHandling } from '../error-handling.ts';
 import type { Logger } from '../logger.ts';
@@ -45,6 +46,7 @@ export class Worker {
   ) {
     this.logger = logger;
     this.config = config;
+    setStoreCacheMaxBytes(config.stateCacheMaxBytes);
     this.stopped = new Promise((resolve) => {
       this.markStopped = resolve;
     });

@@ -1,11 +1,15 @@
 import { Level } from 'level';
 import { StoreError } from '../../errors.ts';
-import { collectRange } from '../memory/memory-bytes-store.ts';
-import { binaryKeyTree, type BTree } from '../sorted-tree.ts';
-import { ReadCache } from './read-cache.ts';
+import { decodedBlockBytes, type Block } from '../runs/block-codec.ts';
+import { KeyRuns, type RunStorage } from '../runs/key-runs.ts';
+import { binaryKeyTree } from '../sorted-tree.ts';
+import { MemoryKeyIndex, type KeyIndex, type KeyIndexKind } from './key-index.ts';
+import { cachedValueBytes, processCacheBudget, ReadCache, type CacheBudget } from './read-cache.ts';
 import type { BinaryKey, KeyBounds, KeyValueBytesStore } from '../bytes.ts';
 
 const CHECKPOINT_KEY = 'changelog-offset';
+/** The list of the key index's runs (`KeyRuns`), saved with each commit that adds one. */
+const RUNS_KEY = 'key-runs';
 /**
  * Writes added to a commit's batch between two turns of the event loop: a commit of many writes (a
  * long commit interval under a backlog) is built in slices of about a millisecond or two, so fetches,
@@ -17,28 +21,32 @@ const DELETED = new Uint8Array(0);
 type Sublevel = ReturnType<Level<Buffer, Buffer>['sublevel']>;
 
 export interface LevelDbOptions {
-  /** Recently read or written values kept in memory, so hot keys do not go to disk on every read. */
-  readonly readCacheEntries?: number;
+  /** How keys are found in order: on disk (default) or all in memory; see `KeyIndexKind`. */
+  readonly index?: KeyIndexKind;
+  /** The memory the read cache shares with other stores' (default: the process's budget). */
+  readonly cacheBudget?: CacheBudget;
 }
 
 /**
  * A store in one LevelDB database. Reads never wait: writes since the last commit and recently used
- * values are answered from memory, the rest with LevelDB's synchronous `getSync`, and the sorted index
- * of keys held in memory answers misses and range scans without touching the disk. Writes stay in memory until `commit`,
- * which writes them and the changelog offset they correspond to in one atomic batch, so data and
- * checkpoint can never disagree after a crash.
+ * values are answered from memory (the read cache, within a budget shared by all stores), the rest
+ * with LevelDB's synchronous `getSync`. Range scans walk the key index (`KeyIndex`: on disk, or for
+ * window and session stores in memory) and read each key's value the same way. Writes stay in memory
+ * until `commit`, which writes them, the key index's changes and the changelog offset they correspond
+ * to in one atomic batch, so data, index and checkpoint can never disagree after a crash.
  */
 export class LevelDbBytesStore implements KeyValueBytesStore {
   readonly persistent = true;
   private readonly db: Level<Buffer, Buffer>;
   private readonly data: Sublevel;
   private readonly meta: Sublevel;
-  private readonly keys: BTree<BinaryKey, undefined>;
+  private readonly blocks: Sublevel;
+  private index!: KeyIndex;
   /**
-   * Holds only keys in the index, each with its latest value: writes keep it current and deletes
-   * (including range deletes) remove from it, so a hit needs no other check.
+   * Holds only present keys, each with its latest value: writes keep it current and deletes (including
+   * range deletes) remove from it, so a hit needs no other check.
    */
-  private readonly readCache: ReadCache<Uint8Array> | undefined;
+  private readonly readCache: ReadCache<Uint8Array>;
   /** Writes since the last commit took its batch; DELETED marks deletes. */
   private dirty = new Map<BinaryKey, Uint8Array>();
   /** The batch being written, answering reads until it is on disk. */
@@ -51,18 +59,16 @@ export class LevelDbBytesStore implements KeyValueBytesStore {
 
   private constructor(
     db: Level<Buffer, Buffer>,
-    sublevels: { data: Sublevel; meta: Sublevel },
-    keys: BTree<BinaryKey, undefined>,
+    sublevels: { data: Sublevel; meta: Sublevel; blocks: Sublevel },
     checkpoint: number | undefined,
-    options: LevelDbOptions,
+    budget: CacheBudget,
   ) {
     this.db = db;
     this.data = sublevels.data;
     this.meta = sublevels.meta;
-    this.keys = keys;
+    this.blocks = sublevels.blocks;
     this.savedCheckpoint = checkpoint;
-    const cacheEntries = options.readCacheEntries ?? 10_000;
-    this.readCache = cacheEntries > 0 ? new ReadCache(cacheEntries) : undefined;
+    this.readCache = new ReadCache(budget, cachedValueBytes);
   }
 
   static async open(directory: string, options: LevelDbOptions = {}): Promise<LevelDbBytesStore> {
@@ -76,18 +82,64 @@ export class LevelDbBytesStore implements KeyValueBytesStore {
     }
     // The sublevels read below are open once these reads return; a sublevel made later opens only on a
     // later tick, and until then its synchronous `getSync` refuses to answer.
-    const data = db.sublevel<Buffer, Buffer>('d', { keyEncoding: 'buffer', valueEncoding: 'buffer' });
+    const buffers = { keyEncoding: 'buffer', valueEncoding: 'buffer' } as const;
+    const data = db.sublevel<Buffer, Buffer>('d', buffers) as unknown as Sublevel;
+    const blocks = db.sublevel<Buffer, Buffer>('x', buffers) as unknown as Sublevel;
     const meta = db.sublevel<string, string>('m', { keyEncoding: 'utf8', valueEncoding: 'utf8' });
-    const keys = binaryKeyTree<undefined>();
-    for await (const key of data.keys()) keys.set(key.toString('latin1'), undefined);
     const saved = await meta.get(CHECKPOINT_KEY);
-    return new LevelDbBytesStore(
+    const store = new LevelDbBytesStore(
       db,
-      { data: data as unknown as Sublevel, meta: meta as unknown as Sublevel },
-      keys,
+      { data, meta: meta as unknown as Sublevel, blocks },
       saved === undefined ? undefined : Number(saved),
-      options,
+      options.cacheBudget ?? processCacheBudget,
     );
+    try {
+      store.index = await store.openIndex(options.index ?? 'runs', await meta.get(RUNS_KEY), options);
+    } catch (error) {
+      await store.close();
+      throw error;
+    }
+    return store;
+  }
+
+  private async openIndex(
+    kind: KeyIndexKind,
+    runList: string | undefined,
+    options: LevelDbOptions,
+  ): Promise<KeyIndex> {
+    const meta = this.meta as unknown as Level<string, string>;
+    if (kind === 'memory') {
+      const keys = binaryKeyTree<undefined>();
+      for await (const key of (this.data as unknown as Level<Buffer, Buffer>).keys())
+        keys.set(key.toString('latin1'), undefined);
+      // Runs written before are stale once this index is in use: a later open with runs rebuilds them.
+      if (runList !== undefined) await meta.del(RUNS_KEY);
+      return new MemoryKeyIndex(keys);
+    }
+    const blocks = this.blocks as unknown as Level<Buffer, Buffer>;
+    const storage: RunStorage = {
+      readBlock: (key) => blocks.getSync(asBuffer(key)),
+      writeBlocks: async (entries) => {
+        if (entries.length === 0) return;
+        const batch = blocks.batch();
+        for (const [key, value] of entries) batch.put(asBuffer(key), asBuffer(value));
+        await batch.write();
+      },
+      deleteBlocks: (gte, lt) =>
+        blocks.clear({
+          ...(gte === undefined ? {} : { gte: asBuffer(gte) }),
+          ...(lt === undefined ? {} : { lt: asBuffer(lt) }),
+        }),
+      exclusive: (task) => this.exclusive(task),
+      saveRunList: (list) => meta.put(RUNS_KEY, list),
+    };
+    const cache = new ReadCache<Block>(options.cacheBudget ?? processCacheBudget, decodedBlockBytes);
+    if (runList !== undefined) return KeyRuns.open(storage, runList, cache);
+    // Data without a run list was written before this index existed (or under the memory index).
+    const keys = (async function* (data: Sublevel) {
+      for await (const key of (data as unknown as Level<Buffer, Buffer>).keys()) yield key.toString('latin1');
+    })(this.data);
+    return KeyRuns.build(storage, keys, cache);
   }
 
   get checkpoint(): number | undefined {
@@ -97,57 +149,67 @@ export class LevelDbBytesStore implements KeyValueBytesStore {
   get(key: BinaryKey): Uint8Array | undefined {
     const pending = this.dirty.get(key);
     if (pending !== undefined) return pending === DELETED ? undefined : pending;
-    const cached = this.readCache?.get(key);
+    const cached = this.readCache.get(key);
     if (cached !== undefined) return cached;
     // The index before the batch in flight: a range deleted meanwhile is gone from the index only.
-    if (!this.keys.has(key)) return undefined;
+    if (!this.index.mayHold(key)) return undefined;
     const flushing = this.flushing?.get(key);
     if (flushing !== undefined) return flushing === DELETED ? undefined : flushing;
     const value = (this.data as unknown as Level<Buffer, Buffer>).getSync(Buffer.from(key, 'latin1'));
-    if (value !== undefined) this.readCache?.set(key, value);
+    if (value !== undefined) this.readCache.set(key, value);
     return value;
   }
 
   put(key: BinaryKey, value: Uint8Array | undefined): void {
     this.assertOpen();
+    const pending = this.dirty.get(key);
     if (value === undefined) {
+      if (pending === DELETED) return;
       this.dirty.set(key, DELETED);
-      this.keys.delete(key);
-      this.readCache?.delete(key);
+      this.index.removed(key);
+      this.readCache.delete(key);
       return;
     }
-    // A key written or cached before is in the index already: overwrites skip the sorted tree.
-    const pending = this.dirty.get(key);
-    const known = (pending !== undefined && pending !== DELETED) || this.readCache?.peek(key) !== undefined;
+    // A key written or cached before is in the index already: overwrites leave the index alone.
+    const known = (pending !== undefined && pending !== DELETED) || this.readCache.peek(key) !== undefined;
     this.dirty.set(key, value);
-    if (!known) this.keys.set(key, undefined);
-    this.readCache?.set(key, value);
+    if (!known) this.index.added(key);
+    this.readCache.set(key, value);
   }
 
   range(bounds: KeyBounds, reverse = false): IterableIterator<[BinaryKey, Uint8Array]> {
-    const keys = collectRange(this.keys, bounds, reverse);
-    return this.valuesOf(keys);
+    return this.valuesOf(this.index.keys(bounds, reverse));
   }
 
   /**
-   * Forgets the keys in memory now; on disk the next commit clears the range natively (no delete per key
-   * in the batch), just before its batch, so writes made after this call land after the clear.
+   * With every key in memory: forgets the keys now, and on disk the next commit clears the range
+   * natively (no delete per key in the batch), just before its batch, so writes made after this call
+   * land after the clear. With the index on disk: deletes each key in the range.
    */
   deleteRange(bounds: KeyBounds): void {
     this.assertOpen();
-    const doomed = collectRange(this.keys, bounds, false);
+    const doomed = [...this.index.keys(bounds, false)];
     if (doomed.length === 0) return;
-    for (const [key] of doomed) {
-      this.keys.delete(key);
+    if (!this.index.holdsEveryKey) {
+      for (const key of doomed) this.put(key, undefined);
+      return;
+    }
+    for (const key of doomed) {
+      this.index.removed(key);
       this.dirty.delete(key);
-      this.readCache?.delete(key);
+      this.readCache.delete(key);
     }
     // Every key on disk is in the index (or deleted in `dirty`), so first..last covers all of them.
-    this.pendingClears.push({ gte: doomed[0]![0], lte: doomed[doomed.length - 1]![0] });
+    this.pendingClears.push({ gte: doomed[0]!, lte: doomed[doomed.length - 1]! });
   }
 
   size(): number {
-    return this.keys.size;
+    return this.index.size();
+  }
+
+  /** The key index (tests look at it). */
+  get keyIndex(): KeyIndex {
+    return this.index;
   }
 
   /** Writes everything since the last commit and the checkpoint in one batch; commits run one at a time. */
@@ -164,9 +226,19 @@ export class LevelDbBytesStore implements KeyValueBytesStore {
 
   async close(): Promise<void> {
     if (this.closed) return;
+    // The index first: a merge in progress stops, and its last step may still queue behind the commits.
+    await this.index?.close();
     await this.committing.catch(() => undefined);
     this.closed = true;
+    this.readCache.release();
     await this.db.close();
+  }
+
+  /** Runs `task` after the commits queued so far and before any queued later. */
+  private exclusive(task: () => Promise<void>): Promise<void> {
+    const run = this.committing.catch(() => undefined).then(task);
+    this.committing = run;
+    return run;
   }
 
   private async writeBatch(checkpoint: number | undefined): Promise<void> {
@@ -178,6 +250,8 @@ export class LevelDbBytesStore implements KeyValueBytesStore {
     const batch = this.dirty;
     this.flushing = batch;
     this.dirty = new Map();
+    // The index's changes are taken with the data's: writes made while the batch is built go to the next.
+    this.index.beginFlush();
     try {
       for (const clear of clears)
         await this.data.clear({
@@ -189,8 +263,10 @@ export class LevelDbBytesStore implements KeyValueBytesStore {
       // Put the batch back so nothing is lost; the caller decides whether to retry or fail the task.
       // A put whose key left the index meanwhile was dropped by a range delete: it stays dropped.
       this.pendingClears = clears.concat(this.pendingClears);
+      this.index.flushed(false);
       for (const [key, value] of batch)
-        if (!this.dirty.has(key) && (value === DELETED || this.keys.has(key))) this.dirty.set(key, value);
+        if (!this.dirty.has(key) && (value === DELETED || this.index.mayHold(key)))
+          this.dirty.set(key, value);
       throw new StoreError(`writing to LevelDB failed: ${(cause as Error).message}`, {
         cause,
         retriable: true,
@@ -198,6 +274,7 @@ export class LevelDbBytesStore implements KeyValueBytesStore {
     } finally {
       this.flushing = undefined;
     }
+    this.index.flushed(true);
     // The read cache needs nothing: it took every value when it was written.
     if (checkpoint !== undefined) this.savedCheckpoint = checkpoint;
   }
@@ -221,8 +298,15 @@ export class LevelDbBytesStore implements KeyValueBytesStore {
         // `batch` is the map taken for this commit: nothing changes it while this yields.
         if (++added % WRITES_PER_SLICE === 0) await new Promise((resolve) => setImmediate(resolve));
       }
-      if (checkpoint !== undefined)
-        write.put(CHECKPOINT_KEY as never, String(checkpoint) as never, { sublevel: this.meta } as never);
+      const blocks = { sublevel: this.blocks } as never;
+      const runList = await this.index.flush(
+        (key, value) => write.put(asBuffer(key), asBuffer(value), blocks),
+        () =>
+          ++added % WRITES_PER_SLICE === 0 ? new Promise((resolve) => setImmediate(resolve)) : undefined,
+      );
+      const meta = { sublevel: this.meta } as never;
+      if (runList !== undefined) write.put(RUNS_KEY as never, runList as never, meta);
+      if (checkpoint !== undefined) write.put(CHECKPOINT_KEY as never, String(checkpoint) as never, meta);
       built = true;
     } finally {
       // A batch that failed while being built is released; one that fails to write closes itself.
@@ -231,8 +315,8 @@ export class LevelDbBytesStore implements KeyValueBytesStore {
     await write.write();
   }
 
-  private *valuesOf(keys: [BinaryKey, undefined][]): IterableIterator<[BinaryKey, Uint8Array]> {
-    for (const [key] of keys) {
+  private *valuesOf(keys: Iterable<BinaryKey>): IterableIterator<[BinaryKey, Uint8Array]> {
+    for (const key of keys) {
       const value = this.get(key);
       if (value !== undefined) yield [key, value];
     }
@@ -241,4 +325,8 @@ export class LevelDbBytesStore implements KeyValueBytesStore {
   private assertOpen(): void {
     if (this.closed) throw new StoreError('the store is closed');
   }
+}
+
+function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }

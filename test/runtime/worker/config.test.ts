@@ -14,6 +14,17 @@ describe('worker configuration', () => {
     expect(config.commitIntervalMs).toBe(30_000);
     expect(config.logFormat).toBe('json');
     expect(loadWorkerConfig({ env: { PROCESSING_GUARANTEE: 'exactly-once' } }).commitIntervalMs).toBe(100);
+    expect(config.stateCacheMaxBytes).toBe(64 * 1024 * 1024);
+  });
+
+  it('takes the memory of the stores’ read caches in bytes, 0 for none', () => {
+    expect(loadWorkerConfig({ env: { STATE_CACHE_MAX_BYTES: '0' } }).stateCacheMaxBytes).toBe(0);
+    expect(loadWorkerConfig({ flags: { 'state-cache-max-bytes': '1048576' } }).stateCacheMaxBytes).toBe(
+      1_048_576,
+    );
+    expect(() => loadWorkerConfig({ env: { STATE_CACHE_MAX_BYTES: '64MB' } })).toThrow(
+      /STATE_CACHE_MAX_BYTES must be an integer from 0 .* got "64MB"/,
+    );
   });
 
   it('takes flags over environment over the config file', async () => {
@@ -31,6 +42,19 @@ describe('worker configuration', () => {
     expect(config.brokers).toEqual(['env-a:9092', 'env-b:9093']);
     expect(config.commitIntervalMs).toBe(250);
     expect(config.logLevel).toBe('debug');
+  });
+
+  it("puts a command's own defaults below the config file, and every default commit interval follows them", async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'tributary-config-'));
+    const file = join(dir, 'worker.json');
+    await writeFile(file, JSON.stringify({ processingGuarantee: 'at-least-once' }));
+    const defaults = { guarantee: 'exactly-once' };
+    const started = loadWorkerConfig({ env: {}, defaults });
+    expect([started.processingGuarantee, started.commitIntervalMs]).toEqual(['exactly-once', 100]);
+    expect(loadWorkerConfig({ env: {}, file, defaults }).processingGuarantee).toBe('at-least-once');
+    expect(
+      loadWorkerConfig({ env: { PROCESSING_GUARANTEE: 'at-least-once' }, defaults }).processingGuarantee,
+    ).toBe('at-least-once');
   });
 
   it('accepts the usual spellings of the processing guarantee', () => {

@@ -61,6 +61,7 @@ function refusingCommitsWhileRebalancing(port: EventLogPort): EventLogPort & { r
         pause: (partitions) => consumer.pause(partitions),
         resume: (partitions) => consumer.resume(partitions),
         seek: (position) => consumer.seek(position),
+        rejoin: () => consumer.rejoin(),
         stop: () => consumer.stop(),
       };
     },

@@ -1,50 +1,9 @@
 /** A long store restore logs its progress now and then: records restored and left, the rate, the time left. */
 import { describe, expect, it } from 'vitest';
-import type { PartitionReaderPort, RecordBatch, TopicPartitionOffset } from '../../../src/kafka/port.ts';
 import type { Logger } from '../../../src/runtime/logger.ts';
 import { Restorer } from '../../../src/runtime/worker/restorer.ts';
 import { eventually } from '../../support/eventually.ts';
-
-/** A changelog partition of `size` records, handed over a batch at a time when the test says so. */
-class SteppedReader implements PartitionReaderPort {
-  private onBatch: ((batch: RecordBatch) => void) | undefined;
-  private position: TopicPartitionOffset | undefined;
-  private readonly size: number;
-  constructor(size: number) {
-    this.size = size;
-  }
-  async start(onBatch: (batch: RecordBatch) => void): Promise<void> {
-    this.onBatch = onBatch;
-  }
-  async assign(position: TopicPartitionOffset): Promise<void> {
-    this.position = position;
-  }
-  async unassign(): Promise<void> {
-    this.position = undefined;
-  }
-  async stop(): Promise<void> {}
-  deliver(count: number): void {
-    const { topic, partition, offset } = this.position!;
-    const from = Number(offset);
-    const records = Array.from({ length: count }, (_, i) => ({
-      topic,
-      partition,
-      offset: String(from + i),
-      key: new Uint8Array([i % 256]),
-      value: new Uint8Array([1]),
-      timestamp: 0,
-      headers: {},
-    }));
-    this.position = { topic, partition, offset: String(from + count) };
-    this.onBatch!({
-      topic,
-      partition,
-      records,
-      nextOffset: String(from + count),
-      highWatermark: String(this.size),
-    });
-  }
-}
+import { SteppedReader } from './stepped-reader.ts';
 
 describe('restore progress', () => {
   it('logs how far a long restore is while it runs, and nothing once it is done', async () => {

@@ -1,5 +1,5 @@
-import { TributaryError } from '../../errors.ts';
-import type { OutgoingRecord } from '../port.ts';
+import { TributaryError } from '../errors.ts';
+import type { OutgoingRecord } from './port.ts';
 
 /**
  * A produce request's size, as the Java producer bounds it by default (`max.request.size`): large
@@ -8,11 +8,12 @@ import type { OutgoingRecord } from '../port.ts';
  */
 export const MAX_REQUEST_BYTES = 1024 * 1024;
 /**
- * Records per request. kafkajs groups a request's records by partition (`groupMessagesPerPartition`)
- * in time quadratic in the records of one partition, and at several microseconds a record even when
- * they are few: measured on the benchmark machine, 1,000 records of one partition take about 5 ms,
- * 2,000 about 24 ms. At this bound a request blocks the event loop for a few milliseconds at most, and
- * a send of any size costs time linear in its records.
+ * Records per request, for a client whose request building is not linear: kafkajs groups a request's
+ * records by partition (`groupMessagesPerPartition`) in time quadratic in the records of one
+ * partition, and at several microseconds a record even when they are few: measured on the benchmark
+ * machine, 1,000 records of one partition take about 5 ms, 2,000 about 24 ms. At this bound a request
+ * blocks the event loop for a few milliseconds at most, and a send of any size costs time linear in
+ * its records. A client that encodes in linear time passes its own bound (`produceRequests`).
  */
 export const MAX_REQUEST_RECORDS = 1_000;
 /** The fixed part of a record batch (v2): base offset, length, epoch, magic, CRC, attributes, ... */
@@ -40,7 +41,7 @@ export class RecordTooLargeError extends TributaryError {
 
 /**
  * Splits records into produce requests that the broker accepts: each partition's batch within its
- * topic's `max.message.bytes`, each request within MAX_REQUEST_BYTES and MAX_REQUEST_RECORDS. Records
+ * topic's `max.message.bytes`, each request within MAX_REQUEST_BYTES and `maxRecords`. Records
  * keep their order (requests are sent one after the other), and the work is linear in the records.
  * Requests are made one at a time, as the caller takes them: a large send never blocks the event loop
  * to split all of it up front. A record no request can carry throws when its request is reached.
@@ -49,6 +50,7 @@ export class RecordTooLargeError extends TributaryError {
 export function* produceRequests(
   records: readonly OutgoingRecord[],
   limitOf: (topic: string) => number,
+  maxRecords = MAX_REQUEST_RECORDS,
 ): Generator<OutgoingRecord[]> {
   let request: OutgoingRecord[] = [];
   let requestBytes = 0;
@@ -62,7 +64,7 @@ export function* produceRequests(
     const inBatch = batchBytes.get(batch);
     const added = size + (inBatch === undefined ? RECORD_BATCH_OVERHEAD : 0);
     const fits =
-      request.length < MAX_REQUEST_RECORDS &&
+      request.length < maxRecords &&
       requestBytes + added <= MAX_REQUEST_BYTES &&
       (inBatch ?? RECORD_BATCH_OVERHEAD) + size <= limit;
     if (!fits && request.length > 0) {

@@ -1,8 +1,5 @@
-import kafkajs, { type Kafka } from 'kafkajs';
-import type { Logger } from '../../runtime/logger.ts';
-
-// kafkajs is CommonJS and Node cannot see this export by name.
-const { ConfigResourceTypes } = kafkajs;
+import { errorKind } from '../errors.ts';
+import type { Logger } from '../runtime/logger.ts';
 
 /**
  * Kafka's default `message.max.bytes` (and so every topic's `max.message.bytes` unless set): the
@@ -11,19 +8,25 @@ const { ConfigResourceTypes } = kafkajs;
 export const DEFAULT_MAX_MESSAGE_BYTES = 1_048_588;
 
 /**
+ * Reads `max.message.bytes` of topics with DescribeConfigs, through whichever client an adapter has:
+ * the topics it could read, with their limits (the others are left out).
+ */
+export type DescribeMaxMessageBytes = (topics: readonly string[]) => Promise<Map<string, number>>;
+
+/**
  * The largest record batch each topic accepts (`max.message.bytes`, which is the broker's
- * `message.max.bytes` unless the topic overrides it), read once per topic with DescribeConfigs and
- * shared by every producer of one client. A topic whose configuration cannot be read (no permission,
- * an old broker) gets Kafka's default, with a warning.
+ * `message.max.bytes` unless the topic overrides it), read once per topic and shared by every producer
+ * of one adapter. A topic whose configuration cannot be read (no permission, an old broker) gets
+ * Kafka's default, with a warning.
  */
 export class TopicLimits {
-  private readonly kafka: Kafka;
+  private readonly describeLimits: DescribeMaxMessageBytes;
   private readonly logger: Logger;
   private readonly known = new Map<string, number>();
   private readonly pending = new Map<string, Promise<void>>();
 
-  constructor(kafka: Kafka, logger: Logger) {
-    this.kafka = kafka;
+  constructor(describeLimits: DescribeMaxMessageBytes, logger: Logger) {
+    this.describeLimits = describeLimits;
     this.logger = logger;
   }
 
@@ -45,30 +48,17 @@ export class TopicLimits {
   }
 
   private async describe(topics: readonly string[]): Promise<void> {
-    const admin = this.kafka.admin();
     try {
-      await admin.connect();
-      const { resources } = await admin.describeConfigs({
-        resources: topics.map((name) => ({
-          type: ConfigResourceTypes.TOPIC,
-          name,
-          configNames: ['max.message.bytes'],
-        })),
-        includeSynonyms: false,
-      });
-      for (const resource of resources) {
-        const value = resource.configEntries.find((e) => e.configName === 'max.message.bytes')?.configValue;
-        const limit = Number(value);
-        if (resource.errorCode === 0 && Number.isSafeInteger(limit) && limit > 0)
-          this.known.set(resource.resourceName, limit);
+      for (const [topic, limit] of await this.describeLimits(topics)) {
+        if (Number.isSafeInteger(limit) && limit > 0) this.known.set(topic, limit);
       }
     } catch (error) {
       this.logger.warn(
         { err: error, topics },
         `cannot read max.message.bytes of topics; assuming Kafka's default of ${DEFAULT_MAX_MESSAGE_BYTES} bytes`,
       );
-    } finally {
-      await admin.disconnect().catch(() => undefined);
+      // A broker out of reach for a moment: look again next time rather than keep the guess.
+      if (errorKind(error) === 'retriable') return;
     }
     for (const topic of topics) if (!this.known.has(topic)) this.known.set(topic, DEFAULT_MAX_MESSAGE_BYTES);
   }

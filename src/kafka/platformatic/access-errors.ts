@@ -1,0 +1,46 @@
+import { TributaryError } from '../../errors.ts';
+import { describeIdentity, type KafkaSecurity } from '../connection.ts';
+import { authorizationRefused, credentialsRefused, type Access } from '../security-errors.ts';
+import { lastAttempt, protocolErrors } from './wire.ts';
+
+/**
+ * Turns the library's refusals into errors that say what to fix: a failed SASL authentication into a
+ * KafkaAuthenticationError, a *_AUTHORIZATION_FAILED answer into a KafkaAuthorizationError naming the
+ * resource and the operation. Anything else comes back as the last attempt's error.
+ */
+export function accessError(error: unknown, security: KafkaSecurity | undefined, access: Access = {}): Error {
+  if (error instanceof TributaryError) return error;
+  if (isAuthenticationFailure(error)) return credentialsRefused(innermost(error), security);
+  for (const kafkaError of protocolErrors(error)) {
+    const refused = authorizationRefused(kafkaError, access, describeIdentity(security), error);
+    if (refused) return refused;
+  }
+  const last = lastAttempt(error);
+  return last instanceof Error ? last : new Error(String(last));
+}
+
+function isAuthenticationFailure(error: unknown): boolean {
+  if (protocolErrors(error).includes('SASL_AUTHENTICATION_FAILED')) return true;
+  return codes(error).includes('PLT_KFK_AUTHENTICATION');
+}
+
+function codes(error: unknown, depth = 0): string[] {
+  if (!error || typeof error !== 'object' || depth > 6) return [];
+  const { code, errors, cause } = error as { code?: unknown; errors?: unknown; cause?: unknown };
+  return [
+    ...(typeof code === 'string' ? [code] : []),
+    ...(Array.isArray(errors) ? errors.flatMap((e) => codes(e, depth + 1)) : []),
+    ...codes(cause, depth + 1),
+  ];
+}
+
+/** The error that says why: the library wraps it in the aggregate of a retried operation. */
+function innermost(error: unknown): Error {
+  let current = lastAttempt(error);
+  for (let depth = 0; depth < 6; depth++) {
+    const { errors } = (current ?? {}) as { errors?: unknown[] };
+    if (!Array.isArray(errors) || errors.length === 0) break;
+    current = errors.at(-1);
+  }
+  return current instanceof Error ? current : new Error(String(current));
+}

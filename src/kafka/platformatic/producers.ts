@@ -1,0 +1,327 @@
+import {
+  addOffsetsToTxnV4,
+  Producer,
+  txnOffsetCommitV4,
+  type MessageToProduce,
+  type ProducerOptions,
+} from '@platformatic/kafka';
+import {
+  ProducerFencedError,
+  type OutgoingRecord,
+  type ProducerPort,
+  type TopicPartitionOffset,
+  type TransactionalProducerPort,
+  type WrittenOffsets,
+} from '../port.ts';
+import { sendInRequests, topicsOf } from '../send-in-requests.ts';
+import type { Access } from '../security-errors.ts';
+import type { TopicLimits } from '../topic-limits.ts';
+import { hasProtocolError, type Wire } from './wire.ts';
+
+/**
+ * Records per produce request. The library encodes a request in time linear in its records, so the
+ * request is bounded by bytes (MAX_REQUEST_BYTES) before records; this keeps one request's encoding
+ * to a few milliseconds even for tiny records.
+ */
+const MAX_REQUEST_RECORDS = 10_000;
+/** Fencing answers. A refused transactional id is not among them: it is a missing ACL, reported as such. */
+const FENCING = ['INVALID_PRODUCER_EPOCH', 'PRODUCER_FENCED', 'INVALID_PRODUCER_ID_MAPPING'];
+/** A transaction coordinator busy for a moment (finishing the previous transaction, loading, moving). */
+const COORDINATOR_BUSY = [
+  'CONCURRENT_TRANSACTIONS',
+  'COORDINATOR_LOAD_IN_PROGRESS',
+  'COORDINATOR_NOT_AVAILABLE',
+  'NOT_COORDINATOR',
+];
+/** About 15 s of retries with the backoff of `retryDelay`. */
+const BUSY_ATTEMPTS = 40;
+
+/** The package does not export its Transaction class by name: the type beginTransaction resolves to. */
+type Transaction<K, V, HK, HV> = Awaited<ReturnType<Producer<K, V, HK, HV>['beginTransaction']>>;
+
+type Refused = (error: unknown, access?: Access) => Error;
+
+/** The library's options every producer of the adapter shares, and how it retries. */
+export type SharedProducerOptions = Omit<ProducerOptions<Buffer, Buffer, Buffer, Buffer>, 'transactionalId'>;
+
+/**
+ * A short backoff: right after a commit the coordinator answers CONCURRENT_TRANSACTIONS for a few
+ * milliseconds, and the library's default of a second between attempts would cap a task at about
+ * one transaction a second.
+ */
+export function retryDelay(attempt: number): number {
+  return Math.min(10 * 2 ** attempt, 1_000);
+}
+
+/** At-least-once sends: idempotent, one request at a time, so retries neither duplicate nor reorder. */
+export class PlatformaticProducer implements ProducerPort {
+  private readonly producer: Producer<Buffer, Buffer, Buffer, Buffer>;
+  private readonly ready: () => Promise<void>;
+  private readonly limits: TopicLimits;
+  private readonly refused: Refused;
+
+  constructor(
+    options: SharedProducerOptions,
+    ready: () => Promise<void>,
+    limits: TopicLimits,
+    refused: Refused,
+  ) {
+    this.producer = new Producer({ ...options, idempotent: true, acks: -1 });
+    this.ready = ready;
+    this.limits = limits;
+    this.refused = refused;
+  }
+
+  async send(records: readonly OutgoingRecord[]): Promise<WrittenOffsets> {
+    if (records.length === 0) return new Map();
+    try {
+      await this.ready();
+      return await sendThrough((messages) => this.producer.send({ messages }), this.limits, records);
+    } catch (error) {
+      // An idempotent producer needs WRITE on a topic (or IDEMPOTENT_WRITE on the cluster).
+      throw this.refused(error, { topics: { names: topicsOf(records), operation: 'WRITE' } });
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.producer.close();
+  }
+}
+
+/**
+ * One transactional id, one producer: the exactly-once unit of a task. Records go through the
+ * library's transaction; consumed offsets are added with AddOffsetsToTxn and TxnOffsetCommit sent
+ * here, all partitions of a group in one request.
+ */
+export class PlatformaticTransactionalProducer implements TransactionalProducerPort {
+  readonly transactionalId: string;
+  private readonly producer: Producer<Buffer, Buffer, Buffer, Buffer>;
+  private readonly wire: Wire;
+  private readonly limits: TopicLimits;
+  private readonly refused: Refused;
+  private transaction: Transaction<Buffer, Buffer, Buffer, Buffer> | undefined;
+  /** True once the open transaction holds records or offsets: an empty one is never sent to end. */
+  private touched = false;
+  private readonly groupsAdded = new Set<string>();
+
+  private constructor(
+    transactionalId: string,
+    producer: Producer<Buffer, Buffer, Buffer, Buffer>,
+    wire: Wire,
+    limits: TopicLimits,
+    refused: Refused,
+  ) {
+    this.transactionalId = transactionalId;
+    this.producer = producer;
+    this.wire = wire;
+    this.limits = limits;
+    this.refused = refused;
+  }
+
+  /** Claims the transactional id (InitProducerId), which fences older producers and aborts their open transaction. */
+  static async create(
+    transactionalId: string,
+    options: SharedProducerOptions,
+    wire: Wire,
+    limits: TopicLimits,
+    refused: Refused,
+  ): Promise<PlatformaticTransactionalProducer> {
+    const producer = new Producer<Buffer, Buffer, Buffer, Buffer>({
+      ...options,
+      transactionalId,
+      idempotent: true,
+      acks: -1,
+      // InitProducerId as a new producer (-1, -1): the library's default (0, 0) claims to be producer 0,
+      // which the coordinator refuses as fenced once the id belongs to another producer.
+      producerId: -1n,
+      producerEpoch: -1,
+    });
+    const instance = new PlatformaticTransactionalProducer(transactionalId, producer, wire, limits, refused);
+    try {
+      // The first transaction claims the id; it is dropped without a request, as nothing is in it.
+      await instance.guard(async () => {
+        const claim = await producer.beginTransaction();
+        await claim.cancel();
+      });
+    } catch (error) {
+      // Nothing else will close it: its connections would keep the process alive.
+      await producer.close().catch(() => undefined);
+      await wire.close().catch(() => undefined);
+      throw error;
+    }
+    return instance;
+  }
+
+  async begin(): Promise<void> {
+    this.touched = false;
+    this.groupsAdded.clear();
+    this.transaction = await this.guard(() => this.producer.beginTransaction());
+  }
+
+  async send(records: readonly OutgoingRecord[]): Promise<WrittenOffsets> {
+    if (records.length === 0) return new Map();
+    const transaction = this.open();
+    this.touched = true;
+    return this.guard(() => sendThrough((messages) => transaction.send({ messages }), this.limits, records), {
+      topics: { names: topicsOf(records), operation: 'WRITE' },
+    });
+  }
+
+  async sendOffsets(groupId: string, offsets: readonly TopicPartitionOffset[]): Promise<void> {
+    if (offsets.length === 0) return;
+    this.open();
+    this.touched = true;
+    const producerId = this.producer.producerId!;
+    const producerEpoch = this.producer.producerEpoch!;
+    const access: Access = { group: { name: groupId, operation: 'READ' } };
+    if (!this.groupsAdded.has(groupId)) {
+      await this.whileBusy(async () => {
+        const coordinator = await this.wire.node(await this.wire.coordinator(1, this.transactionalId));
+        await addOffsetsToTxnV4.api.async(
+          coordinator,
+          this.transactionalId,
+          producerId,
+          producerEpoch,
+          groupId,
+        );
+      }, access);
+      this.groupsAdded.add(groupId);
+    }
+    const topics = new Map<
+      string,
+      { partitionIndex: number; committedOffset: bigint; committedLeaderEpoch: number }[]
+    >();
+    for (const o of offsets) {
+      let list = topics.get(o.topic);
+      if (!list) topics.set(o.topic, (list = []));
+      list.push({ partitionIndex: o.partition, committedOffset: BigInt(o.offset), committedLeaderEpoch: -1 });
+    }
+    await this.whileBusy(async () => {
+      const coordinator = await this.wire.node(await this.wire.coordinator(0, groupId));
+      // Generation -1 and no member id: the offsets are fenced by the transactional id alone, as each
+      // task has its own producer.
+      await txnOffsetCommitV4.api.async(
+        coordinator,
+        this.transactionalId,
+        groupId,
+        producerId,
+        producerEpoch,
+        -1,
+        '',
+        null,
+        [...topics].map(([name, partitions]) => ({ name, partitions })),
+      );
+    }, access);
+  }
+
+  async commit(): Promise<void> {
+    const transaction = this.open();
+    this.transaction = undefined;
+    if (!this.touched) return void (await transaction.cancel());
+    await this.guard(() => transaction.commit());
+  }
+
+  async abort(): Promise<void> {
+    const transaction = this.transaction;
+    this.transaction = undefined;
+    if (!transaction || transaction.completed) return;
+    if (!this.touched) return void (await transaction.cancel());
+    await this.guard(() => transaction.abort());
+  }
+
+  async close(): Promise<void> {
+    await this.producer.close().catch(() => undefined);
+    await this.wire.close();
+  }
+
+  private open(): Transaction<Buffer, Buffer, Buffer, Buffer> {
+    if (!this.transaction) throw new Error(`producer "${this.transactionalId}" has no open transaction`);
+    return this.transaction;
+  }
+
+  /** Repeats a request the coordinator answered as busy, with the coordinator found again. */
+  private async whileBusy(request: () => Promise<void>, access: Access): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await request();
+        return;
+      } catch (error) {
+        if (!hasProtocolError(error, ...COORDINATOR_BUSY) || attempt >= BUSY_ATTEMPTS)
+          throw this.failure(error, access);
+        await new Promise((resolve) => setTimeout(resolve, retryDelay(attempt)));
+      }
+    }
+  }
+
+  private async guard<T>(operation: () => Promise<T>, access: Access = {}): Promise<T> {
+    try {
+      return await operation();
+    } catch (error) {
+      throw this.failure(error, access);
+    }
+  }
+
+  /** Fencing becomes ProducerFencedError; a refusal by the authorizer names what was refused. */
+  private failure(error: unknown, access: Access): Error {
+    if (hasProtocolError(error, ...FENCING))
+      return new ProducerFencedError(this.transactionalId, { cause: error });
+    return this.refused(error, { ...access, transactionalId: this.transactionalId });
+  }
+}
+
+/** Sends records in bounded requests through one of the library's send functions. */
+function sendThrough(
+  send: (messages: MessageToProduce<Buffer, Buffer, Buffer, Buffer>[]) => Promise<{
+    offsets?: { topic: string; partition: number; offset: bigint }[];
+  }>,
+  limits: TopicLimits,
+  records: readonly OutgoingRecord[],
+): Promise<WrittenOffsets> {
+  return sendInRequests(records, {
+    limits,
+    maxRecords: MAX_REQUEST_RECORDS,
+    send: async (request) => writtenOffsets(request, await send(request.map(toMessage))),
+    tooLarge: (error) => hasProtocolError(error, 'MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE'),
+  });
+}
+
+function toMessage(record: OutgoingRecord): MessageToProduce<Buffer, Buffer, Buffer, Buffer> {
+  const headers = new Map<Buffer, Buffer>();
+  for (const [key, value] of Object.entries(record.headers))
+    headers.set(Buffer.from(key), typeof value === 'string' ? Buffer.from(value) : asBuffer(value));
+  return {
+    topic: record.topic,
+    partition: record.partition,
+    key: record.key === null ? undefined : asBuffer(record.key),
+    value: record.value === null ? undefined : asBuffer(record.value),
+    timestamp: BigInt(record.timestamp),
+    headers,
+  };
+}
+
+function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/**
+ * The last offset written per partition: the library answers each partition's base offset, and a
+ * request carries one batch per partition, so the last is the base plus the partition's records less one.
+ */
+function writtenOffsets(
+  request: readonly OutgoingRecord[],
+  result: { offsets?: { topic: string; partition: number; offset: bigint }[] },
+): WrittenOffsets {
+  const counts = new Map<string, number>();
+  for (const r of request) {
+    const key = `${r.topic}\u0000${r.partition}`;
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  const written: WrittenOffsets = new Map();
+  for (const { topic, partition, offset } of result.offsets ?? []) {
+    const count = counts.get(`${topic}\u0000${partition}`) ?? 1;
+    let perTopic = written.get(topic);
+    if (!perTopic) written.set(topic, (perTopic = new Map()));
+    perTopic.set(partition, offset + BigInt(count - 1));
+  }
+  return written;
+}

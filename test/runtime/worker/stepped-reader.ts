@@ -1,0 +1,49 @@
+import type { PartitionReaderPort, RecordBatch, TopicPartitionOffset } from '../../../src/kafka/port.ts';
+
+/** A changelog partition of `size` records, handed over a batch at a time when the test says so. */
+export class SteppedReader implements PartitionReaderPort {
+  private onBatch: ((batch: RecordBatch) => void) | undefined;
+  private position: TopicPartitionOffset | undefined;
+  private readonly size: number;
+  constructor(size: number) {
+    this.size = size;
+  }
+  async start(onBatch: (batch: RecordBatch) => void): Promise<void> {
+    this.onBatch = onBatch;
+  }
+  async assign(position: TopicPartitionOffset): Promise<void> {
+    this.position = position;
+  }
+  async unassign(): Promise<void> {
+    this.position = undefined;
+  }
+  async stop(): Promise<void> {}
+  deliver(count: number): void {
+    const { topic, partition, offset } = this.position!;
+    const from = Number(offset);
+    const records = Array.from({ length: count }, (_, i) => ({
+      topic,
+      partition,
+      offset: String(from + i),
+      key: offsetKey(from + i),
+      value: new Uint8Array([1]),
+      timestamp: 0,
+      headers: {},
+    }));
+    this.position = { topic, partition, offset: String(from + count) };
+    this.onBatch!({
+      topic,
+      partition,
+      records,
+      nextOffset: String(from + count),
+      highWatermark: String(this.size),
+    });
+  }
+}
+
+/** A distinct key per offset: its four bytes, big-endian. */
+export function offsetKey(offset: number): Uint8Array {
+  const key = new Uint8Array(4);
+  new DataView(key.buffer).setUint32(0, offset);
+  return key;
+}
