@@ -28,7 +28,7 @@ export const LONG_FAULTS: readonly Fault[] = [
   'broker',
 ];
 
-/** The short version (`--short`): a few faults, a few minutes. */
+/** The short version (`--short`, and test/chaos/ in `npm test`): a few faults, a few minutes. */
 export const SHORT = {
   topology: 'single',
   guarantee: 'exactly-once',

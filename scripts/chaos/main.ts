@@ -3,7 +3,7 @@
 //   npm run chaos -- [--kafka single,cluster] [--guarantee exactly-once,at-least-once]
 //     [--orders 2000] [--feed-seconds 300] [--faults kill-one,kill-two,...] [--short] [--json file]
 //
-//   --short    one broker, exactly-once, 300 orders over 120 s, four faults: a few minutes.
+//   --short    the version `npm test` runs: one broker, exactly-once, 300 orders over 120 s, four faults.
 //   Ports: CHAOS_KAFKA_PORT (one broker, +1 for its controller), CHAOS_CLUSTER_PORT (six ports).
 // Prints each experiment's figures and, at the end, a Markdown table (docs/reliability.md shows one).
 import { writeFileSync } from 'node:fs';
