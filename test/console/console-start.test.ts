@@ -141,6 +141,12 @@ describe.skipIf(missing !== undefined)(
           if (node.type === 'sink' && node.topic) expected.add(node.topic);
         }
       for (const store of app.topology.stores) expected.add(store.name);
+      // payments reads the orders topic as a global table too: its source and processor are drawn.
+      expect(app.topology.globalStores.length).toBeGreaterThan(0);
+      for (const global of app.topology.globalStores) {
+        expected.add(global.source.name).add(global.processor.name);
+        for (const topic of global.source.topics) expected.add(topic);
+      }
 
       const { page } = await open('#/topology/payments');
       const graph = page.getByRole('group', { name: 'Topology graph' });
