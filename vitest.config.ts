@@ -13,7 +13,7 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['test/**/*.test.ts'],
-          exclude: ['test/integration/**', 'test/package/**'],
+          exclude: ['test/integration/**', 'test/package/**', 'test/chaos/**'],
           testTimeout: 20_000,
         },
       },
@@ -42,6 +42,18 @@ export default defineConfig({
           sequence: { groupOrder: 1 },
           testTimeout: 180_000,
           hookTimeout: 600_000,
+        },
+      },
+      {
+        resolve,
+        ssr: { resolve },
+        test: {
+          name: 'chaos',
+          // The chaos suite's short version: a broker of its own, three worker processes and faults for a
+          // few minutes of busy CPU, so it runs alone, after the others.
+          include: ['test/chaos/*.test.ts'],
+          sequence: { groupOrder: 2 },
+          testTimeout: 900_000,
         },
       },
     ],

@@ -14,7 +14,7 @@ import { requiredAcls } from '../../src/runtime/worker/required-acls.ts';
 import { Worker } from '../../src/runtime/worker/worker.ts';
 import { fromJsonForm, toJsonForm, type Serde } from '../../src/serde/serde.ts';
 import { loadOrderApps } from '../../scripts/orders/apps.ts';
-import { generateRecording } from '../../scripts/orders/recording.ts';
+import { orderIndependentRecording } from '../../scripts/orders/order-independent.ts';
 import { topics, type Order } from '../../schemas/topics.ts';
 import { grantAcls } from '../support/kafka-acls.ts';
 import { KafkaKit, kafkaBrokers, uniqueName } from '../support/kafka-kit.ts';
@@ -32,32 +32,9 @@ const topicsByName = new Map<string, { keySerde: Serde<unknown>; valueSerde: Ser
   ]),
 );
 
-/**
- * A generated recording whose outcome does not depend on the order in which different partitions are
- * processed — on a real cluster that order is not defined, for us as for Kafka Streams: stock is ample
- * (no two orders compete for the last units) and every order has a customer of its own (no two orders
- * share a fraud session). Everything else is the generator's: bad details, a product not stocked at
- * first, payments in full, short, before validation, too late, twice, and none.
- */
-function orderIndependentRecording(orders: number): RecordedRecord[] {
-  // Timestamps of today (aligned to a day, as the generator's are), so the broker keeps them.
-  const startMs = Math.floor(Date.now() / DAY) * DAY;
-  const { records } = generateRecording({ orders, customers: orders, seed: 7, startMs });
-  const ownCustomer = new Map<string, number>();
-  let nextCustomer = 0;
-  return records.map((record) => {
-    if (record.topic === 'warehouse-inventory') return { ...record, value: (record.value as number) * 1000 };
-    if (record.topic === 'orders') {
-      const order = record.value as Order;
-      // Retried orders (same id) keep the customer they were first given.
-      const customerId = ownCustomer.get(order.id) ?? ++nextCustomer;
-      ownCustomer.set(order.id, customerId);
-      // One order alone over the fraud limit (2000), so the fraud check fails somewhere too.
-      const big = order.id === 'o-0000010' ? { quantity: 5, price: 450 } : {};
-      return { ...record, value: { ...order, customerId, ...big } };
-    }
-    return record;
-  });
+/** The order-independent recording, with timestamps of today (aligned to a day, as the generator's are), so the broker keeps them. */
+function recordingOfToday(orders: number): RecordedRecord[] {
+  return orderIndependentRecording({ orders, seed: 7, startMs: Math.floor(Date.now() / DAY) * DAY });
 }
 /** The latest value per key of one topic, from records in the order they were written. */
 function latestByKey(records: readonly { key: unknown; value: unknown }[]): Map<string, unknown> {
@@ -86,7 +63,7 @@ function decode(topic: string, records: readonly LogRecord[]): ReplayRecord[] {
 }
 
 describe.skipIf(!brokers)('the orders system on Kafka, with replay as the oracle', () => {
-  const recording = orderIndependentRecording(150);
+  const recording = recordingOfToday(150);
   let expected: readonly ReplayRecord[];
   let kit: KafkaKit;
   const dirs: string[] = [];

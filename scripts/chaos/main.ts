@@ -1,0 +1,68 @@
+// npm run chaos: the orders system under faults, judged against `tributary replay` of its input.
+//
+//   npm run chaos -- [--kafka single,cluster] [--guarantee exactly-once,at-least-once]
+//     [--orders 2000] [--feed-seconds 300] [--faults kill-one,kill-two,...] [--short] [--json file]
+//
+//   --short    the version `npm test` runs: one broker, exactly-once, 300 orders over 120 s, four faults.
+//   Ports: CHAOS_KAFKA_PORT (one broker, +1 for its controller), CHAOS_CLUSTER_PORT (six ports).
+// Prints each experiment's figures and, at the end, a Markdown table (docs/reliability.md shows one).
+import { writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { parseArgs } from 'node:util';
+import type { ProcessingGuarantee } from '../../src/runtime/worker/config.ts';
+import { describeMachine } from '../bench/machine.ts';
+import type { Topology } from './brokers.ts';
+import { runExperiment, type ExperimentResult } from './experiment.ts';
+import { FAULTS, LONG_FAULTS, SHORT, type Fault } from './faults.ts';
+import { describe, tableHeader, tableRow } from './report.ts';
+
+const { values: args } = parseArgs({
+  options: {
+    kafka: { type: 'string', default: 'single,cluster' },
+    guarantee: { type: 'string', default: 'exactly-once,at-least-once' },
+    orders: { type: 'string', default: '2000' },
+    'feed-seconds': { type: 'string', default: '300' },
+    faults: { type: 'string', default: LONG_FAULTS.join(',') },
+    short: { type: 'boolean', default: false },
+    json: { type: 'string' },
+  },
+});
+const faults = (args.short ? SHORT.faults : args.faults.split(',')) as Fault[];
+for (const fault of faults)
+  if (!(fault in FAULTS))
+    throw new Error(`unknown fault "${fault}"; known: ${Object.keys(FAULTS).join(', ')}`);
+const kafkas = (args.short ? [SHORT.topology] : args.kafka.split(',')) as Topology[];
+const guarantees = (args.short ? [SHORT.guarantee] : args.guarantee.split(',')) as ProcessingGuarantee[];
+const orders = args.short ? SHORT.orders : Number(args.orders);
+const feedMs = args.short ? SHORT.feedMs : Number(args['feed-seconds']) * 1000;
+
+const results: ExperimentResult[] = [];
+for (const topology of kafkas)
+  for (const guarantee of guarantees) {
+    console.error(
+      `chaos: ${topology}, ${guarantee}, ${orders} orders over ${feedMs / 1000} s, faults ${faults.join(', ')}`,
+    );
+    const result = await runExperiment({
+      topology,
+      guarantee,
+      orders,
+      feedMs,
+      faults,
+      log: (line) => console.error(`  ${new Date().toISOString().slice(11, 19)} ${line}`),
+    });
+    console.log(describe(result));
+    results.push(result);
+    if (args.json) writeFileSync(args.json, JSON.stringify(results, null, 2));
+  }
+const load = loadavg()
+  .map((n) => n.toFixed(1))
+  .join(', ');
+console.log(
+  [
+    '',
+    `Machine: ${describeMachine()}; load average ${load} when the run ended.`,
+    '',
+    ...tableHeader(),
+    ...results.map(tableRow),
+  ].join('\n'),
+);
