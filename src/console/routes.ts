@@ -11,7 +11,7 @@ import type { Router } from '../http/router.ts';
 import type { HttpRequest, HttpResponse } from '../http/types.ts';
 import type { EventLogPort } from '../kafka/port.ts';
 import { limitParam, onlyParams } from '../query/handlers/params.ts';
-import { isForwarded } from '../query/handlers/stores.ts';
+import { isForwarded } from '../query/handlers/forwarding.ts';
 import type { QueryService } from '../query/query-service.ts';
 import type { InternalHandler } from '../query/server-types.ts';
 import type { Logger } from '../runtime/logger.ts';

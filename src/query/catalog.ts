@@ -4,7 +4,7 @@ import type { StoreSpec } from '../state/api.ts';
 import { HttpError } from '../http/types.ts';
 import { badRequest } from './errors.ts';
 
-export type QueryStoreKind = 'key-value' | 'window' | 'session';
+export type QueryStoreKind = 'key-value' | 'versioned' | 'window' | 'session';
 
 /** A store some application on this worker has, as queries see it. */
 export interface StoreEntry {
@@ -31,8 +31,6 @@ export class StoreCatalog {
     for (const runner of runners) {
       const { topology, applicationId } = runner;
       for (const spec of topology.stores.values()) {
-        // Versioned stores answer point lookups by time, which the query API does not offer yet.
-        if (spec.kind === 'versioned-key-value') continue;
         const sub = topology.subtopologies.find((s) => s.stores.some((st) => st.name === spec.name));
         this.entries.push(entry(spec, runner, applicationId, sub?.id, false));
       }
@@ -70,7 +68,13 @@ function entry(
   global: boolean,
 ): StoreEntry {
   const kind: QueryStoreKind =
-    spec.kind === 'window' ? 'window' : spec.kind === 'session' ? 'session' : 'key-value';
+    spec.kind === 'window'
+      ? 'window'
+      : spec.kind === 'session'
+        ? 'session'
+        : spec.kind === 'versioned-key-value'
+          ? 'versioned'
+          : 'key-value';
   return {
     name: spec.name,
     applicationId,

@@ -9,9 +9,12 @@ import type { Serde } from '../serde/serde.ts';
 import type {
   ReadOnlyKeyValueStore,
   ReadOnlySessionStore,
+  ReadOnlyVersionedKeyValueStore,
   ReadOnlyWindowStore,
   StateStore,
   ValueAndTimestamp,
+  VersionedRecord,
+  VersionsQuery,
   Window,
   Windowed,
 } from '../state/api.ts';
@@ -78,6 +81,49 @@ export function renderEntry(entry: StoreEntry, key: unknown, stored: unknown, wi
 export function readKey(entry: StoreEntry, store: StateStore, key: unknown): QueryEntry | undefined {
   const stored = (store as ReadOnlyKeyValueStore<unknown, unknown>).get(key);
   return stored === undefined ? undefined : renderEntry(entry, key, stored);
+}
+
+/** One version of a key in a versioned store, as answers show it. */
+export interface VersionEntry {
+  readonly value: unknown;
+  readonly timestamp: number;
+  /** When a newer version replaced this one; absent for the latest version. */
+  readonly validTo?: number;
+}
+
+function renderVersion(entry: StoreEntry, record: VersionedRecord<unknown>): VersionEntry {
+  return {
+    value: renderJson(entry.valueSerde, record.value),
+    timestamp: record.timestamp,
+    ...(record.validTo === undefined ? {} : { validTo: record.validTo }),
+  };
+}
+
+/** The version of a key valid at `asOf` (its latest version when undefined), or undefined. */
+export function readVersion(
+  entry: StoreEntry,
+  store: StateStore,
+  key: unknown,
+  asOf: number | undefined,
+): VersionEntry | undefined {
+  const versioned = store as ReadOnlyVersionedKeyValueStore<unknown, unknown>;
+  const record = asOf === undefined ? versioned.get(key) : versioned.get(key, asOf);
+  return record && renderVersion(entry, record);
+}
+
+/** The versions of a key valid in a time range, in the order asked for, up to `limit`. */
+export function readVersions(
+  entry: StoreEntry,
+  store: StateStore,
+  key: unknown,
+  query: VersionsQuery,
+  limit: number,
+): { readonly versions: VersionEntry[]; readonly truncated: boolean } {
+  const records = (store as ReadOnlyVersionedKeyValueStore<unknown, unknown>).getVersions(key, query);
+  return {
+    versions: records.slice(0, limit).map((record) => renderVersion(entry, record)),
+    truncated: records.length > limit,
+  };
 }
 
 /** Entries of a key-value store within a key range or with a key prefix, in key order, up to `limit`. */

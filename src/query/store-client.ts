@@ -6,7 +6,7 @@ import type { StoreClient, StoreReadOptions } from './api.ts';
 import { awaitCaughtUp, type LogEnds } from './catch-up.ts';
 import type { StoreEntry } from './catalog.ts';
 import { QueryTimeoutError, QueryUnavailableError } from './errors.ts';
-import { isForwarded } from './handlers/stores.ts';
+import { isForwarded } from './handlers/forwarding.ts';
 import { KeyLock } from './key-lock.ts';
 import { keyToText } from './keys.ts';
 import { plainValue } from './local-reads.ts';

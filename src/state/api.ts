@@ -139,7 +139,42 @@ export interface ReadOnlyVersionedKeyValueStore<K, V> extends StateStore {
    * (the latest version is still returned then, if it is old enough).
    */
   get(key: K, asOfTimestamp: number): VersionedRecord<V> | undefined;
+  /**
+   * The versions of `key` valid at some time in `[fromTime, toTime]` (both inclusive, each open when
+   * undefined), as Kafka Streams' `MultiVersionedKeyQuery` (KIP-968) answers: each version whose
+   * timestamp is at or before `toTime` and whose `validTo` is after `fromTime` (the latest version's is
+   * open), deletes left out, newest first unless `order` is `'ascending'`. Versions the history
+   * retention has expired are not returned: when `toTime` lies beyond it, only the latest version
+   * answers (when it is old enough), as for `get(key, asOf)`.
+   *
+   * @example
+   * ```ts
+   * // Every price JUMPERS had during May 2026, oldest first.
+   * prices.getVersions('JUMPERS', {
+   *   fromTime: Date.parse('2026-05-01T00:00:00Z'),
+   *   toTime: Date.parse('2026-05-31T23:59:59.999Z'),
+   *   order: 'ascending',
+   * });
+   * ```
+   */
+  getVersions(key: K, query?: VersionsQuery): VersionedRecord<V>[];
 }
+
+/** The time range and order of `ReadOnlyVersionedKeyValueStore.getVersions`. */
+export interface VersionsQuery {
+  /** The earliest time a returned version may still be valid at (inclusive); undefined: no bound. */
+  readonly fromTime?: number;
+  /** The latest time a returned version may have become valid at (inclusive); undefined: no bound. */
+  readonly toTime?: number;
+  /**
+   * Newest first (`'descending'`, the default: the order Kafka Streams' `ResultOrder.ANY` gives) or
+   * oldest first (`'ascending'`).
+   */
+  readonly order?: ResultOrder;
+}
+
+/** The order of the versions a multi-version read returns (Kafka Streams' `ResultOrder`). */
+export type ResultOrder = 'ascending' | 'descending';
 
 /**
  * A key-value store that keeps each key's versions by timestamp (Kafka Streams' `VersionedKeyValue

@@ -8,6 +8,7 @@ import type {
   KeyValueStore,
   ReadOnlyKeyValueStore,
   ReadOnlyVersionedKeyValueStore,
+  VersionsQuery,
   ReadOnlySessionStore,
   ReadOnlyWindowStore,
   StateStore,
@@ -316,6 +317,13 @@ export class TopologyTestDriver {
           if (found) return found;
         }
         return undefined;
+      },
+      getVersions: (key: K, query?: VersionsQuery) => {
+        for (const part of parts) {
+          const found = part.getVersions(key, query);
+          if (found.length > 0) return found;
+        }
+        return [];
       },
     };
   }

@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect } from 'vitest';
 import { Serdes, Stores, VersionedStore, type VersionedKeyValueStore } from 'tributary';
 import type { ChangelogRecord } from '../../src/state/bytes.ts';
 import { StoreHarness } from '../state/harness.ts';
-import { javaTest, pending } from './support/conformance.ts';
+import { javaTest } from './support/conformance.ts';
 
 const HISTORY_RETENTION = 300_000;
 const GRACE_PERIOD = HISTORY_RETENTION; // the history retention doubles as the grace period
@@ -517,13 +517,131 @@ describe('RocksDBVersionedStoreTest', () => {
     verifyTimestampedGetNullFromStore('k', SEGMENT_INTERVAL - 8);
   });
 
-  const MULTI_VERSION =
-    'reading several versions of a key at once (Kafka Streams\u2019 MultiVersionedKeyQuery)';
-  pending('shouldGetRecordVersionsFromOlderSegments', MULTI_VERSION);
-  pending('shouldGetRecordVersionsInAscendingOrder', MULTI_VERSION);
-  pending('shouldGetRecordVersionsFromMultipleOldSegmentsInAscendingOrder', MULTI_VERSION);
-  pending('shouldNotGetExpiredRecordVersions', MULTI_VERSION);
-  pending('shouldGetExpiredIfLatestVersionValue', MULTI_VERSION);
+  // The Java test's multi-version get(key, fromTime, toTime, order) is getVersions here; Kafka Streams'
+  // ResultOrder.ANY gives the newest first, which is getVersions' default order.
+  const MIN = Number.MIN_SAFE_INTEGER;
+  const MAX = Number.MAX_SAFE_INTEGER;
+  const verifyVersionsFromStore = (
+    key: string,
+    fromTime: number,
+    toTime: number,
+    order: 'ascending' | 'descending',
+    expected: readonly (readonly [value: string, timestamp: number, validTo: number])[],
+  ) =>
+    expect(
+      store.getVersions(key, { fromTime, toTime, order }),
+      `versions of ${key} in [${fromTime}, ${toTime}]`,
+    ).toEqual(
+      expected.map(([value, timestamp, validTo]) =>
+        validTo === LATEST ? { value, timestamp } : { value, timestamp, validTo },
+      ),
+    );
+  const verifyNoVersionsFromStore = (key: string, fromTime: number, toTime: number) =>
+    expect(
+      store.getVersions(key, { fromTime, toTime }),
+      `versions of ${key} in [${fromTime}, ${toTime}]`,
+    ).toEqual([]);
+
+  javaTest('shouldGetRecordVersionsFromOlderSegments', () => {
+    // Another key's deletes move stream time across three segment intervals.
+    putToStore('ko', null, SEGMENT_INTERVAL - 10, LATEST);
+    putToStore('ko', null, 2 * SEGMENT_INTERVAL - 10, LATEST);
+    putToStore('ko', null, 3 * SEGMENT_INTERVAL - 10, LATEST);
+    verifyNoVersionsFromStore('k', SEGMENT_INTERVAL - 20, SEGMENT_INTERVAL); // a key never written
+
+    putToStore('k', 'v1', SEGMENT_INTERVAL - 30, LATEST);
+    putToStore('k', 'v2', SEGMENT_INTERVAL - 25, LATEST);
+    putToStore('k', null, SEGMENT_INTERVAL - 20, LATEST);
+    putToStore('k', null, SEGMENT_INTERVAL - 15, LATEST);
+    putToStore('k', 'v3', SEGMENT_INTERVAL - 10, LATEST);
+    putToStore('k', 'v4', SEGMENT_INTERVAL - 5, LATEST);
+
+    const v1 = ['v1', SEGMENT_INTERVAL - 30, SEGMENT_INTERVAL - 25] as const;
+    const v2 = ['v2', SEGMENT_INTERVAL - 25, SEGMENT_INTERVAL - 20] as const;
+    const v3 = ['v3', SEGMENT_INTERVAL - 10, SEGMENT_INTERVAL - 5] as const;
+    const v4 = ['v4', SEGMENT_INTERVAL - 5, LATEST] as const;
+    // Before the first version.
+    verifyNoVersionsFromStore('k', SEGMENT_INTERVAL - 40, SEGMENT_INTERVAL - 35);
+    // Every version valid in the range, the deletes between them left out.
+    verifyVersionsFromStore('k', SEGMENT_INTERVAL - 30, SEGMENT_INTERVAL - 5, 'descending', [v4, v3, v2, v1]);
+    verifyVersionsFromStore('k', MIN, MAX, 'descending', [v4, v3, v2, v1]);
+    // Only the latest version.
+    verifyVersionsFromStore('k', SEGMENT_INTERVAL - 4, SEGMENT_INTERVAL, 'descending', [v4]);
+    // fromTime = toTime.
+    verifyVersionsFromStore('k', SEGMENT_INTERVAL - 5, SEGMENT_INTERVAL - 5, 'descending', [v4]);
+    verifyVersionsFromStore('k', SEGMENT_INTERVAL - 4, SEGMENT_INTERVAL - 4, 'descending', [v4]);
+    // Before the deletes.
+    verifyVersionsFromStore('k', SEGMENT_INTERVAL - 31, SEGMENT_INTERVAL - 21, 'descending', [v2, v1]);
+    // A range covering both deletes.
+    verifyVersionsFromStore('k', SEGMENT_INTERVAL - 24, SEGMENT_INTERVAL - 11, 'descending', [v2]);
+    // After the deletes.
+    verifyVersionsFromStore('k', SEGMENT_INTERVAL - 11, SEGMENT_INTERVAL - 4, 'descending', [v4, v3]);
+    // Versions written before the range that are still valid in it.
+    verifyVersionsFromStore('k', SEGMENT_INTERVAL - 26, SEGMENT_INTERVAL - 5, 'descending', [v4, v3, v2, v1]);
+    // A version that becomes valid at the range's upper bound.
+    verifyVersionsFromStore('k', SEGMENT_INTERVAL - 15, SEGMENT_INTERVAL - 10, 'descending', [v3]);
+    // Only deletes are valid in the range.
+    verifyNoVersionsFromStore('k', SEGMENT_INTERVAL - 19, SEGMENT_INTERVAL - 16);
+
+    // Newer versions do not change what the older ranges answer.
+    putToStore('k', 'v5', 3 * SEGMENT_INTERVAL - 30, LATEST);
+    putToStore('k', null, 3 * SEGMENT_INTERVAL - 20, LATEST);
+    verifyNoVersionsFromStore('k', SEGMENT_INTERVAL - 40, SEGMENT_INTERVAL - 35);
+    verifyVersionsFromStore('k', SEGMENT_INTERVAL - 30, SEGMENT_INTERVAL - 26, 'descending', [v1]);
+    verifyNoVersionsFromStore('k', SEGMENT_INTERVAL - 19, SEGMENT_INTERVAL - 16);
+  });
+
+  javaTest('shouldGetRecordVersionsInAscendingOrder', () => {
+    putToStore('k', 'v1', SEGMENT_INTERVAL - 30, LATEST);
+    putToStore('k', 'v2', SEGMENT_INTERVAL - 25, LATEST);
+    putToStore('k', 'v3', SEGMENT_INTERVAL - 10, LATEST);
+    putToStore('k', 'v4', SEGMENT_INTERVAL - 5, LATEST);
+    verifyVersionsFromStore('k', SEGMENT_INTERVAL - 30, SEGMENT_INTERVAL - 5, 'ascending', [
+      ['v1', SEGMENT_INTERVAL - 30, SEGMENT_INTERVAL - 25],
+      ['v2', SEGMENT_INTERVAL - 25, SEGMENT_INTERVAL - 10],
+      ['v3', SEGMENT_INTERVAL - 10, SEGMENT_INTERVAL - 5],
+      ['v4', SEGMENT_INTERVAL - 5, LATEST],
+    ]);
+  });
+
+  javaTest('shouldGetRecordVersionsFromMultipleOldSegmentsInAscendingOrder', () => {
+    putToStore('k', 'v1', SEGMENT_INTERVAL - 10, LATEST);
+    putToStore('k', 'v2', SEGMENT_INTERVAL - 5, LATEST);
+    putToStore('k', 'v3', 2 * SEGMENT_INTERVAL - 10, LATEST);
+    putToStore('k', 'v4', 2 * SEGMENT_INTERVAL - 5, LATEST);
+    verifyVersionsFromStore('k', MIN, MAX, 'ascending', [
+      ['v1', SEGMENT_INTERVAL - 10, SEGMENT_INTERVAL - 5],
+      ['v2', SEGMENT_INTERVAL - 5, 2 * SEGMENT_INTERVAL - 10],
+      ['v3', 2 * SEGMENT_INTERVAL - 10, 2 * SEGMENT_INTERVAL - 5],
+      ['v4', 2 * SEGMENT_INTERVAL - 5, LATEST],
+    ]);
+  });
+
+  javaTest('shouldNotGetExpiredRecordVersions', () => {
+    putToStore('k', 'v_old', 0, LATEST);
+    putToStore('k', 'v', SEGMENT_INTERVAL - 10, LATEST);
+    verifyVersionsFromStore('k', 0, SEGMENT_INTERVAL - 11, 'descending', [
+      ['v_old', 0, SEGMENT_INTERVAL - 10],
+    ]);
+    // Stream time moves to where SEGMENT_INTERVAL - 11 is just within the history retention...
+    putToStore('ko', 'vo', HISTORY_RETENTION + SEGMENT_INTERVAL - 11, LATEST);
+    verifyVersionsFromStore('k', 0, SEGMENT_INTERVAL - 11, 'descending', [
+      ['v_old', 0, SEGMENT_INTERVAL - 10],
+    ]);
+    // ...and one past it.
+    putToStore('ko', 'vo2', HISTORY_RETENTION + SEGMENT_INTERVAL - 10, LATEST);
+    verifyNoVersionsFromStore('k', 0, SEGMENT_INTERVAL - 11);
+  });
+
+  javaTest('shouldGetExpiredIfLatestVersionValue', () => {
+    putToStore('k', 'v', 1, LATEST);
+    putToStore('ko', 'vo_old', 1, LATEST);
+    putToStore('ko', 'vo_new', HISTORY_RETENTION + 12, LATEST);
+    // The latest version answers even beyond the history retention...
+    verifyVersionsFromStore('k', 0, 10, 'descending', [['v', 1, LATEST]]);
+    // ...an older one does not.
+    verifyNoVersionsFromStore('ko', 0, 10);
+  });
 
   // Kafka Streams' changelog holds one record per version and a restore puts them again; Tributary's
   // holds a key's whole history per record. The restore cases therefore make the Java test's writes,

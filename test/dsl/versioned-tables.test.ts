@@ -61,6 +61,40 @@ describe('versioned tables', () => {
     });
   });
 
+  it('answer every version of a key in a time range, expired ones left out', async () => {
+    const builder = new StreamsBuilder();
+    builder.table<string, string>('prices', { ...strings, ...versioned('prices') });
+    const d = await run(builder.build());
+    const prices = d.createInputTopic<string, string>('prices');
+    prices.pipeInput('A', 'p10', 10);
+    prices.pipeInput('A', 'p30', 30);
+    prices.pipeInput('A', 'p20', 20);
+    prices.pipeInput('A', null, 40);
+    prices.pipeInput('A', 'p50', 50);
+    const store = d.getVersionedKeyValueStore<string, string>('prices');
+    expect(store.getVersions('A', { fromTime: 15, toTime: 45 })).toEqual([
+      { value: 'p30', timestamp: 30, validTo: 40 },
+      { value: 'p20', timestamp: 20, validTo: 30 },
+      { value: 'p10', timestamp: 10, validTo: 20 },
+    ]);
+    expect(store.getVersions('A', { order: 'ascending' }).map((v) => v.value)).toEqual([
+      'p10',
+      'p20',
+      'p30',
+      'p50',
+    ]);
+    expect(store.getVersions('B')).toEqual([]);
+    // Another key moves stream time so that the history retention (60 s) reaches back to 30: A's row
+    // still holds p10 and p20, but they ended by then and no read returns them.
+    prices.pipeInput('B', 'b', 60_030);
+    expect(store.getVersions('A').map((v) => v.value)).toEqual(['p50', 'p30']);
+    expect(store.get('A', 30)).toEqual({ value: 'p30', timestamp: 30, validTo: 40 });
+    expect(store.get('A', 29)).toBeUndefined();
+    // A range wholly beyond the retention: only a latest version old enough answers.
+    expect(store.getVersions('A', { toTime: 29 })).toEqual([]);
+    expect(store.getVersions('B', { toTime: 60_030 })).toEqual([{ value: 'b', timestamp: 60_030 }]);
+  });
+
   it('skip out-of-order updates in table-table joins, counting them as dropped', async () => {
     const builder = new StreamsBuilder();
     const left = builder.table<string, string>('left', { ...strings, ...versioned('left') });

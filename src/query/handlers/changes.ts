@@ -17,7 +17,7 @@ import { renderEntry } from '../local-reads.ts';
 import type { QueryService } from '../query-service.ts';
 import { readEvents, SseWriter } from '../sse.ts';
 import { booleanParam, onlyParams } from './params.ts';
-import { forwardPath, isForwarded } from './stores.ts';
+import { forwardPath, isForwarded } from './forwarding.ts';
 
 /** What a `change` event carries. */
 export function renderChange(event: ChangeEvent): Record<string, unknown> {
@@ -41,6 +41,10 @@ export async function streamChanges(
   if (entry.global)
     throw badRequest(
       `store "${entry.name}" is a global store; it is loaded from its topic and has no change stream`,
+    );
+  if (entry.kind === 'versioned')
+    throw badRequest(
+      `store "${entry.name}" is a versioned store; it has no change stream (read a key's versions with GET /stores/${entry.name}?key=)`,
     );
   const initial = booleanParam(query, 'initial');
   if (initial && (entry.kind !== 'key-value' || query.get('key') === null))

@@ -18,13 +18,11 @@ import {
   type QueryEntry,
   type TimeRange,
 } from '../local-reads.ts';
-import { HOP_HEADER, relay, type PeerResponse } from '../peer-client.ts';
+import { relay, type PeerResponse } from '../peer-client.ts';
+import { forwardPath, isForwarded } from './forwarding.ts';
+import { getVersion, getVersions } from './versions.ts';
 import type { QueryService } from '../query-service.ts';
 import { booleanParam, limitParam, onlyParams, partitionsParam, timeParam } from './params.ts';
-
-export function isForwarded(request: HttpRequest): boolean {
-  return request.headers[HOP_HEADER] !== undefined;
-}
 
 /** GET /stores */
 export function listStores(service: QueryService): HttpResponse {
@@ -41,15 +39,22 @@ export function listStores(service: QueryService): HttpResponse {
         keySerde: entry.spec.keySerde.name,
         valueSerde: entry.valueSerde.name,
         ...(entry.spec.kind === 'window' ? { windowSizeMs: entry.spec.windowSizeMs } : {}),
+        ...(entry.spec.kind === 'versioned-key-value'
+          ? { historyRetentionMs: entry.spec.historyRetentionMs }
+          : {}),
         partitions: safeCount(service, entry),
       })),
     },
   };
 }
 
-/** GET /stores/:store/keys/:key — one value (key-value), or the windows or sessions of one key. */
+/**
+ * GET /stores/:store/keys/:key — one value (key-value), one version (versioned), or the windows or
+ * sessions of one key.
+ */
 export async function getKey(service: QueryService, request: HttpRequest): Promise<HttpResponse> {
   const entry = service.catalog.resolve(request.params.store!, request.query.get('app'));
+  if (entry.kind === 'versioned') return getVersion(service, request, entry);
   const query = request.query;
   onlyParams(
     query,
@@ -101,10 +106,12 @@ export async function getKey(service: QueryService, request: HttpRequest): Promi
 
 /**
  * GET /stores/:store — key-value: `from`/`to` (inclusive key range) or `prefix`; window: `from`/`to`
- * (window start times) and optionally `key`; session: optionally `key`. Always `limit` (default 1000).
+ * (window start times) and optionally `key`; session: optionally `key`; versioned: `key` and its
+ * versions' time range (`from`, `to`, `order`). Always `limit` (default 1000).
  */
 export async function queryStore(service: QueryService, request: HttpRequest): Promise<HttpResponse> {
   const entry = service.catalog.resolve(request.params.store!, request.query.get('app'));
+  if (entry.kind === 'versioned') return getVersions(service, request, entry);
   const query = request.query;
   const limit = limitParam(query);
   const where = `GET /stores/${entry.name} (a ${entry.kind} store)`;
@@ -213,13 +220,6 @@ function timeRange(query: URLSearchParams): TimeRange {
   const to = timeParam(query, 'to', Number.MAX_SAFE_INTEGER);
   if (from > to) throw badRequest(`from (${from}) is after to (${to}); the time range would be empty`);
   return { from, to };
-}
-
-/** The request's path and query for another worker, naming the application so the store name is unambiguous there. */
-export function forwardPath(request: HttpRequest, entry: StoreEntry): string {
-  const query = new URLSearchParams(request.query);
-  query.set('app', entry.applicationId);
-  return `${request.path}?${query}`;
 }
 
 function relayedError(response: PeerResponse, endpoint: string): HttpError {

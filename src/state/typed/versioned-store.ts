@@ -1,7 +1,12 @@
 import { StoreError } from '../../errors.ts';
 import { readInt64, writeInt64 } from '../../serde/int64.ts';
 import type { Serde } from '../../serde/serde.ts';
-import { VersionedStore, type VersionedKeyValueStore, type VersionedRecord } from '../api.ts';
+import {
+  VersionedStore,
+  type VersionedKeyValueStore,
+  type VersionedRecord,
+  type VersionsQuery,
+} from '../api.ts';
 import type { BinaryKey, KeyValueBytesStore } from '../bytes.ts';
 import type { ChangeLogger } from '../change-logger.ts';
 import { StoreSerdes } from './store-serdes.ts';
@@ -141,6 +146,25 @@ export class TypedVersionedKeyValueStore<K, V> implements VersionedKeyValueStore
     for (let i = latest; i >= 0; i--)
       if (versions[i]!.timestamp <= asOfTimestamp) return this.record(versions, i);
     return undefined;
+  }
+
+  getVersions(key: K, query: VersionsQuery = {}): VersionedRecord<V>[] {
+    const fromTime = query.fromTime ?? Number.NEGATIVE_INFINITY;
+    const toTime = query.toTime ?? Number.POSITIVE_INFINITY;
+    const versions = this.versionsOf(this.serdes.encodeKey(key));
+    const found: VersionedRecord<V>[] = [];
+    const latest = versions.length - 1;
+    const bound = this.streamTime - this.historyRetentionMs;
+    // Beyond the history retention only the latest version still answers, as for get(key, asOf).
+    const first = toTime < bound ? latest : 0;
+    for (let i = latest; i >= first; i--) {
+      const validTo = versions[i + 1]?.timestamp ?? Number.POSITIVE_INFINITY;
+      // A version that ended at or before the retention bound has expired, even if its row still holds it.
+      if (versions[i]!.timestamp > toTime || validTo <= fromTime || validTo <= bound) continue;
+      const record = this.record(versions, i);
+      if (record) found.push(record);
+    }
+    return query.order === 'ascending' ? found.reverse() : found;
   }
 
   put(key: K, value: V | null, timestamp: number): number {
