@@ -75,8 +75,9 @@ export interface Materialized<K, V> extends Named {
   /**
    * Materializes a table in a versioned key-value store (KIP-889/914) keeping `historyRetentionMs` of
    * old versions: the table can then be joined as of a stream record's time, and out-of-order updates
-   * are kept in its history instead of replacing newer ones. For `builder.table`, `toTable`, and the
-   * tables `filter` and `mapValues` materialize.
+   * are kept in its history instead of replacing newer ones. For any table, as in Kafka Streams:
+   * `builder.table`, `toTable`, `filter`, `mapValues`, aggregations and table joins; not for global
+   * tables or windowed aggregations.
    */
   readonly versioned?: { readonly historyRetentionMs: number };
 }

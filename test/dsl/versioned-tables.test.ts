@@ -6,8 +6,10 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   Serdes,
+  SessionWindows,
   StreamsBuilder,
   Suppressed,
+  TimeWindows,
   topologyFromJson,
   topologyToJson,
   type Topology,
@@ -138,7 +140,7 @@ describe('versioned tables', () => {
     expect(d.getVersionedKeyValueStore<string, string>('prices').get('A', 85)).toBeUndefined();
   });
 
-  it('are refused where Kafka Streams refuses them: suppress, and stores of other operators', () => {
+  it('are refused where Kafka Streams refuses them: suppress, global tables, windowed aggregations', () => {
     const suppressed = new StreamsBuilder();
     suppressed
       .table<string, string>('prices', { ...strings, ...versioned('prices') })
@@ -146,11 +148,182 @@ describe('versioned tables', () => {
       .suppress(Suppressed.untilTimeLimit(1_000));
     expect(() => suppressed.build()).toThrow('suppress() is only supported for non-versioned tables');
 
-    const aggregated = new StreamsBuilder();
-    aggregated.stream<string, string>('orders', strings).groupByKey().count(versioned('counts'));
-    expect(() => aggregated.build()).toThrow(
-      'a versioned store can materialize a source table, toTable, filter or mapValues',
+    // InternalStreamsBuilderTest.shouldThrowOnVersionedStoreSupplierForGlobalTable
+    const global = new StreamsBuilder();
+    global.globalTable<string, string>('prices', { ...strings, ...versioned('prices') });
+    expect(() => global.build()).toThrow('GlobalTables cannot be versioned.');
+
+    // Windowed aggregations keep window or session stores, which Kafka Streams cannot version.
+    const windowed = new StreamsBuilder();
+    windowed
+      .stream<string, string>('orders', strings)
+      .groupByKey()
+      .windowedBy(TimeWindows.ofSizeWithNoGrace(1_000))
+      .count(versioned('counts'));
+    expect(() => windowed.build()).toThrow(
+      'a windowed aggregation keeps its results in a window or session store, which cannot be versioned',
     );
+    const sessions = new StreamsBuilder();
+    sessions
+      .stream<string, string>('orders', strings)
+      .groupByKey()
+      .windowedBy(SessionWindows.ofInactivityGapWithNoGrace(1_000))
+      .count(versioned('counts'));
+    expect(() => sessions.build()).toThrow('which cannot be versioned');
+  });
+
+  // Kafka Streams lets any table be materialized in a versioned store (its docs, "Using timestamp-based
+  // semantics for table processors", advise against it for aggregations and joins, whose results do
+  // not form a complete history). The result table is then versioned: KStreamAggregate, KTableAggregate
+  // and KTableKTableJoinMerger put into it, forward nothing it refuses (older than the history
+  // retention) and mark a row older than the key's latest as not the latest.
+  it('materialize an aggregation in a versioned store: stream records join its value as of their timestamp', async () => {
+    const builder = new StreamsBuilder();
+    const counts = builder
+      .stream<string, string>('clicks', strings)
+      .groupByKey()
+      .count({ storeName: 'counts', keySerde: Serdes.String(), versioned: { historyRetentionMs: 60_000 } });
+    counts.toStream().to('counts-out', { keySerde: Serdes.String(), valueSerde: Serdes.Long() });
+    builder
+      .stream<string, string>('views', strings)
+      .leftJoin(counts, (view, count) => `${view}:${count}`)
+      .to('views-out', strings);
+    const d = await run(builder.build());
+    const clicks = d.createInputTopic<string, string>('clicks');
+    const views = d.createInputTopic<string, string>('views');
+    clicks.pipeInput('A', 'c', 10);
+    clicks.pipeInput('A', 'c', 20);
+    views.pipeInput('A', 'v15', 15);
+    views.pipeInput('A', 'v25', 25);
+    clicks.pipeInput('B', 'c', 70_000);
+    // A new key, older than the history retention (70 000 - 60 000): the store refuses its count, and
+    // nothing is forwarded (KStreamAggregate forwards only what its store took).
+    clicks.pipeInput('C', 'c', 5_000);
+    // Beyond the history retention only the latest count answers, when it is old enough.
+    views.pipeInput('A', 'v15-late', 15);
+    views.pipeInput('A', 'v9k', 9_000);
+    expect(d.createOutputTopic('counts-out', Serdes.String(), Serdes.Long()).readKeyValuesToList()).toEqual([
+      { key: 'A', value: 1 },
+      { key: 'A', value: 2 },
+      { key: 'B', value: 1 },
+    ]);
+    expect(d.createOutputTopic('views-out', Serdes.String(), Serdes.String()).readValuesToList()).toEqual([
+      'v15:1',
+      'v25:2',
+      'v15-late:null',
+      'v9k:2',
+    ]);
+    const store = d.getVersionedKeyValueStore<string, number>('counts');
+    // The first count ended (at 20) before the history retention reaches back to (10 000).
+    expect(store.getVersions('A')).toEqual([{ value: 2, timestamp: 20 }]);
+    expect(store.get('C')).toBeUndefined();
+  });
+
+  it('materialize a table aggregation in a versioned store, its history kept by timestamp', async () => {
+    const builder = new StreamsBuilder();
+    builder
+      .table<string, string>('owners', strings)
+      .groupBy((item, owner) => ({ key: owner, value: item }), strings)
+      .count({ storeName: 'items', keySerde: Serdes.String(), versioned: { historyRetentionMs: 60_000 } });
+    const d = await run(builder.build());
+    const owners = d.createInputTopic<string, string>('owners');
+    owners.pipeInput('hat', 'ann', 10);
+    owners.pipeInput('cap', 'ann', 20);
+    owners.pipeInput('hat', 'bob', 30);
+    const store = d.getVersionedKeyValueStore<string, number>('items');
+    expect(store.getVersions('ann', { order: 'ascending' })).toEqual([
+      { value: 1, timestamp: 10, validTo: 20 },
+      { value: 2, timestamp: 20, validTo: 30 },
+      { value: 1, timestamp: 30 },
+    ]);
+    expect(store.get('bob', 29)).toBeUndefined();
+    expect(store.get('bob', 30)).toEqual({ value: 1, timestamp: 30 });
+  });
+
+  it('materialize a table-table join in a versioned store: an older result goes into the history, forwarded as not the latest', async () => {
+    const builder = new StreamsBuilder();
+    const left = builder.table<string, string>('left', strings);
+    const right = builder.table<string, string>('right', strings);
+    const joined = left.join(right, concat, {
+      storeName: 'joined',
+      ...strings,
+      versioned: { historyRetentionMs: 60_000 },
+    });
+    joined.toStream().to('joined-out', strings);
+    // Downstream of the versioned result, a re-grouping leaves out what is not the latest.
+    joined
+      .groupBy((key, value) => ({ key: 'all', value: `${key}=${value}` }), strings)
+      .reduce(
+        (aggregate, value) => `${aggregate}|${value}`,
+        (aggregate) => aggregate,
+        { storeName: 'all-joined', ...strings },
+      );
+    const d = await run(builder.build());
+    d.createInputTopic<string, string>('right').pipeInput('A', 'r10', 10);
+    const leftTopic = d.createInputTopic<string, string>('left');
+    leftTopic.pipeInput('A', 'l50', 50);
+    // The plain left table takes this update; the join's result (timestamp 30) is older than its latest.
+    leftTopic.pipeInput('A', 'l30', 30);
+    const output = d.createOutputTopic('joined-out', Serdes.String(), Serdes.String()).readRecordsToList();
+    expect(output.map((r) => [r.value, r.timestamp])).toEqual([
+      ['l50+r10', 50],
+      ['l30+r10', 30],
+    ]);
+    const store = d.getVersionedKeyValueStore<string, string>('joined');
+    expect(store.get('A')).toEqual({ value: 'l50+r10', timestamp: 50 });
+    expect(store.get('A', 40)).toEqual({ value: 'l30+r10', timestamp: 30, validTo: 50 });
+    expect(d.getKeyValueStore<string, string>('all-joined').get('all')).toBe('A=l50+r10');
+  });
+
+  it('materialize a foreign-key join in a versioned store', async () => {
+    const builder = new StreamsBuilder();
+    const customers = builder.table<string, string>('customers', strings);
+    builder.table<string, string>('orders', strings).join(customers, (customer) => customer, concat, {
+      storeName: 'orders-with-customer',
+      ...strings,
+      versioned: { historyRetentionMs: 60_000 },
+    });
+    const d = await run(builder.build());
+    d.createInputTopic<string, string>('customers').pipeInput('ann', 'Ann', 5);
+    const orders = d.createInputTopic<string, string>('orders');
+    orders.pipeInput('o1', 'ann', 10);
+    d.createInputTopic<string, string>('customers').pipeInput('ann', 'Ann B.', 20);
+    const store = d.getVersionedKeyValueStore<string, string>('orders-with-customer');
+    expect(store.getVersions('o1', { order: 'ascending' }).map((v) => [v.value, v.timestamp])).toEqual([
+      ['ann+Ann', 10],
+      ['ann+Ann B.', 20],
+    ]);
+  });
+
+  // InternalStreamsBuilderTest.shouldNotSetUseVersionedSemanticsWithIntermediateJoin and
+  // shouldSetUseVersionedSemanticsWithIntermediateJoinMaterializedAsVersioned (and their aggregation
+  // and foreign-key join variants): the result of a join or aggregation is versioned only when its own
+  // store is, whatever its inputs are. suppress() shows it: Kafka Streams refuses it on versioned tables.
+  it('make the result of a join or aggregation versioned only when its own store is', () => {
+    const build = (materialized: boolean, kind: 'join' | 'fk-join' | 'aggregate') => {
+      const builder = new StreamsBuilder();
+      const t1 = builder.table<string, string>('t1', { ...strings, ...versioned('versioned') });
+      const t2 = builder.table<string, string>('t2', { ...strings, ...versioned('versioned2') });
+      const result = { ...strings, ...(materialized ? versioned('versioned3') : {}) };
+      const table3 =
+        kind === 'join'
+          ? t1.join(t2, concat, result)
+          : kind === 'fk-join'
+            ? t1.join(t2, (v) => v, concat, result)
+            : t1
+                .groupBy((key, value) => ({ key, value }), strings)
+                .reduce(
+                  (_aggregate, value) => value,
+                  (a) => a,
+                  result,
+                );
+      table3.suppress(Suppressed.untilTimeLimit(1_000));
+      return () => builder.build();
+    };
+    for (const kind of ['join', 'fk-join', 'aggregate'] as const) {
+      expect(build(false, kind), kind).not.toThrow();
+      expect(build(true, kind), kind).toThrow('suppress() is only supported for non-versioned tables');
+    }
   });
 
   it('refuse a join grace period that is not a non-negative number', () => {

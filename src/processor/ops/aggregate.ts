@@ -2,8 +2,9 @@ import type { ProcessorContext, ProcessorSupplier } from '../api.ts';
 import { change } from '../change.ts';
 import { recordDropped } from '../internal-context.ts';
 import { withTimestamp, withValue, type StreamRecord } from '../record.ts';
-import type { StateStore, TimestampedKeyValueStore, ValueAndTimestamp } from '../../state/api.ts';
+import { VersionedStore, type StateStore, type ValueAndTimestamp } from '../../state/api.ts';
 import type { Aggregation } from './aggregation-functions.ts';
+import { tableStore, warnNotPut } from './table-store.ts';
 
 type AnySupplier = ProcessorSupplier<unknown, unknown, unknown, unknown>;
 
@@ -81,15 +82,23 @@ export function streamAggregateProcessor(
   storeName: string,
   aggregation: Aggregation<unknown, unknown, unknown>,
   sendOldValues: boolean,
+  versioned = false,
 ): AnySupplier {
-  return groupedStreamProcessor<TimestampedKeyValueStore<unknown, unknown>>(
-    storeName,
-    (context, store) => (record) => {
+  return groupedStreamProcessor<StateStore>(storeName, (context) => {
+    const store = tableStore(context, storeName, versioned);
+    return (record) => {
       const aggregate = foldRecord(aggregation, record, store.get(record.key));
       const { value, timestamp } = aggregate;
-      store.put(record.key, value === null ? null : { value, timestamp });
-      const updated = withValue(record, change(aggregate.value, sendOldValues ? aggregate.base : null));
-      context.forward(withTimestamp(updated, aggregate.timestamp));
-    },
-  );
+      // A versioned result store refuses an aggregate older than its history retention (a new key's
+      // first record, late): Kafka Streams then forwards nothing either.
+      const code = store.put(record.key, value, timestamp);
+      if (code === VersionedStore.PUT_RETURN_CODE_NOT_PUT) {
+        warnNotPut(context, storeName, timestamp);
+        return;
+      }
+      const latest = code === VersionedStore.PUT_RETURN_CODE_VALID_TO_UNDEFINED;
+      const updated = withValue(record, change(value, sendOldValues ? aggregate.base : null, latest));
+      context.forward(withTimestamp(updated, timestamp));
+    };
+  });
 }

@@ -1,12 +1,13 @@
 import { ProcessingError } from '../../errors.ts';
 import type { Serde } from '../../serde/serde.ts';
-import type { TimestampedKeyValueStore } from '../../state/api.ts';
+import { VersionedStore } from '../../state/api.ts';
 import type { Fn } from '../../topology/ir.ts';
 import type { Processor, ProcessorContext, ProcessorSupplier } from '../api.ts';
 import { change, isLatest, type Change } from '../change.ts';
 import { withKeyValue, withTimestamp, withValue, type KeyValue, type StreamRecord } from '../record.ts';
 import { isNullish } from './aggregate.ts';
 import type { TableAggregation } from './aggregation-functions.ts';
+import { tableStore, warnNotPut, type TableStore } from './table-store.ts';
 
 type AnySupplier = ProcessorSupplier<unknown, unknown, unknown, unknown>;
 type ChangeRecord = StreamRecord<unknown, Change<unknown>>;
@@ -76,14 +77,15 @@ export function tableAggregateProcessor(
   storeName: string,
   aggregation: TableAggregation<unknown, unknown, unknown>,
   sendOldValues: boolean,
+  versioned = false,
 ): AnySupplier {
   return () => {
     let context: ProcessorContext<unknown, unknown>;
-    let store: TimestampedKeyValueStore<unknown, unknown>;
+    let store: TableStore;
     const processor: Processor<unknown, Change<unknown>, unknown, unknown> = {
       init: (c) => {
         context = c;
-        store = c.getStateStore(storeName);
+        store = tableStore(c, storeName, versioned);
       },
       process: (record: ChangeRecord) => {
         if (isNullish(record.key))
@@ -102,8 +104,15 @@ export function tableAggregateProcessor(
           aggregate = aggregation.aggregator(record.key, newValue, base) ?? null;
           if (old) timestamp = Math.max(record.timestamp, old.timestamp);
         }
-        store.put(record.key, aggregate === null ? null : { value: aggregate, timestamp });
-        const updated = withValue(record, change(aggregate, sendOldValues ? oldAggregate : null));
+        // A versioned result store may refuse the aggregate (older than its history retention):
+        // Kafka Streams then forwards nothing either.
+        const code = store.put(record.key, aggregate, timestamp);
+        if (code === VersionedStore.PUT_RETURN_CODE_NOT_PUT) {
+          warnNotPut(context, storeName, timestamp);
+          return;
+        }
+        const latest = code === VersionedStore.PUT_RETURN_CODE_VALID_TO_UNDEFINED;
+        const updated = withValue(record, change(aggregate, sendOldValues ? oldAggregate : null, latest));
         context.forward(withTimestamp(updated, timestamp));
       },
     };

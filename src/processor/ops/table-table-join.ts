@@ -2,10 +2,11 @@ import type { Processor, ProcessorContext } from '../api.ts';
 import { change, isLatest, type Change } from '../change.ts';
 import { recordDropped } from '../internal-context.ts';
 import { withValue, type StreamRecord } from '../record.ts';
-import type { TimestampedKeyValueStore, ValueAndTimestamp } from '../../state/api.ts';
+import { VersionedStore, type ValueAndTimestamp } from '../../state/api.ts';
 import type { JoinType } from '../../topology/ir.ts';
 import type { TableValueGetter, TableValueGetterSupplier } from './value-getter.ts';
 import { absent, type AnySupplier, type JoinerFn } from './join-common.ts';
+import { tableStore, warnNotPut, type TableStore } from './table-store.ts';
 
 type ChangeRecord = StreamRecord<unknown, Change<unknown>>;
 
@@ -107,21 +108,33 @@ export function tableJoinProcessor(options: {
  * Forwards what either join processor produced (Kafka Streams' `KTableKTableJoinMerger`), keeping it
  * in the result's store when the join is materialized; old values only when they are sent.
  */
-export function tableJoinMergeProcessor(storeName: string | undefined, sendOldValues: boolean): AnySupplier {
+export function tableJoinMergeProcessor(
+  storeName: string | undefined,
+  sendOldValues: boolean,
+  versioned = false,
+): AnySupplier {
   return () => {
     let context: ProcessorContext<unknown, unknown>;
-    let store: TimestampedKeyValueStore<unknown, unknown> | undefined;
+    let store: TableStore | undefined;
     const processor: Processor<unknown, Change<unknown>, unknown, unknown> = {
       init: (c) => {
         context = c;
-        if (storeName) store = c.getStateStore(storeName);
+        if (storeName) store = tableStore(c, storeName, versioned);
       },
       process: (record: ChangeRecord) => {
-        const { newValue } = record.value;
-        store?.put(record.key, absent(newValue) ? null : { value: newValue, timestamp: record.timestamp });
-        context.forward(
-          sendOldValues ? record : withValue(record, change(newValue, null, isLatest(record.value))),
-        );
+        const { newValue, oldValue } = record.value;
+        // A materialized join says itself whether the row is its latest; a versioned store may refuse
+        // a row older than its history retention, which is then not forwarded either.
+        let latest = isLatest(record.value);
+        if (store) {
+          const code = store.put(record.key, absent(newValue) ? null : newValue, record.timestamp);
+          if (code === VersionedStore.PUT_RETURN_CODE_NOT_PUT) {
+            warnNotPut(context, storeName!, record.timestamp);
+            return;
+          }
+          latest = code === VersionedStore.PUT_RETURN_CODE_VALID_TO_UNDEFINED;
+        }
+        context.forward(withValue(record, change(newValue, sendOldValues ? oldValue : null, latest)));
       },
     };
     return processor as Processor<unknown, unknown, unknown, unknown>;

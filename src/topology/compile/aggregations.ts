@@ -1,6 +1,5 @@
 import { TopologyError } from '../../errors.ts';
 import type { TableValueGetterSupplier } from '../../processor/ops/value-getter.ts';
-import { storeValueGetter } from '../../processor/ops/value-getter.ts';
 import { streamAggregateProcessor } from '../../processor/ops/aggregate.ts';
 import {
   sessionAggregation,
@@ -36,15 +35,14 @@ import type {
   WindowedAggregateIr,
 } from '../ir.ts';
 import type { CompileContext, OpCompilers } from './context.ts';
+import { materializeTable } from './tables.ts';
 import { addSimpleProcessor } from './stateless.ts';
 
 type AnySupplier = ProcessorSupplier<unknown, unknown, unknown, unknown>;
 
-/** Adds the timestamped store of an aggregation's result table and makes it the table's value getter. */
-function materialize(context: CompileContext, id: number, store: StoreIr): string {
-  context.addKeyValueStore(store, { timestamped: true });
-  context.setValueGetter(id, storeValueGetter(store.name));
-  return store.name;
+/** Whether an aggregation's result table is kept in a versioned store. */
+function versioned(store: StoreIr): boolean {
+  return store.historyRetentionMs !== undefined;
 }
 
 /** Window and session stores must keep windows at least as long as they can still change. */
@@ -182,11 +180,16 @@ function cogroupAggregation(node: CogroupAggregateIr, i: number): Aggregation<un
 
 export const aggregationCompilers: OpCompilers = {
   'stream-aggregate': (node, context) => {
-    const store = materialize(context, node.id, node.store);
+    const store = materializeTable(context, node.id, node.store);
     addSimpleProcessor(
       node,
       context,
-      streamAggregateProcessor(store, streamAggregation(node), context.oldValues.sends(node.id)),
+      streamAggregateProcessor(
+        store,
+        streamAggregation(node),
+        context.oldValues.sends(node.id),
+        versioned(node.store),
+      ),
       [store],
     );
   },
@@ -246,8 +249,14 @@ export const aggregationCompilers: OpCompilers = {
     const emit: WindowEmit = { onUpdate: true, sendOldValues: context.oldValues.sends(node.id) };
     let aggregate: (input: number) => AnySupplier;
     if (!windows) {
-      const store = materialize(context, node.id, node.store);
-      aggregate = (i) => streamAggregateProcessor(store, cogroupAggregation(node, i), emit.sendOldValues);
+      const store = materializeTable(context, node.id, node.store);
+      aggregate = (i) =>
+        streamAggregateProcessor(
+          store,
+          cogroupAggregation(node, i),
+          emit.sendOldValues,
+          versioned(node.store),
+        );
     } else if (windows.type === 'session') {
       const merger = node.merger as SessionAggregation<unknown, unknown, unknown>['merger'] | undefined;
       if (!merger) throw new TopologyError(`${node.name}: session windows need a merger`);
@@ -317,11 +326,17 @@ export const aggregationCompilers: OpCompilers = {
   },
 
   'table-aggregate': (node, context) => {
-    const store = materialize(context, node.id, node.store);
+    const store = materializeTable(context, node.id, node.store);
     addSimpleProcessor(
       node,
       context,
-      tableAggregateProcessor(node.name, store, tableAggregation(node), context.oldValues.sends(node.id)),
+      tableAggregateProcessor(
+        node.name,
+        store,
+        tableAggregation(node),
+        context.oldValues.sends(node.id),
+        versioned(node.store),
+      ),
       [store],
     );
   },

@@ -10,11 +10,11 @@ import {
   type SubscriptionResponse,
 } from '../../processor/ops/fk-join/wrappers.ts';
 import { tableSourceProcessor } from '../../processor/ops/table.ts';
-import { storeValueGetter } from '../../processor/ops/value-getter.ts';
 import type { SerdeContext } from '../../serde/serde.ts';
 import type { StreamPartitioner } from '../functions.ts';
 import type { AnySerde, ForeignKeyJoinIr, StoreIr } from '../ir.ts';
 import type { CompileContext } from './context.ts';
+import { materializeTable } from './tables.ts';
 
 /** Every name a foreign-key join adds, derived from its prefix so the same DSL always yields the same ones. */
 export function foreignKeyJoinNames(prefix: string) {
@@ -162,15 +162,15 @@ export function compileForeignKeyJoin(node: ForeignKeyJoinIr, context: CompileCo
     stores: leftGetter.storeNames,
   });
   const resultStore = node.store ?? internalStore(node, names.resultStore);
-  context.addKeyValueStore(resultStore, {
-    timestamped: true,
-    keySerde: resultStore.keySerde ?? keySerde,
-  });
-  context.setValueGetter(node.id, storeValueGetter(resultStore.name));
+  materializeTable(context, node.id, { ...resultStore, keySerde: resultStore.keySerde ?? keySerde });
   builder.addProcessor({
     name: node.name,
     parents: [names.resolverName],
-    supplier: tableSourceProcessor(resultStore.name, context.oldValues.sends(node.id)),
+    supplier: tableSourceProcessor(
+      resultStore.name,
+      context.oldValues.sends(node.id),
+      resultStore.historyRetentionMs !== undefined,
+    ),
     stores: [resultStore.name],
   });
   context.setOutput(node.id, node.name);

@@ -11,6 +11,7 @@ import { storeValueGetter } from '../../processor/ops/value-getter.ts';
 import { bytesSerde } from '../../serde/primitives.ts';
 import type { AnySerde } from '../ir.ts';
 import type { CompileContext, OpCompilers } from './context.ts';
+import { materializeTable } from './tables.ts';
 import { compileForeignKeyJoin } from './fk-join.ts';
 import { compileStreamStreamJoin } from './stream-stream-join.ts';
 
@@ -115,15 +116,18 @@ export const joinCompilers: OpCompilers = {
       stores: leftGetter.storeNames,
     });
     if (node.store) {
-      context.addKeyValueStore(node.store, { timestamped: true });
-      context.setValueGetter(node.id, storeValueGetter(node.store.name));
+      materializeTable(context, node.id, node.store);
     } else {
       context.setValueGetter(node.id, tableJoinValueGetter(node.joinType, leftGetter, rightGetter, joiner));
     }
     context.builder.addProcessor({
       name: node.name,
       parents: [node.thisJoinName, node.otherJoinName],
-      supplier: tableJoinMergeProcessor(node.store?.name, sendOldValues),
+      supplier: tableJoinMergeProcessor(
+        node.store?.name,
+        sendOldValues,
+        node.store?.historyRetentionMs !== undefined,
+      ),
       stores: node.store ? [node.store.name] : [],
     });
     context.setOutput(node.id, node.name);

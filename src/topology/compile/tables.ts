@@ -16,10 +16,16 @@ import type { CompileContext, OpCompilers } from './context.ts';
 import { addSimpleProcessor } from './stateless.ts';
 
 /**
- * Adds a table's store and makes it the table's value getter. A versioned store keeps its own
- * changelog: a topic holding only the latest writes could not restore its history.
+ * Adds a table's store, plain (timestamped) or versioned, and makes it the table's value getter. A
+ * versioned store keeps its own changelog: a topic holding only the latest writes could not restore
+ * its history.
  */
-function materialize(context: CompileContext, id: number, store: StoreIr, sourceTopic?: string): string {
+export function materializeTable(
+  context: CompileContext,
+  id: number,
+  store: StoreIr,
+  sourceTopic?: string,
+): string {
   if (store.historyRetentionMs !== undefined) {
     context.addVersionedStore(store);
     context.setValueGetter(id, versionedStoreValueGetter(store.name, store.historyRetentionMs));
@@ -33,7 +39,7 @@ function materialize(context: CompileContext, id: number, store: StoreIr, source
 /** A derived table's store as its processor needs it (undefined: the table is not materialized). */
 function derivedStore(context: CompileContext, id: number, store: StoreIr | undefined) {
   if (!store) return undefined;
-  return { name: materialize(context, id, store), versioned: store.historyRetentionMs !== undefined };
+  return { name: materializeTable(context, id, store), versioned: store.historyRetentionMs !== undefined };
 }
 
 export const tableCompilers: OpCompilers = {
@@ -47,7 +53,7 @@ export const tableCompilers: OpCompilers = {
       timestampExtractor: node.timestampExtractor as TimestampExtractor<unknown, unknown> | undefined,
     });
     // The topic already holds every change of the table: it serves as the store's changelog.
-    const store = materialize(
+    const store = materializeTable(
       context,
       node.id,
       {
@@ -101,7 +107,7 @@ export const tableCompilers: OpCompilers = {
     });
   },
   'to-table': (node, context) => {
-    const store = materialize(context, node.id, node.store);
+    const store = materializeTable(context, node.id, node.store);
     addSimpleProcessor(
       node,
       context,
