@@ -2,9 +2,9 @@ import type { ProcessorContext, ProcessorSupplier } from '../api.ts';
 import { change } from '../change.ts';
 import { recordDropped } from '../internal-context.ts';
 import { withTimestamp, withValue, type StreamRecord } from '../record.ts';
-import { VersionedStore, type StateStore, type ValueAndTimestamp } from '../../state/api.ts';
+import type { StateStore, ValueAndTimestamp } from '../../state/api.ts';
 import type { Aggregation } from './aggregation-functions.ts';
-import { tableStore, warnNotPut } from './table-store.ts';
+import { tableStore } from './table-store.ts';
 
 type AnySupplier = ProcessorSupplier<unknown, unknown, unknown, unknown>;
 
@@ -91,13 +91,10 @@ export function streamAggregateProcessor(
       const { value, timestamp } = aggregate;
       // A versioned result store refuses an aggregate older than its history retention (a new key's
       // first record, late): Kafka Streams then forwards nothing either.
-      const code = store.put(record.key, value, timestamp);
-      if (code === VersionedStore.PUT_RETURN_CODE_NOT_PUT) {
-        warnNotPut(context, storeName, timestamp);
-        return;
-      }
-      const latest = code === VersionedStore.PUT_RETURN_CODE_VALID_TO_UNDEFINED;
-      const updated = withValue(record, change(value, sendOldValues ? aggregate.base : null, latest));
+      const written = store.put(record.key, value, timestamp);
+      if (written === 'refused') return;
+      const base = sendOldValues ? aggregate.base : null;
+      const updated = withValue(record, change(value, base, written === 'latest'));
       context.forward(withTimestamp(updated, timestamp));
     };
   });

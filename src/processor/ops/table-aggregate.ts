@@ -1,13 +1,12 @@
 import { ProcessingError } from '../../errors.ts';
 import type { Serde } from '../../serde/serde.ts';
-import { VersionedStore } from '../../state/api.ts';
 import type { Fn } from '../../topology/ir.ts';
 import type { Processor, ProcessorContext, ProcessorSupplier } from '../api.ts';
 import { change, isLatest, type Change } from '../change.ts';
 import { withKeyValue, withTimestamp, withValue, type KeyValue, type StreamRecord } from '../record.ts';
 import { isNullish } from './aggregate.ts';
 import type { TableAggregation } from './aggregation-functions.ts';
-import { tableStore, warnNotPut, type TableStore } from './table-store.ts';
+import { tableStore, type TableStore } from './table-store.ts';
 
 type AnySupplier = ProcessorSupplier<unknown, unknown, unknown, unknown>;
 type ChangeRecord = StreamRecord<unknown, Change<unknown>>;
@@ -106,13 +105,10 @@ export function tableAggregateProcessor(
         }
         // A versioned result store may refuse the aggregate (older than its history retention):
         // Kafka Streams then forwards nothing either.
-        const code = store.put(record.key, aggregate, timestamp);
-        if (code === VersionedStore.PUT_RETURN_CODE_NOT_PUT) {
-          warnNotPut(context, storeName, timestamp);
-          return;
-        }
-        const latest = code === VersionedStore.PUT_RETURN_CODE_VALID_TO_UNDEFINED;
-        const updated = withValue(record, change(aggregate, sendOldValues ? oldAggregate : null, latest));
+        const written = store.put(record.key, aggregate, timestamp);
+        if (written === 'refused') return;
+        const previous = sendOldValues ? oldAggregate : null;
+        const updated = withValue(record, change(aggregate, previous, written === 'latest'));
         context.forward(withTimestamp(updated, timestamp));
       },
     };

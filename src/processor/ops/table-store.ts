@@ -7,12 +7,19 @@ import {
   type VersionedKeyValueStore,
 } from '../../state/api.ts';
 
+/**
+ * What writing a row did: it is now the key's latest, it went into the key's history (a versioned
+ * store, older than the latest), or it was refused (a versioned store, older than its history
+ * retention; the table then forwards nothing either, as Kafka Streams does).
+ */
+export type TableWrite = 'latest' | 'history' | 'refused';
+
 /** A table's own store, plain (timestamped) or versioned: Kafka Streams' `KeyValueStoreWrapper`. */
 export interface TableStore {
   /** The key's latest value. */
   get(key: unknown): ValueAndTimestamp<unknown> | undefined;
-  /** Writes a row; returns the `VersionedStore` put code (a plain store always takes it as the latest). */
-  put(key: unknown, value: unknown, timestamp: number): number;
+  /** Writes a row (null: a delete); a plain store always takes it as the latest. */
+  put(key: unknown, value: unknown, timestamp: number): TableWrite;
 }
 
 export function tableStore(
@@ -27,7 +34,17 @@ export function tableStore(
         const latest = store.get(key);
         return latest && { value: latest.value, timestamp: latest.timestamp };
       },
-      put: (key, value, timestamp) => store.put(key, value, timestamp),
+      put: (key, value, timestamp) => {
+        const code = store.put(key, value, timestamp);
+        if (code !== VersionedStore.PUT_RETURN_CODE_NOT_PUT)
+          return code === VersionedStore.PUT_RETURN_CODE_VALID_TO_UNDEFINED ? 'latest' : 'history';
+        warn(
+          context,
+          `skipped an update of versioned table ${name}: its timestamp ${timestamp} is older than the history retention`,
+          { store: name, timestamp },
+        );
+        return 'refused';
+      },
     };
   }
   const store = context.getStateStore<TimestampedKeyValueStore<unknown, unknown>>(name);
@@ -35,20 +52,7 @@ export function tableStore(
     get: (key) => store.get(key),
     put: (key, value, timestamp) => {
       store.put(key, value === null ? null : { value, timestamp });
-      return VersionedStore.PUT_RETURN_CODE_VALID_TO_UNDEFINED;
+      return 'latest';
     },
   };
-}
-
-/** Says why a versioned table did not take an update, which is then not forwarded either. */
-export function warnNotPut(
-  context: ProcessorContext<unknown, unknown>,
-  storeName: string,
-  timestamp: number,
-): void {
-  warn(
-    context,
-    `skipped an update of versioned table ${storeName}: its timestamp ${timestamp} is older than the history retention`,
-    { store: storeName, timestamp },
-  );
 }

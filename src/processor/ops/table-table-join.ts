@@ -2,11 +2,11 @@ import type { Processor, ProcessorContext } from '../api.ts';
 import { change, isLatest, type Change } from '../change.ts';
 import { recordDropped } from '../internal-context.ts';
 import { withValue, type StreamRecord } from '../record.ts';
-import { VersionedStore, type ValueAndTimestamp } from '../../state/api.ts';
+import type { ValueAndTimestamp } from '../../state/api.ts';
 import type { JoinType } from '../../topology/ir.ts';
 import type { TableValueGetter, TableValueGetterSupplier } from './value-getter.ts';
 import { absent, type AnySupplier, type JoinerFn } from './join-common.ts';
-import { tableStore, warnNotPut, type TableStore } from './table-store.ts';
+import { tableStore, type TableStore } from './table-store.ts';
 
 type ChangeRecord = StreamRecord<unknown, Change<unknown>>;
 
@@ -127,12 +127,9 @@ export function tableJoinMergeProcessor(
         // a row older than its history retention, which is then not forwarded either.
         let latest = isLatest(record.value);
         if (store) {
-          const code = store.put(record.key, absent(newValue) ? null : newValue, record.timestamp);
-          if (code === VersionedStore.PUT_RETURN_CODE_NOT_PUT) {
-            warnNotPut(context, storeName!, record.timestamp);
-            return;
-          }
-          latest = code === VersionedStore.PUT_RETURN_CODE_VALID_TO_UNDEFINED;
+          const written = store.put(record.key, absent(newValue) ? null : newValue, record.timestamp);
+          if (written === 'refused') return;
+          latest = written === 'latest';
         }
         context.forward(withValue(record, change(newValue, sendOldValues ? oldValue : null, latest)));
       },

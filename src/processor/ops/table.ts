@@ -2,9 +2,9 @@ import type { Processor, ProcessorContext, ProcessorSupplier } from '../api.ts';
 import { change, isLatest, type Change } from '../change.ts';
 import { recordDropped, warn } from '../internal-context.ts';
 import { withValue, type StreamRecord } from '../record.ts';
-import { VersionedStore, type TimestampedKeyValueStore } from '../../state/api.ts';
+import type { TimestampedKeyValueStore } from '../../state/api.ts';
 import type { Fn } from '../../topology/ir.ts';
-import { tableStore, warnNotPut, type TableStore } from './table-store.ts';
+import { tableStore, type TableStore } from './table-store.ts';
 
 type AnySupplier = ProcessorSupplier<unknown, unknown, unknown, unknown>;
 type ChangeRecord = StreamRecord<unknown, Change<unknown>>;
@@ -43,12 +43,9 @@ export function tableSourceProcessor(
         const value = record.value ?? null;
         // A versioned table keeps an out-of-order update in its history and forwards it as not the
         // latest (KIP-914); one older than the history retention it neither keeps nor forwards.
-        const code = store.put(record.key, value, record.timestamp);
-        if (code === VersionedStore.PUT_RETURN_CODE_NOT_PUT) {
-          warnNotPut(context, storeName, record.timestamp);
-          return;
-        }
-        const latest = code === VersionedStore.PUT_RETURN_CODE_VALID_TO_UNDEFINED;
+        const written = store.put(record.key, value, record.timestamp);
+        if (written === 'refused') return;
+        const latest = written === 'latest';
         context.forward(
           withValue(record, change(value, sendOldValues ? (old?.value ?? null) : null, latest)),
         );
@@ -130,12 +127,9 @@ function derivedTableProcessor(table: DerivedTable & { store: DerivedTableStore 
         // what its parent said.
         let latest = isLatest(record.value);
         if (store) {
-          const code = store.put(record.key, newValue, record.timestamp);
-          if (code === VersionedStore.PUT_RETURN_CODE_NOT_PUT) {
-            warnNotPut(context, storeOptions!.name, record.timestamp);
-            return;
-          }
-          latest = code === VersionedStore.PUT_RETURN_CODE_VALID_TO_UNDEFINED;
+          const written = store.put(record.key, newValue, record.timestamp);
+          if (written === 'refused') return;
+          latest = written === 'latest';
         }
         context.forward(withValue(record, change(newValue, oldValue, latest)));
       },
