@@ -3,7 +3,7 @@ import { change, isLatest, type Change } from '../change.ts';
 import { recordDropped, warn } from '../internal-context.ts';
 import { withValue, type StreamRecord } from '../record.ts';
 import type { TimestampedKeyValueStore } from '../../state/api.ts';
-import type { Fn } from '../../topology/ir.ts';
+import type { Fn } from '../../common/functions.ts';
 import { tableStore, type TableStore } from './table-store.ts';
 
 type AnySupplier = ProcessorSupplier<unknown, unknown, unknown, unknown>;
