@@ -4,6 +4,7 @@ import { recordDropped } from '../internal-context.ts';
 import { withTimestamp, withValue, type StreamRecord } from '../record.ts';
 import type { StateStore, TimestampedKeyValueStore, ValueAndTimestamp } from '../../state/api.ts';
 import type { Aggregation } from './aggregation-functions.ts';
+import { tableForwarder } from './table-forwarder.ts';
 
 type AnySupplier = ProcessorSupplier<unknown, unknown, unknown, unknown>;
 
@@ -82,14 +83,14 @@ export function streamAggregateProcessor(
   aggregation: Aggregation<unknown, unknown, unknown>,
   sendOldValues: boolean,
 ): AnySupplier {
-  return groupedStreamProcessor<TimestampedKeyValueStore<unknown, unknown>>(
-    storeName,
-    (context, store) => (record) => {
+  return groupedStreamProcessor<TimestampedKeyValueStore<unknown, unknown>>(storeName, (context, store) => {
+    const forwarder = tableForwarder(context, store, sendOldValues);
+    return (record) => {
       const aggregate = foldRecord(aggregation, record, store.get(record.key));
       const { value, timestamp } = aggregate;
       store.put(record.key, value === null ? null : { value, timestamp });
       const updated = withValue(record, change(aggregate.value, sendOldValues ? aggregate.base : null));
-      context.forward(withTimestamp(updated, aggregate.timestamp));
-    },
-  );
+      forwarder.maybeForward(withTimestamp(updated, aggregate.timestamp));
+    };
+  });
 }

@@ -7,6 +7,7 @@ import { change, isLatest, type Change } from '../change.ts';
 import { withKeyValue, withTimestamp, withValue, type KeyValue, type StreamRecord } from '../record.ts';
 import { isNullish } from './aggregate.ts';
 import type { TableAggregation } from './aggregation-functions.ts';
+import { tableForwarder, type TableForwarder } from './table-forwarder.ts';
 
 type AnySupplier = ProcessorSupplier<unknown, unknown, unknown, unknown>;
 type ChangeRecord = StreamRecord<unknown, Change<unknown>>;
@@ -78,12 +79,12 @@ export function tableAggregateProcessor(
   sendOldValues: boolean,
 ): AnySupplier {
   return () => {
-    let context: ProcessorContext<unknown, unknown>;
     let store: TimestampedKeyValueStore<unknown, unknown>;
+    let forwarder: TableForwarder;
     const processor: Processor<unknown, Change<unknown>, unknown, unknown> = {
       init: (c) => {
-        context = c;
         store = c.getStateStore(storeName);
+        forwarder = tableForwarder(c, store, sendOldValues);
       },
       process: (record: ChangeRecord) => {
         if (isNullish(record.key))
@@ -104,7 +105,7 @@ export function tableAggregateProcessor(
         }
         store.put(record.key, aggregate === null ? null : { value: aggregate, timestamp });
         const updated = withValue(record, change(aggregate, sendOldValues ? oldAggregate : null));
-        context.forward(withTimestamp(updated, timestamp));
+        forwarder.maybeForward(withTimestamp(updated, timestamp));
       },
     };
     return processor as Processor<unknown, unknown, unknown, unknown>;

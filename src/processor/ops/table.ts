@@ -9,6 +9,7 @@ import {
   type VersionedKeyValueStore,
 } from '../../state/api.ts';
 import type { Fn } from '../../topology/ir.ts';
+import { tableForwarder, type TableForwarder } from './table-forwarder.ts';
 
 type AnySupplier = ProcessorSupplier<unknown, unknown, unknown, unknown>;
 type ChangeRecord = StreamRecord<unknown, Change<unknown>>;
@@ -69,10 +70,12 @@ export function tableSourceProcessor(
   return () => {
     let context: ProcessorContext<unknown, unknown>;
     let store: TableStore;
+    let forwarder: TableForwarder;
     const processor: Processor<unknown, unknown, unknown, unknown> = {
       init: (c) => {
         context = c;
         store = tableStore(c, storeName, versioned);
+        forwarder = tableForwarder(c, c.getStateStore(storeName), sendOldValues);
       },
       process: (record) => {
         if (record.key === null || record.key === undefined) {
@@ -95,7 +98,7 @@ export function tableSourceProcessor(
           return;
         }
         const latest = code === VersionedStore.PUT_RETURN_CODE_VALID_TO_UNDEFINED;
-        context.forward(
+        forwarder.maybeForward(
           withValue(record, change(value, sendOldValues ? (old?.value ?? null) : null, latest)),
         );
       },

@@ -40,9 +40,12 @@ import { addSimpleProcessor } from './stateless.ts';
 
 type AnySupplier = ProcessorSupplier<unknown, unknown, unknown, unknown>;
 
-/** Adds the timestamped store of an aggregation's result table and makes it the table's value getter. */
+/**
+ * Adds the timestamped store of an aggregation's result table and makes it the table's value getter.
+ * Aggregations forward through the record cache, as Kafka Streams' do.
+ */
 function materialize(context: CompileContext, id: number, store: StoreIr): string {
-  context.addKeyValueStore(store, { timestamped: true });
+  context.addKeyValueStore(store, { timestamped: true, cacheable: true });
   context.setValueGetter(id, storeValueGetter(store.name));
   return store.name;
 }
