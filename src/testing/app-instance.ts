@@ -5,7 +5,7 @@ import { DEFAULT_RECORD_CACHE_MAX_BYTES, RecordCache } from '../state/cache/reco
 import type { ManagedStore } from '../state/managed-store.ts';
 import { openStore } from '../state/managed-store.ts';
 import type { ErrorHandling } from '../runtime/error-handling.ts';
-import type { Logger } from '../runtime/logger.ts';
+import type { Logger } from '../common/logger.ts';
 import type { ConsumedRecord, RecordCollector } from '../runtime/records.ts';
 import { StreamTask } from '../runtime/stream-task.ts';
 import { openTaskStores, taskDirectory, typedStores } from '../runtime/task-stores.ts';

@@ -1,4 +1,4 @@
-import type { KeyValue } from '../../processor/record.ts';
+import type { KeyValue } from '../../common/records.ts';
 import type { Serde } from '../../serde/serde.ts';
 import type { CachedStore, CacheFlushListener, KeyValueStore, RangeOptions } from '../api.ts';
 import { prefixUpperBound, type BinaryKey } from '../bytes.ts';

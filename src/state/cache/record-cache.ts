@@ -1,4 +1,4 @@
-import type { Headers } from '../../processor/record.ts';
+import type { Headers } from '../../common/records.ts';
 import type { BinaryKey } from '../bytes.ts';
 
 /**
