@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 // The baseline measures LevelDB itself, without our store in between; src/ never imports it directly.
 import { Level } from 'level';
 import { Serdes, StreamsBuilder, defineTopic, type Topology } from '../../src/index.ts';
-import { TopologyTestDriver } from '../../src/testing/index.ts';
+import { TopologyTestDriver, type TopologyTestDriverOptions } from '../../src/testing/index.ts';
 import { describeMachine } from './machine.ts';
 
 export interface EngineBenchOptions {
@@ -53,8 +53,13 @@ const sentence = (i: number) => `order ${i} for customer ${i % KEYS} with two it
 const events = defineTopic('events', Serdes.String(), Serdes.String());
 const customers = defineTopic('customers', Serdes.String(), Serdes.String());
 
-async function driverRun(topology: Topology, directory: string, feed: (driver: TopologyTestDriver) => void) {
-  const driver = await TopologyTestDriver.create(topology, { stateDir: directory });
+async function driverRun(
+  topology: Topology,
+  directory: string,
+  feed: (driver: TopologyTestDriver) => void,
+  options: Omit<TopologyTestDriverOptions, 'stateDir'> = {},
+) {
+  const driver = await TopologyTestDriver.create(topology, { ...options, stateDir: directory });
   return {
     driver,
     run: async () => {
@@ -96,6 +101,51 @@ const cases: Case[] = [
       });
     },
   },
+  {
+    name: 'count, record cache off',
+    unit: 'records/s',
+    prepare: async (count, directory) => {
+      const builder = new StreamsBuilder();
+      builder.stream(events).groupByKey().count({ storeName: 'counts' });
+      return driverRun(
+        builder.build(),
+        directory,
+        (driver) => {
+          const input = driver.createInputTopic(events);
+          for (let i = 0; i < count; i++) input.pipeInput(key(i), 'x', i);
+        },
+        { recordCacheMaxBytes: 0 },
+      );
+    },
+  },
+  ...(['on', 'off'] as const).map((cache): Case => ({
+    // A worker's view: commits every 1,000 records, the counts table streamed to a topic.
+    name: `count → to, commit every 1,000 records, record cache ${cache}`,
+    unit: 'records/s',
+    prepare: async (count, directory) => {
+      const builder = new StreamsBuilder();
+      builder
+        .stream(events)
+        .groupByKey()
+        .count({ storeName: 'counts' })
+        .toStream()
+        .to('counts', { keySerde: Serdes.String(), valueSerde: Serdes.Long() });
+      return driverRun(
+        builder.build(),
+        directory,
+        (driver) => {
+          const input = driver.createInputTopic(events);
+          // 100 keys: each is counted about 10 times between two commits.
+          for (let i = 0; i < count; i++) {
+            input.pipeInput(key(i % 100), 'x', i);
+            if (i % 1_000 === 999) driver.commit();
+          }
+          driver.commit();
+        },
+        { commitEachRecord: false, recordCacheMaxBytes: cache === 'on' ? undefined : 0 },
+      );
+    },
+  })),
   {
     name: 'stream-table join (10,000-row table in LevelDB)',
     unit: 'records/s',

@@ -60,6 +60,7 @@ export function storeFor<K, V>(
     valueSerde: (materialized?.valueSerde ?? serdes.valueSerde) as AnySerde | undefined,
     retentionMs: materialized?.retentionMs,
     ...(materialized?.versioned ? { historyRetentionMs: materialized.versioned.historyRetentionMs } : {}),
+    ...(materialized?.caching === false ? { caching: false as const } : {}),
   };
 }
 
@@ -72,6 +73,7 @@ export function wantsStore<K, V>(materialized: Materialized<K, V> | undefined): 
     materialized.keySerde !== undefined ||
     materialized.valueSerde !== undefined ||
     materialized.logging !== undefined ||
+    materialized.caching !== undefined ||
     materialized.versioned !== undefined
   );
 }

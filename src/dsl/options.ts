@@ -73,6 +73,16 @@ export interface Materialized<K, V> extends Named {
   /** Window and session stores: how long windows are kept (default: window size or gap, plus grace). */
   readonly retentionMs?: number;
   /**
+   * The record cache, on (default) or off: Kafka Streams' `withCachingEnabled`/`withCachingDisabled`.
+   * With it on, a table's or aggregation's updates of a key between two commits reach downstream once,
+   * as the key's latest value with the value it had at the previous commit as old value (and its
+   * changelog gets one record), when the commit flushes the cache or when the cache is full. Its size
+   * is the worker setting `--record-cache-max-bytes` (Kafka Streams' `statestore.cache.max.bytes`,
+   * 10 MiB by default; 0 turns caching off everywhere). It applies to the stores of `builder.table`,
+   * `count`, `reduce` and `aggregate` of grouped streams and tables; other stores do not cache.
+   */
+  readonly caching?: boolean;
+  /**
    * Materializes a table in a versioned key-value store (KIP-889/914) keeping `historyRetentionMs` of
    * old versions: the table can then be joined as of a stream record's time, and out-of-order updates
    * are kept in its history instead of replacing newer ones. For any table, as in Kafka Streams:

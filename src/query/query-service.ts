@@ -83,7 +83,8 @@ export class QueryService {
       );
     const id = taskId(subtopology, partition);
     const owners = ownersOf(runner.assignment, id);
-    const active = runner.activeTasks.get(id)?.stores.get(entry.name)?.store;
+    // As the task's processors see it, so that a caching store's reads see what its record cache holds.
+    const active = runner.activeTasks.has(id) ? runner.store(entry.name, partition) : undefined;
     const standby = options.standby ? runner.standbyTasks.get(id)?.stores.get(entry.name)?.store : undefined;
     if (owners.active === this.self) {
       if (active) return { where: 'local', store: active, partition, standby: false };

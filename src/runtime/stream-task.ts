@@ -11,6 +11,9 @@ import type { DropReason, InternalProcessorContext } from '../processor/internal
 import type { RecordMetadata, StreamRecord } from '../processor/record.ts';
 import type { SerdeContext } from '../serde/serde.ts';
 import type { StateStore } from '../state/api.ts';
+import { CachingKeyValueStore, type RecordContextScope } from '../state/cache/caching-key-value-store.ts';
+import type { CachedRecordContext, RecordCache } from '../state/cache/record-cache.ts';
+import { TypedKeyValueStore } from '../state/typed/key-value-store.ts';
 import type { TimestampExtractor } from '../topology/functions.ts';
 import type { ProcessorNodeDef, SinkNodeDef, SourceNodeDef } from '../topology/physical.ts';
 import { Topology, type Subtopology } from '../topology/topology.ts';
@@ -43,6 +46,11 @@ export interface TaskEnvironment {
   /** The task adds its id (`task`) to every line it logs. */
   readonly logger: Logger;
   readonly requestCommit?: () => void;
+  /**
+   * The record cache the task's caching stores share (Kafka Streams' `ThreadCache`); none, or one of
+   * size 0, means no store caches: every write reaches the store and downstream at once.
+   */
+  readonly recordCache?: RecordCache;
 }
 
 type AnyRecord = StreamRecord<unknown, unknown>;
@@ -80,6 +88,12 @@ export class StreamTask {
   private currentRecord: ConsumedRecord | undefined;
   private currentMetadata: RecordMetadata | undefined;
   private currentTimestampMs = -1;
+  /** The record the processor being run received (tracked only for processors with caching stores). */
+  private nodeRecord: AnyRecord | undefined;
+  /** The stores processors see: the task's stores, with the record cache in front of caching ones. */
+  private readonly stores: ReadonlyMap<string, StateStore>;
+  /** Caching stores in the order the topology lists them, which is the order a commit flushes them in. */
+  private readonly cachingStores: CachingKeyValueStore<unknown, unknown>[] = [];
   private initialized = false;
   private readonly dropped: DroppedRecords;
   private readonly logger: Logger;
@@ -91,6 +105,7 @@ export class StreamTask {
     this.id = { subtopology: environment.subtopology.id, partition: environment.partition };
     this.logger = withBindings(environment.logger, { task: `${this.id.subtopology}_${this.id.partition}` });
     this.dropped = new DroppedRecords({ logger: this.logger, clock: environment.wallClock });
+    this.stores = this.withRecordCache(environment);
     this.buildNodes();
     this.sourceTopics = [...this.sources.keys()];
   }
@@ -154,8 +169,62 @@ export class StreamTask {
     return this.punctuate(this.wallClockPunctuations, this.environment.wallClock());
   }
 
+  /**
+   * Flushes the record cache of every caching store: each key written since the last flush reaches its
+   * store (and so its changelog) and is forwarded downstream once, with the context of its last write.
+   * A commit calls this first, so what it forwards is part of what the commit covers.
+   */
+  flushCache(): void {
+    try {
+      for (const store of this.cachingStores) store.flush();
+    } catch (error) {
+      throw error instanceof HandledFailure ? error.failure : error;
+    }
+  }
+
+  /** Whether any store of this task caches its writes. */
+  get caches(): boolean {
+    return this.cachingStores.length > 0;
+  }
+
   close(): void {
     for (const node of this.processors) node.close();
+    for (const store of this.cachingStores) store.clear();
+  }
+
+  private withRecordCache(environment: TaskEnvironment): ReadonlyMap<string, StateStore> {
+    const cache = environment.recordCache;
+    if (!cache || cache.maxBytes === 0) return environment.stores;
+    const stores = new Map(environment.stores);
+    const scope: RecordContextScope = {
+      current: () => ({
+        timestamp: this.nodeRecord?.timestamp ?? this.currentTimestampMs,
+        headers: this.nodeRecord?.headers ?? {},
+        origin: this.currentMetadata,
+      }),
+      runWith: (context, flush) => this.runWithContext(context, flush),
+    };
+    for (const spec of environment.subtopology.stores) {
+      const store = stores.get(spec.name);
+      if (!spec.caching || !(store instanceof TypedKeyValueStore)) continue;
+      const caching = new CachingKeyValueStore(store as TypedKeyValueStore<unknown, unknown>, cache, scope);
+      stores.set(spec.name, caching);
+      this.cachingStores.push(caching);
+    }
+    return stores;
+  }
+
+  private runWithContext(context: CachedRecordContext, flush: () => void): void {
+    const metadata = this.currentMetadata;
+    const timestamp = this.currentTimestampMs;
+    this.currentMetadata = context.origin;
+    this.currentTimestampMs = context.timestamp;
+    try {
+      flush();
+    } finally {
+      this.currentMetadata = metadata;
+      this.currentTimestampMs = timestamp;
+    }
   }
 
   private punctuate(queue: PunctuationQueue, time: number): boolean {
@@ -284,6 +353,30 @@ export class StreamTask {
     }
   }
 
+  /**
+   * A store as the task's processors see it: with the record cache in front of a caching store.
+   * Interactive queries read stores this way, so they see writes the cache still holds.
+   */
+  store(name: string): StateStore | undefined {
+    return this.stores.get(name);
+  }
+
+  /** @internal used by nodes: whether a store is a caching one */
+  caching(name: string): boolean {
+    return this.stores.get(name) instanceof CachingKeyValueStore;
+  }
+
+  /** @internal used by nodes with caching stores, which must know what record a write came from */
+  runOnRecord(record: AnyRecord, process: () => void): void {
+    const previous = this.nodeRecord;
+    this.nodeRecord = record;
+    try {
+      process();
+    } finally {
+      this.nodeRecord = previous;
+    }
+  }
+
   /** @internal used by nodes */
   metadata(): RecordMetadata | undefined {
     return this.currentMetadata;
@@ -332,6 +425,8 @@ class ProcessorRuntimeNode implements RuntimeNode {
   private readonly childrenByName: Map<string, RuntimeNode>;
   private readonly processor: Processor<unknown, unknown, unknown, unknown>;
   private readonly context: InternalProcessorContext<unknown, unknown>;
+  /** Whether the processor writes to a caching store, which keeps the context of each write. */
+  private readonly writesToCache: boolean;
 
   constructor(def: ProcessorNodeDef, task: StreamTask, children: RuntimeNode[]) {
     this.name = def.name;
@@ -341,6 +436,7 @@ class ProcessorRuntimeNode implements RuntimeNode {
     this.childrenByName = new Map(children.map((c) => [c.name, c]));
     this.processor = def.supplier();
     this.context = this.createContext();
+    this.writesToCache = def.stores.some((name) => task.caching(name));
   }
 
   init(): void {
@@ -353,7 +449,8 @@ class ProcessorRuntimeNode implements RuntimeNode {
 
   process(record: AnyRecord): void {
     try {
-      this.processor.process(record);
+      if (this.writesToCache) this.task.runOnRecord(record, () => this.processor.process(record));
+      else this.processor.process(record);
     } catch (error) {
       if (error instanceof HandledFailure) throw error;
       const consumed = this.task.record();
@@ -401,7 +498,7 @@ class ProcessorRuntimeNode implements RuntimeNode {
             `processor "${this.name}" is not connected to store "${name}"; list it in the processor's stores`,
           );
         }
-        const store = env.stores.get(name);
+        const store = task.store(name);
         if (!store)
           throw new TopologyError(
             `store "${name}" is not open in task ${task.id.subtopology}_${task.id.partition}`,

@@ -1,4 +1,4 @@
-import type { KeyValue, Windowed } from '../common/records.ts';
+import type { Headers, KeyValue, Windowed } from '../common/records.ts';
 import type { Serde } from '../serde/serde.ts';
 
 // Windowed keys are what window and session stores return; they are declared below every layer.
@@ -211,6 +211,12 @@ interface StoreSpecBase<K, V> {
   readonly valueSerde: Serde<V>;
   readonly backend: StoreBackend;
   readonly logging: StoreLogging;
+  /**
+   * Whether writes go through the record cache (Kafka Streams' caching stores): true for the key-value
+   * stores the DSL materializes for tables and aggregations unless `Materialized.caching` is false.
+   * Absent means false.
+   */
+  readonly caching?: boolean;
 }
 
 export interface KeyValueStoreSpec<K = unknown, V = unknown> extends StoreSpecBase<K, V> {
@@ -245,3 +251,34 @@ export interface SessionStoreSpec<K = unknown, V = unknown> extends StoreSpecBas
 /** Everything needed to create a store for a task: Kafka Streams' `StoreBuilder`. */
 export type StoreSpec<K = unknown, V = unknown> =
   KeyValueStoreSpec<K, V> | VersionedKeyValueStoreSpec<K, V> | WindowStoreSpec<K, V> | SessionStoreSpec<K, V>;
+
+/**
+ * A key's write as the record cache flushes it (see `state/cache/`): the value now written to the
+ * store, the value the store held before (null when it had none, or when old values were not asked
+ * for), and the timestamp and headers of the record that last wrote it.
+ */
+export interface FlushedChange<K, V> {
+  readonly key: K;
+  readonly newValue: V | null;
+  readonly oldValue: V | null;
+  readonly timestamp: number;
+  readonly headers: Headers;
+}
+
+export type CacheFlushListener<K, V> = (change: FlushedChange<K, V>) => void;
+
+/**
+ * A store with the record cache in front: what it writes reaches downstream when the cache flushes,
+ * through the listener its operator sets (Kafka Streams' `CachedStateStore.setFlushListener`).
+ */
+export interface CachedStore<K, V> extends StateStore {
+  /**
+   * With `sendOldValues`, each flushed write carries the value the store held before; without, only a
+   * delete reads it (a delete of a key the store never had is neither written nor forwarded).
+   */
+  setFlushListener(listener: CacheFlushListener<K, V>, sendOldValues: boolean): void;
+}
+
+export function isCachedStore(store: StateStore): store is CachedStore<unknown, unknown> {
+  return typeof (store as Partial<CachedStore<unknown, unknown>>).setFlushListener === 'function';
+}

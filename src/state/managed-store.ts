@@ -40,7 +40,7 @@ export interface StoreOpenOptions {
 
 /**
  * Sets what the read caches of every LevelDB store in this process may hold together (the worker's
- * `stateCacheMaxBytes`); 0 turns them off. What is cached now is dropped.
+ * `readCacheMaxBytes`); 0 turns them off. What is cached now is dropped.
  */
 export function setStoreCacheMaxBytes(bytes: number): void {
   processCacheBudget.resize(bytes);

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { TopologyError } from '../errors.ts';
 import type { StateStore } from '../state/api.ts';
+import { DEFAULT_RECORD_CACHE_MAX_BYTES, RecordCache } from '../state/cache/record-cache.ts';
 import type { ManagedStore } from '../state/managed-store.ts';
 import { openStore } from '../state/managed-store.ts';
 import type { ErrorHandling } from '../runtime/error-handling.ts';
@@ -21,6 +22,14 @@ export interface AppInstanceOptions {
   readonly wallClock: () => number;
   readonly errorHandling: ErrorHandling;
   readonly logger: Logger;
+  /** The size of the application's record cache (default 10 MiB, as Kafka Streams'); 0 turns it off. */
+  readonly recordCacheMaxBytes?: number;
+  /**
+   * Whether the record cache is flushed after each record and each wall-clock punctuation, as Kafka
+   * Streams' `TopologyTestDriver` commits after each (default); otherwise only by `flushCaches` or
+   * when full, as between a worker's commits.
+   */
+  readonly commitEachRecord?: boolean;
 }
 
 interface TaskEntry {
@@ -49,12 +58,16 @@ export class AppInstance {
   private activeSinceCommit = true;
   private readonly changelogTopics = new Map<ManagedStore, string | null>();
   private persistError: unknown;
+  private readonly recordCache: RecordCache;
+  private readonly commitEachRecord: boolean;
 
   private constructor(options: AppInstanceOptions, layout: PartitionLayout) {
     this.options = options;
     this.applicationId = options.applicationId;
     this.topology = options.topology;
     this.layout = layout;
+    this.recordCache = new RecordCache(options.recordCacheMaxBytes ?? DEFAULT_RECORD_CACHE_MAX_BYTES);
+    this.commitEachRecord = options.commitEachRecord ?? true;
   }
 
   static async start(options: AppInstanceOptions): Promise<AppInstance> {
@@ -92,15 +105,31 @@ export class AppInstance {
     };
     this.activeSinceCommit = true;
     this.globalTasksByTopic.get(record.topic)?.process(consumed);
-    this.tasksByTopic.get(record.topic)?.get(record.partition)?.task.process(consumed);
+    const task = this.tasksByTopic.get(record.topic)?.get(record.partition)?.task;
+    if (!task) return;
+    task.process(consumed);
+    if (this.commitEachRecord) task.flushCache();
   }
 
   /** Fires the wall-clock punctuation that is due; true when any fired. */
   punctuateWallClock(): boolean {
     let fired = false;
-    for (const { task } of this.tasks.values()) fired = task.punctuateWallClock() || fired;
+    for (const { task } of this.tasks.values()) {
+      if (!task.punctuateWallClock()) continue;
+      fired = true;
+      if (this.commitEachRecord) task.flushCache();
+    }
     if (fired) this.activeSinceCommit = true;
     return fired;
+  }
+
+  /** Flushes every task's record cache: what a commit does first. */
+  flushCaches(): void {
+    for (const { task } of this.tasks.values()) {
+      if (!task.caches) continue;
+      task.flushCache();
+      this.activeSinceCommit = true;
+    }
   }
 
   /**
@@ -164,8 +193,8 @@ export class AppInstance {
     if (global) return global.store;
     for (const entry of this.tasks.values()) {
       if (partition !== undefined && entry.task.id.partition !== partition) continue;
-      const managed = entry.stores.get(name);
-      if (managed) return managed.store;
+      // As processors see it: through the record cache of a caching store.
+      if (entry.stores.has(name)) return entry.task.store(name);
     }
     return undefined;
   }
@@ -221,6 +250,7 @@ export class AppInstance {
       wallClock: this.options.wallClock,
       errorHandling: this.options.errorHandling,
       logger: this.options.logger,
+      recordCache: this.recordCache,
     });
     current.task = task;
     task.init();

@@ -45,6 +45,18 @@ export interface TopologyTestDriverOptions {
   readonly initialWallClockTimeMs?: number;
   readonly errorHandling?: Partial<ErrorHandling>;
   readonly logger?: Logger;
+  /**
+   * The record cache's size (Kafka Streams' `statestore.cache.max.bytes`): default 10 MiB, as Kafka
+   * Streams'; 0 turns caching off. See `Materialized.caching`.
+   */
+  readonly recordCacheMaxBytes?: number;
+  /**
+   * True (default): the driver commits after each input record and each wall-clock punctuation, as
+   * Kafka Streams' `TopologyTestDriver` does, so the record cache only merges updates that one record
+   * causes. False: caches flush only on `commit()` or when full, as a worker's between its commits,
+   * so a test can see several records' updates of a key reach downstream once.
+   */
+  readonly commitEachRecord?: boolean;
 }
 
 /**
@@ -116,6 +128,10 @@ export class TopologyTestDriver {
         wallClock: () => clock.ms,
         errorHandling: { ...defaultErrorHandling, ...options.errorHandling },
         logger: options.logger ?? silentLogger,
+        ...(options.recordCacheMaxBytes !== undefined
+          ? { recordCacheMaxBytes: options.recordCacheMaxBytes }
+          : {}),
+        ...(options.commitEachRecord !== undefined ? { commitEachRecord: options.commitEachRecord } : {}),
       });
       cluster.addApp(app);
       return new TopologyTestDriver(topology, cluster, app, ownStateDir, clock);
@@ -245,6 +261,24 @@ export class TopologyTestDriver {
     this.assertOpen();
     this.clock.ms += ms;
     this.cluster.punctuateWallClock();
+  }
+
+  /**
+   * Commits as a worker does every commit interval: flushes the record cache, so each key a table or
+   * aggregation updated since the last commit reaches downstream once, and processes what follows.
+   * Only needed with `commitEachRecord: false`; otherwise the driver commits after every record.
+   *
+   * @example
+   * ```ts
+   * const driver = await TopologyTestDriver.create(topology, { commitEachRecord: false });
+   * words.pipeInput('a', 'x');
+   * words.pipeInput('a', 'y');
+   * driver.commit(); // the count of 'a' reaches the output once: 2
+   * ```
+   */
+  commit(): void {
+    this.assertOpen();
+    this.cluster.commit();
   }
 
   /**

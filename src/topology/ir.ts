@@ -39,6 +39,8 @@ export interface StoreIr {
   readonly backend: StoreBackend;
   readonly logging: boolean;
   readonly loggingConfig: Readonly<Record<string, string>>;
+  /** False when `Materialized.caching` turned the record cache off for this store; absent: on. */
+  readonly caching?: false;
   readonly keySerde: AnySerde | undefined;
   readonly valueSerde: AnySerde | undefined;
   readonly retentionMs: number | undefined;

@@ -46,7 +46,7 @@ export class Worker {
   ) {
     this.logger = logger;
     this.config = config;
-    setStoreCacheMaxBytes(config.stateCacheMaxBytes);
+    setStoreCacheMaxBytes(config.readCacheMaxBytes);
     this.stopped = new Promise((resolve) => {
       this.markStopped = resolve;
     });

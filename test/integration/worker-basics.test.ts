@@ -90,8 +90,11 @@ describe.skipIf(!brokers)('a worker on a real broker', () => {
           },
         );
         expect(Object.fromEntries(latestCounts(records))).toEqual({ apple: 3, pear: 2, fig: 1 });
-        // Under exactly-once nothing is duplicated; at-least-once without failures neither.
-        expect(records).toHaveLength(words.length);
+        // Under exactly-once nothing is duplicated; at-least-once without failures neither. The record
+        // cache may merge a word's updates between two commits, so a count may be skipped, never repeated.
+        const sent = records.map((r) => `${string.deserialize(r.key!)}=${long.deserialize(r.value!)}`);
+        expect(new Set(sent).size).toBe(sent.length);
+        expect(records.length).toBeLessThanOrEqual(words.length);
       } finally {
         await worker.stop();
       }

@@ -4,6 +4,7 @@ import { recordDropped } from '../internal-context.ts';
 import { withTimestamp, withValue, type StreamRecord } from '../record.ts';
 import type { StateStore, ValueAndTimestamp } from '../../state/api.ts';
 import type { Aggregation } from './aggregation-functions.ts';
+import { tableForwarder } from './table-forwarder.ts';
 import { tableStore } from './table-store.ts';
 
 type AnySupplier = ProcessorSupplier<unknown, unknown, unknown, unknown>;
@@ -84,8 +85,9 @@ export function streamAggregateProcessor(
   sendOldValues: boolean,
   versioned = false,
 ): AnySupplier {
-  return groupedStreamProcessor<StateStore>(storeName, (context) => {
+  return groupedStreamProcessor<StateStore>(storeName, (context, ownStore) => {
     const store = tableStore(context, storeName, versioned);
+    const forwarder = tableForwarder(context, ownStore, sendOldValues);
     return (record) => {
       const aggregate = foldRecord(aggregation, record, store.get(record.key));
       const { value, timestamp } = aggregate;
@@ -95,7 +97,7 @@ export function streamAggregateProcessor(
       if (written === 'refused') return;
       const base = sendOldValues ? aggregate.base : null;
       const updated = withValue(record, change(value, base, written === 'latest'));
-      context.forward(withTimestamp(updated, timestamp));
+      forwarder.maybeForward(withTimestamp(updated, timestamp));
     };
   });
 }

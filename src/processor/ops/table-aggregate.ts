@@ -6,6 +6,7 @@ import { change, isLatest, type Change } from '../change.ts';
 import { withKeyValue, withTimestamp, withValue, type KeyValue, type StreamRecord } from '../record.ts';
 import { isNullish } from './aggregate.ts';
 import type { TableAggregation } from './aggregation-functions.ts';
+import { tableForwarder, type TableForwarder } from './table-forwarder.ts';
 import { tableStore, type TableStore } from './table-store.ts';
 
 type AnySupplier = ProcessorSupplier<unknown, unknown, unknown, unknown>;
@@ -79,12 +80,12 @@ export function tableAggregateProcessor(
   versioned = false,
 ): AnySupplier {
   return () => {
-    let context: ProcessorContext<unknown, unknown>;
     let store: TableStore;
+    let forwarder: TableForwarder;
     const processor: Processor<unknown, Change<unknown>, unknown, unknown> = {
       init: (c) => {
-        context = c;
         store = tableStore(c, storeName, versioned);
+        forwarder = tableForwarder(c, c.getStateStore(storeName), sendOldValues);
       },
       process: (record: ChangeRecord) => {
         if (isNullish(record.key))
@@ -109,7 +110,7 @@ export function tableAggregateProcessor(
         if (written === 'refused') return;
         const previous = sendOldValues ? oldAggregate : null;
         const updated = withValue(record, change(aggregate, previous, written === 'latest'));
-        context.forward(withTimestamp(updated, timestamp));
+        forwarder.maybeForward(withTimestamp(updated, timestamp));
       },
     };
     return processor as Processor<unknown, unknown, unknown, unknown>;

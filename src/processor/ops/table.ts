@@ -4,6 +4,7 @@ import { recordDropped, warn } from '../internal-context.ts';
 import { withValue, type StreamRecord } from '../record.ts';
 import type { TimestampedKeyValueStore } from '../../state/api.ts';
 import type { Fn } from '../../common/functions.ts';
+import { tableForwarder, type TableForwarder } from './table-forwarder.ts';
 import { tableStore, type TableStore } from './table-store.ts';
 
 type AnySupplier = ProcessorSupplier<unknown, unknown, unknown, unknown>;
@@ -23,10 +24,12 @@ export function tableSourceProcessor(
   return () => {
     let context: ProcessorContext<unknown, unknown>;
     let store: TableStore;
+    let forwarder: TableForwarder;
     const processor: Processor<unknown, unknown, unknown, unknown> = {
       init: (c) => {
         context = c;
         store = tableStore(c, storeName, versioned);
+        forwarder = tableForwarder(c, c.getStateStore(storeName), sendOldValues);
       },
       process: (record) => {
         if (record.key === null || record.key === undefined) {
@@ -46,7 +49,7 @@ export function tableSourceProcessor(
         const written = store.put(record.key, value, record.timestamp);
         if (written === 'refused') return;
         const latest = written === 'latest';
-        context.forward(
+        forwarder.maybeForward(
           withValue(record, change(value, sendOldValues ? (old?.value ?? null) : null, latest)),
         );
       },

@@ -5,6 +5,7 @@ import type { AdminPort, EventLogPort, GroupConsumerPort, ProducerPort } from '.
 import { retryPolicy, sleep, type RetryPolicy } from '../../kafka/retry.ts';
 import { retryingAdmin } from '../../kafka/retrying-admin.ts';
 import type { StateStore } from '../../state/api.ts';
+import { RecordCache } from '../../state/cache/record-cache.ts';
 import type { ManagedStore } from '../../state/managed-store.ts';
 import type { SchemaRegistryClient } from '../../serde/registry.ts';
 import { withSchemaRegistry } from './registry-topology.ts';
@@ -172,7 +173,7 @@ export class AppRunner {
     const global = this.globalStores.get(name);
     if (global) return global.store;
     for (const { active } of this.registry.active.values()) {
-      if (active.partition === partition && active.stores.has(name)) return active.stores.get(name)!.store;
+      if (active.partition === partition && active.stores.has(name)) return active.task.store(name);
     }
     return undefined;
   }
@@ -315,6 +316,8 @@ export class AppRunner {
       partitionCount: (topic) => topics.partitionCount(topic),
       globalStores: globalTyped,
       requestCommit: () => this.requestCommit(),
+      // Every application of a worker has its own record cache, as every Kafka Streams instance has.
+      recordCache: new RecordCache(config.recordCacheMaxBytes),
     });
     this.globalStores = await this.factory.openGlobalStores();
     for (const [name, store] of this.globalStores) globalTyped.set(name, store.store);

@@ -167,7 +167,10 @@ export class CommitProtocol {
     const started = Date.now();
     // 1. Changelog records join the tasks' output, and everything goes to the senders: a task at a
     //    time, letting the event loop turn in between (the senders start on the first tasks' records).
+    //    Each task's record cache is flushed first: what it forwards joins this commit's output (and,
+    //    under exactly-once, its transaction), and the stores' changes include its writes.
     for (const task of [...registry.active.values()]) {
+      task.active.task.flushCache();
       task.active.drainChangelogs('all');
       this.handOver(task);
       await new Promise((resolve) => setImmediate(resolve));

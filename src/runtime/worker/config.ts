@@ -27,8 +27,13 @@ export interface WorkerConfig {
   readonly clientId: string;
   /** Where stores live: `<stateDir>/<applicationId>/<task>/<store>`. */
   readonly stateDir: string;
-  /** What the read caches of all stores in the process may hold together, in bytes. */
-  readonly stateCacheMaxBytes: number;
+  /**
+   * The record cache of each application (Kafka Streams' `statestore.cache.max.bytes`), in bytes:
+   * what its caching stores may hold between commits; 0 turns caching off.
+   */
+  readonly recordCacheMaxBytes: number;
+  /** What the LevelDB read caches of all stores in the process may hold together, in bytes. */
+  readonly readCacheMaxBytes: number;
   readonly processingGuarantee: ProcessingGuarantee;
   readonly commitIntervalMs: number;
   readonly numStandbyReplicas: number;
@@ -88,6 +93,11 @@ export function loadWorkerConfig(sources: ConfigSources = {}): WorkerConfig {
       );
   }
 
+  // The read cache's setting had a name too close to Kafka Streams' record cache setting.
+  if (env.STATE_CACHE_MAX_BYTES !== undefined)
+    throw new ConfigError(
+      'STATE_CACHE_MAX_BYTES is now READ_CACHE_MAX_BYTES (the LevelDB read cache); the record cache is RECORD_CACHE_MAX_BYTES',
+    );
   const read = <T>(setting: Setting<T>): T => {
     if (flags[setting.flag] !== undefined) return setting.parse(flags[setting.flag], `--${setting.flag}`);
     if (env[setting.env] !== undefined && env[setting.env] !== '')
@@ -127,7 +137,8 @@ export function loadWorkerConfig(sources: ConfigSources = {}): WorkerConfig {
     kafkaSecurity: readKafkaSecurity(reader),
     clientId: read(SETTINGS.clientId),
     stateDir: read(SETTINGS.stateDir),
-    stateCacheMaxBytes: read(SETTINGS.stateCacheMaxBytes),
+    recordCacheMaxBytes: read(SETTINGS.recordCacheMaxBytes),
+    readCacheMaxBytes: read(SETTINGS.readCacheMaxBytes),
     processingGuarantee,
     // Kafka Streams' defaults: 30 s at-least-once, 100 ms exactly-once (results are visible only after a commit).
     commitIntervalMs:

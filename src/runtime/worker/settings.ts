@@ -1,4 +1,5 @@
 import { ConfigError } from '../../errors.ts';
+import { DEFAULT_RECORD_CACHE_MAX_BYTES } from '../../state/cache/record-cache.ts';
 import { DEFAULT_CACHE_MAX_BYTES } from '../../state/leveldb/read-cache.ts';
 import { DEFAULT_TASK_TIMEOUT_MS } from '../../kafka/retry.ts';
 import { DEFAULT_KAFKA_CLIENT, KAFKA_CLIENTS, type KafkaClient } from '../../kafka/connection.ts';
@@ -94,15 +95,28 @@ export const SETTINGS = {
     fallback: () => './data/state',
     help: { value: '<dir>', meaning: 'where stores live', default: './data/state' },
   },
-  stateCacheMaxBytes: {
-    flag: 'state-cache-max-bytes',
-    env: 'STATE_CACHE_MAX_BYTES',
-    file: 'stateCacheMaxBytes',
+  recordCacheMaxBytes: {
+    flag: 'record-cache-max-bytes',
+    env: 'RECORD_CACHE_MAX_BYTES',
+    file: 'recordCacheMaxBytes',
+    parse: integer(0),
+    fallback: () => DEFAULT_RECORD_CACHE_MAX_BYTES,
+    help: {
+      value: '<bytes>',
+      meaning:
+        "record cache of each application (Kafka Streams' statestore.cache.max.bytes): a table's updates of a key between commits go downstream once (0: off)",
+      default: `${DEFAULT_RECORD_CACHE_MAX_BYTES} (10 MiB)`,
+    },
+  },
+  readCacheMaxBytes: {
+    flag: 'read-cache-max-bytes',
+    env: 'READ_CACHE_MAX_BYTES',
+    file: 'readCacheMaxBytes',
     parse: integer(0),
     fallback: () => DEFAULT_CACHE_MAX_BYTES,
     help: {
       value: '<bytes>',
-      meaning: "memory for cached store reads, all stores' together (0: none)",
+      meaning: "LevelDB stores' read cache, all stores' together (0: none)",
       default: `${DEFAULT_CACHE_MAX_BYTES} (64 MiB)`,
     },
   },

@@ -2,6 +2,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AdminPort, EventLogPort, TopicPartition, TransactionalProducerPort } from '../../kafka/port.ts';
 import type { StateStore } from '../../state/api.ts';
+import type { RecordCache } from '../../state/cache/record-cache.ts';
 import { openStore, type ManagedStore } from '../../state/managed-store.ts';
 import type { SourceNodeDef } from '../../topology/physical.ts';
 import { Topology } from '../../topology/topology.ts';
@@ -25,6 +26,8 @@ export interface TaskFactoryOptions {
   readonly partitionCount: (topic: string) => number;
   readonly globalStores: ReadonlyMap<string, StateStore>;
   readonly requestCommit: () => void;
+  /** The record cache the application's tasks share. */
+  readonly recordCache: RecordCache;
 }
 
 /** A task created for this worker, with its transactional producer under exactly-once. */
@@ -112,6 +115,7 @@ export class TaskFactory {
       errorHandling: config.errorHandling,
       logger,
       requestCommit: this.options.requestCommit,
+      recordCache: this.options.recordCache,
     });
     current.task = task;
     const active = new ActiveTask({

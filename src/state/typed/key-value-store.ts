@@ -77,9 +77,43 @@ export class TypedKeyValueStore<K, V> implements KeyValueStore<K, V>, Observable
   put(key: K, value: V | null): void {
     const binaryKey = this.serdes.encodeKey(key);
     const bytes = value === null || value === undefined ? undefined : this.serdes.encodeValue(value);
+    this.writeEncoded(binaryKey, key, value, bytes);
+  }
+
+  /** The store's serialized form of a key (what orders keys and what a cache keys them by). */
+  encodeKey(key: K): BinaryKey {
+    return this.serdes.encodeKey(key);
+  }
+
+  encodeValue(value: V): Uint8Array {
+    return this.serdes.encodeValue(value);
+  }
+
+  /** A serialized key prefix, as `prefixScan` bounds its scan. */
+  encodePrefix<P>(prefix: P, prefixSerde: Serde<P>): BinaryKey {
+    return toBinaryKey(this.serdes.encodeKeyPrefix(prefix, prefixSerde));
+  }
+
+  /**
+   * Writes a key whose key and value were serialized already (`bytes` undefined deletes): a caching
+   * layer that measured its entries by their bytes writes them without serializing them again. It
+   * told the change listener when the write reached the cache, so its flush does not again.
+   */
+  writeEncoded(
+    binaryKey: BinaryKey,
+    key: K,
+    value: V | null,
+    bytes: Uint8Array | undefined,
+    notify = true,
+  ): void {
     this.bytes.put(binaryKey, bytes);
-    this.listener?.({ key, binaryKey, value: bytes === undefined ? null : value });
+    if (notify) this.notifyChange(binaryKey, key, bytes === undefined ? null : value);
     if (this.logger) logWrite(this.logger, binaryKey, bytes, this.now, this.toChangelog);
+  }
+
+  /** Tells the change listener about a write (a caching layer in front does when it takes one). */
+  notifyChange(binaryKey: BinaryKey, key: K, value: V | null): void {
+    this.listener?.({ key, binaryKey, value });
   }
 
   putIfAbsent(key: K, value: V): V | undefined {

@@ -45,6 +45,14 @@ function versioned(store: StoreIr): boolean {
   return store.historyRetentionMs !== undefined;
 }
 
+/**
+ * Adds the store of an aggregation's result table and makes it the table's value getter. Aggregations
+ * forward through the record cache, as Kafka Streams' do (a versioned store has no cache).
+ */
+function materialize(context: CompileContext, id: number, store: StoreIr): string {
+  return materializeTable(context, id, store, { cacheable: true });
+}
+
 /** Window and session stores must keep windows at least as long as they can still change. */
 function retention(node: IrNode & { store: StoreIr }, minimumMs: number, why: string): number {
   const retentionMs = node.store.retentionMs ?? minimumMs;
@@ -180,7 +188,7 @@ function cogroupAggregation(node: CogroupAggregateIr, i: number): Aggregation<un
 
 export const aggregationCompilers: OpCompilers = {
   'stream-aggregate': (node, context) => {
-    const store = materializeTable(context, node.id, node.store);
+    const store = materialize(context, node.id, node.store);
     addSimpleProcessor(
       node,
       context,
@@ -249,7 +257,7 @@ export const aggregationCompilers: OpCompilers = {
     const emit: WindowEmit = { onUpdate: true, sendOldValues: context.oldValues.sends(node.id) };
     let aggregate: (input: number) => AnySupplier;
     if (!windows) {
-      const store = materializeTable(context, node.id, node.store);
+      const store = materialize(context, node.id, node.store);
       aggregate = (i) =>
         streamAggregateProcessor(
           store,
@@ -326,7 +334,7 @@ export const aggregationCompilers: OpCompilers = {
   },
 
   'table-aggregate': (node, context) => {
-    const store = materializeTable(context, node.id, node.store);
+    const store = materialize(context, node.id, node.store);
     addSimpleProcessor(
       node,
       context,

@@ -120,12 +120,23 @@ export class CompileContext {
   /** Creates the store spec for a `StoreIr` and adds it (with its changelog) to the topology. */
   addKeyValueStore(
     store: StoreIr,
-    options: { timestamped: boolean; sourceTopic?: string; keySerde?: AnySerde; valueSerde?: AnySerde },
+    options: {
+      timestamped: boolean;
+      sourceTopic?: string;
+      keySerde?: AnySerde;
+      valueSerde?: AnySerde;
+      /**
+       * The operator forwards through the record cache (tables and aggregations, as Kafka Streams'
+       * `TimestampedTupleForwarder`): the store caches unless `Materialized.caching` turned it off.
+       */
+      cacheable?: boolean;
+    },
   ): KeyValueStoreSpec {
     const spec: KeyValueStoreSpec = {
       kind: options.timestamped ? 'timestamped-key-value' : 'key-value',
       ...this.common(store, options.keySerde, options.valueSerde),
       logging: { enabled: store.logging, topicConfig: store.loggingConfig, sourceTopic: options.sourceTopic },
+      ...(options.cacheable && store.caching !== false ? { caching: true } : {}),
     };
     this.builder.addStore(spec);
     return spec;

@@ -24,13 +24,14 @@ export function materializeTable(
   context: CompileContext,
   id: number,
   store: StoreIr,
-  sourceTopic?: string,
+  options: { sourceTopic?: string; cacheable?: boolean } = {},
 ): string {
+  const { sourceTopic, cacheable } = options;
   if (store.historyRetentionMs !== undefined) {
     context.addVersionedStore(store);
     context.setValueGetter(id, versionedStoreValueGetter(store.name, store.historyRetentionMs));
   } else {
-    context.addKeyValueStore(store, { timestamped: true, sourceTopic });
+    context.addKeyValueStore(store, { timestamped: true, sourceTopic, cacheable: cacheable === true });
     context.setValueGetter(id, storeValueGetter(store.name));
   }
   return store.name;
@@ -61,7 +62,9 @@ export const tableCompilers: OpCompilers = {
         keySerde: node.store.keySerde ?? node.keySerde,
         valueSerde: node.store.valueSerde ?? node.valueSerde,
       },
-      node.store.logging ? topic : undefined,
+      // Kafka Streams caches a source table's store when the table is materialized; Tributary always
+      // keeps the store, and caches it when the table was materialized by name or options.
+      { sourceTopic: node.store.logging ? topic : undefined, cacheable: !node.store.generated },
     );
     context.builder.addProcessor({
       name: node.name,
@@ -107,7 +110,7 @@ export const tableCompilers: OpCompilers = {
     });
   },
   'to-table': (node, context) => {
-    const store = materializeTable(context, node.id, node.store);
+    const store = materializeTable(context, node.id, node.store, { cacheable: !node.store.generated });
     addSimpleProcessor(
       node,
       context,

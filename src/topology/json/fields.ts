@@ -111,6 +111,7 @@ function encodeStore(store: StoreIr, place: FieldPlace): Record<string, unknown>
     backend: store.backend,
     logging: store.logging,
     loggingConfig: { ...store.loggingConfig },
+    ...(store.caching === false ? { caching: false } : {}),
     ...(store.keySerde ? { keySerde: encodeSerde(store.keySerde, nested(place, 'keySerde')) } : {}),
     ...(store.valueSerde ? { valueSerde: encodeSerde(store.valueSerde, nested(place, 'valueSerde')) } : {}),
     ...(store.retentionMs !== undefined
@@ -275,6 +276,7 @@ function decodeStore(value: unknown, place: FieldPlace, context: DecodeContext):
       'valueSerde',
       'retentionMs',
       'historyRetentionMs',
+      'caching',
     ],
     `${place.node}, field "${place.field}"`,
   );
@@ -294,6 +296,8 @@ function decodeStore(value: unknown, place: FieldPlace, context: DecodeContext):
     (typeof store.historyRetentionMs !== 'number' || !Number.isFinite(store.historyRetentionMs))
   )
     fail(nested(place, 'historyRetentionMs'), 'must be a number');
+  if (store.caching !== undefined && typeof store.caching !== 'boolean')
+    fail(nested(place, 'caching'), 'must be true or false');
   return {
     name: expectString(store.name, nested(place, 'name')),
     generated: (store.generated as boolean | undefined) ?? false,
@@ -306,6 +310,7 @@ function decodeStore(value: unknown, place: FieldPlace, context: DecodeContext):
     ...(store.historyRetentionMs !== undefined
       ? { historyRetentionMs: store.historyRetentionMs as number }
       : {}),
+    ...(store.caching === false ? { caching: false as const } : {}),
   };
 }
 

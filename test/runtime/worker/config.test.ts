@@ -14,16 +14,27 @@ describe('worker configuration', () => {
     expect(config.commitIntervalMs).toBe(30_000);
     expect(config.logFormat).toBe('json');
     expect(loadWorkerConfig({ env: { PROCESSING_GUARANTEE: 'exactly-once' } }).commitIntervalMs).toBe(100);
-    expect(config.stateCacheMaxBytes).toBe(64 * 1024 * 1024);
+    expect(config.readCacheMaxBytes).toBe(64 * 1024 * 1024);
+    expect(config.recordCacheMaxBytes).toBe(10 * 1024 * 1024);
   });
 
   it('takes the memory of the stores’ read caches in bytes, 0 for none', () => {
-    expect(loadWorkerConfig({ env: { STATE_CACHE_MAX_BYTES: '0' } }).stateCacheMaxBytes).toBe(0);
-    expect(loadWorkerConfig({ flags: { 'state-cache-max-bytes': '1048576' } }).stateCacheMaxBytes).toBe(
+    expect(loadWorkerConfig({ env: { READ_CACHE_MAX_BYTES: '0' } }).readCacheMaxBytes).toBe(0);
+    expect(loadWorkerConfig({ flags: { 'read-cache-max-bytes': '1048576' } }).readCacheMaxBytes).toBe(
       1_048_576,
     );
-    expect(() => loadWorkerConfig({ env: { STATE_CACHE_MAX_BYTES: '64MB' } })).toThrow(
-      /STATE_CACHE_MAX_BYTES must be an integer from 0 .* got "64MB"/,
+    expect(() => loadWorkerConfig({ env: { READ_CACHE_MAX_BYTES: '64MB' } })).toThrow(
+      /READ_CACHE_MAX_BYTES must be an integer from 0 .* got "64MB"/,
+    );
+  });
+
+  it('takes the record cache size in bytes, 0 for off, and names the renamed read cache setting', () => {
+    expect(loadWorkerConfig({ env: { RECORD_CACHE_MAX_BYTES: '0' } }).recordCacheMaxBytes).toBe(0);
+    expect(loadWorkerConfig({ flags: { 'record-cache-max-bytes': '1048576' } }).recordCacheMaxBytes).toBe(
+      1_048_576,
+    );
+    expect(() => loadWorkerConfig({ env: { STATE_CACHE_MAX_BYTES: '0' } })).toThrow(
+      /STATE_CACHE_MAX_BYTES is now READ_CACHE_MAX_BYTES/,
     );
   });
 
