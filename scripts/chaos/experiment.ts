@@ -215,7 +215,6 @@ export async function runExperiment(options: ExperimentOptions): Promise<Experim
     }
     await workers.close();
     await watcher.stop();
-    workers.saveLogs(`${dir}-logs`);
 
     // Each application's dead-letter topic: `<application id>-dlq`, the id being the file's name.
     const deadLetterTopics = apps.map((app) => `${app.applicationId}-dlq`);
@@ -256,6 +255,8 @@ export async function runExperiment(options: ExperimentOptions): Promise<Experim
     };
   } finally {
     await workers.close().catch(() => undefined);
+    // Kept when the experiment ended early too: the logs are what tells why.
+    workers.saveLogs(`${dir}-logs`);
     await watcher.stop().catch(() => undefined);
     await producer.close().catch(() => undefined);
     await admin.close().catch(() => undefined);
