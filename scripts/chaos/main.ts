@@ -69,3 +69,29 @@ console.log(
     ...results.map(tableRow),
   ].join('\n'),
 );
+
+// The short versions are tests: they fail (exit code 1) unless the system held under exactly-once.
+if (args.short) {
+  const failures = results.flatMap(shortVersionFailures);
+  for (const failure of failures) console.error(`chaos: FAILED: ${failure}`);
+  if (failures.length > 0) process.exitCode = 1;
+}
+
+/** What a short run must show: every order decided, nothing lost, duplicated or wrong, recovery, no exits. */
+function shortVersionFailures(r: ExperimentResult): string[] {
+  const failures = [...r.readFailures];
+  for (const [reader, v] of [
+    ["Kafka's Java consumer", r.java],
+    ["Tributary's consumer", r.tributary],
+  ] as const) {
+    if (v.decided !== r.expectedDecided)
+      failures.push(`${reader}: ${v.decided} of ${r.expectedDecided} decided`);
+    if (v.lost + v.duplicated + v.wrong > 0)
+      failures.push(`${reader}: lost ${v.lost}, duplicated ${v.duplicated}, wrong ${v.wrong}`);
+  }
+  if (!r.readersAgree) failures.push('the two readers read different records');
+  for (const f of r.faults)
+    if (f.recoveryMs === null) failures.push(`no recovery after ${f.fault} (${f.detail})`);
+  failures.push(...r.unplannedExits.map((exit) => `unplanned exit: ${exit}`));
+  return failures;
+}
