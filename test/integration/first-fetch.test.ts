@@ -6,7 +6,7 @@ import { Serdes, StreamsBuilder, type Topology } from 'tributary';
 import type { EventLogPort, GroupConsumerPort, RecordBatch } from '../../src/kafka/port.ts';
 import { silentLogger } from '../../src/runtime/logger.ts';
 import { loadWorkerConfig, type ProcessingGuarantee } from '../../src/runtime/worker/config.ts';
-import { Worker } from '../../src/runtime/worker/worker.ts';
+import { Worker } from '../../src/worker/worker.ts';
 import { eventually } from '../support/eventually.ts';
 import { KafkaKit, kafkaBrokers, uniqueName } from '../support/kafka-kit.ts';
 
