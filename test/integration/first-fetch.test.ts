@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Serdes, StreamsBuilder, type Topology } from 'tributary';
 import type { EventLogPort, GroupConsumerPort, RecordBatch } from '../../src/kafka/port.ts';
-import { silentLogger } from '../../src/runtime/logger.ts';
+import { silentLogger } from '../../src/common/logger.ts';
 import { loadWorkerConfig, type ProcessingGuarantee } from '../../src/runtime/worker/config.ts';
 import { Worker } from '../../src/worker/worker.ts';
 import { eventually } from '../support/eventually.ts';
