@@ -147,8 +147,9 @@ export async function runExperiment(options: ExperimentOptions): Promise<Experim
     // The stock goes in first, and the orders only once the inventory has committed having read all
     // of it: live, the stock table's partition and the re-keyed orders are fetched independently, so
     // an order fed right behind its stock row can still reach the join first and find no stock, as in
-    // Kafka Streams (max.task.idle.ms 0 does not wait for a partition with nothing known to fetch).
-    // `replay` always has the stock first; a live run must too for the oracle to hold.
+    // Kafka Streams (at max.task.idle.ms 0 a task does not wait for a partition whose last fetch found
+    // it caught up, though a record may have reached it since). `replay` always has the stock first;
+    // a live run must too for the oracle to hold.
     const isStock = (r: (typeof recording)[number]) => r.topic === topics.warehouseInventory.name;
     await producer.send(recording.filter(isStock).map((r) => encode(r, PARTITIONS)));
     await untilConsumed(admin, 'inventory', topics.warehouseInventory.name, 300_000);
@@ -214,7 +215,6 @@ export async function runExperiment(options: ExperimentOptions): Promise<Experim
     }
     await workers.close();
     await watcher.stop();
-    workers.saveLogs(`${dir}-logs`);
 
     // Each application's dead-letter topic: `<application id>-dlq`, the id being the file's name.
     const deadLetterTopics = apps.map((app) => `${app.applicationId}-dlq`);
@@ -255,6 +255,8 @@ export async function runExperiment(options: ExperimentOptions): Promise<Experim
     };
   } finally {
     await workers.close().catch(() => undefined);
+    // Kept when the experiment ended early too: the logs are what tells why.
+    workers.saveLogs(`${dir}-logs`);
     await watcher.stop().catch(() => undefined);
     await producer.close().catch(() => undefined);
     await admin.close().catch(() => undefined);

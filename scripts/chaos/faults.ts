@@ -37,6 +37,17 @@ export const SHORT = {
   faults: ['kill-one', 'poison', 'wipe', 'kill-one'],
 } as const satisfies { faults: readonly Fault[] } & Record<string, unknown>;
 
+/**
+ * The short version on the 3-node cluster (`--short --kafka cluster`, `npm run chaos:cluster`): one
+ * broker SIGKILLed and restarted while the orders flow, exactly-once. Not in `npm test`: three brokers
+ * more on the machine would take its chaos part past a few minutes.
+ */
+export const SHORT_CLUSTER = {
+  ...SHORT,
+  topology: 'cluster',
+  faults: ['broker'],
+} as const satisfies { faults: readonly Fault[] } & Record<string, unknown>;
+
 export const POISON_KEY_PREFIX = 'poison-';
 export const POISON_PER_FAULT = 3;
 

@@ -3,7 +3,8 @@
 //   npm run chaos -- [--kafka single,cluster] [--guarantee exactly-once,at-least-once]
 //     [--orders 2000] [--feed-seconds 300] [--faults kill-one,kill-two,...] [--short] [--json file]
 //
-//   --short    the version `npm test` runs: one broker, exactly-once, 300 orders over 120 s, four faults.
+//   --short    the version `npm test` runs: one broker, exactly-once, 300 orders over 120 s, four faults;
+//              with --kafka cluster: the 3-node cluster, one broker fault (npm run chaos:cluster).
 //   Ports: CHAOS_KAFKA_PORT (one broker, +1 for its controller), CHAOS_CLUSTER_PORT (six ports).
 // Prints each experiment's figures and, at the end, a Markdown table (docs/reliability.md shows one).
 import { writeFileSync } from 'node:fs';
@@ -13,12 +14,12 @@ import type { ProcessingGuarantee } from '../../src/runtime/worker/config.ts';
 import { describeMachine } from '../bench/machine.ts';
 import type { Topology } from './brokers.ts';
 import { runExperiment, type ExperimentResult } from './experiment.ts';
-import { FAULTS, LONG_FAULTS, SHORT, type Fault } from './faults.ts';
+import { FAULTS, LONG_FAULTS, SHORT, SHORT_CLUSTER, type Fault } from './faults.ts';
 import { describe, tableHeader, tableRow } from './report.ts';
 
 const { values: args } = parseArgs({
   options: {
-    kafka: { type: 'string', default: 'single,cluster' },
+    kafka: { type: 'string' },
     guarantee: { type: 'string', default: 'exactly-once,at-least-once' },
     orders: { type: 'string', default: '2000' },
     'feed-seconds': { type: 'string', default: '300' },
@@ -27,14 +28,16 @@ const { values: args } = parseArgs({
     json: { type: 'string' },
   },
 });
-const faults = (args.short ? SHORT.faults : args.faults.split(',')) as Fault[];
+const kafkas = (args.kafka ?? (args.short ? SHORT.topology : 'single,cluster')).split(',') as Topology[];
+if (args.short && kafkas.length > 1) throw new Error('--short runs on one Kafka: --kafka single or cluster');
+const short = kafkas[0] === 'cluster' ? SHORT_CLUSTER : SHORT;
+const faults = (args.short ? short.faults : args.faults.split(',')) as Fault[];
 for (const fault of faults)
   if (!(fault in FAULTS))
     throw new Error(`unknown fault "${fault}"; known: ${Object.keys(FAULTS).join(', ')}`);
-const kafkas = (args.short ? [SHORT.topology] : args.kafka.split(',')) as Topology[];
-const guarantees = (args.short ? [SHORT.guarantee] : args.guarantee.split(',')) as ProcessingGuarantee[];
-const orders = args.short ? SHORT.orders : Number(args.orders);
-const feedMs = args.short ? SHORT.feedMs : Number(args['feed-seconds']) * 1000;
+const guarantees = (args.short ? [short.guarantee] : args.guarantee.split(',')) as ProcessingGuarantee[];
+const orders = args.short ? short.orders : Number(args.orders);
+const feedMs = args.short ? short.feedMs : Number(args['feed-seconds']) * 1000;
 
 const results: ExperimentResult[] = [];
 for (const topology of kafkas)
@@ -66,3 +69,29 @@ console.log(
     ...results.map(tableRow),
   ].join('\n'),
 );
+
+// The short versions are tests: they fail (exit code 1) unless the system held under exactly-once.
+if (args.short) {
+  const failures = results.flatMap(shortVersionFailures);
+  for (const failure of failures) console.error(`chaos: FAILED: ${failure}`);
+  if (failures.length > 0) process.exitCode = 1;
+}
+
+/** What a short run must show: every order decided, nothing lost, duplicated or wrong, recovery, no exits. */
+function shortVersionFailures(r: ExperimentResult): string[] {
+  const failures = [...r.readFailures];
+  for (const [reader, v] of [
+    ["Kafka's Java consumer", r.java],
+    ["Tributary's consumer", r.tributary],
+  ] as const) {
+    if (v.decided !== r.expectedDecided)
+      failures.push(`${reader}: ${v.decided} of ${r.expectedDecided} decided`);
+    if (v.lost + v.duplicated + v.wrong > 0)
+      failures.push(`${reader}: lost ${v.lost}, duplicated ${v.duplicated}, wrong ${v.wrong}`);
+  }
+  if (!r.readersAgree) failures.push('the two readers read different records');
+  for (const f of r.faults)
+    if (f.recoveryMs === null) failures.push(`no recovery after ${f.fault} (${f.detail})`);
+  failures.push(...r.unplannedExits.map((exit) => `unplanned exit: ${exit}`));
+  return failures;
+}

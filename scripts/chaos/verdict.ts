@@ -84,6 +84,8 @@ export function judge(
   entry: Entry,
 ): Verdict {
   const live: Multiset = new Map();
+  /** Where each output record was committed (partition@offset), to tell the copies of a duplicate apart. */
+  const where = new Map<string, string[]>();
   const examples: string[] = [];
   let undecodable = 0;
   for (const r of committed) {
@@ -94,7 +96,9 @@ export function judge(
       if (typeof key === 'string' && key.startsWith(poisonKeyPrefix)) continue;
       const value = r.value === null ? null : toJsonForm(valueSerde, valueSerde.deserialize(r.value));
       if (r.topic === topics.orders.name && (value as Order | null)?.state === 'CREATED') continue;
-      add(live, entry(r.topic, key, value));
+      const item = entry(r.topic, key, value);
+      add(live, item);
+      where.set(item, [...(where.get(item) ?? []), `${r.partition}@${r.offset}`]);
     } catch (error) {
       undecodable++;
       if (examples.length < 5)
@@ -112,7 +116,8 @@ export function judge(
     }
     if (got > want) {
       duplicated += got - want;
-      if (examples.length < 10) examples.push(`duplicated ${got - want}× ${item}`);
+      if (examples.length < 10)
+        examples.push(`duplicated ${got - want}× ${item} at ${where.get(item)!.join(', ')}`);
     }
   }
   const decidedIds = new Set<string>();

@@ -77,17 +77,23 @@ export class WorkerPool {
     await worker.stop(60_000);
   }
 
-  /** Waits until every running worker has had tasks of all applications assigned once. */
+  /**
+   * Waits until every running worker has had tasks of all applications assigned once. A worker that
+   * exits while starting is started again, as at any other time, and counted as an unplanned exit;
+   * only workers that keep exiting end the wait.
+   */
   async waitUntilAssigned(timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const workers = this.current.filter((w): w is WorkerProcess => w !== undefined);
       const ready = workers.every(
-        (w) => new Set(w.lines('tasks assigned').map((l: LogLine) => l.app)).size >= ORDERS_TOPOLOGIES.length,
+        (w) =>
+          w.running &&
+          new Set(w.lines('tasks assigned').map((l: LogLine) => l.app)).size >= ORDERS_TOPOLOGIES.length,
       );
       if (ready) return;
-      const dead = workers.find((w) => !w.running);
-      if (dead) throw new Error(`${dead.name} exited while starting\n${dead.tail()}`);
+      if (this.unplannedExits.length >= 3 * this.current.length)
+        throw new Error(`the workers keep exiting while starting:\n${this.unplannedExits.join('\n')}`);
       if (Date.now() > deadline)
         throw new Error(`the workers were not assigned tasks within ${timeoutMs} ms`);
       await new Promise((resolve) => setTimeout(resolve, 500));

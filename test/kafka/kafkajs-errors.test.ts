@@ -1,4 +1,10 @@
-import { KafkaJSConnectionError, KafkaJSNonRetriableError, KafkaJSProtocolError } from 'kafkajs';
+import {
+  KafkaJSConnectionError,
+  KafkaJSError,
+  KafkaJSNonRetriableError,
+  KafkaJSNumberOfRetriesExceeded,
+  KafkaJSProtocolError,
+} from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import { TributaryError } from '../../src/errors.ts';
 import { kafkajsError, kafkajsErrorKind } from '../../src/kafka/kafkajs/errors.ts';
@@ -6,6 +12,11 @@ import { kafkajsError, kafkajsErrorKind } from '../../src/kafka/kafkajs/errors.t
 // kafkajs' typings leave out the constructors' real arguments (an error description, options).
 const ProtocolError = KafkaJSProtocolError as unknown as new (e: object) => Error;
 const NonRetriableError = KafkaJSNonRetriableError as unknown as new (e: Error, o: { cause: Error }) => Error;
+const PlainError = KafkaJSError as unknown as new (e: Error) => Error;
+const RetriesExceeded = KafkaJSNumberOfRetriesExceeded as unknown as new (
+  e: Error,
+  o: { retryCount: number; retryTime: number; cause?: Error },
+) => Error;
 const ConnectionError = KafkaJSConnectionError as unknown as new (
   message: string,
   o: { broker: string; code: string },
@@ -27,6 +38,21 @@ describe("kafkajs' errors, classified as Kafka Streams does", () => {
     ['REQUEST_TIMED_OUT', 7],
   ])('%s (a broker restarting, a coordinator moving) is retriable', (type, code) => {
     expect(kafkajsErrorKind(answer(type, code))).toBe('retriable');
+  });
+
+  it('NOT_COORDINATOR answering a join (a coordinator restarting) is retriable, though kafkajs drops its type', () => {
+    // kafkajs' consumer group wraps a rebalance answer to its join in a plain KafkaJSError (its
+    // message, not its type) so that its retrier joins again; once the retries run out, that is what
+    // the consumer crashes with.
+    const answer = new ProtocolError({
+      type: 'NOT_COORDINATOR_FOR_GROUP',
+      code: 16,
+      retriable: false,
+      message: 'This is not the correct coordinator for this group',
+    });
+    const wrapped = new PlainError(answer);
+    const crash = new RetriesExceeded(wrapped, { retryCount: 5, retryTime: 3000, cause: wrapped });
+    expect(kafkajsErrorKind(crash)).toBe('retriable');
   });
 
   it('a refused connection (the broker is down for a restart) is retriable', () => {

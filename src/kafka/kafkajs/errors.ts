@@ -4,8 +4,32 @@
  * produces is `retriable`; a fenced transactional producer is `task-migrated`; authorization,
  * invalid requests and everything unknown are `fatal`.
  */
+import { createRequire } from 'node:module';
 import { TributaryError, errorMessage, type ErrorKind } from '../../errors.ts';
 import { kafkaErrorType } from './convert.ts';
+
+/**
+ * kafkajs' table of the broker's error codes, to name an answer whose type kafkajs dropped: its
+ * consumer group wraps a rebalance answer to a join (NOT_COORDINATOR_FOR_GROUP and the like) in a plain
+ * KafkaJSError that keeps only the message, so that its retrier joins again; when its retries run out,
+ * that is the error the consumer crashes with.
+ */
+const protocolErrors = (
+  createRequire(import.meta.url)('kafkajs/src/protocol/error') as {
+    errorCodes: readonly { type: string; message: string }[];
+  }
+).errorCodes;
+const TYPE_BY_MESSAGE = new Map(protocolErrors.map((e) => [e.message, e.type]));
+
+/** The broker's answer a plain KafkaJSError wraps, named from its message (see TYPE_BY_MESSAGE). */
+function wrappedAnswerType(error: unknown): string | undefined {
+  for (let current = error, depth = 0; current && depth < 6; depth++) {
+    const { name, message } = current as { name?: unknown; message?: unknown };
+    if (name === 'KafkaJSError' && typeof message === 'string') return TYPE_BY_MESSAGE.get(message);
+    current = (current as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
 
 /**
  * kafkajs error classes (by name) for a connection or a request that did not get through, or a
@@ -124,7 +148,7 @@ export function isProducerStateLost(error: unknown): boolean {
 export function kafkajsErrorKind(error: unknown): ErrorKind {
   if (error instanceof TributaryError) return error.kind;
   if (isFencing(error)) return 'task-migrated';
-  const type = kafkaErrorType(error);
+  const type = kafkaErrorType(error) ?? wrappedAnswerType(error);
   if (type !== undefined) return RETRIABLE_TYPES.has(type) ? 'retriable' : 'fatal';
   return isTransient(error) ? 'retriable' : 'fatal';
 }

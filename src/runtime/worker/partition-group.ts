@@ -8,8 +8,10 @@ class RecordQueue {
   private head = 0;
   /** The next offset expected from the log: records below it were buffered already (a refetch after a rebalance). */
   nextFetchOffset: bigint;
-  /** The log's end as of the last fetch: more data is known to exist while nextFetchOffset is below it. */
+  /** The log's end as of the last fetch (-1: not fetched yet): more data is known to exist while nextFetchOffset is below it. */
   highWatermark: bigint = -1n;
+  /** While the queue is empty: what the task waits on it for, and until when. */
+  private waiting: { for: FetchedLag; until: number } | undefined;
 
   constructor(topic: string, partition: number, nextFetchOffset: bigint) {
     this.topic = topic;
@@ -49,23 +51,47 @@ class RecordQueue {
     if (highWatermark > this.highWatermark) this.highWatermark = highWatermark;
   }
 
-  /** True when the log is known to hold records this queue has not received yet. */
-  get moreKnown(): boolean {
-    return this.nextFetchOffset < this.highWatermark;
+  /** What the last fetch told of the records past this queue's end. */
+  get fetchedLag(): FetchedLag {
+    if (this.highWatermark < 0n) return 'unknown';
+    return this.nextFetchOffset < this.highWatermark ? 'behind' : 'caught-up';
+  }
+
+  /**
+   * Whether the task may go on without records of this (empty) queue at `now`. A caught-up partition
+   * holds the task back for max.task.idle.ms from when it was first found so. An unknown lag or one
+   * above 0 holds it back until records arrive, as in Kafka Streams, but only for FETCH_WAIT_LIMIT_MS
+   * (or max.task.idle.ms when longer; see there why).
+   */
+  mayGoOnWithout(now: number, maxTaskIdleMs: number): boolean {
+    const lag = this.fetchedLag;
+    if (this.waiting?.for !== lag) {
+      const wait = lag === 'caught-up' ? maxTaskIdleMs : Math.max(maxTaskIdleMs, FETCH_WAIT_LIMIT_MS);
+      this.waiting = { for: lag, until: now + wait };
+    }
+    return now >= this.waiting.until;
+  }
+
+  /** Records arrived: the next time the queue runs dry, waiting starts over. */
+  stopWaiting(): void {
+    this.waiting = undefined;
   }
 }
 
+/** A partition's lag as fetched: never fetched, records known past what was fetched, or at the end. */
+type FetchedLag = 'unknown' | 'behind' | 'caught-up';
+
 /**
  * The input partitions of one task and the choice of the next record to process: the buffered record
- * with the smallest timestamp across partitions, so a join sees both sides in time order. As with
- * Kafka Streams' max.task.idle.ms (KIP-695): at 0 (the default) a task waits for a dry partition only
- * while the log is known to hold records not fetched yet; above 0 it also waits that long for a dry
- * partition with nothing known; at -1 it never waits.
+ * with the smallest timestamp across partitions, so a join sees both sides in time order. As Kafka
+ * Streams' PartitionGroup.readyToProcess (KIP-695), when one of its partitions has nothing buffered a
+ * task waits: while that partition has not been fetched yet (its lag unknown), while the last fetch
+ * showed records past what it returned (lag above 0), and for max.task.idle.ms once the partition is
+ * known to be caught up (lag 0; at 0, the default, not at all). At -1 it never waits.
  */
 export class PartitionGroup {
   private readonly queues = new Map<string, RecordQueue>();
   private readonly maxTaskIdleMs: number;
-  private idleSince: number | undefined;
 
   constructor(partitions: readonly TopicPartitionOffsetStart[], maxTaskIdleMs: number) {
     for (const p of partitions) this.queues.set(key(p), new RecordQueue(p.topic, p.partition, p.nextOffset));
@@ -114,27 +140,25 @@ export class PartitionGroup {
     }));
   }
 
-  /** The next record to process, or undefined when none is ready (nothing buffered, or waiting for a partition). */
+  /**
+   * The next record to process, or undefined when none is ready (nothing buffered, or waiting for a
+   * partition). The waits start when the task has a record to process, not while it has none.
+   */
   next(now: number): LogRecord | undefined {
     let best: RecordQueue | undefined;
-    let dataKnown = false;
-    let dry = false;
     for (const queue of this.queues.values()) {
       const head = queue.peek();
-      if (head === undefined) {
-        if (queue.moreKnown) dataKnown = true;
-        else dry = true;
-        continue;
-      }
+      if (head === undefined) continue;
+      queue.stopWaiting();
       if (!best || head.timestamp < best.peek()!.timestamp) best = queue;
     }
     if (!best) return undefined;
-    if (this.maxTaskIdleMs >= 0 && (dataKnown || (dry && this.maxTaskIdleMs > 0))) {
-      this.idleSince ??= now;
-      const limit = dataKnown ? Math.max(this.maxTaskIdleMs, FETCH_WAIT_LIMIT_MS) : this.maxTaskIdleMs;
-      if (now - this.idleSince < limit) return undefined;
+    if (this.maxTaskIdleMs >= 0) {
+      let waiting = false;
+      for (const queue of this.queues.values())
+        if (queue.size === 0 && !queue.mayGoOnWithout(now, this.maxTaskIdleMs)) waiting = true;
+      if (waiting) return undefined;
     }
-    this.idleSince = undefined;
     return best.poll();
   }
 
@@ -144,10 +168,15 @@ export class PartitionGroup {
 }
 
 /**
- * How long a task waits for records the log is known to hold before it goes on without them: a guard
- * against a partition that stays paused or unfetched, not a tuning knob.
+ * How long a task waits at most for a partition whose lag is unknown or above 0, where Kafka Streams
+ * waits without limit: a guard, not a tuning knob. The clients report nothing for a fetch that found
+ * nothing new (kafkajs hands no empty batch over, nor do the embedded log's and platformatic's
+ * fetchers), so a partition with nothing past its committed offset never has its lag known, and
+ * would hold its task back for good. And the end kafkajs reports is the high watermark, not the last
+ * stable offset: under read_committed, records of a transaction left open (its producer killed) keep
+ * the lag above 0 until the transaction times out.
  */
-const FETCH_WAIT_LIMIT_MS = 5_000;
+export const FETCH_WAIT_LIMIT_MS = 5_000;
 
 export interface TopicPartitionOffsetStart extends TopicPartition {
   readonly nextOffset: bigint;
