@@ -5,6 +5,7 @@ import {
   type MessageToProduce,
   type ProducerOptions,
 } from '@platformatic/kafka';
+import { TributaryError } from '../../errors.ts';
 import {
   GroupFencedError,
   ProducerFencedError,
@@ -224,6 +225,14 @@ export class PlatformaticTransactionalProducer implements TransactionalProducerP
         .catch((error: unknown) => {
           if (generation && hasProtocolError(error, ...GROUP_FENCING))
             throw new GroupFencedError(groupId, generation, { cause: error });
+          // The group is between generations: this transaction cannot carry the offsets; the tasks
+          // start again from their last commit under the next assignment.
+          if (hasProtocolError(error, 'REBALANCE_IN_PROGRESS'))
+            throw new TributaryError(
+              'TRIB_REBALANCE',
+              `group "${groupId}" is rebalancing; the transaction's offsets were refused`,
+              { cause: error, kind: 'abortable' },
+            );
           throw error;
         });
     }, access);
