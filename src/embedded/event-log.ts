@@ -9,6 +9,7 @@ import { EmbeddedProducer, EmbeddedTransactionalProducer } from './producers.ts'
 export function embeddedEventLog(log: EmbeddedLog): EventLogPort {
   return {
     description: `embedded log at ${log.directory} (not Kafka)`,
+    groupFencedOffsets: false,
     admin: () => new EmbeddedAdmin(log),
     groupConsumer: (options) => new EmbeddedGroupConsumer(log, options),
     partitionReader: (options) => new EmbeddedPartitionReader(log, options),

@@ -1,6 +1,8 @@
 import { TributaryError } from '../errors.ts';
 import {
   ProducerFencedError,
+  groupFencingUnsupported,
+  type GroupGeneration,
   type OutgoingRecord,
   type ProducerPort,
   type TopicPartitionOffset,
@@ -97,7 +99,12 @@ export class EmbeddedTransactionalProducer implements TransactionalProducerPort 
     return write(this.log, records, transaction.id, transaction.partitions);
   }
 
-  async sendOffsets(groupId: string, offsets: readonly TopicPartitionOffset[]): Promise<void> {
+  async sendOffsets(
+    groupId: string,
+    offsets: readonly TopicPartitionOffset[],
+    generation?: GroupGeneration,
+  ): Promise<void> {
+    if (generation) throw groupFencingUnsupported('the embedded log');
     const transaction = this.open();
     transaction.addOffsets(
       groupId,

@@ -224,16 +224,37 @@ export interface ProducerPort {
 }
 
 /**
- * One producer with one transactional id: the unit of exactly-once (one per task). Once an operation
- * failed with an `abortable` or `task-migrated` error, the producer is done: the task is closed and,
- * if it still belongs here, created again with a new producer.
+ * The generation of the consumer group in which a member was given the work whose offsets it commits:
+ * what KIP-447 fences transactional offset commits with (Kafka's `ConsumerGroupMetadata`).
+ */
+export interface GroupGeneration {
+  readonly generationId: number;
+  readonly memberId: string;
+  /** The member's static group instance id; null for a dynamic member (Tributary's). */
+  readonly groupInstanceId: string | null;
+}
+
+/**
+ * One producer with one transactional id: the unit of exactly-once (one per task, or one per group
+ * member where the event log has `groupFencedOffsets`). Once an operation failed with an `abortable`
+ * or `task-migrated` error, the producer is done: its tasks are closed and, if they still belong
+ * here, created again with a new producer.
  */
 export interface TransactionalProducerPort {
   readonly transactionalId: string;
   begin(): Promise<void>;
   send(records: readonly OutgoingRecord[]): Promise<WrittenOffsets>;
-  /** Adds consumed offsets to the open transaction. */
-  sendOffsets(groupId: string, offsets: readonly TopicPartitionOffset[]): Promise<void>;
+  /**
+   * Adds consumed offsets to the open transaction. With `generation` (only where the event log has
+   * `groupFencedOffsets`) the group refuses them once that generation is over, or when the member is
+   * not in it: a `task-migrated` error (GroupFencedError). Without it the offsets are fenced by the
+   * transactional id alone.
+   */
+  sendOffsets(
+    groupId: string,
+    offsets: readonly TopicPartitionOffset[],
+    generation?: GroupGeneration,
+  ): Promise<void>;
   commit(): Promise<void>;
   abort(): Promise<void>;
   close(): Promise<void>;
@@ -246,6 +267,20 @@ export class ProducerFencedError extends TributaryError {
       ...options,
       kind: 'task-migrated',
     });
+  }
+}
+
+/**
+ * The group refused a transaction's offsets: the generation they were sent with is over, or the member
+ * is no longer in the group. Another member may own the work now: every task of this member goes.
+ */
+export class GroupFencedError extends TributaryError {
+  constructor(groupId: string, generation: GroupGeneration, options: { cause?: unknown } = {}) {
+    super(
+      'TRIB_GROUP_FENCED',
+      `group "${groupId}" refused the offsets of generation ${generation.generationId} (member "${generation.memberId}"): the member's tasks may belong to another member now`,
+      { ...options, kind: 'task-migrated' },
+    );
   }
 }
 
@@ -264,9 +299,25 @@ export class RebalanceInProgressError extends TributaryError {
   }
 }
 
+/** An event log without `groupFencedOffsets` was asked to fence offsets by a group generation. */
+export function groupFencingUnsupported(log: string): TributaryError {
+  return new TributaryError(
+    'TRIB_UNSUPPORTED',
+    `${log} cannot fence transactional offsets by the group generation (see EventLogPort.groupFencedOffsets)`,
+  );
+}
+
 export interface EventLogPort {
   /** A short description for logs: broker addresses, or the embedded log's directory. */
   readonly description: string;
+  /**
+   * True when a transactional producer's `sendOffsets` takes the group generation and the group fences
+   * offsets with it (KIP-447, Kafka Streams' `exactly_once_v2`): then one transactional producer can
+   * serve every task of a group member, as a stale member's offsets are refused whatever producer sends
+   * them. False (kafkajs 2.2.4 sends TxnOffsetCommit without the generation; the embedded log): zombies
+   * are fenced by transactional id only, so each task needs its own producer.
+   */
+  readonly groupFencedOffsets: boolean;
   admin(): AdminPort;
   groupConsumer(options: GroupConsumerOptions): GroupConsumerPort;
   partitionReader(options: PartitionReaderOptions): PartitionReaderPort;

@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  GroupFencedError,
   isFencedError,
   type EventLogPort,
   type GroupAssignment,
@@ -481,6 +482,62 @@ export function describeEventLogContract(name: string, setup: ContractSetup): vo
       await waitFor('the successor record', patienceMs, () => c.records.length === 1);
       await sleep(quietMs);
       expect(c.values()).toEqual(['successor']);
+    });
+
+    it('fences transactional offsets by the group generation where it says so, and refuses a generation it cannot carry', async () => {
+      const topic = await createTopic('generation', 1);
+      const groupId = topicName('generation-group');
+      const admin = port.admin();
+      cleanups.push(() => admin.close());
+      const first = await member(groupId, [topic], 'first');
+      const old = await waitFor('the first assignment', patienceMs, () => first.latest);
+      const generationOf = (a: GroupAssignment) => ({
+        generationId: a.generationId,
+        memberId: a.memberId,
+        groupInstanceId: null,
+      });
+      const producer = await port.transactionalProducer({ transactionalId: topicName('generation-id') });
+      cleanups.push(() => producer.close());
+      await producer.begin();
+      if (!port.groupFencedOffsets) {
+        // Never silently dropped: a log that cannot fence by generation says so.
+        await expect(
+          producer.sendOffsets(groupId, [{ topic, partition: 0, offset: '1' }], generationOf(old)),
+        ).rejects.toThrow(/cannot fence transactional offsets by the group generation/);
+        await producer.abort();
+        return;
+      }
+      await producer.sendOffsets(groupId, [{ topic, partition: 0, offset: '1' }], generationOf(old));
+      await producer.commit();
+      expect((await admin.committedOffsets(groupId, topic)).get(0)?.offset).toBe('1');
+
+      // A second member joins: the group moves to a new generation, and the first one's is over.
+      const second = await member(groupId, [topic], 'second');
+      const current = await waitFor('the next generation', patienceMs, () => {
+        const a = first.latest;
+        return a && a.generationId > old.generationId && second.latest?.generationId === a.generationId
+          ? a
+          : undefined;
+      });
+      await producer.begin();
+      const refused = await producer
+        .sendOffsets(groupId, [{ topic, partition: 0, offset: '2' }], generationOf(old))
+        .then(
+          () => undefined,
+          (error: unknown) => error,
+        );
+      expect(refused).toBeInstanceOf(GroupFencedError);
+      expect(isFencedError(refused)).toBe(true);
+      await producer.abort();
+      expect((await admin.committedOffsets(groupId, topic)).get(0)?.offset).toBe('1');
+
+      // The member's current generation is accepted (a new producer: the refused one is done).
+      const survivor = await port.transactionalProducer({ transactionalId: topicName('generation-id') });
+      cleanups.push(() => survivor.close());
+      await survivor.begin();
+      await survivor.sendOffsets(groupId, [{ topic, partition: 0, offset: '3' }], generationOf(current));
+      await survivor.commit();
+      expect((await admin.committedOffsets(groupId, topic)).get(0)?.offset).toBe('3');
     });
 
     it('assigns a lone member every partition through the assignor, delivering only after resume, from the committed offset', async () => {

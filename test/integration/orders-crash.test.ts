@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { EmbeddedLog } from '../../src/embedded/embedded-log.ts';
 import { embeddedEventLog } from '../../src/embedded/event-log.ts';
+import { DEFAULT_KAFKA_CLIENT, KAFKA_CLIENTS, type KafkaClient } from '../../src/kafka/connection.ts';
 import type { ProcessingGuarantee } from '../../src/runtime/worker/config.ts';
 import { topologyFiles } from '../../scripts/orders/apps.ts';
 import { eventually } from '../support/eventually.ts';
@@ -124,12 +125,25 @@ describe('the orders system through crashes, on the embedded log (tributary star
   );
 });
 
-describe.skipIf(!kafkaBrokers())('the orders system through crashes, on Kafka (one worker)', () => {
-  const suite = useWorkerProcesses('tributary-crash');
+/**
+ * On Kafka through each client: kafkajs (the default) under both guarantees; platformatic under
+ * exactly-once, where its transactional offset commits carry the group generation and each worker
+ * application runs one transaction for all its tasks.
+ */
+const kafkaRuns: readonly { client: KafkaClient; guarantee: ProcessingGuarantee }[] = [
+  ...guarantees.map((guarantee) => ({ client: DEFAULT_KAFKA_CLIENT, guarantee })),
+  { client: 'platformatic', guarantee: 'exactly-once' },
+];
 
-  it.each(guarantees)(
-    'confirms every acknowledged order and never goes backwards (%s)',
-    async (guarantee) => {
+describe.skipIf(!kafkaBrokers())('the orders system through crashes, on Kafka (one worker)', () => {
+  const suites = new Map(
+    KAFKA_CLIENTS.map((client) => [client, useWorkerProcesses('tributary-crash', { client })]),
+  );
+
+  it.each(kafkaRuns)(
+    'confirms every acknowledged order and never goes backwards ($guarantee, $client)',
+    async ({ client, guarantee }) => {
+      const suite = suites.get(client)!;
       const { kit } = suite;
       await kit.createTopics(Object.fromEntries(SYSTEM_TOPICS.map((topic) => [topic, 3])));
       const stateDir = suite.stateDir();
@@ -154,7 +168,7 @@ describe.skipIf(!kafkaBrokers())('the orders system through crashes, on Kafka (o
       };
       const plan = planFor('kafka');
       const report = await runOrdersThroughCrashes(system, plan);
-      print('Kafka', guarantee, plan, report);
+      print(`Kafka through ${client}`, guarantee, plan, report);
       expectCrashSafe(report, plan, guarantee);
     },
     600_000,

@@ -42,6 +42,20 @@ export async function javaReadCommitted(
   return { records, end };
 }
 
+/** Every transactional id the cluster's transaction coordinators know (Kafka's Admin.listTransactions). */
+export async function javaTransactionalIds(brokers: string): Promise<string[]> {
+  const { stdout } = await run('bash', [javaClient, 'TransactionLister', brokers], {
+    maxBuffer: 16 * 1024 * 1024,
+    timeout: 120_000,
+  });
+  const ids = stdout
+    .split('\n')
+    .filter((line) => line.startsWith('transaction '))
+    .map((line) => line.split(' ')[1]!);
+  if (!/^end \d+$/m.test(stdout)) throw new Error(`the Java admin did not finish listing:\n${stdout}`);
+  return ids;
+}
+
 /**
  * Kafka's Java producers driven by a script, one command at a time (the commands of
  * TransactionOracle.java: `transactional A`, `begin A`, `send A key bytes`, `batch A key n bytes`,

@@ -34,6 +34,8 @@ export function kafkaEventLog(connection: KafkaConnection): EventLogPort {
   const limits = new TopicLimits(kafkajsMaxMessageBytes(kafka), connection.logger);
   return {
     description: `kafka ${connection.brokers.join(',')}`,
+    // kafkajs 2.2.4 sends TxnOffsetCommit v0/v1, which carry no group generation.
+    groupFencedOffsets: false,
     admin: () => new KafkajsAdmin(kafka),
     groupConsumer: (options: GroupConsumerOptions) =>
       new KafkajsGroupConsumer(kafka, options, connection.logger),

@@ -1,6 +1,8 @@
 import type { Kafka, Producer, Transaction } from 'kafkajs';
 import {
   ProducerFencedError,
+  groupFencingUnsupported,
+  type GroupGeneration,
   type OutgoingRecord,
   type ProducerPort,
   type TopicPartitionOffset,
@@ -178,7 +180,12 @@ export class KafkajsTransactionalProducer implements TransactionalProducerPort {
     );
   }
 
-  async sendOffsets(groupId: string, offsets: readonly TopicPartitionOffset[]): Promise<void> {
+  async sendOffsets(
+    groupId: string,
+    offsets: readonly TopicPartitionOffset[],
+    generation?: GroupGeneration,
+  ): Promise<void> {
+    if (generation) throw groupFencingUnsupported('kafkajs');
     if (offsets.length === 0) return;
     const topics = byTopic(offsets).map(({ topic }) => ({
       topic,

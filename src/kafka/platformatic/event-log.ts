@@ -42,6 +42,8 @@ export function platformaticEventLog(connection: KafkaConnection): EventLogPort 
   const limits = new TopicLimits(platformaticMaxMessageBytes(wire), connection.logger);
   return {
     description: `kafka ${connection.brokers.join(',')}`,
+    // TxnOffsetCommit v3+ with the generation, member id and group instance id (KIP-447).
+    groupFencedOffsets: true,
     admin: () => new PlatformaticAdmin(wire(), refused),
     groupConsumer: (consumer: GroupConsumerOptions) =>
       new PlatformaticGroupConsumer(wire(consumer.clientId), consumer, connection.logger, refused),

@@ -5,8 +5,11 @@ import {
   type MessageToProduce,
   type ProducerOptions,
 } from '@platformatic/kafka';
+import { TributaryError } from '../../errors.ts';
 import {
+  GroupFencedError,
   ProducerFencedError,
+  type GroupGeneration,
   type OutgoingRecord,
   type ProducerPort,
   type TopicPartitionOffset,
@@ -26,6 +29,8 @@ import { hasProtocolError, type Wire } from './wire.ts';
 const MAX_REQUEST_RECORDS = 10_000;
 /** Fencing answers. A refused transactional id is not among them: it is a missing ACL, reported as such. */
 const FENCING = ['INVALID_PRODUCER_EPOCH', 'PRODUCER_FENCED', 'INVALID_PRODUCER_ID_MAPPING'];
+/** The group's answers to offsets of a generation that is over, or of a member it no longer has. */
+const GROUP_FENCING = ['ILLEGAL_GENERATION', 'UNKNOWN_MEMBER_ID', 'FENCED_INSTANCE_ID'];
 /** A transaction coordinator busy for a moment (finishing the previous transaction, loading, moving). */
 const COORDINATOR_BUSY = [
   'CONCURRENT_TRANSACTIONS',
@@ -167,7 +172,11 @@ export class PlatformaticTransactionalProducer implements TransactionalProducerP
     });
   }
 
-  async sendOffsets(groupId: string, offsets: readonly TopicPartitionOffset[]): Promise<void> {
+  async sendOffsets(
+    groupId: string,
+    offsets: readonly TopicPartitionOffset[],
+    generation?: GroupGeneration,
+  ): Promise<void> {
     if (offsets.length === 0) return;
     this.open();
     this.touched = true;
@@ -198,19 +207,34 @@ export class PlatformaticTransactionalProducer implements TransactionalProducerP
     }
     await this.whileBusy(async () => {
       const coordinator = await this.wire.node(await this.wire.coordinator(0, groupId));
-      // Generation -1 and no member id: the offsets are fenced by the transactional id alone, as each
-      // task has its own producer.
-      await txnOffsetCommitV4.api.async(
-        coordinator,
-        this.transactionalId,
-        groupId,
-        producerId,
-        producerEpoch,
-        -1,
-        '',
-        null,
-        [...topics].map(([name, partitions]) => ({ name, partitions })),
-      );
+      // With the member's generation the group refuses the offsets of a member it has moved on from
+      // (KIP-447). Without it (generation -1, no member id) they are fenced by the transactional id
+      // alone, which is enough where each task has its own producer.
+      await txnOffsetCommitV4.api
+        .async(
+          coordinator,
+          this.transactionalId,
+          groupId,
+          producerId,
+          producerEpoch,
+          generation?.generationId ?? -1,
+          generation?.memberId ?? '',
+          generation?.groupInstanceId ?? null,
+          [...topics].map(([name, partitions]) => ({ name, partitions })),
+        )
+        .catch((error: unknown) => {
+          if (generation && hasProtocolError(error, ...GROUP_FENCING))
+            throw new GroupFencedError(groupId, generation, { cause: error });
+          // The group is between generations: this transaction cannot carry the offsets; the tasks
+          // start again from their last commit under the next assignment.
+          if (hasProtocolError(error, 'REBALANCE_IN_PROGRESS'))
+            throw new TributaryError(
+              'TRIB_REBALANCE',
+              `group "${groupId}" is rebalancing; the transaction's offsets were refused`,
+              { cause: error, kind: 'abortable' },
+            );
+          throw error;
+        });
     }, access);
   }
 

@@ -357,6 +357,16 @@ export class AppRunner {
       registry: this.registry,
       consumer,
       producer: this.producer,
+      // One transactional producer for the member (Kafka Streams' exactly_once_v2), named like its
+      // thread producer: <application id>-<process id>-<thread>.
+      threadProducer:
+        exactlyOnce && port.groupFencedOffsets
+          ? () =>
+              port.transactionalProducer({
+                transactionalId: `${applicationId}-${this.options.processId}-1`,
+                clientId: `${config.clientId}-${applicationId}-producer`,
+              })
+          : undefined,
       factory: this.factory!,
       metrics: this.metrics,
       logger: this.logger,
@@ -488,6 +498,7 @@ export class AppRunner {
       async () => this.restorer?.stop().catch(() => undefined),
       () => Promise.allSettled([...this.globalStores.values()].map((store) => store.close())),
       async () => this.producer?.close().catch(() => undefined),
+      async () => this.commits?.close().catch(() => undefined),
       async () => this.admin?.close().catch(() => undefined),
     ];
     if (failed) await Promise.allSettled(steps.map((step) => step()));

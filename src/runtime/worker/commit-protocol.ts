@@ -1,11 +1,17 @@
 import { errorKind, errorMessage } from '../../errors.ts';
-import { RebalanceInProgressError, type GroupConsumerPort, type ProducerPort } from '../../kafka/port.ts';
+import {
+  RebalanceInProgressError,
+  type GroupConsumerPort,
+  type ProducerPort,
+  type TransactionalProducerPort,
+} from '../../kafka/port.ts';
 import { FailureWindow, RetriesExhaustedError, retrying, type RetryPolicy } from '../../kafka/retry.ts';
 import type { Logger } from '../../common/logger.ts';
 import { RecordSender } from './record-sender.ts';
 import type { RunnerMetrics } from './runner-metrics.ts';
 import type { TaskFactory } from './task-factory.ts';
 import type { RunningTask, TaskRegistry } from './task-registry.ts';
+import { ThreadProducer } from './thread-producer.ts';
 
 /**
  * What a commit achieved: `refused` when the group would not take the consumed offsets because it is
@@ -13,12 +19,20 @@ import type { RunningTask, TaskRegistry } from './task-registry.ts';
  */
 export type CommitOutcome = 'committed' | 'refused';
 
+/** The key of the member's one transaction among the failing ones. */
+const THREAD = '';
+
 export interface CommitProtocolOptions {
   readonly applicationId: string;
   readonly registry: TaskRegistry;
   readonly consumer: GroupConsumerPort;
-  /** The application's producer under at-least-once; undefined under exactly-once, where each task has its own. */
+  /** The application's producer under at-least-once; undefined under exactly-once. */
   readonly producer: ProducerPort | undefined;
+  /**
+   * Exactly-once where the event log fences offsets by the group generation: makes this member's one
+   * transactional producer (see ThreadProducer). Undefined otherwise: each task has its own.
+   */
+  readonly threadProducer?: () => Promise<TransactionalProducerPort>;
   readonly factory: TaskFactory;
   readonly metrics: RunnerMetrics;
   readonly logger: Logger;
@@ -42,9 +56,10 @@ export interface CommitProtocolOptions {
  * Sending is continuous. After every processing slice (`flushOutputs`) what the tasks produced, and
  * the changelog records of every store whose changes since the last commit outgrew its bound (see
  * `ActiveTask.drainChangelogs`), go to a `RecordSender`: the application's under at-least-once, the
- * task's under exactly-once. A sender sends one request batch at a time, in order, in requests the
- * broker accepts; while it holds more than its bounds the loop waits (`room`), so memory and the work
- * left for a commit stay bounded however long the commit interval is.
+ * task's under exactly-once (the member's, in its one transaction, where the event log fences offsets
+ * by the group generation: see ThreadProducer). A sender sends one request batch at a time, in
+ * order, in requests the broker accepts; while it holds more than its bounds the loop waits (`room`),
+ * so memory and the work left for a commit stay bounded however long the commit interval is.
  *
  * A commit (`commitAll`: every commit interval, on request, before tasks move in a rebalance, and on
  * stopping) then makes everything processed so far durable, in order:
@@ -89,7 +104,9 @@ export class CommitProtocol {
   private readonly sender: RecordSender | undefined;
   private requested = false;
   private lastCommitMs = Date.now();
-  /** Exactly-once: tasks whose transactions have been failing, since when. */
+  /** Exactly-once with one producer for the member: the transaction every task's work goes into. */
+  private readonly thread: ThreadProducer | undefined;
+  /** Exactly-once: tasks (or the member's one transaction, under THREAD) failing, since when. */
   private readonly failing = new Map<string, FailureWindow>();
 
   constructor(options: CommitProtocolOptions) {
@@ -115,6 +132,13 @@ export class CommitProtocol {
         },
         // An at-least-once send failed for good: the application cannot go on.
         onFailed: (error) => options.fail(error),
+      });
+    else if (options.threadProducer)
+      this.thread = new ThreadProducer({
+        create: options.threadProducer,
+        onWritten: (written) => {
+          for (const task of registry.active.values()) task.active.acknowledge(written);
+        },
       });
   }
 
@@ -142,6 +166,7 @@ export class CommitProtocol {
   /** Resolves once every sender is within its bounds: the loop waits here rather than pile up output. */
   async room(): Promise<void> {
     if (this.sender) return this.sender.room();
+    if (this.thread) return this.thread.room();
     for (const task of this.options.registry.active.values()) {
       // A failed transactional send surfaces at the task's commit (see commitTransaction).
       if (task.sender?.full) await task.sender.room().catch(() => undefined);
@@ -177,6 +202,7 @@ export class CommitProtocol {
     }
     let outcome: CommitOutcome = 'committed';
     if (this.options.producer) outcome = await this.commitAtLeastOnce();
+    else if (this.thread) await this.commitThreadTransaction(this.thread);
     else await Promise.all([...registry.active].map(([id, task]) => this.commitTransaction(id, task)));
     metrics.commits++;
     metrics.commitMs += Date.now() - started;
@@ -243,6 +269,75 @@ export class CommitProtocol {
   }
 
   /**
+   * Exactly-once with one producer for the member: one transaction holds every task's output and
+   * changelog records; the offsets of all of them join it, with the generation their tasks were
+   * assigned in, and it commits; only then do the stores persist what it covered.
+   */
+  private async commitThreadTransaction(thread: ThreadProducer): Promise<void> {
+    const { registry, applicationId } = this.options;
+    const tasks = [...registry.active.values()];
+    const generation = registry.generation;
+    try {
+      // 2. The output and changelog records are in the transaction; the offsets join it, and it commits.
+      await thread.commit(
+        applicationId,
+        tasks.flatMap((task) => task.active.offsetsToCommit()),
+        generation,
+      );
+      // 3. Stores persist what the committed transaction covered.
+      await Promise.all(tasks.map((task) => task.active.commitStores()));
+      for (const task of tasks) task.active.markCommitted();
+      this.failing.delete(THREAD);
+    } catch (error) {
+      await this.threadTransactionFailed(thread, error, generation?.generationId);
+    }
+  }
+
+  /**
+   * The member's transaction failed: it is aborted with the producer, and every task closes without
+   * committing (each had its work in it), as Kafka Streams closes all tasks dirty on TaskMigrated.
+   * Refused by the group (or the producer fenced) while the generation it was sent with is still
+   * this member's latest, the member is a zombie: it rejoins the group. Refused because the member has
+   * moved on to a newer assignment, or broken off: each task starts again from its last commit if the
+   * assignment still gives it here (the reconcile of a newer assignment creates those it gives).
+   */
+  private async threadTransactionFailed(
+    thread: ThreadProducer,
+    error: unknown,
+    generationId: number | undefined,
+  ): Promise<void> {
+    const { registry, logger, retry } = this.options;
+    await thread.reset();
+    const kind = errorKind(error);
+    if (kind === 'fatal') throw error;
+    const latest = registry.latestAssignment;
+    const movedOn =
+      latest !== undefined &&
+      (generationId === undefined || latest.generationId > generationId || latest.superseded());
+    const migrated = kind === 'task-migrated' && !movedOn;
+    if (kind !== 'task-migrated') {
+      let window = this.failing.get(THREAD);
+      if (!window) this.failing.set(THREAD, (window = new FailureWindow(retry.timeoutMs)));
+      if (!window.failed())
+        throw new RetriesExhaustedError('the transactions of this member', window.failingMs(), retry, error);
+    }
+    const tasks = [...registry.active];
+    logger.warn(
+      { tasks: tasks.map(([id]) => id), generation: generationId, err: error },
+      migrated
+        ? 'the group refused this member (fenced); closing its tasks and rejoining the group'
+        : `the transaction of this member could not complete; starting its tasks again from their last commit: ${errorMessage(error)}`,
+    );
+    for (const [id, task] of tasks) await registry.closeActive(id, task, { commitStores: false });
+    for (const [id] of tasks) this.options.taskClosed(id, { migrated });
+  }
+
+  /** Closes the member's transactional producer, aborting a transaction left open. */
+  async close(): Promise<void> {
+    await this.thread?.close();
+  }
+
+  /**
    * A task's transaction failed. Fenced: another worker runs the task now (it acted on a newer
    * assignment, or this one on an outdated one): close it without committing and rejoin the group
    * so that every member gets a fresh assignment. Broken off (a broker restart, a coordinator
@@ -277,6 +372,7 @@ export class CommitProtocol {
     const records = task.active.takeOutput();
     if (records.length === 0) return;
     if (this.sender) this.sender.enqueue(records);
+    else if (this.thread) this.thread.enqueue(records);
     else (task.sender ??= this.transactionSender(task)).enqueue(records);
   }
 

@@ -127,6 +127,7 @@ export class Reconciler {
     const started = Date.now();
     const info = decodeAssignmentInfo(assignment.userData);
     registry.assignment = info;
+    registry.latestAssignment = assignment;
     this.latest = assignment;
     const handoff = this.handoffContext();
     // Stopping (or failed), this worker only lets go: a task started now would be closed at once,
@@ -137,6 +138,12 @@ export class Reconciler {
     await commits.commitAll().catch((error) => logger.warn({ err: error }, 'commit before rebalance failed'));
     await this.letGo(info, handoff);
     if (stale()) return this.skipped(assignment);
+    // What the tasks process from here on belongs to this generation (the commit above closed the last).
+    registry.generation = {
+      generationId: assignment.generationId,
+      memberId: assignment.memberId,
+      groupInstanceId: null,
+    };
 
     const byTask = this.options.topics.partitionsByTask(assignment.partitions, info.active);
     const incoming = info.active.filter((id) => !registry.active.has(id));

@@ -30,7 +30,7 @@ export interface TaskFactoryOptions {
   readonly recordCache: RecordCache;
 }
 
-/** A task created for this worker, with its transactional producer under exactly-once. */
+/** A task created for this worker, with its own transactional producer under exactly-once without `groupFencedOffsets`. */
 export interface CreatedTask {
   readonly task: ActiveTask;
   readonly producer: TransactionalProducerPort | undefined;
@@ -44,9 +44,12 @@ export interface StandbyTask {
 }
 
 /**
- * Creates and restores tasks. Under exactly-once the task's transactional producer is created first:
- * that fences any zombie with the same transactional id and aborts its open transaction, so the
- * changelog's end is final before the restore reads up to it.
+ * Creates and restores tasks. Under exactly-once with a producer per task, the task's transactional
+ * producer is created first: that fences any zombie with the same transactional id and aborts its
+ * open transaction, so the changelog's end is final before the restore reads up to it. With one
+ * producer per member (`groupFencedOffsets`) the previous owner is fenced by the group generation
+ * instead: its open transaction can no longer commit, and the restore, reading committed records only,
+ * waits until it is aborted (by the previous owner, or by the coordinator at its timeout).
  */
 export class TaskFactory {
   private readonly options: TaskFactoryOptions;
@@ -71,8 +74,10 @@ export class TaskFactory {
     if (!sub)
       throw new Error(`task ${taskId} names sub-topology ${subtopology}, which this topology does not have`);
     if (stale()) return undefined;
+    // Where the event log fences offsets by the group generation, the member's one producer serves
+    // every task (see ThreadProducer); else each task has its own, fencing its previous owner's.
     const producer =
-      config.processingGuarantee === 'exactly-once'
+      config.processingGuarantee === 'exactly-once' && !port.groupFencedOffsets
         ? await port.transactionalProducer({
             transactionalId: `${applicationId}-${taskId}`,
             clientId: `${config.clientId}-${applicationId}-${taskId}`,

@@ -1,4 +1,9 @@
-import type { TopicPartition, TransactionalProducerPort } from '../../kafka/port.ts';
+import type {
+  GroupAssignment,
+  GroupGeneration,
+  TopicPartition,
+  TransactionalProducerPort,
+} from '../../kafka/port.ts';
 import type { AssignmentInfo } from '../assignment/group-protocol.ts';
 import type { ActiveTask } from './active-task.ts';
 import type { RecordSender } from './record-sender.ts';
@@ -34,6 +39,14 @@ export class TaskRegistry {
   readonly standbys = new Map<string, StandbyTask>();
   /** Who runs which task, as the last assignment said (for routing queries). */
   assignment: AssignmentInfo = NO_ASSIGNMENT;
+  /** The last assignment the group gave this member (being applied, or applied). */
+  latestAssignment: GroupAssignment | undefined;
+  /**
+   * The group generation the active tasks run in: their offsets are committed with it, so the group
+   * refuses them once it has moved on (exactly-once with one producer per member). Set once the tasks
+   * an assignment took away are closed, before those it brings start.
+   */
+  generation: GroupGeneration | undefined;
   private readonly owners = new Map<string, RunningTask>();
   private readonly droppedInClosedTasks: Map<string, number>;
 
