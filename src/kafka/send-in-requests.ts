@@ -1,4 +1,5 @@
 import { TributaryError } from '../errors.ts';
+import { turns } from '../event-loop-turns.ts';
 import type { OutgoingRecord, WrittenOffsets } from './port.ts';
 import { produceRequests } from './produce-requests.ts';
 import type { TopicLimits } from './topic-limits.ts';
@@ -28,6 +29,9 @@ export async function sendInRequests(
   await limits.load(topics);
   const written: WrittenOffsets = new Map();
   for (const request of produceRequests(records, (topic) => limits.of(topic), options.maxRecords)) {
+    // Encoding a request is synchronous in the client: each one is a slice of its own, sharing the
+    // event loop's turns with the processing and the stores' commits.
+    await turns.nextTurn();
     try {
       mergeWrittenOffsets(written, await options.send(request));
     } catch (error) {

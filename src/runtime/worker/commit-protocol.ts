@@ -1,4 +1,5 @@
 import { errorKind, errorMessage } from '../../errors.ts';
+import { turns } from '../../event-loop-turns.ts';
 import { RebalanceInProgressError, type GroupConsumerPort, type ProducerPort } from '../../kafka/port.ts';
 import { FailureWindow, RetriesExhaustedError, retrying, type RetryPolicy } from '../../kafka/retry.ts';
 import type { Logger } from '../logger.ts';
@@ -170,7 +171,7 @@ export class CommitProtocol {
     for (const task of [...registry.active.values()]) {
       task.active.drainChangelogs('all');
       this.handOver(task);
-      await new Promise((resolve) => setImmediate(resolve));
+      await turns.nextTurn();
     }
     let outcome: CommitOutcome = 'committed';
     if (this.options.producer) outcome = await this.commitAtLeastOnce();

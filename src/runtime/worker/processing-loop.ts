@@ -1,3 +1,4 @@
+import { turns } from '../../event-loop-turns.ts';
 import type { CommitProtocol } from './commit-protocol.ts';
 import type { FetchIntake } from './fetch-intake.ts';
 import type { RunnerMetrics } from './runner-metrics.ts';
@@ -5,12 +6,6 @@ import type { TaskRegistry } from './task-registry.ts';
 
 /** Records processed per task before the loop looks at the others, flushes output and yields. */
 const SLICE_RECORDS = 500;
-/**
- * How long one turn of the loop processes before it hands output over and lets the event loop turn
- * (fetches, heartbeats, acknowledgements): a turn over many busy tasks would otherwise hold it for
- * tens of milliseconds. Tasks take turns, so the ones after the deadline go first next time.
- */
-const SLICE_MS = 5;
 /** How long the loop sleeps when there is nothing to do (it wakes at once when records arrive). */
 const IDLE_WAIT_MS = 50;
 
@@ -54,10 +49,19 @@ export class ProcessingLoop {
       // No processing while tasks are being reconciled: a record processed between the reconcile's
       // commit and a task's close would have its offset handed over without its changelog write.
       await this.options.reconciled();
+      // The turn's budget is shared with every other application's loop and every store's commit
+      // (`turns`): slices resumed in the same turn run one after the other, so a turn over many busy
+      // tasks would otherwise hold the event loop for tens of milliseconds. A slice resumed after
+      // others had spent this turn's budget waits for a turn of its own.
+      if (turns.due()) {
+        await turns.nextTurn();
+        continue;
+      }
       let processed = 0;
       try {
         const now = Date.now();
-        const deadline = performance.now() + SLICE_MS;
+        // Tasks take turns, so the ones after the deadline go first next time.
+        const deadline = turns.sliceDeadline();
         const tasks = [...registry.active.values()];
         for (let i = 0; i < tasks.length; i++) {
           const task = tasks[(this.nextTask + i) % tasks.length]!;
@@ -80,7 +84,6 @@ export class ProcessingLoop {
         return;
       }
       if (processed === 0) await this.sleep(IDLE_WAIT_MS);
-      else await new Promise((resolve) => setImmediate(resolve));
     }
   }
 
