@@ -278,7 +278,7 @@ async function restoreRates(kafka: Kafka, brokers: string): Promise<RestoreResul
       const { worker, cleanUp } = startWorker(
         'worker (restore)',
         brokers,
-        { WORDS_TOPIC: words, COUNTS_TOPIC: counts, APPLICATION_ID: unique(app) },
+        { WORDS_TOPIC: words, COUNTS_TOPIC: counts, APPLICATION_ID: app },
         {},
         checkout,
       );

@@ -29,9 +29,9 @@ export async function sendInRequests(
   await limits.load(topics);
   const written: WrittenOffsets = new Map();
   for (const request of produceRequests(records, (topic) => limits.of(topic), options.maxRecords)) {
-    // Encoding a request is synchronous in the client: each one is a slice of its own, sharing the
-    // event loop's turns with the processing and the stores' commits.
-    await turns.nextTurn();
+    // Encoding a request is synchronous in the client: once the turn's budget is spent, the next
+    // request waits for a turn of its own, shared with the processing and the stores' commits.
+    if (turns.due()) await turns.nextTurn();
     try {
       mergeWrittenOffsets(written, await options.send(request));
     } catch (error) {

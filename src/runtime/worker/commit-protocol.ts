@@ -171,7 +171,7 @@ export class CommitProtocol {
     for (const task of [...registry.active.values()]) {
       task.active.drainChangelogs('all');
       this.handOver(task);
-      await turns.nextTurn();
+      if (turns.due()) await turns.nextTurn();
     }
     let outcome: CommitOutcome = 'committed';
     if (this.options.producer) outcome = await this.commitAtLeastOnce();
