@@ -220,13 +220,22 @@ export class Restorer {
     while (this.followers.get(k) === follower) {
       const slice: ChangelogRecord[] = [];
       let reachedEnd = false;
-      for (const last = Math.min(records.length, i + RECORDS_PER_SLICE); i < last; i++) {
+      const last = Math.min(records.length, i + RECORDS_PER_SLICE);
+      // A batch's offsets ascend: when the slice's first and last records are within the range to
+      // apply, all of it is, and no record's offset needs parsing.
+      const within =
+        i < last &&
+        BigInt(records[i]!.offset) >= follower.position &&
+        (follower.end === undefined || BigInt(records[last - 1]!.offset) < follower.end);
+      for (; i < last; i++) {
         const record = records[i]!;
-        const offset = BigInt(record.offset);
-        if (offset < follower.position) continue;
-        if (follower.end !== undefined && offset >= follower.end) {
-          reachedEnd = true;
-          break;
+        if (!within) {
+          const offset = BigInt(record.offset);
+          if (offset < follower.position) continue;
+          if (follower.end !== undefined && offset >= follower.end) {
+            reachedEnd = true;
+            break;
+          }
         }
         if (record.key !== null) slice.push(toChangelogRecord(record));
       }

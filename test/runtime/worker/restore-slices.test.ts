@@ -55,4 +55,20 @@ describe('restore slices', () => {
     expect(await restored).toBe(6_000);
     await restorer.stop();
   });
+
+  it('applies only the offsets from its start to its end when a batch reaches beyond both', async () => {
+    const reader = new SteppedReader(1_000);
+    const restorer = new Restorer(reader, silentLogger);
+    await restorer.start();
+    const applied: number[] = [];
+    const restored = restorer.restore(changelog, 100n, 900n, {
+      apply: (records) => void applied.push(...records.map(offsetOf)),
+    });
+    // The reader hands over the partition from offset 0: the fetch started before the position.
+    reader.rewind(0);
+    reader.deliver(1_000);
+    expect(await restored).toBe(800);
+    expect(applied).toEqual(Array.from({ length: 800 }, (_, i) => 100 + i));
+    await restorer.stop();
+  });
 });

@@ -18,6 +18,10 @@ export class SteppedReader implements PartitionReaderPort {
     this.position = undefined;
   }
   async stop(): Promise<void> {}
+  /** Moves the next record handed over to `offset` (a fetch starting before the position asked for). */
+  rewind(offset: number): void {
+    this.position = { ...this.position!, offset: String(offset) };
+  }
   /** Hands over the next `count` records; returns what the receiver returned (a promise to wait for). */
   deliver(count: number): unknown {
     const { topic, partition, offset } = this.position!;
