@@ -49,18 +49,14 @@ export class ProcessingLoop {
       // No processing while tasks are being reconciled: a record processed between the reconcile's
       // commit and a task's close would have its offset handed over without its changelog write.
       await this.options.reconciled();
-      // The turn's budget is shared with every other application's loop and every store's commit
-      // (`turns`): slices resumed in the same turn run one after the other, so a turn over many busy
-      // tasks would otherwise hold the event loop for tens of milliseconds. A slice resumed after
-      // others had spent this turn's budget waits for a turn of its own.
-      if (turns.due()) {
-        await turns.nextTurn();
-        continue;
-      }
       let processed = 0;
       try {
         const now = Date.now();
-        // Tasks take turns, so the ones after the deadline go first next time.
+        // The turn's budget is shared with every other application's loop and every store's commit
+        // (`turns`): a turn over many busy tasks would otherwise hold the event loop for tens of
+        // milliseconds. A loop resumed after others spent the budget still processes a few records
+        // (tasks check the deadline every 8), so none waits behind the others for ever. Tasks take
+        // turns, so the ones after the deadline go first next time.
         const deadline = turns.sliceDeadline();
         const tasks = [...registry.active.values()];
         for (let i = 0; i < tasks.length; i++) {
@@ -84,6 +80,7 @@ export class ProcessingLoop {
         return;
       }
       if (processed === 0) await this.sleep(IDLE_WAIT_MS);
+      else await turns.nextTurn();
     }
   }
 
