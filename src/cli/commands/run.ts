@@ -3,8 +3,8 @@ import { kafkaEventLog } from '../../kafka/event-log.ts';
 import { createLogger } from '../../runtime/logging.ts';
 import { loadWorkerConfig } from '../../runtime/worker/config.ts';
 import { helpTable, settingFlags, settingHelpRows } from '../../runtime/worker/settings.ts';
-import { runUntilStopped } from '../../runtime/worker/run-until-stopped.ts';
-import { Worker } from '../../runtime/worker/worker.ts';
+import { runUntilStopped } from '../../worker/run-until-stopped.ts';
+import { Worker } from '../../worker/worker.ts';
 import { ExitCode, UsageError, defineCommand, parseCommandArgs, stringOptions } from '../command.ts';
 import { loadApp, workerApplication } from '../load.ts';
 
