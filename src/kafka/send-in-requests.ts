@@ -1,5 +1,5 @@
 import { TributaryError } from '../errors.ts';
-import { turns } from '../event-loop-turns.ts';
+import { turns } from '../common/event-loop-turns.ts';
 import type { OutgoingRecord, WrittenOffsets } from './port.ts';
 import { produceRequests } from './produce-requests.ts';
 import type { TopicLimits } from './topic-limits.ts';

@@ -1,5 +1,5 @@
 import { errorKind, errorMessage } from '../../errors.ts';
-import { turns } from '../../event-loop-turns.ts';
+import { turns } from '../../common/event-loop-turns.ts';
 import { RebalanceInProgressError, type GroupConsumerPort, type ProducerPort } from '../../kafka/port.ts';
 import { FailureWindow, RetriesExhaustedError, retrying, type RetryPolicy } from '../../kafka/retry.ts';
 import type { Logger } from '../../common/logger.ts';

@@ -1,4 +1,4 @@
-import { turns } from '../../event-loop-turns.ts';
+import { turns } from '../../common/event-loop-turns.ts';
 import type { CommitProtocol } from './commit-protocol.ts';
 import type { FetchIntake } from './fetch-intake.ts';
 import type { RunnerMetrics } from './runner-metrics.ts';

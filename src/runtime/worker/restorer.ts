@@ -1,4 +1,4 @@
-import { turns } from '../../event-loop-turns.ts';
+import { turns } from '../../common/event-loop-turns.ts';
 import type { LogRecord, PartitionReaderPort, RecordBatch, TopicPartition } from '../../kafka/port.ts';
 import type { ChangelogRecord } from '../../state/bytes.ts';
 import type { Logger } from '../../common/logger.ts';

@@ -1,6 +1,6 @@
 import { Level } from 'level';
 import { StoreError } from '../../errors.ts';
-import { turns } from '../../event-loop-turns.ts';
+import { turns } from '../../common/event-loop-turns.ts';
 import { decodedBlockBytes, type Block } from '../runs/block-codec.ts';
 import { KeyRuns, type RunStorage } from '../runs/key-runs.ts';
 import { binaryKeyTree } from '../sorted-tree.ts';

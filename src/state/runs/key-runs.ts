@@ -1,5 +1,5 @@
 import { StoreError } from '../../errors.ts';
-import { turns } from '../../event-loop-turns.ts';
+import { turns } from '../../common/event-loop-turns.ts';
 import type { BinaryKey, KeyBounds } from '../bytes.ts';
 import type { KeyIndex } from '../leveldb/key-index.ts';
 import type { ReadCache } from '../leveldb/read-cache.ts';

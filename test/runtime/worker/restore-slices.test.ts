@@ -3,7 +3,7 @@
  * holds the event loop for long, and in order, with the position and saves as for whole batches.
  */
 import { describe, expect, it } from 'vitest';
-import { silentLogger } from '../../../src/runtime/logger.ts';
+import { silentLogger } from '../../../src/common/logger.ts';
 import { RECORDS_PER_SAVE, Restorer } from '../../../src/runtime/worker/restorer.ts';
 import type { ChangelogRecord } from '../../../src/state/bytes.ts';
 import { SteppedReader } from './stepped-reader.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { TurnScheduler } from '../../src/event-loop-turns.ts';
+import { TurnScheduler } from '../../src/common/event-loop-turns.ts';
 
 /**
  * A scheduler on a clock the test moves: each slice "takes" the time it adds to the clock, and turns
@@ -75,7 +75,7 @@ describe('turns of the event loop', () => {
   });
 
   it('lets other callbacks of the event loop run between turns', async () => {
-    const { TurnScheduler: Real } = await import('../../src/event-loop-turns.ts');
+    const { TurnScheduler: Real } = await import('../../src/common/event-loop-turns.ts');
     // A real scheduler whose slices each spend its whole budget: another immediate gets in between.
     let clock = 0;
     const scheduler = new Real({ now: () => clock, budgetMs: 5 });
