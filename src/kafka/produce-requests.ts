@@ -11,12 +11,11 @@ export const MAX_REQUEST_BYTES = 1024 * 1024;
  * Records per request, for a client whose request building is not linear: kafkajs groups a request's
  * records by partition (`groupMessagesPerPartition`) in time quadratic in the records of one
  * partition, and at several microseconds a record even when they are few: measured on the benchmark
- * machine, 1,000 records of one partition take about 5 ms, 2,000 about 24 ms; encoding the request
- * takes about as long again (a buffer allocated per record). At this bound grouping and encoding a
- * request hold the event loop for a few milliseconds, and a send of any size costs time linear in its
- * records. A client that encodes in linear time passes its own bound (`produceRequests`).
+ * machine, 1,000 records of one partition take about 5 ms, 2,000 about 24 ms. At this bound a request
+ * blocks the event loop for a few milliseconds at most, and a send of any size costs time linear in
+ * its records. A client that encodes in linear time passes its own bound (`produceRequests`).
  */
-export const MAX_REQUEST_RECORDS = 500;
+export const MAX_REQUEST_RECORDS = 1_000;
 /** The fixed part of a record batch (v2): base offset, length, epoch, magic, CRC, attributes, ... */
 export const RECORD_BATCH_OVERHEAD = 61;
 

@@ -1,5 +1,4 @@
 import { TributaryError } from '../errors.ts';
-import { turns } from '../common/event-loop-turns.ts';
 import type { OutgoingRecord, WrittenOffsets } from './port.ts';
 import { produceRequests } from './produce-requests.ts';
 import type { TopicLimits } from './topic-limits.ts';
@@ -29,9 +28,6 @@ export async function sendInRequests(
   await limits.load(topics);
   const written: WrittenOffsets = new Map();
   for (const request of produceRequests(records, (topic) => limits.of(topic), options.maxRecords)) {
-    // Encoding a request is synchronous in the client: once the turn's budget is spent, the next
-    // request waits for a turn of its own, shared with the processing and the stores' commits.
-    if (turns.due()) await turns.nextTurn();
     try {
       mergeWrittenOffsets(written, await options.send(request));
     } catch (error) {

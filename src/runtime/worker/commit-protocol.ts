@@ -1,5 +1,4 @@
 import { errorKind, errorMessage } from '../../errors.ts';
-import { turns } from '../../common/event-loop-turns.ts';
 import { RebalanceInProgressError, type GroupConsumerPort, type ProducerPort } from '../../kafka/port.ts';
 import { FailureWindow, RetriesExhaustedError, retrying, type RetryPolicy } from '../../kafka/retry.ts';
 import type { Logger } from '../../common/logger.ts';
@@ -171,7 +170,7 @@ export class CommitProtocol {
     for (const task of [...registry.active.values()]) {
       task.active.drainChangelogs('all');
       this.handOver(task);
-      if (turns.due()) await turns.nextTurn();
+      await new Promise((resolve) => setImmediate(resolve));
     }
     let outcome: CommitOutcome = 'committed';
     if (this.options.producer) outcome = await this.commitAtLeastOnce();

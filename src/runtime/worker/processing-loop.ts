@@ -1,4 +1,3 @@
-import { turns } from '../../common/event-loop-turns.ts';
 import type { CommitProtocol } from './commit-protocol.ts';
 import type { FetchIntake } from './fetch-intake.ts';
 import type { RunnerMetrics } from './runner-metrics.ts';
@@ -6,6 +5,12 @@ import type { TaskRegistry } from './task-registry.ts';
 
 /** Records processed per task before the loop looks at the others, flushes output and yields. */
 const SLICE_RECORDS = 500;
+/**
+ * How long one turn of the loop processes before it hands output over and lets the event loop turn
+ * (fetches, heartbeats, acknowledgements): a turn over many busy tasks would otherwise hold it for
+ * tens of milliseconds. Tasks take turns, so the ones after the deadline go first next time.
+ */
+const SLICE_MS = 5;
 /** How long the loop sleeps when there is nothing to do (it wakes at once when records arrive). */
 const IDLE_WAIT_MS = 50;
 
@@ -52,12 +57,7 @@ export class ProcessingLoop {
       let processed = 0;
       try {
         const now = Date.now();
-        // The turn's budget is shared with every other application's loop and every store's commit
-        // (`turns`): a turn over many busy tasks would otherwise hold the event loop for tens of
-        // milliseconds. A loop resumed after others spent the budget still processes a few records
-        // (tasks check the deadline every 8), so none waits behind the others for ever. Tasks take
-        // turns, so the ones after the deadline go first next time.
-        const deadline = turns.sliceDeadline();
+        const deadline = performance.now() + SLICE_MS;
         const tasks = [...registry.active.values()];
         for (let i = 0; i < tasks.length; i++) {
           const task = tasks[(this.nextTask + i) % tasks.length]!;
@@ -80,7 +80,7 @@ export class ProcessingLoop {
         return;
       }
       if (processed === 0) await this.sleep(IDLE_WAIT_MS);
-      else await turns.nextTurn();
+      else await new Promise((resolve) => setImmediate(resolve));
     }
   }
 

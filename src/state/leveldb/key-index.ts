@@ -27,10 +27,7 @@ export interface KeyIndex {
   size(): number;
   /** Takes the index's changes for the commit that takes its batch of data at the same moment. */
   beginFlush(): void;
-  /**
-   * Adds the changes taken to the commit's batch, calling `pause` after each (and waiting when it
-   * returns a promise); returns the run list to save with it, if any.
-   */
+  /** Adds the changes taken to the commit's batch; returns the run list to save with it, if any. */
   flush(
     put: (key: Uint8Array, value: Uint8Array) => void,
     pause: () => Promise<void> | undefined,

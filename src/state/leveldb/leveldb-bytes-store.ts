@@ -1,6 +1,5 @@
 import { Level } from 'level';
 import { StoreError } from '../../errors.ts';
-import { turns } from '../../common/event-loop-turns.ts';
 import { decodedBlockBytes, type Block } from '../runs/block-codec.ts';
 import { KeyRuns, type RunStorage } from '../runs/key-runs.ts';
 import { binaryKeyTree } from '../sorted-tree.ts';
@@ -12,12 +11,11 @@ const CHECKPOINT_KEY = 'changelog-offset';
 /** The list of the key index's runs (`KeyRuns`), saved with each commit that adds one. */
 const RUNS_KEY = 'key-runs';
 /**
- * Writes added to a commit's batch between two looks at the turn's budget (`turns`): a commit of many
- * writes (a long commit interval under a backlog) is built in slices that share the event loop's turn
- * with every other store's commit and the processing, so fetches, heartbeats and acknowledgements go
- * on meanwhile. The batch is still written atomically.
+ * Writes added to a commit's batch between two turns of the event loop: a commit of many writes (a
+ * long commit interval under a backlog) is built in slices of about a millisecond or two, so fetches,
+ * heartbeats and acknowledgements go on meanwhile. The batch is still written atomically.
  */
-const WRITES_PER_CHECK = 64;
+const WRITES_PER_SLICE = 2_000;
 /** Marks a delete among pending writes (by identity), so one Map lookup tells written, deleted or untouched. */
 const DELETED = new Uint8Array(0);
 type Sublevel = ReturnType<Level<Buffer, Buffer>['sublevel']>;
@@ -317,12 +315,13 @@ export class LevelDbBytesStore implements KeyValueBytesStore {
         if (value === DELETED) write.del(keyBytes, data);
         else write.put(keyBytes, Buffer.from(value.buffer, value.byteOffset, value.byteLength), data);
         // `batch` is the map taken for this commit: nothing changes it while this yields.
-        if (++added % WRITES_PER_CHECK === 0 && turns.due()) await turns.nextTurn();
+        if (++added % WRITES_PER_SLICE === 0) await new Promise((resolve) => setImmediate(resolve));
       }
       const blocks = { sublevel: this.blocks } as never;
       const runList = await this.index.flush(
         (key, value) => write.put(asBuffer(key), asBuffer(value), blocks),
-        () => (++added % WRITES_PER_CHECK === 0 && turns.due() ? turns.nextTurn() : undefined),
+        () =>
+          ++added % WRITES_PER_SLICE === 0 ? new Promise((resolve) => setImmediate(resolve)) : undefined,
       );
       const meta = { sublevel: this.meta } as never;
       if (runList !== undefined) write.put(RUNS_KEY as never, runList as never, meta);

@@ -1,5 +1,4 @@
 import { StoreError } from '../../errors.ts';
-import { turns } from '../../common/event-loop-turns.ts';
 import type { BinaryKey, KeyBounds } from '../bytes.ts';
 import type { KeyIndex } from '../leveldb/key-index.ts';
 import type { ReadCache } from '../leveldb/read-cache.ts';
@@ -28,11 +27,8 @@ export interface RunStorage {
   saveRunList(list: string): Promise<void>;
 }
 
-/**
- * Entries merged between two looks at the turn's budget (`turns`), so a large merge never holds the
- * event loop for long.
- */
-const ENTRIES_PER_CHECK = 64;
+/** Entries merged between two turns of the event loop, so a large merge never holds it for long. */
+const ENTRIES_PER_SLICE = 2_000;
 /** Blocks a merge writes per LevelDB batch (about 256 KiB). */
 const BLOCKS_PER_WRITE = 64;
 
@@ -195,11 +191,11 @@ export class KeyRuns implements KeyIndex {
     if (!flushing || flushing.changes.size === 0) return undefined;
     const id = this.nextId++;
     const builder = new RunBuilder((level, number, bytes) => put(blockKey(id, level, number), bytes));
+    let added = 0;
     // The changes taken are no longer written to, so iterating them across pauses is safe.
     for (const [key, deleted] of flushing.changes.entries()) {
       builder.add(key, deleted);
-      const paused = pause();
-      if (paused) await paused;
+      if (++added % ENTRIES_PER_SLICE === 0) await pause();
     }
     flushing.run = { id, ...builder.finish()! };
     return JSON.stringify([flushing.run, ...this.runs]);
@@ -309,9 +305,9 @@ export class KeyRuns implements KeyIndex {
     let merged = 0;
     for (const [key, deleted] of newestWins(cursors, false)) {
       if (!(deleted && oldest)) builder.add(key, deleted);
-      if (++merged % ENTRIES_PER_CHECK !== 0) continue;
+      if (++merged % ENTRIES_PER_SLICE !== 0) continue;
       if (blocks.length >= BLOCKS_PER_WRITE) await this.storage.writeBlocks(blocks.splice(0));
-      if (turns.due()) await turns.nextTurn();
+      await new Promise((resolve) => setImmediate(resolve));
       if (this.closing) return;
     }
     const shape = builder.finish();
