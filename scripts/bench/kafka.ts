@@ -8,6 +8,8 @@
 //   BENCH_RECORDS (100000)  BENCH_RESTORE_RECORDS (500000)  BENCH_LATENCY_RECORDS (2000)
 //   BENCH_REFERENCE=1       also run the reference system on an external broker (fixed topic names)
 //   BENCH_ONLY=raw,worker,restore,reference   run some sections only (docs/benchmarks.md is then left alone)
+//   BENCH_RESTORE_BASELINE=<checkout dir>  BENCH_RESTORE_ROUNDS (1)   restore also with another checkout's
+//                           worker, right after this one's, in every round (before/after)
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, release, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -121,9 +123,18 @@ function startWorker(
   brokers: string,
   env: Record<string, string>,
   flags: Record<string, string>,
+  checkout = root,
 ) {
   const stateDir = mkdtempSync(join(tmpdir(), 'tributary-bench-'));
-  const worker = WorkerProcess.start({ name, topologies: [WORD_COUNT_APP], brokers, stateDir, env, flags });
+  const worker = WorkerProcess.start({
+    name,
+    topologies: [WORD_COUNT_APP],
+    brokers,
+    stateDir,
+    env,
+    flags,
+    checkout,
+  });
   return {
     worker,
     cleanUp: async () => {
@@ -209,10 +220,31 @@ interface RestoreResult {
   records: number;
   ms: number;
   msPerMillion: number;
+  /** CPU of the worker process from its first restore's start to its assignment taken up, µs per record. */
+  cpuMicrosPerRecord: number;
+  /** kafkajs alone reading the same changelog in this process, first batch to last (the baseline). */
+  rawConsume: number;
+  rawCpuMicrosPerRecord: number;
+  checkout: string;
 }
 
-/** A changelog of RESTORE_RECORDS distinct keys written directly, then a worker with no local state restores it. */
-async function restoreRate(kafka: Kafka, brokers: string): Promise<RestoreResult> {
+/** Another checkout whose worker restores the same changelog right after this one's (a before/after). */
+const RESTORE_BASELINE = process.env.BENCH_RESTORE_BASELINE;
+/** Rounds of the restore case, each with the raw baseline and every checkout, interleaved. */
+const RESTORE_ROUNDS = Number(process.env.BENCH_RESTORE_ROUNDS ?? 1);
+
+/** CPU time of a process so far (user + system), ms, from /proc. */
+function processCpuMs(pid: number | undefined): number {
+  if (pid === undefined || !existsSync(`/proc/${pid}/stat`)) return Number.NaN;
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+}
+
+/**
+ * A changelog of RESTORE_RECORDS distinct keys written directly, read once by kafkajs alone (the
+ * baseline), then restored by a worker with no local state (of this checkout, and of the baseline's).
+ */
+async function restoreRates(kafka: Kafka, brokers: string): Promise<RestoreResult[]> {
   const [words, counts, app] = [unique('bench-words'), unique('bench-counts'), unique('bench-restore')];
   const changelog = `${app}-word-counts-changelog`;
   await createTopics(kafka, { [words]: PARTITIONS, [counts]: PARTITIONS });
@@ -226,24 +258,57 @@ async function restoreRate(kafka: Kafka, brokers: string): Promise<RestoreResult
   }));
   await produce(kafka, changelog, messages);
 
-  const { worker, cleanUp } = startWorker(
-    'worker (restore)',
-    brokers,
-    { WORDS_TOPIC: words, COUNTS_TOPIC: counts, APPLICATION_ID: app },
-    {},
-  );
-  try {
-    await worker.waitForAssignment();
-    const started = worker.lines('restoring store');
-    const finished = worker.lines('store restored');
-    const records = finished.reduce((sum, l) => sum + (l.records as number), 0);
-    if (records !== RESTORE_RECORDS) throw new Error(`restored ${records} of ${RESTORE_RECORDS} records`);
-    // Tasks restore one after another: from the first start to the last finish.
-    const ms = finished.at(-1)!.time - started[0]!.time;
-    return { records, ms, msPerMillion: Math.round((ms * 1_000_000) / records) };
-  } finally {
-    await cleanUp();
+  const results: RestoreResult[] = [];
+  for (let round = 0; round < RESTORE_ROUNDS; round++) {
+    let consumed = 0;
+    let [first, last] = [0, 0];
+    const cpu = process.cpuUsage();
+    const consuming = await reader(kafka, changelog, (batch, arrived) => {
+      first ||= arrived;
+      consumed += batch.length;
+      last = arrived;
+    });
+    await until(() => consumed >= RESTORE_RECORDS, 'the raw changelog consumer');
+    const rawCpu = process.cpuUsage(cpu);
+    await consuming.stop();
+    const rawConsume = perSecond(consumed, last - first);
+    const rawCpuMicrosPerRecord = (rawCpu.user + rawCpu.system) / consumed;
+    const checkouts = [root, ...(RESTORE_BASELINE ? [RESTORE_BASELINE] : [])];
+    for (const checkout of checkouts) {
+      const { worker, cleanUp } = startWorker(
+        'worker (restore)',
+        brokers,
+        { WORDS_TOPIC: words, COUNTS_TOPIC: counts, APPLICATION_ID: app },
+        {},
+        checkout,
+      );
+      try {
+        await worker.waitForLog((l) => l.msg === 'restoring store', { what: '"restoring store"' });
+        const cpuAtStart = processCpuMs(worker.pid);
+        await worker.waitForAssignment();
+        const cpuMs = processCpuMs(worker.pid) - cpuAtStart;
+        const started = worker.lines('restoring store');
+        const finished = worker.lines('store restored');
+        const records = finished.reduce((sum, l) => sum + (l.records as number), 0);
+        if (records !== RESTORE_RECORDS) throw new Error(`restored ${records} of ${RESTORE_RECORDS} records`);
+        // From the first restore's start to the last one's end.
+        const ms = finished.at(-1)!.time - started[0]!.time;
+        results.push({
+          records,
+          ms,
+          msPerMillion: Math.round((ms * 1_000_000) / records),
+          cpuMicrosPerRecord: (cpuMs * 1000) / records,
+          rawConsume,
+          rawCpuMicrosPerRecord,
+          checkout: checkout === root ? 'this checkout' : checkout,
+        });
+        console.error('restore', results.at(-1));
+      } finally {
+        await cleanUp();
+      }
+    }
   }
+  return results;
 }
 
 function report(
@@ -279,7 +344,8 @@ function report(
       (w) =>
         `| end-to-end latency, ${w.guarantee}, ${LATENCY_PER_SECOND} records/s | p50 ${w.latencyP50} ms, p99 ${w.latencyP99} ms (max ${w.latencyMax} ms) |`,
     ),
-    `| restore of ${format(restore.records)} changelog records | ${format(restore.ms)} ms: ${format(restore.msPerMillion)} ms per million (${format(perSecond(restore.records, restore.ms))} records/s) |`,
+    `| kafkajs consume of the changelog restored next (baseline) | ${format(restore.rawConsume)} records/s, ${restore.rawCpuMicrosPerRecord.toFixed(1)} CPU µs per record |`,
+    `| restore of ${format(restore.records)} changelog records | ${format(restore.ms)} ms: ${format(restore.msPerMillion)} ms per million (${format(perSecond(restore.records, restore.ms))} records/s), ${restore.cpuMicrosPerRecord.toFixed(1)} CPU µs per record |`,
     'skipped' in reference
       ? `| orders through the reference system | not measured: ${reference.skipped} |`
       : `| orders through the reference system: 7 applications in one worker process, exactly-once, 3 partitions | ${format(reference.ordersPerSecond)} orders decided/s (${format(reference.decided)} of ${format(reference.orders)} orders decided) |`,
@@ -349,8 +415,7 @@ try {
       console.error(workers.at(-1));
     }
   }
-  const restore = only.has('restore') ? await restoreRate(kafka, broker.brokers) : undefined;
-  console.error('restore', restore);
+  const restore = only.has('restore') ? (await restoreRates(kafka, broker.brokers))[0] : undefined;
   const reference = only.has('reference')
     ? await ordersThroughReferenceSystem(kafka, broker.brokers, REFERENCE_TOPOLOGIES)
     : { skipped: 'not asked for (BENCH_ONLY)' };

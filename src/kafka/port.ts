@@ -198,6 +198,10 @@ export interface PartitionReaderOptions {
  * changelogs and keeps standby replicas up to date.
  */
 export interface PartitionReaderPort {
+  /**
+   * Starts reading; `onBatch` gets each fetched batch. When it returns a promise, a reader may wait for
+   * it before handing over more (back-pressure from a receiver that applies batches slowly).
+   */
   start(onBatch: (batch: RecordBatch) => void, onCrash: (error: Error) => void): Promise<void>;
   /** Starts (or restarts) reading a partition at an offset. */
   assign(position: TopicPartitionOffset): Promise<void>;

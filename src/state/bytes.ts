@@ -34,6 +34,11 @@ export interface KeyValueBytesStore {
   /** Writes a value; undefined deletes. */
   put(key: BinaryKey, value: Uint8Array | undefined): void;
   /**
+   * Writes a value read back from the changelog (a restore, a standby replica): as `put`, where a store
+   * may skip what only serves reads (a restore reads nothing back).
+   */
+  putRestored?(key: BinaryKey, value: Uint8Array | undefined): void;
+  /**
    * Entries within the bounds in key order (reversed on request). The keys are taken when it is called,
    * so writes during iteration are safe: keys added meanwhile do not show up, keys deleted meanwhile are
    * skipped, and values are read as iteration reaches them.

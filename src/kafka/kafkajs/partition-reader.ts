@@ -66,7 +66,8 @@ export class KafkajsPartitionReader implements PartitionReaderPort {
         if (!this.active.has(key(batch))) return;
         const nextOffset = (BigInt(batch.lastOffset()) + 1n).toString();
         this.advance(topic, partition, nextOffset);
-        onBatch({
+        // Waiting here holds back the next fetch of this reader: the receiver's back-pressure.
+        await onBatch({
           topic,
           partition,
           records: batch.messages.map((m) => fromKafkaMessage(topic, partition, m)),

@@ -1,3 +1,4 @@
+import { turns } from '../../common/event-loop-turns.ts';
 import type { LogRecord, PartitionReaderPort, RecordBatch, TopicPartition } from '../../kafka/port.ts';
 import type { ChangelogRecord } from '../../state/bytes.ts';
 import type { Logger } from '../../common/logger.ts';
@@ -21,6 +22,8 @@ export interface ChangelogTarget {
 
 /** Records applied to a target between two of its saves. */
 export const RECORDS_PER_SAVE = 10_000;
+/** Records applied between two looks at the event loop's turn (`turns`). */
+const RECORDS_PER_SLICE = 250;
 
 /**
  * A `save` for a target that is a store: commits what was applied with the position reached as its
@@ -45,7 +48,7 @@ interface Follower {
   applied: number;
   /** Records applied since the target last saved. */
   unsaved: number;
-  /** Batches waiting for the target's preparation, applied in order. */
+  /** The batches being applied or waiting for the target's preparation, in order: the last one's. */
   pending: Promise<void> | undefined;
   readonly done: (restored: number) => void;
   readonly fail: (error: Error) => void;
@@ -182,52 +185,94 @@ export class Restorer {
     return { remaining, partitions };
   }
 
-  private onBatch(batch: RecordBatch): void {
+  /**
+   * Applies a fetched batch after the ones before it. Returns the application of the batch before this
+   * one when that is still under way, so a reader that waits for it fetches at most one batch ahead:
+   * fetching overlaps applying, and a restore never queues more than that in memory.
+   */
+  private onBatch(batch: RecordBatch): Promise<void> | undefined {
     const k = key(batch);
     const follower = this.followers.get(k);
-    if (!follower) return;
+    if (!follower) return undefined;
     const preparing = follower.target.prepare?.(
       batch.records.filter((r) => r.key !== null).map(toChangelogRecord),
     );
-    if (!preparing && !follower.pending) return this.apply(k, follower, batch);
-    const pending = (follower.pending ?? Promise.resolve())
-      .then(() => preparing)
-      .then(() => this.apply(k, follower, batch));
-    follower.pending = pending;
-    void pending.finally(() => {
-      if (follower.pending === pending) follower.pending = undefined;
+    const previous = follower.pending;
+    const applying =
+      !preparing && !previous
+        ? this.apply(k, follower, batch, 0)
+        : (previous ?? Promise.resolve()).then(() => preparing).then(() => this.apply(k, follower, batch, 0));
+    if (!applying) return undefined;
+    follower.pending = applying;
+    void applying.finally(() => {
+      if (follower.pending === applying) follower.pending = undefined;
     });
+    return previous;
   }
 
-  private apply(k: string, follower: Follower, batch: RecordBatch): void {
-    if (this.followers.get(k) !== follower) return;
-    const records: ChangelogRecord[] = [];
-    for (const record of batch.records) {
-      if (BigInt(record.offset) < follower.position) continue;
-      if (follower.end !== undefined && BigInt(record.offset) >= follower.end) break;
-      if (record.key === null) continue;
-      records.push(toChangelogRecord(record));
+  /**
+   * Applies a batch's records from index `from` on, a slice at a time: once the event loop's turn is
+   * spent (`turns`) the rest waits for a later turn, so a large fetch never holds the event loop.
+   */
+  private apply(k: string, follower: Follower, batch: RecordBatch, from: number): Promise<void> | undefined {
+    const records = batch.records;
+    let i = from;
+    while (this.followers.get(k) === follower) {
+      const slice: ChangelogRecord[] = [];
+      let reachedEnd = false;
+      const last = Math.min(records.length, i + RECORDS_PER_SLICE);
+      // A batch's offsets ascend: when the slice's first and last records are within the range to
+      // apply, all of it is, and no record's offset needs parsing.
+      const within =
+        i < last &&
+        BigInt(records[i]!.offset) >= follower.position &&
+        (follower.end === undefined || BigInt(records[last - 1]!.offset) < follower.end);
+      for (; i < last; i++) {
+        const record = records[i]!;
+        if (!within) {
+          const offset = BigInt(record.offset);
+          if (offset < follower.position) continue;
+          if (follower.end !== undefined && offset >= follower.end) {
+            reachedEnd = true;
+            break;
+          }
+        }
+        if (record.key !== null) slice.push(toChangelogRecord(record));
+      }
+      try {
+        if (slice.length > 0) follower.target.apply(slice);
+      } catch (error) {
+        this.followers.delete(k);
+        follower.fail(error instanceof Error ? error : new Error(String(error)));
+        return undefined;
+      }
+      follower.applied += slice.length;
+      const whole = reachedEnd || i >= records.length;
+      this.advance(follower, whole ? BigInt(batch.nextOffset) : BigInt(records[i]!.offset));
+      follower.unsaved += slice.length;
+      if (follower.target.save && follower.unsaved >= RECORDS_PER_SAVE) {
+        follower.unsaved = 0;
+        follower.target.save(follower.position);
+      }
+      if (follower.end !== undefined && follower.position >= follower.end) {
+        follower.done(follower.applied);
+        return undefined;
+      }
+      if (whole) return undefined;
+      if (turns.due()) {
+        const at = i;
+        return turns.nextTurn().then(() => this.apply(k, follower, batch, at));
+      }
     }
-    try {
-      follower.target.apply(records);
-    } catch (error) {
-      this.followers.delete(k);
-      follower.fail(error instanceof Error ? error : new Error(String(error)));
-      return;
-    }
-    follower.applied += records.length;
-    const next = BigInt(batch.nextOffset);
-    if (next > follower.position) {
-      const position = follower.end === undefined ? next : min(next, follower.end);
-      if (follower.end !== undefined) this.progressLog.advanced(position - follower.position);
-      follower.position = position;
-    }
-    follower.unsaved += records.length;
-    if (follower.target.save && follower.unsaved >= RECORDS_PER_SAVE) {
-      follower.unsaved = 0;
-      follower.target.save(follower.position);
-    }
-    if (follower.end !== undefined && follower.position >= follower.end) follower.done(follower.applied);
+    return undefined;
+  }
+
+  /** Moves a follower's position on to `next` (never back, never past its end). */
+  private advance(follower: Follower, next: bigint): void {
+    if (next <= follower.position) return;
+    const position = follower.end === undefined ? next : min(next, follower.end);
+    if (follower.end !== undefined) this.progressLog.advanced(position - follower.position);
+    follower.position = position;
   }
 }
 

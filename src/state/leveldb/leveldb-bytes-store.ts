@@ -177,6 +177,25 @@ export class LevelDbBytesStore implements KeyValueBytesStore {
     this.readCache.set(key, value);
   }
 
+  /**
+   * As `put`, without keeping the value in the read cache: a restore writes every key once and reads
+   * none back, so caching its values would only cost time and evict what the cache holds. With values
+   * of this store cached (a standby replica that was read), a plain `put` keeps them current.
+   */
+  putRestored(key: BinaryKey, value: Uint8Array | undefined): void {
+    if (!this.readCache.empty) return this.put(key, value);
+    this.assertOpen();
+    const pending = this.dirty.get(key);
+    if (value === undefined) {
+      if (pending === DELETED) return;
+      this.dirty.set(key, DELETED);
+      this.index.removed(key);
+      return;
+    }
+    this.dirty.set(key, value);
+    if (pending === undefined || pending === DELETED) this.index.added(key);
+  }
+
   range(bounds: KeyBounds, reverse = false): IterableIterator<[BinaryKey, Uint8Array]> {
     return this.valuesOf(this.index.keys(bounds, reverse));
   }

@@ -88,6 +88,11 @@ export class ReadCache<V> {
     return older;
   }
 
+  /** True when this cache holds nothing. */
+  get empty(): boolean {
+    return this.young.size === 0 && this.old.size === 0;
+  }
+
   /** The value without counting it as a use. */
   peek(key: string): V | undefined {
     return this.young.get(key) ?? this.old.get(key);

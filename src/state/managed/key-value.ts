@@ -37,6 +37,7 @@ export function managedKeyValueStore(
     },
     drainChangelog: () => logger?.drain() ?? [],
     restore: (records) => {
+      const put = bytes.putRestored ? bytes.putRestored.bind(bytes) : bytes.put.bind(bytes);
       for (const record of records) {
         const value =
           record.value === null
@@ -44,7 +45,7 @@ export function managedKeyValueStore(
             : timestamped
               ? timestampedFromChangelog(record.value, record.timestamp)
               : record.value;
-        bytes.put(toBinaryKey(record.key), value);
+        put(toBinaryKey(record.key), value);
       }
     },
     commit: (checkpoint) => bytes.commit(checkpoint),

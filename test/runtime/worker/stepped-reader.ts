@@ -2,13 +2,13 @@ import type { PartitionReaderPort, RecordBatch, TopicPartitionOffset } from '../
 
 /** A changelog partition of `size` records, handed over a batch at a time when the test says so. */
 export class SteppedReader implements PartitionReaderPort {
-  private onBatch: ((batch: RecordBatch) => void) | undefined;
+  private onBatch: ((batch: RecordBatch) => unknown) | undefined;
   private position: TopicPartitionOffset | undefined;
   private readonly size: number;
   constructor(size: number) {
     this.size = size;
   }
-  async start(onBatch: (batch: RecordBatch) => void): Promise<void> {
+  async start(onBatch: (batch: RecordBatch) => unknown): Promise<void> {
     this.onBatch = onBatch;
   }
   async assign(position: TopicPartitionOffset): Promise<void> {
@@ -18,7 +18,12 @@ export class SteppedReader implements PartitionReaderPort {
     this.position = undefined;
   }
   async stop(): Promise<void> {}
-  deliver(count: number): void {
+  /** Moves the next record handed over to `offset` (a fetch starting before the position asked for). */
+  rewind(offset: number): void {
+    this.position = { ...this.position!, offset: String(offset) };
+  }
+  /** Hands over the next `count` records; returns what the receiver returned (a promise to wait for). */
+  deliver(count: number): unknown {
     const { topic, partition, offset } = this.position!;
     const from = Number(offset);
     const records = Array.from({ length: count }, (_, i) => ({
@@ -31,7 +36,7 @@ export class SteppedReader implements PartitionReaderPort {
       headers: {},
     }));
     this.position = { topic, partition, offset: String(from + count) };
-    this.onBatch!({
+    return this.onBatch!({
       topic,
       partition,
       records,
