@@ -1,0 +1,24 @@
+/** What a worker process's main thread and its stream threads tell each other. */
+
+/** Given to each stream thread when it is started (`workerData`). */
+export interface StreamThreadData {
+  /** 1-based, as Kafka Streams numbers its stream threads. */
+  readonly n: number;
+  /** The process's settings as given on the command line; each thread reads them like `run` does. */
+  readonly flags: Readonly<Record<string, string | undefined>>;
+  /** The topology files, and the directory they are relative to. */
+  readonly files: readonly string[];
+  readonly cwd: string;
+}
+
+/** Main thread to stream thread. */
+export type ToStreamThread = { readonly type: 'stop' };
+
+/** Stream thread to main thread. */
+export type FromStreamThread =
+  /** Its applications have started (joined their groups). */
+  | { readonly type: 'started' }
+  /** It stopped on request: final commits made, stores closed, groups left. */
+  | { readonly type: 'stopped' }
+  /** An application failed for good; the thread has stopped the rest of its work. */
+  | { readonly type: 'failed'; readonly error: string };
