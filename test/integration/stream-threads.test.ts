@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Serdes } from 'tributary';
+import { partitionForKey } from '../../src/runtime/partitioner.ts';
 import { kafkaBrokers, uniqueName } from '../support/kafka-kit.ts';
 import {
   countProblems,
@@ -29,10 +30,10 @@ function tasksByThread(lines: readonly LogLine[]): Map<string, string[]> {
 describe.skipIf(!kafkaBrokers())('stream threads', () => {
   const suite = useWorkerProcesses('tributary-threads');
 
-  it('splits an application between two threads of one process, counts exactly once, and stops both gracefully', async () => {
+  it('splits an application between two threads of one process, counts exactly once, answers queries for either thread at one endpoint, and stops both gracefully', async () => {
     const { words, counts, env } = await wordCountTopics(suite.kit, PARTITIONS, 'threads-wc');
     const stateDir = suite.stateDir();
-    const worker = suite.start({
+    const worker = await suite.startServing({
       name: 'two-threads',
       topologies: [wordCountApp],
       env,
@@ -54,6 +55,32 @@ describe.skipIf(!kafkaBrokers())('stream threads', () => {
     const expected = expectedCounts(400, WORDS);
     const output = await suite.kit.readUntil(counts, (r) => reached(r, expected), { readCommitted: true });
     expect(countProblems(output, expected)).toEqual([]);
+
+    // Interactive queries at the process's one endpoint: each word's count, whichever thread counts it.
+    const ownerOf = (word: string) =>
+      [...assigned].find(([, tasks]) =>
+        tasks.includes(`1_${partitionForKey(string.serialize(word), PARTITIONS)}`),
+      )![0];
+    const owners = new Set([...expected.keys()].map(ownerOf));
+    expect(owners).toEqual(new Set(['StreamThread-1', 'StreamThread-2']));
+    for (const [word, count] of expected) {
+      const response = await fetch(`${worker.url}/stores/word-counts/keys/${word}`);
+      expect(response.status, `${word} (on ${ownerOf(word)})`).toBe(200);
+      expect(((await response.json()) as { value: number }).value).toBe(count);
+    }
+    // A range over every partition, gathered from both threads.
+    const range = (await (await fetch(`${worker.url}/stores/word-counts`)).json()) as {
+      entries: { key: string; value: number }[];
+    };
+    expect(new Map(range.entries.map((e) => [e.key, e.value]))).toEqual(expected);
+    // Health and metrics cover both threads.
+    expect((await fetch(`${worker.url}/health/ready`)).status).toBe(200);
+    const metrics = await (await fetch(`${worker.url}/metrics`)).text();
+    for (const thread of ['StreamThread-1', 'StreamThread-2'])
+      expect(metrics).toMatch(
+        new RegExp(`tributary_tasks\\{thread="${thread}",application="[^"]+",kind="active"\\} ${PARTITIONS}`),
+      );
+    expect(metrics.match(/^# TYPE tributary_tasks /gm)).toHaveLength(1);
 
     expect(await worker.stop()).toBe(0);
     // Each thread stopped its worker (final commits made, groups left), and each had its own state directory.

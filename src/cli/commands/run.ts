@@ -7,7 +7,7 @@ import { runUntilStopped } from '../../runtime/worker/run-until-stopped.ts';
 import { Worker } from '../../runtime/worker/worker.ts';
 import { ExitCode, UsageError, defineCommand, parseCommandArgs, stringOptions } from '../command.ts';
 import { loadApp, workerApplication } from '../load.ts';
-import { StreamThreads } from '../threads/stream-threads.ts';
+import { streamThreads } from '../threads/stream-threads.ts';
 
 export default defineCommand({
   name: 'run',
@@ -49,14 +49,16 @@ Exit codes: 0 stopped on request, 2 bad settings or a fatal error (the log says 
     for (const file of positionals) apps.push(await loadApp(file, io.cwd));
     const logger = createLogger({ level: config.logLevel, format: config.logFormat });
     if (config.numStreamThreads > 1) {
-      if (config.http)
-        throw new UsageError('--threads above 1 cannot serve --http yet: run one process per thread');
-      const threads = new StreamThreads({
-        count: config.numStreamThreads,
-        data: { flags: values as Record<string, string | undefined>, files: positionals, cwd: io.cwd },
-        applicationIds: apps.map((app) => app.applicationId),
+      const threads = streamThreads(
+        config,
         logger,
-      });
+        {
+          flags: values as Record<string, string | undefined>,
+          files: positionals,
+          cwd: io.cwd,
+        },
+        apps.map((app) => app.applicationId),
+      );
       return (await runUntilStopped(threads, logger)) ? ExitCode.ok : ExitCode.error;
     }
     const port = kafkaEventLog({

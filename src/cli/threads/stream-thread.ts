@@ -13,6 +13,7 @@ import { loadWorkerConfig } from '../../runtime/worker/config.ts';
 import { Worker } from '../../runtime/worker/worker.ts';
 import { loadApp, workerApplication } from '../load.ts';
 import type { FromStreamThread, StreamThreadData, ToStreamThread } from './messages.ts';
+import { SiblingDirectory } from './sibling-directory.ts';
 import { threadConfig, threadName } from './thread-config.ts';
 
 const data = workerData as StreamThreadData;
@@ -20,9 +21,11 @@ const port = parentPort!;
 const tell = (message: FromStreamThread) => port.postMessage(message);
 
 const config = threadConfig(loadWorkerConfig({ flags: data.flags }), data.n);
+const name = threadName(data.n);
 const logger = withBindings(createLogger({ level: config.logLevel, format: config.logFormat }), {
-  thread: threadName(data.n),
+  thread: name,
 });
+const siblings = new SiblingDirectory(name);
 try {
   const apps = [];
   for (const file of data.files) apps.push(workerApplication(await loadApp(file, data.cwd)));
@@ -37,12 +40,25 @@ try {
       logger,
     }),
     logger,
+    { siblings: config.http && siblings },
   );
   port.on('message', (message: ToStreamThread) => {
     if (message.type === 'stop') void worker.stop();
+    else siblings.update(message.threads);
   });
+  // The other threads route queries for this thread's tasks here: they hear of every change.
+  const reportTasks = () => {
+    const listening = worker.queries?.listeningPort;
+    if (listening === undefined) return;
+    const active = Object.fromEntries(
+      worker.runners.map((r) => [r.applicationId, [...r.activeTasks.keys()]]),
+    );
+    tell({ type: 'tasks', thread: name, endpoint: `127.0.0.1:${listening}`, active });
+  };
+  for (const runner of worker.runners) runner.onAssignment(reportTasks);
   try {
     await worker.start();
+    reportTasks();
     tell({ type: 'started' });
     await worker.run();
     tell({ type: 'stopped' });

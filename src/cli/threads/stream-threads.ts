@@ -10,11 +10,20 @@
  */
 import { Worker as NodeWorker } from 'node:worker_threads';
 import type { Logger } from '../../runtime/logger.ts';
-import type { FromStreamThread, StreamThreadData, ToStreamThread } from './messages.ts';
+import type { FromStreamThread, StreamThreadData, ThreadTasks, ToStreamThread } from './messages.ts';
+import type { WorkerConfig } from '../../runtime/worker/config.ts';
+import { UsageError } from '../command.ts';
+import { FrontServer, type ThreadEndpoint } from './front-server.ts';
 import { threadName } from './thread-config.ts';
 
 /** The thread's module shares this module's extension: .ts in a checkout, .js in dist/. */
-const entry = new URL(`./stream-thread${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
+const fromSource = import.meta.url.endsWith('.ts');
+const entry = new URL(`./stream-thread${fromSource ? '.ts' : '.js'}`, import.meta.url);
+/**
+ * From the sources, `import 'tributary'` in the topology files must resolve to them (src/index.ts), as
+ * bin/tributary.js arranges for the main thread with a module hook, which threads do not inherit.
+ */
+const execArgv = [...process.execArgv, ...(fromSource ? ['--conditions=tributary-source'] : [])];
 
 /** How long a stopping thread may take after its worker stopped before it is ended (a client's lingering timer). */
 const EXIT_GRACE_MS = 5_000;
@@ -26,6 +35,8 @@ export interface StreamThreadsOptions {
   /** The applications the topology files define, for the log. */
   readonly applicationIds: readonly string[];
   readonly logger: Logger;
+  /** The process's query endpoint, in front of the threads', when it serves queries (`--http`). */
+  readonly front?: FrontServer;
 }
 
 class StreamThreadFailure extends Error {}
@@ -42,10 +53,15 @@ class StreamThread {
   /** The thread said it stopped or failed: its work is over, only the thread itself may linger. */
   private finished = false;
 
-  constructor(n: number, data: Omit<StreamThreadData, 'n'>, logger: Logger) {
+  constructor(
+    n: number,
+    data: Omit<StreamThreadData, 'n'>,
+    logger: Logger,
+    onTasks: (tasks: ThreadTasks) => void,
+  ) {
     this.name = threadName(n);
     const workerData: StreamThreadData = { ...data, n };
-    this.thread = new NodeWorker(entry, { workerData, name: this.name });
+    this.thread = new NodeWorker(entry, { workerData, name: this.name, execArgv });
     let markStarted!: () => void;
     let fail!: (error: Error) => void;
     const started = new Promise<void>((resolve) => (markStarted = resolve));
@@ -55,6 +71,7 @@ class StreamThread {
     const failure = (why: string) => fail(new StreamThreadFailure(`${this.name} failed: ${why}`));
     this.thread.on('message', (message: FromStreamThread) => {
       if (message.type === 'started') return markStarted();
+      if (message.type === 'tasks') return onTasks(message);
       this.finished = true;
       if (message.type === 'failed') failure(message.error);
     });
@@ -72,15 +89,18 @@ class StreamThread {
     this.started = Promise.race([started, this.failed]);
   }
 
-  /** Asks the thread to stop gracefully and waits until it has ended. */
-  async stop(): Promise<void> {
-    this.stopRequested = true;
-    const message: ToStreamThread = { type: 'stop' };
+  tell(message: ToStreamThread): void {
     try {
       this.thread.postMessage(message);
     } catch {
       // Already gone.
     }
+  }
+
+  /** Asks the thread to stop gracefully and waits until it has ended. */
+  async stop(): Promise<void> {
+    this.stopRequested = true;
+    this.tell({ type: 'stop' });
     await this.exitedOrEnded();
   }
 
@@ -105,6 +125,8 @@ export class StreamThreads {
   readonly runners: readonly { readonly applicationId: string }[];
   private readonly options: StreamThreadsOptions;
   private threads: StreamThread[] = [];
+  /** What each thread last said it runs, by thread name. */
+  private readonly tasks = new Map<string, ThreadTasks>();
   private stopping: Promise<void> | undefined;
   private markStopped!: () => void;
   private readonly stopped = new Promise<void>((resolve) => (this.markStopped = resolve));
@@ -117,8 +139,11 @@ export class StreamThreads {
   async start(): Promise<void> {
     const { count, data, logger } = this.options;
     logger.info({ threads: count }, `starting ${count} stream threads`);
-    for (let n = 1; n <= count; n++) this.threads.push(new StreamThread(n, data, logger));
     try {
+      // Listening first: health answers (and queries say 503) while the threads start.
+      await this.options.front?.start();
+      for (let n = 1; n <= count; n++)
+        this.threads.push(new StreamThread(n, data, logger, (tasks) => this.onTasks(tasks)));
       await Promise.all(this.threads.map((t) => t.started));
     } catch (error) {
       await this.stop();
@@ -134,10 +159,60 @@ export class StreamThreads {
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       this.options.logger.info({}, 'stopping stream threads');
+      await this.options.front
+        ?.stop()
+        .catch((error: unknown) =>
+          this.options.logger.warn({ err: error }, 'stopping the HTTP server failed'),
+        );
       await Promise.all(this.threads.map((t) => t.stop()));
       this.options.logger.info({}, 'stream threads stopped');
       this.markStopped();
     })();
     return this.stopping;
   }
+
+  /** The threads' query endpoints (loopback). */
+  endpoints(): ThreadEndpoint[] {
+    return [...this.tasks.values()].map(({ thread, endpoint }) => ({ thread, endpoint }));
+  }
+
+  /** A thread's tasks changed: every thread hears the whole table (routing to siblings), the front the endpoints. */
+  private onTasks(tasks: ThreadTasks): void {
+    this.tasks.set(tasks.thread, tasks);
+    const threads = [...this.tasks.values()];
+    for (const thread of this.threads) thread.tell({ type: 'siblings', threads });
+  }
+}
+
+/**
+ * The stream threads `tributary run --threads N` runs, with the process's query endpoint in front of
+ * them when it serves queries. Every thread reads the same settings (`data.flags`, the environment,
+ * the config file) and loads the same topology files.
+ */
+export function streamThreads(
+  config: WorkerConfig,
+  logger: Logger,
+  data: Omit<StreamThreadData, 'n'>,
+  applicationIds: readonly string[],
+): StreamThreads {
+  if (config.http && config.httpSecurity.access?.clientCertificates)
+    throw new UsageError(
+      'client certificates as HTTP credentials need one stream thread (--threads 1): the thread answering a request does not see the certificate; use bearer tokens, or run one process per thread',
+    );
+  const front: FrontServer | undefined =
+    config.http &&
+    new FrontServer({
+      ...config.http,
+      tls: config.httpSecurity.tls,
+      threads: (): ThreadEndpoint[] => threads.endpoints(),
+      logger,
+    });
+  const threads: StreamThreads = new StreamThreads({
+    count: config.numStreamThreads,
+    data,
+    applicationIds,
+    logger,
+    front,
+  });
+  return threads;
 }

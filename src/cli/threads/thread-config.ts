@@ -21,9 +21,14 @@ export function threadStateDir(stateDir: string, n: number): string {
   return n === 1 ? stateDir : join(stateDir, `stream-thread-${n}`);
 }
 
+/**
+ * A thread serves queries on a loopback port of its own, behind the process's endpoint, but
+ * advertises the process's endpoint to the group: the process is one query host.
+ */
 export function threadConfig(config: WorkerConfig, n: number): WorkerConfig {
   return {
     ...config,
+    http: config.http && { host: '127.0.0.1', port: 0, advertised: config.http.advertised },
     clientId: `${config.clientId}-${threadName(n)}`,
     stateDir: threadStateDir(config.stateDir, n),
     stateCacheMaxBytes: Math.floor(config.stateCacheMaxBytes / config.numStreamThreads),

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { EventLogPort } from '../../kafka/port.ts';
 import type { AppHttp } from '../../query/api.ts';
 import { QueryServer } from '../../query/server.ts';
+import type { Siblings } from '../../query/siblings.ts';
 import { SchemaRegistryClient } from '../../serde/registry.ts';
 import { registryWireSerdes } from '../../serde/registry-wire.ts';
 import { setStoreCacheMaxBytes } from '../../state/managed-store.ts';
@@ -43,6 +44,8 @@ export class Worker {
     config: WorkerConfig,
     port: EventLogPort,
     logger: Logger,
+    /** As one stream thread of several in the process: the other threads, whose tasks queries reach through them. */
+    options: { readonly siblings?: Siblings } = {},
   ) {
     this.logger = logger;
     this.config = config;
@@ -85,6 +88,7 @@ export class Worker {
           logger,
           wireSerdes: schemaRegistry && registryWireSerdes(schemaRegistry),
           security: config.httpSecurity,
+          siblings: options.siblings,
         })
       : undefined;
   }
