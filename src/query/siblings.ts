@@ -8,6 +8,8 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 
 export interface Siblings {
+  /** This thread's name (`StreamThread-<n>`). */
+  readonly thread: string;
   /** The loopback endpoint of the other thread of this process that runs the task as active, if one does. */
   activeOwner(applicationId: string, taskId: string): string | undefined;
   /** The loopback endpoints of the other threads. */

@@ -81,6 +81,18 @@ describe.skipIf(!kafkaBrokers())('stream threads', () => {
         new RegExp(`tributary_tasks\\{thread="${thread}",application="[^"]+",kind="active"\\} ${PARTITIONS}`),
       );
     expect(metrics.match(/^# TYPE tributary_tasks /gm)).toHaveLength(1);
+    // The console's task view reports every thread's tasks.
+    const cluster = (await (await fetch(`${worker.url}/console/api/status`)).json()) as {
+      workers: { ok: boolean; status: { thread?: string; applications: { tasks: { id: string }[] }[] } }[];
+    };
+    expect(
+      new Map(
+        cluster.workers.map((w) => [
+          w.status.thread,
+          w.status.applications[0]!.tasks.map((t) => t.id).sort(),
+        ]),
+      ),
+    ).toEqual(assigned);
 
     expect(await worker.stop()).toBe(0);
     // Each thread stopped its worker (final commits made, groups left), and each had its own state directory.

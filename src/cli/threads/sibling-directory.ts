@@ -3,7 +3,7 @@ import type { ThreadTasks } from './messages.ts';
 
 /** A thread's view of the other threads of its process, as the main thread last told it. */
 export class SiblingDirectory implements Siblings {
-  private readonly thread: string;
+  readonly thread: string;
   private owners = new Map<string, string>();
   private others: string[] = [];
 
