@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { KAFKA_CLIENTS, type KafkaClient } from '../../src/kafka/connection.ts';
 import { kafkaEventLog } from '../../src/kafka/event-log.ts';
 import type { EventLogPort, OutgoingRecord } from '../../src/kafka/port.ts';
-import { silentLogger } from '../../src/runtime/logger.ts';
+import { silentLogger } from '../../src/common/logger.ts';
 import { format, perSecond, provideBroker, root, unique, until } from './kafka-kit.ts';
 import { describeMachine } from './machine.ts';
 

@@ -21,7 +21,7 @@ import { randomUUID } from 'node:crypto';
 import { kafkaEventLog } from '../../src/kafka/kafkajs/event-log.ts';
 import { StoreCatalog } from '../../src/query/catalog.ts';
 import { readKey } from '../../src/query/local-reads.ts';
-import { silentLogger } from '../../src/runtime/logger.ts';
+import { silentLogger } from '../../src/common/logger.ts';
 import type { AppRunner } from '../../src/runtime/worker/app-runner.ts';
 import { setUpTopics } from '../../src/runtime/worker/topics.ts';
 import { partitionForKey } from '../../src/runtime/partitioner.ts';

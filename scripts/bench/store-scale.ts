@@ -19,7 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { Level } from 'level';
 import { Serdes, Stores, StreamsBuilder, defineTopic } from '../../src/index.ts';
 import { defaultErrorHandling } from '../../src/runtime/error-handling.ts';
-import { silentLogger } from '../../src/runtime/logger.ts';
+import { silentLogger } from '../../src/common/logger.ts';
 import type { ConsumedRecord } from '../../src/runtime/records.ts';
 import { RECORDS_PER_SAVE, savingStore } from '../../src/runtime/worker/restorer.ts';
 import { StreamTask } from '../../src/runtime/stream-task.ts';

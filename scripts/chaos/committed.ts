@@ -5,7 +5,7 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { kafkaEventLog } from '../../src/kafka/kafkajs/event-log.ts';
-import { silentLogger } from '../../src/runtime/logger.ts';
+import { silentLogger } from '../../src/common/logger.ts';
 import { root } from './brokers.ts';
 
 const run = promisify(execFile);

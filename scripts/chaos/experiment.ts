@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { replay, type ReplayRecord } from 'tributary/testing';
 import { kafkaEventLog } from '../../src/kafka/kafkajs/event-log.ts';
 import type { AdminPort, EventLogPort, LogRecord, PartitionReaderPort } from '../../src/kafka/port.ts';
-import { silentLogger } from '../../src/runtime/logger.ts';
+import { silentLogger } from '../../src/common/logger.ts';
 import type { ProcessingGuarantee } from '../../src/runtime/worker/config.ts';
 import { topics, type Order } from '../../schemas/topics.ts';
 import { loadOrderApps } from '../orders/apps.ts';

@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { extname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { isTributaryApp, type TributaryApp } from '../app/define-app.ts';
-import type { WorkerApplication } from '../runtime/worker/worker.ts';
+import type { WorkerApplication } from '../worker/worker.ts';
 import { errorMessage } from '../errors.ts';
 import { TopologyDescription, type TopologyDescriptionJson } from '../topology/describe.ts';
 import { Topology } from '../topology/topology.ts';

@@ -5,7 +5,7 @@
  * worker serves the orders API (a `POST /v1/orders` route beside the store `orders-store`).
  */
 import type { EventLogPort } from '../kafka/port.ts';
-import type { Logger } from '../runtime/logger.ts';
+import type { Logger } from '../common/logger.ts';
 import type { AppRunner } from '../runtime/worker/app-runner.ts';
 import type { OrderEvent, OrdersReport, OrdersSystem, OrderTimeline } from './api-types.ts';
 import { TopicTail, topicSerdes, type TailedRecord, type TopicSerdes } from './topic-tail.ts';

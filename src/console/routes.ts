@@ -14,7 +14,7 @@ import { limitParam, onlyParams } from '../query/handlers/params.ts';
 import { isForwarded } from '../query/handlers/stores.ts';
 import type { QueryService } from '../query/query-service.ts';
 import type { InternalHandler } from '../query/server-types.ts';
-import type { Logger } from '../runtime/logger.ts';
+import type { Logger } from '../common/logger.ts';
 import type { ApplicationOverview, ConsoleOverview } from './api-types.ts';
 import { ORDERS_STORE, OrdersTimelines, ordersSystem } from './orders.ts';
 import { ConsoleSampler } from './sampler.ts';

@@ -6,7 +6,7 @@
  */
 import { errorMessage } from '../errors.ts';
 import type { EventLogPort, LogRecord, PartitionReaderPort, RecordBatch } from '../kafka/port.ts';
-import type { Logger } from '../runtime/logger.ts';
+import type { Logger } from '../common/logger.ts';
 import type { AppRunner } from '../runtime/worker/app-runner.ts';
 import type { Serde } from '../serde/serde.ts';
 import { Topology } from '../topology/topology.ts';

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { TributaryError } from '../errors.ts';
-import { silentLogger, type Logger } from '../runtime/logger.ts';
+import { silentLogger, type Logger } from '../common/logger.ts';
 import { CoordinatorLog } from './coordinator-log.ts';
 import { GroupCoordinator } from './group-coordinator.ts';
 import { lockDirectory } from './lock.ts';

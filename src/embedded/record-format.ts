@@ -14,7 +14,7 @@
  * offset but are never returned as records.
  */
 import { crc32 } from 'node:zlib';
-import type { HeaderValue, Headers } from '../processor/record.ts';
+import type { HeaderValue, Headers } from '../common/records.ts';
 
 export const FRAME_HEADER_BYTES = 8;
 

@@ -6,7 +6,7 @@
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { ConfigError, errorMessage } from '../errors.ts';
-import type { Logger } from '../runtime/logger.ts';
+import type { Logger } from '../common/logger.ts';
 import type { Secret } from '../security/secret.ts';
 import type { TokenProvider } from '../security/token-provider.ts';
 

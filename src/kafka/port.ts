@@ -10,7 +10,7 @@
  * their client's errors; the runtime decides what to retry and for how long.
  */
 import { TributaryError, errorKind } from '../errors.ts';
-import type { Headers } from '../processor/record.ts';
+import type { Headers } from '../common/records.ts';
 
 export interface TopicPartition {
   readonly topic: string;

@@ -1,4 +1,4 @@
-import type { Logger } from '../runtime/logger.ts';
+import type { Logger } from '../common/logger.ts';
 import type { AdminPort } from './port.ts';
 import { retrying, type RetryPolicy } from './retry.ts';
 

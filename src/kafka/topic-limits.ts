@@ -1,5 +1,5 @@
 import { errorKind } from '../errors.ts';
-import type { Logger } from '../runtime/logger.ts';
+import type { Logger } from '../common/logger.ts';
 
 /**
  * Kafka's default `message.max.bytes` (and so every topic's `max.message.bytes` unless set): the

@@ -1,8 +1,8 @@
-/** A header value as it travels on Kafka: text or raw bytes. */
-export type HeaderValue = string | Uint8Array;
+import type { Headers } from '../common/records.ts';
 
-/** Record headers. A key that occurs more than once on the wire keeps its last value. */
-export type Headers = Readonly<Record<string, HeaderValue>>;
+// The shared record shapes, re-exported: the Processor API is where users meet them.
+export type { HeaderValue, Headers, KeyValue } from '../common/records.ts';
+export { keyValue } from '../common/records.ts';
 
 /**
  * A record flowing through a topology: Kafka Streams' `Record`. Records are immutable; the `with*`
@@ -72,14 +72,4 @@ export interface RecordMetadata {
   readonly topic: string;
   readonly partition: number;
   readonly offset: string;
-}
-
-/** A key-value pair, as iterators and flatMap return them. */
-export interface KeyValue<K, V> {
-  readonly key: K;
-  readonly value: V;
-}
-
-export function keyValue<K, V>(key: K, value: V): KeyValue<K, V> {
-  return { key, value };
 }

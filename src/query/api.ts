@@ -6,7 +6,7 @@
 import type { TopicDefinition } from '../dsl/options.ts';
 import type { Headers } from '../processor/record.ts';
 import type { HttpRequest, HttpResponse, HttpRoutes } from '../http/types.ts';
-import type { Logger } from '../runtime/logger.ts';
+import type { Logger } from '../common/logger.ts';
 
 export interface StoreReadOptions {
   /** A standby replica may answer when the active task cannot (it may be a little behind). */

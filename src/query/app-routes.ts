@@ -1,6 +1,6 @@
 import { HttpError, type RouteHandler } from '../http/types.ts';
 import type { Router } from '../http/router.ts';
-import type { Logger } from '../runtime/logger.ts';
+import type { Logger } from '../common/logger.ts';
 import type { AppHttp, AppHttpContext, StoreClient } from './api.ts';
 import type { LogEnds } from './catch-up.ts';
 import type { TypedProducer } from './producer.ts';

@@ -1,4 +1,4 @@
-import type { Logger } from '../runtime/logger.ts';
+import type { Logger } from '../common/logger.ts';
 import type { AppRunner } from '../runtime/worker/app-runner.ts';
 import { isObservableStore, type StoreChange } from '../state/change-listener.ts';
 import type { StoreCatalog, StoreEntry } from './catalog.ts';

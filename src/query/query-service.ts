@@ -1,4 +1,4 @@
-import type { Logger } from '../runtime/logger.ts';
+import type { Logger } from '../common/logger.ts';
 import type { AppRunner } from '../runtime/worker/app-runner.ts';
 import type { Serde } from '../serde/serde.ts';
 import type { StateStore } from '../state/api.ts';

@@ -1,6 +1,6 @@
 import type { DropReason } from '../processor/internal-context.ts';
 import type { RecordMetadata, StreamRecord } from '../processor/record.ts';
-import type { Logger } from './logger.ts';
+import type { Logger } from '../common/logger.ts';
 
 /** At most one warning per reason and task in this interval; the next one says how many were not logged. */
 export const DROP_WARNING_INTERVAL_MS = 10_000;

@@ -1,5 +1,5 @@
 import { pino } from 'pino';
-import type { Logger } from './logger.ts';
+import type { Logger } from '../common/logger.ts';
 import { prettyDestination, type LogDestination } from './pretty-log.ts';
 
 export interface LoggingOptions {

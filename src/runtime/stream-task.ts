@@ -22,7 +22,7 @@ import {
   type ErrorHandlerChoice,
   type ErrorHandling,
 } from './error-handling.ts';
-import { withBindings, type Logger } from './logger.ts';
+import { withBindings, type Logger } from '../common/logger.ts';
 import { partitionForKey } from './partitioner.ts';
 import { PunctuationQueue } from './punctuation.ts';
 import type { ConsumedRecord, RecordCollector } from './records.ts';

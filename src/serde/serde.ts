@@ -1,4 +1,4 @@
-import type { Headers } from '../processor/record.ts';
+import type { Headers } from '../common/records.ts';
 
 /** What a serde is (de)serializing, so errors and registry-aware serdes can say where. */
 export interface SerdeContext {

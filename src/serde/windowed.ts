@@ -1,5 +1,5 @@
 import { SerdeError } from '../errors.ts';
-import type { Windowed } from '../state/api.ts';
+import type { Windowed } from '../common/records.ts';
 import { readInt64, writeInt64 } from './int64.ts';
 import type { Serde, SerdeContext } from './serde.ts';
 

@@ -1,17 +1,8 @@
-import type { KeyValue } from '../processor/record.ts';
+import type { KeyValue, Windowed } from '../common/records.ts';
 import type { Serde } from '../serde/serde.ts';
 
-/** A time window, start inclusive and end exclusive (session windows: both inclusive, as in Kafka Streams). */
-export interface Window {
-  readonly start: number;
-  readonly end: number;
-}
-
-/** A key in a windowed aggregation: the record key and the window it belongs to. */
-export interface Windowed<K> {
-  readonly key: K;
-  readonly window: Window;
-}
+// Windowed keys are what window and session stores return; they are declared below every layer.
+export type { Window, Windowed } from '../common/records.ts';
 
 export interface StateStore {
   readonly name: string;

@@ -4,7 +4,7 @@ import type { StateStore } from '../state/api.ts';
 import type { ManagedStore } from '../state/managed-store.ts';
 import { openStore } from '../state/managed-store.ts';
 import type { ErrorHandling } from '../runtime/error-handling.ts';
-import type { Logger } from '../runtime/logger.ts';
+import type { Logger } from '../common/logger.ts';
 import type { ConsumedRecord, RecordCollector } from '../runtime/records.ts';
 import { StreamTask } from '../runtime/stream-task.ts';
 import { openTaskStores, taskDirectory, typedStores } from '../runtime/task-stores.ts';

@@ -11,7 +11,7 @@ import { isTributaryApp, type TributaryApp } from '../app/define-app.ts';
 import { ConfigError, TributaryError, errorMessage } from '../errors.ts';
 import type { Headers } from '../processor/record.ts';
 import { defaultErrorHandling } from '../runtime/error-handling.ts';
-import { silentLogger, type Logger } from '../runtime/logger.ts';
+import { silentLogger, type Logger } from '../common/logger.ts';
 import { partitionForKey } from '../runtime/partitioner.ts';
 import { bytesSerde } from '../serde/primitives.ts';
 import { toJsonForm, type Serde, type SerdeContext } from '../serde/serde.ts';

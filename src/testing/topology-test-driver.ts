@@ -16,7 +16,7 @@ import type {
   ValueAndTimestamp,
 } from '../state/api.ts';
 import { defaultErrorHandling, type ErrorHandling } from '../runtime/error-handling.ts';
-import { silentLogger, type Logger } from '../runtime/logger.ts';
+import { silentLogger, type Logger } from '../common/logger.ts';
 import { Topology } from '../topology/topology.ts';
 import { AppInstance } from './app-instance.ts';
 import { InMemoryBroker } from './in-memory-broker.ts';

@@ -6,9 +6,29 @@
  */
 import type { Serde } from '../serde/serde.ts';
 import type { StoreBackend, StoreSpec } from '../state/api.ts';
+import type { Fn } from '../common/functions.ts';
+import type {
+  AggregateKind,
+  JoinType,
+  JoinWindowsSpec,
+  SessionWindowsSpec,
+  SlidingWindowsSpec,
+  SuppressSpec,
+  TimeWindowsSpec,
+} from '../processor/ops/specs.ts';
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type Fn = (...args: any[]) => any;
+// What the graph's nodes are made of, declared below it and re-exported for the DSL and the compilers.
+export type { Fn } from '../common/functions.ts';
+export type {
+  AggregateKind,
+  JoinType,
+  JoinWindowsSpec,
+  SessionWindowsSpec,
+  SlidingWindowsSpec,
+  SuppressSpec,
+  TimeWindowsSpec,
+} from '../processor/ops/specs.ts';
+
 export type AnySerde = Serde<unknown>;
 
 /** How the DSL asked for a store to be kept (Kafka Streams' `Materialized`). */
@@ -25,46 +45,6 @@ export interface StoreIr {
   /** Set for a versioned store (KIP-889): how long old versions stay readable. */
   readonly historyRetentionMs?: number;
 }
-
-export interface TimeWindowsSpec {
-  readonly type: 'time';
-  readonly sizeMs: number;
-  readonly advanceMs: number;
-  readonly graceMs: number;
-}
-
-export interface SlidingWindowsSpec {
-  readonly type: 'sliding';
-  readonly timeDifferenceMs: number;
-  readonly graceMs: number;
-}
-
-export interface SessionWindowsSpec {
-  readonly type: 'session';
-  readonly gapMs: number;
-  readonly graceMs: number;
-}
-
-export interface JoinWindowsSpec {
-  readonly type: 'join';
-  readonly beforeMs: number;
-  readonly afterMs: number;
-  readonly graceMs: number;
-}
-
-export interface SuppressSpec {
-  readonly until: 'window-close' | 'time-limit';
-  /** For 'time-limit': how long a key's latest value waits for more updates. */
-  readonly timeLimitMs: number | undefined;
-  readonly maxRecords: number | undefined;
-  /** Most bytes to hold, counted as Kafka Streams estimates a buffered record's size. Optional in JSON. */
-  readonly maxBytes?: number | undefined;
-  /** What to do when the buffer is full: emit the oldest early, or stop with an error. */
-  readonly whenFull: 'emit-early' | 'shutdown';
-}
-
-export type AggregateKind = 'count' | 'reduce' | 'aggregate';
-export type JoinType = 'inner' | 'left' | 'outer';
 
 interface Base {
   readonly id: number;

@@ -1,7 +1,7 @@
 // Kafka Streams' KTableSourceTest, transcribed: tables read from a topic.
 import { describe, expect } from 'vitest';
 import { Serdes, StreamsBuilder } from 'tributary';
-import type { Logger } from '../../src/runtime/logger.ts';
+import type { Logger } from '../../src/common/logger.ts';
 import {
   Captured,
   captureChanges,

@@ -112,7 +112,7 @@ describe('docker-compose.yml', () => {
     // The orders API where `npm start` serves it too.
     expect(services['orders-view']!.ports).toEqual(['8080:8080']);
     // The worker answers the path the health check asks.
-    expect(readFileSync(`${root}/src/query/server.ts`, 'utf8')).toContain("add('/health/ready'");
+    expect(readFileSync(`${root}/src/worker/server.ts`, 'utf8')).toContain("add('/health/ready'");
   });
 
   it('builds the workers on Node 24 with the locked dependencies', () => {

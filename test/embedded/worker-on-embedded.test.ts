@@ -7,9 +7,9 @@ import { EmbeddedLog } from '../../src/embedded/embedded-log.ts';
 import { embeddedEventLog } from '../../src/embedded/event-log.ts';
 import type { OutgoingRecord } from '../../src/kafka/port.ts';
 import { partitionForKey } from '../../src/runtime/partitioner.ts';
-import { silentLogger } from '../../src/runtime/logger.ts';
+import { silentLogger } from '../../src/common/logger.ts';
 import { loadWorkerConfig, type ProcessingGuarantee } from '../../src/runtime/worker/config.ts';
-import { Worker } from '../../src/runtime/worker/worker.ts';
+import { Worker } from '../../src/worker/worker.ts';
 
 const string = Serdes.String();
 const long = Serdes.Long();

@@ -1,6 +1,6 @@
 import { KAFKA_CLIENTS } from '../../src/kafka/connection.ts';
 import { kafkaEventLog } from '../../src/kafka/event-log.ts';
-import { silentLogger } from '../../src/runtime/logger.ts';
+import { silentLogger } from '../../src/common/logger.ts';
 import { describeEventLogContract } from '../embedded/event-log-contract.ts';
 import { kafkaBrokers } from '../support/kafka-kit.ts';
 

@@ -5,9 +5,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Serdes, StreamsBuilder } from 'tributary';
 import { KAFKA_CLIENTS } from '../../src/kafka/connection.ts';
 import { createLogger } from '../../src/runtime/logging.ts';
-import { silentLogger } from '../../src/runtime/logger.ts';
+import { silentLogger } from '../../src/common/logger.ts';
 import { loadWorkerConfig } from '../../src/runtime/worker/config.ts';
-import { Worker } from '../../src/runtime/worker/worker.ts';
+import { Worker } from '../../src/worker/worker.ts';
 import { KafkaKit, kafkaBrokers, uniqueName } from '../support/kafka-kit.ts';
 
 const brokers = kafkaBrokers();

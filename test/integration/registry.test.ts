@@ -19,9 +19,9 @@ import { Secret } from '../../src/security/secret.ts';
 import { TokenProvider } from '../../src/security/token-provider.ts';
 import { TestCertificates } from '../support/certificates.ts';
 import { signedJwt } from '../support/jwt.ts';
-import { silentLogger } from '../../src/runtime/logger.ts';
+import { silentLogger } from '../../src/common/logger.ts';
 import { loadWorkerConfig } from '../../src/runtime/worker/config.ts';
-import { Worker } from '../../src/runtime/worker/worker.ts';
+import { Worker } from '../../src/worker/worker.ts';
 import { KafkaKit, kafkaBrokers, uniqueName } from '../support/kafka-kit.ts';
 import { provideRegistry, provideSecuredRegistry } from '../support/schema-registry.ts';
 

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Serdes, type TributaryApp } from 'tributary';
 import { KafkaAuthorizationError, KafkaTlsError } from '../../src/kafka/security-errors.ts';
-import { silentLogger } from '../../src/runtime/logger.ts';
+import { silentLogger } from '../../src/common/logger.ts';
 import { requiredAcls, type RequiredAcl } from '../../src/runtime/worker/required-acls.ts';
 import type { ProcessingGuarantee } from '../../src/runtime/worker/settings.ts';
 import { TestCertificates } from '../support/certificates.ts';

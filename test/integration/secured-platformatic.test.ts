@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Serdes } from 'tributary';
 import { KafkaAuthenticationError, KafkaAuthorizationError } from '../../src/kafka/security-errors.ts';
-import { silentLogger } from '../../src/runtime/logger.ts';
+import { silentLogger } from '../../src/common/logger.ts';
 import { TestCertificates } from '../support/certificates.ts';
 import { grantAcls } from '../support/kafka-acls.ts';
 import { KafkaKit, uniqueName } from '../support/kafka-kit.ts';

@@ -6,9 +6,9 @@ import { Serdes, StreamsBuilder, type Topology } from 'tributary';
 import type { LogRecord } from '../../src/kafka/port.ts';
 import { DeadLetterHeaders } from '../../src/runtime/error-handling.ts';
 import { createLogger } from '../../src/runtime/logging.ts';
-import { silentLogger } from '../../src/runtime/logger.ts';
+import { silentLogger } from '../../src/common/logger.ts';
 import { loadWorkerConfig, type ProcessingGuarantee } from '../../src/runtime/worker/config.ts';
-import { Worker } from '../../src/runtime/worker/worker.ts';
+import { Worker } from '../../src/worker/worker.ts';
 import { KafkaKit, kafkaBrokers, uniqueName } from '../support/kafka-kit.ts';
 
 const brokers = kafkaBrokers();

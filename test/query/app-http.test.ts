@@ -10,9 +10,9 @@ import {
   type KeyValueStore,
   type ValueAndTimestamp,
 } from 'tributary';
-import { QueryServer } from '../../src/query/server.ts';
+import { QueryServer } from '../../src/worker/server.ts';
 import { partitionForKey } from '../../src/runtime/partitioner.ts';
-import { silentLogger } from '../../src/runtime/logger.ts';
+import { silentLogger } from '../../src/common/logger.ts';
 import { events, queryTopology, type Event } from './fixtures/topology.ts';
 import {
   FakeRunner,

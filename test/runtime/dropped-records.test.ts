@@ -9,7 +9,7 @@ import {
   defineTopic,
 } from 'tributary';
 import { TopologyTestDriver } from 'tributary/testing';
-import type { Logger } from '../../src/runtime/logger.ts';
+import type { Logger } from '../../src/common/logger.ts';
 import { DROP_WARNING_INTERVAL_MS } from '../../src/runtime/dropped-records.ts';
 
 const events = defineTopic('events', Serdes.String(), Serdes.String());

@@ -9,7 +9,7 @@ import {
 } from 'tributary';
 import { TopologyTestDriver } from 'tributary/testing';
 import { DeadLetterHeaders } from '../../src/runtime/error-handling.ts';
-import type { Logger } from '../../src/runtime/logger.ts';
+import type { Logger } from '../../src/common/logger.ts';
 
 /** The topology reads ints; the tests write strings into it to make records it cannot read. */
 const numbers = defineTopic('numbers', Serdes.String(), Serdes.Int());

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/runtime/logging.ts';
-import { withBindings } from '../../src/runtime/logger.ts';
+import { withBindings } from '../../src/common/logger.ts';
 import { prettyLine } from '../../src/runtime/pretty-log.ts';
 import { repeatedKeys, topLevelKeys } from '../support/log-lines.ts';
 

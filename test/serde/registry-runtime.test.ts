@@ -12,9 +12,9 @@ import { Serdes, StreamsBuilder, Topology, type Serde } from 'tributary';
 import { EmbeddedLog } from '../../src/embedded/embedded-log.ts';
 import { embeddedEventLog } from '../../src/embedded/event-log.ts';
 import { partitionForKey } from '../../src/runtime/partitioner.ts';
-import { silentLogger } from '../../src/runtime/logger.ts';
+import { silentLogger } from '../../src/common/logger.ts';
 import { loadWorkerConfig } from '../../src/runtime/worker/config.ts';
-import { Worker } from '../../src/runtime/worker/worker.ts';
+import { Worker } from '../../src/worker/worker.ts';
 import { PhysicalTopologyBuilder } from '../../src/topology/physical.ts';
 
 const string = Serdes.String();

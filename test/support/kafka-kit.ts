@@ -11,7 +11,7 @@ import type {
 } from '../../src/kafka/port.ts';
 import type { Headers } from '../../src/processor/record.ts';
 import { partitionForKey } from '../../src/runtime/partitioner.ts';
-import { silentLogger, type Logger } from '../../src/runtime/logger.ts';
+import { silentLogger, type Logger } from '../../src/common/logger.ts';
 import type { Serde } from '../../src/serde/serde.ts';
 
 /** Records without a timestamp of their own get the time they are sent. */

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { inject } from 'vitest';
 import type { KafkaSecurity } from '../../src/kafka/connection.ts';
-import { silentLogger } from '../../src/runtime/logger.ts';
+import { silentLogger } from '../../src/common/logger.ts';
 import { loadWorkerConfig } from '../../src/runtime/worker/config.ts';
 import { KafkaKit } from './kafka-kit.ts';
 import { signedJwt } from './jwt.ts';

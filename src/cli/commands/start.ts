@@ -6,12 +6,12 @@ import { ConfigError } from '../../errors.ts';
 import { requiresCredentials } from '../../http/access.ts';
 import { kafkaEventLog } from '../../kafka/event-log.ts';
 import type { EventLogPort, NewTopic } from '../../kafka/port.ts';
-import type { Logger } from '../../runtime/logger.ts';
+import type { Logger } from '../../common/logger.ts';
 import { createLogger } from '../../runtime/logging.ts';
 import { loadWorkerConfig, type WorkerConfig } from '../../runtime/worker/config.ts';
 import { helpTable, settingFlags, settingHelpRows, type HelpRow } from '../../runtime/worker/settings.ts';
-import { runUntilStopped } from '../../runtime/worker/run-until-stopped.ts';
-import { Worker } from '../../runtime/worker/worker.ts';
+import { runUntilStopped } from '../../worker/run-until-stopped.ts';
+import { Worker } from '../../worker/worker.ts';
 import { ExitCode, UsageError, defineCommand, parseCommandArgs, stringOptions } from '../command.ts';
 import {
   TOPOLOGIES_DIRECTORY,

@@ -9,7 +9,7 @@ import { EmbeddedLog } from '../../embedded/embedded-log.ts';
 import { embeddedEventLog } from '../../embedded/event-log.ts';
 import { kafkaEventLog } from '../../kafka/kafkajs/event-log.ts';
 import type { EventLogPort } from '../../kafka/port.ts';
-import { silentLogger } from '../../runtime/logger.ts';
+import { silentLogger } from '../../common/logger.ts';
 import { UsageError } from '../command.ts';
 
 export interface ReadableEventLog {

@@ -21,7 +21,7 @@ import type { ServerResponse } from 'node:http';
 import { errorMessage } from '../../errors.ts';
 import { answerClientError } from '../../http/client-errors.ts';
 import { createServer, type HttpTls } from '../../http/tls.ts';
-import type { Logger } from '../../runtime/logger.ts';
+import type { Logger } from '../../common/logger.ts';
 import { mergeMetrics } from './metrics-merge.ts';
 
 export interface ThreadEndpoint {

@@ -1,8 +1,10 @@
-import type { Siblings } from '../../query/siblings.ts';
 import type { ThreadTasks } from './messages.ts';
 
-/** A thread's view of the other threads of its process, as the main thread last told it. */
-export class SiblingDirectory implements Siblings {
+/**
+ * A thread's view of the other threads of its process, as the main thread last told it: what the
+ * thread's query server reads to route a task to the thread running it (`Siblings` in query/siblings.ts).
+ */
+export class SiblingDirectory {
   readonly thread: string;
   private owners = new Map<string, string>();
   private others: string[] = [];

@@ -7,10 +7,10 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { errorMessage } from '../../errors.ts';
 import { kafkaEventLog } from '../../kafka/event-log.ts';
-import { withBindings } from '../../runtime/logger.ts';
+import { withBindings } from '../../common/logger.ts';
 import { createLogger } from '../../runtime/logging.ts';
 import { loadWorkerConfig } from '../../runtime/worker/config.ts';
-import { Worker } from '../../runtime/worker/worker.ts';
+import { Worker } from '../../worker/worker.ts';
 import { loadApp, workerApplication } from '../load.ts';
 import type { FromStreamThread, StreamThreadData, ToStreamThread } from './messages.ts';
 import { SiblingDirectory } from './sibling-directory.ts';

@@ -9,7 +9,7 @@
  * never left running with fewer threads than it was started with.
  */
 import { Worker as NodeWorker } from 'node:worker_threads';
-import type { Logger } from '../../runtime/logger.ts';
+import type { Logger } from '../../common/logger.ts';
 import type { FromStreamThread, StreamThreadData, ThreadTasks, ToStreamThread } from './messages.ts';
 import type { WorkerConfig } from '../../runtime/worker/config.ts';
 import { UsageError } from '../command.ts';

@@ -1,5 +1,5 @@
 import type { IHeaders, KafkaMessage, Message, RecordMetadata } from 'kafkajs';
-import type { Headers } from '../../processor/record.ts';
+import type { Headers } from '../../common/records.ts';
 import type { LogRecord, OutgoingRecord, WrittenOffsets } from '../port.ts';
 
 export function fromKafkaHeaders(headers: IHeaders | undefined): Headers {

@@ -7,7 +7,7 @@ import {
   type PartitionAssigner,
 } from 'kafkajs';
 import { TributaryError, errorKind, errorMessage } from '../../errors.ts';
-import type { Logger } from '../../runtime/logger.ts';
+import type { Logger } from '../../common/logger.ts';
 import {
   RebalanceInProgressError,
   type GroupAssignment,

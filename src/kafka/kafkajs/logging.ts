@@ -1,5 +1,5 @@
 import { logLevel, type logCreator } from 'kafkajs';
-import type { Logger } from '../../runtime/logger.ts';
+import type { Logger } from '../../common/logger.ts';
 
 /**
  * Messages kafkajs logs that say nothing useful here: we choose partitions ourselves, and producer

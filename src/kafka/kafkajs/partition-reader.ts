@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Consumer, ConsumerRunConfig, Kafka } from 'kafkajs';
-import type { Logger } from '../../runtime/logger.ts';
+import type { Logger } from '../../common/logger.ts';
 import type {
   PartitionReaderOptions,
   PartitionReaderPort,

@@ -1,6 +1,6 @@
 import type { Consumer, ConsumerRunConfig, RetryOptions } from 'kafkajs';
 import type { TributaryError } from '../../errors.ts';
-import type { Logger } from '../../runtime/logger.ts';
+import type { Logger } from '../../common/logger.ts';
 import { FailureWindow, RetriesExhaustedError, backoffMs, retryPolicy } from '../retry.ts';
 import { kafkajsError, kafkajsErrorKind } from './errors.ts';
 

@@ -8,7 +8,7 @@ import {
 } from '@platformatic/kafka';
 import { ReadCommittedFilter, controlRecordType, type AbortedTransaction } from '../aborted-filter.ts';
 import type { LogRecord, RecordBatch, TopicPartition } from '../port.ts';
-import type { Headers } from '../../processor/record.ts';
+import type { Headers } from '../../common/records.ts';
 import { EARLIEST, listOffsets } from './list-offsets.ts';
 import { hasProtocolError, lastAttempt, type Wire } from './wire.ts';
 

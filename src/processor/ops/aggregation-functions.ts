@@ -1,4 +1,5 @@
-import type { AggregateKind, Fn } from '../../topology/ir.ts';
+import type { Fn } from '../../common/functions.ts';
+import type { AggregateKind } from './specs.ts';
 
 /**
  * The functions an aggregating processor runs, whatever the DSL call was. `initializer` may return

@@ -1,5 +1,5 @@
 import type { ProcessorSupplier } from '../api.ts';
-import type { Fn } from '../../topology/ir.ts';
+import type { Fn } from '../../common/functions.ts';
 
 export type AnySupplier = ProcessorSupplier<unknown, unknown, unknown, unknown>;
 

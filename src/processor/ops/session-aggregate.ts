@@ -1,6 +1,6 @@
 import type { KeyValue } from '../record.ts';
 import type { SessionStore, Window, Windowed } from '../../state/api.ts';
-import type { SessionWindowsSpec } from '../../topology/ir.ts';
+import type { SessionWindowsSpec } from './specs.ts';
 import type { ProcessorSupplier } from '../api.ts';
 import { change } from '../change.ts';
 import { recordDropped } from '../internal-context.ts';

@@ -1,5 +1,5 @@
 import type { ValueAndTimestamp } from '../../state/api.ts';
-import type { SlidingWindowsSpec } from '../../topology/ir.ts';
+import type { SlidingWindowsSpec } from './specs.ts';
 import type { ProcessorSupplier } from '../api.ts';
 import type { StreamRecord } from '../record.ts';
 import { recordDropped } from '../internal-context.ts';

@@ -1,7 +1,7 @@
 import type { KeyValue, StreamRecord } from '../record.ts';
 import { withKey, withKeyValue, withValue } from '../record.ts';
 import type { Processor, ProcessorContext, ProcessorSupplier } from '../api.ts';
-import type { Fn } from '../../topology/ir.ts';
+import type { Fn } from '../../common/functions.ts';
 
 type AnyProcessor = Processor<unknown, unknown, unknown, unknown>;
 type AnySupplier = ProcessorSupplier<unknown, unknown, unknown, unknown>;

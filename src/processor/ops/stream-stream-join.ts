@@ -2,7 +2,7 @@ import type { Processor, ProcessorContext } from '../api.ts';
 import { recordDropped } from '../internal-context.ts';
 import type { StreamRecord } from '../record.ts';
 import type { KeyValueStore, StateStore, WindowStore } from '../../state/api.ts';
-import type { JoinType, JoinWindowsSpec } from '../../topology/ir.ts';
+import type { JoinType, JoinWindowsSpec } from './specs.ts';
 import { absent, type AnySupplier, type JoinerFn } from './join-common.ts';
 import type { JoinSide, OuterKey, OuterValues } from './stream-join-outer-store.ts';
 

@@ -1,7 +1,7 @@
 import { ProcessingError } from '../../errors.ts';
 import type { Serde } from '../../serde/serde.ts';
 import type { KeyValueStore, Windowed } from '../../state/api.ts';
-import type { SuppressSpec } from '../../topology/ir.ts';
+import type { SuppressSpec } from './specs.ts';
 import type { Processor, ProcessorContext, ProcessorSupplier } from '../api.ts';
 import { change, type Change } from '../change.ts';
 import { streamRecord, type StreamRecord } from '../record.ts';

@@ -1,7 +1,7 @@
 import { ProcessingError } from '../../errors.ts';
 import type { Serde } from '../../serde/serde.ts';
 import type { TimestampedKeyValueStore } from '../../state/api.ts';
-import type { Fn } from '../../topology/ir.ts';
+import type { Fn } from '../../common/functions.ts';
 import type { Processor, ProcessorContext, ProcessorSupplier } from '../api.ts';
 import { change, isLatest, type Change } from '../change.ts';
 import { withKeyValue, withTimestamp, withValue, type KeyValue, type StreamRecord } from '../record.ts';

@@ -3,7 +3,7 @@ import { change, isLatest, type Change } from '../change.ts';
 import { recordDropped } from '../internal-context.ts';
 import { withValue, type StreamRecord } from '../record.ts';
 import type { TimestampedKeyValueStore, ValueAndTimestamp } from '../../state/api.ts';
-import type { JoinType } from '../../topology/ir.ts';
+import type { JoinType } from './specs.ts';
 import type { TableValueGetter, TableValueGetterSupplier } from './value-getter.ts';
 import { absent, type AnySupplier, type JoinerFn } from './join-common.ts';
 

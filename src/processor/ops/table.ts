@@ -8,7 +8,7 @@ import {
   type ValueAndTimestamp,
   type VersionedKeyValueStore,
 } from '../../state/api.ts';
-import type { Fn } from '../../topology/ir.ts';
+import type { Fn } from '../../common/functions.ts';
 
 type AnySupplier = ProcessorSupplier<unknown, unknown, unknown, unknown>;
 type ChangeRecord = StreamRecord<unknown, Change<unknown>>;

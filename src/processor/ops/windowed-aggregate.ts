@@ -1,5 +1,5 @@
 import type { ValueAndTimestamp, Window, WindowStore, Windowed } from '../../state/api.ts';
-import type { TimeWindowsSpec } from '../../topology/ir.ts';
+import type { TimeWindowsSpec } from './specs.ts';
 import type { ProcessorContext, ProcessorSupplier } from '../api.ts';
 import { change } from '../change.ts';
 import { recordDropped } from '../internal-context.ts';

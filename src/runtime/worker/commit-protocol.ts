@@ -1,7 +1,7 @@
 import { errorKind, errorMessage } from '../../errors.ts';
 import { RebalanceInProgressError, type GroupConsumerPort, type ProducerPort } from '../../kafka/port.ts';
 import { FailureWindow, RetriesExhaustedError, retrying, type RetryPolicy } from '../../kafka/retry.ts';
-import type { Logger } from '../logger.ts';
+import type { Logger } from '../../common/logger.ts';
 import { RecordSender } from './record-sender.ts';
 import type { RunnerMetrics } from './runner-metrics.ts';
 import type { TaskFactory } from './task-factory.ts';

@@ -1,4 +1,4 @@
-import type { Logger } from '../logger.ts';
+import type { Logger } from '../../common/logger.ts';
 import type { CommitProtocol } from './commit-protocol.ts';
 import type { Reconciler } from './reconciler.ts';
 

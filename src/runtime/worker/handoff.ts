@@ -1,5 +1,5 @@
 import type { AdminPort, GroupConsumerPort, TopicPartition, TopicPartitionOffset } from '../../kafka/port.ts';
-import type { Logger } from '../logger.ts';
+import type { Logger } from '../../common/logger.ts';
 
 /**
  * Handing a task from one live worker to another. The group protocol gives every member its new

@@ -2,7 +2,7 @@ import { errorKind } from '../../errors.ts';
 import type { AdminPort, GroupAssignment, GroupConsumerPort, TopicPartition } from '../../kafka/port.ts';
 import { retrying, type RetryPolicy } from '../../kafka/retry.ts';
 import { decodeAssignmentInfo, type AssignmentInfo } from '../assignment/group-protocol.ts';
-import type { Logger } from '../logger.ts';
+import type { Logger } from '../../common/logger.ts';
 import type { ApplicationTopics } from './application-topics.ts';
 import type { CommitProtocol } from './commit-protocol.ts';
 import { awaitRelease, release, startPositions, type HandoffContext, type ReleasedTask } from './handoff.ts';

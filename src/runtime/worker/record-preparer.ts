@@ -2,7 +2,7 @@ import type { RecordBatch } from '../../kafka/port.ts';
 import type { Serde } from '../../serde/serde.ts';
 import type { SourceNodeDef } from '../../topology/physical.ts';
 import { Topology } from '../../topology/topology.ts';
-import type { Logger } from '../logger.ts';
+import type { Logger } from '../../common/logger.ts';
 
 interface Preparing {
   readonly key: Serde<unknown> | undefined;

@@ -1,4 +1,4 @@
-import type { Logger } from '../logger.ts';
+import type { Logger } from '../../common/logger.ts';
 import { LOG_PROGRESS_INTERVAL_MS, ProgressMeter, describeProgress, progressInterval } from '../progress.ts';
 
 export interface RestoreProgressOptions {

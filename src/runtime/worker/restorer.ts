@@ -1,6 +1,6 @@
 import type { LogRecord, PartitionReaderPort, RecordBatch, TopicPartition } from '../../kafka/port.ts';
 import type { ChangelogRecord } from '../../state/bytes.ts';
-import type { Logger } from '../logger.ts';
+import type { Logger } from '../../common/logger.ts';
 import {
   RestoreProgressLog,
   type RestoreProgressOptions,

@@ -1,6 +1,6 @@
 import { httpSecurityWarnings } from '../../http/security.ts';
 import { describeSecurity } from '../../kafka/connection.ts';
-import type { Logger } from '../logger.ts';
+import type { Logger } from '../../common/logger.ts';
 import type { WorkerConfig } from './config.ts';
 
 /**

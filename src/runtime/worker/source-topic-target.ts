@@ -4,7 +4,7 @@ import type { ChangelogRecord } from '../../state/bytes.ts';
 import type { ManagedStore } from '../../state/managed-store.ts';
 import type { SourceNodeDef } from '../../topology/physical.ts';
 import type { ErrorHandlerChoice } from '../error-handling.ts';
-import type { Logger } from '../logger.ts';
+import type { Logger } from '../../common/logger.ts';
 import { savingStore, type ChangelogTarget } from './restorer.ts';
 
 /**

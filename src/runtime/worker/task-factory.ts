@@ -5,7 +5,7 @@ import type { StateStore } from '../../state/api.ts';
 import { openStore, type ManagedStore } from '../../state/managed-store.ts';
 import type { SourceNodeDef } from '../../topology/physical.ts';
 import { Topology } from '../../topology/topology.ts';
-import type { Logger } from '../logger.ts';
+import type { Logger } from '../../common/logger.ts';
 import { StreamTask } from '../stream-task.ts';
 import { openTaskStores, taskDirectory, typedStores } from '../task-stores.ts';
 import { parseTaskId } from '../assignment/assignor.ts';

@@ -2,7 +2,7 @@ import { TopologyError } from '../../errors.ts';
 import type { AdminPort, NewTopic } from '../../kafka/port.ts';
 import { resolvePartitions } from '../../topology/partitions.ts';
 import { Topology } from '../../topology/topology.ts';
-import type { Logger } from '../logger.ts';
+import type { Logger } from '../../common/logger.ts';
 
 export interface TopicSetup {
   readonly admin: AdminPort;

@@ -1,4 +1,4 @@
-import type { KeyValue } from '../../processor/record.ts';
+import type { KeyValue } from '../../common/records.ts';
 import { readInt64, writeInt64 } from '../../serde/int64.ts';
 import type { Serde } from '../../serde/serde.ts';
 import type { KeyValueStore, RangeOptions, ValueAndTimestamp } from '../api.ts';

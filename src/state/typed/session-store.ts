@@ -1,4 +1,4 @@
-import type { KeyValue } from '../../processor/record.ts';
+import type { KeyValue } from '../../common/records.ts';
 import type { SessionStore, Windowed } from '../api.ts';
 import { fromBinaryKey, type BinaryKey } from '../bytes.ts';
 import {

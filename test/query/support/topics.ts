@@ -1,6 +1,6 @@
 import type { TributaryApp } from 'tributary';
 import type { AdminPort } from '../../../src/kafka/port.ts';
-import { silentLogger } from '../../../src/runtime/logger.ts';
+import { silentLogger } from '../../../src/common/logger.ts';
 import { setUpTopics } from '../../../src/runtime/worker/topics.ts';
 import { eventually } from '../../support/eventually.ts';
 

@@ -12,9 +12,9 @@ import {
   type OutgoingRecord,
 } from '../../../src/kafka/port.ts';
 import { partitionForKey } from '../../../src/runtime/partitioner.ts';
-import { silentLogger } from '../../../src/runtime/logger.ts';
+import { silentLogger } from '../../../src/common/logger.ts';
 import { loadWorkerConfig } from '../../../src/runtime/worker/config.ts';
-import { Worker } from '../../../src/runtime/worker/worker.ts';
+import { Worker } from '../../../src/worker/worker.ts';
 // The word count the integration tests run, on its default topics: `words` in, `word-counts` out.
 import wordCountApp from '../../integration/fixtures/word-count-app.ts';
 

@@ -7,7 +7,7 @@ import { EmbeddedLog } from '../../../src/embedded/embedded-log.ts';
 import { embeddedEventLog } from '../../../src/embedded/event-log.ts';
 import { createLogger } from '../../../src/runtime/logging.ts';
 import { loadWorkerConfig } from '../../../src/runtime/worker/config.ts';
-import { Worker } from '../../../src/runtime/worker/worker.ts';
+import { Worker } from '../../../src/worker/worker.ts';
 import { repeatedKeys } from '../../support/log-lines.ts';
 
 const string = Serdes.String();

@@ -1,6 +1,6 @@
 /** A long store restore logs its progress now and then: records restored and left, the rate, the time left. */
 import { describe, expect, it } from 'vitest';
-import type { Logger } from '../../../src/runtime/logger.ts';
+import type { Logger } from '../../../src/common/logger.ts';
 import { Restorer } from '../../../src/runtime/worker/restorer.ts';
 import { eventually } from '../../support/eventually.ts';
 import { SteppedReader } from './stepped-reader.ts';

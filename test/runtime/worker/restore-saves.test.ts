@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Serdes, Stores } from '../../../src/index.ts';
-import { silentLogger } from '../../../src/runtime/logger.ts';
+import { silentLogger } from '../../../src/common/logger.ts';
 import { RECORDS_PER_SAVE, Restorer, savingStore } from '../../../src/runtime/worker/restorer.ts';
 import type { KeyValueStore } from '../../../src/state/api.ts';
 import { openStore } from '../../../src/state/managed-store.ts';

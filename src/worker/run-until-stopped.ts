@@ -1,5 +1,5 @@
-import { errorMessage } from '../../errors.ts';
-import type { Logger } from '../logger.ts';
+import { errorMessage } from '../errors.ts';
+import type { Logger } from '../common/logger.ts';
 import type { Worker } from './worker.ts';
 
 /** The process's exit codes (docs/operations.md): stopped on request, or failed. */

@@ -1,11 +1,11 @@
-import type { Logger } from '../runtime/logger.ts';
-import type { GlobalStoreDef, NodeDef, SinkNodeDef, SourceNodeDef } from '../topology/physical.ts';
-import { PhysicalTopologyBuilder } from '../topology/physical.ts';
-import { Topology } from '../topology/topology.ts';
-import { avroTypeOf } from './avro.ts';
-import type { SchemaRegistryClient } from './registry.ts';
-import { registryAvroSerde, serdeIdentity, subjectName } from './registry-serde.ts';
-import type { Serde } from './serde.ts';
+import type { Logger } from '../../common/logger.ts';
+import type { GlobalStoreDef, NodeDef, SinkNodeDef, SourceNodeDef } from '../../topology/physical.ts';
+import { PhysicalTopologyBuilder } from '../../topology/physical.ts';
+import { Topology } from '../../topology/topology.ts';
+import { avroTypeOf } from '../../serde/avro.ts';
+import type { SchemaRegistryClient } from '../../serde/registry.ts';
+import { registryAvroSerde, serdeIdentity, subjectName } from '../../serde/registry-serde.ts';
+import type { Serde } from '../../serde/serde.ts';
 
 type AnySerde = Serde<unknown>;
 type Part = 'key' | 'value';

@@ -10,19 +10,19 @@ import { errorResponse, sendResponse, toHttpRequest } from '../http/exchange.ts'
 import { Router } from '../http/router.ts';
 import type { HttpResponse } from '../http/types.ts';
 import { Histogram, LATENCY_BUCKETS_SECONDS } from '../runtime/histogram.ts';
-import type { Logger } from '../runtime/logger.ts';
+import type { Logger } from '../common/logger.ts';
 import type { WireSerdes } from '../serde/registry-wire.ts';
 import type { AppRunner } from '../runtime/worker/app-runner.ts';
-import type { AppHttp } from './api.ts';
-import { addAppRoutes } from './app-routes.ts';
-import { streamChanges } from './handlers/changes.ts';
-import { health, metadata, metrics, ready, type HttpMetrics } from './handlers/cluster.ts';
-import { getKey, listStores, queryStore } from './handlers/stores.ts';
-import { TypedProducer } from './producer.ts';
-import { QueryService } from './query-service.ts';
-import type { InternalHandler } from './server-types.ts';
-import { fromSibling, type Siblings } from './siblings.ts';
-import { HOP_HEADER } from './peer-client.ts';
+import type { AppHttp } from '../query/api.ts';
+import { addAppRoutes } from '../query/app-routes.ts';
+import { streamChanges } from '../query/handlers/changes.ts';
+import { health, metadata, metrics, ready, type HttpMetrics } from '../query/handlers/cluster.ts';
+import { getKey, listStores, queryStore } from '../query/handlers/stores.ts';
+import { TypedProducer } from '../query/producer.ts';
+import { QueryService } from '../query/query-service.ts';
+import type { InternalHandler } from '../query/server-types.ts';
+import { fromSibling, type Siblings } from '../query/siblings.ts';
+import { HOP_HEADER } from '../query/peer-client.ts';
 
 export interface QueryServerOptions {
   readonly runners: readonly AppRunner[];

@@ -1,17 +1,17 @@
 import { randomUUID } from 'node:crypto';
-import type { EventLogPort } from '../../kafka/port.ts';
-import type { AppHttp } from '../../query/api.ts';
-import { QueryServer } from '../../query/server.ts';
-import type { Siblings } from '../../query/siblings.ts';
-import { SchemaRegistryClient } from '../../serde/registry.ts';
-import { registryWireSerdes } from '../../serde/registry-wire.ts';
-import { setStoreCacheMaxBytes } from '../../state/managed-store.ts';
-import type { Topology } from '../../topology/topology.ts';
-import type { ErrorHandling } from '../error-handling.ts';
-import type { Logger } from '../logger.ts';
-import { AppRunner } from './app-runner.ts';
-import type { WorkerConfig } from './config.ts';
-import { reportSecurity } from './security-report.ts';
+import type { EventLogPort } from '../kafka/port.ts';
+import type { AppHttp } from '../query/api.ts';
+import { QueryServer } from './server.ts';
+import { SchemaRegistryClient } from '../serde/registry.ts';
+import { registryWireSerdes } from '../serde/registry-wire.ts';
+import { setStoreCacheMaxBytes } from '../state/managed-store.ts';
+import type { Topology } from '../topology/topology.ts';
+import type { ErrorHandling } from '../runtime/error-handling.ts';
+import type { Logger } from '../common/logger.ts';
+import { AppRunner } from '../runtime/worker/app-runner.ts';
+import type { WorkerConfig } from '../runtime/worker/config.ts';
+import { reportSecurity } from '../runtime/worker/security-report.ts';
+import type { Siblings } from '../query/siblings.ts';
 
 export interface WorkerApplication {
   readonly applicationId: string;
