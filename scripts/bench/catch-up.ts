@@ -15,6 +15,9 @@
 //   --clients    Kafka clients to compare (`kafkajs,platformatic`): each run once per client, the
 //                worker started with `--kafka-client`; results go to the "Kafka clients: catching up"
 //                section instead.
+//   --threads    stream-thread counts to compare (`1,2`; a count may repeat, `1,2,1,2`, to interleave
+//                more rounds): each run once per count, the worker started with `--threads`; results go
+//                to the "Stream threads: catching up" section instead.
 //   --baseline   another checkout of the repository (e.g. `git archive main | tar -x -C dir`, with
 //                node_modules linked), whose worker runs the same recording right after this one's.
 //   BENCH_KAFKA_PORT / BENCH_KAFKA_CONTROLLER_PORT   the broker's ports (default 39592/39593).
@@ -33,6 +36,7 @@ import { describeMachine } from './machine.ts';
 
 export const CATCH_UP_HEADING = 'Catching up on a backlog';
 export const CLIENTS_CATCH_UP_HEADING = 'Kafka clients: catching up on a backlog';
+export const THREADS_CATCH_UP_HEADING = 'Stream threads: catching up on a backlog';
 type Guarantee = 'at-least-once' | 'exactly-once';
 /** The product's default commit intervals (Kafka Streams' defaults), given explicitly to the worker. */
 const COMMIT_INTERVAL: Record<Guarantee, number> = { 'at-least-once': 30_000, 'exactly-once': 100 };
@@ -70,6 +74,7 @@ const { values: args } = parseArgs({
     baseline: { type: 'string' },
     'baseline-label': { type: 'string', default: 'main' },
     clients: { type: 'string' },
+    threads: { type: 'string' },
     'no-write': { type: 'boolean', default: false },
   },
 });
@@ -77,17 +82,27 @@ const sizes = args.orders.split(',').map(Number);
 const largeSizes = args.large ? args.large.split(',').map(Number) : [];
 const guarantees = args.guarantee.split(',') as Guarantee[];
 const clients = args.clients ? args.clients.split(',') : [undefined];
+const threadCounts = args.threads ? args.threads.split(',') : [undefined];
 const checkouts = [
   { label: 'this branch', dir: root },
   ...(args.baseline ? [{ label: args['baseline-label'], dir: resolve(args.baseline) }] : []),
 ].flatMap((checkout) =>
-  clients.map((client) => ({
-    ...checkout,
-    client,
-    label: client ? `${checkout.label}, ${client}` : checkout.label,
-  })),
+  clients.flatMap((client) =>
+    threadCounts.map((threads) => ({
+      ...checkout,
+      client,
+      threads,
+      label: [checkout.label, client, threads && `${threads} thread${threads === '1' ? '' : 's'}`]
+        .filter(Boolean)
+        .join(', '),
+    })),
+  ),
 );
-const heading = args.clients ? CLIENTS_CATCH_UP_HEADING : CATCH_UP_HEADING;
+const heading = args.threads
+  ? THREADS_CATCH_UP_HEADING
+  : args.clients
+    ? CLIENTS_CATCH_UP_HEADING
+    : CATCH_UP_HEADING;
 
 async function preload(kafka: Kafka, orders: number): Promise<{ orderIds: Set<string>; records: number }> {
   const { topics } = await import('../../schemas/topics.ts');
@@ -102,6 +117,7 @@ async function catchUp(
   label: string,
   checkout: string,
   client: string | undefined,
+  threads: string | undefined,
   guarantee: Guarantee,
   orders: number,
 ): Promise<RunResult> {
@@ -142,6 +158,7 @@ async function catchUp(
         guarantee,
         'commit-interval-ms': String(COMMIT_INTERVAL[guarantee]),
         ...(client ? { 'kafka-client': client } : {}),
+        ...(threads ? { threads } : {}),
       },
       env: {
         // BENCH_WORKER_NODE_OPTIONS: more flags for the worker's Node (`--cpu-prof --cpu-prof-dir=...`).
@@ -172,7 +189,7 @@ async function catchUp(
       Math.round(Number(p.loopMaxMs)),
       Math.round(Number(p.cpuBurstMaxMs)),
     ]);
-    const failure = worker.logs.find((l: LogLine) => l.msg.startsWith('application failed'))?.msg;
+    const failure = worker.logs.find((l: LogLine) => /^(application|stream thread) failed/.test(l.msg))?.msg;
     const catchUpMs = lastDecision - started;
     return {
       label,
@@ -209,7 +226,7 @@ function section(results: readonly RunResult[], version: string): string {
   return [
     `## ${heading}`,
     '',
-    `Written by \`npm run bench:catch-up -- --orders ${args.orders}${args.large ? ` --large ${args.large}` : ''}${args.guarantee !== 'at-least-once,exactly-once' ? ` --guarantee ${args.guarantee}` : ''}${args.clients ? ` --clients ${args.clients}` : ''}${args.baseline ? ' --baseline <main checkout>' : ''}\` (scripts/bench/catch-up.ts) on ${new Date().toISOString().slice(0, 10)}.`,
+    `Written by \`npm run bench:catch-up -- --orders ${args.orders}${args.large ? ` --large ${args.large}` : ''}${args.guarantee !== 'at-least-once,exactly-once' ? ` --guarantee ${args.guarantee}` : ''}${args.clients ? ` --clients ${args.clients}` : ''}${args.threads ? ` --threads ${args.threads}` : ''}${args.baseline ? ' --baseline <main checkout>' : ''}\` (scripts/bench/catch-up.ts) on ${new Date().toISOString().slice(0, 10)}.`,
     '',
     `Machine: ${describeMachine()}, Linux ${release()}; load average ${load} (1, 5, 15 min) when the run ended. Other work shared the machine.`,
     `Broker: Kafka ${version}, one combined KRaft node on the same machine (scripts/kafka/start.sh, default message.max.bytes), started afresh for every run.`,
@@ -222,6 +239,7 @@ function section(results: readonly RunResult[], version: string): string {
     'How to read them:',
     '',
     "- Decided orders/s: orders the validations aggregator decided (VALIDATED or FAILED), over the time from the worker's start (joining, restoring nothing) to the last decision.",
+    "- With several stream threads, the stall figures are the longest of any thread's (each thread runs its own event loop); worker CPU and RSS are the whole process's.",
     "- Both stall figures cover the time from the moment every application had its tasks to the end of the catch-up. The longest main-thread CPU burst is the most CPU time the worker's main thread spent between two turns of a 5 ms timer (`process.threadCpuUsage`): how long our code, the client's, or a GC pause on that thread held the event loop, independent of the machine's load. The longest event-loop delay is the largest `monitorEventLoopDelay` maximum of any second: wall time, so it also counts the time the process waited for a core on a loaded machine.",
     '- Worker CPU and peak RSS are those of the worker process (its LevelDB threads included) until it had caught up.',
     '- A graceful stop commits what was processed since the last commit and leaves the group.',
@@ -246,9 +264,9 @@ const runs = [
   ),
   ...largeSizes.map((orders) => ({ ...checkouts[0]!, guarantee: 'at-least-once' as const, orders })),
 ];
-for (const { label, dir, client, guarantee, orders } of runs) {
+for (const { label, dir, client, threads, guarantee, orders } of runs) {
   console.error(`catching up: ${label}, ${guarantee}, ${format(orders)} orders...`);
-  const result = await catchUp(label, dir, client, guarantee, orders);
+  const result = await catchUp(label, dir, client, threads, guarantee, orders);
   console.error(JSON.stringify(result));
   if (process.env.BENCH_PROBES) console.error(JSON.stringify(lastProbes));
   results.push(result);

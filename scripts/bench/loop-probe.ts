@@ -6,7 +6,10 @@
 //    long our code or the client's held the event loop, whatever the machine's load;
 //  - the process's CPU time so far and its RSS.
 // The worker's code is untouched: the same probe measures any checkout.
+// In a worker with several stream threads, every thread loads it (`--import` applies to worker threads
+// too) and says which it is (`thread`: 0 is the main thread).
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { threadId } from 'node:worker_threads';
 
 const mainThreadCpuMs = () => {
   const usage = process.threadCpuUsage();
@@ -29,6 +32,7 @@ const reporter = setInterval(() => {
       level: 30,
       time: Date.now(),
       msg: 'bench probe',
+      thread: threadId,
       loopMaxMs: delay.max / 1e6,
       cpuBurstMaxMs: burstMax,
       cpuMs: (cpu.user + cpu.system) / 1000,

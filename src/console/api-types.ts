@@ -42,6 +42,8 @@ export type WorkerReport =
 
 export interface WorkerStatus {
   readonly endpoint: string;
+  /** Which stream thread of the worker process reports (`--threads` above 1). */
+  readonly thread?: string;
   readonly time: number;
   readonly applications: readonly ApplicationStatus[];
 }

@@ -26,12 +26,17 @@ export const STATUS_PATH = '/console/api/status';
 export function workerStatus(service: QueryService, sampler: ConsoleSampler): WorkerStatus {
   return {
     endpoint: service.self,
+    ...(service.siblings ? { thread: service.siblings.thread } : {}),
     time: Date.now(),
-    applications: service.runners.map((runner) => applicationStatus(runner, sampler, service.self)),
+    applications: service.runners.map((runner) => applicationStatus(runner, sampler, service)),
   };
 }
 
-function applicationStatus(runner: AppRunner, sampler: ConsoleSampler, self: string): ApplicationStatus {
+function applicationStatus(
+  runner: AppRunner,
+  sampler: ConsoleSampler,
+  { self, siblings }: QueryService,
+): ApplicationStatus {
   const app = runner.applicationId;
   const lags = new Map(runner.consumerLag().map((l) => [`${l.topic}/${l.partition}`, l.lag]));
   const tasks: TaskStatus[] = [];
@@ -51,10 +56,11 @@ function applicationStatus(runner: AppRunner, sampler: ConsoleSampler, self: str
       stores: storeStatuses(task.stores),
     });
   }
-  // Assigned here as active but not running yet: being created and restored.
+  // Assigned here as active but not running yet: being created and restored (unless another stream
+  // thread of this process runs it: the process's threads share its endpoint).
   const mine = runner.assignment.endpoints[self];
   for (const id of mine?.active ?? [])
-    if (!runner.activeTasks.has(id))
+    if (!runner.activeTasks.has(id) && !siblings?.activeOwner(app, id))
       tasks.push({ id, role: 'restoring', processed: null, inputs: [], stores: [] });
   for (const [id, standby] of runner.standbyTasks)
     tasks.push({ id, role: 'standby', processed: null, inputs: [], stores: storeStatuses(standby.stores) });
@@ -119,13 +125,13 @@ export function compareTaskIds(a: string, b: string): number {
   return sa - sb || pa - pb;
 }
 
-/** Every worker the applications' assignments name, this one first. */
+/** Every worker the applications' assignments name, this one first, then the other stream threads of its process. */
 export function knownWorkers(service: QueryService): string[] {
   const others = new Set<string>();
   for (const runner of service.runners)
     for (const endpoint of Object.keys(runner.assignment.endpoints))
       if (endpoint !== service.self) others.add(endpoint);
-  return [service.self, ...[...others].sort()];
+  return [service.self, ...(service.siblings?.endpoints() ?? []), ...[...others].sort()];
 }
 
 /** The reports of every worker: this one's own, the others' asked over HTTP (one hop, in parallel). */

@@ -10,6 +10,8 @@ import { QueryUnavailableError } from './errors.ts';
 export interface PeerSecurity {
   readonly tls?: HttpTls;
   readonly token?: Secret;
+  /** Endpoints reached in plain HTTP even with `tls` (the other stream threads of this process, on loopback). */
+  readonly plain?: (endpoint: string) => boolean;
 }
 
 /** Marks a request one worker forwards to another: the receiver answers from its own stores or says 503, never forwards again. */
@@ -40,15 +42,17 @@ const FORWARD_TIMEOUT_MS = 10_000;
 export class PeerClient {
   private readonly self: string;
   private readonly agent: Agent;
+  private readonly plainAgent: Agent;
   private readonly https: boolean;
+  private readonly plain: (endpoint: string) => boolean;
   private readonly token: Secret | undefined;
 
   constructor(self: string, security: PeerSecurity = {}) {
     this.self = self;
     this.https = security.tls !== undefined;
-    this.agent = security.tls
-      ? (peerAgent(security.tls) as unknown as Agent)
-      : new Agent({ keepAlive: true, maxSockets: 64, maxFreeSockets: 16 });
+    this.plainAgent = new Agent({ keepAlive: true, maxSockets: 64, maxFreeSockets: 16 });
+    this.agent = security.tls ? (peerAgent(security.tls) as unknown as Agent) : this.plainAgent;
+    this.plain = security.plain ?? (() => false);
     this.token = security.token;
   }
 
@@ -99,6 +103,7 @@ export class PeerClient {
 
   close(): void {
     this.agent.destroy();
+    this.plainAgent.destroy();
   }
 
   private async exchange(endpoint: string, request: PeerRequest): Promise<PeerResponse> {
@@ -134,14 +139,15 @@ export class PeerClient {
   ): Promise<IncomingMessage> {
     const { hostname, port } = new URL(`http://${endpoint}`);
     const authorization = this.token ? { authorization: `Bearer ${this.token.reveal()}` } : {};
+    const https = this.https && !this.plain(endpoint);
     return new Promise((resolve, reject) => {
-      const req = (this.https ? httpsRequest : httpRequest)(
+      const req = (https ? httpsRequest : httpRequest)(
         {
           host: hostname,
           port,
           path: request.pathAndQuery,
           method: request.method,
-          agent: this.agent,
+          agent: https ? this.agent : this.plainAgent,
           headers: { ...request.headers, ...authorization, [HOP_HEADER]: this.self },
           signal: request.signal,
         },

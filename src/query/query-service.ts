@@ -7,6 +7,7 @@ import { ChangeBus } from './change-bus.ts';
 import { QueryUnavailableError } from './errors.ts';
 import { PeerClient, type PeerResponse, type PeerSecurity } from './peer-client.ts';
 import { keyPartition, ownersOf, taskId } from './routing.ts';
+import { fromSibling, type Siblings } from './siblings.ts';
 
 /** Where a partition of a store can be read. */
 export type Location =
@@ -36,6 +37,8 @@ export class QueryService {
   /** This worker's advertised endpoint. */
   readonly self: string;
   readonly runners: readonly AppRunner[];
+  /** The other stream threads of this process, when it runs several. */
+  readonly siblings: Siblings | undefined;
   private readonly closing = new AbortController();
 
   constructor(options: {
@@ -44,13 +47,20 @@ export class QueryService {
     logger: Logger;
     /** How to reach the other workers (HTTPS, a token). */
     peers?: PeerSecurity;
+    siblings?: Siblings;
   }) {
     this.runners = options.runners;
     this.self = options.self;
+    this.siblings = options.siblings;
     this.catalog = new StoreCatalog(options.runners);
     this.bus = new ChangeBus(options.logger);
     for (const runner of options.runners) this.bus.watch(runner, this.catalog);
-    this.peers = new PeerClient(options.self, options.peers);
+    const siblings = options.siblings;
+    this.peers = new PeerClient(options.self, {
+      ...options.peers,
+      // Sibling threads listen on loopback in plain HTTP, behind the process's endpoint.
+      plain: siblings && ((endpoint) => siblings.endpoints().includes(endpoint)),
+    });
   }
 
   serializeKey(entry: StoreEntry, key: unknown): Uint8Array {
@@ -89,6 +99,10 @@ export class QueryService {
     if (owners.active === this.self) {
       if (active) return { where: 'local', store: active, partition, standby: false };
       if (standby) return { where: 'local', store: standby, partition, standby: true };
+      const sibling = fromSibling.getStore()
+        ? undefined
+        : this.siblings?.activeOwner(entry.applicationId, id);
+      if (sibling) return { where: 'remote', endpoints: [sibling], partition };
       throw new QueryUnavailableError(`${what} is being restored on this worker`);
     }
     if (options.standby) {

@@ -19,7 +19,7 @@ const EXIT_GRACE_MS = 3_000;
  * the event loop `EXIT_GRACE_MS` later, the process exits with its code anyway.
  */
 export async function runUntilStopped(
-  worker: Worker,
+  worker: Pick<Worker, 'start' | 'run' | 'stop'> & { readonly runners: readonly { applicationId: string }[] },
   logger: Logger,
   /** Called once the worker has started (to tell the user where it is). */
   onStarted?: () => void | Promise<void>,

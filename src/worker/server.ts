@@ -21,6 +21,8 @@ import { getKey, listStores, queryStore } from '../query/handlers/stores.ts';
 import { TypedProducer } from '../query/producer.ts';
 import { QueryService } from '../query/query-service.ts';
 import type { InternalHandler } from '../query/server-types.ts';
+import { fromSibling, type Siblings } from '../query/siblings.ts';
+import { HOP_HEADER } from '../query/peer-client.ts';
 
 export interface QueryServerOptions {
   readonly runners: readonly AppRunner[];
@@ -38,6 +40,12 @@ export interface QueryServerOptions {
   readonly wireSerdes?: WireSerdes;
   /** HTTPS, who may call which routes, and the token for forwarding to other workers. */
   readonly security?: HttpSecurity;
+  /**
+   * This server is one stream thread's, behind the process's endpoint (`tributary run --threads`): it
+   * listens on loopback in plain HTTP (the process's endpoint serves HTTPS), and reads the tasks of
+   * the other threads through theirs.
+   */
+  readonly siblings?: Siblings;
 }
 
 /** How long a stop waits for requests in flight before it cuts them. */
@@ -70,6 +78,7 @@ export class QueryServer {
       self: options.http.advertised,
       logger: this.logger,
       peers: { tls: options.security?.tls, token: options.security?.peerToken },
+      siblings: options.siblings,
     });
     this.producer = new TypedProducer(options.port, options.clientId, options.wireSerdes);
     this.console = new ConsoleRoutes({
@@ -102,8 +111,15 @@ export class QueryServer {
     return `${this.options.security?.tls ? 'https' : 'http'}://${this.options.http.advertised}`;
   }
 
+  /** The port it listens on, once started (the one asked for, or the one chosen for port 0). */
+  get listeningPort(): number | undefined {
+    const address = this.server?.address();
+    return typeof address === 'object' && address ? address.port : undefined;
+  }
+
   async start(): Promise<void> {
-    const server = createServer((req, res) => void this.handle(req, res), this.options.security?.tls);
+    const tls = this.options.siblings ? undefined : this.options.security?.tls;
+    const server = createServer((req, res) => void this.handle(req, res), tls);
     // `Expect: 100-continue`: a body announced too large is refused before the client sends it.
     server.on('checkContinue', (req, res) => void this.handle(req, res, { expectsContinue: true }));
     server.on('clientError', answerClientError);
@@ -220,10 +236,11 @@ export class QueryServer {
         if ((announcedLength(req) ?? 0) > MAX_BODY_BYTES) throw bodyTooLarge();
         res.writeContinue();
       }
-      response = await match.handler.handle(toHttpRequest(req, url, match.params, abort.signal), {
-        req,
-        res,
-      });
+      // A sibling thread forwards with the process's own endpoint as the hop.
+      const sibling = this.options.siblings !== undefined && req.headers[HOP_HEADER] === this.service.self;
+      response = await fromSibling.run(sibling, () =>
+        match.handler.handle(toHttpRequest(req, url, match.params, abort.signal), { req, res }),
+      );
     } catch (error) {
       response = errorResponse(error);
       if (response.status >= 500 && response.status !== 503 && response.status !== 504)

@@ -11,6 +11,7 @@ import type { Logger } from '../common/logger.ts';
 import { AppRunner } from '../runtime/worker/app-runner.ts';
 import type { WorkerConfig } from '../runtime/worker/config.ts';
 import { reportSecurity } from '../runtime/worker/security-report.ts';
+import type { Siblings } from '../query/siblings.ts';
 
 export interface WorkerApplication {
   readonly applicationId: string;
@@ -43,6 +44,8 @@ export class Worker {
     config: WorkerConfig,
     port: EventLogPort,
     logger: Logger,
+    /** As one stream thread of several in the process: the other threads, whose tasks queries reach through them. */
+    options: { readonly siblings?: Siblings } = {},
   ) {
     this.logger = logger;
     this.config = config;
@@ -85,6 +88,7 @@ export class Worker {
           logger,
           wireSerdes: schemaRegistry && registryWireSerdes(schemaRegistry),
           security: config.httpSecurity,
+          siblings: options.siblings,
         })
       : undefined;
   }

@@ -7,6 +7,7 @@ import { runUntilStopped } from '../../worker/run-until-stopped.ts';
 import { Worker } from '../../worker/worker.ts';
 import { ExitCode, UsageError, defineCommand, parseCommandArgs, stringOptions } from '../command.ts';
 import { loadApp, workerApplication } from '../load.ts';
+import { streamThreads } from '../threads/stream-threads.ts';
 
 export default defineCommand({
   name: 'run',
@@ -47,6 +48,19 @@ Exit codes: 0 stopped on request, 2 bad settings or a fatal error (the log says 
     const apps = [];
     for (const file of positionals) apps.push(await loadApp(file, io.cwd));
     const logger = createLogger({ level: config.logLevel, format: config.logFormat });
+    if (config.numStreamThreads > 1) {
+      const threads = streamThreads(
+        config,
+        logger,
+        {
+          flags: values as Record<string, string | undefined>,
+          files: positionals,
+          cwd: io.cwd,
+        },
+        apps.map((app) => app.applicationId),
+      );
+      return (await runUntilStopped(threads, logger)) ? ExitCode.ok : ExitCode.error;
+    }
     const port = kafkaEventLog({
       brokers: config.brokers,
       clientId: config.clientId,

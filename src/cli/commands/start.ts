@@ -76,6 +76,7 @@ const START_DEFAULTS = {
   'state-dir': '<data-dir>/state',
   http: '<host>:<port>',
   guarantee: `${EMBEDDED_GUARANTEE} on the embedded log, at-least-once on Kafka`,
+  threads: '1 (more: tributary run)',
 };
 
 export default defineCommand({
@@ -130,6 +131,10 @@ SIGTERM or SIGINT (Ctrl-C) stops it gracefully. Exit codes: 0 stopped on request
       throw error;
     }
 
+    if (config.numStreamThreads > 1)
+      throw new UsageError(
+        'start runs one stream thread; for several, run the topologies on Kafka with `tributary run --threads`',
+      );
     const apps = await loadProjectApps(positionals, io);
     const logger = createLogger({ level: config.logLevel, format: config.logFormat });
     const embedded = config.brokers ? undefined : EmbeddedLog.open(join(dataDir, 'log'), { logger });

@@ -2,7 +2,7 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { TributaryError, errorMessage } from '../../errors.ts';
 import type { AdminPort, EventLogPort, GroupConsumerPort, ProducerPort } from '../../kafka/port.ts';
-import { retryPolicy, sleep, type RetryPolicy } from '../../kafka/retry.ts';
+import { RetryCancelledError, retryPolicy, sleep, type RetryPolicy } from '../../kafka/retry.ts';
 import { retryingAdmin } from '../../kafka/retrying-admin.ts';
 import type { StateStore } from '../../state/api.ts';
 import { RecordCache } from '../../state/cache/record-cache.ts';
@@ -507,6 +507,12 @@ export class AppRunner {
 
   private fail(error: Error): void {
     if (this.failure || this.stateValue === 'stopped') return;
+    // What the stop itself gave up (a commit a rebalance interrupted while the group's other members
+    // stop too, as the stream threads of one process do) ends with the stop; it is no failure.
+    if (this.stateValue === 'stopping' && error instanceof RetryCancelledError) {
+      this.logger.warn({ err: error }, error.message);
+      return;
+    }
     this.failure = error;
     this.logger.error({ err: error }, `application failed: ${error.message}`);
     this.stateValue = 'failed';

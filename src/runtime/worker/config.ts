@@ -38,6 +38,11 @@ export interface WorkerConfig {
   readonly commitIntervalMs: number;
   readonly numStandbyReplicas: number;
   /**
+   * Stream threads in the process (Kafka Streams' `num.stream.threads`): each runs every application as
+   * a member of its group, with its own tasks, Kafka clients and state directory.
+   */
+  readonly numStreamThreads: number;
+  /**
    * How long the group waits for a silent member before moving its tasks elsewhere. A worker that
    * crashes (SIGKILL, lost machine) keeps its tasks this long; a clean stop leaves the group at once.
    */
@@ -144,6 +149,7 @@ export function loadWorkerConfig(sources: ConfigSources = {}): WorkerConfig {
     commitIntervalMs:
       commitIntervalMs > 0 ? commitIntervalMs : processingGuarantee === 'exactly-once' ? 100 : 30_000,
     numStandbyReplicas: read(SETTINGS.numStandbyReplicas),
+    numStreamThreads: read(SETTINGS.numStreamThreads),
     sessionTimeoutMs: read(SETTINGS.sessionTimeoutMs),
     taskTimeoutMs: read(SETTINGS.taskTimeoutMs),
     maxBufferedRecordsPerPartition: read(SETTINGS.maxBufferedRecordsPerPartition),

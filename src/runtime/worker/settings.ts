@@ -7,6 +7,12 @@ import type { ErrorHandlerChoice } from '../error-handling.ts';
 import { httpUrl, integer, oneOf, text } from './setting-parsers.ts';
 import { SECURITY_SETTINGS } from './security-settings.ts';
 
+/**
+ * Stream threads per worker process (Kafka Streams' `num.stream.threads`, whose default is 1 too):
+ * see docs/operations.md and the scaling figures in docs/benchmarks.md.
+ */
+export const DEFAULT_STREAM_THREADS = 1;
+
 export type ProcessingGuarantee = 'at-least-once' | 'exactly-once';
 
 /**
@@ -135,6 +141,18 @@ export const SETTINGS = {
     parse: integer(1),
     fallback: () => -1,
     help: { value: '<ms>', meaning: 'how often work is committed', default: '30000; exactly-once 100' },
+  },
+  numStreamThreads: {
+    flag: 'threads',
+    env: 'NUM_STREAM_THREADS',
+    file: 'numStreamThreads',
+    parse: integer(1, 64),
+    fallback: () => DEFAULT_STREAM_THREADS,
+    help: {
+      value: '<n>',
+      meaning: 'stream threads in this process, each a group member with its own tasks',
+      default: String(DEFAULT_STREAM_THREADS),
+    },
   },
   numStandbyReplicas: {
     flag: 'standby-replicas',

@@ -75,6 +75,7 @@ function Workers({ cluster }: { cluster: ClusterStatus }) {
           <li key={w.endpoint} class={w.ok ? 'worker ok' : 'worker down'}>
             <span class={`dot ${w.ok ? 'state-running' : 'state-failed'}`} aria-hidden="true" />
             <code>{w.endpoint}</code>
+            {w.ok && w.status.thread && <span class="tag">{w.status.thread}</span>}
             {w.endpoint === cluster.endpoint && <span class="tag">this page's worker</span>}
             <span class="muted">
               {w.ok
