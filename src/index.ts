@@ -41,8 +41,8 @@ export {
   type TopicDefinition,
 } from './dsl/options.ts';
 
-export { Topology, type Subtopology } from './topology/topology.ts';
-export type { CompileOptions } from './topology/compile/context.ts';
+export { Topology } from './topology/topology.ts';
+export type { CompileOptions } from './topology/compile-options.ts';
 export type { StreamPartitioner, TimestampExtractor, TopicNameExtractor } from './topology/functions.ts';
 export {
   TopologyDescription,

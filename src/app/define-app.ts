@@ -9,7 +9,7 @@ import type { AppHttp } from '../query/api.ts';
 import { StreamsBuilder } from '../dsl/streams-builder.ts';
 import type { ErrorHandlerChoice, ErrorHandling } from '../runtime/error-handling.ts';
 import type { Serde } from '../serde/serde.ts';
-import type { CompileOptions } from '../topology/compile/context.ts';
+import type { CompileOptions } from '../topology/compile-options.ts';
 import type { Topology } from '../topology/topology.ts';
 
 /** A global symbol, so an app defined through one copy of the package is recognized by another. */

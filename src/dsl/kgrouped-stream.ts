@@ -56,7 +56,7 @@ class GroupedStreamBase<K, V> {
     this.groupedName = groupedName;
   }
 
-  /** The node the aggregation reads: repartitioned (named after the grouping or the store) when the key changed. */
+  /** @internal The node the aggregation reads: repartitioned (named after the grouping or the store) when the key changed. */
   protected aggregationSource(store: StoreIr): number {
     if (!this.repartitionRequired) return this.nodeId;
     return repartitionNode(this.context, this.nodeId, this.groupedName ?? store.name, {
@@ -67,7 +67,7 @@ class GroupedStreamBase<K, V> {
     });
   }
 
-  /** Refuses a missing initializer, aggregator or reducer, naming the operation, as Kafka Streams does. */
+  /** @internal Refuses a missing initializer, aggregator or reducer, naming the operation, as Kafka Streams does. */
   protected checkFunctions(
     operation: string,
     kind: AggregateKind,
@@ -81,7 +81,7 @@ class GroupedStreamBase<K, V> {
   }
 
   /**
-   * Adds an aggregation: its store (named, or generated from the operation), the repartition step when the
+   * @internal Adds an aggregation: its store (named, or generated from the operation), the repartition step when the
    * key changed, and the node `build` describes; returns the result table.
    */
   protected addAggregation<KR, VA>(options: {

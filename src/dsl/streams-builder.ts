@@ -3,7 +3,7 @@ import { jsonSerde } from '../serde/primitives.ts';
 import type { Serde } from '../serde/serde.ts';
 import type { StoreSpec } from '../state/api.ts';
 import { compile } from '../topology/compile.ts';
-import type { CompileOptions } from '../topology/compile/context.ts';
+import type { CompileOptions } from '../topology/compile-options.ts';
 import { IrGraph, type AnySerde } from '../topology/ir.ts';
 import type { Topology } from '../topology/topology.ts';
 import { storeFor, type DslContext } from './context.ts';

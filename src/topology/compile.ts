@@ -1,7 +1,8 @@
 import { TopologyError } from '../errors.ts';
 import type { CompileContext as CompileContextType, OpCompiler, OpCompilers } from './compile/context.ts';
 import { aggregationCompilers } from './compile/aggregations.ts';
-import { CompileContext, type CompileOptions } from './compile/context.ts';
+import { CompileContext } from './compile/context.ts';
+import type { CompileOptions } from './compile-options.ts';
 import { joinCompilers } from './compile/joins.ts';
 import { statelessCompilers } from './compile/stateless.ts';
 import { tableCompilers } from './compile/tables.ts';

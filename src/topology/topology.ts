@@ -11,7 +11,7 @@ import type {
 } from './physical.ts';
 import type { IrGraph } from './ir.ts';
 
-/** A connected piece of the topology: the unit of parallelism (one task per partition). */
+/** @internal A connected piece of the topology: the unit of parallelism (one task per partition). */
 export interface Subtopology {
   readonly id: number;
   /** Nodes in the order they were added, sources first within each branch. */
@@ -27,15 +27,22 @@ export interface Subtopology {
  * sub-topologies, the stores they use, and the internal topics they need.
  */
 export class Topology {
+  /** @internal */
   readonly nodes: ReadonlyMap<string, NodeDef>;
+  /** @internal */
   readonly stores: ReadonlyMap<string, StoreSpec>;
+  /** @internal */
   readonly globalStores: ReadonlyMap<string, GlobalStoreDef>;
+  /** @internal */
   readonly internalTopics: ReadonlyMap<string, InternalTopicDef>;
+  /** @internal */
   readonly copartitionGroups: readonly (readonly string[])[];
+  /** @internal */
   readonly subtopologies: readonly Subtopology[];
-  /** The logical graph this topology was compiled from (its topology-as-data form). */
+  /** @internal The logical graph this topology was compiled from (its topology-as-data form). */
   readonly ir: IrGraph | undefined;
 
+  /** @internal Made by `StreamsBuilder.build()` (or from a topology's JSON form), never by users. */
   constructor(builder: PhysicalTopologyBuilder, ir?: IrGraph) {
     this.nodes = new Map(builder.nodes);
     this.stores = new Map(builder.stores);
@@ -54,17 +61,17 @@ export class Topology {
     return describeTopology(this, options);
   }
 
-  /** The sub-topology that reads `topic` (by its name as the topology knows it), if any. */
+  /** @internal The sub-topology that reads `topic` (by its name as the topology knows it), if any. */
   subtopologiesReading(topic: string): Subtopology[] {
     return this.subtopologies.filter((s) => s.sourceTopics.some((t) => t.name === topic));
   }
 
-  /** Resolves a topic reference to the name it has on the broker. */
+  /** @internal Resolves a topic reference to the name it has on the broker. */
   static topicName(ref: TopicRef, applicationId: string): string {
     return ref.internal ? `${applicationId}-${ref.name}` : ref.name;
   }
 
-  /** The changelog topic of a store, or undefined when the store is not logged. */
+  /** @internal The changelog topic of a store, or undefined when the store is not logged. */
   changelogTopic(storeName: string, applicationId: string): string | undefined {
     const spec = this.stores.get(storeName);
     if (!spec || !spec.logging.enabled) return undefined;

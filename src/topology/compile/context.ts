@@ -11,14 +11,7 @@ import type { AnySerde, IrGraph, IrNode, IrOp, StoreIr } from '../ir.ts';
 import { OldValues } from './old-values.ts';
 import { VersionedTables } from './versioned.ts';
 import type { PhysicalTopologyBuilder, SourceNodeDef } from '../physical.ts';
-
-export interface CompileOptions {
-  /**
-   * Maps the name of every user topic (sources, sinks, tables) to the name used in this build, e.g. a
-   * prefix per environment or per test run. Internal topics are named after the application id anyway.
-   */
-  readonly renameTopic?: (name: string) => string;
-}
+import type { CompileOptions } from '../compile-options.ts';
 
 /** What an operator's compiler may use while writing itself into the physical topology. */
 export class CompileContext {
