@@ -63,6 +63,7 @@ function holdingBack(port: EventLogPort, heldTopic: string): EventLogPort {
   };
   return {
     description: port.description,
+    groupFencedOffsets: port.groupFencedOffsets,
     admin: () => port.admin(),
     groupConsumer,
     partitionReader: (options) => port.partitionReader(options),

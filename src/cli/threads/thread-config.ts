@@ -31,6 +31,8 @@ export function threadConfig(config: WorkerConfig, n: number): WorkerConfig {
     http: config.http && { host: '127.0.0.1', port: 0, advertised: config.http.advertised },
     clientId: `${config.clientId}-${threadName(n)}`,
     stateDir: threadStateDir(config.stateDir, n),
-    stateCacheMaxBytes: Math.floor(config.stateCacheMaxBytes / config.numStreamThreads),
+    // Both caches are budgets of the process, shared out between its threads as Kafka Streams does.
+    readCacheMaxBytes: Math.floor(config.readCacheMaxBytes / config.numStreamThreads),
+    recordCacheMaxBytes: Math.floor(config.recordCacheMaxBytes / config.numStreamThreads),
   };
 }

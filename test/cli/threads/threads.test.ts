@@ -6,13 +6,14 @@ import { threadConfig } from '../../../src/cli/threads/thread-config.ts';
 import { loadWorkerConfig } from '../../../src/runtime/worker/config.ts';
 
 describe('stream threads', () => {
-  it('gives each thread its own state directory, client id and share of the read cache, and a loopback query port behind the advertised endpoint', () => {
+  it('gives each thread its own state directory, client id and share of both caches, and a loopback query port behind the advertised endpoint', () => {
     const config = loadWorkerConfig({
       flags: {
         brokers: 'k:9092',
         'state-dir': '/data',
         threads: '3',
-        'state-cache-max-bytes': '300',
+        'read-cache-max-bytes': '300',
+        'record-cache-max-bytes': '900',
         http: '0.0.0.0:8080',
         advertised: 'host-a:8080',
       },
@@ -25,7 +26,7 @@ describe('stream threads', () => {
       'tributary-StreamThread-1',
       'tributary-StreamThread-2',
     ]);
-    expect(second.stateCacheMaxBytes).toBe(100);
+    expect([second.readCacheMaxBytes, second.recordCacheMaxBytes]).toEqual([100, 300]);
     expect(second.http).toEqual({ host: '127.0.0.1', port: 0, advertised: 'host-a:8080' });
   });
 
