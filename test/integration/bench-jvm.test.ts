@@ -22,7 +22,11 @@ describe.skipIf(!brokers)('the Tributary side of the benchmark against Kafka Str
 
   it('counts words through a worker until every final count is out, measuring its CPU and memory from /proc', async () => {
     const run = await wordCount('tributary', 'exactly-once', 3_000, noJava);
-    expect(run).toMatchObject({ engine: 'tributary', exit: 0, records: 3_000, outputs: 3_000 });
+    expect(run).toMatchObject({ engine: 'tributary', exit: 0, records: 3_000 });
+    // With the record cache (on by default, as in Kafka Streams) a word's updates between commits
+    // reach the output once: at least one count per word, at most one per record.
+    expect(run.outputs).toBeGreaterThan(0);
+    expect(run.outputs).toBeLessThanOrEqual(3_000);
     expect(run.failure).toBeUndefined();
     expect(run.totalMs).toBeGreaterThan(run.startMs);
     expect(run.recordsPerSecond).toBe(Math.round(3_000_000 / run.totalMs));
