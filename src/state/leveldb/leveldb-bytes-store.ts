@@ -161,6 +161,19 @@ export class LevelDbBytesStore implements KeyValueBytesStore {
   }
 
   put(key: BinaryKey, value: Uint8Array | undefined): void {
+    this.write(key, value, true);
+  }
+
+  /**
+   * As `put`, without keeping the value in the read cache: a restore writes every key once and reads
+   * none back, so caching its values would only cost time and evict what the cache holds. With values
+   * of this store cached (a standby replica that was read), a plain `put` keeps them current.
+   */
+  putRestored(key: BinaryKey, value: Uint8Array | undefined): void {
+    this.write(key, value, !this.readCache.empty);
+  }
+
+  private write(key: BinaryKey, value: Uint8Array | undefined, cacheValue: boolean): void {
     this.assertOpen();
     const pending = this.dirty.get(key);
     if (value === undefined) {
@@ -174,26 +187,7 @@ export class LevelDbBytesStore implements KeyValueBytesStore {
     const known = (pending !== undefined && pending !== DELETED) || this.readCache.peek(key) !== undefined;
     this.dirty.set(key, value);
     if (!known) this.index.added(key);
-    this.readCache.set(key, value);
-  }
-
-  /**
-   * As `put`, without keeping the value in the read cache: a restore writes every key once and reads
-   * none back, so caching its values would only cost time and evict what the cache holds. With values
-   * of this store cached (a standby replica that was read), a plain `put` keeps them current.
-   */
-  putRestored(key: BinaryKey, value: Uint8Array | undefined): void {
-    if (!this.readCache.empty) return this.put(key, value);
-    this.assertOpen();
-    const pending = this.dirty.get(key);
-    if (value === undefined) {
-      if (pending === DELETED) return;
-      this.dirty.set(key, DELETED);
-      this.index.removed(key);
-      return;
-    }
-    this.dirty.set(key, value);
-    if (pending === undefined || pending === DELETED) this.index.added(key);
+    if (cacheValue) this.readCache.set(key, value);
   }
 
   range(bounds: KeyBounds, reverse = false): IterableIterator<[BinaryKey, Uint8Array]> {
