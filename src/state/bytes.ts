@@ -5,7 +5,10 @@
 export type BinaryKey = string;
 
 export function toBinaryKey(bytes: Uint8Array): BinaryKey {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
+  const buffer = Buffer.isBuffer(bytes)
+    ? bytes
+    : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return buffer.toString('latin1');
 }
 
 export function fromBinaryKey(key: BinaryKey): Uint8Array {
@@ -35,7 +38,9 @@ export interface KeyValueBytesStore {
   put(key: BinaryKey, value: Uint8Array | undefined): void;
   /**
    * Writes a value read back from the changelog (a restore, a standby replica): as `put`, where a store
-   * may skip what only serves reads (a restore reads nothing back).
+   * may skip what only serves reads (a restore reads nothing back). The value may share its memory
+   * with others (a pooled buffer): a store keeps it no longer than until its next commit, and copies
+   * what it keeps longer.
    */
   putRestored?(key: BinaryKey, value: Uint8Array | undefined): void;
   /**

@@ -238,6 +238,31 @@ describe('LevelDB bytes store', () => {
     },
   );
 
+  it('keeps no restored value in memory past its commit, and caches a copy when values are cached', async () => {
+    const at = directory();
+    const store = await openLevel(at, { cacheBudget: new CacheBudget(1024 * 1024) });
+    // Restored values may be views of one shared buffer (a pool): nothing may hold on to them.
+    const pool = Buffer.from('first-second');
+    store.putRestored('a', pool.subarray(0, 5));
+    await store.commit(1);
+    pool.fill(0);
+    expect(read(store.get('a'))).toBe('first');
+    // With values cached (a standby replica that was read), a restored value is cached as a copy.
+    store.put('b', text('cached'));
+    expect(read(store.get('b'))).toBe('cached');
+    const shared = Buffer.from('second');
+    store.putRestored('c', shared);
+    await store.commit(2);
+    shared.fill(0);
+    expect(read(store.get('c'))).toBe('second');
+    store.putRestored('c', undefined);
+    expect(store.get('c')).toBeUndefined();
+    await store.commit(3);
+    await store.close();
+    const again = await openLevel(at);
+    expect(entries(again.range({}))).toEqual(['a=first', 'b=cached']);
+  });
+
   it('fails clearly when its directory cannot be opened', async () => {
     const at = directory();
     await openLevel(at);

@@ -260,6 +260,38 @@ describe('key-value store with its key index on disk', () => {
     // About 3 s alone; a budget for a machine shared with other test runs.
   }, 90_000);
 
+  it("builds a restore's index in bulk at commit, as writing the keys one at a time does, tombstones included", async () => {
+    let seed = 777;
+    const next = () => {
+      seed = (seed * 1664525 + 1013904223) >>> 0;
+      return seed / 2 ** 32;
+    };
+    const written = await open(directory());
+    const restored = await open(directory());
+    const model = new Map<string, string>();
+    for (let batch = 0; batch < 8; batch++) {
+      // Changelog batches with repeated keys and tombstones, some of keys committed before.
+      for (let i = 0; i < 3_000; i++) {
+        const k = key(Math.floor(next() * 5_000));
+        const value = next() < 0.25 ? undefined : `${k}@${batch}`;
+        written.put(k, value === undefined ? undefined : text(value));
+        restored.putRestored(k, value === undefined ? undefined : text(value));
+        if (value === undefined) model.delete(k);
+        else model.set(k, value);
+      }
+      // A scan in the middle of a batch takes the changes logged so far; later ones go on being logged.
+      if (batch % 3 === 1) expect(keysOf(restored.range({}))).toEqual(keysOf(written.range({})));
+      await Promise.all([written.commit(batch), restored.commit(batch)]);
+    }
+    await Promise.all([merged(written), merged(restored)]);
+    const expected = [...model.keys()].sort();
+    expect(keysOf(restored.range({}))).toEqual(expected);
+    expect(keysOf(restored.range({}, true))).toEqual([...expected].reverse());
+    expect(keysOf(written.range({}))).toEqual(expected);
+    expect(restored.size()).toBe(written.size());
+    for (const k of expected.slice(0, 50)) expect(read(restored.get(k))).toBe(model.get(k));
+  });
+
   it('builds its index at open from data written without one (a store kept its keys in memory before)', async () => {
     const at = directory();
     let store = await open(at, { index: 'memory' });

@@ -194,9 +194,7 @@ export class Restorer {
     const k = key(batch);
     const follower = this.followers.get(k);
     if (!follower) return undefined;
-    const preparing = follower.target.prepare?.(
-      batch.records.filter((r) => r.key !== null).map(toChangelogRecord),
-    );
+    const preparing = follower.target.prepare?.(batch.records.filter(hasKey));
     const previous = follower.pending;
     const applying =
       !preparing && !previous
@@ -237,7 +235,7 @@ export class Restorer {
             break;
           }
         }
-        if (record.key !== null) slice.push(toChangelogRecord(record));
+        if (hasKey(record)) slice.push(record);
       }
       try {
         if (slice.length > 0) follower.target.apply(slice);
@@ -276,8 +274,9 @@ export class Restorer {
   }
 }
 
-function toChangelogRecord(record: LogRecord): ChangelogRecord {
-  return { key: record.key!, value: record.value, timestamp: record.timestamp };
+/** A record with a key is a changelog record as it is (no copy per record). */
+function hasKey(record: LogRecord): record is LogRecord & ChangelogRecord {
+  return record.key !== null;
 }
 
 function key(partition: TopicPartition): string {

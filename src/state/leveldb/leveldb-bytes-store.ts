@@ -161,19 +161,22 @@ export class LevelDbBytesStore implements KeyValueBytesStore {
   }
 
   put(key: BinaryKey, value: Uint8Array | undefined): void {
-    this.write(key, value, true);
+    this.write(key, value, value);
   }
 
   /**
    * As `put`, without keeping the value in the read cache: a restore writes every key once and reads
    * none back, so caching its values would only cost time and evict what the cache holds. With values
-   * of this store cached (a standby replica that was read), a plain `put` keeps them current.
+   * of this store cached (a standby replica that was read), the value is cached as by `put`, copied:
+   * a restored value may share its memory with others (Node's buffer pool), which the cache must not
+   * keep alive.
    */
   putRestored(key: BinaryKey, value: Uint8Array | undefined): void {
-    this.write(key, value, !this.readCache.empty);
+    this.write(key, value, value === undefined || this.readCache.empty ? undefined : new Uint8Array(value));
   }
 
-  private write(key: BinaryKey, value: Uint8Array | undefined, cacheValue: boolean): void {
+  /** `cached`: the value to keep in the read cache, if any. */
+  private write(key: BinaryKey, value: Uint8Array | undefined, cached: Uint8Array | undefined): void {
     this.assertOpen();
     const pending = this.dirty.get(key);
     if (value === undefined) {
@@ -187,7 +190,7 @@ export class LevelDbBytesStore implements KeyValueBytesStore {
     const known = (pending !== undefined && pending !== DELETED) || this.readCache.peek(key) !== undefined;
     this.dirty.set(key, value);
     if (!known) this.index.added(key);
-    if (cacheValue) this.readCache.set(key, value);
+    if (cached !== undefined) this.readCache.set(key, cached);
   }
 
   range(bounds: KeyBounds, reverse = false): IterableIterator<[BinaryKey, Uint8Array]> {
@@ -302,12 +305,13 @@ export class LevelDbBytesStore implements KeyValueBytesStore {
     const write = this.db.batch();
     let built = false;
     try {
-      const data = { sublevel: this.data } as never;
+      // Data keys are prefixed here, in one buffer each, rather than by the sublevel (a copy more).
+      const prefix = this.data.prefix;
       let added = 0;
       for (const [key, value] of batch) {
-        const keyBytes = Buffer.from(key, 'latin1');
-        if (value === DELETED) write.del(keyBytes, data);
-        else write.put(keyBytes, Buffer.from(value.buffer, value.byteOffset, value.byteLength), data);
+        const keyBytes = Buffer.from(prefix + key, 'latin1');
+        if (value === DELETED) write.del(keyBytes);
+        else write.put(keyBytes, asBuffer(value));
         // `batch` is the map taken for this commit: nothing changes it while this yields.
         if (++added % WRITES_PER_SLICE === 0) await new Promise((resolve) => setImmediate(resolve));
       }
@@ -341,5 +345,6 @@ export class LevelDbBytesStore implements KeyValueBytesStore {
 }
 
 function asBuffer(bytes: Uint8Array): Buffer {
+  if (Buffer.isBuffer(bytes)) return bytes;
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }

@@ -37,18 +37,26 @@ export function managedKeyValueStore(
     },
     drainChangelog: () => logger?.drain() ?? [],
     restore: (records) => {
-      const put = bytes.putRestored ? bytes.putRestored.bind(bytes) : bytes.put.bind(bytes);
+      // A store with `putRestored` keeps no restored value in memory past its commit (it copies what
+      // it caches), so the values may come from Node's buffer pool.
+      const restored = bytes.putRestored !== undefined;
+      const allocate = restored ? pooledBytes : undefined;
       for (const record of records) {
         const value =
           record.value === null
             ? undefined
             : timestamped
-              ? timestampedFromChangelog(record.value, record.timestamp)
+              ? timestampedFromChangelog(record.value, record.timestamp, allocate)
               : record.value;
-        put(toBinaryKey(record.key), value);
+        if (restored) bytes.putRestored!(toBinaryKey(record.key), value);
+        else bytes.put(toBinaryKey(record.key), value);
       }
     },
     commit: (checkpoint) => bytes.commit(checkpoint),
     close: () => bytes.close(),
   };
+}
+
+function pooledBytes(size: number): Uint8Array {
+  return Buffer.allocUnsafe(size);
 }

@@ -9,6 +9,7 @@ import { pickMerge } from './merge-policy.ts';
 import { ArraySource, newestWins } from './newest-wins.ts';
 import { RunBuilder, type RunDescriptor } from './run-builder.ts';
 import { RunCursor, type BlockReader, type SortedSource } from './run-cursor.ts';
+import { sortedChanges } from './sorted-changes.ts';
 
 /** What the key index needs from the database it lives in. */
 export interface RunStorage {
@@ -31,6 +32,8 @@ export interface RunStorage {
 const ENTRIES_PER_SLICE = 2_000;
 /** Blocks a merge writes per LevelDB batch (about 256 KiB). */
 const BLOCKS_PER_WRITE = 64;
+/** Changes logged before they are sorted into the pending ones anyway, so the log stays bounded. */
+const LOGGED_CHANGES_MAX = 65_536;
 
 /**
  * The sorted index of a store's keys, on disk: what lets a store answer range scans synchronously
@@ -54,6 +57,13 @@ export class KeyRuns implements KeyIndex {
   readonly holdsEveryKey = false;
   /** Keys changed since the last commit took its run: true marks a deletion. */
   private pending: BTree<BinaryKey, boolean> = binaryKeyTree();
+  /**
+   * Changes newer than `pending`, in the order they were made, not sorted yet: a restore changes tens
+   * of thousands of keys between two commits, and sorting them at once (`settle`) costs less than
+   * inserting them into the tree one at a time.
+   */
+  private loggedKeys: BinaryKey[] = [];
+  private loggedDeletes: boolean[] = [];
   /** The changes of the commit being written, visible to scans until their run is on disk. */
   private flushing: { changes: BTree<BinaryKey, boolean>; run: RunDescriptor | undefined } | undefined;
   /** Newest first. */
@@ -136,16 +146,37 @@ export class KeyRuns implements KeyIndex {
 
   /** A key that may have been absent is now present. */
   added(key: BinaryKey): void {
-    this.pending.set(key, false);
+    this.log(key, false);
   }
 
   /** A key is now absent. */
   removed(key: BinaryKey): void {
-    this.pending.set(key, true);
+    this.log(key, true);
+  }
+
+  private log(key: BinaryKey, deleted: boolean): void {
+    this.loggedKeys.push(key);
+    this.loggedDeletes.push(deleted);
+    if (this.loggedKeys.length >= LOGGED_CHANGES_MAX) this.settle();
+  }
+
+  /** Moves the logged changes into `pending`: in bulk when it is empty (a restore's case), else one by one. */
+  private settle(): void {
+    const keys = this.loggedKeys;
+    if (keys.length === 0) return;
+    const deletes = this.loggedDeletes;
+    this.loggedKeys = [];
+    this.loggedDeletes = [];
+    if (this.pending.size === 0) {
+      this.pending = sortedChanges(keys, deletes);
+      return;
+    }
+    for (let i = 0; i < keys.length; i++) this.pending.set(keys[i]!, deletes[i]!);
   }
 
   /** About how many keys are present: entries counted per run, less what their tombstones cancel. */
   size(): number {
+    this.settle();
     let size = 0;
     for (const run of this.runs) size += run.entries - 2 * run.tombstones;
     for (const tree of [this.flushing?.changes, this.pending])
@@ -165,6 +196,7 @@ export class KeyRuns implements KeyIndex {
    * is called, so keys written while iterating do not show up; runs are read as iteration goes.
    */
   keys(bounds: KeyBounds, reverse: boolean): IterableIterator<BinaryKey> {
+    this.settle();
     const changes = [this.pending, this.flushing?.changes]
       .filter((tree) => tree !== undefined && tree.size > 0)
       .map((tree) => collectRange(tree!, bounds, reverse));
@@ -174,6 +206,7 @@ export class KeyRuns implements KeyIndex {
   /** Takes the changes since the last commit for the commit taking its batch of data now. */
   beginFlush(): void {
     if (this.flushing) throw new StoreError('key index: a flush is already in progress');
+    this.settle();
     this.flushing = { changes: this.pending, run: undefined };
     this.pending = binaryKeyTree();
   }
@@ -211,6 +244,7 @@ export class KeyRuns implements KeyIndex {
       this.startMerging();
     } else {
       // Changes made since the flush began are newer and stay.
+      this.settle();
       flushing.changes.forEachPair((key, deleted) => {
         if (!this.pending.has(key)) this.pending.set(key, deleted);
       });

@@ -201,9 +201,17 @@ export const timestampedChangelogForm: ChangelogForm = (stored) => ({
   timestamp: readInt64(stored, 0),
 });
 
-/** The stored form of a timestamped changelog record: its timestamp, then the bare value. */
-export function timestampedFromChangelog(value: Uint8Array, timestamp: number): Uint8Array {
-  const bytes = new Uint8Array(8 + value.byteLength);
+/**
+ * The stored form of a timestamped changelog record: its timestamp, then the bare value. `allocate`
+ * gives the bytes (a restore into a store that keeps no value in memory takes them from Node's buffer
+ * pool: cheaper, as the values share memory).
+ */
+export function timestampedFromChangelog(
+  value: Uint8Array,
+  timestamp: number,
+  allocate: (size: number) => Uint8Array = (size) => new Uint8Array(size),
+): Uint8Array {
+  const bytes = allocate(8 + value.byteLength);
   writeInt64(bytes, 0, timestamp);
   bytes.set(value, 8);
   return bytes;
