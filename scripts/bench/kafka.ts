@@ -10,6 +10,8 @@
 //   BENCH_ONLY=raw,worker,restore,reference   run some sections only (docs/benchmarks.md is then left alone)
 //   BENCH_RESTORE_BASELINE=<checkout dir>  BENCH_RESTORE_ROUNDS (1)   restore also with another checkout's
 //                           worker, right after this one's, in every round (before/after)
+//   BENCH_RESTORE_CLIENTS=kafkajs,platformatic   restore with each of these clients (default: the default)
+//   BENCH_WORKER_NODE_OPTIONS   more node options for the restoring workers (e.g. --cpu-prof)
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, release, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -222,16 +224,24 @@ interface RestoreResult {
   msPerMillion: number;
   /** CPU of the worker process from its first restore's start to its assignment taken up, µs per record. */
   cpuMicrosPerRecord: number;
+  /** Of `ms`, the time between one store's restore and the next (opening a task, looking up offsets). */
+  betweenStoresMs: number;
+  /** The longest main-thread CPU burst and event-loop delay during the restore (scripts/bench/loop-probe.ts). */
+  maxBurstMs: number;
+  maxDelayMs: number;
   /** kafkajs alone reading the same changelog in this process, first batch to last (the baseline). */
   rawConsume: number;
   rawCpuMicrosPerRecord: number;
   checkout: string;
+  client: string;
 }
 
 /** Another checkout whose worker restores the same changelog right after this one's (a before/after). */
 const RESTORE_BASELINE = process.env.BENCH_RESTORE_BASELINE;
 /** Rounds of the restore case, each with the raw baseline and every checkout, interleaved. */
 const RESTORE_ROUNDS = Number(process.env.BENCH_RESTORE_ROUNDS ?? 1);
+/** The Kafka clients to restore with ('' is the worker's default). */
+const RESTORE_CLIENTS = (process.env.BENCH_RESTORE_CLIENTS ?? '').split(',');
 
 /** CPU time of a process so far (user + system), ms, from /proc. */
 function processCpuMs(pid: number | undefined): number {
@@ -274,39 +284,55 @@ async function restoreRates(kafka: Kafka, brokers: string): Promise<RestoreResul
     const rawConsume = perSecond(consumed, last - first);
     const rawCpuMicrosPerRecord = (rawCpu.user + rawCpu.system) / consumed;
     const checkouts = [root, ...(RESTORE_BASELINE ? [RESTORE_BASELINE] : [])];
-    for (const checkout of checkouts) {
-      const { worker, cleanUp } = startWorker(
-        'worker (restore)',
-        brokers,
-        { WORDS_TOPIC: words, COUNTS_TOPIC: counts, APPLICATION_ID: app },
-        {},
-        checkout,
-      );
-      try {
-        await worker.waitForLog((l) => l.msg === 'restoring store', { what: '"restoring store"' });
-        const cpuAtStart = processCpuMs(worker.pid);
-        await worker.waitForAssignment();
-        const cpuMs = processCpuMs(worker.pid) - cpuAtStart;
-        const started = worker.lines('restoring store');
-        const finished = worker.lines('store restored');
-        const records = finished.reduce((sum, l) => sum + (l.records as number), 0);
-        if (records !== RESTORE_RECORDS) throw new Error(`restored ${records} of ${RESTORE_RECORDS} records`);
-        // From the first restore's start to the last one's end.
-        const ms = finished.at(-1)!.time - started[0]!.time;
-        results.push({
-          records,
-          ms,
-          msPerMillion: Math.round((ms * 1_000_000) / records),
-          cpuMicrosPerRecord: (cpuMs * 1000) / records,
-          rawConsume,
-          rawCpuMicrosPerRecord,
-          checkout: checkout === root ? 'this checkout' : checkout,
-        });
-        console.error('restore', results.at(-1));
-      } finally {
-        await cleanUp();
+    for (const client of RESTORE_CLIENTS)
+      for (const checkout of checkouts) {
+        const { worker, cleanUp } = startWorker(
+          'worker (restore)',
+          brokers,
+          {
+            WORDS_TOPIC: words,
+            COUNTS_TOPIC: counts,
+            APPLICATION_ID: app,
+            NODE_OPTIONS: `--import=${join(root, 'scripts/bench/loop-probe.ts')} ${process.env.BENCH_WORKER_NODE_OPTIONS ?? ''}`,
+          },
+          client ? { 'kafka-client': client } : {},
+          checkout,
+        );
+        try {
+          await worker.waitForLog((l) => l.msg === 'restoring store', { what: '"restoring store"' });
+          const cpuAtStart = processCpuMs(worker.pid);
+          await worker.waitForAssignment();
+          const cpuMs = processCpuMs(worker.pid) - cpuAtStart;
+          const started = worker.lines('restoring store');
+          const finished = worker.lines('store restored');
+          const records = finished.reduce((sum, l) => sum + (l.records as number), 0);
+          if (records !== RESTORE_RECORDS)
+            throw new Error(`restored ${records} of ${RESTORE_RECORDS} records`);
+          // From the first restore's start to the last one's end.
+          const [from, to] = [started[0]!.time, finished.at(-1)!.time];
+          const ms = to - from;
+          // The probe reports each second's longest: the seconds that overlap the restore.
+          const probes = worker
+            .lines('bench probe')
+            .filter((p) => p.time > from && p.time - 1_000 < to && p.thread === 0);
+          results.push({
+            records,
+            ms,
+            msPerMillion: Math.round((ms * 1_000_000) / records),
+            cpuMicrosPerRecord: (cpuMs * 1000) / records,
+            betweenStoresMs: ms - finished.reduce((sum, l) => sum + (l.ms as number), 0),
+            maxBurstMs: Math.round(Math.max(0, ...probes.map((p) => Number(p.cpuBurstMaxMs)))),
+            maxDelayMs: Math.round(Math.max(0, ...probes.map((p) => Number(p.loopMaxMs)))),
+            rawConsume,
+            rawCpuMicrosPerRecord,
+            checkout: checkout === root ? 'this checkout' : checkout,
+            client: client || 'default',
+          });
+          console.error('restore', results.at(-1));
+        } finally {
+          await cleanUp();
+        }
       }
-    }
   }
   return results;
 }
@@ -345,7 +371,7 @@ function report(
         `| end-to-end latency, ${w.guarantee}, ${LATENCY_PER_SECOND} records/s | p50 ${w.latencyP50} ms, p99 ${w.latencyP99} ms (max ${w.latencyMax} ms) |`,
     ),
     `| kafkajs consume of the changelog restored next (baseline) | ${format(restore.rawConsume)} records/s, ${restore.rawCpuMicrosPerRecord.toFixed(1)} CPU µs per record |`,
-    `| restore of ${format(restore.records)} changelog records | ${format(restore.ms)} ms: ${format(restore.msPerMillion)} ms per million (${format(perSecond(restore.records, restore.ms))} records/s), ${restore.cpuMicrosPerRecord.toFixed(1)} CPU µs per record |`,
+    `| restore of ${format(restore.records)} changelog records | ${format(restore.ms)} ms: ${format(restore.msPerMillion)} ms per million (${format(perSecond(restore.records, restore.ms))} records/s), ${restore.cpuMicrosPerRecord.toFixed(1)} CPU µs per record; longest main-thread CPU burst ${restore.maxBurstMs} ms |`,
     'skipped' in reference
       ? `| orders through the reference system | not measured: ${reference.skipped} |`
       : `| orders through the reference system: 7 applications in one worker process, exactly-once, 3 partitions | ${format(reference.ordersPerSecond)} orders decided/s (${format(reference.decided)} of ${format(reference.orders)} orders decided) |`,
@@ -364,6 +390,8 @@ function report(
     '  waits for the commits: most of the difference in throughput.',
     '- Restore time: a worker with an empty state directory reads a changelog of distinct keys into',
     '  LevelDB, one task after another, from its first "restoring store" to its last "store restored".',
+    "  The longest main-thread CPU burst is the most CPU time the worker's main thread spent between",
+    '  two turns of a 5 ms timer during the restore (scripts/bench/loop-probe.ts).',
     '- The reference system row produces a generated recording (customers, stock, orders, payments;',
     '  scripts/orders/recording.ts) in one burst into one worker process running all seven',
     '  applications, and counts the orders the validations aggregator decided (VALIDATED or FAILED).',
