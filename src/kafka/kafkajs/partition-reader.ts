@@ -54,7 +54,10 @@ export class KafkajsPartitionReader implements PartitionReaderPort {
       readUncommitted: !this.options.readCommitted,
       allowAutoTopicCreation: false,
       maxWaitTimeInMs: 100,
-      maxBytesPerPartition: 4 * 1024 * 1024,
+      // kafkajs decodes a whole fetch in one go: about 40 ms per MiB of small changelog records, so a
+      // larger fetch holds the event loop longer without restoring faster (measured in
+      // docs/benchmarks.md, "Restoring a changelog").
+      maxBytesPerPartition: 1024 * 1024,
       retry: ConsumerRestarts.retryOptions(),
     });
     this.consumer = consumer;
