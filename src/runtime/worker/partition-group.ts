@@ -172,9 +172,8 @@ export class PartitionGroup {
  * waits without limit: a guard, not a tuning knob. The clients report nothing for a fetch that found
  * nothing new (kafkajs hands no empty batch over, nor do the embedded log's and platformatic's
  * fetchers), so a partition with nothing past its committed offset never has its lag known, and
- * would hold its task back for good. And the end kafkajs reports is the high watermark, not the last
- * stable offset: under read_committed, records of a transaction left open (its producer killed) keep
- * the lag above 0 until the transaction times out.
+ * would hold its task back for good. Under read_committed the end reported is the last stable offset,
+ * so a transaction still open does not count as lag (as in Kafka's Java consumer).
  */
 export const FETCH_WAIT_LIMIT_MS = 5_000;
 
