@@ -226,6 +226,7 @@ export function verifyBatchExposesRewrittenPartition(): void {
   ) => {
     messages?: { offset: string }[];
     lastOffset?: () => string;
+    highWatermark?: string;
   };
   try {
     Batch = require('kafkajs/src/consumer/batch.js');
@@ -245,9 +246,11 @@ export function verifyBatchExposesRewrittenPartition(): void {
     },
   });
   // Producer 1 aborts a transaction from offset 0, producer 2 one from offset 1 whose marker comes
-  // first; offsets 5 and 6 are an empty batch.
+  // first; offsets 5 and 6 are an empty batch; a transaction open from offset 7 on.
   const partition: DecodedPartition = {
     partition: 0,
+    highWatermark: '9',
+    lastStableOffset: '7',
     abortedTransactions: [
       { producerId: '2', firstOffset: '1' },
       { producerId: '1', firstOffset: '0' },
@@ -263,18 +266,20 @@ export function verifyBatchExposesRewrittenPartition(): void {
   rewritePartition('verification', partition, { readCommitted: true, batchesEnd: 6n });
   let exposed: string | undefined;
   let last: string | undefined;
+  let end: string | undefined;
   try {
     const batch = new Batch('verification', '0', partition);
     exposed = batch.messages?.map((m) => m.offset).join(',');
     last = batch.lastOffset?.();
+    end = batch.highWatermark;
   } catch (error) {
     throw new KafkaClientMismatchError(
       `its consumer Batch fails on a rewritten response: ${(error as Error).message}`,
     );
   }
-  if (exposed !== '2' || last !== '6') {
+  if (exposed !== '2' || last !== '6' || end !== '7') {
     throw new KafkaClientMismatchError(
-      `a Batch of a rewritten response exposes offsets [${exposed}] up to ${last}, not [2] up to 6`,
+      `a Batch of a rewritten response exposes offsets [${exposed}] up to ${last} of ${end}, not [2] up to 6 of 7`,
     );
   }
   batchVerified = true;
