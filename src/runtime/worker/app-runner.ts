@@ -12,6 +12,7 @@ import { withSchemaRegistry } from './registry-topology.ts';
 import type { Topology } from '../../topology/topology.ts';
 import { TaskAssignor, type AssignmentInfo } from '../assignment/group-protocol.ts';
 import { deadLetterTopic } from '../error-handling.ts';
+import { systemClock, type Clock } from '../../common/clock.ts';
 import { withBindings, type Logger } from '../../common/logger.ts';
 import type { ActiveTask } from './active-task.ts';
 import { ApplicationTopics } from './application-topics.ts';
@@ -44,6 +45,8 @@ export interface AppRunnerOptions {
   readonly processId: string;
   /** When set, Avro topics use the registry's wire format; schemas are registered at start. */
   readonly schemaRegistry?: SchemaRegistryClient;
+  /** Where the application reads wall-clock time (tests drive it); the system clock by default. */
+  readonly clock?: Clock;
 }
 
 /**
@@ -69,6 +72,7 @@ export class AppRunner {
   private topologyValue: Topology;
   private readonly options: AppRunnerOptions;
   private readonly logger: Logger;
+  private readonly clock: Clock;
   private stateValue: AppRunnerState = 'created';
   private readonly registry = new TaskRegistry(this.metrics.droppedInClosedTasks);
   private readonly assignmentListeners = new Set<() => void>();
@@ -98,6 +102,7 @@ export class AppRunner {
     this.applicationId = options.applicationId;
     this.topologyValue = options.topology;
     this.logger = withBindings(options.logger, { app: options.applicationId });
+    this.clock = options.clock ?? systemClock;
     this.failed = new Promise<never>((_resolve, reject) => {
       this.rejectFailed = reject;
     });
@@ -232,6 +237,7 @@ export class AppRunner {
             reconciler: this.reconciler,
             timeoutMs: this.options.config.sessionTimeoutMs,
             logger: this.logger,
+            clock: this.clock,
           });
         } catch (error) {
           this.logger.error({ err: error }, 'final commit failed');
@@ -313,6 +319,7 @@ export class AppRunner {
       admin: this.admin,
       restorer: this.restorer,
       logger: this.logger,
+      clock: this.clock,
       partitionCount: (topic) => topics.partitionCount(topic),
       globalStores: globalTyped,
       requestCommit: () => this.requestCommit(),
@@ -370,6 +377,7 @@ export class AppRunner {
       factory: this.factory!,
       metrics: this.metrics,
       logger: this.logger,
+      clock: this.clock,
       retry: this.retry,
       signal: this.cancel.signal,
       fail,
@@ -388,6 +396,7 @@ export class AppRunner {
       commits,
       metrics: this.metrics,
       logger: this.logger,
+      clock: this.clock,
       exactlyOnce,
       handoverTimeoutMs: config.sessionTimeoutMs,
       retry: this.retry,
@@ -417,6 +426,7 @@ export class AppRunner {
       commits,
       commitIntervalMs: config.commitIntervalMs,
       metrics: this.metrics,
+      clock: this.clock,
       reconciled: () => reconciler.settled(),
       running: () =>
         this.stateValue !== 'stopping' && this.stateValue !== 'stopped' && this.stateValue !== 'failed',

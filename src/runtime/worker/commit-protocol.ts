@@ -6,6 +6,7 @@ import {
   type TransactionalProducerPort,
 } from '../../kafka/port.ts';
 import { FailureWindow, RetriesExhaustedError, retrying, type RetryPolicy } from '../../kafka/retry.ts';
+import type { Clock } from '../../common/clock.ts';
 import type { Logger } from '../../common/logger.ts';
 import { RecordSender } from './record-sender.ts';
 import type { RunnerMetrics } from './runner-metrics.ts';
@@ -36,6 +37,8 @@ export interface CommitProtocolOptions {
   readonly factory: TaskFactory;
   readonly metrics: RunnerMetrics;
   readonly logger: Logger;
+  /** Commit intervals and commit durations are measured on it. */
+  readonly clock: Clock;
   /** How long passing failures (a broker restarting) are retried before they are fatal. */
   readonly retry: RetryPolicy;
   /** Aborted when the application stops for good: retries give up. */
@@ -103,7 +106,7 @@ export class CommitProtocol {
   /** At-least-once: the application's sends, in order; a commit waits for all of them (step 2). */
   private readonly sender: RecordSender | undefined;
   private requested = false;
-  private lastCommitMs = Date.now();
+  private lastCommitMs: number;
   /** Exactly-once with one producer for the member: the transaction every task's work goes into. */
   private readonly thread: ThreadProducer | undefined;
   /** Exactly-once: tasks (or the member's one transaction, under THREAD) failing, since when. */
@@ -111,6 +114,7 @@ export class CommitProtocol {
 
   constructor(options: CommitProtocolOptions) {
     this.options = options;
+    this.lastCommitMs = options.clock.now();
     const { producer, registry, retry, signal, logger, applicationId } = options;
     if (producer)
       this.sender = new RecordSender({
@@ -149,7 +153,7 @@ export class CommitProtocol {
 
   /** True when a commit was asked for, or the commit interval has passed since the last one. */
   isDue(intervalMs: number): boolean {
-    return this.requested || Date.now() - this.lastCommitMs >= intervalMs;
+    return this.requested || this.options.clock.now() - this.lastCommitMs >= intervalMs;
   }
 
   /**
@@ -184,12 +188,12 @@ export class CommitProtocol {
   }
 
   private async commitNow(): Promise<CommitOutcome> {
-    const { registry, factory, metrics } = this.options;
+    const { registry, factory, metrics, clock } = this.options;
     this.requested = false;
-    this.lastCommitMs = Date.now();
+    this.lastCommitMs = clock.now();
     await Promise.all([...registry.standbys.values()].map((s) => factory.commitStandby(s)));
     if (registry.active.size === 0) return 'committed';
-    const started = Date.now();
+    const started = clock.now();
     // 1. Changelog records join the tasks' output, and everything goes to the senders: a task at a
     //    time, letting the event loop turn in between (the senders start on the first tasks' records).
     //    Each task's record cache is flushed first: what it forwards joins this commit's output (and,
@@ -205,8 +209,9 @@ export class CommitProtocol {
     else if (this.thread) await this.commitThreadTransaction(this.thread);
     else await Promise.all([...registry.active].map(([id, task]) => this.commitTransaction(id, task)));
     metrics.commits++;
-    metrics.commitMs += Date.now() - started;
-    metrics.commitSeconds.observe((Date.now() - started) / 1000);
+    const tookMs = clock.now() - started;
+    metrics.commitMs += tookMs;
+    metrics.commitSeconds.observe(tookMs / 1000);
     return outcome;
   }
 

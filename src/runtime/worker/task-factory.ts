@@ -6,6 +6,7 @@ import type { RecordCache } from '../../state/cache/record-cache.ts';
 import { openStore, type ManagedStore } from '../../state/managed-store.ts';
 import type { SourceNodeDef } from '../../topology/physical.ts';
 import { Topology } from '../../topology/topology.ts';
+import type { Clock } from '../../common/clock.ts';
 import type { Logger } from '../../common/logger.ts';
 import { StreamTask } from '../stream-task.ts';
 import { openTaskStores, taskDirectory, typedStores } from '../task-stores.ts';
@@ -23,6 +24,8 @@ export interface TaskFactoryOptions {
   readonly admin: AdminPort;
   readonly restorer: Restorer;
   readonly logger: Logger;
+  /** The tasks' wall clock (wall-clock punctuation) and restore durations. */
+  readonly clock: Clock;
   readonly partitionCount: (topic: string) => number;
   readonly globalStores: ReadonlyMap<string, StateStore>;
   readonly requestCommit: () => void;
@@ -116,7 +119,7 @@ export class TaskFactory {
       stores: new Map([...typedStores(stores), ...this.options.globalStores]),
       collector: { send: (record) => holder.active!.collect(record) },
       partitionCount: this.options.partitionCount,
-      wallClock: () => Date.now(),
+      wallClock: () => this.options.clock.now(),
       errorHandling: config.errorHandling,
       logger,
       requestCommit: this.options.requestCommit,
@@ -178,7 +181,7 @@ export class TaskFactory {
 
   /** Opens the global stores afresh and loads their topics in full. */
   async openGlobalStores(): Promise<Map<string, ManagedStore>> {
-    const { applicationId, topology, config, admin, restorer, logger } = this.options;
+    const { applicationId, topology, config, admin, restorer, logger, clock } = this.options;
     const stores = new Map<string, ManagedStore>();
     for (const global of topology.globalStores.values()) {
       // A global store has no single changelog position to check: it is rebuilt from its topic at start.
@@ -194,7 +197,7 @@ export class TaskFactory {
         config.errorHandling.deserialization,
         logger,
       );
-      const started = Date.now();
+      const started = clock.now();
       let restored = 0;
       for (const [partition, range] of await admin.offsets(topic)) {
         restored += await restorer.restore(
@@ -206,7 +209,7 @@ export class TaskFactory {
         await restorer.follow({ topic, partition }, BigInt(range.high), target);
       }
       logger.info(
-        { store: global.store.name, topic, records: restored, ms: Date.now() - started },
+        { store: global.store.name, topic, records: restored, ms: clock.now() - started },
         'global store loaded',
       );
     }
@@ -220,7 +223,7 @@ export class TaskFactory {
     partition: number,
     sources: readonly SourceNodeDef[],
   ): Promise<void> {
-    const { applicationId, topology, admin, restorer, logger, config } = this.options;
+    const { applicationId, topology, admin, restorer, logger, config, clock } = this.options;
     for (const store of stores.values()) {
       const topic = topology.changelogTopic(store.spec.name, applicationId);
       if (!topic) continue;
@@ -238,7 +241,7 @@ export class TaskFactory {
           );
         continue;
       }
-      const started = Date.now();
+      const started = clock.now();
       logger.info(
         {
           task: taskId,
@@ -261,7 +264,7 @@ export class TaskFactory {
         : storeTarget(store);
       const restored = await restorer.restore({ topic, partition }, from, end, target);
       await store.commit(Number(end));
-      const ms = Date.now() - started;
+      const ms = clock.now() - started;
       logger.info(
         {
           task: taskId,
