@@ -76,6 +76,8 @@ export class FakeEventLog implements EventLogPort {
   /** The group generation the coordinator is at: offsets sent with an older one are refused. */
   groupGenerationId = 1;
   readonly consumers: FakeGroupConsumer[] = [];
+  /** The transactional ids of the producers made, in order. */
+  readonly transactionalIds: string[] = [];
   private readonly partitions = new Map<string, StoredRecord[][]>();
   private readonly scripts = new Map<FakeOperation, ScriptStep[]>();
   private readonly producers = new Map<string, FakeTransactionalProducer>();
@@ -175,6 +177,7 @@ export class FakeEventLog implements EventLogPort {
 
   /** A new producer with an id in use fences the old one and aborts its open transaction, as Kafka does. */
   async transactionalProducer(options: { transactionalId: string }): Promise<TransactionalProducerPort> {
+    this.transactionalIds.push(options.transactionalId);
     this.producers.get(options.transactionalId)?.fence();
     const producer = new FakeTransactionalProducer(this, options.transactionalId);
     this.producers.set(options.transactionalId, producer);

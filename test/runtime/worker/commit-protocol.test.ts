@@ -120,7 +120,9 @@ describe('CommitProtocol under exactly-once with a producer per task', () => {
     harness.process();
     let checkpointAtTransactionCommit: number | undefined = -1;
     harness.log.script('commit-transaction', {
-      before: () => (checkpointAtTransactionCommit = checkpoint(harness)),
+      before: () => {
+        checkpointAtTransactionCommit = checkpoint(harness);
+      },
     });
     harness.log.journal.length = 0;
 

@@ -18,6 +18,7 @@ import { loadWorkerConfig } from '../../../src/runtime/worker/config.ts';
 import { FetchIntake } from '../../../src/runtime/worker/fetch-intake.ts';
 import { Reconciler } from '../../../src/runtime/worker/reconciler.ts';
 import { Restorer } from '../../../src/runtime/worker/restorer.ts';
+import { ProcessingLoop } from '../../../src/runtime/worker/processing-loop.ts';
 import { newRunnerMetrics } from '../../../src/runtime/worker/runner-metrics.ts';
 import { TaskFactory } from '../../../src/runtime/worker/task-factory.ts';
 import { TaskRegistry, type RunningTask } from '../../../src/runtime/worker/task-registry.ts';
@@ -42,6 +43,8 @@ export interface HarnessOptions {
   /** The event log to reuse (a restart, or a second worker); a fresh one otherwise. */
   readonly log?: FakeEventLog;
   readonly partitions?: number;
+  /** Worker settings by flag (`max-buffered-records`, ...). */
+  readonly flags?: Readonly<Record<string, string>>;
 }
 
 export type Harness = Awaited<ReturnType<typeof runtimeHarness>>;
@@ -57,7 +60,7 @@ export async function runtimeHarness(options: HarnessOptions) {
   const topology = wordCount({ WORD_COUNT_APP_ID: APP }).buildTopology();
   const config = loadWorkerConfig({
     env: {},
-    flags: { 'state-dir': stateDir, guarantee: options.guarantee },
+    flags: { ...options.flags, 'state-dir': stateDir, guarantee: options.guarantee },
   });
   const admin = log.admin();
   const counts = await setUpTopics({
@@ -137,12 +140,14 @@ export async function runtimeHarness(options: HarnessOptions) {
     assignmentApplied: () => undefined,
     fail,
   });
+  // Records arriving wake the processing loop, once one runs (`runLoop`).
+  let wakeLoop = (): void => undefined;
   const intake = new FetchIntake({
     registry,
     consumer,
     preparer: undefined,
     maxBufferedRecordsPerPartition: config.maxBufferedRecordsPerPartition,
-    wake: () => undefined,
+    wake: () => wakeLoop(),
   });
   await consumer.start({
     onRevoking: () => commits.request(),
@@ -224,6 +229,32 @@ export async function runtimeHarness(options: HarnessOptions) {
       return log
         .records(COUNTS, partition)
         .map((r) => `${string.deserialize(r.key!)}=${long.deserialize(r.value!)}`);
+    },
+
+    /** The stream thread over these parts; runs until `stop`. */
+    runLoop(): { loop: ProcessingLoop; stop: () => Promise<void> } {
+      let running = true;
+      const loop = new ProcessingLoop({
+        registry,
+        intake,
+        commits,
+        commitIntervalMs: config.commitIntervalMs,
+        metrics,
+        clock,
+        reconciled: () => reconciler.settled(),
+        running: () => running,
+        fail,
+      });
+      wakeLoop = () => loop.wake();
+      const done = loop.run();
+      return {
+        loop,
+        stop: async () => {
+          running = false;
+          loop.wake();
+          await done;
+        },
+      };
     },
 
     inputOf(partition: number): TopicPartition {
