@@ -20,6 +20,7 @@ import { CommitProtocol } from './commit-protocol.ts';
 import type { WorkerConfig } from './config.ts';
 import { commitBeforeLeaving } from './final-commit.ts';
 import { FetchIntake } from './fetch-intake.ts';
+import { Lifecycle, type AppRunnerState } from './lifecycle.ts';
 import { ProcessingLoop } from './processing-loop.ts';
 import { Reconciler } from './reconciler.ts';
 import { RecordPreparer } from './record-preparer.ts';
@@ -32,8 +33,7 @@ import { setUpTopics } from './topics.ts';
 /** How long a failed application takes at most to close what it opened (it does not wait on Kafka). */
 const FAILED_CLOSE_MS = 5_000;
 
-export type AppRunnerState =
-  'created' | 'starting' | 'rebalancing' | 'running' | 'stopping' | 'stopped' | 'failed';
+export type { AppRunnerState } from './lifecycle.ts';
 
 export interface AppRunnerOptions {
   readonly applicationId: string;
@@ -73,7 +73,8 @@ export class AppRunner {
   private readonly options: AppRunnerOptions;
   private readonly logger: Logger;
   private readonly clock: Clock;
-  private stateValue: AppRunnerState = 'created';
+  /** Changed only along the transition table (lifecycle.ts). */
+  private readonly lifecycle: Lifecycle;
   private readonly registry = new TaskRegistry(this.metrics.droppedInClosedTasks);
   private readonly assignmentListeners = new Set<() => void>();
   // Opened by `start`, closed by `shutDown`.
@@ -100,6 +101,7 @@ export class AppRunner {
     this.options = options;
     this.retry = retryPolicy(options.config.taskTimeoutMs);
     this.applicationId = options.applicationId;
+    this.lifecycle = new Lifecycle(options.applicationId);
     this.topologyValue = options.topology;
     this.logger = withBindings(options.logger, { app: options.applicationId });
     this.clock = options.clock ?? systemClock;
@@ -114,7 +116,7 @@ export class AppRunner {
   }
 
   get state(): AppRunnerState {
-    return this.stateValue;
+    return this.lifecycle.state;
   }
 
   /** Rejects when the application fails for good. */
@@ -185,7 +187,7 @@ export class AppRunner {
 
   async start(): Promise<void> {
     const { port, config } = this.options;
-    this.stateValue = 'starting';
+    this.lifecycle.to('starting');
     this.logger.info(
       { log: port.description, guarantee: config.processingGuarantee, stateDir: config.stateDir },
       'starting application',
@@ -194,7 +196,8 @@ export class AppRunner {
       const { topics, preparer } = await this.openResources();
       await this.joinGroup(topics, preparer);
     } catch (error) {
-      this.stateValue = 'failed';
+      // A stop that already finished meanwhile stays stopped; a failure reported meanwhile stays one.
+      this.lifecycle.toIf(['starting', 'rebalancing', 'running', 'stopping'], 'failed');
       this.cancel.abort();
       await this.closeWithin(FAILED_CLOSE_MS, 'closing what the application opened', () =>
         this.shutDown(true),
@@ -208,9 +211,9 @@ export class AppRunner {
    * failed application only closes what it opened, within `FAILED_CLOSE_MS`.
    */
   async stop(): Promise<void> {
-    if (this.stateValue === 'stopped' || this.stateValue === 'stopping') return;
-    const wasFailed = this.stateValue === 'failed';
-    this.stateValue = 'stopping';
+    if (this.lifecycle.is('stopped', 'stopping')) return;
+    const wasFailed = this.lifecycle.is('failed');
+    this.lifecycle.to('stopping');
     this.loop?.wake();
     if (wasFailed) {
       // What is under way gives up at its next retry (the failure aborted them); what still waits
@@ -248,7 +251,7 @@ export class AppRunner {
       this.cancel.abort();
       await this.shutDown(false);
     }
-    this.stateValue = 'stopped';
+    this.lifecycle.to('stopped');
     this.logger.info({ processed: this.metrics.processed }, 'application stopped');
   }
 
@@ -382,7 +385,7 @@ export class AppRunner {
       signal: this.cancel.signal,
       fail,
       taskClosed: (id, { migrated }) => {
-        if (this.stateValue === 'stopping' || this.stateValue === 'failed') return;
+        if (this.lifecycle.is('stopping', 'failed')) return;
         if (migrated) this.rejoinGroup();
         else reconciler.restart(id);
       },
@@ -401,13 +404,13 @@ export class AppRunner {
       handoverTimeoutMs: config.sessionTimeoutMs,
       retry: this.retry,
       signal: this.cancel.signal,
-      windingDown: () => this.stateValue === 'stopping' || this.stateValue === 'failed',
+      windingDown: () => this.lifecycle.is('stopping', 'failed'),
       assignmentQueued: () => {
         // Queries answer 503 until the tasks match; a stopping or failed application stays so.
-        if (this.stateValue === 'running') this.stateValue = 'rebalancing';
+        this.lifecycle.toIf(['running'], 'rebalancing');
       },
       assignmentApplied: () => {
-        if (this.stateValue === 'rebalancing') this.stateValue = 'running';
+        this.lifecycle.toIf(['rebalancing'], 'running');
         for (const listener of this.assignmentListeners) listener();
         this.loop?.wake();
       },
@@ -428,18 +431,18 @@ export class AppRunner {
       metrics: this.metrics,
       clock: this.clock,
       reconciled: () => reconciler.settled(),
-      running: () =>
-        this.stateValue !== 'stopping' && this.stateValue !== 'stopped' && this.stateValue !== 'failed',
+      running: () => !this.lifecycle.is('stopping', 'stopped', 'failed'),
       fail,
     });
     this.commits = commits;
     this.reconciler = reconciler;
     this.loop = loop;
-    this.stateValue = 'rebalancing';
+    // Unless a stop or a failure came while starting: that state stands.
+    this.lifecycle.toIf(['starting'], 'rebalancing');
     await consumer.start({
       onRevoking: () => {
         // Queries see the rebalance from its start: the tasks here may be about to move.
-        if (this.stateValue === 'running') this.stateValue = 'rebalancing';
+        this.lifecycle.toIf(['running'], 'rebalancing');
         this.requestCommit();
       },
       onAssigned: (assignment) => reconciler.enqueue(assignment),
@@ -516,16 +519,16 @@ export class AppRunner {
   }
 
   private fail(error: Error): void {
-    if (this.failure || this.stateValue === 'stopped') return;
+    if (this.failure || this.lifecycle.is('stopped')) return;
     // What the stop itself gave up (a commit a rebalance interrupted while the group's other members
     // stop too, as the stream threads of one process do) ends with the stop; it is no failure.
-    if (this.stateValue === 'stopping' && error instanceof RetryCancelledError) {
+    if (this.lifecycle.is('stopping') && error instanceof RetryCancelledError) {
       this.logger.warn({ err: error }, error.message);
       return;
     }
     this.failure = error;
     this.logger.error({ err: error }, `application failed: ${error.message}`);
-    this.stateValue = 'failed';
+    if (!this.lifecycle.is('failed')) this.lifecycle.to('failed');
     this.cancel.abort();
     this.loop?.wake();
     this.rejectFailed(error);
