@@ -16,6 +16,8 @@ import { systemClock, type Clock } from '../../common/clock.ts';
 import { withBindings, type Logger } from '../../common/logger.ts';
 import type { ActiveTask } from './active-task.ts';
 import { ApplicationTopics } from './application-topics.ts';
+import { atLeastOnce } from './at-least-once-commits.ts';
+import type { CommitPathFactory } from './commit-path.ts';
 import { CommitProtocol } from './commit-protocol.ts';
 import type { WorkerConfig } from './config.ts';
 import { commitBeforeLeaving } from './final-commit.ts';
@@ -28,6 +30,8 @@ import { Restorer, type RestoreProgress } from './restorer.ts';
 import { consumerLag, droppedRecords, newRunnerMetrics } from './runner-metrics.ts';
 import { TaskFactory, type StandbyTask } from './task-factory.ts';
 import { TaskRegistry } from './task-registry.ts';
+import { taskTransactions } from './task-transaction-commits.ts';
+import { threadTransactions } from './thread-transaction-commits.ts';
 import { setUpTopics } from './topics.ts';
 
 /** How long a failed application takes at most to close what it opened (it does not wait on Kafka). */
@@ -56,7 +60,8 @@ export interface AppRunnerOptions {
  *
  * - `FetchIntake` queues fetched records for their tasks (with back-pressure);
  * - `ProcessingLoop` processes them, Kafka Streams' stream thread;
- * - `CommitProtocol` hands output to the producers and commits, at-least-once or exactly-once;
+ * - `CommitProtocol` hands output to the producers and commits, along the `CommitPath` of the
+ *   application's guarantee (chosen at start: `commitPath`);
  * - `Reconciler` applies each assignment to the `TaskRegistry`: tasks and standbys come and go;
  * - the getters below are what interactive queries and metrics read.
  *
@@ -261,8 +266,8 @@ export class AppRunner {
   }
 
   /**
-   * Topics (checked, internal ones created), the changelog reader, the task factory, global stores
-   * (loaded) and, under at-least-once, the application's producer.
+   * Topics (checked, internal ones created), the changelog reader, the task factory and global stores
+   * (loaded).
    */
   private async openResources(): Promise<{
     topics: ApplicationTopics;
@@ -331,7 +336,6 @@ export class AppRunner {
     });
     this.globalStores = await this.factory.openGlobalStores();
     for (const [name, store] of this.globalStores) globalTyped.set(name, store.store);
-    if (!exactlyOnce) this.producer = port.producer({ clientId });
     return { topics, preparer: preparer.isEmpty ? undefined : preparer };
   }
 
@@ -366,17 +370,7 @@ export class AppRunner {
       applicationId,
       registry: this.registry,
       consumer,
-      producer: this.producer,
-      // One transactional producer for the member (Kafka Streams' exactly_once_v2), named like its
-      // thread producer: <application id>-<process id>-<thread>.
-      threadProducer:
-        exactlyOnce && port.groupFencedOffsets
-          ? () =>
-              port.transactionalProducer({
-                transactionalId: `${applicationId}-${this.options.processId}-1`,
-                clientId: `${config.clientId}-${applicationId}-producer`,
-              })
-          : undefined,
+      path: this.commitPath(),
       factory: this.factory!,
       metrics: this.metrics,
       logger: this.logger,
@@ -457,6 +451,28 @@ export class AppRunner {
         ),
     });
     this.loopDone = loop.run();
+  }
+
+  /**
+   * How the application's output is sent and its commits made, chosen once from its guarantee: the
+   * application's producer under at-least-once; under exactly-once one transactional producer for the
+   * member where the event log fences offsets by the group generation (Kafka Streams'
+   * exactly_once_v2), else one per task (made by the TaskFactory with the task).
+   */
+  private commitPath(): CommitPathFactory {
+    const { port, config, applicationId } = this.options;
+    if (config.processingGuarantee !== 'exactly-once') {
+      this.producer = port.producer({ clientId: `${config.clientId}-${applicationId}` });
+      return atLeastOnce(this.producer);
+    }
+    if (!port.groupFencedOffsets) return taskTransactions;
+    // Named like Kafka Streams' thread producer: <application id>-<process id>-<thread>.
+    return threadTransactions(() =>
+      port.transactionalProducer({
+        transactionalId: `${applicationId}-${this.options.processId}-1`,
+        clientId: `${config.clientId}-${applicationId}-producer`,
+      }),
+    );
   }
 
   /**

@@ -192,6 +192,32 @@ describe('CommitProtocol under exactly-once with a producer per task', () => {
     expect(harness.log.committedOffset(APP, harness.inputOf(0))).toBe('3');
     expect(harness.failures).toEqual([]);
   });
+  it('fails the application once a task has kept failing for longer than the task timeout on the clock', async () => {
+    const harness = await start({ guarantee: 'exactly-once' });
+    const brokenOff = () =>
+      new TributaryError('TRIB_TRANSACTION', 'coordinator moved', { kind: 'abortable' });
+    const failOnce = async () => {
+      harness.feed(0, 'a');
+      harness.process();
+      harness.log.script('commit-transaction', { fail: brokenOff() });
+      return harness.commits.commitAll();
+    };
+
+    await failOnce();
+    harness.reconciler.restart('1_0');
+    await harness.reconciler.settled();
+    harness.clock.advance(2_000); // the harness's task timeout: still within it
+    await failOnce();
+    expect(harness.closed).toEqual([
+      { id: '1_0', migrated: false },
+      { id: '1_0', migrated: false },
+    ]);
+    harness.reconciler.restart('1_0');
+    await harness.reconciler.settled();
+    harness.clock.advance(1);
+
+    await expect(failOnce()).rejects.toMatchObject({ code: 'TRIB_RETRIES_EXHAUSTED' });
+  });
 });
 
 describe('CommitProtocol under exactly-once with one producer for the member', () => {

@@ -13,6 +13,7 @@ import type { GroupAssignment, TopicPartition } from '../../../src/kafka/port.ts
 import { retryPolicy } from '../../../src/kafka/retry.ts';
 import { encodeJson, type AssignmentInfo } from '../../../src/runtime/assignment/group-protocol.ts';
 import { ApplicationTopics } from '../../../src/runtime/worker/application-topics.ts';
+import { atLeastOnce } from '../../../src/runtime/worker/at-least-once-commits.ts';
 import { CommitProtocol } from '../../../src/runtime/worker/commit-protocol.ts';
 import { loadWorkerConfig } from '../../../src/runtime/worker/config.ts';
 import { FetchIntake } from '../../../src/runtime/worker/fetch-intake.ts';
@@ -22,6 +23,8 @@ import { ProcessingLoop } from '../../../src/runtime/worker/processing-loop.ts';
 import { newRunnerMetrics } from '../../../src/runtime/worker/runner-metrics.ts';
 import { TaskFactory } from '../../../src/runtime/worker/task-factory.ts';
 import { TaskRegistry, type RunningTask } from '../../../src/runtime/worker/task-registry.ts';
+import { taskTransactions } from '../../../src/runtime/worker/task-transaction-commits.ts';
+import { threadTransactions } from '../../../src/runtime/worker/thread-transaction-commits.ts';
 import { setUpTopics } from '../../../src/runtime/worker/topics.ts';
 import { RecordCache } from '../../../src/state/cache/record-cache.ts';
 import { wordCount } from '../../integration/fixtures/word-count-app.ts';
@@ -107,11 +110,11 @@ export async function runtimeHarness(options: HarnessOptions) {
     applicationId: APP,
     registry,
     consumer,
-    producer: exactlyOnce ? undefined : log.producer(),
-    threadProducer:
-      exactlyOnce && log.groupFencedOffsets
-        ? () => log.transactionalProducer({ transactionalId: `${APP}-process-1` })
-        : undefined,
+    path: !exactlyOnce
+      ? atLeastOnce(log.producer())
+      : log.groupFencedOffsets
+        ? threadTransactions(() => log.transactionalProducer({ transactionalId: `${APP}-process-1` }))
+        : taskTransactions,
     factory,
     metrics,
     logger: silentLogger,
