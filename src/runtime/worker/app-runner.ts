@@ -34,6 +34,14 @@ import { taskTransactions } from './task-transaction-commits.ts';
 import { threadTransactions } from './thread-transaction-commits.ts';
 import { setUpTopics } from './topics.ts';
 
+/** What `start` opens before joining the group, for the parts that run the application. */
+interface OpenedResources {
+  readonly topics: ApplicationTopics;
+  readonly preparer: RecordPreparer | undefined;
+  readonly admin: AdminPort;
+  readonly factory: TaskFactory;
+}
+
 /** How long a failed application takes at most to close what it opened (it does not wait on Kafka). */
 const FAILED_CLOSE_MS = 5_000;
 
@@ -198,8 +206,7 @@ export class AppRunner {
       'starting application',
     );
     try {
-      const { topics, preparer } = await this.openResources();
-      await this.joinGroup(topics, preparer);
+      await this.joinGroup(await this.openResources());
     } catch (error) {
       // A stop that already finished meanwhile stays stopped; a failure reported meanwhile stays one.
       this.lifecycle.toIf(['starting', 'rebalancing', 'running', 'stopping'], 'failed');
@@ -269,10 +276,7 @@ export class AppRunner {
    * Topics (checked, internal ones created), the changelog reader, the task factory and global stores
    * (loaded).
    */
-  private async openResources(): Promise<{
-    topics: ApplicationTopics;
-    preparer: RecordPreparer | undefined;
-  }> {
+  private async openResources(): Promise<OpenedResources> {
     const { port, config, applicationId } = this.options;
     const exactlyOnce = config.processingGuarantee === 'exactly-once';
     const clientId = `${config.clientId}-${applicationId}`;
@@ -285,13 +289,14 @@ export class AppRunner {
       );
     const topology = this.topologyValue;
     const preparer = RecordPreparer.forTopology(topology, applicationId, this.logger);
-    this.admin = retryingAdmin(port.admin(), {
+    const admin = retryingAdmin(port.admin(), {
       policy: this.retry,
       signal: this.cancel.signal,
       logger: this.logger,
     });
+    this.admin = admin;
     const counts = await setUpTopics({
-      admin: this.admin,
+      admin,
       topology,
       applicationId,
       deadLetterTopic: this.deadLetterTopic,
@@ -319,12 +324,12 @@ export class AppRunner {
       ),
     );
     const globalTyped = new Map<string, StateStore>();
-    this.factory = new TaskFactory({
+    const factory = new TaskFactory({
       applicationId,
       topology,
       config,
       port,
-      admin: this.admin,
+      admin,
       restorer: this.restorer,
       logger: this.logger,
       clock: this.clock,
@@ -334,13 +339,14 @@ export class AppRunner {
       // Every application of a worker has its own record cache, as every Kafka Streams instance has.
       recordCache: new RecordCache(config.recordCacheMaxBytes),
     });
-    this.globalStores = await this.factory.openGlobalStores();
+    this.factory = factory;
+    this.globalStores = await factory.openGlobalStores();
     for (const [name, store] of this.globalStores) globalTyped.set(name, store.store);
-    return { topics, preparer: preparer.isEmpty ? undefined : preparer };
+    return { topics, preparer: preparer.isEmpty ? undefined : preparer, admin, factory };
   }
 
   /** Joins the application's group with the parts that then run it; processing starts with the first assignment. */
-  private async joinGroup(topics: ApplicationTopics, preparer: RecordPreparer | undefined): Promise<void> {
+  private async joinGroup({ topics, preparer, admin, factory }: OpenedResources): Promise<void> {
     const { port, config, applicationId } = this.options;
     const exactlyOnce = config.processingGuarantee === 'exactly-once';
     const tasksWithState = await this.tasksWithState();
@@ -371,7 +377,7 @@ export class AppRunner {
       registry: this.registry,
       consumer,
       path: this.commitPath(),
-      factory: this.factory!,
+      factory,
       metrics: this.metrics,
       logger: this.logger,
       clock: this.clock,
@@ -387,9 +393,9 @@ export class AppRunner {
     const reconciler = new Reconciler({
       topics,
       registry: this.registry,
-      factory: this.factory!,
+      factory,
       consumer,
-      admin: this.admin!,
+      admin,
       commits,
       metrics: this.metrics,
       logger: this.logger,

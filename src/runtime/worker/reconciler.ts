@@ -232,9 +232,10 @@ export class Reconciler {
   private async restartNow(id: string): Promise<void> {
     const assignment = this.latest;
     const { registry, consumer, logger } = this.options;
-    const stale = () => !assignment || assignment.superseded() || this.options.windingDown();
+    if (!assignment) return;
+    const stale = () => assignment.superseded() || this.options.windingDown();
     if (stale() || registry.active.has(id) || !registry.assignment.active.includes(id)) return;
-    const inputs = this.options.topics.partitionsByTask(assignment!.partitions, [id]).get(id) ?? [];
+    const inputs = this.options.topics.partitionsByTask(assignment.partitions, [id]).get(id) ?? [];
     if (!(await this.startTask(id, inputs, this.handoffContext(), stale))) return;
     consumer.resume(inputs);
     logger.info({ task: id }, 'task started again from its last commit');

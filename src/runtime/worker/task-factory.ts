@@ -5,7 +5,7 @@ import type { StateStore } from '../../state/api.ts';
 import type { RecordCache } from '../../state/cache/record-cache.ts';
 import { openStore, type ManagedStore } from '../../state/managed-store.ts';
 import type { SourceNodeDef } from '../../topology/physical.ts';
-import { Topology } from '../../topology/topology.ts';
+import { Topology, type Subtopology } from '../../topology/topology.ts';
 import type { Clock } from '../../common/clock.ts';
 import type { Logger } from '../../common/logger.ts';
 import { StreamTask } from '../stream-task.ts';
@@ -72,10 +72,7 @@ export class TaskFactory {
     stale: () => boolean = () => false,
   ): Promise<CreatedTask | undefined> {
     const { applicationId, topology, config, port, logger } = this.options;
-    const { subtopology, partition } = parseTaskId(taskId);
-    const sub = topology.subtopologies[subtopology];
-    if (!sub)
-      throw new Error(`task ${taskId} names sub-topology ${subtopology}, which this topology does not have`);
+    const { sub, subtopology, partition } = this.subtopologyOf(taskId);
     if (stale()) return undefined;
     // Where the event log fences offsets by the group generation, the member's one producer serves
     // every task (see ThreadProducer); else each task has its own, fencing its previous owner's.
@@ -141,8 +138,7 @@ export class TaskFactory {
 
   async createStandby(taskId: string): Promise<StandbyTask> {
     const { applicationId, topology, config, restorer } = this.options;
-    const { subtopology, partition } = parseTaskId(taskId);
-    const sub = topology.subtopologies[subtopology]!;
+    const { sub, subtopology, partition } = this.subtopologyOf(taskId);
     const stores = await openTaskStores(
       sub,
       taskDirectory(config.stateDir, applicationId, subtopology, partition),
@@ -214,6 +210,15 @@ export class TaskFactory {
       );
     }
     return stores;
+  }
+
+  /** The sub-topology a task runs, and its partition. */
+  private subtopologyOf(taskId: string): { sub: Subtopology; subtopology: number; partition: number } {
+    const { subtopology, partition } = parseTaskId(taskId);
+    const sub = this.options.topology.subtopologies[subtopology];
+    if (!sub)
+      throw new Error(`task ${taskId} names sub-topology ${subtopology}, which this topology does not have`);
+    return { sub, subtopology, partition };
   }
 
   /** Restores each logged store from its checkpoint to the changelog's end (or a source topic's committed offset). */
