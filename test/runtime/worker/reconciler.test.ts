@@ -144,7 +144,7 @@ describe('Restore', () => {
     expect(again.output().slice(2)).toEqual(['a=2', 'b=6']);
   });
 
-  it('under exactly-once restores what committed transactions wrote, never an aborted one', async () => {
+  it('under exactly-once a new owner fences the old one and restores what committed transactions wrote, never an aborted one', async () => {
     const first = await harness({ guarantee: 'exactly-once' });
     await first.assign({ active: ['1_0'] });
     first.feed(0, 'a');
@@ -169,6 +169,11 @@ describe('Restore', () => {
     expect(next.process()).toBe(2);
     await next.commits.commitAll();
 
+    expect(next.output()).toEqual(['a=1', 'a=2', 'a=3']);
+    // The old owner learns at its next commit that the task has moved: it closes it and rejoins.
+    await first.commits.commitAll();
+    expect(first.closed).toEqual([{ id: '1_0', migrated: true }]);
+    expect(first.registry.active.size).toBe(0);
     expect(next.output()).toEqual(['a=1', 'a=2', 'a=3']);
   });
 
