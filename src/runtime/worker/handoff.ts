@@ -1,4 +1,5 @@
 import type { AdminPort, GroupConsumerPort, TopicPartition, TopicPartitionOffset } from '../../kafka/port.ts';
+import type { Clock } from '../../common/clock.ts';
 import type { Logger } from '../../common/logger.ts';
 
 /**
@@ -28,6 +29,8 @@ export interface HandoffContext {
   readonly admin: AdminPort;
   readonly groupId: string;
   readonly logger: Logger;
+  /** The hand-over deadline is measured on it. */
+  readonly clock: Clock;
 }
 
 /** Commits the final position of every input partition of tasks this worker lets go, marked for the rebalance. */
@@ -63,7 +66,7 @@ export async function awaitRelease(
   options: { timeoutMs: number; cancelled: () => boolean },
 ): Promise<ReleaseOutcome> {
   const marker = RELEASE_MARKER + rebalance;
-  const deadline = Date.now() + options.timeoutMs;
+  const deadline = context.clock.now() + options.timeoutMs;
   const topics = [...new Set(partitions.map((p) => p.topic))];
   for (;;) {
     const committed = new Map<string, string | null>();
@@ -73,7 +76,7 @@ export async function awaitRelease(
     }
     if (partitions.every((p) => committed.get(key(p)) === marker)) return 'released';
     if (options.cancelled()) return 'superseded';
-    if (Date.now() > deadline) return 'timed out';
+    if (context.clock.now() > deadline) return 'timed out';
     await new Promise((resolve) => setTimeout(resolve, POLL_MS));
   }
 }
