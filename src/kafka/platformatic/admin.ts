@@ -162,7 +162,7 @@ export class PlatformaticAdmin implements AdminPort {
    */
   private async refuseUndescribable(absent: readonly string[]): Promise<void> {
     for (const topic of absent) {
-      const refused = await this.wire.metadata([topic], true).then(
+      const refused = await this.wire.metadata([topic], true, 0).then(
         () => undefined,
         (error: unknown) => (hasProtocolError(error, 'TOPIC_AUTHORIZATION_FAILED') ? error : undefined),
       );

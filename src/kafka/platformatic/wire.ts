@@ -29,10 +29,14 @@ export class Wire {
     this.ready = ready;
   }
 
-  async metadata(topics: readonly string[], forceUpdate = false): Promise<ClusterMetadata> {
+  /**
+   * The cluster's metadata for the topics. `retries` overrides the client's own (8, about 3 s of
+   * backoff), which it spends on an unknown topic too: 0 where an absent topic is an answer.
+   */
+  async metadata(topics: readonly string[], forceUpdate = false, retries?: number): Promise<ClusterMetadata> {
     await this.ready();
     return new Promise((resolve, reject) =>
-      this.base[kMetadata]({ topics: [...topics], forceUpdate }, (error, metadata) =>
+      this.base[kMetadata]({ topics: [...topics], forceUpdate, retries }, (error, metadata) =>
         error ? reject(error) : resolve(metadata!),
       ),
     );
