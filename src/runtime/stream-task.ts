@@ -10,10 +10,10 @@ import {
 import type { DropReason, InternalProcessorContext } from '../processor/internal-context.ts';
 import type { RecordMetadata, StreamRecord } from '../processor/record.ts';
 import type { SerdeContext } from '../serde/serde.ts';
-import type { StateStore } from '../state/api.ts';
-import { CachingKeyValueStore, type RecordContextScope } from '../state/cache/caching-key-value-store.ts';
+import { isCachedStore, type StateStore } from '../state/api.ts';
+import type { RecordContextScope } from '../state/cache/caching-key-value-store.ts';
+import { cachingStore, type CachingStore } from '../state/cache/caching-store.ts';
 import type { CachedRecordContext, RecordCache } from '../state/cache/record-cache.ts';
-import { TypedKeyValueStore } from '../state/typed/key-value-store.ts';
 import type { TimestampExtractor } from '../topology/functions.ts';
 import type { ProcessorNodeDef, SinkNodeDef, SourceNodeDef } from '../topology/physical.ts';
 import { Topology, type Subtopology } from '../topology/topology.ts';
@@ -93,7 +93,7 @@ export class StreamTask {
   /** The stores processors see: the task's stores, with the record cache in front of caching ones. */
   private readonly stores: ReadonlyMap<string, StateStore>;
   /** Caching stores in the order the topology lists them, which is the order a commit flushes them in. */
-  private readonly cachingStores: CachingKeyValueStore<unknown, unknown>[] = [];
+  private readonly cachingStores: CachingStore[] = [];
   private initialized = false;
   private readonly dropped: DroppedRecords;
   private readonly logger: Logger;
@@ -205,9 +205,9 @@ export class StreamTask {
       runWith: (context, flush) => this.runWithContext(context, flush),
     };
     for (const spec of environment.subtopology.stores) {
-      const store = stores.get(spec.name);
-      if (!spec.caching || !(store instanceof TypedKeyValueStore)) continue;
-      const caching = new CachingKeyValueStore(store as TypedKeyValueStore<unknown, unknown>, cache, scope);
+      if (!spec.caching) continue;
+      const caching = cachingStore(stores.get(spec.name), cache, scope);
+      if (!caching) continue;
       stores.set(spec.name, caching);
       this.cachingStores.push(caching);
     }
@@ -363,7 +363,8 @@ export class StreamTask {
 
   /** @internal used by nodes: whether a store is a caching one */
   caching(name: string): boolean {
-    return this.stores.get(name) instanceof CachingKeyValueStore;
+    const store = this.stores.get(name);
+    return store !== undefined && isCachedStore(store);
   }
 
   /** @internal used by nodes with caching stores, which must know what record a write came from */

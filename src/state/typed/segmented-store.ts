@@ -72,6 +72,14 @@ export abstract class SegmentedStore<K, V> implements ObservableStore {
     this.segments.writeMeta(`processor:${name}`, value);
   }
 
+  /**
+   * Whether data at `time` is within retention (behind the stream time of the writes the store has
+   * taken): reads show only that, and so does the record cache in front.
+   */
+  isLive(time: number): boolean {
+    return this.segments.isLive(time);
+  }
+
   /** Saves the store's bookkeeping with the data; run right before a commit takes its batch. */
   prepareCommit(): void {
     this.segments.prepareCommit();
