@@ -80,5 +80,22 @@ export interface FixedKeyProcessor<K, VIn, VOut = never> {
   close?(): void;
 }
 
+/**
+ * Computes a table row's new value from its key and value: Kafka Streams' `ValueTransformerWithKey`, for
+ * `KTable.transformValues`. Unlike a mapper it has a lifecycle and may read (and write) the state stores
+ * it was connected to; it cannot forward (its context has no `forward`, and the one it gets refuses
+ * it), so a row keeps its key and each change gives exactly one result. It is also called for deletes
+ * (a null value), and may turn them into a value.
+ */
+export interface ValueTransformerWithKey<K, V, VR> {
+  init?(context: ProcessingContext): void;
+  /** The row's new value; null or undefined: the row is deleted. */
+  transform(readOnlyKey: K, value: V | null): VR | null | undefined;
+  close?(): void;
+}
+
+/** Makes a fresh transformer for each task, and for each reader of a table that is not materialized. */
+export type ValueTransformerWithKeySupplier<K, V, VR> = () => ValueTransformerWithKey<K, V, VR>;
+
 /** Makes a fresh fixed-key processor for each task. */
 export type FixedKeyProcessorSupplier<K, VIn, VOut = never> = () => FixedKeyProcessor<K, VIn, VOut>;
