@@ -175,34 +175,56 @@ describe('caching window and session stores', () => {
   };
   const segments = () => new SegmentedBytes(new MemoryBytesStore(), 100, 50);
 
-  it('do not show cached windows or sessions that the store has expired since they were flushed', () => {
+  /** A caching window store and a caching session store sharing one record cache. */
+  function stores() {
     const cache = new RecordCache(1024 * 1024);
-    const windows = new CachingWindowStore(
-      new TypedWindowStore<string, string>({
-        name: 'windows',
-        segments: segments(),
-        keySerde: Serdes.String(),
-        valueSerde: Serdes.String(),
-        logger: undefined,
-        now: () => 0,
-        windowSizeMs: 10,
-        retainDuplicates: false,
-      }),
-      cache,
-      scope,
-    );
-    const sessions = new CachingSessionStore(
-      new TypedSessionStore<string, string>({
-        name: 'sessions',
-        segments: segments(),
-        keySerde: Serdes.String(),
-        valueSerde: Serdes.String(),
-        logger: undefined,
-        now: () => 0,
-      }),
-      cache,
-      scope,
-    );
+    const windowStore = new TypedWindowStore<string, string>({
+      name: 'windows',
+      segments: segments(),
+      keySerde: Serdes.String(),
+      valueSerde: Serdes.String(),
+      logger: undefined,
+      now: () => 0,
+      windowSizeMs: 10,
+      retainDuplicates: false,
+    });
+    const sessionStore = new TypedSessionStore<string, string>({
+      name: 'sessions',
+      segments: segments(),
+      keySerde: Serdes.String(),
+      valueSerde: Serdes.String(),
+      logger: undefined,
+      now: () => 0,
+    });
+    return {
+      windowStore,
+      sessionStore,
+      windows: new CachingWindowStore(windowStore, cache, scope),
+      sessions: new CachingSessionStore(sessionStore, cache, scope),
+    };
+  }
+
+  it('tell the change listener (query subscriptions) of a write when they take it, not again at the flush', () => {
+    const { windowStore, sessionStore, windows, sessions } = stores();
+    const heard: unknown[] = [];
+    windowStore.setChangeListener((c) => heard.push(['window', c.key, c.window?.start, c.value]));
+    sessionStore.setChangeListener((c) => heard.push(['session', c.key, c.window?.end, c.value]));
+    windows.put('a', '1', 0);
+    sessions.put({ key: 'a', window: { start: 0, end: 5 } }, '1');
+    sessions.remove({ key: 'a', window: { start: 0, end: 5 } });
+    expect(heard).toEqual([
+      ['window', 'a', 0, '1'],
+      ['session', 'a', 5, '1'],
+      ['session', 'a', 5, null],
+    ]);
+    windows.flush();
+    sessions.flush();
+    expect(heard).toHaveLength(3);
+    expect(windowStore.fetch('a', 0)).toBe('1');
+  });
+
+  it('do not show cached windows or sessions that the store has expired since they were flushed', () => {
+    const { windows, sessions } = stores();
     windows.put('a', 'old', 0);
     sessions.put({ key: 'a', window: { start: 0, end: 0 } }, 'old');
     windows.flush();

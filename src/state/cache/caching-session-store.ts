@@ -25,7 +25,7 @@ export class CachingSessionStore<K, V> implements SessionStore<K, V>, CachedStor
     this.name = inner.name;
     this.inner = inner;
     this.scope = scope;
-    this.cache = new SegmentedStoreCache(inner.name, recordCache, (entries) => this.write(entries));
+    this.cache = new SegmentedStoreCache(inner.name, recordCache, (entries) => this.flushed(entries));
   }
 
   get persistent(): boolean {
@@ -54,19 +54,11 @@ export class CachingSessionStore<K, V> implements SessionStore<K, V>, CachedStor
 
   put(session: Windowed<K>, value: V): void {
     const present = value !== null && value !== undefined;
-    const { orderKey, recordKey } = this.orderKey(session);
-    this.cache.put(
-      orderKey,
-      { windowed: session, recordKey },
-      present ? value : null,
-      present ? this.inner.encodeValue(value) : undefined,
-      this.scope.current(),
-    );
+    this.write(session, present ? value : null, present ? this.inner.encodeValue(value) : undefined);
   }
 
   remove(session: Windowed<K>): void {
-    const { orderKey, recordKey } = this.orderKey(session);
-    this.cache.put(orderKey, { windowed: session, recordKey }, null, undefined, this.scope.current());
+    this.write(session, null, undefined);
   }
 
   findSessions(
@@ -127,8 +119,16 @@ export class CachingSessionStore<K, V> implements SessionStore<K, V>, CachedStor
     return { orderKey: this.inner.orderKey(recordKey, start, end), recordKey };
   }
 
+  /** Takes a put (a remove: `value` null) into the cache. */
+  private write(session: Windowed<K>, value: V | null, bytes: Uint8Array | undefined): void {
+    const { orderKey, recordKey } = this.orderKey(session);
+    // Queries read through the cache, so their subscribers hear of the write now, not at the flush.
+    this.inner.notifyChange({ key: session.key, binaryKey: recordKey, value, window: session.window });
+    this.cache.put(orderKey, { windowed: session, recordKey }, value, bytes, this.scope.current());
+  }
+
   /** Writes flushed sessions to the store and hands each to the listener, as Kafka Streams' flush does. */
-  private write(entries: readonly WindowCacheEntry<K, V>[]): void {
+  private flushed(entries: readonly WindowCacheEntry<K, V>[]): void {
     for (const entry of entries) {
       const { windowed, recordKey } = entry.key;
       const { start, end } = windowed.window;
@@ -139,7 +139,7 @@ export class CachingSessionStore<K, V> implements SessionStore<K, V>, CachedStor
       // A session put and removed again between flushes that the store never had: nothing to do.
       if (entry.value === null && old === undefined) continue;
       this.scope.runWith(entry.context, () => {
-        this.inner.putEncoded(windowed, recordKey, entry.value, entry.bytes);
+        this.inner.putEncoded(windowed, recordKey, entry.value, entry.bytes, false);
         this.listener?.({
           key: windowed,
           newValue: entry.value,

@@ -64,6 +64,13 @@ export class CachingWindowStore<K, V> implements WindowStore<K, V>, CachedStore<
     const recordKey = this.inner.encodeKey(key);
     const present = value !== null && value !== undefined;
     const windowed = { key, window: { start: windowStart, end: windowStart + this.windowSizeMs } };
+    // Queries read through the cache, so their subscribers hear of the write now, not at the flush.
+    this.inner.notifyChange({
+      key,
+      binaryKey: recordKey,
+      value: present ? value : null,
+      window: windowed.window,
+    });
     this.cache.put(
       this.inner.orderKey(recordKey, windowStart),
       { windowed, recordKey },
@@ -144,7 +151,7 @@ export class CachingWindowStore<K, V> implements WindowStore<K, V>, CachedStore<
       // A window written and deleted again between flushes that the store never had: nothing to do.
       if (entry.value === null && old === undefined) continue;
       this.scope.runWith(entry.context, () => {
-        this.inner.putEncoded(windowed.key, recordKey, start, entry.value, entry.bytes);
+        this.inner.putEncoded(windowed.key, recordKey, start, entry.value, entry.bytes, false);
         this.listener?.({
           key: windowed,
           newValue: entry.value,

@@ -85,10 +85,23 @@ export abstract class SegmentedStore<K, V> implements ObservableStore {
     this.segments.prepareCommit();
   }
 
-  /** Writes one stored key (undefined deletes it), logs the write and tells the listener. */
-  protected write(storeKey: BinaryKey, bytes: Uint8Array | undefined, change: StoreChange): void {
-    this.segments.bytes.put(storeKey, bytes);
+  /** Tells the change listener about a write (the record cache in front does when it takes one). */
+  notifyChange(change: StoreChange): void {
     this.listener?.(change);
+  }
+
+  /**
+   * Writes one stored key (undefined deletes it), logs the write and tells the listener, unless the
+   * record cache in front told it already (`notify` false).
+   */
+  protected write(
+    storeKey: BinaryKey,
+    bytes: Uint8Array | undefined,
+    change: StoreChange,
+    notify = true,
+  ): void {
+    this.segments.bytes.put(storeKey, bytes);
+    if (notify) this.listener?.(change);
     if (this.logger) logWrite(this.logger, storeKey, bytes, this.now, this.toChangelog);
   }
 

@@ -36,37 +36,27 @@ export class TypedSessionStore<K, V> extends SegmentedStore<K, V> implements Ses
   /**
    * `put` of a key and value serialized already (`bytes` undefined removes the session): the record
    * cache in front measured its entries by their bytes and writes them without serializing them again.
+   * It told the change listener when it took the write, so its flush does not again (`notify` false).
    */
   putEncoded(
     session: Windowed<K>,
     recordKey: BinaryKey,
     value: V | null,
     bytes: Uint8Array | undefined,
+    notify = true,
   ): void {
+    const { start, end } = session.window;
+    const storeKey = this.storeKey(recordKey, start, end);
+    const change = { key: session.key, binaryKey: recordKey, value, window: { start, end } };
     if (bytes === undefined || value === null) {
-      this.remove(session);
+      if (this.segments.isKept(end)) this.write(storeKey, undefined, { ...change, value: null }, notify);
       return;
     }
-    const { start, end } = session.window;
-    if (!this.segments.observe(end)) return;
-    this.write(this.storeKey(recordKey, start, end), bytes, {
-      key: session.key,
-      binaryKey: recordKey,
-      value,
-      window: { start, end },
-    });
+    if (this.segments.observe(end)) this.write(storeKey, bytes, change, notify);
   }
 
   remove(session: Windowed<K>): void {
-    const { start, end } = session.window;
-    const recordKey = this.serdes.encodeKey(session.key);
-    if (!this.segments.isKept(end)) return;
-    this.write(this.storeKey(recordKey, start, end), undefined, {
-      key: session.key,
-      binaryKey: recordKey,
-      value: null,
-      window: { start, end },
-    });
+    this.putEncoded(session, this.serdes.encodeKey(session.key), null, undefined);
   }
 
   /** Applies one changelog record (restore) without logging it again. */

@@ -47,7 +47,8 @@ export class TypedWindowStore<K, V> extends SegmentedStore<K, V> implements Wind
 
   /**
    * `put` of a key and value serialized already (`bytes` undefined deletes): the record cache in front
-   * measured its entries by their bytes and writes them without serializing them again.
+   * measured its entries by their bytes and writes them without serializing them again. It told the
+   * change listener when it took the write, so its flush does not again (`notify` false).
    */
   putEncoded(
     key: K,
@@ -55,18 +56,24 @@ export class TypedWindowStore<K, V> extends SegmentedStore<K, V> implements Wind
     windowStart: number,
     value: V | null,
     bytes: Uint8Array | undefined,
+    notify = true,
   ): void {
     const absent = bytes === undefined;
     if (absent && this.retainDuplicates) return;
     if (!this.segments.observe(windowStart)) return;
     // Wraps within 31 bits, as the changelog's sequence numbers do in Kafka Streams.
     const seq = this.retainDuplicates ? (this.seq = (this.seq + 1) & 0x7fffffff) : 0;
-    this.write(this.storeKey(recordKey, windowStart, seq), bytes, {
-      key,
-      binaryKey: recordKey,
-      value: absent ? null : value,
-      window: { start: windowStart, end: windowStart + this.windowSizeMs },
-    });
+    this.write(
+      this.storeKey(recordKey, windowStart, seq),
+      bytes,
+      {
+        key,
+        binaryKey: recordKey,
+        value: absent ? null : value,
+        window: { start: windowStart, end: windowStart + this.windowSizeMs },
+      },
+      notify,
+    );
   }
 
   /** Applies one changelog record (restore): not logged again, and under the record's own sequence number. */
