@@ -1,10 +1,9 @@
 import type { KeyValue } from '../../common/records.ts';
-import type { CachedStore, CacheFlushListener, SessionStore, Windowed } from '../api.ts';
+import type { SessionStore, Windowed } from '../api.ts';
 import type { BinaryKey } from '../bytes.ts';
 import type { TypedSessionStore } from '../typed/session-store.ts';
-import type { RecordContextScope } from './caching-key-value-store.ts';
-import type { RecordCache } from './record-cache.ts';
-import { inKeyRange, overlay, SegmentedStoreCache, type WindowCacheEntry } from './segmented-store-cache.ts';
+import { CachingSegmentedStore } from './caching-segmented-store.ts';
+import { inKeyRange, overlay, type WindowCacheEntry } from './segmented-store-cache.ts';
 
 /**
  * A session store with the record cache in front: Kafka Streams' `CachingSessionStore`. Puts and
@@ -13,45 +12,10 @@ import { inKeyRange, overlay, SegmentedStoreCache, type WindowCacheEntry } from 
  * held until then, to the flush listener. A session merged away and never flushed reaches neither the
  * store nor downstream. Reads see the cache's sessions merged with the store's.
  */
-export class CachingSessionStore<K, V> implements SessionStore<K, V>, CachedStore<Windowed<K>, V> {
-  readonly name: string;
-  private readonly inner: TypedSessionStore<K, V>;
-  private readonly cache: SegmentedStoreCache<K, V>;
-  private readonly scope: RecordContextScope;
-  private listener: CacheFlushListener<Windowed<K>, V> | undefined;
-  private sendOldValues = false;
-
-  constructor(inner: TypedSessionStore<K, V>, recordCache: RecordCache, scope: RecordContextScope) {
-    this.name = inner.name;
-    this.inner = inner;
-    this.scope = scope;
-    this.cache = new SegmentedStoreCache(inner.name, recordCache, (entries) => this.flushed(entries));
-  }
-
-  get persistent(): boolean {
-    return this.inner.persistent;
-  }
-
-  /** The store under the cache. */
-  get wrapped(): TypedSessionStore<K, V> {
-    return this.inner;
-  }
-
-  setFlushListener(listener: CacheFlushListener<Windowed<K>, V>, sendOldValues: boolean): void {
-    this.listener = listener;
-    this.sendOldValues = sendOldValues;
-  }
-
-  /** Writes and forwards every write still in the cache. */
-  flush(): void {
-    this.cache.flush();
-  }
-
-  /** Forgets what the cache holds without writing it (the task's state is being thrown away). */
-  clear(): void {
-    this.cache.clear();
-  }
-
+export class CachingSessionStore<K, V>
+  extends CachingSegmentedStore<K, V, TypedSessionStore<K, V>>
+  implements SessionStore<K, V>
+{
   put(session: Windowed<K>, value: V): void {
     const present = value !== null && value !== undefined;
     this.write(session, present ? value : null, present ? this.inner.encodeValue(value) : undefined);
@@ -122,33 +86,15 @@ export class CachingSessionStore<K, V> implements SessionStore<K, V>, CachedStor
   /** Takes a put (a remove: `value` null) into the cache. */
   private write(session: Windowed<K>, value: V | null, bytes: Uint8Array | undefined): void {
     const { orderKey, recordKey } = this.orderKey(session);
-    // Queries read through the cache, so their subscribers hear of the write now, not at the flush.
-    this.inner.notifyChange({ key: session.key, binaryKey: recordKey, value, window: session.window });
-    this.cache.put(orderKey, { windowed: session, recordKey }, value, bytes, this.scope.current());
+    this.take(session, recordKey, orderKey, value, bytes);
   }
 
-  /** Writes flushed sessions to the store and hands each to the listener, as Kafka Streams' flush does. */
-  private flushed(entries: readonly WindowCacheEntry<K, V>[]): void {
-    for (const entry of entries) {
-      const { windowed, recordKey } = entry.key;
-      const { start, end } = windowed.window;
-      const old =
-        entry.value === null || this.sendOldValues
-          ? this.inner.fetchSession(windowed.key, start, end)
-          : undefined;
-      // A session put and removed again between flushes that the store never had: nothing to do.
-      if (entry.value === null && old === undefined) continue;
-      this.scope.runWith(entry.context, () => {
-        this.inner.putEncoded(windowed, recordKey, entry.value, entry.bytes, false);
-        this.listener?.({
-          key: windowed,
-          newValue: entry.value,
-          oldValue: this.sendOldValues ? (old ?? null) : null,
-          timestamp: entry.context.timestamp,
-          headers: entry.context.headers,
-        });
-      });
-    }
+  protected stored({ key, window }: Windowed<K>): V | undefined {
+    return this.inner.fetchSession(key, window.start, window.end);
+  }
+
+  protected writeStored({ key, value, bytes }: WindowCacheEntry<K, V>): void {
+    this.inner.putEncoded(key.windowed, key.recordKey, value, bytes, false);
   }
 }
 

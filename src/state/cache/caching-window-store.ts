@@ -1,16 +1,10 @@
 import type { KeyValue } from '../../common/records.ts';
-import type {
-  CachedStore,
-  CacheFlushListener,
-  RangeOptions,
-  WindowEntry,
-  WindowStore,
-  Windowed,
-} from '../api.ts';
+import type { RangeOptions, WindowEntry, WindowStore, Windowed } from '../api.ts';
 import type { TypedWindowStore } from '../typed/window-store.ts';
 import type { RecordContextScope } from './caching-key-value-store.ts';
+import { CachingSegmentedStore } from './caching-segmented-store.ts';
 import type { RecordCache } from './record-cache.ts';
-import { inKeyRange, overlay, SegmentedStoreCache, type WindowCacheEntry } from './segmented-store-cache.ts';
+import { inKeyRange, overlay, type WindowCacheEntry } from './segmented-store-cache.ts';
 
 /**
  * A window store with the record cache in front: Kafka Streams' `CachingWindowStore`. Writes stay in
@@ -19,64 +13,26 @@ import { inKeyRange, overlay, SegmentedStoreCache, type WindowCacheEntry } from 
  * listener (the windowed aggregation forwards it). Reads see the cache's entries merged with the
  * store's. Only for stores that keep one value per window (not the join buffers that retain duplicates).
  */
-export class CachingWindowStore<K, V> implements WindowStore<K, V>, CachedStore<Windowed<K>, V> {
-  readonly name: string;
+export class CachingWindowStore<K, V>
+  extends CachingSegmentedStore<K, V, TypedWindowStore<K, V>>
+  implements WindowStore<K, V>
+{
   readonly windowSizeMs: number;
-  private readonly inner: TypedWindowStore<K, V>;
-  private readonly cache: SegmentedStoreCache<K, V>;
-  private readonly scope: RecordContextScope;
-  private listener: CacheFlushListener<Windowed<K>, V> | undefined;
-  private sendOldValues = false;
 
   constructor(inner: TypedWindowStore<K, V>, recordCache: RecordCache, scope: RecordContextScope) {
-    this.name = inner.name;
+    super(inner, recordCache, scope);
     this.windowSizeMs = inner.windowSizeMs;
-    this.inner = inner;
-    this.scope = scope;
-    this.cache = new SegmentedStoreCache(inner.name, recordCache, (entries) => this.write(entries));
-  }
-
-  get persistent(): boolean {
-    return this.inner.persistent;
-  }
-
-  /** The store under the cache. */
-  get wrapped(): TypedWindowStore<K, V> {
-    return this.inner;
-  }
-
-  setFlushListener(listener: CacheFlushListener<Windowed<K>, V>, sendOldValues: boolean): void {
-    this.listener = listener;
-    this.sendOldValues = sendOldValues;
-  }
-
-  /** Writes and forwards every write still in the cache. */
-  flush(): void {
-    this.cache.flush();
-  }
-
-  /** Forgets what the cache holds without writing it (the task's state is being thrown away). */
-  clear(): void {
-    this.cache.clear();
   }
 
   put(key: K, value: V | null, windowStart: number): void {
     const recordKey = this.inner.encodeKey(key);
     const present = value !== null && value !== undefined;
-    const windowed = { key, window: { start: windowStart, end: windowStart + this.windowSizeMs } };
-    // Queries read through the cache, so their subscribers hear of the write now, not at the flush.
-    this.inner.notifyChange({
-      key,
-      binaryKey: recordKey,
-      value: present ? value : null,
-      window: windowed.window,
-    });
-    this.cache.put(
+    this.take(
+      { key, window: { start: windowStart, end: windowStart + this.windowSizeMs } },
+      recordKey,
       this.inner.orderKey(recordKey, windowStart),
-      { windowed, recordKey },
       present ? value : null,
       present ? this.inner.encodeValue(value) : undefined,
-      this.scope.current(),
     );
   }
 
@@ -141,26 +97,13 @@ export class CachingWindowStore<K, V> implements WindowStore<K, V>, CachedStore<
     return this.fetchKeyRange(undefined, undefined, -Infinity, Infinity, options);
   }
 
-  /** Writes flushed windows to the store and hands each to the listener, as Kafka Streams' flush does. */
-  private write(entries: readonly WindowCacheEntry<K, V>[]): void {
-    for (const entry of entries) {
-      const { windowed, recordKey } = entry.key;
-      const start = windowed.window.start;
-      const old =
-        entry.value === null || this.sendOldValues ? this.inner.fetch(windowed.key, start) : undefined;
-      // A window written and deleted again between flushes that the store never had: nothing to do.
-      if (entry.value === null && old === undefined) continue;
-      this.scope.runWith(entry.context, () => {
-        this.inner.putEncoded(windowed.key, recordKey, start, entry.value, entry.bytes, false);
-        this.listener?.({
-          key: windowed,
-          newValue: entry.value,
-          oldValue: this.sendOldValues ? (old ?? null) : null,
-          timestamp: entry.context.timestamp,
-          headers: entry.context.headers,
-        });
-      });
-    }
+  protected stored(windowed: Windowed<K>): V | undefined {
+    return this.inner.fetch(windowed.key, windowed.window.start);
+  }
+
+  protected writeStored({ key, value, bytes }: WindowCacheEntry<K, V>): void {
+    const { windowed, recordKey } = key;
+    this.inner.putEncoded(windowed.key, recordKey, windowed.window.start, value, bytes, false);
   }
 
   /**
