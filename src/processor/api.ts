@@ -1,4 +1,5 @@
 import type { FixedKeyRecord, RecordMetadata, StreamRecord } from './record.ts';
+import type { Serde } from '../serde/serde.ts';
 import type { StateStore } from '../state/api.ts';
 
 /** A task is one sub-topology working on one partition: `${subtopology}_${partition}`. */
@@ -42,6 +43,18 @@ export interface ProcessingContext {
   schedule(intervalMs: number, type: PunctuationType, punctuator: Punctuator): Cancellable;
   /** Asks the runtime to commit soon. */
   commit(): void;
+  /**
+   * The topology's default key serde (the `StreamsBuilder`'s, or the application's): Kafka Streams'
+   * `keySerde()`, the configured `default.key.serde`. For serializing keys a processor keeps itself.
+   */
+  keySerde(): Serde<unknown>;
+  /** The topology's default value serde: Kafka Streams' `valueSerde()`. */
+  valueSerde(): Serde<unknown>;
+  /**
+   * The directory of this task's state, below which its stores live (Kafka Streams' `stateDir()`):
+   * a processor may keep files of its own there; they go when the task's state is wiped.
+   */
+  stateDir(): string;
 }
 
 /** The context of a `Processor`: Kafka Streams' `ProcessorContext`. */

@@ -1,3 +1,4 @@
+import { mkdirSync } from 'node:fs';
 import { ProcessingError, SerdeError, TopologyError, describeOrigin, errorMessage } from '../errors.ts';
 import {
   taskIdString,
@@ -9,7 +10,7 @@ import {
 } from '../processor/api.ts';
 import type { DropReason, InternalProcessorContext } from '../processor/internal-context.ts';
 import type { RecordMetadata, StreamRecord } from '../processor/record.ts';
-import type { SerdeContext } from '../serde/serde.ts';
+import type { Serde, SerdeContext } from '../serde/serde.ts';
 import { isCachedStore, type StateStore } from '../state/api.ts';
 import type { RecordContextScope } from '../state/cache/caching-key-value-store.ts';
 import { cachingStore, type CachingStore } from '../state/cache/caching-store.ts';
@@ -46,6 +47,8 @@ export interface TaskEnvironment {
   /** The task adds its id (`task`) to every line it logs. */
   readonly logger: Logger;
   readonly requestCommit?: () => void;
+  /** The task's state directory (`<stateDir>/<applicationId>/<task>`), which processors may ask for. */
+  readonly stateDir?: string;
   /**
    * The record cache the task's caching stores share (Kafka Streams' `ThreadCache`); none, or one of
    * size 0, means no store caches: every write reaches the store and downstream at once.
@@ -508,6 +511,17 @@ class ProcessorRuntimeNode implements RuntimeNode {
       },
       schedule: (intervalMs, type, punctuator) => task.schedule(this.name, intervalMs, type, punctuator),
       commit: () => env.requestCommit?.(),
+      keySerde: () => defaultSerde(env.topology, 'defaultKeySerde'),
+      valueSerde: () => defaultSerde(env.topology, 'defaultValueSerde'),
+      stateDir: () => {
+        if (env.stateDir === undefined)
+          throw new TopologyError(
+            `task ${taskIdString(task.id)} of "${env.applicationId}" has no state directory`,
+          );
+        // A task without stores has not needed its directory yet.
+        mkdirSync(env.stateDir, { recursive: true });
+        return env.stateDir;
+      },
       recordDropped: (reason, record, details) => task.recordDropped(this.name, reason, record, details),
       warn: (message, details) => {
         const origin = task.metadata();
@@ -569,4 +583,14 @@ class SinkRuntimeNode implements RuntimeNode {
       headers: record.headers,
     });
   }
+}
+
+/** The topology's default serde, as the DSL's builder set it. */
+function defaultSerde(topology: Topology, which: 'defaultKeySerde' | 'defaultValueSerde'): Serde<unknown> {
+  const serde = topology.ir?.[which];
+  if (!serde)
+    throw new TopologyError(
+      `the topology has no ${which === 'defaultKeySerde' ? 'default key serde' : 'default value serde'}: it was not built by a StreamsBuilder`,
+    );
+  return serde as Serde<unknown>;
 }

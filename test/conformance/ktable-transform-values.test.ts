@@ -116,6 +116,10 @@ describe('KTableTransformValuesTest', () => {
     expect(() => forwarding.forward({ key: 'Key', value: 'value', timestamp: 0, headers: {} })).toThrow(
       /a ValueTransformerWithKey cannot forward/,
     );
+    // Everything else of the processor's context is there.
+    expect(context!.applicationId).toBeTypeOf('string');
+    expect(context!.stateDir()).toBeTypeOf('string');
+    expect(context!.keySerde().name).toBeTypeOf('string');
   });
 
   javaTest('shouldNotSendOldValuesByDefault', async () => {

@@ -294,6 +294,9 @@ function forwardingDisabled(context: ProcessingContext, operator: string): Proce
     schedule: (intervalMs: number, type: PunctuationType, punctuator: Punctuator) =>
       context.schedule(intervalMs, type, punctuator),
     commit: () => context.commit(),
+    keySerde: () => context.keySerde(),
+    valueSerde: () => context.valueSerde(),
+    stateDir: () => context.stateDir(),
     forward: () => {
       throw new ProcessingError(
         operator,
