@@ -6,7 +6,7 @@
  */
 export { StreamsBuilder, type StreamsBuilderOptions, type TableOptions } from './dsl/streams-builder.ts';
 export { KStream, type Predicate, type ValueJoiner, type ProcessOptions } from './dsl/kstream.ts';
-export { KTable } from './dsl/ktable.ts';
+export { KTable, type TransformValuesOptions } from './dsl/ktable.ts';
 export { GlobalKTable } from './dsl/global-ktable.ts';
 export {
   KGroupedStream,
@@ -100,6 +100,8 @@ export {
   type ProcessorSupplier,
   type Punctuator,
   type TaskId,
+  type ValueTransformerWithKey,
+  type ValueTransformerWithKeySupplier,
 } from './processor/api.ts';
 export {
   keyValue,

@@ -11,7 +11,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 // The baseline measures LevelDB itself, without our store in between; src/ never imports it directly.
 import { Level } from 'level';
-import { Serdes, StreamsBuilder, defineTopic, type Topology } from '../../src/index.ts';
+import { Serdes, StreamsBuilder, TimeWindows, defineTopic, type Topology } from '../../src/index.ts';
 import { TopologyTestDriver, type TopologyTestDriverOptions } from '../../src/testing/index.ts';
 import { describeMachine } from './machine.ts';
 
@@ -138,6 +138,38 @@ const cases: Case[] = [
           // 100 keys: each is counted about 10 times between two commits.
           for (let i = 0; i < count; i++) {
             input.pipeInput(key(i % 100), 'x', i);
+            if (i % 1_000 === 999) driver.commit();
+          }
+          driver.commit();
+        },
+        { commitEachRecord: false, recordCacheMaxBytes: cache === 'on' ? undefined : 0 },
+      );
+    },
+  })),
+  ...(['on', 'off'] as const).map((cache): Case => ({
+    // The same for a windowed count: one-minute windows, each holding about 60 updates of a key.
+    name: `windowed count → to, commit every 1,000 records, record cache ${cache}`,
+    unit: 'records/s',
+    prepare: async (count, directory) => {
+      const builder = new StreamsBuilder();
+      builder
+        .stream(events)
+        .groupByKey()
+        .windowedBy(TimeWindows.ofSizeAndGrace(60_000, 60_000))
+        .count({ storeName: 'windowed-counts' })
+        .toStream()
+        .to('windowed-counts', {
+          keySerde: Serdes.TimeWindowed(Serdes.String(), 60_000),
+          valueSerde: Serdes.Long(),
+        });
+      return driverRun(
+        builder.build(),
+        directory,
+        (driver) => {
+          const input = driver.createInputTopic(events);
+          // 100 keys, a record every 10 ms: each key is counted about 10 times between two commits.
+          for (let i = 0; i < count; i++) {
+            input.pipeInput(key(i % 100), 'x', i * 10);
             if (i % 1_000 === 999) driver.commit();
           }
           driver.commit();

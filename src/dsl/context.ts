@@ -1,5 +1,6 @@
 import { TopologyError } from '../errors.ts';
 import type { Serde } from '../serde/serde.ts';
+import type { StoreSpec } from '../state/api.ts';
 import type { AnySerde, IrGraph, StoreIr } from '../topology/ir.ts';
 import type { Materialized } from './options.ts';
 
@@ -37,6 +38,25 @@ export function checkStoreName(name: string): string {
 export function required<F>(fn: F | null | undefined, what: string, operation: string): F {
   if (typeof fn !== 'function') throw new TopologyError(`${operation} needs ${what}, got ${String(fn)}`);
   return fn;
+}
+
+/**
+ * The names of the stores a processor (or transformer) uses: names of stores added with
+ * `StreamsBuilder.addStateStore`, or store specs, which are added to the topology once.
+ */
+export function connectStores(
+  context: DslContext,
+  stores: readonly (string | StoreSpec)[] | undefined,
+): string[] {
+  const graph = context.graph;
+  return (stores ?? []).map((store) => {
+    if (typeof store === 'string') return store;
+    const added = graph.nodes.find((node) => node.op === 'state-store' && node.name === store.name);
+    if (!added) graph.add({ op: 'state-store', name: store.name, parents: [], spec: store as StoreSpec });
+    else if (added.op === 'state-store' && added.spec !== store)
+      throw new TopologyError(`store "${store.name}" is added twice, with two different specs`);
+    return store.name;
+  });
 }
 
 /** Turns `Materialized` options into the store the IR records, generating a name when none is given. */

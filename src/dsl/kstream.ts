@@ -6,7 +6,7 @@ import type { StoreSpec } from '../state/api.ts';
 import type { TopicNameExtractor } from '../topology/functions.ts';
 import type { AnySerde, Fn, IrNode, JoinType } from '../topology/ir.ts';
 import { BranchedKStream } from './branched-kstream.ts';
-import { keySerdeOr, required, storeFor, valueSerdeOr, type DslContext } from './context.ts';
+import { connectStores, keySerdeOr, required, storeFor, valueSerdeOr, type DslContext } from './context.ts';
 import { GlobalKTable } from './global-ktable.ts';
 import { KGroupedStream } from './kgrouped-stream.ts';
 import { KTable } from './ktable.ts';
@@ -352,7 +352,7 @@ export class KStream<K, V> {
       name: this.nameOr(options, 'KSTREAM-PROCESSOR'),
       parents: [this.nodeId],
       supplier,
-      stores: this.connectedStores(options),
+      stores: connectStores(this.context, options.stores),
     });
     return new KStream<KOut, VOut>(this.context, node.id, undefined, undefined, true);
   }
@@ -383,7 +383,7 @@ export class KStream<K, V> {
       name: this.nameOr(options, 'KSTREAM-PROCESSVALUES'),
       parents: [this.nodeId],
       supplier,
-      stores: this.connectedStores(options),
+      stores: connectStores(this.context, options.stores),
     });
     return new KStream<K, VOut>(this.context, node.id, this.keySerde, undefined, this.repartitionRequired);
   }
@@ -760,18 +760,6 @@ export class KStream<K, V> {
   }
 
   /** The names of a processor's stores, adding those given as specs that the topology does not have yet. */
-  private connectedStores(options: ProcessOptions): string[] {
-    const graph = this.context.graph;
-    return (options.stores ?? []).map((store) => {
-      if (typeof store === 'string') return store;
-      const added = graph.nodes.find((node) => node.op === 'state-store' && node.name === store.name);
-      if (!added) graph.add({ op: 'state-store', name: store.name, parents: [], spec: store as StoreSpec });
-      else if (added.op === 'state-store' && added.spec !== store)
-        throw new TopologyError(`store "${store.name}" is added twice, with two different specs`);
-      return store.name;
-    });
-  }
-
   private nameOr(named: Named | undefined, prefix: string): string {
     return named?.name ?? this.context.graph.newName(prefix);
   }

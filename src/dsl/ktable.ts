@@ -2,12 +2,33 @@ import { TopologyError } from '../errors.ts';
 import type { KeyValue } from '../processor/record.ts';
 import type { Serde } from '../serde/serde.ts';
 import type { AnySerde, Fn, JoinType } from '../topology/ir.ts';
-import { keySerdeOr, storeFor, valueSerdeOr, wantsStore, type DslContext } from './context.ts';
+import type { ValueTransformerWithKeySupplier } from '../processor/api.ts';
+import type { StoreSpec } from '../state/api.ts';
+import {
+  connectStores,
+  keySerdeOr,
+  required,
+  storeFor,
+  valueSerdeOr,
+  wantsStore,
+  type DslContext,
+} from './context.ts';
 import { KGroupedTable } from './kgrouped-table.ts';
 import { KStream } from './kstream.ts';
 import type { ForeignKeyJoined, Grouped, Materialized, Named } from './options.ts';
 import type { Suppressed } from './suppressed.ts';
 
+/**
+ * Options of `KTable.transformValues`: where to keep the results (`Materialized`; none: not
+ * materialized) and the stores the transformer uses.
+ */
+export interface TransformValuesOptions<K, V> extends Materialized<K, V> {
+  /**
+   * The stores the transformer reads or writes: names of stores added with
+   * `StreamsBuilder.addStateStore`, or store specs, which are added to the topology once.
+   */
+  readonly stores?: readonly (string | StoreSpec)[];
+}
 /**
  * A changelog stream read as a table: the latest value per key, where a null value deletes the key.
  * Kafka Streams' `KTable`. Updates flow downstream with their old value, so aggregations and joins
@@ -110,6 +131,57 @@ export class KTable<K, V> {
       materialized?.valueSerde,
       queryable(store),
     );
+  }
+
+  /**
+   * Changes each row's value with a transformer that may use state stores: Kafka Streams'
+   * `KTable.transformValues`. Each task gets its own transformer (`supplier` must return a new one on
+   * each call), initialized with a context that reads the stores listed in `options.stores` and
+   * cannot forward. Deletes go through it too (a null value), so it may turn them into values. With
+   * a store (any `Materialized` option), the table keeps its results and reads its old values from
+   * there; without, a reader of its values (a join, or old values sent downstream) gets the parent's
+   * value through a transformer of its own, so the old value of a change is the transformer's result
+   * for the parent's old value.
+   *
+   * @example
+   * ```ts
+   * // Each customer row with the number of times it changed, kept in a store of the transformer's.
+   * const versions = customers.transformValues(
+   *   () => {
+   *     let seen: KeyValueStore<number, number>;
+   *     return {
+   *       init: (context) => (seen = context.getStateStore('changes-seen')),
+   *       transform: (id, customer) => {
+   *         const count = (seen.get(id) ?? 0) + 1;
+   *         seen.put(id, count);
+   *         return customer === null ? null : { ...customer, version: count };
+   *       },
+   *     };
+   *   },
+   *   { stores: [Stores.keyValue({ name: 'changes-seen', keySerde: Serdes.Long(), valueSerde: Serdes.Long() })] },
+   * );
+   * ```
+   */
+  transformValues<V2>(
+    supplier: ValueTransformerWithKeySupplier<K, V, V2>,
+    options: TransformValuesOptions<K, V2> = {},
+  ): KTable<K, V2> {
+    required(supplier, 'a ValueTransformerWithKeySupplier', 'KTable.transformValues');
+    const store = wantsStore(options)
+      ? storeFor(this.context, options, 'KTABLE-TRANSFORMVALUES', {
+          keySerde: this.keySerde,
+          valueSerde: undefined,
+        })
+      : undefined;
+    const node = this.context.graph.add({
+      op: 'table-transform-values',
+      name: this.nameOr(options, 'KTABLE-TRANSFORMVALUES'),
+      parents: [this.nodeId],
+      supplier,
+      stores: connectStores(this.context, options.stores),
+      store,
+    });
+    return new KTable<K, V2>(this.context, node.id, this.keySerde, options.valueSerde, queryable(store));
   }
 
   /**

@@ -79,7 +79,8 @@ export interface Materialized<K, V> extends Named {
    * changelog gets one record), when the commit flushes the cache or when the cache is full. Its size
    * is the worker setting `--record-cache-max-bytes` (Kafka Streams' `statestore.cache.max.bytes`,
    * 10 MiB by default; 0 turns caching off everywhere). It applies to the stores of `builder.table`,
-   * `count`, `reduce` and `aggregate` of grouped streams and tables; other stores do not cache.
+   * `count`, `reduce` and `aggregate` of grouped streams and tables, windowed and session ones too
+   * (per window or session; not when emitting on window close); other stores do not cache.
    */
   readonly caching?: boolean;
   /**

@@ -1,4 +1,5 @@
 import type { FixedKeyRecord, RecordMetadata, StreamRecord } from './record.ts';
+import type { Serde } from '../serde/serde.ts';
 import type { StateStore } from '../state/api.ts';
 
 /** A task is one sub-topology working on one partition: `${subtopology}_${partition}`. */
@@ -42,6 +43,18 @@ export interface ProcessingContext {
   schedule(intervalMs: number, type: PunctuationType, punctuator: Punctuator): Cancellable;
   /** Asks the runtime to commit soon. */
   commit(): void;
+  /**
+   * The topology's default key serde (the `StreamsBuilder`'s, or the application's): Kafka Streams'
+   * `keySerde()`, the configured `default.key.serde`. For serializing keys a processor keeps itself.
+   */
+  keySerde(): Serde<unknown>;
+  /** The topology's default value serde: Kafka Streams' `valueSerde()`. */
+  valueSerde(): Serde<unknown>;
+  /**
+   * The directory of this task's state, below which its stores live (Kafka Streams' `stateDir()`):
+   * a processor may keep files of its own there; they go when the task's state is wiped.
+   */
+  stateDir(): string;
 }
 
 /** The context of a `Processor`: Kafka Streams' `ProcessorContext`. */
@@ -79,6 +92,23 @@ export interface FixedKeyProcessor<K, VIn, VOut = never> {
   process(record: FixedKeyRecord<K, VIn>): void;
   close?(): void;
 }
+
+/**
+ * Computes a table row's new value from its key and value: Kafka Streams' `ValueTransformerWithKey`, for
+ * `KTable.transformValues`. Unlike a mapper it has a lifecycle and may read (and write) the state stores
+ * it was connected to; it cannot forward (its context has no `forward`, and the one it gets refuses
+ * it), so a row keeps its key and each change gives exactly one result. It is also called for deletes
+ * (a null value), and may turn them into a value.
+ */
+export interface ValueTransformerWithKey<K, V, VR> {
+  init?(context: ProcessingContext): void;
+  /** The row's new value; null or undefined: the row is deleted. */
+  transform(readOnlyKey: K, value: V | null): VR | null | undefined;
+  close?(): void;
+}
+
+/** Makes a fresh transformer for each task, and for each reader of a table that is not materialized. */
+export type ValueTransformerWithKeySupplier<K, V, VR> = () => ValueTransformerWithKey<K, V, VR>;
 
 /** Makes a fresh fixed-key processor for each task. */
 export type FixedKeyProcessorSupplier<K, VIn, VOut = never> = () => FixedKeyProcessor<K, VIn, VOut>;

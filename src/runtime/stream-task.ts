@@ -1,3 +1,4 @@
+import { mkdirSync } from 'node:fs';
 import { ProcessingError, SerdeError, TopologyError, describeOrigin, errorMessage } from '../errors.ts';
 import {
   taskIdString,
@@ -9,11 +10,11 @@ import {
 } from '../processor/api.ts';
 import type { DropReason, InternalProcessorContext } from '../processor/internal-context.ts';
 import type { RecordMetadata, StreamRecord } from '../processor/record.ts';
-import type { SerdeContext } from '../serde/serde.ts';
-import type { StateStore } from '../state/api.ts';
-import { CachingKeyValueStore, type RecordContextScope } from '../state/cache/caching-key-value-store.ts';
+import type { Serde, SerdeContext } from '../serde/serde.ts';
+import { isCachedStore, type StateStore } from '../state/api.ts';
+import type { RecordContextScope } from '../state/cache/caching-key-value-store.ts';
+import { cachingStore, type CachingStore } from '../state/cache/caching-store.ts';
 import type { CachedRecordContext, RecordCache } from '../state/cache/record-cache.ts';
-import { TypedKeyValueStore } from '../state/typed/key-value-store.ts';
 import type { TimestampExtractor } from '../topology/functions.ts';
 import type { ProcessorNodeDef, SinkNodeDef, SourceNodeDef } from '../topology/physical.ts';
 import { Topology, type Subtopology } from '../topology/topology.ts';
@@ -46,6 +47,8 @@ export interface TaskEnvironment {
   /** The task adds its id (`task`) to every line it logs. */
   readonly logger: Logger;
   readonly requestCommit?: () => void;
+  /** The task's state directory (`<stateDir>/<applicationId>/<task>`), which processors may ask for. */
+  readonly stateDir?: string;
   /**
    * The record cache the task's caching stores share (Kafka Streams' `ThreadCache`); none, or one of
    * size 0, means no store caches: every write reaches the store and downstream at once.
@@ -93,7 +96,7 @@ export class StreamTask {
   /** The stores processors see: the task's stores, with the record cache in front of caching ones. */
   private readonly stores: ReadonlyMap<string, StateStore>;
   /** Caching stores in the order the topology lists them, which is the order a commit flushes them in. */
-  private readonly cachingStores: CachingKeyValueStore<unknown, unknown>[] = [];
+  private readonly cachingStores: CachingStore[] = [];
   private initialized = false;
   private readonly dropped: DroppedRecords;
   private readonly logger: Logger;
@@ -205,9 +208,9 @@ export class StreamTask {
       runWith: (context, flush) => this.runWithContext(context, flush),
     };
     for (const spec of environment.subtopology.stores) {
-      const store = stores.get(spec.name);
-      if (!spec.caching || !(store instanceof TypedKeyValueStore)) continue;
-      const caching = new CachingKeyValueStore(store as TypedKeyValueStore<unknown, unknown>, cache, scope);
+      if (!spec.caching) continue;
+      const caching = cachingStore(stores.get(spec.name), cache, scope);
+      if (!caching) continue;
       stores.set(spec.name, caching);
       this.cachingStores.push(caching);
     }
@@ -363,7 +366,8 @@ export class StreamTask {
 
   /** @internal used by nodes: whether a store is a caching one */
   caching(name: string): boolean {
-    return this.stores.get(name) instanceof CachingKeyValueStore;
+    const store = this.stores.get(name);
+    return store !== undefined && isCachedStore(store);
   }
 
   /** @internal used by nodes with caching stores, which must know what record a write came from */
@@ -507,6 +511,17 @@ class ProcessorRuntimeNode implements RuntimeNode {
       },
       schedule: (intervalMs, type, punctuator) => task.schedule(this.name, intervalMs, type, punctuator),
       commit: () => env.requestCommit?.(),
+      keySerde: () => defaultSerde(env.topology, 'defaultKeySerde'),
+      valueSerde: () => defaultSerde(env.topology, 'defaultValueSerde'),
+      stateDir: () => {
+        if (env.stateDir === undefined)
+          throw new TopologyError(
+            `task ${taskIdString(task.id)} of "${env.applicationId}" has no state directory`,
+          );
+        // A task without stores has not needed its directory yet.
+        mkdirSync(env.stateDir, { recursive: true });
+        return env.stateDir;
+      },
       recordDropped: (reason, record, details) => task.recordDropped(this.name, reason, record, details),
       warn: (message, details) => {
         const origin = task.metadata();
@@ -568,4 +583,14 @@ class SinkRuntimeNode implements RuntimeNode {
       headers: record.headers,
     });
   }
+}
+
+/** The topology's default serde, as the DSL's builder set it. */
+function defaultSerde(topology: Topology, which: 'defaultKeySerde' | 'defaultValueSerde'): Serde<unknown> {
+  const serde = topology.ir?.[which];
+  if (!serde)
+    throw new TopologyError(
+      `the topology has no ${which === 'defaultKeySerde' ? 'default key serde' : 'default value serde'}: it was not built by a StreamsBuilder`,
+    );
+  return serde as Serde<unknown>;
 }

@@ -212,9 +212,9 @@ interface StoreSpecBase<K, V> {
   readonly backend: StoreBackend;
   readonly logging: StoreLogging;
   /**
-   * Whether writes go through the record cache (Kafka Streams' caching stores): true for the key-value
-   * stores the DSL materializes for tables and aggregations unless `Materialized.caching` is false.
-   * Absent means false.
+   * Whether writes go through the record cache (Kafka Streams' caching stores): true for the stores
+   * the DSL materializes for tables and aggregations (key-value, window and session stores; not those
+   * of aggregations emitting on window close) unless `Materialized.caching` is false. Absent means false.
    */
   readonly caching?: boolean;
 }

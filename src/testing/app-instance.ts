@@ -237,7 +237,8 @@ export class AppInstance {
     // Stores stamp changelog records with the time of the record being processed, known only once the task exists.
     const current: { task?: StreamTask } = {};
     const now = () => current.task?.currentTimestamp ?? -1;
-    const stores = await openTaskStores(sub, taskDirectory(stateDir, applicationId, sub.id, partition), now);
+    const taskDir = taskDirectory(stateDir, applicationId, sub.id, partition);
+    const stores = await openTaskStores(sub, taskDir, now);
     this.restore(stores, partition);
     const task = new StreamTask({
       applicationId,
@@ -251,6 +252,7 @@ export class AppInstance {
       errorHandling: this.options.errorHandling,
       logger: this.options.logger,
       recordCache: this.recordCache,
+      stateDir: taskDir,
     });
     current.task = task;
     task.init();

@@ -177,6 +177,15 @@ export interface TableMapValuesIr extends Base {
   readonly store: StoreIr | undefined;
 }
 
+export interface TableTransformValuesIr extends Base {
+  readonly op: 'table-transform-values';
+  /** A `ValueTransformerWithKeySupplier`. */
+  readonly supplier: Fn;
+  /** The stores the transformer reads, connected to the operator (and to whoever reads its values). */
+  readonly stores: readonly string[];
+  readonly store: StoreIr | undefined;
+}
+
 export interface TableToStreamIr extends Base {
   readonly op: 'table-to-stream';
 }
@@ -356,6 +365,7 @@ export type IrNode =
   | ToTableIr
   | TableFilterIr
   | TableMapValuesIr
+  | TableTransformValuesIr
   | TableToStreamIr
   | SuppressIr
   | StreamAggregateIr

@@ -1,8 +1,9 @@
 // Kafka Streams' KStreamSessionWindowAggregateProcessorTest, transcribed: the session aggregation, for
-// both emit strategies. The Java tests drive the processor over a store with the record cache on,
-// and read the store; here a topology does the same and the store is read through the test driver.
-// Where a case's expected updates are the cache's (deduplicated) ones, only its emit-on-close variant
-// is transcribed: Tributary has no record cache yet.
+// both emit strategies. The Java tests drive the processor over a store with the record cache on
+// (emitting on update), and read the store; here a topology does the same and the store is read
+// through the test driver. Where a case flushes the store only at its end (`sessionStore.flush()`), the
+// driver commits only then (`commitEachRecord: false`, `driver.commit()`), so the updates expected are
+// the cache's (one per session, merged-away sessions never reaching downstream).
 import { describe, expect } from 'vitest';
 import { EmitStrategy, Serdes, SessionWindows, StreamsBuilder, type Windowed } from 'tributary';
 import type { Change } from '../../src/processor/change.ts';
@@ -32,6 +33,7 @@ describe('KStreamSessionWindowAggregateProcessorTest', () => {
   async function sessionCount(
     strategy: Strategy,
     windows = SessionWindows.ofInactivityGapWithNoGrace(GAP_MS),
+    commitEachRecord = true,
   ) {
     const builder = new StreamsBuilder();
     const table = builder
@@ -48,7 +50,7 @@ describe('KStreamSessionWindowAggregateProcessorTest', () => {
       );
     const results = new Captured<Windowed<string>, Change<number>>();
     captureChanges(table, results);
-    const driver = await start(builder.build());
+    const driver = await start(builder.build(), { commitEachRecord });
     const input = driver.createInputTopic<string, string>('input');
     const store = driver.getSessionStore<string, number>(STORE_NAME);
     return {
@@ -93,20 +95,25 @@ describe('KStreamSessionWindowAggregateProcessorTest', () => {
   });
 
   javaTest('shouldHaveMultipleSessionsForSameIdWhenTimestampApartBySessionGap', async () => {
-    const { results, process } = await sessionCount('close');
-    let now = 0;
-    process('mel', 'first', now);
-    now += GAP_MS + 1;
-    process('mel', 'second', now);
-    process('mel', 'second', now);
-    now += GAP_MS + 1;
-    process('mel', 'third', now);
-    process('mel', 'third', now);
-    process('mel', 'third', now);
-    results.check(
-      kvt(session('mel', 0, 0), change(1, null), 0),
-      kvt(session('mel', GAP_MS + 1, GAP_MS + 1), change(2, null), GAP_MS + 1),
-    );
+    for (const strategy of STRATEGIES) {
+      const { driver, results, process } = await sessionCount(strategy, undefined, false);
+      let now = 0;
+      process('mel', 'first', now);
+      now += GAP_MS + 1;
+      process('mel', 'second', now);
+      process('mel', 'second', now);
+      now += GAP_MS + 1;
+      process('mel', 'third', now);
+      process('mel', 'third', now);
+      process('mel', 'third', now);
+      driver.commit();
+      const expected = [
+        kvt(session('mel', 0, 0), change(1, null), 0),
+        kvt(session('mel', GAP_MS + 1, GAP_MS + 1), change(2, null), GAP_MS + 1),
+      ];
+      if (strategy === 'update') expected.push(kvt(session('mel', now, now), change(3, null), now));
+      results.check(...expected);
+    }
   });
 
   javaTest('shouldRemoveMergedSessionsFromStateStore', async () => {
@@ -120,23 +127,38 @@ describe('KStreamSessionWindowAggregateProcessorTest', () => {
   });
 
   javaTest('shouldHandleMultipleSessionsAndMerging', async () => {
-    const { results, process } = await sessionCount('close');
-    process('a', '1', 0);
-    process('b', '1', 0);
-    process('c', '1', 0);
-    process('d', '1', 0);
-    process('d', '2', GAP_MS / 2);
-    process('a', '2', GAP_MS + 1);
-    process('b', '2', GAP_MS + 1);
-    process('a', '3', GAP_MS + 1 + GAP_MS / 2);
-    process('c', '3', GAP_MS + 1 + GAP_MS / 2);
-    const expected: Kvt[] = [
-      kvt(session('a', 0, 0), change(1, null), 0),
-      kvt(session('b', 0, 0), change(1, null), 0),
-      kvt(session('c', 0, 0), change(1, null), 0),
-      kvt(session('d', 0, GAP_MS / 2), change(2, null), GAP_MS / 2),
-    ];
-    results.check(...expected);
+    for (const strategy of STRATEGIES) {
+      const { driver, results, process } = await sessionCount(strategy, undefined, false);
+      process('a', '1', 0);
+      process('b', '1', 0);
+      process('c', '1', 0);
+      process('d', '1', 0);
+      process('d', '2', GAP_MS / 2);
+      process('a', '2', GAP_MS + 1);
+      process('b', '2', GAP_MS + 1);
+      process('a', '3', GAP_MS + 1 + GAP_MS / 2);
+      process('c', '3', GAP_MS + 1 + GAP_MS / 2);
+      driver.commit();
+      const expected: Kvt[] = [
+        kvt(session('a', 0, 0), change(1, null), 0),
+        kvt(session('b', 0, 0), change(1, null), 0),
+        kvt(session('c', 0, 0), change(1, null), 0),
+        kvt(session('d', 0, GAP_MS / 2), change(2, null), GAP_MS / 2),
+      ];
+      // Flushed in the order of each session's last write; d's and a's merged-away sessions never
+      // reached the store, so neither they nor their removals are forwarded.
+      if (strategy === 'update')
+        expected.push(
+          kvt(session('b', GAP_MS + 1, GAP_MS + 1), change(1, null), GAP_MS + 1),
+          kvt(session('a', GAP_MS + 1, GAP_MS + 1 + GAP_MS / 2), change(2, null), GAP_MS + 1 + GAP_MS / 2),
+          kvt(
+            session('c', GAP_MS + 1 + GAP_MS / 2, GAP_MS + 1 + GAP_MS / 2),
+            change(1, null),
+            GAP_MS + 1 + GAP_MS / 2,
+          ),
+        );
+      results.check(...expected);
+    }
   });
 
   // The Java test reads through the aggregation's value getter, which reads the session store.

@@ -136,7 +136,7 @@ describe('SuppressScenarioTest', () => {
 
   javaTest('shouldSupportFinalResultsForTimeWindows', async () => {
     const { driver, pipe } = await finalResults((b) =>
-      grouped(b).windowedBy(TimeWindows.ofSizeAndGrace(2, 1)).count({ storeName: 'counts' }),
+      grouped(b).windowedBy(TimeWindows.ofSizeAndGrace(2, 1)).count({ storeName: 'counts', caching: false }),
     );
     for (const ts of [0, 1, 2, 1, 0, 5]) pipe('k1', ts);
     // Late: past the window's end and grace.
@@ -156,7 +156,7 @@ describe('SuppressScenarioTest', () => {
     const { driver, pipe } = await finalResults((b) =>
       grouped(b)
         .windowedBy(TimeWindows.ofSizeAndGrace(2, 2))
-        .count({ storeName: 'counts', keySerde: Serdes.String() }),
+        .count({ storeName: 'counts', caching: false, keySerde: Serdes.String() }),
     );
     for (const ts of [0, 1, 2, 0, 3, 0, 4]) pipe('k1', ts);
     // Late, then a jump far ahead that closes every window so far.
@@ -183,7 +183,7 @@ describe('SuppressScenarioTest', () => {
     const { driver, pipe } = await finalResults((b) =>
       grouped(b)
         .windowedBy(SlidingWindows.ofTimeDifferenceAndGrace(5, 15))
-        .count({ storeName: 'counts', keySerde: Serdes.String() }),
+        .count({ storeName: 'counts', caching: false, keySerde: Serdes.String() }),
     );
     for (const ts of [10, 11, 10, 13, 10, 24]) pipe('k1', ts);
     // Late, then far ahead.
@@ -224,7 +224,9 @@ describe('SuppressScenarioTest', () => {
 
   javaTest('shouldSupportFinalResultsForSessionWindows', async () => {
     const { driver, pipe } = await finalResults((b) =>
-      grouped(b).windowedBy(SessionWindows.ofInactivityGapWithNoGrace(5)).count({ storeName: 'counts' }),
+      grouped(b)
+        .windowedBy(SessionWindows.ofInactivityGapWithNoGrace(5))
+        .count({ storeName: 'counts', caching: false }),
     );
     pipe('k1', 0);
     pipe('k1', 5);

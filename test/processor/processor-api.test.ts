@@ -1,3 +1,6 @@
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   ProcessingError,
@@ -14,6 +17,7 @@ import {
   type Processor,
   type ProcessorContext,
   type RecordMetadata,
+  type Serde,
   type StreamRecord,
 } from 'tributary';
 import { TopologyTestDriver, type TopologyTestDriverOptions } from 'tributary/testing';
@@ -288,6 +292,36 @@ describe('Processor API through the TopologyTestDriver', () => {
       { topic: 'in', partition: 0, offset: '0' },
       { topic: 'in', partition: 1, offset: '1' },
     ]);
+  });
+
+  it('keySerde and valueSerde are the builder’s defaults; stateDir is the task’s own directory under the state directory', async () => {
+    const builder = new StreamsBuilder({
+      defaultKeySerde: Serdes.String(),
+      defaultValueSerde: Serdes.Long(),
+    });
+    const seen: { key: Serde<unknown>; value: Serde<unknown>; dir: string }[] = [];
+    builder.stream(input).process(() => ({
+      init: (c) => seen.push({ key: c.keySerde(), value: c.valueSerde(), dir: c.stateDir() }),
+      process: () => undefined,
+    }));
+    const stateDir = mkdtempSync(join(tmpdir(), 'tributary-context-'));
+    try {
+      await run(builder, { partitions: 2, stateDir });
+      expect(seen).toHaveLength(2);
+      for (const { key, value, dir } of seen) {
+        expect(key.name).toBe(Serdes.String().name);
+        expect(value.deserialize(value.serialize(5))).toBe(5);
+        expect(value.serialize(5)).toHaveLength(8);
+        expect(dir.startsWith(stateDir)).toBe(true);
+        expect(existsSync(dir)).toBe(true);
+      }
+      // One directory per task.
+      expect(new Set(seen.map((s) => s.dir)).size).toBe(2);
+    } finally {
+      await driver?.close();
+      driver = undefined;
+      rmSync(stateDir, { recursive: true, force: true });
+    }
   });
 
   it('a connected store is read and written by the processor and readable by the test', async () => {

@@ -22,6 +22,7 @@ import {
   type ProcessorSupplier,
   type Serde,
   type TopologyJson,
+  type ValueTransformerWithKey,
 } from 'tributary';
 import { TopologyTestDriver } from 'tributary/testing';
 
@@ -58,6 +59,9 @@ const fns = {
     };
   },
   label: (v: string) => `price ${v}`,
+  pricer: (): ValueTransformerWithKey<string, string, string> => ({
+    transform: (key, value) => `${key}: ${value}`,
+  }),
   notEmpty: (_k: string, v: string) => v.length > 0,
 };
 
@@ -114,6 +118,10 @@ function buildBig(builder: StreamsBuilder, f: typeof fns): void {
     logging: { topicConfig: { 'min.compaction.lag.ms': '1000' } },
   });
   prices.filter(f.notEmpty, { storeName: 'non-empty-prices' }).mapValues(f.label).toStream().to('labels');
+  prices
+    .transformValues(f.pricer, { stores: ['counts'] })
+    .toStream()
+    .to('priced');
   rekeyed.toTable({ storeName: 'latest-order', logging: false });
   builder.globalTable('customers', { storeName: 'customers-store', keySerde: Serdes.Long() });
 }

@@ -1,7 +1,13 @@
 import type { KeyValue } from '../record.ts';
-import type { SessionStore, Window, Windowed } from '../../state/api.ts';
+import {
+  isCachedStore,
+  type SessionStore,
+  type StateStore,
+  type Window,
+  type Windowed,
+} from '../../state/api.ts';
 import type { SessionWindowsSpec } from './specs.ts';
-import type { ProcessorSupplier } from '../api.ts';
+import type { ProcessorContext, ProcessorSupplier } from '../api.ts';
 import { change } from '../change.ts';
 import { recordDropped } from '../internal-context.ts';
 import { streamRecord, type StreamRecord } from '../record.ts';
@@ -38,10 +44,7 @@ export function sessionAggregateProcessor(
     storeName,
     (context, store) => {
       let observedStreamTime = -1;
-      const forward = (session: Windowed<unknown>, newValue: unknown, oldValue: unknown): void => {
-        if (emit.onUpdate)
-          context.forward(streamRecord(session, change(newValue, oldValue), session.window.end));
-      };
+      const forward = sessionForwarder(context, store, emit);
       const progress = emit.onUpdate ? undefined : new EmitFinalProgress(store);
       /**
        * Kafka Streams' emit-on-window-close for sessions: the sessions that ended in [last close time,
@@ -101,6 +104,32 @@ export function sessionAggregateProcessor(
     },
     'null-key',
   );
+}
+
+/**
+ * How a session aggregation hands on a session's update: Kafka Streams' `SessionTupleForwarder`. Over
+ * a plain store every update is forwarded at once, with the session's end as timestamp and no headers.
+ * Over a caching store the cache's flush forwards each session's latest value (or its removal) once,
+ * with the value the store held as old value when old values are sent, the session's end as timestamp
+ * (`SessionCacheFlushListener`) and the headers of the record that last wrote it. Emitting on window
+ * close, nothing is forwarded on update.
+ */
+function sessionForwarder(
+  context: ProcessorContext<unknown, unknown>,
+  store: StateStore,
+  emit: WindowEmit,
+): (session: Windowed<unknown>, newValue: unknown, oldValue: unknown) => void {
+  if (!emit.onUpdate) return () => undefined;
+  if (!isCachedStore(store))
+    return (session, newValue, oldValue) =>
+      context.forward(streamRecord(session, change(newValue, oldValue), session.window.end));
+  store.setFlushListener((flushed) => {
+    const session = flushed.key as Windowed<unknown>;
+    context.forward(
+      streamRecord(session, change(flushed.newValue, flushed.oldValue), session.window.end, flushed.headers),
+    );
+  }, emit.sendOldValues);
+  return () => undefined;
 }
 
 /** Values of a session table: the session's aggregate, timestamped with the session's end. */

@@ -10,6 +10,7 @@ import {
   addToWindow,
   emitClosedWindows,
   forwardWindow,
+  windowForwarder,
   type TimestampedWindowStore,
   type WindowEmit,
 } from './windowed-aggregate.ts';
@@ -48,6 +49,7 @@ export function slidingAggregateProcessor(
   const d = spec.timeDifferenceMs;
   return groupedStreamProcessor<TimestampedWindowStore<unknown, unknown>>(storeName, (context, store) => {
     let observedStreamTime = -1;
+    const forwarder = windowForwarder(context, store, emit);
 
     const fetch = (key: unknown, from: number, to: number): StoredWindow[] =>
       // Read eagerly: the loop below writes to the windows it reads.
@@ -69,7 +71,7 @@ export function slidingAggregateProcessor(
     ): void => {
       const end = start + d;
       if (end >= closeTime)
-        addToWindow(context, store, aggregation, emit, record, { start, end }, existing, seed);
+        addToWindow(store, forwarder, aggregation, emit, record, { start, end }, existing, seed);
       // As in Kafka Streams, every closed window the record would have gone into counts as a drop.
       else
         recordDropped(context, 'expired-window', record, {
@@ -83,9 +85,9 @@ export function slidingAggregateProcessor(
     const createRightWindow = (record: StreamRecord<unknown, unknown>, later: Aggregate): void => {
       const start = record.timestamp + 1;
       store.put(record.key, later, start);
-      if (emit.onUpdate)
+      if (forwarder)
         forwardWindow(
-          context,
+          forwarder,
           record,
           record.key,
           { start, end: start + d },

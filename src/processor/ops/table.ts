@@ -1,11 +1,22 @@
-import type { Processor, ProcessorContext, ProcessorSupplier } from '../api.ts';
+import type {
+  ProcessingContext,
+  Processor,
+  ProcessorContext,
+  ProcessorSupplier,
+  PunctuationType,
+  Punctuator,
+  ValueTransformerWithKey,
+  ValueTransformerWithKeySupplier,
+} from '../api.ts';
+import { ProcessingError, TopologyError } from '../../errors.ts';
 import { change, isLatest, type Change } from '../change.ts';
 import { recordDropped, warn } from '../internal-context.ts';
 import { withValue, type StreamRecord } from '../record.ts';
-import type { TimestampedKeyValueStore } from '../../state/api.ts';
+import type { StateStore, TimestampedKeyValueStore, ValueAndTimestamp } from '../../state/api.ts';
 import type { Fn } from '../../common/functions.ts';
 import { tableForwarder, type TableForwarder } from './table-forwarder.ts';
 import { tableStore, type TableStore } from './table-store.ts';
+import type { TableValueGetterSupplier } from './value-getter.ts';
 
 type AnySupplier = ProcessorSupplier<unknown, unknown, unknown, unknown>;
 type ChangeRecord = StreamRecord<unknown, Change<unknown>>;
@@ -85,13 +96,31 @@ export function globalTableProcessor(storeName: string): AnySupplier {
 }
 
 /**
- * How a derived table (filter, mapValues) handles a change: `compute` maps a present value (null:
- * the row is not in this table). With old values sent, the old value is the table's own previous
- * value (from its store when materialized, else computed from the parent's old value); without, it
- * is null and downstream cannot tell what changed.
+ * What a derived table computes a row's value with, made once per task: `compute` maps the parent's
+ * value (null when the parent has no row) to this table's (null: no row here).
+ */
+interface RowComputer {
+  init?(context: ProcessorContext<unknown, unknown>): void;
+  compute(key: unknown, value: unknown): unknown;
+  close?(): void;
+}
+
+/** A row computer of a pure function of present values: an absent row stays absent. */
+function ofPresentValues(fn: (key: unknown, value: unknown) => unknown): () => RowComputer {
+  const computer: RowComputer = {
+    compute: (key, value) => (value === null ? null : (fn(key, value) ?? null)),
+  };
+  return () => computer;
+}
+
+/**
+ * How a derived table (filter, mapValues, transformValues) handles a change: its computer maps the
+ * parent's value. With old values sent, the old value is the table's own previous value (from its
+ * store when materialized, else computed from the parent's old value); without, it is null and
+ * downstream cannot tell what changed.
  */
 interface DerivedTable {
-  readonly compute: (key: unknown, value: unknown) => unknown;
+  readonly computer: () => RowComputer;
   readonly sendOldValues: boolean;
   /**
    * A filter holds back changes that leave nothing (no new and no old value), when it can see old
@@ -107,17 +136,19 @@ export interface DerivedTableStore {
 }
 
 function derivedTableProcessor(table: DerivedTable & { store: DerivedTableStore | undefined }): AnySupplier {
-  const { compute, store: storeOptions, sendOldValues, skipEmptyChanges } = table;
-  const computed = (key: unknown, value: unknown | null) =>
-    value === null ? null : (compute(key, value) ?? null);
+  const { store: storeOptions, sendOldValues, skipEmptyChanges } = table;
   return () => {
     let context: ProcessorContext<unknown, unknown>;
     let store: TableStore | undefined;
+    const computer = table.computer();
+    const computed = (key: unknown, value: unknown) => computer.compute(key, value ?? null) ?? null;
     const processor: Processor<unknown, Change<unknown>, unknown, unknown> = {
       init: (c) => {
         context = c;
+        computer.init?.(c);
         if (storeOptions) store = tableStore(c, storeOptions.name, storeOptions.versioned);
       },
+      close: () => computer.close?.(),
       process: (record: ChangeRecord) => {
         const newValue = computed(record.key, record.value.newValue);
         const oldValue = !sendOldValues
@@ -153,7 +184,7 @@ export function tableFilterProcessor(
   versionedSemantics = false,
 ): AnySupplier {
   return derivedTableProcessor({
-    compute: (key, value) => (Boolean(predicate(key, value)) !== negate ? value : null),
+    computer: ofPresentValues((key, value) => (Boolean(predicate(key, value)) !== negate ? value : null)),
     store,
     sendOldValues,
     skipEmptyChanges: !versionedSemantics,
@@ -167,10 +198,111 @@ export function tableMapValuesProcessor(
   sendOldValues: boolean,
 ): AnySupplier {
   return derivedTableProcessor({
-    compute: (key, value) => mapper(value, key),
+    computer: ofPresentValues((key, value) => mapper(value, key)),
     store,
     sendOldValues,
     skipEmptyChanges: false,
+  });
+}
+
+/**
+ * Kafka Streams' `KTableTransformValues`: each task gets its own transformer, initialized with a
+ * context that cannot forward; deletes go through it too. Every change is forwarded; with old values
+ * sent, the old value is the store's when materialized, else the transformer's result for the parent's
+ * old value (so a stateful transformer is called twice per change, as in Kafka Streams).
+ */
+export function tableTransformValuesProcessor(
+  operator: string,
+  supplier: ValueTransformerWithKeySupplier<unknown, unknown, unknown>,
+  store: DerivedTableStore | undefined,
+  sendOldValues: boolean,
+): AnySupplier {
+  return derivedTableProcessor({
+    computer: () => transformerComputer(operator, supplier),
+    store,
+    sendOldValues,
+    skipEmptyChanges: false,
+  });
+}
+
+/** A transformer from `supplier` as a row computer: a fresh one each call, initialized without forwarding. */
+export function transformerComputer(
+  operator: string,
+  supplier: ValueTransformerWithKeySupplier<unknown, unknown, unknown>,
+): RowComputer {
+  const transformer = supplier() as ValueTransformerWithKey<unknown, unknown, unknown> | null | undefined;
+  if (!transformer || typeof transformer.transform !== 'function')
+    throw new TopologyError(
+      `${operator}: the ValueTransformerWithKeySupplier returned ${String(transformer)}, not a transformer; it must return a new one on each call`,
+    );
+  return {
+    init: (context) => transformer.init?.(forwardingDisabled(context, operator)),
+    compute: (key, value) => transformer.transform(key, value),
+    close: () => transformer.close?.(),
+  };
+}
+
+/**
+ * The values of a table `transformValues` derives without a store: Kafka Streams'
+ * `KTableTransformValuesGetter`. Each reader gets its own transformer, initialized with the reader's
+ * context (so the reader is connected to the transformer's stores too), and the parent's value (or its
+ * absence) goes through it, with the parent's timestamp (-1 for a row the parent does not have).
+ */
+export function transformValuesValueGetter(
+  operator: string,
+  parent: TableValueGetterSupplier<unknown, unknown>,
+  supplier: ValueTransformerWithKeySupplier<unknown, unknown, unknown>,
+  stores: readonly string[],
+): TableValueGetterSupplier<unknown, unknown> {
+  return {
+    storeNames: [...new Set([...parent.storeNames, ...stores])],
+    ...(parent.versioned ? { versioned: parent.versioned } : {}),
+    get: () => {
+      const upstream = parent.get();
+      let computer: RowComputer;
+      const transformed = (key: unknown, row: ValueAndTimestamp<unknown> | undefined) => {
+        const value = computer.compute(key, row?.value ?? null) ?? null;
+        return value === null ? undefined : { value, timestamp: row?.timestamp ?? -1 };
+      };
+      return {
+        init: (context) => {
+          upstream.init(context);
+          computer = transformerComputer(operator, supplier);
+          computer.init?.(context);
+        },
+        get: (key) => transformed(key, upstream.get(key)),
+        ...(upstream.getAsOf
+          ? { getAsOf: (key: unknown, asOf: number) => transformed(key, upstream.getAsOf!(key, asOf)) }
+          : {}),
+      };
+    },
+  };
+}
+
+/**
+ * The context a transformer gets: the processor's, without forwarding (Kafka Streams'
+ * `ForwardingDisabledProcessorContext`), since a row must keep its key and give one result.
+ */
+function forwardingDisabled(context: ProcessingContext, operator: string): ProcessingContext {
+  return Object.freeze({
+    applicationId: context.applicationId,
+    taskId: context.taskId,
+    recordMetadata: () => context.recordMetadata(),
+    currentStreamTimeMs: () => context.currentStreamTimeMs(),
+    currentSystemTimeMs: () => context.currentSystemTimeMs(),
+    getStateStore: <S extends StateStore>(name: string) => context.getStateStore<S>(name),
+    schedule: (intervalMs: number, type: PunctuationType, punctuator: Punctuator) =>
+      context.schedule(intervalMs, type, punctuator),
+    commit: () => context.commit(),
+    keySerde: () => context.keySerde(),
+    valueSerde: () => context.valueSerde(),
+    stateDir: () => context.stateDir(),
+    forward: () => {
+      throw new ProcessingError(
+        operator,
+        `${operator}: a ValueTransformerWithKey cannot forward: its result is the row's new value, under the row's key`,
+      );
+    },
   });
 }
 

@@ -1,4 +1,4 @@
-import type { ValueAndTimestamp, Window, WindowStore, Windowed } from '../../state/api.ts';
+import type { StateStore, ValueAndTimestamp, Window, WindowStore, Windowed } from '../../state/api.ts';
 import type { TimeWindowsSpec } from './specs.ts';
 import type { ProcessorContext, ProcessorSupplier } from '../api.ts';
 import { change } from '../change.ts';
@@ -7,6 +7,7 @@ import { streamRecord, type StreamRecord } from '../record.ts';
 import { foldRecord, groupedStreamProcessor } from './aggregate.ts';
 import { EmitFinalProgress, forwardFinal } from './emit-final.ts';
 import type { Aggregation } from './aggregation-functions.ts';
+import { tableForwarder, type TableForwarder } from './table-forwarder.ts';
 import type { TableValueGetterSupplier } from './value-getter.ts';
 
 type AnySupplier = ProcessorSupplier<unknown, unknown, unknown, unknown>;
@@ -26,9 +27,22 @@ export function windowStartsFor(timestamp: number, spec: TimeWindowsSpec): numbe
   return starts;
 }
 
+/**
+ * How a windowed aggregation emitting every update hands on a window's update: forwarded at once over
+ * a plain store; over a caching store, by the cache's flush, each window's latest aggregate once (see
+ * `tableForwarder`). Undefined when the aggregation emits on window close.
+ */
+export function windowForwarder(
+  context: ProcessorContext<unknown, unknown>,
+  store: StateStore,
+  emit: WindowEmit,
+): TableForwarder | undefined {
+  return emit.onUpdate ? tableForwarder(context, store, emit.sendOldValues) : undefined;
+}
+
 /** Forwards an update of one window as a change of the windowed table. */
 export function forwardWindow<K, V>(
-  context: ProcessorContext<unknown, unknown>,
+  forwarder: TableForwarder,
   source: StreamRecord<unknown, unknown>,
   key: K,
   window: Window,
@@ -37,7 +51,7 @@ export function forwardWindow<K, V>(
   timestamp: number,
 ): void {
   const windowed: Windowed<K> = { key, window };
-  context.forward(streamRecord(windowed, change(newValue, oldValue), timestamp, source.headers));
+  forwarder.maybeForward(streamRecord(windowed, change(newValue, oldValue), timestamp, source.headers));
 }
 
 /**
@@ -46,8 +60,8 @@ export function forwardWindow<K, V>(
  * sent, is what the record was folded into (the seed or initializer for a new window).
  */
 export function addToWindow(
-  context: ProcessorContext<unknown, unknown>,
   store: TimestampedWindowStore<unknown, unknown>,
+  forwarder: TableForwarder | undefined,
   aggregation: Aggregation<unknown, unknown, unknown>,
   emit: WindowEmit,
   record: StreamRecord<unknown, unknown>,
@@ -57,8 +71,8 @@ export function addToWindow(
 ): void {
   const { value, timestamp, base } = foldRecord(aggregation, record, existing, seed);
   store.put(record.key, value === null ? null : { value, timestamp }, window.start);
-  if (emit.onUpdate)
-    forwardWindow(context, record, record.key, window, value, emit.sendOldValues ? base : null, timestamp);
+  if (forwarder)
+    forwardWindow(forwarder, record, record.key, window, value, emit.sendOldValues ? base : null, timestamp);
 }
 
 /** How a windowed aggregation emits: every update (with old values or not), or only final results. */
@@ -86,8 +100,8 @@ export function emitClosedWindows(
 /**
  * Aggregates a grouped stream per time window (tumbling or hopping): Kafka Streams'
  * `KStreamWindowAggregate`. Each record updates every window that contains it and forwards the
- * window's new aggregate (no caching: every update is forwarded), or, emitting on window close, only
- * the final results of the windows that closed (see `EmitStrategy`).
+ * window's new aggregate (through the record cache when the store caches), or, emitting on window
+ * close, only the final results of the windows that closed (see `EmitStrategy`).
  * A window stays open until its end plus the grace period; stream time here is the largest timestamp
  * this processor has seen. A record whose window has closed is dropped for that window; with hopping
  * windows it may still update the others. Records with a null key are dropped; a null value goes to
@@ -103,6 +117,7 @@ export function windowedAggregateProcessor(
     storeName,
     (context, store) => {
       let observedStreamTime = -1;
+      const forwarder = windowForwarder(context, store, emit);
       const progress = emit.onUpdate ? undefined : new EmitFinalProgress(store);
       const sameWindows = (a: number, b: number) =>
         windowStartsFor(a, spec).join() === windowStartsFor(b, spec).join();
@@ -133,8 +148,8 @@ export function windowedAggregateProcessor(
             continue;
           }
           addToWindow(
-            context,
             store,
+            forwarder,
             aggregation,
             emit,
             record,

@@ -88,13 +88,10 @@ export class TaskFactory {
       return undefined;
     }
     const current: { task?: StreamTask } = {};
+    const stateDir = taskDirectory(config.stateDir, applicationId, subtopology, partition);
     let stores: Map<string, ManagedStore>;
     try {
-      stores = await openTaskStores(
-        sub,
-        taskDirectory(config.stateDir, applicationId, subtopology, partition),
-        () => current.task?.currentTimestamp ?? -1,
-      );
+      stores = await openTaskStores(sub, stateDir, () => current.task?.currentTimestamp ?? -1);
     } catch (error) {
       await producer?.close();
       throw error;
@@ -121,6 +118,7 @@ export class TaskFactory {
       logger,
       requestCommit: this.options.requestCommit,
       recordCache: this.options.recordCache,
+      stateDir,
     });
     current.task = task;
     const active = new ActiveTask({

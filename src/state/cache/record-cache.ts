@@ -33,6 +33,9 @@ export interface CacheEntry<K, V> {
 /** What a store's cache does with the dirty entries it flushes, oldest write first. */
 export type FlushEntries<K, V> = (entries: readonly CacheEntry<K, V>[]) => void;
 
+/** Told when an entry leaves the cache (evicted, deleted after its flush, or cleared). */
+export type EntryRemoved<K, V> = (entry: CacheEntry<K, V>) => void;
+
 /**
  * What an entry is taken to cost besides its key and value bytes: the record context and the map's
  * bookkeeping, about as Kafka Streams counts it (`LRUCacheEntry`, `NamedCache`'s node overhead).
@@ -59,12 +62,19 @@ export class NamedCache<K, V> {
   private readonly dirtyKeys = new Set<BinaryKey>();
   private readonly owner: RecordCache;
   private readonly flushEntries: FlushEntries<K, V>;
+  private readonly removed: EntryRemoved<K, V> | undefined;
   private bytes = 0;
 
-  constructor(name: string, owner: RecordCache, flushEntries: FlushEntries<K, V>) {
+  constructor(
+    name: string,
+    owner: RecordCache,
+    flushEntries: FlushEntries<K, V>,
+    removed?: EntryRemoved<K, V>,
+  ) {
     this.name = name;
     this.owner = owner;
     this.flushEntries = flushEntries;
+    this.removed = removed;
   }
 
   get sizeBytes(): number {
@@ -79,6 +89,11 @@ export class NamedCache<K, V> {
     const entry = this.entries.get(binaryKey);
     if (entry) this.touch(entry);
     return entry;
+  }
+
+  /** An entry without counting it as used (scans, which Kafka Streams' cache iterators do not count). */
+  peek(binaryKey: BinaryKey): CacheEntry<K, V> | undefined {
+    return this.entries.get(binaryKey);
   }
 
   /** The entries in key order (scans merge them with the store's). */
@@ -129,10 +144,12 @@ export class NamedCache<K, V> {
     this.entries.delete(eldest.binaryKey);
     this.resize(-eldest.size);
     if (eldest.dirty) this.flushDirty(eldest);
+    this.removed?.(eldest);
   }
 
   /** Drops every entry without flushing (the task closes dirty, or is gone). */
   clear(): void {
+    if (this.removed) for (const entry of this.entries.values()) this.removed(entry);
     this.resize(-this.bytes);
     this.entries.clear();
     this.dirtyKeys.clear();
@@ -153,6 +170,7 @@ export class NamedCache<K, V> {
       if (entry.value === null && !entry.dirty && this.entries.get(entry.binaryKey) === entry) {
         this.entries.delete(entry.binaryKey);
         this.resize(-entry.size);
+        this.removed?.(entry);
       }
     }
   }
@@ -191,8 +209,12 @@ export class RecordCache {
   }
 
   /** A cache for one store of one task, flushing into `flushEntries`. */
-  namedCache<K, V>(name: string, flushEntries: FlushEntries<K, V>): NamedCache<K, V> {
-    return new NamedCache(name, this, flushEntries);
+  namedCache<K, V>(
+    name: string,
+    flushEntries: FlushEntries<K, V>,
+    removed?: EntryRemoved<K, V>,
+  ): NamedCache<K, V> {
+    return new NamedCache(name, this, flushEntries, removed);
   }
 
   /** @internal kept by the named caches */

@@ -72,15 +72,36 @@ export abstract class SegmentedStore<K, V> implements ObservableStore {
     this.segments.writeMeta(`processor:${name}`, value);
   }
 
+  /**
+   * Whether data at `time` is within retention (behind the stream time of the writes the store has
+   * taken): reads show only that, and so does the record cache in front.
+   */
+  isLive(time: number): boolean {
+    return this.segments.isLive(time);
+  }
+
   /** Saves the store's bookkeeping with the data; run right before a commit takes its batch. */
   prepareCommit(): void {
     this.segments.prepareCommit();
   }
 
-  /** Writes one stored key (undefined deletes it), logs the write and tells the listener. */
-  protected write(storeKey: BinaryKey, bytes: Uint8Array | undefined, change: StoreChange): void {
-    this.segments.bytes.put(storeKey, bytes);
+  /** Tells the change listener about a write (the record cache in front does when it takes one). */
+  notifyChange(change: StoreChange): void {
     this.listener?.(change);
+  }
+
+  /**
+   * Writes one stored key (undefined deletes it), logs the write and tells the listener, unless the
+   * record cache in front told it already (`notify` false).
+   */
+  protected write(
+    storeKey: BinaryKey,
+    bytes: Uint8Array | undefined,
+    change: StoreChange,
+    notify = true,
+  ): void {
+    this.segments.bytes.put(storeKey, bytes);
+    if (notify) this.listener?.(change);
     if (this.logger) logWrite(this.logger, storeKey, bytes, this.now, this.toChangelog);
   }
 

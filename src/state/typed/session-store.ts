@@ -30,27 +30,33 @@ export class TypedSessionStore<K, V> extends SegmentedStore<K, V> implements Ses
       this.remove(session);
       return;
     }
+    this.putEncoded(session, this.serdes.encodeKey(session.key), value, this.serdes.encodeValue(value));
+  }
+
+  /**
+   * `put` of a key and value serialized already (`bytes` undefined removes the session): the record
+   * cache in front measured its entries by their bytes and writes them without serializing them again.
+   * It told the change listener when it took the write, so its flush does not again (`notify` false).
+   */
+  putEncoded(
+    session: Windowed<K>,
+    recordKey: BinaryKey,
+    value: V | null,
+    bytes: Uint8Array | undefined,
+    notify = true,
+  ): void {
     const { start, end } = session.window;
-    const recordKey = this.serdes.encodeKey(session.key);
-    if (!this.segments.observe(end)) return;
-    this.write(this.storeKey(recordKey, start, end), this.serdes.encodeValue(value), {
-      key: session.key,
-      binaryKey: recordKey,
-      value,
-      window: { start, end },
-    });
+    const storeKey = this.storeKey(recordKey, start, end);
+    const change = { key: session.key, binaryKey: recordKey, value, window: { start, end } };
+    if (bytes === undefined || value === null) {
+      if (this.segments.isKept(end)) this.write(storeKey, undefined, { ...change, value: null }, notify);
+      return;
+    }
+    if (this.segments.observe(end)) this.write(storeKey, bytes, change, notify);
   }
 
   remove(session: Windowed<K>): void {
-    const { start, end } = session.window;
-    const recordKey = this.serdes.encodeKey(session.key);
-    if (!this.segments.isKept(end)) return;
-    this.write(this.storeKey(recordKey, start, end), undefined, {
-      key: session.key,
-      binaryKey: recordKey,
-      value: null,
-      window: { start, end },
-    });
+    this.putEncoded(session, this.serdes.encodeKey(session.key), null, undefined);
   }
 
   /** Applies one changelog record (restore) without logging it again. */
@@ -106,6 +112,22 @@ export class TypedSessionStore<K, V> extends SegmentedStore<K, V> implements Ses
       const end = entry.key.window.end;
       if (end >= earliestEnd && end <= latestEnd) yield entry;
     }
+  }
+
+  encodeKey(key: K): BinaryKey {
+    return this.serdes.encodeKey(key);
+  }
+
+  encodeValue(value: V): Uint8Array {
+    return this.serdes.encodeValue(value);
+  }
+
+  /**
+   * Where a session of a (serialized) key sorts among the store's entries: by segment, then key, then
+   * end and start, as scans of the store return them. The record cache in front orders its entries so.
+   */
+  orderKey(recordKey: BinaryKey, start: number, end: number): BinaryKey {
+    return this.storeKey(recordKey, start, end);
   }
 
   /** The changelog key of a stored key: record key, session end, session start. */

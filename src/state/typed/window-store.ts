@@ -41,17 +41,39 @@ export class TypedWindowStore<K, V> extends SegmentedStore<K, V> implements Wind
   put(key: K, value: V | null, windowStart: number): void {
     const absent = value === null || value === undefined;
     if (absent && this.retainDuplicates) return;
-    const recordKey = this.serdes.encodeKey(key);
-    if (!this.segments.observe(windowStart)) return;
     const bytes = absent ? undefined : this.serdes.encodeValue(value);
+    this.putEncoded(key, this.serdes.encodeKey(key), windowStart, absent ? null : value, bytes);
+  }
+
+  /**
+   * `put` of a key and value serialized already (`bytes` undefined deletes): the record cache in front
+   * measured its entries by their bytes and writes them without serializing them again. It told the
+   * change listener when it took the write, so its flush does not again (`notify` false).
+   */
+  putEncoded(
+    key: K,
+    recordKey: BinaryKey,
+    windowStart: number,
+    value: V | null,
+    bytes: Uint8Array | undefined,
+    notify = true,
+  ): void {
+    const absent = bytes === undefined;
+    if (absent && this.retainDuplicates) return;
+    if (!this.segments.observe(windowStart)) return;
     // Wraps within 31 bits, as the changelog's sequence numbers do in Kafka Streams.
     const seq = this.retainDuplicates ? (this.seq = (this.seq + 1) & 0x7fffffff) : 0;
-    this.write(this.storeKey(recordKey, windowStart, seq), bytes, {
-      key,
-      binaryKey: recordKey,
-      value: absent ? null : value,
-      window: { start: windowStart, end: windowStart + this.windowSizeMs },
-    });
+    this.write(
+      this.storeKey(recordKey, windowStart, seq),
+      bytes,
+      {
+        key,
+        binaryKey: recordKey,
+        value: absent ? null : value,
+        window: { start: windowStart, end: windowStart + this.windowSizeMs },
+      },
+      notify,
+    );
   }
 
   /** Applies one changelog record (restore): not logged again, and under the record's own sequence number. */
@@ -115,6 +137,22 @@ export class TypedWindowStore<K, V> extends SegmentedStore<K, V> implements Wind
 
   all(options: RangeOptions = {}): IterableIterator<KeyValue<Windowed<K>, V>> {
     return this.fetchKeyRange(undefined, undefined, -Infinity, Infinity, options);
+  }
+
+  encodeKey(key: K): BinaryKey {
+    return this.serdes.encodeKey(key);
+  }
+
+  encodeValue(value: V): Uint8Array {
+    return this.serdes.encodeValue(value);
+  }
+
+  /**
+   * Where a window of a (serialized) key sorts among the store's entries: by segment, then key, then
+   * start, as scans of the store return them. The record cache in front orders its entries so.
+   */
+  orderKey(recordKey: BinaryKey, windowStart: number): BinaryKey {
+    return this.segments.prefix(windowStart) + encodeRecordKey(recordKey) + encodeTime(windowStart);
   }
 
   /** Also saves the sequence number of a store that retains duplicates. */

@@ -152,6 +152,10 @@ function windowAggregate(
     // Each window keeps the largest timestamp aggregated into it: results carry it, and sliding
     // windows use it to tell which records a window holds.
     timestamped: true,
+    // Emitting on window close, nothing is forwarded on update, so there is nothing for a cache to
+    // merge (Kafka Streams turns caching off then for sliding windows; its cache of time windows only
+    // delays their writes).
+    cacheable: emit.onUpdate,
   });
   context.setValueGetter(node.id, windowStoreValueGetter(node.store.name));
   return (aggregation) =>
@@ -172,7 +176,8 @@ function sessionAggregate(
     windows.gapMs + windows.graceMs,
     'the inactivity gap plus the grace period',
   );
-  context.addSessionStore(node.store, { retentionMs });
+  // Kafka Streams turns caching off for sessions emitting on window close.
+  context.addSessionStore(node.store, { retentionMs, cacheable: emit.onUpdate });
   context.setValueGetter(node.id, sessionStoreValueGetter(node.store.name));
   return (aggregation) => sessionAggregateProcessor(node.store.name, windows, aggregation, emit);
 }

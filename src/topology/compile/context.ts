@@ -156,6 +156,8 @@ export class CompileContext {
       timestamped?: boolean;
       keySerde?: AnySerde;
       valueSerde?: AnySerde;
+      /** As for `addKeyValueStore`: windowed aggregations emitting every update forward through the cache. */
+      cacheable?: boolean;
     },
   ): WindowStoreSpec {
     const spec: WindowStoreSpec = {
@@ -166,6 +168,7 @@ export class CompileContext {
       retentionMs: store.retentionMs ?? options.retentionMs,
       retainDuplicates: options.retainDuplicates,
       ...(options.timestamped ? { timestamped: true } : {}),
+      ...(options.cacheable && store.caching !== false ? { caching: true } : {}),
     };
     this.builder.addStore(spec);
     return spec;
@@ -173,13 +176,14 @@ export class CompileContext {
 
   addSessionStore(
     store: StoreIr,
-    options: { retentionMs: number; keySerde?: AnySerde; valueSerde?: AnySerde },
+    options: { retentionMs: number; keySerde?: AnySerde; valueSerde?: AnySerde; cacheable?: boolean },
   ): SessionStoreSpec {
     const spec: SessionStoreSpec = {
       kind: 'session',
       ...this.common(store, options.keySerde, options.valueSerde),
       logging: { enabled: store.logging, topicConfig: store.loggingConfig },
       retentionMs: store.retentionMs ?? options.retentionMs,
+      ...(options.cacheable && store.caching !== false ? { caching: true } : {}),
     };
     this.builder.addStore(spec);
     return spec;

@@ -87,6 +87,7 @@ export class OldValues {
         break;
       case 'table-filter':
       case 'table-map-values':
+      case 'table-transform-values':
         if (queryable(node) || this.enable(node.parents[0]!, force)) this.sending.add(id);
         if (!this.sending.has(id)) return false;
         break;
@@ -122,6 +123,7 @@ export class OldValues {
         return;
       case 'table-filter':
       case 'table-map-values':
+      case 'table-transform-values':
         if (!queryable(node)) this.lookedUp(node.parents[0]!);
         return;
       case 'table-table-join':

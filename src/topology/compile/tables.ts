@@ -2,6 +2,8 @@ import {
   globalTableProcessor,
   tableFilterProcessor,
   tableMapValuesProcessor,
+  tableTransformValuesProcessor,
+  transformValuesValueGetter,
   tableSourceProcessor,
   tableToStreamProcessor,
 } from '../../processor/ops/table.ts';
@@ -10,6 +12,7 @@ import {
   storeValueGetter,
   versionedStoreValueGetter,
 } from '../../processor/ops/value-getter.ts';
+import type { ValueTransformerWithKeySupplier } from '../../processor/api.ts';
 import type { TimestampExtractor } from '../functions.ts';
 import type { StoreIr } from '../ir.ts';
 import type { CompileContext, OpCompilers } from './context.ts';
@@ -159,6 +162,21 @@ export const tableCompilers: OpCompilers = {
       context,
       tableMapValuesProcessor(node.mapper, store, context.oldValues.sends(node.id)),
       store ? [store.name] : [],
+    );
+  },
+  'table-transform-values': (node, context) => {
+    const store = derivedStore(context, node.id, node.store);
+    const supplier = node.supplier as ValueTransformerWithKeySupplier<unknown, unknown, unknown>;
+    if (!store)
+      context.setValueGetter(
+        node.id,
+        transformValuesValueGetter(node.name, context.valueGetter(node.parents[0]!), supplier, node.stores),
+      );
+    addSimpleProcessor(
+      node,
+      context,
+      tableTransformValuesProcessor(node.name, supplier, store, context.oldValues.sends(node.id)),
+      [...(store ? [store.name] : []), ...node.stores],
     );
   },
   'table-to-stream': (node, context) => addSimpleProcessor(node, context, tableToStreamProcessor()),

@@ -20,6 +20,7 @@ const VERSIONABLE = new Set<IrNode['op']>([
   'to-table',
   'table-filter',
   'table-map-values',
+  'table-transform-values',
   ...STATEFUL,
 ]);
 

@@ -74,6 +74,7 @@ export const opSchema: OpSchema = {
   'to-table': { store: 'store' },
   'table-filter': { predicate: 'fn', negate: 'boolean', store: 'store?' },
   'table-map-values': { mapper: 'fn', store: 'store?' },
+  'table-transform-values': { supplier: 'fn', stores: 'strings', store: 'store?' },
   'table-to-stream': {},
   suppress: { spec: 'json', storeName: 'string', ...source },
   'stream-aggregate': aggregateFns,
