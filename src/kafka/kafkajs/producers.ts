@@ -34,11 +34,12 @@ function sendInKafkajsRequests(
 }
 
 /**
- * At-least-once sends: idempotent and one request in flight, so kafkajs' own retries neither duplicate
- * nor reorder. Failures are classified (see errors.ts); the runtime retries the retriable ones. When
- * the broker no longer knows this producer's id or sequence numbers (its state was lost, or it
- * expired while the producer was idle), the producer starts over with a new id before the failure is
- * reported as retriable, as the Java idempotent producer resets itself.
+ * At-least-once sends: idempotent and one request in flight, so kafkajs' own retries do not reorder.
+ * Failures are classified (see errors.ts); the runtime retries the retriable ones. After any failure
+ * the producer starts over with a new id (as the Java idempotent producer bumps its epoch when a
+ * request's outcome is unknown): sequence numbers of a request that may have been written are never
+ * reused for other records, and the broker's state for this producer never matters again (lost, or
+ * expired while the producer was idle).
  */
 export class KafkajsProducer implements ProducerPort {
   private readonly kafka: Kafka;
@@ -59,10 +60,13 @@ export class KafkajsProducer implements ProducerPort {
       await this.connected(producer);
       return await sendInKafkajsRequests((batch) => producer.sendBatch(batch), this.limits, records);
     } catch (error) {
-      if (isProducerStateLost(error) || isFencing(error)) {
-        await this.reset(producer);
+      // Whatever failed, the producer starts over with a new id: kafkajs takes back the sequence numbers
+      // of a request that failed and gives them to the next records, so if the broker did write that
+      // request (an answer lost with a connection), it would take different records sent with the same
+      // numbers for a repeat of it and drop them.
+      await this.reset(producer);
+      if (isProducerStateLost(error) || isFencing(error))
         throw kafkajsError(error, 'sending records (the producer starts again with a new id)', 'retriable');
-      }
       // An idempotent producer needs WRITE on a topic (or IDEMPOTENT_WRITE on the cluster).
       const refused = accessError(error, this.kafka, {
         topics: { names: topicsOf(records), operation: 'WRITE' },
