@@ -1,9 +1,13 @@
 import { createRequire } from 'node:module';
 import { KafkaJSConnectionError, type Kafka, type RecordMetadata } from 'kafkajs';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { TributaryError, errorKind } from '../../src/errors.ts';
 import { writtenOffsets } from '../../src/kafka/kafkajs/convert.ts';
-import { KafkajsProducer, KafkajsTransactionalProducer } from '../../src/kafka/kafkajs/producers.ts';
+import {
+  KafkajsProducer,
+  KafkajsTransactionalProducer,
+  TRANSACTION_TIMEOUT_MS,
+} from '../../src/kafka/kafkajs/producers.ts';
 import type { OutgoingRecord } from '../../src/kafka/port.ts';
 import { TopicLimits } from '../../src/kafka/topic-limits.ts';
 import { silentLogger } from '../../src/common/logger.ts';
@@ -261,6 +265,45 @@ describe('the at-least-once producer after a failed send', () => {
     expect(errorKind(failure)).toBe('retriable');
     expect((await producer.send(records(0, 1))).get(TOPIC)).toEqual(new Map([[0, 0n]]));
     expect(made.map((m) => m.sends)).toEqual([1, 1]);
+  });
+});
+
+describe('a transactional request that never settles', () => {
+  afterEach(() => vi.useRealTimers());
+
+  it('fails, abortable, once the transaction timeout has passed, so the task starts again', async () => {
+    vi.useFakeTimers();
+    const transaction = {
+      sendBatch: async () => [],
+      commit: () => new Promise<never>(() => {}),
+      abort: async () => {},
+      isActive: () => true,
+    };
+    const kafka = {
+      producer: () => ({
+        connect: async () => {},
+        disconnect: async () => {},
+        transaction: async () => transaction,
+      }),
+    } as unknown as Kafka;
+    const limits = new TopicLimits(
+      async (topics) => new Map(topics.map((t) => [t, 1_000_000])),
+      silentLogger,
+    );
+    const producer = await KafkajsTransactionalProducer.create(kafka, 'fraud-0_1', limits);
+    await producer.begin();
+    const commit = producer.commit().catch((error: unknown) => error);
+    await vi.advanceTimersByTimeAsync(TRANSACTION_TIMEOUT_MS - 1);
+    let settled = false;
+    void commit.then(() => (settled = true));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(settled).toBe(false);
+    await vi.advanceTimersByTimeAsync(1);
+    const failure = await commit;
+    expect(errorKind(failure)).toBe('abortable');
+    expect((failure as Error).message).toMatch(
+      /committing a transaction \(producer "fraud-0_1"\): no answer within 60000 ms/,
+    );
   });
 });
 

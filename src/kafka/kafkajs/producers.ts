@@ -9,7 +9,7 @@ import {
   type TransactionalProducerPort,
   type WrittenOffsets,
 } from '../port.ts';
-import type { TributaryError } from '../../errors.ts';
+import { TributaryError } from '../../errors.ts';
 import { kafkaErrorType, topicMessages, writtenOffsets } from './convert.ts';
 import { sendInRequests, topicsOf } from '../send-in-requests.ts';
 import { accessError, type Access } from './access-errors.ts';
@@ -104,6 +104,14 @@ export class KafkajsProducer implements ProducerPort {
   }
 }
 
+/**
+ * The transaction timeout the coordinator aborts an open transaction at, and the longest any request of
+ * a transactional producer may take (with kafkajs' own retries) before it counts as failed: past it the
+ * transaction is being aborted anyway, and a call that never settles (a request lost with its
+ * connection) must not hold its task, and with it the worker's commits, for ever.
+ */
+export const TRANSACTION_TIMEOUT_MS = 60_000;
+
 /** Answers of a transaction coordinator that is busy for a moment; the request is worth repeating. */
 const COORDINATOR_BUSY = new Set(['CONCURRENT_TRANSACTIONS', 'COORDINATOR_LOAD_IN_PROGRESS']);
 /** About 15 s of retries with the backoff below. */
@@ -147,7 +155,7 @@ export class KafkajsTransactionalProducer implements TransactionalProducerPort {
       transactionalId,
       idempotent: true,
       maxInFlightRequests: 1,
-      transactionTimeout: 60_000,
+      transactionTimeout: TRANSACTION_TIMEOUT_MS,
       allowAutoTopicCreation: false,
       // Right after a commit the coordinator answers CONCURRENT_TRANSACTIONS for a few milliseconds;
       // kafkajs' default 300 ms first retry would cap a task at about three transactions a second.
@@ -245,12 +253,13 @@ export class KafkajsTransactionalProducer implements TransactionalProducerPort {
 
   /**
    * The first failure is final (see the class comment): fencing becomes ProducerFencedError, a
-   * refusal by the authorizer names what was refused (fatal), anything else is abortable.
+   * refusal by the authorizer names what was refused (fatal), anything else is abortable, including
+   * an operation that has not settled within the transaction timeout.
    */
   private async guard<T>(doing: string, operation: () => Promise<T>, access: Access = {}): Promise<T> {
     if (this.failure) throw this.failure;
     try {
-      return await operation();
+      return await withDeadline(operation(), TRANSACTION_TIMEOUT_MS);
     } catch (error) {
       if (isFencing(error)) {
         this.failure = new ProducerFencedError(this.transactionalId, { cause: error });
@@ -264,5 +273,21 @@ export class KafkajsTransactionalProducer implements TransactionalProducerPort {
       }
       throw this.failure;
     }
+  }
+}
+
+/** The operation's outcome, or a retriable failure once `ms` have passed without one. */
+async function withDeadline<T>(operation: Promise<T>, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new TributaryError('TRIB_KAFKA', `no answer within ${ms} ms`, { retriable: true })),
+      ms,
+    );
+  });
+  try {
+    return await Promise.race([operation, expired]);
+  } finally {
+    clearTimeout(timer);
   }
 }
