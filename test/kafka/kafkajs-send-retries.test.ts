@@ -3,6 +3,7 @@ import { KafkaJSConnectionError, type Kafka, type RecordMetadata } from 'kafkajs
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { TributaryError, errorKind } from '../../src/errors.ts';
 import { writtenOffsets } from '../../src/kafka/kafkajs/convert.ts';
+import { settleProduceRequestsTogether } from '../../src/kafka/kafkajs/produce-settling.ts';
 import {
   KafkajsProducer,
   KafkajsTransactionalProducer,
@@ -41,9 +42,10 @@ const TOPIC = 'validations';
  * makes a broker's next produce request fail without writing (it was killed); `onRefresh` is what a
  * metadata refresh finds (a leader that moved).
  */
-function scriptedCluster(leaders: Map<number, number>) {
+function scriptedCluster(leaders: Map<number, number>, options: { settleTogether?: boolean } = {}) {
   const logs = new Map<number, { sequence: number; count: number; base: number }[]>();
   const failing = new Set<number>();
+  const slow = new Map<number, number>();
   let onRefresh = () => {};
   const brokers = new Map(
     [1, 2, 3].map((nodeId) => [
@@ -51,6 +53,8 @@ function scriptedCluster(leaders: Map<number, number>) {
       {
         nodeId,
         produce: async ({ topicData }: ProduceArgs) => {
+          const delay = slow.get(nodeId);
+          if (delay) await new Promise((resolve) => setTimeout(resolve, delay));
           if (failing.delete(nodeId))
             throw new ConnectionError('Connection error: read ECONNRESET', { broker: `b${nodeId}` });
           return {
@@ -72,6 +76,10 @@ function scriptedCluster(leaders: Map<number, number>) {
       },
     ]),
   );
+  if (options.settleTogether) {
+    const inFlight = new Set<Promise<void>>();
+    for (const broker of brokers.values()) settleProduceRequestsTogether(broker, inFlight);
+  }
   const cluster = {
     refreshMetadataIfNecessary: async () => {},
     refreshMetadata: async () => onRefresh(),
@@ -111,6 +119,8 @@ function scriptedCluster(leaders: Map<number, number>) {
     sendMessages,
     logs,
     failNext: (nodeId: number) => failing.add(nodeId),
+    /** The broker answers after `ms` (it waits for a follower to replicate). */
+    slowDown: (nodeId: number, ms: number) => slow.set(nodeId, ms),
     whenRefreshed: (action: () => void) => (onRefresh = action),
   };
 }
@@ -197,6 +207,44 @@ describe("a send through kafkajs' retries while partition leaders move", () => {
     expect(errorKind(error)).toBe('retriable');
     expect((error as Error).message).toMatch(
       /did not write the 3 records for topic "validations" partition 1/,
+    );
+  });
+
+  it('writes a partition once when a request to another broker fails while its own is in flight', async () => {
+    // Broker 1, leader of partition 1, is killed: its request fails at once. Broker 2 answers for
+    // partition 0 only later (it waits for its followers, broker 1 among them). kafkajs alone retries at
+    // once and sends partition 0 to broker 2 again behind the request in flight, with the next sequence
+    // numbers: written twice, and its answer names it once, the second time.
+    const alone = scriptedCluster(
+      new Map([
+        [0, 2],
+        [1, 1],
+      ]),
+    );
+    alone.failNext(1);
+    alone.slowDown(2, 30);
+    const unsettled = await send(alone, [...records(0, 4), ...records(1, 3)]);
+    expect(alone.logs.get(0)?.map((b) => b.sequence)).toEqual([0, 4]);
+    expect(unsettled.metadata.filter((m) => m.partition === 0)).toHaveLength(1);
+
+    // With failures settling together with the requests in flight, the retry finds broker 2 answered.
+    const settling = scriptedCluster(
+      new Map([
+        [0, 2],
+        [1, 1],
+      ]),
+      { settleTogether: true },
+    );
+    settling.failNext(1);
+    settling.slowDown(2, 30);
+    const { written } = await send(settling, [...records(0, 4), ...records(1, 3)]);
+    expect(settling.logs.get(0)?.map((b) => b.sequence)).toEqual([0]);
+    expect(settling.logs.get(1)?.map((b) => b.sequence)).toEqual([0]);
+    expect(written().get(TOPIC)).toEqual(
+      new Map([
+        [0, 3n],
+        [1, 2n],
+      ]),
     );
   });
 
