@@ -3,7 +3,7 @@ import { KafkaJSConnectionError, type Kafka, type RecordMetadata } from 'kafkajs
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { TributaryError, errorKind } from '../../src/errors.ts';
 import { writtenOffsets } from '../../src/kafka/kafkajs/convert.ts';
-import { settleProduceRequestsTogether } from '../../src/kafka/kafkajs/produce-settling.ts';
+import { settleProduceRequestsBeforeRetries } from '../../src/kafka/kafkajs/produce-settling.ts';
 import {
   KafkajsProducer,
   KafkajsTransactionalProducer,
@@ -42,10 +42,11 @@ const TOPIC = 'validations';
  * makes a broker's next produce request fail without writing (it was killed); `onRefresh` is what a
  * metadata refresh finds (a leader that moved).
  */
-function scriptedCluster(leaders: Map<number, number>, options: { settleTogether?: boolean } = {}) {
+function scriptedCluster(leaders: Map<number, number>, options: { settleBeforeRetries?: boolean } = {}) {
   const logs = new Map<number, { sequence: number; count: number; base: number }[]>();
   const failing = new Set<number>();
   const slow = new Map<number, number>();
+  const addingFails = new Set<number>();
   let onRefresh = () => {};
   const brokers = new Map(
     [1, 2, 3].map((nodeId) => [
@@ -76,10 +77,6 @@ function scriptedCluster(leaders: Map<number, number>, options: { settleTogether
       },
     ]),
   );
-  if (options.settleTogether) {
-    const inFlight = new Set<Promise<void>>();
-    for (const broker of brokers.values()) settleProduceRequestsTogether(broker, inFlight);
-  }
   const cluster = {
     refreshMetadataIfNecessary: async () => {},
     refreshMetadata: async () => onRefresh(),
@@ -94,12 +91,21 @@ function scriptedCluster(leaders: Map<number, number>, options: { settleTogether
     },
     findBroker: async ({ nodeId }: { nodeId: string }) => brokers.get(Number(nodeId)),
   };
+  if (options.settleBeforeRetries) {
+    const track = settleProduceRequestsBeforeRetries(cluster);
+    for (const broker of brokers.values()) track(broker);
+  }
   const sequences = new Map<number, number>();
   const eosManager = {
     acquireBrokerLock: async () => {},
     releaseBrokerLock: async () => {},
     isTransactional: () => true,
-    addPartitionsToTransaction: async () => {},
+    addPartitionsToTransaction: async (topicData: ProduceArgs['topicData']) => {
+      for (const { partitions } of topicData)
+        for (const { partition } of partitions)
+          if (addingFails.delete(partition))
+            throw new ConnectionError('Connection error: read ECONNRESET', { broker: 'coordinator' });
+    },
     getTransactionalId: () => 'validations-0_1',
     getProducerId: () => 7,
     getProducerEpoch: () => 0,
@@ -119,6 +125,8 @@ function scriptedCluster(leaders: Map<number, number>, options: { settleTogether
     sendMessages,
     logs,
     failNext: (nodeId: number) => failing.add(nodeId),
+    /** Adding the partition to the transaction fails once (its coordinator was killed). */
+    failAddingPartition: (partition: number) => addingFails.add(partition),
     /** The broker answers after `ms` (it waits for a follower to replicate). */
     slowDown: (nodeId: number, ms: number) => slow.set(nodeId, ms),
     whenRefreshed: (action: () => void) => (onRefresh = action),
@@ -227,13 +235,13 @@ describe("a send through kafkajs' retries while partition leaders move", () => {
     expect(alone.logs.get(0)?.map((b) => b.sequence)).toEqual([0, 4]);
     expect(unsettled.metadata.filter((m) => m.partition === 0)).toHaveLength(1);
 
-    // With failures settling together with the requests in flight, the retry finds broker 2 answered.
+    // With each attempt waiting for the requests before it, the retry finds broker 2 answered.
     const settling = scriptedCluster(
       new Map([
         [0, 2],
         [1, 1],
       ]),
-      { settleTogether: true },
+      { settleBeforeRetries: true },
     );
     settling.failNext(1);
     settling.slowDown(2, 30);
@@ -246,6 +254,32 @@ describe("a send through kafkajs' retries while partition leaders move", () => {
         [1, 2n],
       ]),
     );
+  });
+
+  it('writes a partition once when adding another partition to the transaction fails while its request is in flight', async () => {
+    for (const settleBeforeRetries of [false, true]) {
+      const cluster = scriptedCluster(
+        new Map([
+          [0, 2],
+          [1, 1],
+        ]),
+        { settleBeforeRetries },
+      );
+      cluster.failAddingPartition(1);
+      cluster.slowDown(2, 30);
+      const { written } = await send(cluster, [...records(0, 4), ...records(1, 3)]);
+      if (!settleBeforeRetries) {
+        expect(cluster.logs.get(0)?.map((b) => b.sequence)).toEqual([0, 4]);
+        continue;
+      }
+      expect(cluster.logs.get(0)?.map((b) => b.sequence)).toEqual([0]);
+      expect(written().get(TOPIC)).toEqual(
+        new Map([
+          [0, 3n],
+          [1, 2n],
+        ]),
+      );
+    }
   });
 
   it("makes the task's transaction abortable: the producer refuses to commit it", async () => {

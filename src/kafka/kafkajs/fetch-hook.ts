@@ -1,7 +1,7 @@
 /**
  * Puts ./fetch-rewrite.ts between kafkajs' fetch decoder and its consumers, on the one kafkajs instance
- * the adapter creates (no other instance in the process is touched), and has its brokers settle failed
- * produce requests together (./produce-settling.ts).
+ * the adapter creates (no other instance in the process is touched), and has each retry of a send wait
+ * for the produce requests before it (./produce-settling.ts).
  *
  * The path: the instance's private cluster factory → each cluster's `findBroker` → each broker's
  * `lookupRequest`, which builds the Fetch request → that request's `response.decode`, which now also
@@ -12,7 +12,7 @@
  */
 import type { Kafka } from 'kafkajs';
 import { batchEnds } from './fetch-batches.ts';
-import { settleProduceRequestsTogether } from './produce-settling.ts';
+import { settleProduceRequestsBeforeRetries } from './produce-settling.ts';
 import {
   KafkaClientMismatchError,
   rewriteFetchResponse,
@@ -42,8 +42,8 @@ export function applyFetchRewrite(kafka: Kafka): void {
 }
 
 /**
- * The brokers a cluster hands out build their Fetch requests through interceptFetch, and settle their
- * failed produce requests together with the cluster's others (produce-settling.ts).
+ * The brokers a cluster hands out build their Fetch requests through interceptFetch, and their produce
+ * requests are awaited before a send is tried again (produce-settling.ts).
  */
 function interceptBrokers(cluster: unknown): void {
   const target = cluster as { findBroker?: unknown };
@@ -51,11 +51,11 @@ function interceptBrokers(cluster: unknown): void {
   if (typeof findBroker !== 'function') {
     throw new KafkaClientMismatchError('its Cluster has no findBroker function');
   }
-  const producing = new Set<Promise<void>>();
+  const trackProduceRequests = settleProduceRequestsBeforeRetries(cluster);
   target.findBroker = async (...args: unknown[]) => {
     const broker = await (findBroker as (...a: unknown[]) => Promise<unknown>).apply(cluster, args);
     if (typeof broker === 'object' && broker !== null && !intercepted.has(broker))
-      settleProduceRequestsTogether(broker, producing);
+      trackProduceRequests(broker);
     interceptLookup(broker);
     return broker;
   };

@@ -1,44 +1,55 @@
 import { TributaryError } from '../../errors.ts';
 
 /**
- * Makes a failed produce request of a kafkajs client report its failure only once the client's other
- * produce requests in flight have settled.
+ * Makes each attempt of a kafkajs sendBatch start only once the produce requests of the attempts
+ * before it have settled.
  *
- * kafkajs' sendBatch sends one request per partition leader and waits for them with `Promise.all`, which
- * rejects at the first failure while the others are still in flight, and retries at once: a broker
- * whose request has not answered yet counts as not having answered, so the partitions it leads are
- * sent to it again, behind the request still in flight, with the next sequence numbers. Both are
- * written: the same records twice, inside one transaction, and kafkajs' answer names the partition
- * once. (A broker killed fails its requests at once, while a request to another broker waits for its
- * followers, the killed one among them, to replicate: what a cluster losing a broker does.) Once every
- * other request has settled before the retry, a partition whose records were written has its answer,
- * and is sent again only if its leader moved, which the answer shows (kafkajs/convert.ts).
+ * kafkajs' sendBatch sends one request per partition leader (after adding the partitions to the
+ * transaction) and waits for them with `Promise.all`, which rejects at the first failure while the
+ * other requests are still in flight, and retries at once: a broker whose request has not answered yet
+ * counts as not having answered, so the partitions it leads are sent to it again, behind the request
+ * still in flight, with the next sequence numbers. Both are written: the same records twice, inside
+ * one transaction, and kafkajs' answer names the partition once. (A killed node fails its requests at
+ * once — a produce, or adding partitions to a transaction it coordinated — while a request to another
+ * leader waits for its followers, the killed node among them, to replicate.) Once the requests before
+ * have settled, a partition whose records were written has its answer, and is sent again only if its
+ * leader moved, which the answer shows (kafkajs/convert.ts).
  *
- * `inFlight` is shared by the brokers of one kafkajs cluster (each producer has its own).
+ * Every attempt begins with the cluster's `refreshMetadataIfNecessary`; that is where it waits.
  */
-export function settleProduceRequestsTogether(broker: unknown, inFlight: Set<Promise<void>>): void {
-  const target = broker as { produce?: unknown };
-  const produce = target.produce;
-  if (typeof produce !== 'function')
-    throw new TributaryError(
-      'TRIB_KAFKA_CLIENT',
-      'kafkajs does not work the way Tributary relies on (its Broker has no produce function); Tributary supports kafkajs 2.2.x.',
-    );
-  target.produce = async (...args: unknown[]) => {
-    const request = (produce as (...a: unknown[]) => Promise<unknown>).apply(broker, args);
-    const settled = request.then(
-      () => undefined,
-      () => undefined,
-    );
-    inFlight.add(settled);
-    try {
-      return await request;
-    } catch (error) {
-      inFlight.delete(settled);
+export function settleProduceRequestsBeforeRetries(cluster: unknown): (broker: unknown) => void {
+  const inFlight = new Set<Promise<void>>();
+  const target = cluster as { refreshMetadataIfNecessary?: unknown };
+  const refresh = target.refreshMetadataIfNecessary;
+  if (typeof refresh !== 'function') throw mismatch('its Cluster has no refreshMetadataIfNecessary function');
+  target.refreshMetadataIfNecessary = async (...args: unknown[]) => {
+    if (inFlight.size > 0) {
       await Promise.all([...inFlight]);
-      throw error;
-    } finally {
-      inFlight.delete(settled);
+      // kafkajs records an answer in a continuation of the request: let those run first.
+      await new Promise((resolve) => setImmediate(resolve));
     }
+    return (refresh as (...a: unknown[]) => Promise<unknown>).apply(cluster, args);
   };
+  return (broker) => {
+    const tracked = broker as { produce?: unknown };
+    const produce = tracked.produce;
+    if (typeof produce !== 'function') throw mismatch('its Broker has no produce function');
+    tracked.produce = (...args: unknown[]) => {
+      const request = (produce as (...a: unknown[]) => Promise<unknown>).apply(broker, args);
+      const settled = request.then(
+        () => undefined,
+        () => undefined,
+      );
+      inFlight.add(settled);
+      void settled.then(() => inFlight.delete(settled));
+      return request;
+    };
+  };
+}
+
+function mismatch(what: string): TributaryError {
+  return new TributaryError(
+    'TRIB_KAFKA_CLIENT',
+    `kafkajs does not work the way Tributary relies on (${what}); Tributary supports kafkajs 2.2.x.`,
+  );
 }
