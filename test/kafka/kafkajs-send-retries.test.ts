@@ -3,7 +3,10 @@ import { KafkaJSConnectionError, type Kafka, type RecordMetadata } from 'kafkajs
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { TributaryError, errorKind } from '../../src/errors.ts';
 import { writtenOffsets } from '../../src/kafka/kafkajs/convert.ts';
-import { settleProduceRequestsBeforeRetries } from '../../src/kafka/kafkajs/produce-settling.ts';
+import {
+  SentAgainError,
+  settleProduceRequestsBeforeRetries,
+} from '../../src/kafka/kafkajs/produce-settling.ts';
 import {
   KafkajsProducer,
   KafkajsTransactionalProducer,
@@ -280,6 +283,24 @@ describe("a send through kafkajs' retries while partition leaders move", () => {
         ]),
       );
     }
+  });
+
+  it('refuses to send again records a broker has written in this send, whatever path the retry took', async () => {
+    // A retry can reach a broker again before the request that writes the records there has started
+    // (it waits for the broker's lock): the records would go out twice, with consecutive sequences.
+    const sent: unknown[] = [];
+    const broker = { produce: async (request: unknown) => void sent.push(request) };
+    const cluster = { refreshMetadataIfNecessary: async () => {} };
+    settleProduceRequestsBeforeRetries(cluster)(broker);
+    const message = { value: Buffer.from('check') };
+    const request = { topicData: [{ topic: TOPIC, partitions: [{ partition: 0, messages: [message] }] }] };
+    await broker.produce(request);
+    const again = await broker.produce(request).catch((error: unknown) => error);
+    expect(again).toBeInstanceOf(SentAgainError);
+    expect(errorKind(again)).toBe('retriable');
+    // kafkajs' own retrier gives up on it instead of trying once more.
+    expect((again as { retriable: boolean }).retriable).toBe(false);
+    expect(sent).toHaveLength(1);
   });
 
   it("makes the task's transaction abortable: the producer refuses to commit it", async () => {

@@ -30,21 +30,50 @@ export function settleProduceRequestsBeforeRetries(cluster: unknown): (broker: u
     }
     return (refresh as (...a: unknown[]) => Promise<unknown>).apply(cluster, args);
   };
+  const written = new WeakSet<object>();
   return (broker) => {
     const tracked = broker as { produce?: unknown };
     const produce = tracked.produce;
     if (typeof produce !== 'function') throw mismatch('its Broker has no produce function');
-    tracked.produce = (...args: unknown[]) => {
-      const request = (produce as (...a: unknown[]) => Promise<unknown>).apply(broker, args);
-      const settled = request.then(
-        () => undefined,
+    tracked.produce = (request: ProduceRequest, ...rest: unknown[]) => {
+      const messages = (request.topicData ?? []).flatMap((t) =>
+        (t.partitions ?? []).flatMap((p) => p.messages ?? []),
+      );
+      // A retry that got to send records again before the request that wrote them had started (it
+      // waited for the broker's lock or for the transaction's partitions): refused, never sent twice.
+      if (messages.some((m) => written.has(m))) return Promise.reject(new SentAgainError());
+      const sending = (produce as (...a: unknown[]) => Promise<unknown>).call(broker, request, ...rest);
+      const settled = sending.then(
+        () => messages.forEach((m) => written.add(m)),
         () => undefined,
       );
       inFlight.add(settled);
       void settled.then(() => inFlight.delete(settled));
-      return request;
+      return sending;
     };
   };
+}
+
+interface ProduceRequest {
+  topicData?: { partitions?: { messages?: object[] }[] }[];
+}
+
+/**
+ * kafkajs was about to send records a broker had already written in this send. Retriable for the
+ * runtime (the transaction is aborted, an at-least-once send made again), but not for kafkajs' own
+ * retries, which give up on it (`retriable` false).
+ */
+export class SentAgainError extends TributaryError {
+  constructor() {
+    super(
+      'TRIB_KAFKA',
+      'the client was about to send records again that a broker had written: the send is given up',
+      {
+        retriable: true,
+      },
+    );
+    Object.defineProperty(this, 'retriable', { value: false });
+  }
 }
 
 function mismatch(what: string): TributaryError {
