@@ -243,13 +243,17 @@ describe('guards against a kafkajs whose internals moved', () => {
     };
     interface FakeBroker {
       lookupRequest: (apiKey: number, definition: unknown) => Build;
+      produce: () => Promise<unknown>;
     }
     const v11 = require('kafkajs/src/protocol/requests/fetch/v11/response.js');
     const kafkajsLookup = () => (apiKey: number) => () => ({
       request: { apiKey, apiVersion: 11 },
       response: v11,
     });
-    const broker: FakeBroker = { lookupRequest: kafkajsLookup() as FakeBroker['lookupRequest'] };
+    const broker: FakeBroker = {
+      lookupRequest: kafkajsLookup() as FakeBroker['lookupRequest'],
+      produce: async () => ({}),
+    };
     cluster.brokerPool.findBroker = async () => broker;
     const found = await cluster.findBroker({ nodeId: 1 });
 

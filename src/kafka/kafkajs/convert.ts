@@ -1,5 +1,6 @@
 import type { IHeaders, KafkaMessage, Message, RecordMetadata } from 'kafkajs';
 import type { Headers } from '../../common/records.ts';
+import { TributaryError } from '../../errors.ts';
 import type { LogRecord, OutgoingRecord, WrittenOffsets } from '../port.ts';
 
 export function fromKafkaHeaders(headers: IHeaders | undefined): Headers {
@@ -67,6 +68,18 @@ export function topicMessages(records: readonly OutgoingRecord[]): { topic: stri
 /**
  * The last offset written per partition: each partition's records went out in one produce batch, so the
  * last one is at the batch's base offset plus the count minus one.
+ *
+ * kafkajs' answer to a sendBatch must name each partition the records went to exactly once, and this
+ * is checked, because kafkajs 2.2.4 gets it wrong when a partition's leader moves while it retries (a
+ * broker killed or restarting): it keeps the answers of the attempts before per broker, not per
+ * partition, and on the next attempt sends to each broker that has not answered yet whatever
+ * partitions that broker leads now. A partition already written whose leader moved to such a broker is
+ * written again, with the next sequence numbers, so the broker appends it a second time (the same
+ * records twice, within one transaction); a partition that failed and moved to a broker that had
+ * answered is not sent again at all, and the send resolves without it (its records lost). Both show
+ * here, as a partition answered twice or not at all: the send fails, retriable, and is not to be
+ * trusted — a transaction it was part of must be aborted (the transactional producer makes any failure
+ * abortable), and an idempotent producer starts over with a new id before the records go out again.
  */
 export function writtenOffsets(
   records: readonly OutgoingRecord[],
@@ -84,7 +97,28 @@ export function writtenOffsets(
     if (count === undefined || entry.baseOffset === undefined) continue;
     let perTopic = written.get(entry.topicName);
     if (!perTopic) written.set(entry.topicName, (perTopic = new Map()));
-    perTopic.set(entry.partition, BigInt(entry.baseOffset) + BigInt(count) - 1n);
+    const last = BigInt(entry.baseOffset) + BigInt(count) - 1n;
+    const earlier = perTopic.get(entry.partition);
+    if (earlier !== undefined) {
+      throw new TributaryError(
+        'TRIB_KAFKA',
+        `the client wrote the ${count} records for topic "${entry.topicName}" partition ${entry.partition} twice ` +
+          `(at offsets ${earlier - BigInt(count) + 1n} and ${entry.baseOffset}): the partition's leader moved while the send was retried`,
+        { retriable: true },
+      );
+    }
+    perTopic.set(entry.partition, last);
+  }
+  for (const [topic, partitions] of counts) {
+    for (const [partition, count] of partitions) {
+      if (written.get(topic)?.has(partition)) continue;
+      throw new TributaryError(
+        'TRIB_KAFKA',
+        `the client did not write the ${count} records for topic "${topic}" partition ${partition}, ` +
+          "though it reported the send done: the partition's leader moved while the send was retried",
+        { retriable: true },
+      );
+    }
   }
   return written;
 }

@@ -1,6 +1,7 @@
 /**
  * Puts ./fetch-rewrite.ts between kafkajs' fetch decoder and its consumers, on the one kafkajs instance
- * the adapter creates (no other instance in the process is touched).
+ * the adapter creates (no other instance in the process is touched), and has each retry of a send wait
+ * for the produce requests before it (./produce-settling.ts).
  *
  * The path: the instance's private cluster factory → each cluster's `findBroker` → each broker's
  * `lookupRequest`, which builds the Fetch request → that request's `response.decode`, which now also
@@ -11,6 +12,7 @@
  */
 import type { Kafka } from 'kafkajs';
 import { batchEnds } from './fetch-batches.ts';
+import { settleProduceRequestsBeforeRetries } from './produce-settling.ts';
 import {
   KafkaClientMismatchError,
   rewriteFetchResponse,
@@ -39,15 +41,21 @@ export function applyFetchRewrite(kafka: Kafka): void {
   };
 }
 
-/** The brokers a cluster hands out build their Fetch requests through interceptFetch. */
+/**
+ * The brokers a cluster hands out build their Fetch requests through interceptFetch, and their produce
+ * requests are awaited before a send is tried again (produce-settling.ts).
+ */
 function interceptBrokers(cluster: unknown): void {
   const target = cluster as { findBroker?: unknown };
   const findBroker = target.findBroker;
   if (typeof findBroker !== 'function') {
     throw new KafkaClientMismatchError('its Cluster has no findBroker function');
   }
+  const trackProduceRequests = settleProduceRequestsBeforeRetries(cluster);
   target.findBroker = async (...args: unknown[]) => {
     const broker = await (findBroker as (...a: unknown[]) => Promise<unknown>).apply(cluster, args);
+    if (typeof broker === 'object' && broker !== null && !intercepted.has(broker))
+      trackProduceRequests(broker);
     interceptLookup(broker);
     return broker;
   };

@@ -23,7 +23,7 @@ import { accessError, type Access } from './access-errors.ts';
 import { fromKafkaMessage, kafkaErrorType } from './convert.ts';
 import { classified, kafkajsError } from './errors.ts';
 import { assertRewrittenBatch } from './fetch-rewrite.ts';
-import { ConsumerRestarts, runAgain } from './restarts.ts';
+import { ConsumerRestarts, runAgain, subscribeWhenReady } from './restarts.ts';
 
 /**
  * A consumer-group member on kafkajs. kafkajs has no revocation callback and drops the assignment's
@@ -143,12 +143,12 @@ export class KafkajsGroupConsumer implements GroupConsumerPort {
       this.restarting = true;
       if (this.consumer === consumer) restarts.crashed(this.refused(event.payload.error));
     });
-    try {
-      await consumer.connect();
-      await consumer.subscribe({ topics: [...this.options.topics], fromBeginning: true });
-    } catch (error) {
-      throw this.refused(error);
-    }
+    await subscribeWhenReady(consumer, this.options.topics, {
+      what,
+      timeoutMs: this.options.retryTimeoutMs ?? DEFAULT_TASK_TIMEOUT_MS,
+      logger: this.logger,
+      refused: (error) => this.refused(error),
+    });
     this.runConfig = {
       autoCommit: false,
       eachBatchAutoResolve: false,

@@ -13,7 +13,7 @@ import { fromKafkaMessage } from './convert.ts';
 import { byTopic, isWithoutGroup } from './group-consumer.ts';
 import { assertRewrittenBatch } from './fetch-rewrite.ts';
 import { DEFAULT_TASK_TIMEOUT_MS } from '../retry.ts';
-import { ConsumerRestarts, runAgain } from './restarts.ts';
+import { ConsumerRestarts, runAgain, subscribeWhenReady } from './restarts.ts';
 
 /**
  * Reads chosen partitions from chosen offsets. kafkajs only consumes through a group, so this is a
@@ -80,8 +80,9 @@ export class KafkajsPartitionReader implements PartitionReaderPort {
       },
     };
     let failedToJoin: (error: Error) => void = () => undefined;
+    const what = `the partition reader of client "${this.options.clientId ?? 'tributary'}"`;
     const restarts = new ConsumerRestarts({
-      what: `the partition reader of client "${this.options.clientId ?? 'tributary'}"`,
+      what,
       timeoutMs: this.options.retryTimeoutMs ?? DEFAULT_TASK_TIMEOUT_MS,
       logger: this.logger,
       restart: () =>
@@ -128,12 +129,12 @@ export class KafkajsPartitionReader implements PartitionReaderPort {
       this.restarting = true;
       if (this.consumer === consumer) restarts.crashed(this.refused(event.payload.error));
     });
-    try {
-      await consumer.connect();
-      await consumer.subscribe({ topics: [...this.options.topics], fromBeginning: true });
-    } catch (error) {
-      throw this.refused(error);
-    }
+    await subscribeWhenReady(consumer, this.options.topics, {
+      what,
+      timeoutMs: this.options.retryTimeoutMs ?? DEFAULT_TASK_TIMEOUT_MS,
+      logger: this.logger,
+      refused: (error) => this.refused(error),
+    });
     await consumer.run(runConfig);
     await this.joined;
   }

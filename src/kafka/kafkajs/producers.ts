@@ -9,7 +9,7 @@ import {
   type TransactionalProducerPort,
   type WrittenOffsets,
 } from '../port.ts';
-import type { TributaryError } from '../../errors.ts';
+import { TributaryError } from '../../errors.ts';
 import { kafkaErrorType, topicMessages, writtenOffsets } from './convert.ts';
 import { sendInRequests, topicsOf } from '../send-in-requests.ts';
 import { accessError, type Access } from './access-errors.ts';
@@ -34,11 +34,12 @@ function sendInKafkajsRequests(
 }
 
 /**
- * At-least-once sends: idempotent and one request in flight, so kafkajs' own retries neither duplicate
- * nor reorder. Failures are classified (see errors.ts); the runtime retries the retriable ones. When
- * the broker no longer knows this producer's id or sequence numbers (its state was lost, or it
- * expired while the producer was idle), the producer starts over with a new id before the failure is
- * reported as retriable, as the Java idempotent producer resets itself.
+ * At-least-once sends: idempotent and one request in flight, so kafkajs' own retries do not reorder.
+ * Failures are classified (see errors.ts); the runtime retries the retriable ones. After any failure
+ * the producer starts over with a new id (as the Java idempotent producer bumps its epoch when a
+ * request's outcome is unknown): sequence numbers of a request that may have been written are never
+ * reused for other records, and the broker's state for this producer never matters again (lost, or
+ * expired while the producer was idle).
  */
 export class KafkajsProducer implements ProducerPort {
   private readonly kafka: Kafka;
@@ -59,10 +60,13 @@ export class KafkajsProducer implements ProducerPort {
       await this.connected(producer);
       return await sendInKafkajsRequests((batch) => producer.sendBatch(batch), this.limits, records);
     } catch (error) {
-      if (isProducerStateLost(error) || isFencing(error)) {
-        await this.reset(producer);
+      // Whatever failed, the producer starts over with a new id: kafkajs takes back the sequence numbers
+      // of a request that failed and gives them to the next records, so if the broker did write that
+      // request (an answer lost with a connection), it would take different records sent with the same
+      // numbers for a repeat of it and drop them.
+      await this.reset(producer);
+      if (isProducerStateLost(error) || isFencing(error))
         throw kafkajsError(error, 'sending records (the producer starts again with a new id)', 'retriable');
-      }
       // An idempotent producer needs WRITE on a topic (or IDEMPOTENT_WRITE on the cluster).
       const refused = accessError(error, this.kafka, {
         topics: { names: topicsOf(records), operation: 'WRITE' },
@@ -99,6 +103,14 @@ export class KafkajsProducer implements ProducerPort {
     await producer.disconnect().catch(() => undefined);
   }
 }
+
+/**
+ * The transaction timeout the coordinator aborts an open transaction at, and the longest any request of
+ * a transactional producer may take (with kafkajs' own retries) before it counts as failed: past it the
+ * transaction is being aborted anyway, and a call that never settles (a request lost with its
+ * connection) must not hold its task, and with it the worker's commits, for ever.
+ */
+export const TRANSACTION_TIMEOUT_MS = 60_000;
 
 /** Answers of a transaction coordinator that is busy for a moment; the request is worth repeating. */
 const COORDINATOR_BUSY = new Set(['CONCURRENT_TRANSACTIONS', 'COORDINATOR_LOAD_IN_PROGRESS']);
@@ -143,7 +155,7 @@ export class KafkajsTransactionalProducer implements TransactionalProducerPort {
       transactionalId,
       idempotent: true,
       maxInFlightRequests: 1,
-      transactionTimeout: 60_000,
+      transactionTimeout: TRANSACTION_TIMEOUT_MS,
       allowAutoTopicCreation: false,
       // Right after a commit the coordinator answers CONCURRENT_TRANSACTIONS for a few milliseconds;
       // kafkajs' default 300 ms first retry would cap a task at about three transactions a second.
@@ -241,12 +253,13 @@ export class KafkajsTransactionalProducer implements TransactionalProducerPort {
 
   /**
    * The first failure is final (see the class comment): fencing becomes ProducerFencedError, a
-   * refusal by the authorizer names what was refused (fatal), anything else is abortable.
+   * refusal by the authorizer names what was refused (fatal), anything else is abortable, including
+   * an operation that has not settled within the transaction timeout.
    */
   private async guard<T>(doing: string, operation: () => Promise<T>, access: Access = {}): Promise<T> {
     if (this.failure) throw this.failure;
     try {
-      return await operation();
+      return await withDeadline(operation(), TRANSACTION_TIMEOUT_MS);
     } catch (error) {
       if (isFencing(error)) {
         this.failure = new ProducerFencedError(this.transactionalId, { cause: error });
@@ -260,5 +273,21 @@ export class KafkajsTransactionalProducer implements TransactionalProducerPort {
       }
       throw this.failure;
     }
+  }
+}
+
+/** The operation's outcome, or a retriable failure once `ms` have passed without one. */
+async function withDeadline<T>(operation: Promise<T>, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new TributaryError('TRIB_KAFKA', `no answer within ${ms} ms`, { retriable: true })),
+      ms,
+    );
+  });
+  try {
+    return await Promise.race([operation, expired]);
+  } finally {
+    clearTimeout(timer);
   }
 }

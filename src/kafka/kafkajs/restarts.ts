@@ -1,7 +1,7 @@
 import type { Consumer, ConsumerRunConfig, RetryOptions } from 'kafkajs';
 import type { TributaryError } from '../../errors.ts';
 import type { Logger } from '../../common/logger.ts';
-import { FailureWindow, RetriesExhaustedError, backoffMs, retryPolicy } from '../retry.ts';
+import { FailureWindow, RetriesExhaustedError, backoffMs, retrying, retryPolicy } from '../retry.ts';
 import { kafkajsError, kafkajsErrorKind } from './errors.ts';
 
 /**
@@ -106,4 +106,41 @@ export async function runAgain(
   } finally {
     restarting(false);
   }
+}
+
+/**
+ * Connects a kafkajs consumer and subscribes it to its topics, waiting for at most `timeoutMs` while
+ * that fails with a retriable error. Right after topics are created, a broker whose metadata has not
+ * caught up with the controller's answers UNKNOWN_TOPIC_OR_PARTITION ("This server does not host this
+ * topic-partition") for them, on a cluster of several brokers for a second or more; a broker
+ * restarting refuses connections. A refusal by the authorizer (`refused` names it) or any other fatal
+ * error is thrown at once; every failure is a classified TributaryError.
+ */
+export async function subscribeWhenReady(
+  consumer: Consumer,
+  topics: readonly string[],
+  options: {
+    readonly what: string;
+    readonly timeoutMs: number;
+    readonly logger: Logger;
+    readonly refused: (error: unknown) => unknown;
+  },
+): Promise<void> {
+  const doing = `subscribing ${options.what} to ${topics.join(', ')}`;
+  await retrying(
+    async () => {
+      try {
+        await consumer.connect();
+        await consumer.subscribe({ topics: [...topics], fromBeginning: true });
+      } catch (error) {
+        throw kafkajsError(options.refused(error), doing);
+      }
+    },
+    {
+      what: doing,
+      policy: retryPolicy(options.timeoutMs),
+      onRetry: (error, attempt, waitMs) =>
+        options.logger.debug({ err: error, attempt, retryInMs: waitMs }, `${doing}: not yet possible`),
+    },
+  );
 }
