@@ -37,6 +37,12 @@ const COORDINATOR_BUSY = [
   'COORDINATOR_NOT_AVAILABLE',
   'NOT_COORDINATOR',
 ];
+/**
+ * Kafka Streams' `transaction.timeout.ms` under exactly-once (10 s, where the Java producer's default
+ * is 60 s): a transaction its producer stopped tending (a stalled or crashed worker) is aborted by the
+ * coordinator within 10 s, so read_committed readers of its partitions are not held back longer.
+ */
+export const TRANSACTION_TIMEOUT_MS = 10_000;
 /** About 15 s of retries with the backoff of `retryDelay`. */
 const BUSY_ATTEMPTS = 40;
 
@@ -145,6 +151,8 @@ export class PlatformaticTransactionalProducer implements TransactionalProducerP
       // which the coordinator refuses as fenced once the id belongs to another producer.
       producerId: -1n,
       producerEpoch: -1,
+      // The library sends this (its produce requests' timeout too) as InitProducerId's transaction timeout.
+      timeout: TRANSACTION_TIMEOUT_MS,
     });
     try {
       // The first transaction claims the id; it is dropped without a request, as nothing is in it.
