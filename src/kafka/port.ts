@@ -264,13 +264,19 @@ export interface TransactionalProducerPort {
   close(): Promise<void>;
 }
 
-/** Another producer with the same transactional id took over: the task now runs elsewhere. */
+/**
+ * The producer was fenced: a newer producer claimed its transactional id (a task's producer: another
+ * instance of the task, which runs elsewhere now), or the coordinator aborted its transaction when
+ * it outlived the transaction timeout (a thread producer's id is its worker's own, so for it that
+ * is what fencing usually means). Either way its open transaction is lost.
+ */
 export class ProducerFencedError extends TributaryError {
   constructor(transactionalId: string, options: { cause?: unknown } = {}) {
-    super('TRIB_FENCED', `producer "${transactionalId}" was fenced by a newer instance of the same task`, {
-      ...options,
-      kind: 'task-migrated',
-    });
+    super(
+      'TRIB_FENCED',
+      `producer "${transactionalId}" was fenced: a newer producer with the same transactional id took over, or its transaction outlived the transaction timeout and the coordinator aborted it`,
+      { ...options, kind: 'task-migrated' },
+    );
   }
 }
 
@@ -288,7 +294,7 @@ export class GroupFencedError extends TributaryError {
   }
 }
 
-/** True when a producer was fenced: its task runs elsewhere now. */
+/** True when a producer was fenced or the group refused its offsets: its tasks may run elsewhere now. */
 export function isFencedError(error: unknown): boolean {
   return errorKind(error) === 'task-migrated';
 }

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Serdes } from 'tributary';
+import { KAFKA_CLIENTS, type KafkaClient } from '../../src/kafka/connection.ts';
 import { DedicatedBroker } from '../support/dedicated-broker.ts';
 import { javaReadCommitted } from '../support/java-clients.ts';
 import { denyWrite } from '../support/kafka-acls.ts';
@@ -61,7 +62,13 @@ describe.skipIf(!kafkaBrokers())('broker faults', () => {
     }
   }
 
-  function start(name: string, env: Record<string, string>, guarantee: string): WorkerProcess {
+  function start(
+    name: string,
+    env: Record<string, string>,
+    guarantee: string,
+    /** The `kafka-client` setting; the environment's (KAFKA_CLIENT, else the default) when absent. */
+    client?: KafkaClient,
+  ): WorkerProcess {
     const stateDir = join(tmpdir(), uniqueName(`tributary-${name}`));
     dirs.push(stateDir);
     const worker = WorkerProcess.start({
@@ -69,86 +76,91 @@ describe.skipIf(!kafkaBrokers())('broker faults', () => {
       topologies: [wordCountApp],
       brokers: broker.brokers,
       stateDir,
-      env,
+      env: { ...env, ...(client ? { KAFKA_CLIENT: client } : {}) },
       flags: { guarantee },
     });
     workers.push(worker);
     return worker;
   }
 
-  it('workers ride out a broker restart under load and go on by themselves: nothing lost under either guarantee, nothing duplicated under exactly-once', async () => {
-    const [words, eosCounts, alosCounts] = [uniqueName('words'), uniqueName('eos'), uniqueName('alos')];
-    await kit.createTopics({ [words]: PARTITIONS, [eosCounts]: PARTITIONS, [alosCounts]: PARTITIONS });
-    // Two applications read the same words: one exactly-once, one at-least-once, a worker each.
-    const eosEnv = { WORDS_TOPIC: words, COUNTS_TOPIC: eosCounts, WORD_COUNT_APP_ID: uniqueName('eos') };
-    const alosEnv = { WORDS_TOPIC: words, COUNTS_TOPIC: alosCounts, WORD_COUNT_APP_ID: uniqueName('alos') };
-    const eos = [start('eos', eosEnv, 'exactly-once')];
-    const alos = [start('alos', alosEnv, 'at-least-once')];
-    // Each worker runs its application's eight tasks (two sub-topologies, four partitions).
-    await Promise.all([...eos, ...alos].map((w) => w.waitForAssignment(activeCount(2 * PARTITIONS))));
+  // Through each client: both adapters classify what a restart does to them and rejoin by themselves.
+  it.each(KAFKA_CLIENTS)(
+    'workers ride out a broker restart under load and go on by themselves: nothing lost under either guarantee, nothing duplicated under exactly-once (%s)',
+    async (client) => {
+      const [words, eosCounts, alosCounts] = [uniqueName('words'), uniqueName('eos'), uniqueName('alos')];
+      await kit.createTopics({ [words]: PARTITIONS, [eosCounts]: PARTITIONS, [alosCounts]: PARTITIONS });
+      // Two applications read the same words: one exactly-once, one at-least-once, a worker each.
+      const eosEnv = { WORDS_TOPIC: words, COUNTS_TOPIC: eosCounts, WORD_COUNT_APP_ID: uniqueName('eos') };
+      const alosEnv = { WORDS_TOPIC: words, COUNTS_TOPIC: alosCounts, WORD_COUNT_APP_ID: uniqueName('alos') };
+      const eos = [start('eos', eosEnv, 'exactly-once', client)];
+      const alos = [start('alos', alosEnv, 'at-least-once', client)];
+      // Each worker runs its application's eight tasks (two sub-topologies, four partitions).
+      await Promise.all([...eos, ...alos].map((w) => w.waitForAssignment(activeCount(2 * PARTITIONS))));
 
-    const feed = kit.feed(words, string, string, (i) => wordRecords(i, 1, WORDS)[0]!, {
-      chunk: 20,
-      pauseMs: 20,
-    });
-    // Under load: records flow through both applications when the broker goes down.
-    await kit.readUntil(eosCounts, (r) => r.length >= 200, { readCommitted: true });
-    await kit.readUntil(alosCounts, (r) => r.length >= 200, { readCommitted: true });
-    await broker.stop();
-    const stopped = Date.now();
-    await broker.restart();
-    const restarted = Date.now();
-    const [eosEnd, alosEnd] = [await written(eosCounts), await written(alosCounts)];
-    // Both applications write again, with the same processes (measured from the first ends read:
-    // at most a moment late).
-    const tails = () => [...eos, ...alos].map((w) => w.tail(15)).join('\n');
-    await Promise.all([
-      waitUntil(async () => (await written(eosCounts)) > eosEnd, 180_000, tails),
-      waitUntil(async () => (await written(alosCounts)) > alosEnd, 180_000, tails),
-    ]);
-    console.info(
-      `broker down ${restarted - stopped} ms; output resumed ${Date.now() - restarted} ms after the broker was back`,
-    );
-    const producedBeforeRestartEnded = feed.produced;
-    // Records written after the restart are processed by the same workers.
-    await waitUntil(() => feed.produced >= producedBeforeRestartEnded + 1_000);
-    await feed.stop();
+      const feed = kit.feed(words, string, string, (i) => wordRecords(i, 1, WORDS)[0]!, {
+        chunk: 20,
+        pauseMs: 20,
+      });
+      // Under load: records flow through both applications when the broker goes down.
+      await kit.readUntil(eosCounts, (r) => r.length >= 200, { readCommitted: true });
+      await kit.readUntil(alosCounts, (r) => r.length >= 200, { readCommitted: true });
+      await broker.stop();
+      const stopped = Date.now();
+      await broker.restart();
+      const restarted = Date.now();
+      const [eosEnd, alosEnd] = [await written(eosCounts), await written(alosCounts)];
+      // Both applications write again, with the same processes (measured from the first ends read:
+      // at most a moment late).
+      const tails = () => [...eos, ...alos].map((w) => w.tail(15)).join('\n');
+      await Promise.all([
+        waitUntil(async () => (await written(eosCounts)) > eosEnd, 180_000, tails),
+        waitUntil(async () => (await written(alosCounts)) > alosEnd, 180_000, tails),
+      ]);
+      console.info(
+        `${client}: broker down ${restarted - stopped} ms; output resumed ${Date.now() - restarted} ms after the broker was back`,
+      );
+      const producedBeforeRestartEnded = feed.produced;
+      // Records written after the restart are processed by the same workers.
+      await waitUntil(() => feed.produced >= producedBeforeRestartEnded + 1_000);
+      await feed.stop();
 
-    // What the input holds is the oracle (the feed sends a chunk again that failed while the broker was down).
-    const expected = inputCounts(await kit.readAll(words));
-    const eosOutput = await kit.readUntil(eosCounts, (r) => reached(r, expected), {
-      readCommitted: true,
-      timeoutMs: 150_000,
-    });
-    // Exactly-once: every word counted 1, 2, ... n in the committed output, nothing skipped or repeated.
-    expect(countProblems(eosOutput, expected)).toEqual([]);
-    // The same as Kafka's own Java read_committed consumer sees it: one committed count per input record.
-    const javaCounts = new Map<string, number>();
-    for (let partition = 0; partition < PARTITIONS; partition++) {
-      const { records } = await javaReadCommitted(broker.brokers, eosCounts, partition, 0n);
-      for (const r of records) javaCounts.set(r.key, (javaCounts.get(r.key) ?? 0) + 1);
-    }
-    expect(javaCounts).toEqual(expected);
-    const alosOutput = await kit.readUntil(alosCounts, (r) => reachedOrPassed(r, expected), {
-      readCommitted: true,
-      timeoutMs: 150_000,
-    });
-    // At-least-once: nothing lost (a record processed twice may count twice).
-    for (const [word, count] of expected)
-      expect(latestCounts(alosOutput).get(word), word).toBeGreaterThanOrEqual(count);
+      // What the input holds is the oracle (the feed sends a chunk again that failed while the broker was down).
+      const expected = inputCounts(await kit.readAll(words));
+      const eosOutput = await kit.readUntil(eosCounts, (r) => reached(r, expected), {
+        readCommitted: true,
+        timeoutMs: 150_000,
+      });
+      // Exactly-once: every word counted 1, 2, ... n in the committed output, nothing skipped or repeated.
+      expect(countProblems(eosOutput, expected)).toEqual([]);
+      // The same as Kafka's own Java read_committed consumer sees it: one committed count per input record.
+      const javaCounts = new Map<string, number>();
+      for (let partition = 0; partition < PARTITIONS; partition++) {
+        const { records } = await javaReadCommitted(broker.brokers, eosCounts, partition, 0n);
+        for (const r of records) javaCounts.set(r.key, (javaCounts.get(r.key) ?? 0) + 1);
+      }
+      expect(javaCounts).toEqual(expected);
+      const alosOutput = await kit.readUntil(alosCounts, (r) => reachedOrPassed(r, expected), {
+        readCommitted: true,
+        timeoutMs: 150_000,
+      });
+      // At-least-once: nothing lost (a record processed twice may count twice).
+      for (const [word, count] of expected)
+        expect(latestCounts(alosOutput).get(word), word).toBeGreaterThanOrEqual(count);
 
-    for (const worker of [...eos, ...alos]) {
-      // The same processes throughout: none failed, and each noticed the broker going away.
-      expect(worker.running, worker.tail()).toBe(true);
-      expect(worker.logs.filter((l) => l.level >= 50)).toEqual([]);
-      expect(
-        worker.logs.some(sawBrokerGo),
-        `${worker.name} did not notice the broker going\n${worker.tail()}`,
-      ).toBe(true);
-    }
-    // And they still stop cleanly.
-    for (const worker of [...eos, ...alos]) expect(await worker.stop()).toBe(0);
-  }, 420_000);
+      for (const worker of [...eos, ...alos]) {
+        // The same processes throughout: none failed, and each noticed the broker going away.
+        expect(worker.running, worker.tail()).toBe(true);
+        expect(worker.logs.filter((l) => l.level >= 50)).toEqual([]);
+        expect(
+          worker.logs.some(sawBrokerGo),
+          `${worker.name} did not notice the broker going\n${worker.tail()}`,
+        ).toBe(true);
+      }
+      // And they still stop cleanly.
+      for (const worker of [...eos, ...alos]) expect(await worker.stop()).toBe(0);
+    },
+    420_000,
+  );
 
   it.each(['exactly-once', 'at-least-once'])(
     'a worker denied writing its output exits promptly with code 2, saying why in its last log line (%s)',
@@ -180,7 +192,7 @@ describe.skipIf(!kafkaBrokers())('broker faults', () => {
   );
 });
 
-/** A log line of a worker that lost the broker: kafkajs' connection errors, or the worker's own retries. */
+/** A log line of a worker that lost the broker: a client's connection errors, or the worker's own retries. */
 function sawBrokerGo(line: LogLine): boolean {
   return /ECONNREFUSED|lost its connection|retrying|could not complete/.test(
     `${line.msg} ${JSON.stringify(line.err ?? '')} ${String(line.stack ?? '')}`,

@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { Serdes } from 'tributary';
 import { readWithJava } from '../../scripts/chaos/committed.ts';
 import type { Total } from './fixtures/running-totals-app.ts';
-import { javaTransactionalIds } from '../support/java-clients.ts';
+import { javaTransactions } from '../support/java-clients.ts';
 import { kafkaBrokers, uniqueName, type TypedRecord } from '../support/kafka-kit.ts';
 import { activeCount } from '../support/worker-process.ts';
 import { useWorkerProcesses } from '../support/worker-suite.ts';
@@ -107,12 +107,16 @@ describe.skipIf(!kafkaBrokers())('exactly-once with one transaction per worker, 
     }
     expect(committed).toHaveLength(ACCOUNTS * PER_ACCOUNT);
 
-    // One transactional producer per worker process, named <application id>-<process id>-1: none per task.
-    const ids = (await javaTransactionalIds(kafkaBrokers())).filter((id) =>
-      id.startsWith(`${applicationId}-`),
+    // One transactional producer per worker process, named <application id>-<process id>-1: none per
+    // task; each with Kafka Streams' exactly-once transaction timeout, 10 s.
+    const transactions = (await javaTransactions(kafkaBrokers())).filter((t) =>
+      t.transactionalId.startsWith(`${applicationId}-`),
     );
-    expect(ids.length).toBeGreaterThanOrEqual(2);
-    for (const id of ids) expect(id).toMatch(new RegExp(`^${applicationId}-[0-9a-f-]{36}-1$`));
+    expect(transactions.length).toBeGreaterThanOrEqual(2);
+    for (const { transactionalId, timeoutMs } of transactions) {
+      expect(transactionalId).toMatch(new RegExp(`^${applicationId}-[0-9a-f-]{36}-1$`));
+      expect(timeoutMs, transactionalId).toBe(10_000);
+    }
 
     expect(await zombie.stop()).toBe(0);
     expect(await survivor.stop()).toBe(0);

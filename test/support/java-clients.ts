@@ -42,18 +42,29 @@ export async function javaReadCommitted(
   return { records, end };
 }
 
-/** Every transactional id the cluster's transaction coordinators know (Kafka's Admin.listTransactions). */
-export async function javaTransactionalIds(brokers: string): Promise<string[]> {
+/** A transactional id as the cluster's transaction coordinators know it. */
+export interface JavaTransaction {
+  readonly transactionalId: string;
+  readonly state: string;
+  /** The transaction timeout its producer registered (InitProducerId's `transaction.timeout.ms`). */
+  readonly timeoutMs: number;
+}
+
+/** Every transactional id the transaction coordinators know (Kafka's Admin.listTransactions and describeTransactions). */
+export async function javaTransactions(brokers: string): Promise<JavaTransaction[]> {
   const { stdout } = await run('bash', [javaClient, 'TransactionLister', brokers], {
     maxBuffer: 16 * 1024 * 1024,
     timeout: 120_000,
   });
-  const ids = stdout
+  const transactions = stdout
     .split('\n')
     .filter((line) => line.startsWith('transaction '))
-    .map((line) => line.split(' ')[1]!);
+    .map((line) => {
+      const [, transactionalId, state, timeoutMs] = line.split(' ');
+      return { transactionalId: transactionalId!, state: state!, timeoutMs: Number(timeoutMs) };
+    });
   if (!/^end \d+$/m.test(stdout)) throw new Error(`the Java admin did not finish listing:\n${stdout}`);
-  return ids;
+  return transactions;
 }
 
 /**

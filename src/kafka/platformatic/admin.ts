@@ -4,6 +4,7 @@ import type { AdminPort, CommittedOffset, NewTopic, OffsetRange } from '../port.
 import type { Access } from '../security-errors.ts';
 import type { DescribeMaxMessageBytes } from '../topic-limits.ts';
 import { committedOffsetsWithMetadata } from './committed-offsets.ts';
+import { classified, platformaticError } from './errors.ts';
 import { EARLIEST, LATEST, listOffsets } from './list-offsets.ts';
 import { hasProtocolError, type Wire } from './wire.ts';
 
@@ -50,7 +51,7 @@ export class PlatformaticAdmin implements AdminPort {
         } catch (error) {
           // Another worker of the application created it first.
           if (hasProtocolError(error, 'TOPIC_ALREADY_EXISTS')) return;
-          throw this.refused(error, {
+          throw this.failed(error, `creating topic "${t.topic}"`, {
             topics: { names: [t.topic], operation: 'CREATE' },
             cluster: 'CREATE',
           });
@@ -69,7 +70,9 @@ export class PlatformaticAdmin implements AdminPort {
     const present = wanted.filter((t) => existing.has(t));
     if (present.length === 0) return counts;
     const metadata = await this.wire.metadata(present, true).catch((error: unknown) => {
-      throw this.refused(error, { topics: { names: present, operation: 'DESCRIBE' } });
+      throw this.failed(error, 'reading partition counts', {
+        topics: { names: present, operation: 'DESCRIBE' },
+      });
     });
     for (const topic of present) {
       const layout = metadata.topics.get(topic);
@@ -84,7 +87,9 @@ export class PlatformaticAdmin implements AdminPort {
       [EARLIEST, LATEST].map((at) =>
         whileLoading(() => listOffsets(this.wire, topic, partitions, at, false), loading).catch(
           (error: unknown) => {
-            throw this.refused(error, { topics: { names: [topic], operation: 'DESCRIBE' } });
+            throw this.failed(error, `reading the offsets of topic "${topic}"`, {
+              topics: { names: [topic], operation: 'DESCRIBE' },
+            });
           },
         ),
       ),
@@ -99,7 +104,11 @@ export class PlatformaticAdmin implements AdminPort {
     const [found, ends] = await Promise.all([
       whileLoading(() => listOffsets(this.wire, topic, partitions, BigInt(timestamp), false), loading),
       whileLoading(() => listOffsets(this.wire, topic, partitions, LATEST, false), loading),
-    ]);
+    ]).catch((error: unknown) => {
+      throw this.failed(error, `reading the offsets of topic "${topic}" at ${timestamp}`, {
+        topics: { names: [topic], operation: 'DESCRIBE' },
+      });
+    });
     // Where no record is that recent, Kafka answers -1: the partition's end.
     return new Map(
       partitions.map((p) => {
@@ -116,7 +125,7 @@ export class PlatformaticAdmin implements AdminPort {
       groupId,
       partitions.map((partition) => ({ topic, partition })),
     ).catch((error: unknown) => {
-      throw this.refused(error, {
+      throw this.failed(error, `reading the committed offsets of group "${groupId}" in topic "${topic}"`, {
         group: { name: groupId, operation: 'DESCRIBE' },
         topics: { names: [topic], operation: 'DESCRIBE' },
       });
@@ -132,13 +141,15 @@ export class PlatformaticAdmin implements AdminPort {
   async deleteTopics(topics: readonly string[]): Promise<void> {
     if (topics.length === 0) return;
     await this.admin.deleteTopics({ topics: [...topics] }).catch((error: unknown) => {
-      throw this.refused(error, { topics: { names: topics, operation: 'DELETE' } });
+      throw this.failed(error, `deleting topics ${topics.join(', ')}`, {
+        topics: { names: topics, operation: 'DELETE' },
+      });
     });
   }
 
   async listTopics(): Promise<string[]> {
     return this.admin.listTopics().catch((error: unknown) => {
-      throw this.refused(error);
+      throw this.failed(error, 'listing topics');
     });
   }
 
@@ -149,7 +160,9 @@ export class PlatformaticAdmin implements AdminPort {
   private async partitionsOf(topic: string): Promise<number[]> {
     const metadata = await whileLoading(() => this.wire.metadata([topic], true), loading).catch(
       (error: unknown) => {
-        throw this.refused(error, { topics: { names: [topic], operation: 'DESCRIBE' } });
+        throw this.failed(error, `describing topic "${topic}"`, {
+          topics: { names: [topic], operation: 'DESCRIBE' },
+        });
       },
     );
     const count = metadata.topics.get(topic)?.partitionsCount ?? 0;
@@ -166,13 +179,26 @@ export class PlatformaticAdmin implements AdminPort {
         () => undefined,
         (error: unknown) => (hasProtocolError(error, 'TOPIC_AUTHORIZATION_FAILED') ? error : undefined),
       );
-      if (refused) throw this.refused(refused, { topics: { names: [topic], operation: 'DESCRIBE' } });
+      if (refused)
+        throw this.failed(refused, `describing topic "${topic}"`, {
+          topics: { names: [topic], operation: 'DESCRIBE' },
+        });
     }
+  }
+
+  /**
+   * A refusal by the authorizer names what was refused; the rest is classified, so that a worker's
+   * admin calls are retried while a broker restarts (see retrying-admin.ts).
+   */
+  private failed(error: unknown, doing: string, access?: Access): Error {
+    return platformaticError(this.refused(error, access), doing);
   }
 
   private async waitForLeaders(topics: readonly string[]): Promise<void> {
     await waitForLeaders(topics, async () => {
-      const metadata = await this.wire.metadata(topics, true);
+      const metadata = await classified(`reading the leaders of ${topics.join(', ')}`, () =>
+        this.wire.metadata(topics, true),
+      );
       return topics.every((t) => {
         const layout = metadata.topics.get(t);
         return !!layout && layout.partitionsCount > 0 && layout.partitions.every((p) => p.leader >= 0);

@@ -45,10 +45,21 @@ export function platformaticEventLog(connection: KafkaConnection): EventLogPort 
     // TxnOffsetCommit v3+ with the generation, member id and group instance id (KIP-447).
     groupFencedOffsets: true,
     admin: () => new PlatformaticAdmin(wire(), refused),
+    // A refusal names what the consumer needs: READ on its group and its topics.
     groupConsumer: (consumer: GroupConsumerOptions) =>
-      new PlatformaticGroupConsumer(wire(consumer.clientId), consumer, connection.logger, refused),
+      new PlatformaticGroupConsumer(wire(consumer.clientId), consumer, connection.logger, (error) =>
+        refused(error, {
+          group: { name: consumer.groupId, operation: 'READ' },
+          topics: { names: consumer.topics, operation: 'READ' },
+        }),
+      ),
     partitionReader: (reader: PartitionReaderOptions) =>
-      new PlatformaticPartitionReader(wire(reader.clientId), reader, refused),
+      new PlatformaticPartitionReader(
+        wire(reader.clientId),
+        reader,
+        (error) => refused(error, { topics: { names: reader.topics, operation: 'READ' } }),
+        connection.logger,
+      ),
     producer: (producer) => new PlatformaticProducer(options(producer.clientId), tlsChecked, limits, refused),
     transactionalProducer: async (producer) => {
       await tlsChecked();

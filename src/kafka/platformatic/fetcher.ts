@@ -6,11 +6,15 @@ import {
   protocolErrorsCodesById,
   type RecordsBatch,
 } from '@platformatic/kafka';
+import { TributaryError } from '../../errors.ts';
+import type { Logger } from '../../common/logger.ts';
 import { ReadCommittedFilter, controlRecordType, type AbortedTransaction } from '../aborted-filter.ts';
 import type { LogRecord, RecordBatch, TopicPartition } from '../port.ts';
+import { DEFAULT_TASK_TIMEOUT_MS, FailureWindow, RetriesExhaustedError, retryPolicy } from '../retry.ts';
 import type { Headers } from '../../common/records.ts';
+import { platformaticError, platformaticErrorKind } from './errors.ts';
 import { EARLIEST, listOffsets } from './list-offsets.ts';
-import { hasProtocolError, lastAttempt, type Wire } from './wire.ts';
+import { hasProtocolError, type Wire } from './wire.ts';
 
 /** A fetch waits this long for records before answering empty. */
 const MAX_WAIT_MS = 100;
@@ -32,8 +36,8 @@ const LEADERSHIP = [
   'REPLICA_NOT_AVAILABLE',
   'KAFKA_STORAGE_ERROR',
 ];
-/** How long fetching may fail in a row (a broker restarting) before the fetcher gives up. */
-const FAILING_FOR_MS = 120_000;
+/** The longest wait between fetch attempts while fetching fails. */
+const MAX_BACKOFF_MS = 1_000;
 
 interface PartitionState extends TopicPartition {
   /** The next offset to fetch; EARLIEST until it is looked up. */
@@ -46,9 +50,15 @@ interface PartitionState extends TopicPartition {
 export interface FetcherOptions {
   readonly readCommitted: boolean;
   readonly onBatch: (batch: RecordBatch) => void;
+  /** Told once fetching failed for good: a fatal error, or retriable ones for longer than `retryTimeoutMs`. */
   readonly onCrash: (error: Error) => void;
   /** Turns a refusal by the cluster into an error naming what was refused. */
   readonly refused: (error: unknown) => Error;
+  /** How long fetching may fail in a row (a broker restarting) before it is given up; default 5 min. */
+  readonly retryTimeoutMs?: number;
+  /** Who fetches, for messages: `the consumer of group "orders"`. */
+  readonly what: string;
+  readonly logger: Logger;
 }
 
 /**
@@ -136,7 +146,8 @@ export class Fetcher {
   }
 
   private async run(): Promise<void> {
-    let failingSince: number | undefined;
+    const timeoutMs = this.options.retryTimeoutMs ?? DEFAULT_TASK_TIMEOUT_MS;
+    const failing = new FailureWindow(timeoutMs);
     let backoffMs = 50;
     while (this.running) {
       const ready = [...this.partitions.values()].filter((p) => !p.paused);
@@ -147,16 +158,25 @@ export class Fetcher {
       try {
         await this.resolveEarliest(ready);
         await this.fetchRound(ready);
-        failingSince = undefined;
+        if (failing.failingMs() > 0)
+          this.options.logger.info(
+            { failedForMs: failing.failingMs() },
+            `${this.options.what} fetches again`,
+          );
+        failing.succeeded();
         backoffMs = 50;
       } catch (error) {
         if (!this.running) return;
-        if (!retriable(error)) throw error;
-        failingSince ??= Date.now();
-        if (Date.now() - failingSince > FAILING_FOR_MS) throw lastAttempt(error);
+        const doing = `${this.options.what} fetching ${describePartitions(ready)}`;
+        if (platformaticErrorKind(error) !== 'retriable' && !hasProtocolError(error, ...LEADERSHIP))
+          throw platformaticError(this.options.refused(error), doing);
+        if (failing.failingMs() === 0)
+          this.options.logger.warn({ err: error }, `${doing} failed; retrying (a broker may be restarting)`);
+        if (!failing.failed())
+          throw new RetriesExhaustedError(doing, failing.failingMs(), retryPolicy(timeoutMs), error);
         this.wire.base.clearMetadata();
         await this.idle(backoffMs);
-        backoffMs = Math.min(backoffMs * 2, 1_000);
+        backoffMs = Math.min(backoffMs * 2, MAX_BACKOFF_MS);
       }
     }
   }
@@ -201,7 +221,14 @@ export class Fetcher {
       ready.filter((p) => p.position !== EARLIEST),
       (p) => metadata.topics.get(p.topic)?.partitions[p.partition]?.leader ?? -1,
     );
+    // Partitions without a leader (a broker restarting, an election under way) wait for fresh metadata.
+    const leaderless = byLeader.get(-1);
+    byLeader.delete(-1);
     await Promise.all([...byLeader].map(([leader, states]) => this.fetchFrom(leader, states)));
+    if (leaderless)
+      throw new TributaryError('TRIB_KAFKA', `no leader for ${describePartitions(leaderless)}`, {
+        retriable: true,
+      });
   }
 
   private async fetchFrom(leader: number, states: readonly PartitionState[]): Promise<void> {
@@ -325,17 +352,14 @@ export class Fetcher {
   }
 }
 
-/** Network failures and answers that mean "not now": worth fetching again after a pause. */
-function retriable(error: unknown): boolean {
-  if (hasProtocolError(error, ...LEADERSHIP)) return true;
-  const { code, canRetry, errors } = (error ?? {}) as {
-    code?: unknown;
-    canRetry?: unknown;
-    errors?: unknown;
-  };
-  if (code === 'PLT_KFK_NETWORK' || code === 'PLT_KFK_TIMEOUT') return true;
-  if (Array.isArray(errors)) return errors.length > 0 && errors.every((e) => retriable(e));
-  return canRetry === true;
+/** `topic "words" partitions 0, 1, 3`, for messages. */
+function describePartitions(partitions: readonly TopicPartition[]): string {
+  return [...groupBy(partitions, (p) => p.topic)]
+    .map(
+      ([topic, list]) =>
+        `topic "${topic}" partition${list.length > 1 ? 's' : ''} ${list.map((p) => p.partition).join(', ')}`,
+    )
+    .join('; ');
 }
 
 function groupBy<T, K>(items: readonly T[], keyOf: (item: T) => K): Map<K, T[]> {

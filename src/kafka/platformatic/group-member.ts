@@ -12,7 +12,7 @@ import {
   type Connection,
 } from '@platformatic/kafka';
 import type { GroupAssignor, MemberAssignment, TopicPartition, TopicPartitionOffset } from '../port.ts';
-import { hasProtocolError, type Wire } from './wire.ts';
+import { hasProtocolError, protocolErrors, type Wire } from './wire.ts';
 
 /** Answers that end this member's generation: it must join the group again. */
 export const REJOIN = [
@@ -23,6 +23,8 @@ export const REJOIN = [
 ];
 /** Answers meaning the coordinator moved or is loading: find it again. */
 const COORDINATOR_MOVED = ['NOT_COORDINATOR', 'COORDINATOR_NOT_AVAILABLE', 'COORDINATOR_LOAD_IN_PROGRESS'];
+/** Joins tried again in place while the coordinator moves: about 10 s. */
+const COORDINATOR_ATTEMPTS = 15;
 
 export interface GroupMemberOptions {
   readonly groupId: string;
@@ -67,7 +69,7 @@ export class GroupMember {
       topics: [...topics],
       userData: Buffer.from(assignor.subscriptionUserData()),
     });
-    for (;;) {
+    for (let attempt = 0; ;) {
       const coordinator = await this.coordinator();
       let joined;
       try {
@@ -90,7 +92,8 @@ export class GroupMember {
           continue;
         }
         if (hasProtocolError(error, 'UNKNOWN_MEMBER_ID')) this.memberId = '';
-        if (this.retry(error)) continue;
+        if (await this.retry(error, ++attempt)) continue;
+        this.forgetCoordinator(error);
         throw error;
       }
       this.memberId = joined.memberId;
@@ -123,7 +126,8 @@ export class GroupMember {
             : [],
         );
       } catch (error) {
-        if (this.retry(error)) continue;
+        if (await this.retry(error, ++attempt)) continue;
+        this.forgetCoordinator(error);
         throw error;
       }
       const own = decodeConsumerProtocolAssignment(synced.assignment);
@@ -163,7 +167,7 @@ export class GroupMember {
         if (hasProtocolError(error, 'UNKNOWN_MEMBER_ID')) this.memberId = '';
         return false;
       }
-      if (hasProtocolError(error, ...COORDINATOR_MOVED)) this.coordinatorId = undefined;
+      this.forgetCoordinator(error);
       throw error;
     }
   }
@@ -189,7 +193,7 @@ export class GroupMember {
         topics,
       );
     } catch (error) {
-      if (hasProtocolError(error, ...COORDINATOR_MOVED)) this.coordinatorId = undefined;
+      this.forgetCoordinator(error);
       throw error;
     }
   }
@@ -255,10 +259,15 @@ export class GroupMember {
     });
   }
 
-  /** True when a join or sync should simply be tried again (the group moved on, the coordinator moved). */
-  private retry(error: unknown): boolean {
+  /**
+   * True when a join or sync should be tried again: at once when the group moved on, after a short
+   * wait while the coordinator moves or loads (a few times: then the caller backs off longer).
+   */
+  private async retry(error: unknown, attempt: number): Promise<boolean> {
     if (hasProtocolError(error, ...COORDINATOR_MOVED)) {
       this.coordinatorId = undefined;
+      if (attempt > COORDINATOR_ATTEMPTS) return false;
+      await new Promise((resolve) => setTimeout(resolve, Math.min(100 * attempt, 1_000)));
       return true;
     }
     return hasProtocolError(error, 'REBALANCE_IN_PROGRESS', 'ILLEGAL_GENERATION', 'UNKNOWN_MEMBER_ID');
@@ -266,7 +275,21 @@ export class GroupMember {
 
   private async coordinator(): Promise<Connection> {
     this.coordinatorId ??= await this.wire.coordinator(0, this.options.groupId);
-    return this.wire.node(this.coordinatorId);
+    try {
+      return await this.wire.node(this.coordinatorId);
+    } catch (error) {
+      this.coordinatorId = undefined;
+      throw error;
+    }
+  }
+
+  /**
+   * After a coordinator's answer that it moved, or no answer at all (its broker down), the
+   * coordinator is looked up again: in a cluster another broker takes over the group.
+   */
+  private forgetCoordinator(error: unknown): void {
+    if (hasProtocolError(error, ...COORDINATOR_MOVED) || protocolErrors(error).length === 0)
+      this.coordinatorId = undefined;
   }
 }
 

@@ -1,3 +1,4 @@
+import type { Logger } from '../../common/logger.ts';
 import type {
   PartitionReaderOptions,
   PartitionReaderPort,
@@ -8,17 +9,27 @@ import type {
 import { Fetcher } from './fetcher.ts';
 import type { Wire } from './wire.ts';
 
-/** Reads chosen partitions from chosen offsets: fetches of its own, no consumer group. */
+/**
+ * Reads chosen partitions from chosen offsets: fetches of its own, no consumer group. It rides out
+ * a broker restart by fetching again (see Fetcher), for at most `retryTimeoutMs` of failures in a row.
+ */
 export class PlatformaticPartitionReader implements PartitionReaderPort {
   private readonly wire: Wire;
   private readonly options: PartitionReaderOptions;
   private readonly refused: (error: unknown) => Error;
+  private readonly logger: Logger;
   private fetcher: Fetcher | undefined;
 
-  constructor(wire: Wire, options: PartitionReaderOptions, refused: (error: unknown) => Error) {
+  constructor(
+    wire: Wire,
+    options: PartitionReaderOptions,
+    refused: (error: unknown) => Error,
+    logger: Logger,
+  ) {
     this.wire = wire;
     this.options = options;
     this.refused = refused;
+    this.logger = logger;
   }
 
   async start(onBatch: (batch: RecordBatch) => void, onCrash: (error: Error) => void): Promise<void> {
@@ -27,6 +38,9 @@ export class PlatformaticPartitionReader implements PartitionReaderPort {
       onBatch,
       onCrash,
       refused: this.refused,
+      retryTimeoutMs: this.options.retryTimeoutMs,
+      what: `the partition reader of client "${this.options.clientId ?? 'tributary'}"`,
+      logger: this.logger,
     });
     this.fetcher.start();
   }

@@ -19,6 +19,7 @@ import {
 import { sendInRequests, topicsOf } from '../send-in-requests.ts';
 import type { Access } from '../security-errors.ts';
 import type { TopicLimits } from '../topic-limits.ts';
+import { isFencing, platformaticError, platformaticErrorKind } from './errors.ts';
 import { hasProtocolError, type Wire } from './wire.ts';
 
 /**
@@ -27,8 +28,6 @@ import { hasProtocolError, type Wire } from './wire.ts';
  * to a few milliseconds even for tiny records.
  */
 const MAX_REQUEST_RECORDS = 10_000;
-/** Fencing answers. A refused transactional id is not among them: it is a missing ACL, reported as such. */
-const FENCING = ['INVALID_PRODUCER_EPOCH', 'PRODUCER_FENCED', 'INVALID_PRODUCER_ID_MAPPING'];
 /** The group's answers to offsets of a generation that is over, or of a member it no longer has. */
 const GROUP_FENCING = ['ILLEGAL_GENERATION', 'UNKNOWN_MEMBER_ID', 'FENCED_INSTANCE_ID'];
 /** A transaction coordinator busy for a moment (finishing the previous transaction, loading, moving). */
@@ -38,6 +37,12 @@ const COORDINATOR_BUSY = [
   'COORDINATOR_NOT_AVAILABLE',
   'NOT_COORDINATOR',
 ];
+/**
+ * Kafka Streams' `transaction.timeout.ms` under exactly-once (10 s, where the Java producer's default
+ * is 60 s): a transaction its producer stopped tending (a stalled or crashed worker) is aborted by the
+ * coordinator within 10 s, so read_committed readers of its partitions are not held back longer.
+ */
+export const TRANSACTION_TIMEOUT_MS = 10_000;
 /** About 15 s of retries with the backoff of `retryDelay`. */
 const BUSY_ATTEMPTS = 40;
 
@@ -83,8 +88,14 @@ export class PlatformaticProducer implements ProducerPort {
       await this.ready();
       return await sendThrough((messages) => this.producer.send({ messages }), this.limits, records);
     } catch (error) {
-      // An idempotent producer needs WRITE on a topic (or IDEMPOTENT_WRITE on the cluster).
-      throw this.refused(error, { topics: { names: topicsOf(records), operation: 'WRITE' } });
+      // An idempotent producer needs WRITE on a topic (or IDEMPOTENT_WRITE on the cluster). A broker
+      // restarting is retriable: the library has dropped the producer id and sequence numbers of a
+      // failed send, so the next one starts over with a new id, as the Java idempotent producer does.
+      const topics = topicsOf(records);
+      throw platformaticError(
+        this.refused(error, { topics: { names: topics, operation: 'WRITE' } }),
+        `sending records to ${describeTopics(topics)}`,
+      );
     }
   }
 
@@ -140,36 +151,43 @@ export class PlatformaticTransactionalProducer implements TransactionalProducerP
       // which the coordinator refuses as fenced once the id belongs to another producer.
       producerId: -1n,
       producerEpoch: -1,
+      // The library sends this (its produce requests' timeout too) as InitProducerId's transaction timeout.
+      timeout: TRANSACTION_TIMEOUT_MS,
     });
-    const instance = new PlatformaticTransactionalProducer(transactionalId, producer, wire, limits, refused);
     try {
       // The first transaction claims the id; it is dropped without a request, as nothing is in it.
-      await instance.guard(async () => {
-        const claim = await producer.beginTransaction();
-        await claim.cancel();
-      });
+      // A failure to claim it is classified as usual (retriable while the coordinator is unavailable).
+      const claim = await producer.beginTransaction();
+      await claim.cancel();
     } catch (error) {
+      const failure = platformaticError(
+        refused(error, { transactionalId }),
+        `claiming transactional id "${transactionalId}"`,
+      );
       // Nothing else will close it: its connections would keep the process alive.
       await producer.close().catch(() => undefined);
       await wire.close().catch(() => undefined);
-      throw error;
+      throw failure;
     }
-    return instance;
+    return new PlatformaticTransactionalProducer(transactionalId, producer, wire, limits, refused);
   }
 
   async begin(): Promise<void> {
     this.touched = false;
     this.groupsAdded.clear();
-    this.transaction = await this.guard(() => this.producer.beginTransaction());
+    this.transaction = await this.guard('beginning a transaction', () => this.producer.beginTransaction());
   }
 
   async send(records: readonly OutgoingRecord[]): Promise<WrittenOffsets> {
     if (records.length === 0) return new Map();
     const transaction = this.open();
     this.touched = true;
-    return this.guard(() => sendThrough((messages) => transaction.send({ messages }), this.limits, records), {
-      topics: { names: topicsOf(records), operation: 'WRITE' },
-    });
+    const topics = topicsOf(records);
+    return this.guard(
+      `sending records to ${describeTopics(topics)}`,
+      () => sendThrough((messages) => transaction.send({ messages }), this.limits, records),
+      { topics: { names: topics, operation: 'WRITE' } },
+    );
   }
 
   async sendOffsets(
@@ -184,16 +202,20 @@ export class PlatformaticTransactionalProducer implements TransactionalProducerP
     const producerEpoch = this.producer.producerEpoch!;
     const access: Access = { group: { name: groupId, operation: 'READ' } };
     if (!this.groupsAdded.has(groupId)) {
-      await this.whileBusy(async () => {
-        const coordinator = await this.wire.node(await this.wire.coordinator(1, this.transactionalId));
-        await addOffsetsToTxnV4.api.async(
-          coordinator,
-          this.transactionalId,
-          producerId,
-          producerEpoch,
-          groupId,
-        );
-      }, access);
+      await this.whileBusy(
+        `adding offsets of group "${groupId}" to a transaction`,
+        async () => {
+          const coordinator = await this.wire.node(await this.wire.coordinator(1, this.transactionalId));
+          await addOffsetsToTxnV4.api.async(
+            coordinator,
+            this.transactionalId,
+            producerId,
+            producerEpoch,
+            groupId,
+          );
+        },
+        access,
+      );
       this.groupsAdded.add(groupId);
     }
     const topics = new Map<
@@ -205,44 +227,48 @@ export class PlatformaticTransactionalProducer implements TransactionalProducerP
       if (!list) topics.set(o.topic, (list = []));
       list.push({ partitionIndex: o.partition, committedOffset: BigInt(o.offset), committedLeaderEpoch: -1 });
     }
-    await this.whileBusy(async () => {
-      const coordinator = await this.wire.node(await this.wire.coordinator(0, groupId));
-      // With the member's generation the group refuses the offsets of a member it has moved on from
-      // (KIP-447). Without it (generation -1, no member id) they are fenced by the transactional id
-      // alone, which is enough where each task has its own producer.
-      await txnOffsetCommitV4.api
-        .async(
-          coordinator,
-          this.transactionalId,
-          groupId,
-          producerId,
-          producerEpoch,
-          generation?.generationId ?? -1,
-          generation?.memberId ?? '',
-          generation?.groupInstanceId ?? null,
-          [...topics].map(([name, partitions]) => ({ name, partitions })),
-        )
-        .catch((error: unknown) => {
-          if (generation && hasProtocolError(error, ...GROUP_FENCING))
-            throw new GroupFencedError(groupId, generation, { cause: error });
-          // The group is between generations: this transaction cannot carry the offsets; the tasks
-          // start again from their last commit under the next assignment.
-          if (hasProtocolError(error, 'REBALANCE_IN_PROGRESS'))
-            throw new TributaryError(
-              'TRIB_REBALANCE',
-              `group "${groupId}" is rebalancing; the transaction's offsets were refused`,
-              { cause: error, kind: 'abortable' },
-            );
-          throw error;
-        });
-    }, access);
+    await this.whileBusy(
+      `committing offsets of group "${groupId}" in a transaction`,
+      async () => {
+        const coordinator = await this.wire.node(await this.wire.coordinator(0, groupId));
+        // With the member's generation the group refuses the offsets of a member it has moved on from
+        // (KIP-447). Without it (generation -1, no member id) they are fenced by the transactional id
+        // alone, which is enough where each task has its own producer.
+        await txnOffsetCommitV4.api
+          .async(
+            coordinator,
+            this.transactionalId,
+            groupId,
+            producerId,
+            producerEpoch,
+            generation?.generationId ?? -1,
+            generation?.memberId ?? '',
+            generation?.groupInstanceId ?? null,
+            [...topics].map(([name, partitions]) => ({ name, partitions })),
+          )
+          .catch((error: unknown) => {
+            if (generation && hasProtocolError(error, ...GROUP_FENCING))
+              throw new GroupFencedError(groupId, generation, { cause: error });
+            // The group is between generations: this transaction cannot carry the offsets; the tasks
+            // start again from their last commit under the next assignment.
+            if (hasProtocolError(error, 'REBALANCE_IN_PROGRESS'))
+              throw new TributaryError(
+                'TRIB_REBALANCE',
+                `group "${groupId}" is rebalancing; the transaction's offsets were refused`,
+                { cause: error, kind: 'abortable' },
+              );
+            throw error;
+          });
+      },
+      access,
+    );
   }
 
   async commit(): Promise<void> {
     const transaction = this.open();
     this.transaction = undefined;
     if (!this.touched) return void (await transaction.cancel());
-    await this.guard(() => transaction.commit());
+    await this.guard('committing a transaction', () => transaction.commit());
   }
 
   async abort(): Promise<void> {
@@ -250,7 +276,7 @@ export class PlatformaticTransactionalProducer implements TransactionalProducerP
     this.transaction = undefined;
     if (!transaction || transaction.completed) return;
     if (!this.touched) return void (await transaction.cancel());
-    await this.guard(() => transaction.abort());
+    await this.guard('aborting a transaction', () => transaction.abort());
   }
 
   async close(): Promise<void> {
@@ -264,33 +290,48 @@ export class PlatformaticTransactionalProducer implements TransactionalProducerP
   }
 
   /** Repeats a request the coordinator answered as busy, with the coordinator found again. */
-  private async whileBusy(request: () => Promise<void>, access: Access): Promise<void> {
+  private async whileBusy(doing: string, request: () => Promise<void>, access: Access): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       try {
         await request();
         return;
       } catch (error) {
         if (!hasProtocolError(error, ...COORDINATOR_BUSY) || attempt >= BUSY_ATTEMPTS)
-          throw this.failure(error, access);
+          throw this.failure(error, doing, access);
         await new Promise((resolve) => setTimeout(resolve, retryDelay(attempt)));
       }
     }
   }
 
-  private async guard<T>(operation: () => Promise<T>, access: Access = {}): Promise<T> {
+  private async guard<T>(doing: string, operation: () => Promise<T>, access: Access = {}): Promise<T> {
     try {
       return await operation();
     } catch (error) {
-      throw this.failure(error, access);
+      throw this.failure(error, doing, access);
     }
   }
 
-  /** Fencing becomes ProducerFencedError; a refusal by the authorizer names what was refused. */
-  private failure(error: unknown, access: Access): Error {
-    if (hasProtocolError(error, ...FENCING))
-      return new ProducerFencedError(this.transactionalId, { cause: error });
-    return this.refused(error, { ...access, transactionalId: this.transactionalId });
+  /**
+   * What a failed operation means for the transaction: fencing is ProducerFencedError, a refusal by
+   * the authorizer names what was refused (fatal), and what passes (a broker restarting, a coordinator
+   * moving) is `abortable`: the transaction is aborted and its work done again from the last commit.
+   * Errors this adapter raised itself (the group refusing the offsets) keep their kind.
+   */
+  private failure(error: unknown, doing: string, access: Access): Error {
+    if (error instanceof TributaryError && error.kind !== 'retriable') return error;
+    if (isFencing(error)) return new ProducerFencedError(this.transactionalId, { cause: error });
+    const refused = this.refused(error, { ...access, transactionalId: this.transactionalId });
+    return platformaticError(
+      refused,
+      `${doing} (producer "${this.transactionalId}")`,
+      platformaticErrorKind(refused) === 'fatal' ? 'fatal' : 'abortable',
+    );
   }
+}
+
+/** `topic "counts"`, `topics "counts", "totals"`, for messages. */
+function describeTopics(topics: readonly string[]): string {
+  return `topic${topics.length > 1 ? 's' : ''} ${topics.map((t) => `"${t}"`).join(', ')}`;
 }
 
 /** Sends records in bounded requests through one of the library's send functions. */

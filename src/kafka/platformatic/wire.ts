@@ -1,4 +1,5 @@
 import type { Base } from '@platformatic/kafka';
+import { TributaryError } from '../../errors.ts';
 import {
   findCoordinatorV4,
   kGetBootstrapConnection,
@@ -56,7 +57,11 @@ export class Wire {
     await this.ready();
     let broker = this.base.currentMetadata?.brokers.get(nodeId);
     if (!broker) broker = (await this.metadata([], true)).brokers.get(nodeId);
-    if (!broker) throw new Error(`broker ${nodeId} is not in the cluster's metadata`);
+    // A partition without a leader (-1) or a broker that left: passes once the cluster has elected one.
+    if (!broker)
+      throw new TributaryError('TRIB_KAFKA', `broker ${nodeId} is not in the cluster's metadata`, {
+        retriable: true,
+      });
     return new Promise((resolve, reject) =>
       this.base[kGetConnection](broker, (error, connection) =>
         error ? reject(error) : resolve(connection!),
@@ -74,7 +79,7 @@ export class Wire {
       try {
         const response = await findCoordinatorV4.api.async(await this.bootstrap(), keyType, [key]);
         const found = response.coordinators.find((c) => c.key === key) ?? response.coordinators[0];
-        if (!found) throw new Error(`no coordinator for ${key}`);
+        if (!found) throw new TributaryError('TRIB_KAFKA', `no coordinator for ${key}`, { retriable: true });
         return found.nodeId;
       } catch (error) {
         if (!hasProtocolError(error, ...COORDINATOR_LOADING) || Date.now() > deadline) throw error;

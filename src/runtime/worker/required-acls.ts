@@ -94,7 +94,7 @@ export function requiredAcls(topology: Topology, applicationId: string, options:
       pattern: 'prefixed',
       name: `${applicationId}-`,
       operations: ['WRITE'],
-      why: "exactly-once: each task's transactional producer",
+      why: 'exactly-once: transactional producers, one per task (kafkajs) or per stream thread (platformatic)',
     });
   return acls;
 }
