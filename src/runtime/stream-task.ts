@@ -323,6 +323,18 @@ export class StreamTask {
     this.logger.warn({ err: error, processor, where }, `record skipped: ${error.message}`);
   }
 
+  /**
+   * Applies the production handler to a record a sink cannot serialize. A failure it does not let pass
+   * stops processing without reaching the processing handler of the processors above the sink.
+   */
+  handleProduction(error: SerdeError, record: ConsumedRecord | undefined, sink: string): void {
+    try {
+      this.handle(this.environment.errorHandling.production, error, record, sink);
+    } catch (fatal) {
+      throw new HandledFailure(fatal as Error);
+    }
+  }
+
   private buildNodes(): void {
     const { subtopology, applicationId } = this.environment;
     const children = new Map<string, RuntimeNode[]>();
@@ -541,24 +553,19 @@ class SinkRuntimeNode implements RuntimeNode {
     const topic =
       this.fixedTopic ??
       (this.def.topic as (k: unknown, v: unknown, r: AnyRecord) => string)(record.key, record.value, record);
-    const context: SerdeContext = { topic, part: 'key', headers: record.headers };
-    const key =
-      record.key === null || record.key === undefined
-        ? null
-        : this.def.keySerde.serialize(record.key, context);
-    const value =
-      record.value === null || record.value === undefined
-        ? null
-        : this.def.valueSerde.serialize(record.value, { ...context, part: 'value' });
     const partitions = env.partitionCount(topic);
-    let partition = this.def.partitioner?.(topic, record.key, record.value, partitions);
-    if (partition === undefined || partition === null) {
-      partition = key === null ? this.roundRobin++ % partitions : partitionForKey(key, partitions);
-    } else if (!Number.isInteger(partition) || partition < 0 || partition >= partitions) {
+    // As in Kafka Streams, a custom partitioner sees the objects, before serialization.
+    const chosen = this.def.partitioner?.(topic, record.key, record.value, partitions) ?? undefined;
+    if (chosen !== undefined && (!Number.isInteger(chosen) || chosen < 0 || chosen >= partitions)) {
       throw new TopologyError(
-        `sink "${this.name}": the partitioner chose partition ${partition} of topic "${topic}", which has ${partitions}`,
+        `sink "${this.name}": the partitioner chose partition ${chosen} of topic "${topic}", which has ${partitions}`,
       );
     }
+    const serialized = this.serialize(record, topic, chosen);
+    if (!serialized) return;
+    const { key, value } = serialized;
+    const partition =
+      chosen ?? (key === null ? this.roundRobin++ % partitions : partitionForKey(key, partitions));
     env.collector.send({
       topic,
       partition,
@@ -567,5 +574,44 @@ class SinkRuntimeNode implements RuntimeNode {
       timestamp: record.timestamp,
       headers: record.headers,
     });
+  }
+
+  /**
+   * The record's key and value bytes, or undefined when a serde failed and the production handler let
+   * processing go on. The error names the sink, the topic (and partition when the partitioner chose
+   * one), the consumed record this output came from, and the serde's own reason (which names the field
+   * when the serde knows it).
+   */
+  private serialize(
+    record: AnyRecord,
+    topic: string,
+    partition: number | undefined,
+  ): { key: Uint8Array | null; value: Uint8Array | null } | undefined {
+    let part: SerdeContext['part'] = 'key';
+    try {
+      const key =
+        record.key === null || record.key === undefined
+          ? null
+          : this.def.keySerde.serialize(record.key, { topic, part, headers: record.headers });
+      part = 'value';
+      const value =
+        record.value === null || record.value === undefined
+          ? null
+          : this.def.valueSerde.serialize(record.value, { topic, part, headers: record.headers });
+      return { key, value };
+    } catch (cause) {
+      const consumed = this.task.record();
+      const origin = consumed ? originOf(consumed) : undefined;
+      const target = `topic "${topic}"${partition === undefined ? '' : ` partition ${partition}`}`;
+      const from = origin
+        ? `the record from ${describeOrigin(origin)}`
+        : 'a record forwarded by a punctuation';
+      const error = new SerdeError(
+        `sink "${this.name}" cannot serialize the ${part} of ${from} for ${target}: ${errorMessage(cause)}`,
+        { cause, origin, part },
+      );
+      this.task.handleProduction(error, consumed, this.name);
+      return undefined;
+    }
   }
 }

@@ -11,7 +11,7 @@ import type { SchemaRegistryClient } from '../../serde/registry.ts';
 import { withSchemaRegistry } from './registry-topology.ts';
 import type { Topology } from '../../topology/topology.ts';
 import { TaskAssignor, type AssignmentInfo } from '../assignment/group-protocol.ts';
-import { deadLetterTopic } from '../error-handling.ts';
+import { deadLetterTopic, usesDeadLetters } from '../error-handling.ts';
 import { withBindings, type Logger } from '../../common/logger.ts';
 import type { ActiveTask } from './active-task.ts';
 import { ApplicationTopics } from './application-topics.ts';
@@ -158,9 +158,7 @@ export class AppRunner {
   /** Where the error handlers send records they give up on, when an error handler dead-letters. */
   get deadLetterTopic(): string | undefined {
     const { errorHandling } = this.options.config;
-    const usesDeadLetters =
-      errorHandling.deserialization === 'dead-letter' || errorHandling.processing === 'dead-letter';
-    return usesDeadLetters ? deadLetterTopic(errorHandling, this.applicationId) : undefined;
+    return usesDeadLetters(errorHandling) ? deadLetterTopic(errorHandling, this.applicationId) : undefined;
   }
 
   /** The restores under way on this worker: per changelog partition, records applied and still to apply. */

@@ -157,6 +157,7 @@ export function loadWorkerConfig(sources: ConfigSources = {}): WorkerConfig {
     errorHandling: {
       deserialization: read(SETTINGS.deserializationHandler),
       processing: read(SETTINGS.processingHandler),
+      production: read(SETTINGS.productionHandler),
       deadLetterTopic: read(SETTINGS.deadLetterTopic),
     },
     http: http
