@@ -9,7 +9,7 @@ import {
   type TransactionalProducerPort,
   type WrittenOffsets,
 } from '../port.ts';
-import type { TributaryError } from '../../errors.ts';
+import { TributaryError } from '../../errors.ts';
 import { kafkaErrorType, topicMessages, writtenOffsets } from './convert.ts';
 import { sendInRequests, topicsOf } from '../send-in-requests.ts';
 import { accessError, type Access } from './access-errors.ts';
@@ -235,7 +235,8 @@ export class KafkajsTransactionalProducer implements TransactionalProducerPort {
   }
 
   private open(): Transaction {
-    if (!this.transaction) throw new Error(`producer "${this.transactionalId}" has no open transaction`);
+    if (!this.transaction)
+      throw new TributaryError('TRIB_INTERNAL', `producer "${this.transactionalId}" has no open transaction`);
     return this.transaction;
   }
 

@@ -7,6 +7,7 @@ import {
   type ClusterMetadata,
   type Connection,
 } from '@platformatic/kafka';
+import { TributaryError } from '../../errors.ts';
 
 /** Answers while a coordinator is being elected or loads its state. */
 const COORDINATOR_LOADING = ['COORDINATOR_NOT_AVAILABLE', 'COORDINATOR_LOAD_IN_PROGRESS'];
@@ -52,7 +53,7 @@ export class Wire {
     await this.ready();
     let broker = this.base.currentMetadata?.brokers.get(nodeId);
     if (!broker) broker = (await this.metadata([], true)).brokers.get(nodeId);
-    if (!broker) throw new Error(`broker ${nodeId} is not in the cluster's metadata`);
+    if (!broker) throw new TributaryError('TRIB_KAFKA', `broker ${nodeId} is not in the cluster's metadata`);
     return new Promise((resolve, reject) =>
       this.base[kGetConnection](broker, (error, connection) =>
         error ? reject(error) : resolve(connection!),
@@ -70,7 +71,7 @@ export class Wire {
       try {
         const response = await findCoordinatorV4.api.async(await this.bootstrap(), keyType, [key]);
         const found = response.coordinators.find((c) => c.key === key) ?? response.coordinators[0];
-        if (!found) throw new Error(`no coordinator for ${key}`);
+        if (!found) throw new TributaryError('TRIB_KAFKA', `no coordinator for ${key}`);
         return found.nodeId;
       } catch (error) {
         if (!hasProtocolError(error, ...COORDINATOR_LOADING) || Date.now() > deadline) throw error;

@@ -12,7 +12,7 @@ import { withSchemaRegistry } from './registry-topology.ts';
 import type { Topology } from '../../topology/topology.ts';
 import { TaskAssignor, type AssignmentInfo } from '../assignment/group-protocol.ts';
 import { deadLetterTopic, usesDeadLetters } from '../error-handling.ts';
-import { withBindings, type Logger } from '../../common/logger.ts';
+import { warnOnFailure, withBindings, type Logger } from '../../common/logger.ts';
 import type { ActiveTask } from './active-task.ts';
 import { ApplicationTopics } from './application-topics.ts';
 import { CommitProtocol } from './commit-protocol.ts';
@@ -70,7 +70,7 @@ export class AppRunner {
   private readonly options: AppRunnerOptions;
   private readonly logger: Logger;
   private stateValue: AppRunnerState = 'created';
-  private readonly registry = new TaskRegistry(this.metrics.droppedInClosedTasks);
+  private readonly registry: TaskRegistry;
   private readonly assignmentListeners = new Set<() => void>();
   // Opened by `start`, closed by `shutDown`.
   private admin: AdminPort | undefined;
@@ -98,6 +98,7 @@ export class AppRunner {
     this.applicationId = options.applicationId;
     this.topologyValue = options.topology;
     this.logger = withBindings(options.logger, { app: options.applicationId });
+    this.registry = new TaskRegistry(this.metrics.droppedInClosedTasks, this.logger);
     this.failed = new Promise<never>((_resolve, reject) => {
       this.rejectFailed = reject;
     });
@@ -493,11 +494,11 @@ export class AppRunner {
         this.registry.standbys.clear();
         await Promise.allSettled(standbys.map((standby) => this.factory?.closeStandby(standby)));
       },
-      async () => this.restorer?.stop().catch(() => undefined),
+      async () => this.restorer?.stop().catch(warnOnFailure(this.logger, 'stopping the restorer')),
       () => Promise.allSettled([...this.globalStores.values()].map((store) => store.close())),
-      async () => this.producer?.close().catch(() => undefined),
-      async () => this.commits?.close().catch(() => undefined),
-      async () => this.admin?.close().catch(() => undefined),
+      async () => this.producer?.close().catch(warnOnFailure(this.logger, 'closing the producer')),
+      async () => this.commits?.close().catch(warnOnFailure(this.logger, 'closing the commit protocol')),
+      async () => this.admin?.close().catch(warnOnFailure(this.logger, 'closing the admin client')),
     ];
     if (failed) await Promise.allSettled(steps.map((step) => step()));
     else for (const step of steps) await step();

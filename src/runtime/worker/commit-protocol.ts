@@ -136,6 +136,7 @@ export class CommitProtocol {
     else if (options.threadProducer)
       this.thread = new ThreadProducer({
         create: options.threadProducer,
+        logger,
         onWritten: (written) => {
           for (const task of registry.active.values()) task.active.acknowledge(written);
         },
