@@ -50,8 +50,6 @@ const BLOCKS_PER_WRITE = 64;
  * merge drops the duplicate.
  */
 export class KeyRuns implements KeyIndex {
-  /** Keys are on disk: a key the index has not seen may still be present. */
-  readonly holdsEveryKey = false;
   /** Keys changed since the last commit took its run: true marks a deletion. */
   private pending: BTree<BinaryKey, boolean> = binaryKeyTree();
   /** The changes of the commit being written, visible to scans until their run is on disk. */
