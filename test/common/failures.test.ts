@@ -1,20 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { warnOnFailure, type Logger } from '../../src/common/logger.ts';
+import { warnOnFailure } from '../../src/common/logger.ts';
 import { toError } from '../../src/common/to-error.ts';
 import type { ActiveTask } from '../../src/runtime/worker/active-task.ts';
 import { TaskRegistry, type RunningTask } from '../../src/runtime/worker/task-registry.ts';
-
-function recordingLogger() {
-  const warnings: { fields: Record<string, unknown>; message: string }[] = [];
-  const ignore = () => undefined;
-  const logger: Logger = {
-    debug: ignore,
-    info: ignore,
-    error: ignore,
-    warn: (fields, message) => warnings.push({ fields, message }),
-  };
-  return { logger, warnings };
-}
+import { recordingLogger } from '../support/recording-logger.ts';
 
 describe('failures that must not stop what is under way', () => {
   it('toError keeps an Error and turns anything else into one', () => {

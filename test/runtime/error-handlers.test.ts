@@ -12,23 +12,11 @@ import {
 import avro from 'avsc';
 import { TopologyTestDriver } from 'tributary/testing';
 import { DeadLetterHeaders } from '../../src/runtime/error-handling.ts';
-import type { Logger } from '../../src/common/logger.ts';
+import { recordingLogger } from '../support/recording-logger.ts';
 
 /** The topology reads ints; the tests write strings into it to make records it cannot read. */
 const numbers = defineTopic('numbers', Serdes.String(), Serdes.Int());
 const doubled = defineTopic('doubled', Serdes.String(), Serdes.Int());
-
-function recordingLogger() {
-  const warnings: { fields: Record<string, unknown>; message: string }[] = [];
-  const ignore = () => undefined;
-  const logger: Logger = {
-    debug: ignore,
-    info: ignore,
-    error: ignore,
-    warn: (fields, message) => warnings.push({ fields, message }),
-  };
-  return { logger, warnings };
-}
 
 describe('error handlers in the test driver', () => {
   let driver: TopologyTestDriver | undefined;

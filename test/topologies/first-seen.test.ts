@@ -1,5 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { Serdes, StreamsBuilder, defineTopic, type Processor, type ProcessorContext } from 'tributary';
+import {
+  Serdes,
+  StreamsBuilder,
+  defineTopic,
+  type Processor,
+  type ProcessorContext,
+  type WindowStore,
+} from 'tributary';
 import { TopologyTestDriver } from 'tributary/testing';
 import { FirstSeen, firstSeenStore } from '../../topologies/shared/first-seen.ts';
 
@@ -53,7 +60,7 @@ describe('FirstSeen: remember the first, drop repeats', () => {
       'first c',
       'first e',
     ]);
-    const store = new FirstSeen(driver.getStateStore('seen'), RETENTION_MS);
+    const store = new FirstSeen(driver.getStateStore<WindowStore<string, string>>('seen'), RETENTION_MS);
     expect(store.recall('e')).toMatchObject({ value: 'first e', windowStart: 1_001 });
     // Expired with the retention: 'a' was seen at 0, and nothing was remembered for 'd'.
     expect(store.recall('a')).toBeUndefined();
