@@ -561,9 +561,19 @@ class SinkRuntimeNode implements RuntimeNode {
         `sink "${this.name}": the partitioner chose partition ${chosen} of topic "${topic}", which has ${partitions}`,
       );
     }
-    const serialized = this.serialize(record, topic, chosen);
-    if (!serialized) return;
-    const { key, value } = serialized;
+    let key: Uint8Array | null = null;
+    let value: Uint8Array | null = null;
+    let part: SerdeContext['part'] = 'key';
+    try {
+      if (record.key !== null && record.key !== undefined)
+        key = this.def.keySerde.serialize(record.key, { topic, part, headers: record.headers });
+      part = 'value';
+      if (record.value !== null && record.value !== undefined)
+        value = this.def.valueSerde.serialize(record.value, { topic, part, headers: record.headers });
+    } catch (cause) {
+      this.serializationFailed(cause, part, topic, chosen);
+      return;
+    }
     const partition =
       chosen ?? (key === null ? this.roundRobin++ % partitions : partitionForKey(key, partitions));
     env.collector.send({
@@ -577,41 +587,24 @@ class SinkRuntimeNode implements RuntimeNode {
   }
 
   /**
-   * The record's key and value bytes, or undefined when a serde failed and the production handler let
-   * processing go on. The error names the sink, the topic (and partition when the partitioner chose
-   * one), the consumed record this output came from, and the serde's own reason (which names the field
-   * when the serde knows it).
+   * Hands a serde's failure to the production handler, as an error naming the sink, the topic (and
+   * partition when the partitioner chose one), the input record this output came from, and the serde's
+   * own reason (which names the field when the serde knows it).
    */
-  private serialize(
-    record: AnyRecord,
+  private serializationFailed(
+    cause: unknown,
+    part: SerdeContext['part'],
     topic: string,
     partition: number | undefined,
-  ): { key: Uint8Array | null; value: Uint8Array | null } | undefined {
-    let part: SerdeContext['part'] = 'key';
-    try {
-      const key =
-        record.key === null || record.key === undefined
-          ? null
-          : this.def.keySerde.serialize(record.key, { topic, part, headers: record.headers });
-      part = 'value';
-      const value =
-        record.value === null || record.value === undefined
-          ? null
-          : this.def.valueSerde.serialize(record.value, { topic, part, headers: record.headers });
-      return { key, value };
-    } catch (cause) {
-      const consumed = this.task.record();
-      const origin = consumed ? originOf(consumed) : undefined;
-      const target = `topic "${topic}"${partition === undefined ? '' : ` partition ${partition}`}`;
-      const from = origin
-        ? `the record from ${describeOrigin(origin)}`
-        : 'a record forwarded by a punctuation';
-      const error = new SerdeError(
-        `sink "${this.name}" cannot serialize the ${part} of ${from} for ${target}: ${errorMessage(cause)}`,
-        { cause, origin, part },
-      );
-      this.task.handleProduction(error, consumed, this.name);
-      return undefined;
-    }
+  ): void {
+    // A cache flush at commit forwards with the origin of the write it flushes; a punctuation with none.
+    const origin = this.task.metadata();
+    const target = `topic "${topic}"${partition === undefined ? '' : ` partition ${partition}`}`;
+    const from = origin ? `the record from ${describeOrigin(origin)}` : 'a record forwarded by a punctuation';
+    const error = new SerdeError(
+      `sink "${this.name}" cannot serialize the ${part} of ${from} for ${target}: ${errorMessage(cause)}`,
+      { cause, origin, part },
+    );
+    this.task.handleProduction(error, this.task.record(), this.name);
   }
 }
