@@ -64,7 +64,8 @@ export type ErrorCode =
   | 'TRIB_QUERY_UNAVAILABLE'
   | 'TRIB_QUERY_UNKNOWN_STORE'
   // A broken internal invariant: a bug in Tributary, never the user's input
-  | 'TRIB_INTERNAL';
+  | 'TRIB_INTERNAL'
+  | 'TRIB_ILLEGAL_STATE'; // an application asked to move where its lifecycle does not allow
 
 export interface TributaryErrorOptions {
   cause?: unknown;

@@ -12,13 +12,17 @@ import { withSchemaRegistry } from './registry-topology.ts';
 import type { Topology } from '../../topology/topology.ts';
 import { TaskAssignor, type AssignmentInfo } from '../assignment/group-protocol.ts';
 import { deadLetterTopic, usesDeadLetters } from '../error-handling.ts';
+import { systemClock, type Clock } from '../../common/clock.ts';
 import { warnOnFailure, withBindings, type Logger } from '../../common/logger.ts';
 import type { ActiveTask } from './active-task.ts';
 import { ApplicationTopics } from './application-topics.ts';
+import { atLeastOnce } from './at-least-once-commits.ts';
+import type { CommitPathFactory } from './commit-path.ts';
 import { CommitProtocol } from './commit-protocol.ts';
 import type { WorkerConfig } from './config.ts';
 import { commitBeforeLeaving } from './final-commit.ts';
 import { FetchIntake } from './fetch-intake.ts';
+import { Lifecycle, type AppRunnerState } from './lifecycle.ts';
 import { ProcessingLoop } from './processing-loop.ts';
 import { Reconciler } from './reconciler.ts';
 import { RecordPreparer } from './record-preparer.ts';
@@ -26,13 +30,22 @@ import { Restorer, type RestoreProgress } from './restorer.ts';
 import { consumerLag, droppedRecords, newRunnerMetrics } from './runner-metrics.ts';
 import { TaskFactory, type StandbyTask } from './task-factory.ts';
 import { TaskRegistry } from './task-registry.ts';
+import { taskTransactions } from './task-transaction-commits.ts';
+import { threadTransactions } from './thread-transaction-commits.ts';
 import { setUpTopics } from './topics.ts';
+
+/** What `start` opens before joining the group, for the parts that run the application. */
+interface OpenedResources {
+  readonly topics: ApplicationTopics;
+  readonly preparer: RecordPreparer | undefined;
+  readonly admin: AdminPort;
+  readonly factory: TaskFactory;
+}
 
 /** How long a failed application takes at most to close what it opened (it does not wait on Kafka). */
 const FAILED_CLOSE_MS = 5_000;
 
-export type AppRunnerState =
-  'created' | 'starting' | 'rebalancing' | 'running' | 'stopping' | 'stopped' | 'failed';
+export type { AppRunnerState } from './lifecycle.ts';
 
 export interface AppRunnerOptions {
   readonly applicationId: string;
@@ -44,6 +57,8 @@ export interface AppRunnerOptions {
   readonly processId: string;
   /** When set, Avro topics use the registry's wire format; schemas are registered at start. */
   readonly schemaRegistry?: SchemaRegistryClient;
+  /** Where the application reads wall-clock time (tests drive it); the system clock by default. */
+  readonly clock?: Clock;
 }
 
 /**
@@ -53,7 +68,8 @@ export interface AppRunnerOptions {
  *
  * - `FetchIntake` queues fetched records for their tasks (with back-pressure);
  * - `ProcessingLoop` processes them, Kafka Streams' stream thread;
- * - `CommitProtocol` hands output to the producers and commits, at-least-once or exactly-once;
+ * - `CommitProtocol` hands output to the producers and commits, along the `CommitPath` of the
+ *   application's guarantee (chosen at start: `commitPath`);
  * - `Reconciler` applies each assignment to the `TaskRegistry`: tasks and standbys come and go;
  * - the getters below are what interactive queries and metrics read.
  *
@@ -69,7 +85,9 @@ export class AppRunner {
   private topologyValue: Topology;
   private readonly options: AppRunnerOptions;
   private readonly logger: Logger;
-  private stateValue: AppRunnerState = 'created';
+  private readonly clock: Clock;
+  /** Changed only along the transition table (lifecycle.ts). */
+  private readonly lifecycle: Lifecycle;
   private readonly registry: TaskRegistry;
   private readonly assignmentListeners = new Set<() => void>();
   // Opened by `start`, closed by `shutDown`.
@@ -96,9 +114,11 @@ export class AppRunner {
     this.options = options;
     this.retry = retryPolicy(options.config.taskTimeoutMs);
     this.applicationId = options.applicationId;
+    this.lifecycle = new Lifecycle(options.applicationId);
     this.topologyValue = options.topology;
     this.logger = withBindings(options.logger, { app: options.applicationId });
     this.registry = new TaskRegistry(this.metrics.droppedInClosedTasks, this.logger);
+    this.clock = options.clock ?? systemClock;
     this.failed = new Promise<never>((_resolve, reject) => {
       this.rejectFailed = reject;
     });
@@ -110,7 +130,7 @@ export class AppRunner {
   }
 
   get state(): AppRunnerState {
-    return this.stateValue;
+    return this.lifecycle.state;
   }
 
   /** Rejects when the application fails for good. */
@@ -179,16 +199,16 @@ export class AppRunner {
 
   async start(): Promise<void> {
     const { port, config } = this.options;
-    this.stateValue = 'starting';
+    this.lifecycle.to('starting');
     this.logger.info(
       { log: port.description, guarantee: config.processingGuarantee, stateDir: config.stateDir },
       'starting application',
     );
     try {
-      const { topics, preparer } = await this.openResources();
-      await this.joinGroup(topics, preparer);
+      await this.joinGroup(await this.openResources());
     } catch (error) {
-      this.stateValue = 'failed';
+      // A stop that already finished meanwhile stays stopped; a failure reported meanwhile stays one.
+      this.lifecycle.toIf(['starting', 'rebalancing', 'running', 'stopping'], 'failed');
       this.cancel.abort();
       await this.closeWithin(FAILED_CLOSE_MS, 'closing what the application opened', () =>
         this.shutDown(true),
@@ -202,9 +222,9 @@ export class AppRunner {
    * failed application only closes what it opened, within `FAILED_CLOSE_MS`.
    */
   async stop(): Promise<void> {
-    if (this.stateValue === 'stopped' || this.stateValue === 'stopping') return;
-    const wasFailed = this.stateValue === 'failed';
-    this.stateValue = 'stopping';
+    if (this.lifecycle.is('stopped', 'stopping')) return;
+    const wasFailed = this.lifecycle.is('failed');
+    this.lifecycle.to('stopping');
     this.loop?.wake();
     if (wasFailed) {
       // What is under way gives up at its next retry (the failure aborted them); what still waits
@@ -231,6 +251,7 @@ export class AppRunner {
             reconciler: this.reconciler,
             timeoutMs: this.options.config.sessionTimeoutMs,
             logger: this.logger,
+            clock: this.clock,
           });
         } catch (error) {
           this.logger.error({ err: error }, 'final commit failed');
@@ -241,7 +262,7 @@ export class AppRunner {
       this.cancel.abort();
       await this.shutDown(false);
     }
-    this.stateValue = 'stopped';
+    this.lifecycle.to('stopped');
     this.logger.info({ processed: this.metrics.processed }, 'application stopped');
   }
 
@@ -251,13 +272,10 @@ export class AppRunner {
   }
 
   /**
-   * Topics (checked, internal ones created), the changelog reader, the task factory, global stores
-   * (loaded) and, under at-least-once, the application's producer.
+   * Topics (checked, internal ones created), the changelog reader, the task factory and global stores
+   * (loaded).
    */
-  private async openResources(): Promise<{
-    topics: ApplicationTopics;
-    preparer: RecordPreparer | undefined;
-  }> {
+  private async openResources(): Promise<OpenedResources> {
     const { port, config, applicationId } = this.options;
     const exactlyOnce = config.processingGuarantee === 'exactly-once';
     const clientId = `${config.clientId}-${applicationId}`;
@@ -270,13 +288,14 @@ export class AppRunner {
       );
     const topology = this.topologyValue;
     const preparer = RecordPreparer.forTopology(topology, applicationId, this.logger);
-    this.admin = retryingAdmin(port.admin(), {
+    const admin = retryingAdmin(port.admin(), {
       policy: this.retry,
       signal: this.cancel.signal,
       logger: this.logger,
     });
+    this.admin = admin;
     const counts = await setUpTopics({
-      admin: this.admin,
+      admin,
       topology,
       applicationId,
       deadLetterTopic: this.deadLetterTopic,
@@ -304,28 +323,29 @@ export class AppRunner {
       ),
     );
     const globalTyped = new Map<string, StateStore>();
-    this.factory = new TaskFactory({
+    const factory = new TaskFactory({
       applicationId,
       topology,
       config,
       port,
-      admin: this.admin,
+      admin,
       restorer: this.restorer,
       logger: this.logger,
+      clock: this.clock,
       partitionCount: (topic) => topics.partitionCount(topic),
       globalStores: globalTyped,
       requestCommit: () => this.requestCommit(),
       // Every application of a worker has its own record cache, as every Kafka Streams instance has.
       recordCache: new RecordCache(config.recordCacheMaxBytes),
     });
-    this.globalStores = await this.factory.openGlobalStores();
+    this.factory = factory;
+    this.globalStores = await factory.openGlobalStores();
     for (const [name, store] of this.globalStores) globalTyped.set(name, store.store);
-    if (!exactlyOnce) this.producer = port.producer({ clientId });
-    return { topics, preparer: preparer.isEmpty ? undefined : preparer };
+    return { topics, preparer: preparer.isEmpty ? undefined : preparer, admin, factory };
   }
 
   /** Joins the application's group with the parts that then run it; processing starts with the first assignment. */
-  private async joinGroup(topics: ApplicationTopics, preparer: RecordPreparer | undefined): Promise<void> {
+  private async joinGroup({ topics, preparer, admin, factory }: OpenedResources): Promise<void> {
     const { port, config, applicationId } = this.options;
     const exactlyOnce = config.processingGuarantee === 'exactly-once';
     const tasksWithState = await this.tasksWithState();
@@ -355,25 +375,16 @@ export class AppRunner {
       applicationId,
       registry: this.registry,
       consumer,
-      producer: this.producer,
-      // One transactional producer for the member (Kafka Streams' exactly_once_v2), named like its
-      // thread producer: <application id>-<process id>-<thread>.
-      threadProducer:
-        exactlyOnce && port.groupFencedOffsets
-          ? () =>
-              port.transactionalProducer({
-                transactionalId: `${applicationId}-${this.options.processId}-1`,
-                clientId: `${config.clientId}-${applicationId}-producer`,
-              })
-          : undefined,
-      factory: this.factory!,
+      path: this.commitPath(),
+      factory,
       metrics: this.metrics,
       logger: this.logger,
+      clock: this.clock,
       retry: this.retry,
       signal: this.cancel.signal,
       fail,
       taskClosed: (id, { migrated }) => {
-        if (this.stateValue === 'stopping' || this.stateValue === 'failed') return;
+        if (this.lifecycle.is('stopping', 'failed')) return;
         if (migrated) this.rejoinGroup();
         else reconciler.restart(id);
       },
@@ -381,23 +392,24 @@ export class AppRunner {
     const reconciler = new Reconciler({
       topics,
       registry: this.registry,
-      factory: this.factory!,
+      factory,
       consumer,
-      admin: this.admin!,
+      admin,
       commits,
       metrics: this.metrics,
       logger: this.logger,
+      clock: this.clock,
       exactlyOnce,
       handoverTimeoutMs: config.sessionTimeoutMs,
       retry: this.retry,
       signal: this.cancel.signal,
-      windingDown: () => this.stateValue === 'stopping' || this.stateValue === 'failed',
+      windingDown: () => this.lifecycle.is('stopping', 'failed'),
       assignmentQueued: () => {
         // Queries answer 503 until the tasks match; a stopping or failed application stays so.
-        if (this.stateValue === 'running') this.stateValue = 'rebalancing';
+        this.lifecycle.toIf(['running'], 'rebalancing');
       },
       assignmentApplied: () => {
-        if (this.stateValue === 'rebalancing') this.stateValue = 'running';
+        this.lifecycle.toIf(['rebalancing'], 'running');
         for (const listener of this.assignmentListeners) listener();
         this.loop?.wake();
       },
@@ -416,19 +428,20 @@ export class AppRunner {
       commits,
       commitIntervalMs: config.commitIntervalMs,
       metrics: this.metrics,
+      clock: this.clock,
       reconciled: () => reconciler.settled(),
-      running: () =>
-        this.stateValue !== 'stopping' && this.stateValue !== 'stopped' && this.stateValue !== 'failed',
+      running: () => !this.lifecycle.is('stopping', 'stopped', 'failed'),
       fail,
     });
     this.commits = commits;
     this.reconciler = reconciler;
     this.loop = loop;
-    this.stateValue = 'rebalancing';
+    // Unless a stop or a failure came while starting: that state stands.
+    this.lifecycle.toIf(['starting'], 'rebalancing');
     await consumer.start({
       onRevoking: () => {
         // Queries see the rebalance from its start: the tasks here may be about to move.
-        if (this.stateValue === 'running') this.stateValue = 'rebalancing';
+        this.lifecycle.toIf(['running'], 'rebalancing');
         this.requestCommit();
       },
       onAssigned: (assignment) => reconciler.enqueue(assignment),
@@ -443,6 +456,28 @@ export class AppRunner {
         ),
     });
     this.loopDone = loop.run();
+  }
+
+  /**
+   * How the application's output is sent and its commits made, chosen once from its guarantee: the
+   * application's producer under at-least-once; under exactly-once one transactional producer for the
+   * member where the event log fences offsets by the group generation (Kafka Streams'
+   * exactly_once_v2), else one per task (made by the TaskFactory with the task).
+   */
+  private commitPath(): CommitPathFactory {
+    const { port, config, applicationId } = this.options;
+    if (config.processingGuarantee !== 'exactly-once') {
+      this.producer = port.producer({ clientId: `${config.clientId}-${applicationId}` });
+      return atLeastOnce(this.producer);
+    }
+    if (!port.groupFencedOffsets) return taskTransactions;
+    // Named like Kafka Streams' thread producer: <application id>-<process id>-<thread>.
+    return threadTransactions(() =>
+      port.transactionalProducer({
+        transactionalId: `${applicationId}-${this.options.processId}-1`,
+        clientId: `${config.clientId}-${applicationId}-producer`,
+      }),
+    );
   }
 
   /**
@@ -505,16 +540,16 @@ export class AppRunner {
   }
 
   private fail(error: Error): void {
-    if (this.failure || this.stateValue === 'stopped') return;
+    if (this.failure || this.lifecycle.is('stopped')) return;
     // What the stop itself gave up (a commit a rebalance interrupted while the group's other members
     // stop too, as the stream threads of one process do) ends with the stop; it is no failure.
-    if (this.stateValue === 'stopping' && error instanceof RetryCancelledError) {
+    if (this.lifecycle.is('stopping') && error instanceof RetryCancelledError) {
       this.logger.warn({ err: error }, error.message);
       return;
     }
     this.failure = error;
     this.logger.error({ err: error }, `application failed: ${error.message}`);
-    this.stateValue = 'failed';
+    if (!this.lifecycle.is('failed')) this.lifecycle.to('failed');
     this.cancel.abort();
     this.loop?.wake();
     this.rejectFailed(error);

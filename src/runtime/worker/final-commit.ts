@@ -1,3 +1,4 @@
+import type { Clock } from '../../common/clock.ts';
 import type { Logger } from '../../common/logger.ts';
 import type { CommitProtocol } from './commit-protocol.ts';
 import type { Reconciler } from './reconciler.ts';
@@ -19,16 +20,17 @@ export async function commitBeforeLeaving(options: {
   readonly reconciler: Reconciler;
   readonly timeoutMs: number;
   readonly logger: Logger;
+  readonly clock: Clock;
 }): Promise<void> {
-  const { commits, reconciler, timeoutMs, logger } = options;
-  const deadline = Date.now() + timeoutMs;
+  const { commits, reconciler, timeoutMs, logger, clock } = options;
+  const deadline = clock.now() + timeoutMs;
   for (;;) {
     // A rebalance under way commits and lets go of tasks itself: after it, less is left to do.
     await reconciler.settled();
     const seen = reconciler.assignmentsReceived;
     if ((await commits.commitAll()) === 'committed') return;
     logger.info({}, 'waiting to rejoin the group to commit before leaving it');
-    if (!(await reconciler.assignmentAfter(seen, deadline - Date.now()))) {
+    if (!(await reconciler.assignmentAfter(seen, deadline - clock.now()))) {
       logger.error(
         { waitedMs: timeoutMs },
         'leaving the group without committing the last offsets: it did not take this worker back in time; their records will be processed again',

@@ -1,4 +1,5 @@
 import type { AdminPort, GroupConsumerPort, TopicPartition, TopicPartitionOffset } from '../../kafka/port.ts';
+import type { Clock } from '../../common/clock.ts';
 import type { Logger } from '../../common/logger.ts';
 
 /**
@@ -28,6 +29,8 @@ export interface HandoffContext {
   readonly admin: AdminPort;
   readonly groupId: string;
   readonly logger: Logger;
+  /** The hand-over deadline is measured on it. */
+  readonly clock: Clock;
 }
 
 /** Commits the final position of every input partition of tasks this worker lets go, marked for the rebalance. */
@@ -41,7 +44,14 @@ export async function release(
   const known = new Map<string, TopicPartitionOffset>();
   for (const task of tasks) for (const position of task.positions) known.set(key(position), position);
   const unknown = tasks.flatMap((t) => t.inputs).filter((p) => !known.has(key(p)));
-  const offsets = [...known.values(), ...(await startPositions(context, unknown))];
+  const offsets = [
+    ...known.values(),
+    ...(await startPositions(context, unknown)).map(({ topic, partition, offset }) => ({
+      topic,
+      partition,
+      offset,
+    })),
+  ];
   await consumer.commit(offsets, { metadata: RELEASE_MARKER + rebalance });
   context.logger.debug({ tasks: tasks.map((t) => t.id), rebalance }, 'tasks released');
 }
@@ -56,7 +66,7 @@ export async function awaitRelease(
   options: { timeoutMs: number; cancelled: () => boolean },
 ): Promise<ReleaseOutcome> {
   const marker = RELEASE_MARKER + rebalance;
-  const deadline = Date.now() + options.timeoutMs;
+  const deadline = context.clock.now() + options.timeoutMs;
   const topics = [...new Set(partitions.map((p) => p.topic))];
   for (;;) {
     const committed = new Map<string, string | null>();
@@ -66,29 +76,38 @@ export async function awaitRelease(
     }
     if (partitions.every((p) => committed.get(key(p)) === marker)) return 'released';
     if (options.cancelled()) return 'superseded';
-    if (Date.now() > deadline) return 'timed out';
+    if (context.clock.now() > deadline) return 'timed out';
     await new Promise((resolve) => setTimeout(resolve, POLL_MS));
   }
 }
 
+/** Where a task starts reading a partition, and where the partition ended when that was read. */
+export interface StartPosition extends TopicPartitionOffset {
+  /** The partition's end (the offset after its last record) as listed; undefined when not listed. */
+  readonly end: string | undefined;
+}
+
 /**
  * Where a new task starts reading each input partition: the group's committed offset, else the
- * partition's first offset (what a group with no committed offset starts from).
+ * partition's first offset (what a group with no committed offset starts from). With each, the
+ * partition's end, so the task knows from the start which partitions have nothing to fetch and need
+ * not be waited for (the clients report nothing for a fetch that found nothing).
  */
 export async function startPositions(
   context: HandoffContext,
   partitions: readonly TopicPartition[],
-): Promise<TopicPartitionOffset[]> {
-  const positions: TopicPartitionOffset[] = [];
+): Promise<StartPosition[]> {
+  const positions: StartPosition[] = [];
   for (const topic of new Set(partitions.map((p) => p.topic))) {
     const wanted = partitions.filter((p) => p.topic === topic);
-    const committed = await context.admin.committedOffsets(context.groupId, topic);
-    const ranges = wanted.some((p) => !committed.has(p.partition))
-      ? await context.admin.offsets(topic)
-      : undefined;
+    const [committed, ranges] = await Promise.all([
+      context.admin.committedOffsets(context.groupId, topic),
+      context.admin.offsets(topic),
+    ]);
     for (const { partition } of wanted) {
-      const offset = committed.get(partition)?.offset ?? ranges?.get(partition)?.low ?? '0';
-      positions.push({ topic, partition, offset });
+      const range = ranges.get(partition);
+      const offset = committed.get(partition)?.offset ?? range?.low ?? '0';
+      positions.push({ topic, partition, offset, end: range?.high });
     }
   }
   return positions;

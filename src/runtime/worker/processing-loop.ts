@@ -1,3 +1,4 @@
+import type { Clock } from '../../common/clock.ts';
 import type { CommitProtocol } from './commit-protocol.ts';
 import type { FetchIntake } from './fetch-intake.ts';
 import type { RunnerMetrics } from './runner-metrics.ts';
@@ -21,6 +22,8 @@ export interface ProcessingLoopOptions {
   readonly commits: CommitProtocol;
   readonly commitIntervalMs: number;
   readonly metrics: RunnerMetrics;
+  /** The processing time records are processed at (stream time comes from the records). */
+  readonly clock: Clock;
   /** Resolves once no rebalance is reconciling the tasks. */
   readonly reconciled: () => Promise<void>;
   /** False once the application stops or fails: the loop ends. */
@@ -57,7 +60,7 @@ export class ProcessingLoop {
       await this.options.reconciled();
       let processed = 0;
       try {
-        const now = Date.now();
+        const now = this.options.clock.now();
         const deadline = performance.now() + SLICE_MS;
         const tasks = [...registry.active.values()];
         for (let i = 0; i < tasks.length; i++) {

@@ -2,6 +2,7 @@ import { errorKind } from '../../errors.ts';
 import type { AdminPort, GroupAssignment, GroupConsumerPort, TopicPartition } from '../../kafka/port.ts';
 import { retrying, type RetryPolicy } from '../../kafka/retry.ts';
 import { decodeAssignmentInfo, type AssignmentInfo } from '../assignment/group-protocol.ts';
+import type { Clock } from '../../common/clock.ts';
 import { warnOnFailure, type Logger } from '../../common/logger.ts';
 import type { ApplicationTopics } from './application-topics.ts';
 import type { CommitProtocol } from './commit-protocol.ts';
@@ -20,6 +21,8 @@ export interface ReconcilerOptions {
   readonly commits: CommitProtocol;
   readonly metrics: RunnerMetrics;
   readonly logger: Logger;
+  /** Hand-over deadlines and reconcile durations are measured on it. */
+  readonly clock: Clock;
   readonly exactlyOnce: boolean;
   /** How long a new owner waits for the previous one to hand a task over (at-least-once). */
   readonly handoverTimeoutMs: number;
@@ -121,7 +124,7 @@ export class Reconciler {
 
   private async reconcile(assignment: GroupAssignment): Promise<void> {
     const { registry, consumer, commits, logger } = this.options;
-    const started = Date.now();
+    const started = this.options.clock.now();
     const info = decodeAssignmentInfo(assignment.userData);
     registry.assignment = info;
     registry.latestAssignment = assignment;
@@ -183,7 +186,7 @@ export class Reconciler {
         generation: assignment.generationId,
         active: info.active,
         standby: info.standby,
-        ms: Date.now() - started,
+        ms: this.options.clock.now() - started,
       },
       'tasks assigned',
     );
@@ -226,9 +229,10 @@ export class Reconciler {
   private async restartNow(id: string): Promise<void> {
     const assignment = this.latest;
     const { registry, consumer, logger } = this.options;
-    const stale = () => !assignment || assignment.superseded() || this.options.windingDown();
+    if (!assignment) return;
+    const stale = () => assignment.superseded() || this.options.windingDown();
     if (stale() || registry.active.has(id) || !registry.assignment.active.includes(id)) return;
-    const inputs = this.options.topics.partitionsByTask(assignment!.partitions, [id]).get(id) ?? [];
+    const inputs = this.options.topics.partitionsByTask(assignment.partitions, [id]).get(id) ?? [];
     if (!(await this.startTask(id, inputs, this.handoffContext(), stale))) return;
     consumer.resume(inputs);
     logger.info({ task: id }, 'task started again from its last commit');
@@ -247,6 +251,7 @@ export class Reconciler {
       admin: this.options.admin,
       groupId: this.options.topics.applicationId,
       logger: this.options.logger,
+      clock: this.options.clock,
     };
   }
 
@@ -261,13 +266,13 @@ export class Reconciler {
     handoff: HandoffContext,
     stale: () => boolean,
   ): Promise<boolean> {
-    const { registry, factory, metrics, consumer, retry, signal } = this.options;
+    const { registry, factory, metrics, consumer, retry, signal, clock } = this.options;
     const standby = registry.standbys.get(id);
     if (standby) {
       registry.standbys.delete(id);
       await factory.closeStandby(standby);
     }
-    const restoreStarted = Date.now();
+    const restoreStarted = clock.now();
     let created;
     try {
       created = await retrying(() => factory.createActive(id, inputs, stale), {
@@ -287,7 +292,7 @@ export class Reconciler {
       throw error;
     }
     if (!created) return false;
-    metrics.restoreMs += Date.now() - restoreStarted;
+    metrics.restoreMs += clock.now() - restoreStarted;
     created.task.recordLatency = metrics.recordLatencySeconds;
     // Read now, after the restore (and under exactly-once after fencing the previous owner): the
     // client's own view dates from the end of the rebalance, before the previous owner finished.
@@ -307,7 +312,7 @@ export class Reconciler {
     // this point finds no owner and is dropped, so none can get ahead of the start position.
     created.task.startAt(positions);
     registry.add(id, created);
-    for (const position of positions) consumer.seek(position);
+    for (const { topic, partition, offset } of positions) consumer.seek({ topic, partition, offset });
     return true;
   }
 }

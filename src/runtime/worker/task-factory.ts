@@ -5,7 +5,8 @@ import type { StateStore } from '../../state/api.ts';
 import type { RecordCache } from '../../state/cache/record-cache.ts';
 import { openStore, type ManagedStore } from '../../state/managed-store.ts';
 import type { SourceNodeDef } from '../../topology/physical.ts';
-import { Topology } from '../../topology/topology.ts';
+import { Topology, type Subtopology } from '../../topology/topology.ts';
+import type { Clock } from '../../common/clock.ts';
 import { warnOnFailure, type Logger } from '../../common/logger.ts';
 import { StreamTask } from '../stream-task.ts';
 import { openTaskStores, taskDirectory, typedStores } from '../task-stores.ts';
@@ -24,6 +25,8 @@ export interface TaskFactoryOptions {
   readonly admin: AdminPort;
   readonly restorer: Restorer;
   readonly logger: Logger;
+  /** The tasks' wall clock (wall-clock punctuation) and restore durations. */
+  readonly clock: Clock;
   readonly partitionCount: (topic: string) => number;
   readonly globalStores: ReadonlyMap<string, StateStore>;
   readonly requestCommit: () => void;
@@ -70,12 +73,7 @@ export class TaskFactory {
     stale: () => boolean = () => false,
   ): Promise<CreatedTask | undefined> {
     const { applicationId, topology, config, port, logger } = this.options;
-    const { subtopology, partition } = parseTaskId(taskId);
-    const sub = topology.subtopologies[subtopology];
-    if (!sub)
-      throw new TopologyError(
-        `task ${taskId} names sub-topology ${subtopology}, which this topology does not have`,
-      );
+    const { sub, subtopology, partition } = this.subtopologyOf(taskId);
     if (stale()) return undefined;
     // Where the event log fences offsets by the group generation, the member's one producer serves
     // every task (see ThreadProducer); else each task has its own, fencing its previous owner's.
@@ -121,7 +119,7 @@ export class TaskFactory {
       stores: new Map([...typedStores(stores), ...this.options.globalStores]),
       collector: { send: (record) => holder.active!.collect(record) },
       partitionCount: this.options.partitionCount,
-      wallClock: () => Date.now(),
+      wallClock: () => this.options.clock.now(),
       errorHandling: config.errorHandling,
       logger,
       requestCommit: this.options.requestCommit,
@@ -143,8 +141,7 @@ export class TaskFactory {
 
   async createStandby(taskId: string): Promise<StandbyTask> {
     const { applicationId, topology, config, restorer } = this.options;
-    const { subtopology, partition } = parseTaskId(taskId);
-    const sub = topology.subtopologies[subtopology]!;
+    const { sub, subtopology, partition } = this.subtopologyOf(taskId);
     const stores = await openTaskStores(
       sub,
       taskDirectory(config.stateDir, applicationId, subtopology, partition),
@@ -183,7 +180,7 @@ export class TaskFactory {
 
   /** Opens the global stores afresh and loads their topics in full. */
   async openGlobalStores(): Promise<Map<string, ManagedStore>> {
-    const { applicationId, topology, config, admin, restorer, logger } = this.options;
+    const { applicationId, topology, config, admin, restorer, logger, clock } = this.options;
     const stores = new Map<string, ManagedStore>();
     for (const global of topology.globalStores.values()) {
       // A global store has no single changelog position to check: it is rebuilt from its topic at start.
@@ -199,7 +196,7 @@ export class TaskFactory {
         config.errorHandling.deserialization,
         logger,
       );
-      const started = Date.now();
+      const started = clock.now();
       let restored = 0;
       for (const [partition, range] of await admin.offsets(topic)) {
         restored += await restorer.restore(
@@ -211,11 +208,22 @@ export class TaskFactory {
         await restorer.follow({ topic, partition }, BigInt(range.high), target);
       }
       logger.info(
-        { store: global.store.name, topic, records: restored, ms: Date.now() - started },
+        { store: global.store.name, topic, records: restored, ms: clock.now() - started },
         'global store loaded',
       );
     }
     return stores;
+  }
+
+  /** The sub-topology a task runs, and its partition. */
+  private subtopologyOf(taskId: string): { sub: Subtopology; subtopology: number; partition: number } {
+    const { subtopology, partition } = parseTaskId(taskId);
+    const sub = this.options.topology.subtopologies[subtopology];
+    if (!sub)
+      throw new TopologyError(
+        `task ${taskId} names sub-topology ${subtopology}, which this topology does not have`,
+      );
+    return { sub, subtopology, partition };
   }
 
   /** Restores each logged store from its checkpoint to the changelog's end (or a source topic's committed offset). */
@@ -225,7 +233,7 @@ export class TaskFactory {
     partition: number,
     sources: readonly SourceNodeDef[],
   ): Promise<void> {
-    const { applicationId, topology, admin, restorer, logger, config } = this.options;
+    const { applicationId, topology, admin, restorer, logger, config, clock } = this.options;
     for (const store of stores.values()) {
       const topic = topology.changelogTopic(store.spec.name, applicationId);
       if (!topic) continue;
@@ -243,7 +251,7 @@ export class TaskFactory {
           );
         continue;
       }
-      const started = Date.now();
+      const started = clock.now();
       logger.info(
         {
           task: taskId,
@@ -266,7 +274,7 @@ export class TaskFactory {
         : storeTarget(store);
       const restored = await restorer.restore({ topic, partition }, from, end, target);
       await store.commit(Number(end));
-      const ms = Date.now() - started;
+      const ms = clock.now() - started;
       logger.info(
         {
           task: taskId,
