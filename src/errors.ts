@@ -18,6 +18,55 @@
  */
 export type ErrorKind = 'retriable' | 'abortable' | 'task-migrated' | 'fatal';
 
+/**
+ * Every code a TributaryError carries: a closed list, so code that branches on one is checked by the
+ * compiler, and a new code is a visible change of the public API.
+ */
+export type ErrorCode =
+  // Building and configuring
+  | 'TRIB_TOPOLOGY' // the topology cannot be built (wiring, names, co-partitioning)
+  | 'TRIB_CONFIG' // a setting is missing or invalid
+  | 'TRIB_USAGE' // the command line is wrong
+  // Records
+  | 'TRIB_SERDE' // a key or value cannot be (de)serialized
+  | 'TRIB_PROCESSING' // user code threw while processing a record
+  | 'TRIB_STORE' // a state store failed or was used wrongly
+  | 'TRIB_RESTORE' // restoring a store from its changelog failed
+  | 'TRIB_SCHEMA_REGISTRY' // the schema registry refused or could not be reached
+  // Kafka
+  | 'TRIB_KAFKA' // a Kafka operation failed
+  | 'TRIB_KAFKA_CLIENT' // the Kafka client misbehaved
+  | 'TRIB_KAFKA_AUTHENTICATION'
+  | 'TRIB_KAFKA_AUTHORIZATION'
+  | 'TRIB_KAFKA_TLS'
+  | 'TRIB_TOKEN' // an OAuth token could not be obtained
+  | 'TRIB_RECORD_TOO_LARGE' // a record larger than its topic accepts
+  | 'TRIB_FENCED' // a newer instance of the task's producer took over
+  | 'TRIB_GROUP_FENCED' // a newer member with the same group instance id took over
+  | 'TRIB_REBALANCE' // the group is rebalancing: offsets were not committed
+  | 'TRIB_TRANSACTION' // a transaction cannot go on
+  | 'TRIB_CONSUMER' // the consumer stopped
+  | 'TRIB_GROUP' // the embedded group coordinator refused
+  | 'TRIB_UNSUPPORTED' // the event log does not offer an operation
+  | 'TRIB_UNKNOWN_TOPIC'
+  | 'TRIB_TOPIC_MISSING'
+  | 'TRIB_EMBEDDED_LOG' // the embedded event log failed or is damaged
+  | 'TRIB_RETRIES_EXHAUSTED' // a retriable failure outlasted its timeout
+  | 'TRIB_CANCELLED' // given up because the application is stopping
+  // Reading topics, recordings and replays
+  | 'TRIB_READ'
+  | 'TRIB_REPLAY'
+  | 'TRIB_REPLAY_INPUT'
+  // HTTP and interactive queries
+  | 'TRIB_HTTP'
+  | 'TRIB_QUERY_BAD_REQUEST'
+  | 'TRIB_QUERY_TIMEOUT'
+  | 'TRIB_QUERY_UNAVAILABLE'
+  | 'TRIB_QUERY_UNKNOWN_STORE'
+  // A broken internal invariant: a bug in Tributary, never the user's input
+  | 'TRIB_INTERNAL'
+  | 'TRIB_ILLEGAL_STATE'; // an application asked to move where its lifecycle does not allow
+
 export interface TributaryErrorOptions {
   cause?: unknown;
   /** Shorthand for `kind: 'retriable'`. */
@@ -26,13 +75,13 @@ export interface TributaryErrorOptions {
 }
 
 export class TributaryError extends Error {
-  readonly code: string;
+  readonly code: ErrorCode;
   /** What a worker does about it; see ErrorKind. */
   readonly kind: ErrorKind;
   /** True when trying the same operation again may succeed (`kind` is `retriable`). */
   readonly retriable: boolean;
 
-  constructor(code: string, message: string, options: TributaryErrorOptions = {}) {
+  constructor(code: ErrorCode, message: string, options: TributaryErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
     this.code = code;

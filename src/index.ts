@@ -159,6 +159,7 @@ export {
   StoreError,
   TopologyError,
   TributaryError,
+  type ErrorCode,
   type RecordOrigin,
 } from './errors.ts';
 export type { ErrorHandlerChoice, ErrorHandling } from './runtime/error-handling.ts';

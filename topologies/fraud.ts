@@ -23,20 +23,12 @@
  * an order in a 5-minute session, so a check must not drift from its order. Sessions take orders up to a
  * day late (in stream time); an order later than that is dropped by the window and gets no check.
  */
-import {
-  Serdes,
-  SessionWindows,
-  Stores,
-  defineApp,
-  type Processor,
-  type ProcessorContext,
-  type WindowStore,
-} from 'tributary';
+import { Serdes, SessionWindows, defineApp, type Processor, type ProcessorContext } from 'tributary';
 import { topics, type Order, type OrderValidation } from '../schemas/topics.ts';
+import { FirstSeen, firstSeenStore } from './shared/first-seen.ts';
+import { FRAUD_SESSION_GAP_MS, FRAUD_SESSION_GRACE_MS } from './shared/timing.ts';
 
 export const FRAUD_LIMIT = 2000;
-export const SESSION_GAP_MS = 60 * 60_000;
-export const SESSION_GRACE_MS = 24 * 60 * 60_000;
 export const COUNTED_ORDERS_STORE = 'counted-orders';
 /**
  * How long (in stream time, from the time the order was placed) `count-each-order-once` remembers an
@@ -45,7 +37,7 @@ export const COUNTED_ORDERS_STORE = 'counted-orders';
  * stopped too: it can no longer be told from a copy, and its session window would drop it anyway
  * (it could only still count by joining a session that has gone on without a break ever since).
  */
-export const COUNTED_ORDERS_RETENTION_MS = SESSION_GAP_MS + SESSION_GRACE_MS;
+export const COUNTED_ORDERS_RETENTION_MS = FRAUD_SESSION_GAP_MS + FRAUD_SESSION_GRACE_MS;
 export const CUSTOMER_SESSIONS_STORE = 'customer-sessions';
 
 /** An order with the time it was placed, which its fraud check keeps. */
@@ -105,22 +97,18 @@ export function mergeSessions(a: CustomerSession, b: CustomerSession): CustomerS
  */
 function countEachOrderOnce(): Processor<string, Order, string, PlacedOrder> {
   let context: ProcessorContext<string, PlacedOrder>;
-  let counted: WindowStore<string, number>;
-  /** Stream time as the windows measure it: the latest order time seen here. */
-  let streamTime = -Infinity;
+  let counted: FirstSeen<number>;
   return {
     init: (c) => {
       context = c;
-      counted = c.getStateStore(COUNTED_ORDERS_STORE);
+      counted = new FirstSeen(c.getStateStore(COUNTED_ORDERS_STORE), COUNTED_ORDERS_RETENTION_MS);
     },
     process: (record) => {
       const placedAt = record.timestamp;
-      streamTime = Math.max(streamTime, placedAt);
+      counted.advance(placedAt);
       // Older than the store remembers: it may have been counted already (see COUNTED_ORDERS_RETENTION_MS).
-      if (placedAt <= streamTime - COUNTED_ORDERS_RETENTION_MS) return;
-      const [alreadyCounted] = counted.fetchWindows(record.value.id, 0, Infinity);
-      if (alreadyCounted) return;
-      counted.put(record.value.id, record.value.customerId, placedAt);
+      if (counted.forgotten(placedAt)) return;
+      if (!counted.first(record.value.id, record.value.customerId, placedAt)) return;
       context.forward({ ...record, value: { order: record.value, placedAt } });
     },
   };
@@ -167,16 +155,7 @@ export default defineApp({
     "One FRAUD_CHECK per CREATED order: FAIL when the customer's one-hour session total reaches 2000.",
   topics: [topics.orders, topics.orderValidations],
   topology: (builder) => {
-    builder.addStateStore(
-      Stores.window({
-        name: COUNTED_ORDERS_STORE,
-        keySerde: Serdes.String(),
-        valueSerde: Serdes.Long(),
-        // Each entry stands for the span the order is remembered: from when it was placed, for the retention.
-        windowSizeMs: COUNTED_ORDERS_RETENTION_MS,
-        retentionMs: COUNTED_ORDERS_RETENTION_MS,
-      }),
-    );
+    builder.addStateStore(firstSeenStore(COUNTED_ORDERS_STORE, Serdes.Long(), COUNTED_ORDERS_RETENTION_MS));
     builder
       .stream(topics.orders)
       .filter((_id, order) => order.state === 'CREATED', { name: 'created-orders' })
@@ -186,7 +165,7 @@ export default defineApp({
         keySerde: Serdes.Long(),
         valueSerde: Serdes.Json<PlacedOrder>(),
       })
-      .windowedBy(SessionWindows.ofInactivityGapAndGrace(SESSION_GAP_MS, SESSION_GRACE_MS))
+      .windowedBy(SessionWindows.ofInactivityGapAndGrace(FRAUD_SESSION_GAP_MS, FRAUD_SESSION_GRACE_MS))
       .aggregate<CustomerSession>(
         () => ({ total: 0, order: null, placedAt: null, counted: [] }),
         (_customer, placed, session) => addOrder(session, placed),

@@ -24,15 +24,14 @@ import {
   type Processor,
   type ProcessorContext,
   type StreamRecord,
-  type WindowEntry,
-  type WindowStore,
 } from 'tributary';
 import { topics, type Order, type OrderValidation } from '../schemas/topics.ts';
+import { FirstSeen, firstSeenStore } from './shared/first-seen.ts';
+import { FIVE_MINUTES_MS, GRACE_MS } from './shared/timing.ts';
 
 export const RESERVED_STOCK_STORE = 'reserved-stock';
 export const ORDER_RESERVATIONS_STORE = 'order-reservations';
 
-const MINUTE = 60_000;
 /**
  * How long (in stream time, from the time the order was placed) inventory remembers what it decided
  * for an order, so that its reservation can be released when the order FAILS:
@@ -47,7 +46,7 @@ const MINUTE = 60_000;
  * retention is ignored (no check, no reservation): it can no longer be told from a copy of an order
  * already decided, and validations-aggregator would drop its checks as too late anyway.
  */
-export const RESERVATIONS_RETENTION_MS = 10 * MINUTE + 70 * MINUTE + 60 * MINUTE;
+export const RESERVATIONS_RETENTION_MS = 2 * FIVE_MINUTES_MS + (2 * FIVE_MINUTES_MS + GRACE_MS) + GRACE_MS; // the three terms above, in order
 
 /** What the inventory decided for one order. */
 export interface Reservation {
@@ -76,22 +75,15 @@ function reserveStock(): Processor<string, OrderWithStock, string, OrderValidati
   let context: ProcessorContext<string, OrderValidation>;
   let reservedStock: KeyValueStore<string, number>;
   /** Per order, under the time it was placed. */
-  let reservations: WindowStore<string, Reservation>;
-  /** Stream time as the windows measure it: the latest order time seen here. */
-  let streamTime = -Infinity;
-
-  function reservationOf(orderId: string): WindowEntry<Reservation> | undefined {
-    const [entry] = reservations.fetchWindows(orderId, 0, Infinity);
-    return entry;
-  }
+  let reservations: FirstSeen<Reservation>;
 
   function check(record: StreamRecord<string, OrderWithStock>): void {
     const product = record.key;
     const { order, unitsInStock } = record.value;
     // Older than the store remembers: it may have been decided already (see RESERVATIONS_RETENTION_MS).
-    if (record.timestamp <= streamTime - RESERVATIONS_RETENTION_MS) return;
+    if (reservations.forgotten(record.timestamp)) return;
     // A redelivered order was decided the first time; deciding again could reserve its units twice.
-    if (reservationOf(order.id) !== undefined) return;
+    if (reservations.recall(order.id) !== undefined) return;
     const reserved = reservedStock.get(product) ?? 0;
     let problem: string | null = null;
     if (unitsInStock === null) problem = `no stock of ${product} in the warehouse`;
@@ -101,12 +93,12 @@ function reserveStock(): Processor<string, OrderWithStock, string, OrderValidati
     const units = problem === null ? Math.max(order.quantity, 0) : 0;
     if (units > 0) reservedStock.put(product, reserved + units);
     const status = problem === null ? 'reserved' : 'rejected';
-    reservations.put(order.id, { product, quantity: units, status }, record.timestamp);
+    reservations.remember(order.id, { product, quantity: units, status }, record.timestamp);
     context.forward({ ...record, key: order.id, value: inventoryCheck(order.id, problem) });
   }
 
   function release(product: string, order: Order, failedAt: number): void {
-    const entry = reservationOf(order.id);
+    const entry = reservations.recall(order.id);
     const held = entry?.value;
     // Rejected orders hold nothing, and released ones have given their units back already.
     if (held !== undefined && held.status !== 'reserved') return;
@@ -116,17 +108,17 @@ function reserveStock(): Processor<string, OrderWithStock, string, OrderValidati
     }
     // Also remembered for an order never checked here, so that a CREATED arriving late cannot reserve for it.
     const released: Reservation = { product, quantity: 0, status: 'released' };
-    reservations.put(order.id, released, entry?.windowStart ?? failedAt);
+    reservations.remember(order.id, released, entry?.windowStart ?? failedAt);
   }
 
   return {
     init: (c) => {
       context = c;
       reservedStock = c.getStateStore(RESERVED_STOCK_STORE);
-      reservations = c.getStateStore(ORDER_RESERVATIONS_STORE);
+      reservations = new FirstSeen(c.getStateStore(ORDER_RESERVATIONS_STORE), RESERVATIONS_RETENTION_MS);
     },
     process: (record) => {
-      streamTime = Math.max(streamTime, record.timestamp);
+      reservations.advance(record.timestamp);
       const { order } = record.value;
       if (order.state === 'CREATED') check(record);
       else if (order.state === 'FAILED') release(record.key, order, record.timestamp);
@@ -145,14 +137,7 @@ export default defineApp({
         Stores.keyValue({ name: RESERVED_STOCK_STORE, keySerde: Serdes.String(), valueSerde: Serdes.Int() }),
       )
       .addStateStore(
-        Stores.window({
-          name: ORDER_RESERVATIONS_STORE,
-          keySerde: Serdes.String(),
-          valueSerde: Serdes.Json<Reservation>(),
-          // Each entry stands for the span the order is remembered: from when it was placed, for the retention.
-          windowSizeMs: RESERVATIONS_RETENTION_MS,
-          retentionMs: RESERVATIONS_RETENTION_MS,
-        }),
+        firstSeenStore(ORDER_RESERVATIONS_STORE, Serdes.Json<Reservation>(), RESERVATIONS_RETENTION_MS),
       );
     const stock = builder.table(topics.warehouseInventory, { storeName: 'warehouse-stock' });
     const orders = builder.stream(topics.orders);

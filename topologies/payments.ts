@@ -19,32 +19,20 @@
  * An order whose payment never comes within the window stays VALIDATED. Currencies are not converted:
  * the amount is compared as is.
  */
-import {
-  JoinWindows,
-  Serdes,
-  Stores,
-  defineApp,
-  type Processor,
-  type ProcessorContext,
-  type WindowStore,
-} from 'tributary';
+import { JoinWindows, Serdes, defineApp, type Processor, type ProcessorContext } from 'tributary';
 import { topics, type Order, type Payment } from '../schemas/topics.ts';
 import { hasReached } from '../schemas/order-states.ts';
+import { FirstSeen, firstSeenStore } from './shared/first-seen.ts';
+import { FIVE_MINUTES_MS, GRACE_MS, JOIN_RESULTS_SPAN_MS } from './shared/timing.ts';
 
-export const FIVE_MINUTES_MS = 5 * 60_000;
-/** How late (in stream time) an order or a payment may arrive and still be joined. */
-export const GRACE_MS = 60 * 60_000;
 export const SETTLED_ORDERS_STORE = 'settled-orders';
 /** The `orders` topic as a global table: how far each order had got before this run (see settleOnce). */
 export const KNOWN_ORDERS_STORE = 'known-orders';
 /**
- * How long (in stream time, from the settlement's time) `settle-once` remembers a settled order. Every
- * payment the join pairs with a VALIDATED order lies within its window (5 minutes either way), so all
- * results for the order lie within 10 minutes of each other; and the join pairs only records it still
- * holds, for 5 + 5 minutes plus the hour of grace. So no result for the order comes 10 minutes + 1 hour
- * 10 minutes after the first one.
+ * How long (in stream time, from the settlement's time) `settle-once` remembers a settled order: as
+ * long as the join of VALIDATED orders and payments can produce another result for the order.
  */
-export const SETTLED_ORDERS_RETENTION_MS = 2 * FIVE_MINUTES_MS + (2 * FIVE_MINUTES_MS + GRACE_MS);
+export const SETTLED_ORDERS_RETENTION_MS = JOIN_RESULTS_SPAN_MS;
 
 interface PaidOrder {
   readonly order: Order;
@@ -77,17 +65,16 @@ export function settle({ order, payment }: PaidOrder): Order {
  */
 function settleOnce(): Processor<string, PaidKnownOrder, string, Order> {
   let context: ProcessorContext<string, Order>;
-  let settled: WindowStore<string, string>;
+  let settled: FirstSeen<string>;
   return {
     init: (c) => {
       context = c;
-      settled = c.getStateStore(SETTLED_ORDERS_STORE);
+      settled = new FirstSeen(c.getStateStore(SETTLED_ORDERS_STORE), SETTLED_ORDERS_RETENTION_MS);
     },
     process: (record) => {
       const { order, payment, known } = record.value;
-      const [settlement] = settled.fetchWindows(order.id, 0, Infinity);
-      if (settlement || (known !== null && hasReached(known.state, 'CONFIRMED'))) return;
-      settled.put(order.id, payment.id, record.timestamp);
+      if (known !== null && hasReached(known.state, 'CONFIRMED')) return;
+      if (!settled.first(order.id, payment.id, record.timestamp)) return;
       context.forward({ ...record, key: order.id, value: settle({ order, payment }) });
     },
   };
@@ -99,16 +86,7 @@ export default defineApp({
     'CONFIRMS a VALIDATED order paid in full within 5 minutes, FAILS it when paid less; the first payment settles it.',
   topics: [topics.orders, topics.payments],
   topology: (builder) => {
-    builder.addStateStore(
-      Stores.window({
-        name: SETTLED_ORDERS_STORE,
-        keySerde: Serdes.String(),
-        valueSerde: Serdes.String(),
-        // Each entry stands for the span the settlement is remembered: from when it was made, for the retention.
-        windowSizeMs: SETTLED_ORDERS_RETENTION_MS,
-        retentionMs: SETTLED_ORDERS_RETENTION_MS,
-      }),
-    );
+    builder.addStateStore(firstSeenStore(SETTLED_ORDERS_STORE, Serdes.String(), SETTLED_ORDERS_RETENTION_MS));
     const paymentsByOrder = builder
       .stream(topics.payments)
       .selectKey((_paymentId, payment) => payment.orderId, { name: 'key-by-order' })

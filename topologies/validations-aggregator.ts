@@ -27,12 +27,10 @@ import {
   JoinWindows,
   Serdes,
   SessionWindows,
-  Stores,
   defineApp,
   keyValue,
   type Processor,
   type ProcessorContext,
-  type WindowStore,
 } from 'tributary';
 import {
   topics,
@@ -42,10 +40,9 @@ import {
   type OrderValidationType,
 } from '../schemas/topics.ts';
 import { hasReached } from '../schemas/order-states.ts';
+import { FirstSeen, firstSeenStore } from './shared/first-seen.ts';
+import { FIVE_MINUTES_MS, GRACE_MS, JOIN_RESULTS_SPAN_MS } from './shared/timing.ts';
 
-export const FIVE_MINUTES_MS = 5 * 60_000;
-/** How late (in stream time) a validation or an order may arrive and still be aggregated and joined. */
-export const GRACE_MS = 60 * 60_000;
 export const CHECK_TYPES: readonly OrderValidationType[] = [
   'INVENTORY_CHECK',
   'FRAUD_CHECK',
@@ -56,13 +53,10 @@ export const DECIDED_ORDERS_STORE = 'decided-orders';
 /** The `orders` topic as a global table: how far each order had got before this run (see decideOnce). */
 export const KNOWN_ORDERS_STORE = 'known-orders';
 /**
- * How long (in stream time, from the decision's time) `decide-once` remembers a decision. Every verdict
- * the join pairs with an order lies within its window (5 minutes either way) of that order, so all its
- * results lie within 10 minutes of each other; and the join pairs only records it still holds, for
- * 5 + 5 minutes plus the hour of grace. So no result for the order comes 10 minutes + 1 hour 10 minutes
- * after the first one.
+ * How long (in stream time, from the decision's time) `decide-once` remembers a decision: as long as
+ * the join of verdicts and CREATED orders can produce another result for the order.
  */
-export const DECIDED_ORDERS_RETENTION_MS = 2 * FIVE_MINUTES_MS + (2 * FIVE_MINUTES_MS + GRACE_MS);
+export const DECIDED_ORDERS_RETENTION_MS = JOIN_RESULTS_SPAN_MS;
 
 /** What one session of an order's validations has shown so far. */
 export interface ValidationSession {
@@ -116,17 +110,16 @@ interface DecidedOrder {
  */
 function decideOnce(): Processor<string, DecidedOrder, string, Order> {
   let context: ProcessorContext<string, Order>;
-  let decided: WindowStore<string, OrderState>;
+  let decided: FirstSeen<OrderState>;
   return {
     init: (c) => {
       context = c;
-      decided = c.getStateStore(DECIDED_ORDERS_STORE);
+      decided = new FirstSeen(c.getStateStore(DECIDED_ORDERS_STORE), DECIDED_ORDERS_RETENTION_MS);
     },
     process: (record) => {
       const { order, known } = record.value;
-      const [decision] = decided.fetchWindows(record.key, 0, Infinity);
-      if (decision || (known !== null && hasReached(known.state, 'VALIDATED'))) return;
-      decided.put(record.key, order.state, record.timestamp);
+      if (known !== null && hasReached(known.state, 'VALIDATED')) return;
+      if (!decided.first(record.key, order.state, record.timestamp)) return;
       context.forward({ ...record, value: order });
     },
   };
@@ -138,16 +131,7 @@ export default defineApp({
     'Writes each order back as VALIDATED (all three checks passed) or FAILED (any check failed), once.',
   topics: [topics.orders, topics.orderValidations],
   topology: (builder) => {
-    builder.addStateStore(
-      Stores.window({
-        name: DECIDED_ORDERS_STORE,
-        keySerde: Serdes.String(),
-        valueSerde: Serdes.String(),
-        // Each entry stands for the span the decision is remembered: from when it was made, for the retention.
-        windowSizeMs: DECIDED_ORDERS_RETENTION_MS,
-        retentionMs: DECIDED_ORDERS_RETENTION_MS,
-      }),
-    );
+    builder.addStateStore(firstSeenStore(DECIDED_ORDERS_STORE, Serdes.String(), DECIDED_ORDERS_RETENTION_MS));
     const createdOrders = builder
       .stream(topics.orders)
       .filter((_id, order) => order.state === 'CREATED', { name: 'created-orders' });

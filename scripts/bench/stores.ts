@@ -9,6 +9,7 @@ import { performance } from 'node:perf_hooks';
 // The baseline measures LevelDB itself, without our store in between; src/ never imports it directly.
 import { Level } from 'level';
 import { Serdes, Stores, type KeyValueStore, type StoreSpec, type WindowStore } from '../../src/index.ts';
+import { LevelDbBytesStore } from '../../src/state/leveldb/leveldb-bytes-store.ts';
 import { openStore, type ManagedStore } from '../../src/state/managed-store.ts';
 
 const ENTRIES = Number(process.argv[2] ?? 100_000);
@@ -134,6 +135,27 @@ async function typedWindow(): Promise<void> {
   await managed.close();
 }
 
+/**
+ * What dropping expired window or session segments costs a store whose keys are all in memory (the
+ * index window and session stores use): every key of the range deleted in the commit's batch.
+ */
+async function expiredRange(): Promise<void> {
+  const store = await LevelDbBytesStore.open(join(root, 'expired'), { index: 'memory' });
+  const value = new Uint8Array(Buffer.from(VALUE));
+  for (let i = 0; i < ENTRIES; i++) store.put(key(i), value);
+  await store.commit(1);
+  await measure(
+    'LevelDB bytes, keys in memory',
+    'deleteRange of every key, one commit',
+    ENTRIES,
+    async () => {
+      store.deleteRange({});
+      await store.commit(2);
+    },
+  );
+  await store.close();
+}
+
 async function rawLevel(order: number[]): Promise<void> {
   const db = new Level<string, string>(join(root, 'raw'), { keyEncoding: 'utf8', valueEncoding: 'utf8' });
   await db.open();
@@ -162,6 +184,7 @@ try {
   await rawLevel(order);
   await typedKeyValue(order);
   await typedWindow();
+  await expiredRange();
   const width = Math.max(...rows.map((r) => r.operation.length));
   const storeWidth = Math.max(...rows.map((r) => r.store.length));
   console.log(`${ENTRIES.toLocaleString('en')} entries, 100-byte values, Node ${process.version}\n`);

@@ -72,7 +72,7 @@ export function validateApplicationId(applicationId: unknown): string {
 
 function validateErrorHandling(applicationId: string, handling: Partial<ErrorHandling> | undefined): void {
   if (handling === undefined) return;
-  for (const key of ['deserialization', 'processing'] as const) {
+  for (const key of ['deserialization', 'processing', 'production'] as const) {
     const choice = handling[key];
     if (choice !== undefined && !handlerChoices.includes(choice))
       throw new ConfigError(

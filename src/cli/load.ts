@@ -5,7 +5,7 @@ import { extname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { isTributaryApp, type TributaryApp } from '../app/define-app.ts';
 import type { WorkerApplication } from '../worker/worker.ts';
-import { errorMessage } from '../errors.ts';
+import { ConfigError, errorMessage } from '../errors.ts';
 import { TopologyDescription, type TopologyDescriptionJson } from '../topology/describe.ts';
 import { Topology } from '../topology/topology.ts';
 import { topologyFromJson } from '../topology/json/from-json.ts';
@@ -31,7 +31,7 @@ export async function loadApp(file: string, cwd: string): Promise<TributaryApp> 
   try {
     module = (await import(pathToFileURL(path).href)) as { default?: unknown };
   } catch (error) {
-    throw new Error(`cannot load topology file ${file}: ${importFailure(error)}`, { cause: error });
+    throw new ConfigError(`cannot load topology file ${file}: ${importFailure(error)}`, { cause: error });
   }
   if (!isTributaryApp(module.default))
     throw new UsageError(

@@ -1,3 +1,6 @@
+import { errorMessage } from '../errors.ts';
+import { toError } from './to-error.ts';
+
 /** The logging the engine needs; the worker runtime passes a pino logger, which fits this shape. */
 export interface Logger {
   debug(fields: Record<string, unknown>, message: string): void;
@@ -25,4 +28,17 @@ export function withBindings(logger: Logger, bindings: Record<string, unknown>):
     error: (fields, message) => logger.error({ ...bindings, ...fields }, message),
     child: (more) => withBindings(logger, { ...bindings, ...more }),
   };
+}
+
+/**
+ * A rejection handler for a failure that must not stop what is under way (closing a task, shutting
+ * down) but must not vanish either: it is logged at warn, saying what was being done.
+ */
+export function warnOnFailure(
+  logger: Logger,
+  doing: string,
+  fields: Record<string, unknown> = {},
+): (error: unknown) => void {
+  return (error) =>
+    logger.warn({ ...fields, err: toError(error) }, `${doing} failed: ${errorMessage(error)}`);
 }

@@ -6,7 +6,7 @@
  */
 import { errorMessage } from '../errors.ts';
 import type { EventLogPort, LogRecord, PartitionReaderPort, RecordBatch } from '../kafka/port.ts';
-import type { Logger } from '../common/logger.ts';
+import { warnOnFailure, type Logger } from '../common/logger.ts';
 import type { AppRunner } from '../runtime/worker/app-runner.ts';
 import type { Serde } from '../serde/serde.ts';
 import { Topology } from '../topology/topology.ts';
@@ -88,7 +88,7 @@ export class TopicTail {
     this.stopped = true;
     const reader = this.reader;
     this.reader = undefined;
-    await reader?.stop().catch(() => undefined);
+    await reader?.stop().catch(warnOnFailure(this.options.logger, 'stopping the console’s topic reader'));
   }
 
   private async follow(): Promise<void> {

@@ -1,5 +1,6 @@
 import type { RecordBatch, TopicPartition } from '../kafka/port.ts';
 import type { PartitionLog } from './partition-log.ts';
+import { toError } from '../common/to-error.ts';
 
 /** Records per partition per fetch, and about how many bytes. */
 const MAX_RECORDS = 500;
@@ -41,7 +42,7 @@ export class Fetcher {
     this.running = true;
     this.done = this.loop().catch((error: unknown) => {
       this.running = false;
-      this.options.onError(error instanceof Error ? error : new Error(String(error)));
+      this.options.onError(toError(error));
     });
   }
 

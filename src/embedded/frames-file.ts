@@ -1,5 +1,6 @@
 import { closeSync, constants, fstatSync, ftruncateSync, openSync, readSync, writeSync } from 'node:fs';
 import { FRAME_HEADER_BYTES, readFrame } from './record-format.ts';
+import { TributaryError } from '../errors.ts';
 
 const SCAN_CHUNK_BYTES = 4 * 1024 * 1024;
 
@@ -50,7 +51,8 @@ export class FramesFile {
    * being written is left for the next call). Returns how many it visited.
    */
   scanAppended(visit: FrameVisitor): number {
-    if (!this.readOnly) throw new Error(`${this.path} is open for writing: it sees its own appends`);
+    if (!this.readOnly)
+      throw new TributaryError('TRIB_INTERNAL', `${this.path} is open for writing: it sees its own appends`);
     const fileSize = fstatSync(this.handle()).size;
     if (fileSize <= this.size) return 0;
     let visited = 0;
@@ -99,7 +101,7 @@ export class FramesFile {
 
   /** Appends whole frames; returns the position they start at. */
   append(bytes: Buffer): number {
-    if (this.readOnly) throw new Error(`${this.path} is open read-only`);
+    if (this.readOnly) throw new TributaryError('TRIB_INTERNAL', `${this.path} is open read-only`);
     const position = this.size;
     let written = 0;
     while (written < bytes.length)
@@ -125,13 +127,17 @@ export class FramesFile {
     let done = 0;
     while (done < length) {
       const n = readSync(this.handle(), buffer, offset + done, length - done, position + done);
-      if (n === 0) throw new Error(`${this.path}: unexpected end of file at ${position + done}`);
+      if (n === 0)
+        throw new TributaryError(
+          'TRIB_EMBEDDED_LOG',
+          `${this.path}: unexpected end of file at ${position + done}`,
+        );
       done += n;
     }
   }
 
   private handle(): number {
-    if (this.fd === undefined) throw new Error(`${this.path} is closed`);
+    if (this.fd === undefined) throw new TributaryError('TRIB_INTERNAL', `${this.path} is closed`);
     return this.fd;
   }
 }

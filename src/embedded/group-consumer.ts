@@ -12,6 +12,7 @@ import {
 import type { EmbeddedLog } from './embedded-log.ts';
 import { Fetcher } from './fetcher.ts';
 import type { GroupCoordinator, GroupMemberHandle } from './group-coordinator.ts';
+import { toError } from '../common/to-error.ts';
 
 /**
  * A consumer-group member on the embedded log. Like the kafkajs adapter it pauses every partition of
@@ -62,7 +63,7 @@ export class EmbeddedGroupConsumer implements GroupConsumerPort, GroupMemberHand
     // Paused until the runtime resumes them, so no record arrives before its task exists.
     for (const p of assignment.partitions)
       fetcher.set(p, this.log.partition(p.topic, p.partition), undefined, true);
-    this.handlers.onAssigned(assignment).catch((error: unknown) => this.crashed(asError(error)));
+    this.handlers.onAssigned(assignment).catch((error: unknown) => this.crashed(toError(error)));
   }
 
   crashed(error: Error): void {
@@ -108,8 +109,4 @@ export class EmbeddedGroupConsumer implements GroupConsumerPort, GroupMemberHand
     this.handlers = undefined;
     await fetcher?.stop();
   }
-}
-
-function asError(error: unknown): Error {
-  return error instanceof Error ? error : new Error(String(error));
 }

@@ -1,6 +1,7 @@
 import { TributaryError } from '../errors.ts';
 import type { GroupAssignment, GroupAssignor, MemberAssignment } from '../kafka/port.ts';
 import type { EmbeddedLog } from './embedded-log.ts';
+import { toError } from '../common/to-error.ts';
 
 /** What the coordinator needs from a member of the group. */
 export interface GroupMemberHandle {
@@ -110,7 +111,7 @@ export class GroupCoordinator {
     try {
       assignment = leader.assignor.assign(subscriptions, counts);
     } catch (error) {
-      const failure = error instanceof Error ? error : new Error(String(error));
+      const failure = toError(error);
       for (const member of members) member.crashed(failure);
       return;
     }

@@ -9,6 +9,7 @@ import {
   readFrame,
   type EntryInput,
 } from './record-format.ts';
+import { TributaryError } from '../errors.ts';
 
 /** What one read returns: the records, and the offset after everything it covered (markers included). */
 export interface PartitionRead {
@@ -121,7 +122,11 @@ export class PartitionLog {
     let at = 0;
     for (let offset = from; offset < to; offset++) {
       const frame = readFrame(buffer, at);
-      if (!frame) throw new Error(`${this.topic}-${this.partition}: entry ${offset} is damaged on disk`);
+      if (!frame)
+        throw new TributaryError(
+          'TRIB_EMBEDDED_LOG',
+          `${this.topic}-${this.partition}: entry ${offset} is damaged on disk`,
+        );
       at = frame.bodyEnd;
       const entry = decodeEntry(buffer, frame.bodyStart);
       if (entry.kind !== EntryKind.data) continue;

@@ -1,4 +1,5 @@
 import { HttpError, type HttpRoutes } from './types.ts';
+import { ConfigError } from '../errors.ts';
 
 type Segment = { readonly literal: string } | { readonly param: string };
 
@@ -24,13 +25,13 @@ export class Router<H> {
   private readonly routes: Route<H>[] = [];
 
   add(method: string, pattern: string, handler: H): void {
-    if (!pattern.startsWith('/')) throw new Error(`route "${pattern}" must start with "/"`);
+    if (!pattern.startsWith('/')) throw new ConfigError(`route "${pattern}" must start with "/"`);
     const segments = split(pattern).map((s): Segment =>
       s.startsWith(':') ? { param: s.slice(1) } : { literal: s },
     );
     const upper = method.toUpperCase();
     if (this.routes.some((r) => r.method === upper && samePattern(r.segments, segments)))
-      throw new Error(`route ${upper} ${pattern} is defined twice`);
+      throw new ConfigError(`route ${upper} ${pattern} is defined twice`);
     this.routes.push({ method: upper, pattern, segments, handler });
   }
 

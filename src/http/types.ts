@@ -3,7 +3,7 @@
  * response as plain data (status, headers, a JSON body), so a route is a function that can be tested
  * without a server.
  */
-import { TributaryError } from '../errors.ts';
+import { TributaryError, type ErrorCode } from '../errors.ts';
 
 export interface HttpRequest {
   readonly method: string;
@@ -53,7 +53,12 @@ export class HttpError extends TributaryError {
   constructor(
     status: number,
     message: string,
-    options: { cause?: unknown; headers?: Record<string, string>; code?: string; retriable?: boolean } = {},
+    options: {
+      cause?: unknown;
+      headers?: Record<string, string>;
+      code?: ErrorCode;
+      retriable?: boolean;
+    } = {},
   ) {
     super(options.code ?? 'TRIB_HTTP', message, { cause: options.cause, retriable: options.retriable });
     this.status = status;

@@ -3,7 +3,7 @@
  * serde: string keys as they are, numbers parsed, everything else (JSON, Avro) as JSON. Values are
  * rendered with the serde's JSON form (as recordings show them).
  */
-import { errorMessage } from '../errors.ts';
+import { SerdeError, errorMessage } from '../errors.ts';
 import { fromJsonForm, toJsonForm, type Serde } from '../serde/serde.ts';
 import { badRequest } from './errors.ts';
 
@@ -33,7 +33,7 @@ function readKeyText<K>(serde: Serde<K>, text: string): K {
   if (serde.name === 'bytes' || serde.name === 'long-bigint') return fromJsonForm(serde, text) as K;
   if (NUMERIC.has(serde.name)) {
     const number = text.trim() === '' ? NaN : Number(text);
-    if (Number.isNaN(number)) throw new Error(`"${text}" is not a number`);
+    if (Number.isNaN(number)) throw new SerdeError(`"${text}" is not a number`);
     return fromJsonForm(serde, number) as K;
   }
   let parsed: unknown;
@@ -42,7 +42,7 @@ function readKeyText<K>(serde: Serde<K>, text: string): K {
   } catch (error) {
     // JSON-keyed stores are often keyed by plain strings: let `apple` mean "apple".
     if (serde.name === 'json') return text as K;
-    throw new Error(`"${text}" is not JSON (${errorMessage(error)})`, { cause: error });
+    throw new SerdeError(`"${text}" is not JSON (${errorMessage(error)})`, { cause: error });
   }
   return fromJsonForm(serde, parsed) as K;
 }

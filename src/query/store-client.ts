@@ -14,6 +14,7 @@ import { relay } from './peer-client.ts';
 import type { QueryService } from './query-service.ts';
 import { taskId } from './routing.ts';
 import { readEvents } from './sse.ts';
+import { toError } from '../common/to-error.ts';
 
 type WaitOutcome<V> =
   | { readonly kind: 'value'; readonly value: V | undefined }
@@ -199,7 +200,7 @@ export class RoutedStoreClient<K, V> implements StoreClient<K, V> {
         try {
           if (predicate(value)) finish({ kind: 'value', value });
         } catch (error) {
-          finish(error instanceof Error ? error : new Error(String(error)));
+          finish(toError(error));
         }
       };
       const onAbort = () => finish({ kind: 'timeout' });

@@ -3,21 +3,40 @@ import type { Headers } from '../processor/record.ts';
 import type { ConsumedRecord, ProducedRecord } from './records.ts';
 
 /**
- * What happens to a record that cannot be deserialized or whose processing throws:
+ * What happens to a record that cannot be deserialized, whose processing throws, or whose output a
+ * sink cannot serialize:
  * - 'fail': stop with the error (the default, as in Kafka Streams);
  * - 'log-and-continue': log it and go on with the next record;
- * - 'dead-letter': write the original record to the dead-letter topic, log it, and go on.
+ * - 'dead-letter': write the original (consumed) record to the dead-letter topic, log it, and go on.
  */
 export type ErrorHandlerChoice = 'fail' | 'log-and-continue' | 'dead-letter';
 
 export interface ErrorHandling {
   readonly deserialization: ErrorHandlerChoice;
   readonly processing: ErrorHandlerChoice;
+  /**
+   * A record a sink cannot serialize (Kafka Streams' `default.production.exception.handler`); a
+   * production failure is not a processing failure, so the processing handler does not see it.
+   */
+  readonly production: ErrorHandlerChoice;
   /** Topic for dead letters; default `<applicationId>-dlq`. */
   readonly deadLetterTopic?: string;
 }
 
-export const defaultErrorHandling: ErrorHandling = { deserialization: 'fail', processing: 'fail' };
+export const defaultErrorHandling: ErrorHandling = {
+  deserialization: 'fail',
+  processing: 'fail',
+  production: 'fail',
+};
+
+/** Whether any handler writes to the dead-letter topic (which the first worker then creates). */
+export function usesDeadLetters(handling: Partial<ErrorHandling>): boolean {
+  return (
+    handling.deserialization === 'dead-letter' ||
+    handling.processing === 'dead-letter' ||
+    handling.production === 'dead-letter'
+  );
+}
 
 export function deadLetterTopic(handling: ErrorHandling, applicationId: string): string {
   return handling.deadLetterTopic ?? `${applicationId}-dlq`;

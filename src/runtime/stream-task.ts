@@ -326,6 +326,18 @@ export class StreamTask {
     this.logger.warn({ err: error, processor, where }, `record skipped: ${error.message}`);
   }
 
+  /**
+   * Applies the production handler to a record a sink cannot serialize. A failure it does not let pass
+   * stops processing without reaching the processing handler of the processors above the sink.
+   */
+  handleProduction(error: SerdeError, record: ConsumedRecord | undefined, sink: string): void {
+    try {
+      this.handle(this.environment.errorHandling.production, error, record, sink);
+    } catch (fatal) {
+      throw new HandledFailure(fatal as Error);
+    }
+  }
+
   private buildNodes(): void {
     const { subtopology, applicationId } = this.environment;
     const children = new Map<string, RuntimeNode[]>();
@@ -556,24 +568,29 @@ class SinkRuntimeNode implements RuntimeNode {
     const topic =
       this.fixedTopic ??
       (this.def.topic as (k: unknown, v: unknown, r: AnyRecord) => string)(record.key, record.value, record);
-    const context: SerdeContext = { topic, part: 'key', headers: record.headers };
-    const key =
-      record.key === null || record.key === undefined
-        ? null
-        : this.def.keySerde.serialize(record.key, context);
-    const value =
-      record.value === null || record.value === undefined
-        ? null
-        : this.def.valueSerde.serialize(record.value, { ...context, part: 'value' });
     const partitions = env.partitionCount(topic);
-    let partition = this.def.partitioner?.(topic, record.key, record.value, partitions);
-    if (partition === undefined || partition === null) {
-      partition = key === null ? this.roundRobin++ % partitions : partitionForKey(key, partitions);
-    } else if (!Number.isInteger(partition) || partition < 0 || partition >= partitions) {
+    // As in Kafka Streams, a custom partitioner sees the objects, before serialization.
+    const chosen = this.def.partitioner?.(topic, record.key, record.value, partitions) ?? undefined;
+    if (chosen !== undefined && (!Number.isInteger(chosen) || chosen < 0 || chosen >= partitions)) {
       throw new TopologyError(
-        `sink "${this.name}": the partitioner chose partition ${partition} of topic "${topic}", which has ${partitions}`,
+        `sink "${this.name}": the partitioner chose partition ${chosen} of topic "${topic}", which has ${partitions}`,
       );
     }
+    let key: Uint8Array | null = null;
+    let value: Uint8Array | null = null;
+    let part: SerdeContext['part'] = 'key';
+    try {
+      if (record.key !== null && record.key !== undefined)
+        key = this.def.keySerde.serialize(record.key, { topic, part, headers: record.headers });
+      part = 'value';
+      if (record.value !== null && record.value !== undefined)
+        value = this.def.valueSerde.serialize(record.value, { topic, part, headers: record.headers });
+    } catch (cause) {
+      this.serializationFailed(cause, part, topic, chosen);
+      return;
+    }
+    const partition =
+      chosen ?? (key === null ? this.roundRobin++ % partitions : partitionForKey(key, partitions));
     env.collector.send({
       topic,
       partition,
@@ -582,6 +599,28 @@ class SinkRuntimeNode implements RuntimeNode {
       timestamp: record.timestamp,
       headers: record.headers,
     });
+  }
+
+  /**
+   * Hands a serde's failure to the production handler, as an error naming the sink, the topic (and
+   * partition when the partitioner chose one), the input record this output came from, and the serde's
+   * own reason (which names the field when the serde knows it).
+   */
+  private serializationFailed(
+    cause: unknown,
+    part: SerdeContext['part'],
+    topic: string,
+    partition: number | undefined,
+  ): void {
+    // A cache flush at commit forwards with the origin of the write it flushes; a punctuation with none.
+    const origin = this.task.metadata();
+    const target = `topic "${topic}"${partition === undefined ? '' : ` partition ${partition}`}`;
+    const from = origin ? `the record from ${describeOrigin(origin)}` : 'a record forwarded by a punctuation';
+    const error = new SerdeError(
+      `sink "${this.name}" cannot serialize the ${part} of ${from} for ${target}: ${errorMessage(cause)}`,
+      { cause, origin, part },
+    );
+    this.task.handleProduction(error, this.task.record(), this.name);
   }
 }
 

@@ -1,4 +1,5 @@
 import type { ProducedRecord } from '../runtime/records.ts';
+import { TopologyError, TributaryError } from '../errors.ts';
 
 /** A record stored in the in-memory broker, with its offset and its place in the global write order. */
 export interface StoredRecord extends ProducedRecord {
@@ -38,7 +39,7 @@ export class InMemoryBroker {
     const existing = this.topics.get(topic);
     if (existing) {
       if (existing.length !== partitions) {
-        throw new Error(
+        throw new TopologyError(
           `topic "${topic}" already exists with ${existing.length} partitions, not ${partitions}`,
         );
       }
@@ -54,7 +55,8 @@ export class InMemoryBroker {
     const partitions = this.topic(record.topic);
     const log = partitions[record.partition];
     if (!log)
-      throw new Error(
+      throw new TributaryError(
+        'TRIB_UNKNOWN_TOPIC',
         `topic "${record.topic}" has no partition ${record.partition} (it has ${partitions.length})`,
       );
     const stored: StoredRecord = { ...record, offset: log.length, sequence: this.sequence++ };

@@ -16,6 +16,7 @@ import type {
   SuppressSpec,
   TimeWindowsSpec,
 } from '../processor/ops/specs.ts';
+import { TributaryError } from '../errors.ts';
 
 // What the graph's nodes are made of, declared below it and re-exported for the DSL and the compilers.
 export type { Fn } from '../common/functions.ts';
@@ -409,7 +410,7 @@ export class IrGraph {
 
   node(id: number): IrNode {
     const node = this.nodes[id];
-    if (!node) throw new Error(`no IR node ${id}`);
+    if (!node) throw new TributaryError('TRIB_INTERNAL', `no IR node ${id}`);
     return node;
   }
 

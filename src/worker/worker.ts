@@ -12,6 +12,7 @@ import { AppRunner } from '../runtime/worker/app-runner.ts';
 import type { WorkerConfig } from '../runtime/worker/config.ts';
 import { reportSecurity } from '../runtime/worker/security-report.ts';
 import type { Siblings } from '../query/siblings.ts';
+import { ConfigError } from '../errors.ts';
 
 export interface WorkerApplication {
   readonly applicationId: string;
@@ -63,7 +64,8 @@ export class Worker {
       : undefined;
     const ids = new Set<string>();
     for (const app of applications) {
-      if (ids.has(app.applicationId)) throw new Error(`application "${app.applicationId}" is given twice`);
+      if (ids.has(app.applicationId))
+        throw new ConfigError(`application "${app.applicationId}" is given twice`);
       ids.add(app.applicationId);
     }
     this.runners = applications.map(

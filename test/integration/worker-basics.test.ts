@@ -2,7 +2,7 @@ import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Serdes, StreamsBuilder, type Topology } from 'tributary';
+import { SerdeError, Serdes, StreamsBuilder, type Serde, type Topology } from 'tributary';
 import type { LogRecord } from '../../src/kafka/port.ts';
 import { DeadLetterHeaders } from '../../src/runtime/error-handling.ts';
 import { createLogger } from '../../src/runtime/logging.ts';
@@ -189,6 +189,49 @@ describe.skipIf(!brokers)('a worker on a real broker', () => {
         /cannot deserialize the value .* offset 1.*not valid JSON/,
       );
       expect(header('trace')).toBe('t-1');
+    } finally {
+      await worker.stop();
+    }
+  });
+
+  it('sends the consumed record to the dead-letter topic when a sink under the source cannot serialize its output', async () => {
+    const [input, output, app] = [uniqueName('amounts'), uniqueName('copied'), uniqueName('pdlq')];
+    await kit.createTopics({ [input]: 1, [output]: 1 });
+    const json = Serdes.Json<{ n: number }>();
+    const positive: Serde<{ n: number }> = {
+      name: 'positive',
+      serialize: (value, context) => {
+        if (value.n < 0) throw new SerdeError(`n: expected a positive number, got ${value.n}`);
+        return json.serialize(value, context);
+      },
+      deserialize: (bytes, context) => json.deserialize(bytes, context),
+    };
+    const builder = new StreamsBuilder();
+    builder
+      .stream(input, { keySerde: string, valueSerde: json })
+      .to(output, { keySerde: string, valueSerde: positive });
+    const worker = startWorker(app, builder.build(), stateDir(), { 'on-production-error': 'dead-letter' });
+    await worker.start();
+    try {
+      await kit.produce(input, string, json, [
+        { key: 'good-1', value: { n: 1 } },
+        { key: 'negative', value: { n: -5 } },
+        { key: 'good-2', value: { n: 2 } },
+      ]);
+      const out = await kit.readUntil(output, (r) => r.length >= 2);
+      expect(out.map((r) => string.deserialize(r.key!))).toEqual(['good-1', 'good-2']);
+      const [dead] = await kit.readUntil(`${app}-dlq`, (r) => r.length >= 1);
+      expect(string.deserialize(dead!.key!)).toBe('negative');
+      expect(json.deserialize(dead!.value!)).toEqual({ n: -5 });
+      const header = (name: string) => Buffer.from(dead!.headers[name] as Uint8Array).toString();
+      expect(header(DeadLetterHeaders.sourceTopic)).toBe(input);
+      expect(header(DeadLetterHeaders.sourceOffset)).toBe('1');
+      expect(header(DeadLetterHeaders.errorCode)).toBe('TRIB_SERDE');
+      expect(header(DeadLetterHeaders.errorProcessor)).toMatch(/^KSTREAM-SINK-/);
+      expect(header(DeadLetterHeaders.errorMessage)).toBe(
+        `sink "${header(DeadLetterHeaders.errorProcessor)}" cannot serialize the value of the record from ` +
+          `topic "${input}" partition 0 offset 1 for topic "${output}": n: expected a positive number, got -5`,
+      );
     } finally {
       await worker.stop();
     }

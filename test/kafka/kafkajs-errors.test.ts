@@ -91,7 +91,7 @@ describe("kafkajs' errors, classified as Kafka Streams does", () => {
   });
 
   it('keeps a TributaryError of the same kind as it is', () => {
-    const own = new TributaryError('TRIB_X', 'x', { retriable: true });
+    const own = new TributaryError('TRIB_KAFKA', 'x', { retriable: true });
     expect(kafkajsError(own, 'doing')).toBe(own);
   });
 });

@@ -30,7 +30,7 @@ describe('retrying', () => {
 
   it('throws a fatal error at once', async () => {
     let calls = 0;
-    const fatal = new TributaryError('TRIB_AUTH', 'not authorized');
+    const fatal = new TributaryError('TRIB_KAFKA_AUTHORIZATION', 'not authorized');
     await expect(
       retrying(
         async () => {

@@ -5,27 +5,18 @@ import {
   Serdes,
   StreamsBuilder,
   defineTopic,
+  avroSerde,
   type ErrorHandling,
+  type Serde,
 } from 'tributary';
+import avro from 'avsc';
 import { TopologyTestDriver } from 'tributary/testing';
 import { DeadLetterHeaders } from '../../src/runtime/error-handling.ts';
-import type { Logger } from '../../src/common/logger.ts';
+import { recordingLogger } from '../support/recording-logger.ts';
 
 /** The topology reads ints; the tests write strings into it to make records it cannot read. */
 const numbers = defineTopic('numbers', Serdes.String(), Serdes.Int());
 const doubled = defineTopic('doubled', Serdes.String(), Serdes.Int());
-
-function recordingLogger() {
-  const warnings: { fields: Record<string, unknown>; message: string }[] = [];
-  const ignore = () => undefined;
-  const logger: Logger = {
-    debug: ignore,
-    info: ignore,
-    error: ignore,
-    warn: (fields, message) => warnings.push({ fields, message }),
-  };
-  return { logger, warnings };
-}
 
 describe('error handlers in the test driver', () => {
   let driver: TopologyTestDriver | undefined;
@@ -168,21 +159,126 @@ describe('error handlers in the test driver', () => {
     );
   });
 
-  it('a value a sink cannot write names the sink topic and the part', async () => {
-    const builder = new StreamsBuilder();
-    builder
-      .stream(numbers)
-      .mapValues((v) => v + 0.5)
-      .to(doubled);
-    driver = await TopologyTestDriver.create(builder.build());
-    expect(() => driver!.createInputTopic(numbers).pipeInput('a', 1, 0)).toThrow(
-      new SerdeError('1.5 is not a 32-bit integer (value of topic "doubled")'),
-    );
-  });
-
   it('a record with a negative timestamp goes through the deserialization handler', async () => {
     const { good, warnings } = await start({ deserialization: 'log-and-continue' });
     good.pipeInput('a', 1, -5);
     expect(warnings[0]!.message).toMatch(/has an invalid timestamp \(-5\)/);
+  });
+});
+
+describe('the production handler in the test driver (records a sink cannot serialize)', () => {
+  let driver: TopologyTestDriver | undefined;
+  afterEach(async () => {
+    await driver?.close();
+    driver = undefined;
+  });
+
+  /** Ints in, ints out; a sink directly under the source writes what it read with a serde refusing 13. */
+  const picky: Serde<number> = {
+    name: 'picky-int',
+    serialize: (value, context) => {
+      if (value === 13)
+        throw new SerdeError(`13 is not allowed (${context?.part} of topic "${context?.topic}")`);
+      return Serdes.Int().serialize(value, context);
+    },
+    deserialize: (bytes, context) => Serdes.Int().deserialize(bytes, context),
+  };
+
+  async function start(errorHandling: Partial<ErrorHandling>, options: { underProcessor?: boolean } = {}) {
+    const builder = new StreamsBuilder();
+    const input = builder.stream(numbers);
+    (options.underProcessor ? input.mapValues((v) => v) : input).to('copies', {
+      keySerde: Serdes.String(),
+      valueSerde: picky,
+    });
+    const { logger, warnings } = recordingLogger();
+    driver = await TopologyTestDriver.create(builder.build(), { errorHandling, logger, partitions: 2 });
+    return {
+      driver,
+      warnings,
+      input: driver.createInputTopic(numbers),
+      output: driver.createOutputTopic('copies', Serdes.String(), Serdes.Int()),
+    };
+  }
+
+  it('fail (the default): a SerdeError naming the sink, its topic, the part and the consumed record', async () => {
+    const { input } = await start({ deserialization: 'log-and-continue', processing: 'log-and-continue' });
+    input.pipeRecord({ key: 'a', value: 1, partition: 1 });
+    let error: unknown;
+    try {
+      input.pipeRecord({ key: 'b', value: 13, partition: 1 });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(SerdeError);
+    const serdeError = error as SerdeError;
+    expect(serdeError.message).toMatch(
+      /^sink "KSTREAM-SINK-\d+" cannot serialize the value of the record from topic "numbers" partition 1 offset 1 for topic "copies": 13 is not allowed \(value of topic "copies"\)$/,
+    );
+    expect(serdeError.origin).toEqual({ topic: 'numbers', partition: 1, offset: '1' });
+    expect(serdeError.part).toBe('value');
+  });
+
+  it('the processing handler does not swallow a production failure of a sink under a processor', async () => {
+    const { input } = await start({ processing: 'log-and-continue' }, { underProcessor: true });
+    expect(() => input.pipeInput('b', 13, 0)).toThrow(/cannot serialize the value of the record from topic/);
+  });
+
+  it('log-and-continue: a sink directly under the source skips the record, logs it, and goes on', async () => {
+    const { input, output, warnings } = await start({ production: 'log-and-continue' });
+    input.pipeInput('a', 13, 0);
+    input.pipeInput('b', 2, 1);
+    expect(output.readKeyValuesToList()).toEqual([{ key: 'b', value: 2 }]);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]!.message).toMatch(
+      /^record skipped: sink "KSTREAM-SINK-\d+" cannot serialize the value/,
+    );
+    expect(warnings[0]!.fields).toMatchObject({ processor: expect.stringMatching(/^KSTREAM-SINK-/) });
+  });
+
+  it('dead-letter: the consumed record goes to the dead-letter topic, named by the sink, and processing goes on', async () => {
+    const { input, output } = await start({ production: 'dead-letter' }, { underProcessor: true });
+    input.pipeRecord({ key: 'a', value: 13, partition: 1, timestamp: 5, headers: { origin: 'test' } });
+    input.pipeInput('b', 2, 6);
+    expect(output.readKeyValuesToList()).toEqual([{ key: 'b', value: 2 }]);
+    const letters = driver!
+      .createOutputTopic('test-app-dlq', Serdes.String(), Serdes.Int())
+      .readRecordsToList();
+    expect(letters).toHaveLength(1);
+    const letter = letters[0]!;
+    expect([letter.key, letter.value, letter.timestamp]).toEqual(['a', 13, 5]);
+    expect(letter.headers).toMatchObject({
+      origin: 'test',
+      [DeadLetterHeaders.errorCode]: 'TRIB_SERDE',
+      [DeadLetterHeaders.errorProcessor]: expect.stringMatching(/^KSTREAM-SINK-/),
+      [DeadLetterHeaders.sourceTopic]: 'numbers',
+      [DeadLetterHeaders.sourcePartition]: '1',
+      [DeadLetterHeaders.sourceOffset]: '0',
+    });
+    expect(String(letter.headers[DeadLetterHeaders.errorMessage])).toContain('13 is not allowed');
+  });
+
+  it('names the partition a custom partitioner chose, and the field an Avro serde reports', async () => {
+    const builder = new StreamsBuilder();
+    const order = avroSerde<{ id: string; quantity: number }>(
+      avro.Type.forSchema({
+        type: 'record',
+        name: 'Order',
+        fields: [
+          { name: 'id', type: 'string' },
+          { name: 'quantity', type: 'int' },
+        ],
+      }),
+    );
+    builder
+      .stream(numbers)
+      .mapValues((v) => ({ id: 'o1', quantity: v === 13 ? ('thirteen' as unknown as number) : v }))
+      .to('orders', { keySerde: Serdes.String(), valueSerde: order, partitioner: () => 1 });
+    driver = await TopologyTestDriver.create(builder.build(), { partitions: 2 });
+    const input = driver.createInputTopic(numbers);
+    input.pipeInput('a', 1, 0);
+    expect(() => input.pipeInput('b', 13, 1)).toThrow(
+      /cannot serialize the value of the record from topic "numbers" partition 0 offset 1 for topic "orders" partition 1: .*quantity: expected int, got "thirteen"/,
+    );
   });
 });

@@ -205,6 +205,56 @@ describe('LevelDB bytes store', () => {
   });
 
   it.each(['runs', 'memory'] as const)(
+    'deletes a range in the commit’s one batch: a crash before it is written leaves the last commit whole (key index: %s)',
+    async (index) => {
+      const at = directory();
+      const store = await openLevel(at, { index });
+      for (let i = 0; i < 50; i++) store.put(`s1/${String(i).padStart(3, '0')}`, text(String(i)));
+      store.put('s2/a', text('before'));
+      await store.commit(1);
+      type Batch = { write: () => Promise<void> };
+      const internals = store as unknown as {
+        db: { batch: () => Batch };
+        data: { clear: (...args: unknown[]) => Promise<void> };
+      };
+      const { db, data } = internals;
+      const batch = db.batch.bind(db);
+      let batches = 0;
+      let clears = 0;
+      const clear = data.clear.bind(data);
+      data.clear = (...args) => {
+        clears++;
+        return clear(...args);
+      };
+      // The process dies while the commit is written: its batch never reaches the disk.
+      db.batch = () => {
+        batches++;
+        const crashing = batch();
+        crashing.write = () => Promise.reject(new Error('killed'));
+        return crashing;
+      };
+      store.deleteRange({ gte: 's1/', lt: prefixUpperBound('s1/') });
+      store.put('s2/a', text('after'));
+      await expect(store.commit(2)).rejects.toMatchObject({ code: 'TRIB_STORE' });
+      expect([batches, clears]).toEqual([1, 0]);
+      await store.close();
+      const reopened = await openLevel(at, { index });
+      expect(reopened.checkpoint).toBe(1);
+      expect(reopened.size()).toBe(51);
+      expect(read(reopened.get('s1/000'))).toBe('0');
+      expect(read(reopened.get('s2/a'))).toBe('before');
+      // Written for good, the same commit takes the range and the write together.
+      reopened.deleteRange({ gte: 's1/', lt: prefixUpperBound('s1/') });
+      reopened.put('s2/a', text('after'));
+      await reopened.commit(2);
+      await reopened.close();
+      const committed = await openLevel(at, { index });
+      expect(committed.checkpoint).toBe(2);
+      expect(entries(committed.range({}))).toEqual(['s2/a=after']);
+    },
+  );
+
+  it.each(['runs', 'memory'] as const)(
     'reads cold values from disk once and serves hot ones from its read cache (key index: %s)',
     async (index) => {
       const at = directory();

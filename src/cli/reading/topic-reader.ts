@@ -6,6 +6,7 @@
  */
 import { TributaryError } from '../../errors.ts';
 import type { EventLogPort, LogRecord, PartitionReaderPort, RecordBatch } from '../../kafka/port.ts';
+import { toError } from '../../common/to-error.ts';
 
 /** What to read of one partition. */
 export interface PartitionPlan {
@@ -201,7 +202,7 @@ class ReadRun {
     }
     this.pumping = true;
     void this.drain()
-      .catch((error: unknown) => this.fail(error instanceof Error ? error : new Error(String(error))))
+      .catch((error: unknown) => this.fail(toError(error)))
       .finally(() => {
         this.pumping = false;
         if (this.again && !this.ended) {

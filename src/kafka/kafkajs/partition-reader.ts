@@ -14,6 +14,7 @@ import { byTopic, isWithoutGroup } from './group-consumer.ts';
 import { assertRewrittenBatch } from './fetch-rewrite.ts';
 import { DEFAULT_TASK_TIMEOUT_MS } from '../retry.ts';
 import { ConsumerRestarts, runAgain, subscribeWhenReady } from './restarts.ts';
+import { TributaryError } from '../../errors.ts';
 
 /**
  * Reads chosen partitions from chosen offsets. kafkajs only consumes through a group, so this is a
@@ -149,7 +150,10 @@ export class KafkajsPartitionReader implements PartitionReaderPort {
 
   async assign(position: TopicPartitionOffset): Promise<void> {
     if (!this.consumer)
-      throw new Error(`cannot read ${position.topic}: the reader was started without topics`);
+      throw new TributaryError(
+        'TRIB_INTERNAL',
+        `cannot read ${position.topic}: the reader was started without topics`,
+      );
     await this.joined;
     this.active.set(key(position), position);
     this.withGroup((consumer) => {

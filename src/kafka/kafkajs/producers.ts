@@ -247,7 +247,8 @@ export class KafkajsTransactionalProducer implements TransactionalProducerPort {
   }
 
   private open(): Transaction {
-    if (!this.transaction) throw new Error(`producer "${this.transactionalId}" has no open transaction`);
+    if (!this.transaction)
+      throw new TributaryError('TRIB_INTERNAL', `producer "${this.transactionalId}" has no open transaction`);
     return this.transaction;
   }
 

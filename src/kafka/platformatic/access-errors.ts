@@ -2,6 +2,7 @@ import { TributaryError } from '../../errors.ts';
 import { describeIdentity, type KafkaSecurity } from '../connection.ts';
 import { authorizationRefused, credentialsRefused, type Access } from '../security-errors.ts';
 import { lastAttempt, protocolErrors } from './wire.ts';
+import { toError } from '../../common/to-error.ts';
 
 /**
  * Turns the library's refusals into errors that say what to fix: a failed SASL authentication into a
@@ -16,7 +17,7 @@ export function accessError(error: unknown, security: KafkaSecurity | undefined,
     if (refused) return refused;
   }
   const last = lastAttempt(error);
-  return last instanceof Error ? last : new Error(String(last));
+  return toError(last);
 }
 
 function isAuthenticationFailure(error: unknown): boolean {
@@ -42,5 +43,5 @@ function innermost(error: unknown): Error {
     if (!Array.isArray(errors) || errors.length === 0) break;
     current = errors.at(-1);
   }
-  return current instanceof Error ? current : new Error(String(current));
+  return toError(current);
 }

@@ -1,5 +1,6 @@
 import { listOffsetsV7 } from '@platformatic/kafka';
 import type { Wire } from './wire.ts';
+import { TributaryError } from '../../errors.ts';
 
 /** ListOffsets' special timestamps: the log's start, and its end. */
 export const EARLIEST = -2n;
@@ -19,7 +20,8 @@ export async function listOffsets(
 ): Promise<Map<number, bigint>> {
   const metadata = await wire.metadata([topic]);
   const layout = metadata.topics.get(topic);
-  if (!layout) throw new Error(`topic "${topic}" is not in the cluster's metadata`);
+  if (!layout)
+    throw new TributaryError('TRIB_UNKNOWN_TOPIC', `topic "${topic}" is not in the cluster's metadata`);
   const byLeader = new Map<number, number[]>();
   for (const partition of partitions) {
     const leader = layout.partitions[partition]?.leader ?? -1;

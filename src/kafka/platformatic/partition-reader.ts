@@ -8,6 +8,7 @@ import type {
 } from '../port.ts';
 import { Fetcher } from './fetcher.ts';
 import type { Wire } from './wire.ts';
+import { TributaryError } from '../../errors.ts';
 
 /**
  * Reads chosen partitions from chosen offsets: fetches of its own, no consumer group. It rides out
@@ -46,7 +47,8 @@ export class PlatformaticPartitionReader implements PartitionReaderPort {
   }
 
   async assign(position: TopicPartitionOffset): Promise<void> {
-    if (!this.fetcher) throw new Error(`cannot read ${position.topic}: the reader was not started`);
+    if (!this.fetcher)
+      throw new TributaryError('TRIB_INTERNAL', `cannot read ${position.topic}: the reader was not started`);
     this.fetcher.assign(position, BigInt(position.offset), false);
   }
 

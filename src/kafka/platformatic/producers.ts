@@ -285,7 +285,8 @@ export class PlatformaticTransactionalProducer implements TransactionalProducerP
   }
 
   private open(): Transaction<Buffer, Buffer, Buffer, Buffer> {
-    if (!this.transaction) throw new Error(`producer "${this.transactionalId}" has no open transaction`);
+    if (!this.transaction)
+      throw new TributaryError('TRIB_INTERNAL', `producer "${this.transactionalId}" has no open transaction`);
     return this.transaction;
   }
 

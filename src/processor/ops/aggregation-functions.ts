@@ -1,5 +1,6 @@
 import type { Fn } from '../../common/functions.ts';
 import type { AggregateKind } from './specs.ts';
+import { TributaryError } from '../../errors.ts';
 
 /**
  * The functions an aggregating processor runs, whatever the DSL call was. `initializer` may return
@@ -27,7 +28,7 @@ interface UserFns {
 }
 
 function required(fn: Fn | undefined, what: string, kind: AggregateKind): Fn {
-  if (!fn) throw new Error(`${kind} needs ${what}`);
+  if (!fn) throw new TributaryError('TRIB_INTERNAL', `${kind} needs ${what}`);
   return fn;
 }
 

@@ -11,9 +11,9 @@ import type { SchemaRegistryClient } from '../../serde/registry.ts';
 import { withSchemaRegistry } from './registry-topology.ts';
 import type { Topology } from '../../topology/topology.ts';
 import { TaskAssignor, type AssignmentInfo } from '../assignment/group-protocol.ts';
-import { deadLetterTopic } from '../error-handling.ts';
+import { deadLetterTopic, usesDeadLetters } from '../error-handling.ts';
 import { systemClock, type Clock } from '../../common/clock.ts';
-import { withBindings, type Logger } from '../../common/logger.ts';
+import { warnOnFailure, withBindings, type Logger } from '../../common/logger.ts';
 import type { ActiveTask } from './active-task.ts';
 import { ApplicationTopics } from './application-topics.ts';
 import { atLeastOnce } from './at-least-once-commits.ts';
@@ -88,7 +88,7 @@ export class AppRunner {
   private readonly clock: Clock;
   /** Changed only along the transition table (lifecycle.ts). */
   private readonly lifecycle: Lifecycle;
-  private readonly registry = new TaskRegistry(this.metrics.droppedInClosedTasks);
+  private readonly registry: TaskRegistry;
   private readonly assignmentListeners = new Set<() => void>();
   // Opened by `start`, closed by `shutDown`.
   private admin: AdminPort | undefined;
@@ -117,6 +117,7 @@ export class AppRunner {
     this.lifecycle = new Lifecycle(options.applicationId);
     this.topologyValue = options.topology;
     this.logger = withBindings(options.logger, { app: options.applicationId });
+    this.registry = new TaskRegistry(this.metrics.droppedInClosedTasks, this.logger);
     this.clock = options.clock ?? systemClock;
     this.failed = new Promise<never>((_resolve, reject) => {
       this.rejectFailed = reject;
@@ -178,9 +179,7 @@ export class AppRunner {
   /** Where the error handlers send records they give up on, when an error handler dead-letters. */
   get deadLetterTopic(): string | undefined {
     const { errorHandling } = this.options.config;
-    const usesDeadLetters =
-      errorHandling.deserialization === 'dead-letter' || errorHandling.processing === 'dead-letter';
-    return usesDeadLetters ? deadLetterTopic(errorHandling, this.applicationId) : undefined;
+    return usesDeadLetters(errorHandling) ? deadLetterTopic(errorHandling, this.applicationId) : undefined;
   }
 
   /** The restores under way on this worker: per changelog partition, records applied and still to apply. */
@@ -530,11 +529,11 @@ export class AppRunner {
         this.registry.standbys.clear();
         await Promise.allSettled(standbys.map((standby) => this.factory?.closeStandby(standby)));
       },
-      async () => this.restorer?.stop().catch(() => undefined),
+      async () => this.restorer?.stop().catch(warnOnFailure(this.logger, 'stopping the restorer')),
       () => Promise.allSettled([...this.globalStores.values()].map((store) => store.close())),
-      async () => this.producer?.close().catch(() => undefined),
-      async () => this.commits?.close().catch(() => undefined),
-      async () => this.admin?.close().catch(() => undefined),
+      async () => this.producer?.close().catch(warnOnFailure(this.logger, 'closing the producer')),
+      async () => this.commits?.close().catch(warnOnFailure(this.logger, 'closing the commit protocol')),
+      async () => this.admin?.close().catch(warnOnFailure(this.logger, 'closing the admin client')),
     ];
     if (failed) await Promise.allSettled(steps.map((step) => step()));
     else for (const step of steps) await step();

@@ -157,6 +157,7 @@ export function loadWorkerConfig(sources: ConfigSources = {}): WorkerConfig {
     errorHandling: {
       deserialization: read(SETTINGS.deserializationHandler),
       processing: read(SETTINGS.processingHandler),
+      production: read(SETTINGS.productionHandler),
       deadLetterTopic: read(SETTINGS.deadLetterTopic),
     },
     http: http
@@ -183,7 +184,7 @@ function readConfigFile(path: string): Record<string, unknown> {
   try {
     const parsed = JSON.parse(textContent) as unknown;
     if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed))
-      throw new Error('the top level must be an object');
+      throw new ConfigError('the top level must be an object');
     return parsed as Record<string, unknown>;
   } catch (cause) {
     throw new ConfigError(`the config file ${path} is not valid JSON: ${(cause as Error).message}`, {

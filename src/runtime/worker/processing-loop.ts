@@ -3,6 +3,7 @@ import type { CommitProtocol } from './commit-protocol.ts';
 import type { FetchIntake } from './fetch-intake.ts';
 import type { RunnerMetrics } from './runner-metrics.ts';
 import type { TaskRegistry } from './task-registry.ts';
+import { toError } from '../../common/to-error.ts';
 
 /** Records processed per task before the loop looks at the others, flushes output and yields. */
 const SLICE_RECORDS = 500;
@@ -79,7 +80,7 @@ export class ProcessingLoop {
         await commits.room();
         if (commits.isDue(this.options.commitIntervalMs)) await commits.commitAll();
       } catch (error) {
-        this.options.fail(error instanceof Error ? error : new Error(String(error)));
+        this.options.fail(toError(error));
         return;
       }
       if (processed === 0) await this.sleep(IDLE_WAIT_MS);

@@ -3,13 +3,14 @@ import type { AdminPort, GroupAssignment, GroupConsumerPort, TopicPartition } fr
 import { retrying, type RetryPolicy } from '../../kafka/retry.ts';
 import { decodeAssignmentInfo, type AssignmentInfo } from '../assignment/group-protocol.ts';
 import type { Clock } from '../../common/clock.ts';
-import type { Logger } from '../../common/logger.ts';
+import { warnOnFailure, type Logger } from '../../common/logger.ts';
 import type { ApplicationTopics } from './application-topics.ts';
 import type { CommitProtocol } from './commit-protocol.ts';
 import { awaitRelease, release, startPositions, type HandoffContext, type ReleasedTask } from './handoff.ts';
 import type { RunnerMetrics } from './runner-metrics.ts';
 import type { TaskFactory } from './task-factory.ts';
 import type { TaskRegistry } from './task-registry.ts';
+import { toError } from '../../common/to-error.ts';
 
 export interface ReconcilerOptions {
   readonly topics: ApplicationTopics;
@@ -99,9 +100,7 @@ export class Reconciler {
     this.options.assignmentQueued();
     this.reconciling = this.reconciling
       .then(() => this.reconcile(assignment))
-      .catch((error: unknown) =>
-        this.options.fail(error instanceof Error ? error : new Error(String(error))),
-      );
+      .catch((error: unknown) => this.options.fail(toError(error)));
     return this.reconciling;
   }
 
@@ -112,9 +111,7 @@ export class Reconciler {
   restart(id: string): void {
     this.reconciling = this.reconciling
       .then(() => this.restartNow(id))
-      .catch((error: unknown) =>
-        this.options.fail(error instanceof Error ? error : new Error(String(error))),
-      );
+      .catch((error: unknown) => this.options.fail(toError(error)));
   }
 
   /** Resolves once no reconcile runs, including one queued while this waited for the previous. */
@@ -304,7 +301,11 @@ export class Reconciler {
       positions = await startPositions(handoff, created.task.inputs);
     } catch (error) {
       await created.task.close();
-      await created.producer?.close().catch(() => undefined);
+      await created.producer?.close().catch(
+        warnOnFailure(this.options.logger, 'closing the producer of a task that could not start', {
+          task: id,
+        }),
+      );
       throw error;
     }
     // Registered only now, together with the seek: a batch fetched from an older position before

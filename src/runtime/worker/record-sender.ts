@@ -1,4 +1,5 @@
 import type { OutgoingRecord, WrittenOffsets } from '../../kafka/port.ts';
+import { toError } from '../../common/to-error.ts';
 
 /**
  * How much a sender holds before the processing loop waits for it: records handed over and not yet
@@ -81,7 +82,7 @@ export class RecordSender {
             this.onWritten(written);
           })
           .catch((error: unknown) => {
-            this.failure = error instanceof Error ? error : new Error(String(error));
+            this.failure = toError(error);
             this.onFailed?.(this.failure);
           });
         await this.inFlight;

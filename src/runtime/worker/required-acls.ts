@@ -5,7 +5,7 @@
  */
 import type { AclOperation, AclResourceType } from '../../kafka/security-errors.ts';
 import { Topology } from '../../topology/topology.ts';
-import { deadLetterTopic, type ErrorHandling } from '../error-handling.ts';
+import { deadLetterTopic, usesDeadLetters, type ErrorHandling } from '../error-handling.ts';
 import type { ProcessingGuarantee } from './settings.ts';
 
 export interface RequiredAcl {
@@ -46,10 +46,7 @@ export function requiredAcls(topology: Topology, applicationId: string, options:
   }
   const writes = new Set([...sinks, ...(options.httpWrites ?? [])]);
   const handling = options.errorHandling;
-  const dlq =
-    handling && (handling.deserialization === 'dead-letter' || handling.processing === 'dead-letter')
-      ? deadLetterTopic(handling, applicationId)
-      : undefined;
+  const dlq = handling && usesDeadLetters(handling) ? deadLetterTopic(handling, applicationId) : undefined;
 
   const acls: RequiredAcl[] = [];
   for (const topic of [...reads].sort())

@@ -7,6 +7,7 @@ import {
   type RestoreProgressOptions,
   type RestoresUnderWay,
 } from './restore-progress.ts';
+import { toError } from '../../common/to-error.ts';
 
 /** Somewhere changelog records go: a store being restored, or a standby replica following along. */
 export interface ChangelogTarget {
@@ -241,7 +242,7 @@ export class Restorer {
         if (slice.length > 0) follower.target.apply(slice);
       } catch (error) {
         this.followers.delete(k);
-        follower.fail(error instanceof Error ? error : new Error(String(error)));
+        follower.fail(toError(error));
         return undefined;
       }
       follower.applied += slice.length;

@@ -215,6 +215,14 @@ export const SETTINGS = {
     fallback: () => 'fail' as const,
     help: { value: '<h>', meaning: 'fail, log-and-continue or dead-letter', default: 'fail' },
   },
+  productionHandler: {
+    flag: 'on-production-error',
+    env: 'ON_PRODUCTION_ERROR',
+    file: 'onProductionError',
+    parse: handler,
+    fallback: () => 'fail' as const,
+    help: { value: '<h>', meaning: 'fail, log-and-continue or dead-letter', default: 'fail' },
+  },
   deadLetterTopic: {
     flag: 'dead-letter-topic',
     env: 'DEAD_LETTER_TOPIC',

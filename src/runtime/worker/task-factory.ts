@@ -7,7 +7,7 @@ import { openStore, type ManagedStore } from '../../state/managed-store.ts';
 import type { SourceNodeDef } from '../../topology/physical.ts';
 import { Topology, type Subtopology } from '../../topology/topology.ts';
 import type { Clock } from '../../common/clock.ts';
-import type { Logger } from '../../common/logger.ts';
+import { warnOnFailure, type Logger } from '../../common/logger.ts';
 import { StreamTask } from '../stream-task.ts';
 import { openTaskStores, taskDirectory, typedStores } from '../task-stores.ts';
 import { parseTaskId } from '../assignment/assignor.ts';
@@ -15,6 +15,7 @@ import { ActiveTask } from './active-task.ts';
 import type { WorkerConfig } from './config.ts';
 import { savingStore, type ChangelogTarget, type Restorer } from './restorer.ts';
 import { sourceTopicTarget } from './source-topic-target.ts';
+import { TopologyError } from '../../errors.ts';
 
 export interface TaskFactoryOptions {
   readonly applicationId: string;
@@ -84,7 +85,9 @@ export class TaskFactory {
           })
         : undefined;
     if (stale()) {
-      await producer?.close().catch(() => undefined);
+      await producer
+        ?.close()
+        .catch(warnOnFailure(logger, 'closing the producer of a task no longer assigned', { task: taskId }));
       return undefined;
     }
     const current: { task?: StreamTask } = {};
@@ -215,7 +218,9 @@ export class TaskFactory {
     const { subtopology, partition } = parseTaskId(taskId);
     const sub = this.options.topology.subtopologies[subtopology];
     if (!sub)
-      throw new Error(`task ${taskId} names sub-topology ${subtopology}, which this topology does not have`);
+      throw new TopologyError(
+        `task ${taskId} names sub-topology ${subtopology}, which this topology does not have`,
+      );
     return { sub, subtopology, partition };
   }
 

@@ -7,6 +7,7 @@ import type {
 import type { AssignmentInfo } from '../assignment/group-protocol.ts';
 import type { ActiveTask } from './active-task.ts';
 import type { RecordSender } from './record-sender.ts';
+import { warnOnFailure, type Logger } from '../../common/logger.ts';
 import { addDropped } from './runner-metrics.ts';
 import type { CreatedTask, StandbyTask } from './task-factory.ts';
 
@@ -49,9 +50,11 @@ export class TaskRegistry {
   generation: GroupGeneration | undefined;
   private readonly owners = new Map<string, RunningTask>();
   private readonly droppedInClosedTasks: Map<string, number>;
+  private readonly logger: Logger;
 
-  constructor(droppedInClosedTasks: Map<string, number>) {
+  constructor(droppedInClosedTasks: Map<string, number>, logger: Logger) {
     this.droppedInClosedTasks = droppedInClosedTasks;
+    this.logger = logger;
   }
 
   /** Registers a task that was just created; its input partitions are now its own. */
@@ -82,10 +85,15 @@ export class TaskRegistry {
     for (const partition of task.active.inputs) {
       if (this.owners.get(partitionKey(partition)) === task) this.owners.delete(partitionKey(partition));
     }
-    if (task.transactionOpen) await task.producer?.abort().catch(() => undefined);
-    if (options.commitStores) await task.active.commitStores().catch(() => undefined);
+    // Closing goes on whatever fails: the task is gone either way, and what its stores did not
+    // persist is restored from the changelog by whoever runs it next.
+    const failed = (doing: string) => warnOnFailure(this.logger, doing, { task: id });
+    if (task.transactionOpen)
+      await task.producer?.abort().catch(failed('aborting the closed task’s transaction'));
+    if (options.commitStores)
+      await task.active.commitStores().catch(failed('persisting the closed task’s stores'));
     await task.active.close();
-    await task.producer?.close().catch(() => undefined);
+    await task.producer?.close().catch(failed('closing the closed task’s producer'));
   }
 }
 

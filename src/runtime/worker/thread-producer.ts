@@ -5,6 +5,7 @@ import type {
   TransactionalProducerPort,
   WrittenOffsets,
 } from '../../kafka/port.ts';
+import { silentLogger, warnOnFailure, type Logger } from '../../common/logger.ts';
 import { RecordSender } from './record-sender.ts';
 
 /** One producer and what it sends: replaced as a whole once an operation of it failed. */
@@ -28,6 +29,7 @@ interface Incarnation {
 export class ThreadProducer {
   private readonly create: () => Promise<TransactionalProducerPort>;
   private readonly onWritten: (written: WrittenOffsets) => void;
+  private readonly logger: Logger;
   private current: Incarnation | undefined;
 
   constructor(options: {
@@ -35,9 +37,12 @@ export class ThreadProducer {
     create: () => Promise<TransactionalProducerPort>;
     /** Learns the offsets an acknowledged send wrote (the tasks' changelog positions). */
     onWritten: (written: WrittenOffsets) => void;
+    /** Where failures to abort or close a dropped producer are reported. */
+    logger?: Logger;
   }) {
     this.create = options.create;
     this.onWritten = options.onWritten;
+    this.logger = options.logger ?? silentLogger;
   }
 
   /** Hands records over to be sent in the open transaction. */
@@ -82,9 +87,14 @@ export class ThreadProducer {
     const current = this.current;
     this.current = undefined;
     if (!current) return;
+    // A producer that could not be created has nothing to abort or close: its failure was reported
+    // by the send or commit that awaited it.
     const producer = await current.producer.catch(() => undefined);
-    if (current.transactionOpen) await producer?.abort().catch(() => undefined);
-    await producer?.close().catch(() => undefined);
+    if (current.transactionOpen)
+      await producer
+        ?.abort()
+        .catch(warnOnFailure(this.logger, 'aborting the transaction of a dropped producer'));
+    await producer?.close().catch(warnOnFailure(this.logger, 'closing a dropped producer'));
   }
 
   close(): Promise<void> {

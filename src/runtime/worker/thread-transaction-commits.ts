@@ -28,6 +28,7 @@ class ThreadTransactionCommits implements CommitPath {
     this.failures = new TransactionFailures(context.retry, context.clock);
     this.thread = new ThreadProducer({
       create,
+      logger: context.logger,
       onWritten: (written) => {
         for (const task of context.registry.active.values()) task.active.acknowledge(written);
       },

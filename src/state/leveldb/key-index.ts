@@ -14,8 +14,6 @@ export type KeyIndexKind = 'runs' | 'memory';
 
 /** A store's key index, as the LevelDB store uses it. */
 export interface KeyIndex {
-  /** True when every present key is in memory, so that a key it lacks is absent from disk too. */
-  readonly holdsEveryKey: boolean;
   /** False only when the key is surely absent. */
   mayHold(key: BinaryKey): boolean;
   /** A key that may have been absent is now present. */
@@ -38,7 +36,6 @@ export interface KeyIndex {
 }
 
 export class MemoryKeyIndex implements KeyIndex {
-  readonly holdsEveryKey = true;
   private readonly tree: BTree<BinaryKey, undefined>;
 
   constructor(tree: BTree<BinaryKey, undefined>) {

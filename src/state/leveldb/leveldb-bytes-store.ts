@@ -51,8 +51,6 @@ export class LevelDbBytesStore implements KeyValueBytesStore {
   private dirty = new Map<BinaryKey, Uint8Array>();
   /** The batch being written, answering reads until it is on disk. */
   private flushing: Map<BinaryKey, Uint8Array> | undefined;
-  /** Key ranges deleted since the last commit, cleared on disk by the next one (first and last key held). */
-  private pendingClears: { gte: BinaryKey; lte: BinaryKey }[] = [];
   private committing: Promise<void> = Promise.resolve();
   private savedCheckpoint: number | undefined;
   private closed = false;
@@ -198,25 +196,14 @@ export class LevelDbBytesStore implements KeyValueBytesStore {
   }
 
   /**
-   * With every key in memory: forgets the keys now, and on disk the next commit clears the range
-   * natively (no delete per key in the batch), just before its batch, so writes made after this call
-   * land after the clear. With the index on disk: deletes each key in the range.
+   * Deletes each key of the range the index holds, as `put(key, undefined)` does: the deletes go into
+   * the next commit's one batch with its writes and checkpoint, so a crash never leaves a range cleared
+   * under an older checkpoint. Writes made after this call replace the deletes of their keys.
    */
   deleteRange(bounds: KeyBounds): void {
     this.assertOpen();
-    const doomed = [...this.index.keys(bounds, false)];
-    if (doomed.length === 0) return;
-    if (!this.index.holdsEveryKey) {
-      for (const key of doomed) this.put(key, undefined);
-      return;
-    }
-    for (const key of doomed) {
-      this.index.removed(key);
-      this.dirty.delete(key);
-      this.readCache.delete(key);
-    }
-    // Every key on disk is in the index (or deleted in `dirty`), so first..last covers all of them.
-    this.pendingClears.push({ gte: doomed[0]!, lte: doomed[doomed.length - 1]! });
+    // The keys are taken first: deleting changes the index being read.
+    for (const key of [...this.index.keys(bounds, false)]) this.put(key, undefined);
   }
 
   size(): number {
@@ -258,27 +245,18 @@ export class LevelDbBytesStore implements KeyValueBytesStore {
   }
 
   private async writeBatch(checkpoint: number | undefined): Promise<void> {
-    if (this.dirty.size === 0 && this.pendingClears.length === 0 && checkpoint === this.savedCheckpoint)
-      return;
+    if (this.dirty.size === 0 && checkpoint === this.savedCheckpoint) return;
     this.assertOpen();
-    const clears = this.pendingClears;
-    this.pendingClears = [];
     const batch = this.dirty;
     this.flushing = batch;
     this.dirty = new Map();
     // The index's changes are taken with the data's: writes made while the batch is built go to the next.
     this.index.beginFlush();
     try {
-      for (const clear of clears)
-        await this.data.clear({
-          gte: Buffer.from(clear.gte, 'latin1'),
-          lte: Buffer.from(clear.lte, 'latin1'),
-        });
       await this.writeChained(batch, checkpoint);
     } catch (cause) {
       // Put the batch back so nothing is lost; the caller decides whether to retry or fail the task.
       // A put whose key left the index meanwhile was dropped by a range delete: it stays dropped.
-      this.pendingClears = clears.concat(this.pendingClears);
       this.index.flushed(false);
       for (const [key, value] of batch)
         if (!this.dirty.has(key) && (value === DELETED || this.index.mayHold(key)))

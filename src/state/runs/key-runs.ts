@@ -53,8 +53,6 @@ const LOGGED_CHANGES_MAX = 65_536;
  * merge drops the duplicate.
  */
 export class KeyRuns implements KeyIndex {
-  /** Keys are on disk: a key the index has not seen may still be present. */
-  readonly holdsEveryKey = false;
   /** Keys changed since the last commit took its run: true marks a deletion. */
   private pending: BTree<BinaryKey, boolean> = binaryKeyTree();
   /**

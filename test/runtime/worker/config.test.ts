@@ -76,6 +76,26 @@ describe('worker configuration', () => {
     }
   });
 
+  it('takes the production error handler from flag, environment or config file, fail by default', async () => {
+    expect(loadWorkerConfig({ env: {} }).errorHandling.production).toBe('fail');
+    expect(
+      loadWorkerConfig({ flags: { 'on-production-error': 'log-and-continue' }, env: {} }).errorHandling
+        .production,
+    ).toBe('log-and-continue');
+    expect(loadWorkerConfig({ env: { ON_PRODUCTION_ERROR: 'dead-letter' } }).errorHandling.production).toBe(
+      'dead-letter',
+    );
+    const dir = await mkdtemp(join(tmpdir(), 'tributary-config-'));
+    const file = join(dir, 'worker.json');
+    await writeFile(file, JSON.stringify({ onProductionError: 'dead-letter' }));
+    expect(loadWorkerConfig({ flags: { config: file }, env: {} }).errorHandling.production).toBe(
+      'dead-letter',
+    );
+    expect(() => loadWorkerConfig({ env: { ON_PRODUCTION_ERROR: 'retry' } })).toThrow(
+      /ON_PRODUCTION_ERROR must be one of fail, log-and-continue, dead-letter/,
+    );
+  });
+
   it('names the setting and where it came from when a value is bad', async () => {
     const bad = (sources: Parameters<typeof loadWorkerConfig>[0]) => () => loadWorkerConfig(sources);
     expect(bad({ flags: { 'commit-interval-ms': 'soon' }, env: {} })).toThrow(

@@ -34,7 +34,12 @@ describe('the ACLs an application needs', () => {
     const acls = requiredAcls(builder.build(), 'app', {
       processingGuarantee: 'at-least-once',
       httpWrites: ['commands'],
-      errorHandling: { deserialization: 'dead-letter', processing: 'fail', deadLetterTopic: 'poison' },
+      errorHandling: {
+        deserialization: 'dead-letter',
+        processing: 'fail',
+        production: 'fail',
+        deadLetterTopic: 'poison',
+      },
     });
     expect(acls.map((a) => [a.name, a.operations.join(','), a.why])).toEqual([
       ['events', 'READ,WRITE', 'source and sink topic'],

@@ -80,7 +80,7 @@ export async function runtimeHarness(options: HarnessOptions) {
   );
   await restorer.start();
   const metrics = newRunnerMetrics();
-  const registry = new TaskRegistry(metrics.droppedInClosedTasks);
+  const registry = new TaskRegistry(metrics.droppedInClosedTasks, silentLogger);
   const failures: Error[] = [];
   const closed: { id: string; migrated: boolean }[] = [];
   const cancel = new AbortController();
