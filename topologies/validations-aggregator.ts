@@ -147,6 +147,9 @@ export default defineApp({
           name: 'collect-checks',
           storeName: VALIDATION_SESSIONS_STORE,
           valueSerde: Serdes.Json<ValidationSession>(),
+          // "As soon as any check fails": a verdict goes out when its session decides it, not at the
+          // next flush of the record cache (30 s apart under at-least-once), merged with later checks.
+          caching: false,
         },
       )
       .toStream({ name: 'session-updates' })

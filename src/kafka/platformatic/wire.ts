@@ -8,7 +8,6 @@ import {
   type ClusterMetadata,
   type Connection,
 } from '@platformatic/kafka';
-import { TributaryError } from '../../errors.ts';
 
 /** Answers while a coordinator is being elected or loads its state. */
 const COORDINATOR_LOADING = ['COORDINATOR_NOT_AVAILABLE', 'COORDINATOR_LOAD_IN_PROGRESS'];
