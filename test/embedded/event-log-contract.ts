@@ -424,6 +424,41 @@ export function describeEventLogContract(name: string, setup: ContractSetup): vo
       await admin.close();
     });
 
+    it('reports to read_committed the end of what is committed, not counting a transaction still open', async () => {
+      const topic = await createTopic('txn-end', 1);
+      const done = await port.transactionalProducer({ transactionalId: topicName('txn-end-done') });
+      const open = await port.transactionalProducer({ transactionalId: topicName('txn-end-open') });
+      cleanups.push(
+        () => done.close(),
+        () => open.close(),
+      );
+      await done.begin();
+      await done.send([record(topic, 0, 'committed')]);
+      await done.commit();
+      await open.begin();
+      await open.send([record(topic, 0, 'open')]);
+
+      // Offsets: the committed record, its marker, the open one. A task waiting for this partition
+      // (KIP-695) must see it caught up at 2, not behind until the open transaction ends.
+      const committed = await collector([topic], true, [{ topic, partition: 0, offset: '0' }]);
+      await waitFor('the committed record', patienceMs, () => committed.records.length === 1);
+      await waitFor(
+        'the position past its marker',
+        patienceMs,
+        () => committed.next({ topic, partition: 0 }) === 2n,
+      );
+      expect(committed.batches.at(-1)!.highWatermark).toBe('2');
+
+      await open.abort();
+      await waitFor(
+        'the position past the abort marker',
+        patienceMs,
+        () => committed.next({ topic, partition: 0 }) === 4n,
+      );
+      expect(committed.batches.at(-1)!.highWatermark).toBe('4');
+      expect(committed.values()).toEqual(['committed']);
+    });
+
     it('commits consumed offsets with a transaction, and only with a committed one', async () => {
       const topic = await createTopic('txn-offsets', 2);
       const groupId = topicName('txn-group');

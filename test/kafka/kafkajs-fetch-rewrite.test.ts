@@ -31,6 +31,7 @@ const require = createRequire(import.meta.url);
 interface KafkajsBatch {
   messages: { offset: string; key: Buffer | null }[];
   rawMessages: unknown[];
+  highWatermark: string;
   isEmpty(): boolean;
   lastOffset(): string;
 }
@@ -141,13 +142,35 @@ describe('kafkajs consumers behind the fetch rewrite', () => {
     expect(await kafkajsDeliver(log, fetched, true)).toEqual({ keys: [], nextOffset: 8n });
   });
 
-  it('leave a partition without aborted transactions or emptied batches as kafkajs decoded it, tagged', async () => {
+  it('leave a partition without aborted transactions or emptied batches as kafkajs decoded it but for its end, tagged', async () => {
     const log = generateLog(random(3));
     const fetched: ModelFetch = { fetchOffset: 0n, batches: log.batches.slice(0, 3), aborted: [] };
-    const before = JSON.stringify(await fetchedPartition(log, fetched, { rewrite: false }));
+    const decoded = await fetchedPartition(log, fetched, { rewrite: false });
+    const before = JSON.stringify({ ...decoded, highWatermark: decoded.lastStableOffset });
     const partition = await fetchedPartition(log, fetched, { rewrite: true, readCommitted: true });
     expect(JSON.stringify(partition)).toBe(before);
     expect(() => assertRewrittenBatch(new Batch('t', '0', partition))).not.toThrow();
+  });
+
+  it('report the last stable offset as the end to a read_committed consumer, the high watermark otherwise', async () => {
+    // A log with a transaction left open: its records count in the high watermark but are not readable yet.
+    const log = [...Array(50).keys()]
+      .map((seed) => generateLog(random(100 + seed)))
+      .find((l) => l.lastStableOffset < l.endOffset)!;
+    expect(log).toBeDefined();
+    const fetched: ModelFetch = { fetchOffset: 0n, batches: log.batches, aborted: [] };
+    const committed = new Batch(
+      't',
+      '0',
+      await fetchedPartition(log, fetched, { rewrite: true, readCommitted: true }),
+    );
+    const uncommitted = new Batch(
+      't',
+      '0',
+      await fetchedPartition(log, fetched, { rewrite: true, readCommitted: false }),
+    );
+    expect(committed.highWatermark).toBe(log.lastStableOffset.toString());
+    expect(uncommitted.highWatermark).toBe(log.endOffset.toString());
   });
 
   it('hide no record from a read_uncommitted consumer', async () => {

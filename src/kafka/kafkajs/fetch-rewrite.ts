@@ -17,6 +17,11 @@
  *   batch gives kafkajs nowhere to move and it fetches it forever (see ./fetch-batches.ts). Here a
  *   hidden record is added at the last offset of the last complete batch, so the consumer moves past
  *   every batch it fetched, as Kafka's Java consumer does.
+ * - The partition's end. kafkajs reports the high watermark, which under read_committed counts the
+ *   records of transactions still open: a consumer that has read everything committed would look
+ *   behind, and a task waiting for that partition (KIP-695) would wait for a transaction it cannot see.
+ *   Here a read_committed fetch reports the last stable offset as the end, as Kafka's Java consumer
+ *   computes its lag.
  *
  * This relies on kafkajs internals, so every assumption is checked (see ./fetch-hook.ts for where):
  * a kafkajs that does not fit fails with KafkaClientMismatchError instead of misbehaving quietly.
@@ -48,6 +53,9 @@ interface DecodedRecord {
 
 interface DecodedPartition {
   partition: number;
+  highWatermark: string;
+  /** From fetch v4 on; -1 when the broker does not know it. */
+  lastStableOffset?: string;
   abortedTransactions: { producerId: string; firstOffset: string }[];
   messages: DecodedRecord[];
 }
@@ -125,11 +133,18 @@ export function rewritePartition(
     }
     partition.abortedTransactions = [];
   }
+  if (options.readCommitted) reportStableEnd(partition);
   const last = records.length > 0 ? BigInt(records[records.length - 1]!.offset) : undefined;
   if (options.batchesEnd !== undefined && (last === undefined || last < options.batchesEnd)) {
     records.push(endOfBatches(options.batchesEnd));
   }
   Object.defineProperty(records, REWRITTEN, { value: true });
+}
+
+/** Makes kafkajs' batch report the last stable offset as the partition's end (its `highWatermark`). */
+function reportStableEnd(partition: Partial<DecodedPartition>): void {
+  const stable = partition.lastStableOffset;
+  if (typeof stable === 'string' && BigInt(stable) >= 0n) partition.highWatermark = stable;
 }
 
 /** A hidden record at the fetched batches' last offset: kafkajs resolves the batch up to it. */
@@ -211,6 +226,7 @@ export function verifyBatchExposesRewrittenPartition(): void {
   ) => {
     messages?: { offset: string }[];
     lastOffset?: () => string;
+    highWatermark?: string;
   };
   try {
     Batch = require('kafkajs/src/consumer/batch.js');
@@ -230,9 +246,11 @@ export function verifyBatchExposesRewrittenPartition(): void {
     },
   });
   // Producer 1 aborts a transaction from offset 0, producer 2 one from offset 1 whose marker comes
-  // first; offsets 5 and 6 are an empty batch.
+  // first; offsets 5 and 6 are an empty batch; a transaction open from offset 7 on.
   const partition: DecodedPartition = {
     partition: 0,
+    highWatermark: '9',
+    lastStableOffset: '7',
     abortedTransactions: [
       { producerId: '2', firstOffset: '1' },
       { producerId: '1', firstOffset: '0' },
@@ -248,18 +266,20 @@ export function verifyBatchExposesRewrittenPartition(): void {
   rewritePartition('verification', partition, { readCommitted: true, batchesEnd: 6n });
   let exposed: string | undefined;
   let last: string | undefined;
+  let end: string | undefined;
   try {
     const batch = new Batch('verification', '0', partition);
     exposed = batch.messages?.map((m) => m.offset).join(',');
     last = batch.lastOffset?.();
+    end = batch.highWatermark;
   } catch (error) {
     throw new KafkaClientMismatchError(
       `its consumer Batch fails on a rewritten response: ${(error as Error).message}`,
     );
   }
-  if (exposed !== '2' || last !== '6') {
+  if (exposed !== '2' || last !== '6' || end !== '7') {
     throw new KafkaClientMismatchError(
-      `a Batch of a rewritten response exposes offsets [${exposed}] up to ${last}, not [2] up to 6`,
+      `a Batch of a rewritten response exposes offsets [${exposed}] up to ${last} of ${end}, not [2] up to 6 of 7`,
     );
   }
   batchVerified = true;

@@ -12,6 +12,7 @@ import type { Histogram } from '../histogram.ts';
 import type { Topology } from '../../topology/topology.ts';
 import type { StreamTask } from '../stream-task.ts';
 import { PartitionGroup } from './partition-group.ts';
+import type { StartPosition } from './handoff.ts';
 
 /**
  * How many changes a store keeps for its changelog before they go out ahead of the commit: bounds the
@@ -196,8 +197,11 @@ export class ActiveTask {
   }
 
   /** Where the task starts reading: records fetched from before these offsets are dropped. */
-  startAt(positions: readonly TopicPartitionOffset[]): void {
-    for (const position of positions) this.queues.startAt(position, BigInt(position.offset));
+  startAt(positions: readonly StartPosition[]): void {
+    for (const position of positions) {
+      const end = position.end === undefined ? undefined : BigInt(position.end);
+      this.queues.startAt(position, BigInt(position.offset), end);
+    }
   }
 
   /** Fetch positions to keep when the task stays with this worker across a rebalance. */

@@ -44,7 +44,14 @@ export async function release(
   const known = new Map<string, TopicPartitionOffset>();
   for (const task of tasks) for (const position of task.positions) known.set(key(position), position);
   const unknown = tasks.flatMap((t) => t.inputs).filter((p) => !known.has(key(p)));
-  const offsets = [...known.values(), ...(await startPositions(context, unknown))];
+  const offsets = [
+    ...known.values(),
+    ...(await startPositions(context, unknown)).map(({ topic, partition, offset }) => ({
+      topic,
+      partition,
+      offset,
+    })),
+  ];
   await consumer.commit(offsets, { metadata: RELEASE_MARKER + rebalance });
   context.logger.debug({ tasks: tasks.map((t) => t.id), rebalance }, 'tasks released');
 }
@@ -74,24 +81,33 @@ export async function awaitRelease(
   }
 }
 
+/** Where a task starts reading a partition, and where the partition ended when that was read. */
+export interface StartPosition extends TopicPartitionOffset {
+  /** The partition's end (the offset after its last record) as listed; undefined when not listed. */
+  readonly end: string | undefined;
+}
+
 /**
  * Where a new task starts reading each input partition: the group's committed offset, else the
- * partition's first offset (what a group with no committed offset starts from).
+ * partition's first offset (what a group with no committed offset starts from). With each, the
+ * partition's end, so the task knows from the start which partitions have nothing to fetch and need
+ * not be waited for (the clients report nothing for a fetch that found nothing).
  */
 export async function startPositions(
   context: HandoffContext,
   partitions: readonly TopicPartition[],
-): Promise<TopicPartitionOffset[]> {
-  const positions: TopicPartitionOffset[] = [];
+): Promise<StartPosition[]> {
+  const positions: StartPosition[] = [];
   for (const topic of new Set(partitions.map((p) => p.topic))) {
     const wanted = partitions.filter((p) => p.topic === topic);
-    const committed = await context.admin.committedOffsets(context.groupId, topic);
-    const ranges = wanted.some((p) => !committed.has(p.partition))
-      ? await context.admin.offsets(topic)
-      : undefined;
+    const [committed, ranges] = await Promise.all([
+      context.admin.committedOffsets(context.groupId, topic),
+      context.admin.offsets(topic),
+    ]);
     for (const { partition } of wanted) {
-      const offset = committed.get(partition)?.offset ?? ranges?.get(partition)?.low ?? '0';
-      positions.push({ topic, partition, offset });
+      const range = ranges.get(partition);
+      const offset = committed.get(partition)?.offset ?? range?.low ?? '0';
+      positions.push({ topic, partition, offset, end: range?.high });
     }
   }
   return positions;

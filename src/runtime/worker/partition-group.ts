@@ -125,10 +125,16 @@ export class PartitionGroup {
     return total;
   }
 
-  /** Sets where a partition that has buffered nothing yet starts (its committed offset). */
-  startAt(partition: TopicPartition, offset: bigint): void {
+  /**
+   * Sets where a partition that has buffered nothing yet starts (its committed offset) and, when
+   * known, where it ended then: a partition already read to its end is caught up from the start,
+   * instead of unknown until a fetch brings records.
+   */
+  startAt(partition: TopicPartition, offset: bigint, end?: bigint): void {
     const queue = this.queues.get(key(partition));
-    if (queue && queue.size === 0 && offset > queue.nextFetchOffset) queue.nextFetchOffset = offset;
+    if (!queue || queue.size !== 0) return;
+    if (offset > queue.nextFetchOffset) queue.nextFetchOffset = offset;
+    if (end !== undefined && end > queue.highWatermark) queue.highWatermark = end;
   }
 
   /** Where each partition's fetching should continue from (after what is buffered). */
@@ -171,10 +177,11 @@ export class PartitionGroup {
  * How long a task waits at most for a partition whose lag is unknown or above 0, where Kafka Streams
  * waits without limit: a guard, not a tuning knob. The clients report nothing for a fetch that found
  * nothing new (kafkajs hands no empty batch over, nor do the embedded log's and platformatic's
- * fetchers), so a partition with nothing past its committed offset never has its lag known, and
- * would hold its task back for good. And the end kafkajs reports is the high watermark, not the last
- * stable offset: under read_committed, records of a transaction left open (its producer killed) keep
- * the lag above 0 until the transaction times out.
+ * fetchers), so what a task learns from fetches alone can stay stale. A task learns each partition's
+ * end when it starts (startAt), and fetches keep it current; the guard covers what is left, such as
+ * an end listed just before records that a fetch then skipped (a transaction aborted meanwhile).
+ * Under read_committed the end reported is the last stable offset, so a transaction still open does
+ * not count as lag (as in Kafka's Java consumer).
  */
 export const FETCH_WAIT_LIMIT_MS = 5_000;
 

@@ -137,3 +137,30 @@ describe('partition group: when a task with a dry input partition goes on', () =
     expect(g.next(2 * FETCH_WAIT_LIMIT_MS)?.topic).toBe('left');
   });
 });
+
+describe('partition group: a task started where each partition ended', () => {
+  const started = (rightEnd: bigint) => {
+    const g = new PartitionGroup(
+      [
+        { ...left, nextOffset: 0n },
+        { ...right, nextOffset: 0n },
+      ],
+      0,
+    );
+    g.startAt(left, 4n, 5n);
+    g.startAt(right, 7n, rightEnd);
+    g.add(left, [record('left', 4, 10)], 5n, 5n);
+    return g;
+  };
+
+  it('goes on without a partition listed as read to its end, though nothing was fetched from it', () => {
+    expect(started(7n).next(0)?.topic).toBe('left');
+  });
+
+  it('waits for a partition listed with records past its start', () => {
+    const g = started(9n);
+    expect(g.next(0)).toBeUndefined();
+    g.add(right, [record('right', 7, 5)], 8n, 9n);
+    expect(g.next(1)?.topic).toBe('right');
+  });
+});
