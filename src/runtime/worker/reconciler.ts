@@ -311,7 +311,7 @@ export class Reconciler {
     // this point finds no owner and is dropped, so none can get ahead of the start position.
     created.task.startAt(positions);
     registry.add(id, created);
-    for (const position of positions) consumer.seek(position);
+    for (const { topic, partition, offset } of positions) consumer.seek({ topic, partition, offset });
     return true;
   }
 }
