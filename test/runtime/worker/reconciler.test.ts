@@ -94,7 +94,7 @@ describe('Reconciler: assignments', () => {
     // after what it fetched, not from the committed offset the client rewound to.
     const seeks = worker.log.journal.filter((e) => e.operation === 'seek').flatMap((e) => e.offsets ?? []);
     expect(seeks).toContainEqual({ ...worker.inputOf(0), offset: '3' });
-    expect(seeks).toContainEqual({ ...worker.inputOf(1), offset: '0' });
+    expect(seeks).toContainEqual(expect.objectContaining({ ...worker.inputOf(1), offset: '0' }));
     expect(worker.process()).toBe(3);
   });
 
