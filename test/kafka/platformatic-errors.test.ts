@@ -92,7 +92,9 @@ describe("@platformatic/kafka's errors, classified as Kafka Streams does", () =>
 
   it('errors that are not the library’s are fatal; a TributaryError keeps its kind', () => {
     expect(platformaticErrorKind(new Error('a bug'))).toBe('fatal');
-    expect(platformaticErrorKind(new TributaryError('X', 'passing', { retriable: true }))).toBe('retriable');
+    expect(platformaticErrorKind(new TributaryError('TRIB_KAFKA', 'passing', { retriable: true }))).toBe(
+      'retriable',
+    );
   });
 
   it('the classified error says what was being done, Kafka’s answer, and the reason at the bottom', () => {
