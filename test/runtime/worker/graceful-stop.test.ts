@@ -29,30 +29,43 @@ afterEach(async () => {
 /**
  * The embedded log with one difference: a group refuses offset commits from the moment a rebalance
  * starts until the member has its new assignment, as a Kafka group does for a member whose
- * generation is behind (the embedded coordinator accepts them). Counts the refusals.
+ * generation is behind (the embedded coordinator accepts them). Counts the refusals, tells which
+ * members are between a revocation and their next assignment, and can hold new assignments back
+ * (`holdAssignments`, until the function it returns is called), so a test can act inside that moment
+ * however slow the machine.
  */
-function refusingCommitsWhileRebalancing(port: EventLogPort): EventLogPort & { refused: number } {
+function refusingCommitsWhileRebalancing(port: EventLogPort) {
+  let held: Promise<void> | undefined;
   const wrapped = {
     ...port,
     refused: 0,
+    rebalancing: new Set<GroupConsumerPort>(),
+    holdAssignments(): () => void {
+      let release!: () => void;
+      held = new Promise((resolve) => (release = resolve));
+      return () => {
+        held = undefined;
+        release();
+      };
+    },
     groupConsumer: (options: Parameters<EventLogPort['groupConsumer']>[0]): GroupConsumerPort => {
       const consumer = port.groupConsumer(options);
-      let rebalancing = false;
-      return {
+      const member: GroupConsumerPort = {
         start: (handlers) =>
           consumer.start({
             ...handlers,
             onRevoking: () => {
-              rebalancing = true;
+              wrapped.rebalancing.add(member);
               handlers.onRevoking();
             },
-            onAssigned: (assignment) => {
-              rebalancing = false;
+            onAssigned: async (assignment) => {
+              await held;
+              wrapped.rebalancing.delete(member);
               return handlers.onAssigned(assignment);
             },
           }),
         commit: async (offsets, commitOptions) => {
-          if (rebalancing && offsets.length > 0) {
+          if (wrapped.rebalancing.has(member) && offsets.length > 0) {
             wrapped.refused++;
             throw new RebalanceInProgressError();
           }
@@ -62,8 +75,12 @@ function refusingCommitsWhileRebalancing(port: EventLogPort): EventLogPort & { r
         resume: (partitions) => consumer.resume(partitions),
         seek: (position) => consumer.seek(position),
         rejoin: () => consumer.rejoin(),
-        stop: () => consumer.stop(),
+        stop: () => {
+          wrapped.rebalancing.delete(member);
+          return consumer.stop();
+        },
       };
+      return member;
     },
   };
   return wrapped;
@@ -130,10 +147,14 @@ describe('a graceful stop', () => {
     });
 
     // A stops and leaves: the group rebalances and refuses B's commits until B has its new
-    // assignment. B is asked to stop within that moment.
+    // assignment, which is held back until B has been asked to stop and been refused.
+    const release = port.holdAssignments();
     await a.stop();
-    await b.stop();
-    expect(port.refused).toBeGreaterThan(0);
+    await vi.waitFor(() => expect(port.rebalancing.size).toBe(1), { timeout: 10_000, interval: 20 });
+    const stopping = b.stop();
+    await vi.waitFor(() => expect(port.refused).toBeGreaterThan(0), { timeout: 10_000, interval: 20 });
+    release();
+    await stopping;
 
     const again = worker('a');
     await again.start();
