@@ -7,6 +7,7 @@
 import { createRequire } from 'node:module';
 import { TributaryError, errorMessage, type ErrorKind } from '../../errors.ts';
 import { kafkaErrorType } from './convert.ts';
+import { isTransientSocketCode } from '../socket-errors.ts';
 
 /**
  * kafkajs' table of the broker's error codes, to name an answer whose type kafkajs dropped: its
@@ -46,17 +47,6 @@ const TRANSIENT_NAMES = new Set([
   'KafkaJSStaleTopicMetadataAssignment',
   'KafkaJSGroupCoordinatorNotFound',
   'KafkaJSLockTimeout',
-]);
-
-/** Socket errors of a broker that is restarting or unreachable for a moment. */
-const TRANSIENT_SOCKET_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'EPIPE',
-  'ETIMEDOUT',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'EAI_AGAIN',
 ]);
 
 /**
@@ -121,7 +111,7 @@ function isTransient(error: unknown): boolean {
   for (let current = error, depth = 0; current && depth < 6; depth++) {
     const { name, code } = current as { name?: unknown; code?: unknown };
     if (typeof name === 'string' && TRANSIENT_NAMES.has(name)) return true;
-    if (typeof code === 'string' && TRANSIENT_SOCKET_CODES.has(code)) return true;
+    if (isTransientSocketCode(code)) return true;
     current = (current as { cause?: unknown }).cause;
   }
   return false;

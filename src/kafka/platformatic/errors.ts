@@ -6,20 +6,10 @@
  */
 import { TributaryError, errorMessage, type ErrorKind } from '../../errors.ts';
 import { protocolErrors } from './wire.ts';
+import { isTransientSocketCode } from '../socket-errors.ts';
 
 /** A newer producer with the same transactional id exists (Kafka 4 answers PRODUCER_FENCED). */
 export const FENCING = ['INVALID_PRODUCER_EPOCH', 'PRODUCER_FENCED', 'INVALID_PRODUCER_ID_MAPPING'];
-
-/** Socket errors of a broker that is restarting or unreachable for a moment. */
-const TRANSIENT_SOCKET_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'EPIPE',
-  'ETIMEDOUT',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'EAI_AGAIN',
-]);
 
 interface LibraryError {
   readonly code?: unknown;
@@ -43,7 +33,7 @@ function isTransient(error: unknown, depth = 0): boolean {
     return errors.every((inner: unknown) => isTransient(inner, depth + 1));
   if (typeof apiId === 'string') return canRetry === true;
   if (code === 'PLT_KFK_NETWORK' || code === 'PLT_KFK_TIMEOUT') return closed !== true;
-  if (typeof code === 'string' && TRANSIENT_SOCKET_CODES.has(code)) return true;
+  if (isTransientSocketCode(code)) return true;
   return isTransient(cause, depth + 1);
 }
 
