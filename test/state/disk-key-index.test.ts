@@ -288,7 +288,10 @@ describe('key-value store with its key index on disk', () => {
     expect(keysOf(restored.range({}))).toEqual(expected);
     expect(keysOf(restored.range({}, true))).toEqual([...expected].reverse());
     expect(keysOf(written.range({}))).toEqual(expected);
-    expect(restored.size()).toBe(written.size());
+    // size() is an estimate (a run's tombstones are taken to cancel older entries), which depends on
+    // how far merges have gone; the bulk path's is as close to the truth as the one-at-a-time path's.
+    const error = (store: LevelDbBytesStore) => Math.abs(store.size() - expected.length);
+    expect(error(restored)).toBeLessThanOrEqual(Math.max(error(written), expected.length * 0.05));
     for (const k of expected.slice(0, 50)) expect(read(restored.get(k))).toBe(model.get(k));
   });
 
