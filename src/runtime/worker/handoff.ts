@@ -46,7 +46,7 @@ export async function release(
   const unknown = tasks.flatMap((t) => t.inputs).filter((p) => !known.has(key(p)));
   const offsets = [
     ...known.values(),
-    ...(await startPositions(context, unknown)).map(({ topic, partition, offset }) => ({
+    ...(await readPositions(context, unknown, { ends: false })).map(({ topic, partition, offset }) => ({
       topic,
       partition,
       offset,
@@ -93,21 +93,36 @@ export interface StartPosition extends TopicPartitionOffset {
  * partition's end, so the task knows from the start which partitions have nothing to fetch and need
  * not be waited for (the clients report nothing for a fetch that found nothing).
  */
-export async function startPositions(
+export function startPositions(
   context: HandoffContext,
   partitions: readonly TopicPartition[],
+): Promise<StartPosition[]> {
+  return readPositions(context, partitions, { ends: true });
+}
+
+/**
+ * The start positions, with the partitions' ends only when asked for: a released task's positions
+ * need them only where the group has no committed offset (the end list gives the first offset).
+ */
+async function readPositions(
+  context: HandoffContext,
+  partitions: readonly TopicPartition[],
+  options: { ends: boolean },
 ): Promise<StartPosition[]> {
   const positions: StartPosition[] = [];
   for (const topic of new Set(partitions.map((p) => p.topic))) {
     const wanted = partitions.filter((p) => p.topic === topic);
-    const [committed, ranges] = await Promise.all([
+    const [committed, listed] = await Promise.all([
       context.admin.committedOffsets(context.groupId, topic),
-      context.admin.offsets(topic),
+      options.ends ? context.admin.offsets(topic) : undefined,
     ]);
+    const ranges =
+      listed ??
+      (wanted.some((p) => !committed.has(p.partition)) ? await context.admin.offsets(topic) : undefined);
     for (const { partition } of wanted) {
-      const range = ranges.get(partition);
+      const range = ranges?.get(partition);
       const offset = committed.get(partition)?.offset ?? range?.low ?? '0';
-      positions.push({ topic, partition, offset, end: range?.high });
+      positions.push({ topic, partition, offset, end: options.ends ? range?.high : undefined });
     }
   }
   return positions;
