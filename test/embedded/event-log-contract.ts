@@ -435,6 +435,15 @@ export function describeEventLogContract(name: string, setup: ContractSetup): vo
       await done.begin();
       await done.send([record(topic, 0, 'committed')]);
       await done.commit();
+      // A commit returns once the coordinator has decided; it writes the marker afterwards. Opening
+      // the next transaction before the marker lands would put the open record before it.
+      const admin = port.admin();
+      cleanups.push(() => admin.close());
+      await waitFor(
+        'the commit marker',
+        patienceMs,
+        async () => (await admin.offsets(topic)).get(0)?.high === '2',
+      );
       await open.begin();
       await open.send([record(topic, 0, 'open')]);
 
