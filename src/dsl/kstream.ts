@@ -478,7 +478,7 @@ export class KStream<K, V> {
    */
   join<GK, GV, VR>(
     other: GlobalKTable<GK, GV>,
-    keySelector: (key: K, value: V) => GK,
+    keySelector: (key: K, value: V) => NoInfer<GK> | null,
     joiner: ValueJoiner<V, GV, VR, K>,
     named?: Named,
   ): KStream<K, VR>;
@@ -534,7 +534,7 @@ export class KStream<K, V> {
    */
   leftJoin<GK, GV, VR>(
     other: GlobalKTable<GK, GV>,
-    keySelector: (key: K, value: V) => GK,
+    keySelector: (key: K, value: V) => NoInfer<GK> | null,
     joiner: ValueJoiner<V, GV | null, VR, K>,
     named?: Named,
   ): KStream<K, VR>;

@@ -283,7 +283,7 @@ export class KTable<K, V> {
    */
   join<KO, VO, VR>(
     other: KTable<KO, VO>,
-    foreignKeyExtractor: (value: V) => KO | null,
+    foreignKeyExtractor: (value: V) => NoInfer<KO> | null,
     joiner: (value: V, otherValue: VO) => VR,
     options?: ForeignKeyJoined<K, VR, KO>,
   ): KTable<K, VR>;
@@ -332,7 +332,7 @@ export class KTable<K, V> {
    */
   leftJoin<KO, VO, VR>(
     other: KTable<KO, VO>,
-    foreignKeyExtractor: (value: V) => KO | null,
+    foreignKeyExtractor: (value: V) => NoInfer<KO> | null,
     joiner: (value: V, otherValue: VO | null) => VR,
     options?: ForeignKeyJoined<K, VR, KO>,
   ): KTable<K, VR>;
