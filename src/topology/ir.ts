@@ -6,7 +6,21 @@
  */
 import type { Serde } from '../serde/serde.ts';
 import type { StoreBackend, StoreSpec } from '../state/api.ts';
-import type { Fn } from '../common/functions.ts';
+import type {
+  AggregatorFunction,
+  Erased,
+  InitializerFunction,
+  KeyValueFunction,
+  MergerFunction,
+  ValueJoinerFunction,
+  ValueKeyFunction,
+} from '../common/functions.ts';
+import type {
+  FixedKeyProcessorSupplier,
+  ProcessorSupplier,
+  ValueTransformerWithKeySupplier,
+} from '../processor/api.ts';
+import type { KeyValue, StreamRecord } from '../processor/record.ts';
 import type {
   AggregateKind,
   JoinType,
@@ -19,7 +33,6 @@ import type {
 import { TributaryError } from '../errors.ts';
 
 // What the graph's nodes are made of, declared below it and re-exported for the DSL and the compilers.
-export type { Fn } from '../common/functions.ts';
 export type {
   AggregateKind,
   JoinType,
@@ -31,6 +44,21 @@ export type {
 } from '../processor/ops/specs.ts';
 
 export type AnySerde = Serde<unknown>;
+
+// The user's functions, erased to unknown keys and values (see common/functions.ts).
+export type ErasedTimestampExtractor = Erased<
+  [record: StreamRecord<unknown, unknown>, partitionTime: number],
+  number
+>;
+export type ErasedTopicNameExtractor = Erased<
+  [key: unknown, value: unknown, record: StreamRecord<unknown, unknown>],
+  string
+>;
+export type ErasedPartitioner = Erased<
+  [topic: string, key: unknown, value: unknown, numPartitions: number],
+  number | undefined
+>;
+export type ErasedProcessorSupplier = ProcessorSupplier<unknown, unknown, unknown, unknown>;
 
 /** How the DSL asked for a store to be kept (Kafka Streams' `Materialized`). */
 export interface StoreIr {
@@ -61,7 +89,7 @@ export interface StreamSourceIr extends Base {
   readonly topics: readonly string[];
   readonly keySerde: AnySerde | undefined;
   readonly valueSerde: AnySerde | undefined;
-  readonly timestampExtractor: Fn | undefined;
+  readonly timestampExtractor: ErasedTimestampExtractor | undefined;
 }
 
 /** A table read from a topic; `name` is the table processor, `sourceName` the source node before it. */
@@ -71,7 +99,7 @@ export interface TableSourceIr extends Base {
   readonly topic: string;
   readonly keySerde: AnySerde | undefined;
   readonly valueSerde: AnySerde | undefined;
-  readonly timestampExtractor: Fn | undefined;
+  readonly timestampExtractor: ErasedTimestampExtractor | undefined;
   readonly store: StoreIr;
 }
 
@@ -86,18 +114,29 @@ export interface GlobalTableIr extends Base {
 
 export interface FilterIr extends Base {
   readonly op: 'filter';
-  readonly predicate: Fn;
+  readonly predicate: KeyValueFunction<unknown>;
   readonly negate: boolean;
 }
 
-export interface MapIr extends Base {
-  readonly op: 'map' | 'map-values' | 'flat-map' | 'flat-map-values' | 'select-key';
-  readonly mapper: Fn;
+/** What each mapping operation's mapper is, as the graph holds it. */
+export interface Mappers {
+  readonly map: KeyValueFunction<KeyValue<unknown, unknown>>;
+  readonly 'map-values': ValueKeyFunction<unknown>;
+  readonly 'flat-map': KeyValueFunction<Iterable<KeyValue<unknown, unknown>>>;
+  readonly 'flat-map-values': ValueKeyFunction<Iterable<unknown>>;
+  readonly 'select-key': KeyValueFunction<unknown>;
 }
+
+/** A mapping operation and its mapper, one kind per operation. */
+export type MapOperation = {
+  [Op in keyof Mappers]: { readonly op: Op; readonly mapper: Mappers[Op] };
+}[keyof Mappers];
+
+export type MapIr = Base & MapOperation;
 
 export interface PeekIr extends Base {
   readonly op: 'peek' | 'foreach';
-  readonly action: Fn;
+  readonly action: KeyValueFunction<unknown>;
 }
 
 export interface MergeIr extends Base {
@@ -107,7 +146,10 @@ export interface MergeIr extends Base {
 /** Routes each record to the first branch whose predicate holds (`undefined` predicate: default branch). */
 export interface SplitIr extends Base {
   readonly op: 'split';
-  readonly branches: readonly { readonly childName: string; readonly predicate: Fn | undefined }[];
+  readonly branches: readonly {
+    readonly childName: string;
+    readonly predicate: KeyValueFunction<unknown> | undefined;
+  }[];
 }
 
 /** A pass-through node: a branch of a split. */
@@ -123,21 +165,21 @@ export interface RepartitionIr extends Base {
   readonly keySerde: AnySerde | undefined;
   readonly valueSerde: AnySerde | undefined;
   readonly partitions: number | undefined;
-  readonly partitioner: Fn | undefined;
+  readonly partitioner: ErasedPartitioner | undefined;
 }
 
 export interface SinkIr extends Base {
   readonly op: 'to';
   /** A fixed topic or a TopicNameExtractor. */
-  readonly topic: string | Fn;
+  readonly topic: string | ErasedTopicNameExtractor;
   readonly keySerde: AnySerde | undefined;
   readonly valueSerde: AnySerde | undefined;
-  readonly partitioner: Fn | undefined;
+  readonly partitioner: ErasedPartitioner | undefined;
 }
 
 export interface ProcessIr extends Base {
   readonly op: 'process';
-  readonly supplier: Fn;
+  readonly supplier: ErasedProcessorSupplier;
   readonly stores: readonly string[];
   /**
    * For a processor reading a table's changes: it asks the table for their old values, as Kafka
@@ -150,7 +192,7 @@ export interface ProcessIr extends Base {
 /** A fixed-key processor (`processValues`): may change values, not keys. */
 export interface ProcessValuesIr extends Base {
   readonly op: 'process-values';
-  readonly supplier: Fn;
+  readonly supplier: FixedKeyProcessorSupplier<unknown, unknown, unknown>;
   readonly stores: readonly string[];
 }
 
@@ -167,21 +209,20 @@ export interface ToTableIr extends Base {
 
 export interface TableFilterIr extends Base {
   readonly op: 'table-filter';
-  readonly predicate: Fn;
+  readonly predicate: KeyValueFunction<unknown>;
   readonly negate: boolean;
   readonly store: StoreIr | undefined;
 }
 
 export interface TableMapValuesIr extends Base {
   readonly op: 'table-map-values';
-  readonly mapper: Fn;
+  readonly mapper: ValueKeyFunction<unknown>;
   readonly store: StoreIr | undefined;
 }
 
 export interface TableTransformValuesIr extends Base {
   readonly op: 'table-transform-values';
-  /** A `ValueTransformerWithKeySupplier`. */
-  readonly supplier: Fn;
+  readonly supplier: ValueTransformerWithKeySupplier<unknown, unknown, unknown>;
   /** The stores the transformer reads, connected to the operator (and to whoever reads its values). */
   readonly stores: readonly string[];
   readonly store: StoreIr | undefined;
@@ -205,9 +246,9 @@ export interface SuppressIr extends Base {
 interface AggregateFns {
   readonly kind: AggregateKind;
   /** aggregate: () => VA */
-  readonly initializer: Fn | undefined;
+  readonly initializer: InitializerFunction | undefined;
   /** aggregate: (key, value, aggregate) => VA; reduce: (aggregate, value) => V */
-  readonly aggregator: Fn | undefined;
+  readonly aggregator: AggregatorFunction | undefined;
 }
 
 export interface StreamAggregateIr extends Base, AggregateFns {
@@ -230,7 +271,7 @@ export interface SessionAggregateIr extends Base, AggregateFns {
   readonly op: 'session-aggregate';
   readonly windows: SessionWindowsSpec;
   /** aggregate: (key, aggregate1, aggregate2) => VA, for merging sessions; count and reduce derive theirs. */
-  readonly merger: Fn | undefined;
+  readonly merger: MergerFunction | undefined;
   readonly store: StoreIr;
   /** Undefined: on every update. */
   readonly emitStrategy?: EmitStrategyType;
@@ -244,12 +285,12 @@ export interface SessionAggregateIr extends Base, AggregateFns {
 export interface CogroupAggregateIr extends Base {
   readonly op: 'cogroup-aggregate';
   /** One per parent, in order: (key, value, aggregate) => aggregate. */
-  readonly aggregators: readonly Fn[];
+  readonly aggregators: readonly AggregatorFunction[];
   /** The processors' names, one per parent; `name` is the node merging their results. */
   readonly aggregateNames: readonly string[];
-  readonly initializer: Fn;
+  readonly initializer: InitializerFunction;
   /** Session windows: (key, aggregate1, aggregate2) => aggregate. */
-  readonly merger: Fn | undefined;
+  readonly merger: MergerFunction | undefined;
   readonly windows: TimeWindowsSpec | SlidingWindowsSpec | SessionWindowsSpec | undefined;
   readonly store: StoreIr;
 }
@@ -258,7 +299,7 @@ export interface CogroupAggregateIr extends Base {
 export interface TableGroupByIr extends Base {
   readonly op: 'table-group-by';
   /** (key, value) => KeyValue of the new key and value. `name` is this selecting processor. */
-  readonly selector: Fn;
+  readonly selector: KeyValueFunction<KeyValue<unknown, unknown> | null | undefined>;
   readonly topic: string;
   readonly sinkName: string;
   /** The source reading the repartition topic back: downstream nodes hang off it. */
@@ -270,10 +311,10 @@ export interface TableGroupByIr extends Base {
 export interface TableAggregateIr extends Base {
   readonly op: 'table-aggregate';
   readonly kind: AggregateKind;
-  readonly initializer: Fn | undefined;
+  readonly initializer: InitializerFunction | undefined;
   /** (key, value, aggregate) => VA; reduce: (aggregate, value) => V */
-  readonly adder: Fn | undefined;
-  readonly subtractor: Fn | undefined;
+  readonly adder: AggregatorFunction | undefined;
+  readonly subtractor: AggregatorFunction | undefined;
   readonly store: StoreIr;
 }
 
@@ -282,7 +323,7 @@ export interface StreamStreamJoinIr extends Base {
   readonly joinType: JoinType;
   readonly windows: JoinWindowsSpec;
   /** (leftValue, rightValue, key) => VR */
-  readonly joiner: Fn;
+  readonly joiner: ValueJoinerFunction;
   readonly thisWindowName: string;
   readonly otherWindowName: string;
   readonly thisJoinName: string;
@@ -300,7 +341,7 @@ export interface StreamTableJoinIr extends Base {
   readonly op: 'stream-table-join';
   readonly joinType: 'inner' | 'left';
   /** (streamValue, tableValue, key) => VR */
-  readonly joiner: Fn;
+  readonly joiner: ValueJoinerFunction;
   /**
    * With a versioned table (KIP-914): how long stream records wait, in timestamp order, before they
    * are joined, so table updates up to that late still count.
@@ -314,9 +355,9 @@ export interface StreamGlobalJoinIr extends Base {
   readonly op: 'stream-global-join';
   readonly joinType: 'inner' | 'left';
   /** (key, value) => globalKey */
-  readonly keySelector: Fn;
+  readonly keySelector: KeyValueFunction<unknown>;
   /** (streamValue, globalValue, key) => VR */
-  readonly joiner: Fn;
+  readonly joiner: ValueJoinerFunction;
   readonly globalStoreName: string;
 }
 
@@ -324,7 +365,7 @@ export interface TableTableJoinIr extends Base {
   readonly op: 'table-table-join';
   readonly joinType: JoinType;
   /** (leftValue, rightValue, key) => VR */
-  readonly joiner: Fn;
+  readonly joiner: ValueJoinerFunction;
   readonly thisJoinName: string;
   readonly otherJoinName: string;
   readonly store: StoreIr | undefined;
@@ -334,9 +375,9 @@ export interface ForeignKeyJoinIr extends Base {
   readonly op: 'fk-join';
   readonly joinType: 'inner' | 'left';
   /** (leftValue) => foreignKey */
-  readonly foreignKeyExtractor: Fn;
+  readonly foreignKeyExtractor: Erased<[value: unknown], unknown>;
   /** (leftValue, rightValue) => VR */
-  readonly joiner: Fn;
+  readonly joiner: ValueJoinerFunction;
   /** Prefix for the names of the internal nodes, topics and stores this join needs. */
   readonly prefix: string;
   readonly foreignKeySerde: AnySerde | undefined;

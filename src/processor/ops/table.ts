@@ -13,7 +13,7 @@ import { change, isLatest, type Change } from '../change.ts';
 import { recordDropped, warn } from '../internal-context.ts';
 import { withValue, type StreamRecord } from '../record.ts';
 import type { StateStore, TimestampedKeyValueStore, ValueAndTimestamp } from '../../state/api.ts';
-import type { Fn } from '../../common/functions.ts';
+import type { KeyValueFunction, ValueKeyFunction } from '../../common/functions.ts';
 import { tableForwarder, type TableForwarder } from './table-forwarder.ts';
 import { tableStore, type TableStore } from './table-store.ts';
 import type { TableValueGetterSupplier } from './value-getter.ts';
@@ -183,7 +183,7 @@ function derivedTableProcessor(table: DerivedTable & { store: DerivedTableStore 
  * delete, as Kafka Streams does: downstream cannot know whether it was there before.
  */
 export function tableFilterProcessor(
-  predicate: Fn,
+  predicate: KeyValueFunction<unknown>,
   negate: boolean,
   store: DerivedTableStore | undefined,
   sendOldValues: boolean,
@@ -199,7 +199,7 @@ export function tableFilterProcessor(
 
 /** Kafka Streams' `KTableMapValues`: every change is forwarded, a delete of an absent row included. */
 export function tableMapValuesProcessor(
-  mapper: Fn,
+  mapper: ValueKeyFunction<unknown>,
   store: DerivedTableStore | undefined,
   sendOldValues: boolean,
 ): AnySupplier {

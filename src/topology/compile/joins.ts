@@ -1,5 +1,5 @@
 import { TopologyError } from '../../errors.ts';
-import { joinerOf, reversed } from '../../processor/ops/join-common.ts';
+import { reversed } from '../../processor/ops/join-common.ts';
 import { lookupJoinProcessor } from '../../processor/ops/stream-table-join.ts';
 import {
   tableJoinKinds,
@@ -50,7 +50,7 @@ export const joinCompilers: OpCompilers = {
         joinType: node.joinType,
         getter,
         lookupKey: (key) => key,
-        joiner: joinerOf(node.joiner),
+        joiner: node.joiner,
         ...(node.gracePeriodMs !== undefined && buffer
           ? {
               buffer: {
@@ -77,7 +77,7 @@ export const joinCompilers: OpCompilers = {
         joinType: node.joinType,
         getter: storeValueGetter(node.globalStoreName),
         lookupKey: node.keySelector as (key: unknown, value: unknown) => unknown,
-        joiner: joinerOf(node.joiner),
+        joiner: node.joiner,
       }),
       stores: [node.globalStoreName],
     });
@@ -88,7 +88,7 @@ export const joinCompilers: OpCompilers = {
     const [leftId, rightId] = inputs(node.parents);
     const leftGetter = context.valueGetter(leftId);
     const rightGetter = context.valueGetter(rightId);
-    const joiner = joinerOf(node.joiner);
+    const joiner = node.joiner;
     const kinds = tableJoinKinds(node.joinType);
     const sendOldValues = context.oldValues.sends(node.id);
     context.builder.addProcessor({

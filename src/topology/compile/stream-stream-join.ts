@@ -1,7 +1,6 @@
 import { passThroughProcessor } from '../../processor/ops/stateless.ts';
 import { outerKeySerde, outerValuesSerde } from '../../processor/ops/stream-join-outer-store.ts';
 import { joinWindowProcessor, streamJoinProcessor } from '../../processor/ops/stream-stream-join.ts';
-import { joinerOf } from '../../processor/ops/join-common.ts';
 import type { AnySerde, StreamStreamJoinIr } from '../ir.ts';
 import type { CompileContext } from './context.ts';
 
@@ -64,7 +63,7 @@ export function compileStreamStreamJoin(node: StreamStreamJoinIr, context: Compi
     leftStoreName: node.thisStore.name,
     rightStoreName: node.otherStore.name,
     outerStoreName: node.outerStore?.name,
-    joiner: joinerOf(node.joiner),
+    joiner: node.joiner,
   };
   builder.addProcessor({
     name: node.thisJoinName,
