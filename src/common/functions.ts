@@ -21,7 +21,7 @@ export type KeyValueFunction<R> = Erased<[key: unknown, value: unknown], R>;
 /** `(value, key) => R`: `mapValues`, `flatMapValues` (the key last, so mappers that ignore it stay short). */
 export type ValueKeyFunction<R> = Erased<[value: unknown, key: unknown], R>;
 
-/** `(value, otherValue, key) => result`: every joiner (a foreign-key joiner ignores the key). */
+/** `(value, otherValue, key) => result`: the joiners of every join but the foreign-key join's. */
 export type ValueJoinerFunction = Erased<[value: unknown, otherValue: unknown, key: unknown], unknown>;
 
 /** `() => aggregate`: the first aggregate of a key, window or session. */

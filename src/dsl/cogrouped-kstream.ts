@@ -2,7 +2,7 @@ import { TopologyError } from '../errors.ts';
 import { sessionWindowedSerde, timeWindowedSerde } from '../serde/windowed.ts';
 import type { Serde } from '../serde/serde.ts';
 import type { Windowed } from '../state/api.ts';
-import type { AnySerde, SessionWindowsSpec, SlidingWindowsSpec, TimeWindowsSpec } from '../topology/ir.ts';
+import type { SessionWindowsSpec, SlidingWindowsSpec, TimeWindowsSpec } from '../topology/ir.ts';
 import type { AggregatorFunction } from '../common/functions.ts';
 import { keySerdeOr, required, storeFor, valueSerdeOr, type DslContext } from './context.ts';
 import { KGroupedStream, type Aggregator, type Initializer, type Merger } from './kgrouped-stream.ts';
@@ -262,8 +262,8 @@ function addCogroupAggregate<K, VOut, KR>(
     let parent = cogrouped.repartitioned.get(grouped);
     if (parent === undefined) {
       parent = repartitionNode(context, grouped.nodeId, grouped.groupedName ?? store.name, {
-        keySerde: keySerdeOr(context, grouped.keySerde) as AnySerde,
-        valueSerde: valueSerdeOr(context, grouped.valueSerde) as AnySerde,
+        keySerde: keySerdeOr(context, grouped.keySerde),
+        valueSerde: valueSerdeOr(context, grouped.valueSerde),
         partitions: undefined,
         partitioner: undefined,
       });

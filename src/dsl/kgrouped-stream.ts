@@ -5,7 +5,6 @@ import { sessionWindowedSerde, timeWindowedSerde } from '../serde/windowed.ts';
 import type { Windowed } from '../state/api.ts';
 import type {
   AggregateKind,
-  AnySerde,
   EmitStrategyType,
   IrNodeInput,
   SessionWindowsSpec,
@@ -60,8 +59,8 @@ class GroupedStreamBase<K, V> {
   protected aggregationSource(store: StoreIr): number {
     if (!this.repartitionRequired) return this.nodeId;
     return repartitionNode(this.context, this.nodeId, this.groupedName ?? store.name, {
-      keySerde: keySerdeOr(this.context, this.keySerde) as AnySerde,
-      valueSerde: valueSerdeOr(this.context, this.valueSerde) as AnySerde,
+      keySerde: keySerdeOr(this.context, this.keySerde),
+      valueSerde: valueSerdeOr(this.context, this.valueSerde),
       partitions: undefined,
       partitioner: undefined,
     });

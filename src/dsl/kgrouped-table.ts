@@ -1,6 +1,6 @@
 import type { Serde } from '../serde/serde.ts';
 import { longSerde } from '../serde/primitives.ts';
-import type { AggregateKind, AnySerde, TableGroupByIr } from '../topology/ir.ts';
+import type { AggregateKind, TableGroupByIr } from '../topology/ir.ts';
 import type { AggregatorFunction, InitializerFunction } from '../common/functions.ts';
 import { keySerdeOr, required, storeFor, valueSerdeOr, type DslContext } from './context.ts';
 import type { Initializer, Reducer } from './kgrouped-stream.ts';
@@ -115,8 +115,8 @@ export class KGroupedTable<K, V> {
       topic: `${this.grouping.repartitionName ?? store.name}-repartition`,
       sinkName: graph.newName('KSTREAM-SINK'),
       sourceName: graph.newName('KSTREAM-SOURCE'),
-      keySerde: keySerde as AnySerde,
-      valueSerde: valueSerdeOr(this.context, this.grouping.valueSerde) as AnySerde,
+      keySerde: keySerde,
+      valueSerde: valueSerdeOr(this.context, this.grouping.valueSerde),
     });
     const node = graph.add({
       op: 'table-aggregate',

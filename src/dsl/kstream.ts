@@ -4,7 +4,7 @@ import type { KeyValue } from '../processor/record.ts';
 import type { Serde } from '../serde/serde.ts';
 import type { StoreSpec } from '../state/api.ts';
 import type { TopicNameExtractor } from '../topology/functions.ts';
-import type { AnySerde, IrNode, JoinType, MapOperation } from '../topology/ir.ts';
+import type { IrNode, JoinType, MapOperation } from '../topology/ir.ts';
 import type { KeyValueFunction, ValueJoinerFunction } from '../common/functions.ts';
 import { BranchedKStream } from './branched-kstream.ts';
 import { connectStores, keySerdeOr, required, storeFor, valueSerdeOr, type DslContext } from './context.ts';
@@ -268,8 +268,8 @@ export class KStream<K, V> {
     const valueSerde = options.valueSerde ?? this.valueSerde;
     const baseName = options.name ?? this.context.graph.newName('KSTREAM-REPARTITION');
     const id = repartitionNode(this.context, this.nodeId, baseName, {
-      keySerde: keySerdeOr(this.context, keySerde) as AnySerde,
-      valueSerde: valueSerdeOr(this.context, valueSerde) as AnySerde,
+      keySerde: keySerdeOr(this.context, keySerde),
+      valueSerde: valueSerdeOr(this.context, valueSerde),
       partitions: options.partitions,
       partitioner: options.partitioner,
     });
@@ -296,8 +296,8 @@ export class KStream<K, V> {
       name: this.nameOr(produced, 'KSTREAM-SINK'),
       parents: [this.nodeId],
       topic: typeof topic === 'object' ? topic.name : topic,
-      keySerde: keySerdeOr(this.context, keySerde) as AnySerde,
-      valueSerde: valueSerdeOr(this.context, valueSerde) as AnySerde,
+      keySerde: keySerdeOr(this.context, keySerde),
+      valueSerde: valueSerdeOr(this.context, valueSerde),
       partitioner: produced.partitioner,
     });
   }
@@ -623,8 +623,8 @@ export class KStream<K, V> {
       otherWindowName: graph.newName('KSTREAM-JOINOTHER-WINDOWED'),
       thisJoinName: graph.newName(joinType === 'outer' ? 'KSTREAM-OUTERTHIS' : 'KSTREAM-JOINTHIS'),
       otherJoinName: graph.newName(joinType === 'inner' ? 'KSTREAM-JOINOTHER' : 'KSTREAM-OUTEROTHER'),
-      thisStore: joinStore('this-join-store', valueSerde as Serde<unknown> | undefined),
-      otherStore: joinStore('other-join-store', otherValueSerde as Serde<unknown> | undefined),
+      thisStore: joinStore('this-join-store', valueSerde),
+      otherStore: joinStore('other-join-store', otherValueSerde),
       outerStore:
         joinType === 'inner'
           ? undefined
@@ -639,9 +639,9 @@ export class KStream<K, V> {
               'KSTREAM-OUTERSHARED-JOIN',
               { keySerde: undefined, valueSerde: undefined },
             ),
-      keySerde: keySerdeOr(this.context, keySerde) as AnySerde,
-      thisValueSerde: valueSerdeOr(this.context, valueSerde) as AnySerde,
-      otherValueSerde: valueSerdeOr(this.context, otherValueSerde) as AnySerde,
+      keySerde: keySerdeOr(this.context, keySerde),
+      thisValueSerde: valueSerdeOr(this.context, valueSerde),
+      otherValueSerde: valueSerdeOr(this.context, otherValueSerde),
     });
     return new KStream<K, VR>(this.context, node.id, keySerde, undefined, false);
   }
@@ -711,8 +711,8 @@ export class KStream<K, V> {
   ): number {
     if (!this.repartitionRequired) return this.nodeId;
     return repartitionNode(this.context, this.nodeId, baseName, {
-      keySerde: keySerdeOr(this.context, keySerde) as AnySerde,
-      valueSerde: valueSerdeOr(this.context, valueSerde) as AnySerde,
+      keySerde: keySerdeOr(this.context, keySerde),
+      valueSerde: valueSerdeOr(this.context, valueSerde),
       partitions: undefined,
       partitioner: undefined,
     });

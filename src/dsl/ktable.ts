@@ -249,8 +249,8 @@ export class KTable<K, V> {
       parents: [this.nodeId],
       spec: suppressed.spec,
       storeName: `${name}-store`,
-      keySerde: this.keySerde as AnySerde | undefined,
-      valueSerde: this.valueSerde as AnySerde | undefined,
+      keySerde: this.keySerde,
+      valueSerde: this.valueSerde,
     });
     return new KTable<K, V>(this.context, node.id, this.keySerde, this.valueSerde, undefined);
   }
@@ -380,7 +380,7 @@ export class KTable<K, V> {
     joinType: 'inner' | 'left',
     other: KTable<KO, VO>,
     foreignKeyExtractor: ForeignKeyJoinIr['foreignKeyExtractor'],
-    joiner: ValueJoinerFunction,
+    joiner: ForeignKeyJoinIr['joiner'],
     options: ForeignKeyJoined<K, VR, KO> = {},
   ): KTable<K, VR> {
     this.assertSameBuilder(other);
@@ -400,10 +400,10 @@ export class KTable<K, V> {
       foreignKeyExtractor,
       joiner,
       prefix,
-      foreignKeySerde: keySerdeOr(this.context, options.foreignKeySerde ?? other.keySerde) as AnySerde,
-      keySerde: this.keySerde as AnySerde | undefined,
-      valueSerde: this.valueSerde as AnySerde | undefined,
-      otherValueSerde: other.valueSerde as AnySerde | undefined,
+      foreignKeySerde: keySerdeOr(this.context, options.foreignKeySerde ?? other.keySerde),
+      keySerde: this.keySerde,
+      valueSerde: this.valueSerde,
+      otherValueSerde: other.valueSerde,
       store,
     });
     return new KTable<K, VR>(this.context, node.id, this.keySerde, options.valueSerde, queryable(store));
@@ -444,8 +444,8 @@ export class KTable<K, V> {
   /** @internal Key and value serdes, falling back to the builder's defaults. */
   resolvedSerdes(): { keySerde: AnySerde; valueSerde: AnySerde } {
     return {
-      keySerde: keySerdeOr(this.context, this.keySerde) as AnySerde,
-      valueSerde: valueSerdeOr(this.context, this.valueSerde) as AnySerde,
+      keySerde: keySerdeOr(this.context, this.keySerde),
+      valueSerde: valueSerdeOr(this.context, this.valueSerde),
     };
   }
 }
@@ -463,7 +463,7 @@ type SameKeyJoinArguments<K> = [
 type ForeignKeyJoinArguments<K> = [
   other: KTable<unknown, unknown>,
   foreignKeyExtractor: ForeignKeyJoinIr['foreignKeyExtractor'],
-  joiner: ValueJoinerFunction,
+  joiner: ForeignKeyJoinIr['joiner'],
   options?: ForeignKeyJoined<K, unknown, unknown>,
 ];
 type TableJoinArguments<K> = SameKeyJoinArguments<K> | ForeignKeyJoinArguments<K>;

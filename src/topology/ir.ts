@@ -84,6 +84,16 @@ interface Base {
   readonly parents: readonly number[];
 }
 
+/** A node reading one parent. */
+interface UnaryBase extends Base {
+  readonly parents: readonly [parent: number];
+}
+
+/** A join: the left (this) side first, the right (other) side second. */
+interface BinaryBase extends Base {
+  readonly parents: readonly [left: number, right: number];
+}
+
 export interface StreamSourceIr extends Base {
   readonly op: 'stream-source';
   readonly topics: readonly string[];
@@ -112,7 +122,7 @@ export interface GlobalTableIr extends Base {
   readonly store: StoreIr;
 }
 
-export interface FilterIr extends Base {
+export interface FilterIr extends UnaryBase {
   readonly op: 'filter';
   readonly predicate: KeyValueFunction<unknown>;
   readonly negate: boolean;
@@ -132,9 +142,9 @@ export type MapOperation = {
   [Op in keyof Mappers]: { readonly op: Op; readonly mapper: Mappers[Op] };
 }[keyof Mappers];
 
-export type MapIr = Base & MapOperation;
+export type MapIr = UnaryBase & MapOperation;
 
-export interface PeekIr extends Base {
+export interface PeekIr extends UnaryBase {
   readonly op: 'peek' | 'foreach';
   readonly action: KeyValueFunction<unknown>;
 }
@@ -144,7 +154,7 @@ export interface MergeIr extends Base {
 }
 
 /** Routes each record to the first branch whose predicate holds (`undefined` predicate: default branch). */
-export interface SplitIr extends Base {
+export interface SplitIr extends UnaryBase {
   readonly op: 'split';
   readonly branches: readonly {
     readonly childName: string;
@@ -153,11 +163,11 @@ export interface SplitIr extends Base {
 }
 
 /** A pass-through node: a branch of a split. */
-export interface BranchIr extends Base {
+export interface BranchIr extends UnaryBase {
   readonly op: 'branch';
 }
 
-export interface RepartitionIr extends Base {
+export interface RepartitionIr extends UnaryBase {
   readonly op: 'repartition';
   /** The topic name without the application id, ending in `-repartition`. */
   readonly topic: string;
@@ -168,7 +178,7 @@ export interface RepartitionIr extends Base {
   readonly partitioner: ErasedPartitioner | undefined;
 }
 
-export interface SinkIr extends Base {
+export interface SinkIr extends UnaryBase {
   readonly op: 'to';
   /** A fixed topic or a TopicNameExtractor. */
   readonly topic: string | ErasedTopicNameExtractor;
@@ -177,7 +187,7 @@ export interface SinkIr extends Base {
   readonly partitioner: ErasedPartitioner | undefined;
 }
 
-export interface ProcessIr extends Base {
+export interface ProcessIr extends UnaryBase {
   readonly op: 'process';
   readonly supplier: ErasedProcessorSupplier;
   readonly stores: readonly string[];
@@ -190,7 +200,7 @@ export interface ProcessIr extends Base {
 }
 
 /** A fixed-key processor (`processValues`): may change values, not keys. */
-export interface ProcessValuesIr extends Base {
+export interface ProcessValuesIr extends UnaryBase {
   readonly op: 'process-values';
   readonly supplier: FixedKeyProcessorSupplier<unknown, unknown, unknown>;
   readonly stores: readonly string[];
@@ -202,25 +212,25 @@ export interface StateStoreIr extends Base {
   readonly spec: StoreSpec;
 }
 
-export interface ToTableIr extends Base {
+export interface ToTableIr extends UnaryBase {
   readonly op: 'to-table';
   readonly store: StoreIr;
 }
 
-export interface TableFilterIr extends Base {
+export interface TableFilterIr extends UnaryBase {
   readonly op: 'table-filter';
   readonly predicate: KeyValueFunction<unknown>;
   readonly negate: boolean;
   readonly store: StoreIr | undefined;
 }
 
-export interface TableMapValuesIr extends Base {
+export interface TableMapValuesIr extends UnaryBase {
   readonly op: 'table-map-values';
   readonly mapper: ValueKeyFunction<unknown>;
   readonly store: StoreIr | undefined;
 }
 
-export interface TableTransformValuesIr extends Base {
+export interface TableTransformValuesIr extends UnaryBase {
   readonly op: 'table-transform-values';
   readonly supplier: ValueTransformerWithKeySupplier<unknown, unknown, unknown>;
   /** The stores the transformer reads, connected to the operator (and to whoever reads its values). */
@@ -228,11 +238,11 @@ export interface TableTransformValuesIr extends Base {
   readonly store: StoreIr | undefined;
 }
 
-export interface TableToStreamIr extends Base {
+export interface TableToStreamIr extends UnaryBase {
   readonly op: 'table-to-stream';
 }
 
-export interface SuppressIr extends Base {
+export interface SuppressIr extends UnaryBase {
   readonly op: 'suppress';
   readonly spec: SuppressSpec;
   /** The buffer's store (logged, so a restart does not lose buffered results). */
@@ -251,7 +261,7 @@ interface AggregateFns {
   readonly aggregator: AggregatorFunction | undefined;
 }
 
-export interface StreamAggregateIr extends Base, AggregateFns {
+export interface StreamAggregateIr extends UnaryBase, AggregateFns {
   readonly op: 'stream-aggregate';
   readonly store: StoreIr;
 }
@@ -259,7 +269,7 @@ export interface StreamAggregateIr extends Base, AggregateFns {
 /** When a windowed aggregation emits: every update, or each window's final result once it closes. */
 export type EmitStrategyType = 'on-window-update' | 'on-window-close';
 
-export interface WindowedAggregateIr extends Base, AggregateFns {
+export interface WindowedAggregateIr extends UnaryBase, AggregateFns {
   readonly op: 'windowed-aggregate';
   readonly windows: TimeWindowsSpec | SlidingWindowsSpec;
   readonly store: StoreIr;
@@ -267,7 +277,7 @@ export interface WindowedAggregateIr extends Base, AggregateFns {
   readonly emitStrategy?: EmitStrategyType;
 }
 
-export interface SessionAggregateIr extends Base, AggregateFns {
+export interface SessionAggregateIr extends UnaryBase, AggregateFns {
   readonly op: 'session-aggregate';
   readonly windows: SessionWindowsSpec;
   /** aggregate: (key, aggregate1, aggregate2) => VA, for merging sessions; count and reduce derive theirs. */
@@ -296,7 +306,7 @@ export interface CogroupAggregateIr extends Base {
 }
 
 /** Re-keys a table for `groupBy`: sends the old value to its old group and the new to its new one. */
-export interface TableGroupByIr extends Base {
+export interface TableGroupByIr extends UnaryBase {
   readonly op: 'table-group-by';
   /** (key, value) => KeyValue of the new key and value. `name` is this selecting processor. */
   readonly selector: KeyValueFunction<KeyValue<unknown, unknown> | null | undefined>;
@@ -308,7 +318,7 @@ export interface TableGroupByIr extends Base {
   readonly valueSerde: AnySerde | undefined;
 }
 
-export interface TableAggregateIr extends Base {
+export interface TableAggregateIr extends UnaryBase {
   readonly op: 'table-aggregate';
   readonly kind: AggregateKind;
   readonly initializer: InitializerFunction | undefined;
@@ -318,7 +328,7 @@ export interface TableAggregateIr extends Base {
   readonly store: StoreIr;
 }
 
-export interface StreamStreamJoinIr extends Base {
+export interface StreamStreamJoinIr extends BinaryBase {
   readonly op: 'stream-stream-join';
   readonly joinType: JoinType;
   readonly windows: JoinWindowsSpec;
@@ -337,7 +347,7 @@ export interface StreamStreamJoinIr extends Base {
   readonly otherValueSerde: AnySerde | undefined;
 }
 
-export interface StreamTableJoinIr extends Base {
+export interface StreamTableJoinIr extends BinaryBase {
   readonly op: 'stream-table-join';
   readonly joinType: 'inner' | 'left';
   /** (streamValue, tableValue, key) => VR */
@@ -351,7 +361,7 @@ export interface StreamTableJoinIr extends Base {
   readonly bufferStore?: StoreIr;
 }
 
-export interface StreamGlobalJoinIr extends Base {
+export interface StreamGlobalJoinIr extends UnaryBase {
   readonly op: 'stream-global-join';
   readonly joinType: 'inner' | 'left';
   /** (key, value) => globalKey */
@@ -361,7 +371,7 @@ export interface StreamGlobalJoinIr extends Base {
   readonly globalStoreName: string;
 }
 
-export interface TableTableJoinIr extends Base {
+export interface TableTableJoinIr extends BinaryBase {
   readonly op: 'table-table-join';
   readonly joinType: JoinType;
   /** (leftValue, rightValue, key) => VR */
@@ -371,13 +381,13 @@ export interface TableTableJoinIr extends Base {
   readonly store: StoreIr | undefined;
 }
 
-export interface ForeignKeyJoinIr extends Base {
+export interface ForeignKeyJoinIr extends BinaryBase {
   readonly op: 'fk-join';
   readonly joinType: 'inner' | 'left';
   /** (leftValue) => foreignKey */
   readonly foreignKeyExtractor: Erased<[value: unknown], unknown>;
-  /** (leftValue, rightValue) => VR */
-  readonly joiner: ValueJoinerFunction;
+  /** (leftValue, rightValue) => VR: a foreign-key joiner gets no key. */
+  readonly joiner: Erased<[value: unknown, otherValue: unknown], unknown>;
   /** Prefix for the names of the internal nodes, topics and stores this join needs. */
   readonly prefix: string;
   readonly foreignKeySerde: AnySerde | undefined;

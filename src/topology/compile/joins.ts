@@ -15,11 +15,6 @@ import { materializeTable } from './tables.ts';
 import { compileForeignKeyJoin } from './fk-join.ts';
 import { compileStreamStreamJoin } from './stream-stream-join.ts';
 
-/** The two inputs of a join: its parents in the IR, left (this) first. */
-function inputs(parents: readonly number[]): [number, number] {
-  return [parents[0]!, parents[1]!];
-}
-
 /** Join inputs must be partitioned alike, so that equal keys meet in the same task. */
 function copartition(context: CompileContext, left: number, right: number): void {
   context.builder.addCopartitionGroup([...context.topicsOf(left), ...context.topicsOf(right)]);
@@ -27,7 +22,7 @@ function copartition(context: CompileContext, left: number, right: number): void
 
 export const joinCompilers: OpCompilers = {
   'stream-table-join': (node, context) => {
-    const [streamId, tableId] = inputs(node.parents);
+    const [streamId, tableId] = node.parents;
     const getter = context.valueGetter(tableId);
     const buffer = node.bufferStore;
     if (node.gracePeriodMs !== undefined && buffer) {
@@ -76,7 +71,7 @@ export const joinCompilers: OpCompilers = {
       supplier: lookupJoinProcessor({
         joinType: node.joinType,
         getter: storeValueGetter(node.globalStoreName),
-        lookupKey: node.keySelector as (key: unknown, value: unknown) => unknown,
+        lookupKey: node.keySelector,
         joiner: node.joiner,
       }),
       stores: [node.globalStoreName],
@@ -85,7 +80,7 @@ export const joinCompilers: OpCompilers = {
     context.inheritTopics(node);
   },
   'table-table-join': (node, context) => {
-    const [leftId, rightId] = inputs(node.parents);
+    const [leftId, rightId] = node.parents;
     const leftGetter = context.valueGetter(leftId);
     const rightGetter = context.valueGetter(rightId);
     const joiner = node.joiner;

@@ -11,7 +11,7 @@ import type { CompileContext } from './context.ts';
  * key-value store of records still waiting for a partner.
  */
 export function compileStreamStreamJoin(node: StreamStreamJoinIr, context: CompileContext): void {
-  const [leftId, rightId] = [node.parents[0]!, node.parents[1]!];
+  const [leftId, rightId] = [node.parents[0], node.parents[1]];
   const { beforeMs, afterMs, graceMs } = node.windows;
   // As in Kafka Streams: each side's store keeps a record for the join window's size plus grace behind
   // the latest timestamp stored in it, and that retention is the only bound on lookups.
