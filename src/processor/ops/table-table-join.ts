@@ -99,6 +99,7 @@ export function tableJoinProcessor(options: {
           otherValue === null ? record.timestamp : Math.max(record.timestamp, other!.timestamp);
         context.forward({ ...withValue(record, result), timestamp });
       },
+      close: () => getter.close?.(),
     };
     return processor as Processor<unknown, unknown, unknown, unknown>;
   };
@@ -161,6 +162,13 @@ export function tableJoinValueGetter(
         init: (context) => {
           leftGetter.init(context);
           rightGetter.init(context);
+        },
+        close: () => {
+          try {
+            leftGetter.close?.();
+          } finally {
+            rightGetter.close?.();
+          }
         },
         get: (key): ValueAndTimestamp<unknown> | undefined => {
           const l = present(leftGetter.get(key));

@@ -247,6 +247,7 @@ export function transformerComputer(
  * `KTableTransformValuesGetter`. Each reader gets its own transformer, initialized with the reader's
  * context (so the reader is connected to the transformer's stores too), and the parent's value (or its
  * absence) goes through it, with the parent's timestamp (-1 for a row the parent does not have).
+ * Closing the getter closes its transformer, then the parent's getter.
  */
 export function transformValuesValueGetter(
   operator: string,
@@ -259,9 +260,9 @@ export function transformValuesValueGetter(
     ...(parent.versioned ? { versioned: parent.versioned } : {}),
     get: () => {
       const upstream = parent.get();
-      let computer: RowComputer;
+      let computer: RowComputer | undefined;
       const transformed = (key: unknown, row: ValueAndTimestamp<unknown> | undefined) => {
-        const value = computer.compute(key, row?.value ?? null) ?? null;
+        const value = computer!.compute(key, row?.value ?? null) ?? null;
         return value === null ? undefined : { value, timestamp: row?.timestamp ?? -1 };
       };
       return {
@@ -274,6 +275,14 @@ export function transformValuesValueGetter(
         ...(upstream.getAsOf
           ? { getAsOf: (key: unknown, asOf: number) => transformed(key, upstream.getAsOf!(key, asOf)) }
           : {}),
+        // The reader's transformer first, then the parent's getter (which may hold transformers too).
+        close: () => {
+          try {
+            computer?.close?.();
+          } finally {
+            upstream.close?.();
+          }
+        },
       };
     },
   };
