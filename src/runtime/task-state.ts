@@ -48,6 +48,8 @@ export type AcknowledgedOffsets = ReadonlyMap<string, ReadonlyMap<number, bigint
 /** The next offset of a source topic the task has processed, if it processed any. */
 export type ProcessedOffset = (topic: string) => bigint | string | number | undefined;
 
+const NOTHING_TO_PERSIST: Promise<void> = Promise.resolve();
+
 export interface TaskStateOptions {
   readonly applicationId: string;
   readonly topology: Topology;
@@ -221,6 +223,7 @@ export class TaskState {
    * every record, far faster than LevelDB writes). Resolves once the stores are on disk.
    */
   commit(processed: ProcessedOffset = () => undefined): Promise<void> {
+    if (this.stores.size === 0) return NOTHING_TO_PERSIST;
     return this.persists.run(() => this.persist(processed));
   }
 
