@@ -54,7 +54,7 @@ export function describe(r: ExperimentResult): string {
         `  ${f.fault} (${f.detail}): ${f.inFlight} orders in flight; ${f.recoveryMs === null ? 'some were never decided' : `all decided ${seconds(f.recoveryMs)} after the fault`}`,
     ),
     `  recovery median / max: ${recoverySummary(r)}; restores: ${r.restores.full} full, ${r.restores.tail} tail`,
-    `  dead letters: ${JSON.stringify(r.deadLetters)} for ${r.poisonFed} poison records; input slices sent again: ${r.resentSlices}`,
+    `  dead letters: ${JSON.stringify(r.deadLetters)} for ${r.poisonFed} poison records; input slices sent again: ${r.resentSlices}${r.inputFedTwice ? ` (${r.inputFedTwice} records in twice, replayed so by the oracle)` : ''}`,
     ...r.unplannedExits.map((e) => `  unplanned: ${e}`),
     ...r.readFailures.map((e) => `  could not read: ${e}`),
     ...r.java.examples.map((e) => `  e.g. ${e}`),
