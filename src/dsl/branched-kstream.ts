@@ -1,5 +1,5 @@
 import { TopologyError } from '../errors.ts';
-import type { Fn } from '../topology/ir.ts';
+
 import type { KStream, Predicate } from './kstream.ts';
 
 /**
@@ -86,7 +86,7 @@ export class BranchedKStream<K, V, Branches extends Record<string, KStream<K, V>
       parents: [this.parent.nodeId],
       branches: this.branches.map((b) => ({
         childName: `${this.splitName}${b.name}`,
-        predicate: b.predicate as Fn | undefined,
+        predicate: b.predicate,
       })),
     });
     const result: Record<string, KStream<K, V>> = {};

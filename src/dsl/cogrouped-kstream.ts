@@ -2,13 +2,8 @@ import { TopologyError } from '../errors.ts';
 import { sessionWindowedSerde, timeWindowedSerde } from '../serde/windowed.ts';
 import type { Serde } from '../serde/serde.ts';
 import type { Windowed } from '../state/api.ts';
-import type {
-  AnySerde,
-  Fn,
-  SessionWindowsSpec,
-  SlidingWindowsSpec,
-  TimeWindowsSpec,
-} from '../topology/ir.ts';
+import type { SessionWindowsSpec, SlidingWindowsSpec, TimeWindowsSpec } from '../topology/ir.ts';
+import type { AggregatorFunction } from '../common/functions.ts';
 import { keySerdeOr, required, storeFor, valueSerdeOr, type DslContext } from './context.ts';
 import { KGroupedStream, type Aggregator, type Initializer, type Merger } from './kgrouped-stream.ts';
 import { KTable } from './ktable.ts';
@@ -21,7 +16,7 @@ type Windows = TimeWindowsSpec | SlidingWindowsSpec | SessionWindowsSpec;
 /** One grouped stream taking part in a cogroup, with its aggregator. */
 interface CogroupInput {
   readonly grouped: KGroupedStream<unknown, unknown>;
-  readonly aggregator: Fn;
+  readonly aggregator: AggregatorFunction;
 }
 
 /**
@@ -81,10 +76,7 @@ export class CogroupedKStream<K, VOut> {
       throw new TopologyError('cogroup: this grouped stream is already cogrouped');
     return new CogroupedKStream<K, VOut>(
       this.context,
-      [
-        ...this.inputs,
-        { grouped: grouped as KGroupedStream<unknown, unknown>, aggregator: aggregator as Fn },
-      ],
+      [...this.inputs, { grouped: grouped as KGroupedStream<unknown, unknown>, aggregator: aggregator }],
       this.repartitioned,
     );
   }
@@ -270,8 +262,8 @@ function addCogroupAggregate<K, VOut, KR>(
     let parent = cogrouped.repartitioned.get(grouped);
     if (parent === undefined) {
       parent = repartitionNode(context, grouped.nodeId, grouped.groupedName ?? store.name, {
-        keySerde: keySerdeOr(context, grouped.keySerde) as AnySerde,
-        valueSerde: valueSerdeOr(context, grouped.valueSerde) as AnySerde,
+        keySerde: keySerdeOr(context, grouped.keySerde),
+        valueSerde: valueSerdeOr(context, grouped.valueSerde),
         partitions: undefined,
         partitioner: undefined,
       });
@@ -289,8 +281,8 @@ function addCogroupAggregate<K, VOut, KR>(
     parents,
     aggregators: cogrouped.inputs.map((input) => input.aggregator),
     aggregateNames,
-    initializer: initializer as Fn,
-    merger: merger as Fn | undefined,
+    initializer: initializer,
+    merger: merger,
     windows,
     store,
   });

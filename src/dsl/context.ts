@@ -1,7 +1,7 @@
 import { TopologyError } from '../errors.ts';
 import type { Serde } from '../serde/serde.ts';
 import type { StoreSpec } from '../state/api.ts';
-import type { AnySerde, IrGraph, StoreIr } from '../topology/ir.ts';
+import type { IrGraph, StoreIr } from '../topology/ir.ts';
 import type { Materialized } from './options.ts';
 
 /** What every DSL object shares: the graph being recorded (which also holds the default serdes). */
@@ -76,8 +76,8 @@ export function storeFor<K, V>(
     backend: materialized?.backend ?? 'leveldb',
     logging: logging !== false,
     loggingConfig: typeof logging === 'object' ? logging.topicConfig : {},
-    keySerde: (materialized?.keySerde ?? serdes.keySerde) as AnySerde | undefined,
-    valueSerde: (materialized?.valueSerde ?? serdes.valueSerde) as AnySerde | undefined,
+    keySerde: materialized?.keySerde ?? serdes.keySerde,
+    valueSerde: materialized?.valueSerde ?? serdes.valueSerde,
     retentionMs: materialized?.retentionMs,
     ...(materialized?.versioned ? { historyRetentionMs: materialized.versioned.historyRetentionMs } : {}),
     ...(materialized?.caching === false ? { caching: false as const } : {}),

@@ -5,15 +5,14 @@ import { sessionWindowedSerde, timeWindowedSerde } from '../serde/windowed.ts';
 import type { Windowed } from '../state/api.ts';
 import type {
   AggregateKind,
-  AnySerde,
   EmitStrategyType,
-  Fn,
+  IrNodeInput,
   SessionWindowsSpec,
   SlidingWindowsSpec,
-  IrNodeInput,
   StoreIr,
   TimeWindowsSpec,
 } from '../topology/ir.ts';
+import type { AggregatorFunction, InitializerFunction, MergerFunction } from '../common/functions.ts';
 import { CogroupedKStream } from './cogrouped-kstream.ts';
 import { keySerdeOr, required, storeFor, valueSerdeOr, type DslContext } from './context.ts';
 import { KTable } from './ktable.ts';
@@ -60,8 +59,8 @@ class GroupedStreamBase<K, V> {
   protected aggregationSource(store: StoreIr): number {
     if (!this.repartitionRequired) return this.nodeId;
     return repartitionNode(this.context, this.nodeId, this.groupedName ?? store.name, {
-      keySerde: keySerdeOr(this.context, this.keySerde) as AnySerde,
-      valueSerde: valueSerdeOr(this.context, this.valueSerde) as AnySerde,
+      keySerde: keySerdeOr(this.context, this.keySerde),
+      valueSerde: valueSerdeOr(this.context, this.valueSerde),
       partitions: undefined,
       partitioner: undefined,
     });
@@ -71,8 +70,8 @@ class GroupedStreamBase<K, V> {
   protected checkFunctions(
     operation: string,
     kind: AggregateKind,
-    initializer: Fn | undefined,
-    aggregator: Fn | undefined,
+    initializer: InitializerFunction | undefined,
+    aggregator: AggregatorFunction | undefined,
   ): void {
     if (kind === 'aggregate') {
       required(initializer, 'an initializer', `${operation}.aggregate`);
@@ -191,7 +190,7 @@ export class KGroupedStream<K, V> extends GroupedStreamBase<K, V> {
   cogroup<VOut>(aggregator: Aggregator<K, V, VOut>): CogroupedKStream<K, VOut> {
     required(aggregator, 'an aggregator', 'KGroupedStream.cogroup');
     return new CogroupedKStream<K, VOut>(this.context, [
-      { grouped: this as unknown as KGroupedStream<unknown, unknown>, aggregator: aggregator as Fn },
+      { grouped: this as unknown as KGroupedStream<unknown, unknown>, aggregator: aggregator },
     ]);
   }
 
@@ -232,8 +231,8 @@ export class KGroupedStream<K, V> extends GroupedStreamBase<K, V> {
 
   private aggregated<VA>(
     kind: AggregateKind,
-    initializer: Fn | undefined,
-    aggregator: Fn | undefined,
+    initializer: InitializerFunction | undefined,
+    aggregator: AggregatorFunction | undefined,
     materialized: Materialized<K, VA> | undefined,
     defaultValueSerde: Serde<VA> | undefined,
   ): KTable<K, VA> {
@@ -357,8 +356,8 @@ export class TimeWindowedKStream<K, V> extends GroupedStreamBase<K, V> {
 
   private aggregated<VA>(
     kind: AggregateKind,
-    initializer: Fn | undefined,
-    aggregator: Fn | undefined,
+    initializer: InitializerFunction | undefined,
+    aggregator: AggregatorFunction | undefined,
     materialized: Materialized<K, VA> | undefined,
     defaultValueSerde: Serde<VA> | undefined,
   ): KTable<Windowed<K>, VA> {
@@ -494,9 +493,9 @@ export class SessionWindowedKStream<K, V> extends GroupedStreamBase<K, V> {
 
   private aggregated<VA>(
     kind: AggregateKind,
-    initializer: Fn | undefined,
-    aggregator: Fn | undefined,
-    merger: Fn | undefined,
+    initializer: InitializerFunction | undefined,
+    aggregator: AggregatorFunction | undefined,
+    merger: MergerFunction | undefined,
     materialized: Materialized<K, VA> | undefined,
     defaultValueSerde: Serde<VA> | undefined,
   ): KTable<Windowed<K>, VA> {

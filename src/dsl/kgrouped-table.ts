@@ -1,6 +1,7 @@
 import type { Serde } from '../serde/serde.ts';
 import { longSerde } from '../serde/primitives.ts';
-import type { AggregateKind, AnySerde, Fn } from '../topology/ir.ts';
+import type { AggregateKind, TableGroupByIr } from '../topology/ir.ts';
+import type { AggregatorFunction, InitializerFunction } from '../common/functions.ts';
 import { keySerdeOr, required, storeFor, valueSerdeOr, type DslContext } from './context.ts';
 import type { Initializer, Reducer } from './kgrouped-stream.ts';
 import { KTable } from './ktable.ts';
@@ -8,7 +9,7 @@ import type { Materialized } from './options.ts';
 
 export interface TableGrouping<K, V> {
   readonly parent: number;
-  readonly selector: Fn;
+  readonly selector: TableGroupByIr['selector'];
   readonly name: string;
   /** The name the user gave the grouping: it names the repartition topic (else the store does). */
   readonly repartitionName: string | undefined;
@@ -91,9 +92,9 @@ export class KGroupedTable<K, V> {
 
   private aggregated<VA>(
     kind: AggregateKind,
-    initializer: Fn | undefined,
-    adder: Fn | undefined,
-    subtractor: Fn | undefined,
+    initializer: InitializerFunction | undefined,
+    adder: AggregatorFunction | undefined,
+    subtractor: AggregatorFunction | undefined,
     materialized: Materialized<K, VA> | undefined,
     defaultValueSerde: Serde<VA> | undefined,
   ): KTable<K, VA> {
@@ -114,8 +115,8 @@ export class KGroupedTable<K, V> {
       topic: `${this.grouping.repartitionName ?? store.name}-repartition`,
       sinkName: graph.newName('KSTREAM-SINK'),
       sourceName: graph.newName('KSTREAM-SOURCE'),
-      keySerde: keySerde as AnySerde,
-      valueSerde: valueSerdeOr(this.context, this.grouping.valueSerde) as AnySerde,
+      keySerde: keySerde,
+      valueSerde: valueSerdeOr(this.context, this.grouping.valueSerde),
     });
     const node = graph.add({
       op: 'table-aggregate',

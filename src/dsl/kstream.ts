@@ -4,7 +4,8 @@ import type { KeyValue } from '../processor/record.ts';
 import type { Serde } from '../serde/serde.ts';
 import type { StoreSpec } from '../state/api.ts';
 import type { TopicNameExtractor } from '../topology/functions.ts';
-import type { AnySerde, Fn, IrNode, JoinType } from '../topology/ir.ts';
+import type { IrNode, JoinType, MapOperation } from '../topology/ir.ts';
+import type { KeyValueFunction, ValueJoinerFunction } from '../common/functions.ts';
 import { BranchedKStream } from './branched-kstream.ts';
 import { connectStores, keySerdeOr, required, storeFor, valueSerdeOr, type DslContext } from './context.ts';
 import { GlobalKTable } from './global-ktable.ts';
@@ -117,7 +118,7 @@ export class KStream<K, V> {
    * ```
    */
   map<K2, V2>(mapper: (key: K, value: V) => KeyValue<K2, V2>, named?: Named): KStream<K2, V2> {
-    const id = this.addMapNode('map', 'KSTREAM-MAP', mapper, named);
+    const id = this.addMapNode({ op: 'map', mapper }, 'KSTREAM-MAP', named);
     return new KStream<K2, V2>(this.context, id, undefined, undefined, true);
   }
 
@@ -132,7 +133,7 @@ export class KStream<K, V> {
    * ```
    */
   mapValues<V2>(mapper: (value: V, key: K) => V2, named?: Named): KStream<K, V2> {
-    const id = this.addMapNode('map-values', 'KSTREAM-MAPVALUES', mapper, named);
+    const id = this.addMapNode({ op: 'map-values', mapper }, 'KSTREAM-MAPVALUES', named);
     return new KStream<K, V2>(this.context, id, this.keySerde, undefined, this.repartitionRequired);
   }
 
@@ -146,7 +147,7 @@ export class KStream<K, V> {
    * ```
    */
   flatMap<K2, V2>(mapper: (key: K, value: V) => Iterable<KeyValue<K2, V2>>, named?: Named): KStream<K2, V2> {
-    const id = this.addMapNode('flat-map', 'KSTREAM-FLATMAP', mapper, named);
+    const id = this.addMapNode({ op: 'flat-map', mapper }, 'KSTREAM-FLATMAP', named);
     return new KStream<K2, V2>(this.context, id, undefined, undefined, true);
   }
 
@@ -159,7 +160,7 @@ export class KStream<K, V> {
    * ```
    */
   flatMapValues<V2>(mapper: (value: V, key: K) => Iterable<V2>, named?: Named): KStream<K, V2> {
-    const id = this.addMapNode('flat-map-values', 'KSTREAM-FLATMAPVALUES', mapper, named);
+    const id = this.addMapNode({ op: 'flat-map-values', mapper }, 'KSTREAM-FLATMAPVALUES', named);
     return new KStream<K, V2>(this.context, id, this.keySerde, undefined, this.repartitionRequired);
   }
 
@@ -172,7 +173,7 @@ export class KStream<K, V> {
    * ```
    */
   selectKey<K2>(mapper: (key: K, value: V) => K2, named?: Named): KStream<K2, V> {
-    const id = this.addMapNode('select-key', 'KSTREAM-KEY-SELECT', mapper, named);
+    const id = this.addMapNode({ op: 'select-key', mapper }, 'KSTREAM-KEY-SELECT', named);
     return new KStream<K2, V>(this.context, id, undefined, this.valueSerde, true);
   }
 
@@ -267,8 +268,8 @@ export class KStream<K, V> {
     const valueSerde = options.valueSerde ?? this.valueSerde;
     const baseName = options.name ?? this.context.graph.newName('KSTREAM-REPARTITION');
     const id = repartitionNode(this.context, this.nodeId, baseName, {
-      keySerde: keySerdeOr(this.context, keySerde) as AnySerde,
-      valueSerde: valueSerdeOr(this.context, valueSerde) as AnySerde,
+      keySerde: keySerdeOr(this.context, keySerde),
+      valueSerde: valueSerdeOr(this.context, valueSerde),
       partitions: options.partitions,
       partitioner: options.partitioner,
     });
@@ -294,9 +295,9 @@ export class KStream<K, V> {
       op: 'to',
       name: this.nameOr(produced, 'KSTREAM-SINK'),
       parents: [this.nodeId],
-      topic: definition ? definition.name : (topic as string | Fn),
-      keySerde: keySerdeOr(this.context, keySerde) as AnySerde,
-      valueSerde: valueSerdeOr(this.context, valueSerde) as AnySerde,
+      topic: typeof topic === 'object' ? topic.name : topic,
+      keySerde: keySerdeOr(this.context, keySerde),
+      valueSerde: valueSerdeOr(this.context, valueSerde),
       partitioner: produced.partitioner,
     });
   }
@@ -478,12 +479,12 @@ export class KStream<K, V> {
    */
   join<GK, GV, VR>(
     other: GlobalKTable<GK, GV>,
-    keySelector: (key: K, value: V) => GK,
+    keySelector: (key: K, value: V) => NoInfer<GK> | null,
     joiner: ValueJoiner<V, GV, VR, K>,
     named?: Named,
   ): KStream<K, VR>;
-  join(other: unknown, a: Fn, b?: unknown, c?: unknown): KStream<K, unknown> {
-    return this.dispatchJoin('inner', other, a, b, c);
+  join(...args: JoinArguments<K, V>): KStream<K, unknown> {
+    return this.dispatchJoin('inner', args);
   }
 
   /**
@@ -534,12 +535,12 @@ export class KStream<K, V> {
    */
   leftJoin<GK, GV, VR>(
     other: GlobalKTable<GK, GV>,
-    keySelector: (key: K, value: V) => GK,
+    keySelector: (key: K, value: V) => NoInfer<GK> | null,
     joiner: ValueJoiner<V, GV | null, VR, K>,
     named?: Named,
   ): KStream<K, VR>;
-  leftJoin(other: unknown, a: Fn, b?: unknown, c?: unknown): KStream<K, unknown> {
-    return this.dispatchJoin('left', other, a, b, c);
+  leftJoin(...args: JoinArguments<K, V>): KStream<K, unknown> {
+    return this.dispatchJoin('left', args);
   }
 
   /**
@@ -564,33 +565,17 @@ export class KStream<K, V> {
     return this.streamStreamJoin('outer', other, joiner, windows, options);
   }
 
-  private dispatchJoin(
-    joinType: 'inner' | 'left',
-    other: unknown,
-    a: Fn,
-    b: unknown,
-    c: unknown,
-  ): KStream<K, unknown> {
-    if (other instanceof KStream) {
-      return this.streamStreamJoin(
-        joinType,
-        other,
-        a,
-        b as JoinWindows,
-        c as StreamJoined<K, V, unknown> | undefined,
-      );
-    }
-    if (other instanceof KTable)
-      return this.streamTableJoin(joinType, other, a, b as Joined<K, V, unknown> | undefined);
-    if (other instanceof GlobalKTable)
-      return this.streamGlobalJoin(joinType, other, a, b as Fn, c as Named | undefined);
+  private dispatchJoin(joinType: 'inner' | 'left', args: JoinArguments<K, V>): KStream<K, unknown> {
+    if (joinsStream(args)) return this.streamStreamJoin(joinType, ...args);
+    if (joinsTable(args)) return this.streamTableJoin(joinType, ...args);
+    if (joinsGlobalTable(args)) return this.streamGlobalJoin(joinType, ...args);
     throw new TopologyError(`${this.name}: can only join a KStream, KTable or GlobalKTable`);
   }
 
   private streamStreamJoin<VO, VR>(
     joinType: JoinType,
     other: KStream<K, VO>,
-    joiner: Fn,
+    joiner: ValueJoinerFunction,
     windows: JoinWindows,
     options: StreamJoined<K, V, VO> = {},
   ): KStream<K, VR> {
@@ -638,8 +623,8 @@ export class KStream<K, V> {
       otherWindowName: graph.newName('KSTREAM-JOINOTHER-WINDOWED'),
       thisJoinName: graph.newName(joinType === 'outer' ? 'KSTREAM-OUTERTHIS' : 'KSTREAM-JOINTHIS'),
       otherJoinName: graph.newName(joinType === 'inner' ? 'KSTREAM-JOINOTHER' : 'KSTREAM-OUTEROTHER'),
-      thisStore: joinStore('this-join-store', valueSerde as Serde<unknown> | undefined),
-      otherStore: joinStore('other-join-store', otherValueSerde as Serde<unknown> | undefined),
+      thisStore: joinStore('this-join-store', valueSerde),
+      otherStore: joinStore('other-join-store', otherValueSerde),
       outerStore:
         joinType === 'inner'
           ? undefined
@@ -654,9 +639,9 @@ export class KStream<K, V> {
               'KSTREAM-OUTERSHARED-JOIN',
               { keySerde: undefined, valueSerde: undefined },
             ),
-      keySerde: keySerdeOr(this.context, keySerde) as AnySerde,
-      thisValueSerde: valueSerdeOr(this.context, valueSerde) as AnySerde,
-      otherValueSerde: valueSerdeOr(this.context, otherValueSerde) as AnySerde,
+      keySerde: keySerdeOr(this.context, keySerde),
+      thisValueSerde: valueSerdeOr(this.context, valueSerde),
+      otherValueSerde: valueSerdeOr(this.context, otherValueSerde),
     });
     return new KStream<K, VR>(this.context, node.id, keySerde, undefined, false);
   }
@@ -664,7 +649,7 @@ export class KStream<K, V> {
   private streamTableJoin<VO, VR>(
     joinType: 'inner' | 'left',
     table: KTable<K, VO>,
-    joiner: Fn,
+    joiner: ValueJoinerFunction,
     options: Joined<K, V, VO> = {},
   ): KStream<K, VR> {
     this.assertSameBuilder(table);
@@ -702,9 +687,9 @@ export class KStream<K, V> {
   private streamGlobalJoin<GK, GV, VR>(
     joinType: 'inner' | 'left',
     table: GlobalKTable<GK, GV>,
-    keySelector: Fn,
-    joiner: Fn,
-    named: Named | undefined,
+    keySelector: KeyValueFunction<unknown>,
+    joiner: ValueJoinerFunction,
+    named?: Named,
   ): KStream<K, VR> {
     const node = this.context.graph.add({
       op: 'stream-global-join',
@@ -726,8 +711,8 @@ export class KStream<K, V> {
   ): number {
     if (!this.repartitionRequired) return this.nodeId;
     return repartitionNode(this.context, this.nodeId, baseName, {
-      keySerde: keySerdeOr(this.context, keySerde) as AnySerde,
-      valueSerde: valueSerdeOr(this.context, valueSerde) as AnySerde,
+      keySerde: keySerdeOr(this.context, keySerde),
+      valueSerde: valueSerdeOr(this.context, valueSerde),
       partitions: undefined,
       partitioner: undefined,
     });
@@ -744,13 +729,8 @@ export class KStream<K, V> {
     return this.derived(node.id);
   }
 
-  private addMapNode(
-    op: 'map' | 'map-values' | 'flat-map' | 'flat-map-values' | 'select-key',
-    prefix: string,
-    mapper: Fn,
-    named: Named | undefined,
-  ): number {
-    return this.context.graph.add({ op, name: this.nameOr(named, prefix), parents: [this.nodeId], mapper })
+  private addMapNode(operation: MapOperation, prefix: string, named: Named | undefined): number {
+    return this.context.graph.add({ ...operation, name: this.nameOr(named, prefix), parents: [this.nodeId] })
       .id;
   }
 
@@ -771,6 +751,37 @@ export class KStream<K, V> {
       );
     }
   }
+}
+
+/** The arguments of `join` and `leftJoin`, one tuple per overload, with the joined side's types erased. */
+type StreamJoinArguments<K, V> = [
+  other: KStream<K, unknown>,
+  joiner: ValueJoinerFunction,
+  windows: JoinWindows,
+  options?: StreamJoined<K, V, unknown>,
+];
+type TableJoinArguments<K, V> = [
+  other: KTable<K, unknown>,
+  joiner: ValueJoinerFunction,
+  options?: Joined<K, V, unknown>,
+];
+type GlobalJoinArguments = [
+  other: GlobalKTable<unknown, unknown>,
+  keySelector: KeyValueFunction<unknown>,
+  joiner: ValueJoinerFunction,
+  named?: Named,
+];
+type JoinArguments<K, V> = StreamJoinArguments<K, V> | TableJoinArguments<K, V> | GlobalJoinArguments;
+
+// Which overload was called is told by what is joined: JavaScript callers may pass anything, hence the checks.
+function joinsStream<K, V>(args: JoinArguments<K, V>): args is StreamJoinArguments<K, V> {
+  return args[0] instanceof KStream;
+}
+function joinsTable<K, V>(args: JoinArguments<K, V>): args is TableJoinArguments<K, V> {
+  return args[0] instanceof KTable;
+}
+function joinsGlobalTable<K, V>(args: JoinArguments<K, V>): args is GlobalJoinArguments {
+  return args[0] instanceof GlobalKTable;
 }
 
 /**

@@ -1,7 +1,8 @@
 import { TopologyError } from '../errors.ts';
 import type { KeyValue } from '../processor/record.ts';
 import type { Serde } from '../serde/serde.ts';
-import type { AnySerde, Fn, JoinType } from '../topology/ir.ts';
+import type { AnySerde, ForeignKeyJoinIr, JoinType } from '../topology/ir.ts';
+import type { KeyValueFunction, ValueJoinerFunction } from '../common/functions.ts';
 import type { ValueTransformerWithKeySupplier } from '../processor/api.ts';
 import type { StoreSpec } from '../state/api.ts';
 import {
@@ -248,8 +249,8 @@ export class KTable<K, V> {
       parents: [this.nodeId],
       spec: suppressed.spec,
       storeName: `${name}-store`,
-      keySerde: this.keySerde as AnySerde | undefined,
-      valueSerde: this.valueSerde as AnySerde | undefined,
+      keySerde: this.keySerde,
+      valueSerde: this.valueSerde,
     });
     return new KTable<K, V>(this.context, node.id, this.keySerde, this.valueSerde, undefined);
   }
@@ -283,26 +284,14 @@ export class KTable<K, V> {
    */
   join<KO, VO, VR>(
     other: KTable<KO, VO>,
-    foreignKeyExtractor: (value: V) => KO | null,
+    foreignKeyExtractor: (value: V) => NoInfer<KO> | null,
     joiner: (value: V, otherValue: VO) => VR,
     options?: ForeignKeyJoined<K, VR, KO>,
   ): KTable<K, VR>;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  join(other: KTable<any, any>, a: Fn, b?: unknown, c?: unknown): KTable<K, unknown> {
-    return typeof b === 'function'
-      ? this.foreignKeyJoin(
-          'inner',
-          other,
-          a,
-          b as Fn,
-          c as ForeignKeyJoined<K, unknown, unknown> | undefined,
-        )
-      : this.tableTableJoin(
-          'inner',
-          other as KTable<K, unknown>,
-          a,
-          b as Materialized<K, unknown> | undefined,
-        );
+  join(...args: TableJoinArguments<K>): KTable<K, unknown> {
+    return joinsByForeignKey(args)
+      ? this.foreignKeyJoin('inner', ...args)
+      : this.tableTableJoin('inner', ...args);
   }
 
   /**
@@ -332,20 +321,14 @@ export class KTable<K, V> {
    */
   leftJoin<KO, VO, VR>(
     other: KTable<KO, VO>,
-    foreignKeyExtractor: (value: V) => KO | null,
+    foreignKeyExtractor: (value: V) => NoInfer<KO> | null,
     joiner: (value: V, otherValue: VO | null) => VR,
     options?: ForeignKeyJoined<K, VR, KO>,
   ): KTable<K, VR>;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  leftJoin(other: KTable<any, any>, a: Fn, b?: unknown, c?: unknown): KTable<K, unknown> {
-    return typeof b === 'function'
-      ? this.foreignKeyJoin('left', other, a, b as Fn, c as ForeignKeyJoined<K, unknown, unknown> | undefined)
-      : this.tableTableJoin(
-          'left',
-          other as KTable<K, unknown>,
-          a,
-          b as Materialized<K, unknown> | undefined,
-        );
+  leftJoin(...args: TableJoinArguments<K>): KTable<K, unknown> {
+    return joinsByForeignKey(args)
+      ? this.foreignKeyJoin('left', ...args)
+      : this.tableTableJoin('left', ...args);
   }
 
   /**
@@ -367,7 +350,7 @@ export class KTable<K, V> {
   private tableTableJoin<VO, VR>(
     joinType: JoinType,
     other: KTable<K, VO>,
-    joiner: Fn,
+    joiner: ValueJoinerFunction,
     materialized: Materialized<K, VR> | undefined,
   ): KTable<K, VR> {
     this.assertSameBuilder(other);
@@ -396,8 +379,8 @@ export class KTable<K, V> {
   private foreignKeyJoin<KO, VO, VR>(
     joinType: 'inner' | 'left',
     other: KTable<KO, VO>,
-    foreignKeyExtractor: Fn,
-    joiner: Fn,
+    foreignKeyExtractor: ForeignKeyJoinIr['foreignKeyExtractor'],
+    joiner: ForeignKeyJoinIr['joiner'],
     options: ForeignKeyJoined<K, VR, KO> = {},
   ): KTable<K, VR> {
     this.assertSameBuilder(other);
@@ -417,17 +400,17 @@ export class KTable<K, V> {
       foreignKeyExtractor,
       joiner,
       prefix,
-      foreignKeySerde: keySerdeOr(this.context, options.foreignKeySerde ?? other.keySerde) as AnySerde,
-      keySerde: this.keySerde as AnySerde | undefined,
-      valueSerde: this.valueSerde as AnySerde | undefined,
-      otherValueSerde: other.valueSerde as AnySerde | undefined,
+      foreignKeySerde: keySerdeOr(this.context, options.foreignKeySerde ?? other.keySerde),
+      keySerde: this.keySerde,
+      valueSerde: this.valueSerde,
+      otherValueSerde: other.valueSerde,
       store,
     });
     return new KTable<K, VR>(this.context, node.id, this.keySerde, options.valueSerde, queryable(store));
   }
 
   private filtered(
-    predicate: Fn,
+    predicate: KeyValueFunction<unknown>,
     negate: boolean,
     materialized: Materialized<K, V> | undefined,
   ): KTable<K, V> {
@@ -461,12 +444,31 @@ export class KTable<K, V> {
   /** @internal Key and value serdes, falling back to the builder's defaults. */
   resolvedSerdes(): { keySerde: AnySerde; valueSerde: AnySerde } {
     return {
-      keySerde: keySerdeOr(this.context, this.keySerde) as AnySerde,
-      valueSerde: valueSerdeOr(this.context, this.valueSerde) as AnySerde,
+      keySerde: keySerdeOr(this.context, this.keySerde),
+      valueSerde: valueSerdeOr(this.context, this.valueSerde),
     };
   }
 }
 
 function queryable(store: { name: string; generated: boolean } | undefined): string | undefined {
   return store && !store.generated ? store.name : undefined;
+}
+
+/** The arguments of `join` and `leftJoin`, one tuple per overload, with the joined side's types erased. */
+type SameKeyJoinArguments<K> = [
+  other: KTable<K, unknown>,
+  joiner: ValueJoinerFunction,
+  materialized?: Materialized<K, unknown>,
+];
+type ForeignKeyJoinArguments<K> = [
+  other: KTable<unknown, unknown>,
+  foreignKeyExtractor: ForeignKeyJoinIr['foreignKeyExtractor'],
+  joiner: ForeignKeyJoinIr['joiner'],
+  options?: ForeignKeyJoined<K, unknown, unknown>,
+];
+type TableJoinArguments<K> = SameKeyJoinArguments<K> | ForeignKeyJoinArguments<K>;
+
+/** A foreign-key join is the overload with two functions: the extractor, then the joiner. */
+function joinsByForeignKey<K>(args: TableJoinArguments<K>): args is ForeignKeyJoinArguments<K> {
+  return typeof args[2] === 'function';
 }

@@ -1,4 +1,4 @@
-import type { AnySerde, Fn } from '../topology/ir.ts';
+import type { AnySerde, ErasedPartitioner } from '../topology/ir.ts';
 import type { DslContext } from './context.ts';
 
 /**
@@ -13,7 +13,7 @@ export function repartitionNode(
     keySerde: AnySerde;
     valueSerde: AnySerde;
     partitions: number | undefined;
-    partitioner: Fn | undefined;
+    partitioner: ErasedPartitioner | undefined;
   },
 ): number {
   const graph = context.graph;

@@ -4,7 +4,7 @@ import type { Serde } from '../serde/serde.ts';
 import type { StoreSpec } from '../state/api.ts';
 import { compile } from '../topology/compile.ts';
 import type { CompileOptions } from '../topology/compile-options.ts';
-import { IrGraph, type AnySerde } from '../topology/ir.ts';
+import { IrGraph } from '../topology/ir.ts';
 import type { Topology } from '../topology/topology.ts';
 import { storeFor, type DslContext } from './context.ts';
 import { GlobalKTable } from './global-ktable.ts';
@@ -48,8 +48,8 @@ export class StreamsBuilder {
   constructor(options: StreamsBuilderOptions = {}) {
     this.context = {
       graph: new IrGraph({
-        keySerde: (options.defaultKeySerde ?? jsonSerde()) as AnySerde,
-        valueSerde: (options.defaultValueSerde ?? jsonSerde()) as AnySerde,
+        keySerde: options.defaultKeySerde ?? jsonSerde(),
+        valueSerde: options.defaultValueSerde ?? jsonSerde(),
       }),
     };
   }
@@ -90,8 +90,8 @@ export class StreamsBuilder {
       name: consumed.name ?? graph.newName('KSTREAM-SOURCE'),
       parents: [],
       topics: names,
-      keySerde: keySerde as AnySerde | undefined,
-      valueSerde: valueSerde as AnySerde | undefined,
+      keySerde: keySerde,
+      valueSerde: valueSerde,
       timestampExtractor: consumed.timestampExtractor,
     });
     return new KStream<K, V>(this.context, node.id, keySerde, valueSerde, false);
@@ -118,8 +118,8 @@ export class StreamsBuilder {
       sourceName,
       parents: [],
       topic: names[0]!,
-      keySerde: keySerde as AnySerde | undefined,
-      valueSerde: valueSerde as AnySerde | undefined,
+      keySerde: keySerde,
+      valueSerde: valueSerde,
       timestampExtractor: options.timestampExtractor,
       store,
     });
@@ -156,8 +156,8 @@ export class StreamsBuilder {
       sourceName,
       parents: [],
       topic: names[0]!,
-      keySerde: keySerde as AnySerde | undefined,
-      valueSerde: valueSerde as AnySerde | undefined,
+      keySerde: keySerde,
+      valueSerde: valueSerde,
       store,
     });
     return new GlobalKTable<K, V>(

@@ -107,7 +107,10 @@ export interface ValueTransformerWithKey<K, V, VR> {
   close?(): void;
 }
 
-/** Makes a fresh transformer for each task, and for each reader of a table that is not materialized. */
+/**
+ * Makes a fresh transformer for each task, and for each reader of a table that is not materialized
+ * (a join reading it); each is closed when what holds it closes with its task.
+ */
 export type ValueTransformerWithKeySupplier<K, V, VR> = () => ValueTransformerWithKey<K, V, VR>;
 
 /** Makes a fresh fixed-key processor for each task. */

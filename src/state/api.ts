@@ -87,18 +87,29 @@ export interface WindowStore<K, V> extends ReadOnlyWindowStore<K, V> {
   put(key: K, value: V | null, windowStart: number): void;
 }
 
+/**
+ * Reads of a session store. Sessions come in the store's order: by key bytes, then session end, then
+ * session start, within each time segment (of session ends) oldest first; `{ reverse: true }` gives
+ * exactly the reverse order (Kafka Streams' `backwardFindSessions` and `backwardFetch`).
+ */
 export interface ReadOnlySessionStore<K, V> extends StateStore {
   /** Sessions of `key` that end at or after `earliestSessionEnd` and start at or before `latestSessionStart`. */
   findSessions(
     key: K,
     earliestSessionEnd: number,
     latestSessionStart: number,
+    options?: RangeOptions,
   ): IterableIterator<KeyValue<Windowed<K>, V>>;
   fetchSession(key: K, sessionStart: number, sessionEnd: number): V | undefined;
-  /** Every session of `key`, oldest first. */
-  fetch(key: K): IterableIterator<KeyValue<Windowed<K>, V>>;
-  fetchKeyRange(keyFrom: K | undefined, keyTo: K | undefined): IterableIterator<KeyValue<Windowed<K>, V>>;
-  all(): IterableIterator<KeyValue<Windowed<K>, V>>;
+  /** Every session of `key`, oldest first (newest first when reversed). */
+  fetch(key: K, options?: RangeOptions): IterableIterator<KeyValue<Windowed<K>, V>>;
+  /** Every session of the keys in [keyFrom, keyTo] (undefined is open). */
+  fetchKeyRange(
+    keyFrom: K | undefined,
+    keyTo: K | undefined,
+    options?: RangeOptions,
+  ): IterableIterator<KeyValue<Windowed<K>, V>>;
+  all(options?: RangeOptions): IterableIterator<KeyValue<Windowed<K>, V>>;
 }
 
 export interface SessionStore<K, V> extends ReadOnlySessionStore<K, V> {
@@ -214,7 +225,10 @@ interface StoreSpecBase<K, V> {
   /**
    * Whether writes go through the record cache (Kafka Streams' caching stores): true for the stores
    * the DSL materializes for tables and aggregations (key-value, window and session stores; not those
-   * of aggregations emitting on window close) unless `Materialized.caching` is false. Absent means false.
+   * of aggregations emitting on window close), for named `filter`/`mapValues`/`transformValues` results
+   * and foreign-key join results, and for materialized table-table join results, unless
+   * `Materialized.caching` is false; for stores added by hand when their `Stores` builder was given
+   * `caching: true`. Absent means false.
    */
   readonly caching?: boolean;
 }

@@ -7,7 +7,8 @@ import { TopologyError } from '../errors.ts';
 import type { StoreSpec } from '../state/api.ts';
 import { descriptionToMermaid } from './describe-mermaid.ts';
 import { descriptionToText } from './describe-text.ts';
-import type { Fn, IrGraph } from './ir.ts';
+import type { IrGraph } from './ir.ts';
+import type { AnyFunction } from '../common/functions.ts';
 import { functionName } from './json/function-registry.ts';
 import type { NodeDef, TopicRef } from './physical.ts';
 import type { Subtopology, Topology } from './topology.ts';
@@ -255,7 +256,7 @@ function describeSubtopology(sub: Subtopology, topicName: (ref: TopicRef) => str
           type: 'sink',
           name: node.name,
           ...(typeof node.topic === 'function'
-            ? { topicExtractor: extractorName(node.topic as Fn) }
+            ? { topicExtractor: extractorName(node.topic as AnyFunction) }
             : { topic: topicName(node.topic) }),
           keySerde: node.keySerde.name,
           valueSerde: node.valueSerde.name,
@@ -267,7 +268,7 @@ function describeSubtopology(sub: Subtopology, topicName: (ref: TopicRef) => str
   return { id: sub.id, nodes: order([...inGroup]).map((name) => describeNode(byName.get(name)!)) };
 }
 
-function extractorName(fn: Fn): string {
+function extractorName(fn: AnyFunction): string {
   return functionName(fn) ?? (fn.name || 'anonymous function');
 }
 

@@ -6,7 +6,21 @@
  */
 import type { Serde } from '../serde/serde.ts';
 import type { StoreBackend, StoreSpec } from '../state/api.ts';
-import type { Fn } from '../common/functions.ts';
+import type {
+  AggregatorFunction,
+  Erased,
+  InitializerFunction,
+  KeyValueFunction,
+  MergerFunction,
+  ValueJoinerFunction,
+  ValueKeyFunction,
+} from '../common/functions.ts';
+import type {
+  FixedKeyProcessorSupplier,
+  ProcessorSupplier,
+  ValueTransformerWithKeySupplier,
+} from '../processor/api.ts';
+import type { KeyValue, StreamRecord } from '../processor/record.ts';
 import type {
   AggregateKind,
   JoinType,
@@ -19,7 +33,6 @@ import type {
 import { TributaryError } from '../errors.ts';
 
 // What the graph's nodes are made of, declared below it and re-exported for the DSL and the compilers.
-export type { Fn } from '../common/functions.ts';
 export type {
   AggregateKind,
   JoinType,
@@ -31,6 +44,21 @@ export type {
 } from '../processor/ops/specs.ts';
 
 export type AnySerde = Serde<unknown>;
+
+// The user's functions, erased to unknown keys and values (see common/functions.ts).
+export type ErasedTimestampExtractor = Erased<
+  [record: StreamRecord<unknown, unknown>, partitionTime: number],
+  number
+>;
+export type ErasedTopicNameExtractor = Erased<
+  [key: unknown, value: unknown, record: StreamRecord<unknown, unknown>],
+  string
+>;
+export type ErasedPartitioner = Erased<
+  [topic: string, key: unknown, value: unknown, numPartitions: number],
+  number | undefined
+>;
+export type ErasedProcessorSupplier = ProcessorSupplier<unknown, unknown, unknown, unknown>;
 
 /** How the DSL asked for a store to be kept (Kafka Streams' `Materialized`). */
 export interface StoreIr {
@@ -56,12 +84,22 @@ interface Base {
   readonly parents: readonly number[];
 }
 
+/** A node reading one parent. */
+interface UnaryBase extends Base {
+  readonly parents: readonly [parent: number];
+}
+
+/** A join: the left (this) side first, the right (other) side second. */
+interface BinaryBase extends Base {
+  readonly parents: readonly [left: number, right: number];
+}
+
 export interface StreamSourceIr extends Base {
   readonly op: 'stream-source';
   readonly topics: readonly string[];
   readonly keySerde: AnySerde | undefined;
   readonly valueSerde: AnySerde | undefined;
-  readonly timestampExtractor: Fn | undefined;
+  readonly timestampExtractor: ErasedTimestampExtractor | undefined;
 }
 
 /** A table read from a topic; `name` is the table processor, `sourceName` the source node before it. */
@@ -71,7 +109,7 @@ export interface TableSourceIr extends Base {
   readonly topic: string;
   readonly keySerde: AnySerde | undefined;
   readonly valueSerde: AnySerde | undefined;
-  readonly timestampExtractor: Fn | undefined;
+  readonly timestampExtractor: ErasedTimestampExtractor | undefined;
   readonly store: StoreIr;
 }
 
@@ -84,20 +122,31 @@ export interface GlobalTableIr extends Base {
   readonly store: StoreIr;
 }
 
-export interface FilterIr extends Base {
+export interface FilterIr extends UnaryBase {
   readonly op: 'filter';
-  readonly predicate: Fn;
+  readonly predicate: KeyValueFunction<unknown>;
   readonly negate: boolean;
 }
 
-export interface MapIr extends Base {
-  readonly op: 'map' | 'map-values' | 'flat-map' | 'flat-map-values' | 'select-key';
-  readonly mapper: Fn;
+/** What each mapping operation's mapper is, as the graph holds it. */
+export interface Mappers {
+  readonly map: KeyValueFunction<KeyValue<unknown, unknown>>;
+  readonly 'map-values': ValueKeyFunction<unknown>;
+  readonly 'flat-map': KeyValueFunction<Iterable<KeyValue<unknown, unknown>>>;
+  readonly 'flat-map-values': ValueKeyFunction<Iterable<unknown>>;
+  readonly 'select-key': KeyValueFunction<unknown>;
 }
 
-export interface PeekIr extends Base {
+/** A mapping operation and its mapper, one kind per operation. */
+export type MapOperation = {
+  [Op in keyof Mappers]: { readonly op: Op; readonly mapper: Mappers[Op] };
+}[keyof Mappers];
+
+export type MapIr = UnaryBase & MapOperation;
+
+export interface PeekIr extends UnaryBase {
   readonly op: 'peek' | 'foreach';
-  readonly action: Fn;
+  readonly action: KeyValueFunction<unknown>;
 }
 
 export interface MergeIr extends Base {
@@ -105,17 +154,20 @@ export interface MergeIr extends Base {
 }
 
 /** Routes each record to the first branch whose predicate holds (`undefined` predicate: default branch). */
-export interface SplitIr extends Base {
+export interface SplitIr extends UnaryBase {
   readonly op: 'split';
-  readonly branches: readonly { readonly childName: string; readonly predicate: Fn | undefined }[];
+  readonly branches: readonly {
+    readonly childName: string;
+    readonly predicate: KeyValueFunction<unknown> | undefined;
+  }[];
 }
 
 /** A pass-through node: a branch of a split. */
-export interface BranchIr extends Base {
+export interface BranchIr extends UnaryBase {
   readonly op: 'branch';
 }
 
-export interface RepartitionIr extends Base {
+export interface RepartitionIr extends UnaryBase {
   readonly op: 'repartition';
   /** The topic name without the application id, ending in `-repartition`. */
   readonly topic: string;
@@ -123,21 +175,21 @@ export interface RepartitionIr extends Base {
   readonly keySerde: AnySerde | undefined;
   readonly valueSerde: AnySerde | undefined;
   readonly partitions: number | undefined;
-  readonly partitioner: Fn | undefined;
+  readonly partitioner: ErasedPartitioner | undefined;
 }
 
-export interface SinkIr extends Base {
+export interface SinkIr extends UnaryBase {
   readonly op: 'to';
   /** A fixed topic or a TopicNameExtractor. */
-  readonly topic: string | Fn;
+  readonly topic: string | ErasedTopicNameExtractor;
   readonly keySerde: AnySerde | undefined;
   readonly valueSerde: AnySerde | undefined;
-  readonly partitioner: Fn | undefined;
+  readonly partitioner: ErasedPartitioner | undefined;
 }
 
-export interface ProcessIr extends Base {
+export interface ProcessIr extends UnaryBase {
   readonly op: 'process';
-  readonly supplier: Fn;
+  readonly supplier: ErasedProcessorSupplier;
   readonly stores: readonly string[];
   /**
    * For a processor reading a table's changes: it asks the table for their old values, as Kafka
@@ -148,9 +200,9 @@ export interface ProcessIr extends Base {
 }
 
 /** A fixed-key processor (`processValues`): may change values, not keys. */
-export interface ProcessValuesIr extends Base {
+export interface ProcessValuesIr extends UnaryBase {
   readonly op: 'process-values';
-  readonly supplier: Fn;
+  readonly supplier: FixedKeyProcessorSupplier<unknown, unknown, unknown>;
   readonly stores: readonly string[];
 }
 
@@ -160,38 +212,37 @@ export interface StateStoreIr extends Base {
   readonly spec: StoreSpec;
 }
 
-export interface ToTableIr extends Base {
+export interface ToTableIr extends UnaryBase {
   readonly op: 'to-table';
   readonly store: StoreIr;
 }
 
-export interface TableFilterIr extends Base {
+export interface TableFilterIr extends UnaryBase {
   readonly op: 'table-filter';
-  readonly predicate: Fn;
+  readonly predicate: KeyValueFunction<unknown>;
   readonly negate: boolean;
   readonly store: StoreIr | undefined;
 }
 
-export interface TableMapValuesIr extends Base {
+export interface TableMapValuesIr extends UnaryBase {
   readonly op: 'table-map-values';
-  readonly mapper: Fn;
+  readonly mapper: ValueKeyFunction<unknown>;
   readonly store: StoreIr | undefined;
 }
 
-export interface TableTransformValuesIr extends Base {
+export interface TableTransformValuesIr extends UnaryBase {
   readonly op: 'table-transform-values';
-  /** A `ValueTransformerWithKeySupplier`. */
-  readonly supplier: Fn;
+  readonly supplier: ValueTransformerWithKeySupplier<unknown, unknown, unknown>;
   /** The stores the transformer reads, connected to the operator (and to whoever reads its values). */
   readonly stores: readonly string[];
   readonly store: StoreIr | undefined;
 }
 
-export interface TableToStreamIr extends Base {
+export interface TableToStreamIr extends UnaryBase {
   readonly op: 'table-to-stream';
 }
 
-export interface SuppressIr extends Base {
+export interface SuppressIr extends UnaryBase {
   readonly op: 'suppress';
   readonly spec: SuppressSpec;
   /** The buffer's store (logged, so a restart does not lose buffered results). */
@@ -205,12 +256,12 @@ export interface SuppressIr extends Base {
 interface AggregateFns {
   readonly kind: AggregateKind;
   /** aggregate: () => VA */
-  readonly initializer: Fn | undefined;
+  readonly initializer: InitializerFunction | undefined;
   /** aggregate: (key, value, aggregate) => VA; reduce: (aggregate, value) => V */
-  readonly aggregator: Fn | undefined;
+  readonly aggregator: AggregatorFunction | undefined;
 }
 
-export interface StreamAggregateIr extends Base, AggregateFns {
+export interface StreamAggregateIr extends UnaryBase, AggregateFns {
   readonly op: 'stream-aggregate';
   readonly store: StoreIr;
 }
@@ -218,7 +269,7 @@ export interface StreamAggregateIr extends Base, AggregateFns {
 /** When a windowed aggregation emits: every update, or each window's final result once it closes. */
 export type EmitStrategyType = 'on-window-update' | 'on-window-close';
 
-export interface WindowedAggregateIr extends Base, AggregateFns {
+export interface WindowedAggregateIr extends UnaryBase, AggregateFns {
   readonly op: 'windowed-aggregate';
   readonly windows: TimeWindowsSpec | SlidingWindowsSpec;
   readonly store: StoreIr;
@@ -226,11 +277,11 @@ export interface WindowedAggregateIr extends Base, AggregateFns {
   readonly emitStrategy?: EmitStrategyType;
 }
 
-export interface SessionAggregateIr extends Base, AggregateFns {
+export interface SessionAggregateIr extends UnaryBase, AggregateFns {
   readonly op: 'session-aggregate';
   readonly windows: SessionWindowsSpec;
   /** aggregate: (key, aggregate1, aggregate2) => VA, for merging sessions; count and reduce derive theirs. */
-  readonly merger: Fn | undefined;
+  readonly merger: MergerFunction | undefined;
   readonly store: StoreIr;
   /** Undefined: on every update. */
   readonly emitStrategy?: EmitStrategyType;
@@ -244,21 +295,21 @@ export interface SessionAggregateIr extends Base, AggregateFns {
 export interface CogroupAggregateIr extends Base {
   readonly op: 'cogroup-aggregate';
   /** One per parent, in order: (key, value, aggregate) => aggregate. */
-  readonly aggregators: readonly Fn[];
+  readonly aggregators: readonly AggregatorFunction[];
   /** The processors' names, one per parent; `name` is the node merging their results. */
   readonly aggregateNames: readonly string[];
-  readonly initializer: Fn;
+  readonly initializer: InitializerFunction;
   /** Session windows: (key, aggregate1, aggregate2) => aggregate. */
-  readonly merger: Fn | undefined;
+  readonly merger: MergerFunction | undefined;
   readonly windows: TimeWindowsSpec | SlidingWindowsSpec | SessionWindowsSpec | undefined;
   readonly store: StoreIr;
 }
 
 /** Re-keys a table for `groupBy`: sends the old value to its old group and the new to its new one. */
-export interface TableGroupByIr extends Base {
+export interface TableGroupByIr extends UnaryBase {
   readonly op: 'table-group-by';
   /** (key, value) => KeyValue of the new key and value. `name` is this selecting processor. */
-  readonly selector: Fn;
+  readonly selector: KeyValueFunction<KeyValue<unknown, unknown> | null | undefined>;
   readonly topic: string;
   readonly sinkName: string;
   /** The source reading the repartition topic back: downstream nodes hang off it. */
@@ -267,22 +318,22 @@ export interface TableGroupByIr extends Base {
   readonly valueSerde: AnySerde | undefined;
 }
 
-export interface TableAggregateIr extends Base {
+export interface TableAggregateIr extends UnaryBase {
   readonly op: 'table-aggregate';
   readonly kind: AggregateKind;
-  readonly initializer: Fn | undefined;
+  readonly initializer: InitializerFunction | undefined;
   /** (key, value, aggregate) => VA; reduce: (aggregate, value) => V */
-  readonly adder: Fn | undefined;
-  readonly subtractor: Fn | undefined;
+  readonly adder: AggregatorFunction | undefined;
+  readonly subtractor: AggregatorFunction | undefined;
   readonly store: StoreIr;
 }
 
-export interface StreamStreamJoinIr extends Base {
+export interface StreamStreamJoinIr extends BinaryBase {
   readonly op: 'stream-stream-join';
   readonly joinType: JoinType;
   readonly windows: JoinWindowsSpec;
   /** (leftValue, rightValue, key) => VR */
-  readonly joiner: Fn;
+  readonly joiner: ValueJoinerFunction;
   readonly thisWindowName: string;
   readonly otherWindowName: string;
   readonly thisJoinName: string;
@@ -296,11 +347,11 @@ export interface StreamStreamJoinIr extends Base {
   readonly otherValueSerde: AnySerde | undefined;
 }
 
-export interface StreamTableJoinIr extends Base {
+export interface StreamTableJoinIr extends BinaryBase {
   readonly op: 'stream-table-join';
   readonly joinType: 'inner' | 'left';
   /** (streamValue, tableValue, key) => VR */
-  readonly joiner: Fn;
+  readonly joiner: ValueJoinerFunction;
   /**
    * With a versioned table (KIP-914): how long stream records wait, in timestamp order, before they
    * are joined, so table updates up to that late still count.
@@ -310,33 +361,33 @@ export interface StreamTableJoinIr extends Base {
   readonly bufferStore?: StoreIr;
 }
 
-export interface StreamGlobalJoinIr extends Base {
+export interface StreamGlobalJoinIr extends UnaryBase {
   readonly op: 'stream-global-join';
   readonly joinType: 'inner' | 'left';
   /** (key, value) => globalKey */
-  readonly keySelector: Fn;
+  readonly keySelector: KeyValueFunction<unknown>;
   /** (streamValue, globalValue, key) => VR */
-  readonly joiner: Fn;
+  readonly joiner: ValueJoinerFunction;
   readonly globalStoreName: string;
 }
 
-export interface TableTableJoinIr extends Base {
+export interface TableTableJoinIr extends BinaryBase {
   readonly op: 'table-table-join';
   readonly joinType: JoinType;
   /** (leftValue, rightValue, key) => VR */
-  readonly joiner: Fn;
+  readonly joiner: ValueJoinerFunction;
   readonly thisJoinName: string;
   readonly otherJoinName: string;
   readonly store: StoreIr | undefined;
 }
 
-export interface ForeignKeyJoinIr extends Base {
+export interface ForeignKeyJoinIr extends BinaryBase {
   readonly op: 'fk-join';
   readonly joinType: 'inner' | 'left';
   /** (leftValue) => foreignKey */
-  readonly foreignKeyExtractor: Fn;
-  /** (leftValue, rightValue) => VR */
-  readonly joiner: Fn;
+  readonly foreignKeyExtractor: Erased<[value: unknown], unknown>;
+  /** (leftValue, rightValue) => VR: a foreign-key joiner gets no key. */
+  readonly joiner: Erased<[value: unknown, otherValue: unknown], unknown>;
   /** Prefix for the names of the internal nodes, topics and stores this join needs. */
   readonly prefix: string;
   readonly foreignKeySerde: AnySerde | undefined;

@@ -92,6 +92,33 @@ describe.each(backends)('session store (%s)', (backend) => {
     expect(listed(store.fetch('a'))).toEqual(['a[1,2]=a']);
   });
 
+  it('reads backwards in exactly the reverse order, across segments (backwardFindSessions, backwardFetch)', async () => {
+    const { store } = await open(2 * MINUTE); // one-minute segments
+    store.put(session('k', 70_000, 70_000), 'c');
+    store.put(session('k', 5, 30), 'b');
+    store.put(session('k', 0, 10), 'a');
+    store.put(session('j', 0, 10), 'j');
+    store.put(session('l', 50_000, 50_000), 'l');
+    const forward = listed(store.all());
+    expect(forward).toEqual(['j[0,10]=j', 'k[0,10]=a', 'k[5,30]=b', 'l[50000,50000]=l', 'k[70000,70000]=c']);
+    expect(listed(store.all({ reverse: true }))).toEqual([...forward].reverse());
+    expect(listed(store.fetch('k', { reverse: true }))).toEqual([
+      'k[70000,70000]=c',
+      'k[5,30]=b',
+      'k[0,10]=a',
+    ]);
+    expect(listed(store.findSessions('k', 20, 70_000, { reverse: true }))).toEqual([
+      'k[70000,70000]=c',
+      'k[5,30]=b',
+    ]);
+    expect(listed(store.fetchKeyRange('k', 'l', { reverse: true }))).toEqual([
+      'k[70000,70000]=c',
+      'l[50000,50000]=l',
+      'k[5,30]=b',
+      'k[0,10]=a',
+    ]);
+  });
+
   it('follows a session-merging sequence and logs one change per session', async () => {
     const { store, managed } = await open();
     const gap = 10;

@@ -1,4 +1,4 @@
-import type { Fn } from '../../common/functions.ts';
+import type { AggregatorFunction, InitializerFunction, MergerFunction } from '../../common/functions.ts';
 import type { AggregateKind } from './specs.ts';
 import { TributaryError } from '../../errors.ts';
 
@@ -23,11 +23,11 @@ export interface SessionAggregation<K, V, VA> extends Aggregation<K, V, VA> {
 
 interface UserFns {
   readonly kind: AggregateKind;
-  readonly initializer: Fn | undefined;
-  readonly aggregator: Fn | undefined;
+  readonly initializer: InitializerFunction | undefined;
+  readonly aggregator: AggregatorFunction | undefined;
 }
 
-function required(fn: Fn | undefined, what: string, kind: AggregateKind): Fn {
+function required<F>(fn: F | undefined, what: string, kind: AggregateKind): F {
   if (!fn) throw new TributaryError('TRIB_INTERNAL', `${kind} needs ${what}`);
   return fn;
 }
@@ -55,7 +55,7 @@ export function streamAggregation(fns: UserFns): Aggregation<unknown, unknown, u
 
 /** Session aggregations derive their merger: counts add up, reduce reduces the two aggregates. */
 export function sessionAggregation(
-  fns: UserFns & { readonly merger: Fn | undefined },
+  fns: UserFns & { readonly merger: MergerFunction | undefined },
 ): SessionAggregation<unknown, unknown, unknown> {
   const base = streamAggregation(fns);
   switch (fns.kind) {
@@ -74,9 +74,9 @@ export function sessionAggregation(
 /** count, reduce and aggregate of a grouped table: an adder and a subtractor. */
 export function tableAggregation(fns: {
   readonly kind: AggregateKind;
-  readonly initializer: Fn | undefined;
-  readonly adder: Fn | undefined;
-  readonly subtractor: Fn | undefined;
+  readonly initializer: InitializerFunction | undefined;
+  readonly adder: AggregatorFunction | undefined;
+  readonly subtractor: AggregatorFunction | undefined;
 }): TableAggregation<unknown, unknown, unknown> {
   switch (fns.kind) {
     case 'count':

@@ -1,5 +1,4 @@
 import type { ProcessorSupplier } from '../api.ts';
-import type { Fn } from '../../common/functions.ts';
 
 export type AnySupplier = ProcessorSupplier<unknown, unknown, unknown, unknown>;
 
@@ -9,10 +8,6 @@ export type JoinerFn = (value: unknown, otherValue: unknown, key: unknown) => un
 /** Null and undefined both mean "absent": a missing key, a tombstone, no match. */
 export function absent(value: unknown): value is null | undefined {
   return value === null || value === undefined;
-}
-
-export function joinerOf(fn: Fn): JoinerFn {
-  return fn as JoinerFn;
 }
 
 /**

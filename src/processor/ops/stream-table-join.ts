@@ -85,6 +85,7 @@ export function lookupJoinProcessor(options: LookupJoinOptions): AnySupplier {
         }
         for (const waited of buffer.evict()) join(waited, lookupKey(waited.key, waited.value));
       },
+      close: () => getter.close?.(),
     };
     return processor;
   };

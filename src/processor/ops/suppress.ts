@@ -106,6 +106,7 @@ export function suppressValueGetter<K, V>(
           if (!buffered) return upstream.get(key);
           return buffered.prior === null ? undefined : { value: buffered.prior, timestamp: -1 };
         },
+        close: () => upstream.close?.(),
       };
     },
   };

@@ -1,6 +1,6 @@
 import { ProcessingError } from '../../errors.ts';
 import type { Serde } from '../../serde/serde.ts';
-import type { Fn } from '../../common/functions.ts';
+import type { KeyValueFunction } from '../../common/functions.ts';
 import type { Processor, ProcessorContext, ProcessorSupplier } from '../api.ts';
 import { change, isLatest, type Change } from '../change.ts';
 import { withKeyValue, withTimestamp, withValue, type KeyValue, type StreamRecord } from '../record.ts';
@@ -27,7 +27,7 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
  */
 export function tableGroupByProcessor(
   name: string,
-  selector: Fn,
+  selector: KeyValueFunction<KeyValue<unknown, unknown> | null | undefined>,
   keySerde: Serde<unknown>,
   versionedSemantics = false,
 ): AnySupplier {
@@ -35,7 +35,7 @@ export function tableGroupByProcessor(
     let context: ProcessorContext<unknown, unknown>;
     const select = (key: unknown, value: unknown): KeyValue<unknown, unknown> | undefined => {
       if (value === null) return undefined;
-      const pair = selector(key, value) as KeyValue<unknown, unknown> | null | undefined;
+      const pair = selector(key, value);
       return pair && !isNullish(pair.key) && !isNullish(pair.value) ? pair : undefined;
     };
     const processor: Processor<unknown, Change<unknown>, unknown, unknown> = {

@@ -13,7 +13,7 @@ import { change, isLatest, type Change } from '../change.ts';
 import { recordDropped, warn } from '../internal-context.ts';
 import { withValue, type StreamRecord } from '../record.ts';
 import type { StateStore, TimestampedKeyValueStore, ValueAndTimestamp } from '../../state/api.ts';
-import type { Fn } from '../../common/functions.ts';
+import type { KeyValueFunction, ValueKeyFunction } from '../../common/functions.ts';
 import { tableForwarder, type TableForwarder } from './table-forwarder.ts';
 import { tableStore, type TableStore } from './table-store.ts';
 import type { TableValueGetterSupplier } from './value-getter.ts';
@@ -135,18 +135,24 @@ export interface DerivedTableStore {
   readonly versioned: boolean;
 }
 
+/**
+ * A materialized derived table forwards through its store (Kafka Streams' `TimestampedTupleForwarder`):
+ * when the store caches, its changes reach downstream as the cache flushes them.
+ */
 function derivedTableProcessor(table: DerivedTable & { store: DerivedTableStore | undefined }): AnySupplier {
   const { store: storeOptions, sendOldValues, skipEmptyChanges } = table;
   return () => {
-    let context: ProcessorContext<unknown, unknown>;
     let store: TableStore | undefined;
+    let forwarder: TableForwarder;
     const computer = table.computer();
     const computed = (key: unknown, value: unknown) => computer.compute(key, value ?? null) ?? null;
     const processor: Processor<unknown, Change<unknown>, unknown, unknown> = {
       init: (c) => {
-        context = c;
         computer.init?.(c);
         if (storeOptions) store = tableStore(c, storeOptions.name, storeOptions.versioned);
+        forwarder = storeOptions
+          ? tableForwarder(c, c.getStateStore(storeOptions.name), sendOldValues)
+          : { maybeForward: (record) => c.forward(record) };
       },
       close: () => computer.close?.(),
       process: (record: ChangeRecord) => {
@@ -165,7 +171,7 @@ function derivedTableProcessor(table: DerivedTable & { store: DerivedTableStore 
           if (written === 'refused') return;
           latest = written === 'latest';
         }
-        context.forward(withValue(record, change(newValue, oldValue, latest)));
+        forwarder.maybeForward(withValue(record, change(newValue, oldValue, latest)));
       },
     };
     return processor as Processor<unknown, unknown, unknown, unknown>;
@@ -177,7 +183,7 @@ function derivedTableProcessor(table: DerivedTable & { store: DerivedTableStore 
  * delete, as Kafka Streams does: downstream cannot know whether it was there before.
  */
 export function tableFilterProcessor(
-  predicate: Fn,
+  predicate: KeyValueFunction<unknown>,
   negate: boolean,
   store: DerivedTableStore | undefined,
   sendOldValues: boolean,
@@ -193,7 +199,7 @@ export function tableFilterProcessor(
 
 /** Kafka Streams' `KTableMapValues`: every change is forwarded, a delete of an absent row included. */
 export function tableMapValuesProcessor(
-  mapper: Fn,
+  mapper: ValueKeyFunction<unknown>,
   store: DerivedTableStore | undefined,
   sendOldValues: boolean,
 ): AnySupplier {
@@ -247,6 +253,7 @@ export function transformerComputer(
  * `KTableTransformValuesGetter`. Each reader gets its own transformer, initialized with the reader's
  * context (so the reader is connected to the transformer's stores too), and the parent's value (or its
  * absence) goes through it, with the parent's timestamp (-1 for a row the parent does not have).
+ * Closing the getter closes its transformer, then the parent's getter.
  */
 export function transformValuesValueGetter(
   operator: string,
@@ -259,9 +266,9 @@ export function transformValuesValueGetter(
     ...(parent.versioned ? { versioned: parent.versioned } : {}),
     get: () => {
       const upstream = parent.get();
-      let computer: RowComputer;
+      let computer: RowComputer | undefined;
       const transformed = (key: unknown, row: ValueAndTimestamp<unknown> | undefined) => {
-        const value = computer.compute(key, row?.value ?? null) ?? null;
+        const value = computer!.compute(key, row?.value ?? null) ?? null;
         return value === null ? undefined : { value, timestamp: row?.timestamp ?? -1 };
       };
       return {
@@ -274,6 +281,14 @@ export function transformValuesValueGetter(
         ...(upstream.getAsOf
           ? { getAsOf: (key: unknown, asOf: number) => transformed(key, upstream.getAsOf!(key, asOf)) }
           : {}),
+        // The reader's transformer first, then the parent's getter (which may hold transformers too).
+        close: () => {
+          try {
+            computer?.close?.();
+          } finally {
+            upstream.close?.();
+          }
+        },
       };
     },
   };

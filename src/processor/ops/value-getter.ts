@@ -12,6 +12,11 @@ export interface TableValueGetter<K, V> {
   get(key: K): ValueAndTimestamp<V> | undefined;
   /** Versioned tables: the value the key had at `asOfTimestamp` (KIP-914 stream-table joins). */
   getAsOf?(key: K, asOfTimestamp: number): ValueAndTimestamp<V> | undefined;
+  /**
+   * Called when the processor reading through the getter closes (with its task): a getter that holds
+   * a transformer closes it, and every getter closes its parent's (Kafka Streams' `KTableValueGetter.close`).
+   */
+  close?(): void;
 }
 
 /** Makes getters for the tasks; `storeNames` are the stores a processor using it must be connected to. */
@@ -81,6 +86,7 @@ export function derivedValueGetter<K, VIn, VOut>(
         ...(upstream.getAsOf
           ? { getAsOf: (key: K, asOf: number) => transformed(key, upstream.getAsOf!(key, asOf)) }
           : {}),
+        close: () => upstream.close?.(),
       };
     },
   };

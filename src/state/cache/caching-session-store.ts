@@ -1,5 +1,5 @@
 import type { KeyValue } from '../../common/records.ts';
-import type { SessionStore, Windowed } from '../api.ts';
+import type { RangeOptions, SessionStore, Windowed } from '../api.ts';
 import type { BinaryKey } from '../bytes.ts';
 import type { TypedSessionStore } from '../typed/session-store.ts';
 import { CachingSegmentedStore } from './caching-segmented-store.ts';
@@ -29,18 +29,19 @@ export class CachingSessionStore<K, V>
     key: K,
     earliestSessionEnd: number,
     latestSessionStart: number,
+    options: RangeOptions = {},
   ): IterableIterator<KeyValue<Windowed<K>, V>> {
     const recordKey = this.inner.encodeKey(key);
     const cached = this.cache
       .entriesOf(recordKey)
       .filter((e) => this.live(e) && overlaps(e, earliestSessionEnd, latestSessionStart));
-    const stored = this.inner.findSessions(key, earliestSessionEnd, latestSessionStart);
+    const stored = this.inner.findSessions(key, earliestSessionEnd, latestSessionStart, options);
     if (cached.length === 0) return stored;
     const keyed = [...stored].map(
       (entry) =>
         [this.inner.orderKey(recordKey, entry.key.window.start, entry.key.window.end), entry] as const,
     );
-    return overlay(keyed, cached, false).values();
+    return overlay(keyed, cached, options.reverse === true).values();
   }
 
   fetchSession(key: K, sessionStart: number, sessionEnd: number): V | undefined {
@@ -51,22 +52,26 @@ export class CachingSessionStore<K, V>
     return this.inner.fetchSession(key, sessionStart, sessionEnd);
   }
 
-  fetch(key: K): IterableIterator<KeyValue<Windowed<K>, V>> {
-    return this.findSessions(key, -Infinity, Infinity);
+  fetch(key: K, options?: RangeOptions): IterableIterator<KeyValue<Windowed<K>, V>> {
+    return this.findSessions(key, -Infinity, Infinity, options);
   }
 
-  fetchKeyRange(keyFrom: K | undefined, keyTo: K | undefined): IterableIterator<KeyValue<Windowed<K>, V>> {
+  fetchKeyRange(
+    keyFrom: K | undefined,
+    keyTo: K | undefined,
+    options: RangeOptions = {},
+  ): IterableIterator<KeyValue<Windowed<K>, V>> {
     const from = keyFrom === undefined ? undefined : this.inner.encodeKey(keyFrom);
     const to = keyTo === undefined ? undefined : this.inner.encodeKey(keyTo);
     const cached = this.cache.entries().filter((e) => this.live(e) && inKeyRange(e.key.recordKey, from, to));
-    const stored = this.inner.fetchKeyRange(keyFrom, keyTo);
+    const stored = this.inner.fetchKeyRange(keyFrom, keyTo, options);
     if (cached.length === 0) return stored;
     const keyed = [...stored].map((entry) => [this.orderKey(entry.key).orderKey, entry] as const);
-    return overlay(keyed, cached, false).values();
+    return overlay(keyed, cached, options.reverse === true).values();
   }
 
-  all(): IterableIterator<KeyValue<Windowed<K>, V>> {
-    return this.fetchKeyRange(undefined, undefined);
+  all(options?: RangeOptions): IterableIterator<KeyValue<Windowed<K>, V>> {
+    return this.fetchKeyRange(undefined, undefined, options);
   }
 
   /**

@@ -1,5 +1,5 @@
 import type { KeyValue } from '../../common/records.ts';
-import type { SessionStore, Windowed } from '../api.ts';
+import type { RangeOptions, SessionStore, Windowed } from '../api.ts';
 import { fromBinaryKey, type BinaryKey } from '../bytes.ts';
 import {
   changelogTime,
@@ -69,12 +69,15 @@ export class TypedSessionStore<K, V> extends SegmentedStore<K, V> implements Ses
     key: K,
     earliestSessionEnd: number,
     latestSessionStart: number,
+    options: RangeOptions = {},
   ): IterableIterator<KeyValue<Windowed<K>, V>> {
     const recordKey = this.recordKeyPrefix(key);
-    const entries = this.segments.scan(earliestSessionEnd, Infinity, (prefix, from) => ({
-      gte: prefix + recordKey + encodeTime(from),
-      lt: prefix + recordKey + '\u0100',
-    }));
+    const entries = this.segments.scan(
+      earliestSessionEnd,
+      Infinity,
+      (prefix, from) => ({ gte: prefix + recordKey + encodeTime(from), lt: prefix + recordKey + '\u0100' }),
+      options.reverse,
+    );
     return this.sessions(entries, latestSessionStart);
   }
 
@@ -86,16 +89,21 @@ export class TypedSessionStore<K, V> extends SegmentedStore<K, V> implements Ses
     return bytes === undefined ? undefined : this.serdes.decodeValue(bytes);
   }
 
-  fetch(key: K): IterableIterator<KeyValue<Windowed<K>, V>> {
-    return this.findSessions(key, -Infinity, Infinity);
+  fetch(key: K, options?: RangeOptions): IterableIterator<KeyValue<Windowed<K>, V>> {
+    return this.findSessions(key, -Infinity, Infinity, options);
   }
 
-  fetchKeyRange(keyFrom: K | undefined, keyTo: K | undefined): IterableIterator<KeyValue<Windowed<K>, V>> {
-    return this.sessions(this.keyRangeEntries(keyFrom, keyTo, -Infinity, Infinity), Infinity);
+  fetchKeyRange(
+    keyFrom: K | undefined,
+    keyTo: K | undefined,
+    options: RangeOptions = {},
+  ): IterableIterator<KeyValue<Windowed<K>, V>> {
+    const entries = this.keyRangeEntries(keyFrom, keyTo, -Infinity, Infinity, options.reverse);
+    return this.sessions(entries, Infinity);
   }
 
-  all(): IterableIterator<KeyValue<Windowed<K>, V>> {
-    return this.fetchKeyRange(undefined, undefined);
+  all(options?: RangeOptions): IterableIterator<KeyValue<Windowed<K>, V>> {
+    return this.fetchKeyRange(undefined, undefined, options);
   }
 
   /**

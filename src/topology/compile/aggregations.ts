@@ -98,7 +98,7 @@ function suppressWait(node: SuppressIr, graph: IrGraph): number {
       `${node.name}: a buffer of final results cannot emit early when full (it would emit results that are not final); use whenFull: 'shutdown' or no limit`,
     );
   if (node.spec.until === 'window-close')
-    return windowCloseDelay(graph, graph.node(node.parents[0]!), [node.name]);
+    return windowCloseDelay(graph, graph.node(node.parents[0]), [node.name]);
   const limit = node.spec.timeLimitMs;
   if (limit === undefined || !Number.isFinite(limit) || limit < 0)
     throw new TopologyError(
@@ -237,7 +237,7 @@ export const aggregationCompilers: OpCompilers = {
       keySerde,
       valueSerde: bufferedChangeSerde(valueSerde) as AnySerde,
     });
-    const parentGetter = optionalValueGetter(context, node.parents[0]!);
+    const parentGetter = optionalValueGetter(context, node.parents[0]);
     if (parentGetter) context.setValueGetter(node.id, suppressValueGetter(node.storeName, parentGetter));
     addSimpleProcessor(
       node,
@@ -271,7 +271,7 @@ export const aggregationCompilers: OpCompilers = {
           versioned(node.store),
         );
     } else if (windows.type === 'session') {
-      const merger = node.merger as SessionAggregation<unknown, unknown, unknown>['merger'] | undefined;
+      const merger = node.merger;
       if (!merger) throw new TopologyError(`${node.name}: session windows need a merger`);
       const session = sessionAggregate(node, windows, emit, context);
       aggregate = (i) => session({ ...cogroupAggregation(node, i), merger });
@@ -309,7 +309,7 @@ export const aggregationCompilers: OpCompilers = {
         node.name,
         node.selector,
         keySerde,
-        context.versioned.isVersioned(node.parents[0]!),
+        context.versioned.isVersioned(node.parents[0]),
       ),
       stores: [],
     });

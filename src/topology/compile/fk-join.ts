@@ -42,7 +42,7 @@ export function foreignKeyJoinNames(prefix: string) {
  * drops stale answers and keeps the result in a store, so it can forward old values and be looked up.
  */
 export function compileForeignKeyJoin(node: ForeignKeyJoinIr, context: CompileContext): void {
-  const [leftId, rightId] = [node.parents[0]!, node.parents[1]!];
+  const [leftId, rightId] = [node.parents[0], node.parents[1]];
   const names = foreignKeyJoinNames(node.prefix);
   const leftGetter = context.valueGetter(leftId);
   const rightGetter = context.valueGetter(rightId);
@@ -65,7 +65,7 @@ export function compileForeignKeyJoin(node: ForeignKeyJoinIr, context: CompileCo
     parents: [context.output(leftId)],
     supplier: subscriptionSendProcessor({
       leftJoin: node.joinType === 'left',
-      foreignKeyExtractor: node.foreignKeyExtractor as (value: unknown) => unknown,
+      foreignKeyExtractor: node.foreignKeyExtractor,
       foreignKeySerde,
       foreignKeyContext: fkContext,
       valueSerde,
@@ -157,12 +157,18 @@ export function compileForeignKeyJoin(node: ForeignKeyJoinIr, context: CompileCo
       leftGetter,
       valueSerde,
       valueContext: hashContext,
-      joiner: node.joiner as (value: unknown, foreignValue: unknown) => unknown,
+      joiner: node.joiner,
     }),
     stores: leftGetter.storeNames,
   });
   const resultStore = node.store ?? internalStore(node, names.resultStore);
-  materializeTable(context, node.id, { ...resultStore, keySerde: resultStore.keySerde ?? keySerde });
+  // The result caches when named, as Kafka Streams' result table (a KTableSource) is then materialized.
+  materializeTable(
+    context,
+    node.id,
+    { ...resultStore, keySerde: resultStore.keySerde ?? keySerde },
+    { cacheable: !resultStore.generated },
+  );
   builder.addProcessor({
     name: node.name,
     parents: [names.resolverName],

@@ -1,5 +1,5 @@
 import { TopologyError } from '../../errors.ts';
-import { joinerOf, reversed } from '../../processor/ops/join-common.ts';
+import { reversed } from '../../processor/ops/join-common.ts';
 import { lookupJoinProcessor } from '../../processor/ops/stream-table-join.ts';
 import {
   tableJoinKinds,
@@ -15,11 +15,6 @@ import { materializeTable } from './tables.ts';
 import { compileForeignKeyJoin } from './fk-join.ts';
 import { compileStreamStreamJoin } from './stream-stream-join.ts';
 
-/** The two inputs of a join: its parents in the IR, left (this) first. */
-function inputs(parents: readonly number[]): [number, number] {
-  return [parents[0]!, parents[1]!];
-}
-
 /** Join inputs must be partitioned alike, so that equal keys meet in the same task. */
 function copartition(context: CompileContext, left: number, right: number): void {
   context.builder.addCopartitionGroup([...context.topicsOf(left), ...context.topicsOf(right)]);
@@ -27,7 +22,7 @@ function copartition(context: CompileContext, left: number, right: number): void
 
 export const joinCompilers: OpCompilers = {
   'stream-table-join': (node, context) => {
-    const [streamId, tableId] = inputs(node.parents);
+    const [streamId, tableId] = node.parents;
     const getter = context.valueGetter(tableId);
     const buffer = node.bufferStore;
     if (node.gracePeriodMs !== undefined && buffer) {
@@ -50,7 +45,7 @@ export const joinCompilers: OpCompilers = {
         joinType: node.joinType,
         getter,
         lookupKey: (key) => key,
-        joiner: joinerOf(node.joiner),
+        joiner: node.joiner,
         ...(node.gracePeriodMs !== undefined && buffer
           ? {
               buffer: {
@@ -76,8 +71,8 @@ export const joinCompilers: OpCompilers = {
       supplier: lookupJoinProcessor({
         joinType: node.joinType,
         getter: storeValueGetter(node.globalStoreName),
-        lookupKey: node.keySelector as (key: unknown, value: unknown) => unknown,
-        joiner: joinerOf(node.joiner),
+        lookupKey: node.keySelector,
+        joiner: node.joiner,
       }),
       stores: [node.globalStoreName],
     });
@@ -85,10 +80,10 @@ export const joinCompilers: OpCompilers = {
     context.inheritTopics(node);
   },
   'table-table-join': (node, context) => {
-    const [leftId, rightId] = inputs(node.parents);
+    const [leftId, rightId] = node.parents;
     const leftGetter = context.valueGetter(leftId);
     const rightGetter = context.valueGetter(rightId);
-    const joiner = joinerOf(node.joiner);
+    const joiner = node.joiner;
     const kinds = tableJoinKinds(node.joinType);
     const sendOldValues = context.oldValues.sends(node.id);
     context.builder.addProcessor({
@@ -116,7 +111,8 @@ export const joinCompilers: OpCompilers = {
       stores: leftGetter.storeNames,
     });
     if (node.store) {
-      materializeTable(context, node.id, node.store);
+      // Kafka Streams keeps a materialized join's result in its store, named or not, and so caches it.
+      materializeTable(context, node.id, node.store, { cacheable: true });
     } else {
       context.setValueGetter(node.id, tableJoinValueGetter(node.joinType, leftGetter, rightGetter, joiner));
     }

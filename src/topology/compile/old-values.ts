@@ -41,14 +41,14 @@ export class OldValues {
         return;
       case 'table-filter':
         // A filter sends old values when its parent already does, to spare the deletes otherwise needed.
-        if (this.enable(node.parents[0]!, false)) this.sending.add(node.id);
+        if (this.enable(node.parents[0], false)) this.sending.add(node.id);
         return;
       case 'table-group-by':
       case 'suppress':
-        this.enable(node.parents[0]!, true);
+        this.enable(node.parents[0], true);
         return;
       case 'table-table-join': {
-        const [left, right] = [node.parents[0]!, node.parents[1]!];
+        const [left, right] = [node.parents[0], node.parents[1]];
         if (node.joinType !== 'inner') this.enable(left, true);
         if (node.joinType === 'outer') this.enable(right, true);
         this.lookedUp(left);
@@ -56,17 +56,17 @@ export class OldValues {
         return;
       }
       case 'fk-join':
-        this.enable(node.parents[1]!, true);
-        this.enable(node.parents[0]!, true);
-        this.lookedUp(node.parents[0]!);
-        this.lookedUp(node.parents[1]!);
+        this.enable(node.parents[1], true);
+        this.enable(node.parents[0], true);
+        this.lookedUp(node.parents[0]);
+        this.lookedUp(node.parents[1]);
         if (!node.store?.generated && node.store) this.materializedSources.add(node.id);
         return;
       case 'stream-table-join':
-        this.lookedUp(node.parents[1]!);
+        this.lookedUp(node.parents[1]);
         return;
       case 'process':
-        if (node.oldValues) this.enable(node.parents[0]!, node.oldValues.force);
+        if (node.oldValues) this.enable(node.parents[0], node.oldValues.force);
         return;
       default:
         return;
@@ -88,15 +88,15 @@ export class OldValues {
       case 'table-filter':
       case 'table-map-values':
       case 'table-transform-values':
-        if (queryable(node) || this.enable(node.parents[0]!, force)) this.sending.add(id);
+        if (queryable(node) || this.enable(node.parents[0], force)) this.sending.add(id);
         if (!this.sending.has(id)) return false;
         break;
       case 'suppress':
-        if (!this.enable(node.parents[0]!, force)) return false;
+        if (!this.enable(node.parents[0], force)) return false;
         break;
       case 'table-table-join':
-        this.enable(node.parents[0]!, true);
-        this.enable(node.parents[1]!, true);
+        this.enable(node.parents[0], true);
+        this.enable(node.parents[1], true);
         this.sending.add(id);
         break;
       case 'stream-aggregate':
@@ -124,13 +124,13 @@ export class OldValues {
       case 'table-filter':
       case 'table-map-values':
       case 'table-transform-values':
-        if (!queryable(node)) this.lookedUp(node.parents[0]!);
+        if (!queryable(node)) this.lookedUp(node.parents[0]);
         return;
       case 'table-table-join':
         if (!queryable(node)) for (const parent of node.parents) this.lookedUp(parent);
         return;
       case 'suppress':
-        this.lookedUp(node.parents[0]!);
+        this.lookedUp(node.parents[0]);
         return;
       default:
         return;

@@ -12,7 +12,7 @@ import {
 } from '../../processor/ops/stateless.ts';
 import type { ProcessorSupplier } from '../../processor/api.ts';
 import type { IrNode, MapIr } from '../ir.ts';
-import type { TimestampExtractor, TopicNameExtractor } from '../functions.ts';
+import type { TopicNameExtractor } from '../functions.ts';
 import type { CompileContext, OpCompilers } from './context.ts';
 
 type AnySupplier = ProcessorSupplier<unknown, unknown, unknown, unknown>;
@@ -29,13 +29,20 @@ export function addSimpleProcessor(
   context.inheritTopics(node);
 }
 
-const mappers: Record<MapIr['op'], (mapper: MapIr['mapper']) => AnySupplier> = {
-  map: mapProcessor,
-  'map-values': mapValuesProcessor,
-  'flat-map': flatMapProcessor,
-  'flat-map-values': flatMapValuesProcessor,
-  'select-key': selectKeyProcessor,
-};
+function mapSupplier(node: MapIr): AnySupplier {
+  switch (node.op) {
+    case 'map':
+      return mapProcessor(node.mapper);
+    case 'map-values':
+      return mapValuesProcessor(node.mapper);
+    case 'flat-map':
+      return flatMapProcessor(node.mapper);
+    case 'flat-map-values':
+      return flatMapValuesProcessor(node.mapper);
+    case 'select-key':
+      return selectKeyProcessor(node.mapper);
+  }
+}
 
 /** A topic chosen per record is a user topic too: it gets the build's renaming. */
 function renamedExtractor(
@@ -47,7 +54,7 @@ function renamedExtractor(
 }
 
 const compileMap = (node: MapIr, context: CompileContext) =>
-  addSimpleProcessor(node, context, mappers[node.op](node.mapper));
+  addSimpleProcessor(node, context, mapSupplier(node));
 
 export const statelessCompilers: OpCompilers = {
   'stream-source': (node, context) => {
@@ -71,7 +78,7 @@ export const statelessCompilers: OpCompilers = {
       topics: topics.map((name) => ({ name, internal: false })),
       keySerde: context.keySerde(node.keySerde),
       valueSerde: context.valueSerde(node.valueSerde),
-      timestampExtractor: node.timestampExtractor as TimestampExtractor<unknown, unknown> | undefined,
+      timestampExtractor: node.timestampExtractor,
     });
     context.setOutput(node.id, node.name);
     context.setTopics(node.id, topics);
@@ -130,15 +137,14 @@ export const statelessCompilers: OpCompilers = {
       topic:
         typeof node.topic === 'string'
           ? { name: context.externalTopic(node.topic), internal: false }
-          : renamedExtractor(node.topic as TopicNameExtractor<unknown, unknown>, context),
+          : renamedExtractor(node.topic, context),
       keySerde: context.keySerde(node.keySerde),
       valueSerde: context.valueSerde(node.valueSerde),
       partitioner: node.partitioner,
     });
   },
-  process: (node, context) => addSimpleProcessor(node, context, node.supplier as AnySupplier, node.stores),
+  process: (node, context) => addSimpleProcessor(node, context, node.supplier, node.stores),
   // A fixed-key processor is a processor whose records keep their keys, which its types ensure.
-  'process-values': (node, context) =>
-    addSimpleProcessor(node, context, node.supplier as AnySupplier, node.stores),
+  'process-values': (node, context) => addSimpleProcessor(node, context, node.supplier, node.stores),
   'state-store': (node, context) => context.addStore(node.spec),
 };

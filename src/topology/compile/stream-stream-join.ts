@@ -1,7 +1,6 @@
 import { passThroughProcessor } from '../../processor/ops/stateless.ts';
 import { outerKeySerde, outerValuesSerde } from '../../processor/ops/stream-join-outer-store.ts';
 import { joinWindowProcessor, streamJoinProcessor } from '../../processor/ops/stream-stream-join.ts';
-import { joinerOf } from '../../processor/ops/join-common.ts';
 import type { AnySerde, StreamStreamJoinIr } from '../ir.ts';
 import type { CompileContext } from './context.ts';
 
@@ -12,7 +11,7 @@ import type { CompileContext } from './context.ts';
  * key-value store of records still waiting for a partner.
  */
 export function compileStreamStreamJoin(node: StreamStreamJoinIr, context: CompileContext): void {
-  const [leftId, rightId] = [node.parents[0]!, node.parents[1]!];
+  const [leftId, rightId] = [node.parents[0], node.parents[1]];
   const { beforeMs, afterMs, graceMs } = node.windows;
   // As in Kafka Streams: each side's store keeps a record for the join window's size plus grace behind
   // the latest timestamp stored in it, and that retention is the only bound on lookups.
@@ -64,7 +63,7 @@ export function compileStreamStreamJoin(node: StreamStreamJoinIr, context: Compi
     leftStoreName: node.thisStore.name,
     rightStoreName: node.otherStore.name,
     outerStoreName: node.outerStore?.name,
-    joiner: joinerOf(node.joiner),
+    joiner: node.joiner,
   };
   builder.addProcessor({
     name: node.thisJoinName,

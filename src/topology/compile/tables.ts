@@ -12,8 +12,6 @@ import {
   storeValueGetter,
   versionedStoreValueGetter,
 } from '../../processor/ops/value-getter.ts';
-import type { ValueTransformerWithKeySupplier } from '../../processor/api.ts';
-import type { TimestampExtractor } from '../functions.ts';
 import type { StoreIr } from '../ir.ts';
 import type { CompileContext, OpCompilers } from './context.ts';
 import { addSimpleProcessor } from './stateless.ts';
@@ -40,10 +38,17 @@ export function materializeTable(
   return store.name;
 }
 
-/** A derived table's store as its processor needs it (undefined: the table is not materialized). */
+/**
+ * A derived table's store as its processor needs it (undefined: the table is not materialized). It
+ * caches when named: Kafka Streams materializes (and so caches) a filter's, mapValues' or
+ * transformValues' result only when it is queryable.
+ */
 function derivedStore(context: CompileContext, id: number, store: StoreIr | undefined) {
   if (!store) return undefined;
-  return { name: materializeTable(context, id, store), versioned: store.historyRetentionMs !== undefined };
+  return {
+    name: materializeTable(context, id, store, { cacheable: !store.generated }),
+    versioned: store.historyRetentionMs !== undefined,
+  };
 }
 
 export const tableCompilers: OpCompilers = {
@@ -54,7 +59,7 @@ export const tableCompilers: OpCompilers = {
       topics: [{ name: topic, internal: false }],
       keySerde: context.keySerde(node.keySerde),
       valueSerde: context.valueSerde(node.valueSerde),
-      timestampExtractor: node.timestampExtractor as TimestampExtractor<unknown, unknown> | undefined,
+      timestampExtractor: node.timestampExtractor,
     });
     // The topic already holds every change of the table: it serves as the store's changelog.
     const store = materializeTable(
@@ -127,7 +132,7 @@ export const tableCompilers: OpCompilers = {
       const { predicate, negate } = node;
       context.setValueGetter(
         node.id,
-        derivedValueGetter(context.valueGetter(node.parents[0]!), (key, v) =>
+        derivedValueGetter(context.valueGetter(node.parents[0]), (key, v) =>
           Boolean(predicate(key, v.value)) !== negate ? v : undefined,
         ),
       );
@@ -140,7 +145,7 @@ export const tableCompilers: OpCompilers = {
         node.negate,
         store,
         context.oldValues.sends(node.id),
-        context.versioned.isVersioned(node.parents[0]!),
+        context.versioned.isVersioned(node.parents[0]),
       ),
       store ? [store.name] : [],
     );
@@ -151,7 +156,7 @@ export const tableCompilers: OpCompilers = {
       const { mapper } = node;
       context.setValueGetter(
         node.id,
-        derivedValueGetter(context.valueGetter(node.parents[0]!), (key, v) => ({
+        derivedValueGetter(context.valueGetter(node.parents[0]), (key, v) => ({
           value: mapper(v.value, key),
           timestamp: v.timestamp,
         })),
@@ -166,11 +171,11 @@ export const tableCompilers: OpCompilers = {
   },
   'table-transform-values': (node, context) => {
     const store = derivedStore(context, node.id, node.store);
-    const supplier = node.supplier as ValueTransformerWithKeySupplier<unknown, unknown, unknown>;
+    const supplier = node.supplier;
     if (!store)
       context.setValueGetter(
         node.id,
-        transformValuesValueGetter(node.name, context.valueGetter(node.parents[0]!), supplier, node.stores),
+        transformValuesValueGetter(node.name, context.valueGetter(node.parents[0]), supplier, node.stores),
       );
     addSimpleProcessor(
       node,

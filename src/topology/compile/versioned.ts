@@ -59,7 +59,7 @@ export class VersionedTables {
       const store = storeOf(node);
       const refused = store?.historyRetentionMs !== undefined ? refusal(node) : undefined;
       if (refused) throw new TopologyError(`${node.name}: ${refused}`);
-      if (node.op === 'suppress' && this.isVersioned(node.parents[0]!))
+      if (node.op === 'suppress' && this.isVersioned(node.parents[0]))
         throw new TopologyError(
           `${node.name}: suppress() is only supported for non-versioned tables (versioned semantics are inherited from the tables a table derives from)`,
         );

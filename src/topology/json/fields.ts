@@ -4,7 +4,8 @@
  */
 import { TopologyError } from '../../errors.ts';
 import type { StoreBackend, StoreKind, StoreSpec } from '../../state/api.ts';
-import type { AnySerde, Fn, StoreIr } from '../ir.ts';
+import type { AnyFunction } from '../../common/functions.ts';
+import type { AnySerde, StoreIr } from '../ir.ts';
 import type { FunctionRegistry } from './function-registry.ts';
 import type { FieldKind } from './schema.ts';
 import { resolveSerde, serdeName, type SerdeResolveOptions } from './serde-registry.ts';
@@ -47,15 +48,17 @@ export function encodeField(
     case 'json':
       return plainJson(value, place);
     case 'fn':
-      return encodeFunction(value as Fn, place, context);
+      return encodeFunction(value as AnyFunction, place, context);
     case 'fns':
-      return (value as Fn[]).map((fn, i) => encodeFunction(fn, nested(place, String(i)), context));
+      return (value as AnyFunction[]).map((fn, i) => encodeFunction(fn, nested(place, String(i)), context));
     case 'serde':
       return encodeSerde(value as AnySerde, place);
     case 'topic':
-      return typeof value === 'string' ? value : { function: encodeFunction(value as Fn, place, context) };
+      return typeof value === 'string'
+        ? value
+        : { function: encodeFunction(value as AnyFunction, place, context) };
     case 'branches':
-      return (value as { childName: string; predicate: Fn | undefined }[]).map((b, i) => ({
+      return (value as { childName: string; predicate: AnyFunction | undefined }[]).map((b, i) => ({
         childName: b.childName,
         ...(b.predicate
           ? { predicate: encodeFunction(b.predicate, nested(place, `${i}.predicate`), context) }
@@ -86,7 +89,7 @@ function plainJson(value: unknown, place: FieldPlace): unknown {
   return out;
 }
 
-function encodeFunction(fn: Fn, place: FieldPlace, context: EncodeContext): string {
+function encodeFunction(fn: AnyFunction, place: FieldPlace, context: EncodeContext): string {
   const name = context.functions.nameOf(fn);
   if (name === undefined) {
     const hint = fn.name ? ` (the function "${fn.name}")` : '';
@@ -214,7 +217,7 @@ function expectObject(value: unknown, place: FieldPlace): Record<string, unknown
   return value as Record<string, unknown>;
 }
 
-function decodeFunction(value: unknown, place: FieldPlace, context: DecodeContext): Fn {
+function decodeFunction(value: unknown, place: FieldPlace, context: DecodeContext): AnyFunction {
   const name = expectString(value, place);
   const fn = context.functions.get(name);
   if (fn) return fn;
@@ -227,7 +230,7 @@ function decodeFunction(value: unknown, place: FieldPlace, context: DecodeContex
 }
 
 /** Stands in for a function that was not provided: enough to describe the topology, not to run it. */
-function placeholderFunction(name: string): Fn {
+function placeholderFunction(name: string): AnyFunction {
   const fn = () => {
     throw new TopologyError(`function "${name}" was not provided; it is a placeholder and cannot run`);
   };

@@ -3,7 +3,7 @@
  * form refers to each function by the name it was registered under.
  */
 import { TopologyError } from '../../errors.ts';
-import type { Fn } from '../ir.ts';
+import type { AnyFunction } from '../../common/functions.ts';
 
 /** A global symbol, so a function named through one copy of the package is seen by another (src vs dist). */
 const FUNCTION_NAME = Symbol.for('tributary.functionName');
@@ -12,7 +12,7 @@ const FUNCTION_NAME = Symbol.for('tributary.functionName');
  * Marks a function with a name and returns it unchanged, so it can be used inline in the DSL:
  * `stream.filter(named('isCreated', (k, order) => order.state === 'CREATED'))`.
  */
-export function named<F extends Fn>(name: string, fn: F): F {
+export function named<F extends AnyFunction>(name: string, fn: F): F {
   if (typeof name !== 'string' || name.length === 0)
     throw new TopologyError('named(): the name must be a non-empty string');
   if (typeof fn !== 'function') throw new TopologyError(`named("${name}"): expected a function`);
@@ -28,22 +28,22 @@ export function named<F extends Fn>(name: string, fn: F): F {
 }
 
 /** The name given with `named()`, if any. */
-export function functionName(fn: Fn): string | undefined {
+export function functionName(fn: AnyFunction): string | undefined {
   const value = (fn as unknown as Record<symbol, unknown>)[FUNCTION_NAME];
   return typeof value === 'string' ? value : undefined;
 }
 
 /** Functions by name, for loading a topology from JSON (and naming functions when writing one). */
 export class FunctionRegistry {
-  private readonly byName = new Map<string, Fn>();
-  private readonly byFunction = new Map<Fn, string>();
+  private readonly byName = new Map<string, AnyFunction>();
+  private readonly byFunction = new Map<AnyFunction, string>();
 
-  constructor(entries: Readonly<Record<string, Fn>> = {}) {
+  constructor(entries: Readonly<Record<string, AnyFunction>> = {}) {
     for (const [name, fn] of Object.entries(entries)) this.register(name, fn);
   }
 
   /** Registers a function, or every function in an object under its property name. */
-  register(name: string, fn: Fn): this {
+  register(name: string, fn: AnyFunction): this {
     if (name.length === 0) throw new TopologyError('a registered function needs a non-empty name');
     if (typeof fn !== 'function')
       throw new TopologyError(`cannot register "${name}": expected a function, got ${typeof fn}`);
@@ -55,12 +55,12 @@ export class FunctionRegistry {
     return this;
   }
 
-  get(name: string): Fn | undefined {
+  get(name: string): AnyFunction | undefined {
     return this.byName.get(name);
   }
 
   /** The name a function was registered under, or the name it was marked with by `named()`. */
-  nameOf(fn: Fn): string | undefined {
+  nameOf(fn: AnyFunction): string | undefined {
     return this.byFunction.get(fn) ?? functionName(fn);
   }
 
@@ -70,7 +70,7 @@ export class FunctionRegistry {
 }
 
 /** What callers may pass where functions are looked up by name. */
-export type FunctionsInput = FunctionRegistry | Readonly<Record<string, Fn>>;
+export type FunctionsInput = FunctionRegistry | Readonly<Record<string, AnyFunction>>;
 
 export function toRegistry(input: FunctionsInput | undefined): FunctionRegistry {
   if (input instanceof FunctionRegistry) return input;

@@ -46,6 +46,7 @@ export function responseJoinProcessor(options: {
             : joiner(currentValue, absent(foreignValue) ? null : foreignValue);
         context.forward(withValue(record, result));
       },
+      close: () => left.close?.(),
     };
     return processor as Processor<unknown, unknown, unknown, unknown>;
   };

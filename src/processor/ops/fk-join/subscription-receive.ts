@@ -52,6 +52,7 @@ export function subscriptionReceiveProcessor(options: {
           timestamp: found ? Math.max(record.timestamp, row.timestamp) : record.timestamp,
         });
       },
+      close: () => foreign.close?.(),
     };
     return processor as Processor<unknown, unknown, unknown, unknown>;
   };
