@@ -101,7 +101,7 @@ export function tableJoinProcessor(options: {
       },
       close: () => getter.close?.(),
     };
-    return processor as Processor<unknown, unknown, unknown, unknown>;
+    return processor;
   };
 }
 
@@ -135,7 +135,7 @@ export function tableJoinMergeProcessor(
         context.forward(withValue(record, change(newValue, sendOldValues ? oldValue : null, latest)));
       },
     };
-    return processor as Processor<unknown, unknown, unknown, unknown>;
+    return processor;
   };
 }
 
