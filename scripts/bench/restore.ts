@@ -18,7 +18,8 @@ import { parseArgs } from 'node:util';
 import { Serdes, Stores } from '../../src/index.ts';
 import { silentLogger } from '../../src/common/logger.ts';
 import type { LogRecord, PartitionReaderPort, RecordBatch, TopicPartition } from '../../src/kafka/port.ts';
-import { Restorer, savingStore } from '../../src/runtime/worker/restorer.ts';
+import { savingStore } from '../../src/runtime/changelog-target.ts';
+import { Restorer } from '../../src/runtime/worker/restorer.ts';
 import { openStore } from '../../src/state/managed-store.ts';
 import { describeMachine } from './machine.ts';
 

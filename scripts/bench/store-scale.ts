@@ -21,7 +21,8 @@ import { Serdes, Stores, StreamsBuilder, defineTopic } from '../../src/index.ts'
 import { defaultErrorHandling } from '../../src/runtime/error-handling.ts';
 import { silentLogger } from '../../src/common/logger.ts';
 import type { ConsumedRecord } from '../../src/runtime/records.ts';
-import { RECORDS_PER_SAVE, savingStore } from '../../src/runtime/worker/restorer.ts';
+import { savingStore } from '../../src/runtime/changelog-target.ts';
+import { RECORDS_PER_SAVE } from '../../src/runtime/worker/restorer.ts';
 import { StreamTask } from '../../src/runtime/stream-task.ts';
 import { openTaskStores, typedStores } from '../../src/runtime/task-stores.ts';
 import type { KeyValueStore, KeyValueStoreSpec } from '../../src/state/api.ts';

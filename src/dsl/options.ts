@@ -80,7 +80,9 @@ export interface Materialized<K, V> extends Named {
    * is the worker setting `--record-cache-max-bytes` (Kafka Streams' `statestore.cache.max.bytes`,
    * 10 MiB by default; 0 turns caching off everywhere). It applies to the stores of `builder.table`,
    * `count`, `reduce` and `aggregate` of grouped streams and tables, windowed and session ones too
-   * (per window or session; not when emitting on window close); other stores do not cache.
+   * (per window or session; not when emitting on window close), of `filter`, `mapValues` and
+   * `transformValues` results and foreign-key join results with a `storeName`, and of materialized
+   * table-table join results; other stores do not cache.
    */
   readonly caching?: boolean;
   /**

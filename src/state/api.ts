@@ -225,7 +225,10 @@ interface StoreSpecBase<K, V> {
   /**
    * Whether writes go through the record cache (Kafka Streams' caching stores): true for the stores
    * the DSL materializes for tables and aggregations (key-value, window and session stores; not those
-   * of aggregations emitting on window close) unless `Materialized.caching` is false. Absent means false.
+   * of aggregations emitting on window close), for named `filter`/`mapValues`/`transformValues` results
+   * and foreign-key join results, and for materialized table-table join results, unless
+   * `Materialized.caching` is false; for stores added by hand when their `Stores` builder was given
+   * `caching: true`. Absent means false.
    */
   readonly caching?: boolean;
 }

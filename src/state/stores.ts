@@ -15,10 +15,23 @@ interface StoreOptions<K, V> {
   readonly backend?: StoreBackend;
   /** Changelog on (default) or off, or on with extra topic configs. */
   readonly logging?: boolean | { readonly topicConfig: Readonly<Record<string, string>> };
+  /**
+   * The record cache in front of the store (Kafka Streams' `StoreBuilder.withCachingEnabled()`), off by
+   * default as in Kafka Streams' `Stores` builders. With it on, a processor's writes stay in the cache
+   * (its reads see them) until a commit, or a full cache, writes each key's latest value to the store
+   * and its changelog once. Key-value, window and session stores; not versioned stores, nor window
+   * stores retaining duplicates (Kafka Streams turns caching off for those too).
+   */
+  readonly caching?: boolean;
 }
 
 function logging(option: StoreOptions<unknown, unknown>['logging']) {
   return { enabled: option !== false, topicConfig: typeof option === 'object' ? option.topicConfig : {} };
+}
+
+/** The spec's `caching`, present only when asked for. */
+function caching(options: StoreOptions<unknown, unknown>) {
+  return options.caching ? { caching: true } : {};
 }
 
 /**
@@ -32,11 +45,12 @@ function logging(option: StoreOptions<unknown, unknown>['logging']) {
 export const Stores = {
   /**
    * A key-value store: LevelDB unless `backend: 'memory'`, with a changelog topic unless
-   * `logging: false`.
+   * `logging: false`, and the record cache in front when `caching: true`.
    *
    * @example
    * ```ts
    * Stores.keyValue({ name: 'reserved-stock', keySerde: Serdes.String(), valueSerde: Serdes.Int() });
+   * Stores.keyValue({ name: 'latest-position', keySerde: Serdes.String(), valueSerde: Serdes.Json(), caching: true });
    * ```
    */
   keyValue<K, V>(options: StoreOptions<K, V>): KeyValueStoreSpec<K, V> {
@@ -47,6 +61,7 @@ export const Stores = {
       valueSerde: options.valueSerde,
       backend: options.backend ?? 'leveldb',
       logging: logging(options.logging),
+      ...caching(options),
     };
   },
 
@@ -78,7 +93,7 @@ export const Stores = {
    * ```
    */
   versionedKeyValue<K, V>(
-    options: StoreOptions<K, V> & { readonly historyRetentionMs: number },
+    options: Omit<StoreOptions<K, V>, 'caching'> & { readonly historyRetentionMs: number },
   ): VersionedKeyValueStoreSpec<K, V> {
     return {
       kind: 'versioned-key-value',
@@ -122,6 +137,7 @@ export const Stores = {
       windowSizeMs: options.windowSizeMs,
       retentionMs: options.retentionMs,
       retainDuplicates: options.retainDuplicates ?? false,
+      ...(options.retainDuplicates ? {} : caching(options)),
     };
   },
 
@@ -156,6 +172,7 @@ export const Stores = {
       backend: options.backend ?? 'leveldb',
       logging: logging(options.logging),
       retentionMs: options.retentionMs,
+      ...caching(options),
     };
   },
 };

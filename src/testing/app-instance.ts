@@ -1,14 +1,19 @@
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { TopologyError } from '../errors.ts';
+import { systemClock } from '../common/clock.ts';
 import type { StateStore } from '../state/api.ts';
+import type { ChangelogRecord } from '../state/bytes.ts';
 import { DEFAULT_RECORD_CACHE_MAX_BYTES, RecordCache } from '../state/cache/record-cache.ts';
 import type { ManagedStore } from '../state/managed-store.ts';
 import { openStore } from '../state/managed-store.ts';
+import { CoalescedRuns } from '../runtime/coalesced-runs.ts';
 import type { ErrorHandling } from '../runtime/error-handling.ts';
 import type { Logger } from '../common/logger.ts';
 import type { ConsumedRecord, RecordCollector } from '../runtime/records.ts';
+import { sourceTopicTarget } from '../runtime/source-topic-target.ts';
 import { StreamTask } from '../runtime/stream-task.ts';
-import { openTaskStores, taskDirectory, typedStores } from '../runtime/task-stores.ts';
+import { TaskState, type ChangelogReader, type ProcessedOffset } from '../runtime/task-state.ts';
 import { resolvePartitions, type PartitionLayout } from '../topology/partitions.ts';
 import { Topology, type Subtopology } from '../topology/topology.ts';
 import type { InMemoryBroker, StoredRecord } from './in-memory-broker.ts';
@@ -34,12 +39,20 @@ export interface AppInstanceOptions {
 
 interface TaskEntry {
   readonly task: StreamTask;
-  readonly stores: Map<string, ManagedStore>;
+  readonly state: TaskState;
+  /** The next offset to process of each source topic the task's tables are restored from. */
+  readonly processed: Map<string, number>;
+  readonly processedOffset: ProcessedOffset;
+  /** The latest persist of the task's stores (each covers the ones before). */
+  persisted: Promise<void>;
 }
 
 /**
  * One application running all of its tasks on the in-memory broker: the engine of the test driver and
  * of replay. Records are delivered one at a time; what the tasks produce is appended to the broker.
+ * Each task's state (stores, changelogs, checkpoints, restore, commit) is a `TaskState`, as on a
+ * worker; the in-memory broker acknowledges an append at once, so a commit needs no waiting until
+ * the stores persist, which runs in the background (`flush` waits for it).
  */
 export class AppInstance {
   readonly applicationId: string;
@@ -50,13 +63,11 @@ export class AppInstance {
   private readonly tasksByTopic = new Map<string, Map<number, TaskEntry>>();
   private readonly globalStores = new Map<string, ManagedStore>();
   private readonly globalTasksByTopic = new Map<string, StreamTask>();
-  private persisting: Promise<void> = Promise.resolve();
-  /** Each store's checkpoint as of the latest commit, not yet written. */
-  private dueCheckpoints = new Map<ManagedStore, number | undefined>();
-  private persistQueued = false;
+  /** Persists of the global stores (no changelog of their own: rebuilt from their topics at start). */
+  private readonly globalPersists = new CoalescedRuns();
+  private globalPersisted: Promise<void> | undefined;
   /** Whether a record was delivered or a punctuation fired since the last commit (true at start). */
   private activeSinceCommit = true;
-  private readonly changelogTopics = new Map<ManagedStore, string | null>();
   private persistError: unknown;
   private readonly recordCache: RecordCache;
   private readonly commitEachRecord: boolean;
@@ -105,9 +116,11 @@ export class AppInstance {
     };
     this.activeSinceCommit = true;
     this.globalTasksByTopic.get(record.topic)?.process(consumed);
-    const task = this.tasksByTopic.get(record.topic)?.get(record.partition)?.task;
-    if (!task) return;
+    const entry = this.tasksByTopic.get(record.topic)?.get(record.partition);
+    if (!entry) return;
+    const { task } = entry;
     task.process(consumed);
+    if (entry.state.readsSourceTopics) entry.processed.set(record.topic, record.offset + 1);
     if (this.commitEachRecord) task.flushCache();
   }
 
@@ -133,57 +146,55 @@ export class AppInstance {
   }
 
   /**
-   * Commits every task: sends each store's changes to its changelog topic, then persists the stores with
-   * the changelog position in the background. Commits come after every input record, far faster than
-   * LevelDB writes: commits made while a write is pending are coalesced into the next one, which takes
-   * each store's latest checkpoint (`flush` waits for it).
+   * Commits every task: each store's changes go to its changelog topic, acknowledged at once by the
+   * broker, then the stores persist with the changelog position in the background. Commits come after
+   * every input record, far faster than LevelDB writes: those made while a persist waits to start
+   * join it (see `TaskState.commit`), and `flush` waits for them.
    */
   commit(): void {
     this.rethrowPersistError();
     // Nothing delivered or punctuated since the last commit: no store changed, nothing to log or write.
     if (!this.activeSinceCommit) return;
     this.activeSinceCommit = false;
+    const { broker } = this.options;
     for (const entry of this.tasks.values()) {
-      for (const store of entry.stores.values()) {
-        const changelog = this.changelogOf(store);
-        const records = store.drainChangelog();
-        if (changelog) {
-          for (const record of records) {
-            this.options.broker.append({
-              topic: changelog,
-              partition: entry.task.id.partition,
-              key: record.key,
-              value: record.value,
-              timestamp: record.timestamp,
-              headers: {},
-            });
-          }
-          this.dueCheckpoints.set(store, this.options.broker.endOffset(changelog, entry.task.id.partition));
-        } else {
-          this.dueCheckpoints.set(store, undefined);
-        }
+      let written: Map<string, Map<number, bigint>> | undefined;
+      entry.state.drainChangelogs('all', (record) => {
+        const { topic, partition, offset } = broker.append(record);
+        written ??= new Map();
+        let partitions = written.get(topic);
+        if (!partitions) written.set(topic, (partitions = new Map()));
+        partitions.set(partition, BigInt(offset));
+      });
+      if (written) entry.state.acknowledge(written);
+      // A commit made while a persist waits to start joins it: the same promise, already watched.
+      const persisted = entry.state.commit(entry.processedOffset);
+      if (persisted !== entry.persisted) {
+        entry.persisted = persisted;
+        persisted.catch(this.notePersistError);
       }
     }
-    for (const store of this.globalStores.values()) this.dueCheckpoints.set(store, undefined);
-    if (this.persistQueued) return;
-    this.persistQueued = true;
-    this.persisting = this.persisting.then(async () => {
-      // Processing never awaits, and a commit follows it: what the stores hold now is what the
-      // latest checkpoints describe.
-      this.persistQueued = false;
-      const due = this.dueCheckpoints;
-      this.dueCheckpoints = new Map();
-      try {
-        await Promise.all([...due].map(([store, checkpoint]) => store.commit(checkpoint)));
-      } catch (error) {
-        this.persistError ??= error;
+    if (this.globalStores.size > 0) {
+      const persisted = this.globalPersists.run(this.persistGlobalStores);
+      if (persisted !== this.globalPersisted) {
+        this.globalPersisted = persisted;
+        persisted.catch(this.notePersistError);
       }
-    });
+    }
   }
+
+  private readonly notePersistError = (error: unknown): void => {
+    this.persistError ??= error;
+  };
+
+  private readonly persistGlobalStores = async (): Promise<void> => {
+    await Promise.all([...this.globalStores.values()].map((store) => store.commit(undefined)));
+  };
 
   /** Waits until every commit so far is on disk. */
   async flush(): Promise<void> {
-    await this.persisting;
+    await Promise.allSettled([...this.tasks.values()].map((entry) => entry.persisted));
+    await this.globalPersists.settled();
     this.rethrowPersistError();
   }
 
@@ -194,7 +205,7 @@ export class AppInstance {
     for (const entry of this.tasks.values()) {
       if (partition !== undefined && entry.task.id.partition !== partition) continue;
       // As processors see it: through the record cache of a caching store.
-      if (entry.stores.has(name)) return entry.task.store(name);
+      if (entry.state.stores.has(name)) return entry.task.store(name);
     }
     return undefined;
   }
@@ -216,47 +227,71 @@ export class AppInstance {
     const global = this.globalStores.get(name);
     if (global) return [global.store];
     return [...this.tasks.values()].flatMap((entry) => {
-      const managed = entry.stores.get(name);
+      const managed = entry.state.stores.get(name);
       return managed ? [managed.store] : [];
     });
   }
 
   async close(): Promise<void> {
     for (const { task } of this.tasks.values()) task.close();
-    await this.persisting;
-    const all = [...this.tasks.values()]
-      .flatMap((e) => [...e.stores.values()])
-      .concat([...this.globalStores.values()]);
-    await Promise.allSettled(all.map((s) => s.close()));
+    await Promise.allSettled([...this.tasks.values()].map((entry) => entry.state.close()));
+    await this.globalPersists.settled();
+    await Promise.allSettled([...this.globalStores.values()].map((s) => s.close()));
     this.tasks.clear();
     this.rethrowPersistError();
   }
 
   private async createTask(sub: Subtopology, partition: number): Promise<void> {
-    const { stateDir, applicationId, broker } = this.options;
+    const { stateDir, applicationId, broker, errorHandling, logger } = this.options;
     // Stores stamp changelog records with the time of the record being processed, known only once the task exists.
     const current: { task?: StreamTask } = {};
-    const now = () => current.task?.currentTimestamp ?? -1;
-    const taskDir = taskDirectory(stateDir, applicationId, sub.id, partition);
-    const stores = await openTaskStores(sub, taskDir, now);
-    this.restore(stores, partition);
+    const state = await TaskState.open({
+      applicationId,
+      topology: this.topology,
+      subtopology: sub,
+      partition,
+      stateDir,
+      now: () => current.task?.currentTimestamp ?? -1,
+    });
+    try {
+      await state.restore(
+        this.changelogReader(),
+        {
+          sources: sub.sources,
+          onDeserializationError: errorHandling.deserialization,
+          logger,
+          clock: systemClock,
+        },
+        `${sub.id}_${partition}`,
+      );
+    } catch (error) {
+      await state.close();
+      throw error;
+    }
     const task = new StreamTask({
       applicationId,
       topology: this.topology,
       subtopology: sub,
       partition,
-      stores: new Map([...typedStores(stores), ...this.globalTypedStores()]),
+      stores: new Map([...state.typedStores(), ...this.globalTypedStores()]),
       collector: this.collector(),
       partitionCount: (topic) => broker.partitionCount(topic),
       wallClock: this.options.wallClock,
       errorHandling: this.options.errorHandling,
       logger: this.options.logger,
       recordCache: this.recordCache,
-      stateDir: taskDir,
+      stateDir: state.directory,
     });
     current.task = task;
     task.init();
-    const entry: TaskEntry = { task, stores };
+    const processed = new Map<string, number>();
+    const entry: TaskEntry = {
+      task,
+      state,
+      processed,
+      processedOffset: (topic) => processed.get(topic),
+      persisted: Promise.resolve(),
+    };
     this.tasks.set(`${sub.id}_${partition}`, entry);
     for (const topic of task.sourceTopics) {
       const byPartition = this.tasksByTopic.get(topic) ?? new Map<number, TaskEntry>();
@@ -265,33 +300,49 @@ export class AppInstance {
     }
   }
 
-  /** Replays what the changelog holds beyond each store's checkpoint (all of it for in-memory stores). */
-  private restore(stores: Map<string, ManagedStore>, partition: number): void {
-    for (const store of stores.values()) {
-      const changelog = this.topology.changelogTopic(store.spec.name, this.applicationId);
-      if (!changelog || !this.options.broker.hasTopic(changelog)) continue;
-      const records = this.options.broker.read(changelog, partition, store.checkpoint ?? 0);
-      store.restore(records.map((r) => ({ key: r.key!, value: r.value, timestamp: r.timestamp })));
-    }
+  /**
+   * The broker as the task states restore from it: every changelog to its end (a table read from a
+   * topic too: the records an application is fed are all it has; it starts before its input comes).
+   */
+  private changelogReader(): ChangelogReader {
+    const { broker } = this.options;
+    return {
+      restoreEnd: ({ topic, partition }) => Promise.resolve(BigInt(broker.endOffset(topic, partition))),
+      restore: async ({ topic, partition }, from, to, target) => {
+        const records = broker
+          .read(topic, partition, Number(from))
+          .filter((r): r is StoredRecord & ChangelogRecord => r.key !== null && r.offset < to);
+        await target.prepare?.(records);
+        target.apply(records);
+        return records.length;
+      },
+    };
   }
 
   private async openGlobalStores(): Promise<void> {
     const { stateDir, applicationId } = this.options;
+    const reader = this.changelogReader();
     for (const global of this.topology.globalStores.values()) {
       const current: { task?: StreamTask } = {};
+      // As on a worker, a global store has no checkpoint: it is rebuilt from its topic at start.
+      const directory = join(stateDir, applicationId, 'global');
+      await rm(join(directory, global.store.name), { recursive: true, force: true });
       const managed = await openStore(global.store, {
-        directory: join(stateDir, applicationId, 'global'),
+        directory,
         now: () => current.task?.currentTimestamp ?? -1,
       });
       this.globalStores.set(global.store.name, managed);
       const topic = Topology.topicName(global.source.topics[0]!, applicationId);
+      const target = sourceTopicTarget(
+        managed,
+        global.source,
+        topic,
+        this.options.errorHandling.deserialization,
+        this.options.logger,
+      );
       for (let partition = 0; partition < this.options.broker.partitionCount(topic); partition++) {
-        const records = this.options.broker.read(topic, partition, 0);
-        managed.restore(
-          records
-            .filter((r) => r.key !== null)
-            .map((r) => ({ key: r.key!, value: r.value, timestamp: r.timestamp })),
-        );
+        const end = await reader.restoreEnd({ topic, partition }, true);
+        await reader.restore({ topic, partition }, 0n, end, target);
       }
       const subtopology: Subtopology = {
         id: -1,
@@ -318,22 +369,9 @@ export class AppInstance {
         logger: this.options.logger,
       });
       current.task = task;
-      current.task = task;
       task.init();
       this.globalTasksByTopic.set(topic, task);
     }
-  }
-
-  /** The topic a store's changes go to, when it has its own changelog (asked after every record). */
-  private changelogOf(store: ManagedStore): string | undefined {
-    let topic = this.changelogTopics.get(store);
-    if (topic === undefined) {
-      topic = store.spec.logging.sourceTopic
-        ? null
-        : (this.topology.changelogTopic(store.spec.name, this.applicationId) ?? null);
-      this.changelogTopics.set(store, topic);
-    }
-    return topic ?? undefined;
   }
 
   private globalTypedStores(): [string, StateStore][] {

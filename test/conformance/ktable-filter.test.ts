@@ -1,7 +1,7 @@
 // Kafka Streams' KTableFilterTest, transcribed: table filters, their deletes, their stores and when they
-// send old values.
+// send old values. As in the Java test, the record cache is off.
 import { describe, expect } from 'vitest';
-import { Serdes, StreamsBuilder, type KTable, type Materialized } from 'tributary';
+import { Serdes, StreamsBuilder, type KTable, type Materialized, type Topology } from 'tributary';
 import { Captured, captureChanges, change, driverPerTest, javaTest, kvt } from './support/conformance.ts';
 import type { Change } from '../../src/processor/change.ts';
 
@@ -9,7 +9,9 @@ const consumed = { keySerde: Serdes.String(), valueSerde: Serdes.Int() };
 const even = (_key: string, value: number) => value % 2 === 0;
 
 describe('KTableFilterTest', () => {
-  const start = driverPerTest();
+  const startDriver = driverPerTest();
+  // The Java test turns the record cache off at the config level (statestore.cache.max.bytes=0).
+  const start = (topology: Topology) => startDriver(topology, { recordCacheMaxBytes: 0 });
 
   /** The Java `doTestKTable`: a filter and a filterNot of the same table, written out as streams. */
   async function doTestKTable(

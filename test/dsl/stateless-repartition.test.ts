@@ -190,11 +190,12 @@ describe('toTable and stateless KTable operators', () => {
   // As Kafka Streams' KTableFilter: without old values (its source table is not materialized under a
   // name) the filter cannot tell a row that never passed from one that stops passing, and forwards a
   // delete for both; with them (a named source table) it forwards deletes only for rows that passed.
+  // The filter's own store does not cache here: a cache drops the delete of a row its store never had.
   it('KTable.filter of an unnamed table forwards a delete for every row it filters out', async () => {
     const builder = new StreamsBuilder();
     builder
       .table(input)
-      .filter((_k, v) => Number(v) > 10, { storeName: 'big' })
+      .filter((_k, v) => Number(v) > 10, { storeName: 'big', caching: false })
       .toStream()
       .to(output);
     driver = await TopologyTestDriver.create(builder.build());

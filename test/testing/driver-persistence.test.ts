@@ -40,4 +40,45 @@ describe('the driver persists its LevelDB stores in the background', () => {
     expect(store.approximateNumEntries()).toBe(7);
     await reopened.close();
   });
+
+  it('checkpoints a table read from a topic at the next offset processed, as a worker does', async () => {
+    directory = await mkdtemp(join(tmpdir(), 'tributary-persist-'));
+    const prices = defineTopic('prices', Serdes.String(), Serdes.String());
+    const builder = new StreamsBuilder();
+    builder.table(prices, { storeName: 'prices-table' });
+    const topology = builder.build();
+    const driver = await TopologyTestDriver.create(topology, { stateDir: directory });
+    const input = driver.createInputTopic(prices);
+    for (let i = 0; i < 5; i++) input.pipeInput(`p${i}`, String(i), i);
+    await driver.close();
+
+    const reopened = await openStore(topology.stores.get('prices-table')!, {
+      directory: join(directory, 'test-app', '0_0'),
+      now: () => 0,
+    });
+    expect(reopened.checkpoint).toBe(5);
+    await reopened.close();
+  });
+
+  it('rebuilds a global store from its topic at start, as a worker does: nothing of an earlier run stays', async () => {
+    directory = await mkdtemp(join(tmpdir(), 'tributary-persist-'));
+    const customers = defineTopic('customers', Serdes.String(), Serdes.String());
+    const topology = () => {
+      const builder = new StreamsBuilder();
+      builder.globalTable(customers, { storeName: 'customers-store' });
+      builder.stream(events).to('events-out');
+      return builder.build();
+    };
+    const first = await TopologyTestDriver.create(topology(), { stateDir: directory });
+    first.createInputTopic(customers).pipeInput('c1', 'Ada', 1);
+    expect(first.getKeyValueStore<string, string>('customers-store').get('c1')).toBe('Ada');
+    await first.close();
+
+    const second = await TopologyTestDriver.create(topology(), { stateDir: directory });
+    try {
+      expect(second.getKeyValueStore<string, string>('customers-store').get('c1')).toBeUndefined();
+    } finally {
+      await second.close();
+    }
+  });
 });

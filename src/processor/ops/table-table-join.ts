@@ -6,6 +6,7 @@ import type { ValueAndTimestamp } from '../../state/api.ts';
 import type { JoinType } from './specs.ts';
 import type { TableValueGetter, TableValueGetterSupplier } from './value-getter.ts';
 import { absent, type AnySupplier, type JoinerFn } from './join-common.ts';
+import { tableForwarder, type TableForwarder } from './table-forwarder.ts';
 import { tableStore, type TableStore } from './table-store.ts';
 
 type ChangeRecord = StreamRecord<unknown, Change<unknown>>;
@@ -107,7 +108,8 @@ export function tableJoinProcessor(options: {
 
 /**
  * Forwards what either join processor produced (Kafka Streams' `KTableKTableJoinMerger`), keeping it
- * in the result's store when the join is materialized; old values only when they are sent.
+ * in the result's store when the join is materialized; old values only when they are sent. A
+ * materialized result forwards through its store: when that caches, as the cache flushes.
  */
 export function tableJoinMergeProcessor(
   storeName: string | undefined,
@@ -115,12 +117,14 @@ export function tableJoinMergeProcessor(
   versioned = false,
 ): AnySupplier {
   return () => {
-    let context: ProcessorContext<unknown, unknown>;
     let store: TableStore | undefined;
+    let forwarder: TableForwarder;
     const processor: Processor<unknown, Change<unknown>, unknown, unknown> = {
       init: (c) => {
-        context = c;
         if (storeName) store = tableStore(c, storeName, versioned);
+        forwarder = storeName
+          ? tableForwarder(c, c.getStateStore(storeName), sendOldValues)
+          : { maybeForward: (record) => c.forward(record) };
       },
       process: (record: ChangeRecord) => {
         const { newValue, oldValue } = record.value;
@@ -132,7 +136,7 @@ export function tableJoinMergeProcessor(
           if (written === 'refused') return;
           latest = written === 'latest';
         }
-        context.forward(withValue(record, change(newValue, sendOldValues ? oldValue : null, latest)));
+        forwarder.maybeForward(withValue(record, change(newValue, sendOldValues ? oldValue : null, latest)));
       },
     };
     return processor;

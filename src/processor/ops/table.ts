@@ -135,18 +135,24 @@ export interface DerivedTableStore {
   readonly versioned: boolean;
 }
 
+/**
+ * A materialized derived table forwards through its store (Kafka Streams' `TimestampedTupleForwarder`):
+ * when the store caches, its changes reach downstream as the cache flushes them.
+ */
 function derivedTableProcessor(table: DerivedTable & { store: DerivedTableStore | undefined }): AnySupplier {
   const { store: storeOptions, sendOldValues, skipEmptyChanges } = table;
   return () => {
-    let context: ProcessorContext<unknown, unknown>;
     let store: TableStore | undefined;
+    let forwarder: TableForwarder;
     const computer = table.computer();
     const computed = (key: unknown, value: unknown) => computer.compute(key, value ?? null) ?? null;
     const processor: Processor<unknown, Change<unknown>, unknown, unknown> = {
       init: (c) => {
-        context = c;
         computer.init?.(c);
         if (storeOptions) store = tableStore(c, storeOptions.name, storeOptions.versioned);
+        forwarder = storeOptions
+          ? tableForwarder(c, c.getStateStore(storeOptions.name), sendOldValues)
+          : { maybeForward: (record) => c.forward(record) };
       },
       close: () => computer.close?.(),
       process: (record: ChangeRecord) => {
@@ -165,7 +171,7 @@ function derivedTableProcessor(table: DerivedTable & { store: DerivedTableStore 
           if (written === 'refused') return;
           latest = written === 'latest';
         }
-        context.forward(withValue(record, change(newValue, oldValue, latest)));
+        forwarder.maybeForward(withValue(record, change(newValue, oldValue, latest)));
       },
     };
     return processor;

@@ -8,28 +8,21 @@ import type {
 } from '../../kafka/port.ts';
 import { taskIdString } from '../../processor/api.ts';
 import type { ManagedStore } from '../../state/managed-store.ts';
+import type { TaskState } from '../task-state.ts';
 import type { Histogram } from '../histogram.ts';
-import type { Topology } from '../../topology/topology.ts';
 import type { StreamTask } from '../stream-task.ts';
 import { PartitionGroup } from './partition-group.ts';
 import type { StartPosition } from './handoff.ts';
 
 /**
- * How many changes a store keeps for its changelog before they go out ahead of the commit: bounds the
- * memory they hold and the size of the sends a commit waits for, while a key changed again and again
- * between commits still costs one changelog record (Kafka Streams' record cache flushes when full, too).
- */
-export const CHANGELOG_FLUSH_RECORDS = 5_000;
-export const CHANGELOG_FLUSH_BYTES = 1024 * 1024;
-
-/**
- * A task this worker runs: the stream task, its stores, the records waiting for it, and how far it has
- * got in each input partition (what the next commit may commit).
+ * A task this worker runs: the stream task, its state (stores, changelogs, checkpoints: `TaskState`,
+ * as the test driver's tasks have), the records waiting for it, and how far it has got in each input
+ * partition (what the next commit may commit).
  */
 export class ActiveTask {
   readonly id: string;
   readonly task: StreamTask;
-  readonly stores: ReadonlyMap<string, ManagedStore>;
+  readonly state: TaskState;
   readonly inputs: readonly TopicPartition[];
   readonly queues: PartitionGroup;
   /** Records the task produced that are not handed to a producer yet. */
@@ -37,11 +30,6 @@ export class ActiveTask {
   /** Next offset to consume per input partition, as processed so far. */
   private readonly processed = new Map<string, TopicPartitionOffset>();
   private processedSinceCommit = false;
-  /** The end of each changelog partition this task wrote to, as far as acknowledged sends tell. */
-  private readonly changelogEnds = new Map<string, bigint>();
-  private readonly changelogOf: ReadonlyMap<string, string>;
-  /** Stores restored from a source topic (tables read from a topic): their topic, which is their changelog. */
-  private readonly sourceTopicOf: ReadonlyMap<string, string>;
   /** What the last fetch of each input partition said: where fetching got to and the log's end (for lag). */
   private readonly lastFetch = new Map<string, { next: bigint; end: bigint }>();
   processedRecords = 0;
@@ -50,28 +38,22 @@ export class ActiveTask {
 
   constructor(options: {
     task: StreamTask;
-    stores: ReadonlyMap<string, ManagedStore>;
+    state: TaskState;
     inputs: readonly TopicPartition[];
     maxTaskIdleMs: number;
-    topology: Topology;
-    applicationId: string;
   }) {
     this.task = options.task;
     this.id = taskIdString(options.task.id);
-    this.stores = options.stores;
+    this.state = options.state;
     this.inputs = options.inputs;
     this.queues = new PartitionGroup(
       options.inputs.map((p) => ({ ...p, nextOffset: 0n })),
       options.maxTaskIdleMs,
     );
-    const changelogOf = new Map<string, string>();
-    const sourceTopicOf = new Map<string, string>();
-    for (const [name, store] of options.stores) {
-      const topic = options.topology.changelogTopic(name, options.applicationId);
-      if (topic) (store.spec.logging.sourceTopic ? sourceTopicOf : changelogOf).set(name, topic);
-    }
-    this.changelogOf = changelogOf;
-    this.sourceTopicOf = sourceTopicOf;
+  }
+
+  get stores(): ReadonlyMap<string, ManagedStore> {
+    return this.state.stores;
   }
 
   get partition(): number {
@@ -128,23 +110,7 @@ export class ActiveTask {
    * store's (a commit), or only those of stores holding more than the flush bounds.
    */
   drainChangelogs(which: 'all' | 'over-bound'): void {
-    for (const [name, topic] of this.changelogOf) {
-      const store = this.stores.get(name)!;
-      if (which === 'over-bound') {
-        const pending = store.pendingChanges;
-        if (pending.records < CHANGELOG_FLUSH_RECORDS && pending.bytes < CHANGELOG_FLUSH_BYTES) continue;
-      }
-      for (const change of store.drainChangelog()) {
-        this.output.push({
-          topic,
-          partition: this.partition,
-          key: change.key,
-          value: change.value,
-          timestamp: change.timestamp,
-          headers: {},
-        });
-      }
-    }
+    this.state.drainChangelogs(which, (record) => this.output.push(record));
   }
 
   takeOutput(): OutgoingRecord[] {
@@ -155,31 +121,15 @@ export class ActiveTask {
 
   /** Learns changelog positions from an acknowledged send. */
   acknowledge(written: WrittenOffsets): void {
-    for (const topic of this.changelogOf.values()) {
-      const last = written.get(topic)?.get(this.partition);
-      if (last !== undefined) this.changelogEnds.set(topic, last + 1n);
-    }
+    this.state.acknowledge(written);
   }
 
   /**
-   * Persists every store with the changelog position its data corresponds to: the end of its changelog
-   * as acknowledged sends tell, or, for a table read from a source topic, the next offset of that topic
-   * the task has processed (what it holds; the restore after a restart starts there).
+   * Persists every store with the changelog position its data corresponds to (see TaskState); a table
+   * read from a source topic with the next offset of that topic the task has processed.
    */
-  async commitStores(): Promise<void> {
-    await Promise.all(
-      [...this.stores].map(([name, store]) => {
-        const end = this.checkpointOf(name);
-        return store.commit(end === undefined ? store.checkpoint : Number(end));
-      }),
-    );
-  }
-
-  private checkpointOf(store: string): bigint | string | undefined {
-    const changelog = this.changelogOf.get(store);
-    if (changelog) return this.changelogEnds.get(changelog);
-    const source = this.sourceTopicOf.get(store);
-    return source && this.processed.get(`${source}\u0000${this.partition}`)?.offset;
+  commitStores(): Promise<void> {
+    return this.state.commit((topic) => this.processed.get(`${topic}\u0000${this.partition}`)?.offset);
   }
 
   /** Offsets to commit: the next offset of every input partition processed since the last commit. */
@@ -214,7 +164,7 @@ export class ActiveTask {
   async close(): Promise<void> {
     this.task.close();
     this.queues.clear();
-    await Promise.allSettled([...this.stores.values()].map((s) => s.close()));
+    await this.state.close();
   }
 
   private markProcessed(record: LogRecord): void {

@@ -5,6 +5,16 @@ import type { RunningTask } from './task-registry.ts';
 
 export type { CommitOutcome } from './commit-path.ts';
 
+/**
+ * How long a store's changes wait for its changelog at most, whatever the commit interval: every
+ * store's changes since the last drain go out this often. A 30 s at-least-once commit would otherwise
+ * gather tens of thousands of changelog records (up to the bounds of `CHANGELOG_FLUSH_RECORDS` per
+ * store) and send them all at the commit, which holds processing until they are acknowledged: seconds
+ * of latency for the records that arrive meanwhile. A key changed again and again within a second still
+ * costs one record; Kafka Streams sends every change, lingering 100 ms.
+ */
+export const CHANGELOG_DRAIN_INTERVAL_MS = 1_000;
+
 export interface CommitProtocolOptions extends CommitPathContext {
   /** The path the application's guarantee takes: `atLeastOnce`, `taskTransactions` or `threadTransactions`. */
   readonly path: CommitPathFactory;
@@ -17,7 +27,7 @@ export interface CommitProtocolOptions extends CommitPathContext {
  *
  * Sending is continuous. After every processing slice (`flushOutputs`) what the tasks produced, and
  * the changelog records of every store whose changes since the last commit outgrew its bound (see
- * `ActiveTask.drainChangelogs`), go to a `RecordSender`: the application's under at-least-once, the
+ * `ActiveTask.drainChangelogs`; of every store, every `CHANGELOG_DRAIN_INTERVAL_MS`), go to a `RecordSender`: the application's under at-least-once, the
  * task's under exactly-once (the member's, in its one transaction, where the event log fences offsets
  * by the group generation: see ThreadProducer), as the commit path decides. A sender sends one
  * request batch at a time, in order, in requests the broker accepts; while it holds more than its
@@ -63,11 +73,14 @@ export class CommitProtocol {
   private committing: Promise<void> = Promise.resolve();
   private requested = false;
   private lastCommitMs: number;
+  /** When every store's changes last went to the changelogs (a commit, or a periodic drain). */
+  private lastDrainMs: number;
 
   constructor(options: CommitProtocolOptions) {
     this.options = options;
     this.path = options.path(options);
     this.lastCommitMs = options.clock.now();
+    this.lastDrainMs = this.lastCommitMs;
   }
 
   /** Asks for a commit at the loop's next turn (a processor's `context.commit()`, a rebalance starting). */
@@ -81,12 +94,16 @@ export class CommitProtocol {
   }
 
   /**
-   * Hands what the tasks produced, and the changelog records of stores over their bound, to the
-   * senders; sends stay in order per sender.
+   * Hands what the tasks produced, and the changelog records of stores over their bound (of every
+   * store, once `CHANGELOG_DRAIN_INTERVAL_MS` has passed since the last drain), to the senders; sends
+   * stay in order per sender.
    */
   flushOutputs(): void {
+    const now = this.options.clock.now();
+    const which = now - this.lastDrainMs >= CHANGELOG_DRAIN_INTERVAL_MS ? 'all' : 'over-bound';
+    if (which === 'all') this.lastDrainMs = now;
     for (const task of this.options.registry.active.values()) {
-      task.active.drainChangelogs('over-bound');
+      task.active.drainChangelogs(which);
       this.handOver(task);
     }
   }
@@ -114,7 +131,7 @@ export class CommitProtocol {
   private async commitNow(): Promise<CommitOutcome> {
     const { registry, factory, metrics, clock } = this.options;
     this.requested = false;
-    this.lastCommitMs = clock.now();
+    this.lastCommitMs = this.lastDrainMs = clock.now();
     await Promise.all([...registry.standbys.values()].map((s) => factory.commitStandby(s)));
     if (registry.active.size === 0) return 'committed';
     const started = clock.now();

@@ -1,6 +1,7 @@
 import { turns } from '../../common/event-loop-turns.ts';
 import type { LogRecord, PartitionReaderPort, RecordBatch, TopicPartition } from '../../kafka/port.ts';
 import type { ChangelogRecord } from '../../state/bytes.ts';
+import type { ChangelogTarget } from '../changelog-target.ts';
 import type { Logger } from '../../common/logger.ts';
 import {
   RestoreProgressLog,
@@ -9,36 +10,10 @@ import {
 } from './restore-progress.ts';
 import { toError } from '../../common/to-error.ts';
 
-/** Somewhere changelog records go: a store being restored, or a standby replica following along. */
-export interface ChangelogTarget {
-  apply(records: readonly ChangelogRecord[]): void;
-  /** Async work needed before `apply` can take these records (a writer schema to fetch), if any. */
-  prepare?(records: readonly ChangelogRecord[]): Promise<void> | undefined;
-  /**
-   * Persists what was applied so far, every RECORDS_PER_SAVE records: `position` is the next offset
-   * to apply. Without it a restore would hold every record it applied in memory until its end.
-   */
-  save?(position: bigint): void;
-}
-
 /** Records applied to a target between two of its saves. */
 export const RECORDS_PER_SAVE = 10_000;
 /** Records applied between two looks at the event loop's turn (`turns`). */
 const RECORDS_PER_SLICE = 250;
-
-/**
- * A `save` for a target that is a store: commits what was applied with the position reached as its
- * checkpoint. The commit is queued behind the store's earlier ones and takes every write made before
- * it starts, so the data on disk may run ahead of its checkpoint, never behind it: a restore resumed
- * from the checkpoint applies some records again, which leaves the same contents. A save that fails
- * keeps its writes for the next commit (the store puts them back), and the commit that ends the
- * restore reports the failure.
- */
-export function savingStore(store: {
-  commit(checkpoint: number): Promise<void>;
-}): (position: bigint) => void {
-  return (position) => void store.commit(Number(position)).catch(() => undefined);
-}
 
 interface Follower {
   readonly target: ChangelogTarget;

@@ -4,17 +4,18 @@ import type { AdminPort, EventLogPort, TopicPartition, TransactionalProducerPort
 import type { StateStore } from '../../state/api.ts';
 import type { RecordCache } from '../../state/cache/record-cache.ts';
 import { openStore, type ManagedStore } from '../../state/managed-store.ts';
-import type { SourceNodeDef } from '../../topology/physical.ts';
 import { Topology, type Subtopology } from '../../topology/topology.ts';
 import type { Clock } from '../../common/clock.ts';
 import { warnOnFailure, type Logger } from '../../common/logger.ts';
 import { StreamTask } from '../stream-task.ts';
-import { openTaskStores, taskDirectory, typedStores } from '../task-stores.ts';
+import { TaskState, type ChangelogReader } from '../task-state.ts';
+import { openTaskStores, taskDirectory } from '../task-stores.ts';
 import { parseTaskId } from '../assignment/assignor.ts';
 import { ActiveTask } from './active-task.ts';
 import type { WorkerConfig } from './config.ts';
-import { savingStore, type ChangelogTarget, type Restorer } from './restorer.ts';
-import { sourceTopicTarget } from './source-topic-target.ts';
+import type { Restorer } from './restorer.ts';
+import { storeTarget } from '../changelog-target.ts';
+import { sourceTopicTarget } from '../source-topic-target.ts';
 import { TopologyError } from '../../errors.ts';
 
 export interface TaskFactoryOptions {
@@ -58,8 +59,19 @@ export interface StandbyTask {
 export class TaskFactory {
   private readonly options: TaskFactoryOptions;
 
+  /** Where active tasks restore from: changelogs to their end, a source topic to the group's committed offset. */
+  private readonly changelogs: ChangelogReader;
+
   constructor(options: TaskFactoryOptions) {
     this.options = options;
+    const { admin, applicationId, restorer } = options;
+    this.changelogs = {
+      restoreEnd: async ({ topic, partition }, sourceTopic) =>
+        sourceTopic
+          ? BigInt((await admin.committedOffsets(applicationId, topic)).get(partition)?.offset ?? '0')
+          : BigInt((await admin.offsets(topic)).get(partition)?.high ?? '0'),
+      restore: (partition, from, to, target) => restorer.restore(partition, from, to, target),
+    };
   }
 
   /**
@@ -73,7 +85,7 @@ export class TaskFactory {
     stale: () => boolean = () => false,
   ): Promise<CreatedTask | undefined> {
     const { applicationId, topology, config, port, logger } = this.options;
-    const { sub, subtopology, partition } = this.subtopologyOf(taskId);
+    const { sub, partition } = this.subtopologyOf(taskId);
     if (stale()) return undefined;
     // Where the event log fences offsets by the group generation, the member's one producer serves
     // every task (see ThreadProducer); else each task has its own, fencing its previous owner's.
@@ -91,18 +103,33 @@ export class TaskFactory {
       return undefined;
     }
     const current: { task?: StreamTask } = {};
-    const stateDir = taskDirectory(config.stateDir, applicationId, subtopology, partition);
-    let stores: Map<string, ManagedStore>;
+    let state: TaskState;
     try {
-      stores = await openTaskStores(sub, stateDir, () => current.task?.currentTimestamp ?? -1);
+      state = await TaskState.open({
+        applicationId,
+        topology,
+        subtopology: sub,
+        partition,
+        stateDir: config.stateDir,
+        now: () => current.task?.currentTimestamp ?? -1,
+      });
     } catch (error) {
       await producer?.close();
       throw error;
     }
     try {
-      await this.restore(taskId, stores, partition, sub.sources);
+      await state.restore(
+        this.changelogs,
+        {
+          sources: sub.sources,
+          onDeserializationError: config.errorHandling.deserialization,
+          logger,
+          clock: this.options.clock,
+        },
+        taskId,
+      );
     } catch (error) {
-      await Promise.allSettled([...stores.values()].map((s) => s.close()));
+      await state.close();
       await producer?.close();
       throw error;
     }
@@ -113,7 +140,7 @@ export class TaskFactory {
       topology,
       subtopology: sub,
       partition,
-      stores: new Map([...typedStores(stores), ...this.options.globalStores]),
+      stores: new Map([...state.typedStores(), ...this.options.globalStores]),
       collector: { send: (record) => holder.active!.collect(record) },
       partitionCount: this.options.partitionCount,
       wallClock: () => this.options.clock.now(),
@@ -121,17 +148,10 @@ export class TaskFactory {
       logger,
       requestCommit: this.options.requestCommit,
       recordCache: this.options.recordCache,
-      stateDir,
+      stateDir: state.directory,
     });
     current.task = task;
-    const active = new ActiveTask({
-      task,
-      stores,
-      inputs,
-      maxTaskIdleMs: config.maxTaskIdleMs,
-      topology,
-      applicationId,
-    });
+    const active = new ActiveTask({ task, state, inputs, maxTaskIdleMs: config.maxTaskIdleMs });
     holder.active = active;
     task.init();
     return { task: active, producer };
@@ -223,70 +243,4 @@ export class TaskFactory {
       );
     return { sub, subtopology, partition };
   }
-
-  /** Restores each logged store from its checkpoint to the changelog's end (or a source topic's committed offset). */
-  private async restore(
-    taskId: string,
-    stores: Map<string, ManagedStore>,
-    partition: number,
-    sources: readonly SourceNodeDef[],
-  ): Promise<void> {
-    const { applicationId, topology, admin, restorer, logger, config, clock } = this.options;
-    for (const store of stores.values()) {
-      const topic = topology.changelogTopic(store.spec.name, applicationId);
-      if (!topic) continue;
-      const sourceTopic = store.spec.logging.sourceTopic;
-      // A table read from a topic is restored only up to what the task has consumed: it processes the rest itself.
-      const end = sourceTopic
-        ? BigInt((await admin.committedOffsets(applicationId, topic)).get(partition)?.offset ?? '0')
-        : BigInt((await admin.offsets(topic)).get(partition)?.high ?? '0');
-      const from = BigInt(store.checkpoint ?? 0);
-      if (from >= end) {
-        if (from > 0n)
-          logger.info(
-            { task: taskId, store: store.spec.name, changelog: topic, partition, at: from.toString() },
-            'store up to date',
-          );
-        continue;
-      }
-      const started = clock.now();
-      logger.info(
-        {
-          task: taskId,
-          store: store.spec.name,
-          changelog: topic,
-          partition,
-          from: from.toString(),
-          to: end.toString(),
-        },
-        'restoring store',
-      );
-      const target = sourceTopic
-        ? sourceTopicTarget(
-            store,
-            sources.find((s) => s.topics.some((t) => Topology.topicName(t, applicationId) === sourceTopic)),
-            sourceTopic,
-            config.errorHandling.deserialization,
-            logger,
-          )
-        : storeTarget(store);
-      const restored = await restorer.restore({ topic, partition }, from, end, target);
-      await store.commit(Number(end));
-      const ms = clock.now() - started;
-      logger.info(
-        {
-          task: taskId,
-          store: store.spec.name,
-          records: restored,
-          ms,
-          recordsPerSecond: ms > 0 ? Math.round((restored * 1000) / ms) : restored,
-        },
-        'store restored',
-      );
-    }
-  }
-}
-
-function storeTarget(store: ManagedStore): ChangelogTarget {
-  return { apply: (records) => store.restore(records), save: savingStore(store) };
 }

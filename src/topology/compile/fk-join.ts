@@ -162,7 +162,13 @@ export function compileForeignKeyJoin(node: ForeignKeyJoinIr, context: CompileCo
     stores: leftGetter.storeNames,
   });
   const resultStore = node.store ?? internalStore(node, names.resultStore);
-  materializeTable(context, node.id, { ...resultStore, keySerde: resultStore.keySerde ?? keySerde });
+  // The result caches when named, as Kafka Streams' result table (a KTableSource) is then materialized.
+  materializeTable(
+    context,
+    node.id,
+    { ...resultStore, keySerde: resultStore.keySerde ?? keySerde },
+    { cacheable: !resultStore.generated },
+  );
   builder.addProcessor({
     name: node.name,
     parents: [names.resolverName],

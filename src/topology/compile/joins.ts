@@ -111,7 +111,8 @@ export const joinCompilers: OpCompilers = {
       stores: leftGetter.storeNames,
     });
     if (node.store) {
-      materializeTable(context, node.id, node.store);
+      // Kafka Streams keeps a materialized join's result in its store, named or not, and so caches it.
+      materializeTable(context, node.id, node.store, { cacheable: true });
     } else {
       context.setValueGetter(node.id, tableJoinValueGetter(node.joinType, leftGetter, rightGetter, joiner));
     }

@@ -38,10 +38,17 @@ export function materializeTable(
   return store.name;
 }
 
-/** A derived table's store as its processor needs it (undefined: the table is not materialized). */
+/**
+ * A derived table's store as its processor needs it (undefined: the table is not materialized). It
+ * caches when named: Kafka Streams materializes (and so caches) a filter's, mapValues' or
+ * transformValues' result only when it is queryable.
+ */
 function derivedStore(context: CompileContext, id: number, store: StoreIr | undefined) {
   if (!store) return undefined;
-  return { name: materializeTable(context, id, store), versioned: store.historyRetentionMs !== undefined };
+  return {
+    name: materializeTable(context, id, store, { cacheable: !store.generated }),
+    versioned: store.historyRetentionMs !== undefined,
+  };
 }
 
 export const tableCompilers: OpCompilers = {

@@ -1,6 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { TributaryError } from '../../../src/errors.ts';
 import { RebalanceInProgressError } from '../../../src/kafka/port.ts';
+import { CHANGELOG_DRAIN_INTERVAL_MS } from '../../../src/runtime/worker/commit-protocol.ts';
+import { eventually } from '../../support/eventually.ts';
 import { APP, runtimeHarness, type Harness, type HarnessOptions } from './runtime-harness.ts';
 
 const harnesses: Harness[] = [];
@@ -94,6 +96,29 @@ describe('CommitProtocol under at-least-once', () => {
     expect(harness.log.operations('send', 'commit')).toEqual(['send', 'send', 'commit']);
     expect(harness.output()).toEqual(['a=1', 'a=2']);
     expect(harness.failures).toEqual([]);
+  });
+
+  it('sends the changes of every store ahead of the commit once the changelog drain interval has passed', async () => {
+    const harness = await start({ guarantee: 'at-least-once' });
+    harness.feed(0, 'a', 'b', 'a');
+    harness.process();
+    harness.clock.advance(CHANGELOG_DRAIN_INTERVAL_MS - 1);
+    harness.commits.flushOutputs();
+    await eventually(async () => expect(harness.output()).toEqual(['a=1', 'b=1', 'a=2']), { intervalMs: 10 });
+    // Within the interval the changes wait (a key changed twice costs one record)...
+    expect(harness.log.records(harness.changelog, 0)).toHaveLength(0);
+
+    harness.feed(0, 'b');
+    harness.process();
+    harness.clock.advance(1);
+    harness.commits.flushOutputs();
+    // ...and once it has passed they go out, without a commit: the commit is left with less to send.
+    await eventually(async () => expect(harness.log.records(harness.changelog, 0)).toHaveLength(2), {
+      intervalMs: 10,
+    });
+    expect(harness.log.operations('commit')).toEqual([]);
+    expect(await harness.commits.commitAll()).toBe('committed');
+    expect(checkpoint(harness)).toBe(2);
   });
 
   it('is due once the commit interval has passed on the clock, or at once when asked for', async () => {

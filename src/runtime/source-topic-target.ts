@@ -1,11 +1,11 @@
-import { SerdeError, errorMessage } from '../../errors.ts';
-import type { Serde } from '../../serde/serde.ts';
-import type { ChangelogRecord } from '../../state/bytes.ts';
-import type { ManagedStore } from '../../state/managed-store.ts';
-import type { SourceNodeDef } from '../../topology/physical.ts';
-import type { ErrorHandlerChoice } from '../error-handling.ts';
-import type { Logger } from '../../common/logger.ts';
-import { savingStore, type ChangelogTarget } from './restorer.ts';
+import { SerdeError, errorMessage } from '../errors.ts';
+import type { Serde } from '../serde/serde.ts';
+import type { ChangelogRecord } from '../state/bytes.ts';
+import type { ManagedStore } from '../state/managed-store.ts';
+import type { SourceNodeDef } from '../topology/physical.ts';
+import type { ErrorHandlerChoice } from './error-handling.ts';
+import type { Logger } from '../common/logger.ts';
+import { savingStore, storeTarget, type ChangelogTarget } from './changelog-target.ts';
 
 /**
  * Where a store restored from a source topic (a table read from a topic, a global table) gets its
@@ -23,7 +23,7 @@ export function sourceTopicTarget(
 ): ChangelogTarget {
   const { keySerde, valueSerde } = store.spec as { keySerde: Serde<unknown>; valueSerde: Serde<unknown> };
   if (!source || (source.keySerde === keySerde && source.valueSerde === valueSerde))
-    return { apply: (records) => store.restore(records), save: savingStore(store) };
+    return storeTarget(store);
   const convert = (bytes: Uint8Array, part: 'key' | 'value', from: Serde<unknown>, to: Serde<unknown>) =>
     from === to ? bytes : to.serialize(from.deserialize(bytes, { topic, part }), { topic, part });
   return {
