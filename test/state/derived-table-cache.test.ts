@@ -80,7 +80,7 @@ describe('the record cache of derived tables, joins and stores added by hand', (
     builder
       .table<string, string>('input', strings)
       .mapValues((value) => Number(value), { storeName: 'numbers', valueSerde: Serdes.Long() })
-      .groupBy((key, value) => ({ key: 'all', value }), {
+      .groupBy((_key, value) => ({ key: 'all', value }), {
         keySerde: Serdes.String(),
         valueSerde: Serdes.Long(),
       })
