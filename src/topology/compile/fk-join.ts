@@ -162,12 +162,12 @@ export function compileForeignKeyJoin(node: ForeignKeyJoinIr, context: CompileCo
     stores: leftGetter.storeNames,
   });
   const resultStore = node.store ?? internalStore(node, names.resultStore);
-  // The result caches when named, as Kafka Streams' result table (a KTableSource) is then materialized.
+  // The result is a source table in Kafka Streams (a KTableSource): it caches when materialized.
   materializeTable(
     context,
     node.id,
     { ...resultStore, keySerde: resultStore.keySerde ?? keySerde },
-    { cacheable: !resultStore.generated },
+    { cacheable: context.oldValues.materializes(node.id) },
   );
   builder.addProcessor({
     name: node.name,
