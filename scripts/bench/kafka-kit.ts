@@ -33,15 +33,38 @@ export async function provideBroker(): Promise<Broker> {
     KAFKA_RUN_DIR: join(root, '.tools/run/kafka-bench'),
   };
   console.error('starting a broker for the benchmark (scripts/kafka/start.sh)...');
-  const { stdout } = await run('bash', [join(root, 'scripts/kafka/start.sh')], {
-    env,
-    maxBuffer: 16 * 1024 * 1024,
-  });
+  const stdout = await startBroker(env);
   return {
     brokers: stdout.trim().split('\n').pop()!,
     version: process.env.KAFKA_VERSION ?? pinnedKafkaVersion(),
     stop: async () => void (await run('bash', [join(root, 'scripts/kafka/stop.sh')], { env })),
   };
+}
+
+/**
+ * How long a start may be tried again while the port is still taken: the previous run's broker closed
+ * its connections last, so its listening port lingers in TIME_WAIT for up to a minute and the next
+ * broker cannot bind it ("Address already in use"), which failed every other run of a benchmark that
+ * starts a broker per run.
+ */
+const PORT_RELEASE_WAIT_MS = 120_000;
+
+async function startBroker(env: NodeJS.ProcessEnv): Promise<string> {
+  const deadline = Date.now() + PORT_RELEASE_WAIT_MS;
+  for (;;) {
+    try {
+      const { stdout } = await run('bash', [join(root, 'scripts/kafka/start.sh')], {
+        env,
+        maxBuffer: 16 * 1024 * 1024,
+      });
+      return stdout;
+    } catch (error) {
+      if (!String((error as Error).message).includes('Address already in use') || Date.now() > deadline)
+        throw error;
+      console.error('the broker port is still held by the previous run; trying again in 5 s...');
+      await new Promise((resolve) => setTimeout(resolve, 5_000));
+    }
+  }
 }
 
 export async function createTopics(

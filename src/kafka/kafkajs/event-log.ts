@@ -1,3 +1,5 @@
+// First: it replaces a kafkajs module before kafkajs loads it (see the file).
+import './linear-grouping.ts';
 import { Kafka } from 'kafkajs';
 import type { KafkaConnection } from '../connection.ts';
 import type { EventLogPort, GroupConsumerOptions, PartitionReaderOptions } from '../port.ts';
