@@ -70,15 +70,20 @@ console.log(
   ].join('\n'),
 );
 
-// The short versions are tests: they fail (exit code 1) unless the system held under exactly-once.
-if (args.short) {
-  const failures = results.flatMap(shortVersionFailures);
-  for (const failure of failures) console.error(`chaos: FAILED: ${failure}`);
-  if (failures.length > 0) process.exitCode = 1;
-}
+// Every run is judged by its guarantee, and fails (exit code 1) where the system did not hold.
+const failures = results.flatMap((r) =>
+  guaranteeFailures(r).map((failure) => `${r.options.topology}, ${r.options.guarantee}: ${failure}`),
+);
+for (const failure of failures) console.error(`chaos: FAILED: ${failure}`);
+if (failures.length > 0) process.exitCode = 1;
 
-/** What a short run must show: every order decided, nothing lost, duplicated or wrong, recovery, no exits. */
-function shortVersionFailures(r: ExperimentResult): string[] {
+/**
+ * What a run must show: every order decided, nothing lost or wrong, no order state set back, by both
+ * readers, which read the same records; recovery after each fault and no unplanned exit. Nothing
+ * duplicated under exactly-once; under at-least-once a check on `order-validations` may be written
+ * again (docs/orders.md, "Crashes"), but no order state and no email.
+ */
+function guaranteeFailures(r: ExperimentResult): string[] {
   const failures = [...r.readFailures];
   for (const [reader, v] of [
     ["Kafka's Java consumer", r.java],
@@ -86,8 +91,12 @@ function shortVersionFailures(r: ExperimentResult): string[] {
   ] as const) {
     if (v.decided !== r.expectedDecided)
       failures.push(`${reader}: ${v.decided} of ${r.expectedDecided} decided`);
-    if (v.lost + v.duplicated + v.wrong > 0)
-      failures.push(`${reader}: lost ${v.lost}, duplicated ${v.duplicated}, wrong ${v.wrong}`);
+    const repeated =
+      r.options.guarantee === 'exactly-once' ? v.duplicated : v.duplicated - v.duplicatedChecks;
+    if (v.lost + repeated + v.wrong + v.setBack > 0)
+      failures.push(
+        `${reader}: lost ${v.lost}, duplicated ${v.duplicated} (${v.duplicatedChecks} of them checks), wrong ${v.wrong}, states set back ${v.setBack}`,
+      );
   }
   if (!r.readersAgree) failures.push('the two readers read different records');
   for (const f of r.faults)

@@ -23,8 +23,8 @@ export function recoverySummary(result: ExperimentResult): string {
 
 export function tableHeader(): string[] {
   return [
-    '| Kafka | guarantee | faults | orders in | decided (oracle) | lost | duplicated | wrong | readers agree | recovery median / max | restores full / tail | dead letters (poison fed) | unplanned worker exits |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    '| Kafka | guarantee | faults | orders in | decided (oracle) | lost | duplicated (checks) | wrong | states set back | readers agree | recovery median / max | restores full / tail | dead letters (poison fed) | unplanned worker exits |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
   ];
 }
 
@@ -40,21 +40,21 @@ export function tableRow(r: ExperimentResult): string {
     .join(', ');
   const letters = Object.values(r.deadLetters).reduce((a, b) => a + b, 0);
   const perTopic = Object.keys(r.deadLetters).length;
-  return `| ${kafka} | ${r.options.guarantee} | ${faults} | ${r.ordersIn} | ${both(j.decided, t.decided)} (${r.expectedDecided}) | ${both(j.lost, t.lost)} | ${both(j.duplicated, t.duplicated)} | ${both(j.wrong, t.wrong)} | ${r.readersAgree ? 'yes' : 'no'} | ${recoverySummary(r)} | ${r.restores.full} / ${r.restores.tail} | ${letters} in ${perTopic} topics (${r.poisonFed}) | ${r.unplannedExits.length} |`;
+  return `| ${kafka} | ${r.options.guarantee} | ${faults} | ${r.ordersIn} | ${both(j.decided, t.decided)} (${r.expectedDecided}) | ${both(j.lost, t.lost)} | ${both(j.duplicated, t.duplicated)} (${both(j.duplicatedChecks, t.duplicatedChecks)}) | ${both(j.wrong, t.wrong)} | ${both(j.setBack, t.setBack)} | ${r.readersAgree ? 'yes' : 'no'} | ${recoverySummary(r)} | ${r.restores.full} / ${r.restores.tail} | ${letters} in ${perTopic} topics (${r.poisonFed}) | ${r.unplannedExits.length} |`;
 }
 
 /** What a person reads after each experiment. */
 export function describe(r: ExperimentResult): string {
   const lines = [
     `${r.options.topology === 'single' ? 'one broker' : 'three brokers'}, ${r.options.guarantee}, ${r.ordersIn} orders in ${seconds(r.durationMs)}:`,
-    `  decided ${r.java.decided} of the oracle's ${r.expectedDecided}; lost ${r.java.lost}, duplicated ${r.java.duplicated}, wrong ${r.java.wrong} (Kafka's Java read_committed consumer)`,
-    `  Tributary's consumer: decided ${r.tributary.decided}; lost ${r.tributary.lost}, duplicated ${r.tributary.duplicated}, wrong ${r.tributary.wrong}; same records as Java's: ${r.readersAgree ? 'yes' : 'no'}`,
+    `  decided ${r.java.decided} of the oracle's ${r.expectedDecided}; lost ${r.java.lost}, duplicated ${r.java.duplicated} (checks ${r.java.duplicatedChecks}), wrong ${r.java.wrong}, states set back ${r.java.setBack} (Kafka's Java read_committed consumer)`,
+    `  Tributary's consumer: decided ${r.tributary.decided}; lost ${r.tributary.lost}, duplicated ${r.tributary.duplicated} (checks ${r.tributary.duplicatedChecks}), wrong ${r.tributary.wrong}, states set back ${r.tributary.setBack}; same records as Java's: ${r.readersAgree ? 'yes' : 'no'}`,
     ...r.faults.map(
       (f) =>
         `  ${f.fault} (${f.detail}): ${f.inFlight} orders in flight; ${f.recoveryMs === null ? 'some were never decided' : `all decided ${seconds(f.recoveryMs)} after the fault`}`,
     ),
     `  recovery median / max: ${recoverySummary(r)}; restores: ${r.restores.full} full, ${r.restores.tail} tail`,
-    `  dead letters: ${JSON.stringify(r.deadLetters)} for ${r.poisonFed} poison records; input slices sent again: ${r.resentSlices}`,
+    `  dead letters: ${JSON.stringify(r.deadLetters)} for ${r.poisonFed} poison records; input slices sent again: ${r.resentSlices}${r.inputFedTwice ? ` (${r.inputFedTwice} records in twice, replayed so by the oracle)` : ''}`,
     ...r.unplannedExits.map((e) => `  unplanned: ${e}`),
     ...r.readFailures.map((e) => `  could not read: ${e}`),
     ...r.java.examples.map((e) => `  e.g. ${e}`),

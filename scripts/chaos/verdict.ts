@@ -2,6 +2,7 @@
 // multisets of (topic, key, value), since partitions are processed in no defined order live (the
 // recording's outcome does not depend on it) and timestamps of derived records may differ.
 import type { ReplayRecord } from 'tributary/testing';
+import { movesForward } from '../../schemas/order-states.ts';
 import type { Order, OrderValidation } from '../../schemas/topics.ts';
 import { topics } from '../../schemas/topics.ts';
 import { toJsonForm, type Serde } from '../../src/serde/serde.ts';
@@ -24,6 +25,13 @@ export interface Verdict {
   readonly lost: number;
   /** Output records committed more often than the oracle writes them. */
   readonly duplicated: number;
+  /**
+   * Of those, checks on `order-validations`: the only output at-least-once may repeat (the aggregator
+   * counts distinct checks); an order state or an email written twice breaks either guarantee.
+   */
+  readonly duplicatedChecks: number;
+  /** Order states committed on `orders` after a further state of the same order (VALIDATED after CONFIRMED, anything after FAILED). */
+  readonly setBack: number;
   /** Output records committed that the oracle never writes (or could not be read). */
   readonly wrong: number;
   /** Some examples of each, for a person to look at. */
@@ -88,7 +96,10 @@ export function judge(
   const where = new Map<string, string[]>();
   const examples: string[] = [];
   let undecodable = 0;
-  for (const r of committed) {
+  /** The furthest state each order has reached on `orders`, in offset order (an order has one partition). */
+  const furthest = new Map<string, Order>();
+  let setBack = 0;
+  for (const r of inOffsetOrder(committed)) {
     if (!OUTPUT_TOPICS.includes(r.topic)) continue;
     const { keySerde, valueSerde } = serdes.get(r.topic)!;
     try {
@@ -96,6 +107,18 @@ export function judge(
       if (typeof key === 'string' && key.startsWith(poisonKeyPrefix)) continue;
       const value = r.value === null ? null : toJsonForm(valueSerde, valueSerde.deserialize(r.value));
       if (r.topic === topics.orders.name && (value as Order | null)?.state === 'CREATED') continue;
+      if (r.topic === topics.orders.name && value !== null) {
+        const order = value as Order;
+        const kept = furthest.get(order.id);
+        if (!kept || movesForward(kept.state, order.state)) furthest.set(order.id, order);
+        else if (kept.state !== order.state) {
+          setBack++;
+          if (examples.length < 10)
+            examples.push(
+              `set back: ${order.id} ${order.state} after ${kept.state} at ${r.partition}@${r.offset}`,
+            );
+        }
+      }
       const item = entry(r.topic, key, value);
       add(live, item);
       where.set(item, [...(where.get(item) ?? []), `${r.partition}@${r.offset}`]);
@@ -107,6 +130,7 @@ export function judge(
   }
   let lost = 0;
   let duplicated = 0;
+  let duplicatedChecks = 0;
   let wrong = undecodable;
   for (const [item, want] of expected) {
     const got = live.get(item) ?? 0;
@@ -116,6 +140,7 @@ export function judge(
     }
     if (got > want) {
       duplicated += got - want;
+      if (item.startsWith(`${topics.orderValidations.name} `)) duplicatedChecks += got - want;
       if (examples.length < 10)
         examples.push(`duplicated ${got - want}× ${item} at ${where.get(item)!.join(', ')}`);
     }
@@ -132,7 +157,20 @@ export function judge(
       if (order.state === 'VALIDATED' || order.state === 'FAILED') decidedIds.add(order.id);
     }
   }
-  return { decided: decidedIds.size, lost, duplicated, wrong, examples };
+  return { decided: decidedIds.size, lost, duplicated, duplicatedChecks, wrong, setBack, examples };
+}
+
+/** The records by topic and partition, each partition's in offset order (as its consumers read them). */
+function inOffsetOrder(records: readonly CommittedRecord[]): CommittedRecord[] {
+  return [...records].sort((a, b) =>
+    a.topic !== b.topic
+      ? a.topic < b.topic
+        ? -1
+        : 1
+      : a.partition !== b.partition
+        ? a.partition - b.partition
+        : Number(BigInt(a.offset) - BigInt(b.offset)),
+  );
 }
 
 /** Orders the oracle decides: what a live run must decide too. */

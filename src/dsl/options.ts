@@ -78,11 +78,12 @@ export interface Materialized<K, V> extends Named {
    * as the key's latest value with the value it had at the previous commit as old value (and its
    * changelog gets one record), when the commit flushes the cache or when the cache is full. Its size
    * is the worker setting `--record-cache-max-bytes` (Kafka Streams' `statestore.cache.max.bytes`,
-   * 10 MiB by default; 0 turns caching off everywhere). It applies to the stores of `builder.table`,
-   * `count`, `reduce` and `aggregate` of grouped streams and tables, windowed and session ones too
-   * (per window or session; not when emitting on window close), of `filter`, `mapValues` and
-   * `transformValues` results and foreign-key join results with a `storeName`, and of materialized
-   * table-table join results; other stores do not cache.
+   * 10 MiB by default; 0 turns caching off everywhere). It applies to the stores of `count`, `reduce`
+   * and `aggregate` of grouped streams and tables, windowed and session ones too (per window or
+   * session; not when emitting on window close), of materialized table-table join results, of
+   * `filter`, `mapValues` and `transformValues` results with a `storeName`, and of `builder.table`,
+   * `toTable` and foreign-key join results when Kafka Streams materializes them (named, looked up by
+   * a join, or sending old values, as to a `groupBy`); other stores do not cache.
    */
   readonly caching?: boolean;
   /**

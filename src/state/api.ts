@@ -225,8 +225,9 @@ interface StoreSpecBase<K, V> {
   /**
    * Whether writes go through the record cache (Kafka Streams' caching stores): true for the stores
    * the DSL materializes for tables and aggregations (key-value, window and session stores; not those
-   * of aggregations emitting on window close), for named `filter`/`mapValues`/`transformValues` results
-   * and foreign-key join results, and for materialized table-table join results, unless
+   * of aggregations emitting on window close; source tables and foreign-key join results when named,
+   * looked up or sending old values), for named `filter`/`mapValues`/`transformValues` results, and
+   * for materialized table-table join results, unless
    * `Materialized.caching` is false; for stores added by hand when their `Stores` builder was given
    * `caching: true`. Absent means false.
    */

@@ -454,7 +454,8 @@ export class TopologyTestDriver {
   }
 
   /**
-   * Closes the tasks and stores, and removes the temporary state directory it made.
+   * Commits (as `commit()` does), closes the tasks and stores, and removes the temporary state
+   * directory it made.
    *
    * @example
    * ```ts
@@ -464,11 +465,20 @@ export class TopologyTestDriver {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    // A last commit first, as a worker commits when it stops (and Kafka Streams' driver on close):
+    // with `commitEachRecord: false`, what the record cache holds reaches its store and changelog.
+    let failure: unknown;
+    try {
+      this.cluster.commit();
+    } catch (error) {
+      failure = error;
+    }
     try {
       await this.app.close();
     } finally {
       if (this.ownStateDir) await rm(this.ownStateDir, { recursive: true, force: true });
     }
+    if (failure !== undefined) throw failure;
   }
 
   private storeSpec(name: string): StoreSpec {

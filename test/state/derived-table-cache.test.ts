@@ -1,8 +1,8 @@
 // The record cache beyond tables and aggregations, as Kafka Streams caches: the named results of
 // filter, mapValues and transformValues, materialized table-table join results (named or not), named
-// foreign-key join results, and stores added by hand with `caching: true`. Between two commits a key's
-// updates reach downstream once; unnamed derived tables, unmaterialized joins and `caching: false`
-// forward every update, as before.
+// foreign-key join results, source tables a join looks up, and stores added by hand with
+// `caching: true`. Between two commits a key's updates reach downstream once; unnamed derived tables,
+// unmaterialized joins and `caching: false` forward every update, as before.
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   Serdes,
@@ -117,8 +117,9 @@ describe('the record cache of derived tables, joins and stores added by hand', (
   /** Two tables joined, the result written to `output`; commits only when told. */
   async function joined(materialized: Materialized<string, string> | undefined) {
     const builder = new StreamsBuilder();
-    const left = builder.table<string, string>('left', strings);
-    const right = builder.table<string, string>('right', strings);
+    // The joined tables do not cache: the outputs show what the join itself forwards.
+    const left = builder.table<string, string>('left', { ...strings, caching: false });
+    const right = builder.table<string, string>('right', { ...strings, caching: false });
     left
       .join(right, (l, r) => `${l}+${r}`, materialized)
       .toStream()
@@ -156,6 +157,29 @@ describe('the record cache of derived tables, joins and stores added by hand', (
         { key: 'k', value: 'l2+r1' },
       ]);
       await driver!.close();
+      driver = undefined;
+    }
+  });
+
+  it('caches an unnamed source table once a join looks it up, as Kafka Streams then materializes it', async () => {
+    for (const lookedUp of [true, false]) {
+      const builder = new StreamsBuilder();
+      const table = builder.table<string, string>('input', strings);
+      table.toStream().to('output', strings);
+      if (lookedUp)
+        builder
+          .stream<string, string>('lookups', strings)
+          .join(table, (lookup, value) => `${lookup}:${value}`)
+          .to('found', strings);
+      driver = await TopologyTestDriver.create(builder.build(), { commitEachRecord: false });
+      const input = driver.createInputTopic<string, string>('input');
+      input.pipeInput('k', 'a', 1);
+      input.pipeInput('k', 'b', 2);
+      driver.commit();
+      expect(driver.createOutputTopic<string, string>('output').readValuesToList()).toEqual(
+        lookedUp ? ['b'] : ['a', 'b'],
+      );
+      await driver.close();
       driver = undefined;
     }
   });

@@ -69,4 +69,33 @@ describe('commits of the in-memory applications (test driver and replay)', () =>
       await second.close();
     }
   });
+
+  it('a driver closing commits first, as a worker stopping does: what the record cache held is in the store for the next driver', async () => {
+    const stateDir = await mkdtemp(join(tmpdir(), 'tributary-commits-'));
+    cleanup.push(stateDir);
+    const first = await TopologyTestDriver.create(countingTopology().build(), {
+      stateDir,
+      commitEachRecord: false,
+    });
+    const input = first.createInputTopic(words);
+    for (let i = 0; i < 10; i++) input.pipeInput(`w${i % 2}`, 'x', i);
+    const output = first.createOutputTopic('counts-out', Serdes.String(), Serdes.Long());
+    // Nothing committed yet: the counts are still in the record cache.
+    expect(output.readKeyValuesToList()).toEqual([]);
+    await first.close();
+    expect(output.readKeyValuesToMap()).toEqual(
+      new Map([
+        ['w0', 5],
+        ['w1', 5],
+      ]),
+    );
+
+    const second = await TopologyTestDriver.create(countingTopology().build(), { stateDir });
+    try {
+      const counts = second.getKeyValueStore<string, number>('counts');
+      expect([...counts.all()].map((e) => `${e.key}=${e.value}`)).toEqual(['w0=5', 'w1=5']);
+    } finally {
+      await second.close();
+    }
+  });
 });

@@ -79,7 +79,7 @@ export function suppressProcessor(options: SuppressOptions): AnySupplier {
         );
       },
     };
-    return processor as Processor<unknown, unknown, unknown, unknown>;
+    return processor;
   };
 }
 

@@ -61,7 +61,7 @@ export function tableGroupByProcessor(
         if (newPair) context.forward(withKeyValue(record, newPair.key, change(newPair.value, null)));
       },
     };
-    return processor as Processor<unknown, unknown, unknown, unknown>;
+    return processor;
   };
 }
 
@@ -113,6 +113,6 @@ export function tableAggregateProcessor(
         forwarder.maybeForward(withTimestamp(updated, timestamp));
       },
     };
-    return processor as Processor<unknown, unknown, unknown, unknown>;
+    return processor;
   };
 }

@@ -102,7 +102,7 @@ export function tableJoinProcessor(options: {
       },
       close: () => getter.close?.(),
     };
-    return processor as Processor<unknown, unknown, unknown, unknown>;
+    return processor;
   };
 }
 
@@ -139,7 +139,7 @@ export function tableJoinMergeProcessor(
         forwarder.maybeForward(withValue(record, change(newValue, sendOldValues ? oldValue : null, latest)));
       },
     };
-    return processor as Processor<unknown, unknown, unknown, unknown>;
+    return processor;
   };
 }
 

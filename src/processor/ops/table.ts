@@ -174,7 +174,7 @@ function derivedTableProcessor(table: DerivedTable & { store: DerivedTableStore 
         forwarder.maybeForward(withValue(record, change(newValue, oldValue, latest)));
       },
     };
-    return processor as Processor<unknown, unknown, unknown, unknown>;
+    return processor;
   };
 }
 
@@ -321,15 +321,15 @@ function forwardingDisabled(context: ProcessingContext, operator: string): Proce
   });
 }
 
-/** The table's changes as a stream of new values (null for deletes). */
-export function tableToStreamProcessor(): AnySupplier {
+/** `KTable.toStream`: the table's changes as a stream of new values (null for deletes). */
+export function tableToStreamProcessor<K, V>(): ProcessorSupplier<K, Change<V>, K, V | null> {
   return () => {
-    let context: ProcessorContext<unknown, unknown>;
+    let context: ProcessorContext<K, V | null>;
     return {
       init: (c) => {
         context = c;
       },
-      process: (record) => context.forward(withValue(record, (record.value as Change<unknown>).newValue)),
+      process: (record) => context.forward(withValue(record, record.value.newValue)),
     };
   };
 }

@@ -22,7 +22,6 @@ import {
 import { passThroughProcessor } from '../../processor/ops/stateless.ts';
 import type { ProcessorSupplier } from '../../processor/api.ts';
 import type {
-  AnySerde,
   CogroupAggregateIr,
   IrGraph,
   IrNode,
@@ -235,7 +234,7 @@ export const aggregationCompilers: OpCompilers = {
     context.addKeyValueStore(bufferStore, {
       timestamped: false,
       keySerde,
-      valueSerde: bufferedChangeSerde(valueSerde) as AnySerde,
+      valueSerde: bufferedChangeSerde(valueSerde),
     });
     const parentGetter = optionalValueGetter(context, node.parents[0]);
     if (parentGetter) context.setValueGetter(node.id, suppressValueGetter(node.storeName, parentGetter));
@@ -300,7 +299,7 @@ export const aggregationCompilers: OpCompilers = {
 
   'table-group-by': (node, context) => {
     const keySerde = context.keySerde(node.keySerde);
-    const valueSerde = changeSerde(context.valueSerde(node.valueSerde)) as AnySerde;
+    const valueSerde = changeSerde(context.valueSerde(node.valueSerde));
     const topic = { name: node.topic, internal: true };
     context.builder.addProcessor({
       name: node.name,

@@ -12,7 +12,7 @@ import {
 import { tableSourceProcessor } from '../../processor/ops/table.ts';
 import type { SerdeContext } from '../../serde/serde.ts';
 import type { StreamPartitioner } from '../functions.ts';
-import type { AnySerde, ForeignKeyJoinIr, StoreIr } from '../ir.ts';
+import type { ForeignKeyJoinIr, StoreIr } from '../ir.ts';
 import type { CompileContext } from './context.ts';
 import { materializeTable } from './tables.ts';
 
@@ -55,8 +55,8 @@ export function compileForeignKeyJoin(node: ForeignKeyJoinIr, context: CompileCo
   const fkContext: SerdeContext = { topic: `${names.subscriptionTopic}-fk`, part: 'key' };
   const hashContext: SerdeContext = { topic: `${names.subscriptionTopic}-vh`, part: 'value' };
   const foreignValueContext: SerdeContext = { topic: names.responseTopic, part: 'value' };
-  const subscriptions = subscriptionSerde(keySerde, pkContext) as AnySerde;
-  const responses = responseSerde(foreignValueSerde, foreignValueContext) as AnySerde;
+  const subscriptions = subscriptionSerde(keySerde, pkContext);
+  const responses = responseSerde(foreignValueSerde, foreignValueContext);
   const builder = context.builder;
 
   // Left side: subscriptions out.
@@ -101,7 +101,7 @@ export function compileForeignKeyJoin(node: ForeignKeyJoinIr, context: CompileCo
   });
   context.addKeyValueStore(internalStore(node, names.subscriptionStore), {
     timestamped: true,
-    keySerde: combinedKeySerde(foreignKeySerde, fkContext, keySerde, pkContext) as AnySerde,
+    keySerde: combinedKeySerde(foreignKeySerde, fkContext, keySerde, pkContext),
     valueSerde: subscriptions,
   });
   builder.addProcessor({
@@ -162,12 +162,12 @@ export function compileForeignKeyJoin(node: ForeignKeyJoinIr, context: CompileCo
     stores: leftGetter.storeNames,
   });
   const resultStore = node.store ?? internalStore(node, names.resultStore);
-  // The result caches when named, as Kafka Streams' result table (a KTableSource) is then materialized.
+  // The result is a source table in Kafka Streams (a KTableSource): it caches when materialized.
   materializeTable(
     context,
     node.id,
     { ...resultStore, keySerde: resultStore.keySerde ?? keySerde },
-    { cacheable: !resultStore.generated },
+    { cacheable: context.oldValues.materializes(node.id) },
   );
   builder.addProcessor({
     name: node.name,

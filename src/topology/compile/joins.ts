@@ -9,7 +9,6 @@ import {
 } from '../../processor/ops/table-table-join.ts';
 import { storeValueGetter } from '../../processor/ops/value-getter.ts';
 import { bytesSerde } from '../../serde/primitives.ts';
-import type { AnySerde } from '../ir.ts';
 import type { CompileContext, OpCompilers } from './context.ts';
 import { materializeTable } from './tables.ts';
 import { compileForeignKeyJoin } from './fk-join.ts';
@@ -34,8 +33,8 @@ export const joinCompilers: OpCompilers = {
         throw new TopologyError('History retention must be at least grace period.');
       context.addKeyValueStore(buffer, {
         timestamped: false,
-        keySerde: bytesSerde() as AnySerde,
-        valueSerde: bytesSerde() as AnySerde,
+        keySerde: bytesSerde(),
+        valueSerde: bytesSerde(),
       });
     }
     context.builder.addProcessor({

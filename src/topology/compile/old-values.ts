@@ -32,6 +32,15 @@ export class OldValues {
     return this.sending.has(id);
   }
 
+  /**
+   * Whether a source table (`builder.table`, `toTable`, a foreign-key join's result) is materialized
+   * in Kafka Streams' sense: named, looked up by a join, or made to send old values. Kafka Streams
+   * writes only such a table's store, and so caches only its updates.
+   */
+  materializes(id: number): boolean {
+    return this.materializedSources.has(id);
+  }
+
   /** What creating an operator asks of its parents. */
   private created(node: IrNode): void {
     switch (node.op) {

@@ -1,7 +1,7 @@
 import { passThroughProcessor } from '../../processor/ops/stateless.ts';
 import { outerKeySerde, outerValuesSerde } from '../../processor/ops/stream-join-outer-store.ts';
 import { joinWindowProcessor, streamJoinProcessor } from '../../processor/ops/stream-stream-join.ts';
-import type { AnySerde, StreamStreamJoinIr } from '../ir.ts';
+import type { StreamStreamJoinIr } from '../ir.ts';
 import type { CompileContext } from './context.ts';
 
 /**
@@ -32,11 +32,11 @@ export function compileStreamStreamJoin(node: StreamStreamJoinIr, context: Compi
     const keySerde = context.keySerde(node.keySerde);
     context.addKeyValueStore(node.outerStore, {
       timestamped: false,
-      keySerde: outerKeySerde(keySerde) as AnySerde,
+      keySerde: outerKeySerde(keySerde),
       valueSerde: outerValuesSerde(
         context.valueSerde(node.thisValueSerde),
         context.valueSerde(node.otherValueSerde),
-      ) as AnySerde,
+      ),
     });
   }
   const stores = [

@@ -70,9 +70,12 @@ export const tableCompilers: OpCompilers = {
         keySerde: node.store.keySerde ?? node.keySerde,
         valueSerde: node.store.valueSerde ?? node.valueSerde,
       },
-      // Kafka Streams caches a source table's store when the table is materialized; Tributary always
-      // keeps the store, and caches it when the table was materialized by name or options.
-      { sourceTopic: node.store.logging ? topic : undefined, cacheable: !node.store.generated },
+      // Tributary always keeps a source table's store; Kafka Streams keeps (and caches) it only when the
+      // table is materialized: named, looked up by a join, or made to send old values.
+      {
+        sourceTopic: node.store.logging ? topic : undefined,
+        cacheable: context.oldValues.materializes(node.id),
+      },
     );
     context.builder.addProcessor({
       name: node.name,
@@ -118,7 +121,9 @@ export const tableCompilers: OpCompilers = {
     });
   },
   'to-table': (node, context) => {
-    const store = materializeTable(context, node.id, node.store, { cacheable: !node.store.generated });
+    const store = materializeTable(context, node.id, node.store, {
+      cacheable: context.oldValues.materializes(node.id),
+    });
     addSimpleProcessor(
       node,
       context,

@@ -48,6 +48,6 @@ export function foreignTableJoinProcessor(options: {
         }
       },
     };
-    return processor as Processor<unknown, unknown, unknown, unknown>;
+    return processor;
   };
 }

@@ -48,6 +48,6 @@ export function responseJoinProcessor(options: {
       },
       close: () => left.close?.(),
     };
-    return processor as Processor<unknown, unknown, unknown, unknown>;
+    return processor;
   };
 }

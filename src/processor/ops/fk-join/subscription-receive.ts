@@ -54,6 +54,6 @@ export function subscriptionReceiveProcessor(options: {
       },
       close: () => foreign.close?.(),
     };
-    return processor as Processor<unknown, unknown, unknown, unknown>;
+    return processor;
   };
 }

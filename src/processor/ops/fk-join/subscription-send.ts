@@ -94,6 +94,6 @@ export function subscriptionSendProcessor(options: SubscriptionSendOptions): Any
         context.forward(withKeyValue(record, record.key, response), options.resolverName);
       },
     };
-    return processor as Processor<unknown, unknown, unknown, unknown>;
+    return processor;
   };
 }
