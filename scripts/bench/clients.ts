@@ -16,6 +16,7 @@ import type { EventLogPort, OutgoingRecord } from '../../src/kafka/port.ts';
 import { silentLogger } from '../../src/common/logger.ts';
 import { format, perSecond, provideBroker, root, unique, until } from './kafka-kit.ts';
 import { describeMachine } from './machine.ts';
+import { toOffset } from '../../src/common/offset.ts';
 
 const HEADING = 'Kafka clients: raw produce, consume and transactions';
 const RECORDS = Number(process.env.BENCH_RECORDS ?? 100_000);
@@ -87,7 +88,7 @@ async function run(port: EventLogPort, client: KafkaClient, round: number): Prom
       (error) => (failure = error),
     );
     for (let partition = 0; partition < PARTITIONS; partition++)
-      await reader.assign({ topic: plain, partition, offset: '0' });
+      await reader.assign({ topic: plain, partition, offset: toOffset(0) });
     await until(() => consumed >= RECORDS || failure !== undefined, `${client} consuming`);
   });
   await reader.stop();
@@ -102,7 +103,7 @@ async function run(port: EventLogPort, client: KafkaClient, round: number): Prom
     for (let i = 0; i < TRANSACTIONS; i++) {
       await txn.begin();
       await txn.send(records(transactional, PER_TRANSACTION, i * PER_TRANSACTION));
-      await txn.sendOffsets(group, [{ topic: plain, partition: i % PARTITIONS, offset: String(i + 1) }]);
+      await txn.sendOffsets(group, [{ topic: plain, partition: i % PARTITIONS, offset: toOffset(i + 1) }]);
       await txn.commit();
     }
   });

@@ -22,6 +22,7 @@ import { savingStore } from '../../src/runtime/changelog-target.ts';
 import { Restorer } from '../../src/runtime/worker/restorer.ts';
 import { openStore } from '../../src/state/managed-store.ts';
 import { describeMachine } from './machine.ts';
+import { toOffset } from '../../src/common/offset.ts';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -45,7 +46,7 @@ function changelog(partition: number): RecordBatch[] {
     records.push({
       topic: TOPIC,
       partition,
-      offset: String(records.length),
+      offset: toOffset(records.length),
       key: Buffer.from(`word-${i}`),
       value: count,
       timestamp: 1_700_000_000_000 + i,
@@ -58,8 +59,8 @@ function changelog(partition: number): RecordBatch[] {
       topic: TOPIC,
       partition,
       records: slice,
-      nextOffset: String(at + slice.length),
-      highWatermark: String(records.length),
+      nextOffset: toOffset(at + slice.length),
+      highWatermark: toOffset(records.length),
     });
   }
   return batches;

@@ -34,6 +34,7 @@ import { managedKeyValueStore } from '../../src/state/managed/key-value.ts';
 import type { ManagedStore } from '../../src/state/managed-store.ts';
 import { KeyRuns } from '../../src/state/runs/key-runs.ts';
 import { describeMachine } from './machine.ts';
+import { toOffset } from '../../src/common/offset.ts';
 
 /** Keys written between two commits. */
 const COMMIT_EVERY = 10_000;
@@ -255,7 +256,7 @@ async function countPhase(directory: string, n: number): Promise<PhaseResult> {
       const record: ConsumedRecord = {
         topic: 'words',
         partition: 0,
-        offset: String(i),
+        offset: toOffset(i),
         timestamp: i,
         key: text.encode(key(scattered(i % n, n))),
         value: text.encode('w'),

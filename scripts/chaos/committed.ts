@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import { kafkaEventLog } from '../../src/kafka/kafkajs/event-log.ts';
 import { silentLogger } from '../../src/common/logger.ts';
 import { root } from './brokers.ts';
+import { formatOffset, toOffset } from '../../src/common/offset.ts';
 
 const run = promisify(execFile);
 
@@ -64,7 +65,7 @@ export async function readWithTributary(
   const remaining = new Map<string, bigint>();
   for (const topic of present)
     for (const [partition, range] of await admin.offsets(topic))
-      if (BigInt(range.high) > 0n) remaining.set(`${topic}/${partition}`, BigInt(range.high));
+      if (range.high > 0n) remaining.set(`${topic}/${partition}`, range.high);
   const reader = log.partitionReader({ readCommitted: true, topics: present, clientId: 'chaos-reader' });
   let failure: Error | undefined;
   await reader.start(
@@ -73,7 +74,7 @@ export async function readWithTributary(
         records.push({
           topic: batch.topic,
           partition: batch.partition,
-          offset: r.offset,
+          offset: formatOffset(r.offset),
           key: r.key,
           value: r.value,
         });
@@ -86,7 +87,11 @@ export async function readWithTributary(
   try {
     for (const key of [...remaining.keys()]) {
       const at = key.lastIndexOf('/');
-      await reader.assign({ topic: key.slice(0, at), partition: Number(key.slice(at + 1)), offset: '0' });
+      await reader.assign({
+        topic: key.slice(0, at),
+        partition: Number(key.slice(at + 1)),
+        offset: toOffset(0),
+      });
     }
     const deadline = Date.now() + timeoutMs;
     while (remaining.size > 0) {

@@ -26,6 +26,7 @@ import {
   type Verdict,
 } from './verdict.ts';
 import { ORDERS_TOPOLOGIES, WorkerPool } from './workers.ts';
+import { toOffset } from '../../src/common/offset.ts';
 
 export interface ExperimentOptions {
   readonly topology: Topology;
@@ -327,7 +328,7 @@ class DecisionWatcher {
     );
     for (const topic of watched)
       for (let partition = 0; partition < PARTITIONS; partition++)
-        await reader.assign({ topic, partition, offset: '0' });
+        await reader.assign({ topic, partition, offset: toOffset(0) });
   }
 
   async stop(): Promise<void> {

@@ -120,7 +120,7 @@ function readCounters(runner: AppRunner, at: number): Counters {
   const positions = new Map<string, bigint>();
   for (const [id, task] of runner.activeTasks)
     for (const position of task.positions())
-      positions.set(positionKey(id, position.topic, position.partition), BigInt(position.offset));
+      positions.set(positionKey(id, position.topic, position.partition), position.offset);
   const restored = new Map<string, number>();
   for (const restore of runner.restoreProgress())
     restored.set(`${restore.topic}/${restore.partition}`, restore.restored);

@@ -17,6 +17,7 @@ import type {
   WorkerStatus,
 } from './api-types.ts';
 import type { ConsoleSampler } from './sampler.ts';
+import { formatOffset } from '../common/offset.ts';
 
 /** How long the gathering waits for another worker's report: a page refreshing every few seconds cannot wait longer. */
 export const PEER_REPORT_TIMEOUT_MS = 2_500;
@@ -41,7 +42,9 @@ function applicationStatus(
   const lags = new Map(runner.consumerLag().map((l) => [`${l.topic}/${l.partition}`, l.lag]));
   const tasks: TaskStatus[] = [];
   for (const [id, task] of runner.activeTasks) {
-    const positions = new Map(task.positions().map((p) => [`${p.topic}/${p.partition}`, p.offset]));
+    const positions = new Map(
+      task.positions().map((p) => [`${p.topic}/${p.partition}`, formatOffset(p.offset)]),
+    );
     tasks.push({
       id,
       role: 'active',

@@ -10,6 +10,7 @@ import { warnOnFailure, type Logger } from '../common/logger.ts';
 import type { AppRunner } from '../runtime/worker/app-runner.ts';
 import type { Serde } from '../serde/serde.ts';
 import { Topology } from '../topology/topology.ts';
+import { toOffset } from '../common/offset.ts';
 
 export interface TopicSerdes {
   readonly keySerde: Serde<unknown>;
@@ -98,8 +99,8 @@ export class TopicTail {
     try {
       for (const topic of topics.keys())
         for (const [partition, range] of await admin.offsets(topic)) {
-          const end = BigInt(range.high);
-          const low = BigInt(range.low);
+          const end = range.high;
+          const low = range.low;
           const from = end - BigInt(recentPerPartition) > low ? end - BigInt(recentPerPartition) : low;
           starts.push({ topic, partition, from, end });
         }
@@ -124,7 +125,7 @@ export class TopicTail {
       },
     );
     for (const start of starts)
-      await reader.assign({ topic: start.topic, partition: start.partition, offset: start.from.toString() });
+      await reader.assign({ topic: start.topic, partition: start.partition, offset: toOffset(start.from) });
   }
 
   private async onBatch(batch: RecordBatch): Promise<void> {
@@ -132,7 +133,7 @@ export class TopicTail {
     if (serdes) for (const record of batch.records) await this.decode(record, serdes);
     const k = key(batch);
     const end = this.behind.get(k);
-    if (end !== undefined && BigInt(batch.nextOffset) >= end) this.behind.delete(k);
+    if (end !== undefined && batch.nextOffset >= end) this.behind.delete(k);
   }
 
   private async decode(record: LogRecord, serdes: TopicSerdes): Promise<void> {

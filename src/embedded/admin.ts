@@ -1,5 +1,6 @@
 import type { AdminPort, CommittedOffset, NewTopic, OffsetRange } from '../kafka/port.ts';
 import type { EmbeddedLog } from './embedded-log.ts';
+import { toOffset, type Offset } from '../common/offset.ts';
 
 const SCAN_RECORDS = 1000;
 const SCAN_BYTES = 4 * 1024 * 1024;
@@ -31,13 +32,13 @@ export class EmbeddedAdmin implements AdminPort {
     // partition() throws, naming the topic, when it does not exist.
     const count = this.log.partitionCount(topic) ?? this.log.partition(topic, 0).partition;
     for (let p = 0; p < count; p++)
-      ranges.set(p, { low: '0', high: String(this.log.partition(topic, p).stableEnd) });
+      ranges.set(p, { low: toOffset(0), high: toOffset(this.log.partition(topic, p).stableEnd) });
     return ranges;
   }
 
   /** A scan from the start: the embedded log keeps no time index (it is for development-sized logs). */
-  async offsetsForTime(topic: string, timestamp: number): Promise<Map<number, string>> {
-    const result = new Map<number, string>();
+  async offsetsForTime(topic: string, timestamp: number): Promise<Map<number, Offset>> {
+    const result = new Map<number, Offset>();
     for (const [partition] of await this.offsets(topic)) {
       const log = this.log.partition(topic, partition);
       let found = log.stableEnd;
@@ -47,18 +48,18 @@ export class EmbeddedAdmin implements AdminPort {
         if (first) found = Number(first.offset);
         at = read.next;
       }
-      result.set(partition, String(found));
+      result.set(partition, toOffset(found));
     }
     return result;
   }
 
   async committedOffsets(groupId: string, topic: string): Promise<Map<number, CommittedOffset>> {
     const committed = new Map<number, CommittedOffset>();
-    for (const [topicName, partition, offset, metadata] of this.log.coordinator
+    for (const [topicName, partition, position, metadata] of this.log.coordinator
       .groupOffsets(groupId)
       .values())
       if (topicName === topic)
-        committed.set(partition, { offset: String(offset), metadata: metadata ?? null });
+        committed.set(partition, { offset: toOffset(position), metadata: metadata ?? null });
     return committed;
   }
 

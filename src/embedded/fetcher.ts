@@ -1,6 +1,7 @@
 import type { RecordBatch, TopicPartition } from '../kafka/port.ts';
 import type { PartitionLog } from './partition-log.ts';
 import { toError } from '../common/to-error.ts';
+import { toOffset } from '../common/offset.ts';
 
 /** Records per partition per fetch, and about how many bytes. */
 const MAX_RECORDS = 500;
@@ -111,8 +112,8 @@ export class Fetcher {
           topic,
           partition,
           records: read.records,
-          nextOffset: String(read.next),
-          highWatermark: String(p.log.visibleEnd(readCommitted)),
+          nextOffset: toOffset(read.next),
+          highWatermark: toOffset(p.log.visibleEnd(readCommitted)),
         });
       }
       // Let the runtime process what it got (and others fetch) before reading more.

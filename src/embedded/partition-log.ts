@@ -10,6 +10,7 @@ import {
   type EntryInput,
 } from './record-format.ts';
 import { TributaryError } from '../errors.ts';
+import { toOffset } from '../common/offset.ts';
 
 /** What one read returns: the records, and the offset after everything it covered (markers included). */
 export interface PartitionRead {
@@ -134,7 +135,7 @@ export class PartitionLog {
       records.push({
         topic: this.topic,
         partition: this.partition,
-        offset: String(offset),
+        offset: toOffset(offset),
         key: entry.key,
         value: entry.value,
         timestamp: entry.timestamp,

@@ -12,6 +12,7 @@ import {
 import type { EmbeddedLog } from './embedded-log.ts';
 import type { PartitionLog } from './partition-log.ts';
 import type { Transaction } from './transactions.ts';
+import { toOffset } from '../common/offset.ts';
 
 /**
  * Appends records partition by partition, keeping their order within each partition; returns the
@@ -37,7 +38,7 @@ function write(
     touched?.add(partition);
     let topic = written.get(partition.topic);
     if (!topic) written.set(partition.topic, (topic = new Map()));
-    topic.set(partition.partition, BigInt(first + list.length - 1));
+    topic.set(partition.partition, toOffset(first + list.length - 1));
   }
   return written;
 }

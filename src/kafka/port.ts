@@ -11,6 +11,7 @@
  */
 import { TributaryError, errorKind } from '../errors.ts';
 import type { Headers } from '../common/records.ts';
+import type { Offset } from '../common/offset.ts';
 
 export interface TopicPartition {
   readonly topic: string;
@@ -19,13 +20,13 @@ export interface TopicPartition {
 
 export interface TopicPartitionOffset extends TopicPartition {
   /** The next offset to read (Kafka's committed-offset convention). */
-  readonly offset: string;
+  readonly offset: Offset;
 }
 
 export interface LogRecord {
   readonly topic: string;
   readonly partition: number;
-  readonly offset: string;
+  readonly offset: Offset;
   readonly key: Uint8Array | null;
   readonly value: Uint8Array | null;
   readonly timestamp: number;
@@ -41,21 +42,21 @@ export interface RecordBatch {
    * The offset after everything this fetch covered, including records the client filtered out
    * (transaction markers, aborted records), which never appear in `records`.
    */
-  readonly nextOffset: string;
+  readonly nextOffset: Offset;
   /** The offset after the last record the log holds (readable by this consumer's isolation level). */
-  readonly highWatermark: string;
+  readonly highWatermark: Offset;
 }
 
 /** A consumer group's committed position in a partition, with the metadata string stored beside it. */
 export interface CommittedOffset {
-  readonly offset: string;
+  readonly offset: Offset;
   readonly metadata: string | null;
 }
 
 /** A partition's readable range. */
 export interface OffsetRange {
-  readonly low: string;
-  readonly high: string;
+  readonly low: Offset;
+  readonly high: Offset;
 }
 
 export interface NewTopic {
@@ -74,7 +75,7 @@ export interface AdminPort {
    * Per partition, the offset of the first record whose timestamp is at or after `timestamp`, or the
    * partition's end when there is none: Kafka's ListOffsets by time (`offsetsForTimes`).
    */
-  offsetsForTime(topic: string, timestamp: number): Promise<Map<number, string>>;
+  offsetsForTime(topic: string, timestamp: number): Promise<Map<number, Offset>>;
   /** The committed offsets of a consumer group for a topic (absent partitions have none). */
   committedOffsets(groupId: string, topic: string): Promise<Map<number, CommittedOffset>>;
   deleteTopics(topics: readonly string[]): Promise<void>;
@@ -219,7 +220,7 @@ export interface OutgoingRecord {
 }
 
 /** The offset of the last record a send wrote to each partition. */
-export type WrittenOffsets = Map<string, Map<number, bigint>>;
+export type WrittenOffsets = Map<string, Map<number, Offset>>;
 
 export interface ProducerPort {
   /** Sends records; resolves once all are acknowledged, with the last offset written per partition. */

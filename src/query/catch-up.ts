@@ -5,16 +5,16 @@
  * here, or what this worker sent a moment ago.
  */
 import { errorMessage } from '../errors.ts';
-import type { TopicPartition } from '../kafka/port.ts';
+import type { TopicPartition, TopicPartitionOffset } from '../kafka/port.ts';
 import { QueryUnavailableError } from './errors.ts';
 
 /** What the wait needs of a task (an ActiveTask of the runtime). */
 export interface TaskProgress {
   readonly inputs: readonly TopicPartition[];
   /** The next offset after the last record processed, per input partition that processed any. */
-  positions(): readonly { topic: string; partition: number; offset: string }[];
+  positions(): readonly TopicPartitionOffset[];
   /** Where fetching continues, per input partition (after what is buffered). */
-  fetchPositions(): readonly { topic: string; partition: number; offset: string }[];
+  fetchPositions(): readonly TopicPartitionOffset[];
   readonly queues: { size(partition: TopicPartition): number };
 }
 
@@ -82,9 +82,9 @@ async function endsOf(inputs: readonly TopicPartition[], logEnds: LogEnds): Prom
  */
 function processedUpTo(task: TaskProgress, input: TopicPartition): bigint {
   const same = (p: TopicPartition) => p.topic === input.topic && p.partition === input.partition;
-  let upTo = BigInt(task.positions().find(same)?.offset ?? -1);
+  let upTo: bigint = task.positions().find(same)?.offset ?? -1n;
   if (task.queues.size(input) === 0) {
-    const fetched = BigInt(task.fetchPositions().find(same)?.offset ?? -1);
+    const fetched = task.fetchPositions().find(same)?.offset ?? -1n;
     if (fetched > upTo) upTo = fetched;
   }
   return upTo;

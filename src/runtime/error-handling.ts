@@ -1,6 +1,7 @@
 import { errorMessage, type RecordOrigin, type TributaryError } from '../errors.ts';
 import type { Headers } from '../processor/record.ts';
 import type { ConsumedRecord, ProducedRecord } from './records.ts';
+import { formatOffset } from '../common/offset.ts';
 
 /**
  * What happens to a record that cannot be deserialized, whose processing throws, or whose output a
@@ -66,7 +67,7 @@ export function deadLetter(
   if (options.processor) headers[DeadLetterHeaders.errorProcessor] = options.processor;
   headers[DeadLetterHeaders.sourceTopic] = record.topic;
   headers[DeadLetterHeaders.sourcePartition] = String(record.partition);
-  headers[DeadLetterHeaders.sourceOffset] = record.offset;
+  headers[DeadLetterHeaders.sourceOffset] = formatOffset(record.offset);
   headers[DeadLetterHeaders.applicationId] = options.applicationId;
   return {
     topic: options.topic,
@@ -79,5 +80,5 @@ export function deadLetter(
 }
 
 export function originOf(record: ConsumedRecord): RecordOrigin {
-  return { topic: record.topic, partition: record.partition, offset: record.offset };
+  return { topic: record.topic, partition: record.partition, offset: formatOffset(record.offset) };
 }

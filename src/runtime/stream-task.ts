@@ -30,6 +30,7 @@ import { withBindings, type Logger } from '../common/logger.ts';
 import { partitionForKey } from './partitioner.ts';
 import { PunctuationQueue } from './punctuation.ts';
 import type { ConsumedRecord, RecordCollector } from './records.ts';
+import { formatOffset } from '../common/offset.ts';
 
 /** Everything a task needs from whoever runs it (the test driver or a worker). */
 export interface TaskEnvironment {
@@ -148,7 +149,11 @@ export class StreamTask {
     if (!decoded) return;
     this.streamTimeMs = Math.max(this.streamTimeMs, decoded.timestamp);
     this.currentRecord = record;
-    this.currentMetadata = { topic: record.topic, partition: record.partition, offset: record.offset };
+    this.currentMetadata = {
+      topic: record.topic,
+      partition: record.partition,
+      offset: formatOffset(record.offset),
+    };
     this.currentTimestampMs = decoded.timestamp;
     try {
       for (const child of source.children) child.process(decoded);
@@ -316,7 +321,7 @@ export class StreamTask {
           processor,
           topic: record.topic,
           partition: record.partition,
-          offset: record.offset,
+          offset: formatOffset(record.offset),
           deadLetterTopic: topic,
         },
         `record sent to the dead-letter topic: ${error.message}`,

@@ -17,6 +17,7 @@ import { TaskState, type ChangelogReader, type ProcessedOffset } from '../runtim
 import { resolvePartitions, type PartitionLayout } from '../topology/partitions.ts';
 import { Topology, type Subtopology } from '../topology/topology.ts';
 import type { InMemoryBroker, StoredRecord } from './in-memory-broker.ts';
+import { toOffset } from '../common/offset.ts';
 
 export interface AppInstanceOptions {
   readonly applicationId: string;
@@ -108,7 +109,7 @@ export class AppInstance {
     const consumed: ConsumedRecord = {
       topic: record.topic,
       partition: record.partition,
-      offset: String(record.offset),
+      offset: toOffset(record.offset),
       key: record.key,
       value: record.value,
       timestamp: record.timestamp,

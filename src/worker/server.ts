@@ -203,7 +203,7 @@ export class QueryServer {
   private async logEnds(topic: string): Promise<Map<number, bigint>> {
     this.admin ??= this.options.port.admin();
     const offsets = await this.admin.offsets(topic);
-    return new Map([...offsets].map(([partition, range]) => [partition, BigInt(range.high)]));
+    return new Map([...offsets].map(([partition, range]) => [partition, range.high]));
   }
 
   private httpMetrics(): HttpMetrics {

@@ -7,6 +7,7 @@ import { embeddedEventLog } from '../../src/embedded/event-log.ts';
 import { PartitionLog } from '../../src/embedded/partition-log.ts';
 import { encodeFrame, entryHeader, readFrame } from '../../src/embedded/record-format.ts';
 import type { OutgoingRecord, RecordBatch } from '../../src/kafka/port.ts';
+import { toOffset } from '../../src/common/offset.ts';
 
 const directories: string[] = [];
 const opened: EmbeddedLog[] = [];
@@ -75,10 +76,10 @@ describe('the embedded log on disk', () => {
     expect(values(log, 'orders', true)).toEqual(['a', 'c']);
     expect(values(log, 'orders', true, 1)).toEqual(['b']);
     const [first] = log.partition('orders', 0).read(0, true, 1, 1 << 20).records;
-    expect(first).toMatchObject({ offset: '0', timestamp: 1_000, headers: { source: 'test' } });
+    expect(first).toMatchObject({ offset: toOffset(0), timestamp: 1_000, headers: { source: 'test' } });
     expect(Buffer.from(first!.key!).toString()).toBe('k-a');
     expect(await embeddedEventLog(log).admin().committedOffsets('app', 'orders')).toEqual(
-      new Map([[0, { offset: '2', metadata: null }]]),
+      new Map([[0, { offset: toOffset(2), metadata: null }]]),
     );
     // New records continue the offsets.
     expect(
@@ -140,7 +141,7 @@ describe('the embedded log on disk', () => {
     const producer = await port.transactionalProducer({ transactionalId: 'task-0_0' });
     await producer.begin();
     await producer.send([record('t', 'in-flight')]);
-    await producer.sendOffsets('app', [{ topic: 't', partition: 0, offset: '1' }]);
+    await producer.sendOffsets('app', [{ topic: 't', partition: 0, offset: toOffset(1) }]);
     // The files as a crash right now leaves them.
     const crashed = newDirectory();
     cpSync(dir, crashed, { recursive: true });
@@ -232,7 +233,7 @@ describe('the embedded log on disk', () => {
         throw e;
       },
     );
-    await reader.assign({ topic: 't', partition: 0, offset: '0' });
+    await reader.assign({ topic: 't', partition: 0, offset: toOffset(0) });
     await vi.waitFor(() => expect(batches).toHaveLength(1));
 
     // A transaction: its records stay invisible to read_committed until its marker is seen too.
@@ -246,7 +247,7 @@ describe('the embedded log on disk', () => {
     snapshot.refresh();
     await vi.waitFor(() => expect(batches).toHaveLength(2));
     expect(batches[1]!.records.map((r) => Buffer.from(r.value!).toString())).toEqual(['second', 'third']);
-    expect(batches[1]!.nextOffset).toBe('4');
+    expect(batches[1]!.nextOffset).toBe(4n);
     snapshot.refresh(); // nothing new: no batch, no error
     await reader.stop();
     expect(batches).toHaveLength(2);
@@ -303,8 +304,8 @@ describe('fetching from the embedded log', () => {
         throw e;
       },
     );
-    await reader.assign({ topic: 't', partition: 0, offset: '0' });
-    await reader.assign({ topic: 't', partition: 1, offset: '0' });
+    await reader.assign({ topic: 't', partition: 0, offset: toOffset(0) });
+    await reader.assign({ topic: 't', partition: 1, offset: toOffset(0) });
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(reads).not.toHaveBeenCalled();
     const started = performance.now();
@@ -341,7 +342,7 @@ describe('fetching from the embedded log', () => {
         throw e;
       },
     );
-    await reader.assign({ topic: 't', partition: 0, offset: '0' });
+    await reader.assign({ topic: 't', partition: 0, offset: toOffset(0) });
     await vi.waitFor(() => expect(read).toBe(total), { timeout: 10_000, interval: 5 });
     const done = performance.now();
     await reader.stop();

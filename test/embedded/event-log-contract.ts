@@ -18,7 +18,9 @@ import {
   type PartitionReaderPort,
   type RecordBatch,
   type TopicPartition,
+  type TopicPartitionOffset,
 } from '../../src/kafka/port.ts';
+import { toOffset } from '../../src/common/offset.ts';
 
 export interface ContractSetup {
   /** The port under test; created once per suite. */
@@ -202,11 +204,7 @@ export function describeEventLogContract(name: string, setup: ContractSetup): vo
       }
     }
 
-    async function collector(
-      topics: string[],
-      readCommitted: boolean,
-      positions: { topic: string; partition: number; offset: string }[],
-    ) {
+    async function collector(topics: string[], readCommitted: boolean, positions: TopicPartitionOffset[]) {
       const c = await new Collector(port, topics, readCommitted).start();
       cleanups.push(() => c.reader.stop());
       for (const p of positions) await c.reader.assign(p);
@@ -241,11 +239,9 @@ export function describeEventLogContract(name: string, setup: ContractSetup): vo
         const missing = topicName('missing');
         expect(await admin.partitionCounts([topic, missing])).toEqual(new Map([[topic, 3]]));
         expect(await admin.listTopics()).toContain(topic);
-        expect(await admin.offsets(topic)).toEqual(
-          new Map([0, 1, 2].map((p) => [p, { low: '0', high: '0' }])),
-        );
+        expect(await admin.offsets(topic)).toEqual(new Map([0, 1, 2].map((p) => [p, { low: 0n, high: 0n }])));
         await produce([record(topic, 1, 'a'), record(topic, 1, 'b')]);
-        expect((await admin.offsets(topic)).get(1)).toEqual({ low: '0', high: '2' });
+        expect((await admin.offsets(topic)).get(1)).toEqual({ low: 0n, high: 2n });
         await admin.deleteTopics([topic]);
         await waitFor(
           'the topic to be gone',
@@ -270,21 +266,21 @@ export function describeEventLogContract(name: string, setup: ContractSetup): vo
       try {
         expect(await admin.offsetsForTime(topic, base)).toEqual(
           new Map([
-            [0, '0'],
-            [1, '0'],
+            [0, 0n],
+            [1, 0n],
           ]),
         );
         // Partition 0: the first record at or after base+1500 is the one at offset 1 (base+3000).
         expect(await admin.offsetsForTime(topic, base + 1500)).toEqual(
           new Map([
-            [0, '1'],
-            [1, '1'],
+            [0, 1n],
+            [1, 1n],
           ]),
         );
         expect(await admin.offsetsForTime(topic, base + 5000)).toEqual(
           new Map([
-            [0, '3'],
-            [1, '1'],
+            [0, 3n],
+            [1, 1n],
           ]),
         );
       } finally {
@@ -317,12 +313,12 @@ export function describeEventLogContract(name: string, setup: ContractSetup): vo
       expect(second.get(topic)?.get(0)).toBe(3n);
 
       const c = await collector([topic], false, [
-        { topic, partition: 0, offset: '0' },
-        { topic, partition: 1, offset: '0' },
+        { topic, partition: 0, offset: toOffset(0) },
+        { topic, partition: 1, offset: toOffset(0) },
       ]);
       await waitFor('all records', patienceMs, () => c.records.length === 5);
       const p0 = c.records.filter((r) => r.partition === 0);
-      expect(p0.map((r) => r.offset)).toEqual(['0', '1', '2', '3']);
+      expect(p0.map((r) => r.offset)).toEqual([0n, 1n, 2n, 3n]);
       expect(p0.map((r) => str(r.value))).toEqual(['a', 'b', null, 'c']);
       expect(str(p0[0]!.key)).toBe('k-a');
       expect(p0[2]!.key).toBeNull();
@@ -354,7 +350,7 @@ export function describeEventLogContract(name: string, setup: ContractSetup): vo
       await producer.begin();
       expect((await producer.send(big(0, 6_000, 6_000))).get(topic)?.get(0)).toBe(11_999n);
       await producer.commit();
-      const c = await collector([topic], true, [{ topic, partition: 0, offset: '0' }]);
+      const c = await collector([topic], true, [{ topic, partition: 0, offset: toOffset(0) }]);
       await waitFor('every record', patienceMs, () => c.records.length >= 12_000);
       expect(c.values().map(Number)).toEqual(Array.from({ length: 12_000 }, (_, i) => i));
     });
@@ -362,11 +358,11 @@ export function describeEventLogContract(name: string, setup: ContractSetup): vo
     it('reads from a given offset, waits for new records, and stops at unassign', async () => {
       const topic = await createTopic('reader', 1);
       await produce(['a', 'b', 'c'].map((v) => record(topic, 0, v)));
-      const c = await collector([topic], false, [{ topic, partition: 0, offset: '1' }]);
+      const c = await collector([topic], false, [{ topic, partition: 0, offset: toOffset(1) }]);
       await waitFor('b and c', patienceMs, () => c.records.length === 2);
       expect(c.values()).toEqual(['b', 'c']);
       const last = c.batches[c.batches.length - 1]!;
-      expect(last.highWatermark).toBe('3');
+      expect(last.highWatermark).toBe(3n);
 
       await sleep(quietMs);
       await produce([record(topic, 0, 'd')]);
@@ -378,7 +374,7 @@ export function describeEventLogContract(name: string, setup: ContractSetup): vo
       await sleep(quietMs);
       expect(c.values()).toEqual(['b', 'c', 'd']);
 
-      await c.reader.assign({ topic, partition: 0, offset: '0' });
+      await c.reader.assign({ topic, partition: 0, offset: toOffset(0) });
       await waitFor(
         'a re-read from 0',
         patienceMs,
@@ -388,8 +384,8 @@ export function describeEventLogContract(name: string, setup: ContractSetup): vo
 
     it('keeps a transaction invisible to read_committed until it commits; aborted records never show, but are stepped over', async () => {
       const topic = await createTopic('txn', 1);
-      const committed = await collector([topic], true, [{ topic, partition: 0, offset: '0' }]);
-      const uncommitted = await collector([topic], false, [{ topic, partition: 0, offset: '0' }]);
+      const committed = await collector([topic], true, [{ topic, partition: 0, offset: toOffset(0) }]);
+      const uncommitted = await collector([topic], false, [{ topic, partition: 0, offset: toOffset(0) }]);
       const producer = await port.transactionalProducer({ transactionalId: topicName('txn-id') });
       cleanups.push(() => producer.close());
 
@@ -411,7 +407,7 @@ export function describeEventLogContract(name: string, setup: ContractSetup): vo
       await waitFor('the committed records', patienceMs, () => committed.records.length === 2);
       expect(committed.values()).toEqual(['one', 'two']);
       // Offsets: 2 aborted records, their marker, 2 records, their marker.
-      expect(committed.records.map((r) => r.offset)).toEqual(['3', '4']);
+      expect(committed.records.map((r) => r.offset)).toEqual([3n, 4n]);
       await waitFor(
         'the position past the commit marker',
         patienceMs,
@@ -420,7 +416,7 @@ export function describeEventLogContract(name: string, setup: ContractSetup): vo
       expect(uncommitted.values()).toEqual(['aborted-1', 'aborted-2', 'one', 'two']);
 
       const admin = port.admin();
-      expect((await admin.offsets(topic)).get(0)?.high).toBe('6');
+      expect((await admin.offsets(topic)).get(0)?.high).toBe(6n);
       await admin.close();
     });
 
@@ -442,21 +438,21 @@ export function describeEventLogContract(name: string, setup: ContractSetup): vo
       await waitFor(
         'the commit marker',
         patienceMs,
-        async () => (await admin.offsets(topic)).get(0)?.high === '2',
+        async () => (await admin.offsets(topic)).get(0)?.high === 2n,
       );
       await open.begin();
       await open.send([record(topic, 0, 'open')]);
 
       // Offsets: the committed record, its marker, the open one. A task waiting for this partition
       // (KIP-695) must see it caught up at 2, not behind until the open transaction ends.
-      const committed = await collector([topic], true, [{ topic, partition: 0, offset: '0' }]);
+      const committed = await collector([topic], true, [{ topic, partition: 0, offset: toOffset(0) }]);
       await waitFor('the committed record', patienceMs, () => committed.records.length === 1);
       await waitFor(
         'the position past its marker',
         patienceMs,
         () => committed.next({ topic, partition: 0 }) === 2n,
       );
-      expect(committed.batches.at(-1)!.highWatermark).toBe('2');
+      expect(committed.batches.at(-1)!.highWatermark).toBe(2n);
 
       await open.abort();
       await waitFor(
@@ -464,7 +460,7 @@ export function describeEventLogContract(name: string, setup: ContractSetup): vo
         patienceMs,
         () => committed.next({ topic, partition: 0 }) === 4n,
       );
-      expect(committed.batches.at(-1)!.highWatermark).toBe('4');
+      expect(committed.batches.at(-1)!.highWatermark).toBe(4n);
       expect(committed.values()).toEqual(['committed']);
     });
 
@@ -474,7 +470,7 @@ export function describeEventLogContract(name: string, setup: ContractSetup): vo
       const producer = await port.transactionalProducer({ transactionalId: topicName('txn-id') });
       cleanups.push(() => producer.close());
       await producer.begin();
-      await producer.sendOffsets(groupId, [{ topic, partition: 1, offset: '7' }]);
+      await producer.sendOffsets(groupId, [{ topic, partition: 1, offset: toOffset(7) }]);
       await producer.abort();
       const admin = port.admin();
       try {
@@ -482,15 +478,15 @@ export function describeEventLogContract(name: string, setup: ContractSetup): vo
         await producer.begin();
         await producer.send([record(topic, 0, 'out')]);
         await producer.sendOffsets(groupId, [
-          { topic, partition: 0, offset: '3' },
-          { topic, partition: 1, offset: '5' },
+          { topic, partition: 0, offset: toOffset(3) },
+          { topic, partition: 1, offset: toOffset(5) },
         ]);
         await producer.commit();
         // Kafka answers the commit once it is decided and writes the markers that make the group's
         // offsets visible just after: they show up a moment later, not necessarily at once.
         const expected = new Map([
-          [0, { offset: '3', metadata: null }],
-          [1, { offset: '5', metadata: null }],
+          [0, { offset: toOffset(3), metadata: null }],
+          [1, { offset: toOffset(5), metadata: null }],
         ]);
         const committed = await waitFor('the committed offsets', patienceMs, async () => {
           const offsets = await admin.committedOffsets(groupId, topic);
@@ -522,7 +518,7 @@ export function describeEventLogContract(name: string, setup: ContractSetup): vo
       await successor.begin();
       await successor.send([record(topic, 0, 'successor')]);
       await successor.commit();
-      const c = await collector([topic], true, [{ topic, partition: 0, offset: '0' }]);
+      const c = await collector([topic], true, [{ topic, partition: 0, offset: toOffset(0) }]);
       await waitFor('the successor record', patienceMs, () => c.records.length === 1);
       await sleep(quietMs);
       expect(c.values()).toEqual(['successor']);
@@ -546,14 +542,14 @@ export function describeEventLogContract(name: string, setup: ContractSetup): vo
       if (!port.groupFencedOffsets) {
         // Never silently dropped: a log that cannot fence by generation says so.
         await expect(
-          producer.sendOffsets(groupId, [{ topic, partition: 0, offset: '1' }], generationOf(old)),
+          producer.sendOffsets(groupId, [{ topic, partition: 0, offset: toOffset(1) }], generationOf(old)),
         ).rejects.toThrow(/cannot fence transactional offsets by the group generation/);
         await producer.abort();
         return;
       }
-      await producer.sendOffsets(groupId, [{ topic, partition: 0, offset: '1' }], generationOf(old));
+      await producer.sendOffsets(groupId, [{ topic, partition: 0, offset: toOffset(1) }], generationOf(old));
       await producer.commit();
-      expect((await admin.committedOffsets(groupId, topic)).get(0)?.offset).toBe('1');
+      expect((await admin.committedOffsets(groupId, topic)).get(0)?.offset).toBe(1n);
 
       // A second member joins: the group moves to a new generation, and the first one's is over.
       const second = await member(groupId, [topic], 'second');
@@ -565,7 +561,7 @@ export function describeEventLogContract(name: string, setup: ContractSetup): vo
       });
       await producer.begin();
       const refused = await producer
-        .sendOffsets(groupId, [{ topic, partition: 0, offset: '2' }], generationOf(old))
+        .sendOffsets(groupId, [{ topic, partition: 0, offset: toOffset(2) }], generationOf(old))
         .then(
           () => undefined,
           (error: unknown) => error,
@@ -573,15 +569,19 @@ export function describeEventLogContract(name: string, setup: ContractSetup): vo
       expect(refused).toBeInstanceOf(GroupFencedError);
       expect(isFencedError(refused)).toBe(true);
       await producer.abort();
-      expect((await admin.committedOffsets(groupId, topic)).get(0)?.offset).toBe('1');
+      expect((await admin.committedOffsets(groupId, topic)).get(0)?.offset).toBe(1n);
 
       // The member's current generation is accepted (a new producer: the refused one is done).
       const survivor = await port.transactionalProducer({ transactionalId: topicName('generation-id') });
       cleanups.push(() => survivor.close());
       await survivor.begin();
-      await survivor.sendOffsets(groupId, [{ topic, partition: 0, offset: '3' }], generationOf(current));
+      await survivor.sendOffsets(
+        groupId,
+        [{ topic, partition: 0, offset: toOffset(3) }],
+        generationOf(current),
+      );
       await survivor.commit();
-      expect((await admin.committedOffsets(groupId, topic)).get(0)?.offset).toBe('3');
+      expect((await admin.committedOffsets(groupId, topic)).get(0)?.offset).toBe(3n);
     });
 
     it('assigns a lone member every partition through the assignor, delivering only after resume, from the committed offset', async () => {
@@ -597,7 +597,7 @@ export function describeEventLogContract(name: string, setup: ContractSetup): vo
       // The group already committed partition 0 up to offset 1.
       const tx = await port.transactionalProducer({ transactionalId: topicName('seed') });
       await tx.begin();
-      await tx.sendOffsets(groupId, [{ topic, partition: 0, offset: '1' }]);
+      await tx.sendOffsets(groupId, [{ topic, partition: 0, offset: toOffset(1) }]);
       await tx.commit();
       await tx.close();
 
@@ -621,12 +621,17 @@ export function describeEventLogContract(name: string, setup: ContractSetup): vo
       await waitFor('records after resume', patienceMs, () => m.values().length === 3);
       expect(m.values().sort()).toEqual(['a1', 'a2', 'b0']);
 
-      await m.consumer.commit([{ topic, partition: 2, offset: '1' }]);
-      expect((await admin.committedOffsets(groupId, topic)).get(2)).toEqual({ offset: '1', metadata: null });
+      await m.consumer.commit([{ topic, partition: 2, offset: toOffset(1) }]);
+      expect((await admin.committedOffsets(groupId, topic)).get(2)).toEqual({
+        offset: toOffset(1),
+        metadata: null,
+      });
       // The metadata committed beside an offset is how a worker tells the next owner it let a task go.
-      await m.consumer.commit([{ topic, partition: 1, offset: '2' }], { metadata: 'tributary:released:r1' });
+      await m.consumer.commit([{ topic, partition: 1, offset: toOffset(2) }], {
+        metadata: 'tributary:released:r1',
+      });
       expect((await admin.committedOffsets(groupId, topic)).get(1)).toEqual({
-        offset: '2',
+        offset: toOffset(2),
         metadata: 'tributary:released:r1',
       });
       await admin.close();
@@ -645,7 +650,7 @@ export function describeEventLogContract(name: string, setup: ContractSetup): vo
       expect(m.values()).toEqual(['a']);
       m.consumer.resume([{ topic, partition: 0 }]);
       await waitFor('b', patienceMs, () => m.values().length === 2);
-      m.consumer.seek({ topic, partition: 0, offset: '0' });
+      m.consumer.seek({ topic, partition: 0, offset: toOffset(0) });
       await waitFor('a and b again', patienceMs, () => m.values().length === 4);
       expect(m.values()).toEqual(['a', 'b', 'a', 'b']);
     });

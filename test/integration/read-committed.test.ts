@@ -14,6 +14,7 @@ import { KAFKA_CLIENTS } from '../../src/kafka/connection.ts';
 import { eventually } from '../support/eventually.ts';
 import { JavaTransactionWriter, javaReadCommitted, type OracleRecord } from '../support/java-clients.ts';
 import { KafkaKit, kafkaBrokers, uniqueName } from '../support/kafka-kit.ts';
+import { toOffset } from '../../src/common/offset.ts';
 
 const brokers = kafkaBrokers();
 
@@ -184,7 +185,7 @@ async function readFrom(port: EventLogPort, topic: string, from: bigint, end: bi
   });
   await reader.start(delivered.onBatch, (error) => (delivered.failure = error));
   try {
-    await reader.assign({ topic, partition: 0, offset: String(from) });
+    await reader.assign({ topic, partition: 0, offset: toOffset(from) });
     await delivered.reached(end);
     return delivered.records;
   } finally {

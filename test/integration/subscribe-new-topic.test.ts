@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GroupAssignor, LogRecord, RecordBatch } from '../../src/kafka/port.ts';
 import { eventually } from '../support/eventually.ts';
 import { KafkaKit, kafkaBrokers, uniqueName } from '../support/kafka-kit.ts';
+import { toOffset } from '../../src/common/offset.ts';
 
 const brokers = kafkaBrokers();
 const TOPIC_LATE_MS = 1_500;
@@ -91,7 +92,7 @@ describe.skipIf(!brokers)('consumers started before their topic is known to the 
         (error) => (crash = error),
       );
       await created;
-      await reader.assign({ topic, partition: 0, offset: '0' });
+      await reader.assign({ topic, partition: 0, offset: toOffset(0) });
       await eventually(
         async () => {
           if (crash) throw crash;

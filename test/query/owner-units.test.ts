@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { HttpError } from 'tributary';
 import { awaitCaughtUp, type TaskProgress } from '../../src/query/catch-up.ts';
 import { KeyLock } from '../../src/query/key-lock.ts';
+import { toOffset } from '../../src/common/offset.ts';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -58,10 +59,10 @@ function task(): TaskProgress & { processed?: bigint; fetched: bigint; buffered:
     fetched: 0n,
     buffered: 0,
     positions() {
-      return this.processed === undefined ? [] : [{ ...input, offset: String(this.processed) }];
+      return this.processed === undefined ? [] : [{ ...input, offset: toOffset(this.processed) }];
     },
     fetchPositions() {
-      return [{ ...input, offset: String(this.fetched) }];
+      return [{ ...input, offset: toOffset(this.fetched) }];
     },
     get queues() {
       return { size: () => this.buffered };

@@ -29,6 +29,7 @@ import type {
   WrittenOffsets,
 } from '../../src/kafka/port.ts';
 import { GroupFencedError, ProducerFencedError } from '../../src/kafka/port.ts';
+import { toOffset, type Offset } from '../../src/common/offset.ts';
 
 /** The calls a test can script (fail or hold) and finds in the journal. */
 export type FakeOperation =
@@ -125,7 +126,7 @@ export class FakeEventLog implements EventLogPort {
     topic: string,
     partition: number,
     records: readonly { key: Uint8Array | null; value: Uint8Array | null }[],
-  ): string[] {
+  ): Offset[] {
     return records.map((r) =>
       this.store({ topic, partition, key: r.key, value: r.value, timestamp: 0, headers: {} }, undefined),
     );
@@ -138,7 +139,7 @@ export class FakeEventLog implements EventLogPort {
       .map((s) => s.record);
   }
 
-  committedOffset(groupId: string, partition: TopicPartition): string | undefined {
+  committedOffset(groupId: string, partition: TopicPartition): Offset | undefined {
     return this.committed.get(groupId)?.get(key(partition))?.offset;
   }
 
@@ -214,8 +215,8 @@ export class FakeEventLog implements EventLogPort {
     const written: WrittenOffsets = new Map();
     for (const record of records) {
       const offset = this.store(record, transaction);
-      const topic = written.get(record.topic) ?? new Map<number, bigint>();
-      topic.set(record.partition, BigInt(offset));
+      const topic = written.get(record.topic) ?? new Map<number, Offset>();
+      topic.set(record.partition, offset);
       written.set(record.topic, topic);
     }
     return written;
@@ -227,9 +228,9 @@ export class FakeEventLog implements EventLogPort {
     this.committed.set(groupId, group);
   }
 
-  private store(record: Omit<LogRecord, 'offset'>, transaction: StoredRecord['transaction']): string {
+  private store(record: Omit<LogRecord, 'offset'>, transaction: StoredRecord['transaction']): Offset {
     const log = this.log(record);
-    const offset = String(log.length);
+    const offset = toOffset(log.length);
     log.push({ record: { ...record, offset }, transaction });
     for (const reader of this.readers) reader.wake();
     return offset;
@@ -260,16 +261,16 @@ class FakeAdmin implements AdminPort {
   async offsets(topic: string): Promise<Map<number, OffsetRange>> {
     const ranges = new Map<number, OffsetRange>();
     for (let partition = 0; partition < (this.log.partitionCount(topic) ?? 0); partition++)
-      ranges.set(partition, { low: '0', high: String(this.log.log({ topic, partition }).length) });
+      ranges.set(partition, { low: toOffset(0), high: toOffset(this.log.log({ topic, partition }).length) });
     return ranges;
   }
 
-  async offsetsForTime(topic: string, timestamp: number): Promise<Map<number, string>> {
-    const offsets = new Map<number, string>();
+  async offsetsForTime(topic: string, timestamp: number): Promise<Map<number, Offset>> {
+    const offsets = new Map<number, Offset>();
     for (let partition = 0; partition < (this.log.partitionCount(topic) ?? 0); partition++) {
       const log = this.log.log({ topic, partition });
       const at = log.findIndex((s) => s.record.timestamp >= timestamp);
-      offsets.set(partition, String(at === -1 ? log.length : at));
+      offsets.set(partition, toOffset(at === -1 ? log.length : at));
     }
     return offsets;
   }
@@ -304,7 +305,7 @@ export class FakeGroupConsumer implements GroupConsumerPort {
   rejoins = 0;
   stopped = false;
   private handlers: GroupConsumerHandlers | undefined;
-  private readonly positions = new Map<string, string>();
+  private readonly positions = new Map<string, Offset>();
   private readonly log: FakeEventLog;
 
   constructor(log: FakeEventLog, options: GroupConsumerOptions) {
@@ -329,13 +330,13 @@ export class FakeGroupConsumer implements GroupConsumerPort {
   /** Fetches a partition from the member's position to the log's end and hands the batch over. */
   deliver(partition: TopicPartition): RecordBatch {
     const log = this.log.log(partition);
-    const from = Number(this.positions.get(key(partition)) ?? '0');
+    const from = Number(this.positions.get(key(partition)) ?? 0n);
     const visible = log.slice(from).filter((s) => !s.transaction || s.transaction.state === 'committed');
     const batch: RecordBatch = {
       ...partition,
       records: visible.map((s) => s.record),
-      nextOffset: String(log.length),
-      highWatermark: String(log.length),
+      nextOffset: toOffset(log.length),
+      highWatermark: toOffset(log.length),
     };
     this.positions.set(key(partition), batch.nextOffset);
     this.started().onBatch(batch);
@@ -347,18 +348,24 @@ export class FakeGroupConsumer implements GroupConsumerPort {
     this.started().onCrash(error);
   }
 
-  position(partition: TopicPartition): string | undefined {
+  position(partition: TopicPartition): Offset | undefined {
     return this.positions.get(key(partition));
   }
 
   pause(partitions: readonly TopicPartition[]): void {
     for (const p of partitions) this.paused.add(key(p));
-    void this.log.call({ operation: 'pause', offsets: partitions.map((p) => ({ ...p, offset: '' })) });
+    void this.log.call({
+      operation: 'pause',
+      offsets: partitions.map((p) => ({ ...p, offset: toOffset(-1) })),
+    });
   }
 
   resume(partitions: readonly TopicPartition[]): void {
     for (const p of partitions) this.paused.delete(key(p));
-    void this.log.call({ operation: 'resume', offsets: partitions.map((p) => ({ ...p, offset: '' })) });
+    void this.log.call({
+      operation: 'resume',
+      offsets: partitions.map((p) => ({ ...p, offset: toOffset(-1) })),
+    });
   }
 
   seek(position: TopicPartitionOffset): void {
@@ -443,7 +450,7 @@ class FakePartitionReader implements PartitionReaderPort {
           .slice(from)
           .filter((s) => !this.readCommitted || !s.transaction || s.transaction.state === 'committed')
           .map((s) => s.record);
-        const next = { ...position, offset: String(log.length) };
+        const next = { ...position, offset: toOffset(log.length) };
         this.positions.set(k, next);
         await this.onBatch({
           topic: position.topic,

@@ -13,6 +13,7 @@ import type { Headers } from '../../src/processor/record.ts';
 import { partitionForKey } from '../../src/runtime/partitioner.ts';
 import { silentLogger, type Logger } from '../../src/common/logger.ts';
 import type { Serde } from '../../src/serde/serde.ts';
+import { toOffset } from '../../src/common/offset.ts';
 
 /** Records without a timestamp of their own get the time they are sent. */
 const NO_TIMESTAMP = -1;
@@ -219,7 +220,7 @@ export class KafkaKit {
     );
     const partitions = (await this.admin.partitionCounts([topic])).get(topic) ?? 0;
     for (let partition = 0; partition < partitions; partition++)
-      await reader.assign({ topic, partition, offset: '0' });
+      await reader.assign({ topic, partition, offset: toOffset(0) });
     const deadline = Date.now() + (options.timeoutMs ?? 60_000);
     try {
       while (!done(records)) {

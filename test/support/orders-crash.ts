@@ -11,6 +11,7 @@
 import type { EventLogPort, LogRecord } from '../../src/kafka/port.ts';
 import { SseParser } from '../../src/query/sse.ts';
 import { topics, type Order, type Product } from '../../schemas/topics.ts';
+import { toOffset } from '../../src/common/offset.ts';
 
 /** One run of the system (a process), serving the orders API at `url`. */
 export interface RunningSystem {
@@ -407,7 +408,7 @@ export async function readTopic(
     (error) => (failure = error),
   );
   try {
-    for (const partition of pending) await reader.assign({ topic, partition, offset: '0' });
+    for (const partition of pending) await reader.assign({ topic, partition, offset: toOffset(0) });
     await until(`the end of ${topic}`, 60_000, async () => {
       if (failure) throw failure;
       return pending.size === 0;

@@ -6,6 +6,7 @@
 import type { AdminPort } from '../../kafka/port.ts';
 import { UsageError } from '../command.ts';
 import type { PartitionPlan } from './topic-reader.ts';
+import type { Offset } from '../../common/offset.ts';
 
 export type StartAt =
   | { readonly kind: 'beginning' }
@@ -58,8 +59,8 @@ export async function planRange(
     const stopTimes =
       range.stop.kind === 'time' ? await admin.offsetsForTime(topic, range.stop.timestamp) : undefined;
     for (const partition of [...chosen].sort((a, b) => a - b)) {
-      const { low: lowText, high: highText } = offsets.get(partition)!;
-      const bounds: Bounds = { topic, partition, low: BigInt(lowText), high: BigInt(highText) };
+      const { low, high } = offsets.get(partition)!;
+      const bounds: Bounds = { topic, partition, low, high };
       plan.push({
         topic,
         partition,
@@ -84,7 +85,7 @@ function clamp(offset: bigint, { low, high }: Bounds): bigint {
   return offset < low ? low : offset > high ? high : offset;
 }
 
-function startOffset(start: StartAt, bounds: Bounds, times: Map<number, string> | undefined): bigint {
+function startOffset(start: StartAt, bounds: Bounds, times: Map<number, Offset> | undefined): bigint {
   switch (start.kind) {
     case 'beginning':
       return bounds.low;
@@ -93,7 +94,7 @@ function startOffset(start: StartAt, bounds: Bounds, times: Map<number, string> 
     case 'last':
       return clamp(bounds.high - BigInt(start.count), bounds);
     case 'time':
-      return BigInt(times?.get(bounds.partition) ?? bounds.high);
+      return times?.get(bounds.partition) ?? bounds.high;
     case 'offset':
       return clamp(offsetFor(start.offsets, bounds.topic, bounds.partition) ?? bounds.low, bounds);
   }
@@ -103,7 +104,7 @@ function startOffset(start: StartAt, bounds: Bounds, times: Map<number, string> 
 function stopOffset(
   stop: StopAt,
   bounds: Bounds,
-  times: Map<number, string> | undefined,
+  times: Map<number, Offset> | undefined,
 ): bigint | undefined {
   switch (stop.kind) {
     case 'never':
@@ -111,7 +112,7 @@ function stopOffset(
     case 'end':
       return bounds.high;
     case 'time':
-      return BigInt(times?.get(bounds.partition) ?? bounds.high);
+      return times?.get(bounds.partition) ?? bounds.high;
     case 'offset':
       return clamp(offsetFor(stop.offsets, bounds.topic, bounds.partition) ?? bounds.high, bounds);
   }

@@ -7,6 +7,7 @@
 import { TributaryError } from '../../errors.ts';
 import type { EventLogPort, LogRecord, PartitionReaderPort, RecordBatch } from '../../kafka/port.ts';
 import { toError } from '../../common/to-error.ts';
+import { toOffset } from '../../common/offset.ts';
 
 /** What to read of one partition. */
 export interface PartitionPlan {
@@ -98,7 +99,7 @@ export class TopicReader {
           await reader.assign({
             topic: state.plan.topic,
             partition: state.plan.partition,
-            offset: state.position.toString(),
+            offset: toOffset(state.position),
           });
       run.pump();
       return await run.finished;
@@ -164,14 +165,14 @@ class ReadRun {
     if (!state || this.isDone(state)) return;
     const { end } = state.plan;
     for (const record of batch.records) {
-      const offset = BigInt(record.offset);
+      const offset = record.offset;
       if (offset < state.position) continue;
       if (end !== undefined && offset >= end) break;
       state.queue.push(record);
     }
-    const next = BigInt(batch.nextOffset);
+    const next = batch.nextOffset;
     if (next > state.position) state.position = end !== undefined && next > end ? end : next;
-    state.caughtUp = next >= BigInt(batch.highWatermark);
+    state.caughtUp = next >= batch.highWatermark;
     this.pump();
   }
 
@@ -269,7 +270,7 @@ class ReadRun {
     return this.partitions.every(
       (p) =>
         (this.isDone(p) || p.position >= p.plan.endAtStart) &&
-        (p.head === p.queue.length || BigInt(p.queue[p.head]!.offset) >= p.plan.endAtStart),
+        (p.head === p.queue.length || p.queue[p.head]!.offset >= p.plan.endAtStart),
     );
   }
 

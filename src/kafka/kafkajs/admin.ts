@@ -4,6 +4,7 @@ import type { AdminPort, CommittedOffset, NewTopic, OffsetRange } from '../port.
 import { accessError } from './access-errors.ts';
 import { kafkaErrorType } from './convert.ts';
 import { classified } from './errors.ts';
+import { parseOffset, type Offset } from '../../common/offset.ts';
 
 /**
  * Answers a broker gives while a partition or a group coordinator is still being loaded (a topic
@@ -95,16 +96,18 @@ export class KafkajsAdmin implements AdminPort {
           throw accessError(error, this.kafka, { topics: { names: [topic], operation: 'DESCRIBE' } });
         },
       );
-      return new Map(offsets.map((o) => [o.partition, { low: o.low, high: o.high }]));
+      return new Map(
+        offsets.map((o) => [o.partition, { low: parseOffset(o.low), high: parseOffset(o.high) }]),
+      );
     });
   }
 
-  async offsetsForTime(topic: string, timestamp: number): Promise<Map<number, string>> {
+  async offsetsForTime(topic: string, timestamp: number): Promise<Map<number, Offset>> {
     return classified(`reading the offsets of topic "${topic}" at a time`, async () => {
       const admin = await this.connected();
       // kafkajs answers the partition's end (high watermark) where no record is that recent.
       const offsets = await whileLoading(() => admin.fetchTopicOffsetsByTimestamp(topic, timestamp), loading);
-      return new Map(offsets.map((o) => [o.partition, o.offset]));
+      return new Map(offsets.map((o) => [o.partition, parseOffset(o.offset)]));
     });
   }
 
@@ -124,7 +127,10 @@ export class KafkajsAdmin implements AdminPort {
       for (const entry of result) {
         for (const p of entry.partitions) {
           if (p.offset !== '-1')
-            committed.set(p.partition, { offset: p.offset, metadata: p.metadata ? p.metadata : null });
+            committed.set(p.partition, {
+              offset: parseOffset(p.offset),
+              metadata: p.metadata ? p.metadata : null,
+            });
         }
       }
       return committed;

@@ -1,7 +1,8 @@
 import type { IHeaders, KafkaMessage, Message, RecordMetadata } from 'kafkajs';
 import type { Headers } from '../../common/records.ts';
 import { TributaryError } from '../../errors.ts';
-import type { LogRecord, OutgoingRecord, WrittenOffsets } from '../port.ts';
+import type { LogRecord, OutgoingRecord, TopicPartitionOffset, WrittenOffsets } from '../port.ts';
+import { formatOffset, nextOffset, parseOffset, toOffset, type Offset } from '../../common/offset.ts';
 
 export function fromKafkaHeaders(headers: IHeaders | undefined): Headers {
   if (!headers) return {};
@@ -36,12 +37,26 @@ export function fromKafkaMessage(topic: string, partition: number, message: Kafk
   return {
     topic,
     partition,
-    offset: message.offset,
+    offset: parseOffset(message.offset),
     key: message.key ?? null,
     value: message.value ?? null,
     timestamp: Number(message.timestamp),
     headers: fromKafkaHeaders(message.headers),
   };
+}
+
+/** The offset after a batch whose last offset kafkajs reports as text. */
+export function afterLast(lastOffset: string): Offset {
+  return nextOffset(parseOffset(lastOffset));
+}
+
+/** A position as kafkajs' seek and commit take it, the offset as text. */
+export function toKafkaPosition(position: TopicPartitionOffset): {
+  topic: string;
+  partition: number;
+  offset: string;
+} {
+  return { topic: position.topic, partition: position.partition, offset: formatOffset(position.offset) };
 }
 
 export function toKafkaMessage(record: OutgoingRecord): Message {
@@ -97,7 +112,7 @@ export function writtenOffsets(
     if (count === undefined || entry.baseOffset === undefined) continue;
     let perTopic = written.get(entry.topicName);
     if (!perTopic) written.set(entry.topicName, (perTopic = new Map()));
-    const last = BigInt(entry.baseOffset) + BigInt(count) - 1n;
+    const last = toOffset(BigInt(entry.baseOffset) + BigInt(count) - 1n);
     const earlier = perTopic.get(entry.partition);
     if (earlier !== undefined) {
       throw new TributaryError(

@@ -20,7 +20,8 @@ import {
 } from '../port.ts';
 import { DEFAULT_TASK_TIMEOUT_MS, retrying, retryPolicy } from '../retry.ts';
 import { accessError, type Access } from './access-errors.ts';
-import { fromKafkaMessage, kafkaErrorType } from './convert.ts';
+import { afterLast, fromKafkaMessage, kafkaErrorType, toKafkaPosition } from './convert.ts';
+import { parseOffset } from '../../common/offset.ts';
 import { classified, kafkajsError } from './errors.ts';
 import { assertRewrittenBatch } from './fetch-rewrite.ts';
 import { ConsumerRestarts, runAgain, subscribeWhenReady } from './restarts.ts';
@@ -132,8 +133,8 @@ export class KafkajsGroupConsumer implements GroupConsumerPort {
         topic,
         partition,
         records: [],
-        nextOffset: (BigInt(lastOffset) + 1n).toString(),
-        highWatermark,
+        nextOffset: afterLast(lastOffset),
+        highWatermark: parseOffset(highWatermark),
       });
     });
     consumer.on(consumer.events.CRASH, (event) => {
@@ -161,8 +162,8 @@ export class KafkajsGroupConsumer implements GroupConsumerPort {
           topic,
           partition,
           records: batch.messages.map((m) => fromKafkaMessage(topic, partition, m)),
-          nextOffset: (BigInt(batch.lastOffset()) + 1n).toString(),
-          highWatermark: batch.highWatermark,
+          nextOffset: afterLast(batch.lastOffset()),
+          highWatermark: parseOffset(batch.highWatermark),
         });
         // Buffered is as good as consumed for fetching; what is committed is decided by the runtime.
         resolveOffset(batch.lastOffset());
@@ -180,9 +181,7 @@ export class KafkajsGroupConsumer implements GroupConsumerPort {
   }
 
   seek(position: TopicPartitionOffset): void {
-    this.withGroup((consumer) =>
-      consumer.seek({ topic: position.topic, partition: position.partition, offset: position.offset }),
-    );
+    this.withGroup((consumer) => consumer.seek(toKafkaPosition(position)));
   }
 
   /**
@@ -212,9 +211,7 @@ export class KafkajsGroupConsumer implements GroupConsumerPort {
       );
     const metadata = options.metadata ?? null;
     try {
-      await this.consumer.commitOffsets(
-        offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: o.offset, metadata })),
-      );
+      await this.consumer.commitOffsets(offsets.map((o) => ({ ...toKafkaPosition(o), metadata })));
     } catch (error) {
       const type = kafkaErrorType(error);
       if (type === 'REBALANCE_IN_PROGRESS' || type === 'ILLEGAL_GENERATION' || type === 'UNKNOWN_MEMBER_ID')

@@ -9,7 +9,8 @@ import type {
   TopicPartitionOffset,
 } from '../port.ts';
 import { accessError } from './access-errors.ts';
-import { fromKafkaMessage } from './convert.ts';
+import { afterLast, fromKafkaMessage, toKafkaPosition } from './convert.ts';
+import { parseOffset, type Offset } from '../../common/offset.ts';
 import { byTopic, isWithoutGroup } from './group-consumer.ts';
 import { assertRewrittenBatch } from './fetch-rewrite.ts';
 import { DEFAULT_TASK_TIMEOUT_MS } from '../retry.ts';
@@ -68,7 +69,7 @@ export class KafkajsPartitionReader implements PartitionReaderPort {
         const { topic, partition } = batch;
         assertRewrittenBatch(batch);
         if (!this.active.has(key(batch))) return;
-        const nextOffset = (BigInt(batch.lastOffset()) + 1n).toString();
+        const nextOffset = afterLast(batch.lastOffset());
         this.advance(topic, partition, nextOffset);
         // Waiting here holds back the next fetch of this reader: the receiver's back-pressure.
         await onBatch({
@@ -76,7 +77,7 @@ export class KafkajsPartitionReader implements PartitionReaderPort {
           partition,
           records: batch.messages.map((m) => fromKafkaMessage(topic, partition, m)),
           nextOffset,
-          highWatermark: batch.highWatermark,
+          highWatermark: parseOffset(batch.highWatermark),
         });
       },
     };
@@ -108,7 +109,7 @@ export class KafkajsPartitionReader implements PartitionReaderPort {
         );
         const idle = this.assigned.filter((p) => !this.active.has(key(p)));
         if (idle.length > 0) consumer.pause(byTopic(idle));
-        for (const position of this.active.values()) consumer.seek(position);
+        for (const position of this.active.values()) consumer.seek(toKafkaPosition(position));
         resolve();
       });
     });
@@ -116,13 +117,14 @@ export class KafkajsPartitionReader implements PartitionReaderPort {
     consumer.on(consumer.events.END_BATCH_PROCESS, (event) => {
       const { topic, partition, batchSize, lastOffset, highWatermark } = event.payload;
       if (batchSize !== 0 || !this.active.has(key({ topic, partition }))) return;
-      this.advance(topic, partition, (BigInt(lastOffset) + 1n).toString());
+      const nextOffset = afterLast(lastOffset);
+      this.advance(topic, partition, nextOffset);
       onBatch({
         topic,
         partition,
         records: [],
-        nextOffset: (BigInt(lastOffset) + 1n).toString(),
-        highWatermark,
+        nextOffset,
+        highWatermark: parseOffset(highWatermark),
       });
     });
     consumer.on(consumer.events.CRASH, (event) => {
@@ -157,7 +159,7 @@ export class KafkajsPartitionReader implements PartitionReaderPort {
     await this.joined;
     this.active.set(key(position), position);
     this.withGroup((consumer) => {
-      consumer.seek(position);
+      consumer.seek(toKafkaPosition(position));
       consumer.resume([{ topic: position.topic, partitions: [position.partition] }]);
     });
   }
@@ -190,10 +192,9 @@ export class KafkajsPartitionReader implements PartitionReaderPort {
   }
 
   /** Where a partition goes on from after a restart: past what was delivered. */
-  private advance(topic: string, partition: number, offset: string): void {
+  private advance(topic: string, partition: number, offset: Offset): void {
     const position = this.active.get(key({ topic, partition }));
-    if (position && BigInt(offset) > BigInt(position.offset))
-      this.active.set(key(position), { ...position, offset });
+    if (position && offset > position.offset) this.active.set(key(position), { ...position, offset });
   }
 }
 

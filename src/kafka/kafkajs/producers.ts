@@ -16,6 +16,7 @@ import { accessError, type Access } from './access-errors.ts';
 import { isFencing, isProducerStateLost, kafkajsError, kafkajsErrorKind } from './errors.ts';
 import { byTopic } from './group-consumer.ts';
 import type { TopicLimits } from '../topic-limits.ts';
+import { formatOffset } from '../../common/offset.ts';
 
 type SendBatch = Producer['sendBatch'];
 
@@ -203,7 +204,7 @@ export class KafkajsTransactionalProducer implements TransactionalProducerPort {
       topic,
       partitions: offsets
         .filter((o) => o.topic === topic)
-        .map((o) => ({ partition: o.partition, offset: o.offset })),
+        .map((o) => ({ partition: o.partition, offset: formatOffset(o.offset) })),
     }));
     await this.guard(
       'adding offsets to a transaction',

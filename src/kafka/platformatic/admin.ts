@@ -7,6 +7,7 @@ import { committedOffsetsWithMetadata } from './committed-offsets.ts';
 import { classified, platformaticError } from './errors.ts';
 import { EARLIEST, LATEST, listOffsets } from './list-offsets.ts';
 import { hasProtocolError, type Wire } from './wire.ts';
+import { toOffset, type Offset } from '../../common/offset.ts';
 
 /** Answers a broker gives while a partition or coordinator is still loading (a topic just created). */
 const LOADING = [
@@ -95,11 +96,11 @@ export class PlatformaticAdmin implements AdminPort {
       ),
     );
     return new Map(
-      partitions.map((p) => [p, { low: String(low!.get(p) ?? 0n), high: String(high!.get(p) ?? 0n) }]),
+      partitions.map((p) => [p, { low: toOffset(low!.get(p) ?? 0n), high: toOffset(high!.get(p) ?? 0n) }]),
     );
   }
 
-  async offsetsForTime(topic: string, timestamp: number): Promise<Map<number, string>> {
+  async offsetsForTime(topic: string, timestamp: number): Promise<Map<number, Offset>> {
     const partitions = await this.partitionsOf(topic);
     const [found, ends] = await Promise.all([
       whileLoading(() => listOffsets(this.wire, topic, partitions, BigInt(timestamp), false), loading),
@@ -113,7 +114,7 @@ export class PlatformaticAdmin implements AdminPort {
     return new Map(
       partitions.map((p) => {
         const offset = found.get(p);
-        return [p, String(offset === undefined || offset < 0n ? (ends.get(p) ?? 0n) : offset)];
+        return [p, toOffset(offset === undefined || offset < 0n ? (ends.get(p) ?? 0n) : offset)];
       }),
     );
   }

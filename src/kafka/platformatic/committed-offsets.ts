@@ -1,6 +1,7 @@
 import { offsetFetchV8 } from '@platformatic/kafka';
 import type { CommittedOffset, TopicPartition } from '../port.ts';
 import { hasProtocolError, type Wire } from './wire.ts';
+import { toOffset } from '../../common/offset.ts';
 
 /** How long to wait for a transaction that holds offsets of these partitions to complete. */
 const UNSTABLE_WAIT_MS = 60_000;
@@ -44,7 +45,7 @@ export async function committedOffsetsWithMetadata(
           for (const p of topic.partitions) {
             if (p.committedOffset >= 0n)
               result.set(`${topic.name}\u0000${p.partitionIndex}`, {
-                offset: p.committedOffset.toString(),
+                offset: toOffset(p.committedOffset),
                 metadata: p.metadata ? p.metadata : null,
               });
           }
@@ -72,5 +73,5 @@ export async function committedOffsets(
   partitions: readonly TopicPartition[],
 ): Promise<Map<string, bigint>> {
   const committed = await committedOffsetsWithMetadata(wire, groupId, partitions);
-  return new Map([...committed].map(([key, entry]) => [key, BigInt(entry.offset)]));
+  return new Map([...committed].map(([key, entry]) => [key, entry.offset]));
 }

@@ -15,6 +15,7 @@ import type { Headers } from '../../common/records.ts';
 import { platformaticError, platformaticErrorKind } from './errors.ts';
 import { EARLIEST, listOffsets } from './list-offsets.ts';
 import { hasProtocolError, type Wire } from './wire.ts';
+import { toOffset } from '../../common/offset.ts';
 
 /** A fetch waits this long for records before answering empty. */
 const MAX_WAIT_MS = 100;
@@ -293,7 +294,7 @@ export class Fetcher {
           lastStableOffset: answer.lastStableOffset,
         });
         if (!batch) continue;
-        state.position = BigInt(batch.nextOffset);
+        state.position = batch.nextOffset;
         this.options.onBatch(batch);
       }
     }
@@ -333,7 +334,7 @@ export class Fetcher {
         records.push({
           topic,
           partition,
-          offset: offset.toString(),
+          offset: toOffset(offset),
           key: record.key,
           value: record.value,
           timestamp: Number(
@@ -348,7 +349,7 @@ export class Fetcher {
     if (next === position) return undefined;
     const end =
       this.options.readCommitted && ends.lastStableOffset >= 0n ? ends.lastStableOffset : ends.highWatermark;
-    return { topic, partition, records, nextOffset: next.toString(), highWatermark: end.toString() };
+    return { topic, partition, records, nextOffset: toOffset(next), highWatermark: toOffset(end) };
   }
 }
 

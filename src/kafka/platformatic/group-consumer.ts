@@ -116,7 +116,7 @@ export class PlatformaticGroupConsumer implements GroupConsumerPort {
   }
 
   seek(position: TopicPartitionOffset): void {
-    this.fetcher?.seek(position, BigInt(position.offset));
+    this.fetcher?.seek(position, position.offset);
   }
 
   async commit(offsets: readonly TopicPartitionOffset[], options: { metadata?: string } = {}): Promise<void> {

@@ -178,7 +178,7 @@ export class GroupMember {
       name,
       partitions: list.map((o) => ({
         partitionIndex: o.partition,
-        committedOffset: BigInt(o.offset),
+        committedOffset: o.offset,
         committedLeaderEpoch: -1,
         committedMetadata: metadata,
       })),

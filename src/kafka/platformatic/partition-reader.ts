@@ -49,7 +49,7 @@ export class PlatformaticPartitionReader implements PartitionReaderPort {
   async assign(position: TopicPartitionOffset): Promise<void> {
     if (!this.fetcher)
       throw new TributaryError('TRIB_INTERNAL', `cannot read ${position.topic}: the reader was not started`);
-    this.fetcher.assign(position, BigInt(position.offset), false);
+    this.fetcher.assign(position, position.offset, false);
   }
 
   async unassign(partition: TopicPartition): Promise<void> {

@@ -21,6 +21,7 @@ import type { Access } from '../security-errors.ts';
 import type { TopicLimits } from '../topic-limits.ts';
 import { isFencing, platformaticError, platformaticErrorKind } from './errors.ts';
 import { hasProtocolError, type Wire } from './wire.ts';
+import { toOffset } from '../../common/offset.ts';
 
 /**
  * Records per produce request. The library encodes a request in time linear in its records, so the
@@ -225,7 +226,7 @@ export class PlatformaticTransactionalProducer implements TransactionalProducerP
     for (const o of offsets) {
       let list = topics.get(o.topic);
       if (!list) topics.set(o.topic, (list = []));
-      list.push({ partitionIndex: o.partition, committedOffset: BigInt(o.offset), committedLeaderEpoch: -1 });
+      list.push({ partitionIndex: o.partition, committedOffset: o.offset, committedLeaderEpoch: -1 });
     }
     await this.whileBusy(
       `committing offsets of group "${groupId}" in a transaction`,
@@ -387,7 +388,7 @@ function writtenOffsets(
     const count = counts.get(`${topic}\u0000${partition}`) ?? 1;
     let perTopic = written.get(topic);
     if (!perTopic) written.set(topic, (perTopic = new Map()));
-    perTopic.set(partition, offset + BigInt(count - 1));
+    perTopic.set(partition, toOffset(offset + BigInt(count - 1)));
   }
   return written;
 }

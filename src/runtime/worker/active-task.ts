@@ -13,6 +13,7 @@ import type { Histogram } from '../histogram.ts';
 import type { StreamTask } from '../stream-task.ts';
 import { PartitionGroup } from './partition-group.ts';
 import type { StartPosition } from './handoff.ts';
+import { nextOffset, toOffset } from '../../common/offset.ts';
 
 /**
  * A task this worker runs: the stream task, its state (stores, changelogs, checkpoints: `TaskState`,
@@ -88,8 +89,8 @@ export class ActiveTask {
   /** Notes how far a fetch got in an input partition and where the log ends, for `consumerLag`. */
   noteFetch(batch: RecordBatch): void {
     this.lastFetch.set(`${batch.topic}\u0000${batch.partition}`, {
-      next: BigInt(batch.nextOffset),
-      end: BigInt(batch.highWatermark),
+      next: batch.nextOffset,
+      end: batch.highWatermark,
     });
   }
 
@@ -149,8 +150,7 @@ export class ActiveTask {
   /** Where the task starts reading: records fetched from before these offsets are dropped. */
   startAt(positions: readonly StartPosition[]): void {
     for (const position of positions) {
-      const end = position.end === undefined ? undefined : BigInt(position.end);
-      this.queues.startAt(position, BigInt(position.offset), end);
+      this.queues.startAt(position, position.offset, position.end);
     }
   }
 
@@ -158,7 +158,7 @@ export class ActiveTask {
   fetchPositions(): TopicPartitionOffset[] {
     return this.queues
       .fetchPositions()
-      .map((p) => ({ topic: p.topic, partition: p.partition, offset: p.offset.toString() }));
+      .map((p) => ({ topic: p.topic, partition: p.partition, offset: toOffset(p.offset) }));
   }
 
   async close(): Promise<void> {
@@ -171,7 +171,7 @@ export class ActiveTask {
     this.processed.set(`${record.topic}\u0000${record.partition}`, {
       topic: record.topic,
       partition: record.partition,
-      offset: (BigInt(record.offset) + 1n).toString(),
+      offset: nextOffset(record.offset),
     });
     this.processedSinceCommit = true;
   }

@@ -37,7 +37,7 @@ export class FetchIntake {
     if (!waiting && !preparing) return this.enqueue(owner, batch);
     // Records wait until their serdes can decode them synchronously; later batches queue behind.
     // Meanwhile the task knows more is coming for this partition, so it does not run ahead of it.
-    owner.active.queues.add(batch, [], 0n, BigInt(batch.highWatermark));
+    owner.active.queues.add(batch, [], 0n, batch.highWatermark);
     const done = (waiting ?? Promise.resolve())
       .then(() => preparing)
       .then(() => {
@@ -57,12 +57,7 @@ export class FetchIntake {
   }
 
   private enqueue(owner: RunningTask, batch: RecordBatch): void {
-    const size = owner.active.queues.add(
-      batch,
-      batch.records,
-      BigInt(batch.nextOffset),
-      BigInt(batch.highWatermark),
-    );
+    const size = owner.active.queues.add(batch, batch.records, batch.nextOffset, batch.highWatermark);
     if (size >= this.options.maxBufferedRecordsPerPartition) this.options.consumer.pause([batch]);
     this.options.wake();
   }

@@ -1,6 +1,7 @@
 import type { AdminPort, GroupConsumerPort, TopicPartition, TopicPartitionOffset } from '../../kafka/port.ts';
 import type { Clock } from '../../common/clock.ts';
 import type { Logger } from '../../common/logger.ts';
+import { toOffset, type Offset } from '../../common/offset.ts';
 
 /**
  * Handing a task from one live worker to another. The group protocol gives every member its new
@@ -84,7 +85,7 @@ export async function awaitRelease(
 /** Where a task starts reading a partition, and where the partition ended when that was read. */
 export interface StartPosition extends TopicPartitionOffset {
   /** The partition's end (the offset after its last record) as listed; undefined when not listed. */
-  readonly end: string | undefined;
+  readonly end: Offset | undefined;
 }
 
 /**
@@ -121,7 +122,7 @@ async function readPositions(
       (wanted.some((p) => !committed.has(p.partition)) ? await context.admin.offsets(topic) : undefined);
     for (const { partition } of wanted) {
       const range = ranges?.get(partition);
-      const offset = committed.get(partition)?.offset ?? range?.low ?? '0';
+      const offset = committed.get(partition)?.offset ?? range?.low ?? toOffset(0);
       positions.push({ topic, partition, offset, end: options.ends ? range?.high : undefined });
     }
   }

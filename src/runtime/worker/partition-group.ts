@@ -41,7 +41,7 @@ class RecordQueue {
 
   add(records: readonly LogRecord[], nextOffset: bigint, highWatermark: bigint): void {
     for (const record of records) {
-      const offset = BigInt(record.offset);
+      const offset = record.offset;
       if (offset < this.nextFetchOffset) continue;
       this.records.push(record);
       this.nextFetchOffset = offset + 1n;

@@ -9,6 +9,7 @@ import {
   type RestoresUnderWay,
 } from './restore-progress.ts';
 import { toError } from '../../common/to-error.ts';
+import { toOffset } from '../../common/offset.ts';
 
 /** Records applied to a target between two of its saves. */
 export const RECORDS_PER_SAVE = 10_000;
@@ -95,7 +96,7 @@ export class Restorer {
       });
     });
     this.progressLog.restoring();
-    await this.reader.assign({ ...partition, offset: from.toString() });
+    await this.reader.assign({ ...partition, offset: toOffset(from) });
     try {
       return await restored;
     } finally {
@@ -122,7 +123,7 @@ export class Restorer {
           'standby replica stopped following its changelog',
         ),
     });
-    await this.reader.assign({ ...partition, offset: from.toString() });
+    await this.reader.assign({ ...partition, offset: toOffset(from) });
   }
 
   /** The position a follower has reached (the next offset to apply). */
@@ -199,12 +200,12 @@ export class Restorer {
       // apply, all of it is, and no record's offset needs parsing.
       const within =
         i < last &&
-        BigInt(records[i]!.offset) >= follower.position &&
-        (follower.end === undefined || BigInt(records[last - 1]!.offset) < follower.end);
+        records[i]!.offset >= follower.position &&
+        (follower.end === undefined || records[last - 1]!.offset < follower.end);
       for (; i < last; i++) {
         const record = records[i]!;
         if (!within) {
-          const offset = BigInt(record.offset);
+          const offset = record.offset;
           if (offset < follower.position) continue;
           if (follower.end !== undefined && offset >= follower.end) {
             reachedEnd = true;
@@ -222,7 +223,7 @@ export class Restorer {
       }
       follower.applied += slice.length;
       const whole = reachedEnd || i >= records.length;
-      this.advance(follower, whole ? BigInt(batch.nextOffset) : BigInt(records[i]!.offset));
+      this.advance(follower, whole ? batch.nextOffset : records[i]!.offset);
       follower.unsaved += slice.length;
       if (follower.target.save && follower.unsaved >= RECORDS_PER_SAVE) {
         follower.unsaved = 0;

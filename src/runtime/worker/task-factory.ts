@@ -68,8 +68,8 @@ export class TaskFactory {
     this.changelogs = {
       restoreEnd: async ({ topic, partition }, sourceTopic) =>
         sourceTopic
-          ? BigInt((await admin.committedOffsets(applicationId, topic)).get(partition)?.offset ?? '0')
-          : BigInt((await admin.offsets(topic)).get(partition)?.high ?? '0'),
+          ? ((await admin.committedOffsets(applicationId, topic)).get(partition)?.offset ?? 0n)
+          : ((await admin.offsets(topic)).get(partition)?.high ?? 0n),
       restore: (partition, from, to, target) => restorer.restore(partition, from, to, target),
     };
   }
@@ -217,13 +217,8 @@ export class TaskFactory {
       const started = clock.now();
       let restored = 0;
       for (const [partition, range] of await admin.offsets(topic)) {
-        restored += await restorer.restore(
-          { topic, partition },
-          BigInt(range.low),
-          BigInt(range.high),
-          target,
-        );
-        await restorer.follow({ topic, partition }, BigInt(range.high), target);
+        restored += await restorer.restore({ topic, partition }, range.low, range.high, target);
+        await restorer.follow({ topic, partition }, range.high, target);
       }
       logger.info(
         { store: global.store.name, topic, records: restored, ms: clock.now() - started },

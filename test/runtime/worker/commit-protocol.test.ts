@@ -50,7 +50,7 @@ describe('CommitProtocol under at-least-once', () => {
     // When the offsets are committed, the output and the changelog are in the log and the store's
     // data is on disk with the changelog's end as its checkpoint.
     expect(seenAtOffsetCommit).toEqual({ checkpoint: 2, changelog: 2, output: ['a=1', 'b=1', 'a=2'] });
-    expect(harness.log.committedOffset(APP, harness.inputOf(0))).toBe('3');
+    expect(harness.log.committedOffset(APP, harness.inputOf(0))).toBe(3n);
   });
 
   it('keeps the offsets pending when a rebalance refuses them, and commits them with the next commit', async () => {
@@ -64,7 +64,7 @@ describe('CommitProtocol under at-least-once', () => {
     expect(harness.failures).toEqual([]);
 
     expect(await harness.commits.commitAll()).toBe('committed');
-    expect(harness.log.committedOffset(APP, harness.inputOf(0))).toBe('2');
+    expect(harness.log.committedOffset(APP, harness.inputOf(0))).toBe(2n);
   });
 
   it('commits no offsets, and fails the application, when a send fails for good', async () => {
@@ -167,7 +167,7 @@ describe('CommitProtocol under exactly-once with a producer per task', () => {
     expect(checkpointAtTransactionCommit).toBeUndefined();
     expect(checkpoint(harness)).toBe(2);
     expect(harness.output()).toEqual(['a=1', 'b=1', 'a=2']);
-    expect(harness.log.committedOffset(APP, harness.inputOf(0))).toBe('3');
+    expect(harness.log.committedOffset(APP, harness.inputOf(0))).toBe(3n);
   });
 
   it('closes a fenced task without committing and asks for a rejoin, rather than closing silently', async () => {
@@ -214,7 +214,7 @@ describe('CommitProtocol under exactly-once with a producer per task', () => {
     await harness.commits.commitAll();
 
     expect(harness.output()).toEqual(['a=1', 'a=2', 'b=1']);
-    expect(harness.log.committedOffset(APP, harness.inputOf(0))).toBe('3');
+    expect(harness.log.committedOffset(APP, harness.inputOf(0))).toBe(3n);
     expect(harness.failures).toEqual([]);
   });
   it('fails the application once a task has kept failing for longer than the task timeout on the clock', async () => {
@@ -267,8 +267,8 @@ describe('CommitProtocol under exactly-once with one producer for the member', (
     const offsets = transactional.find((e) => e.operation === 'send-offsets')!.offsets;
     expect(offsets).toEqual(
       expect.arrayContaining([
-        { ...harness.inputOf(0), offset: '1' },
-        { ...harness.inputOf(1), offset: '1' },
+        { ...harness.inputOf(0), offset: 1n },
+        { ...harness.inputOf(1), offset: 1n },
       ]),
     );
     expect([...harness.output(0), ...harness.output(1)].sort()).toEqual(['a=1', 'b=1']);

@@ -36,7 +36,7 @@ describe('The last commit before leaving the group', () => {
     await harness.assign({ active: ['1_0'] });
     await leaving;
 
-    expect(harness.log.committedOffset(APP, harness.inputOf(0))).toBe('2');
+    expect(harness.log.committedOffset(APP, harness.inputOf(0))).toBe(2n);
   });
 
   it('leaves without the commit when the group does not take the member back in time', async () => {

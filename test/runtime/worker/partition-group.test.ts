@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import type { LogRecord } from '../../../src/kafka/port.ts';
 import { FETCH_WAIT_LIMIT_MS, PartitionGroup } from '../../../src/runtime/worker/partition-group.ts';
+import { toOffset } from '../../../src/common/offset.ts';
 
 const record = (topic: string, offset: number, timestamp: number): LogRecord => ({
   topic,
   partition: 0,
-  offset: String(offset),
+  offset: toOffset(offset),
   key: null,
   value: null,
   timestamp,
@@ -50,7 +51,7 @@ describe('partition group', () => {
     const group = new PartitionGroup([{ ...left, nextOffset: 0n }], -1);
     group.add(left, [record('left', 0, 1), record('left', 1, 2)], 3n, 3n); // offset 2 is a commit marker
     group.add(left, [record('left', 1, 2), record('left', 3, 4)], 4n, 4n); // 1 is a refetch
-    expect([group.next(0), group.next(0), group.next(0)].map((r) => r!.offset)).toEqual(['0', '1', '3']);
+    expect([group.next(0), group.next(0), group.next(0)].map((r) => r!.offset)).toEqual([0n, 1n, 3n]);
     expect(group.fetchPositions()).toEqual([{ topic: 'left', partition: 0, offset: 4n }]);
   });
 });
@@ -107,9 +108,9 @@ describe('partition group: when a task with a dry input partition goes on', () =
   it('gives up on a never-fetched partition once, not again for each record', () => {
     const g = group('never fetched', 0);
     expect(g.next(0)).toBeUndefined();
-    expect(g.next(FETCH_WAIT_LIMIT_MS)?.offset).toBe('0');
+    expect(g.next(FETCH_WAIT_LIMIT_MS)?.offset).toBe(0n);
     g.add(left, [record('left', 1, 11)], 2n, 2n);
-    expect(g.next(FETCH_WAIT_LIMIT_MS + 1)?.offset).toBe('1');
+    expect(g.next(FETCH_WAIT_LIMIT_MS + 1)?.offset).toBe(1n);
   });
 
   it('idles again for a caught-up partition once it has had records and run dry', () => {

@@ -47,7 +47,7 @@ describe('ProcessingLoop', () => {
     running.loop.wake();
 
     await eventually(
-      async () => expect(harness!.log.committedOffset('wc', harness!.inputOf(0))).toBe('1'),
+      async () => expect(harness!.log.committedOffset('wc', harness!.inputOf(0))).toBe(1n),
       quickly,
     );
   });

@@ -36,12 +36,12 @@ describe('Reconciler: a task handed between live workers (at-least-once)', () =>
     await old.assign({ active: [], releases: ['1_0'], rebalance: 'move' });
     expect(old.registry.active.size).toBe(0);
     expect(old.log.committed.get(APP)?.get(`${old.repartition}\u00000`)).toEqual({
-      offset: '2',
+      offset: 2n,
       metadata: `${RELEASE_MARKER}move`,
     });
     await taken;
 
-    expect(next.consumer.position(next.inputOf(0))).toBe('2');
+    expect(next.consumer.position(next.inputOf(0))).toBe(2n);
     next.feed(0, 'a');
     expect(next.process()).toBe(1);
     await next.commits.commitAll();
@@ -66,7 +66,7 @@ describe('Reconciler: a task handed between live workers (at-least-once)', () =>
     await taken;
 
     expect(next.registry.active.has('1_0')).toBe(true);
-    expect(next.consumer.position(next.inputOf(0))).toBe('1');
+    expect(next.consumer.position(next.inputOf(0))).toBe(1n);
   });
 });
 
@@ -93,8 +93,8 @@ describe('Reconciler: assignments', () => {
     // The commit before the rebalance committed nothing processed yet; the task goes on reading
     // after what it fetched, not from the committed offset the client rewound to.
     const seeks = worker.log.journal.filter((e) => e.operation === 'seek').flatMap((e) => e.offsets ?? []);
-    expect(seeks).toContainEqual({ ...worker.inputOf(0), offset: '3' });
-    expect(seeks).toContainEqual(expect.objectContaining({ ...worker.inputOf(1), offset: '0' }));
+    expect(seeks).toContainEqual({ ...worker.inputOf(0), offset: 3n });
+    expect(seeks).toContainEqual(expect.objectContaining({ ...worker.inputOf(1), offset: 0n }));
     expect(worker.process()).toBe(3);
   });
 
@@ -136,7 +136,7 @@ describe('Restore', () => {
     await again.assign({ active: ['1_0'] });
 
     const fetches = again.log.journal.filter((e) => e.operation === 'fetch').flatMap((e) => e.offsets ?? []);
-    expect(fetches).toEqual([{ topic: again.changelog, partition: 0, offset: '2' }]);
+    expect(fetches).toEqual([{ topic: again.changelog, partition: 0, offset: 2n }]);
     expect(again.task('1_0').active.stores.get('word-counts')!.checkpoint).toBe(3);
     again.feed(0, 'a', 'b');
     again.process();

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { OutgoingRecord, WrittenOffsets } from '../../../src/kafka/port.ts';
 import { MAX_UNSENT_RECORDS, RecordSender } from '../../../src/runtime/worker/record-sender.ts';
+import { toOffset } from '../../../src/common/offset.ts';
 
 function records(from: number, count: number): OutgoingRecord[] {
   return Array.from({ length: count }, (_, i) => ({
@@ -27,7 +28,7 @@ function manualProducer() {
         settle: (error) => {
           if (error) return reject(error);
           offset += BigInt(batch.length);
-          resolve(new Map([['t', new Map([[0, offset - 1n]])]]));
+          resolve(new Map([['t', new Map([[0, toOffset(offset - 1n)]])]]));
         },
       });
     });

@@ -40,7 +40,7 @@ describe('Standby replicas', () => {
     expect(standby.registry.standbys.size).toBe(0);
     // Closing the standby saved its position: nothing is left to restore.
     expect(standby.log.operations('fetch')).toEqual([]);
-    expect(standby.consumer.position(standby.inputOf(0))).toBe('3');
+    expect(standby.consumer.position(standby.inputOf(0))).toBe(3n);
     standby.feed(0, 'b');
     standby.process();
     await standby.commits.commitAll();

@@ -1,4 +1,5 @@
 import type { PartitionReaderPort, RecordBatch, TopicPartitionOffset } from '../../../src/kafka/port.ts';
+import { toOffset } from '../../../src/common/offset.ts';
 
 /** A changelog partition of `size` records, handed over a batch at a time when the test says so. */
 export class SteppedReader implements PartitionReaderPort {
@@ -20,7 +21,7 @@ export class SteppedReader implements PartitionReaderPort {
   async stop(): Promise<void> {}
   /** Moves the next record handed over to `offset` (a fetch starting before the position asked for). */
   rewind(offset: number): void {
-    this.position = { ...this.position!, offset: String(offset) };
+    this.position = { ...this.position!, offset: toOffset(offset) };
   }
   /** Hands over the next `count` records; returns what the receiver returned (a promise to wait for). */
   deliver(count: number): unknown {
@@ -29,19 +30,19 @@ export class SteppedReader implements PartitionReaderPort {
     const records = Array.from({ length: count }, (_, i) => ({
       topic,
       partition,
-      offset: String(from + i),
+      offset: toOffset(from + i),
       key: offsetKey(from + i),
       value: new Uint8Array([1]),
       timestamp: 0,
       headers: {},
     }));
-    this.position = { topic, partition, offset: String(from + count) };
+    this.position = { topic, partition, offset: toOffset(from + count) };
     return this.onBatch!({
       topic,
       partition,
       records,
-      nextOffset: String(from + count),
-      highWatermark: String(this.size),
+      nextOffset: toOffset(from + count),
+      highWatermark: toOffset(this.size),
     });
   }
 }

@@ -46,6 +46,6 @@ describe('TaskRegistry', () => {
     expect(transactional.at(-1)!.operation).toBe('abort');
     expect(store.checkpoint).toBe(1);
     expect(harness.output()).toEqual(['a=1']);
-    expect(harness.log.committedOffset(APP, harness.inputOf(0))).toBe('1');
+    expect(harness.log.committedOffset(APP, harness.inputOf(0))).toBe(1n);
   });
 });

@@ -7,6 +7,7 @@ import type {
   WrittenOffsets,
 } from '../../../src/kafka/port.ts';
 import { ThreadProducer } from '../../../src/runtime/worker/thread-producer.ts';
+import { toOffset } from '../../../src/common/offset.ts';
 
 /** A transactional producer that records what it is asked, in order; `failOn` makes one operation fail. */
 class RecordingProducer implements TransactionalProducerPort {
@@ -29,7 +30,7 @@ class RecordingProducer implements TransactionalProducerPort {
     const written: WrittenOffsets = new Map();
     for (const r of records) {
       if (!written.has(r.topic)) written.set(r.topic, new Map());
-      written.get(r.topic)!.set(r.partition, this.next++);
+      written.get(r.topic)!.set(r.partition, toOffset(this.next++));
     }
     return written;
   }
@@ -94,8 +95,8 @@ describe('ThreadProducer: one transaction for every task of a member', () => {
     await thread.commit(
       'app',
       [
-        { topic: 'in', partition: 0, offset: '5' },
-        { topic: 'in', partition: 1, offset: '9' },
+        { topic: 'in', partition: 0, offset: toOffset(5) },
+        { topic: 'in', partition: 1, offset: toOffset(9) },
       ],
       generation,
     );
@@ -118,7 +119,7 @@ describe('ThreadProducer: one transaction for every task of a member', () => {
     const { thread, made } = threadProducer();
     await thread.commit('app', [], generation);
     expect(made).toHaveLength(0);
-    await thread.commit('app', [{ topic: 'in', partition: 0, offset: '1' }], generation);
+    await thread.commit('app', [{ topic: 'in', partition: 0, offset: toOffset(1) }], generation);
     expect(made[0]!.calls).toEqual(['begin', 'offsets app in-0@1 generation 7/member-a', 'commit']);
     await thread.commit('app', [], generation);
     expect(made[0]!.calls).toHaveLength(3);
@@ -130,13 +131,13 @@ describe('ThreadProducer: one transaction for every task of a member', () => {
     await thread.room();
     made[0]!.failOn = 'offsets';
     await expect(
-      thread.commit('app', [{ topic: 'in', partition: 0, offset: '3' }], generation),
+      thread.commit('app', [{ topic: 'in', partition: 0, offset: toOffset(3) }], generation),
     ).rejects.toThrow(/offsets app in-0@3 generation 7\/member-a failed/);
     await thread.reset();
     expect(made[0]!.calls.slice(-2)).toEqual(['abort', 'close']);
 
     thread.enqueue([record('out', 1)]);
-    await thread.commit('app', [{ topic: 'in', partition: 0, offset: '3' }], generation);
+    await thread.commit('app', [{ topic: 'in', partition: 0, offset: toOffset(3) }], generation);
     expect(made).toHaveLength(2);
     expect(made[1]!.calls).toEqual([
       'begin',
@@ -155,7 +156,7 @@ describe('ThreadProducer: one transaction for every task of a member', () => {
     made[0]!.failOn = 'send';
     thread.enqueue([record('out', 1)]);
     await expect(
-      thread.commit('app', [{ topic: 'in', partition: 0, offset: '2' }], generation),
+      thread.commit('app', [{ topic: 'in', partition: 0, offset: toOffset(2) }], generation),
     ).rejects.toThrow(/send out-1 failed/);
     expect(made[0]!.calls.slice(-2)).toEqual(['begin', 'send out-1']);
     await thread.close();
