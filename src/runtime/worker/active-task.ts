@@ -48,7 +48,7 @@ export class ActiveTask {
     this.state = options.state;
     this.inputs = options.inputs;
     this.queues = new PartitionGroup(
-      options.inputs.map((p) => ({ ...p, nextOffset: 0n })),
+      options.inputs.map((p) => ({ ...p, nextOffset: toOffset(0) })),
       options.maxTaskIdleMs,
     );
   }
@@ -156,9 +156,7 @@ export class ActiveTask {
 
   /** Fetch positions to keep when the task stays with this worker across a rebalance. */
   fetchPositions(): TopicPartitionOffset[] {
-    return this.queues
-      .fetchPositions()
-      .map((p) => ({ topic: p.topic, partition: p.partition, offset: toOffset(p.offset) }));
+    return this.queues.fetchPositions();
   }
 
   async close(): Promise<void> {

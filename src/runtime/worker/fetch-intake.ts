@@ -2,6 +2,7 @@ import type { GroupConsumerPort, RecordBatch } from '../../kafka/port.ts';
 import type { ActiveTask } from './active-task.ts';
 import type { RecordPreparer } from './record-preparer.ts';
 import { partitionKey, type RunningTask, type TaskRegistry } from './task-registry.ts';
+import { toOffset } from '../../common/offset.ts';
 
 export interface FetchIntakeOptions {
   readonly registry: TaskRegistry;
@@ -37,7 +38,7 @@ export class FetchIntake {
     if (!waiting && !preparing) return this.enqueue(owner, batch);
     // Records wait until their serdes can decode them synchronously; later batches queue behind.
     // Meanwhile the task knows more is coming for this partition, so it does not run ahead of it.
-    owner.active.queues.add(batch, [], 0n, batch.highWatermark);
+    owner.active.queues.add(batch, [], toOffset(0), batch.highWatermark);
     const done = (waiting ?? Promise.resolve())
       .then(() => preparing)
       .then(() => {

@@ -1,4 +1,5 @@
-import type { LogRecord, TopicPartition } from '../../kafka/port.ts';
+import type { LogRecord, TopicPartition, TopicPartitionOffset } from '../../kafka/port.ts';
+import { nextOffset as offsetAfter, toOffset, type Offset } from '../../common/offset.ts';
 
 /** Fetched records of one input partition, waiting to be processed. */
 class RecordQueue {
@@ -7,13 +8,13 @@ class RecordQueue {
   private records: LogRecord[] = [];
   private head = 0;
   /** The next offset expected from the log: records below it were buffered already (a refetch after a rebalance). */
-  nextFetchOffset: bigint;
+  nextFetchOffset: Offset;
   /** The log's end as of the last fetch (-1: not fetched yet): more data is known to exist while nextFetchOffset is below it. */
-  highWatermark: bigint = -1n;
+  highWatermark: Offset = toOffset(-1);
   /** While the queue is empty: what the task waits on it for, and until when. */
   private waiting: { for: FetchedLag; until: number } | undefined;
 
-  constructor(topic: string, partition: number, nextFetchOffset: bigint) {
+  constructor(topic: string, partition: number, nextFetchOffset: Offset) {
     this.topic = topic;
     this.partition = partition;
     this.nextFetchOffset = nextFetchOffset;
@@ -39,12 +40,12 @@ class RecordQueue {
     return record;
   }
 
-  add(records: readonly LogRecord[], nextOffset: bigint, highWatermark: bigint): void {
+  add(records: readonly LogRecord[], nextOffset: Offset, highWatermark: Offset): void {
     for (const record of records) {
       const offset = record.offset;
       if (offset < this.nextFetchOffset) continue;
       this.records.push(record);
-      this.nextFetchOffset = offset + 1n;
+      this.nextFetchOffset = offsetAfter(offset);
     }
     // Transaction markers and aborted records take offsets too; step over them.
     if (nextOffset > this.nextFetchOffset) this.nextFetchOffset = nextOffset;
@@ -106,8 +107,8 @@ export class PartitionGroup {
   add(
     partition: TopicPartition,
     records: readonly LogRecord[],
-    nextOffset: bigint,
-    highWatermark: bigint,
+    nextOffset: Offset,
+    highWatermark: Offset,
   ): number {
     const queue = this.queues.get(key(partition));
     if (!queue) return 0;
@@ -130,7 +131,7 @@ export class PartitionGroup {
    * known, where it ended then: a partition already read to its end is caught up from the start,
    * instead of unknown until a fetch brings records.
    */
-  startAt(partition: TopicPartition, offset: bigint, end?: bigint): void {
+  startAt(partition: TopicPartition, offset: Offset, end?: Offset): void {
     const queue = this.queues.get(key(partition));
     if (!queue || queue.size !== 0) return;
     if (offset > queue.nextFetchOffset) queue.nextFetchOffset = offset;
@@ -138,7 +139,7 @@ export class PartitionGroup {
   }
 
   /** Where each partition's fetching should continue from (after what is buffered). */
-  fetchPositions(): { topic: string; partition: number; offset: bigint }[] {
+  fetchPositions(): TopicPartitionOffset[] {
     return [...this.queues.values()].map((q) => ({
       topic: q.topic,
       partition: q.partition,
@@ -186,7 +187,7 @@ export class PartitionGroup {
 export const FETCH_WAIT_LIMIT_MS = 5_000;
 
 export interface TopicPartitionOffsetStart extends TopicPartition {
-  readonly nextOffset: bigint;
+  readonly nextOffset: Offset;
 }
 
 function key(partition: TopicPartition): string {
