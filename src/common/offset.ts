@@ -19,7 +19,7 @@ export function nextOffset(current: Offset): Offset {
   return (current + 1n) as Offset;
 }
 
-/** An offset from its decimal text (kafkajs, the command line, files); throws on anything else. */
+/** An offset from its decimal text, as kafkajs carries offsets. */
 export function parseOffset(text: string): Offset {
   return BigInt(text) as Offset;
 }
