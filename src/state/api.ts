@@ -294,6 +294,7 @@ export interface CachedStore<K, V> extends StateStore {
   setFlushListener(listener: CacheFlushListener<K, V>, sendOldValues: boolean): void;
 }
 
-export function isCachedStore(store: StateStore): store is CachedStore<unknown, unknown> {
+/** `K` and `V` are what the caller connected the store for, as with `getStateStore<S>`. */
+export function isCachedStore<K = unknown, V = unknown>(store: StateStore): store is CachedStore<K, V> {
   return typeof (store as Partial<CachedStore<unknown, unknown>>).setFlushListener === 'function';
 }

@@ -1,13 +1,11 @@
 import type { ProcessorContext, ProcessorSupplier } from '../api.ts';
-import { change } from '../change.ts';
+import { change, type Change } from '../change.ts';
 import { recordDropped } from '../internal-context.ts';
 import { withTimestamp, withValue, type StreamRecord } from '../record.ts';
 import type { StateStore, ValueAndTimestamp } from '../../state/api.ts';
 import type { Aggregation } from './aggregation-functions.ts';
 import { tableForwarder } from './table-forwarder.ts';
 import { tableStore } from './table-store.ts';
-
-type AnySupplier = ProcessorSupplier<unknown, unknown, unknown, unknown>;
 
 export function isNullish(value: unknown): value is null | undefined {
   return value === null || value === undefined;
@@ -25,17 +23,14 @@ export type SkippedRecords = 'null-key' | 'null-key-or-value';
  * logic: it opens its store when the task starts, and drops (and counts) the records it cannot take.
  * `create` runs once per task and returns the record handler.
  */
-export function groupedStreamProcessor<S extends StateStore>(
+export function groupedStreamProcessor<S extends StateStore, K, V, KOut, VOut>(
   storeName: string,
-  create: (
-    context: ProcessorContext<unknown, unknown>,
-    store: S,
-  ) => (record: StreamRecord<unknown, unknown>) => void,
+  create: (context: ProcessorContext<KOut, VOut>, store: S) => (record: StreamRecord<K, V>) => void,
   skipped: SkippedRecords = 'null-key-or-value',
-): AnySupplier {
+): ProcessorSupplier<K, V, KOut, VOut> {
   return () => {
-    let context: ProcessorContext<unknown, unknown>;
-    let aggregate: (record: StreamRecord<unknown, unknown>) => void;
+    let context: ProcessorContext<KOut, VOut>;
+    let aggregate: (record: StreamRecord<K, V>) => void;
     return {
       init: (c) => {
         context = c;
@@ -59,12 +54,12 @@ export function groupedStreamProcessor<S extends StateStore>(
  * `base` is what the record was folded into: Kafka Streams forwards it as the old value (so a new
  * aggregate's old value is the initializer's, not null), when old values are sent.
  */
-export function foldRecord(
-  aggregation: Aggregation<unknown, unknown, unknown>,
-  record: StreamRecord<unknown, unknown>,
-  stored: ValueAndTimestamp<unknown> | undefined,
-  start?: unknown,
-): ValueAndTimestamp<unknown> & { readonly base: unknown } {
+export function foldRecord<K, V, VA>(
+  aggregation: Aggregation<K, V, VA>,
+  record: StreamRecord<K, V>,
+  stored: ValueAndTimestamp<VA | null> | undefined,
+  start?: VA | null,
+): ValueAndTimestamp<VA | null> & { readonly base: VA | null } {
   const base = stored ? stored.value : start === undefined ? aggregation.initializer() : start;
   return {
     value: aggregation.aggregator(record.key, record.value, base) ?? null,
@@ -79,15 +74,15 @@ export function foldRecord(
  * writes the result back and forwards it as a change; the old value, when old values are sent, is the
  * aggregate the record was folded into.
  */
-export function streamAggregateProcessor(
+export function streamAggregateProcessor<K, V, VA>(
   storeName: string,
-  aggregation: Aggregation<unknown, unknown, unknown>,
+  aggregation: Aggregation<K, V, VA>,
   sendOldValues: boolean,
   versioned = false,
-): AnySupplier {
-  return groupedStreamProcessor<StateStore>(storeName, (context, ownStore) => {
-    const store = tableStore(context, storeName, versioned);
-    const forwarder = tableForwarder(context, ownStore, sendOldValues);
+): ProcessorSupplier<K, V, K, Change<VA>> {
+  return groupedStreamProcessor<StateStore, K, V, K, Change<VA>>(storeName, (context, ownStore) => {
+    const store = tableStore<K, VA>(context, storeName, versioned);
+    const forwarder = tableForwarder<K, VA>(context, ownStore, sendOldValues);
     return (record) => {
       const aggregate = foldRecord(aggregation, record, store.get(record.key));
       const { value, timestamp } = aggregate;

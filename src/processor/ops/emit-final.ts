@@ -1,5 +1,5 @@
 import type { ProcessorContext } from '../api.ts';
-import { change } from '../change.ts';
+import { change, type Change } from '../change.ts';
 import { streamRecord, type KeyValue, type StreamRecord } from '../record.ts';
 import type { StateStore, Windowed } from '../../state/api.ts';
 
@@ -58,11 +58,11 @@ export class EmitFinalProgress {
 }
 
 /** Forwards one closed window's final result: no old value, the arriving record's headers. */
-export function forwardFinal<K>(
-  context: ProcessorContext<unknown, unknown>,
+export function forwardFinal<K, V>(
+  context: ProcessorContext<Windowed<K>, Change<V>>,
   trigger: StreamRecord<unknown, unknown>,
   key: Windowed<K>,
-  value: unknown,
+  value: V | null,
   timestamp: number,
 ): void {
   context.forward(streamRecord(key, change(value, null), timestamp, trigger.headers));

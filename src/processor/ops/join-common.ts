@@ -2,8 +2,12 @@ import type { ProcessorSupplier } from '../api.ts';
 
 export type AnySupplier = ProcessorSupplier<unknown, unknown, unknown, unknown>;
 
-/** A joiner as the IR holds it: (thisValue, otherValue, key) => result. */
-export type JoinerFn = (value: unknown, otherValue: unknown, key: unknown) => unknown;
+/** A joiner: (thisValue, otherValue, key) => result; the IR holds it with its types erased. */
+export type JoinerFn<V = unknown, VO = unknown, K = unknown, VR = unknown> = (
+  value: V,
+  otherValue: VO,
+  key: K,
+) => VR;
 
 /** Null and undefined both mean "absent": a missing key, a tombstone, no match. */
 export function absent(value: unknown): value is null | undefined {

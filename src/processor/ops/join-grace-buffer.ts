@@ -62,11 +62,11 @@ function decodeParts(bytes: Uint8Array): (Uint8Array | undefined)[] {
  * period is not buffered (the join takes it at once), and `evict` hands out, and removes, every record
  * whose timestamp is at most that bound.
  */
-export class JoinGraceBuffer {
+export class JoinGraceBuffer<K, V> {
   private readonly store: KeyValueStore<Uint8Array, Uint8Array>;
   private readonly graceMs: number;
-  private readonly keySerde: Serde<unknown>;
-  private readonly valueSerde: Serde<unknown>;
+  private readonly keySerde: Serde<K>;
+  private readonly valueSerde: Serde<V>;
   private readonly context: SerdeContext;
   private streamTime = Number.NEGATIVE_INFINITY;
   private sequence = 0;
@@ -74,8 +74,8 @@ export class JoinGraceBuffer {
   constructor(options: {
     store: KeyValueStore<Uint8Array, Uint8Array>;
     graceMs: number;
-    keySerde: Serde<unknown>;
-    valueSerde: Serde<unknown>;
+    keySerde: Serde<K>;
+    valueSerde: Serde<V>;
     storeName: string;
   }) {
     this.store = options.store;
@@ -94,7 +94,7 @@ export class JoinGraceBuffer {
   }
 
   /** Holds the record back and returns true, or returns false when it is already too late to wait. */
-  put(record: StreamRecord<unknown, unknown>): boolean {
+  put(record: StreamRecord<K, V>): boolean {
     if (this.streamTime - this.graceMs > record.timestamp) return false;
     this.streamTime = Math.max(this.streamTime, record.timestamp);
     const keyBytes = this.keySerde.serialize(record.key, this.context);
@@ -114,7 +114,7 @@ export class JoinGraceBuffer {
   }
 
   /** Removes and returns, oldest first, the records whose grace period has passed. */
-  *evict(): IterableIterator<StreamRecord<unknown, unknown>> {
+  *evict(): IterableIterator<StreamRecord<K, V>> {
     const bound = this.streamTime - this.graceMs;
     // Taken out of the store before they are joined, so no store iterator is open while they are deleted.
     const due: { key: Uint8Array; value: Uint8Array }[] = [];

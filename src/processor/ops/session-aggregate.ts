@@ -8,7 +8,7 @@ import {
 } from '../../state/api.ts';
 import type { SessionWindowsSpec } from './specs.ts';
 import type { ProcessorContext, ProcessorSupplier } from '../api.ts';
-import { change } from '../change.ts';
+import { change, type Change } from '../change.ts';
 import { recordDropped } from '../internal-context.ts';
 import { streamRecord, type StreamRecord } from '../record.ts';
 import { groupedStreamProcessor } from './aggregate.ts';
@@ -16,8 +16,6 @@ import { EmitFinalProgress, forwardFinal, retainedSessions } from './emit-final.
 import type { WindowEmit } from './windowed-aggregate.ts';
 import type { SessionAggregation } from './aggregation-functions.ts';
 import type { TableValueGetterSupplier } from './value-getter.ts';
-
-type AnySupplier = ProcessorSupplier<unknown, unknown, unknown, unknown>;
 
 /**
  * Aggregates a grouped stream per session: Kafka Streams' `KStreamSessionWindowAggregate`. A key's
@@ -34,13 +32,13 @@ type AnySupplier = ProcessorSupplier<unknown, unknown, unknown, unknown>;
  * null key are dropped; a null value goes to the aggregator. Updates carry the session's end as their
  * timestamp and no headers (Kafka Streams forwards them as new records).
  */
-export function sessionAggregateProcessor(
+export function sessionAggregateProcessor<K, V, VA>(
   storeName: string,
   spec: SessionWindowsSpec,
-  aggregation: SessionAggregation<unknown, unknown, unknown>,
+  aggregation: SessionAggregation<K, V, VA>,
   emit: WindowEmit,
-): AnySupplier {
-  return groupedStreamProcessor<SessionStore<unknown, unknown>>(
+): ProcessorSupplier<K, V, Windowed<K>, Change<VA>> {
+  return groupedStreamProcessor<SessionStore<K, VA>, K, V, Windowed<K>, Change<VA>>(
     storeName,
     (context, store) => {
       let observedStreamTime = -1;
@@ -50,7 +48,7 @@ export function sessionAggregateProcessor(
        * Kafka Streams' emit-on-window-close for sessions: the sessions that ended in [last close time,
        * close time - 1] (both ends of a session are inclusive), in order of their end.
        */
-      const emitFinal = (record: StreamRecord<unknown, unknown>, closeTime: number): void => {
+      const emitFinal = (record: StreamRecord<K, V>, closeTime: number): void => {
         if (!progress?.due(closeTime)) return;
         const upper = closeTime - 1;
         if (upper < 0) return;
@@ -67,7 +65,7 @@ export function sessionAggregateProcessor(
         const t = record.timestamp;
         observedStreamTime = Math.max(observedStreamTime, t);
         const closeTime = observedStreamTime - spec.graceMs - spec.gapMs;
-        const overlapping: KeyValue<Windowed<unknown>, unknown>[] = [
+        const overlapping: KeyValue<Windowed<K>, VA>[] = [
           ...store.findSessions(record.key, t - spec.gapMs, t + spec.gapMs),
         ];
         let aggregate = aggregation.initializer();
@@ -94,7 +92,7 @@ export function sessionAggregateProcessor(
             forward(session.key, null, emit.sendOldValues ? session.value : null);
           }
         }
-        const merged: Windowed<unknown> = { key: record.key, window };
+        const merged: Windowed<K> = { key: record.key, window };
         const result = aggregation.aggregator(record.key, record.value, aggregate) ?? null;
         if (result === null) store.remove(merged);
         else store.put(merged, result);
@@ -114,17 +112,17 @@ export function sessionAggregateProcessor(
  * (`SessionCacheFlushListener`) and the headers of the record that last wrote it. Emitting on window
  * close, nothing is forwarded on update.
  */
-function sessionForwarder(
-  context: ProcessorContext<unknown, unknown>,
+function sessionForwarder<K, VA>(
+  context: ProcessorContext<Windowed<K>, Change<VA>>,
   store: StateStore,
   emit: WindowEmit,
-): (session: Windowed<unknown>, newValue: unknown, oldValue: unknown) => void {
+): (session: Windowed<K>, newValue: VA | null, oldValue: VA | null) => void {
   if (!emit.onUpdate) return () => undefined;
-  if (!isCachedStore(store))
+  if (!isCachedStore<Windowed<K>, VA>(store))
     return (session, newValue, oldValue) =>
       context.forward(streamRecord(session, change(newValue, oldValue), session.window.end));
   store.setFlushListener((flushed) => {
-    const session = flushed.key as Windowed<unknown>;
+    const session = flushed.key;
     context.forward(
       streamRecord(session, change(flushed.newValue, flushed.oldValue), session.window.end, flushed.headers),
     );

@@ -1,4 +1,4 @@
-import type { Processor, ProcessorContext } from '../api.ts';
+import type { Processor, ProcessorContext, ProcessorSupplier } from '../api.ts';
 import { recordDropped } from '../internal-context.ts';
 import type { StreamRecord } from '../record.ts';
 import type { KeyValueStore, StateStore, WindowStore } from '../../state/api.ts';
@@ -12,10 +12,10 @@ import type { JoinSide, OuterKey, OuterValues } from './stream-join-outer-store.
  * so a record never meets itself in a self-join's store. Records with a null key can never join and
  * are not kept (the store ignores null values).
  */
-export function joinWindowProcessor(storeName: string): AnySupplier {
+export function joinWindowProcessor<K, V>(storeName: string): ProcessorSupplier<K, V, K, V> {
   return () => {
-    let context: ProcessorContext<unknown, unknown>;
-    let store: WindowStore<unknown, unknown>;
+    let context: ProcessorContext<K, V>;
+    let store: WindowStore<K, V>;
     return {
       init: (c) => {
         context = c;
@@ -109,12 +109,15 @@ export function streamJoinProcessor(options: StreamJoinOptions): AnySupplier {
       return tracker.minTime + reach >= tracker.streamTime;
     }
 
-    function emitClosed(trigger: StreamRecord<unknown, unknown>): void {
+    function emitClosed(
+      waitingStore: KeyValueStore<OuterKey<unknown>, OuterValues<unknown>>,
+      trigger: StreamRecord<unknown, unknown>,
+    ): void {
       if (nothingDue()) return;
       const streamTime = tracker.streamTime;
       tracker.minTime = NO_MIN_TIME;
       const open: Record<JoinSide, boolean> = { left: false, right: false };
-      for (const { key, value } of outerStore!.all()) {
+      for (const { key, value } of waitingStore.all()) {
         tracker.minTime = key.timestamp;
         // Entries come in time order, so once both sides have an open one, all later ones are open.
         if (open.left && open.right) break;
@@ -131,7 +134,7 @@ export function streamJoinProcessor(options: StreamJoinOptions): AnySupplier {
             headers: trigger.headers,
           });
         }
-        outerStore!.delete(key);
+        waitingStore.delete(key);
       }
     }
 
@@ -156,7 +159,7 @@ export function streamJoinProcessor(options: StreamJoinOptions): AnySupplier {
           recordDropped(context, 'null-key-or-value', record);
           return;
         }
-        if (outerStore && timestamp === tracker.streamTime) emitClosed(record);
+        if (outerStore && timestamp === tracker.streamTime) emitClosed(outerStore, record);
 
         const from = Math.max(0, timestamp - lookBack);
         const to = Math.max(0, timestamp + lookAhead(side));

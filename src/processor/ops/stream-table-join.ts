@@ -1,19 +1,20 @@
-import type { Processor, ProcessorContext } from '../api.ts';
+import type { Processor, ProcessorContext, ProcessorSupplier } from '../api.ts';
 import { recordDropped } from '../internal-context.ts';
 import { withValue, type StreamRecord } from '../record.ts';
 import type { Serde } from '../../serde/serde.ts';
 import type { KeyValueStore } from '../../state/api.ts';
 import type { TableValueGetter, TableValueGetterSupplier } from './value-getter.ts';
-import { absent, type AnySupplier, type JoinerFn } from './join-common.ts';
+import { absent, type JoinerFn } from './join-common.ts';
 import { JoinGraceBuffer } from './join-grace-buffer.ts';
 
-export interface LookupJoinOptions {
+export interface LookupJoinOptions<K, V, KT, VT, VR> {
   readonly joinType: 'inner' | 'left';
   /** Reads the table side: a (possibly derived) table's getter, or a global table's store. */
-  readonly getter: TableValueGetterSupplier<unknown, unknown>;
+  readonly getter: TableValueGetterSupplier<KT, VT>;
   /** The key to look up for a stream record: the record's own key for tables, a selector for global tables. */
-  readonly lookupKey: (key: unknown, value: unknown) => unknown;
-  readonly joiner: JoinerFn;
+  readonly lookupKey: (key: K, value: V) => KT | null | undefined;
+  /** A left join's table value is null when the table has none. */
+  readonly joiner: JoinerFn<V, VT | null, K, VR>;
   /**
    * With a versioned table and a grace period (KIP-914): the store holding stream records back until
    * stream time has passed their timestamp by `graceMs`, with the stream's serdes.
@@ -21,8 +22,8 @@ export interface LookupJoinOptions {
   readonly buffer?: {
     readonly storeName: string;
     readonly graceMs: number;
-    readonly keySerde: Serde<unknown>;
-    readonly valueSerde: Serde<unknown>;
+    readonly keySerde: Serde<K>;
+    readonly valueSerde: Serde<V>;
   };
 }
 
@@ -41,13 +42,15 @@ export interface LookupJoinOptions {
  * grace period, so that table updates up to that late are seen; a record already that late is joined
  * at once.
  */
-export function lookupJoinProcessor(options: LookupJoinOptions): AnySupplier {
+export function lookupJoinProcessor<K, V, KT, VT, VR>(
+  options: LookupJoinOptions<K, V, KT, VT, VR>,
+): ProcessorSupplier<K, V, K, VR> {
   const { joinType, getter: getterSupplier, lookupKey, joiner } = options;
   return () => {
-    let context: ProcessorContext<unknown, unknown>;
-    let getter: TableValueGetter<unknown, unknown>;
-    let buffer: JoinGraceBuffer | undefined;
-    const join = (record: StreamRecord<unknown, unknown>, key: unknown) => {
+    let context: ProcessorContext<K, VR>;
+    let getter: TableValueGetter<KT, VT>;
+    let buffer: JoinGraceBuffer<K, V> | undefined;
+    const join = (record: StreamRecord<K, V>, key: KT | null | undefined) => {
       const match = absent(key)
         ? undefined
         : getter.getAsOf
@@ -57,7 +60,7 @@ export function lookupJoinProcessor(options: LookupJoinOptions): AnySupplier {
       if (tableValue === null && joinType === 'inner') return;
       context.forward(withValue(record, joiner(record.value, tableValue, record.key)));
     };
-    const processor: Processor<unknown, unknown, unknown, unknown> = {
+    const processor: Processor<K, V, K, VR> = {
       init: (c) => {
         context = c;
         getter = getterSupplier.get();

@@ -1,6 +1,6 @@
 import { ProcessingError } from '../../errors.ts';
 import type { Serde } from '../../serde/serde.ts';
-import type { KeyValueStore, Windowed } from '../../state/api.ts';
+import type { KeyValueStore } from '../../state/api.ts';
 import type { SuppressSpec } from './specs.ts';
 import type { Processor, ProcessorContext, ProcessorSupplier } from '../api.ts';
 import { change, type Change } from '../change.ts';
@@ -8,15 +8,13 @@ import { streamRecord, type StreamRecord } from '../record.ts';
 import { SuppressionBuffer, type BufferedChange } from './suppress-buffer.ts';
 import type { TableValueGetterSupplier } from './value-getter.ts';
 
-type AnySupplier = ProcessorSupplier<unknown, unknown, unknown, unknown>;
-
-export interface SuppressOptions {
+export interface SuppressOptions<K, V> {
   /** The processor's name, for error messages. */
   readonly name: string;
   readonly storeName: string;
-  readonly keySerde: Serde<unknown>;
+  readonly keySerde: Serde<K>;
   /** The table's value serde: buffered values are counted in serialized bytes. */
-  readonly valueSerde: Serde<unknown>;
+  readonly valueSerde: Serde<V>;
   readonly spec: SuppressSpec;
   /**
    * How long past an entry's due time stream time must be before it is emitted: the window's grace
@@ -36,23 +34,25 @@ export interface SuppressOptions {
  * a downstream aggregation retracts exactly what it had added. Until windows close, deletes (a session
  * merged into a bigger one) are dropped: downstream never saw the window.
  */
-export function suppressProcessor(options: SuppressOptions): AnySupplier {
+export function suppressProcessor<K, V>(
+  options: SuppressOptions<K, V>,
+): ProcessorSupplier<K, Change<V>, K, Change<V>> {
   const { name, storeName, keySerde, valueSerde, spec, waitMs } = options;
   const windowClose = spec.until === 'window-close';
-  const dueTime = (record: StreamRecord<unknown, unknown>): number =>
-    windowClose ? (record.key as Windowed<unknown>).window.end : record.timestamp;
+  const dueTime = (record: StreamRecord<K, Change<V>>): number =>
+    windowClose ? windowEnd(name, record.key) : record.timestamp;
   return () => {
-    let context: ProcessorContext<unknown, unknown>;
-    let buffer: SuppressionBuffer<unknown, unknown>;
+    let context: ProcessorContext<K, Change<V>>;
+    let buffer: SuppressionBuffer<K, V>;
     let observedStreamTime = -1;
 
-    const emit = (key: unknown, entry: BufferedChange<unknown>): void => {
+    const emit = (key: K, entry: BufferedChange<V>): void => {
       // Final results leave deletes out (downstream never saw the window); a time limit emits them.
       if (entry.value === null && windowClose) return;
       context.forward(streamRecord(key, change(entry.value, entry.prior), entry.timestamp, entry.headers));
     };
 
-    const processor: Processor<unknown, Change<unknown>, unknown, unknown> = {
+    const processor: Processor<K, Change<V>, K, Change<V>> = {
       init: (c) => {
         context = c;
         buffer = new SuppressionBuffer(c.getStateStore(storeName), keySerde, valueSerde);
@@ -81,6 +81,14 @@ export function suppressProcessor(options: SuppressOptions): AnySupplier {
     };
     return processor;
   };
+}
+
+/** Suppressing until windows close is only offered on windowed tables, whose keys carry their window. */
+function windowEnd(name: string, key: unknown): number {
+  const window: unknown = typeof key === 'object' && key !== null && 'window' in key ? key.window : undefined;
+  if (typeof window === 'object' && window !== null && 'end' in window && typeof window.end === 'number')
+    return window.end;
+  throw new ProcessingError(name, `${name}: suppressing until windows close needs a windowed table's key`);
 }
 
 /**

@@ -1,16 +1,12 @@
 import { ProcessingError } from '../../errors.ts';
 import type { Serde } from '../../serde/serde.ts';
-import type { KeyValueFunction } from '../../common/functions.ts';
 import type { Processor, ProcessorContext, ProcessorSupplier } from '../api.ts';
 import { change, isLatest, type Change } from '../change.ts';
-import { withKeyValue, withTimestamp, withValue, type KeyValue, type StreamRecord } from '../record.ts';
+import { withKeyValue, withTimestamp, withValue, type KeyValue } from '../record.ts';
 import { isNullish } from './aggregate.ts';
 import type { TableAggregation } from './aggregation-functions.ts';
 import { tableForwarder, type TableForwarder } from './table-forwarder.ts';
 import { tableStore, type TableStore } from './table-store.ts';
-
-type AnySupplier = ProcessorSupplier<unknown, unknown, unknown, unknown>;
-type ChangeRecord = StreamRecord<unknown, Change<unknown>>;
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   if (a.byteLength !== b.byteLength) return false;
@@ -25,24 +21,24 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
  * retraction first, then the new value to its group. Pairs whose selected key or value is null are
  * left out. Keys are compared by their serialized bytes, as the repartition topic would see them.
  */
-export function tableGroupByProcessor(
+export function tableGroupByProcessor<K, V, KR, VR>(
   name: string,
-  selector: KeyValueFunction<KeyValue<unknown, unknown> | null | undefined>,
-  keySerde: Serde<unknown>,
+  selector: (key: K, value: V) => KeyValue<KR, VR> | null | undefined,
+  keySerde: Serde<KR>,
   versionedSemantics = false,
-): AnySupplier {
+): ProcessorSupplier<K, Change<V>, KR, Change<VR>> {
   return () => {
-    let context: ProcessorContext<unknown, unknown>;
-    const select = (key: unknown, value: unknown): KeyValue<unknown, unknown> | undefined => {
+    let context: ProcessorContext<KR, Change<VR>>;
+    const select = (key: K, value: V | null): KeyValue<KR, VR> | undefined => {
       if (value === null) return undefined;
       const pair = selector(key, value);
       return pair && !isNullish(pair.key) && !isNullish(pair.value) ? pair : undefined;
     };
-    const processor: Processor<unknown, Change<unknown>, unknown, unknown> = {
+    const processor: Processor<K, Change<V>, KR, Change<VR>> = {
       init: (c) => {
         context = c;
       },
-      process: (record: ChangeRecord) => {
+      process: (record) => {
         if (isNullish(record.key))
           throw new ProcessingError(name, `${name}: a table row has a null key, which cannot be grouped`);
         // An aggregate of a versioned table takes only its latest versions (KIP-914).
@@ -72,22 +68,22 @@ export function tableGroupByProcessor(
  * values are sent), also one that leaves an empty group empty. The result's timestamp is the
  * record's, or the later of the record's and the stored aggregate's once the aggregate is touched.
  */
-export function tableAggregateProcessor(
+export function tableAggregateProcessor<K, V, VA>(
   name: string,
   storeName: string,
-  aggregation: TableAggregation<unknown, unknown, unknown>,
+  aggregation: TableAggregation<K, V, VA>,
   sendOldValues: boolean,
   versioned = false,
-): AnySupplier {
+): ProcessorSupplier<K, Change<V>, K, Change<VA>> {
   return () => {
-    let store: TableStore;
-    let forwarder: TableForwarder;
-    const processor: Processor<unknown, Change<unknown>, unknown, unknown> = {
+    let store: TableStore<K, VA>;
+    let forwarder: TableForwarder<K, VA>;
+    const processor: Processor<K, Change<V>, K, Change<VA>> = {
       init: (c) => {
         store = tableStore(c, storeName, versioned);
         forwarder = tableForwarder(c, c.getStateStore(storeName), sendOldValues);
       },
-      process: (record: ChangeRecord) => {
+      process: (record) => {
         if (isNullish(record.key))
           throw new ProcessingError(name, `${name}: a grouped table record has a null key`);
         const old = store.get(record.key);
@@ -95,9 +91,9 @@ export function tableAggregateProcessor(
         const { newValue, oldValue } = record.value;
         let timestamp = record.timestamp;
         let aggregate = oldAggregate;
-        if (oldValue !== null && oldAggregate !== null) {
+        if (old && oldValue !== null && oldAggregate !== null) {
           aggregate = aggregation.subtractor(record.key, oldValue, oldAggregate) ?? null;
-          timestamp = Math.max(record.timestamp, old!.timestamp);
+          timestamp = Math.max(record.timestamp, old.timestamp);
         }
         if (newValue !== null) {
           const base = aggregate ?? aggregation.initializer();

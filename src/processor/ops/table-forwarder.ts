@@ -3,8 +3,6 @@ import { change, type Change } from '../change.ts';
 import type { StreamRecord } from '../record.ts';
 import { isCachedStore, type StateStore, type ValueAndTimestamp } from '../../state/api.ts';
 
-type ChangeRecord = StreamRecord<unknown, Change<unknown>>;
-
 /**
  * How a table or aggregation hands on its updates: Kafka Streams' `TimestampedTupleForwarder`. Over a
  * plain store every update is forwarded at once. Over a caching store nothing is forwarded while
@@ -12,19 +10,18 @@ type ChangeRecord = StreamRecord<unknown, Change<unknown>>;
  * before the cache took the key as old value (when old values are sent), stamped with the value's own
  * timestamp (a delete: its record's) and the headers of the record that last wrote it.
  */
-export interface TableForwarder {
-  maybeForward(record: ChangeRecord): void;
+export interface TableForwarder<K = unknown, V = unknown> {
+  maybeForward(record: StreamRecord<K, Change<V>>): void;
 }
 
-export function tableForwarder(
-  context: ProcessorContext<unknown, unknown>,
+export function tableForwarder<K = unknown, V = unknown>(
+  context: ProcessorContext<K, Change<V>>,
   store: StateStore,
   sendOldValues: boolean,
-): TableForwarder {
-  if (!isCachedStore(store)) return { maybeForward: (record) => context.forward(record) };
-  store.setFlushListener((flushed) => {
-    const newValue = flushed.newValue as ValueAndTimestamp<unknown> | null;
-    const oldValue = flushed.oldValue as ValueAndTimestamp<unknown> | null;
+): TableForwarder<K, V> {
+  if (!isCachedStore<K, ValueAndTimestamp<V>>(store))
+    return { maybeForward: (record) => context.forward(record) };
+  store.setFlushListener(({ newValue, oldValue, ...flushed }) => {
     context.forward({
       key: flushed.key,
       value: change(newValue?.value ?? null, oldValue?.value ?? null),

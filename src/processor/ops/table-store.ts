@@ -15,20 +15,20 @@ import {
 export type TableWrite = 'latest' | 'history' | 'refused';
 
 /** A table's own store, plain (timestamped) or versioned: Kafka Streams' `KeyValueStoreWrapper`. */
-export interface TableStore {
+export interface TableStore<K = unknown, V = unknown> {
   /** The key's latest value. */
-  get(key: unknown): ValueAndTimestamp<unknown> | undefined;
+  get(key: K): ValueAndTimestamp<V> | undefined;
   /** Writes a row (null: a delete); a plain store always takes it as the latest. */
-  put(key: unknown, value: unknown, timestamp: number): TableWrite;
+  put(key: K, value: V | null, timestamp: number): TableWrite;
 }
 
-export function tableStore(
+export function tableStore<K = unknown, V = unknown>(
   context: ProcessorContext<unknown, unknown>,
   name: string,
   versioned: boolean,
-): TableStore {
+): TableStore<K, V> {
   if (versioned) {
-    const store = context.getStateStore<VersionedKeyValueStore<unknown, unknown>>(name);
+    const store = context.getStateStore<VersionedKeyValueStore<K, V>>(name);
     return {
       get: (key) => {
         const latest = store.get(key);
@@ -47,7 +47,7 @@ export function tableStore(
       },
     };
   }
-  const store = context.getStateStore<TimestampedKeyValueStore<unknown, unknown>>(name);
+  const store = context.getStateStore<TimestampedKeyValueStore<K, V>>(name);
   return {
     get: (key) => store.get(key),
     put: (key, value, timestamp) => {

@@ -1,15 +1,13 @@
-import type { Processor, ProcessorContext } from '../api.ts';
+import type { Processor, ProcessorContext, ProcessorSupplier } from '../api.ts';
 import { change, isLatest, type Change } from '../change.ts';
 import { recordDropped } from '../internal-context.ts';
-import { withValue, type StreamRecord } from '../record.ts';
+import { withValue } from '../record.ts';
 import type { ValueAndTimestamp } from '../../state/api.ts';
 import type { JoinType } from './specs.ts';
 import type { TableValueGetter, TableValueGetterSupplier } from './value-getter.ts';
-import { absent, type AnySupplier, type JoinerFn } from './join-common.ts';
+import { absent, type JoinerFn } from './join-common.ts';
 import { tableForwarder, type TableForwarder } from './table-forwarder.ts';
 import { tableStore, type TableStore } from './table-store.ts';
-
-type ChangeRecord = StreamRecord<unknown, Change<unknown>>;
 
 /**
  * Which of Kafka Streams' table-join processors runs on an input: both inputs of an inner join run
@@ -33,27 +31,27 @@ export function tableJoinKinds(joinType: JoinType): { left: TableJoinKind; right
  * delete of a row it never had. The result's timestamp is the later of the two rows'. `joiner` takes
  * this input's value first (the compiler reverses the user's joiner for the right input).
  */
-export function tableJoinProcessor(options: {
+export function tableJoinProcessor<K, V, VO, VR>(options: {
   readonly kind: TableJoinKind;
-  readonly otherGetter: TableValueGetterSupplier<unknown, unknown>;
-  readonly joiner: JoinerFn;
+  readonly otherGetter: TableValueGetterSupplier<K, VO>;
+  readonly joiner: JoinerFn<V | null, VO | null, K, VR>;
   readonly sendOldValues: boolean;
   /** This side reads a versioned table: its out-of-order updates are skipped (KIP-914). */
   readonly versionedSemantics?: boolean;
-}): AnySupplier {
+}): ProcessorSupplier<K, Change<V>, K, Change<VR>> {
   const { kind, otherGetter, joiner, sendOldValues, versionedSemantics = false } = options;
-  const joined = (value: unknown, other: unknown, key: unknown) =>
+  const joined = (value: V | null | undefined, other: VO | null | undefined, key: K) =>
     joiner(absent(value) ? null : value, absent(other) ? null : other, key);
   return () => {
-    let context: ProcessorContext<unknown, unknown>;
-    let getter: TableValueGetter<unknown, unknown>;
-    const processor: Processor<unknown, Change<unknown>, unknown, unknown> = {
+    let context: ProcessorContext<K, Change<VR>>;
+    let getter: TableValueGetter<K, VO>;
+    const processor: Processor<K, Change<V>, K, Change<VR>> = {
       init: (c) => {
         context = c;
         getter = otherGetter.get();
         getter.init(c);
       },
-      process: (record: ChangeRecord) => {
+      process: (record) => {
         if (absent(record.key)) {
           recordDropped(context, 'null-key', record);
           return;
@@ -69,7 +67,7 @@ export function tableJoinProcessor(options: {
         const hasNew = !absent(newValue);
         const hasOld = !absent(oldValue);
         if (otherValue === null && (kind === 'inner' || kind === 'right' || (!hasNew && !hasOld))) return;
-        let result: Change<unknown>;
+        let result: Change<VR>;
         switch (kind) {
           case 'inner':
           case 'left':
@@ -97,7 +95,9 @@ export function tableJoinProcessor(options: {
             break;
         }
         const timestamp =
-          otherValue === null ? record.timestamp : Math.max(record.timestamp, other!.timestamp);
+          other === undefined || otherValue === null
+            ? record.timestamp
+            : Math.max(record.timestamp, other.timestamp);
         context.forward({ ...withValue(record, result), timestamp });
       },
       close: () => getter.close?.(),
@@ -111,22 +111,22 @@ export function tableJoinProcessor(options: {
  * in the result's store when the join is materialized; old values only when they are sent. A
  * materialized result forwards through its store: when that caches, as the cache flushes.
  */
-export function tableJoinMergeProcessor(
+export function tableJoinMergeProcessor<K, V>(
   storeName: string | undefined,
   sendOldValues: boolean,
   versioned = false,
-): AnySupplier {
+): ProcessorSupplier<K, Change<V>, K, Change<V>> {
   return () => {
-    let store: TableStore | undefined;
-    let forwarder: TableForwarder;
-    const processor: Processor<unknown, Change<unknown>, unknown, unknown> = {
+    let store: TableStore<K, V> | undefined;
+    let forwarder: TableForwarder<K, V>;
+    const processor: Processor<K, Change<V>, K, Change<V>> = {
       init: (c) => {
         if (storeName) store = tableStore(c, storeName, versioned);
         forwarder = storeName
           ? tableForwarder(c, c.getStateStore(storeName), sendOldValues)
           : { maybeForward: (record) => c.forward(record) };
       },
-      process: (record: ChangeRecord) => {
+      process: (record) => {
         const { newValue, oldValue } = record.value;
         // A materialized join says itself whether the row is its latest; a versioned store may refuse
         // a row older than its history retention, which is then not forwarded either.
@@ -151,12 +151,12 @@ function hasRow(joinType: JoinType, left: unknown, right: unknown): boolean {
 }
 
 /** Reads the join's current value for a key from both sides' getters, when the result has no store. */
-export function tableJoinValueGetter(
+export function tableJoinValueGetter<K, VL, VR, VJ>(
   joinType: JoinType,
-  left: TableValueGetterSupplier<unknown, unknown>,
-  right: TableValueGetterSupplier<unknown, unknown>,
-  joiner: JoinerFn,
-): TableValueGetterSupplier<unknown, unknown> {
+  left: TableValueGetterSupplier<K, VL>,
+  right: TableValueGetterSupplier<K, VR>,
+  joiner: JoinerFn<VL | null, VR | null, K, VJ>,
+): TableValueGetterSupplier<K, VJ> {
   return {
     storeNames: [...new Set([...left.storeNames, ...right.storeNames])],
     get: () => {
@@ -174,7 +174,7 @@ export function tableJoinValueGetter(
             rightGetter.close?.();
           }
         },
-        get: (key): ValueAndTimestamp<unknown> | undefined => {
+        get: (key): ValueAndTimestamp<VJ> | undefined => {
           const l = present(leftGetter.get(key));
           // Only look at the right side when its value can matter (inner and left joins need a left row).
           if (!l && joinType !== 'outer') return undefined;
@@ -190,6 +190,6 @@ export function tableJoinValueGetter(
   };
 }
 
-function present(value: ValueAndTimestamp<unknown> | undefined): ValueAndTimestamp<unknown> | undefined {
+function present<V>(value: ValueAndTimestamp<V> | undefined): ValueAndTimestamp<V> | undefined {
   return value === undefined || absent(value.value) ? undefined : value;
 }

@@ -11,15 +11,11 @@ import type {
 import { ProcessingError, TopologyError } from '../../errors.ts';
 import { change, isLatest, type Change } from '../change.ts';
 import { recordDropped, warn } from '../internal-context.ts';
-import { withValue, type StreamRecord } from '../record.ts';
+import { withValue } from '../record.ts';
 import type { StateStore, TimestampedKeyValueStore, ValueAndTimestamp } from '../../state/api.ts';
-import type { KeyValueFunction, ValueKeyFunction } from '../../common/functions.ts';
 import { tableForwarder, type TableForwarder } from './table-forwarder.ts';
 import { tableStore, type TableStore } from './table-store.ts';
 import type { TableValueGetterSupplier } from './value-getter.ts';
-
-type AnySupplier = ProcessorSupplier<unknown, unknown, unknown, unknown>;
-type ChangeRecord = StreamRecord<unknown, Change<unknown>>;
 
 /**
  * Turns a stream of upserts into table changes: Kafka Streams' `KTableSource`. Keeps the latest value
@@ -27,16 +23,16 @@ type ChangeRecord = StreamRecord<unknown, Change<unknown>>;
  * the value it replaced when old values are sent. Records with a null key cannot be a table row and
  * are dropped.
  */
-export function tableSourceProcessor(
+export function tableSourceProcessor<K, V>(
   storeName: string,
   sendOldValues: boolean,
   versioned = false,
-): AnySupplier {
+): ProcessorSupplier<K, V, K, Change<V>> {
   return () => {
-    let context: ProcessorContext<unknown, unknown>;
-    let store: TableStore;
-    let forwarder: TableForwarder;
-    const processor: Processor<unknown, unknown, unknown, unknown> = {
+    let context: ProcessorContext<K, Change<V>>;
+    let store: TableStore<K, V>;
+    let forwarder: TableForwarder<K, V>;
+    const processor: Processor<K, V, K, Change<V>> = {
       init: (c) => {
         context = c;
         store = tableStore(c, storeName, versioned);
@@ -70,10 +66,10 @@ export function tableSourceProcessor(
 }
 
 /** Keeps a global table's store in step with its topic; it forwards nothing. */
-export function globalTableProcessor(storeName: string): AnySupplier {
+export function globalTableProcessor<K, V>(storeName: string): ProcessorSupplier<K, V> {
   return () => {
-    let context: ProcessorContext<unknown, unknown>;
-    let store: TimestampedKeyValueStore<unknown, unknown>;
+    let context: ProcessorContext<never, never>;
+    let store: TimestampedKeyValueStore<K, V>;
     return {
       init: (c) => {
         context = c;
@@ -99,15 +95,17 @@ export function globalTableProcessor(storeName: string): AnySupplier {
  * What a derived table computes a row's value with, made once per task: `compute` maps the parent's
  * value (null when the parent has no row) to this table's (null: no row here).
  */
-interface RowComputer {
-  init?(context: ProcessorContext<unknown, unknown>): void;
-  compute(key: unknown, value: unknown): unknown;
+interface RowComputer<K, V, VR> {
+  init?(context: ProcessingContext): void;
+  compute(key: K, value: V | null): VR | null | undefined;
   close?(): void;
 }
 
 /** A row computer of a pure function of present values: an absent row stays absent. */
-function ofPresentValues(fn: (key: unknown, value: unknown) => unknown): () => RowComputer {
-  const computer: RowComputer = {
+function ofPresentValues<K, V, VR>(
+  fn: (key: K, value: V) => VR | null | undefined,
+): () => RowComputer<K, V, VR> {
+  const computer: RowComputer<K, V, VR> = {
     compute: (key, value) => (value === null ? null : (fn(key, value) ?? null)),
   };
   return () => computer;
@@ -119,8 +117,8 @@ function ofPresentValues(fn: (key: unknown, value: unknown) => unknown): () => R
  * store when materialized, else computed from the parent's old value); without, it is null and
  * downstream cannot tell what changed.
  */
-interface DerivedTable {
-  readonly computer: () => RowComputer;
+interface DerivedTable<K, V, VR> {
+  readonly computer: () => RowComputer<K, V, VR>;
   readonly sendOldValues: boolean;
   /**
    * A filter holds back changes that leave nothing (no new and no old value), when it can see old
@@ -139,14 +137,16 @@ export interface DerivedTableStore {
  * A materialized derived table forwards through its store (Kafka Streams' `TimestampedTupleForwarder`):
  * when the store caches, its changes reach downstream as the cache flushes them.
  */
-function derivedTableProcessor(table: DerivedTable & { store: DerivedTableStore | undefined }): AnySupplier {
+function derivedTableProcessor<K, V, VR>(
+  table: DerivedTable<K, V, VR> & { store: DerivedTableStore | undefined },
+): ProcessorSupplier<K, Change<V>, K, Change<VR>> {
   const { store: storeOptions, sendOldValues, skipEmptyChanges } = table;
   return () => {
-    let store: TableStore | undefined;
-    let forwarder: TableForwarder;
+    let store: TableStore<K, VR> | undefined;
+    let forwarder: TableForwarder<K, VR>;
     const computer = table.computer();
-    const computed = (key: unknown, value: unknown) => computer.compute(key, value ?? null) ?? null;
-    const processor: Processor<unknown, Change<unknown>, unknown, unknown> = {
+    const computed = (key: K, value: V | null | undefined) => computer.compute(key, value ?? null) ?? null;
+    const processor: Processor<K, Change<V>, K, Change<VR>> = {
       init: (c) => {
         computer.init?.(c);
         if (storeOptions) store = tableStore(c, storeOptions.name, storeOptions.versioned);
@@ -155,7 +155,7 @@ function derivedTableProcessor(table: DerivedTable & { store: DerivedTableStore 
           : { maybeForward: (record) => c.forward(record) };
       },
       close: () => computer.close?.(),
-      process: (record: ChangeRecord) => {
+      process: (record) => {
         const newValue = computed(record.key, record.value.newValue);
         const oldValue = !sendOldValues
           ? null
@@ -182,15 +182,17 @@ function derivedTableProcessor(table: DerivedTable & { store: DerivedTableStore 
  * Kafka Streams' `KTableFilter`. Without old values, a row the predicate rejects is forwarded as a
  * delete, as Kafka Streams does: downstream cannot know whether it was there before.
  */
-export function tableFilterProcessor(
-  predicate: KeyValueFunction<unknown>,
+export function tableFilterProcessor<K, V>(
+  predicate: (key: K, value: V) => unknown,
   negate: boolean,
   store: DerivedTableStore | undefined,
   sendOldValues: boolean,
   versionedSemantics = false,
-): AnySupplier {
+): ProcessorSupplier<K, Change<V>, K, Change<V>> {
   return derivedTableProcessor({
-    computer: ofPresentValues((key, value) => (Boolean(predicate(key, value)) !== negate ? value : null)),
+    computer: ofPresentValues((key: K, value: V) =>
+      Boolean(predicate(key, value)) !== negate ? value : null,
+    ),
     store,
     sendOldValues,
     skipEmptyChanges: !versionedSemantics,
@@ -198,13 +200,13 @@ export function tableFilterProcessor(
 }
 
 /** Kafka Streams' `KTableMapValues`: every change is forwarded, a delete of an absent row included. */
-export function tableMapValuesProcessor(
-  mapper: ValueKeyFunction<unknown>,
+export function tableMapValuesProcessor<K, V, VR>(
+  mapper: (value: V, key: K) => VR | null | undefined,
   store: DerivedTableStore | undefined,
   sendOldValues: boolean,
-): AnySupplier {
+): ProcessorSupplier<K, Change<V>, K, Change<VR>> {
   return derivedTableProcessor({
-    computer: ofPresentValues((key, value) => mapper(value, key)),
+    computer: ofPresentValues((key: K, value: V) => mapper(value, key)),
     store,
     sendOldValues,
     skipEmptyChanges: false,
@@ -217,12 +219,12 @@ export function tableMapValuesProcessor(
  * sent, the old value is the store's when materialized, else the transformer's result for the parent's
  * old value (so a stateful transformer is called twice per change, as in Kafka Streams).
  */
-export function tableTransformValuesProcessor(
+export function tableTransformValuesProcessor<K, V, VR>(
   operator: string,
-  supplier: ValueTransformerWithKeySupplier<unknown, unknown, unknown>,
+  supplier: ValueTransformerWithKeySupplier<K, V, VR>,
   store: DerivedTableStore | undefined,
   sendOldValues: boolean,
-): AnySupplier {
+): ProcessorSupplier<K, Change<V>, K, Change<VR>> {
   return derivedTableProcessor({
     computer: () => transformerComputer(operator, supplier),
     store,
@@ -232,11 +234,12 @@ export function tableTransformValuesProcessor(
 }
 
 /** A transformer from `supplier` as a row computer: a fresh one each call, initialized without forwarding. */
-export function transformerComputer(
+export function transformerComputer<K, V, VR>(
   operator: string,
-  supplier: ValueTransformerWithKeySupplier<unknown, unknown, unknown>,
-): RowComputer {
-  const transformer = supplier() as ValueTransformerWithKey<unknown, unknown, unknown> | null | undefined;
+  supplier: ValueTransformerWithKeySupplier<K, V, VR>,
+): RowComputer<K, V, VR> {
+  // A user's supplier may break its contract and return nothing: it is checked, not trusted.
+  const transformer: ValueTransformerWithKey<K, V, VR> | null | undefined = supplier();
   if (!transformer || typeof transformer.transform !== 'function')
     throw new TopologyError(
       `${operator}: the ValueTransformerWithKeySupplier returned ${String(transformer)}, not a transformer; it must return a new one on each call`,
@@ -255,19 +258,19 @@ export function transformerComputer(
  * absence) goes through it, with the parent's timestamp (-1 for a row the parent does not have).
  * Closing the getter closes its transformer, then the parent's getter.
  */
-export function transformValuesValueGetter(
+export function transformValuesValueGetter<K, V, VR>(
   operator: string,
-  parent: TableValueGetterSupplier<unknown, unknown>,
-  supplier: ValueTransformerWithKeySupplier<unknown, unknown, unknown>,
+  parent: TableValueGetterSupplier<K, V>,
+  supplier: ValueTransformerWithKeySupplier<K, V, VR>,
   stores: readonly string[],
-): TableValueGetterSupplier<unknown, unknown> {
+): TableValueGetterSupplier<K, VR> {
   return {
     storeNames: [...new Set([...parent.storeNames, ...stores])],
     ...(parent.versioned ? { versioned: parent.versioned } : {}),
     get: () => {
       const upstream = parent.get();
-      let computer: RowComputer | undefined;
-      const transformed = (key: unknown, row: ValueAndTimestamp<unknown> | undefined) => {
+      let computer: RowComputer<K, V, VR> | undefined;
+      const transformed = (key: K, row: ValueAndTimestamp<V> | undefined) => {
         const value = computer!.compute(key, row?.value ?? null) ?? null;
         return value === null ? undefined : { value, timestamp: row?.timestamp ?? -1 };
       };
@@ -279,7 +282,7 @@ export function transformValuesValueGetter(
         },
         get: (key) => transformed(key, upstream.get(key)),
         ...(upstream.getAsOf
-          ? { getAsOf: (key: unknown, asOf: number) => transformed(key, upstream.getAsOf!(key, asOf)) }
+          ? { getAsOf: (key: K, asOf: number) => transformed(key, upstream.getAsOf?.(key, asOf)) }
           : {}),
         // The reader's transformer first, then the parent's getter (which may hold transformers too).
         close: () => {

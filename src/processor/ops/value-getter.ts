@@ -40,13 +40,13 @@ export function versionedStoreValueGetter<K, V>(
     storeNames: [storeName],
     versioned: { historyRetentionMs },
     get: () => {
-      let store: VersionedKeyValueStore<K, V> | undefined;
+      let store: VersionedKeyValueStore<K, V>;
       return {
         init: (context) => {
           store = context.getStateStore(storeName);
         },
-        get: (key) => valueAndTimestamp(store!.get(key)),
-        getAsOf: (key, asOfTimestamp) => valueAndTimestamp(store!.get(key, asOfTimestamp)),
+        get: (key) => valueAndTimestamp(store.get(key)),
+        getAsOf: (key, asOfTimestamp) => valueAndTimestamp(store.get(key, asOfTimestamp)),
       };
     },
   };
@@ -57,12 +57,12 @@ export function storeValueGetter<K, V>(storeName: string): TableValueGetterSuppl
   return {
     storeNames: [storeName],
     get: () => {
-      let store: TimestampedKeyValueStore<K, V> | undefined;
+      let store: TimestampedKeyValueStore<K, V>;
       return {
         init: (context) => {
           store = context.getStateStore(storeName);
         },
-        get: (key) => store!.get(key),
+        get: (key) => store.get(key),
       };
     },
   };
@@ -84,7 +84,7 @@ export function derivedValueGetter<K, VIn, VOut>(
         init: (context) => upstream.init(context),
         get: (key) => transformed(key, upstream.get(key)),
         ...(upstream.getAsOf
-          ? { getAsOf: (key: K, asOf: number) => transformed(key, upstream.getAsOf!(key, asOf)) }
+          ? { getAsOf: (key: K, asOf: number) => transformed(key, upstream.getAsOf?.(key, asOf)) }
           : {}),
         close: () => upstream.close?.(),
       };

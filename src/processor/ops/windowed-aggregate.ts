@@ -1,7 +1,7 @@
 import type { StateStore, ValueAndTimestamp, Window, WindowStore, Windowed } from '../../state/api.ts';
 import type { TimeWindowsSpec } from './specs.ts';
 import type { ProcessorContext, ProcessorSupplier } from '../api.ts';
-import { change } from '../change.ts';
+import { change, type Change } from '../change.ts';
 import { recordDropped } from '../internal-context.ts';
 import { streamRecord, type StreamRecord } from '../record.ts';
 import { foldRecord, groupedStreamProcessor } from './aggregate.ts';
@@ -10,7 +10,6 @@ import type { Aggregation } from './aggregation-functions.ts';
 import { tableForwarder, type TableForwarder } from './table-forwarder.ts';
 import type { TableValueGetterSupplier } from './value-getter.ts';
 
-type AnySupplier = ProcessorSupplier<unknown, unknown, unknown, unknown>;
 /** Windowed aggregates are kept with the largest timestamp that went into them. */
 export type TimestampedWindowStore<K, V> = WindowStore<K, ValueAndTimestamp<V>>;
 
@@ -32,17 +31,17 @@ export function windowStartsFor(timestamp: number, spec: TimeWindowsSpec): numbe
  * a plain store; over a caching store, by the cache's flush, each window's latest aggregate once (see
  * `tableForwarder`). Undefined when the aggregation emits on window close.
  */
-export function windowForwarder(
-  context: ProcessorContext<unknown, unknown>,
+export function windowForwarder<K, VA>(
+  context: ProcessorContext<Windowed<K>, Change<VA>>,
   store: StateStore,
   emit: WindowEmit,
-): TableForwarder | undefined {
+): TableForwarder<Windowed<K>, VA> | undefined {
   return emit.onUpdate ? tableForwarder(context, store, emit.sendOldValues) : undefined;
 }
 
 /** Forwards an update of one window as a change of the windowed table. */
 export function forwardWindow<K, V>(
-  forwarder: TableForwarder,
+  forwarder: TableForwarder<Windowed<K>, V>,
   source: StreamRecord<unknown, unknown>,
   key: K,
   window: Window,
@@ -59,15 +58,15 @@ export function forwardWindow<K, V>(
  * `seed`), stores the result and forwards the window's change; the old value, when old values are
  * sent, is what the record was folded into (the seed or initializer for a new window).
  */
-export function addToWindow(
-  store: TimestampedWindowStore<unknown, unknown>,
-  forwarder: TableForwarder | undefined,
-  aggregation: Aggregation<unknown, unknown, unknown>,
+export function addToWindow<K, V, VA>(
+  store: TimestampedWindowStore<K, VA>,
+  forwarder: TableForwarder<Windowed<K>, VA> | undefined,
+  aggregation: Aggregation<K, V, VA>,
   emit: WindowEmit,
-  record: StreamRecord<unknown, unknown>,
+  record: StreamRecord<K, V>,
   window: Window,
-  existing: ValueAndTimestamp<unknown> | undefined,
-  seed?: unknown,
+  existing: ValueAndTimestamp<VA> | undefined,
+  seed?: VA | null,
 ): void {
   const { value, timestamp, base } = foldRecord(aggregation, record, existing, seed);
   store.put(record.key, value === null ? null : { value, timestamp }, window.start);
@@ -86,9 +85,9 @@ export interface WindowEmit {
  * their start, each with its aggregate's timestamp. Kafka Streams reads a store ordered by time; this
  * store is ordered by key within a segment, so the windows are sorted by start (keys keep their order).
  */
-export function emitClosedWindows(
-  context: ProcessorContext<unknown, unknown>,
-  store: TimestampedWindowStore<unknown, unknown>,
+export function emitClosedWindows<K, VA>(
+  context: ProcessorContext<Windowed<K>, Change<VA>>,
+  store: TimestampedWindowStore<K, VA>,
   trigger: StreamRecord<unknown, unknown>,
   lower: number,
   upper: number,
@@ -107,13 +106,13 @@ export function emitClosedWindows(
  * windows it may still update the others. Records with a null key are dropped; a null value goes to
  * the aggregator like any other (a count counts it), as in Kafka Streams.
  */
-export function windowedAggregateProcessor(
+export function windowedAggregateProcessor<K, V, VA>(
   storeName: string,
   spec: TimeWindowsSpec,
-  aggregation: Aggregation<unknown, unknown, unknown>,
+  aggregation: Aggregation<K, V, VA>,
   emit: WindowEmit,
-): AnySupplier {
-  return groupedStreamProcessor<TimestampedWindowStore<unknown, unknown>>(
+): ProcessorSupplier<K, V, Windowed<K>, Change<VA>> {
+  return groupedStreamProcessor<TimestampedWindowStore<K, VA>, K, V, Windowed<K>, Change<VA>>(
     storeName,
     (context, store) => {
       let observedStreamTime = -1;
@@ -122,7 +121,7 @@ export function windowedAggregateProcessor(
       const sameWindows = (a: number, b: number) =>
         windowStartsFor(a, spec).join() === windowStartsFor(b, spec).join();
       /** Kafka Streams' `KStreamWindowAggregate` range of closed windows to emit. */
-      const emitFinal = (record: StreamRecord<unknown, unknown>, closeTime: number): void => {
+      const emitFinal = (record: StreamRecord<K, V>, closeTime: number): void => {
         if (!progress?.due(closeTime)) return;
         const upper = closeTime - spec.sizeMs;
         if (upper < 0) return;

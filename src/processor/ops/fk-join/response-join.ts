@@ -1,9 +1,9 @@
-import type { Processor, ProcessorContext } from '../../api.ts';
+import type { Processor, ProcessorContext, ProcessorSupplier } from '../../api.ts';
 import { recordDropped } from '../../internal-context.ts';
-import { withValue, type StreamRecord } from '../../record.ts';
+import { withValue } from '../../record.ts';
 import type { Serde, SerdeContext } from '../../../serde/serde.ts';
 import type { TableValueGetter, TableValueGetterSupplier } from '../value-getter.ts';
-import { absent, type AnySupplier } from '../join-common.ts';
+import { absent } from '../join-common.ts';
 import { hashOf, sameHash } from './value-hash.ts';
 import type { SubscriptionResponse } from './wrappers.ts';
 
@@ -13,25 +13,25 @@ import type { SubscriptionResponse } from './wrappers.ts';
  * row is gone or, for an inner join, has no foreign row. A response without key or value (never sent
  * by the join itself) is dropped and counted; stale answers are expected and not counted.
  */
-export function responseJoinProcessor(options: {
+export function responseJoinProcessor<K, V, VO, VR>(options: {
   readonly leftJoin: boolean;
-  readonly leftGetter: TableValueGetterSupplier<unknown, unknown>;
-  readonly valueSerde: Serde<unknown>;
+  readonly leftGetter: TableValueGetterSupplier<K, V>;
+  readonly valueSerde: Serde<V>;
   readonly valueContext: SerdeContext;
-  /** (leftValue, rightValue) => result */
-  readonly joiner: (value: unknown, foreignValue: unknown) => unknown;
-}): AnySupplier {
+  /** (leftValue, rightValue) => result; a left join's right value is null without a foreign row. */
+  readonly joiner: (value: V, foreignValue: VO | null) => VR;
+}): ProcessorSupplier<K, SubscriptionResponse<VO>, K, VR | null> {
   const { leftJoin, valueSerde, valueContext, joiner } = options;
   return () => {
-    let context: ProcessorContext<unknown, unknown>;
-    let left: TableValueGetter<unknown, unknown>;
-    const processor: Processor<unknown, SubscriptionResponse<unknown>, unknown, unknown> = {
+    let context: ProcessorContext<K, VR | null>;
+    let left: TableValueGetter<K, V>;
+    const processor: Processor<K, SubscriptionResponse<VO>, K, VR | null> = {
       init: (c) => {
         context = c;
         left = options.leftGetter.get();
         left.init(c);
       },
-      process: (record: StreamRecord<unknown, SubscriptionResponse<unknown>>) => {
+      process: (record) => {
         if (absent(record.key) || absent(record.value)) {
           recordDropped(context, 'null-join-key-or-value', record);
           return;

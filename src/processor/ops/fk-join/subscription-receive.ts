@@ -1,9 +1,9 @@
-import type { Processor, ProcessorContext } from '../../api.ts';
+import type { Processor, ProcessorContext, ProcessorSupplier } from '../../api.ts';
 import { recordDropped } from '../../internal-context.ts';
-import { withKeyValue, type StreamRecord } from '../../record.ts';
+import { withKeyValue } from '../../record.ts';
 import type { TimestampedKeyValueStore } from '../../../state/api.ts';
 import type { TableValueGetter, TableValueGetterSupplier } from '../value-getter.ts';
-import { absent, type AnySupplier } from '../join-common.ts';
+import { absent } from '../join-common.ts';
 import type { CombinedKey, Subscription, SubscriptionResponse } from './wrappers.ts';
 
 /**
@@ -12,22 +12,22 @@ import type { CombinedKey, Subscription, SubscriptionResponse } from './wrappers
  * row's current value, keyed by the left row's key. A subscription without a foreign key or without a
  * value (the left side never sends one) is dropped and counted.
  */
-export function subscriptionReceiveProcessor(options: {
+export function subscriptionReceiveProcessor<KO, VO, K>(options: {
   readonly storeName: string;
-  readonly foreignGetter: TableValueGetterSupplier<unknown, unknown>;
-}): AnySupplier {
+  readonly foreignGetter: TableValueGetterSupplier<KO, VO>;
+}): ProcessorSupplier<KO, Subscription<K>, K, SubscriptionResponse<VO>> {
   return () => {
-    let context: ProcessorContext<unknown, unknown>;
-    let store: TimestampedKeyValueStore<CombinedKey<unknown, unknown>, Subscription<unknown>>;
-    let foreign: TableValueGetter<unknown, unknown>;
-    const processor: Processor<unknown, Subscription<unknown>, unknown, unknown> = {
+    let context: ProcessorContext<K, SubscriptionResponse<VO>>;
+    let store: TimestampedKeyValueStore<CombinedKey<KO, K>, Subscription<K>>;
+    let foreign: TableValueGetter<KO, VO>;
+    const processor: Processor<KO, Subscription<K>, K, SubscriptionResponse<VO>> = {
       init: (c) => {
         context = c;
         store = c.getStateStore(options.storeName);
         foreign = options.foreignGetter.get();
         foreign.init(c);
       },
-      process: (record: StreamRecord<unknown, Subscription<unknown>>) => {
+      process: (record) => {
         const subscription = record.value;
         if (absent(record.key) || absent(subscription)) {
           recordDropped(context, 'null-join-key-or-value', record);
@@ -42,7 +42,7 @@ export function subscriptionReceiveProcessor(options: {
         const row = foreign.get(record.key);
         const found = row !== undefined && !absent(row.value);
         if (!found && subscription.instruction === 'respond-if-match') return;
-        const response: SubscriptionResponse<unknown> = {
+        const response: SubscriptionResponse<VO> = {
           hash: subscription.hash,
           foreignValue: found ? row.value : null,
           primaryPartition: subscription.primaryPartition,

@@ -1,19 +1,19 @@
-import type { Processor, ProcessorContext } from '../../api.ts';
+import type { Processor, ProcessorContext, ProcessorSupplier } from '../../api.ts';
 import { isLatest, type Change } from '../../change.ts';
 import { recordDropped } from '../../internal-context.ts';
-import { withKeyValue, type StreamRecord } from '../../record.ts';
+import { withKeyValue } from '../../record.ts';
 import type { Serde, SerdeContext } from '../../../serde/serde.ts';
-import { absent, type AnySupplier } from '../join-common.ts';
+import { absent } from '../join-common.ts';
 import { hashOf, sameHash } from './value-hash.ts';
 import type { Subscription, SubscriptionInstruction, SubscriptionResponse } from './wrappers.ts';
 
-export interface SubscriptionSendOptions {
+export interface SubscriptionSendOptions<V, KO> {
   readonly leftJoin: boolean;
-  readonly foreignKeyExtractor: (value: unknown) => unknown;
-  readonly foreignKeySerde: Serde<unknown>;
+  readonly foreignKeyExtractor: (value: V) => KO | null | undefined;
+  readonly foreignKeySerde: Serde<KO>;
   readonly foreignKeyContext: SerdeContext;
   /** Serializes left values for their hash. */
-  readonly valueSerde: Serde<unknown>;
+  readonly valueSerde: Serde<V>;
   readonly valueContext: SerdeContext;
   /** The sink writing to the subscription topic. */
   readonly sinkName: string;
@@ -32,20 +32,26 @@ export interface SubscriptionSendOptions {
  * Dropped and counted: rows without a key, and for an inner join rows whose foreign key is null (they
  * can never join; a result they had before is still withdrawn).
  */
-export function subscriptionSendProcessor(options: SubscriptionSendOptions): AnySupplier {
+/**
+ * Forwards subscriptions (keyed by foreign key) to the subscription sink, and results known without
+ * the right side (keyed by the row's key) to the resolver.
+ */
+export function subscriptionSendProcessor<K, V, KO>(
+  options: SubscriptionSendOptions<V, KO>,
+): ProcessorSupplier<K, Change<V>, KO | K, Subscription<K> | SubscriptionResponse<never>> {
   const { leftJoin, foreignKeyExtractor, foreignKeySerde, foreignKeyContext } = options;
-  const sameKey = (a: unknown, b: unknown) =>
+  const sameKey = (a: KO, b: KO) =>
     sameHash(
       foreignKeySerde.serialize(a, foreignKeyContext),
       foreignKeySerde.serialize(b, foreignKeyContext),
     );
   return () => {
-    let context: ProcessorContext<unknown, unknown>;
-    const processor: Processor<unknown, Change<unknown>, unknown, unknown> = {
+    let context: ProcessorContext<KO | K, Subscription<K> | SubscriptionResponse<never>>;
+    const processor: Processor<K, Change<V>, KO | K, Subscription<K> | SubscriptionResponse<never>> = {
       init: (c) => {
         context = c;
       },
-      process: (record: StreamRecord<unknown, Change<unknown>>) => {
+      process: (record) => {
         if (absent(record.key)) {
           recordDropped(context, 'null-key', record);
           return;
@@ -64,8 +70,8 @@ export function subscriptionSendProcessor(options: SubscriptionSendOptions): Any
         const keyUnchanged = wasSubscribed && subscribes && sameKey(oldKey, newKey);
         const hash = hashOf(newValue, options.valueSerde, options.valueContext);
         const partition = context.taskId.partition;
-        const send = (foreignKey: unknown, instruction: SubscriptionInstruction) => {
-          const subscription: Subscription<unknown> = {
+        const send = (foreignKey: KO, instruction: SubscriptionInstruction) => {
+          const subscription: Subscription<K> = {
             hash,
             instruction,
             primaryKey: record.key,
@@ -86,7 +92,7 @@ export function subscriptionSendProcessor(options: SubscriptionSendOptions): Any
         const hadResult = leftJoin ? !absent(oldValue) : wasSubscribed;
         const hasResult = leftJoin && !absent(newValue);
         if (!hadResult && !hasResult) return;
-        const response: SubscriptionResponse<unknown> = {
+        const response: SubscriptionResponse<never> = {
           hash,
           foreignValue: null,
           primaryPartition: partition,
