@@ -82,7 +82,7 @@ describe.skipIf(!brokers)('a worker catching up on a backlog, at the default com
           async () => {
             if (failure) throw new Error(`the worker failed: ${String(failure)}`);
             const committed = (await kit.admin.committedOffsets(app, input)).get(0)?.offset;
-            expect(committed).toBe(String(KEYS));
+            expect(committed).toBe(BigInt(KEYS));
           },
           { timeoutMs: 120_000, intervalMs: 500, stopWhen: () => failure !== undefined },
         );
