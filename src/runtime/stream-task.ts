@@ -149,11 +149,7 @@ export class StreamTask {
     if (!decoded) return;
     this.streamTimeMs = Math.max(this.streamTimeMs, decoded.timestamp);
     this.currentRecord = record;
-    this.currentMetadata = {
-      topic: record.topic,
-      partition: record.partition,
-      offset: formatOffset(record.offset),
-    };
+    this.currentMetadata = { topic: record.topic, partition: record.partition, offset: record.offset };
     this.currentTimestampMs = decoded.timestamp;
     try {
       for (const child of source.children) child.process(decoded);
@@ -543,7 +539,7 @@ class ProcessorRuntimeNode implements RuntimeNode {
       warn: (message, details) => {
         const origin = task.metadata();
         env.logger.warn(
-          { task: taskIdString(task.id), processor: this.name, ...origin, ...details },
+          { task: taskIdString(task.id), processor: this.name, ...(origin && originOf(origin)), ...details },
           message,
         );
       },
@@ -623,7 +619,7 @@ class SinkRuntimeNode implements RuntimeNode {
     const from = origin ? `the record from ${describeOrigin(origin)}` : 'a record forwarded by a punctuation';
     const error = new SerdeError(
       `sink "${this.name}" cannot serialize the ${part} of ${from} for ${target}: ${errorMessage(cause)}`,
-      { cause, origin, part },
+      { cause, origin: origin && originOf(origin), part },
     );
     this.task.handleProduction(error, this.task.record(), this.name);
   }

@@ -9,7 +9,7 @@ import {
   type RestoresUnderWay,
 } from './restore-progress.ts';
 import { toError } from '../../common/to-error.ts';
-import { toOffset } from '../../common/offset.ts';
+import type { Offset } from '../../common/offset.ts';
 
 /** Records applied to a target between two of its saves. */
 export const RECORDS_PER_SAVE = 10_000;
@@ -19,9 +19,9 @@ const RECORDS_PER_SLICE = 250;
 interface Follower {
   readonly target: ChangelogTarget;
   /** Stop once this offset is reached (restore), or never (standby). */
-  readonly end: bigint | undefined;
+  readonly end: Offset | undefined;
   /** The next offset to apply. */
-  position: bigint;
+  position: Offset;
   applied: number;
   /** Records applied since the target last saved. */
   unsaved: number;
@@ -77,8 +77,8 @@ export class Restorer {
   /** Replays the changelog partition from `from` up to `to` into the target; resolves with the count applied. */
   async restore(
     partition: TopicPartition,
-    from: bigint,
-    to: bigint,
+    from: Offset,
+    to: Offset,
     target: ChangelogTarget,
   ): Promise<number> {
     if (from >= to) return 0;
@@ -96,7 +96,7 @@ export class Restorer {
       });
     });
     this.progressLog.restoring();
-    await this.reader.assign({ ...partition, offset: toOffset(from) });
+    await this.reader.assign({ ...partition, offset: from });
     try {
       return await restored;
     } finally {
@@ -107,7 +107,7 @@ export class Restorer {
   }
 
   /** Keeps applying the changelog partition from `from` on, until `unfollow`. */
-  async follow(partition: TopicPartition, from: bigint, target: ChangelogTarget): Promise<void> {
+  async follow(partition: TopicPartition, from: Offset, target: ChangelogTarget): Promise<void> {
     if (this.crashed) throw this.crashed;
     this.followers.set(key(partition), {
       target,
@@ -123,11 +123,11 @@ export class Restorer {
           'standby replica stopped following its changelog',
         ),
     });
-    await this.reader.assign({ ...partition, offset: toOffset(from) });
+    await this.reader.assign({ ...partition, offset: from });
   }
 
   /** The position a follower has reached (the next offset to apply). */
-  position(partition: TopicPartition): bigint | undefined {
+  position(partition: TopicPartition): Offset | undefined {
     return this.followers.get(key(partition))?.position;
   }
 
@@ -243,7 +243,7 @@ export class Restorer {
   }
 
   /** Moves a follower's position on to `next` (never back, never past its end). */
-  private advance(follower: Follower, next: bigint): void {
+  private advance(follower: Follower, next: Offset): void {
     if (next <= follower.position) return;
     const position = follower.end === undefined ? next : min(next, follower.end);
     if (follower.end !== undefined) this.progressLog.advanced(position - follower.position);
@@ -265,6 +265,6 @@ function splitKey(k: string): [string, number] {
   return [k.slice(0, at), Number(k.slice(at + 1))];
 }
 
-function min(a: bigint, b: bigint): bigint {
+function min(a: Offset, b: Offset): Offset {
   return a < b ? a : b;
 }

@@ -1,5 +1,6 @@
 import { Level } from 'level';
 import { StoreError } from '../../errors.ts';
+import { formatOffset, parseOffset, type Offset } from '../../common/offset.ts';
 import { decodedBlockBytes, type Block } from '../runs/block-codec.ts';
 import { KeyRuns, type RunStorage } from '../runs/key-runs.ts';
 import { binaryKeyTree } from '../sorted-tree.ts';
@@ -52,13 +53,13 @@ export class LevelDbBytesStore implements KeyValueBytesStore {
   /** The batch being written, answering reads until it is on disk. */
   private flushing: Map<BinaryKey, Uint8Array> | undefined;
   private committing: Promise<void> = Promise.resolve();
-  private savedCheckpoint: number | undefined;
+  private savedCheckpoint: Offset | undefined;
   private closed = false;
 
   private constructor(
     db: Level<Buffer, Buffer>,
     sublevels: { data: Sublevel; meta: Sublevel; blocks: Sublevel },
-    checkpoint: number | undefined,
+    checkpoint: Offset | undefined,
     budget: CacheBudget,
   ) {
     this.db = db;
@@ -88,7 +89,7 @@ export class LevelDbBytesStore implements KeyValueBytesStore {
     const store = new LevelDbBytesStore(
       db,
       { data, meta: meta as unknown as Sublevel, blocks },
-      saved === undefined ? undefined : Number(saved),
+      saved === undefined ? undefined : parseOffset(saved),
       options.cacheBudget ?? processCacheBudget,
     );
     try {
@@ -140,7 +141,7 @@ export class LevelDbBytesStore implements KeyValueBytesStore {
     return KeyRuns.build(storage, keys, cache);
   }
 
-  get checkpoint(): number | undefined {
+  get checkpoint(): Offset | undefined {
     return this.savedCheckpoint;
   }
 
@@ -216,7 +217,7 @@ export class LevelDbBytesStore implements KeyValueBytesStore {
   }
 
   /** Writes everything since the last commit and the checkpoint in one batch; commits run one at a time. */
-  commit(checkpoint: number | undefined, prepare?: () => void): Promise<void> {
+  commit(checkpoint: Offset | undefined, prepare?: () => void): Promise<void> {
     // A failed commit was reported to its caller; it must not stop the commits queued after it.
     this.committing = this.committing
       .catch(() => undefined)
@@ -244,7 +245,7 @@ export class LevelDbBytesStore implements KeyValueBytesStore {
     return run;
   }
 
-  private async writeBatch(checkpoint: number | undefined): Promise<void> {
+  private async writeBatch(checkpoint: Offset | undefined): Promise<void> {
     if (this.dirty.size === 0 && checkpoint === this.savedCheckpoint) return;
     this.assertOpen();
     const batch = this.dirty;
@@ -276,7 +277,7 @@ export class LevelDbBytesStore implements KeyValueBytesStore {
   /** One atomic write of the data and the checkpoint. */
   private async writeChained(
     batch: Map<BinaryKey, Uint8Array>,
-    checkpoint: number | undefined,
+    checkpoint: Offset | undefined,
   ): Promise<void> {
     // A chained batch: the array form clones and re-validates every operation first (measured at about
     // 1.2 µs of CPU per write chained against 1.8 µs as an array).
@@ -301,7 +302,8 @@ export class LevelDbBytesStore implements KeyValueBytesStore {
       );
       const meta = { sublevel: this.meta } as never;
       if (runList !== undefined) write.put(RUNS_KEY as never, runList as never, meta);
-      if (checkpoint !== undefined) write.put(CHECKPOINT_KEY as never, String(checkpoint) as never, meta);
+      if (checkpoint !== undefined)
+        write.put(CHECKPOINT_KEY as never, formatOffset(checkpoint) as never, meta);
       built = true;
     } finally {
       // A batch that failed while being built is released; one that fails to write closes itself.
