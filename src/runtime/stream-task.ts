@@ -66,9 +66,9 @@ interface RuntimeNode {
 
 /** Marks an error some node already ran through the processing handler, so parents do not handle it again. */
 class HandledFailure extends Error {
-  readonly failure: Error;
-  constructor(failure: Error) {
-    super(failure.message);
+  readonly failure: unknown;
+  constructor(failure: unknown) {
+    super(errorMessage(failure));
     this.failure = failure;
   }
 }
@@ -335,7 +335,7 @@ export class StreamTask {
     try {
       this.handle(this.environment.errorHandling.production, error, record, sink);
     } catch (fatal) {
-      throw new HandledFailure(fatal as Error);
+      throw new HandledFailure(fatal);
     }
   }
 
@@ -485,7 +485,7 @@ class ProcessorRuntimeNode implements RuntimeNode {
       try {
         this.task.handle(this.task.environment.errorHandling.processing, failure, consumed, this.name);
       } catch (fatal) {
-        throw new HandledFailure(fatal as Error);
+        throw new HandledFailure(fatal);
       }
     }
   }

@@ -86,6 +86,8 @@ export class TaskState {
   readonly stores: ReadonlyMap<string, ManagedStore>;
   /** Stores with a changelog topic of their own: the topic. */
   private readonly changelogOf: ReadonlyMap<string, string>;
+  /** The same stores with their changelog topics, in the order their changes are drained. */
+  private readonly logged: readonly { readonly store: ManagedStore; readonly topic: string }[];
   /** Stores restored from a source topic (tables read from a topic): their topic, which is their changelog. */
   private readonly sourceTopicOf: ReadonlyMap<string, string>;
   /** The end of each changelog partition this task wrote to, as far as acknowledgements tell. */
@@ -104,11 +106,18 @@ export class TaskState {
     this.stores = stores;
     const changelogOf = new Map<string, string>();
     const sourceTopicOf = new Map<string, string>();
+    const logged: { store: ManagedStore; topic: string }[] = [];
     for (const [name, store] of stores) {
       const topic = options.topology.changelogTopic(name, options.applicationId);
-      if (topic) (store.spec.logging.sourceTopic ? sourceTopicOf : changelogOf).set(name, topic);
+      if (!topic) continue;
+      if (store.spec.logging.sourceTopic) sourceTopicOf.set(name, topic);
+      else {
+        changelogOf.set(name, topic);
+        logged.push({ store, topic });
+      }
     }
     this.changelogOf = changelogOf;
+    this.logged = logged;
     this.sourceTopicOf = sourceTopicOf;
   }
 
@@ -192,8 +201,7 @@ export class TaskState {
    * of a store's pending changes, so a key's later change always follows its earlier one.
    */
   drainChangelogs(which: 'all' | 'over-bound', send: (record: OutgoingRecord) => void): void {
-    for (const [name, topic] of this.changelogOf) {
-      const store = this.stores.get(name)!;
+    for (const { store, topic } of this.logged) {
       if (which === 'over-bound') {
         const pending = store.pendingChanges;
         if (pending.records < CHANGELOG_FLUSH_RECORDS && pending.bytes < CHANGELOG_FLUSH_BYTES) continue;

@@ -137,12 +137,11 @@ export class Restorer {
   }
 
   progress(): RestoreProgress[] {
-    return [...this.followers.entries()]
-      .filter(([, f]) => f.end !== undefined)
-      .map(([k, f]) => {
-        const [topic, partition] = splitKey(k);
-        return { topic, partition, restored: f.applied, remaining: f.end! - f.position };
-      });
+    return [...this.followers.entries()].flatMap(([k, f]) => {
+      if (f.end === undefined) return [];
+      const [topic, partition] = splitKey(k);
+      return [{ topic, partition, restored: f.applied, remaining: f.end - f.position }];
+    });
   }
 
   async stop(): Promise<void> {
@@ -198,12 +197,14 @@ export class Restorer {
       const last = Math.min(records.length, i + RECORDS_PER_SLICE);
       // A batch's offsets ascend: when the slice's first and last records are within the range to
       // apply, all of it is, and no record's offset needs parsing.
+      const first = i < last ? records[i] : undefined;
+      const final = records[last - 1];
       const within =
-        i < last &&
-        records[i]!.offset >= follower.position &&
-        (follower.end === undefined || records[last - 1]!.offset < follower.end);
-      for (; i < last; i++) {
-        const record = records[i]!;
+        first !== undefined &&
+        final !== undefined &&
+        first.offset >= follower.position &&
+        (follower.end === undefined || final.offset < follower.end);
+      for (let record = records[i]; record !== undefined && i < last; record = records[++i]) {
         if (!within) {
           const offset = record.offset;
           if (offset < follower.position) continue;
@@ -223,7 +224,9 @@ export class Restorer {
       }
       follower.applied += slice.length;
       const whole = reachedEnd || i >= records.length;
-      this.advance(follower, whole ? batch.nextOffset : records[i]!.offset);
+      // Not whole: the slice stopped before records[i], where the next one starts.
+      const stoppedAt = whole ? undefined : records[i];
+      this.advance(follower, stoppedAt === undefined ? batch.nextOffset : stoppedAt.offset);
       follower.unsaved += slice.length;
       if (follower.target.save && follower.unsaved >= RECORDS_PER_SAVE) {
         follower.unsaved = 0;
