@@ -46,7 +46,8 @@ export class StoreCatalog {
   /** The store named so; `app` picks one when several applications here have a store of that name. */
   resolve(name: string, app?: string | null): StoreEntry {
     const named = this.entries.filter((e) => e.name === name && (!app || e.applicationId === app));
-    if (named.length === 1) return named[0]!;
+    const [only] = named;
+    if (only !== undefined && named.length === 1) return only;
     if (named.length > 1)
       throw badRequest(
         `store "${name}" exists in applications ${named.map((e) => e.applicationId).join(', ')}; add ?app=<application id>`,
@@ -82,7 +83,7 @@ function entry(
     // Tables and windowed aggregations keep each value with its timestamp.
     timestamped:
       spec.kind === 'timestamped-key-value' || (spec.kind === 'window' && spec.timestamped === true),
-    valueSerde: spec.valueSerde as Serde<unknown>,
+    valueSerde: spec.valueSerde,
     global,
     spec,
     subtopology,
