@@ -90,3 +90,16 @@ function entry(
     runner,
   };
 }
+
+/**
+ * The sub-topology whose tasks hold a store. A global store has none (every worker holds all of it),
+ * nor has a store that no processor uses: no task holds it, so no partition of it can be asked for.
+ */
+export function subtopologyOf(entry: StoreEntry): number {
+  if (entry.subtopology !== undefined) return entry.subtopology;
+  throw new HttpError(
+    404,
+    `store "${entry.name}" ${entry.global ? 'is a global store' : 'is used by no processor'}: no task holds a partition of it`,
+    { code: 'TRIB_QUERY_UNKNOWN_STORE' },
+  );
+}

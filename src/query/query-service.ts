@@ -2,7 +2,7 @@ import type { Logger } from '../common/logger.ts';
 import { toError } from '../common/to-error.ts';
 import type { AppRunner } from '../runtime/worker/app-runner.ts';
 import type { StateStore } from '../state/api.ts';
-import { StoreCatalog, type StoreEntry } from './catalog.ts';
+import { StoreCatalog, subtopologyOf, type StoreEntry } from './catalog.ts';
 import { ChangeBus } from './change-bus.ts';
 import { QueryUnavailableError } from './errors.ts';
 import { PeerClient, type PeerResponse, type PeerSecurity } from './peer-client.ts';
@@ -90,7 +90,7 @@ export class QueryService {
   locatePartition(entry: StoreEntry, partition: number, options: RouteOptions = {}): Location {
     if (entry.global) return this.locateGlobal(entry);
     const { runner } = entry;
-    const subtopology = entry.subtopology!;
+    const subtopology = subtopologyOf(entry);
     const what = `partition ${partition} of store "${entry.name}"`;
     if (!options.standby && runner.state !== 'running')
       throw new QueryUnavailableError(

@@ -4,7 +4,7 @@ import type { StateStore } from '../state/api.ts';
 import { toBinaryKey } from '../state/bytes.ts';
 import type { StoreClient, StoreReadOptions } from './api.ts';
 import { awaitCaughtUp, type LogEnds } from './catch-up.ts';
-import type { StoreEntry } from './catalog.ts';
+import { subtopologyOf, type StoreEntry } from './catalog.ts';
 import { QueryTimeoutError, QueryUnavailableError } from './errors.ts';
 import { isForwarded } from './handlers/forwarding.ts';
 import { KeyLock } from './key-lock.ts';
@@ -133,7 +133,7 @@ export class RoutedStoreClient<K, V> implements StoreClient<K, V> {
     const keyBytes = this.keySerde.serialize(key);
     const location = this.service.locateKey(this.entry, keyBytes, { forwarded: isForwarded(request) });
     if (location.where === 'remote') return this.forward(location.endpoints[0], request);
-    const id = taskId(this.entry.subtopology!, location.partition);
+    const id = taskId(subtopologyOf(this.entry), location.partition);
     return this.ownerLock.run(toBinaryKey(keyBytes), async () => {
       await awaitCaughtUp({
         task: () => this.entry.runner.activeTasks.get(id),

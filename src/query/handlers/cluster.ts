@@ -3,6 +3,7 @@ import type { HttpRequest, HttpResponse } from '../../http/types.ts';
 import type { Histogram } from '../../runtime/histogram.ts';
 import type { AppRunner } from '../../runtime/worker/app-runner.ts';
 import { badRequest } from '../errors.ts';
+import { subtopologyOf } from '../catalog.ts';
 import { parseKey, renderJson } from '../keys.ts';
 import { PrometheusText } from '../prometheus.ts';
 import type { QueryService } from '../query-service.ts';
@@ -24,7 +25,8 @@ export function metadata(service: QueryService, request: HttpRequest): HttpRespo
     if (entry.global)
       return { status: 200, body: { store: entry.name, key: renderJson(serde, key), global: true } };
     const partition = service.partitionOf(entry, service.serializeKey(entry, key));
-    const owners = ownersOf(entry.runner.assignment, taskId(entry.subtopology!, partition));
+    const task = taskId(subtopologyOf(entry), partition);
+    const owners = ownersOf(entry.runner.assignment, task);
     return {
       status: 200,
       body: {
@@ -32,7 +34,7 @@ export function metadata(service: QueryService, request: HttpRequest): HttpRespo
         application: entry.applicationId,
         key: renderJson(serde, key),
         partition,
-        task: taskId(entry.subtopology!, partition),
+        task,
         active: owners.active ?? null,
         standby: owners.standby,
       },
@@ -58,10 +60,11 @@ export function metadata(service: QueryService, request: HttpRequest): HttpRespo
           kind: entry.kind,
           global: false,
           partitions: partitions.map((partition) => {
-            const owners = ownersOf(runner.assignment, taskId(entry.subtopology!, partition));
+            const task = taskId(subtopologyOf(entry), partition);
+            const owners = ownersOf(runner.assignment, task);
             return {
               partition,
-              task: taskId(entry.subtopology!, partition),
+              task,
               active: owners.active ?? null,
               standby: owners.standby,
             };
