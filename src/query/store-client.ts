@@ -175,7 +175,7 @@ export class RoutedStoreClient<K, V> implements StoreClient<K, V> {
   }
 
   private fromJson(json: unknown): V | undefined {
-    return json === null || json === undefined ? undefined : (fromJsonForm(this.valueSerde, json) as V);
+    return fromJsonForm(this.valueSerde, json) ?? undefined;
   }
 
   /** Subscribes to the key's changes, then reads it: both here, in one turn of the event loop. */
