@@ -153,6 +153,31 @@ describe('DSL types', () => {
     });
   });
 
+  it('stream-stream joins with a grace period and StreamJoined serdes keep the joiner result type', () => {
+    typeOnly(() => {
+      const builder = new StreamsBuilder();
+      const orders = builder.stream(topics.orders);
+      const payments = builder.stream(topics.payments);
+      const window = JoinWindows.ofTimeDifferenceAndGrace(1_000, 500).before(2_000).after(100);
+      const paid = orders.leftJoin(
+        payments,
+        (order, payment, key) => ({ key, quantity: order.quantity, amount: payment?.amount ?? 0 }),
+        window,
+        {
+          keySerde: Serdes.String(),
+          valueSerde: Serdes.Json<Order>(),
+          otherValueSerde: Serdes.Json<Payment>(),
+        },
+      );
+      expectTypeOf(paid).toEqualTypeOf<KStream<string, { key: string; quantity: number; amount: number }>>();
+      // The result flows on: a self-join of the joined stream, then to a topic of its type.
+      orders
+        .join(orders, (a, b) => a.quantity + b.quantity, window)
+        .outerJoin(paid, (total, row) => (total ?? 0) + (row?.amount ?? 0), window)
+        .to(topics.counts);
+    });
+  });
+
   it('stream-table and stream-globaltable joins', () => {
     typeOnly(() => {
       const builder = new StreamsBuilder();
@@ -350,6 +375,28 @@ describe('DSL mistakes that do not compile', () => {
       orders.join(payments, (payment: Payment, order: Order) => payment.amount + order.quantity, window);
       // @ts-expect-error: a stream-stream join needs JoinWindows
       orders.join(payments, (order, payment) => order.quantity + payment.amount);
+      // @ts-expect-error: a left join's partner may be missing: the joiner must take null
+      orders.leftJoin(payments, (order: Order, payment: Payment) => order.quantity + payment.amount, window);
+      const orderRequired = (order: Order, payment: Payment | null) =>
+        order.quantity + (payment?.amount ?? 0);
+      // @ts-expect-error: an outer join's own value may be missing too
+      orders.outerJoin(payments, orderRequired, window);
+      // @ts-expect-error: a left join takes JoinWindows as well
+      orders.leftJoin(payments, (order, payment) => order.quantity + (payment?.amount ?? 0));
+      const customerStream = builder.stream(topics.customers);
+      // @ts-expect-error: the two streams' keys must be of the same type
+      orders.join(customerStream, (order: Order, customer: Customer) => order.id + customer.name, window);
+      // @ts-expect-error: StreamJoined's serde for the other side must serialize its values
+      orders.join(payments, (order, payment) => order.quantity + payment.amount, window, {
+        otherValueSerde: Serdes.Long(),
+      });
+      // @ts-expect-error: the joined stream's values are the joiner's results, not the inputs'
+      const notOrders: KStream<string, Order> = orders.join(
+        payments,
+        (_order, payment) => payment.amount,
+        window,
+      );
+      void notOrders;
       const orderTable = builder.table(topics.orders);
       const customers = builder.table(topics.customers);
       const withKey = (_order: Order, _customer: Customer, _key: string) => 0;
