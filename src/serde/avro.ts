@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import avro from 'avsc';
 import { SerdeError } from '../errors.ts';
 import type { Serde, SerdeContext } from './serde.ts';
+import { toError } from '../common/to-error.ts';
 
 type AvroType = avro.Type;
 
@@ -79,10 +80,9 @@ export function avroSerde<T>(type: AvroType): Serde<T> {
         try {
           return type.toBuffer(filled);
         } catch {
-          throw new SerdeError(
-            `cannot encode value as ${name}${where(context)}: ${(cause as Error).message}`,
-            { cause },
-          );
+          throw new SerdeError(`cannot encode value as ${name}${where(context)}: ${toError(cause).message}`, {
+            cause,
+          });
         }
       }
     },
@@ -90,7 +90,7 @@ export function avroSerde<T>(type: AvroType): Serde<T> {
       try {
         return decodeAvro(type, bytes) as T;
       } catch (cause) {
-        throw new SerdeError(`bytes are not a valid ${name}${where(context)}: ${(cause as Error).message}`, {
+        throw new SerdeError(`bytes are not a valid ${name}${where(context)}: ${toError(cause).message}`, {
           cause,
         });
       }
@@ -98,7 +98,7 @@ export function avroSerde<T>(type: AvroType): Serde<T> {
     toJson: (value) => value,
     fromJson: (json, context) => check(json, context),
   };
-  avroTypes.set(serde as Serde<unknown>, type);
+  avroTypes.set(serde, type);
   return serde;
 }
 
@@ -285,7 +285,7 @@ export class AvroSchemas {
           avro.Type.forSchema(entry.schema, { registry: attempt });
           Object.assign(registry, attempt);
         } catch (error) {
-          failed.push({ ...entry, error: error as Error });
+          failed.push({ ...entry, error: toError(error) });
         }
       }
       if (failed.length === remaining.length) {

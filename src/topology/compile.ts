@@ -9,6 +9,7 @@ import { tableCompilers } from './compile/tables.ts';
 import type { IrGraph, IrNode } from './ir.ts';
 import { PhysicalTopologyBuilder } from './physical.ts';
 import { Topology } from './topology.ts';
+import { toError } from '../common/to-error.ts';
 
 const compilers: OpCompilers = {
   ...statelessCompilers,
@@ -60,6 +61,6 @@ function compileNode(node: IrNode, context: CompileContextType): void {
     compiler(node, context);
   } catch (error) {
     if (error instanceof TopologyError) throw error;
-    throw new TopologyError(`${node.name}: ${(error as Error).message}`, { cause: error });
+    throw new TopologyError(`${node.name}: ${toError(error).message}`, { cause: error });
   }
 }

@@ -9,6 +9,7 @@ import { toRegistry, type FunctionsInput } from './function-registry.ts';
 import { fieldsOf, isKnownOp, opSchema } from './schema.ts';
 import { resolveSerde } from './serde-registry.ts';
 import { TOPOLOGY_JSON_VERSION, nodeLabel, type TopologyJson } from './to-json.ts';
+import { toError } from '../../common/to-error.ts';
 
 export interface TopologyFromJsonOptions {
   /** The functions the JSON names. */
@@ -81,7 +82,7 @@ function parse(text: string): unknown {
   try {
     return JSON.parse(text);
   } catch (error) {
-    return invalid(`not valid JSON: ${(error as Error).message}`);
+    return invalid(`not valid JSON: ${toError(error).message}`);
   }
 }
 
