@@ -42,11 +42,14 @@ export function compile(graph: IrGraph, options: CompileOptions = {}): Topology 
  */
 function checkFixedCopartitioning(builder: PhysicalTopologyBuilder): void {
   for (const group of builder.copartitionGroups) {
-    const fixed = group
-      .map((topic) => builder.internalTopics.get(topic))
-      .filter((def) => def?.kind === 'repartition' && def.partitions !== undefined);
-    if (new Set(fixed.map((def) => def!.partitions)).size > 1) {
-      const listing = fixed.map((def) => `"${def!.name}" (${def!.partitions} partitions)`).join(', ');
+    const fixed = group.flatMap((topic) => {
+      const def = builder.internalTopics.get(topic);
+      return def?.kind === 'repartition' && def.partitions !== undefined
+        ? [{ name: def.name, partitions: def.partitions }]
+        : [];
+    });
+    if (new Set(fixed.map((def) => def.partitions)).size > 1) {
+      const listing = fixed.map((def) => `"${def.name}" (${def.partitions} partitions)`).join(', ');
       throw new TopologyError(
         `topics joined with each other must have the same number of partitions, but ${listing} differ`,
       );
