@@ -463,7 +463,7 @@ export class IrGraph {
   }
 
   add<N extends IrNodeInput>(node: N): N & { id: number } {
-    const withId = { ...node, id: this.nodes.length } as N & { id: number };
+    const withId = { ...node, id: this.nodes.length };
     this.nodes.push(withId as unknown as IrNode);
     return withId;
   }
@@ -472,11 +472,6 @@ export class IrGraph {
     const node = this.nodes[id];
     if (!node) throw new TributaryError('TRIB_INTERNAL', `no IR node ${id}`);
     return node;
-  }
-
-  /** Replaces a node's arguments (e.g. materializing a table once a join needs its values). */
-  update(id: number, changes: Partial<IrNode>): void {
-    this.nodes[id] = { ...this.node(id), ...changes } as IrNode;
   }
 
   /** `KSTREAM-FILTER-0000000003` style names, as Kafka Streams generates them. */

@@ -222,7 +222,7 @@ function expectObject(value: unknown, place: FieldPlace): Record<string, unknown
 }
 
 /** An object that is not an array: what JSON.parse gives for `{...}`, read by field name. */
-function isPlainObject(value: unknown): value is Record<string, unknown> {
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
@@ -247,7 +247,7 @@ function placeholderFunction(name: string): AnyFunction {
   return fn;
 }
 
-function decodeSerde(value: unknown, place: FieldPlace, context: DecodeContext): AnySerde {
+export function decodeSerde(value: unknown, place: FieldPlace, context: DecodeContext): AnySerde {
   const name = expectString(value, place);
   try {
     return resolveSerde(name, { ...context.serdes, placeholders: context.placeholders });
