@@ -52,7 +52,7 @@ export function connectStores(
   return (stores ?? []).map((store) => {
     if (typeof store === 'string') return store;
     const added = graph.nodes.find((node) => node.op === 'state-store' && node.name === store.name);
-    if (!added) graph.add({ op: 'state-store', name: store.name, parents: [], spec: store as StoreSpec });
+    if (!added) graph.add({ op: 'state-store', name: store.name, parents: [], spec: store });
     else if (added.op === 'state-store' && added.spec !== store)
       throw new TopologyError(`store "${store.name}" is added twice, with two different specs`);
     return store.name;
