@@ -11,6 +11,7 @@ import type {
   KStream,
   KTable,
   SessionWindowedKStream,
+  TopicDefinition,
   TimeWindowedKStream,
 } from 'tributary';
 import {
@@ -21,6 +22,7 @@ import {
   StreamsBuilder,
   Suppressed,
   TimeWindows,
+  defineApp,
   defineTopic,
   keyValue,
   type KeyValue,
@@ -434,6 +436,20 @@ describe('DSL mistakes that do not compile', () => {
         .count();
       // @ts-expect-error: the key is Windowed<string>, not string
       counts.toStream().map((key: string, count: number): KeyValue<string, number> => keyValue(key, count));
+    });
+  });
+
+  it('an application lists topics of any types and hands them back without claiming their types', () => {
+    typeOnly(() => {
+      const app = defineApp({
+        applicationId: 'orders-app',
+        topology: (builder) => void builder.stream(topics.orders).to(topics.orders),
+        topics: [topics.orders, topics.customers, topics.counts],
+      });
+      expectTypeOf(app.topic('orders')).toEqualTypeOf<TopicDefinition<unknown, unknown> | undefined>();
+      // @ts-expect-error: what app.topic() returns must be narrowed before its values are used as orders
+      const order: Order | undefined = app.topic('orders')?.valueSerde.deserialize(new Uint8Array());
+      void order;
     });
   });
 
