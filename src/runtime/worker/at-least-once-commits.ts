@@ -3,6 +3,7 @@ import { RebalanceInProgressError, type OutgoingRecord, type ProducerPort } from
 import { retrying } from '../../kafka/retry.ts';
 import type { CommitOutcome, CommitPath, CommitPathContext, CommitPathFactory } from './commit-path.ts';
 import { RecordSender } from './record-sender.ts';
+import { settleAll } from '../../common/settle-all.ts';
 
 /**
  * At-least-once: every task's output goes through the application's one producer, in order; a
@@ -57,7 +58,7 @@ class AtLeastOnceCommits implements CommitPath {
     // 2. Every send so far is acknowledged: output and changelog records are in the log.
     await this.sender.flushed();
     // 3. Stores persist their data with the changelog offsets the acknowledgements reported.
-    await Promise.all([...registry.active.values()].map((t) => t.active.commitStores()));
+    await settleAll([...registry.active.values()].map((t) => t.active.commitStores()));
     // 4. Only then do the consumed offsets move on.
     const offsets = [...registry.active.values()].flatMap((t) => t.active.offsetsToCommit());
     try {

@@ -2,6 +2,7 @@ import type { CommitOutcome, CommitPath, CommitPathContext, CommitPathFactory } 
 import type { RunnerMetrics } from './runner-metrics.ts';
 import type { TaskFactory } from './task-factory.ts';
 import type { RunningTask } from './task-registry.ts';
+import { settleAll } from '../../common/settle-all.ts';
 
 export type { CommitOutcome } from './commit-path.ts';
 
@@ -132,7 +133,7 @@ export class CommitProtocol {
     const { registry, factory, metrics, clock } = this.options;
     this.requested = false;
     this.lastCommitMs = this.lastDrainMs = clock.now();
-    await Promise.all([...registry.standbys.values()].map((s) => factory.commitStandby(s)));
+    await settleAll([...registry.standbys.values()].map((s) => factory.commitStandby(s)));
     if (registry.active.size === 0) return 'committed';
     const started = clock.now();
     // 1. Changelog records join the tasks' output, and everything goes to the senders: a task at a

@@ -4,6 +4,7 @@ import type { CommitOutcome, CommitPath, CommitPathContext, CommitPathFactory } 
 import { RecordSender } from './record-sender.ts';
 import type { RunningTask } from './task-registry.ts';
 import { TransactionFailures } from './transaction-failures.ts';
+import { settleAll } from '../../common/settle-all.ts';
 
 /**
  * Exactly-once with a transactional producer per task (event logs that fence offsets by
@@ -41,7 +42,9 @@ class TaskTransactionCommits implements CommitPath {
   }
 
   async commit(): Promise<CommitOutcome> {
-    await Promise.all([...this.context.registry.active].map(([id, task]) => this.commitTask(id, task)));
+    // Every task's commit settles before a failure of one is reported: the application closes the
+    // tasks' producers on a failure, and must not close them under commits still in flight.
+    await settleAll([...this.context.registry.active].map(([id, task]) => this.commitTask(id, task)));
     return 'committed';
   }
 

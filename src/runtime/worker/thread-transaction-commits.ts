@@ -3,6 +3,7 @@ import type { OutgoingRecord, TransactionalProducerPort } from '../../kafka/port
 import type { CommitOutcome, CommitPath, CommitPathContext, CommitPathFactory } from './commit-path.ts';
 import { ThreadProducer } from './thread-producer.ts';
 import { TransactionFailures } from './transaction-failures.ts';
+import { settleAll } from '../../common/settle-all.ts';
 
 /** The key of the member's one transaction among the failing ones. */
 const THREAD = '';
@@ -55,7 +56,7 @@ class ThreadTransactionCommits implements CommitPath {
         generation,
       );
       // 3. Stores persist what the committed transaction covered.
-      await Promise.all(tasks.map((task) => task.active.commitStores()));
+      await settleAll(tasks.map((task) => task.active.commitStores()));
       for (const task of tasks) task.active.markCommitted();
       this.failures.succeeded(THREAD);
     } catch (error) {
