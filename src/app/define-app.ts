@@ -154,7 +154,5 @@ export function defineApp(definition: AppDefinition): TributaryApp {
 
 /** True for what `defineApp` returned (also across copies of the package). */
 export function isTributaryApp(value: unknown): value is TributaryApp {
-  return (
-    value !== null && typeof value === 'object' && APP_MARKER in value && value[APP_MARKER] === true
-  );
+  return value !== null && typeof value === 'object' && APP_MARKER in value && value[APP_MARKER] === true;
 }
