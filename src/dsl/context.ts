@@ -9,7 +9,11 @@ export interface DslContext {
   readonly graph: IrGraph;
 }
 
-/** The serde to use when the DSL knows none: the builder's default. */
+/**
+ * The serde to use when the DSL knows none: the builder's default. Defaults are configured without a
+ * type (as Kafka Streams' `default.key.serde` is), so they are taken to serve the stream's type here:
+ * the one place where the DSL trusts a serde it cannot type-check.
+ */
 export function keySerdeOr<K>(context: DslContext, serde: Serde<K> | undefined): Serde<K> {
   return serde ?? (context.graph.defaultKeySerde as Serde<K>);
 }
