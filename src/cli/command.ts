@@ -4,6 +4,7 @@
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { TributaryError } from '../errors.ts';
+import { toError } from '../common/to-error.ts';
 
 /** 0: done; 1: ran, and the answer is "no" (output differs, a change breaks); 2: could not run. */
 export const ExitCode = { ok: 0, checkFailed: 1, error: 2 } as const;
@@ -29,6 +30,22 @@ export function defineCommand(command: Command): Command {
   return command;
 }
 
+/** What a command module default-exports, checked: main loads the modules by file name. */
+export function isCommand(value: unknown): value is Command {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    'name' in value &&
+    typeof value.name === 'string' &&
+    'summary' in value &&
+    typeof value.summary === 'string' &&
+    'usage' in value &&
+    typeof value.usage === 'string' &&
+    'run' in value &&
+    typeof value.run === 'function'
+  );
+}
+
 /** A mistake in how the command was called; main prints it with a pointer to the usage. */
 export class UsageError extends TributaryError {
   constructor(message: string) {
@@ -43,6 +60,16 @@ export function stringOptions(flags: readonly string[]): Record<string, { type: 
   return Object.fromEntries(flags.map((flag) => [flag, { type: 'string' as const }]));
 }
 
+/**
+ * The string values of parsed options (those `stringOptions` declared), by flag name, as settings are
+ * read from flags; boolean options (`--help`) are left out.
+ */
+export function stringValues(values: Readonly<Record<string, unknown>>): Record<string, string | undefined> {
+  const strings: Record<string, string | undefined> = {};
+  for (const [flag, value] of Object.entries(values)) if (typeof value === 'string') strings[flag] = value;
+  return strings;
+}
+
 /** Node's parseArgs, with its errors turned into usage errors and `--help` handled by the caller. */
 export function parseCommandArgs<O extends Options>(args: readonly string[], options: O) {
   try {
@@ -53,6 +80,6 @@ export function parseCommandArgs<O extends Options>(args: readonly string[], opt
       strict: true,
     });
   } catch (error) {
-    throw new UsageError((error as Error).message.replace(/\. To specify a positional argument.*$/s, ''));
+    throw new UsageError(toError(error).message.replace(/\. To specify a positional argument.*$/s, ''));
   }
 }

@@ -6,10 +6,11 @@ import { pathToFileURL } from 'node:url';
 import { isTributaryApp, type TributaryApp } from '../app/define-app.ts';
 import type { WorkerApplication } from '../worker/worker.ts';
 import { ConfigError, errorMessage } from '../errors.ts';
+import { isJsonObject } from '../common/json.ts';
+import { errnoCode } from '../common/to-error.ts';
 import { TopologyDescription, type TopologyDescriptionJson } from '../topology/describe.ts';
 import { Topology } from '../topology/topology.ts';
 import { topologyFromJson } from '../topology/json/from-json.ts';
-import type { TopologyJson } from '../topology/json/to-json.ts';
 import { UsageError, type CliIo } from './command.ts';
 
 const moduleExtensions = ['.ts', '.mts', '.js', '.mjs'];
@@ -27,23 +28,25 @@ export async function loadApp(file: string, cwd: string): Promise<TributaryApp> 
   // Checked before importing: a module the file imports that cannot be found (a package that is not
   // installed) fails the import with the same error code as the file itself missing.
   if (!existsSync(path)) throw new UsageError(`${file}: no such file`);
-  let module: { default?: unknown };
+  let module: unknown;
   try {
-    module = (await import(pathToFileURL(path).href)) as { default?: unknown };
+    module = await import(pathToFileURL(path).href);
   } catch (error) {
     throw new ConfigError(`cannot load topology file ${file}: ${importFailure(error)}`, { cause: error });
   }
-  if (!isTributaryApp(module.default))
+  const exported =
+    typeof module === 'object' && module !== null && 'default' in module ? module.default : undefined;
+  if (!isTributaryApp(exported))
     throw new UsageError(
       `${file}: the default export is not an application; write \`export default defineApp({ applicationId, topology })\``,
     );
-  return module.default;
+  return exported;
 }
 
 /** Why importing a topology file failed, with a hint where the cause is a usual one. */
 function importFailure(error: unknown): string {
   const message = errorMessage(error);
-  switch ((error as { code?: string }).code) {
+  switch (errnoCode(error)) {
     case 'ERR_MODULE_NOT_FOUND':
       // Node names the module and the file that imports it: "Cannot find package 'x' imported from /app/y.ts".
       return /^Cannot find package /.test(message)
@@ -60,7 +63,7 @@ export async function readText(file: string, cwd: string): Promise<string> {
   try {
     return await readFile(resolve(cwd, file), 'utf8');
   } catch (error) {
-    if ((error as { code?: string }).code === 'ENOENT') throw new UsageError(`${file}: no such file`);
+    if (errnoCode(error) === 'ENOENT') throw new UsageError(`${file}: no such file`);
     throw error;
   }
 }
@@ -79,23 +82,24 @@ export async function loadDescription(
     const app = await loadApp(file, cwd);
     return app.buildTopology().describe({ applicationId: applicationId ?? app.applicationId });
   }
+  let text: string;
   let json: unknown;
   try {
-    json = JSON.parse(await readText(file, cwd));
+    text = await readText(file, cwd);
+    json = JSON.parse(text);
   } catch (error) {
     if (error instanceof UsageError) throw error;
     throw new UsageError(`${file}: not valid JSON: ${errorMessage(error)}`);
   }
-  if (json && typeof json === 'object' && Array.isArray((json as { nodes?: unknown }).nodes)) {
-    const data = json as TopologyJson;
-    const topology = topologyFromJson(data, { placeholders: true });
-    return topology.describe({ applicationId: applicationId ?? data.applicationId });
+  const fields = isJsonObject(json) ? json : {};
+  if (Array.isArray(fields.nodes)) {
+    // The text again: reading a topology as data validates every field of it.
+    const topology = topologyFromJson(text, { placeholders: true });
+    const declared = typeof fields.applicationId === 'string' ? fields.applicationId : undefined;
+    return topology.describe({ applicationId: applicationId ?? declared });
   }
-  if (
-    json &&
-    typeof json === 'object' &&
-    Array.isArray((json as { subtopologies?: unknown }).subtopologies)
-  ) {
+  if (Array.isArray(fields.subtopologies)) {
+    // The description checks the rest of its shape (its arrays) when it is made.
     const data = json as TopologyDescriptionJson;
     return new TopologyDescription(applicationId !== undefined ? { ...data, applicationId } : data);
   }

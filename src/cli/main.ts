@@ -4,8 +4,8 @@
  */
 import { readdirSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
-import { errorMessage } from '../errors.ts';
-import { ExitCode, UsageError, type CliIo, type Command } from './command.ts';
+import { TributaryError, errorMessage } from '../errors.ts';
+import { ExitCode, UsageError, isCommand, type CliIo, type Command } from './command.ts';
 
 /** The commands' files share this module's extension: .ts in a checkout, .js in dist/. */
 const extension = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
@@ -20,10 +20,15 @@ function commandNames(): string[] {
 
 async function loadCommand(name: string): Promise<Command | undefined> {
   if (!/^[a-z][a-z0-9-]*$/.test(name) || !commandNames().includes(name)) return undefined;
-  const module = (await import(new URL(`${name}${extension}`, commandsDirectory).href)) as {
-    default: Command;
-  };
-  return module.default;
+  const module: unknown = await import(new URL(`${name}${extension}`, commandsDirectory).href);
+  const exported =
+    typeof module === 'object' && module !== null && 'default' in module ? module.default : undefined;
+  if (!isCommand(exported))
+    throw new TributaryError(
+      'TRIB_INTERNAL',
+      `commands/${name}${extension} does not default-export a command`,
+    );
+  return exported;
 }
 
 async function overview(): Promise<string> {
@@ -67,7 +72,8 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo): Prom
       io.stderr.write(`tributary ${name}: ${error.message}\nRun "tributary ${name} --help" for usage.\n`);
     } else {
       io.stderr.write(`tributary ${name}: ${errorMessage(error)}\n`);
-      if (process.env.TRIBUTARY_DEBUG) io.stderr.write(`${(error as Error).stack ?? ''}\n`);
+      if (process.env.TRIBUTARY_DEBUG)
+        io.stderr.write(`${error instanceof Error ? (error.stack ?? '') : ''}\n`);
     }
     return ExitCode.error;
   }

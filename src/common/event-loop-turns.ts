@@ -75,14 +75,15 @@ export class TurnScheduler {
    * microtasks, so a slice's continuation runs before the next is resumed.
    */
   private resumeNext(): void {
-    if (this.next === this.waiting.length) {
+    const resume = this.waiting[this.next];
+    if (resume === undefined) {
+      // Every waiting slice has been resumed.
       this.waiting.length = 0;
       this.next = 0;
       this.state = 'idle';
       return;
     }
     if (this.due()) return this.schedule();
-    const resume = this.waiting[this.next]!;
     this.waiting[this.next++] = noop;
     if (this.next > 1024 && this.next * 2 > this.waiting.length) {
       this.waiting.splice(0, this.next);

@@ -6,3 +6,9 @@
 export function toError(thrown: unknown): Error {
   return thrown instanceof Error ? thrown : new Error(String(thrown));
 }
+
+/** The `code` of a Node system error (`ENOENT`, `EEXIST`, `ECONNREFUSED`); undefined for anything else thrown. */
+export function errnoCode(thrown: unknown): string | undefined {
+  if (typeof thrown !== 'object' || thrown === null || !('code' in thrown)) return undefined;
+  return typeof thrown.code === 'string' ? thrown.code : undefined;
+}

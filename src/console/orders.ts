@@ -5,6 +5,7 @@
  * worker serves the orders API (a `POST /v1/orders` route beside the store `orders-store`).
  */
 import type { EventLogPort } from '../kafka/port.ts';
+import { isJsonObject } from '../common/json.ts';
 import type { Logger } from '../common/logger.ts';
 import type { AppRunner } from '../runtime/worker/app-runner.ts';
 import type { OrderEvent, OrdersReport, OrdersSystem, OrderTimeline } from './api-types.ts';
@@ -33,7 +34,8 @@ interface Entry {
 }
 
 export class OrdersTimelines {
-  private readonly system: OrdersSystem;
+  /** Where the orders system lives, as this view follows it. */
+  readonly system: OrdersSystem;
   private readonly tail: TopicTail | undefined;
   private readonly entries = new Map<string, Entry>();
   private readonly missing: string[];
@@ -99,8 +101,8 @@ export class OrdersTimelines {
   }
 
   private add(record: TailedRecord): void {
-    if (typeof record.key !== 'string' || typeof record.value !== 'object' || record.value === null) return;
-    const value = record.value as Record<string, unknown>;
+    const { value } = record;
+    if (typeof record.key !== 'string' || !isJsonObject(value)) return;
     const entry = this.entry(record.key);
     const time = record.timestamp;
     const { topics } = this.system;

@@ -99,7 +99,7 @@ export class ConsoleRoutes {
     const body: ConsoleOverview = {
       endpoint: service.self,
       applications,
-      orders: this.ordersTimelines() ? ordersSystem(this.renameOf(this.ordersApplication()!)) : null,
+      orders: this.ordersTimelines()?.system ?? null,
     };
     return { status: 200, body };
   }

@@ -26,6 +26,7 @@ interface Counters {
 }
 
 interface AppSeries {
+  readonly runner: AppRunner;
   last: Counters | undefined;
   readonly samples: Sample[];
   /** Per `task/topic/partition`: records per second over the last interval. */
@@ -35,16 +36,15 @@ interface AppSeries {
 }
 
 export class ConsoleSampler {
-  private readonly runners: readonly AppRunner[];
   private readonly series = new Map<string, AppSeries>();
   private readonly now: () => number;
   private timer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(runners: readonly AppRunner[], now: () => number = Date.now) {
-    this.runners = runners;
     this.now = now;
     for (const runner of runners)
       this.series.set(runner.applicationId, {
+        runner,
         last: undefined,
         samples: [],
         partitionRates: new Map(),
@@ -65,8 +65,8 @@ export class ConsoleSampler {
 
   /** Reads every application's counters now and records the interval since the last reading. */
   sample(): void {
-    for (const runner of this.runners) {
-      const series = this.series.get(runner.applicationId)!;
+    for (const series of this.series.values()) {
+      const { runner } = series;
       const current = readCounters(runner, this.now());
       const last = series.last;
       series.last = current;

@@ -3,6 +3,7 @@
  * counters, the last minutes of samples), and the worker the page talks to gathers the reports of
  * every worker the assignments name, saying plainly which ones did not answer.
  */
+import { isJsonObject } from '../common/json.ts';
 import { errorMessage } from '../errors.ts';
 import type { QueryService } from '../query/query-service.ts';
 import type { AppRunner } from '../runtime/worker/app-runner.ts';
@@ -87,9 +88,10 @@ function storeStatuses(stores: ReadonlyMap<string, { readonly store: unknown }>)
 }
 
 function entries(store: unknown): number | null {
-  const counter = (store as { approximateNumEntries?: () => number }).approximateNumEntries;
-  const count = typeof counter === 'function' ? counter.call(store) : NaN;
-  return Number.isFinite(count) ? count : null;
+  if (typeof store !== 'object' || store === null || !('approximateNumEntries' in store)) return null;
+  const count: unknown =
+    typeof store.approximateNumEntries === 'function' ? store.approximateNumEntries() : NaN;
+  return typeof count === 'number' && Number.isFinite(count) ? count : null;
 }
 
 /** Restores under way, each named by its task and store (a changelog partition is its task's partition). */
@@ -161,7 +163,7 @@ async function peerReport(
   try {
     const response = await service.peers.getJson(endpoint, STATUS_PATH, AbortSignal.any([signal, timeout]));
     if (response.status === 200) return { endpoint, ok: true, status: response.body as WorkerStatus };
-    const message = (response.body as { error?: unknown } | undefined)?.error;
+    const message = isJsonObject(response.body) ? response.body.error : undefined;
     return {
       endpoint,
       ok: false,

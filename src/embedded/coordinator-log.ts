@@ -1,4 +1,6 @@
 import { renameSync, rmSync, writeFileSync } from 'node:fs';
+import { isJsonObject } from '../common/json.ts';
+import { TributaryError } from '../errors.ts';
 import { FramesFile } from './frames-file.ts';
 import { encodeFrame } from './record-format.ts';
 
@@ -40,7 +42,8 @@ export class CoordinatorLog {
   constructor(path: string, readOnly: boolean) {
     this.file = FramesFile.open(path, readOnly);
     this.truncatedBytes = this.file.scan((buffer, bodyStart, bodyEnd) => {
-      this.apply(JSON.parse(buffer.toString('utf8', bodyStart, bodyEnd)) as CoordinatorEntry);
+      const json: unknown = JSON.parse(buffer.toString('utf8', bodyStart, bodyEnd));
+      this.apply(decodeEntry(json, path));
     });
   }
 
@@ -125,6 +128,51 @@ export class CoordinatorLog {
     if (!map) this.offsets.set(group, (map = new Map()));
     for (const entry of offsets) map.set(offsetKey(entry[0], entry[1]), entry);
   }
+}
+
+/** An entry read back from the coordinator file, checked field by field. */
+function decodeEntry(json: unknown, path: string): CoordinatorEntry {
+  const damaged = (what: string) =>
+    new TributaryError('TRIB_EMBEDDED_LOG', `${path}: a coordinator entry ${what}`);
+  if (!isJsonObject(json)) throw damaged('is not an object');
+  switch (json.k) {
+    case 'offsets': {
+      const { group, offsets } = json;
+      if (typeof group !== 'string') throw damaged('of kind "offsets" has no "group"');
+      return { k: 'offsets', group, offsets: offsetEntries(offsets, damaged) };
+    }
+    case 'commit': {
+      const { txn, offsets } = json;
+      if (typeof txn !== 'number') throw damaged('of kind "commit" has no "txn"');
+      if (!Array.isArray(offsets)) throw damaged(`of transaction ${txn} has no "offsets" list`);
+      return {
+        k: 'commit',
+        txn,
+        offsets: offsets.map((groupOffsets: unknown) => {
+          if (!isJsonObject(groupOffsets) || typeof groupOffsets.group !== 'string')
+            throw damaged(`of transaction ${txn} commits offsets of no "group"`);
+          return { group: groupOffsets.group, offsets: offsetEntries(groupOffsets.offsets, damaged) };
+        }),
+      };
+    }
+    case 'next-txn':
+      if (typeof json.next !== 'number') throw damaged('of kind "next-txn" has no "next"');
+      return { k: 'next-txn', next: json.next };
+    default:
+      throw damaged(`has the unknown kind ${JSON.stringify(json.k)}`);
+  }
+}
+
+function offsetEntries(value: unknown, damaged: (what: string) => Error): OffsetEntry[] {
+  if (!Array.isArray(value)) throw damaged('has no "offsets" list');
+  return value.map((item: unknown): OffsetEntry => {
+    const fields: unknown[] = Array.isArray(item) ? item : [];
+    const [topic, partition, offset, metadata] = fields;
+    if (typeof topic !== 'string' || typeof partition !== 'number' || typeof offset !== 'number')
+      throw damaged(`has an offset that is not [topic, partition, offset]: ${JSON.stringify(item)}`);
+    // JSON writes an absent metadata in the list as null.
+    return typeof metadata === 'string' ? [topic, partition, offset, metadata] : [topic, partition, offset];
+  });
 }
 
 export function offsetKey(topic: string, partition: number): string {

@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, w
 import { join, resolve } from 'node:path';
 import { TributaryError } from '../errors.ts';
 import { silentLogger, type Logger } from '../common/logger.ts';
+import { isJsonObject } from '../common/json.ts';
 import { CoordinatorLog } from './coordinator-log.ts';
 import { GroupCoordinator } from './group-coordinator.ts';
 import { lockDirectory } from './lock.ts';
@@ -198,10 +199,7 @@ export class EmbeddedLog {
         if (!this.readOnly) rmSync(directory, { recursive: true, force: true });
         continue;
       }
-      const meta = JSON.parse(readFileSync(metaPath, 'utf8')) as {
-        partitions: number;
-        config?: Record<string, string>;
-      };
+      const meta = readTopicMeta(metaPath);
       const logs = Array.from(
         { length: meta.partitions },
         (_, p) => new PartitionLog(entry.name, p, join(directory, `${p}.log`), this.readOnly),
@@ -248,4 +246,22 @@ export class EmbeddedLog {
       );
     return next;
   }
+}
+
+/** A topic's `topic.json`: its partition count and its topic config. */
+function readTopicMeta(path: string): { partitions: number; config?: Record<string, string> } {
+  const meta: unknown = JSON.parse(readFileSync(path, 'utf8'));
+  const damaged = (what: string) => new TributaryError('TRIB_EMBEDDED_LOG', `${path}: ${what}`);
+  if (!isJsonObject(meta)) throw damaged('expected an object');
+  const { partitions, config } = meta;
+  if (typeof partitions !== 'number' || !Number.isInteger(partitions) || partitions < 0)
+    throw damaged(`"partitions" must be a whole number, found ${JSON.stringify(partitions)}`);
+  if (config === undefined) return { partitions };
+  if (!isJsonObject(config)) throw damaged('"config" must be an object of strings');
+  const strings: Record<string, string> = {};
+  for (const [name, value] of Object.entries(config)) {
+    if (typeof value !== 'string') throw damaged(`"config.${name}" must be a string`);
+    strings[name] = value;
+  }
+  return { partitions, config: strings };
 }

@@ -95,9 +95,9 @@ export class GroupCoordinator {
 
   private rebalance(): void {
     const members = [...this.members];
-    if (members.length === 0 || this.log.isClosed) return;
+    const leader = members[0];
+    if (leader === undefined || this.log.isClosed) return;
     this.generationId++;
-    const leader = members[0]!;
     const subscriptions = members.map((m) => ({
       memberId: m.memberId,
       userData: m.assignor.subscriptionUserData(),
@@ -116,10 +116,10 @@ export class GroupCoordinator {
       return;
     }
     const empty: MemberAssignment = { partitions: [], userData: new Uint8Array() };
-    const everyone = members.map((m, i) => ({
-      memberId: m.memberId,
-      subscription: subscriptions[i]!.userData,
-      assignment: assignment.get(m.memberId) ?? empty,
+    const everyone = subscriptions.map(({ memberId, userData }) => ({
+      memberId,
+      subscription: userData,
+      assignment: assignment.get(memberId) ?? empty,
     }));
     const generationId = this.generationId;
     for (const member of members) {

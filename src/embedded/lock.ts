@@ -1,6 +1,7 @@
 import { closeSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { TributaryError } from '../errors.ts';
+import { errnoCode } from '../common/to-error.ts';
 
 /** Directories this process holds open, so a second open in the same process is refused too. */
 const held = new Set<string>();
@@ -18,7 +19,7 @@ export function lockDirectory(directory: string): () => void {
     writeSync(fd, String(process.pid));
     closeSync(fd);
   } catch (error) {
-    if ((error as { code?: string }).code !== 'EEXIST') throw error;
+    if (errnoCode(error) !== 'EEXIST') throw error;
     const owner = Number(readFileSync(path, 'utf8').trim());
     if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && isAlive(owner))
       throw inUse(directory, owner);
@@ -41,7 +42,7 @@ function isAlive(pid: number): boolean {
     return true;
   } catch (error) {
     // EPERM: the process exists but belongs to someone else.
-    return (error as { code?: string }).code === 'EPERM';
+    return errnoCode(error) === 'EPERM';
   }
 }
 

@@ -114,7 +114,7 @@ export class PartitionLog {
   read(from: number, readCommitted: boolean, maxRecords: number, maxBytes: number): PartitionRead {
     const end = this.visibleEnd(readCommitted);
     if (from >= end || from < 0) return { records: [], next: Math.max(from, 0) };
-    const start = this.positions[from]!;
+    const start = this.positionOf(from);
     let to = from + 1;
     const limit = Math.min(end, from + maxRecords);
     while (to < limit && this.positionOf(to + 1) - start <= maxBytes) to++;
@@ -163,7 +163,14 @@ export class PartitionLog {
   }
 
   private positionOf(offset: number): number {
-    return offset < this.count ? this.positions[offset]! : this.file.size;
+    if (offset >= this.count) return this.file.size;
+    const position = this.positions[offset];
+    if (position === undefined)
+      throw new TributaryError(
+        'TRIB_INTERNAL',
+        `the embedded log has no position for offset ${offset} below its count ${this.count}`,
+      );
+    return position;
   }
 
   private index(position: number): void {

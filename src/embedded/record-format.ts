@@ -15,6 +15,7 @@
  */
 import { crc32 } from 'node:zlib';
 import type { HeaderValue, Headers } from '../common/records.ts';
+import { TributaryError } from '../errors.ts';
 
 export const FRAME_HEADER_BYTES = 8;
 
@@ -71,8 +72,7 @@ export function encodeEntries(
   }
   const buffer = Buffer.allocUnsafe(total);
   let at = 0;
-  for (let i = 0; i < prepared.length; i++) {
-    const { entry, headers } = prepared[i]!;
+  for (const { entry, headers } of prepared) {
     const start = at;
     const bodyStart = start + FRAME_HEADER_BYTES;
     at = bodyStart;
@@ -151,14 +151,30 @@ export function readFrame(
   return { bodyStart, bodyEnd };
 }
 
+function entryKind(buffer: Buffer, bodyStart: number): EntryKind {
+  const byte = buffer.readUInt8(bodyStart);
+  switch (byte) {
+    case EntryKind.data:
+    case EntryKind.commit:
+    case EntryKind.abort:
+      return byte;
+    default:
+      // The frame's checksum held, so this is a format this version does not know, not a torn write.
+      throw new TributaryError(
+        'TRIB_EMBEDDED_LOG',
+        `an entry of the embedded log has the unknown kind ${byte}`,
+      );
+  }
+}
+
 /** Kind and transaction id of an entry body: all recovery needs. */
 export function entryHeader(buffer: Buffer, bodyStart: number): { kind: EntryKind; txnId: number } {
-  return { kind: buffer.readUInt8(bodyStart) as EntryKind, txnId: buffer.readDoubleLE(bodyStart + 1) };
+  return { kind: entryKind(buffer, bodyStart), txnId: buffer.readDoubleLE(bodyStart + 1) };
 }
 
 /** Decodes a whole entry body. Keys, values and byte headers are copies (the buffer is reused). */
 export function decodeEntry(buffer: Buffer, bodyStart: number): DecodedEntry {
-  const kind = buffer.readUInt8(bodyStart) as EntryKind;
+  const kind = entryKind(buffer, bodyStart);
   const txnId = buffer.readDoubleLE(bodyStart + 1);
   if (kind !== EntryKind.data)
     return { kind, txnId, key: null, value: null, timestamp: -1, headers: EMPTY_HEADERS };

@@ -13,7 +13,7 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import type { TLSSocket } from 'node:tls';
+import { TLSSocket } from 'node:tls';
 import { ConfigError } from '../errors.ts';
 import { HttpError } from './types.ts';
 
@@ -51,20 +51,21 @@ export class AccessList {
       .map((line) => line.replace(/#.*$/, '').trim())
       .filter((line) => line !== '');
     for (const [index, entry] of entries.entries()) {
-      const [credential, scopeText, ...rest] = entry.split(/\s+/);
+      // A non-empty line splits into at least one word.
+      const [credential = '', scopeText, ...rest] = entry.split(/\s+/);
       // Never echo a line: it holds a token.
       const at = `${where}, entry ${index + 1}`;
       if (rest.length > 0) throw new ConfigError(`${at}: expected "<credential> [scopes]", found more`);
       const scopes = parseScopes(scopeText, at);
-      if (credential!.startsWith(CERT_PREFIX)) {
-        const name = credential!.slice(CERT_PREFIX.length);
+      if (credential.startsWith(CERT_PREFIX)) {
+        const name = credential.slice(CERT_PREFIX.length);
         if (name === '') throw new ConfigError(`${at}: "cert:" needs a certificate's common name`);
         certificates.set(name, scopes);
         continue;
       }
-      if (credential!.length < MIN_TOKEN_LENGTH)
+      if (credential.length < MIN_TOKEN_LENGTH)
         throw new ConfigError(`${at}: a token must have at least ${MIN_TOKEN_LENGTH} characters`);
-      tokens.push({ hash: sha256(credential!), scopes });
+      tokens.push({ hash: sha256(credential), scopes });
     }
     if (tokens.length === 0 && certificates.size === 0)
       throw new ConfigError(`${where} lists no token and no certificate`);
@@ -104,9 +105,10 @@ function parseScopes(text: string | undefined, where: string): ReadonlySet<Scope
   if (text === undefined || text === '*') return ALL;
   const scopes = new Set<Scope>();
   for (const scope of text.split(',')) {
-    if (!SCOPES.includes(scope as Scope))
+    const known = SCOPES.find((name) => name === scope);
+    if (known === undefined)
       throw new ConfigError(`${where}: unknown scope "${scope}"; scopes are ${SCOPES.join(', ')}`);
-    scopes.add(scope as Scope);
+    scopes.add(known);
   }
   return scopes;
 }
@@ -133,8 +135,8 @@ export function requiresCredentials(policy: AccessPolicy | undefined): boolean {
  * challenge), 403 when its credentials do not cover the route's scope.
  */
 export function authorize(req: IncomingMessage, scope: RouteScope, policy: AccessPolicy | undefined): void {
-  if (scope === 'open' || !requiresCredentials(policy) || policy!.publicScopes.has(scope)) return;
-  const granted = credentialScopes(req, policy!);
+  if (scope === 'open' || !policy || !requiresCredentials(policy) || policy.publicScopes.has(scope)) return;
+  const granted = credentialScopes(req, policy);
   if (granted === 'invalid')
     throw new HttpError(401, 'the bearer token is not valid', {
       headers: { 'www-authenticate': 'Bearer realm="tributary", error="invalid_token"' },
@@ -158,16 +160,27 @@ function credentialScopes(
   const header = req.headers.authorization;
   if (header !== undefined) {
     const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-    const scopes = match && policy.list.hasTokens ? policy.list.scopesOfToken(match[1]!) : undefined;
+    const token = match?.[1];
+    const scopes =
+      token !== undefined && policy.list.hasTokens ? policy.list.scopesOfToken(token) : undefined;
     return scopes ?? 'invalid';
   }
   if (policy.clientCertificates) {
-    const socket = req.socket as TLSSocket;
-    if (socket.authorized) {
-      const subject = socket.getPeerCertificate().subject as { CN?: string | string[] } | undefined;
-      const commonName = Array.isArray(subject?.CN) ? subject.CN[0] : subject?.CN;
-      return policy.list.scopesOfCertificate(commonName);
+    const socket = req.socket;
+    if (socket instanceof TLSSocket && socket.authorized) {
+      return policy.list.scopesOfCertificate(commonNameOf(socket.getPeerCertificate().subject));
     }
   }
   return undefined;
+}
+
+/**
+ * The common name of a certificate's subject. Node gives an array when the subject repeats CN, and no
+ * subject at all when the peer sent no certificate, whatever its declared type says.
+ */
+function commonNameOf(subject: unknown): string | undefined {
+  if (typeof subject !== 'object' || subject === null || !('CN' in subject)) return undefined;
+  const names: unknown = subject.CN;
+  const first: unknown = Array.isArray(names) ? names[0] : names;
+  return typeof first === 'string' ? first : undefined;
 }

@@ -33,7 +33,7 @@ export function answerClientError(error: Error & { code?: string }, socket: Dupl
   if (error.code === 'ECONNRESET' || !socket.writable) return;
   // A response already under way on this connection (Node keeps it as `_httpMessage`) cannot be followed
   // by another status line: cut the connection, as Node itself does then.
-  if ((socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent) {
+  if (responseUnderWay(socket)) {
     socket.destroy();
     return;
   }
@@ -48,4 +48,15 @@ export function answerClientError(error: Error & { code?: string }, socket: Dupl
   );
   const timer = setTimeout(() => socket.destroy(), LINGER_MS);
   socket.once('close', () => clearTimeout(timer));
+}
+
+function responseUnderWay(socket: Duplex): boolean {
+  if (!('_httpMessage' in socket)) return false;
+  const message = socket._httpMessage;
+  return (
+    typeof message === 'object' &&
+    message !== null &&
+    'headersSent' in message &&
+    message.headersSent === true
+  );
 }

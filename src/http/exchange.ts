@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { toError } from '../common/to-error.ts';
 import { readBody } from './body.ts';
 import { HttpError, type HttpRequest, type HttpResponse } from './types.ts';
 
@@ -23,9 +24,10 @@ export function toHttpRequest(
       if (raw.trim() === '') throw new HttpError(400, 'the request needs a JSON body');
       checkJsonMediaType(req.headers['content-type']);
       try {
-        return JSON.parse(raw) as unknown;
+        const parsed: unknown = JSON.parse(raw);
+        return parsed;
       } catch (error) {
-        throw new HttpError(400, `the body is not valid JSON: ${(error as Error).message}`);
+        throw new HttpError(400, `the body is not valid JSON: ${toError(error).message}`);
       }
     },
     signal,

@@ -79,9 +79,11 @@ export class Router<H> {
 }
 
 function moreSpecific(a: readonly Segment[], b: readonly Segment[]): boolean {
-  for (let i = 0; i < a.length; i++) {
-    const aLiteral = 'literal' in a[i]!;
-    const bLiteral = 'literal' in b[i]!;
+  for (const [i, segment] of a.entries()) {
+    const other = b[i];
+    if (other === undefined) break;
+    const aLiteral = 'literal' in segment;
+    const bLiteral = 'literal' in other;
     if (aLiteral !== bLiteral) return aLiteral;
   }
   return false;
@@ -94,7 +96,11 @@ function split(path: string): string[] {
 function samePattern(a: readonly Segment[], b: readonly Segment[]): boolean {
   return (
     a.length === b.length &&
-    a.every((s, i) => ('param' in s ? 'param' in b[i]! : 'literal' in b[i]! && s.literal === b[i]!.literal))
+    a.every((s, i) => {
+      const other = b[i];
+      if (other === undefined) return false;
+      return 'param' in s ? 'param' in other : 'literal' in other && s.literal === other.literal;
+    })
   );
 }
 
@@ -104,9 +110,9 @@ function matchSegments(
 ): Record<string, string> | undefined {
   if (segments.length !== parts.length) return undefined;
   const params: Record<string, string> = {};
-  for (let i = 0; i < segments.length; i++) {
-    const segment = segments[i]!;
-    const part = parts[i]!;
+  for (const [i, segment] of segments.entries()) {
+    const part = parts[i];
+    if (part === undefined) return undefined;
     if ('literal' in segment) {
       if (segment.literal !== part) return undefined;
       continue;

@@ -46,7 +46,8 @@ export class StoreCatalog {
   /** The store named so; `app` picks one when several applications here have a store of that name. */
   resolve(name: string, app?: string | null): StoreEntry {
     const named = this.entries.filter((e) => e.name === name && (!app || e.applicationId === app));
-    if (named.length === 1) return named[0]!;
+    const [only] = named;
+    if (only !== undefined && named.length === 1) return only;
     if (named.length > 1)
       throw badRequest(
         `store "${name}" exists in applications ${named.map((e) => e.applicationId).join(', ')}; add ?app=<application id>`,
@@ -82,10 +83,23 @@ function entry(
     // Tables and windowed aggregations keep each value with its timestamp.
     timestamped:
       spec.kind === 'timestamped-key-value' || (spec.kind === 'window' && spec.timestamped === true),
-    valueSerde: spec.valueSerde as Serde<unknown>,
+    valueSerde: spec.valueSerde,
     global,
     spec,
     subtopology,
     runner,
   };
+}
+
+/**
+ * The sub-topology whose tasks hold a store. A global store has none (every worker holds all of it),
+ * nor has a store that no processor uses: no task holds it, so no partition of it can be asked for.
+ */
+export function subtopologyOf(entry: StoreEntry): number {
+  if (entry.subtopology !== undefined) return entry.subtopology;
+  throw new HttpError(
+    404,
+    `store "${entry.name}" ${entry.global ? 'is a global store' : 'is used by no processor'}: no task holds a partition of it`,
+    { code: 'TRIB_QUERY_UNKNOWN_STORE' },
+  );
 }

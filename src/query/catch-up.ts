@@ -43,7 +43,10 @@ export async function awaitCaughtUp(options: {
   for (;;) {
     const task = options.task();
     if (task !== first) throw gone(options.what);
-    const behind = first.inputs.filter((input) => processedUpTo(task, input) < ends.get(key(input))!);
+    const behind = first.inputs.filter((input) => {
+      const end = ends.get(key(input));
+      return end !== undefined && processedUpTo(task, input) < end;
+    });
     if (behind.length === 0) return;
     if (Date.now() >= deadline || options.signal?.aborted)
       throw new QueryUnavailableError(

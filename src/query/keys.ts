@@ -13,8 +13,8 @@ const NUMERIC = new Set(['int', 'long', 'double']);
  * Parses a key given as text (a URL segment or query parameter) for a store's key serde, and checks
  * that the serde can write it. `what` names the key in errors (`key "abc" of store "counts"`).
  */
-export function parseKey<K>(serde: Serde<K>, text: string, what: string): K {
-  let key: K;
+export function parseKey(serde: Serde<unknown>, text: string, what: string): unknown {
+  let key: unknown;
   try {
     key = readKeyText(serde, text);
   } catch (error) {
@@ -28,28 +28,28 @@ export function parseKey<K>(serde: Serde<K>, text: string, what: string): K {
   return key;
 }
 
-function readKeyText<K>(serde: Serde<K>, text: string): K {
-  if (serde.name === 'string') return text as K;
-  if (serde.name === 'bytes' || serde.name === 'long-bigint') return fromJsonForm(serde, text) as K;
+function readKeyText(serde: Serde<unknown>, text: string): unknown {
+  if (serde.name === 'string') return text;
+  if (serde.name === 'bytes' || serde.name === 'long-bigint') return fromJsonForm(serde, text);
   if (NUMERIC.has(serde.name)) {
     const number = text.trim() === '' ? NaN : Number(text);
     if (Number.isNaN(number)) throw new SerdeError(`"${text}" is not a number`);
-    return fromJsonForm(serde, number) as K;
+    return fromJsonForm(serde, number);
   }
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch (error) {
     // JSON-keyed stores are often keyed by plain strings: let `apple` mean "apple".
-    if (serde.name === 'json') return text as K;
+    if (serde.name === 'json') return text;
     throw new SerdeError(`"${text}" is not JSON (${errorMessage(error)})`, { cause: error });
   }
-  return fromJsonForm(serde, parsed) as K;
+  return fromJsonForm(serde, parsed);
 }
 
 /** How a key is written in a URL so that `parseKey` reads it back. */
 export function keyToText<K>(serde: Serde<K>, key: K): string {
-  if (serde.name === 'string') return key as string;
+  if (serde.name === 'string' && typeof key === 'string') return key;
   const form = toJsonForm(serde, key);
   if (serde.name === 'bytes' || serde.name === 'long-bigint') return String(form);
   return JSON.stringify(form);

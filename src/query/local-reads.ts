@@ -3,9 +3,9 @@
  * entry carries the hex of its serialized key, so entries from several partitions and workers merge in
  * the stores' own key order.
  */
+import { TributaryError } from '../errors.ts';
 import type { KeyValue } from '../processor/record.ts';
 import { bytesSerde } from '../serde/primitives.ts';
-import type { Serde } from '../serde/serde.ts';
 import type {
   ReadOnlyKeyValueStore,
   ReadOnlySessionStore,
@@ -55,7 +55,7 @@ const prefixSerde = bytesSerde();
 export function renderValue(entry: StoreEntry, stored: unknown): { value: unknown; timestamp?: number } {
   const serde = entry.valueSerde;
   if (entry.timestamped) {
-    const vat = stored as ValueAndTimestamp<unknown>;
+    const vat = valueAndTimestamp(entry, stored);
     return { value: renderJson(serde, vat.value), timestamp: vat.timestamp };
   }
   return { value: renderJson(serde, stored) };
@@ -64,11 +64,23 @@ export function renderValue(entry: StoreEntry, stored: unknown): { value: unknow
 /** The plain value of a stored one (unwrapping a table's ValueAndTimestamp). */
 export function plainValue(entry: StoreEntry, stored: unknown): unknown {
   if (stored === null || stored === undefined) return undefined;
-  return entry.timestamped ? (stored as ValueAndTimestamp<unknown>).value : stored;
+  return entry.timestamped ? valueAndTimestamp(entry, stored).value : stored;
+}
+
+/** What a timestamped store holds for a key, checked (a table store keeps each value with its timestamp). */
+function valueAndTimestamp(entry: StoreEntry, stored: unknown): ValueAndTimestamp<unknown> {
+  if (typeof stored === 'object' && stored !== null && 'value' in stored && 'timestamp' in stored) {
+    const { value, timestamp } = stored;
+    if (typeof timestamp === 'number') return { value, timestamp };
+  }
+  throw new TributaryError(
+    'TRIB_STORE',
+    `store "${entry.name}" is timestamped but holds a value without a timestamp`,
+  );
 }
 
 export function renderEntry(entry: StoreEntry, key: unknown, stored: unknown, window?: Window): QueryEntry {
-  const keySerde = entry.spec.keySerde as Serde<unknown>;
+  const keySerde = entry.spec.keySerde;
   return {
     key: renderJson(keySerde, key),
     ...(stored === null || stored === undefined ? { value: null } : renderValue(entry, stored)),
@@ -79,7 +91,7 @@ export function renderEntry(entry: StoreEntry, key: unknown, stored: unknown, wi
 
 /** A key's value in a key-value store, or undefined. */
 export function readKey(entry: StoreEntry, store: StateStore, key: unknown): QueryEntry | undefined {
-  const stored = (store as ReadOnlyKeyValueStore<unknown, unknown>).get(key);
+  const stored = keyValueStore(entry, store).get(key);
   return stored === undefined ? undefined : renderEntry(entry, key, stored);
 }
 
@@ -106,7 +118,7 @@ export function readVersion(
   key: unknown,
   asOf: number | undefined,
 ): VersionEntry | undefined {
-  const versioned = store as ReadOnlyVersionedKeyValueStore<unknown, unknown>;
+  const versioned = versionedStore(entry, store);
   const record = asOf === undefined ? versioned.get(key) : versioned.get(key, asOf);
   return record && renderVersion(entry, record);
 }
@@ -119,7 +131,7 @@ export function readVersions(
   query: VersionsQuery,
   limit: number,
 ): { readonly versions: VersionEntry[]; readonly truncated: boolean } {
-  const records = (store as ReadOnlyVersionedKeyValueStore<unknown, unknown>).getVersions(key, query);
+  const records = versionedStore(entry, store).getVersions(key, query);
   return {
     versions: records.slice(0, limit).map((record) => renderVersion(entry, record)),
     truncated: records.length > limit,
@@ -128,7 +140,7 @@ export function readVersions(
 
 /** Entries of a key-value store within a key range or with a key prefix, in key order, up to `limit`. */
 export function readRange(entry: StoreEntry, store: StateStore, range: KeyRange, limit: number): EntryPage {
-  const kv = store as ReadOnlyKeyValueStore<unknown, unknown>;
+  const kv = keyValueStore(entry, store);
   const entries =
     range.prefix !== undefined
       ? kv.prefixScan(range.prefix, prefixSerde)
@@ -146,7 +158,7 @@ export function readKeyWindows(
   time: TimeRange,
   limit: number,
 ): EntryPage {
-  const windows = store as ReadOnlyWindowStore<unknown, unknown>;
+  const windows = windowStore(entry, store);
   const size = windows.windowSizeMs;
   return page(windows.fetchWindows(key, time.from, time.to), limit, (w) =>
     renderEntry(entry, key, w.value, { start: w.windowStart, end: w.windowStart + size }),
@@ -160,7 +172,7 @@ export function readAllWindows(
   time: TimeRange,
   limit: number,
 ): EntryPage {
-  const windows = store as ReadOnlyWindowStore<unknown, unknown>;
+  const windows = windowStore(entry, store);
   return page(windows.fetchAll(time.from, time.to), limit, (e) => windowed(entry, e));
 }
 
@@ -171,8 +183,65 @@ export function readSessions(
   key: unknown | undefined,
   limit: number,
 ): EntryPage {
-  const sessions = store as ReadOnlySessionStore<unknown, unknown>;
+  const sessions = sessionStore(entry, store);
   return page(key === undefined ? sessions.all() : sessions.fetch(key), limit, (e) => windowed(entry, e));
+}
+
+/*
+ * A store is read through the interface of the kind the catalog gave its entry. Each check looks for
+ * what only that kind has, so a store of another kind is refused by name instead of failing on a
+ * missing method further in.
+ */
+
+export function keyValueStore(entry: StoreEntry, store: StateStore): ReadOnlyKeyValueStore<unknown, unknown> {
+  if (isKeyValueStore(store)) return store;
+  throw notOfKind(entry, 'key-value');
+}
+
+function isKeyValueStore(store: StateStore): store is ReadOnlyKeyValueStore<unknown, unknown> {
+  return hasMethods(store, 'get', 'range', 'prefixScan', 'all');
+}
+
+function versionedStore(
+  entry: StoreEntry,
+  store: StateStore,
+): ReadOnlyVersionedKeyValueStore<unknown, unknown> {
+  if (isVersionedStore(store)) return store;
+  throw notOfKind(entry, 'versioned');
+}
+
+function isVersionedStore(store: StateStore): store is ReadOnlyVersionedKeyValueStore<unknown, unknown> {
+  return hasMethods(store, 'get', 'getVersions');
+}
+
+function windowStore(entry: StoreEntry, store: StateStore): ReadOnlyWindowStore<unknown, unknown> {
+  if (isWindowStore(store)) return store;
+  throw notOfKind(entry, 'window');
+}
+
+function isWindowStore(store: StateStore): store is ReadOnlyWindowStore<unknown, unknown> {
+  return (
+    'windowSizeMs' in store &&
+    typeof store.windowSizeMs === 'number' &&
+    hasMethods(store, 'fetchWindows', 'fetchAll')
+  );
+}
+
+function sessionStore(entry: StoreEntry, store: StateStore): ReadOnlySessionStore<unknown, unknown> {
+  if (isSessionStore(store)) return store;
+  throw notOfKind(entry, 'session');
+}
+
+function isSessionStore(store: StateStore): store is ReadOnlySessionStore<unknown, unknown> {
+  return hasMethods(store, 'findSessions', 'fetch', 'all');
+}
+
+function hasMethods(store: StateStore, ...names: string[]): boolean {
+  return names.every((name) => typeof Reflect.get(store, name) === 'function');
+}
+
+function notOfKind(entry: StoreEntry, kind: string): TributaryError {
+  return new TributaryError('TRIB_STORE', `store "${entry.name}" cannot be read as a ${kind} store`);
 }
 
 function windowed(entry: StoreEntry, e: KeyValue<Windowed<unknown>, unknown>): QueryEntry {

@@ -1,5 +1,6 @@
 import { Agent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import { errnoCode } from '../common/to-error.ts';
 import { errorMessage } from '../errors.ts';
 import { peerAgent, type HttpTls } from '../http/tls.ts';
 import { HttpError, type HttpResponse } from '../http/types.ts';
@@ -51,7 +52,7 @@ export class PeerClient {
     this.self = self;
     this.https = security.tls !== undefined;
     this.plainAgent = new Agent({ keepAlive: true, maxSockets: 64, maxFreeSockets: 16 });
-    this.agent = security.tls ? (peerAgent(security.tls) as unknown as Agent) : this.plainAgent;
+    this.agent = security.tls ? peerAgent(security.tls) : this.plainAgent;
     this.plain = security.plain ?? (() => false);
     this.token = security.token;
   }
@@ -64,7 +65,7 @@ export class PeerClient {
       } catch (error) {
         if (error instanceof HttpError) throw error;
         // A kept-alive connection the other side closed meanwhile: one fresh try (a GET is safe to repeat).
-        if (attempt === 1 && (error as { code?: string }).code === 'ECONNRESET' && !signal?.aborted) continue;
+        if (attempt === 1 && errnoCode(error) === 'ECONNRESET' && !signal?.aborted) continue;
         throw unreachable(endpoint, error);
       }
     }

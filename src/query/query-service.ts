@@ -1,8 +1,8 @@
 import type { Logger } from '../common/logger.ts';
+import { toError } from '../common/to-error.ts';
 import type { AppRunner } from '../runtime/worker/app-runner.ts';
-import type { Serde } from '../serde/serde.ts';
 import type { StateStore } from '../state/api.ts';
-import { StoreCatalog, type StoreEntry } from './catalog.ts';
+import { StoreCatalog, subtopologyOf, type StoreEntry } from './catalog.ts';
 import { ChangeBus } from './change-bus.ts';
 import { QueryUnavailableError } from './errors.ts';
 import { PeerClient, type PeerResponse, type PeerSecurity } from './peer-client.ts';
@@ -17,7 +17,12 @@ export type Location =
       readonly partition: number;
       readonly standby: boolean;
     }
-  | { readonly where: 'remote'; readonly endpoints: readonly string[]; readonly partition: number };
+  | {
+      readonly where: 'remote';
+      /** The workers to ask, in order: at least one. */
+      readonly endpoints: readonly [string, ...string[]];
+      readonly partition: number;
+    };
 
 export interface RouteOptions {
   /** A standby replica may answer (possibly behind the active task). */
@@ -64,7 +69,7 @@ export class QueryService {
   }
 
   serializeKey(entry: StoreEntry, key: unknown): Uint8Array {
-    return (entry.spec.keySerde as Serde<unknown>).serialize(key);
+    return entry.spec.keySerde.serialize(key);
   }
 
   /** The partition (task) that holds a key: murmur2 of its bytes modulo the task count. */
@@ -85,7 +90,7 @@ export class QueryService {
   locatePartition(entry: StoreEntry, partition: number, options: RouteOptions = {}): Location {
     if (entry.global) return this.locateGlobal(entry);
     const { runner } = entry;
-    const subtopology = entry.subtopology!;
+    const subtopology = subtopologyOf(entry);
     const what = `partition ${partition} of store "${entry.name}"`;
     if (!options.standby && runner.state !== 'running')
       throw new QueryUnavailableError(
@@ -113,14 +118,14 @@ export class QueryService {
       throw new QueryUnavailableError(
         `${what} is not on this worker (any more); the assignment is changing, ask again shortly`,
       );
-    const endpoints = [owners.active, ...(options.standby ? owners.standby : [])].filter(
+    const [first, ...others] = [owners.active, ...(options.standby ? owners.standby : [])].filter(
       (e): e is string => e !== undefined && e !== this.self,
     );
-    if (endpoints.length === 0)
+    if (first === undefined)
       throw new QueryUnavailableError(
         `no worker serving queries runs ${what} (task ${id}): a rebalance is under way, or its worker was started without --http`,
       );
-    return { where: 'remote', endpoints, partition };
+    return { where: 'remote', endpoints: [first, ...others], partition };
   }
 
   /** Forwards a GET to the first worker that answers with something other than 503. */
@@ -129,18 +134,19 @@ export class QueryService {
     pathAndQuery: string,
     signal?: AbortSignal,
   ): Promise<PeerResponse> {
-    let last: unknown;
+    // What the last worker asked said: a 503 is passed on, a failure thrown.
+    let last: PeerResponse | Error = new QueryUnavailableError('no worker to forward the request to');
     for (const endpoint of endpoints) {
       try {
         const response = await this.peers.getJson(endpoint, pathAndQuery, signal);
         if (response.status !== 503) return response;
         last = response;
       } catch (error) {
-        last = error;
+        last = toError(error);
       }
     }
     if (last instanceof Error) throw last;
-    return last as PeerResponse;
+    return last;
   }
 
   /** Aborted when the worker stops serving queries: long polls end then. */

@@ -1,19 +1,20 @@
 import { HttpError, type HttpRequest, type HttpResponse } from '../http/types.ts';
 import { fromJsonForm, type Serde } from '../serde/serde.ts';
-import type { ReadOnlyKeyValueStore, StateStore } from '../state/api.ts';
+import type { StateStore } from '../state/api.ts';
 import { toBinaryKey } from '../state/bytes.ts';
 import type { StoreClient, StoreReadOptions } from './api.ts';
 import { awaitCaughtUp, type LogEnds } from './catch-up.ts';
-import type { StoreEntry } from './catalog.ts';
+import { subtopologyOf, type StoreEntry } from './catalog.ts';
 import { QueryTimeoutError, QueryUnavailableError } from './errors.ts';
 import { isForwarded } from './handlers/forwarding.ts';
 import { KeyLock } from './key-lock.ts';
 import { keyToText } from './keys.ts';
-import { plainValue } from './local-reads.ts';
+import { keyValueStore, plainValue } from './local-reads.ts';
 import { relay } from './peer-client.ts';
 import type { QueryService } from './query-service.ts';
 import { taskId } from './routing.ts';
 import { readEvents } from './sse.ts';
+import { isJsonObject } from '../common/json.ts';
 import { toError } from '../common/to-error.ts';
 
 type WaitOutcome<V> =
@@ -66,14 +67,15 @@ export class RoutedStoreClient<K, V> implements StoreClient<K, V> {
       `/stores/${encodeURIComponent(this.name)}/keys/${encodeURIComponent(keyToText(this.keySerde, key))}?${query}`,
       options.signal,
     );
-    const body = response.body as { value?: unknown; error?: string } | undefined;
+    const body = isJsonObject(response.body) ? response.body : undefined;
     if (response.status === 200) return this.fromJson(body?.value);
     if (response.status === 404) return undefined;
+    const error = typeof body?.error === 'string' ? body.error : undefined;
     if (response.status === 503)
-      throw new QueryUnavailableError(body?.error ?? `store "${this.name}" is unavailable`);
+      throw new QueryUnavailableError(error ?? `store "${this.name}" is unavailable`);
     throw new HttpError(
       502,
-      `reading store "${this.name}" at another worker failed: ${body?.error ?? `HTTP ${response.status}`}`,
+      `reading store "${this.name}" at another worker failed: ${error ?? `HTTP ${response.status}`}`,
     );
   }
 
@@ -98,7 +100,7 @@ export class RoutedStoreClient<K, V> implements StoreClient<K, V> {
         outcome =
           location.where === 'local'
             ? await this.waitLocal(location.store, key, keyBytes, predicate, deadline, signal)
-            : await this.waitRemote(location.endpoints[0]!, key, predicate, deadline, signal);
+            : await this.waitRemote(location.endpoints[0], key, predicate, deadline, signal);
       } catch (error) {
         if (!(error instanceof QueryUnavailableError)) throw error;
         outcome = { kind: 'retry', error };
@@ -130,8 +132,8 @@ export class RoutedStoreClient<K, V> implements StoreClient<K, V> {
       );
     const keyBytes = this.keySerde.serialize(key);
     const location = this.service.locateKey(this.entry, keyBytes, { forwarded: isForwarded(request) });
-    if (location.where === 'remote') return this.forward(location.endpoints[0]!, request);
-    const id = taskId(this.entry.subtopology!, location.partition);
+    if (location.where === 'remote') return this.forward(location.endpoints[0], request);
+    const id = taskId(subtopologyOf(this.entry), location.partition);
     return this.ownerLock.run(toBinaryKey(keyBytes), async () => {
       await awaitCaughtUp({
         task: () => this.entry.runner.activeTasks.get(id),
@@ -169,11 +171,11 @@ export class RoutedStoreClient<K, V> implements StoreClient<K, V> {
   }
 
   private readLocal(store: StateStore, key: K): V | undefined {
-    return plainValue(this.entry, (store as ReadOnlyKeyValueStore<K, unknown>).get(key)) as V | undefined;
+    return plainValue(this.entry, keyValueStore(this.entry, store).get(key)) as V | undefined;
   }
 
   private fromJson(json: unknown): V | undefined {
-    return json === null || json === undefined ? undefined : (fromJsonForm(this.valueSerde, json) as V);
+    return fromJsonForm(this.valueSerde, json) ?? undefined;
   }
 
   /** Subscribes to the key's changes, then reads it: both here, in one turn of the event loop. */
@@ -256,7 +258,8 @@ export class RoutedStoreClient<K, V> implements StoreClient<K, V> {
       await readEvents(response, (event) => {
         if (outcome || failure || (event.event !== 'current' && event.event !== 'change')) return;
         try {
-          const value = this.fromJson((JSON.parse(event.data) as { value: unknown }).value);
+          const data: unknown = JSON.parse(event.data);
+          const value = this.fromJson(isJsonObject(data) ? data.value : undefined);
           if (predicate(value)) {
             outcome = { kind: 'value', value };
             response.destroy();

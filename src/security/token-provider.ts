@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { TributaryError, errorMessage } from '../errors.ts';
+import { isJsonObject } from '../common/json.ts';
 import type { Secret } from './secret.ts';
 
 /**
@@ -119,12 +120,13 @@ export class TokenProvider {
     let value = trimmed;
     let expiresAt: number | undefined;
     if (trimmed.startsWith('{')) {
-      let body: { access_token?: unknown; token?: unknown; expires_in?: unknown };
+      let parsed: unknown;
       try {
-        body = JSON.parse(trimmed) as typeof body;
+        parsed = JSON.parse(trimmed);
       } catch (cause) {
         throw new TokenError(`${what} answered with JSON that does not parse: ${errorMessage(cause)}`);
       }
+      const body: Record<string, unknown> = isJsonObject(parsed) ? parsed : {};
       const token = body.access_token ?? body.token;
       if (typeof token !== 'string' || token === '')
         throw new TokenError(`${what} answered without an "access_token"`);
@@ -182,7 +184,8 @@ export class TokenProvider {
       // OAuth errors say what is wrong (`invalid_client`, `invalid_scope`) without echoing secrets.
       let reason = `HTTP ${response.status}`;
       try {
-        const body = JSON.parse(text) as { error?: unknown; error_description?: unknown };
+        const parsed: unknown = JSON.parse(text);
+        const body: Record<string, unknown> = isJsonObject(parsed) ? parsed : {};
         if (typeof body.error === 'string')
           reason += `: ${body.error}${typeof body.error_description === 'string' ? ` (${body.error_description})` : ''}`;
       } catch {
@@ -202,11 +205,11 @@ export function jwtExpiry(token: string): number | undefined {
 
 /** A JWT's claims (unverified: for naming the principal in messages only). */
 export function jwtClaims(token: string): Record<string, unknown> | undefined {
-  const parts = token.split('.');
-  if (parts.length !== 3) return undefined;
+  const [, payload, ...rest] = token.split('.');
+  if (payload === undefined || rest.length !== 1) return undefined;
   try {
-    const claims = JSON.parse(Buffer.from(parts[1]!, 'base64url').toString('utf8')) as unknown;
-    return claims && typeof claims === 'object' ? (claims as Record<string, unknown>) : undefined;
+    const claims: unknown = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
+    return isJsonObject(claims) ? claims : undefined;
   } catch {
     return undefined;
   }

@@ -11,6 +11,7 @@ import { Router } from '../http/router.ts';
 import type { HttpResponse } from '../http/types.ts';
 import { Histogram, LATENCY_BUCKETS_SECONDS } from '../runtime/histogram.ts';
 import type { Logger } from '../common/logger.ts';
+import { toError } from '../common/to-error.ts';
 import type { WireSerdes } from '../serde/registry-wire.ts';
 import type { AppRunner } from '../runtime/worker/app-runner.ts';
 import type { AppHttp } from '../query/api.ts';
@@ -244,7 +245,7 @@ export class QueryServer {
     } catch (error) {
       response = errorResponse(error);
       if (response.status >= 500 && response.status !== 503 && response.status !== 504)
-        this.logger.warn({ err: error, method, url: req.url }, `request failed: ${(error as Error).message}`);
+        this.logger.warn({ err: error, method, url: req.url }, `request failed: ${toError(error).message}`);
     }
     if (response) sendResponse(res, response, method === 'HEAD');
     this.observe(method, pattern, response?.status ?? 200, (performance.now() - started) / 1000);

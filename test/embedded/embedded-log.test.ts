@@ -2,6 +2,7 @@ import { appendFileSync, cpSync, mkdtempSync, readFileSync, rmSync, statSync, wr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { offsetKey } from '../../src/embedded/coordinator-log.ts';
 import { EmbeddedLog } from '../../src/embedded/embedded-log.ts';
 import { embeddedEventLog } from '../../src/embedded/event-log.ts';
 import { PartitionLog } from '../../src/embedded/partition-log.ts';
@@ -270,6 +271,37 @@ describe('the embedded log on disk', () => {
     log = open(dir);
     expect(log.partitionCount('t')).toBe(3);
     expect(values(log, 't', false)).toEqual([]);
+  });
+
+  it('names the file and the field when what it reads back is damaged', () => {
+    const dir = newDirectory();
+    let log = open(dir);
+    log.createTopic('orders', 1);
+    log.coordinator.commitOffsets('app', [['orders', 0, 7, 'meta']]);
+    log.close();
+    log = open(dir);
+    expect(log.coordinator.groupOffsets('app').get(offsetKey('orders', 0))).toEqual(['orders', 0, 7, 'meta']);
+    log.close();
+
+    const coordinator = join(dir, 'coordinator.log');
+    appendFileSync(coordinator, encodeFrame(Buffer.from(JSON.stringify({ k: 'offsets', offsets: [] }))));
+    expect(() => EmbeddedLog.open(dir)).toThrow(
+      `${coordinator}: a coordinator entry of kind "offsets" has no "group"`,
+    );
+    writeFileSync(
+      coordinator,
+      encodeFrame(Buffer.from(JSON.stringify({ k: 'offsets', group: 'app', offsets: [['orders', '0', 1]] }))),
+    );
+    expect(() => EmbeddedLog.open(dir)).toThrow(
+      /a coordinator entry has an offset that is not \[topic, partition, offset\]: \["orders","0",1\]/,
+    );
+    rmSync(coordinator);
+
+    const meta = join(dir, 'topics', 'orders', 'topic.json');
+    writeFileSync(meta, JSON.stringify({ partitions: '1' }));
+    expect(() => EmbeddedLog.open(dir)).toThrow(`${meta}: "partitions" must be a whole number, found "1"`);
+    writeFileSync(meta, JSON.stringify({ partitions: 1, config: { 'retention.ms': 5 } }));
+    expect(() => EmbeddedLog.open(dir)).toThrow(`${meta}: "config.retention.ms" must be a string`);
   });
 
   it('names the topic when asked for one that does not exist, and rejects bad names', async () => {

@@ -70,8 +70,12 @@ function table(acls: readonly RequiredAcl[]): string[] {
     acl.operations.join(','),
     acl.why,
   ]);
-  const widths = [0, 1, 2, 3].map((i) => Math.max(...rows.map((r) => r[i]!.length)));
-  return rows.map((r) => r.map((cell, i) => (i < 4 ? cell.padEnd(widths[i]!) : cell)).join('  '));
+  // Every column but the last (the reason) is padded to its widest cell.
+  const widths = rows.reduce(
+    (widest, row) => widest.map((width, i) => Math.max(width, row[i]?.length ?? 0)),
+    [0, 0, 0, 0],
+  );
+  return rows.map((r) => r.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join('  '));
 }
 
 function command(acl: RequiredAcl, principal: string): string {

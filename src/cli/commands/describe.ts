@@ -21,11 +21,14 @@ data (.json with "nodes"), or a saved description (.json from --format json).
       format: { type: 'string', short: 'f' },
       'application-id': { type: 'string' },
     });
-    if (positionals.length !== 1) throw new UsageError('expected exactly one file to describe');
-    const format = values.format ?? 'text';
-    if (!(formats as readonly string[]).includes(format))
-      throw new UsageError(`--format must be one of ${formats.join(', ')}, got "${format}"`);
-    const description = await loadDescription(positionals[0]!, io.cwd, values['application-id']);
+    const [file] = positionals;
+    if (file === undefined || positionals.length !== 1)
+      throw new UsageError('expected exactly one file to describe');
+    const given = values.format ?? 'text';
+    const format = formats.find((known) => known === given);
+    if (format === undefined)
+      throw new UsageError(`--format must be one of ${formats.join(', ')}, got "${given}"`);
+    const description = await loadDescription(file, io.cwd, values['application-id']);
     const output =
       format === 'json'
         ? `${JSON.stringify(description.toJSON(), null, 2)}\n`

@@ -16,12 +16,17 @@ Exit codes: 0 compatible, 1 breaking changes, 2 usage error or failure.
 `,
   async run(args, io) {
     const { values, positionals } = parseCommandArgs(args, { format: { type: 'string', short: 'f' } });
-    if (positionals.length !== 2) throw new UsageError('expected two files: <before> <after>');
+    const [beforeFile, afterFile] = positionals;
+    if (beforeFile === undefined || afterFile === undefined || positionals.length !== 2)
+      throw new UsageError('expected two files: <before> <after>');
     const format = values.format ?? 'text';
     if (format !== 'text' && format !== 'json')
       throw new UsageError(`--format must be text or json, got "${format}"`);
-    const [before, after] = await Promise.all(positionals.map((file) => loadDescription(file, io.cwd)));
-    const diff = diffTopologies(before!, after!);
+    const [before, after] = await Promise.all([
+      loadDescription(beforeFile, io.cwd),
+      loadDescription(afterFile, io.cwd),
+    ]);
+    const diff = diffTopologies(before, after);
     io.stdout.write(format === 'json' ? `${JSON.stringify(diff.toJSON(), null, 2)}\n` : diff.toString());
     return diff.compatible ? ExitCode.ok : ExitCode.checkFailed;
   },

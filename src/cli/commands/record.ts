@@ -1,6 +1,7 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { resolve } from 'node:path';
 import { once } from 'node:events';
+import { TributaryError } from '../../errors.ts';
 import { formatRecordedRecord } from '../../testing/replay-format.ts';
 import { ExitCode, UsageError, defineCommand, parseCommandArgs, type CliIo } from '../command.ts';
 import { loadProjectApps, TOPOLOGIES_DIRECTORY, topicsRead, topicsWritten } from '../load.ts';
@@ -76,7 +77,10 @@ Exit codes: 0 recorded (also when stopped), 2 usage error or failure.
             `recording ${topics.join(', ')} (${plan.length} partition${plan.length === 1 ? '' : 's'}) from ${source}${range.stop.kind === 'never' ? '; Ctrl-C stops' : ''}\n`,
           );
         },
-        onRecord: (decoded) => writer!.write(`${formatRecordedRecord(decoded.record)}\n`),
+        onRecord: (decoded) => {
+          if (!writer) throw new TributaryError('TRIB_INTERNAL', 'a record was read before reading began');
+          return writer.write(`${formatRecordedRecord(decoded.record)}\n`);
+        },
       });
     } finally {
       await writer?.close();

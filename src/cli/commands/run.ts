@@ -5,7 +5,14 @@ import { loadWorkerConfig } from '../../runtime/worker/config.ts';
 import { helpTable, settingFlags, settingHelpRows } from '../../runtime/worker/settings.ts';
 import { runUntilStopped } from '../../worker/run-until-stopped.ts';
 import { Worker } from '../../worker/worker.ts';
-import { ExitCode, UsageError, defineCommand, parseCommandArgs, stringOptions } from '../command.ts';
+import {
+  ExitCode,
+  UsageError,
+  defineCommand,
+  parseCommandArgs,
+  stringOptions,
+  stringValues,
+} from '../command.ts';
 import { loadApp, workerApplication } from '../load.ts';
 import { streamThreads } from '../threads/stream-threads.ts';
 
@@ -35,7 +42,7 @@ Exit codes: 0 stopped on request, 2 bad settings or a fatal error (the log says 
     if (positionals.length === 0) throw new UsageError('name at least one topology file');
     let config;
     try {
-      config = loadWorkerConfig({ flags: values as Record<string, string | undefined> });
+      config = loadWorkerConfig({ flags: stringValues(values) });
     } catch (error) {
       if (error instanceof ConfigError) throw new UsageError(error.message);
       throw error;
@@ -53,7 +60,7 @@ Exit codes: 0 stopped on request, 2 bad settings or a fatal error (the log says 
         config,
         logger,
         {
-          flags: values as Record<string, string | undefined>,
+          flags: stringValues(values),
           files: positionals,
           cwd: io.cwd,
         },

@@ -2,7 +2,7 @@ import { join, resolve } from 'node:path';
 import type { TributaryApp } from '../../app/define-app.ts';
 import { EmbeddedLog } from '../../embedded/embedded-log.ts';
 import { embeddedEventLog } from '../../embedded/event-log.ts';
-import { ConfigError } from '../../errors.ts';
+import { ConfigError, TributaryError } from '../../errors.ts';
 import { requiresCredentials } from '../../http/access.ts';
 import { kafkaEventLog } from '../../kafka/event-log.ts';
 import type { EventLogPort, NewTopic } from '../../kafka/port.ts';
@@ -12,7 +12,14 @@ import { loadWorkerConfig, type WorkerConfig } from '../../runtime/worker/config
 import { helpTable, settingFlags, settingHelpRows, type HelpRow } from '../../runtime/worker/settings.ts';
 import { runUntilStopped } from '../../worker/run-until-stopped.ts';
 import { Worker } from '../../worker/worker.ts';
-import { ExitCode, UsageError, defineCommand, parseCommandArgs, stringOptions } from '../command.ts';
+import {
+  ExitCode,
+  UsageError,
+  defineCommand,
+  parseCommandArgs,
+  stringOptions,
+  stringValues,
+} from '../command.ts';
 import {
   TOPOLOGIES_DIRECTORY,
   loadProjectApps,
@@ -102,7 +109,7 @@ SIGTERM or SIGINT (Ctrl-C) stops it gracefully. Exit codes: 0 stopped on request
       args,
       stringOptions([...START_OPTIONS.map((o) => o.flag), ...settingFlags()]),
     );
-    const flags = values as Record<string, string | undefined>;
+    const flags = stringValues(values);
     const env = process.env;
     const dataDir = resolve(io.cwd, flags['data-dir'] ?? (env.DATA_DIR || 'data'));
     const port = wholeNumber(flags.port ?? env.PORT, flags.port ? '--port' : 'PORT', DEFAULT_PORT, 65535);
@@ -137,12 +144,15 @@ SIGTERM or SIGINT (Ctrl-C) stops it gracefully. Exit codes: 0 stopped on request
       );
     const apps = await loadProjectApps(positionals, io);
     const logger = createLogger({ level: config.logLevel, format: config.logFormat });
-    const embedded = config.brokers ? undefined : EmbeddedLog.open(join(dataDir, 'log'), { logger });
+    const log: LogChoice = config.brokers
+      ? { brokers: config.brokers }
+      : { embedded: EmbeddedLog.open(join(dataDir, 'log'), { logger }) };
+    const { embedded } = log;
     try {
-      const eventLog = embedded
-        ? embeddedEventLog(embedded)
+      const eventLog = log.embedded
+        ? embeddedEventLog(log.embedded)
         : kafkaEventLog({
-            brokers: config.brokers!,
+            brokers: log.brokers,
             clientId: config.clientId,
             client: config.kafkaClient,
             security: config.kafkaSecurity,
@@ -158,7 +168,7 @@ SIGTERM or SIGINT (Ctrl-C) stops it gracefully. Exit codes: 0 stopped on request
       const worker = new Worker(apps.map(workerApplication), config, eventLog, logger);
       const stopped = await runUntilStopped(worker, logger, async () => {
         await untilRunning(worker, logger);
-        io.stdout.write(await banner(worker, apps, config, embedded));
+        io.stdout.write(await banner(worker, apps, config, log));
       });
       return stopped ? ExitCode.ok : ExitCode.error;
     } finally {
@@ -166,6 +176,11 @@ SIGTERM or SIGINT (Ctrl-C) stops it gracefully. Exit codes: 0 stopped on request
     }
   },
 });
+
+/** The event log `start` runs on: Kafka when brokers are configured, else the embedded log it opened. */
+type LogChoice =
+  | { readonly brokers: readonly string[]; readonly embedded?: undefined }
+  | { readonly embedded: EmbeddedLog; readonly brokers?: undefined };
 
 function listenHost(raw: string | undefined, where: string): string {
   if (raw === undefined || raw === '') return DEFAULT_HOST;
@@ -203,10 +218,11 @@ async function createMissingTopics(
   try {
     const existing = await admin.partitionCounts(topics.map((t) => t.topic));
     const missing = topics.filter((t) => !existing.has(t.topic));
-    if (missing.length === 0) return;
+    const [first] = missing;
+    if (first === undefined) return;
     await admin.createTopics(missing);
     logger.info(
-      { topics: missing.map((t) => t.topic), partitions: missing[0]!.partitions },
+      { topics: missing.map((t) => t.topic), partitions: first.partitions },
       'created the topics the applications need',
     );
   } finally {
@@ -234,16 +250,19 @@ async function banner(
   worker: Worker,
   apps: readonly TributaryApp[],
   config: WorkerConfig,
-  embedded: EmbeddedLog | undefined,
+  log: LogChoice,
 ): Promise<string> {
-  const url = worker.queries!.url.replace(/\/\/(0\.0\.0\.0|127\.0\.0\.1):/, '//localhost:');
-  const routes = worker.queries!.routes();
+  const { queries } = worker;
+  if (!queries)
+    throw new TributaryError('TRIB_INTERNAL', 'start always serves HTTP, yet the worker has no HTTP server');
+  const url = queries.url.replace(/\/\/(0\.0\.0\.0|127\.0\.0\.1):/, '//localhost:');
+  const routes = queries.routes();
   const lines = [
     '',
     `Tributary is running ${apps.length} application${apps.length === 1 ? '' : 's'}: ${apps.map((a) => a.applicationId).join(', ')}`,
-    embedded
-      ? `  event log: embedded, in ${embedded.directory} (not Kafka; to use Kafka: KAFKA_BROKERS=<host:port> npm start)`
-      : `  event log: Kafka at ${config.brokers!.join(',')}`,
+    log.embedded
+      ? `  event log: embedded, in ${log.embedded.directory} (not Kafka; to use Kafka: KAFKA_BROKERS=<host:port> npm start)`
+      : `  event log: Kafka at ${log.brokers.join(',')}`,
     `  guarantee: ${config.processingGuarantee}`,
     `  HTTP:      ${url}`,
     `  console:   ${url}/ (in a browser)`,

@@ -76,7 +76,7 @@ Exit codes: 0 done (also when stopped with Ctrl-C), 2 usage error or failure.
         const line = tailLine(decoded.record, record);
         if (live) return print(line);
         kept.push(line);
-        if (kept.length > keepLast!) kept.shift();
+        if (keepLast !== undefined && kept.length > keepLast) kept.shift();
       },
       onCaughtUp: flushKept,
     });

@@ -50,16 +50,19 @@ export async function planRange(
   const plan: PartitionPlan[] = [];
   for (const topic of topics) {
     const offsets = await admin.offsets(topic);
-    const chosen = range.partitions ?? [...offsets.keys()];
-    for (const p of chosen)
-      if (!offsets.has(p))
-        throw new UsageError(`topic "${topic}" has ${offsets.size} partitions; there is no partition ${p}`);
+    const chosen = (range.partitions ?? [...offsets.keys()]).map((partition) => {
+      const bounds = offsets.get(partition);
+      if (bounds === undefined)
+        throw new UsageError(
+          `topic "${topic}" has ${offsets.size} partitions; there is no partition ${partition}`,
+        );
+      return { partition, ...bounds };
+    });
     const startTimes =
       range.start.kind === 'time' ? await admin.offsetsForTime(topic, range.start.timestamp) : undefined;
     const stopTimes =
       range.stop.kind === 'time' ? await admin.offsetsForTime(topic, range.stop.timestamp) : undefined;
-    for (const partition of [...chosen].sort((a, b) => a - b)) {
-      const { low, high } = offsets.get(partition)!;
+    for (const { partition, low, high } of chosen.sort((a, b) => a.partition - b.partition)) {
       const bounds: Bounds = { topic, partition, low, high };
       plan.push({
         topic,
@@ -127,14 +130,14 @@ export function parseOffsets(values: readonly string[], option: string): OffsetS
   let all: bigint | undefined;
   const byPartition = new Map<string, bigint>();
   for (const value of values) {
-    const match = /^(?:(?:(.+):)?(\d+)=)?(\d+)$/.exec(value);
-    if (!match)
+    // The offset is the one group every match has.
+    const [, topic, partition, offset] = /^(?:(?:(.+):)?(\d+)=)?(\d+)$/.exec(value) ?? [];
+    if (offset === undefined)
       throw new UsageError(
         `${option} ${value}: expected an offset (120), a partition's offset (3=120) or a topic partition's (orders:3=120)`,
       );
-    const [, topic, partition, offset] = match;
-    if (partition === undefined) all = BigInt(offset!);
-    else byPartition.set(`${topic ?? ''}:${Number(partition)}`, BigInt(offset!));
+    if (partition === undefined) all = BigInt(offset);
+    else byPartition.set(`${topic ?? ''}:${Number(partition)}`, BigInt(offset));
   }
   return { all, byPartition };
 }
@@ -156,8 +159,9 @@ const UNIT_MS: Record<string, number> = {
 export function parseTime(text: string, option: string, now: number = Date.now()): number {
   const trimmed = text.trim();
   if (/^\d+$/.test(trimmed)) return Number(trimmed);
-  const duration = DURATION.exec(trimmed);
-  if (duration) return Math.round(now - Number(duration[1]) * UNIT_MS[duration[2]!]!);
+  const [, amount, unit] = DURATION.exec(trimmed) ?? [];
+  const unitMs = unit === undefined ? undefined : UNIT_MS[unit];
+  if (unitMs !== undefined) return Math.round(now - Number(amount) * unitMs);
   if (/^\d{4}-\d{2}-\d{2}/.test(trimmed)) {
     const parsed = Date.parse(trimmed);
     if (Number.isFinite(parsed)) return parsed;

@@ -54,7 +54,8 @@ interface PartitionState {
   readonly plan: PartitionPlan;
   /** The next offset to read. */
   position: bigint;
-  readonly queue: LogRecord[];
+  /** Records not yet handed over start at `head`; the slots before it are emptied, so they can be freed. */
+  readonly queue: (LogRecord | undefined)[];
   head: number;
   /** The last fetch reached what the log holds: nothing more to wait for right now. */
   caughtUp: boolean;
@@ -219,11 +220,11 @@ class ReadRun {
       this.again = false;
       const next = this.next();
       if (next) {
-        const record = next.queue[next.head]!;
-        next.queue[next.head++] = undefined as unknown as LogRecord;
-        if (next.head > 1024 && next.head * 2 > next.queue.length) {
-          next.queue.splice(0, next.head);
-          next.head = 0;
+        const { state, record } = next;
+        state.queue[state.head++] = undefined;
+        if (state.head > 1024 && state.head * 2 > state.queue.length) {
+          state.queue.splice(0, state.head);
+          state.head = 0;
         }
         this.handed++;
         await this.handlers.onRecord(record);
@@ -243,15 +244,15 @@ class ReadRun {
   }
 
   /** The partition whose head goes next, or none while a partition without records may still have earlier ones. */
-  private next(): PartitionState | undefined {
-    let best: PartitionState | undefined;
+  private next(): { state: PartitionState; record: LogRecord } | undefined {
+    let best: { state: PartitionState; record: LogRecord } | undefined;
     const now = Date.now();
     let wait = false;
     for (const state of this.partitions) {
-      if (state.head < state.queue.length) {
+      const record = state.queue[state.head];
+      if (record !== undefined) {
         state.waitingSince = undefined;
-        const head = state.queue[state.head]!;
-        if (!best || head.timestamp < best.queue[best.head]!.timestamp) best = state;
+        if (!best || record.timestamp < best.record.timestamp) best = { state, record };
         continue;
       }
       if (this.stopped || this.isDone(state)) continue;
@@ -267,11 +268,13 @@ class ReadRun {
 
   /** Every record that was there when reading began has been handed over. */
   private initialDone(): boolean {
-    return this.partitions.every(
-      (p) =>
+    return this.partitions.every((p) => {
+      const head = p.queue[p.head];
+      return (
         (this.isDone(p) || p.position >= p.plan.endAtStart) &&
-        (p.head === p.queue.length || p.queue[p.head]!.offset >= p.plan.endAtStart),
-    );
+        (head === undefined || head.offset >= p.plan.endAtStart)
+      );
+    });
   }
 
   private wakeAfterIdle(): void {

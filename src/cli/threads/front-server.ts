@@ -19,6 +19,7 @@ import {
 } from 'node:http';
 import type { ServerResponse } from 'node:http';
 import { errorMessage } from '../../errors.ts';
+import { isJsonObject } from '../../common/json.ts';
 import { answerClientError } from '../../http/client-errors.ts';
 import { createServer, type HttpTls } from '../../http/tls.ts';
 import type { Logger } from '../../common/logger.ts';
@@ -84,7 +85,8 @@ export class FrontServer {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const threads = this.options.threads();
-    if (threads.length === 0)
+    const [first] = threads;
+    if (first === undefined)
       return answer(res, 503, { error: 'the stream threads are starting' }, { 'retry-after': '1' });
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
     try {
@@ -94,7 +96,7 @@ export class FrontServer {
     } catch (error) {
       return answer(res, 503, { error: `a stream thread did not answer: ${errorMessage(error)}` });
     }
-    this.proxy(req, res, threads[this.next++ % threads.length]!);
+    this.proxy(req, res, threads[this.next++ % threads.length] ?? first);
   }
 
   /** Passes the request to a thread and its answer back, streamed both ways (event streams included). */
@@ -127,10 +129,10 @@ export class FrontServer {
     res: ServerResponse,
     threads: readonly ThreadEndpoint[],
   ): Promise<void> {
-    const answers = await Promise.all(threads.map((t) => get(t, req.url!, req.headers)));
+    const answers = await askEvery(threads, req);
     const refused = answers.find((a) => a.status !== 200);
     if (refused) return answer(res, refused.status, refused.body, refused.headers);
-    const text = mergeMetrics(answers.map((a, i) => ({ thread: threads[i]!.thread, text: a.body })));
+    const text = mergeMetrics(answers.map((a) => ({ thread: a.thread, text: a.body })));
     res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
     res.end(text);
   }
@@ -141,18 +143,26 @@ export class FrontServer {
     threads: readonly ThreadEndpoint[],
     readiness: boolean,
   ): Promise<void> {
-    const answers = await Promise.all(threads.map((t) => get(t, req.url!, req.headers)));
-    const bodies = answers.map((a) => JSON.parse(a.body) as { applications?: object[] });
+    const answers = await askEvery(threads, req);
     const ok = answers.every((a) => a.status === 200);
-    const threadsBody = bodies.map((body, i) => ({ thread: threads[i]!.thread, ...body }));
+    const reports = answers.map(({ thread, body }) => {
+      const parsed: unknown = JSON.parse(body);
+      const fields: Record<string, unknown> = isJsonObject(parsed) ? parsed : {};
+      return { thread, fields };
+    });
     const body = readiness
       ? {
           ready: ok,
-          applications: threadsBody.flatMap(({ thread, applications = [] }) =>
-            applications.map((a) => ({ thread, ...a })),
+          applications: reports.flatMap(({ thread, fields: { applications } }) =>
+            Array.isArray(applications)
+              ? applications.filter(isJsonObject).map((a) => ({ thread, ...a }))
+              : [],
           ),
         }
-      : { status: ok ? 'up' : 'failed', threads: threadsBody };
+      : {
+          status: ok ? 'up' : 'failed',
+          threads: reports.map(({ thread, fields }) => ({ thread, ...fields })),
+        };
     answer(res, ok ? 200 : 503, body, ok ? {} : { 'retry-after': '1' });
   }
 }
@@ -176,6 +186,16 @@ function answer(res: ServerResponse, status: number, body: unknown, headers: Out
 }
 
 /** A GET to one thread, read whole. */
+/** The same GET asked of every thread, each answer with the thread that gave it. */
+function askEvery(
+  threads: readonly ThreadEndpoint[],
+  req: IncomingMessage,
+): Promise<{ thread: string; status: number; headers: OutgoingHttpHeaders; body: string }[]> {
+  return Promise.all(
+    threads.map(async (t) => ({ thread: t.thread, ...(await get(t, req.url ?? '/', req.headers)) })),
+  );
+}
+
 function get(
   target: ThreadEndpoint,
   path: string,

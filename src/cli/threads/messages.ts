@@ -1,4 +1,7 @@
 /** What a worker process's main thread and its stream threads tell each other. */
+import { isJsonObject } from '../../common/json.ts';
+import { TributaryError } from '../../errors.ts';
+import { stringValues } from '../command.ts';
 
 /** Given to each stream thread when it is started (`workerData`). */
 export interface StreamThreadData {
@@ -9,6 +12,20 @@ export interface StreamThreadData {
   /** The topology files, and the directory they are relative to. */
   readonly files: readonly string[];
   readonly cwd: string;
+}
+
+/** A stream thread's `workerData`, checked: it crosses the thread boundary untyped. */
+export function streamThreadData(value: unknown): StreamThreadData {
+  const missing = (what: string) =>
+    new TributaryError('TRIB_INTERNAL', `a stream thread was started without ${what}`);
+  if (!isJsonObject(value)) throw missing('its data');
+  const { n, flags, files, cwd } = value;
+  if (typeof n !== 'number' || !Number.isInteger(n)) throw missing('its number ("n")');
+  if (!isJsonObject(flags)) throw missing('the settings ("flags")');
+  if (!Array.isArray(files) || !files.every((file): file is string => typeof file === 'string'))
+    throw missing('the topology files ("files")');
+  if (typeof cwd !== 'string') throw missing('a directory ("cwd")');
+  return { n, flags: stringValues(flags), files, cwd };
 }
 
 /** Where a thread serves queries (loopback), and the active tasks it runs by application. */

@@ -5,7 +5,8 @@
 export function mergeMetrics(texts: readonly { readonly thread: string; readonly text: string }[]): string {
   const families = new Map<string, { header: string[]; samples: string[] }>();
   const familyOf = (sample: string): string => {
-    const name = /^[^{\s]+/.exec(sample)![0];
+    // A sample line starts with its metric's name; a line that does not is its own family.
+    const name = /^[^{\s]+/.exec(sample)?.[0] ?? sample;
     if (families.has(name)) return name;
     const base = name.replace(/_(bucket|sum|count)$/, '');
     return families.has(base) ? base : name;
@@ -13,11 +14,11 @@ export function mergeMetrics(texts: readonly { readonly thread: string; readonly
   for (const { thread, text } of texts) {
     for (const line of text.split('\n')) {
       if (line === '') continue;
-      const declared = /^# (HELP|TYPE) (\S+)/.exec(line);
-      if (declared) {
-        const family = families.get(declared[2]!) ?? { header: [], samples: [] };
-        families.set(declared[2]!, family);
-        if (family.header.length < 2 && !family.header.some((h) => h.startsWith(`# ${declared[1]} `)))
+      const [, kind, declared] = /^# (HELP|TYPE) (\S+)/.exec(line) ?? [];
+      if (declared !== undefined) {
+        const family = families.get(declared) ?? { header: [], samples: [] };
+        families.set(declared, family);
+        if (family.header.length < 2 && !family.header.some((h) => h.startsWith(`# ${kind} `)))
           family.header.push(line);
         continue;
       }

@@ -5,19 +5,20 @@
  * applications fails for good. Kafka clients and LevelDB handles never leave the thread.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { errorMessage } from '../../errors.ts';
+import { TributaryError, errorMessage } from '../../errors.ts';
 import { kafkaEventLog } from '../../kafka/event-log.ts';
 import { withBindings } from '../../common/logger.ts';
 import { createLogger } from '../../runtime/logging.ts';
 import { loadWorkerConfig } from '../../runtime/worker/config.ts';
 import { Worker } from '../../worker/worker.ts';
 import { loadApp, workerApplication } from '../load.ts';
-import type { FromStreamThread, StreamThreadData, ToStreamThread } from './messages.ts';
+import { streamThreadData, type FromStreamThread, type ToStreamThread } from './messages.ts';
 import { SiblingDirectory } from './sibling-directory.ts';
 import { threadConfig, threadName } from './thread-config.ts';
 
-const data = workerData as StreamThreadData;
-const port = parentPort!;
+const data = streamThreadData(workerData);
+if (!parentPort) throw new TributaryError('TRIB_INTERNAL', 'stream-thread.ts runs only as a worker thread');
+const port = parentPort;
 const tell = (message: FromStreamThread) => port.postMessage(message);
 
 const config = threadConfig(loadWorkerConfig({ flags: data.flags }), data.n);
@@ -33,7 +34,7 @@ try {
     apps,
     config,
     kafkaEventLog({
-      brokers: config.brokers!,
+      brokers: configuredBrokers(config.brokers),
       clientId: config.clientId,
       client: config.kafkaClient,
       security: config.kafkaSecurity,
@@ -72,3 +73,10 @@ try {
 }
 // Let the thread end: the main thread ends it anyway if a client library still holds a timer.
 port.close();
+
+/** `run` starts stream threads only once it has checked that brokers are configured. */
+function configuredBrokers(brokers: readonly string[] | undefined): readonly string[] {
+  if (!brokers)
+    throw new TributaryError('TRIB_INTERNAL', 'a stream thread was started without Kafka brokers');
+  return brokers;
+}

@@ -36,11 +36,21 @@ function headers(extra: Record<string, string> = {}): Record<string, string> {
   return value ? { ...extra, authorization: `Bearer ${value}` } : extra;
 }
 
+/** A parsed JSON object, whose fields are there to be checked. */
+export function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** What a failure says, whatever was thrown. */
+export function messageOf(failure: unknown): string {
+  return failure instanceof Error ? failure.message : String(failure);
+}
+
 async function failure(response: Response): Promise<ApiError> {
   let message = `HTTP ${response.status}`;
   try {
-    const body = (await response.json()) as { error?: string };
-    if (body.error) message = body.error;
+    const body: unknown = await response.json();
+    if (isObject(body) && typeof body.error === 'string' && body.error !== '') message = body.error;
   } catch {
     // not JSON: the status says it
   }
@@ -92,7 +102,7 @@ export async function followEvents(
     } catch (error) {
       if (signal.aborted) return;
       refused = error instanceof ApiError && error.status === 401;
-      onState({ connected: false, error: (error as Error).message });
+      onState({ connected: false, error: messageOf(error) });
     }
     // Refused for want of a token: try again once the page has another one, not every second.
     do await new Promise((resolve) => setTimeout(resolve, 1000));
@@ -118,7 +128,10 @@ async function readEvents(body: ReadableStream<Uint8Array>, onEvent: (event: Str
         if (line.startsWith('event:')) event = line.slice(6).trim();
         else if (line.startsWith('data:')) data.push(line.slice(5).replace(/^ /, ''));
       }
-      if (data.length > 0) onEvent({ event, data: JSON.parse(data.join('\n')) as unknown });
+      if (data.length > 0) {
+        const parsed: unknown = JSON.parse(data.join('\n'));
+        onEvent({ event, data: parsed });
+      }
     }
   }
 }

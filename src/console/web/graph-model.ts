@@ -166,7 +166,7 @@ export function layoutTopology(description: TopologyDescriptionJson, measure: Me
   dagre.layout(graph);
 
   const placed = [...nodes.values()].map((node): GraphNode => {
-    const at = graph.node(node.id) as { x: number; y: number; width: number; height: number };
+    const at = placement(graph.node(node.id), node.id);
     return {
       id: node.id,
       kind: node.kind,
@@ -180,7 +180,7 @@ export function layoutTopology(description: TopologyDescriptionJson, measure: Me
     };
   });
   const boxes = [...clusters].map(([id, label]): GraphCluster => {
-    const at = graph.node(id) as { x: number; y: number; width: number; height: number };
+    const at = placement(graph.node(id), id);
     return {
       id,
       label,
@@ -194,16 +194,55 @@ export function layoutTopology(description: TopologyDescriptionJson, measure: Me
     .filter((e) => nodes.has(e.from) && nodes.has(e.to))
     .map((edge): GraphEdge => ({
       ...edge,
-      points: (graph.edge(edge.from, edge.to) as { points: { x: number; y: number }[] }).points,
+      points: route(graph.edge(edge.from, edge.to), edge),
     }));
-  const size = graph.graph() as { width?: number; height?: number };
+  const size: unknown = graph.graph();
   return {
     nodes: placed,
     edges: lines,
     clusters: boxes,
-    width: size.width ?? 0,
-    height: (size.height ?? 0) + 14,
+    width: dimension(size, 'width'),
+    height: dimension(size, 'height') + 14,
   };
+}
+
+/*
+ * dagre writes its layout onto the labels it was given (x, y, width and height of a node or cluster, the
+ * points of an edge, the size of the graph); these read it back, checked.
+ */
+
+function placement(label: unknown, id: string): { x: number; y: number; width: number; height: number } {
+  if (isPoint(label) && 'width' in label && 'height' in label) {
+    const { x, y, width, height } = label;
+    if (typeof width === 'number' && typeof height === 'number') return { x, y, width, height };
+  }
+  throw new Error(`the graph layout placed no box for "${id}"`);
+}
+
+function route(label: unknown, edge: { from: string; to: string }): { x: number; y: number }[] {
+  const points: unknown =
+    typeof label === 'object' && label !== null && 'points' in label ? label.points : undefined;
+  if (!Array.isArray(points))
+    throw new Error(`the graph layout drew no line from "${edge.from}" to "${edge.to}"`);
+  return points.filter(isPoint).map(({ x, y }) => ({ x, y }));
+}
+
+/** The graph's width or height once laid out; 0 for an empty graph. */
+function dimension(label: unknown, name: 'width' | 'height'): number {
+  if (typeof label !== 'object' || label === null || !(name in label)) return 0;
+  const value: unknown = Reflect.get(label, name);
+  return typeof value === 'number' ? value : 0;
+}
+
+function isPoint(value: unknown): value is { x: number; y: number } {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    'x' in value &&
+    typeof value.x === 'number' &&
+    'y' in value &&
+    typeof value.y === 'number'
+  );
 }
 
 function storeDetails(spec: StoreDescription): [string, string][] {

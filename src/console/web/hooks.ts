@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { followEvents } from './api.ts';
+import { followEvents, messageOf } from './api.ts';
 
 export interface Polled<T> {
   readonly data: T | undefined;
@@ -33,7 +33,7 @@ export function usePoll<T>(
           setState({ data, at: Date.now() });
         } catch (error) {
           if (controller.signal.aborted) return;
-          setState((previous) => ({ ...previous, error: (error as Error).message }));
+          setState((previous) => ({ ...previous, error: messageOf(error) }));
         }
       }
       if (!controller.signal.aborted) timer = setTimeout(() => void run(), intervalMs);

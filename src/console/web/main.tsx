@@ -30,7 +30,7 @@ function App() {
     ['topology', 'Topology'],
     ['tasks', 'Tasks'],
     ['stores', 'Stores'],
-    ...(hasOrders ? ([['orders', 'Orders']] as [string, string][]) : []),
+    ...(hasOrders ? [['orders', 'Orders'] satisfies [string, string]] : []),
   ];
 
   return (
@@ -151,4 +151,6 @@ function TokenDialog({ onDone }: { onDone: () => void }) {
   );
 }
 
-render(<App />, document.getElementById('app')!);
+const root = document.getElementById('app');
+if (!root) throw new Error('the page has no element with id "app" to show the console in');
+render(<App />, root);

@@ -5,18 +5,17 @@
  * `rebalance` event; EventSource clients reconnect by themselves and land where the keys live now.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { isJsonObject } from '../../common/json.ts';
 import { HttpError, type HttpRequest, type HttpResponse } from '../../http/types.ts';
-import type { Serde } from '../../serde/serde.ts';
-import type { ReadOnlyKeyValueStore } from '../../state/api.ts';
 import { toBinaryKey } from '../../state/bytes.ts';
 import type { StoreEntry } from '../catalog.ts';
 import type { ChangeEvent } from '../change-bus.ts';
 import { badRequest } from '../errors.ts';
 import { parseKey } from '../keys.ts';
-import { renderEntry } from '../local-reads.ts';
+import { keyValueStore, renderEntry } from '../local-reads.ts';
 import type { QueryService } from '../query-service.ts';
 import { readEvents, SseWriter } from '../sse.ts';
-import { booleanParam, onlyParams } from './params.ts';
+import { booleanParam, onlyParams, pathParam } from './params.ts';
 import { forwardPath, isForwarded } from './forwarding.ts';
 
 /** What a `change` event carries. */
@@ -35,7 +34,7 @@ export async function streamChanges(
   request: HttpRequest,
   raw: { req: IncomingMessage; res: ServerResponse },
 ): Promise<HttpResponse | undefined> {
-  const entry = service.catalog.resolve(request.params.store!, request.query.get('app'));
+  const entry = service.catalog.resolve(pathParam(request, 'store'), request.query.get('app'));
   const query = request.query;
   onlyParams(query, ['app', 'key', 'initial'], `GET /stores/${entry.name}/changes`);
   if (entry.global)
@@ -52,19 +51,15 @@ export async function streamChanges(
   const forwarded = isForwarded(request);
   const keyText = query.get('key');
   if (keyText !== null) {
-    const key = parseKey(
-      entry.spec.keySerde as Serde<unknown>,
-      keyText,
-      `key "${keyText}" of store "${entry.name}"`,
-    );
+    const key = parseKey(entry.spec.keySerde, keyText, `key "${keyText}" of store "${entry.name}"`);
     const bytes = service.serializeKey(entry, key);
     const location = service.locateKey(entry, bytes, { forwarded });
-    if (location.where === 'remote') return proxy(service, request, raw, entry, location.endpoints[0]!);
+    if (location.where === 'remote') return proxy(service, request, raw, entry, location.endpoints[0]);
     const writer = new SseWriter(raw.req, raw.res);
     // Subscribe before reading: an update between the read and the subscription cannot slip through.
     subscribe(service, writer, entry, toBinaryKey(bytes));
     if (initial) {
-      const stored = (location.store as ReadOnlyKeyValueStore<unknown, unknown>).get(key);
+      const stored = keyValueStore(entry, location.store).get(key);
       const { keyHex: _hex, ...current } = renderEntry(entry, key, stored ?? null);
       writer.send('current', { ...current, partition: location.partition });
     }
@@ -75,7 +70,7 @@ export async function streamChanges(
   if (!forwarded) {
     for (const partition of service.partitions(entry)) {
       const location = service.locatePartition(entry, partition);
-      if (location.where === 'remote') remote.add(location.endpoints[0]!);
+      if (location.where === 'remote') remote.add(location.endpoints[0]);
     }
   }
   const upstreams = await Promise.all(
@@ -140,7 +135,8 @@ async function openUpstream(
   });
   let message = `HTTP ${upstream.statusCode}`;
   try {
-    message = (JSON.parse(text) as { error: string }).error ?? message;
+    const body: unknown = JSON.parse(text);
+    if (isJsonObject(body) && typeof body.error === 'string') message = body.error;
   } catch {
     // keep the status
   }

@@ -2,8 +2,8 @@
 import type { HttpRequest, HttpResponse } from '../../http/types.ts';
 import type { Histogram } from '../../runtime/histogram.ts';
 import type { AppRunner } from '../../runtime/worker/app-runner.ts';
-import type { Serde } from '../../serde/serde.ts';
 import { badRequest } from '../errors.ts';
+import { subtopologyOf } from '../catalog.ts';
 import { parseKey, renderJson } from '../keys.ts';
 import { PrometheusText } from '../prometheus.ts';
 import type { QueryService } from '../query-service.ts';
@@ -20,12 +20,13 @@ export function metadata(service: QueryService, request: HttpRequest): HttpRespo
     throw badRequest('key needs store: /metadata?store=<name>&key=<key>');
   if (storeName !== null && keyText !== null) {
     const entry = service.catalog.resolve(storeName, query.get('app'));
-    const serde = entry.spec.keySerde as Serde<unknown>;
+    const serde = entry.spec.keySerde;
     const key = parseKey(serde, keyText, `key "${keyText}" of store "${entry.name}"`);
     if (entry.global)
       return { status: 200, body: { store: entry.name, key: renderJson(serde, key), global: true } };
     const partition = service.partitionOf(entry, service.serializeKey(entry, key));
-    const owners = ownersOf(entry.runner.assignment, taskId(entry.subtopology!, partition));
+    const task = taskId(subtopologyOf(entry), partition);
+    const owners = ownersOf(entry.runner.assignment, task);
     return {
       status: 200,
       body: {
@@ -33,7 +34,7 @@ export function metadata(service: QueryService, request: HttpRequest): HttpRespo
         application: entry.applicationId,
         key: renderJson(serde, key),
         partition,
-        task: taskId(entry.subtopology!, partition),
+        task,
         active: owners.active ?? null,
         standby: owners.standby,
       },
@@ -59,10 +60,11 @@ export function metadata(service: QueryService, request: HttpRequest): HttpRespo
           kind: entry.kind,
           global: false,
           partitions: partitions.map((partition) => {
-            const owners = ownersOf(runner.assignment, taskId(entry.subtopology!, partition));
+            const task = taskId(subtopologyOf(entry), partition);
+            const owners = ownersOf(runner.assignment, task);
             return {
               partition,
-              task: taskId(entry.subtopology!, partition),
+              task,
               active: owners.active ?? null,
               standby: owners.standby,
             };
@@ -193,6 +195,8 @@ export function metrics(service: QueryService, http: HttpMetrics): HttpResponse 
 }
 
 function entries(store: unknown): number {
-  const counter = (store as { approximateNumEntries?: () => number }).approximateNumEntries;
-  return typeof counter === 'function' ? counter.call(store) : NaN;
+  if (typeof store !== 'object' || store === null || !('approximateNumEntries' in store)) return NaN;
+  const count: unknown =
+    typeof store.approximateNumEntries === 'function' ? store.approximateNumEntries() : NaN;
+  return typeof count === 'number' ? count : NaN;
 }

@@ -1,4 +1,6 @@
 /** Query-string parameters of the query API, each checked with a message naming it. */
+import { TributaryError } from '../../errors.ts';
+import type { HttpRequest } from '../../http/types.ts';
 import { badRequest } from '../errors.ts';
 
 export const DEFAULT_LIMIT = 1000;
@@ -58,4 +60,12 @@ export function onlyParams(query: URLSearchParams, allowed: readonly string[], w
     const count = query.getAll(name).length;
     if (count > 1) throw badRequest(`parameter "${name}" is given ${count} times for ${where}; give it once`);
   }
+}
+
+/** A parameter of the route's path (`:store`, `:key`): the router matched the route, so it is there. */
+export function pathParam(request: HttpRequest, name: string): string {
+  const value = request.params[name];
+  if (value === undefined)
+    throw new TributaryError('TRIB_INTERNAL', `the route has no path parameter ":${name}"`);
+  return value;
 }

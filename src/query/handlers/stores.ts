@@ -1,6 +1,6 @@
 /** The store endpoints: list stores, read a key, read ranges (gathered from every partition's owner). */
+import { isJsonObject } from '../../common/json.ts';
 import { HttpError, type HttpRequest, type HttpResponse } from '../../http/types.ts';
-import type { Serde } from '../../serde/serde.ts';
 import type { StateStore } from '../../state/api.ts';
 import type { StoreEntry } from '../catalog.ts';
 import { badRequest } from '../errors.ts';
@@ -22,7 +22,7 @@ import { relay, type PeerResponse } from '../peer-client.ts';
 import { forwardPath, isForwarded } from './forwarding.ts';
 import { getVersion, getVersions } from './versions.ts';
 import type { QueryService } from '../query-service.ts';
-import { booleanParam, limitParam, onlyParams, partitionsParam, timeParam } from './params.ts';
+import { booleanParam, limitParam, onlyParams, partitionsParam, pathParam, timeParam } from './params.ts';
 
 /** GET /stores */
 export function listStores(service: QueryService): HttpResponse {
@@ -53,7 +53,7 @@ export function listStores(service: QueryService): HttpResponse {
  * sessions of one key.
  */
 export async function getKey(service: QueryService, request: HttpRequest): Promise<HttpResponse> {
-  const entry = service.catalog.resolve(request.params.store!, request.query.get('app'));
+  const entry = service.catalog.resolve(pathParam(request, 'store'), request.query.get('app'));
   if (entry.kind === 'versioned') return getVersion(service, request, entry);
   const query = request.query;
   onlyParams(
@@ -65,12 +65,8 @@ export async function getKey(service: QueryService, request: HttpRequest): Promi
         : ['app', 'standby'],
     `GET /stores/${entry.name}/keys/{key} (a ${entry.kind} store)`,
   );
-  const keyText = request.params.key!;
-  const key = parseKey(
-    entry.spec.keySerde as Serde<unknown>,
-    keyText,
-    `key "${keyText}" of store "${entry.name}"`,
-  );
+  const keyText = pathParam(request, 'key');
+  const key = parseKey(entry.spec.keySerde, keyText, `key "${keyText}" of store "${entry.name}"`);
   const standby = booleanParam(query, 'standby');
   const time = entry.kind === 'window' ? timeRange(query) : undefined;
   const limit = limitParam(query);
@@ -89,14 +85,14 @@ export async function getKey(service: QueryService, request: HttpRequest): Promi
     return { status: 200, body: { store: entry.name, ...rendered, ...where } };
   }
   const page =
-    entry.kind === 'window'
-      ? readKeyWindows(entry, store, key, time!, limit)
+    time !== undefined
+      ? readKeyWindows(entry, store, key, time, limit)
       : readSessions(entry, store, key, limit);
   return {
     status: 200,
     body: {
       store: entry.name,
-      key: renderJson(entry.spec.keySerde as Serde<unknown>, key),
+      key: renderJson(entry.spec.keySerde, key),
       entries: publicEntries(page.entries),
       truncated: page.truncated,
       ...where,
@@ -110,7 +106,7 @@ export async function getKey(service: QueryService, request: HttpRequest): Promi
  * versions' time range (`from`, `to`, `order`). Always `limit` (default 1000).
  */
 export async function queryStore(service: QueryService, request: HttpRequest): Promise<HttpResponse> {
-  const entry = service.catalog.resolve(request.params.store!, request.query.get('app'));
+  const entry = service.catalog.resolve(pathParam(request, 'store'), request.query.get('app'));
   if (entry.kind === 'versioned') return getVersions(service, request, entry);
   const query = request.query;
   const limit = limitParam(query);
@@ -178,7 +174,7 @@ async function gather(
     const location = service.locatePartition(entry, partition, { standby, forwarded });
     if (location.where === 'local') pages.push(read(location.store));
     else {
-      const endpoint = location.endpoints[0]!;
+      const endpoint = location.endpoints[0];
       remote.set(endpoint, [...(remote.get(endpoint) ?? []), partition]);
     }
   }
@@ -189,15 +185,36 @@ async function gather(
       query.set('partitions', parts.join(','));
       const response = await service.peers.getJson(endpoint, `${request.path}?${query}`, request.signal);
       if (response.status !== 200) throw relayedError(response, endpoint);
-      const body = response.body as { entries: QueryEntry[]; truncated: boolean };
-      return { entries: body.entries, truncated: body.truncated };
+      return remotePage(response.body, endpoint);
     }),
   );
   return mergePages([...pages, ...remotePages], limit);
 }
 
+/** A page of entries another worker answered with, checked entry by entry. */
+function remotePage(body: unknown, endpoint: string): EntryPage {
+  const malformed = (what: string) => new HttpError(502, `worker ${endpoint} answered with ${what}`);
+  if (!isJsonObject(body) || !Array.isArray(body.entries) || typeof body.truncated !== 'boolean')
+    throw malformed('no page of entries');
+  const entries = body.entries.map((item: unknown, index): QueryEntry => {
+    if (!isJsonObject(item) || typeof item.keyHex !== 'string')
+      throw malformed(`entry ${index} without its key`);
+    const { key, value, timestamp, window, keyHex } = item;
+    return {
+      key,
+      value,
+      ...(typeof timestamp === 'number' ? { timestamp } : {}),
+      ...(isJsonObject(window) && typeof window.start === 'number' && typeof window.end === 'number'
+        ? { window: { start: window.start, end: window.end } }
+        : {}),
+      keyHex,
+    };
+  });
+  return { entries, truncated: body.truncated };
+}
+
 function keyRange(entry: StoreEntry, query: URLSearchParams): KeyRange {
-  const serde = entry.spec.keySerde as Serde<unknown>;
+  const serde = entry.spec.keySerde;
   const [fromText, toText, prefixText] = [query.get('from'), query.get('to'), query.get('prefix')];
   if (prefixText !== null) {
     if (fromText !== null || toText !== null)
@@ -223,7 +240,7 @@ function timeRange(query: URLSearchParams): TimeRange {
 }
 
 function relayedError(response: PeerResponse, endpoint: string): HttpError {
-  const message = (response.body as { error?: unknown } | undefined)?.error;
+  const message = isJsonObject(response.body) ? response.body.error : undefined;
   return new HttpError(
     response.status === 503 ? 503 : 502,
     `worker ${endpoint}: ${typeof message === 'string' ? message : `HTTP ${response.status}`}`,

@@ -4,7 +4,6 @@
  * versioned store is read one key at a time, at the worker that owns the key's partition.
  */
 import { HttpError, type HttpRequest, type HttpResponse } from '../../http/types.ts';
-import type { Serde } from '../../serde/serde.ts';
 import type { StateStore } from '../../state/api.ts';
 import type { StoreEntry } from '../catalog.ts';
 import { badRequest } from '../errors.ts';
@@ -13,7 +12,7 @@ import { readVersion, readVersions } from '../local-reads.ts';
 import { relay } from '../peer-client.ts';
 import type { QueryService } from '../query-service.ts';
 import { forwardPath, isForwarded } from './forwarding.ts';
-import { booleanParam, limitParam, onlyParams, timeParam } from './params.ts';
+import { booleanParam, limitParam, onlyParams, pathParam, timeParam } from './params.ts';
 
 /** GET /stores/:store/keys/:key — the latest version, or with `asOf` the version valid then. */
 export async function getVersion(
@@ -24,7 +23,7 @@ export async function getVersion(
   const query = request.query;
   onlyParams(query, ['app', 'standby', 'asOf'], `GET /stores/${entry.name}/keys/{key} (a versioned store)`);
   const asOf = query.get('asOf') === null ? undefined : timeParam(query, 'asOf', 0);
-  const keyText = request.params.key!;
+  const keyText = pathParam(request, 'key');
   return atOwner(service, request, entry, keyText, (store, key) => {
     const found = readVersion(entry, store, key, asOf);
     if (!found)
@@ -78,7 +77,7 @@ async function atOwner(
   keyText: string,
   read: (store: StateStore, key: unknown) => object,
 ): Promise<HttpResponse> {
-  const keySerde = entry.spec.keySerde as Serde<unknown>;
+  const keySerde = entry.spec.keySerde;
   const key = parseKey(keySerde, keyText, `key "${keyText}" of store "${entry.name}"`);
   const location = service.locateKey(entry, service.serializeKey(entry, key), {
     standby: booleanParam(request.query, 'standby'),

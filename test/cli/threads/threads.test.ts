@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { streamThreadData } from '../../../src/cli/threads/messages.ts';
 import { mergeMetrics } from '../../../src/cli/threads/metrics-merge.ts';
 import { SiblingDirectory } from '../../../src/cli/threads/sibling-directory.ts';
 import { threadConfig } from '../../../src/cli/threads/thread-config.ts';
@@ -47,6 +48,23 @@ describe('stream threads', () => {
     expect(directory.activeOwner('other', '0_0')).toBe('127.0.0.1:1002');
     expect(directory.activeOwner('app', '0_0')).toBeUndefined();
     expect(directory.endpoints()).toEqual(['127.0.0.1:1002']);
+  });
+
+  it('checks the data a thread is started with, naming what is missing', () => {
+    const data = { n: 2, flags: { brokers: 'k:9092', help: false }, files: ['a.ts'], cwd: '/app' };
+    expect(streamThreadData(data)).toEqual({
+      n: 2,
+      flags: { brokers: 'k:9092' },
+      files: ['a.ts'],
+      cwd: '/app',
+    });
+    expect(() => streamThreadData(undefined)).toThrow('a stream thread was started without its data');
+    expect(() => streamThreadData({ ...data, files: ['a.ts', 3] })).toThrow(
+      'a stream thread was started without the topology files ("files")',
+    );
+    expect(() => streamThreadData({ ...data, cwd: undefined })).toThrow(
+      'a stream thread was started without a directory ("cwd")',
+    );
   });
 
   it("merges the threads' metrics: each family once, every sample labelled with its thread", () => {

@@ -19,7 +19,8 @@ export function Chart({ title, times, values, format, color }: ChartProps) {
   const data: uPlot.AlignedData = [times.map((t) => t / 1000), [...values]];
 
   useEffect(() => {
-    const element = holder.current!;
+    const element = holder.current;
+    if (!element) throw new Error(`the chart "${title}" has no element to draw in`);
     const width = () => Math.max(200, element.clientWidth);
     plot.current = new uPlot(
       {
@@ -57,7 +58,7 @@ export function Chart({ title, times, values, format, color }: ChartProps) {
     plot.current?.setData(data);
   });
 
-  const latest = values.length > 0 ? values[values.length - 1]! : null;
+  const latest = values.at(-1) ?? null;
   return (
     <figure class="chart">
       <figcaption>

@@ -29,7 +29,7 @@ function render(value: unknown, depth: number): JSX.Element | string {
       </>
     );
   }
-  const entries = Object.entries(value as Record<string, unknown>);
+  const entries: [string, unknown][] = Object.entries(value ?? {});
   if (entries.length === 0) return '{}';
   return (
     <>

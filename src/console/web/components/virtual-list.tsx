@@ -19,18 +19,19 @@ export function VirtualList<T>({ items, rowHeight, height, label, row }: Virtual
   const [top, setTop] = useState(0);
   const first = Math.max(0, Math.floor(top / rowHeight) - OVERSCAN);
   const last = Math.min(items.length, Math.ceil((top + height) / rowHeight) + OVERSCAN);
-  const rows = [];
-  for (let i = first; i < last; i++)
-    rows.push(
+  const rows = items.slice(first, last).map((item, offset) => {
+    const i = first + offset;
+    return (
       <div
         class="vrow"
         role="listitem"
         key={i}
         style={{ top: `${i * rowHeight}px`, height: `${rowHeight}px` }}
       >
-        {row(items[i]!, i)}
-      </div>,
+        {row(item, i)}
+      </div>
     );
+  });
   return (
     <div
       class="vlist"
@@ -38,7 +39,7 @@ export function VirtualList<T>({ items, rowHeight, height, label, row }: Virtual
       aria-label={label}
       tabIndex={0}
       style={{ height: `${height}px` }}
-      onScroll={(event) => setTop((event.currentTarget as HTMLDivElement).scrollTop)}
+      onScroll={(event) => setTop(event.currentTarget.scrollTop)}
     >
       <div style={{ height: `${items.length * rowHeight}px`, position: 'relative' }}>{rows}</div>
     </div>

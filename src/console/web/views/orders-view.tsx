@@ -111,7 +111,7 @@ function OrdersTable({
                 {String(o.order.quantity)} × {String(o.order.product)}
               </td>
               <td class="num">{money.format(Number(o.order.quantity) * Number(o.order.price))}</td>
-              <td class="muted nowrap">{o.events.length > 0 ? clock(o.events.at(-1)!.time) : '–'}</td>
+              <td class="muted nowrap">{lastEventTime(o)}</td>
             </tr>
           ))}
         </tbody>
@@ -497,4 +497,9 @@ function Customer() {
       </Field>
     </ActionForm>
   );
+}
+
+function lastEventTime(order: OrderTimeline): string {
+  const last = order.events.at(-1);
+  return last ? clock(last.time) : '–';
 }

@@ -4,7 +4,7 @@
  * be followed live: changes are buffered and drawn a few times a second, however fast they come.
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { followEvents, getJson } from '../api.ts';
+import { followEvents, getJson, isObject, messageOf } from '../api.ts';
 import { JsonView } from '../components/json-view.tsx';
 import { VirtualList } from '../components/virtual-list.tsx';
 import { clock, count, dateTime, preview, rate } from '../format.ts';
@@ -33,7 +33,7 @@ interface Page {
   readonly hasMore: boolean;
 }
 
-const PAGE_SIZES = [25, 100, 500];
+const PAGE_SIZES = [25, 100, 500] as const;
 /** Live changes kept in memory for the list. */
 const LIVE_KEPT = 5_000;
 /** How often buffered live changes are drawn. */
@@ -57,6 +57,7 @@ export function StoresView({ selected }: { selected: string | undefined }) {
   const stores = usePoll((signal) => getJson<{ stores: StoreInfo[] }>('/stores', signal), 10_000);
   const list = stores.data?.stores ?? [];
   const store = list.find((s) => `${s.name}` === selected) ?? undefined;
+  const firstStore = list[0];
   const byApp = new Map<string, StoreInfo[]>();
   for (const s of list) byApp.set(s.application, [...(byApp.get(s.application) ?? []), s]);
   return (
@@ -93,9 +94,9 @@ export function StoresView({ selected }: { selected: string | undefined }) {
               Choose a store to browse its keys.{' '}
               {list.length > 0 && `This application set has ${list.length} stores.`}
             </p>
-            {list[0] && (
-              <button type="button" onClick={() => navigate('stores', list[0]!.name)}>
-                Open {list[0].name}
+            {firstStore && (
+              <button type="button" onClick={() => navigate('stores', firstStore.name)}>
+                Open {firstStore.name}
               </button>
             )}
           </div>
@@ -163,7 +164,7 @@ function KeyValueBrowser({
   const [from, setFrom] = useState('');
   const [to, setTo] = useState('');
   const [prefix, setPrefix] = useState('');
-  const [size, setSize] = useState(PAGE_SIZES[0]!);
+  const [size, setSize] = useState<number>(PAGE_SIZES[0]);
   const [lookup, setLookup] = useState('');
   /** Where each page shown so far started (undefined: at the start of the range). */
   const [starts, setStarts] = useState<(string | undefined)[]>([undefined]);
@@ -186,7 +187,8 @@ function KeyValueBrowser({
       if (query.mode === 'range' && query.to !== '') params.set('to', query.to);
       const body = await getJson<{ entries: Entry[]; truncated: boolean }>(`${storePath(store)}?${params}`);
       let entries = body.entries;
-      if (after && entries.length > 0 && keyText(entries[0]!.key, store.keySerde) === start)
+      const [firstEntry] = entries;
+      if (after && firstEntry && keyText(firstEntry.key, store.keySerde) === start)
         entries = entries.slice(1);
       let hasMore = body.truncated;
       if (query.mode === 'prefix' && after) {
@@ -204,7 +206,7 @@ function KeyValueBrowser({
       setPage({ entries, hasMore });
       setStarts((previous) => [...previous.slice(0, index), start]);
     } catch (failure) {
-      setError((failure as Error).message);
+      setError(messageOf(failure));
     } finally {
       setBusy(false);
     }
@@ -238,7 +240,7 @@ function KeyValueBrowser({
       );
       onSelect(entry);
     } catch (failure) {
-      setError((failure as Error).message);
+      setError(messageOf(failure));
     }
   };
 
@@ -345,14 +347,15 @@ function EntryTable({
   selected: Entry | undefined;
   busy: boolean;
 }) {
-  if (entries.length === 0) return <p class="muted">{busy ? 'Loading…' : 'No entries.'}</p>;
+  const [first] = entries;
+  if (first === undefined) return <p class="muted">{busy ? 'Loading…' : 'No entries.'}</p>;
   return (
     <div class="table-scroll entries">
       <table class="table" aria-label="Entries" aria-busy={busy}>
         <thead>
           <tr>
             <th scope="col">Key</th>
-            {entries[0]!.window && <th scope="col">Window</th>}
+            {first.window && <th scope="col">Window</th>}
             <th scope="col">Value</th>
             <th scope="col">Time</th>
           </tr>
@@ -400,7 +403,7 @@ function KeyFetch({
   const [key, setKey] = useState('');
   const [from, setFrom] = useState('');
   const [to, setTo] = useState('');
-  const [size, setSize] = useState(PAGE_SIZES[1]!);
+  const [size, setSize] = useState<number>(PAGE_SIZES[1]);
   const [result, setResult] = useState<{ entries: Entry[]; truncated: boolean } | undefined>();
   const [error, setError] = useState<string | undefined>();
   const fetchEntries = async (event?: Event) => {
@@ -415,7 +418,7 @@ function KeyFetch({
     try {
       setResult(await getJson(`${storePath(store)}?${params}`));
     } catch (failure) {
-      setError((failure as Error).message);
+      setError(messageOf(failure));
     }
   };
   useEffect(() => {
@@ -476,9 +479,10 @@ function EntryDetails({ store, entry }: { store: StoreInfo; entry: Entry }) {
       `${storePath(store)}/changes?${params}`,
       (event) => {
         if (event.event !== 'change' && event.event !== 'current') return;
-        const data = event.data as { value: unknown; timestamp?: number };
+        const data: Record<string, unknown> = isObject(event.data) ? event.data : {};
+        const timestamp = typeof data.timestamp === 'number' ? data.timestamp : undefined;
         setChanges((previous) =>
-          [{ at: Date.now(), value: data.value, timestamp: data.timestamp }, ...previous].slice(0, 50),
+          [{ at: Date.now(), value: data.value, timestamp }, ...previous].slice(0, 50),
         );
       },
       setState,
@@ -544,6 +548,15 @@ interface LiveChange {
   readonly partition?: number;
 }
 
+function liveChange({ key, value, timestamp, partition }: Record<string, unknown>): LiveChange {
+  return {
+    key,
+    value,
+    ...(typeof timestamp === 'number' ? { timestamp } : {}),
+    ...(typeof partition === 'number' ? { partition } : {}),
+  };
+}
+
 /** Every change of the store, newest first; buffered and drawn every LIVE_DRAW_MS. */
 function LiveChanges({ store, onSelect }: { store: StoreInfo; onSelect: (entry: Entry) => void }) {
   const buffer = useRef<LiveChange[]>([]);
@@ -564,7 +577,7 @@ function LiveChanges({ store, onSelect }: { store: StoreInfo; onSelect: (entry: 
       `${storePath(store)}/changes?${appParam(store)}`,
       (event) => {
         if (event.event !== 'change') return;
-        buffer.current.push(event.data as LiveChange);
+        if (isObject(event.data)) buffer.current.push(liveChange(event.data));
         received.current++;
       },
       setState,

@@ -38,7 +38,7 @@ export function TasksView({
 }) {
   if (!cluster)
     return <p class="empty">{error ? `Cannot read the status: ${error}` : 'Loading the status…'}</p>;
-  const app = applications.includes(selected ?? '') ? selected! : applications[0];
+  const app = selected !== undefined && applications.includes(selected) ? selected : applications[0];
   const silent = cluster.workers.filter((w) => !w.ok);
   return (
     <div class="page">
@@ -199,13 +199,13 @@ function combined(reports: readonly WorkerApp[]): { times: number[]; samples: Sa
   for (const { status } of reports)
     for (const sample of status.samples)
       byTime.set(sample.time, [...(byTime.get(sample.time) ?? []), sample]);
-  const times = [...byTime.keys()].sort((a, b) => a - b);
+  const byTimeSorted = [...byTime].sort(([a], [b]) => a - b);
+  const times = byTimeSorted.map(([time]) => time);
   const mean = (values: (number | null)[]) => {
     const present = values.filter((v): v is number => v !== null);
     return present.length === 0 ? null : present.reduce((a, b) => a + b, 0) / present.length;
   };
-  const samples = times.map((time): SampleStatus => {
-    const at = byTime.get(time)!;
+  const samples = byTimeSorted.map(([time, at]): SampleStatus => {
     const sum = (pick: (s: SampleStatus) => number) => at.reduce((n, s) => n + pick(s), 0);
     return {
       time,

@@ -4,7 +4,14 @@ import type { ApplicationOverview } from '../../api-types.ts';
 import { layoutTopology, type GraphLayout, type GraphNode } from '../graph-model.ts';
 import { navigate } from '../hooks.ts';
 
-const canvas = document.createElement('canvas').getContext('2d')!;
+const canvas = textMeasuring();
+
+function textMeasuring(): CanvasRenderingContext2D {
+  const context = document.createElement('canvas').getContext('2d');
+  if (!context) throw new Error('this browser has no 2D canvas to measure the labels of the graph with');
+  return context;
+}
+
 function measure(text: string, bold: boolean): number {
   canvas.font = `${bold ? 600 : 400} 13px system-ui, -apple-system, "Segoe UI", Roboto, sans-serif`;
   return canvas.measureText(text).width;
