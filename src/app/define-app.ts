@@ -15,8 +15,8 @@ import type { Topology } from '../topology/topology.ts';
 /** A global symbol, so an app defined through one copy of the package is recognized by another. */
 const APP_MARKER = Symbol.for('tributary.app');
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type AnyTopic = TopicDefinition<any, any>;
+/** A topic of any key and value types: a serde of `T` is a serde of `unknown` (see common/functions.ts). */
+type AnyTopic = TopicDefinition<unknown, unknown>;
 
 export interface AppDefinition {
   /**
@@ -135,7 +135,7 @@ export function defineApp(definition: AppDefinition): TributaryApp {
       });
       const result = definition.topology(builder);
       if (result === undefined) return builder.build(options);
-      if (result && typeof result === 'object' && Array.isArray((result as Topology).subtopologies)) {
+      if (result && typeof result === 'object' && Array.isArray(result.subtopologies)) {
         if (options.renameTopic)
           throw new ConfigError(
             `${applicationId}: topology() returned a built Topology, so its topics cannot be renamed`,
@@ -154,7 +154,5 @@ export function defineApp(definition: AppDefinition): TributaryApp {
 
 /** True for what `defineApp` returned (also across copies of the package). */
 export function isTributaryApp(value: unknown): value is TributaryApp {
-  return (
-    value !== null && typeof value === 'object' && (value as Record<symbol, unknown>)[APP_MARKER] === true
-  );
+  return value !== null && typeof value === 'object' && APP_MARKER in value && value[APP_MARKER] === true;
 }

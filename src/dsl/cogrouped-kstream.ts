@@ -14,8 +14,21 @@ import { SessionWindows, type SlidingWindows, type TimeWindows } from './windows
 type Windows = TimeWindowsSpec | SlidingWindowsSpec | SessionWindowsSpec;
 
 /** One grouped stream taking part in a cogroup, with its aggregator. */
+/**
+ * What a cogroup reads of each grouped stream: where its records are and how to repartition them. The
+ * inputs' value types differ, so they are kept erased; each one's aggregator was typed against it when
+ * it was added.
+ */
+interface CogroupSource {
+  readonly nodeId: number;
+  readonly repartitionRequired: boolean;
+  readonly groupedName: string | undefined;
+  readonly keySerde: Serde<unknown> | undefined;
+  readonly valueSerde: Serde<unknown> | undefined;
+}
+
 interface CogroupInput {
-  readonly grouped: KGroupedStream<unknown, unknown>;
+  readonly grouped: CogroupSource;
   readonly aggregator: AggregatorFunction;
 }
 
@@ -37,21 +50,25 @@ interface CogroupInput {
  */
 export class CogroupedKStream<K, VOut> {
   /** @internal */ readonly context: DslContext;
+  /** @internal The key serde of the first grouped stream, which the result table's store defaults to. */
+  readonly keySerde: Serde<K> | undefined;
   /** @internal */ readonly inputs: readonly CogroupInput[];
   /**
    * @internal The node each input is read from once repartitioned, shared by every aggregation of this
    * cogroup (and of cogroups extended from it), so aggregating twice reads one repartition topic, as in
    * Kafka Streams.
    */
-  readonly repartitioned: Map<KGroupedStream<unknown, unknown>, number>;
+  readonly repartitioned: Map<CogroupSource, number>;
 
   /** @internal */
   constructor(
     context: DslContext,
+    keySerde: Serde<K> | undefined,
     inputs: readonly CogroupInput[],
-    repartitioned: Map<KGroupedStream<unknown, unknown>, number> = new Map(),
+    repartitioned: Map<CogroupSource, number> = new Map(),
   ) {
     this.context = context;
+    this.keySerde = keySerde;
     this.inputs = inputs;
     this.repartitioned = repartitioned;
   }
@@ -72,11 +89,12 @@ export class CogroupedKStream<K, VOut> {
     required(aggregator, 'an aggregator', 'CogroupedKStream.cogroup');
     if (grouped.context.graph !== this.context.graph)
       throw new TopologyError('cogroup: cannot combine grouped streams from different StreamsBuilders');
-    if (this.inputs.some((input) => input.grouped === (grouped as KGroupedStream<unknown, unknown>)))
+    if (this.inputs.some((input) => input.grouped === grouped))
       throw new TopologyError('cogroup: this grouped stream is already cogrouped');
     return new CogroupedKStream<K, VOut>(
       this.context,
-      [...this.inputs, { grouped: grouped as KGroupedStream<unknown, unknown>, aggregator: aggregator }],
+      this.keySerde,
+      [...this.inputs, { grouped, aggregator }],
       this.repartitioned,
     );
   }
@@ -240,8 +258,7 @@ function addCogroupAggregate<K, VOut, KR>(
   required(initializer, 'an initializer', 'cogroup aggregate');
   const context = cogrouped.context;
   const graph = context.graph;
-  const first = cogrouped.inputs[0]!.grouped as unknown as KGroupedStream<K, unknown>;
-  const keySerde = keySerdeOr(context, materialized?.keySerde ?? first.keySerde);
+  const keySerde = keySerdeOr(context, materialized?.keySerde ?? cogrouped.keySerde);
   const retentionMs =
     windows === undefined
       ? undefined
@@ -251,11 +268,12 @@ function addCogroupAggregate<K, VOut, KR>(
           : windows.type === 'time'
             ? windows.sizeMs + windows.graceMs
             : 2 * windows.timeDifferenceMs + windows.graceMs));
+  const valueSerde = valueSerdeOr(context, materialized?.valueSerde);
   const store = storeFor(
     context,
     retentionMs === undefined ? materialized : { ...materialized, retentionMs },
     'COGROUPKSTREAM-AGGREGATE',
-    { keySerde, valueSerde: valueSerdeOr(context, materialized?.valueSerde) },
+    { keySerde, valueSerde },
   );
   const parents = cogrouped.inputs.map(({ grouped }) => {
     if (!grouped.repartitionRequired) return grouped.nodeId;
@@ -290,7 +308,7 @@ function addCogroupAggregate<K, VOut, KR>(
     context,
     node.id,
     resultKeySerde(keySerde),
-    store.valueSerde as Serde<VOut>,
+    valueSerde,
     store.generated ? undefined : store.name,
   );
 }

@@ -9,7 +9,11 @@ export interface DslContext {
   readonly graph: IrGraph;
 }
 
-/** The serde to use when the DSL knows none: the builder's default. */
+/**
+ * The serde to use when the DSL knows none: the builder's default. Defaults are configured without a
+ * type (as Kafka Streams' `default.key.serde` is), so they are taken to serve the stream's type here:
+ * the one place where the DSL trusts a serde it cannot type-check.
+ */
 export function keySerdeOr<K>(context: DslContext, serde: Serde<K> | undefined): Serde<K> {
   return serde ?? (context.graph.defaultKeySerde as Serde<K>);
 }
@@ -52,7 +56,7 @@ export function connectStores(
   return (stores ?? []).map((store) => {
     if (typeof store === 'string') return store;
     const added = graph.nodes.find((node) => node.op === 'state-store' && node.name === store.name);
-    if (!added) graph.add({ op: 'state-store', name: store.name, parents: [], spec: store as StoreSpec });
+    if (!added) graph.add({ op: 'state-store', name: store.name, parents: [], spec: store });
     else if (added.op === 'state-store' && added.spec !== store)
       throw new TopologyError(`store "${store.name}" is added twice, with two different specs`);
     return store.name;

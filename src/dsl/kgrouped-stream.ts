@@ -95,23 +95,21 @@ class GroupedStreamBase<K, V> {
     const prefix = kind === 'reduce' ? 'KSTREAM-REDUCE' : 'KSTREAM-AGGREGATE';
     const name = materialized?.name ?? this.context.graph.newName(prefix);
     const keySerde = keySerdeOr(this.context, this.keySerde);
+    const valueSerde = valueSerdeOr(this.context, materialized?.valueSerde ?? options.defaultValueSerde);
     const store = storeFor(
       this.context,
       options.retentionMs === undefined
         ? materialized
         : { ...materialized, retentionMs: options.retentionMs },
       prefix,
-      {
-        keySerde,
-        valueSerde: valueSerdeOr(this.context, materialized?.valueSerde ?? options.defaultValueSerde),
-      },
+      { keySerde, valueSerde },
     );
     const node = this.context.graph.add(options.build(name, this.aggregationSource(store), store));
     return new KTable<KR, VA>(
       this.context,
       node.id,
       options.resultKeySerde(keySerde),
-      store.valueSerde as Serde<VA>,
+      valueSerde,
       store.generated ? undefined : store.name,
     );
   }
@@ -189,9 +187,7 @@ export class KGroupedStream<K, V> extends GroupedStreamBase<K, V> {
    */
   cogroup<VOut>(aggregator: Aggregator<K, V, VOut>): CogroupedKStream<K, VOut> {
     required(aggregator, 'an aggregator', 'KGroupedStream.cogroup');
-    return new CogroupedKStream<K, VOut>(this.context, [
-      { grouped: this as unknown as KGroupedStream<unknown, unknown>, aggregator: aggregator },
-    ]);
+    return new CogroupedKStream<K, VOut>(this.context, this.keySerde, [{ grouped: this, aggregator }]);
   }
 
   /**

@@ -102,10 +102,8 @@ export class KGroupedTable<K, V> {
     const prefix = kind === 'reduce' ? 'KTABLE-REDUCE' : 'KTABLE-AGGREGATE';
     const name = materialized?.name ?? graph.newName(prefix);
     const keySerde = keySerdeOr(this.context, this.grouping.keySerde);
-    const store = storeFor(this.context, materialized, prefix, {
-      keySerde,
-      valueSerde: valueSerdeOr(this.context, materialized?.valueSerde ?? defaultValueSerde),
-    });
+    const valueSerde = valueSerdeOr(this.context, materialized?.valueSerde ?? defaultValueSerde);
+    const store = storeFor(this.context, materialized, prefix, { keySerde, valueSerde });
     const groupBy = graph.add({
       op: 'table-group-by',
       name: this.grouping.name,
@@ -132,7 +130,7 @@ export class KGroupedTable<K, V> {
       this.context,
       node.id,
       this.grouping.keySerde,
-      store.valueSerde as Serde<VA>,
+      valueSerde,
       store.generated ? undefined : store.name,
     );
   }

@@ -6,7 +6,7 @@ import { compile } from '../topology/compile.ts';
 import type { CompileOptions } from '../topology/compile-options.ts';
 import { IrGraph } from '../topology/ir.ts';
 import type { Topology } from '../topology/topology.ts';
-import { storeFor, type DslContext } from './context.ts';
+import { keySerdeOr, storeFor, valueSerdeOr, type DslContext } from './context.ts';
 import { GlobalKTable } from './global-ktable.ts';
 import { KStream } from './kstream.ts';
 import { KTable } from './ktable.ts';
@@ -107,17 +107,18 @@ export class StreamsBuilder {
    * ```
    */
   table<K, V>(topic: TopicDefinition<K, V> | string, options: TableOptions<K, V> = {}): KTable<K, V> {
-    const { names, keySerde, valueSerde } = this.resolveTopic(topic, options);
+    const { keySerde, valueSerde } = this.resolveTopic(topic, options);
+    const topicName = typeof topic === 'string' ? topic : topic.name;
     const graph = this.context.graph;
     const sourceName = options.name ?? graph.newName('KSTREAM-SOURCE');
     const name = graph.newName('KTABLE-SOURCE');
-    const store = storeFor(this.context, options, `${names[0]}`, { keySerde, valueSerde });
+    const store = storeFor(this.context, options, topicName, { keySerde, valueSerde });
     const node = graph.add({
       op: 'table-source',
       name,
       sourceName,
       parents: [],
-      topic: names[0]!,
+      topic: topicName,
       keySerde: keySerde,
       valueSerde: valueSerde,
       timestampExtractor: options.timestampExtractor,
@@ -145,25 +146,26 @@ export class StreamsBuilder {
     topic: TopicDefinition<K, V> | string,
     options: TableOptions<K, V> = {},
   ): GlobalKTable<K, V> {
-    const { names, keySerde, valueSerde } = this.resolveTopic(topic, options);
+    const { keySerde, valueSerde } = this.resolveTopic(topic, options);
+    const topicName = typeof topic === 'string' ? topic : topic.name;
     const graph = this.context.graph;
     const sourceName = options.name ?? graph.newName('KSTREAM-SOURCE');
     const name = graph.newName('KTABLE-SOURCE');
-    const store = storeFor(this.context, options, `${names[0]}`, { keySerde, valueSerde });
+    const store = storeFor(this.context, options, topicName, { keySerde, valueSerde });
     graph.add({
       op: 'global-table',
       name,
       sourceName,
       parents: [],
-      topic: names[0]!,
+      topic: topicName,
       keySerde: keySerde,
       valueSerde: valueSerde,
       store,
     });
     return new GlobalKTable<K, V>(
       store.name,
-      (keySerde ?? graph.defaultKeySerde) as Serde<K>,
-      (valueSerde ?? graph.defaultValueSerde) as Serde<V>,
+      keySerdeOr(this.context, keySerde),
+      valueSerdeOr(this.context, valueSerde),
     );
   }
 
@@ -178,7 +180,7 @@ export class StreamsBuilder {
    */
   addStateStore(spec: StoreSpec): this {
     const graph = this.context.graph;
-    graph.add({ op: 'state-store', name: spec.name, parents: [], spec: spec as StoreSpec });
+    graph.add({ op: 'state-store', name: spec.name, parents: [], spec });
     return this;
   }
 
@@ -207,17 +209,17 @@ export class StreamsBuilder {
   ): { names: string[]; keySerde: Serde<K> | undefined; valueSerde: Serde<V> | undefined } {
     if (typeof topic === 'string')
       return { names: [topic], keySerde: consumed.keySerde, valueSerde: consumed.valueSerde };
-    if (Array.isArray(topic))
-      return {
-        names: [...(topic as readonly string[])],
-        keySerde: consumed.keySerde,
-        valueSerde: consumed.valueSerde,
-      };
-    const definition = topic as TopicDefinition<K, V>;
+    if (isTopicList(topic))
+      return { names: [...topic], keySerde: consumed.keySerde, valueSerde: consumed.valueSerde };
     return {
-      names: [definition.name],
-      keySerde: consumed.keySerde ?? definition.keySerde,
-      valueSerde: consumed.valueSerde ?? definition.valueSerde,
+      names: [topic.name],
+      keySerde: consumed.keySerde ?? topic.keySerde,
+      valueSerde: consumed.valueSerde ?? topic.valueSerde,
     };
   }
+}
+
+/** `Array.isArray`, which TypeScript does not let narrow a readonly array out of a union. */
+function isTopicList<K, V>(topic: TopicDefinition<K, V> | readonly string[]): topic is readonly string[] {
+  return Array.isArray(topic);
 }

@@ -41,21 +41,28 @@ export interface InternalProcessorContext<KOut = unknown, VOut = unknown> extend
   warn(message: string, details?: Readonly<Record<string, unknown>>): void;
 }
 
+/**
+ * A processor's context as built-in operators hold it: the public one, which may also be the runtime's
+ * internal one (test doubles may not be).
+ */
+type MaybeInternalContext = ProcessorContext<unknown, unknown> &
+  Partial<Pick<InternalProcessorContext, 'recordDropped' | 'warn'>>;
+
 /** Reports a dropped record through the context, when the context can count them (test doubles may not). */
 export function recordDropped(
-  context: ProcessorContext<unknown, unknown>,
+  context: MaybeInternalContext,
   reason: DropReason,
   record: StreamRecord<unknown, unknown>,
   details?: Readonly<Record<string, unknown>>,
 ): void {
-  (context as Partial<InternalProcessorContext>).recordDropped?.(reason, record, details);
+  context.recordDropped?.(reason, record, details);
 }
 
 /** Logs a warning through the context, when the context can log (test doubles may not). */
 export function warn(
-  context: ProcessorContext<unknown, unknown>,
+  context: MaybeInternalContext,
   message: string,
   details?: Readonly<Record<string, unknown>>,
 ): void {
-  (context as Partial<InternalProcessorContext>).warn?.(message, details);
+  context.warn?.(message, details);
 }

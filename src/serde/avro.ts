@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import avro from 'avsc';
 import { SerdeError } from '../errors.ts';
 import type { Serde, SerdeContext } from './serde.ts';
+import { toError } from '../common/to-error.ts';
 
 type AvroType = avro.Type;
 
@@ -17,8 +18,8 @@ export function avroValidationErrors(type: AvroType, value: unknown): string[] {
     errorHook: (path: string[], bad: unknown, expected: AvroType) => {
       const field = path.length > 0 ? path.join('.') : '(value)';
       const expectation =
-        expected.typeName === 'enum'
-          ? `one of ${(expected as unknown as { symbols: string[] }).symbols.join(', ')}`
+        expected instanceof avro.types.EnumType
+          ? `one of ${expected.symbols.join(', ')}`
           : expected.typeName === 'record'
             ? `a ${expected.name} record`
             : expected.typeName;
@@ -79,10 +80,9 @@ export function avroSerde<T>(type: AvroType): Serde<T> {
         try {
           return type.toBuffer(filled);
         } catch {
-          throw new SerdeError(
-            `cannot encode value as ${name}${where(context)}: ${(cause as Error).message}`,
-            { cause },
-          );
+          throw new SerdeError(`cannot encode value as ${name}${where(context)}: ${toError(cause).message}`, {
+            cause,
+          });
         }
       }
     },
@@ -90,7 +90,7 @@ export function avroSerde<T>(type: AvroType): Serde<T> {
       try {
         return decodeAvro(type, bytes) as T;
       } catch (cause) {
-        throw new SerdeError(`bytes are not a valid ${name}${where(context)}: ${(cause as Error).message}`, {
+        throw new SerdeError(`bytes are not a valid ${name}${where(context)}: ${toError(cause).message}`, {
           cause,
         });
       }
@@ -98,7 +98,7 @@ export function avroSerde<T>(type: AvroType): Serde<T> {
     toJson: (value) => value,
     fromJson: (json, context) => check(json, context),
   };
-  avroTypes.set(serde as Serde<unknown>, type);
+  avroTypes.set(serde, type);
   return serde;
 }
 
@@ -123,47 +123,45 @@ function plainConverter(type: AvroType): Converter | undefined {
   return convert ?? undefined;
 }
 
+/** The type's own class tells its shape: records (and errors), arrays, maps, unions; the rest are plain. */
 function buildConverter(type: AvroType): Converter | undefined {
-  const shape = type as unknown as {
-    fields?: { name: string; type: AvroType }[];
-    itemsType?: AvroType;
-    valuesType?: AvroType;
-  };
-  switch (type.typeName) {
-    case 'record':
-    case 'error':
-      return recordConverter(type, shape.fields!);
-    case 'array': {
-      const item = plainConverter(shape.itemsType!);
-      return item && ((value) => (value as unknown[]).map(item));
-    }
-    case 'map': {
-      const entry = plainConverter(shape.valuesType!);
-      return (
-        entry &&
-        ((value) => {
-          const plain: Record<string, unknown> = {};
-          for (const [k, v] of Object.entries(value as Record<string, unknown>)) plain[k] = entry(v);
-          return plain;
-        })
-      );
-    }
-    case 'union:unwrapped': {
-      // Which branch a value took is not recorded; a union that can hold records is copied generically.
-      const branches = (type as unknown as { types: AvroType[] }).types;
-      return branches.some((branch) => plainConverter(branch) !== undefined) ? toPlain : undefined;
-    }
-    case 'union:wrapped':
-      return toPlain;
-    default:
-      return undefined;
+  if (type instanceof avro.types.RecordType) return recordConverter(type, type.fields);
+  if (type instanceof avro.types.ArrayType) {
+    const item = plainConverter(type.itemsType);
+    return item && ((value) => (Array.isArray(value) ? value.map(item) : value));
   }
+  if (type instanceof avro.types.MapType) {
+    const entry = plainConverter(mapValuesType(type));
+    return (
+      entry &&
+      ((value) => {
+        if (value === null || typeof value !== 'object') return value;
+        const plain: Record<string, unknown> = {};
+        for (const [k, v] of Object.entries(value)) plain[k] = entry(v);
+        return plain;
+      })
+    );
+  }
+  if (type instanceof avro.types.UnwrappedUnionType) {
+    // Which branch a value took is not recorded; a union that can hold records is copied generically.
+    return type.types.some((branch) => plainConverter(branch) !== undefined) ? toPlain : undefined;
+  }
+  if (type instanceof avro.types.WrappedUnionType) return toPlain;
+  return undefined;
+}
+
+/** avsc declares a map's value type as `any`; it is always a Type. */
+function mapValuesType(type: avro.types.MapType): AvroType {
+  const values: unknown = type.valuesType;
+  if (!(values instanceof avro.Type))
+    throw new SerdeError(`Avro map type ${type.name ?? type.typeName} has no value type`);
+  return values;
 }
 
 function recordConverter(type: AvroType, fields: readonly { name: string; type: AvroType }[]): Converter {
   const nested: { name: string; convert: Converter }[] = [];
   const convert: Converter = (value) => {
-    const plain: Record<string, unknown> = { ...(value as Record<string, unknown>) };
+    const plain: Record<string, unknown> = { ...(value !== null && typeof value === 'object' ? value : {}) };
     for (const field of nested) plain[field.name] = field.convert(plain[field.name]);
     return plain;
   };
@@ -188,45 +186,35 @@ function toPlain(value: unknown): unknown {
 /** Fills record fields left out with their defaults, recursively, so recordings may omit them. */
 function fillDefaults(type: AvroType, value: unknown): unknown {
   if (value === null || typeof value !== 'object') return value;
-  const shape = type as unknown as {
-    fields?: { name: string; type: AvroType; defaultValue(): unknown }[];
-    types?: AvroType[];
-    itemsType?: AvroType;
-    valuesType?: AvroType;
-  };
-  switch (type.typeName) {
-    case 'record': {
-      if (Array.isArray(value)) return value;
-      const result: Record<string, unknown> = { ...(value as Record<string, unknown>) };
-      for (const field of shape.fields!) {
-        if (result[field.name] === undefined) {
-          const fallback = field.defaultValue();
-          if (fallback !== undefined) result[field.name] = fallback;
-        } else {
-          result[field.name] = fillDefaults(field.type, result[field.name]);
-        }
+  // avsc's `error` types are RecordTypes as well; defaults are filled in for `record` types only.
+  if (type.typeName === 'record' && type instanceof avro.types.RecordType) {
+    if (Array.isArray(value)) return value;
+    const result: Record<string, unknown> = { ...value };
+    for (const field of type.fields) {
+      if (result[field.name] === undefined) {
+        const fallback: unknown = field.defaultValue();
+        if (fallback !== undefined) result[field.name] = fallback;
+      } else {
+        result[field.name] = fillDefaults(field.type, result[field.name]);
       }
-      return result;
     }
-    case 'union:unwrapped':
-      // The branch the value fits once filled: ["null", Record] is how optional records are written.
-      for (const branch of shape.types!) {
-        const filled = fillDefaults(branch, value);
-        if (filled !== value && branch.isValid(filled)) return filled;
-      }
-      return value;
-    case 'array':
-      return Array.isArray(value) ? value.map((item) => fillDefaults(shape.itemsType!, item)) : value;
-    case 'map':
-      return Object.fromEntries(
-        Object.entries(value as Record<string, unknown>).map(([k, v]) => [
-          k,
-          fillDefaults(shape.valuesType!, v),
-        ]),
-      );
-    default:
-      return value;
+    return result;
   }
+  if (type instanceof avro.types.UnwrappedUnionType) {
+    // The branch the value fits once filled: ["null", Record] is how optional records are written.
+    for (const branch of type.types) {
+      const filled = fillDefaults(branch, value);
+      if (filled !== value && branch.isValid(filled)) return filled;
+    }
+    return value;
+  }
+  if (type instanceof avro.types.ArrayType)
+    return Array.isArray(value) ? value.map((item) => fillDefaults(type.itemsType, item)) : value;
+  if (type instanceof avro.types.MapType) {
+    const valuesType = mapValuesType(type);
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, fillDefaults(valuesType, v)]));
+  }
+  return value;
 }
 
 /**
@@ -285,7 +273,7 @@ export class AvroSchemas {
           avro.Type.forSchema(entry.schema, { registry: attempt });
           Object.assign(registry, attempt);
         } catch (error) {
-          failed.push({ ...entry, error: error as Error });
+          failed.push({ ...entry, error: toError(error) });
         }
       }
       if (failed.length === remaining.length) {
@@ -298,7 +286,7 @@ export class AvroSchemas {
     const types = new Map<string, AvroType>();
     for (const [name, type] of Object.entries(registry)) {
       types.set(name, type);
-      const short = name.split('.').pop()!;
+      const short = name.slice(name.lastIndexOf('.') + 1);
       if (!types.has(short)) types.set(short, type);
     }
     return new AvroSchemas(types);

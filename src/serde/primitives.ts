@@ -1,6 +1,7 @@
 import { SerdeError } from '../errors.ts';
 import { readBigInt64, readInt64, writeInt64 } from './int64.ts';
 import type { Serde, SerdeContext } from './serde.ts';
+import { toError } from '../common/to-error.ts';
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true });
@@ -193,12 +194,9 @@ export function jsonSerde<T>(): Serde<T> {
         text = JSON.stringify(value);
       } catch (cause) {
         // bigints and cycles
-        throw new SerdeError(
-          `value cannot be written as JSON${where(context)}: ${(cause as Error).message}`,
-          {
-            cause,
-          },
-        );
+        throw new SerdeError(`value cannot be written as JSON${where(context)}: ${toError(cause).message}`, {
+          cause,
+        });
       }
       if (text === undefined) throw new SerdeError(`value cannot be written as JSON${where(context)}`);
       return utf8(text);
@@ -207,7 +205,7 @@ export function jsonSerde<T>(): Serde<T> {
       try {
         return JSON.parse(decoder.decode(bytes)) as T;
       } catch (cause) {
-        throw new SerdeError(`bytes are not valid JSON${where(context)}: ${(cause as Error).message}`, {
+        throw new SerdeError(`bytes are not valid JSON${where(context)}: ${toError(cause).message}`, {
           cause,
         });
       }

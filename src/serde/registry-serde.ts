@@ -3,6 +3,7 @@ import { SerdeError } from '../errors.ts';
 import { decodeAvro } from './avro.ts';
 import type { SchemaRegistryClient } from './registry.ts';
 import type { Serde, SerdeContext } from './serde.ts';
+import { toError } from '../common/to-error.ts';
 
 /** Confluent's wire format: magic byte 0, the schema id as a big-endian u32, then the Avro binary. */
 const MAGIC_BYTE = 0;
@@ -71,7 +72,7 @@ export function registryAvroSerde<T>(options: RegistryAvroSerdeOptions<T>): Serd
       resolver = type.createResolver(writer);
     } catch (cause) {
       throw new SerdeError(
-        `data written with schema id ${id} (${writer.name ?? writer.typeName})${where(context)} cannot be read as ${type.name ?? type.typeName}: ${(cause as Error).message}`,
+        `data written with schema id ${id} (${writer.name ?? writer.typeName})${where(context)} cannot be read as ${type.name ?? type.typeName}: ${toError(cause).message}`,
         { cause },
       );
     }
@@ -109,7 +110,7 @@ export function registryAvroSerde<T>(options: RegistryAvroSerdeOptions<T>): Serd
         return decodeAvro(type, payload, resolver) as T;
       } catch (cause) {
         throw new SerdeError(
-          `bytes are not a valid ${plain.name} written with schema id ${id}${where(context)}: ${(cause as Error).message}`,
+          `bytes are not a valid ${plain.name} written with schema id ${id}${where(context)}: ${toError(cause).message}`,
           { cause },
         );
       }

@@ -14,16 +14,16 @@ export type WireSerdes = <T>(serde: Serde<T>, topic: string, part: 'key' | 'valu
 export function registryWireSerdes(registry: SchemaRegistryClient): WireSerdes {
   const cache = new Map<string, Promise<Serde<unknown>>>();
   return <T>(serde: Serde<T>, topic: string, part: 'key' | 'value'): Promise<Serde<T>> => {
-    const type = avroTypeOf(serde as Serde<unknown>);
+    const type = avroTypeOf(serde);
     if (!type) return Promise.resolve(serde);
-    const key = `${serdeIdentity(serde as Serde<unknown>)}\u0000${topic}\u0000${part}`;
+    const key = `${serdeIdentity(serde)}\u0000${topic}\u0000${part}`;
     let wired = cache.get(key);
     if (!wired) {
       const subject = subjectName(topic, part);
       wired = registry.register(subject, type).then((id) => {
         registry.remember(id, type);
         return registryAvroSerde({
-          plain: serde as Serde<unknown>,
+          plain: serde,
           type,
           registry,
           ids: new Map([[subject, id]]),

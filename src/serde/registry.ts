@@ -76,7 +76,7 @@ export class SchemaRegistryClient {
       const { id } = await this.client.register({ type: SchemaType.AVRO, schema }, { subject, ...options });
       return id;
     } catch (error) {
-      const status = (error as { status?: number }).status;
+      const status = fieldOf(error, 'status');
       if (status === 409)
         throw new SchemaRegistryError(
           `the schema registry at ${this.url} refused schema ${type.name ?? type.typeName} for subject "${subject}" as incompatible with the versions it holds: ${this.reason(error)}. Make the change compatible (give new fields defaults, do not remove fields without defaults) or use a new topic`,
@@ -143,10 +143,9 @@ export class SchemaRegistryClient {
   ): Promise<{ compatibility?: COMPATIBILITY; updateConfig?: boolean }> {
     const config = await this.get(`/config/${encodeURIComponent(subject)}`);
     if (config.status === 200) {
-      const level = String(
-        (config.body as { compatibilityLevel?: string }).compatibilityLevel ?? '',
-      ).toUpperCase();
-      if (level in COMPATIBILITY) return { compatibility: level as COMPATIBILITY, updateConfig: false };
+      const level = String(fieldOf(config.body, 'compatibilityLevel') ?? '').toUpperCase();
+      const compatibility = Object.values(COMPATIBILITY).find((known) => known === level);
+      if (compatibility !== undefined) return { compatibility, updateConfig: false };
     }
     const versions = await this.get(`/subjects/${encodeURIComponent(subject)}/versions`);
     // An existing subject without a setting of its own follows the registry's default: leave it so.
@@ -185,13 +184,13 @@ export class SchemaRegistryClient {
   }
 
   private failure(what: string, error: unknown, subject?: string): SchemaRegistryError {
-    const code = String((error as { code?: unknown }).code ?? '');
+    const code = String(fieldOf(error, 'code') ?? '');
     if (/CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS/.test(code))
       return new SchemaRegistryError(
         `${what}: the certificate of the schema registry ${this.url} is not trusted (${this.reason(error)}); give the CA that signed it with SCHEMA_REGISTRY_TLS_CA (--schema-registry-tls-ca)`,
         { cause: error, subject, retriable: false },
       );
-    const status = (error as { status?: number }).status;
+    const status = fieldOf(error, 'status');
     if (status === 401 || status === 403)
       // Credentials do not heal by retrying: say which settings to check.
       return new SchemaRegistryError(
@@ -204,4 +203,9 @@ export class SchemaRegistryClient {
       retriable: true,
     });
   }
+}
+
+/** A field of a thrown error or a parsed answer, which may be anything. */
+function fieldOf(value: unknown, field: string): unknown {
+  return typeof value === 'object' && value !== null ? Reflect.get(value, field) : undefined;
 }

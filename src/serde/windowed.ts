@@ -20,20 +20,17 @@ function innerJson<K>(inner: Serde<K>, key: K): unknown {
 }
 
 function parseWindowedJson<K>(inner: Serde<K>, json: unknown, context?: SerdeContext): Windowed<K> {
-  const record = json as { key?: unknown; window?: { start?: unknown; end?: unknown } } | null;
-  if (
-    !record ||
-    typeof record !== 'object' ||
-    !record.window ||
-    typeof record.window.start !== 'number' ||
-    typeof record.window.end !== 'number'
-  ) {
+  const window = json !== null && typeof json === 'object' && 'window' in json ? json.window : undefined;
+  const start = window !== null && typeof window === 'object' && 'start' in window ? window.start : undefined;
+  const end = window !== null && typeof window === 'object' && 'end' in window ? window.end : undefined;
+  if (typeof start !== 'number' || typeof end !== 'number') {
     throw new SerdeError(
       `expected a windowed key {"key": ..., "window": {"start": ms, "end": ms}}, got ${JSON.stringify(json)}${where(context)}`,
     );
   }
-  const key = inner.fromJson ? inner.fromJson(record.key, context) : (record.key as K);
-  return { key, window: { start: record.window.start, end: record.window.end } };
+  const rawKey = json !== null && typeof json === 'object' && 'key' in json ? json.key : undefined;
+  const key = inner.fromJson ? inner.fromJson(rawKey, context) : (rawKey as K);
+  return { key, window: { start, end } };
 }
 
 /**

@@ -9,6 +9,7 @@ import { tableCompilers } from './compile/tables.ts';
 import type { IrGraph, IrNode } from './ir.ts';
 import { PhysicalTopologyBuilder } from './physical.ts';
 import { Topology } from './topology.ts';
+import { toError } from '../common/to-error.ts';
 
 const compilers: OpCompilers = {
   ...statelessCompilers,
@@ -41,11 +42,14 @@ export function compile(graph: IrGraph, options: CompileOptions = {}): Topology 
  */
 function checkFixedCopartitioning(builder: PhysicalTopologyBuilder): void {
   for (const group of builder.copartitionGroups) {
-    const fixed = group
-      .map((topic) => builder.internalTopics.get(topic))
-      .filter((def) => def?.kind === 'repartition' && def.partitions !== undefined);
-    if (new Set(fixed.map((def) => def!.partitions)).size > 1) {
-      const listing = fixed.map((def) => `"${def!.name}" (${def!.partitions} partitions)`).join(', ');
+    const fixed = group.flatMap((topic) => {
+      const def = builder.internalTopics.get(topic);
+      return def?.kind === 'repartition' && def.partitions !== undefined
+        ? [{ name: def.name, partitions: def.partitions }]
+        : [];
+    });
+    if (new Set(fixed.map((def) => def.partitions)).size > 1) {
+      const listing = fixed.map((def) => `"${def.name}" (${def.partitions} partitions)`).join(', ');
       throw new TopologyError(
         `topics joined with each other must have the same number of partitions, but ${listing} differ`,
       );
@@ -60,6 +64,6 @@ function compileNode(node: IrNode, context: CompileContextType): void {
     compiler(node, context);
   } catch (error) {
     if (error instanceof TopologyError) throw error;
-    throw new TopologyError(`${node.name}: ${(error as Error).message}`, { cause: error });
+    throw new TopologyError(`${node.name}: ${toError(error).message}`, { cause: error });
   }
 }

@@ -15,7 +15,7 @@ export function descriptionToMermaid(description: TopologyDescriptionJson): stri
   const topicIds = new Map<string, string>();
   const storeIds = new Map<string, string>();
   const edges: string[] = [];
-  const classes = { source: [] as string[], processor: [] as string[], sink: [] as string[] };
+  const classes: Record<'source' | 'processor' | 'sink', string[]> = { source: [], processor: [], sink: [] };
 
   const nodeId = (name: string) => {
     let id = ids.get(name);

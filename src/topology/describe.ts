@@ -211,11 +211,12 @@ export function describeTopology(topology: Topology, options: DescribeOptions = 
 }
 
 function describeSubtopology(sub: Subtopology, topicName: (ref: TopicRef) => string): SubtopologyDescription {
-  const inGroup = new Set(sub.nodes.map((n) => n.name));
   const children = new Map<string, string[]>(sub.nodes.map((n) => [n.name, []]));
+  // Parents outside the subtopology (none today) have no entry and get no children here.
+  const childrenOf = (name: string): readonly string[] => children.get(name) ?? [];
   for (const node of sub.nodes) {
     if (node.kind === 'source') continue;
-    for (const parent of node.parents) if (inGroup.has(parent)) children.get(parent)!.push(node.name);
+    for (const parent of node.parents) children.get(parent)?.push(node.name);
   }
   // Kafka Streams orders nodes by the size of the sub-graph below them (paths counted once each),
   // largest first, then by name: sources come first and sinks last in a simple chain.
@@ -223,16 +224,16 @@ function describeSubtopology(sub: Subtopology, topicName: (ref: TopicRef) => str
   const size = (name: string): number => {
     let cached = sizes.get(name);
     if (cached === undefined) {
-      cached = 1 + children.get(name)!.reduce((sum, child) => sum + size(child), 0);
+      cached = 1 + childrenOf(name).reduce((sum, child) => sum + size(child), 0);
       sizes.set(name, cached);
     }
     return cached;
   };
-  const order = (names: readonly string[]) =>
-    [...names].sort((a, b) => size(b) - size(a) || (a < b ? -1 : a > b ? 1 : 0));
+  const compare = (a: string, b: string) => size(b) - size(a) || (a < b ? -1 : a > b ? 1 : 0);
+  const order = (names: readonly string[]) => [...names].sort(compare);
 
   const describeNode = (node: NodeDef): NodeDescription => {
-    const successors = order(children.get(node.name)!);
+    const successors = order(childrenOf(node.name));
     switch (node.kind) {
       case 'source':
         return {
@@ -256,7 +257,7 @@ function describeSubtopology(sub: Subtopology, topicName: (ref: TopicRef) => str
           type: 'sink',
           name: node.name,
           ...(typeof node.topic === 'function'
-            ? { topicExtractor: extractorName(node.topic as AnyFunction) }
+            ? { topicExtractor: extractorName(node.topic) }
             : { topic: topicName(node.topic) }),
           keySerde: node.keySerde.name,
           valueSerde: node.valueSerde.name,
@@ -264,8 +265,7 @@ function describeSubtopology(sub: Subtopology, topicName: (ref: TopicRef) => str
         };
     }
   };
-  const byName = new Map(sub.nodes.map((n) => [n.name, n]));
-  return { id: sub.id, nodes: order([...inGroup]).map((name) => describeNode(byName.get(name)!)) };
+  return { id: sub.id, nodes: [...sub.nodes].sort((a, b) => compare(a.name, b.name)).map(describeNode) };
 }
 
 function extractorName(fn: AnyFunction): string {
@@ -312,11 +312,10 @@ function describeStore(
 function windowsByStore(ir: IrGraph | undefined): Map<string, WindowsDescription> {
   const result = new Map<string, WindowsDescription>();
   for (const node of ir?.nodes ?? []) {
-    const values = node as unknown as Record<string, unknown>;
-    const windows = values.windows;
-    if (!windows || typeof windows !== 'object') continue;
-    for (const value of Object.values(values)) {
-      if (isStoreIr(value)) result.set(value.name, { ...(windows as WindowsDescription) });
+    const windows: WindowsDescription | undefined = 'windows' in node ? node.windows : undefined;
+    if (!windows) continue;
+    for (const value of Object.values(node)) {
+      if (isStoreIr(value)) result.set(value.name, { ...windows });
     }
   }
   return result;
@@ -326,9 +325,12 @@ function isStoreIr(value: unknown): value is { name: string } {
   return (
     value !== null &&
     typeof value === 'object' &&
-    typeof (value as { name?: unknown }).name === 'string' &&
-    typeof (value as { generated?: unknown }).generated === 'boolean' &&
-    typeof (value as { backend?: unknown }).backend === 'string'
+    'name' in value &&
+    typeof value.name === 'string' &&
+    'generated' in value &&
+    typeof value.generated === 'boolean' &&
+    'backend' in value &&
+    typeof value.backend === 'string'
   );
 }
 

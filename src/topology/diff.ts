@@ -60,8 +60,8 @@ export interface TopologyDiff {
 
 function toDescription(input: DiffInput): TopologyDescription {
   if (input instanceof TopologyDescription) return input;
-  if ('describe' in input && typeof input.describe === 'function') return input.describe();
-  return new TopologyDescription(input as TopologyDescriptionJson);
+  // A description's JSON form is plain data: only a Topology has a `describe`.
+  return 'describe' in input ? input.describe() : new TopologyDescription(input);
 }
 
 /** Internal topic names without the application id, so versions described with and without one compare. */
@@ -230,12 +230,12 @@ function repartitions(description: TopologyDescription): Map<string, InternalTop
 function diffRepartitionTopics(before: TopologyDescription, after: TopologyDescription, add: Add): void {
   const old = repartitions(before);
   const now = repartitions(after);
-  const removed = [...old.keys()].filter((t) => !now.has(t));
-  const added = [...now.keys()].filter((t) => !old.has(t));
+  const removed = [...old].filter(([t]) => !now.has(t));
+  const added = [...now].filter(([t]) => !old.has(t));
   const shape = (t: InternalTopicDescription) => `${t.keySerde}|${t.valueSerde}`;
   const paired = new Set<string>();
-  for (const name of removed) {
-    const match = added.find((a) => !paired.has(a) && shape(now.get(a)!) === shape(old.get(name)!));
+  for (const [name, topic] of removed) {
+    const match = added.find(([a, candidate]) => !paired.has(a) && shape(candidate) === shape(topic))?.[0];
     if (match) {
       paired.add(match);
       add(
@@ -253,7 +253,7 @@ function diffRepartitionTopics(before: TopologyDescription, after: TopologyDescr
       );
     }
   }
-  for (const name of added)
+  for (const [name] of added)
     if (!paired.has(name)) add('repartition-added', false, name, `repartition topic "${name}" was added`);
   for (const [name, was] of old) {
     const is = now.get(name);

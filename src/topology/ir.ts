@@ -45,6 +45,16 @@ export type {
 
 export type AnySerde = Serde<unknown>;
 
+/**
+ * A processor supplier with its key and value types erased: the one place where typed operators meet
+ * the topology. A topology holds processors of every key and value type in one graph, and records reach
+ * them from the runtime as `unknown`, so the graph (and the IR's custom `process` nodes) keep suppliers
+ * erased; each operator is built typed (`ProcessorSupplier<K, V, KR, VR>`) and stored here without a
+ * cast, as `Processor` declares its methods bivariantly. What makes neighbouring nodes' types agree is
+ * the DSL's signatures, which every node is built through.
+ */
+export type ErasedProcessorSupplier = ProcessorSupplier<unknown, unknown, unknown, unknown>;
+
 // The user's functions, erased to unknown keys and values (see common/functions.ts).
 export type ErasedTimestampExtractor = Erased<
   [record: StreamRecord<unknown, unknown>, partitionTime: number],
@@ -58,7 +68,6 @@ export type ErasedPartitioner = Erased<
   [topic: string, key: unknown, value: unknown, numPartitions: number],
   number | undefined
 >;
-export type ErasedProcessorSupplier = ProcessorSupplier<unknown, unknown, unknown, unknown>;
 
 /** How the DSL asked for a store to be kept (Kafka Streams' `Materialized`). */
 export interface StoreIr {
@@ -454,7 +463,7 @@ export class IrGraph {
   }
 
   add<N extends IrNodeInput>(node: N): N & { id: number } {
-    const withId = { ...node, id: this.nodes.length } as N & { id: number };
+    const withId = { ...node, id: this.nodes.length };
     this.nodes.push(withId as unknown as IrNode);
     return withId;
   }
@@ -463,11 +472,6 @@ export class IrGraph {
     const node = this.nodes[id];
     if (!node) throw new TributaryError('TRIB_INTERNAL', `no IR node ${id}`);
     return node;
-  }
-
-  /** Replaces a node's arguments (e.g. materializing a table once a join needs its values). */
-  update(id: number, changes: Partial<IrNode>): void {
-    this.nodes[id] = { ...this.node(id), ...changes } as IrNode;
   }
 
   /** `KSTREAM-FILTER-0000000003` style names, as Kafka Streams generates them. */

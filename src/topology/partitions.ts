@@ -23,6 +23,11 @@ export function resolvePartitions(
 ): PartitionLayout {
   const counts = new Map<string, number>();
   const name = (ref: { name: string; internal: boolean }) => Topology.topicName(ref, applicationId);
+  /** The partition counts of these topics, when all are known by now. */
+  const knownCounts = (refs: readonly { name: string; internal: boolean }[]): number[] | undefined => {
+    const known = refs.flatMap((ref) => counts.get(name(ref)) ?? []);
+    return known.length === refs.length ? known : undefined;
+  };
   const internalNames = new Set(
     [...topology.internalTopics.values()]
       .filter((t) => t.kind === 'repartition')
@@ -51,18 +56,18 @@ export function resolvePartitions(
     const topics = group.map((t) =>
       internalNames.has(`${applicationId}-${t}`) ? `${applicationId}-${t}` : t,
     );
-    const known = topics.filter((t) => counts.has(t));
-    const distinct = new Set(known.map((t) => counts.get(t)!));
+    const known = topics.flatMap((topic) => {
+      const count = counts.get(topic);
+      return count === undefined ? [] : [{ topic, count }];
+    });
+    const distinct = new Set(known.map((k) => k.count));
     if (distinct.size > 1) {
-      const listing = known.map((t) => `"${t}" (${counts.get(t)} partitions)`).join(', ');
+      const listing = known.map((k) => `"${k.topic}" (${k.count} partitions)`).join(', ');
       throw new TopologyError(
         `topics joined with each other must have the same number of partitions, but ${listing} differ`,
       );
     }
-    if (distinct.size === 1) {
-      const count = [...distinct][0]!;
-      for (const t of topics) if (!counts.has(t)) counts.set(t, count);
-    }
+    for (const count of distinct) for (const t of topics) if (!counts.has(t)) counts.set(t, count);
   }
 
   // Remaining repartition topics: the largest count among the sources of the sub-topology writing them.
@@ -70,9 +75,9 @@ export function resolvePartitions(
   while (progress) {
     progress = false;
     for (const sub of topology.subtopologies) {
-      const sourceCounts = sub.sourceTopics.map((ref) => counts.get(name(ref)));
-      if (sourceCounts.some((c) => c === undefined)) continue;
-      const tasks = Math.max(...(sourceCounts as number[]));
+      const sourceCounts = knownCounts(sub.sourceTopics);
+      if (!sourceCounts) continue;
+      const tasks = Math.max(...sourceCounts);
       for (const sink of sub.sinks) {
         if (typeof sink.topic === 'function' || !sink.topic.internal) continue;
         const topic = name(sink.topic);
@@ -86,13 +91,13 @@ export function resolvePartitions(
 
   const tasksPerSubtopology = new Map<number, number>();
   for (const sub of topology.subtopologies) {
-    const sourceCounts = sub.sourceTopics.map((ref) => counts.get(name(ref)));
-    if (sourceCounts.some((c) => c === undefined)) {
+    const sourceCounts = knownCounts(sub.sourceTopics);
+    if (!sourceCounts) {
       throw new TopologyError(
         `cannot work out the partition count of sub-topology ${sub.id}: its input topics form a cycle`,
       );
     }
-    const tasks = Math.max(...(sourceCounts as number[]));
+    const tasks = Math.max(...sourceCounts);
     tasksPerSubtopology.set(sub.id, tasks);
     for (const store of sub.stores) {
       const changelog = topology.changelogTopic(store.name, applicationId);

@@ -1,8 +1,8 @@
 import { TopologyError } from '../errors.ts';
-import type { ProcessorSupplier } from '../processor/api.ts';
 import type { StoreSpec } from '../state/api.ts';
 import type { Serde } from '../serde/serde.ts';
 import type { StreamPartitioner, TimestampExtractor, TopicNameExtractor } from './functions.ts';
+import type { ErasedProcessorSupplier } from './ir.ts';
 
 /**
  * A topic as the topology names it. Internal topics (repartition, changelog) are stored without the
@@ -26,7 +26,7 @@ export interface ProcessorNodeDef {
   readonly kind: 'processor';
   readonly name: string;
   readonly parents: readonly string[];
-  readonly supplier: ProcessorSupplier<unknown, unknown, unknown, unknown>;
+  readonly supplier: ErasedProcessorSupplier;
   readonly stores: readonly string[];
 }
 

@@ -87,7 +87,7 @@ function splitIntoSubtopologies(
   const parent = new Map<string, string>(order.map((n) => [n, n]));
   const find = (n: string): string => {
     let root = n;
-    while (parent.get(root) !== root) root = parent.get(root)!;
+    for (let up = parent.get(root); up !== undefined && up !== root; up = parent.get(root)) root = up;
     parent.set(n, root);
     return root;
   };
@@ -113,11 +113,11 @@ function splitIntoSubtopologies(
   }
 
   const groups = new Map<string, NodeDef[]>();
-  for (const name of order) {
+  for (const [name, node] of nodes) {
     const root = find(name);
     let group = groups.get(root);
     if (!group) groups.set(root, (group = []));
-    group.push(nodes.get(name)!);
+    group.push(node);
   }
 
   return [...groups.values()].map((group, id) => {

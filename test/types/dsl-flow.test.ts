@@ -11,6 +11,7 @@ import type {
   KStream,
   KTable,
   SessionWindowedKStream,
+  TopicDefinition,
   TimeWindowedKStream,
 } from 'tributary';
 import {
@@ -21,6 +22,7 @@ import {
   StreamsBuilder,
   Suppressed,
   TimeWindows,
+  defineApp,
   defineTopic,
   keyValue,
   type KeyValue,
@@ -150,6 +152,31 @@ describe('DSL types', () => {
         window,
       );
       expectTypeOf(outer).toEqualTypeOf<KStream<string, boolean>>();
+    });
+  });
+
+  it('stream-stream joins with a grace period and StreamJoined serdes keep the joiner result type', () => {
+    typeOnly(() => {
+      const builder = new StreamsBuilder();
+      const orders = builder.stream(topics.orders);
+      const payments = builder.stream(topics.payments);
+      const window = JoinWindows.ofTimeDifferenceAndGrace(1_000, 500).before(2_000).after(100);
+      const paid = orders.leftJoin(
+        payments,
+        (order, payment, key) => ({ key, quantity: order.quantity, amount: payment?.amount ?? 0 }),
+        window,
+        {
+          keySerde: Serdes.String(),
+          valueSerde: Serdes.Json<Order>(),
+          otherValueSerde: Serdes.Json<Payment>(),
+        },
+      );
+      expectTypeOf(paid).toEqualTypeOf<KStream<string, { key: string; quantity: number; amount: number }>>();
+      // The result flows on: a self-join of the joined stream, then to a topic of its type.
+      orders
+        .join(orders, (a, b) => a.quantity + b.quantity, window)
+        .outerJoin(paid, (total, row) => (total ?? 0) + (row?.amount ?? 0), window)
+        .to(topics.counts);
     });
   });
 
@@ -350,6 +377,28 @@ describe('DSL mistakes that do not compile', () => {
       orders.join(payments, (payment: Payment, order: Order) => payment.amount + order.quantity, window);
       // @ts-expect-error: a stream-stream join needs JoinWindows
       orders.join(payments, (order, payment) => order.quantity + payment.amount);
+      // @ts-expect-error: a left join's partner may be missing: the joiner must take null
+      orders.leftJoin(payments, (order: Order, payment: Payment) => order.quantity + payment.amount, window);
+      const orderRequired = (order: Order, payment: Payment | null) =>
+        order.quantity + (payment?.amount ?? 0);
+      // @ts-expect-error: an outer join's own value may be missing too
+      orders.outerJoin(payments, orderRequired, window);
+      // @ts-expect-error: a left join takes JoinWindows as well
+      orders.leftJoin(payments, (order, payment) => order.quantity + (payment?.amount ?? 0));
+      const customerStream = builder.stream(topics.customers);
+      // @ts-expect-error: the two streams' keys must be of the same type
+      orders.join(customerStream, (order: Order, customer: Customer) => order.id + customer.name, window);
+      // @ts-expect-error: StreamJoined's serde for the other side must serialize its values
+      orders.join(payments, (order, payment) => order.quantity + payment.amount, window, {
+        otherValueSerde: Serdes.Long(),
+      });
+      // @ts-expect-error: the joined stream's values are the joiner's results, not the inputs'
+      const notOrders: KStream<string, Order> = orders.join(
+        payments,
+        (_order, payment) => payment.amount,
+        window,
+      );
+      void notOrders;
       const orderTable = builder.table(topics.orders);
       const customers = builder.table(topics.customers);
       const withKey = (_order: Order, _customer: Customer, _key: string) => 0;
@@ -387,6 +436,20 @@ describe('DSL mistakes that do not compile', () => {
         .count();
       // @ts-expect-error: the key is Windowed<string>, not string
       counts.toStream().map((key: string, count: number): KeyValue<string, number> => keyValue(key, count));
+    });
+  });
+
+  it('an application lists topics of any types and hands them back without claiming their types', () => {
+    typeOnly(() => {
+      const app = defineApp({
+        applicationId: 'orders-app',
+        topology: (builder) => void builder.stream(topics.orders).to(topics.orders),
+        topics: [topics.orders, topics.customers, topics.counts],
+      });
+      expectTypeOf(app.topic('orders')).toEqualTypeOf<TopicDefinition<unknown, unknown> | undefined>();
+      // @ts-expect-error: what app.topic() returns must be narrowed before its values are used as orders
+      const order: Order | undefined = app.topic('orders')?.valueSerde.deserialize(new Uint8Array());
+      void order;
     });
   });
 

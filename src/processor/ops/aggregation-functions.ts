@@ -5,21 +5,31 @@ import { TributaryError } from '../../errors.ts';
 /**
  * The functions an aggregating processor runs, whatever the DSL call was. `initializer` may return
  * null: reduce starts from "nothing yet", and its aggregator then takes the first value as it is.
+ *
+ * Declared as methods, like the erased user functions (common/functions.ts): a count's
+ * `Aggregation<unknown, unknown, number>` is then an `Aggregation<unknown, unknown, unknown>` as the
+ * compiled graph holds it, without a cast.
  */
 export interface Aggregation<K, V, VA> {
-  readonly initializer: () => VA | null;
-  readonly aggregator: (key: K, value: V, aggregate: VA | null) => VA | null;
+  initializer(): VA | null;
+  aggregator(key: K, value: V, aggregate: VA | null): VA | null;
 }
 
 /** A table aggregation also retracts values that left the group (an update's old value, a delete). */
 export interface TableAggregation<K, V, VA> extends Aggregation<K, V, VA> {
-  readonly subtractor: (key: K, value: V, aggregate: VA) => VA | null;
+  subtractor(key: K, value: V, aggregate: VA): VA | null;
 }
 
 export interface SessionAggregation<K, V, VA> extends Aggregation<K, V, VA> {
   /** Combines the aggregates of two sessions that a new record joins into one. */
-  readonly merger: (key: K, aggregate1: VA | null, aggregate2: VA | null) => VA | null;
+  merger(key: K, aggregate1: VA | null, aggregate2: VA | null): VA | null;
 }
+
+/** Counts start at 0; an aggregate that is not there yet (null) counts as 0 too, as `null + 1` did. */
+const counting: Aggregation<unknown, unknown, number> = {
+  initializer: () => 0,
+  aggregator: (_k, _v, count) => (count ?? 0) + 1,
+};
 
 interface UserFns {
   readonly kind: AggregateKind;
@@ -36,7 +46,7 @@ function required<F>(fn: F | undefined, what: string, kind: AggregateKind): F {
 export function streamAggregation(fns: UserFns): Aggregation<unknown, unknown, unknown> {
   switch (fns.kind) {
     case 'count':
-      return { initializer: () => 0, aggregator: (_k, _v, count) => (count as number) + 1 };
+      return counting;
     case 'reduce': {
       const reducer = required(fns.aggregator, 'a reducer', fns.kind);
       // The first value of a key is its aggregate; the reducer only ever sees two real values.
@@ -59,8 +69,13 @@ export function sessionAggregation(
 ): SessionAggregation<unknown, unknown, unknown> {
   const base = streamAggregation(fns);
   switch (fns.kind) {
-    case 'count':
-      return { ...base, merger: (_k, a, b) => (a as number) + (b as number) };
+    case 'count': {
+      const counts: SessionAggregation<unknown, unknown, number> = {
+        ...counting,
+        merger: (_k, a, b) => (a ?? 0) + (b ?? 0),
+      };
+      return counts;
+    }
     case 'reduce':
       // The aggregate so far (first) absorbs the other session's aggregate as if it were one value.
       return { ...base, merger: (k, a, b) => base.aggregator(k, b, a) };
@@ -79,13 +94,14 @@ export function tableAggregation(fns: {
   readonly subtractor: AggregatorFunction | undefined;
 }): TableAggregation<unknown, unknown, unknown> {
   switch (fns.kind) {
-    case 'count':
+    case 'count': {
       // A count that drops to zero stays in the table as 0; it is not deleted.
-      return {
-        initializer: () => 0,
-        aggregator: (_k, _v, count) => (count as number) + 1,
-        subtractor: (_k, _v, count) => (count as number) - 1,
+      const counts: TableAggregation<unknown, unknown, number> = {
+        ...counting,
+        subtractor: (_k, _v, count) => count - 1,
       };
+      return counts;
+    }
     case 'reduce': {
       const adder = required(fns.adder, 'an adder', fns.kind);
       const subtractor = required(fns.subtractor, 'a subtractor', fns.kind);

@@ -25,8 +25,8 @@ export function changeSerde<V>(inner: Serde<V>): Serde<Change<V>> {
       );
       bytes[0] = flags;
       let offset = 1;
-      if (lengthPrefix) {
-        new DataView(bytes.buffer).setUint32(offset, newBytes!.byteLength);
+      if (newBytes && oldBytes) {
+        new DataView(bytes.buffer).setUint32(offset, newBytes.byteLength);
         offset += 4;
       }
       if (newBytes) {
@@ -63,8 +63,7 @@ export function changeSerde<V>(inner: Serde<V>): Serde<Change<V>> {
         change.oldValue === null ? null : inner.toJson ? inner.toJson(change.oldValue) : change.oldValue,
     }),
     fromJson: (json, context) => {
-      const record = json as { newValue?: unknown; oldValue?: unknown } | null;
-      if (!record || typeof record !== 'object')
+      if (json === null || typeof json !== 'object')
         throw new SerdeError(
           `expected a change {"newValue": ..., "oldValue": ...}, got ${JSON.stringify(json)}`,
         );
@@ -74,7 +73,10 @@ export function changeSerde<V>(inner: Serde<V>): Serde<Change<V>> {
           : inner.fromJson
             ? inner.fromJson(value, context)
             : (value as V);
-      return { newValue: part(record.newValue), oldValue: part(record.oldValue) };
+      return {
+        newValue: part('newValue' in json ? json.newValue : undefined),
+        oldValue: part('oldValue' in json ? json.oldValue : undefined),
+      };
     },
   };
 }

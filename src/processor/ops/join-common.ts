@@ -1,7 +1,3 @@
-import type { ProcessorSupplier } from '../api.ts';
-
-export type AnySupplier = ProcessorSupplier<unknown, unknown, unknown, unknown>;
-
 /** A joiner: (thisValue, otherValue, key) => result; the IR holds it with its types erased. */
 export type JoinerFn<V = unknown, VO = unknown, K = unknown, VR = unknown> = (
   value: V,

@@ -2,7 +2,7 @@ import { SerdeError } from '../../errors.ts';
 import { readInt64, writeInt64 } from '../../serde/int64.ts';
 import type { Serde, SerdeContext } from '../../serde/serde.ts';
 import type { KeyValueStore } from '../../state/api.ts';
-import type { Headers, StreamRecord } from '../record.ts';
+import type { StreamRecord } from '../record.ts';
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -126,6 +126,8 @@ export class JoinGraceBuffer<K, V> {
       const timestamp = timestampOf(key);
       this.store.delete(key);
       const [valueBytes, ...headerParts] = decodeParts(value);
+      // Records with a null value are never buffered: they are dropped before they get here.
+      if (!valueBytes) throw new SerdeError('a buffered join record has no value');
       const headers: Record<string, string | Uint8Array> = {};
       for (let i = 0; i + 2 < headerParts.length; i += 3) {
         const raw = headerParts[i + 2] ?? new Uint8Array();
@@ -134,9 +136,9 @@ export class JoinGraceBuffer<K, V> {
       }
       yield {
         key: this.keySerde.deserialize(key.subarray(8, key.byteLength - 4), this.context),
-        value: this.valueSerde.deserialize(valueBytes!, { ...this.context, part: 'value' }),
+        value: this.valueSerde.deserialize(valueBytes, { ...this.context, part: 'value' }),
         timestamp,
-        headers: headers as Headers,
+        headers,
       };
     }
   }

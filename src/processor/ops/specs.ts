@@ -1,33 +1,37 @@
 /**
  * How windowed, suppressing and joining operators are configured: what the DSL records in the logical
  * graph and what each operator's processor is built with.
+ *
+ * The window specs are type aliases rather than interfaces on purpose: they are plain data of strings
+ * and numbers, and an alias is assignable to a `Record<string, string | number>` (what `describe()`
+ * shows of a store's windows) where an interface is not.
  */
 
-export interface TimeWindowsSpec {
+export type TimeWindowsSpec = {
   readonly type: 'time';
   readonly sizeMs: number;
   readonly advanceMs: number;
   readonly graceMs: number;
-}
+};
 
-export interface SlidingWindowsSpec {
+export type SlidingWindowsSpec = {
   readonly type: 'sliding';
   readonly timeDifferenceMs: number;
   readonly graceMs: number;
-}
+};
 
-export interface SessionWindowsSpec {
+export type SessionWindowsSpec = {
   readonly type: 'session';
   readonly gapMs: number;
   readonly graceMs: number;
-}
+};
 
-export interface JoinWindowsSpec {
+export type JoinWindowsSpec = {
   readonly type: 'join';
   readonly beforeMs: number;
   readonly afterMs: number;
   readonly graceMs: number;
-}
+};
 
 export interface SuppressSpec {
   readonly until: 'window-close' | 'time-limit';

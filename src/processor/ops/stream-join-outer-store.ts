@@ -14,11 +14,13 @@ export interface OuterKey<K> {
   readonly key: K;
 }
 
-/** Every value of one (timestamp, side, key): records of the same key and time share one entry. */
-export interface OuterValues<V> {
-  readonly side: JoinSide;
-  readonly values: readonly V[];
-}
+/**
+ * Every value of one (timestamp, side, key): records of the same key and time share one entry. The side
+ * says which input the values came from, and so their type.
+ */
+export type OuterValues<VL, VR> =
+  | { readonly side: 'left'; readonly values: readonly VL[] }
+  | { readonly side: 'right'; readonly values: readonly VR[] };
 
 export function outerKeySerde<K>(keySerde: Serde<K>): Serde<OuterKey<K>> {
   return {
@@ -47,16 +49,17 @@ export function outerKeySerde<K>(keySerde: Serde<K>): Serde<OuterKey<K>> {
 }
 
 /** Layout: the side (0 right, 1 left), then each value as a 4-byte length and its bytes. */
-export function outerValuesSerde(
-  leftSerde: Serde<unknown>,
-  rightSerde: Serde<unknown>,
-): Serde<OuterValues<unknown>> {
-  const serdeOf = (side: JoinSide) => (side === 'left' ? leftSerde : rightSerde);
+export function outerValuesSerde<VL, VR>(
+  leftSerde: Serde<VL>,
+  rightSerde: Serde<VR>,
+): Serde<OuterValues<VL, VR>> {
   return {
     name: `join-outer-values(${leftSerde.name},${rightSerde.name})`,
     serialize: (entry, context?: SerdeContext) => {
-      const serde = serdeOf(entry.side);
-      const parts = entry.values.map((v) => serde.serialize(v, context));
+      const parts =
+        entry.side === 'left'
+          ? entry.values.map((v) => leftSerde.serialize(v, context))
+          : entry.values.map((v) => rightSerde.serialize(v, context));
       const bytes = new Uint8Array(1 + parts.reduce((n, p) => n + 4 + p.byteLength, 0));
       const view = new DataView(bytes.buffer);
       view.setUint8(0, entry.side === 'left' ? 1 : 0);
@@ -68,20 +71,27 @@ export function outerValuesSerde(
       }
       return bytes;
     },
-    deserialize: (bytes, context) => {
-      const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-      const side: JoinSide = view.getUint8(0) === 1 ? 'left' : 'right';
-      const serde = serdeOf(side);
-      const values: unknown[] = [];
-      let offset = 1;
-      while (offset < bytes.byteLength) {
-        if (offset + 4 > bytes.byteLength) throw new SerdeError('join buffer value is truncated');
-        const length = view.getUint32(offset);
-        if (offset + 4 + length > bytes.byteLength) throw new SerdeError('join buffer value is truncated');
-        values.push(serde.deserialize(bytes.subarray(offset + 4, offset + 4 + length), context));
-        offset += 4 + length;
-      }
-      return { side, values };
-    },
+    deserialize: (bytes, context) =>
+      new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint8(0) === 1
+        ? { side: 'left', values: lengthPrefixed(bytes).map((part) => leftSerde.deserialize(part, context)) }
+        : {
+            side: 'right',
+            values: lengthPrefixed(bytes).map((part) => rightSerde.deserialize(part, context)),
+          },
   };
+}
+
+/** The length-prefixed parts of an entry, after its side byte. */
+function lengthPrefixed(bytes: Uint8Array): Uint8Array[] {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const parts: Uint8Array[] = [];
+  let offset = 1;
+  while (offset < bytes.byteLength) {
+    if (offset + 4 > bytes.byteLength) throw new SerdeError('join buffer value is truncated');
+    const length = view.getUint32(offset);
+    if (offset + 4 + length > bytes.byteLength) throw new SerdeError('join buffer value is truncated');
+    parts.push(bytes.subarray(offset + 4, offset + 4 + length));
+    offset += 4 + length;
+  }
+  return parts;
 }

@@ -3,7 +3,7 @@ import { recordDropped } from '../internal-context.ts';
 import type { StreamRecord } from '../record.ts';
 import type { KeyValueStore, StateStore, WindowStore } from '../../state/api.ts';
 import type { JoinType, JoinWindowsSpec } from './specs.ts';
-import { absent, type AnySupplier, type JoinerFn } from './join-common.ts';
+import { absent, type JoinerFn } from './join-common.ts';
 import type { JoinSide, OuterKey, OuterValues } from './stream-join-outer-store.ts';
 
 /**
@@ -29,16 +29,54 @@ export function joinWindowProcessor<K, V>(storeName: string): ProcessorSupplier<
   };
 }
 
-export interface StreamJoinOptions {
-  readonly side: JoinSide;
+export interface StreamJoinOptions<K, VL, VR, VOut> {
   readonly joinType: JoinType;
   readonly windows: JoinWindowsSpec;
   readonly leftStoreName: string;
   readonly rightStoreName: string;
   /** Records still without a partner (left and outer joins). */
   readonly outerStoreName: string | undefined;
-  /** The user's joiner, (leftValue, rightValue, key). */
-  readonly joiner: JoinerFn;
+  /** The user's joiner, (leftValue, rightValue, key); null stands for the missing partner. */
+  readonly joiner: JoinerFn<VL | null, VR | null, K, VOut>;
+}
+
+/**
+ * One input's view of the join: its own value type `V`, the other input's `VO`, and how its values
+ * meet the user's joiner and the store of waiting records, which holds both inputs' values.
+ */
+interface JoinInput<K, VL, VR, V, VO, VOut> {
+  readonly side: JoinSide;
+  /** The user's joiner with this input's value first. */
+  readonly join: (value: V, otherValue: VO | null, key: K) => VOut;
+  /** This input's values waiting in an entry (an entry of the same key, time and side is always its own). */
+  readonly waiting: (entry: OuterValues<VL, VR> | undefined) => readonly V[];
+  readonly entry: (values: readonly V[]) => OuterValues<VL, VR>;
+}
+
+/** The processor of a stream-stream join's left input (see `streamJoinProcessor`). */
+export function leftStreamJoinProcessor<K, VL, VR, VOut>(
+  options: StreamJoinOptions<K, VL, VR, VOut>,
+): ProcessorSupplier<K, VL, K, VOut> {
+  const { joiner } = options;
+  return streamJoinProcessor<K, VL, VR, VL, VR, VOut>(options, {
+    side: 'left',
+    join: (value, otherValue, key) => joiner(value, otherValue, key),
+    waiting: (entry) => (entry?.side === 'left' ? entry.values : []),
+    entry: (values) => ({ side: 'left', values }),
+  });
+}
+
+/** The processor of a stream-stream join's right input (see `streamJoinProcessor`). */
+export function rightStreamJoinProcessor<K, VL, VR, VOut>(
+  options: StreamJoinOptions<K, VL, VR, VOut>,
+): ProcessorSupplier<K, VR, K, VOut> {
+  const { joiner } = options;
+  return streamJoinProcessor<K, VL, VR, VR, VL, VOut>(options, {
+    side: 'right',
+    join: (value, otherValue, key) => joiner(otherValue, value, key),
+    waiting: (entry) => (entry?.side === 'right' ? entry.values : []),
+    entry: (values) => ({ side: 'right', values }),
+  });
 }
 
 /**
@@ -80,24 +118,26 @@ const trackers = new WeakMap<StateStore, JoinTimeTracker>();
  * Records with a null key or value are dropped, except that an outer side emits a record with a null
  * key (and a value) joined with null at once.
  */
-export function streamJoinProcessor(options: StreamJoinOptions): AnySupplier {
-  const { side, joinType, joiner } = options;
+function streamJoinProcessor<K, VL, VR, V, VO, VOut>(
+  options: StreamJoinOptions<K, VL, VR, VOut>,
+  input: JoinInput<K, VL, VR, V, VO, VOut>,
+): ProcessorSupplier<K, V, K, VOut> {
+  const { joinType, joiner } = options;
+  const { side, join } = input;
   const { beforeMs, afterMs, graceMs } = options.windows;
   const other: JoinSide = side === 'left' ? 'right' : 'left';
   /** How far ahead of a record of side `s` its window reaches. */
   const lookAhead = (s: JoinSide) => (s === 'left' ? afterMs : beforeMs);
   const lookBack = lookAhead(other);
   const outer = joinType === 'outer' || (joinType === 'left' && side === 'left');
-  const join = (value: unknown, otherValue: unknown, key: unknown) =>
-    side === 'left' ? joiner(value, otherValue, key) : joiner(otherValue, value, key);
   /** Whether a waiting record of side `s` at `timestamp` may still find a partner. */
   const windowOpen = (timestamp: number, s: JoinSide, streamTime: number) =>
     timestamp + lookAhead(s) + graceMs >= streamTime;
 
   return () => {
-    let context: ProcessorContext<unknown, unknown>;
-    let otherStore: WindowStore<unknown, unknown>;
-    let outerStore: KeyValueStore<OuterKey<unknown>, OuterValues<unknown>> | undefined;
+    let context: ProcessorContext<K, VOut>;
+    let otherStore: WindowStore<K, VO>;
+    let outerStore: KeyValueStore<OuterKey<K>, OuterValues<VL, VR>> | undefined;
     let tracker: JoinTimeTracker;
 
     /** True when no waiting record can have closed yet (the cheap test Kafka Streams makes first). */
@@ -110,8 +150,8 @@ export function streamJoinProcessor(options: StreamJoinOptions): AnySupplier {
     }
 
     function emitClosed(
-      waitingStore: KeyValueStore<OuterKey<unknown>, OuterValues<unknown>>,
-      trigger: StreamRecord<unknown, unknown>,
+      waitingStore: KeyValueStore<OuterKey<K>, OuterValues<VL, VR>>,
+      trigger: StreamRecord<K, V>,
     ): void {
       if (nothingDue()) return;
       const streamTime = tracker.streamTime;
@@ -125,20 +165,20 @@ export function streamJoinProcessor(options: StreamJoinOptions): AnySupplier {
           open[key.side] = true;
           continue;
         }
-        for (const v of value.values) {
-          const result = key.side === 'left' ? joiner(v, null, key.key) : joiner(null, v, key.key);
+        const emit = (result: VOut) =>
           context.forward({
             key: key.key,
             value: result,
             timestamp: key.timestamp,
             headers: trigger.headers,
           });
-        }
+        if (value.side === 'left') for (const v of value.values) emit(joiner(v, null, key.key));
+        else for (const v of value.values) emit(joiner(null, v, key.key));
         waitingStore.delete(key);
       }
     }
 
-    const processor: Processor<unknown, unknown, unknown, unknown> = {
+    const processor: Processor<K, V, K, VOut> = {
       init: (c) => {
         context = c;
         otherStore = c.getStateStore(side === 'left' ? options.rightStoreName : options.leftStoreName);
@@ -181,8 +221,7 @@ export function streamJoinProcessor(options: StreamJoinOptions): AnySupplier {
         }
         tracker.minTime = Math.min(tracker.minTime, timestamp);
         const key = { timestamp, side, key: record.key };
-        const waiting = outerStore.get(key);
-        outerStore.put(key, { side, values: [...(waiting?.values ?? []), record.value] });
+        outerStore.put(key, input.entry([...input.waiting(outerStore.get(key)), record.value]));
       },
     };
     return processor;

@@ -1,4 +1,4 @@
-import { SerdeError } from '../../errors.ts';
+import { SerdeError, TributaryError } from '../../errors.ts';
 import type { Serde } from '../../serde/serde.ts';
 import type { KeyValueStore } from '../../state/api.ts';
 import { toBinaryKey } from '../../state/bytes.ts';
@@ -238,9 +238,14 @@ export class SuppressionBuffer<K, V> {
   /** Removes and hands over the earliest entries while `condition` holds. */
   evictWhile(condition: () => boolean, emit: (key: K, entry: BufferedChange<V>) => void): void {
     while (this.size > 0 && condition()) {
-      const first = this.byTime.minKey()!;
-      const key = this.byTime.get(first)!;
-      const entry = this.store.get(key)!;
+      const first = this.byTime.minKey();
+      const key = first && this.byTime.get(first);
+      const entry = key === undefined ? undefined : this.store.get(key);
+      if (first === undefined || key === undefined || entry === undefined)
+        throw new TributaryError(
+          'TRIB_INTERNAL',
+          'the suppression buffer counts entries that its time index or its store does not hold',
+        );
       this.byTime.delete(first);
       this.timeOfKey.delete(first[1]);
       this.setSize(first[1], 0);

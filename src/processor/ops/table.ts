@@ -8,7 +8,7 @@ import type {
   ValueTransformerWithKey,
   ValueTransformerWithKeySupplier,
 } from '../api.ts';
-import { ProcessingError, TopologyError } from '../../errors.ts';
+import { ProcessingError, TopologyError, TributaryError } from '../../errors.ts';
 import { change, isLatest, type Change } from '../change.ts';
 import { recordDropped, warn } from '../internal-context.ts';
 import { withValue } from '../record.ts';
@@ -271,7 +271,9 @@ export function transformValuesValueGetter<K, V, VR>(
       const upstream = parent.get();
       let computer: RowComputer<K, V, VR> | undefined;
       const transformed = (key: K, row: ValueAndTimestamp<V> | undefined) => {
-        const value = computer!.compute(key, row?.value ?? null) ?? null;
+        if (!computer)
+          throw new TributaryError('TRIB_INTERNAL', `${operator}: a value getter was read before its init`);
+        const value = computer.compute(key, row?.value ?? null) ?? null;
         return value === null ? undefined : { value, timestamp: row?.timestamp ?? -1 };
       };
       return {

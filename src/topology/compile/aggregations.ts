@@ -20,8 +20,8 @@ import {
   type WindowEmit,
 } from '../../processor/ops/windowed-aggregate.ts';
 import { passThroughProcessor } from '../../processor/ops/stateless.ts';
-import type { ProcessorSupplier } from '../../processor/api.ts';
 import type {
+  ErasedProcessorSupplier,
   CogroupAggregateIr,
   IrGraph,
   IrNode,
@@ -36,8 +36,6 @@ import type {
 import type { CompileContext, OpCompilers } from './context.ts';
 import { materializeTable } from './tables.ts';
 import { addSimpleProcessor } from './stateless.ts';
-
-type AnySupplier = ProcessorSupplier<unknown, unknown, unknown, unknown>;
 
 /** Whether an aggregation's result table is kept in a versioned store. */
 function versioned(store: StoreIr): boolean {
@@ -136,7 +134,7 @@ function windowAggregate(
   windows: TimeWindowsSpec | SlidingWindowsSpec,
   emit: WindowEmit,
   context: CompileContext,
-): (aggregation: Aggregation<unknown, unknown, unknown>) => AnySupplier {
+): (aggregation: Aggregation<unknown, unknown, unknown>) => ErasedProcessorSupplier {
   const sliding = windows.type === 'sliding';
   const sizeMs = sliding ? windows.timeDifferenceMs : windows.sizeMs;
   const retentionMs = sliding
@@ -169,7 +167,7 @@ function sessionAggregate(
   windows: SessionWindowsSpec,
   emit: WindowEmit,
   context: CompileContext,
-): (aggregation: SessionAggregation<unknown, unknown, unknown>) => AnySupplier {
+): (aggregation: SessionAggregation<unknown, unknown, unknown>) => ErasedProcessorSupplier {
   const retentionMs = retention(
     node,
     windows.gapMs + windows.graceMs,
@@ -259,7 +257,7 @@ export const aggregationCompilers: OpCompilers = {
     const windows = node.windows;
     // Kafka Streams has no emit strategy for cogroups: they emit every update.
     const emit: WindowEmit = { onUpdate: true, sendOldValues: context.oldValues.sends(node.id) };
-    let aggregate: (input: number) => AnySupplier;
+    let aggregate: (input: number) => ErasedProcessorSupplier;
     if (!windows) {
       const store = materialize(context, node.id, node.store);
       aggregate = (i) =>

@@ -78,11 +78,11 @@ export class CompileContext {
     return undefined;
   }
 
-  valueGetter<K, V>(id: number): TableValueGetterSupplier<K, V> {
+  valueGetter(id: number): TableValueGetterSupplier<unknown, unknown> {
     const getter = this.valueGetters.get(id);
     if (!getter)
       throw new TopologyError(`${this.graph.node(id).name} is not a table whose values can be looked up`);
-    return getter as TableValueGetterSupplier<K, V>;
+    return getter;
   }
 
   setValueGetter(id: number, getter: TableValueGetterSupplier<unknown, unknown>): void {
@@ -136,12 +136,12 @@ export class CompileContext {
   }
 
   /** Creates the spec of a versioned store (`StoreIr.historyRetentionMs` set) and adds it to the topology. */
-  addVersionedStore(store: StoreIr): VersionedKeyValueStoreSpec {
+  addVersionedStore(store: StoreIr, historyRetentionMs: number): VersionedKeyValueStoreSpec {
     const spec: VersionedKeyValueStoreSpec = {
       kind: 'versioned-key-value',
       ...this.common(store, undefined, undefined),
       logging: { enabled: store.logging, topicConfig: store.loggingConfig },
-      historyRetentionMs: store.historyRetentionMs!,
+      historyRetentionMs,
     };
     this.builder.addStore(spec);
     return spec;

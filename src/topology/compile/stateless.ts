@@ -10,18 +10,15 @@ import {
   selectKeyProcessor,
   splitProcessor,
 } from '../../processor/ops/stateless.ts';
-import type { ProcessorSupplier } from '../../processor/api.ts';
-import type { IrNode, MapIr } from '../ir.ts';
+import type { ErasedProcessorSupplier, IrNode, MapIr } from '../ir.ts';
 import type { TopicNameExtractor } from '../functions.ts';
 import type { CompileContext, OpCompilers } from './context.ts';
-
-type AnySupplier = ProcessorSupplier<unknown, unknown, unknown, unknown>;
 
 /** Adds a processor reading the IR node's parents and makes it the node's output. */
 export function addSimpleProcessor(
   node: IrNode,
   context: CompileContext,
-  supplier: AnySupplier,
+  supplier: ErasedProcessorSupplier,
   stores: readonly string[] = [],
 ): void {
   context.builder.addProcessor({ name: node.name, parents: context.parentOutputs(node), supplier, stores });
@@ -29,7 +26,7 @@ export function addSimpleProcessor(
   context.inheritTopics(node);
 }
 
-function mapSupplier(node: MapIr): AnySupplier {
+function mapSupplier(node: MapIr): ErasedProcessorSupplier {
   switch (node.op) {
     case 'map':
       return mapProcessor(node.mapper);

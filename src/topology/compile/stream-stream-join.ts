@@ -1,6 +1,10 @@
 import { passThroughProcessor } from '../../processor/ops/stateless.ts';
 import { outerKeySerde, outerValuesSerde } from '../../processor/ops/stream-join-outer-store.ts';
-import { joinWindowProcessor, streamJoinProcessor } from '../../processor/ops/stream-stream-join.ts';
+import {
+  joinWindowProcessor,
+  leftStreamJoinProcessor,
+  rightStreamJoinProcessor,
+} from '../../processor/ops/stream-stream-join.ts';
 import type { StreamStreamJoinIr } from '../ir.ts';
 import type { CompileContext } from './context.ts';
 
@@ -68,13 +72,13 @@ export function compileStreamStreamJoin(node: StreamStreamJoinIr, context: Compi
   builder.addProcessor({
     name: node.thisJoinName,
     parents: [node.thisWindowName],
-    supplier: streamJoinProcessor({ ...joinOptions, side: 'left' }),
+    supplier: leftStreamJoinProcessor(joinOptions),
     stores,
   });
   builder.addProcessor({
     name: node.otherJoinName,
     parents: [node.otherWindowName],
-    supplier: streamJoinProcessor({ ...joinOptions, side: 'right' }),
+    supplier: rightStreamJoinProcessor(joinOptions),
     stores,
   });
   builder.addProcessor({

@@ -29,7 +29,7 @@ export function materializeTable(
 ): string {
   const { sourceTopic, cacheable } = options;
   if (store.historyRetentionMs !== undefined) {
-    context.addVersionedStore(store);
+    context.addVersionedStore(store, store.historyRetentionMs);
     context.setValueGetter(id, versionedStoreValueGetter(store.name, store.historyRetentionMs));
   } else {
     context.addKeyValueStore(store, { timestamped: true, sourceTopic, cacheable: cacheable === true });

@@ -9,6 +9,7 @@ import type { AnySerde, StoreIr } from '../ir.ts';
 import type { FunctionRegistry } from './function-registry.ts';
 import type { FieldKind } from './schema.ts';
 import { resolveSerde, serdeName, type SerdeResolveOptions } from './serde-registry.ts';
+import { toError } from '../../common/to-error.ts';
 
 /** Where a value sits, for error messages: `node 3 "KSTREAM-FILTER-0000000003" (filter), field "predicate"`. */
 export interface FieldPlace {
@@ -157,9 +158,7 @@ export function decodeField(
     case 'string':
       return expectString(value, place);
     case 'number':
-      if (typeof value !== 'number' || !Number.isFinite(value))
-        fail(place, `must be a number, got ${show(value)}`);
-      return value;
+      return expectNumber(value, place);
     case 'boolean':
       if (typeof value !== 'boolean') fail(place, `must be true or false, got ${show(value)}`);
       return value;
@@ -180,7 +179,7 @@ export function decodeField(
     case 'topic':
       if (typeof value === 'string') return expectString(value, place);
       if (value !== null && typeof value === 'object' && 'function' in value)
-        return decodeFunction((value as { function: unknown }).function, nested(place, 'function'), context);
+        return decodeFunction(value.function, nested(place, 'function'), context);
       return fail(place, `must be a topic name or {"function": "<name>"}, got ${show(value)}`);
     case 'branches':
       if (!Array.isArray(value)) fail(place, `must be an array of branches, got ${show(value)}`);
@@ -211,10 +210,20 @@ function expectString(value: unknown, place: FieldPlace): string {
   return value;
 }
 
+function expectNumber(value: unknown, place: FieldPlace): number {
+  if (typeof value !== 'number' || !Number.isFinite(value))
+    fail(place, `must be a number, got ${show(value)}`);
+  return value;
+}
+
 function expectObject(value: unknown, place: FieldPlace): Record<string, unknown> {
-  if (value === null || typeof value !== 'object' || Array.isArray(value))
-    fail(place, `must be an object, got ${show(value)}`);
-  return value as Record<string, unknown>;
+  if (!isPlainObject(value)) fail(place, `must be an object, got ${show(value)}`);
+  return value;
+}
+
+/** An object that is not an array: what JSON.parse gives for `{...}`, read by field name. */
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
 function decodeFunction(value: unknown, place: FieldPlace, context: DecodeContext): AnyFunction {
@@ -238,30 +247,41 @@ function placeholderFunction(name: string): AnyFunction {
   return fn;
 }
 
-function decodeSerde(value: unknown, place: FieldPlace, context: DecodeContext): AnySerde {
+export function decodeSerde(value: unknown, place: FieldPlace, context: DecodeContext): AnySerde {
   const name = expectString(value, place);
   try {
     return resolveSerde(name, { ...context.serdes, placeholders: context.placeholders });
   } catch (error) {
-    return fail(place, (error as Error).message);
+    return fail(place, toError(error).message);
   }
 }
 
-const backends: readonly StoreBackend[] = ['leveldb', 'memory'];
-
 function decodeBackend(value: unknown, place: FieldPlace): StoreBackend {
   if (value === undefined) return 'leveldb';
-  if (!backends.includes(value as StoreBackend))
+  if (value !== 'leveldb' && value !== 'memory')
     fail(place, `must be "leveldb" or "memory", got ${show(value)}`);
-  return value as StoreBackend;
+  return value;
 }
 
 function decodeConfig(value: unknown, place: FieldPlace): Record<string, string> {
   if (value === undefined) return {};
-  const config = expectObject(value, place);
-  for (const [k, v] of Object.entries(config))
+  const config: Record<string, string> = {};
+  for (const [k, v] of Object.entries(expectObject(value, place))) {
     if (typeof v !== 'string') fail(nested(place, k), 'must be a string');
-  return config as Record<string, string>;
+    config[k] = v;
+  }
+  return config;
+}
+
+function optionalBoolean(value: unknown, place: FieldPlace): boolean | undefined {
+  if (value !== undefined && typeof value !== 'boolean') fail(place, 'must be true or false');
+  return value;
+}
+
+function optionalNumber(value: unknown, place: FieldPlace): number | undefined {
+  if (value !== undefined && (typeof value !== 'number' || !Number.isFinite(value)))
+    fail(place, 'must be a number');
+  return value;
 }
 
 /** Stores take defaults for everything but the name, so hand-written JSON stays short. */
@@ -285,35 +305,22 @@ function decodeStore(value: unknown, place: FieldPlace, context: DecodeContext):
   );
   const optionalSerde = (field: string) =>
     store[field] === undefined ? undefined : decodeSerde(store[field], nested(place, field), context);
-  if (store.generated !== undefined && typeof store.generated !== 'boolean')
-    fail(nested(place, 'generated'), 'must be true or false');
-  if (store.logging !== undefined && typeof store.logging !== 'boolean')
-    fail(nested(place, 'logging'), 'must be true or false');
-  if (
-    store.retentionMs !== undefined &&
-    (typeof store.retentionMs !== 'number' || !Number.isFinite(store.retentionMs))
-  )
-    fail(nested(place, 'retentionMs'), 'must be a number');
-  if (
-    store.historyRetentionMs !== undefined &&
-    (typeof store.historyRetentionMs !== 'number' || !Number.isFinite(store.historyRetentionMs))
-  )
-    fail(nested(place, 'historyRetentionMs'), 'must be a number');
-  if (store.caching !== undefined && typeof store.caching !== 'boolean')
-    fail(nested(place, 'caching'), 'must be true or false');
+  const generated = optionalBoolean(store.generated, nested(place, 'generated'));
+  const logging = optionalBoolean(store.logging, nested(place, 'logging'));
+  const retentionMs = optionalNumber(store.retentionMs, nested(place, 'retentionMs'));
+  const historyRetentionMs = optionalNumber(store.historyRetentionMs, nested(place, 'historyRetentionMs'));
+  const caching = optionalBoolean(store.caching, nested(place, 'caching'));
   return {
     name: expectString(store.name, nested(place, 'name')),
-    generated: (store.generated as boolean | undefined) ?? false,
+    generated: generated ?? false,
     backend: decodeBackend(store.backend, nested(place, 'backend')),
-    logging: (store.logging as boolean | undefined) ?? true,
+    logging: logging ?? true,
     loggingConfig: decodeConfig(store.loggingConfig, nested(place, 'loggingConfig')),
     keySerde: optionalSerde('keySerde'),
     valueSerde: optionalSerde('valueSerde'),
-    retentionMs: store.retentionMs as number | undefined,
-    ...(store.historyRetentionMs !== undefined
-      ? { historyRetentionMs: store.historyRetentionMs as number }
-      : {}),
-    ...(store.caching === false ? { caching: false as const } : {}),
+    retentionMs,
+    ...(historyRetentionMs !== undefined ? { historyRetentionMs } : {}),
+    ...(caching === false ? { caching } : {}),
   };
 }
 
@@ -327,11 +334,10 @@ const storeKinds: readonly StoreKind[] = [
 
 function decodeStoreSpec(value: unknown, place: FieldPlace, context: DecodeContext): StoreSpec {
   const spec = expectObject(value, place);
-  const kind = spec.kind as StoreKind;
-  if (!storeKinds.includes(kind))
+  const kind = storeKinds.find((k) => k === spec.kind);
+  if (kind === undefined)
     fail(nested(place, 'kind'), `must be one of ${storeKinds.join(', ')}, got ${show(spec.kind)}`);
-  const number = (field: string) =>
-    decodeField('number', spec[field], nested(place, field), context) as number;
+  const number = (field: string) => expectNumber(spec[field], nested(place, field));
   const logging = spec.logging === undefined ? {} : expectObject(spec.logging, nested(place, 'logging'));
   const common = {
     name: expectString(spec.name, nested(place, 'name')),

@@ -4,11 +4,12 @@ import type { Serde } from '../../serde/serde.ts';
 import { compile } from '../compile.ts';
 import { IrGraph, type AnySerde, type IrNodeInput } from '../ir.ts';
 import type { Topology } from '../topology.ts';
-import { checkFields, decodeField, type DecodeContext } from './fields.ts';
+import { checkFields, decodeField, decodeSerde, isPlainObject, type DecodeContext } from './fields.ts';
 import { toRegistry, type FunctionsInput } from './function-registry.ts';
 import { fieldsOf, isKnownOp, opSchema } from './schema.ts';
 import { resolveSerde } from './serde-registry.ts';
 import { TOPOLOGY_JSON_VERSION, nodeLabel, type TopologyJson } from './to-json.ts';
+import { toError } from '../../common/to-error.ts';
 
 export interface TopologyFromJsonOptions {
   /** The functions the JSON names. */
@@ -31,8 +32,8 @@ function invalid(message: string): never {
 /** Reads the JSON form back into a logical graph, validating it and resolving functions and serdes. */
 export function irFromJson(input: TopologyJson | string, options: TopologyFromJsonOptions = {}): IrGraph {
   const json = typeof input === 'string' ? parse(input) : input;
-  if (json === null || typeof json !== 'object' || Array.isArray(json)) invalid('expected an object');
-  const top = json as unknown as Record<string, unknown>;
+  if (!isPlainObject(json)) invalid('expected an object');
+  const top = json;
   if (top.version === undefined) invalid('the "version" field is missing');
   if (top.version !== TOPOLOGY_JSON_VERSION)
     invalid(
@@ -43,7 +44,8 @@ export function irFromJson(input: TopologyJson | string, options: TopologyFromJs
     ['version', 'applicationId', 'defaultKeySerde', 'defaultValueSerde', 'nodes'],
     'invalid topology JSON',
   );
-  if (!Array.isArray(top.nodes)) invalid('"nodes" must be an array');
+  const nodes: unknown = top.nodes;
+  if (!Array.isArray(nodes)) invalid('"nodes" must be an array');
 
   const context: DecodeContext = {
     functions: toRegistry(options.functions),
@@ -53,14 +55,14 @@ export function irFromJson(input: TopologyJson | string, options: TopologyFromJs
   const defaultSerde = (field: 'defaultKeySerde' | 'defaultValueSerde'): AnySerde =>
     top[field] === undefined
       ? resolveSerde('json')
-      : (decodeField('serde', top[field], { node: 'invalid topology JSON', field }, context) as AnySerde);
+      : decodeSerde(top[field], { node: 'invalid topology JSON', field }, context);
   const graph = new IrGraph({
     keySerde: defaultSerde('defaultKeySerde'),
     valueSerde: defaultSerde('defaultValueSerde'),
   });
 
   const ids = new Map<string, number>();
-  (top.nodes as unknown[]).forEach((raw, index) => {
+  nodes.forEach((raw: unknown, index) => {
     const node = decodeNode(raw, index, ids, context);
     const added = graph.add(node);
     // Stores added for the Processor API are never parents; only processors can be named as one.
@@ -81,7 +83,7 @@ function parse(text: string): unknown {
   try {
     return JSON.parse(text);
   } catch (error) {
-    return invalid(`not valid JSON: ${(error as Error).message}`);
+    return invalid(`not valid JSON: ${toError(error).message}`);
   }
 }
 
@@ -91,9 +93,8 @@ function decodeNode(
   ids: Map<string, number>,
   context: DecodeContext,
 ): IrNodeInput {
-  if (raw === null || typeof raw !== 'object' || Array.isArray(raw))
-    invalid(`node ${index} must be an object`);
-  const node = raw as Record<string, unknown>;
+  if (!isPlainObject(raw)) invalid(`node ${index} must be an object`);
+  const node = raw;
   const nameText = typeof node.name === 'string' ? node.name : '?';
   if (typeof node.op !== 'string') invalid(`node ${index} "${nameText}": the "op" field is missing`);
   const op = node.op;
@@ -126,5 +127,6 @@ function decodeNode(
     }
     out[field] = decodeField(kind, node[field], { node: label, field }, context);
   }
+  // The schema checked each field against the op's node type, which the compiler cannot follow.
   return out as unknown as IrNodeInput;
 }

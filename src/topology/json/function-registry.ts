@@ -29,7 +29,7 @@ export function named<F extends AnyFunction>(name: string, fn: F): F {
 
 /** The name given with `named()`, if any. */
 export function functionName(fn: AnyFunction): string | undefined {
-  const value = (fn as unknown as Record<symbol, unknown>)[FUNCTION_NAME];
+  const value: unknown = Reflect.get(fn, FUNCTION_NAME);
   return typeof value === 'string' ? value : undefined;
 }
 

@@ -143,7 +143,8 @@ export function isKnownOp(op: string): op is IrOp {
 }
 
 export function fieldsOf(op: IrOp): [string, FieldKind, boolean][] {
-  return Object.entries(opSchema[op] as Record<string, FieldSpec>).map(([field, spec]) => {
+  const specs: Readonly<Record<string, FieldSpec>> = opSchema[op];
+  return Object.entries(specs).map(([field, spec]) => {
     const optional = spec.endsWith('?');
     return [field, (optional ? spec.slice(0, -1) : spec) as FieldKind, optional];
   });

@@ -18,13 +18,13 @@ import { sessionWindowedSerde, timeWindowedSerde } from '../../serde/windowed.ts
 import type { AnySerde } from '../ir.ts';
 
 const builtins: Readonly<Record<string, () => AnySerde>> = {
-  string: () => stringSerde() as AnySerde,
+  string: () => stringSerde(),
   json: () => jsonSerde(),
-  int: () => intSerde() as AnySerde,
-  long: () => longSerde() as AnySerde,
-  'long-bigint': () => longBigIntSerde() as AnySerde,
-  double: () => doubleSerde() as AnySerde,
-  bytes: () => bytesSerde() as AnySerde,
+  int: () => intSerde(),
+  long: () => longSerde(),
+  'long-bigint': () => longBigIntSerde(),
+  double: () => doubleSerde(),
+  bytes: () => bytesSerde(),
 };
 
 export interface SerdeResolveOptions {
@@ -38,7 +38,8 @@ export interface SerdeResolveOptions {
 
 /** The name a serde is written under in the JSON form; it must be a non-empty string. */
 export function serdeName(serde: Serde<unknown>): string | undefined {
-  const name = (serde as { name?: unknown }).name;
+  // Typed as a string, but a serde written in JavaScript may have none.
+  const name: unknown = serde.name;
   return typeof name === 'string' && name.length > 0 ? name : undefined;
 }
 
@@ -49,11 +50,11 @@ export function resolveSerde(name: string, options: SerdeResolveOptions = {}): A
   const builtin = builtins[name];
   if (builtin) return builtin();
 
-  const windowed = /^windowed\((.+),(\d+)\)$/.exec(name);
-  if (windowed)
-    return timeWindowedSerde(resolveSerde(windowed[1]!, options), Number(windowed[2])) as AnySerde;
-  const session = /^session-windowed\((.+)\)$/.exec(name);
-  if (session) return sessionWindowedSerde(resolveSerde(session[1]!, options)) as AnySerde;
+  const windowed = /^windowed\((?<inner>.+),(?<sizeMs>\d+)\)$/.exec(name)?.groups;
+  if (windowed?.inner !== undefined)
+    return timeWindowedSerde(resolveSerde(windowed.inner, options), Number(windowed.sizeMs));
+  const session = /^session-windowed\((?<inner>.+)\)$/.exec(name)?.groups;
+  if (session?.inner !== undefined) return sessionWindowedSerde(resolveSerde(session.inner, options));
 
   if (name.startsWith('avro:')) {
     if (options.avroSchemas) {

@@ -78,12 +78,16 @@ function encodeNode(graph: IrGraph, node: IrNode, index: number, context: Encode
     if (!known.has(key))
       throw new TopologyError(`${label}: argument "${key}" is not part of the JSON form of "${node.op}"`);
   }
-  const out: Record<string, unknown> = { op: node.op, name: node.name };
+  const out: { op: string; name: string; parents?: string[]; [field: string]: unknown } = {
+    op: node.op,
+    name: node.name,
+  };
   if (node.parents.length > 0) out.parents = node.parents.map((p) => graph.node(p).name);
-  const values = node as unknown as Record<string, unknown>;
+  // The schema names the node's fields, so they are read by name.
+  const values = new Map<string, unknown>(Object.entries(node));
   for (const [field, kind] of fields) {
-    const value = encodeField(kind, values[field], { node: label, field }, context);
+    const value = encodeField(kind, values.get(field), { node: label, field }, context);
     if (value !== undefined) out[field] = value;
   }
-  return out as TopologyNodeJson;
+  return out;
 }
