@@ -118,6 +118,7 @@ export {
   type RecordMetadata,
   type StreamRecord,
 } from './processor/record.ts';
+export type { Offset } from './common/offset.ts';
 
 export { Stores } from './state/stores.ts';
 export { VersionedStore } from './state/api.ts';

@@ -149,12 +149,12 @@ async function round(log: Map<number, RecordBatch[]>): Promise<RoundResult> {
     // One task after another, as a worker restores them.
     for (let partition = 0; partition < PARTITIONS; partition++) {
       const store = await openStore(spec, { directory: join(directory, `1_${partition}`), now: () => -1 });
-      const end = BigInt(log.get(partition)!.at(-1)!.nextOffset);
-      const restored = await restorer.restore({ topic: TOPIC, partition }, 0n, end, {
+      const end = toOffset(log.get(partition)!.at(-1)!.nextOffset);
+      const restored = await restorer.restore({ topic: TOPIC, partition }, toOffset(0n), end, {
         apply: (records) => store.restore(records),
         save: savingStore(store),
       });
-      await store.commit(Number(end));
+      await store.commit(toOffset(end));
       if (BigInt(restored) !== end) throw new Error(`restored ${restored} of ${end} records`);
       await store.close();
     }

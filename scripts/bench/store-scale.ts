@@ -175,7 +175,7 @@ async function keyValueLoad(directory: string, n: number, index: KeyIndexKind): 
       store.put(key(scattered(i, n)), value(i));
       if ((i + 1) % COMMIT_EVERY === 0 || i === n - 1) {
         managed.drainChangelog();
-        await managed.commit(i);
+        await managed.commit(toOffset(i));
       }
     }
     runs = await mergesDone(bytes);
@@ -266,7 +266,7 @@ async function countPhase(directory: string, n: number): Promise<PhaseResult> {
       if ((i + 1) % COMMIT_EVERY === 0 || i === records - 1)
         for (const store of stores.values()) {
           store.drainChangelog();
-          await store.commit(i + 1);
+          await store.commit(toOffset(i + 1));
         }
     }
     runs = await mergesDone(bytes);
@@ -310,12 +310,12 @@ async function restorePhase(directory: string, n: number): Promise<PhaseResult> 
       unsaved += batch.length;
       if (unsaved >= RECORDS_PER_SAVE) {
         unsaved = 0;
-        save(BigInt(i));
+        save(toOffset(i));
       }
       // A fetch comes back through the event loop, where the saves' LevelDB writes finish.
       await new Promise((resolve) => setImmediate(resolve));
     }
-    await managed.commit(n);
+    await managed.commit(toOffset(n));
   });
   await managed.close();
   return { restored, memory: memory() };

@@ -1,3 +1,4 @@
+import { toOffset } from '../../src/common/offset.ts';
 // Store throughput: our LevelDB-backed typed stores next to raw classic-level in the same run, so the
 // figures compare on the same machine and disk.
 //
@@ -69,11 +70,11 @@ async function typedKeyValue(order: number[]): Promise<void> {
       store.put(key(i), VALUE);
       if ((i + 1) % COMMIT_EVERY === 0) {
         managed.drainChangelog();
-        await managed.commit(i);
+        await managed.commit(toOffset(i));
       }
     }
     managed.drainChangelog();
-    await managed.commit(ENTRIES);
+    await managed.commit(toOffset(ENTRIES));
   });
   await managed.close();
   managed = await open(spec, directory);
@@ -117,7 +118,7 @@ async function typedWindow(): Promise<void> {
       store.put(key(i % keys), VALUE, Math.floor(i / keys) * 60_000);
       if ((i + 1) % COMMIT_EVERY === 0) {
         managed.drainChangelog();
-        await managed.commit(i);
+        await managed.commit(toOffset(i));
       }
     }
   });
@@ -143,14 +144,14 @@ async function expiredRange(): Promise<void> {
   const store = await LevelDbBytesStore.open(join(root, 'expired'), { index: 'memory' });
   const value = new Uint8Array(Buffer.from(VALUE));
   for (let i = 0; i < ENTRIES; i++) store.put(key(i), value);
-  await store.commit(1);
+  await store.commit(toOffset(1));
   await measure(
     'LevelDB bytes, keys in memory',
     'deleteRange of every key, one commit',
     ENTRIES,
     async () => {
       store.deleteRange({});
-      await store.commit(2);
+      await store.commit(toOffset(2));
     },
   );
   await store.close();

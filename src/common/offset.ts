@@ -1,3 +1,5 @@
+declare const offsetBrand: unique symbol;
+
 /**
  * A position in a partition, as one type everywhere above the event-log adapters. A bigint because
  * the hot paths compare offsets and step to the next one for every record; the brand keeps a plain
@@ -5,8 +7,6 @@
  * representation (kafkajs' decimal strings, the wire's int64) into an Offset once, where records
  * arrive, and back where requests leave.
  */
-declare const offsetBrand: unique symbol;
-
 export type Offset = bigint & { readonly [offsetBrand]: true };
 
 /** An offset from a whole number (a client's int64, a count, a stored checkpoint). */

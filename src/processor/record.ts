@@ -1,4 +1,5 @@
 import type { Headers } from '../common/records.ts';
+import type { Offset } from '../common/offset.ts';
 
 // The shared record shapes, re-exported: the Processor API is where users meet them.
 export type { HeaderValue, Headers, KeyValue } from '../common/records.ts';
@@ -71,5 +72,6 @@ export function withHeaders<K, V>(record: StreamRecord<K, V>, headers: Headers):
 export interface RecordMetadata {
   readonly topic: string;
   readonly partition: number;
-  readonly offset: string;
+  /** The record's offset in its partition (Kafka Streams' `RecordMetadata.offset()`, a long). */
+  readonly offset: Offset;
 }

@@ -1,3 +1,4 @@
+import type { Offset } from '../common/offset.ts';
 import type { ChangelogRecord } from '../state/bytes.ts';
 
 /** Somewhere changelog records go: a store being restored, or a standby replica following along. */
@@ -9,7 +10,7 @@ export interface ChangelogTarget {
    * Persists what was applied so far, every so many records: `position` is the next offset to apply.
    * Without it a long restore would hold every record it applied in memory until its end.
    */
-  save?(position: bigint): void;
+  save?(position: Offset): void;
 }
 
 /**
@@ -21,15 +22,15 @@ export interface ChangelogTarget {
  * restore reports the failure.
  */
 export function savingStore(store: {
-  commit(checkpoint: number): Promise<void>;
-}): (position: bigint) => void {
-  return (position) => void store.commit(Number(position)).catch(() => undefined);
+  commit(checkpoint: Offset): Promise<void>;
+}): (position: Offset) => void {
+  return (position) => void store.commit(position).catch(() => undefined);
 }
 
 /** A store's changelog applied to it as it is (restore, standby replica). */
 export function storeTarget(store: {
   restore(records: Iterable<ChangelogRecord>): void;
-  commit(checkpoint: number): Promise<void>;
+  commit(checkpoint: Offset): Promise<void>;
 }): ChangelogTarget {
   return { apply: (records) => store.restore(records), save: savingStore(store) };
 }

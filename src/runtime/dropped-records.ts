@@ -1,3 +1,4 @@
+import { originOf } from './error-handling.ts';
 import type { DropReason } from '../processor/internal-context.ts';
 import type { RecordMetadata, StreamRecord } from '../processor/record.ts';
 import type { Logger } from '../common/logger.ts';
@@ -50,7 +51,7 @@ export class DroppedRecords {
       {
         processor,
         reason,
-        ...(origin ? { topic: origin.topic, partition: origin.partition, offset: origin.offset } : {}),
+        ...(origin && originOf(origin)),
         timestamp: record.timestamp,
         ...details,
         droppedTotal: count,

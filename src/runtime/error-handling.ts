@@ -1,5 +1,5 @@
 import { errorMessage, type RecordOrigin, type TributaryError } from '../errors.ts';
-import type { Headers } from '../processor/record.ts';
+import type { Headers, RecordMetadata } from '../processor/record.ts';
 import type { ConsumedRecord, ProducedRecord } from './records.ts';
 import { formatOffset } from '../common/offset.ts';
 
@@ -79,6 +79,7 @@ export function deadLetter(
   };
 }
 
-export function originOf(record: ConsumedRecord): RecordOrigin {
+/** Where a record was read from, as errors and log lines name it (the offset as its decimal text). */
+export function originOf(record: RecordMetadata): RecordOrigin {
   return { topic: record.topic, partition: record.partition, offset: formatOffset(record.offset) };
 }

@@ -66,9 +66,9 @@ interface RuntimeNode {
 
 /** Marks an error some node already ran through the processing handler, so parents do not handle it again. */
 class HandledFailure extends Error {
-  readonly failure: Error;
-  constructor(failure: Error) {
-    super(failure.message);
+  readonly failure: unknown;
+  constructor(failure: unknown) {
+    super(errorMessage(failure));
     this.failure = failure;
   }
 }
@@ -149,11 +149,7 @@ export class StreamTask {
     if (!decoded) return;
     this.streamTimeMs = Math.max(this.streamTimeMs, decoded.timestamp);
     this.currentRecord = record;
-    this.currentMetadata = {
-      topic: record.topic,
-      partition: record.partition,
-      offset: formatOffset(record.offset),
-    };
+    this.currentMetadata = { topic: record.topic, partition: record.partition, offset: record.offset };
     this.currentTimestampMs = decoded.timestamp;
     try {
       for (const child of source.children) child.process(decoded);
@@ -339,7 +335,7 @@ export class StreamTask {
     try {
       this.handle(this.environment.errorHandling.production, error, record, sink);
     } catch (fatal) {
-      throw new HandledFailure(fatal as Error);
+      throw new HandledFailure(fatal);
     }
   }
 
@@ -489,7 +485,7 @@ class ProcessorRuntimeNode implements RuntimeNode {
       try {
         this.task.handle(this.task.environment.errorHandling.processing, failure, consumed, this.name);
       } catch (fatal) {
-        throw new HandledFailure(fatal as Error);
+        throw new HandledFailure(fatal);
       }
     }
   }
@@ -543,7 +539,7 @@ class ProcessorRuntimeNode implements RuntimeNode {
       warn: (message, details) => {
         const origin = task.metadata();
         env.logger.warn(
-          { task: taskIdString(task.id), processor: this.name, ...origin, ...details },
+          { task: taskIdString(task.id), processor: this.name, ...(origin && originOf(origin)), ...details },
           message,
         );
       },
@@ -623,7 +619,7 @@ class SinkRuntimeNode implements RuntimeNode {
     const from = origin ? `the record from ${describeOrigin(origin)}` : 'a record forwarded by a punctuation';
     const error = new SerdeError(
       `sink "${this.name}" cannot serialize the ${part} of ${from} for ${target}: ${errorMessage(cause)}`,
-      { cause, origin, part },
+      { cause, origin: origin && originOf(origin), part },
     );
     this.task.handleProduction(error, this.task.record(), this.name);
   }

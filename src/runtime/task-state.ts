@@ -1,5 +1,6 @@
 import type { Clock } from '../common/clock.ts';
 import type { Logger } from '../common/logger.ts';
+import { nextOffset, toOffset, type Offset } from '../common/offset.ts';
 import type { OutgoingRecord, TopicPartition } from '../kafka/port.ts';
 import type { StateStore } from '../state/api.ts';
 import type { TimestampSource } from '../state/change-logger.ts';
@@ -27,9 +28,9 @@ export interface ChangelogReader {
    * topic (`sourceTopic`), the offset the task goes on processing that topic from — it processes
    * the rest itself.
    */
-  restoreEnd(partition: TopicPartition, sourceTopic: boolean): Promise<bigint>;
+  restoreEnd(partition: TopicPartition, sourceTopic: boolean): Promise<Offset>;
   /** Applies the partition's records from `from` up to `to` to the target; resolves with how many it applied. */
-  restore(partition: TopicPartition, from: bigint, to: bigint, target: ChangelogTarget): Promise<number>;
+  restore(partition: TopicPartition, from: Offset, to: Offset, target: ChangelogTarget): Promise<number>;
 }
 
 /** What a restore needs besides the log: how to read a source topic's records, and where to say what it did. */
@@ -43,10 +44,13 @@ export interface RestoreContext {
 }
 
 /** The last offset the event log acknowledged per topic and partition (a send's `WrittenOffsets`). */
-export type AcknowledgedOffsets = ReadonlyMap<string, ReadonlyMap<number, bigint>>;
+export type AcknowledgedOffsets = ReadonlyMap<string, ReadonlyMap<number, Offset>>;
 
 /** The next offset of a source topic the task has processed, if it processed any. */
-export type ProcessedOffset = (topic: string) => bigint | string | number | undefined;
+export type ProcessedOffset = (topic: string) => Offset | undefined;
+
+/** Where a store with no checkpoint restores from: its changelog's start. */
+const FIRST_OFFSET = toOffset(0n);
 
 const NOTHING_TO_PERSIST: Promise<void> = Promise.resolve();
 
@@ -82,10 +86,12 @@ export class TaskState {
   readonly stores: ReadonlyMap<string, ManagedStore>;
   /** Stores with a changelog topic of their own: the topic. */
   private readonly changelogOf: ReadonlyMap<string, string>;
+  /** The same stores with their changelog topics, in the order their changes are drained. */
+  private readonly logged: readonly { readonly store: ManagedStore; readonly topic: string }[];
   /** Stores restored from a source topic (tables read from a topic): their topic, which is their changelog. */
   private readonly sourceTopicOf: ReadonlyMap<string, string>;
   /** The end of each changelog partition this task wrote to, as far as acknowledgements tell. */
-  private readonly changelogEnds = new Map<string, bigint>();
+  private readonly changelogEnds = new Map<string, Offset>();
   /** Persists of the stores, one at a time; commits asked for while one waits to start join it. */
   private readonly persists = new CoalescedRuns();
 
@@ -100,11 +106,18 @@ export class TaskState {
     this.stores = stores;
     const changelogOf = new Map<string, string>();
     const sourceTopicOf = new Map<string, string>();
+    const logged: { store: ManagedStore; topic: string }[] = [];
     for (const [name, store] of stores) {
       const topic = options.topology.changelogTopic(name, options.applicationId);
-      if (topic) (store.spec.logging.sourceTopic ? sourceTopicOf : changelogOf).set(name, topic);
+      if (!topic) continue;
+      if (store.spec.logging.sourceTopic) sourceTopicOf.set(name, topic);
+      else {
+        changelogOf.set(name, topic);
+        logged.push({ store, topic });
+      }
     }
     this.changelogOf = changelogOf;
+    this.logged = logged;
     this.sourceTopicOf = sourceTopicOf;
   }
 
@@ -141,7 +154,7 @@ export class TaskState {
       const topic = sourceTopic ?? this.changelogOf.get(name);
       if (topic === undefined) continue;
       const end = await reader.restoreEnd({ topic, partition }, sourceTopic !== undefined);
-      const from = BigInt(store.checkpoint ?? 0);
+      const from = store.checkpoint ?? FIRST_OFFSET;
       if (from >= end) {
         if (from > 0n)
           logger.info(
@@ -167,7 +180,7 @@ export class TaskState {
           )
         : storeTarget(store);
       const restored = await reader.restore({ topic, partition }, from, end, target);
-      await store.commit(Number(end));
+      await store.commit(end);
       const ms = clock.now() - started;
       logger.info(
         {
@@ -188,8 +201,7 @@ export class TaskState {
    * of a store's pending changes, so a key's later change always follows its earlier one.
    */
   drainChangelogs(which: 'all' | 'over-bound', send: (record: OutgoingRecord) => void): void {
-    for (const [name, topic] of this.changelogOf) {
-      const store = this.stores.get(name)!;
+    for (const { store, topic } of this.logged) {
       if (which === 'over-bound') {
         const pending = store.pendingChanges;
         if (pending.records < CHANGELOG_FLUSH_RECORDS && pending.bytes < CHANGELOG_FLUSH_BYTES) continue;
@@ -211,7 +223,7 @@ export class TaskState {
   acknowledge(written: AcknowledgedOffsets): void {
     for (const topic of this.changelogOf.values()) {
       const last = written.get(topic)?.get(this.partition);
-      if (last !== undefined) this.changelogEnds.set(topic, last + 1n);
+      if (last !== undefined) this.changelogEnds.set(topic, nextOffset(last));
     }
   }
 
@@ -238,8 +250,12 @@ export class TaskState {
       [...this.stores].map(([name, store]) => {
         const changelog = this.changelogOf.get(name);
         const source = this.sourceTopicOf.get(name);
-        const end = changelog ? this.changelogEnds.get(changelog) : source && processed(source);
-        return store.commit(end === undefined ? store.checkpoint : Number(end));
+        const end = changelog
+          ? this.changelogEnds.get(changelog)
+          : source === undefined
+            ? undefined
+            : processed(source);
+        return store.commit(end ?? store.checkpoint);
       }),
     );
   }

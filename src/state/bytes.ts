@@ -1,3 +1,5 @@
+import type { Offset } from '../common/offset.ts';
+
 /**
  * The byte level of the stores. Keys travel as "binary strings": one char per byte (latin1), so they
  * can key a Map and compare with `<` in exactly LevelDB's byte order, with no Buffer per lookup.
@@ -57,13 +59,13 @@ export interface KeyValueBytesStore {
   deleteRange(bounds: KeyBounds): void;
   size(): number;
   /** The changelog offset saved with the data by the last commit (the next offset to restore from). */
-  readonly checkpoint: number | undefined;
+  readonly checkpoint: Offset | undefined;
   /**
    * Persists every write so far with the checkpoint. `prepare` runs right before the writes are taken
    * for the batch (after earlier commits finished), so the writes it makes (a store's own bookkeeping,
    * such as its stream time) describe exactly the data in that batch.
    */
-  commit(checkpoint: number | undefined, prepare?: () => void): Promise<void>;
+  commit(checkpoint: Offset | undefined, prepare?: () => void): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { StoreError } from '../errors.ts';
+import type { Offset } from '../common/offset.ts';
 import type { StateStore, StoreSpec } from './api.ts';
 import type { ChangelogRecord, KeyValueBytesStore } from './bytes.ts';
 import { ChangeLogger, type PendingChanges, type TimestampSource } from './change-logger.ts';
@@ -19,7 +20,7 @@ export interface ManagedStore {
   readonly spec: StoreSpec;
   readonly store: StateStore;
   /** The changelog offset saved with the data (the next offset to restore from); undefined: from the start. */
-  readonly checkpoint: number | undefined;
+  readonly checkpoint: Offset | undefined;
   /** How much `drainChangelog` would return now. */
   readonly pendingChanges: PendingChanges;
   /** The changes since the last drain, one per key, for the changelog topic (none when not logged). */
@@ -27,7 +28,7 @@ export interface ManagedStore {
   /** Applies changelog records (restore, standby) without logging them again. */
   restore(records: Iterable<ChangelogRecord>): void;
   /** Persists all writes so far together with the changelog offset they correspond to. */
-  commit(checkpoint: number | undefined): Promise<void>;
+  commit(checkpoint: Offset | undefined): Promise<void>;
   close(): Promise<void>;
 }
 

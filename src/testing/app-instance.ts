@@ -17,7 +17,7 @@ import { TaskState, type ChangelogReader, type ProcessedOffset } from '../runtim
 import { resolvePartitions, type PartitionLayout } from '../topology/partitions.ts';
 import { Topology, type Subtopology } from '../topology/topology.ts';
 import type { InMemoryBroker, StoredRecord } from './in-memory-broker.ts';
-import { toOffset } from '../common/offset.ts';
+import { nextOffset, toOffset, type Offset } from '../common/offset.ts';
 
 export interface AppInstanceOptions {
   readonly applicationId: string;
@@ -42,7 +42,7 @@ interface TaskEntry {
   readonly task: StreamTask;
   readonly state: TaskState;
   /** The next offset to process of each source topic the task's tables are restored from. */
-  readonly processed: Map<string, number>;
+  readonly processed: Map<string, Offset>;
   readonly processedOffset: ProcessedOffset;
   /** The latest persist of the task's stores (each covers the ones before). */
   persisted: Promise<void>;
@@ -109,7 +109,7 @@ export class AppInstance {
     const consumed: ConsumedRecord = {
       topic: record.topic,
       partition: record.partition,
-      offset: toOffset(record.offset),
+      offset: record.offset,
       key: record.key,
       value: record.value,
       timestamp: record.timestamp,
@@ -121,7 +121,7 @@ export class AppInstance {
     if (!entry) return;
     const { task } = entry;
     task.process(consumed);
-    if (entry.state.readsSourceTopics) entry.processed.set(record.topic, record.offset + 1);
+    if (entry.state.readsSourceTopics) entry.processed.set(record.topic, nextOffset(record.offset));
     if (this.commitEachRecord) task.flushCache();
   }
 
@@ -159,13 +159,13 @@ export class AppInstance {
     this.activeSinceCommit = false;
     const { broker } = this.options;
     for (const entry of this.tasks.values()) {
-      let written: Map<string, Map<number, bigint>> | undefined;
+      let written: Map<string, Map<number, Offset>> | undefined;
       entry.state.drainChangelogs('all', (record) => {
         const { topic, partition, offset } = broker.append(record);
         written ??= new Map();
         let partitions = written.get(topic);
         if (!partitions) written.set(topic, (partitions = new Map()));
-        partitions.set(partition, BigInt(offset));
+        partitions.set(partition, offset);
       });
       if (written) entry.state.acknowledge(written);
       // A commit made while a persist waits to start joins it: the same promise, already watched.
@@ -285,7 +285,7 @@ export class AppInstance {
     });
     current.task = task;
     task.init();
-    const processed = new Map<string, number>();
+    const processed = new Map<string, Offset>();
     const entry: TaskEntry = {
       task,
       state,
@@ -308,10 +308,10 @@ export class AppInstance {
   private changelogReader(): ChangelogReader {
     const { broker } = this.options;
     return {
-      restoreEnd: ({ topic, partition }) => Promise.resolve(BigInt(broker.endOffset(topic, partition))),
+      restoreEnd: ({ topic, partition }) => Promise.resolve(broker.endOffset(topic, partition)),
       restore: async ({ topic, partition }, from, to, target) => {
         const records = broker
-          .read(topic, partition, Number(from))
+          .read(topic, partition, from)
           .filter((r): r is StoredRecord & ChangelogRecord => r.key !== null && r.offset < to);
         await target.prepare?.(records);
         target.apply(records);
@@ -343,7 +343,7 @@ export class AppInstance {
       );
       for (let partition = 0; partition < this.options.broker.partitionCount(topic); partition++) {
         const end = await reader.restoreEnd({ topic, partition }, true);
-        await reader.restore({ topic, partition }, 0n, end, target);
+        await reader.restore({ topic, partition }, toOffset(0n), end, target);
       }
       const subtopology: Subtopology = {
         id: -1,

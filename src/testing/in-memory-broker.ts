@@ -1,9 +1,10 @@
 import type { ProducedRecord } from '../runtime/records.ts';
 import { TopologyError, TributaryError } from '../errors.ts';
+import { toOffset, type Offset } from '../common/offset.ts';
 
 /** A record stored in the in-memory broker, with its offset and its place in the global write order. */
 export interface StoredRecord extends ProducedRecord {
-  readonly offset: number;
+  readonly offset: Offset;
   /** Position in the order all records were written, across topics and partitions. */
   readonly sequence: number;
 }
@@ -59,7 +60,7 @@ export class InMemoryBroker {
         'TRIB_UNKNOWN_TOPIC',
         `topic "${record.topic}" has no partition ${record.partition} (it has ${partitions.length})`,
       );
-    const stored: StoredRecord = { ...record, offset: log.length, sequence: this.sequence++ };
+    const stored: StoredRecord = { ...record, offset: toOffset(log.length), sequence: this.sequence++ };
     log.push(stored);
     let written = this.written.get(record.topic);
     if (!written) this.written.set(record.topic, (written = []));
@@ -79,12 +80,13 @@ export class InMemoryBroker {
   }
 
   /** The records of one partition from an offset on. */
-  read(topic: string, partition: number, fromOffset: number): StoredRecord[] {
-    return this.topics.get(topic)?.[partition]?.slice(fromOffset) ?? [];
+  read(topic: string, partition: number, fromOffset: Offset): StoredRecord[] {
+    // A partition's log is an array indexed by offset.
+    return this.topics.get(topic)?.[partition]?.slice(Number(fromOffset)) ?? [];
   }
 
-  endOffset(topic: string, partition: number): number {
-    return this.topics.get(topic)?.[partition]?.length ?? 0;
+  endOffset(topic: string, partition: number): Offset {
+    return toOffset(this.topics.get(topic)?.[partition]?.length ?? 0);
   }
 
   topicNames(): string[] {

@@ -3,7 +3,7 @@
  * the output/golden lines `{"topic","partition","key","value","timestamp"}`, with the comparison that
  * `--expect` reports.
  */
-import { TributaryError } from '../errors.ts';
+import { TributaryError, errorMessage } from '../errors.ts';
 
 /** A bad line or field in a recording or golden file; the message names the file, line and field. */
 export class ReplayInputError extends TributaryError {
@@ -70,16 +70,16 @@ function lines(text: string): { line: number; text: string }[] {
     .filter((l) => l.text.trim().length > 0);
 }
 
-function parseLine(source: string, line: number, text: string): Record<string, unknown> {
+function parseLine(source: string, line: number, text: string): object {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch (error) {
-    throw new ReplayInputError(source, line, undefined, `not valid JSON: ${(error as Error).message}`);
+    throw new ReplayInputError(source, line, undefined, `not valid JSON: ${errorMessage(error)}`);
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
     throw new ReplayInputError(source, line, undefined, 'expected a JSON object per line');
-  return parsed as Record<string, unknown>;
+  return parsed;
 }
 
 /** Validates one recorded record (from a file line, or given directly). */
@@ -87,48 +87,54 @@ export function checkRecord(raw: unknown, source: string, line: number): Located
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw))
     throw new ReplayInputError(source, line, undefined, 'expected a record object');
   const record = raw as Record<string, unknown>;
-  const fail = (field: string, message: string): never => {
-    throw new ReplayInputError(source, line, field, message);
-  };
+  const invalid = (field: string, message: string) => new ReplayInputError(source, line, field, message);
   for (const key of Object.keys(record))
-    if (!recordFields.includes(key)) fail(key, `unknown field; a record has ${recordFields.join(', ')}`);
-  if (typeof record.topic !== 'string' || record.topic.length === 0)
-    fail('topic', `must be a topic name, got ${show(record.topic)}`);
-  for (const part of ['key', 'value'] as const) {
-    const raw = part === 'key' ? 'rawKey' : 'rawValue';
-    if (record[raw] === undefined) continue;
-    if (part in record) fail(raw, `stands for "${part}": give one of them, not both`);
-    if (typeof record[raw] !== 'string' || !isBase64(record[raw]))
-      fail(raw, `must be the ${part}'s bytes in base64, got ${show(record[raw])}`);
-  }
-  if (!('value' in record) && record.rawValue === undefined)
-    fail('value', 'is missing (use null for a tombstone)');
-  if (typeof record.timestamp !== 'number' || !Number.isSafeInteger(record.timestamp) || record.timestamp < 0)
-    fail(
+    if (!recordFields.includes(key))
+      throw invalid(key, `unknown field; a record has ${recordFields.join(', ')}`);
+  const { topic, timestamp, partition, headers } = record;
+  if (typeof topic !== 'string' || topic.length === 0)
+    throw invalid('topic', `must be a topic name, got ${show(topic)}`);
+  const rawOf = (part: 'key' | 'value'): string | undefined => {
+    const field = part === 'key' ? 'rawKey' : 'rawValue';
+    const raw = record[field];
+    if (raw === undefined) return undefined;
+    if (part in record) throw invalid(field, `stands for "${part}": give one of them, not both`);
+    if (!isBase64(raw)) throw invalid(field, `must be the ${part}'s bytes in base64, got ${show(raw)}`);
+    return raw;
+  };
+  const rawKey = rawOf('key');
+  const rawValue = rawOf('value');
+  if (!('value' in record) && rawValue === undefined)
+    throw invalid('value', 'is missing (use null for a tombstone)');
+  if (typeof timestamp !== 'number' || !Number.isSafeInteger(timestamp) || timestamp < 0)
+    throw invalid(
       'timestamp',
-      `must be milliseconds since the epoch (a non-negative integer), got ${show(record.timestamp)}`,
+      `must be milliseconds since the epoch (a non-negative integer), got ${show(timestamp)}`,
     );
   if (
-    record.partition !== undefined &&
-    (typeof record.partition !== 'number' || !Number.isInteger(record.partition) || record.partition < 0)
+    partition !== undefined &&
+    (typeof partition !== 'number' || !Number.isInteger(partition) || partition < 0)
   )
-    fail('partition', `must be a non-negative integer, got ${show(record.partition)}`);
-  if (record.headers !== undefined) {
-    if (record.headers === null || typeof record.headers !== 'object' || Array.isArray(record.headers))
-      fail('headers', `must be an object of strings, got ${show(record.headers)}`);
-    for (const [name, value] of Object.entries(record.headers as object))
+    throw invalid('partition', `must be a non-negative integer, got ${show(partition)}`);
+  let checkedHeaders: Record<string, RecordedHeaderValue> | undefined;
+  if (headers !== undefined) {
+    if (headers === null || typeof headers !== 'object' || Array.isArray(headers))
+      throw invalid('headers', `must be an object of strings, got ${show(headers)}`);
+    checkedHeaders = {};
+    for (const [name, entry] of Object.entries(headers)) {
+      const value: unknown = entry;
       if (typeof value !== 'string' && !isBase64Object(value))
-        fail(`headers.${name}`, `must be a string or {"base64": "..."}, got ${show(value)}`);
+        throw invalid(`headers.${name}`, `must be a string or {"base64": "..."}, got ${show(value)}`);
+      checkedHeaders[name] = value;
+    }
   }
   return {
-    topic: record.topic as string,
-    ...(record.rawKey !== undefined ? { rawKey: record.rawKey as string } : { key: record.key ?? null }),
-    ...(record.rawValue !== undefined ? { rawValue: record.rawValue as string } : { value: record.value }),
-    timestamp: record.timestamp as number,
-    ...(record.partition !== undefined ? { partition: record.partition as number } : {}),
-    ...(record.headers !== undefined
-      ? { headers: record.headers as Record<string, RecordedHeaderValue> }
-      : {}),
+    topic,
+    ...(rawKey !== undefined ? { rawKey } : { key: record.key ?? null }),
+    ...(rawValue !== undefined ? { rawValue } : { value: record.value }),
+    timestamp,
+    ...(partition !== undefined ? { partition } : {}),
+    ...(checkedHeaders !== undefined ? { headers: checkedHeaders } : {}),
     source,
     line,
   };
@@ -139,16 +145,17 @@ export function parseRecording(text: string, source = 'input'): LocatedRecord[] 
   return lines(text).map(({ line, text: t }) => checkRecord(parseLine(source, line, t), source, line));
 }
 
-function isBase64(text: unknown): boolean {
+function isBase64(text: unknown): text is string {
   return typeof text === 'string' && text.length % 4 === 0 && BASE64.test(text);
 }
 
-function isBase64Object(value: unknown): boolean {
+function isBase64Object(value: unknown): value is { readonly base64: string } {
   return (
     value !== null &&
     typeof value === 'object' &&
     Object.keys(value).length === 1 &&
-    isBase64((value as { base64?: unknown }).base64)
+    'base64' in value &&
+    isBase64(value.base64)
   );
 }
 

@@ -1,4 +1,5 @@
 import { TopologyError } from '../errors.ts';
+import type { Offset } from '../common/offset.ts';
 import type { Headers, KeyValue } from '../processor/record.ts';
 import { partitionForKey } from '../runtime/partitioner.ts';
 import type { Serde } from '../serde/serde.ts';
@@ -28,7 +29,7 @@ export interface TestOutputRecord<K, V> {
   readonly timestamp: number;
   readonly headers: Headers;
   readonly partition: number;
-  readonly offset: number;
+  readonly offset: Offset;
 }
 
 /**

@@ -19,6 +19,7 @@ import type {
 import { defaultErrorHandling, type ErrorHandling } from '../runtime/error-handling.ts';
 import { silentLogger, type Logger } from '../common/logger.ts';
 import { Topology } from '../topology/topology.ts';
+import type { SourceNodeDef } from '../topology/physical.ts';
 import { AppInstance } from './app-instance.ts';
 import { InMemoryBroker } from './in-memory-broker.ts';
 import {
@@ -116,15 +117,16 @@ export class TopologyTestDriver {
     const defaultPartitions = options.partitions ?? 1;
     const broker = new InMemoryBroker((topic) => options.topicPartitions?.[topic] ?? defaultPartitions);
     const cluster = new TestCluster(broker);
-    const ownStateDir =
-      options.stateDir === undefined ? await mkdtemp(join(tmpdir(), 'tributary-driver-')) : undefined;
+    const stateDir = options.stateDir ?? (await mkdtemp(join(tmpdir(), 'tributary-driver-')));
+    // A directory the driver made for itself is removed on close.
+    const ownStateDir = options.stateDir === undefined ? stateDir : undefined;
     const clock = { ms: options.initialWallClockTimeMs ?? 0 };
     try {
       const app = await AppInstance.start({
         applicationId,
         topology,
         broker,
-        stateDir: options.stateDir ?? ownStateDir!,
+        stateDir,
         wallClock: () => clock.ms,
         errorHandling: { ...defaultErrorHandling, ...options.errorHandling },
         logger: options.logger ?? silentLogger,
@@ -385,10 +387,13 @@ export class TopologyTestDriver {
    * ```
    */
   getWindowStore<K, V>(name: string, partition = 0): ReadOnlyWindowStore<K, V> {
-    const store = this.getStateStore<ReadOnlyWindowStore<K, ValueAndTimestamp<V>>>(name, partition);
+    const store = this.getStateStore<ReadOnlyWindowStore<K, V>>(name, partition);
     const spec = this.storeSpec(name);
-    if (spec.kind === 'window' && spec.timestamped) return unwrappedTimestampedWindowStore(store);
-    return store as unknown as ReadOnlyWindowStore<K, V>;
+    if (spec.kind === 'window' && spec.timestamped)
+      return unwrappedTimestampedWindowStore(
+        this.getStateStore<ReadOnlyWindowStore<K, ValueAndTimestamp<V>>>(name, partition),
+      );
+    return store;
   }
 
   /**
@@ -534,8 +539,9 @@ export class TopologyTestDriver {
       ...[...this.topology.globalStores.values()].map((g) => g.source),
     ];
     return sources.find(
-      (n) => n.kind === 'source' && n.topics.some((t) => Topology.topicName(t, this.applicationId) === topic),
-    ) as { keySerde: Serde<unknown>; valueSerde: Serde<unknown> } | undefined;
+      (n): n is SourceNodeDef =>
+        n.kind === 'source' && n.topics.some((t) => Topology.topicName(t, this.applicationId) === topic),
+    );
   }
 
   private sinkSerdes(topic: string) {

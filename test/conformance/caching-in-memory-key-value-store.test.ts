@@ -1,3 +1,4 @@
+import { toOffset } from '../../src/common/offset.ts';
 // Kafka Streams' CachingInMemoryKeyValueStoreTest, transcribed: the record cache in front of a
 // key-value store, with a cache of 150 bytes as in the Java test. Only the methods the Java class
 // declares are counted; those it inherits from AbstractKeyValueStoreTest test the store underneath,
@@ -16,7 +17,7 @@ const MAX_CACHE_SIZE_BYTES = 150;
 const CONTEXT: CachedRecordContext = {
   timestamp: 10,
   headers: {},
-  origin: { topic: 'topic', partition: 0, offset: '0' },
+  origin: { topic: 'topic', partition: 0, offset: toOffset(0n) },
 };
 
 const CLOSED =

@@ -1,3 +1,4 @@
+import { toOffset } from '../../src/common/offset.ts';
 // Kafka Streams' CachingInMemorySessionStoreTest, transcribed: the record cache in front of a session
 // store, with a cache of 600 bytes and segments of 100 ms as in the Java test, and the Java test's
 // record context (timestamp 10). Tributary's session store reads a key range with `fetchKeyRange`,
@@ -22,7 +23,7 @@ const RETENTION = 100_000;
 const CONTEXT: CachedRecordContext = {
   timestamp: DEFAULT_TIMESTAMP,
   headers: {},
-  origin: { topic: 'topic', partition: 0, offset: '0' },
+  origin: { topic: 'topic', partition: 0, offset: toOffset(0n) },
 };
 
 const CLOSED =

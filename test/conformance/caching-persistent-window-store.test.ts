@@ -1,3 +1,4 @@
+import { toOffset } from '../../src/common/offset.ts';
 // Kafka Streams' CachingPersistentWindowStoreTest, transcribed: the record cache in front of a window
 // store, with a cache of 150 bytes, windows of 10 ms, segments of 100 ms and a retention of 100 ms as
 // in the Java test, and the Java test's record context (timestamp 10). Tributary's cache counts an
@@ -24,7 +25,7 @@ const MAX_TIME = Number.MAX_SAFE_INTEGER;
 const CONTEXT: CachedRecordContext = {
   timestamp: DEFAULT_TIMESTAMP,
   headers: {},
-  origin: { topic: 'topic', partition: 0, offset: '0' },
+  origin: { topic: 'topic', partition: 0, offset: toOffset(0n) },
 };
 
 const CLOSED =

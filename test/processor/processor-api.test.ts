@@ -288,9 +288,9 @@ describe('Processor API through the TopologyTestDriver', () => {
     topic.pipeRecord({ key: 'a', value: 'v', partition: 0 });
     topic.pipeRecord({ key: 'a', value: 'v', partition: 1 });
     expect(seen).toEqual([
-      { topic: 'in', partition: 1, offset: '0' },
-      { topic: 'in', partition: 0, offset: '0' },
-      { topic: 'in', partition: 1, offset: '1' },
+      { topic: 'in', partition: 1, offset: 0n },
+      { topic: 'in', partition: 0, offset: 0n },
+      { topic: 'in', partition: 1, offset: 1n },
     ]);
   });
 

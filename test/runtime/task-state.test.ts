@@ -1,3 +1,4 @@
+import { toOffset } from '../../src/common/offset.ts';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -71,12 +72,12 @@ describe('TaskState: the stores of a task, their changelogs, checkpoints, commit
     // Nothing acknowledged yet: the store keeps its checkpoint (none).
     await state.commit();
     expect(state.stores.get('counts')!.checkpoint).toBeUndefined();
-    state.acknowledge(new Map([['app-counts-changelog', new Map([[0, 41n]])]]));
+    state.acknowledge(new Map([['app-counts-changelog', new Map([[0, toOffset(41n)]])]]));
     await state.commit();
     await state.close();
 
     const reopened = await open(top, 'counts', stateDir);
-    expect(reopened.stores.get('counts')!.checkpoint).toBe(42);
+    expect(reopened.stores.get('counts')!.checkpoint).toBe(42n);
     const again = reopened.stores.get('counts')!.store as TimestampedKeyValueStore<string, number>;
     expect(again.get('a')).toEqual({ value: 2, timestamp: 7 });
     await reopened.close();
@@ -90,8 +91,8 @@ describe('TaskState: the stores of a task, their changelogs, checkpoints, commit
     const sent: OutgoingRecord[] = [];
     state.drainChangelogs('all', (record) => sent.push(record));
     expect(sent).toEqual([]);
-    await state.commit((topic) => (topic === 'prices' ? '17' : undefined));
-    expect(state.stores.get('prices-table')!.checkpoint).toBe(17);
+    await state.commit((topic) => (topic === 'prices' ? toOffset(17n) : undefined));
+    expect(state.stores.get('prices-table')!.checkpoint).toBe(17n);
     await state.close();
   });
 
@@ -104,19 +105,19 @@ describe('TaskState: the stores of a task, their changelogs, checkpoints, commit
     for (let i = 1; i <= 50; i++) {
       counts.put(`k${i % 5}`, { value: i, timestamp: 7 });
       state.drainChangelogs('all', () => undefined);
-      state.acknowledge(new Map([['app-counts-changelog', new Map([[0, BigInt(i - 1)]])]]));
+      state.acknowledge(new Map([['app-counts-changelog', new Map([[0, toOffset(i - 1)]])]]));
       persists.push(state.commit());
     }
     expect(new Set(persists).size).toBe(1);
     await persists[0];
     expect(writes).toHaveBeenCalledTimes(1);
     // The one persist took the latest commit's checkpoint with the latest data.
-    expect(state.stores.get('counts')!.checkpoint).toBe(50);
+    expect(state.stores.get('counts')!.checkpoint).toBe(50n);
     // A commit after it has settled is a persist of its own.
-    state.acknowledge(new Map([['app-counts-changelog', new Map([[0, 50n]])]]));
+    state.acknowledge(new Map([['app-counts-changelog', new Map([[0, toOffset(50n)]])]]));
     await state.commit();
     expect(writes).toHaveBeenCalledTimes(2);
-    expect(state.stores.get('counts')!.checkpoint).toBe(51);
+    expect(state.stores.get('counts')!.checkpoint).toBe(51n);
     await state.close();
   });
 
@@ -140,7 +141,7 @@ describe('TaskState: the stores of a task, their changelogs, checkpoints, commit
     const reader: ChangelogReader = {
       restoreEnd: ({ topic, partition }, sourceTopic) => {
         asked.push(`${topic}/${partition} source=${sourceTopic}`);
-        return Promise.resolve(3n);
+        return Promise.resolve(toOffset(3n));
       },
       restore: (_partition, from, to, target) => {
         asked.push(`restore ${from}..${to}`);
@@ -152,7 +153,7 @@ describe('TaskState: the stores of a task, their changelogs, checkpoints, commit
     await state.restore(reader, restoreContext, '0_0');
     expect(asked).toEqual(['app-counts-changelog/0 source=false', 'restore 0..3']);
     const managed = state.stores.get('counts')!;
-    expect(managed.checkpoint).toBe(3);
+    expect(managed.checkpoint).toBe(3n);
     // Restored records are not logged again.
     expect(managed.drainChangelog()).toEqual([]);
     // Up to date: nothing to restore.

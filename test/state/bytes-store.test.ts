@@ -1,3 +1,4 @@
+import { toOffset } from '../../src/common/offset.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -51,7 +52,7 @@ describe.each(kinds)('bytes store (%s)', (_name, open) => {
     store.put('a', text('1'));
     store.put('b', text('2'));
     expect(read(store.get('a'))).toBe('1');
-    await store.commit(1);
+    await store.commit(toOffset(1));
     store.put('a', text('3'));
     expect(read(store.get('a'))).toBe('3');
     store.put('b', undefined);
@@ -102,7 +103,7 @@ describe.each(kinds)('bytes store (%s)', (_name, open) => {
   it('deletes ranges, before and after commit, keeping what lies outside', async () => {
     const store = await open();
     for (const key of ['a1', 'a2', 'b1', 'b2', 'c1']) store.put(key, text(key));
-    await store.commit(1);
+    await store.commit(toOffset(1));
     store.put('b3', text('b3'));
     store.put('a3', text('a3'));
     store.deleteRange({ gte: 'b', lt: prefixUpperBound('b') });
@@ -112,7 +113,7 @@ describe.each(kinds)('bytes store (%s)', (_name, open) => {
     expect(entries(store.range({}))).toEqual(['a2=a2', 'a3=a3', 'c1=c1']);
     // Writes after a range delete stay.
     store.put('b1', text('again'));
-    await store.commit(2);
+    await store.commit(toOffset(2));
     expect(entries(store.range({}))).toEqual(['a2=a2', 'a3=a3', 'b1=again', 'c1=c1']);
     expect(store.size()).toBe(4);
   });
@@ -125,14 +126,14 @@ describe('LevelDB bytes store', () => {
     expect(store.checkpoint).toBeUndefined();
     store.put('kept', text('1'));
     store.put('deleted', text('x'));
-    await store.commit(10);
+    await store.commit(toOffset(10));
     store.put('deleted', undefined);
     store.put('kept', text('2'));
-    await store.commit(12);
+    await store.commit(toOffset(12));
     store.put('uncommitted', text('lost'));
     await store.close();
     const again = await openLevel(at);
-    expect(again.checkpoint).toBe(12);
+    expect(again.checkpoint).toBe(12n);
     expect(entries(again.range({}))).toEqual(['kept=2']);
     expect(read(again.get('kept'))).toBe('2');
     expect(again.get('deleted')).toBeUndefined();
@@ -143,7 +144,7 @@ describe('LevelDB bytes store', () => {
     const at = directory();
     const store = await openLevel(at);
     store.put('a', text('1'));
-    await store.commit(1);
+    await store.commit(toOffset(1));
     store.put('a', text('2'));
     store.put('b', text('3'));
     type Batch = { write: () => Promise<void> };
@@ -154,15 +155,15 @@ describe('LevelDB bytes store', () => {
       failing.write = () => Promise.reject(new Error('disk full'));
       return failing;
     };
-    await expect(store.commit(2)).rejects.toMatchObject({ code: 'TRIB_STORE', retriable: true });
-    expect(store.checkpoint).toBe(1);
+    await expect(store.commit(toOffset(2))).rejects.toMatchObject({ code: 'TRIB_STORE', retriable: true });
+    expect(store.checkpoint).toBe(1n);
     expect(read(store.get('a'))).toBe('2');
     db.batch = batch;
     store.put('c', text('4'));
-    await store.commit(3);
+    await store.commit(toOffset(3));
     await store.close();
     const again = await openLevel(at);
-    expect(again.checkpoint).toBe(3);
+    expect(again.checkpoint).toBe(3n);
     expect(entries(again.range({}))).toEqual(['a=2', 'b=3', 'c=4']);
   });
 
@@ -171,19 +172,19 @@ describe('LevelDB bytes store', () => {
     const store = await openLevel(at);
     store.put('a', text('1'));
     store.put('b', text('1'));
-    const first = store.commit(1);
+    const first = store.commit(toOffset(1));
     await writing(store);
     expect(read(store.get('b'))).toBe('1');
     store.put('a', text('2'));
     store.put('b', undefined);
     expect(read(store.get('a'))).toBe('2');
     expect(store.get('b')).toBeUndefined();
-    const second = store.commit(2);
+    const second = store.commit(toOffset(2));
     await Promise.all([first, second]);
     await store.close();
     const again = await openLevel(at);
     expect(entries(again.range({}))).toEqual(['a=2']);
-    expect(again.checkpoint).toBe(2);
+    expect(again.checkpoint).toBe(2n);
   });
 
   it('clears deleted ranges on disk, also while an earlier commit is writing them', async () => {
@@ -191,14 +192,14 @@ describe('LevelDB bytes store', () => {
     const store = await openLevel(at);
     for (let i = 0; i < 100; i++) store.put(`s1/${String(i).padStart(3, '0')}`, text(String(i)));
     store.put('s2/a', text('kept'));
-    const inFlight = store.commit(1);
+    const inFlight = store.commit(toOffset(1));
     await writing(store);
     expect(read(store.get('s1/000'))).toBe('0');
     store.deleteRange({ gte: 's1/', lt: prefixUpperBound('s1/') });
     expect(store.get('s1/000')).toBeUndefined();
     store.put('s1/new', text('after'));
     await inFlight;
-    await store.commit(2);
+    await store.commit(toOffset(2));
     await store.close();
     const again = await openLevel(at);
     expect(entries(again.range({}))).toEqual(['s1/new=after', 's2/a=kept']);
@@ -211,7 +212,7 @@ describe('LevelDB bytes store', () => {
       const store = await openLevel(at, { index });
       for (let i = 0; i < 50; i++) store.put(`s1/${String(i).padStart(3, '0')}`, text(String(i)));
       store.put('s2/a', text('before'));
-      await store.commit(1);
+      await store.commit(toOffset(1));
       type Batch = { write: () => Promise<void> };
       const internals = store as unknown as {
         db: { batch: () => Batch };
@@ -235,21 +236,21 @@ describe('LevelDB bytes store', () => {
       };
       store.deleteRange({ gte: 's1/', lt: prefixUpperBound('s1/') });
       store.put('s2/a', text('after'));
-      await expect(store.commit(2)).rejects.toMatchObject({ code: 'TRIB_STORE' });
+      await expect(store.commit(toOffset(2))).rejects.toMatchObject({ code: 'TRIB_STORE' });
       expect([batches, clears]).toEqual([1, 0]);
       await store.close();
       const reopened = await openLevel(at, { index });
-      expect(reopened.checkpoint).toBe(1);
+      expect(reopened.checkpoint).toBe(1n);
       expect(reopened.size()).toBe(51);
       expect(read(reopened.get('s1/000'))).toBe('0');
       expect(read(reopened.get('s2/a'))).toBe('before');
       // Written for good, the same commit takes the range and the write together.
       reopened.deleteRange({ gte: 's1/', lt: prefixUpperBound('s1/') });
       reopened.put('s2/a', text('after'));
-      await reopened.commit(2);
+      await reopened.commit(toOffset(2));
       await reopened.close();
       const committed = await openLevel(at, { index });
-      expect(committed.checkpoint).toBe(2);
+      expect(committed.checkpoint).toBe(2n);
       expect(entries(committed.range({}))).toEqual(['s2/a=after']);
     },
   );
@@ -260,7 +261,7 @@ describe('LevelDB bytes store', () => {
       const at = directory();
       const store = await openLevel(at, { index });
       for (const key of 'abcdefgh') store.put(key, text(key));
-      await store.commit(1);
+      await store.commit(toOffset(1));
       await store.close();
       // Room for about two values in each of the two generations.
       const again = await openLevel(at, { index, cacheBudget: new CacheBudget(4 * (1 + 1 + 400)) });
@@ -282,7 +283,7 @@ describe('LevelDB bytes store', () => {
       again.get('a');
       expect(diskReads).toBe(7);
       again.put('a', text('fresh'));
-      await again.commit(2);
+      await again.commit(toOffset(2));
       expect(read(again.get('a'))).toBe('fresh');
       expect(diskReads).toBe(7);
     },
@@ -294,7 +295,7 @@ describe('LevelDB bytes store', () => {
     // Restored values may be views of one shared buffer (a pool): nothing may hold on to them.
     const pool = Buffer.from('first-second');
     store.putRestored('a', pool.subarray(0, 5));
-    await store.commit(1);
+    await store.commit(toOffset(1));
     pool.fill(0);
     expect(read(store.get('a'))).toBe('first');
     // With values cached (a standby replica that was read), a restored value is cached as a copy.
@@ -302,12 +303,12 @@ describe('LevelDB bytes store', () => {
     expect(read(store.get('b'))).toBe('cached');
     const shared = Buffer.from('second');
     store.putRestored('c', shared);
-    await store.commit(2);
+    await store.commit(toOffset(2));
     shared.fill(0);
     expect(read(store.get('c'))).toBe('second');
     store.putRestored('c', undefined);
     expect(store.get('c')).toBeUndefined();
-    await store.commit(3);
+    await store.commit(toOffset(3));
     await store.close();
     const again = await openLevel(at);
     expect(entries(again.range({}))).toEqual(['a=first', 'b=cached']);

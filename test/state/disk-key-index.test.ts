@@ -1,3 +1,4 @@
+import { toOffset } from '../../src/common/offset.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -68,7 +69,7 @@ describe('key-value store with its key index on disk', () => {
     const count = 20_000;
     for (let i = 0; i < count; i++) {
       store.put(key(i), text(`value-${i}`));
-      if ((i + 1) % 2_000 === 0) await store.commit(i);
+      if ((i + 1) % 2_000 === 0) await store.commit(toOffset(i));
     }
     await merged(store);
     await store.close();
@@ -106,7 +107,7 @@ describe('key-value store with its key index on disk', () => {
     const at = directory();
     const store = await open(at, { index: 'memory' });
     store.put('a', text('1'));
-    await store.commit(1);
+    await store.commit(toOffset(1));
     const iterators = countIterators(store);
     await reopen(store, at, { index: 'memory' });
     expect(iterators()).toBeGreaterThan(0);
@@ -116,10 +117,10 @@ describe('key-value store with its key index on disk', () => {
     const at = directory();
     let store = await open(at);
     for (const k of ['a', 'b', 'c', 'd', 'e']) store.put(k, text(`${k}1`));
-    await store.commit(1);
+    await store.commit(toOffset(1));
     store.put('b', undefined);
     store.put('d', text('d2'));
-    await store.commit(2);
+    await store.commit(toOffset(2));
     store = await reopen(store, at);
     // Two runs on disk: the newer one holds b's tombstone; nothing of either is in memory.
     expect(runsOf(store).runCount).toBe(2);
@@ -132,7 +133,7 @@ describe('key-value store with its key index on disk', () => {
     expect(entries({})).toEqual(['a=a1', 'b=b3', 'd=d2', 'e=e1', 'f=f3']);
     expect(entries({ gte: 'b', lt: 'e' }, true)).toEqual(['d=d2', 'b=b3']);
     expect(store.size()).toBe(5);
-    await store.commit(3);
+    await store.commit(toOffset(3));
     expect(entries({ lte: 'c' })).toEqual(['a=a1', 'b=b3']);
     store = await reopen(store, at);
     expect(entries({})).toEqual(['a=a1', 'b=b3', 'd=d2', 'e=e1', 'f=f3']);
@@ -143,7 +144,7 @@ describe('key-value store with its key index on disk', () => {
     let store = await open(at);
     // Enough writes that building the batch pauses in between, letting processing go on meanwhile.
     for (let i = 0; i < 5_000; i++) store.put(key(i), text('x'));
-    const committing = store.commit(1);
+    const committing = store.commit(toOffset(1));
     for (let i = 0; i < 100 && (store as unknown as { flushing?: unknown }).flushing === undefined; i++)
       await Promise.resolve();
     store.put(key(0), undefined);
@@ -163,10 +164,10 @@ describe('key-value store with its key index on disk', () => {
     const at = directory();
     const store = await open(at);
     for (let i = 0; i < 100; i++) store.put(key(i), text('x'));
-    await store.commit(0);
+    await store.commit(toOffset(0));
     for (let round = 1; round <= 3; round++) {
       for (let i = round; i < 100; i += 4) store.put(key(i), undefined);
-      await store.commit(round);
+      await store.commit(toOffset(round));
     }
     await merged(store);
     const runs = runsOf(store);
@@ -184,14 +185,14 @@ describe('key-value store with its key index on disk', () => {
     const store = await open(at);
     for (let commit = 0; commit < 3; commit++) {
       for (let i = commit; i < 3_000; i += 3) store.put(key(i), text('x'));
-      await store.commit(commit);
+      await store.commit(toOffset(commit));
     }
     expect(runsOf(store).runCount).toBe(3);
     const scan = store.range({});
     const seen = Array.from({ length: 1_000 }, () => scan.next().value![0]);
     // A fourth run makes four of the same tier: they merge into one, and the old runs' blocks go.
     store.put('zzz', text('late'));
-    await store.commit(3);
+    await store.commit(toOffset(3));
     await merged(store);
     expect(runsOf(store).runCount).toBe(1);
     for (const [k] of { [Symbol.iterator]: () => scan }) seen.push(k);
@@ -248,11 +249,11 @@ describe('key-value store with its key index on disk', () => {
       const probe = pick();
       expect(read(store.get(probe))).toBe(model.get(probe));
       const roll = next();
-      if (roll < 0.6) await store.commit(step);
+      if (roll < 0.6) await store.commit(toOffset(step));
       if (roll < 0.1) await merged(store);
       if (roll < 0.05) store = await reopen(store, at, { cacheBudget: new CacheBudget(64 * 1024) });
     }
-    await store.commit(1_000);
+    await store.commit(toOffset(1_000));
     await merged(store);
     expect(keysOf(store.range({}))).toEqual(sortedModel());
     // Merges keep the number of runs logarithmic in the store's size.
@@ -281,7 +282,7 @@ describe('key-value store with its key index on disk', () => {
       }
       // A scan in the middle of a batch takes the changes logged so far; later ones go on being logged.
       if (batch % 3 === 1) expect(keysOf(restored.range({}))).toEqual(keysOf(written.range({})));
-      await Promise.all([written.commit(batch), restored.commit(batch)]);
+      await Promise.all([written.commit(toOffset(batch)), restored.commit(toOffset(batch))]);
     }
     await Promise.all([merged(written), merged(restored)]);
     const expected = [...model.keys()].sort();
@@ -299,16 +300,16 @@ describe('key-value store with its key index on disk', () => {
     const at = directory();
     let store = await open(at, { index: 'memory' });
     for (let i = 0; i < 1_000; i++) store.put(key(i), text(String(i)));
-    await store.commit(1);
+    await store.commit(toOffset(1));
     store = await reopen(store, at);
     expect(runsOf(store).runCount).toBe(1);
     expect(keysOf(store.range({ gte: key(500), lt: key(503) }))).toEqual([key(500), key(501), key(502)]);
     // And back: a store opened with its keys in memory after the index was on disk reads them from the data.
     store.put(key(1_000), text('new'));
-    await store.commit(2);
+    await store.commit(toOffset(2));
     store = await reopen(store, at, { index: 'memory' });
     store.put(key(0), undefined);
-    await store.commit(3);
+    await store.commit(toOffset(3));
     store = await reopen(store, at);
     expect(keysOf(store.range({}))).toEqual(Array.from({ length: 1_000 }, (_, i) => key(i + 1)));
   });
@@ -317,7 +318,7 @@ describe('key-value store with its key index on disk', () => {
     const at = directory();
     let store = await open(at);
     store.put('a', text('1'));
-    await store.commit(1);
+    await store.commit(toOffset(1));
     type Blocks = {
       put: (k: Buffer, v: Buffer) => Promise<void>;
       getSync: (k: Buffer) => Buffer | undefined;

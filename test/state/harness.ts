@@ -1,3 +1,4 @@
+import { toOffset } from '../../src/common/offset.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -67,7 +68,7 @@ export class StoreHarness {
     directory: string,
     changelog: ChangelogRecord[],
   ): Promise<Opened<S>> {
-    await opened.managed.commit(changelog.length);
+    await opened.managed.commit(toOffset(changelog.length));
     await opened.managed.close();
     if (spec.backend === 'leveldb') return this.openStore<S>(spec, directory);
     return this.restored<S>(spec, changelog);

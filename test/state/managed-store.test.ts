@@ -1,3 +1,4 @@
+import { toOffset } from '../../src/common/offset.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,7 +21,7 @@ describe.each(backends)('openStore (%s)', (backend: StoreBackend) => {
     expect(store.fetch('k', 10)).toBe('v');
     expect(store.windowSizeMs).toBe(5);
     expect(managed.drainChangelog()).toHaveLength(1);
-    await managed.commit(1);
+    await managed.commit(toOffset(1));
     await managed.close();
   });
 
@@ -30,7 +31,7 @@ describe.each(backends)('openStore (%s)', (backend: StoreBackend) => {
     const store = managed.store as SessionStore<string, string>;
     store.put({ key: 'k', window: { start: 1, end: 2 } }, 'v');
     expect(store.fetchSession('k', 1, 2)).toBe('v');
-    await managed.commit(1);
+    await managed.commit(toOffset(1));
     await managed.close();
   });
 });

@@ -1,3 +1,4 @@
+import { toOffset } from '../../src/common/offset.ts';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Serdes, Stores, type StoreBackend, type WindowStore } from 'tributary';
 import type { ChangelogRecord } from '../../src/state/bytes.ts';
@@ -191,7 +192,7 @@ describe.each(backends)('window store (%s)', (backend) => {
     const s = spec(backend, { retentionMs });
     const { store, bytes, managed } = await harness.openStore<Store>(s, directory);
     for (let start = 0; start < 3 * MINUTE; start += 10_000) store.put('k', `v${start}`, start);
-    await managed.commit(1);
+    await managed.commit(toOffset(1));
     const entriesBefore = bytes.size();
     expect(entriesBefore).toBeGreaterThanOrEqual(18);
     // Stream time 3.5 min: live from 1.5 min + 1 ms, so the first minute's segment goes entirely.
@@ -199,7 +200,7 @@ describe.each(backends)('window store (%s)', (backend) => {
     expect(bytes.size()).toBe(entriesBefore + 1 - 6);
     // Windows in the oldest live segment but before the live time stay on disk yet are not returned.
     expect([...store.fetchWindows('k', 0, 10 * MINUTE)][0]!.windowStart).toBe(1.5 * MINUTE + 10_000);
-    await managed.commit(2);
+    await managed.commit(toOffset(2));
     if (backend === 'leveldb') {
       // The dropped segment is gone from disk too.
       const size = bytes.size();

@@ -1,3 +1,4 @@
+import { toOffset } from '../../src/common/offset.ts';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -34,7 +35,7 @@ describe('the driver persists its LevelDB stores in the background', () => {
       now: () => 0,
     });
     const store = reopened.store as TimestampedKeyValueStore<string, number>;
-    expect(reopened.checkpoint).toBe(logged);
+    expect(reopened.checkpoint).toBe(toOffset(logged));
     expect(store.get('k0')).toEqual({ value: 72, timestamp: 497 });
     expect(store.get('k6')).toEqual({ value: 71, timestamp: 496 });
     expect(store.approximateNumEntries()).toBe(7);
@@ -56,7 +57,7 @@ describe('the driver persists its LevelDB stores in the background', () => {
       directory: join(directory, 'test-app', '0_0'),
       now: () => 0,
     });
-    expect(reopened.checkpoint).toBe(5);
+    expect(reopened.checkpoint).toBe(5n);
     await reopened.close();
   });
 

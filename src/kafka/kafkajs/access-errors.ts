@@ -3,6 +3,7 @@ import { TributaryError } from '../../errors.ts';
 import { describeIdentity, type KafkaSecurity } from '../connection.ts';
 import { authorizationRefused, credentialsRefused, type Access } from '../security-errors.ts';
 import { kafkaErrorType } from './convert.ts';
+import { causeOf, nameOf } from '../error-fields.ts';
 
 export type { Access };
 
@@ -58,7 +59,7 @@ function refusedCoordinator(
   access: Access,
   state: ClientState | undefined,
 ): string | undefined {
-  if ((error as { name?: unknown }).name !== 'KafkaJSGroupCoordinatorNotFound' || !state) return undefined;
+  if (nameOf(error) !== 'KafkaJSGroupCoordinatorNotFound' || !state) return undefined;
   const recent = (type: string) => Date.now() - (state.refusals.get(type) ?? 0) < REFUSAL_MEMORY_MS;
   if (access.transactionalId && recent('TRANSACTIONAL_ID_AUTHORIZATION_FAILED'))
     return 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED';
@@ -68,9 +69,9 @@ function refusedCoordinator(
 
 function isAuthenticationFailure(error: unknown): boolean {
   for (let current = error, depth = 0; current && depth < 5; depth++) {
-    if ((current as { name?: unknown }).name === 'KafkaJSSASLAuthenticationError') return true;
+    if (nameOf(current) === 'KafkaJSSASLAuthenticationError') return true;
     if (kafkaErrorType(current) === 'SASL_AUTHENTICATION_FAILED') return true;
-    current = (current as { cause?: unknown }).cause;
+    current = causeOf(current);
   }
   return false;
 }

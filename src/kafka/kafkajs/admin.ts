@@ -5,6 +5,7 @@ import { accessError } from './access-errors.ts';
 import { kafkaErrorType } from './convert.ts';
 import { classified } from './errors.ts';
 import { parseOffset, type Offset } from '../../common/offset.ts';
+import { causeOf, errorsOf } from '../error-fields.ts';
 
 /**
  * Answers a broker gives while a partition or a group coordinator is still being loaded (a topic
@@ -23,12 +24,8 @@ const LOADING = new Set([
 
 /** True for kafkajs' aggregate of per-topic errors when every topic already existed. */
 function onlyAlreadyExists(error: unknown): boolean {
-  const aggregate = ((error as { cause?: unknown }).cause ?? error) as { errors?: unknown[] };
-  return (
-    Array.isArray(aggregate.errors) &&
-    aggregate.errors.length > 0 &&
-    aggregate.errors.every((e) => kafkaErrorType(e) === 'TOPIC_ALREADY_EXISTS')
-  );
+  const errors = errorsOf(causeOf(error) ?? error);
+  return errors.length > 0 && errors.every((e) => kafkaErrorType(e) === 'TOPIC_ALREADY_EXISTS');
 }
 
 /** True for an answer of a partition or coordinator that is still loading. */
@@ -185,7 +182,7 @@ export class KafkajsAdmin implements AdminPort {
    * Creating a topic needs CREATE on it (or on the cluster).
    */
   private refusedCreation(error: unknown, topics: readonly NewTopic[]): unknown {
-    const errors = (((error as { cause?: unknown }).cause ?? error) as { errors?: unknown[] }).errors ?? [];
+    const errors = errorsOf(causeOf(error) ?? error);
     const refused = errors.filter((e) => kafkaErrorType(e) === 'TOPIC_AUTHORIZATION_FAILED');
     const names = refused.map((e) => (e as { topic?: unknown }).topic).filter((t) => typeof t === 'string');
     return accessError(refused[0] ?? error, this.kafka, {

@@ -3,6 +3,7 @@ import type { Headers } from '../../common/records.ts';
 import { TributaryError } from '../../errors.ts';
 import type { LogRecord, OutgoingRecord, TopicPartitionOffset, WrittenOffsets } from '../port.ts';
 import { formatOffset, nextOffset, parseOffset, toOffset, type Offset } from '../../common/offset.ts';
+import { causeOf, typeOf } from '../error-fields.ts';
 
 export function fromKafkaHeaders(headers: IHeaders | undefined): Headers {
   if (!headers) return {};
@@ -145,9 +146,9 @@ export function writtenOffsets(
  */
 export function kafkaErrorType(error: unknown): string | undefined {
   for (let current = error, depth = 0; current && depth < 5; depth++) {
-    const type = (current as { type?: unknown }).type;
+    const type = typeOf(current);
     if (typeof type === 'string') return type;
-    current = (current as { cause?: unknown }).cause;
+    current = causeOf(current);
   }
   return undefined;
 }

@@ -8,6 +8,7 @@ import { createRequire } from 'node:module';
 import { TributaryError, errorMessage, type ErrorKind } from '../../errors.ts';
 import { kafkaErrorType } from './convert.ts';
 import { isTransientSocketCode } from '../socket-errors.ts';
+import { causeOf, codeOf, messageOf, nameOf } from '../error-fields.ts';
 
 /**
  * kafkajs' table of the broker's error codes, to name an answer whose type kafkajs dropped: its
@@ -25,9 +26,10 @@ const TYPE_BY_MESSAGE = new Map(protocolErrors.map((e) => [e.message, e.type]));
 /** The broker's answer a plain KafkaJSError wraps, named from its message (see TYPE_BY_MESSAGE). */
 function wrappedAnswerType(error: unknown): string | undefined {
   for (let current = error, depth = 0; current && depth < 6; depth++) {
-    const { name, message } = current as { name?: unknown; message?: unknown };
-    if (name === 'KafkaJSError' && typeof message === 'string') return TYPE_BY_MESSAGE.get(message);
-    current = (current as { cause?: unknown }).cause;
+    const message = messageOf(current);
+    if (nameOf(current) === 'KafkaJSError' && typeof message === 'string')
+      return TYPE_BY_MESSAGE.get(message);
+    current = causeOf(current);
   }
   return undefined;
 }
@@ -101,7 +103,7 @@ function unknownErrorCode(error: unknown): number | undefined {
   for (let current = error, depth = 0; current && depth < 6; depth++) {
     const match = /Unknown error code (\d+)/.exec(errorMessage(current));
     if (match) return Number(match[1]);
-    current = (current as { cause?: unknown }).cause;
+    current = causeOf(current);
   }
   return undefined;
 }
@@ -109,10 +111,10 @@ function unknownErrorCode(error: unknown): number | undefined {
 /** True when the error, or one it wraps, is a connection-level failure that passes. */
 function isTransient(error: unknown): boolean {
   for (let current = error, depth = 0; current && depth < 6; depth++) {
-    const { name, code } = current as { name?: unknown; code?: unknown };
+    const name = nameOf(current);
     if (typeof name === 'string' && TRANSIENT_NAMES.has(name)) return true;
-    if (isTransientSocketCode(code)) return true;
-    current = (current as { cause?: unknown }).cause;
+    if (isTransientSocketCode(codeOf(current))) return true;
+    current = causeOf(current);
   }
   return false;
 }
@@ -150,7 +152,7 @@ export function kafkajsErrorKind(error: unknown): ErrorKind {
 function rootMessage(error: unknown): string {
   let current = error;
   for (let depth = 0; depth < 6; depth++) {
-    const cause = (current as { cause?: unknown }).cause;
+    const cause = causeOf(current);
     if (!(cause instanceof Error)) break;
     current = cause;
   }

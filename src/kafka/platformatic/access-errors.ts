@@ -3,6 +3,7 @@ import { describeIdentity, type KafkaSecurity } from '../connection.ts';
 import { authorizationRefused, credentialsRefused, type Access } from '../security-errors.ts';
 import { lastAttempt, protocolErrors } from './wire.ts';
 import { toError } from '../../common/to-error.ts';
+import { causeOf, codeOf, errorsOf } from '../error-fields.ts';
 
 /**
  * Turns the library's refusals into errors that say what to fix: a failed SASL authentication into a
@@ -27,11 +28,11 @@ function isAuthenticationFailure(error: unknown): boolean {
 
 function codes(error: unknown, depth = 0): string[] {
   if (!error || typeof error !== 'object' || depth > 6) return [];
-  const { code, errors, cause } = error as { code?: unknown; errors?: unknown; cause?: unknown };
+  const code = codeOf(error);
   return [
     ...(typeof code === 'string' ? [code] : []),
-    ...(Array.isArray(errors) ? errors.flatMap((e) => codes(e, depth + 1)) : []),
-    ...codes(cause, depth + 1),
+    ...errorsOf(error).flatMap((e) => codes(e, depth + 1)),
+    ...codes(causeOf(error), depth + 1),
   ];
 }
 
@@ -39,8 +40,8 @@ function codes(error: unknown, depth = 0): string[] {
 function innermost(error: unknown): Error {
   let current = lastAttempt(error);
   for (let depth = 0; depth < 6; depth++) {
-    const { errors } = (current ?? {}) as { errors?: unknown[] };
-    if (!Array.isArray(errors) || errors.length === 0) break;
+    const errors = errorsOf(current);
+    if (errors.length === 0) break;
     current = errors.at(-1);
   }
   return toError(current);

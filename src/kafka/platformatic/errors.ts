@@ -7,6 +7,7 @@
 import { TributaryError, errorMessage, type ErrorKind } from '../../errors.ts';
 import { protocolErrors } from './wire.ts';
 import { isTransientSocketCode } from '../socket-errors.ts';
+import { apiIdOf, causeOf, errorsOf } from '../error-fields.ts';
 
 /** A newer producer with the same transactional id exists (Kafka 4 answers PRODUCER_FENCED). */
 export const FENCING = ['INVALID_PRODUCER_EPOCH', 'PRODUCER_FENCED', 'INVALID_PRODUCER_ID_MAPPING'];
@@ -59,9 +60,10 @@ export function platformaticErrorKind(error: unknown): ErrorKind {
 function rootMessage(error: unknown): string {
   let current = error;
   for (let depth = 0; depth < 8; depth++) {
-    const { errors, cause } = (current ?? {}) as LibraryError;
-    if (Array.isArray(errors) && errors.length > 0) current = errors.at(-1);
-    else if (cause instanceof Error && !(current as { apiId?: unknown }).apiId) current = cause;
+    const errors = errorsOf(current);
+    const cause = causeOf(current);
+    if (errors.length > 0) current = errors.at(-1);
+    else if (cause instanceof Error && !apiIdOf(current)) current = cause;
     else break;
   }
   return errorMessage(current);

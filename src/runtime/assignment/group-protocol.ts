@@ -136,17 +136,23 @@ export class TaskAssignor implements GroupAssignor {
     const tasks = new Map<string, TopicPartition[]>();
     for (const sub of this.topology.subtopologies) {
       const topics = sub.sourceTopics.map((ref) => Topology.topicName(ref, this.applicationId));
-      const counts = topics.map((t) => partitionCounts.get(t));
-      if (counts.some((c) => c === undefined)) {
+      const sized: { topic: string; count: number }[] = [];
+      const unknown: string[] = [];
+      for (const topic of topics) {
+        const count = partitionCounts.get(topic);
+        if (count === undefined) unknown.push(topic);
+        else sized.push({ topic, count });
+      }
+      if (unknown.length > 0) {
         throw new TopologyError(
-          `cannot assign sub-topology ${sub.id}: no partition count for ${topics.filter((_t, i) => counts[i] === undefined).join(', ')}`,
+          `cannot assign sub-topology ${sub.id}: no partition count for ${unknown.join(', ')}`,
         );
       }
-      const taskCount = Math.max(...(counts as number[]));
+      const taskCount = Math.max(...sized.map((s) => s.count));
       for (let partition = 0; partition < taskCount; partition++) {
         tasks.set(
           `${sub.id}_${partition}`,
-          topics.filter((_t, i) => partition < counts[i]!).map((topic) => ({ topic, partition })),
+          sized.filter((s) => partition < s.count).map(({ topic }) => ({ topic, partition })),
         );
       }
     }
@@ -159,7 +165,7 @@ export { parseTaskId };
 function parse(bytes: Uint8Array): Record<string, unknown> {
   if (bytes.byteLength === 0) return {};
   try {
-    const parsed = JSON.parse(decoder.decode(bytes)) as unknown;
+    const parsed: unknown = JSON.parse(decoder.decode(bytes));
     return parsed && typeof parsed === 'object' ? (parsed as Record<string, unknown>) : {};
   } catch {
     // A member of another version or protocol: treat it as knowing nothing.

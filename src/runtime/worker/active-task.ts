@@ -13,7 +13,7 @@ import type { Histogram } from '../histogram.ts';
 import type { StreamTask } from '../stream-task.ts';
 import { PartitionGroup } from './partition-group.ts';
 import type { StartPosition } from './handoff.ts';
-import { nextOffset, toOffset } from '../../common/offset.ts';
+import { nextOffset, toOffset, type Offset } from '../../common/offset.ts';
 
 /**
  * A task this worker runs: the stream task, its state (stores, changelogs, checkpoints: `TaskState`,
@@ -32,7 +32,7 @@ export class ActiveTask {
   private readonly processed = new Map<string, TopicPartitionOffset>();
   private processedSinceCommit = false;
   /** What the last fetch of each input partition said: where fetching got to and the log's end (for lag). */
-  private readonly lastFetch = new Map<string, { next: bigint; end: bigint }>();
+  private readonly lastFetch = new Map<string, { next: Offset; end: Offset }>();
   processedRecords = 0;
   /** Where to observe each record's latency (processing time minus record timestamp), if anywhere. */
   recordLatency: Histogram | undefined;
@@ -100,8 +100,9 @@ export class ActiveTask {
     for (const input of this.inputs) {
       const fetched = this.lastFetch.get(`${input.topic}\u0000${input.partition}`);
       if (!fetched) continue;
-      const behind = fetched.end - fetched.next + BigInt(this.queues.size(input));
-      lags.push({ topic: input.topic, partition: input.partition, lag: Number(behind > 0n ? behind : 0n) });
+      // The records fetched but not yet processed are a count already: only the offsets' gap is converted.
+      const behind = Number(fetched.end - fetched.next) + this.queues.size(input);
+      lags.push({ topic: input.topic, partition: input.partition, lag: Math.max(behind, 0) });
     }
     return lags;
   }

@@ -38,8 +38,13 @@ export class ApplicationTopics {
   taskCount(subtopology: number): number | undefined {
     const sub = this.topology.subtopologies[subtopology];
     if (!sub) return undefined;
-    const counts = sub.sourceTopics.map((t) => this.counts.get(this.name(t)));
-    return counts.some((c) => c === undefined) ? undefined : Math.max(...(counts as number[]));
+    const counts: number[] = [];
+    for (const topic of sub.sourceTopics) {
+      const count = this.counts.get(this.name(topic));
+      if (count === undefined) return undefined;
+      counts.push(count);
+    }
+    return Math.max(...counts);
   }
 
   partitionCount(topic: string): number {

@@ -9,7 +9,7 @@ import {
   type RestoresUnderWay,
 } from './restore-progress.ts';
 import { toError } from '../../common/to-error.ts';
-import { toOffset } from '../../common/offset.ts';
+import type { Offset } from '../../common/offset.ts';
 
 /** Records applied to a target between two of its saves. */
 export const RECORDS_PER_SAVE = 10_000;
@@ -19,9 +19,9 @@ const RECORDS_PER_SLICE = 250;
 interface Follower {
   readonly target: ChangelogTarget;
   /** Stop once this offset is reached (restore), or never (standby). */
-  readonly end: bigint | undefined;
+  readonly end: Offset | undefined;
   /** The next offset to apply. */
-  position: bigint;
+  position: Offset;
   applied: number;
   /** Records applied since the target last saved. */
   unsaved: number;
@@ -77,8 +77,8 @@ export class Restorer {
   /** Replays the changelog partition from `from` up to `to` into the target; resolves with the count applied. */
   async restore(
     partition: TopicPartition,
-    from: bigint,
-    to: bigint,
+    from: Offset,
+    to: Offset,
     target: ChangelogTarget,
   ): Promise<number> {
     if (from >= to) return 0;
@@ -96,7 +96,7 @@ export class Restorer {
       });
     });
     this.progressLog.restoring();
-    await this.reader.assign({ ...partition, offset: toOffset(from) });
+    await this.reader.assign({ ...partition, offset: from });
     try {
       return await restored;
     } finally {
@@ -107,7 +107,7 @@ export class Restorer {
   }
 
   /** Keeps applying the changelog partition from `from` on, until `unfollow`. */
-  async follow(partition: TopicPartition, from: bigint, target: ChangelogTarget): Promise<void> {
+  async follow(partition: TopicPartition, from: Offset, target: ChangelogTarget): Promise<void> {
     if (this.crashed) throw this.crashed;
     this.followers.set(key(partition), {
       target,
@@ -123,11 +123,11 @@ export class Restorer {
           'standby replica stopped following its changelog',
         ),
     });
-    await this.reader.assign({ ...partition, offset: toOffset(from) });
+    await this.reader.assign({ ...partition, offset: from });
   }
 
   /** The position a follower has reached (the next offset to apply). */
-  position(partition: TopicPartition): bigint | undefined {
+  position(partition: TopicPartition): Offset | undefined {
     return this.followers.get(key(partition))?.position;
   }
 
@@ -137,12 +137,11 @@ export class Restorer {
   }
 
   progress(): RestoreProgress[] {
-    return [...this.followers.entries()]
-      .filter(([, f]) => f.end !== undefined)
-      .map(([k, f]) => {
-        const [topic, partition] = splitKey(k);
-        return { topic, partition, restored: f.applied, remaining: f.end! - f.position };
-      });
+    return [...this.followers.entries()].flatMap(([k, f]) => {
+      if (f.end === undefined) return [];
+      const [topic, partition] = splitKey(k);
+      return [{ topic, partition, restored: f.applied, remaining: f.end - f.position }];
+    });
   }
 
   async stop(): Promise<void> {
@@ -198,12 +197,14 @@ export class Restorer {
       const last = Math.min(records.length, i + RECORDS_PER_SLICE);
       // A batch's offsets ascend: when the slice's first and last records are within the range to
       // apply, all of it is, and no record's offset needs parsing.
+      const first = i < last ? records[i] : undefined;
+      const final = records[last - 1];
       const within =
-        i < last &&
-        records[i]!.offset >= follower.position &&
-        (follower.end === undefined || records[last - 1]!.offset < follower.end);
-      for (; i < last; i++) {
-        const record = records[i]!;
+        first !== undefined &&
+        final !== undefined &&
+        first.offset >= follower.position &&
+        (follower.end === undefined || final.offset < follower.end);
+      for (let record = records[i]; record !== undefined && i < last; record = records[++i]) {
         if (!within) {
           const offset = record.offset;
           if (offset < follower.position) continue;
@@ -223,7 +224,9 @@ export class Restorer {
       }
       follower.applied += slice.length;
       const whole = reachedEnd || i >= records.length;
-      this.advance(follower, whole ? batch.nextOffset : records[i]!.offset);
+      // Not whole: the slice stopped before records[i], where the next one starts.
+      const stoppedAt = whole ? undefined : records[i];
+      this.advance(follower, stoppedAt === undefined ? batch.nextOffset : stoppedAt.offset);
       follower.unsaved += slice.length;
       if (follower.target.save && follower.unsaved >= RECORDS_PER_SAVE) {
         follower.unsaved = 0;
@@ -243,7 +246,7 @@ export class Restorer {
   }
 
   /** Moves a follower's position on to `next` (never back, never past its end). */
-  private advance(follower: Follower, next: bigint): void {
+  private advance(follower: Follower, next: Offset): void {
     if (next <= follower.position) return;
     const position = follower.end === undefined ? next : min(next, follower.end);
     if (follower.end !== undefined) this.progressLog.advanced(position - follower.position);
@@ -265,6 +268,6 @@ function splitKey(k: string): [string, number] {
   return [k.slice(0, at), Number(k.slice(at + 1))];
 }
 
-function min(a: bigint, b: bigint): bigint {
+function min(a: Offset, b: Offset): Offset {
   return a < b ? a : b;
 }

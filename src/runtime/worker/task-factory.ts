@@ -6,6 +6,7 @@ import type { RecordCache } from '../../state/cache/record-cache.ts';
 import { openStore, type ManagedStore } from '../../state/managed-store.ts';
 import { Topology, type Subtopology } from '../../topology/topology.ts';
 import type { Clock } from '../../common/clock.ts';
+import { toOffset } from '../../common/offset.ts';
 import { warnOnFailure, type Logger } from '../../common/logger.ts';
 import { StreamTask } from '../stream-task.ts';
 import { TaskState, type ChangelogReader } from '../task-state.ts';
@@ -68,8 +69,8 @@ export class TaskFactory {
     this.changelogs = {
       restoreEnd: async ({ topic, partition }, sourceTopic) =>
         sourceTopic
-          ? ((await admin.committedOffsets(applicationId, topic)).get(partition)?.offset ?? 0n)
-          : ((await admin.offsets(topic)).get(partition)?.high ?? 0n),
+          ? ((await admin.committedOffsets(applicationId, topic)).get(partition)?.offset ?? toOffset(0n))
+          : ((await admin.offsets(topic)).get(partition)?.high ?? toOffset(0n)),
       restore: (partition, from, to, target) => restorer.restore(partition, from, to, target),
     };
   }
@@ -172,7 +173,7 @@ export class TaskFactory {
       if (!topic || store.spec.logging.sourceTopic) continue;
       const changelog = { topic, partition };
       changelogs.push({ store, partition: changelog });
-      await restorer.follow(changelog, BigInt(store.checkpoint ?? 0), storeTarget(store));
+      await restorer.follow(changelog, store.checkpoint ?? toOffset(0n), storeTarget(store));
     }
     return { id: taskId, stores, changelogs };
   }
@@ -182,7 +183,7 @@ export class TaskFactory {
     await Promise.all(
       standby.changelogs.map(({ store, partition }) => {
         const position = this.options.restorer.position(partition);
-        return store.commit(position === undefined ? store.checkpoint : Number(position));
+        return store.commit(position ?? store.checkpoint);
       }),
     );
   }

@@ -140,22 +140,24 @@ export class CachingKeyValueStore<K, V> implements KeyValueStore<K, V>, CachedSt
     const cached = this.cache.sortedEntries().filter((e) => inRange(e.binaryKey));
     if (reverse) cached.reverse();
     const before = (a: BinaryKey, b: BinaryKey) => (reverse ? a > b : a < b);
+    // `next`: the first cached entry not yet laid over the scan, undefined once all are.
     let i = 0;
+    let next = cached[i];
     for (const entry of stored) {
       const storedKey = this.inner.encodeKey(entry.key);
-      for (; i < cached.length && before(cached[i]!.binaryKey, storedKey); i++) {
-        if (cached[i]!.value !== null) yield { key: cached[i]!.key, value: cached[i]!.value! };
+      for (; next !== undefined && before(next.binaryKey, storedKey); next = cached[++i]) {
+        if (next.value !== null) yield { key: next.key, value: next.value };
       }
-      if (i < cached.length && cached[i]!.binaryKey === storedKey) {
+      if (next !== undefined && next.binaryKey === storedKey) {
         // The cache holds this key's latest write (or its delete).
-        if (cached[i]!.value !== null) yield { key: cached[i]!.key, value: cached[i]!.value! };
-        i++;
+        if (next.value !== null) yield { key: next.key, value: next.value };
+        next = cached[++i];
         continue;
       }
       yield entry;
     }
-    for (; i < cached.length; i++) {
-      if (cached[i]!.value !== null) yield { key: cached[i]!.key, value: cached[i]!.value! };
+    for (; next !== undefined; next = cached[++i]) {
+      if (next.value !== null) yield { key: next.key, value: next.value };
     }
   }
 

@@ -1,3 +1,4 @@
+import type { Offset } from '../../common/offset.ts';
 import type { Headers } from '../../common/records.ts';
 import type { BinaryKey } from '../bytes.ts';
 
@@ -13,7 +14,7 @@ export interface CachedRecordContext {
   readonly headers: Headers;
   /** Topic, partition and offset of the input record being processed; undefined inside punctuation. */
   readonly origin:
-    { readonly topic: string; readonly partition: number; readonly offset: string } | undefined;
+    { readonly topic: string; readonly partition: number; readonly offset: Offset } | undefined;
 }
 
 /** One key of a caching store: its latest value and whether that still has to reach the store. */

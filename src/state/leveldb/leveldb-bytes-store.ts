@@ -1,5 +1,6 @@
 import { Level } from 'level';
-import { StoreError } from '../../errors.ts';
+import { errorMessage, StoreError } from '../../errors.ts';
+import { formatOffset, parseOffset, type Offset } from '../../common/offset.ts';
 import { decodedBlockBytes, type Block } from '../runs/block-codec.ts';
 import { KeyRuns, type RunStorage } from '../runs/key-runs.ts';
 import { binaryKeyTree } from '../sorted-tree.ts';
@@ -18,7 +19,19 @@ const RUNS_KEY = 'key-runs';
 const WRITES_PER_SLICE = 2_000;
 /** Marks a delete among pending writes (by identity), so one Map lookup tells written, deleted or untouched. */
 const DELETED = new Uint8Array(0);
-type Sublevel = ReturnType<Level<Buffer, Buffer>['sublevel']>;
+type Database = Level<Buffer, Buffer>;
+const BUFFERS = { keyEncoding: 'buffer', valueEncoding: 'buffer' } as const;
+const TEXT = { keyEncoding: 'utf8', valueEncoding: 'utf8' } as const;
+function bufferSublevel(db: Database, name: string) {
+  return db.sublevel<Buffer, Buffer>(name, BUFFERS);
+}
+function textSublevel(db: Database, name: string) {
+  return db.sublevel<string, string>(name, TEXT);
+}
+/** A sublevel of the store's database keyed and valued by bytes (data, key-index blocks). */
+type BufferSublevel = ReturnType<typeof bufferSublevel>;
+/** The sublevel of the store's own bookkeeping (checkpoint, run list), keyed and valued by text. */
+type TextSublevel = ReturnType<typeof textSublevel>;
 
 export interface LevelDbOptions {
   /** How keys are found in order: on disk (default) or all in memory; see `KeyIndexKind`. */
@@ -38,9 +51,9 @@ export interface LevelDbOptions {
 export class LevelDbBytesStore implements KeyValueBytesStore {
   readonly persistent = true;
   private readonly db: Level<Buffer, Buffer>;
-  private readonly data: Sublevel;
-  private readonly meta: Sublevel;
-  private readonly blocks: Sublevel;
+  private readonly data: BufferSublevel;
+  private readonly meta: TextSublevel;
+  private readonly blocks: BufferSublevel;
   private index!: KeyIndex;
   /**
    * Holds only present keys, each with its latest value: writes keep it current and deletes (including
@@ -52,13 +65,13 @@ export class LevelDbBytesStore implements KeyValueBytesStore {
   /** The batch being written, answering reads until it is on disk. */
   private flushing: Map<BinaryKey, Uint8Array> | undefined;
   private committing: Promise<void> = Promise.resolve();
-  private savedCheckpoint: number | undefined;
+  private savedCheckpoint: Offset | undefined;
   private closed = false;
 
   private constructor(
     db: Level<Buffer, Buffer>,
-    sublevels: { data: Sublevel; meta: Sublevel; blocks: Sublevel },
-    checkpoint: number | undefined,
+    sublevels: { data: BufferSublevel; meta: TextSublevel; blocks: BufferSublevel },
+    checkpoint: Offset | undefined,
     budget: CacheBudget,
   ) {
     this.db = db;
@@ -74,21 +87,20 @@ export class LevelDbBytesStore implements KeyValueBytesStore {
     try {
       await db.open();
     } catch (cause) {
-      throw new StoreError(`cannot open LevelDB store at ${directory}: ${(cause as Error).message}`, {
+      throw new StoreError(`cannot open LevelDB store at ${directory}: ${errorMessage(cause)}`, {
         cause,
       });
     }
     // The sublevels read below are open once these reads return; a sublevel made later opens only on a
     // later tick, and until then its synchronous `getSync` refuses to answer.
-    const buffers = { keyEncoding: 'buffer', valueEncoding: 'buffer' } as const;
-    const data = db.sublevel<Buffer, Buffer>('d', buffers) as unknown as Sublevel;
-    const blocks = db.sublevel<Buffer, Buffer>('x', buffers) as unknown as Sublevel;
-    const meta = db.sublevel<string, string>('m', { keyEncoding: 'utf8', valueEncoding: 'utf8' });
+    const data = bufferSublevel(db, 'd');
+    const blocks = bufferSublevel(db, 'x');
+    const meta = textSublevel(db, 'm');
     const saved = await meta.get(CHECKPOINT_KEY);
     const store = new LevelDbBytesStore(
       db,
-      { data, meta: meta as unknown as Sublevel, blocks },
-      saved === undefined ? undefined : Number(saved),
+      { data, meta, blocks },
+      saved === undefined ? undefined : parseOffset(saved),
       options.cacheBudget ?? processCacheBudget,
     );
     try {
@@ -105,16 +117,15 @@ export class LevelDbBytesStore implements KeyValueBytesStore {
     runList: string | undefined,
     options: LevelDbOptions,
   ): Promise<KeyIndex> {
-    const meta = this.meta as unknown as Level<string, string>;
+    const meta = this.meta;
     if (kind === 'memory') {
       const keys = binaryKeyTree<undefined>();
-      for await (const key of (this.data as unknown as Level<Buffer, Buffer>).keys())
-        keys.set(key.toString('latin1'), undefined);
+      for await (const key of this.data.keys()) keys.set(key.toString('latin1'), undefined);
       // Runs written before are stale once this index is in use: a later open with runs rebuilds them.
       if (runList !== undefined) await meta.del(RUNS_KEY);
       return new MemoryKeyIndex(keys);
     }
-    const blocks = this.blocks as unknown as Level<Buffer, Buffer>;
+    const blocks = this.blocks;
     const storage: RunStorage = {
       readBlock: (key) => blocks.getSync(asBuffer(key)),
       writeBlocks: async (entries) => {
@@ -134,13 +145,13 @@ export class LevelDbBytesStore implements KeyValueBytesStore {
     const cache = new ReadCache<Block>(options.cacheBudget ?? processCacheBudget, decodedBlockBytes);
     if (runList !== undefined) return KeyRuns.open(storage, runList, cache);
     // Data without a run list was written before this index existed (or under the memory index).
-    const keys = (async function* (data: Sublevel) {
-      for await (const key of (data as unknown as Level<Buffer, Buffer>).keys()) yield key.toString('latin1');
+    const keys = (async function* (data: BufferSublevel) {
+      for await (const key of data.keys()) yield key.toString('latin1');
     })(this.data);
     return KeyRuns.build(storage, keys, cache);
   }
 
-  get checkpoint(): number | undefined {
+  get checkpoint(): Offset | undefined {
     return this.savedCheckpoint;
   }
 
@@ -153,7 +164,7 @@ export class LevelDbBytesStore implements KeyValueBytesStore {
     if (!this.index.mayHold(key)) return undefined;
     const flushing = this.flushing?.get(key);
     if (flushing !== undefined) return flushing === DELETED ? undefined : flushing;
-    const value = (this.data as unknown as Level<Buffer, Buffer>).getSync(Buffer.from(key, 'latin1'));
+    const value = this.data.getSync(Buffer.from(key, 'latin1'));
     if (value !== undefined) this.readCache.set(key, value);
     return value;
   }
@@ -216,7 +227,7 @@ export class LevelDbBytesStore implements KeyValueBytesStore {
   }
 
   /** Writes everything since the last commit and the checkpoint in one batch; commits run one at a time. */
-  commit(checkpoint: number | undefined, prepare?: () => void): Promise<void> {
+  commit(checkpoint: Offset | undefined, prepare?: () => void): Promise<void> {
     // A failed commit was reported to its caller; it must not stop the commits queued after it.
     this.committing = this.committing
       .catch(() => undefined)
@@ -244,7 +255,7 @@ export class LevelDbBytesStore implements KeyValueBytesStore {
     return run;
   }
 
-  private async writeBatch(checkpoint: number | undefined): Promise<void> {
+  private async writeBatch(checkpoint: Offset | undefined): Promise<void> {
     if (this.dirty.size === 0 && checkpoint === this.savedCheckpoint) return;
     this.assertOpen();
     const batch = this.dirty;
@@ -261,7 +272,7 @@ export class LevelDbBytesStore implements KeyValueBytesStore {
       for (const [key, value] of batch)
         if (!this.dirty.has(key) && (value === DELETED || this.index.mayHold(key)))
           this.dirty.set(key, value);
-      throw new StoreError(`writing to LevelDB failed: ${(cause as Error).message}`, {
+      throw new StoreError(`writing to LevelDB failed: ${errorMessage(cause)}`, {
         cause,
         retriable: true,
       });
@@ -276,7 +287,7 @@ export class LevelDbBytesStore implements KeyValueBytesStore {
   /** One atomic write of the data and the checkpoint. */
   private async writeChained(
     batch: Map<BinaryKey, Uint8Array>,
-    checkpoint: number | undefined,
+    checkpoint: Offset | undefined,
   ): Promise<void> {
     // A chained batch: the array form clones and re-validates every operation first (measured at about
     // 1.2 µs of CPU per write chained against 1.8 µs as an array).
@@ -293,15 +304,15 @@ export class LevelDbBytesStore implements KeyValueBytesStore {
         // `batch` is the map taken for this commit: nothing changes it while this yields.
         if (++added % WRITES_PER_SLICE === 0) await new Promise((resolve) => setImmediate(resolve));
       }
-      const blocks = { sublevel: this.blocks } as never;
+      const blocks = { sublevel: this.blocks };
       const runList = await this.index.flush(
         (key, value) => write.put(asBuffer(key), asBuffer(value), blocks),
         () =>
           ++added % WRITES_PER_SLICE === 0 ? new Promise((resolve) => setImmediate(resolve)) : undefined,
       );
-      const meta = { sublevel: this.meta } as never;
-      if (runList !== undefined) write.put(RUNS_KEY as never, runList as never, meta);
-      if (checkpoint !== undefined) write.put(CHECKPOINT_KEY as never, String(checkpoint) as never, meta);
+      const meta = { sublevel: this.meta };
+      if (runList !== undefined) write.put(RUNS_KEY, runList, meta);
+      if (checkpoint !== undefined) write.put(CHECKPOINT_KEY, formatOffset(checkpoint), meta);
       built = true;
     } finally {
       // A batch that failed while being built is released; one that fails to write closes itself.

@@ -1,3 +1,4 @@
+import type { Offset } from '../../common/offset.ts';
 import { binaryKeyTree, type BTree } from '../sorted-tree.ts';
 import type { BinaryKey, KeyBounds, KeyValueBytesStore } from '../bytes.ts';
 
@@ -40,7 +41,7 @@ export class MemoryBytesStore implements KeyValueBytesStore {
     return this.values.size;
   }
 
-  async commit(_checkpoint: number | undefined, prepare?: () => void): Promise<void> {
+  async commit(_checkpoint: Offset | undefined, prepare?: () => void): Promise<void> {
     prepare?.();
   }
 

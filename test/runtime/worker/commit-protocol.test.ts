@@ -1,3 +1,4 @@
+import { toOffset, type Offset } from '../../../src/common/offset.ts';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TributaryError } from '../../../src/errors.ts';
 import { RebalanceInProgressError } from '../../../src/kafka/port.ts';
@@ -19,7 +20,7 @@ async function start(options: HarnessOptions): Promise<Harness> {
 }
 
 /** The checkpoint of the counting task's store (the changelog offset its data corresponds to). */
-function checkpoint(harness: Harness): number | undefined {
+function checkpoint(harness: Harness): Offset | undefined {
   return harness.task('1_0').active.stores.get('word-counts')!.checkpoint;
 }
 
@@ -29,7 +30,7 @@ describe('CommitProtocol under at-least-once', () => {
     harness.feed(0, 'a', 'b', 'a');
     expect(harness.process()).toBe(3);
     let seenAtOffsetCommit:
-      { checkpoint: number | undefined; changelog: number; output: string[] } | undefined;
+      { checkpoint: Offset | undefined; changelog: number; output: string[] } | undefined;
     harness.log.script('commit', {
       before: () => {
         seenAtOffsetCommit = {
@@ -49,7 +50,7 @@ describe('CommitProtocol under at-least-once', () => {
     expect(operations.indexOf('send')).toBeGreaterThanOrEqual(0);
     // When the offsets are committed, the output and the changelog are in the log and the store's
     // data is on disk with the changelog's end as its checkpoint.
-    expect(seenAtOffsetCommit).toEqual({ checkpoint: 2, changelog: 2, output: ['a=1', 'b=1', 'a=2'] });
+    expect(seenAtOffsetCommit).toEqual({ checkpoint: 2n, changelog: 2, output: ['a=1', 'b=1', 'a=2'] });
     expect(harness.log.committedOffset(APP, harness.inputOf(0))).toBe(3n);
   });
 
@@ -118,7 +119,7 @@ describe('CommitProtocol under at-least-once', () => {
     });
     expect(harness.log.operations('commit')).toEqual([]);
     expect(await harness.commits.commitAll()).toBe('committed');
-    expect(checkpoint(harness)).toBe(2);
+    expect(checkpoint(harness)).toBe(2n);
   });
 
   it('is due once the commit interval has passed on the clock, or at once when asked for', async () => {
@@ -143,7 +144,7 @@ describe('CommitProtocol under exactly-once with a producer per task', () => {
     const harness = await start({ guarantee: 'exactly-once' });
     harness.feed(0, 'a', 'b', 'a');
     harness.process();
-    let checkpointAtTransactionCommit: number | undefined = -1;
+    let checkpointAtTransactionCommit: Offset | undefined = toOffset(-1);
     harness.log.script('commit-transaction', {
       before: () => {
         checkpointAtTransactionCommit = checkpoint(harness);
@@ -165,7 +166,7 @@ describe('CommitProtocol under exactly-once with a producer per task', () => {
     // Nothing outside the transaction: no plain sends, no offsets committed through the group.
     expect(harness.log.operations('send', 'commit')).toEqual([]);
     expect(checkpointAtTransactionCommit).toBeUndefined();
-    expect(checkpoint(harness)).toBe(2);
+    expect(checkpoint(harness)).toBe(2n);
     expect(harness.output()).toEqual(['a=1', 'b=1', 'a=2']);
     expect(harness.log.committedOffset(APP, harness.inputOf(0))).toBe(3n);
   });

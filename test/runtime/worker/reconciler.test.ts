@@ -137,7 +137,7 @@ describe('Restore', () => {
 
     const fetches = again.log.journal.filter((e) => e.operation === 'fetch').flatMap((e) => e.offsets ?? []);
     expect(fetches).toEqual([{ topic: again.changelog, partition: 0, offset: 2n }]);
-    expect(again.task('1_0').active.stores.get('word-counts')!.checkpoint).toBe(3);
+    expect(again.task('1_0').active.stores.get('word-counts')!.checkpoint).toBe(3n);
     again.feed(0, 'a', 'b');
     again.process();
     await again.commits.commitAll();

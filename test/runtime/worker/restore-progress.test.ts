@@ -1,3 +1,4 @@
+import { toOffset } from '../../../src/common/offset.ts';
 /** A long store restore logs its progress now and then: records restored and left, the rate, the time left. */
 import { describe, expect, it } from 'vitest';
 import type { Logger } from '../../../src/common/logger.ts';
@@ -18,9 +19,14 @@ describe('restore progress', () => {
     const restorer = new Restorer(reader, logger, { progressIntervalMs: 20 });
     await restorer.start();
     const applied: number[] = [];
-    const restored = restorer.restore({ topic: 'app-store-changelog', partition: 0 }, 0n, 10_000n, {
-      apply: (records) => applied.push(records.length),
-    });
+    const restored = restorer.restore(
+      { topic: 'app-store-changelog', partition: 0 },
+      toOffset(0n),
+      toOffset(10_000n),
+      {
+        apply: (records) => applied.push(records.length),
+      },
+    );
     reader.deliver(2_500);
     // A batch is applied in slices, over several turns of the event loop: the line after the last one.
     const sum = () => applied.reduce((a, b) => a + b, 0);

@@ -1,3 +1,4 @@
+import { toOffset } from '../../../src/common/offset.ts';
 /**
  * A long restore persists what it applied as it goes, so a store restored from a changelog larger than
  * memory never holds the whole changelog in its uncommitted writes.
@@ -28,7 +29,7 @@ describe('restore saves', () => {
     const restorer = new Restorer(reader, silentLogger);
     await restorer.start();
     const saves: bigint[] = [];
-    const restored = restorer.restore(changelog, 0n, BigInt(size), {
+    const restored = restorer.restore(changelog, toOffset(0n), toOffset(size), {
       apply: () => undefined,
       save: (position) => saves.push(position),
     });
@@ -48,7 +49,7 @@ describe('restore saves', () => {
     const reader = new SteppedReader(size);
     const restorer = new Restorer(reader, silentLogger);
     await restorer.start();
-    const restored = restorer.restore(changelog, 0n, BigInt(size), {
+    const restored = restorer.restore(changelog, toOffset(0n), toOffset(size), {
       apply: (records) => store.restore(records),
       save: savingStore(store),
     });
@@ -56,13 +57,15 @@ describe('restore saves', () => {
       reader.deliver(Math.min(5_000, size - delivered));
     expect(await restored).toBe(size);
     // Saved before the restore's own final commit: the checkpoint of the last full RECORDS_PER_SAVE.
-    await eventually(async () => expect(store.checkpoint).toBe(2 * RECORDS_PER_SAVE), { timeoutMs: 10_000 });
-    await store.commit(size);
+    await eventually(async () => expect(store.checkpoint).toBe(toOffset(2 * RECORDS_PER_SAVE)), {
+      timeoutMs: 10_000,
+    });
+    await store.commit(toOffset(size));
     await store.close();
     await restorer.stop();
 
     const reopened = await openStore(spec, { directory, now: () => 0 });
-    expect(reopened.checkpoint).toBe(size);
+    expect(reopened.checkpoint).toBe(toOffset(size));
     const kv = reopened.store as KeyValueStore<Uint8Array, Uint8Array>;
     expect([...kv.all()].length).toBe(size);
     expect([...kv.get(offsetKey(size - 1))!]).toEqual([1]);

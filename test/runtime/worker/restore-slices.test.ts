@@ -1,3 +1,4 @@
+import { toOffset } from '../../../src/common/offset.ts';
 /**
  * A large fetched batch of changelog records is applied a slice at a time, so that applying it never
  * holds the event loop for long, and in order, with the position and saves as for whole batches.
@@ -20,7 +21,7 @@ describe('restore slices', () => {
     const slices: number[] = [];
     const applied: number[] = [];
     const saves: bigint[] = [];
-    const restored = restorer.restore(changelog, 0n, BigInt(size), {
+    const restored = restorer.restore(changelog, toOffset(0n), toOffset(size), {
       apply: (records) => {
         slices.push(records.length);
         for (const record of records) applied.push(offsetOf(record));
@@ -42,7 +43,7 @@ describe('restore slices', () => {
     const restorer = new Restorer(reader, silentLogger);
     await restorer.start();
     let applied = 0;
-    const restored = restorer.restore(changelog, 0n, 6_000n, {
+    const restored = restorer.restore(changelog, toOffset(0n), toOffset(6_000n), {
       apply: (records) => void (applied += records.length),
     });
     // Delivered outside any turn of the scheduler, a batch applies one slice at once and the rest later.
@@ -61,7 +62,7 @@ describe('restore slices', () => {
     const restorer = new Restorer(reader, silentLogger);
     await restorer.start();
     const applied: number[] = [];
-    const restored = restorer.restore(changelog, 100n, 900n, {
+    const restored = restorer.restore(changelog, toOffset(100n), toOffset(900n), {
       apply: (records) => void applied.push(...records.map(offsetOf)),
     });
     // The reader hands over the partition from offset 0: the fetch started before the position.

@@ -26,7 +26,7 @@ describe('Standby replicas', () => {
     await eventually(async () => expect(standby.restorer.position(changelog)).toBe(2n), quickly);
     await standby.commits.commitAll();
     const replica = standby.registry.standbys.get('1_0')!.stores.get('word-counts')!;
-    expect(replica.checkpoint).toBe(2);
+    expect(replica.checkpoint).toBe(2n);
 
     active.feed(0, 'a');
     active.process();

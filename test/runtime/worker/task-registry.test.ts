@@ -38,13 +38,13 @@ describe('TaskRegistry', () => {
       intervalMs: 10,
     });
     const store = task.active.stores.get('word-counts')!;
-    expect(store.checkpoint).toBe(1);
+    expect(store.checkpoint).toBe(1n);
 
     await harness.registry.closeActive('1_0', task, { commitStores: false });
 
     const transactional = harness.log.journal.filter((e) => e.transactionalId === `${APP}-1_0`);
     expect(transactional.at(-1)!.operation).toBe('abort');
-    expect(store.checkpoint).toBe(1);
+    expect(store.checkpoint).toBe(1n);
     expect(harness.output()).toEqual(['a=1']);
     expect(harness.log.committedOffset(APP, harness.inputOf(0))).toBe(1n);
   });
