@@ -3,6 +3,7 @@
  * return key-value pairs and windowed keys, the event-log port carries headers. They live here, below
  * all of those layers, so that none of them has to import another for a type.
  */
+import type { Offset } from './offset.ts';
 
 /** A header value as it travels on Kafka: text or raw bytes. */
 export type HeaderValue = string | Uint8Array;
@@ -30,4 +31,25 @@ export interface Window {
 export interface Windowed<K> {
   readonly key: K;
   readonly window: Window;
+}
+
+/** A record as the event log holds it, serialized: what a fetch returns (the event-log port's record). */
+export interface LogRecord {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: Offset;
+  readonly key: Uint8Array | null;
+  readonly value: Uint8Array | null;
+  readonly timestamp: number;
+  readonly headers: Headers;
+}
+
+/** A serialized record on its way to a topic partition: what a producer sends. */
+export interface OutgoingRecord {
+  readonly topic: string;
+  readonly partition: number;
+  readonly key: Uint8Array | null;
+  readonly value: Uint8Array | null;
+  readonly timestamp: number;
+  readonly headers: Headers;
 }

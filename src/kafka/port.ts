@@ -10,8 +10,11 @@
  * their client's errors; the runtime decides what to retry and for how long.
  */
 import { TributaryError, errorKind } from '../errors.ts';
-import type { Headers } from '../common/records.ts';
+import type { LogRecord, OutgoingRecord } from '../common/records.ts';
 import type { Offset } from '../common/offset.ts';
+
+/** The event log's records; their shapes live with the other record shapes, below every layer. */
+export type { LogRecord, OutgoingRecord };
 
 export interface TopicPartition {
   readonly topic: string;
@@ -21,16 +24,6 @@ export interface TopicPartition {
 export interface TopicPartitionOffset extends TopicPartition {
   /** The next offset to read (Kafka's committed-offset convention). */
   readonly offset: Offset;
-}
-
-export interface LogRecord {
-  readonly topic: string;
-  readonly partition: number;
-  readonly offset: Offset;
-  readonly key: Uint8Array | null;
-  readonly value: Uint8Array | null;
-  readonly timestamp: number;
-  readonly headers: Headers;
 }
 
 /** Records of one partition as one fetch returned them. */
@@ -208,15 +201,6 @@ export interface PartitionReaderPort {
   assign(position: TopicPartitionOffset): Promise<void>;
   unassign(partition: TopicPartition): Promise<void>;
   stop(): Promise<void>;
-}
-
-export interface OutgoingRecord {
-  readonly topic: string;
-  readonly partition: number;
-  readonly key: Uint8Array | null;
-  readonly value: Uint8Array | null;
-  readonly timestamp: number;
-  readonly headers: Headers;
 }
 
 /** The offset of the last record a send wrote to each partition. */

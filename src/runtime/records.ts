@@ -1,4 +1,4 @@
-import type { LogRecord, OutgoingRecord } from '../kafka/port.ts';
+import type { LogRecord, OutgoingRecord } from '../common/records.ts';
 
 /** A record as read from a topic partition, before deserialization (the event log's record). */
 export type ConsumedRecord = LogRecord;
