@@ -6,6 +6,7 @@
  */
 import dagre from '@dagrejs/dagre';
 import type { NodeDescription, StoreDescription, TopologyDescriptionJson } from '../../topology/describe.ts';
+import { ConsoleError } from './console-error.ts';
 
 export type GraphNodeKind = 'source' | 'processor' | 'sink' | 'topic' | 'store';
 
@@ -216,14 +217,14 @@ function placement(label: unknown, id: string): { x: number; y: number; width: n
     const { x, y, width, height } = label;
     if (typeof width === 'number' && typeof height === 'number') return { x, y, width, height };
   }
-  throw new Error(`the graph layout placed no box for "${id}"`);
+  throw new ConsoleError(`the graph layout placed no box for "${id}"`);
 }
 
 function route(label: unknown, edge: { from: string; to: string }): { x: number; y: number }[] {
   const points: unknown =
     typeof label === 'object' && label !== null && 'points' in label ? label.points : undefined;
   if (!Array.isArray(points))
-    throw new Error(`the graph layout drew no line from "${edge.from}" to "${edge.to}"`);
+    throw new ConsoleError(`the graph layout drew no line from "${edge.from}" to "${edge.to}"`);
   return points.filter(isPoint).map(({ x, y }) => ({ x, y }));
 }
 

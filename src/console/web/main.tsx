@@ -14,6 +14,7 @@ import { OrdersView } from './views/orders-view.tsx';
 import { StoresView } from './views/stores-view.tsx';
 import { TasksView } from './views/tasks-view.tsx';
 import { TopologyView } from './views/topology-view.tsx';
+import { ConsoleError } from './console-error.ts';
 
 function App() {
   const route = useHashRoute();
@@ -152,5 +153,5 @@ function TokenDialog({ onDone }: { onDone: () => void }) {
 }
 
 const root = document.getElementById('app');
-if (!root) throw new Error('the page has no element with id "app" to show the console in');
+if (!root) throw new ConsoleError('the page has no element with id "app" to show the console in');
 render(<App />, root);

@@ -1,6 +1,7 @@
 /** A small time-series chart (uPlot): one line over the last minutes, with its latest value. */
 import uPlot from 'uplot';
 import { useEffect, useRef } from 'preact/hooks';
+import { ConsoleError } from '../console-error.ts';
 
 export interface ChartProps {
   readonly title: string;
@@ -20,7 +21,7 @@ export function Chart({ title, times, values, format, color }: ChartProps) {
 
   useEffect(() => {
     const element = holder.current;
-    if (!element) throw new Error(`the chart "${title}" has no element to draw in`);
+    if (!element) throw new ConsoleError(`the chart "${title}" has no element to draw in`);
     const width = () => Math.max(200, element.clientWidth);
     plot.current = new uPlot(
       {

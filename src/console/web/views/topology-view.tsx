@@ -3,12 +3,14 @@ import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import type { ApplicationOverview } from '../../api-types.ts';
 import { layoutTopology, type GraphLayout, type GraphNode } from '../graph-model.ts';
 import { navigate } from '../hooks.ts';
+import { ConsoleError } from '../console-error.ts';
 
 const canvas = textMeasuring();
 
 function textMeasuring(): CanvasRenderingContext2D {
   const context = document.createElement('canvas').getContext('2d');
-  if (!context) throw new Error('this browser has no 2D canvas to measure the labels of the graph with');
+  if (!context)
+    throw new ConsoleError('this browser has no 2D canvas to measure the labels of the graph with');
   return context;
 }
 
