@@ -1,8 +1,9 @@
 /**
  * Fields of an error whose shape the Kafka clients do not promise: each reads undefined when the value
  * is not an object or has no such field. Client errors wrap one another (`cause`), name themselves or
- * their broker answer (`name`, `type`, `code`) and aggregate per-resource errors (`errors`), so the
- * adapters walk them by what is there rather than by what a cast claims.
+ * their broker answer (`name`, `type`; a `code` is read by `errnoCode` in common/to-error.ts) and
+ * aggregate per-resource errors (`errors`), so the adapters walk them by what is there rather than by
+ * what a cast claims.
  */
 function isObject(value: unknown): value is object {
   return typeof value === 'object' && value !== null;
@@ -19,11 +20,6 @@ export function nameOf(error: unknown): unknown {
 /** kafkajs' protocol error name (`ILLEGAL_GENERATION`, ...). */
 export function typeOf(error: unknown): unknown {
   return isObject(error) && 'type' in error ? error.type : undefined;
-}
-
-/** A socket error's code (`ECONNRESET`, ...). */
-export function codeOf(error: unknown): unknown {
-  return isObject(error) && 'code' in error ? error.code : undefined;
 }
 
 export function messageOf(error: unknown): unknown {

@@ -8,6 +8,7 @@ import { setStoreCacheMaxBytes } from '../state/managed-store.ts';
 import type { Topology } from '../topology/topology.ts';
 import type { ErrorHandling } from '../runtime/error-handling.ts';
 import type { Logger } from '../common/logger.ts';
+import { settleAll } from '../common/settle-all.ts';
 import { AppRunner } from '../runtime/worker/app-runner.ts';
 import type { WorkerConfig } from '../runtime/worker/config.ts';
 import { reportSecurity } from '../runtime/worker/security-report.ts';
@@ -99,11 +100,11 @@ export class Worker {
     reportSecurity(this.config, this.logger);
     // Listening first: health and metadata answer (and queries say 503) while the applications start.
     await this.queries?.start();
-    const results = await Promise.allSettled(this.runners.map((r) => r.start()));
-    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failed) {
+    try {
+      await settleAll(this.runners.map((r) => r.start()));
+    } catch (error) {
       await this.stop();
-      throw failed.reason;
+      throw error;
     }
   }
 

@@ -8,7 +8,8 @@ import { createRequire } from 'node:module';
 import { TributaryError, errorMessage, type ErrorKind } from '../../errors.ts';
 import { kafkaErrorType } from './convert.ts';
 import { isTransientSocketCode } from '../socket-errors.ts';
-import { causeOf, codeOf, messageOf, nameOf } from '../error-fields.ts';
+import { errnoCode } from '../../common/to-error.ts';
+import { causeOf, messageOf, nameOf } from '../error-fields.ts';
 
 /**
  * kafkajs' table of the broker's error codes, to name an answer whose type kafkajs dropped: its
@@ -113,7 +114,7 @@ function isTransient(error: unknown): boolean {
   for (let current = error, depth = 0; current && depth < 6; depth++) {
     const name = nameOf(current);
     if (typeof name === 'string' && TRANSIENT_NAMES.has(name)) return true;
-    if (isTransientSocketCode(codeOf(current))) return true;
+    if (isTransientSocketCode(errnoCode(current))) return true;
     current = causeOf(current);
   }
   return false;

@@ -2,8 +2,8 @@ import { TributaryError } from '../../errors.ts';
 import { describeIdentity, type KafkaSecurity } from '../connection.ts';
 import { authorizationRefused, credentialsRefused, type Access } from '../security-errors.ts';
 import { lastAttempt, protocolErrors } from './wire.ts';
-import { toError } from '../../common/to-error.ts';
-import { causeOf, codeOf, errorsOf } from '../error-fields.ts';
+import { errnoCode, toError } from '../../common/to-error.ts';
+import { causeOf, errorsOf } from '../error-fields.ts';
 
 /**
  * Turns the library's refusals into errors that say what to fix: a failed SASL authentication into a
@@ -28,9 +28,9 @@ function isAuthenticationFailure(error: unknown): boolean {
 
 function codes(error: unknown, depth = 0): string[] {
   if (!error || typeof error !== 'object' || depth > 6) return [];
-  const code = codeOf(error);
+  const code = errnoCode(error);
   return [
-    ...(typeof code === 'string' ? [code] : []),
+    ...(code === undefined ? [] : [code]),
     ...errorsOf(error).flatMap((e) => codes(e, depth + 1)),
     ...codes(causeOf(error), depth + 1),
   ];
