@@ -4,6 +4,7 @@
  * `--expect` reports.
  */
 import { TributaryError, errorMessage } from '../errors.ts';
+import { isJsonObject } from '../common/json.ts';
 
 /** A bad line or field in a recording or golden file; the message names the file, line and field. */
 export class ReplayInputError extends TributaryError {
@@ -256,23 +257,20 @@ function canonical(value: unknown): string {
 
 function sortKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(sortKeys);
-  if (value === null || typeof value !== 'object') return value;
+  if (!isJsonObject(value)) return value;
   return Object.fromEntries(
     Object.keys(value)
       .sort()
-      .map((k) => [k, sortKeys((value as Record<string, unknown>)[k])]),
+      .map((k) => [k, sortKeys(value[k])]),
   );
 }
 
 /** Dotted paths where two JSON values differ (the first few), e.g. `value.state`. */
 function differingPaths(expected: unknown, actual: unknown, prefix = '', out: string[] = []): string[] {
   if (out.length >= 5) return out;
-  const isObject = (v: unknown) => v !== null && typeof v === 'object' && !Array.isArray(v);
-  if (isObject(expected) && isObject(actual)) {
-    const e = expected as Record<string, unknown>;
-    const a = actual as Record<string, unknown>;
-    for (const key of [...new Set([...Object.keys(e), ...Object.keys(a)])].sort())
-      differingPaths(e[key], a[key], prefix ? `${prefix}.${key}` : key, out);
+  if (isJsonObject(expected) && isJsonObject(actual)) {
+    for (const key of [...new Set([...Object.keys(expected), ...Object.keys(actual)])].sort())
+      differingPaths(expected[key], actual[key], prefix ? `${prefix}.${key}` : key, out);
   } else if (canonical(expected) !== canonical(actual)) {
     out.push(prefix || '(record)');
   }

@@ -10,6 +10,7 @@ import type { FunctionRegistry } from './function-registry.ts';
 import type { FieldKind } from './schema.ts';
 import { resolveSerde, serdeName, type SerdeResolveOptions } from './serde-registry.ts';
 import { toError } from '../../common/to-error.ts';
+import { isJsonObject } from '../../common/json.ts';
 
 /** Where a value sits, for error messages: `node 3 "KSTREAM-FILTER-0000000003" (filter), field "predicate"`. */
 export interface FieldPlace {
@@ -217,13 +218,8 @@ function expectNumber(value: unknown, place: FieldPlace): number {
 }
 
 function expectObject(value: unknown, place: FieldPlace): Record<string, unknown> {
-  if (!isPlainObject(value)) fail(place, `must be an object, got ${show(value)}`);
+  if (!isJsonObject(value)) fail(place, `must be an object, got ${show(value)}`);
   return value;
-}
-
-/** An object that is not an array: what JSON.parse gives for `{...}`, read by field name. */
-export function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
 function decodeFunction(value: unknown, place: FieldPlace, context: DecodeContext): AnyFunction {

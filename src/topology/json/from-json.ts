@@ -4,7 +4,8 @@ import type { Serde } from '../../serde/serde.ts';
 import { compile } from '../compile.ts';
 import { IrGraph, type AnySerde, type IrNodeInput } from '../ir.ts';
 import type { Topology } from '../topology.ts';
-import { checkFields, decodeField, decodeSerde, isPlainObject, type DecodeContext } from './fields.ts';
+import { isJsonObject } from '../../common/json.ts';
+import { checkFields, decodeField, decodeSerde, type DecodeContext } from './fields.ts';
 import { toRegistry, type FunctionsInput } from './function-registry.ts';
 import { fieldsOf, isKnownOp, opSchema } from './schema.ts';
 import { resolveSerde } from './serde-registry.ts';
@@ -32,7 +33,7 @@ function invalid(message: string): never {
 /** Reads the JSON form back into a logical graph, validating it and resolving functions and serdes. */
 export function irFromJson(input: TopologyJson | string, options: TopologyFromJsonOptions = {}): IrGraph {
   const json = typeof input === 'string' ? parse(input) : input;
-  if (!isPlainObject(json)) invalid('expected an object');
+  if (!isJsonObject(json)) invalid('expected an object');
   const top = json;
   if (top.version === undefined) invalid('the "version" field is missing');
   if (top.version !== TOPOLOGY_JSON_VERSION)
@@ -93,7 +94,7 @@ function decodeNode(
   ids: Map<string, number>,
   context: DecodeContext,
 ): IrNodeInput {
-  if (!isPlainObject(raw)) invalid(`node ${index} must be an object`);
+  if (!isJsonObject(raw)) invalid(`node ${index} must be an object`);
   const node = raw;
   const nameText = typeof node.name === 'string' ? node.name : '?';
   if (typeof node.op !== 'string') invalid(`node ${index} "${nameText}": the "op" field is missing`);
