@@ -10,6 +10,7 @@ import {
   pendingRecord,
   produceEncodingInstalled,
 } from '../../src/kafka/kafkajs/produce-encoding.ts';
+import { crc32c } from '../../src/kafka/kafkajs/crc32c.ts';
 
 const require = createRequire(import.meta.url);
 const RECORD = 'kafkajs/src/protocol/recordBatch/record/v0/index.js';
@@ -264,5 +265,21 @@ describe("kafkajs' Produce requests write a batch's records in one pass", () => 
       ours({ ...batch, compression: 2, records: [pendingRecord({ value: 'v' })] }),
     );
     expect(snappy).toMatch(/Snappy compression not implemented/);
+  });
+
+  it("checksums as kafkajs' CRC-32C does, at every length and alignment", () => {
+    const kafkajsCrc32c = require('kafkajs/src/protocol/recordBatch/crc32C/index.js') as (
+      b: Buffer,
+    ) => number;
+    const g = generator(7);
+    expect(crc32c(Buffer.from('123456789'))).toBe(0xe3069283); // the standard check value
+    for (let length = 0; length < 100; length += 1) {
+      for (let start = 0; start < 8; start += 1) {
+        const bytes = g.bytes(start + length).subarray(start);
+        expect(crc32c(bytes), `${length} bytes at ${start}`).toBe(kafkajsCrc32c(bytes));
+      }
+    }
+    const large = g.bytes(100_003);
+    expect(crc32c(large)).toBe(kafkajsCrc32c(large));
   });
 });

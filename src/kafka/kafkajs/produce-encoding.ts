@@ -1,4 +1,5 @@
 import Module, { createRequire } from 'node:module';
+import { crc32c } from './crc32c.ts';
 import { planRecords, writeRecords, type RecordFields, type RecordsPlan } from './record-encoding.ts';
 
 /**
@@ -12,7 +13,6 @@ import { planRecords, writeRecords, type RecordFields, type RecordsPlan } from '
 const RECORD_MODULE = 'kafkajs/src/protocol/recordBatch/record/v0/index.js';
 const BATCH_MODULE = 'kafkajs/src/protocol/recordBatch/v0/index.js';
 const ENCODER_MODULE = 'kafkajs/src/protocol/encoder.js';
-const CRC32C_MODULE = 'kafkajs/src/protocol/recordBatch/crc32C/index.js';
 const COMPRESSION_MODULE = 'kafkajs/src/protocol/message/compression/index.js';
 const LONG_MODULE = 'kafkajs/src/utils/long.js';
 
@@ -47,7 +47,6 @@ interface Kafkajs {
   record: (fields: RecordFields) => unknown;
   batchModule: { RecordBatch: (fields: BatchFields) => Promise<KafkajsEncoder> };
   Encoder: new () => KafkajsEncoder;
-  crc32C: (buffer: Buffer) => number;
   lookupCodec: (compression: number) => Codec | null;
   toLong: (value: unknown) => { value: bigint };
 }
@@ -73,14 +72,12 @@ function loadKafkajs(require: NodeJS.Require): Kafkajs | undefined {
     const batchModule = require(BATCH_MODULE) as Kafkajs['batchModule'];
     const record = require(RECORD_MODULE) as Kafkajs['record'];
     const Encoder = require(ENCODER_MODULE) as Kafkajs['Encoder'];
-    const crc32C = require(CRC32C_MODULE) as Kafkajs['crc32C'];
     const { lookupCodec } = require(COMPRESSION_MODULE) as Pick<Kafkajs, 'lookupCodec'>;
     const Long = require(LONG_MODULE) as { fromValue: Kafkajs['toLong'] };
     const probe = new Encoder();
     if (
       typeof batchModule.RecordBatch !== 'function' ||
       typeof record !== 'function' ||
-      typeof crc32C !== 'function' ||
       typeof lookupCodec !== 'function' ||
       typeof Long.fromValue !== 'function' ||
       !Buffer.isBuffer(probe.buf) ||
@@ -88,7 +85,7 @@ function loadKafkajs(require: NodeJS.Require): Kafkajs | undefined {
     ) {
       return undefined;
     }
-    return { batchModule, record, Encoder, crc32C, lookupCodec, toLong: (value) => Long.fromValue(value) };
+    return { batchModule, record, Encoder, lookupCodec, toLong: (value) => Long.fromValue(value) };
   } catch {
     return undefined;
   }
@@ -132,7 +129,7 @@ function writeBatch(kafkajs: Kafkajs, fields: BatchFields, batch: Buffer, record
   batch.writeInt16BE(producerEpoch, CRC_START + 30);
   batch.writeInt32BE(firstSequence, CRC_START + 32);
   batch.writeInt32BE(recordCount, CRC_START + 36);
-  batch.writeUInt32BE(kafkajs.crc32C(batch.subarray(CRC_START)), 17);
+  batch.writeUInt32BE(crc32c(batch.subarray(CRC_START)), 17);
   return batch;
 }
 
