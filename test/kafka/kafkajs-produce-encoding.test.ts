@@ -1,5 +1,5 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
-import Module, { createRequire } from 'node:module';
+import { mkdtempSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -11,6 +11,7 @@ import {
   produceEncodingInstalled,
 } from '../../src/kafka/kafkajs/produce-encoding.ts';
 import { crc32c } from '../../src/kafka/kafkajs/crc32c.ts';
+import { compileKafkajsFile } from '../support/kafkajs-files.ts';
 
 const require = createRequire(import.meta.url);
 const RECORD = 'kafkajs/src/protocol/recordBatch/record/v0/index.js';
@@ -28,22 +29,11 @@ interface ProduceRequest {
 type ProduceRequestBuilder = (args: Record<string, unknown>) => ProduceRequest;
 type RecordBatch = (fields: Record<string, unknown>) => Promise<Encoded>;
 
-/** A kafkajs file compiled afresh from disk, with some of its requires answered by `given`. */
-function compileKafkajs(path: string, given: Record<string, unknown> = {}): unknown {
-  const file = require.resolve(path);
-  const module = new Module(file) as Module & { _compile(code: string, file: string): void };
-  module.filename = file;
-  const requireOwn = module.require.bind(module);
-  module.require = ((id: string) => (id in given ? given[id] : requireOwn(id))) as NodeJS.Require;
-  module._compile(readFileSync(file, 'utf8'), file);
-  return module.exports;
-}
-
 /** kafkajs' own record and batch encoders, and its Produce v3 request built on them. */
 function kafkajsOwn(): { record: unknown; RecordBatch: RecordBatch; produce: ProduceRequestBuilder } {
-  const record = compileKafkajs(RECORD);
-  const batchModule = compileKafkajs(BATCH) as { RecordBatch: RecordBatch };
-  const produce = compileKafkajs(PRODUCE_V3, {
+  const record = compileKafkajsFile(RECORD);
+  const batchModule = compileKafkajsFile(BATCH) as { RecordBatch: RecordBatch };
+  const produce = compileKafkajsFile(PRODUCE_V3, {
     '../../../recordBatch/record/v0': record,
     '../../../recordBatch/v0': batchModule,
   }) as ProduceRequestBuilder;
