@@ -13,16 +13,24 @@ interface LookupArgs {
 }
 
 /** A kafkajs cluster's two functions the cache wraps, answering from a script and counting lookups. */
-function fakeCluster(options: { failLookups?: number } = {}) {
+function fakeCluster(options: { failLookups?: number; failures?: Partial<Record<string, Error>> } = {}) {
   let failLookups = options.failLookups ?? 0;
   const lookups: string[] = [];
+  const answer = (request: string) => async (): Promise<unknown> => {
+    const failure = options.failures?.[request];
+    if (failure) throw failure;
+    return {};
+  };
+  const notCoordinator = Object.assign(new Error('This is not the correct coordinator'), {
+    type: 'NOT_COORDINATOR',
+  });
   const broker = {
-    initProducerId: async () => ({}),
-    addPartitionsToTxn: async () => ({}),
-    addOffsetsToTxn: async () => ({}),
-    txnOffsetCommit: async () => ({}),
+    initProducerId: answer('initProducerId'),
+    addPartitionsToTxn: answer('addPartitionsToTxn'),
+    addOffsetsToTxn: answer('addOffsetsToTxn'),
+    txnOffsetCommit: answer('txnOffsetCommit'),
     endTxn: async (): Promise<unknown> => {
-      throw Object.assign(new Error('This is not the correct coordinator'), { type: 'NOT_COORDINATOR' });
+      throw notCoordinator;
     },
   };
   const cluster = {
@@ -65,6 +73,29 @@ describe('a transactional producer remembers its coordinators', () => {
     await coordinator(cluster, txn);
     expect(lookups).toHaveLength(1);
     await expect(broker.endTxn()).rejects.toMatchObject({ type: 'NOT_COORDINATOR' });
+    await coordinator(cluster, txn);
+    expect(lookups).toHaveLength(2);
+  });
+
+  it('keeps what it knows when the coordinator itself refused, forgets it when no answer came', async () => {
+    const { cluster, lookups } = fakeCluster({
+      failures: {
+        // Right after a commit the coordinator refuses the next transaction's partitions for a moment.
+        addPartitionsToTxn: Object.assign(new Error('concurrent transactions'), {
+          type: 'CONCURRENT_TRANSACTIONS',
+        }),
+        addOffsetsToTxn: Object.assign(new Error('Connection error: ECONNREFUSED'), {
+          name: 'KafkaJSConnectionError',
+        }),
+      },
+    });
+    cacheCoordinators(cluster);
+    const txn = { groupId: 'app-0_1', coordinatorType: TRANSACTION };
+    const broker = await coordinator(cluster, txn);
+    await expect(broker.addPartitionsToTxn()).rejects.toMatchObject({ type: 'CONCURRENT_TRANSACTIONS' });
+    await coordinator(cluster, txn);
+    expect(lookups).toHaveLength(1);
+    await expect(broker.addOffsetsToTxn()).rejects.toThrow('ECONNREFUSED');
     await coordinator(cluster, txn);
     expect(lookups).toHaveLength(2);
   });

@@ -1,8 +1,10 @@
 import { KafkaClientMismatchError } from './fetch-rewrite.ts';
+import { kafkaErrorType } from './convert.ts';
 
 /**
- * The requests a transactional producer sends to a coordinator: a failed one may mean the coordinator
- * moved, so the next lookup asks the cluster again.
+ * The requests a transactional producer sends to a coordinator: one that fails because the broker no
+ * longer coordinates, or without the broker's answer at all (a connection lost, a timeout), means the
+ * next lookup asks the cluster again.
  */
 const COORDINATOR_REQUESTS = [
   'initProducerId',
@@ -11,6 +13,19 @@ const COORDINATOR_REQUESTS = [
   'txnOffsetCommit',
   'endTxn',
 ] as const;
+
+/**
+ * The broker's answers that say it is not (or no longer) the coordinator. Other answers come from the
+ * coordinator itself (CONCURRENT_TRANSACTIONS right after a commit, a fenced epoch, a denied ACL): the
+ * cache stays.
+ */
+const MOVED = new Set(['NOT_COORDINATOR', 'COORDINATOR_NOT_AVAILABLE']);
+
+/** True when a coordinator request's failure means the coordinator may be elsewhere now. */
+function coordinatorMayHaveMoved(error: unknown): boolean {
+  const type = kafkaErrorType(error);
+  return type === undefined || MOVED.has(type);
+}
 
 type Lookup = (args: { groupId: string; coordinatorType?: number }) => Promise<unknown>;
 
@@ -23,9 +38,9 @@ type Lookup = (args: { groupId: string; coordinatorType?: number }) => Promise<u
  * broker answered hundreds of them a second: under exactly-once at 300 orders/s, adding the offsets
  * took 130 to 320 ms on average of a commit's 330 to 670.
  *
- * A lookup is answered from the cache until a request to a coordinator fails (any failure: the
- * coordinator may have moved, or its broker gone), which empties it. Lookups in flight are shared.
- * Only the clusters of transactional producers get the cache (see ./fetch-hook.ts): each lives as long
+ * A lookup is answered from the cache until a request to a coordinator fails because the coordinator
+ * may have moved (the broker says it is not the coordinator, or did not answer), which empties it.
+ * Lookups in flight are shared. Only the clusters of transactional producers get the cache (see ./fetch-hook.ts): each lives as long
  * as its producer, which a failed transaction replaces.
  */
 export function cacheCoordinators(cluster: unknown): void {
@@ -62,7 +77,10 @@ export function cacheCoordinators(cluster: unknown): void {
   };
 }
 
-/** Every coordinator request of `broker` that fails empties the cache before its caller sees the failure. */
+/**
+ * A coordinator request of `broker` that fails because the coordinator may have moved empties the
+ * cache before its caller sees the failure.
+ */
 function forgetOnFailure(broker: Record<string, unknown>, forget: () => void): void {
   for (const name of COORDINATOR_REQUESTS) {
     const request = broker[name];
@@ -71,7 +89,7 @@ function forgetOnFailure(broker: Record<string, unknown>, forget: () => void): v
     }
     broker[name] = (...args: unknown[]) =>
       (request as (...a: unknown[]) => Promise<unknown>).apply(broker, args).catch((error: unknown) => {
-        forget();
+        if (coordinatorMayHaveMoved(error)) forget();
         throw error;
       });
   }
