@@ -1,5 +1,6 @@
-// First: it replaces a kafkajs module before kafkajs loads it (see the file).
+// First: these replace kafkajs modules before kafkajs loads them (see the files).
 import './linear-grouping.ts';
+import './produce-encoding.ts';
 import { Kafka } from 'kafkajs';
 import type { KafkaConnection } from '../connection.ts';
 import type { EventLogPort, GroupConsumerOptions, PartitionReaderOptions } from '../port.ts';
