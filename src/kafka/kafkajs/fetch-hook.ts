@@ -1,7 +1,8 @@
 /**
  * Puts ./fetch-rewrite.ts between kafkajs' fetch decoder and its consumers, on the one kafkajs instance
- * the adapter creates (no other instance in the process is touched), and has each retry of a send wait
- * for the produce requests before it (./produce-settling.ts).
+ * the adapter creates (no other instance in the process is touched), has each retry of a send wait
+ * for the produce requests before it (./produce-settling.ts), and gives the clusters of transactional
+ * producers a cache of coordinators (./coordinator-cache.ts, see withCachedCoordinators).
  *
  * The path: the instance's private cluster factory → each cluster's `findBroker` → each broker's
  * `lookupRequest`, which builds the Fetch request → that request's `response.decode`, which now also
@@ -13,6 +14,7 @@
 import type { Kafka } from 'kafkajs';
 import { batchEnds } from './fetch-batches.ts';
 import { settleProduceRequestsBeforeRetries } from './produce-settling.ts';
+import { cacheCoordinators } from './coordinator-cache.ts';
 import {
   KafkaClientMismatchError,
   rewriteFetchResponse,
@@ -37,8 +39,26 @@ export function applyFetchRewrite(kafka: Kafka): void {
   instance[factory] = (options: unknown) => {
     const cluster = (createCluster as (options: unknown) => unknown).call(kafka, options);
     interceptBrokers(cluster);
+    if (cachingCoordinators) cacheCoordinators(cluster);
     return cluster;
   };
+}
+
+/** True while withCachedCoordinators creates a client: the cluster the factory makes then is its own. */
+let cachingCoordinators = false;
+
+/**
+ * Creates a client (kafkajs makes its cluster synchronously, inside `create`) whose cluster remembers
+ * its coordinators: for transactional producers, which kafkajs would otherwise have look them up
+ * before every transactional request.
+ */
+export function withCachedCoordinators<T>(create: () => T): T {
+  cachingCoordinators = true;
+  try {
+    return create();
+  } finally {
+    cachingCoordinators = false;
+  }
 }
 
 /**

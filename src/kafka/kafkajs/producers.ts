@@ -17,6 +17,7 @@ import { isFencing, isProducerStateLost, kafkajsError, kafkajsErrorKind } from '
 import { byTopic } from './group-consumer.ts';
 import type { TopicLimits } from '../topic-limits.ts';
 import { formatOffset } from '../../common/offset.ts';
+import { withCachedCoordinators } from './fetch-hook.ts';
 
 type SendBatch = Producer['sendBatch'];
 
@@ -152,16 +153,18 @@ export class KafkajsTransactionalProducer implements TransactionalProducerPort {
     transactionalId: string,
     limits: TopicLimits,
   ): Promise<KafkajsTransactionalProducer> {
-    const producer = kafka.producer({
-      transactionalId,
-      idempotent: true,
-      maxInFlightRequests: 1,
-      transactionTimeout: TRANSACTION_TIMEOUT_MS,
-      allowAutoTopicCreation: false,
-      // Right after a commit the coordinator answers CONCURRENT_TRANSACTIONS for a few milliseconds;
-      // kafkajs' default 300 ms first retry would cap a task at about three transactions a second.
-      retry: { initialRetryTime: 10, maxRetryTime: 2_000, retries: 30 },
-    });
+    const producer = withCachedCoordinators(() =>
+      kafka.producer({
+        transactionalId,
+        idempotent: true,
+        maxInFlightRequests: 1,
+        transactionTimeout: TRANSACTION_TIMEOUT_MS,
+        allowAutoTopicCreation: false,
+        // Right after a commit the coordinator answers CONCURRENT_TRANSACTIONS for a few milliseconds;
+        // kafkajs' default 300 ms first retry would cap a task at about three transactions a second.
+        retry: { initialRetryTime: 10, maxRetryTime: 2_000, retries: 30 },
+      }),
+    );
     try {
       await producer.connect();
       const claim = await producer.transaction();
