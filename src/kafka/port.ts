@@ -149,7 +149,16 @@ export interface GroupConsumerOptions {
   readonly clientId?: string;
   /** How long the consumer keeps failing with retriable errors before `onCrash` (default 5 min). */
   readonly retryTimeoutMs?: number;
+  /**
+   * The most record bytes one fetch asks for per partition (Kafka's `max.partition.fetch.bytes`;
+   * default DEFAULT_MAX_PARTITION_FETCH_BYTES). A fetch is decoded whole, into objects many times the
+   * size of small records, so this bounds the memory a fetch takes beyond the runtime's own buffers.
+   */
+  readonly maxPartitionFetchBytes?: number;
 }
+
+/** What a group consumer fetches per partition at most by default: see GroupConsumerOptions. */
+export const DEFAULT_MAX_PARTITION_FETCH_BYTES = 256 * 1024;
 
 /** A consumer-group member that fetches its assigned partitions and hands batches to the runtime. */
 export interface GroupConsumerPort {

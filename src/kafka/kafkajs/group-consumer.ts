@@ -9,6 +9,7 @@ import {
 import { TributaryError, errorKind, errorMessage } from '../../errors.ts';
 import type { Logger } from '../../common/logger.ts';
 import {
+  DEFAULT_MAX_PARTITION_FETCH_BYTES,
   RebalanceInProgressError,
   type GroupAssignment,
   type GroupAssignor,
@@ -87,6 +88,7 @@ export class KafkajsGroupConsumer implements GroupConsumerPort {
       heartbeatInterval: 1_000,
       allowAutoTopicCreation: false,
       maxWaitTimeInMs: 100,
+      maxBytesPerPartition: this.options.maxPartitionFetchBytes ?? DEFAULT_MAX_PARTITION_FETCH_BYTES,
       retry: ConsumerRestarts.retryOptions(),
     });
     this.consumer = consumer;

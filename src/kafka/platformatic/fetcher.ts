@@ -20,8 +20,9 @@ import { toOffset } from '../../common/offset.ts';
 /** A fetch waits this long for records before answering empty. */
 const MAX_WAIT_MS = 100;
 /**
- * Bytes per partition and per response. The library decodes a whole response at once, so a response
- * is kept to what decodes in a few milliseconds; the broker still returns a larger first batch whole.
+ * Bytes per partition (unless the options say otherwise) and per response. The library decodes a whole
+ * response at once, so a response is kept to what decodes in a few milliseconds; the broker still
+ * returns a larger first batch whole.
  */
 const PARTITION_MAX_BYTES = 1024 * 1024;
 const RESPONSE_MAX_BYTES = 2 * 1024 * 1024;
@@ -57,6 +58,8 @@ export interface FetcherOptions {
   readonly refused: (error: unknown) => Error;
   /** How long fetching may fail in a row (a broker restarting) before it is given up; default 5 min. */
   readonly retryTimeoutMs?: number;
+  /** The most record bytes a fetch asks for per partition; default 1 MiB. */
+  readonly partitionMaxBytes?: number;
   /** Who fetches, for messages: `the consumer of group "orders"`. */
   readonly what: string;
   readonly logger: Logger;
@@ -241,7 +244,7 @@ export class Fetcher {
         currentLeaderEpoch: -1,
         fetchOffset: a.position,
         lastFetchedEpoch: -1,
-        partitionMaxBytes: PARTITION_MAX_BYTES,
+        partitionMaxBytes: this.options.partitionMaxBytes ?? PARTITION_MAX_BYTES,
       })),
     }));
     const connection = await this.wire.node(leader);

@@ -1,6 +1,7 @@
 import { errorMessage } from '../../errors.ts';
 import type { Logger } from '../../common/logger.ts';
 import {
+  DEFAULT_MAX_PARTITION_FETCH_BYTES,
   RebalanceInProgressError,
   type GroupAssignment,
   type GroupConsumerHandlers,
@@ -81,6 +82,7 @@ export class PlatformaticGroupConsumer implements GroupConsumerPort {
       onCrash: (error) => handlers.onCrash(error),
       refused: this.refused,
       retryTimeoutMs: this.policy.timeoutMs,
+      partitionMaxBytes: this.options.maxPartitionFetchBytes ?? DEFAULT_MAX_PARTITION_FETCH_BYTES,
       what: this.what,
       logger: this.logger,
     });

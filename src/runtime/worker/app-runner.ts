@@ -368,6 +368,7 @@ export class AppRunner {
       sessionTimeoutMs: config.sessionTimeoutMs,
       clientId: `${config.clientId}-${applicationId}`,
       retryTimeoutMs: config.taskTimeoutMs,
+      maxPartitionFetchBytes: config.maxPartitionFetchBytes,
     });
     this.consumer = consumer;
     const fail = (error: Error) => this.fail(error);

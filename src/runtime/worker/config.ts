@@ -54,6 +54,11 @@ export interface WorkerConfig {
   readonly taskTimeoutMs: number;
   /** Fetched records buffered per partition before the partition is paused (back-pressure). */
   readonly maxBufferedRecordsPerPartition: number;
+  /**
+   * The most record bytes a fetch asks for per partition (Kafka's `max.partition.fetch.bytes`): a
+   * fetch is decoded whole, so this bounds what it holds in memory beyond the buffered records.
+   */
+  readonly maxPartitionFetchBytes: number;
   readonly maxTaskIdleMs: number;
   readonly errorHandling: ErrorHandling;
   /** The worker's query endpoint `host:port`, if it serves queries, and the address others reach it at. */
@@ -153,6 +158,7 @@ export function loadWorkerConfig(sources: ConfigSources = {}): WorkerConfig {
     sessionTimeoutMs: read(SETTINGS.sessionTimeoutMs),
     taskTimeoutMs: read(SETTINGS.taskTimeoutMs),
     maxBufferedRecordsPerPartition: read(SETTINGS.maxBufferedRecordsPerPartition),
+    maxPartitionFetchBytes: read(SETTINGS.maxPartitionFetchBytes),
     maxTaskIdleMs: read(SETTINGS.maxTaskIdleMs),
     errorHandling: {
       deserialization: read(SETTINGS.deserializationHandler),

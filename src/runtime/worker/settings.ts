@@ -3,6 +3,7 @@ import { DEFAULT_RECORD_CACHE_MAX_BYTES } from '../../state/cache/record-cache.t
 import { DEFAULT_CACHE_MAX_BYTES } from '../../state/leveldb/read-cache.ts';
 import { DEFAULT_TASK_TIMEOUT_MS } from '../../kafka/retry.ts';
 import { DEFAULT_KAFKA_CLIENT, KAFKA_CLIENTS, type KafkaClient } from '../../kafka/connection.ts';
+import { DEFAULT_MAX_PARTITION_FETCH_BYTES } from '../../kafka/port.ts';
 import type { ErrorHandlerChoice } from '../error-handling.ts';
 import { httpUrl, integer, oneOf, text } from './setting-parsers.ts';
 import { SECURITY_SETTINGS } from './security-settings.ts';
@@ -190,6 +191,18 @@ export const SETTINGS = {
     parse: integer(1),
     fallback: () => 1000,
     help: { value: '<n>', meaning: 'fetched records held per partition', default: '1000' },
+  },
+  maxPartitionFetchBytes: {
+    flag: 'max-partition-fetch-bytes',
+    env: 'MAX_PARTITION_FETCH_BYTES',
+    file: 'maxPartitionFetchBytes',
+    parse: integer(1),
+    fallback: () => DEFAULT_MAX_PARTITION_FETCH_BYTES,
+    help: {
+      value: '<bytes>',
+      meaning: "record bytes one fetch asks for per partition (Kafka's max.partition.fetch.bytes)",
+      default: String(DEFAULT_MAX_PARTITION_FETCH_BYTES),
+    },
   },
   maxTaskIdleMs: {
     flag: 'max-task-idle-ms',

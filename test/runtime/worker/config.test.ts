@@ -28,6 +28,22 @@ describe('worker configuration', () => {
     );
   });
 
+  it('takes the bytes a fetch asks for per partition, at least 1, 256 KiB by default', () => {
+    expect(loadWorkerConfig({ env: {} }).maxPartitionFetchBytes).toBe(256 * 1024);
+    expect(loadWorkerConfig({ env: { MAX_PARTITION_FETCH_BYTES: '1048576' } }).maxPartitionFetchBytes).toBe(
+      1_048_576,
+    );
+    expect(
+      loadWorkerConfig({ env: {}, flags: { 'max-partition-fetch-bytes': '65536' } }).maxPartitionFetchBytes,
+    ).toBe(65_536);
+    expect(() => loadWorkerConfig({ env: { MAX_PARTITION_FETCH_BYTES: '0' } })).toThrow(
+      /MAX_PARTITION_FETCH_BYTES must be an integer from 1 .* got "0"/,
+    );
+    expect(() => loadWorkerConfig({ flags: { 'max-partition-fetch-bytes': '1MiB' } })).toThrow(
+      /--max-partition-fetch-bytes must be an integer from 1 .* got "1MiB"/,
+    );
+  });
+
   it('takes the record cache size in bytes, 0 for off, and names the renamed read cache setting', () => {
     expect(loadWorkerConfig({ env: { RECORD_CACHE_MAX_BYTES: '0' } }).recordCacheMaxBytes).toBe(0);
     expect(loadWorkerConfig({ flags: { 'record-cache-max-bytes': '1048576' } }).recordCacheMaxBytes).toBe(
