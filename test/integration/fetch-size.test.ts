@@ -3,11 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Serdes, StreamsBuilder, type Topology } from 'tributary';
-import type { EventLogPort, GroupConsumerPort, OutgoingRecord } from '../../src/kafka/port.ts';
+import type { EventLogPort, OutgoingRecord } from '../../src/kafka/port.ts';
 import { silentLogger } from '../../src/common/logger.ts';
 import { loadWorkerConfig } from '../../src/runtime/worker/config.ts';
 import { Worker } from '../../src/worker/worker.ts';
 import { KafkaKit, kafkaBrokers, uniqueName } from '../support/kafka-kit.ts';
+import { interceptingBatches } from '../support/port-overrides.ts';
 
 const brokers = kafkaBrokers();
 const string = Serdes.String();
@@ -27,37 +28,15 @@ function copy(input: string, output: string): Topology {
 
 /** The broker's event log, noting the record bytes of every batch its group consumers deliver. */
 function measuringBatches(port: EventLogPort, batchBytes: number[]): EventLogPort {
-  const groupConsumer = (options: Parameters<EventLogPort['groupConsumer']>[0]): GroupConsumerPort => {
-    const consumer = port.groupConsumer(options);
-    return {
-      ...consumer,
-      pause: (partitions) => consumer.pause(partitions),
-      resume: (partitions) => consumer.resume(partitions),
-      seek: (position) => consumer.seek(position),
-      commit: (offsets, commitOptions) => consumer.commit(offsets, commitOptions),
-      rejoin: () => consumer.rejoin(),
-      stop: () => consumer.stop(),
-      start: (handlers) =>
-        consumer.start({
-          ...handlers,
-          onBatch: (batch) => {
-            let bytes = 0;
-            for (const r of batch.records) bytes += (r.key?.byteLength ?? 0) + (r.value?.byteLength ?? 0);
-            if (batch.records.length > 0) batchBytes.push(bytes);
-            handlers.onBatch(batch);
-          },
-        }),
-    };
-  };
-  return {
-    description: port.description,
-    groupFencedOffsets: port.groupFencedOffsets,
-    admin: () => port.admin(),
-    groupConsumer,
-    partitionReader: (options) => port.partitionReader(options),
-    producer: (options) => port.producer(options),
-    transactionalProducer: (options) => port.transactionalProducer(options),
-  };
+  return interceptingBatches(port, (handlers) => ({
+    ...handlers,
+    onBatch: (batch) => {
+      let bytes = 0;
+      for (const r of batch.records) bytes += (r.key?.byteLength ?? 0) + (r.value?.byteLength ?? 0);
+      if (batch.records.length > 0) batchBytes.push(bytes);
+      handlers.onBatch(batch);
+    },
+  }));
 }
 
 describe.skipIf(!brokers)('a worker with a small max-partition-fetch-bytes', () => {

@@ -3,11 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Serdes, StreamsBuilder, type Topology } from 'tributary';
-import type { EventLogPort, GroupConsumerPort, RecordBatch } from '../../src/kafka/port.ts';
+import type { EventLogPort, RecordBatch } from '../../src/kafka/port.ts';
 import { silentLogger } from '../../src/common/logger.ts';
 import { loadWorkerConfig, type ProcessingGuarantee } from '../../src/runtime/worker/config.ts';
 import { Worker } from '../../src/worker/worker.ts';
 import { KafkaKit, kafkaBrokers, uniqueName } from '../support/kafka-kit.ts';
+import { interceptingBatches } from '../support/port-overrides.ts';
 
 const brokers = kafkaBrokers();
 const string = Serdes.String();
@@ -31,44 +32,23 @@ function mergedStreams(early: string, late: string, output: string): Topology {
  * within a partition; the held batches go over in fetch order.
  */
 function holdingBack(port: EventLogPort, heldTopic: string): EventLogPort {
-  const groupConsumer = (options: Parameters<EventLogPort['groupConsumer']>[0]): GroupConsumerPort => {
-    const consumer = port.groupConsumer(options);
+  return interceptingBatches(port, (handlers) => {
+    let held: RecordBatch[] | undefined = [];
+    let releasing: NodeJS.Timeout | undefined;
     return {
-      ...consumer,
-      pause: (partitions) => consumer.pause(partitions),
-      resume: (partitions) => consumer.resume(partitions),
-      seek: (position) => consumer.seek(position),
-      commit: (offsets, commitOptions) => consumer.commit(offsets, commitOptions),
-      rejoin: () => consumer.rejoin(),
-      stop: () => consumer.stop(),
-      start: (handlers) => {
-        let held: RecordBatch[] | undefined = [];
-        let releasing: NodeJS.Timeout | undefined;
-        return consumer.start({
-          ...handlers,
-          onBatch: (batch) => {
-            if (held && batch.topic === heldTopic) return void held.push(batch);
-            if (held && batch.records.length > 0)
-              releasing ??= setTimeout(() => {
-                const batches = held ?? [];
-                held = undefined;
-                for (const b of batches) handlers.onBatch(b);
-              }, HOLD_BACK_MS);
-            handlers.onBatch(batch);
-          },
-        });
+      ...handlers,
+      onBatch: (batch) => {
+        if (held && batch.topic === heldTopic) return void held.push(batch);
+        if (held && batch.records.length > 0)
+          releasing ??= setTimeout(() => {
+            const batches = held ?? [];
+            held = undefined;
+            for (const b of batches) handlers.onBatch(b);
+          }, HOLD_BACK_MS);
+        handlers.onBatch(batch);
       },
     };
-  };
-  return {
-    description: port.description,
-    groupFencedOffsets: port.groupFencedOffsets,
-    admin: () => port.admin(),
-    groupConsumer,
-    partitionReader: (options) => port.partitionReader(options),
-    producer: (options) => port.producer(options),
-    transactionalProducer: (options) => port.transactionalProducer(options),
-  };
+  });
 }
 
 describe.skipIf(!brokers)('a task whose partition with the older record is fetched after another', () => {

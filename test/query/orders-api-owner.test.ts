@@ -19,6 +19,7 @@ import { silentLogger } from '../../src/common/logger.ts';
 import { loadWorkerConfig } from '../../src/runtime/worker/config.ts';
 import { Worker } from '../../src/worker/worker.ts';
 import { eventually } from '../support/eventually.ts';
+import { portWith } from '../support/port-overrides.ts';
 import { freePort, getJson } from './harness.ts';
 
 const PARTITIONS = 3;
@@ -67,12 +68,7 @@ async function serve(name: string): Promise<Served> {
 
 /** The embedded log, with every send reaching it SEND_LATENCY_MS later, as on a network. */
 function withSendLatency(port: EventLogPort): EventLogPort {
-  return {
-    ...port,
-    admin: () => port.admin(),
-    groupConsumer: (options) => port.groupConsumer(options),
-    partitionReader: (options) => port.partitionReader(options),
-    transactionalProducer: (options) => port.transactionalProducer(options),
+  return portWith(port, {
     producer: (options) => {
       const producer = port.producer(options);
       return {
@@ -83,7 +79,7 @@ function withSendLatency(port: EventLogPort): EventLogPort {
         close: () => producer.close(),
       };
     },
-  };
+  });
 }
 
 async function stop(served: Served): Promise<void> {
