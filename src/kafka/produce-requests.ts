@@ -11,9 +11,9 @@ export const MAX_REQUEST_BYTES = 1024 * 1024;
  * Records per request, for kafkajs: its own request building grouped a request's records by partition
  * in time quadratic in the records of one partition and encoded each record at several microseconds
  * (measured on the benchmark machine: 1,000 records of one partition about 5 ms, 2,000 about 24 ms).
- * The adapter replaces both now (kafkajs/linear-grouping.ts, kafkajs/produce-encoding.ts); the bound
- * stays until a larger one is measured to pay. A client that encodes in linear time passes its own
- * bound (`produceRequests`).
+ * The adapter replaces both now (kafkajs/linear-grouping.ts, kafkajs/produce-encoding.ts), and a
+ * bound of 5,000 measured no better (docs/benchmarks.md). A client that encodes in linear time passes
+ * its own bound (`produceRequests`).
  */
 export const MAX_REQUEST_RECORDS = 1_000;
 /** The fixed part of a record batch (v2): base offset, length, epoch, magic, CRC, attributes, ... */
