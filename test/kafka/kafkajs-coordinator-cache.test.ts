@@ -45,6 +45,11 @@ function fakeCluster(options: { failLookups?: number; failures?: Partial<Record<
   return { cluster, broker, lookups };
 }
 
+/** The cache on the fake cluster, watching its broker as fetch-hook.ts has it watch each new one. */
+function cache(fake: ReturnType<typeof fakeCluster>): void {
+  cacheCoordinators(fake.cluster)(fake.broker);
+}
+
 /** How kafkajs' cluster looks a coordinator up: its metadata, then the broker of that node. */
 async function coordinator(cluster: ReturnType<typeof fakeCluster>['cluster'], args: LookupArgs) {
   await cluster.findGroupCoordinatorMetadata(args);
@@ -53,8 +58,9 @@ async function coordinator(cluster: ReturnType<typeof fakeCluster>['cluster'], a
 
 describe('a transactional producer remembers its coordinators', () => {
   it('asks the cluster once per transactional id or group, sharing a lookup in flight', async () => {
-    const { cluster, lookups } = fakeCluster();
-    cacheCoordinators(cluster);
+    const fake = fakeCluster();
+    const { cluster, lookups } = fake;
+    cache(fake);
     const txn = { groupId: 'app-0_1', coordinatorType: TRANSACTION };
     const group = { groupId: 'app', coordinatorType: GROUP };
     await Promise.all([coordinator(cluster, txn), coordinator(cluster, txn)]);
@@ -65,8 +71,9 @@ describe('a transactional producer remembers its coordinators', () => {
   });
 
   it('asks again after a coordinator request failed, and the caller sees that failure as it was', async () => {
-    const { cluster, lookups } = fakeCluster();
-    cacheCoordinators(cluster);
+    const fake = fakeCluster();
+    const { cluster, lookups } = fake;
+    cache(fake);
     const txn = { groupId: 'app-0_1', coordinatorType: TRANSACTION };
     const broker = await coordinator(cluster, txn);
     await broker.addOffsetsToTxn();
@@ -78,7 +85,7 @@ describe('a transactional producer remembers its coordinators', () => {
   });
 
   it('keeps what it knows when the coordinator itself refused, forgets it when no answer came', async () => {
-    const { cluster, lookups } = fakeCluster({
+    const fake = fakeCluster({
       failures: {
         // Right after a commit the coordinator refuses the next transaction's partitions for a moment.
         addPartitionsToTxn: Object.assign(new Error('concurrent transactions'), {
@@ -89,7 +96,8 @@ describe('a transactional producer remembers its coordinators', () => {
         }),
       },
     });
-    cacheCoordinators(cluster);
+    const { cluster, lookups } = fake;
+    cache(fake);
     const txn = { groupId: 'app-0_1', coordinatorType: TRANSACTION };
     const broker = await coordinator(cluster, txn);
     await expect(broker.addPartitionsToTxn()).rejects.toMatchObject({ type: 'CONCURRENT_TRANSACTIONS' });
@@ -101,8 +109,9 @@ describe('a transactional producer remembers its coordinators', () => {
   });
 
   it('does not remember a lookup that failed', async () => {
-    const { cluster, lookups } = fakeCluster({ failLookups: 1 });
-    cacheCoordinators(cluster);
+    const fake = fakeCluster({ failLookups: 1 });
+    const { cluster, lookups } = fake;
+    cache(fake);
     const txn = { groupId: 'app-0_1', coordinatorType: TRANSACTION };
     await expect(coordinator(cluster, txn)).rejects.toThrow('coordinator not available');
     await coordinator(cluster, txn);
@@ -110,12 +119,10 @@ describe('a transactional producer remembers its coordinators', () => {
     expect(lookups).toHaveLength(2);
   });
 
-  it('names what it expected of kafkajs when the cluster or a broker is shaped otherwise', async () => {
+  it('names what it expected of kafkajs when the cluster or a broker is shaped otherwise', () => {
     expect(() => cacheCoordinators({ findBroker: async () => ({}) })).toThrow(KafkaClientMismatchError);
-    const { cluster } = fakeCluster();
-    const withoutEndTxn = { ...cluster, findBroker: async () => ({ initProducerId: async () => ({}) }) };
-    cacheCoordinators(withoutEndTxn);
-    await expect(withoutEndTxn.findBroker()).rejects.toThrow(/no addPartitionsToTxn function/);
+    const watch = cacheCoordinators(fakeCluster().cluster);
+    expect(() => watch({ initProducerId: async () => ({}) })).toThrow(/no addPartitionsToTxn function/);
   });
 
   it("is given to the clusters of transactional producers the adapter makes, and to no other client's", () => {

@@ -40,17 +40,18 @@ type Lookup = (args: { groupId: string; coordinatorType?: number }) => Promise<u
  *
  * A lookup is answered from the cache until a request to a coordinator fails because the coordinator
  * may have moved (the broker says it is not the coordinator, or did not answer), which empties it.
- * Lookups in flight are shared. Only the clusters of transactional producers get the cache (see ./fetch-hook.ts): each lives as long
- * as its producer, which a failed transaction replaces.
+ * Lookups in flight are shared. Only the clusters of transactional producers get the cache (see
+ * ./fetch-hook.ts): each lives as long as its producer, which a failed transaction replaces.
+ *
+ * Returns the watch to put on each broker of the cluster, once, when the cluster first hands it out
+ * (fetch-hook.ts sees every broker): it makes the broker's coordinator requests empty the cache when
+ * they fail in a way that may mean the coordinator moved.
  */
-export function cacheCoordinators(cluster: unknown): void {
-  const target = cluster as { findGroupCoordinatorMetadata?: unknown; findBroker?: unknown };
+export function cacheCoordinators(cluster: unknown): (broker: unknown) => void {
+  const target = cluster as { findGroupCoordinatorMetadata?: unknown };
   const lookup = target.findGroupCoordinatorMetadata;
-  const findBroker = target.findBroker;
-  if (typeof lookup !== 'function' || typeof findBroker !== 'function') {
-    throw new KafkaClientMismatchError(
-      'its Cluster has no findGroupCoordinatorMetadata or findBroker function',
-    );
+  if (typeof lookup !== 'function') {
+    throw new KafkaClientMismatchError('its Cluster has no findGroupCoordinatorMetadata function');
   }
   const known = new Map<string, Promise<unknown>>();
   const forget = () => known.clear();
@@ -66,15 +67,7 @@ export function cacheCoordinators(cluster: unknown): void {
     }
     return found;
   }) satisfies Lookup;
-  const watched = new WeakSet<object>();
-  target.findBroker = async (...args: unknown[]) => {
-    const broker: unknown = await (findBroker as (...a: unknown[]) => Promise<unknown>).apply(cluster, args);
-    if (typeof broker === 'object' && broker !== null && !watched.has(broker)) {
-      watched.add(broker);
-      forgetOnFailure(broker as Record<string, unknown>, forget);
-    }
-    return broker;
-  };
+  return (broker) => forgetOnFailure(broker as Record<string, unknown>, forget);
 }
 
 /**

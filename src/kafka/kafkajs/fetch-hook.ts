@@ -38,8 +38,7 @@ export function applyFetchRewrite(kafka: Kafka): void {
   }
   instance[factory] = (options: unknown) => {
     const cluster = (createCluster as (options: unknown) => unknown).call(kafka, options);
-    interceptBrokers(cluster);
-    if (cachingCoordinators) cacheCoordinators(cluster);
+    interceptBrokers(cluster, cachingCoordinators ? cacheCoordinators(cluster) : undefined);
     return cluster;
   };
 }
@@ -63,9 +62,10 @@ export function withCachedCoordinators<T>(create: () => T): T {
 
 /**
  * The brokers a cluster hands out build their Fetch requests through interceptFetch, and their produce
- * requests are awaited before a send is tried again (produce-settling.ts).
+ * requests are awaited before a send is tried again (produce-settling.ts); `alsoOnce` is given each
+ * broker the first time, as well (the coordinator cache's watch on its requests).
  */
-function interceptBrokers(cluster: unknown): void {
+function interceptBrokers(cluster: unknown, alsoOnce?: (broker: object) => void): void {
   const target = cluster as { findBroker?: unknown };
   const findBroker = target.findBroker;
   if (typeof findBroker !== 'function') {
@@ -74,8 +74,10 @@ function interceptBrokers(cluster: unknown): void {
   const trackProduceRequests = settleProduceRequestsBeforeRetries(cluster);
   target.findBroker = async (...args: unknown[]) => {
     const broker = await (findBroker as (...a: unknown[]) => Promise<unknown>).apply(cluster, args);
-    if (typeof broker === 'object' && broker !== null && !intercepted.has(broker))
+    if (typeof broker === 'object' && broker !== null && !intercepted.has(broker)) {
       trackProduceRequests(broker);
+      alsoOnce?.(broker);
+    }
     interceptLookup(broker);
     return broker;
   };
