@@ -1,5 +1,4 @@
-import { readFileSync } from 'node:fs';
-import Module, { createRequire } from 'node:module';
+import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 // The adapter first, as the worker loads it: it must install the grouping before kafkajs loads.
 import '../../src/kafka/event-log.ts';
@@ -7,6 +6,7 @@ import {
   groupMessagesPerPartition,
   linearGroupingInstalled,
 } from '../../src/kafka/kafkajs/linear-grouping.ts';
+import { compileKafkajsFile } from '../support/kafkajs-files.ts';
 
 const require = createRequire(import.meta.url);
 const GROUPING = 'kafkajs/src/producer/groupMessagesPerPartition.js';
@@ -15,11 +15,7 @@ type Grouping = typeof groupMessagesPerPartition;
 
 /** kafkajs' own grouping, compiled from its file (the module cache holds the replacement). */
 function kafkajsGrouping(): Grouping {
-  const path = require.resolve(GROUPING);
-  const original = new Module(path) as Module & { _compile(code: string, file: string): void };
-  original.filename = path;
-  original._compile(readFileSync(path, 'utf8'), path);
-  return original.exports as Grouping;
+  return compileKafkajsFile(GROUPING) as Grouping;
 }
 
 describe("kafkajs' producer groups a send's records by partition in linear time", () => {
