@@ -1,4 +1,5 @@
-import Module, { createRequire } from 'node:module';
+import { createRequire } from 'node:module';
+import { replaceCachedModule } from './module-cache.ts';
 
 /** kafkajs' module that groups a send's records by partition, loaded by its producer at start. */
 const GROUPING_MODULE = 'kafkajs/src/producer/groupMessagesPerPartition.js';
@@ -47,11 +48,7 @@ function installLinearGrouping(): boolean {
   }
   const cached = require.cache[path];
   if (cached) return cached.exports === groupMessagesPerPartition;
-  const module = new Module(path);
-  module.filename = path;
-  module.loaded = true;
-  module.exports = groupMessagesPerPartition;
-  require.cache[path] = module;
+  replaceCachedModule(require, path, groupMessagesPerPartition);
   return true;
 }
 

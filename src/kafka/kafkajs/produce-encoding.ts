@@ -1,4 +1,5 @@
-import Module, { createRequire } from 'node:module';
+import { createRequire } from 'node:module';
+import { replaceCachedModule } from './module-cache.ts';
 import { crc32c } from './crc32c.ts';
 import { planRecords, writeRecords, type RecordFields, type RecordsPlan } from './record-encoding.ts';
 
@@ -173,14 +174,6 @@ function recordBatch(kafkajs: Kafkajs): (fields: BatchFields) => Promise<Kafkajs
   };
 }
 
-function cache(require: NodeJS.Require, path: string, exports: unknown): void {
-  const module = new Module(path);
-  module.filename = path;
-  module.loaded = true;
-  module.exports = exports;
-  require.cache[path] = module;
-}
-
 /**
  * Puts the two replacements in Node's module cache, both or neither, before kafkajs' Produce
  * requests load them: this module must be imported before kafkajs is (the adapter imports it first).
@@ -201,8 +194,8 @@ export function installProduceEncoding(require: NodeJS.Require = createRequire(i
   if (require.cache[batchPath]) return false;
   const kafkajs = loadKafkajs(require);
   if (!kafkajs) return false;
-  cache(require, recordPath, pendingRecord);
-  cache(require, batchPath, { ...kafkajs.batchModule, RecordBatch: recordBatch(kafkajs) });
+  replaceCachedModule(require, recordPath, pendingRecord);
+  replaceCachedModule(require, batchPath, { ...kafkajs.batchModule, RecordBatch: recordBatch(kafkajs) });
   return true;
 }
 
