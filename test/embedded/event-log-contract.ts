@@ -549,7 +549,10 @@ export function describeEventLogContract(name: string, setup: ContractSetup): vo
       }
       await producer.sendOffsets(groupId, [{ topic, partition: 0, offset: toOffset(1) }], generationOf(old));
       await producer.commit();
-      expect((await admin.committedOffsets(groupId, topic)).get(0)?.offset).toBe(1n);
+      // The group applies a transaction's offsets once its commit marker is written, after EndTxn.
+      const committed = async (offset: bigint) =>
+        (await admin.committedOffsets(groupId, topic)).get(0)?.offset === offset;
+      await waitFor('the offsets of the first generation', patienceMs, () => committed(1n));
 
       // A second member joins: the group moves to a new generation, and the first one's is over.
       const second = await member(groupId, [topic], 'second');
@@ -581,7 +584,7 @@ export function describeEventLogContract(name: string, setup: ContractSetup): vo
         generationOf(current),
       );
       await survivor.commit();
-      expect((await admin.committedOffsets(groupId, topic)).get(0)?.offset).toBe(3n);
+      await waitFor('the offsets of the current generation', patienceMs, () => committed(3n));
     });
 
     it('assigns a lone member every partition through the assignor, delivering only after resume, from the committed offset', async () => {

@@ -26,6 +26,8 @@ import { parseOffset } from '../../common/offset.ts';
 import { classified, kafkajsError } from './errors.ts';
 import { assertRewrittenBatch } from './fetch-rewrite.ts';
 import { ConsumerRestarts, runAgain, subscribeWhenReady } from './restarts.ts';
+import { withClusterWatch } from './fetch-hook.ts';
+import { GroupGenerations, type JoinedGeneration } from './group-generations.ts';
 
 /**
  * A consumer-group member on kafkajs. kafkajs has no revocation callback and drops the assignment's
@@ -78,23 +80,33 @@ export class KafkajsGroupConsumer implements GroupConsumerPort {
       crash: (error) => handlers.onCrash(error),
     });
     this.restarts = restarts;
-    const consumer = this.kafka.consumer({
-      groupId: this.options.groupId,
-      partitionAssigners: [assignorBridge(this.options.assignor)],
-      readUncommitted: !this.options.readCommitted,
-      sessionTimeout: this.options.sessionTimeoutMs ?? 45_000,
-      rebalanceTimeout: 60_000,
-      // kafkajs heartbeats between fetches only: short fetch waits and heartbeats keep rebalances quick.
-      heartbeatInterval: 1_000,
-      allowAutoTopicCreation: false,
-      maxWaitTimeInMs: 100,
-      maxBytesPerPartition: this.options.maxPartitionFetchBytes ?? DEFAULT_MAX_PARTITION_FETCH_BYTES,
-      retry: ConsumerRestarts.retryOptions(),
-    });
+    // kafkajs' GROUP_JOIN has no generation: its SyncGroup requests say which (see group-generations.ts).
+    const generations = new GroupGenerations();
+    const consumer = withClusterWatch(generations.watch, () =>
+      this.kafka.consumer({
+        groupId: this.options.groupId,
+        partitionAssigners: [assignorBridge(this.options.assignor)],
+        readUncommitted: !this.options.readCommitted,
+        sessionTimeout: this.options.sessionTimeoutMs ?? 45_000,
+        rebalanceTimeout: 60_000,
+        // kafkajs heartbeats between fetches only: short fetch waits and heartbeats keep rebalances quick.
+        heartbeatInterval: 1_000,
+        allowAutoTopicCreation: false,
+        maxWaitTimeInMs: 100,
+        maxBytesPerPartition: this.options.maxPartitionFetchBytes ?? DEFAULT_MAX_PARTITION_FETCH_BYTES,
+        retry: ConsumerRestarts.retryOptions(),
+      }),
+    );
     this.consumer = consumer;
     consumer.on(consumer.events.GROUP_JOIN, (event) => {
       restarts.joined();
       this.inGroup = true;
+      let joined: JoinedGeneration | Error;
+      try {
+        joined = generations.joined(this.options.groupId, event.payload.memberId);
+      } catch (error) {
+        joined = error as Error;
+      }
       const assigned = fromAssignmentMap(event.payload.memberAssignment);
       // Synchronous, so it happens before kafkajs fetches for the new generation.
       if (assigned.length > 0) consumer.pause(byTopic(assigned));
@@ -108,13 +120,9 @@ export class KafkajsGroupConsumer implements GroupConsumerPort {
       const superseded = () => !current() || rebalances !== this.rebalances;
       this.assigning = this.assigning
         .then(async () => {
+          if (joined instanceof Error) throw joined;
           if (superseded()) return;
-          const assignment = await this.readAssignment(
-            consumer,
-            event.payload.memberId,
-            assigned,
-            superseded,
-          );
+          const assignment = await this.readAssignment(consumer, joined, assigned, superseded);
           if (assignment && !superseded()) await handlers.onAssigned(assignment);
         })
         .catch((error: Error) => {
@@ -294,7 +302,7 @@ export class KafkajsGroupConsumer implements GroupConsumerPort {
    */
   private async readAssignment(
     consumer: Consumer,
-    memberId: string,
+    { generationId, memberId }: JoinedGeneration,
     assigned: TopicPartition[],
     superseded: () => boolean,
   ): Promise<GroupAssignment | undefined> {
@@ -327,7 +335,7 @@ export class KafkajsGroupConsumer implements GroupConsumerPort {
           return undefined;
         }
         return {
-          generationId: -1,
+          generationId,
           memberId,
           partitions: assigned,
           userData: own.assignment.userData,
