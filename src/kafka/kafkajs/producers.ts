@@ -112,9 +112,12 @@ export class KafkajsProducer implements ProducerPort {
  * The transaction timeout the coordinator aborts an open transaction at, and the longest any request of
  * a transactional producer may take (with kafkajs' own retries) before it counts as failed: past it the
  * transaction is being aborted anyway, and a call that never settles (a request lost with its
- * connection) must not hold its task, and with it the worker's commits, for ever.
+ * connection) must not hold its tasks, and with them the worker's commits, for ever. Kafka Streams'
+ * `transaction.timeout.ms` under exactly-once (10 s): a transaction its producer stopped tending (a
+ * stalled or crashed worker), which holds back read_committed readers of every partition of the
+ * member's tasks, is aborted within 10 s.
  */
-export const TRANSACTION_TIMEOUT_MS = 60_000;
+export const TRANSACTION_TIMEOUT_MS = 10_000;
 
 /** Answers of a transaction coordinator that is busy for a moment; the request is worth repeating. */
 const COORDINATOR_BUSY = new Set(['CONCURRENT_TRANSACTIONS', 'COORDINATOR_LOAD_IN_PROGRESS']);

@@ -187,7 +187,8 @@ class Reader {
   tags(): void {
     for (let count = this.uvarint(); count > 0; count--) {
       this.uvarint();
-      this.offset += this.uvarint();
+      const size = this.uvarint();
+      this.offset += size;
     }
   }
 }
