@@ -1,7 +1,8 @@
 /**
  * Puts ./fetch-rewrite.ts between kafkajs' fetch decoder and its consumers, on the one kafkajs instance
  * the adapter creates (no other instance in the process is touched), has each retry of a send wait
- * for the produce requests before it (./produce-settling.ts), and lets the adapter watch the brokers of
+ * for the produce requests before it (./produce-settling.ts), reads committed offsets only once no open
+ * transaction is about to change them (./stable-offsets.ts), and lets the adapter watch the brokers of
  * the clients it chooses (withClusterWatch): the coordinator cache and TxnOffsetCommit v3 of
  * transactional producers, the group generations of consumers.
  *
@@ -16,6 +17,7 @@ import type { Kafka } from 'kafkajs';
 import { batchEnds } from './fetch-batches.ts';
 import { settleProduceRequestsBeforeRetries } from './produce-settling.ts';
 import { cacheCoordinators } from './coordinator-cache.ts';
+import { fetchStableOffsets } from './stable-offsets.ts';
 import {
   KafkaClientMismatchError,
   rewriteFetchResponse,
@@ -89,6 +91,7 @@ function interceptBrokers(cluster: unknown, alsoOnce?: (broker: object) => void)
     const broker = await (findBroker as (...a: unknown[]) => Promise<unknown>).apply(cluster, args);
     if (typeof broker === 'object' && broker !== null && !intercepted.has(broker)) {
       trackProduceRequests(broker);
+      fetchStableOffsets(broker);
       alsoOnce?.(broker);
     }
     interceptLookup(broker);

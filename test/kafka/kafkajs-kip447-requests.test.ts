@@ -7,6 +7,11 @@ import {
   withGeneration,
 } from '../../src/kafka/kafkajs/txn-offset-commit.ts';
 import { GroupGenerations } from '../../src/kafka/kafkajs/group-generations.ts';
+import {
+  decodeOffsetFetchV7,
+  encodeOffsetFetchV7,
+  fetchStableOffsets,
+} from '../../src/kafka/kafkajs/stable-offsets.ts';
 import { KafkaClientMismatchError } from '../../src/kafka/kafkajs/fetch-rewrite.ts';
 import { kafkaErrorType } from '../../src/kafka/kafkajs/convert.ts';
 
@@ -115,7 +120,7 @@ function kafkajsBroker(maxVersion: number, send: (protocol: Protocol) => Promise
     logger,
   });
   // What connecting does once the broker's versions are known.
-  broker.lookupRequest = lookup({ 28: { minVersion: 0, maxVersion } });
+  broker.lookupRequest = lookup({ 28: { minVersion: 0, maxVersion }, 9: { minVersion: 0, maxVersion } });
   return broker as { txnOffsetCommit(args: object): Promise<unknown> } & Record<string, unknown>;
 }
 
@@ -269,5 +274,98 @@ describe('the group generation of a kafkajs join', () => {
     generations.watch()(broker);
     await expect(broker.syncGroup()).rejects.toThrow();
     expect(() => generations.joined('app', 'm-1')).toThrow(KafkaClientMismatchError);
+  });
+});
+
+describe('OffsetFetch v7 with require_stable for kafkajs', () => {
+  it('encodes the group, the topics and RequireStable as the schema has them; null for every topic', () => {
+    const body = encodeOffsetFetchV7({
+      groupId: 'app',
+      topics: [{ topic: 'orders', partitions: [{ partition: 0 }, { partition: 3 }] }],
+    });
+    const expected = Buffer.concat([
+      compact('app'), // GroupId
+      arrayOf(1), // Topics
+      compact('orders'),
+      arrayOf(2), // PartitionIndexes
+      int32(0),
+      int32(3),
+      NO_TAGS,
+      Buffer.from([1]), // RequireStable (v7+)
+      NO_TAGS,
+    ]);
+    expect(body.toString('hex')).toBe(expected.toString('hex'));
+    expect([...encodeOffsetFetchV7({ groupId: 'g', topics: null })]).toEqual([2, 0x67, 0, 1, 0]);
+  });
+
+  /** OffsetFetchResponse.json, version 7, after the correlation id. */
+  const offsetsResponse = (partitionError: number, groupError = 0) =>
+    Buffer.concat([
+      NO_TAGS, // response header's tagged fields
+      int32(0), // ThrottleTimeMs
+      arrayOf(1),
+      compact('orders'),
+      arrayOf(2),
+      int32(0), // PartitionIndex
+      int64(42n), // CommittedOffset
+      int32(-1), // CommittedLeaderEpoch
+      compact('meta'), // Metadata
+      int16(0), // ErrorCode
+      NO_TAGS,
+      int32(1),
+      int64(-1n),
+      int32(-1),
+      NULL_STRING,
+      int16(partitionError),
+      NO_TAGS,
+      NO_TAGS,
+      int16(groupError), // ErrorCode (top level)
+      NO_TAGS,
+    ]);
+
+  it("decodes the response into kafkajs' own shape", () => {
+    expect(decodeOffsetFetchV7(offsetsResponse(0))).toEqual({
+      throttleTimeMs: 0,
+      responses: [
+        {
+          topic: 'orders',
+          partitions: [
+            { partition: 0, offset: '42', metadata: 'meta', errorCode: 0 },
+            { partition: 1, offset: '-1', metadata: null, errorCode: 0 },
+          ],
+        },
+      ],
+      errorCode: 0,
+    });
+  });
+
+  it('asks again while a transaction holds the offsets (UNSTABLE_OFFSET_COMMIT), and fails on other errors', async () => {
+    const UNSTABLE_OFFSET_COMMIT = 88;
+    const answers = [
+      offsetsResponse(UNSTABLE_OFFSET_COMMIT),
+      offsetsResponse(UNSTABLE_OFFSET_COMMIT),
+      offsetsResponse(0),
+    ];
+    const broker = kafkajsBroker(8, async (protocol) => {
+      expect(protocol.request).toMatchObject({ apiKey: 9, apiVersion: 7 });
+      return protocol.response.parse(await protocol.response.decode(answers.shift()!));
+    });
+    fetchStableOffsets(broker);
+    const offsetFetch = broker.offsetFetch as (args: object) => Promise<{ responses: unknown[] }>;
+    const result = await offsetFetch({
+      groupId: 'app',
+      topics: [{ topic: 'orders', partitions: [{ partition: 0 }] }],
+    });
+    expect(answers).toHaveLength(0);
+    expect(result.responses).toHaveLength(1);
+
+    const refused = kafkajsBroker(8, async (protocol) =>
+      protocol.response.parse(await protocol.response.decode(offsetsResponse(0, 30))),
+    );
+    fetchStableOffsets(refused);
+    const failure = await (refused.offsetFetch as (args: object) => Promise<unknown>)({
+      groupId: 'app',
+    }).catch((error: unknown) => error);
+    expect(kafkaErrorType(failure)).toBe('GROUP_AUTHORIZATION_FAILED');
   });
 });
