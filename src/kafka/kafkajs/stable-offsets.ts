@@ -14,6 +14,7 @@
 import { Reader, Writer } from './flexible-encoding.ts';
 import { protocolError, sendThrough } from './broker-requests.ts';
 import { kafkaErrorType } from './convert.ts';
+import { KafkaClientMismatchError } from './fetch-rewrite.ts';
 
 /** Kafka protocol constants. */
 const OFFSET_FETCH_API_KEY = 9;
@@ -111,4 +112,38 @@ export function fetchStableOffsets(broker: object): void {
       }
     }
   };
+}
+
+/**
+ * Waits until no open transaction holds offsets of `partitions` in `groupId` (reading them stably, as
+ * above), through `cluster`, a kafkajs cluster of the adapter: the previous owner of a task may still
+ * be completing the transaction that commits its last offsets, changelog records and output. kafkajs'
+ * consumer rejoins at once when the group rebalances, without waiting for the member's commit, so a
+ * new owner can get its assignment while that transaction completes. Restoring before it completed
+ * would miss what it wrote.
+ */
+export async function awaitStableOffsets(
+  cluster: unknown,
+  groupId: string,
+  partitions: readonly { topic: string; partition: number }[],
+): Promise<void> {
+  if (partitions.length === 0) return;
+  const find = (cluster as { findGroupCoordinator?: unknown }).findGroupCoordinator;
+  if (typeof find !== 'function')
+    throw new KafkaClientMismatchError('its Cluster has no findGroupCoordinator function');
+  const coordinator = (await (find as (args: object) => Promise<unknown>).call(cluster, { groupId })) as {
+    offsetFetch?: unknown;
+  };
+  if (typeof coordinator?.offsetFetch !== 'function')
+    throw new KafkaClientMismatchError('its Broker has no offsetFetch function');
+  const topics = new Map<string, { partition: number }[]>();
+  for (const { topic, partition } of partitions) {
+    let list = topics.get(topic);
+    if (!list) topics.set(topic, (list = []));
+    list.push({ partition });
+  }
+  await (coordinator.offsetFetch as (args: OffsetFetchArgs) => Promise<unknown>).call(coordinator, {
+    groupId,
+    topics: [...topics].map(([topic, list]) => ({ topic, partitions: list })),
+  });
 }
