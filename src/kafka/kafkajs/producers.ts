@@ -262,11 +262,21 @@ export class KafkajsTransactionalProducer implements TransactionalProducerPort {
     });
   }
 
-  /** Aborts the open transaction; after a failure there is nothing this producer can do any more. */
+  /**
+   * Aborts the open transaction; after a failure there is nothing more this producer can do, but
+   * abort a transaction whose offsets the group refused.
+   */
   async abort(): Promise<void> {
     const transaction = this.transaction;
     this.transaction = undefined;
-    if (this.failure || !transaction?.isActive()) return;
+    if (!transaction?.isActive()) return;
+    if (this.failure) {
+      // Refused offsets leave kafkajs' transaction intact: aborting it now frees its partitions for
+      // read_committed readers (the member's next owner among them) instead of at the timeout.
+      if (isGroupRefusal(this.failure))
+        await withDeadline(transaction.abort(), TRANSACTION_TIMEOUT_MS).catch(() => undefined);
+      return;
+    }
     await this.guard('aborting a transaction', () => transaction.abort());
   }
 
