@@ -1,5 +1,13 @@
 import { createRequire } from 'node:module';
+import type { Kafka } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
+import { errorKind } from '../../src/errors.ts';
+import { GroupFencedError } from '../../src/kafka/port.ts';
+import { KafkajsTransactionalProducer } from '../../src/kafka/kafkajs/producers.ts';
+import { protocolError } from '../../src/kafka/kafkajs/broker-requests.ts';
+import { TopicLimits } from '../../src/kafka/topic-limits.ts';
+import { silentLogger } from '../../src/common/logger.ts';
+import { toOffset } from '../../src/common/offset.ts';
 import {
   decodeTxnOffsetCommitV3,
   encodeTxnOffsetCommitV3,
@@ -367,5 +375,56 @@ describe('OffsetFetch v7 with require_stable for kafkajs', () => {
       groupId: 'app',
     }).catch((error: unknown) => error);
     expect(kafkaErrorType(failure)).toBe('GROUP_AUTHORIZATION_FAILED');
+  });
+});
+
+describe("the kafkajs transactional producer when the group refuses a transaction's offsets", () => {
+  const limits = new TopicLimits(async (topics) => new Map(topics.map((t) => [t, 1_000_000])), silentLogger);
+
+  /** A kafkajs producer whose transaction's sendOffsets fails with the broker's `code`. */
+  async function refusedWith(code: number) {
+    const calls: string[] = [];
+    const transaction = {
+      sendBatch: async () => [],
+      sendOffsets: async () => {
+        calls.push('sendOffsets');
+        throw protocolError(code);
+      },
+      commit: async () => void calls.push('commit'),
+      abort: async () => void calls.push('abort'),
+      isActive: () => true,
+    };
+    const kafka = {
+      producer: () => ({
+        connect: async () => {},
+        disconnect: async () => {},
+        transaction: async () => transaction,
+      }),
+    } as unknown as Kafka;
+    const producer = await KafkajsTransactionalProducer.create(kafka, 'app-p-1', limits);
+    calls.length = 0;
+    await producer.begin();
+    const failure = await producer
+      .sendOffsets('app', [{ topic: 'orders', partition: 0, offset: toOffset(3) }], generation)
+      .catch((error: unknown) => error);
+    return { producer, failure, calls };
+  }
+
+  it.each([
+    [22, 'ILLEGAL_GENERATION'],
+    [25, 'UNKNOWN_MEMBER_ID'],
+    [82, 'FENCED_INSTANCE_ID'],
+  ])('%s (%s) is GroupFencedError, task-migrated, tried once; the transaction is aborted', async (code) => {
+    const { producer, failure, calls } = await refusedWith(code);
+    expect(failure).toBeInstanceOf(GroupFencedError);
+    expect(errorKind(failure)).toBe('task-migrated');
+    await expect(producer.commit()).rejects.toBe(failure);
+    await producer.abort();
+    expect(calls).toEqual(['sendOffsets', 'abort']);
+  });
+
+  it('REBALANCE_IN_PROGRESS is abortable: the tasks start again from their last commit', async () => {
+    const { failure } = await refusedWith(27);
+    expect(errorKind(failure)).toBe('abortable');
   });
 });
