@@ -9,7 +9,7 @@ import type {
   TopicPartitionOffset,
 } from '../port.ts';
 import { accessError } from './access-errors.ts';
-import { afterLast, fromKafkaMessage, toKafkaPosition } from './convert.ts';
+import { afterLast, logRecords, toKafkaPosition } from './convert.ts';
 import { parseOffset, type Offset } from '../../common/offset.ts';
 import { byTopic, isWithoutGroup } from './group-consumer.ts';
 import { assertRewrittenBatch } from './fetch-rewrite.ts';
@@ -75,7 +75,7 @@ export class KafkajsPartitionReader implements PartitionReaderPort {
         await onBatch({
           topic,
           partition,
-          records: batch.messages.map((m) => fromKafkaMessage(topic, partition, m)),
+          records: logRecords(topic, partition, batch.messages),
           nextOffset,
           highWatermark: parseOffset(batch.highWatermark),
         });
