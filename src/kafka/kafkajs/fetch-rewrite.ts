@@ -23,6 +23,9 @@
  *   Here a read_committed fetch reports the last stable offset as the end, as Kafka's Java consumer
  *   computes its lag.
  *
+ * The records ./fetch-decoding.ts decoded are LogRecords but for their topic and partition, which the
+ * decoder does not know: they are given them here.
+ *
  * This relies on kafkajs internals, so every assumption is checked (see ./fetch-hook.ts for where):
  * a kafkajs that does not fit fails with KafkaClientMismatchError instead of misbehaving quietly.
  */
