@@ -11,7 +11,6 @@ import type { RunnerMetrics } from './runner-metrics.ts';
 import type { TaskFactory } from './task-factory.ts';
 import type { TaskRegistry } from './task-registry.ts';
 import { toError } from '../../common/to-error.ts';
-import { settleAll } from '../../common/settle-all.ts';
 
 export interface ReconcilerOptions {
   readonly topics: ApplicationTopics;
@@ -171,16 +170,10 @@ export class Reconciler {
       // Kept across the rebalance: the client rewinds to the committed offset; continue from our own position.
       for (const position of registry.active.get(id)?.active.fetchPositions() ?? []) consumer.seek(position);
     }
-    // Side by side: their restores share the one partition reader (a fetch serves every changelog
-    // partition under way, where one restore at a time waited out the fetch wait between stores),
-    // and a task's offset lookups and store opening overlap the others' restores.
-    const outcomes: boolean[] = [];
-    await settleAll(
-      incoming.map(async (id) =>
-        outcomes.push(await this.startTask(id, byTask.get(id) ?? [], handoff, stale)),
-      ),
-    );
-    if (outcomes.includes(false)) return this.skipped(assignment);
+    // One after another: restoring is CPU-bound in this one thread, so side by side gains nothing.
+    for (const id of incoming) {
+      if (!(await this.startTask(id, byTask.get(id) ?? [], handoff, stale))) return this.skipped(assignment);
+    }
     for (const id of info.standby) {
       if (stale()) return this.skipped(assignment);
       if (!registry.standbys.has(id)) registry.standbys.set(id, await this.options.factory.createStandby(id));
