@@ -11,6 +11,7 @@ import { toOffset } from '../../src/common/offset.ts';
 import { Serdes, Stores } from '../../src/index.ts';
 import type { TimestampedKeyValueStore } from '../../src/state/api.ts';
 import { toBinaryKey } from '../../src/state/bytes.ts';
+import type { KeyIndexKind } from '../../src/state/leveldb/key-index.ts';
 import { LevelDbBytesStore } from '../../src/state/leveldb/leveldb-bytes-store.ts';
 import { openStore } from '../../src/state/managed-store.ts';
 
@@ -30,8 +31,8 @@ function directory(): string {
   return made;
 }
 
-async function open(at: string): Promise<LevelDbBytesStore> {
-  const store = await LevelDbBytesStore.open(at);
+async function open(at: string, index: KeyIndexKind = 'runs'): Promise<LevelDbBytesStore> {
+  const store = await LevelDbBytesStore.open(at, { index });
   stores.push(store);
   return store;
 }
@@ -68,43 +69,46 @@ function read(store: LevelDbBytesStore, k: string): string | undefined {
 }
 
 describe('bulk load', () => {
-  it('leaves each key its latest value, deletes included, with gets, scans and checkpoint exact', async () => {
-    const at = directory();
-    const store = await open(at);
-    // Keys the store held before the load: some the changelog overwrites or deletes, some it leaves.
-    for (let i = 0; i < 3_000; i += 2) store.put(toBinaryKey(text(key(i))), text('before'));
-    store.put(toBinaryKey(text('zz-untouched')), text('kept'));
-    await store.commit(toOffset(5n));
+  it.each<KeyIndexKind>(['runs', 'memory'])(
+    'leaves each key its latest value, deletes included, with gets, scans and checkpoint exact (key index: %s)',
+    async (index) => {
+      const at = directory();
+      const store = await open(at, index);
+      // Keys the store held before the load: some the changelog overwrites or deletes, some it leaves.
+      for (let i = 0; i < 3_000; i += 2) store.put(toBinaryKey(text(key(i))), text('before'));
+      store.put(toBinaryKey(text('zz-untouched')), text('kept'));
+      await store.commit(toOffset(5n));
 
-    const changes = changelog();
-    const load = (await store.bulkLoad())!;
-    expect(load).toBeDefined();
-    expect(() => store.get(toBinaryKey(text(key(0))))).toThrow(/bulk/);
-    changes.forEach(({ key: k, value }, i) => {
-      load.put(text(k), value === null ? null : text(value));
-      if ((i + 1) % 1_000 === 0) load.save(toOffset(BigInt(i + 1)));
-    });
-    await load.finish(toOffset(12_000n));
+      const changes = changelog();
+      const load = (await store.bulkLoad())!;
+      expect(load).toBeDefined();
+      expect(() => store.get(toBinaryKey(text(key(0))))).toThrow(/bulk/);
+      changes.forEach(({ key: k, value }, i) => {
+        load.put(text(k), value === null ? null : text(value));
+        if ((i + 1) % 1_000 === 0) load.save(toOffset(BigInt(i + 1)));
+      });
+      await load.finish(toOffset(12_000n));
 
-    // The changelog touches every key-NNNNN: what it leaves, and the key it does not touch.
-    const sorted = new Map([...latest(changes), ['zz-untouched', 'kept']]);
-    expect(contents(store)).toEqual(sorted);
-    expect(read(store, key(4))).toBe(sorted.get(key(4)));
-    expect(store.checkpoint).toBe(toOffset(12_000n));
-    // A reverse scan within bounds walks the same keys backwards.
-    const bounds = { gte: toBinaryKey(text(key(1_000))), lt: toBinaryKey(text(key(2_000))) };
-    const forward = [...store.range(bounds)].map(([k]) => k);
-    expect([...store.range(bounds, true)].map(([k]) => k)).toEqual(forward.reverse());
+      // The changelog touches every key-NNNNN: what it leaves, and the key it does not touch.
+      const sorted = new Map([...latest(changes), ['zz-untouched', 'kept']]);
+      expect(contents(store)).toEqual(sorted);
+      expect(read(store, key(4))).toBe(sorted.get(key(4)));
+      expect(store.checkpoint).toBe(toOffset(12_000n));
+      // A reverse scan within bounds walks the same keys backwards.
+      const bounds = { gte: toBinaryKey(text(key(1_000))), lt: toBinaryKey(text(key(2_000))) };
+      const forward = [...store.range(bounds)].map(([k]) => k);
+      expect([...store.range(bounds, true)].map(([k]) => k)).toEqual(forward.reverse());
 
-    // Written to disk with its key index: the store reopens the same.
-    await store.close();
-    const reopened = await open(at);
-    expect(reopened.checkpoint).toBe(toOffset(12_000n));
-    expect(contents(reopened)).toEqual(sorted);
-    // And takes ordinary writes again.
-    reopened.put(toBinaryKey(text('aa-new')), text('new'));
-    expect(read(reopened, 'aa-new')).toBe('new');
-  });
+      // Written to disk with its key index: the store reopens the same.
+      await store.close();
+      const reopened = await open(at, index);
+      expect(reopened.checkpoint).toBe(toOffset(12_000n));
+      expect(contents(reopened)).toEqual(sorted);
+      // And takes ordinary writes again.
+      reopened.put(toBinaryKey(text('aa-new')), text('new'));
+      expect(read(reopened, 'aa-new')).toBe('new');
+    },
+  );
 
   it('closed before it finished, keeps exactly what its last save wrote, with that checkpoint', async () => {
     const at = directory();

@@ -78,10 +78,7 @@ export class LevelDbBulkLoad implements BulkLoad {
         return;
       }
       // The index takes this save's keys only now, after the earlier saves' flushes: one at a time.
-      for (let i = 0; i < keys.length; i++) {
-        if (deletes[i]) index.removed(keys[i]!);
-        else index.added(keys[i]!);
-      }
+      index.changed(keys, deletes);
       index.beginFlush();
       let added = 0;
       try {
