@@ -169,11 +169,11 @@ export class TaskState {
         'restoring store',
       );
       // A store's own changelog is loaded in bulk where the store can: written to disk as it comes,
-      // its indexes built once at the end.
+      // with nothing kept per record to answer reads (nothing reads the store before it is restored).
       const bulk = sourceTopic ? undefined : await store.bulkRestore?.();
-      const target = bulk
-        ? bulk
-        : sourceTopic
+      const target =
+        bulk ??
+        (sourceTopic
           ? sourceTopicTarget(
               store,
               context.sources.find((s) =>
@@ -183,7 +183,7 @@ export class TaskState {
               context.onDeserializationError,
               logger,
             )
-          : storeTarget(store);
+          : storeTarget(store));
       const restored = await reader.restore({ topic, partition }, from, end, target);
       await (bulk ? bulk.finish(end) : store.commit(end));
       const ms = clock.now() - started;
