@@ -96,6 +96,10 @@ export interface BulkLoad {
    * `finish` reports it.
    */
   save(checkpoint: Offset): void;
+  /** Records to put between two saves: what a save costs the load is paid once per so many. */
+  readonly recordsPerSave: number;
+  /** Whether the bytes put since the last save are so many that it should save now. */
+  saveDue(): boolean;
   /** Writes the rest with the checkpoint; the store is in use again. */
   finish(checkpoint: Offset): Promise<void>;
 }

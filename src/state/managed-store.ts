@@ -42,6 +42,10 @@ export interface ChangelogLoad {
   apply(records: readonly ChangelogRecord[]): void;
   /** Persists what was applied so far with `position` as the checkpoint (without waiting). */
   save(position: Offset): void;
+  /** Records to apply between two saves. */
+  readonly recordsPerSave: number;
+  /** Whether what was applied since the last save holds so many bytes that it should save now. */
+  saveDue(): boolean;
   /** Persists the rest with the checkpoint and ends the load: the store is in use again. */
   finish(checkpoint: Offset): Promise<void>;
 }

@@ -12,6 +12,7 @@ import { Serdes, Stores } from '../../src/index.ts';
 import type { TimestampedKeyValueStore } from '../../src/state/api.ts';
 import { toBinaryKey } from '../../src/state/bytes.ts';
 import type { KeyIndexKind } from '../../src/state/leveldb/key-index.ts';
+import { SAVE_BYTES } from '../../src/state/leveldb/bulk-load.ts';
 import { LevelDbBytesStore } from '../../src/state/leveldb/leveldb-bytes-store.ts';
 import { openStore } from '../../src/state/managed-store.ts';
 
@@ -125,6 +126,20 @@ describe('bulk load', () => {
     expect(reopened.checkpoint).toBe(toOffset(6_000n));
     const expected = latest(changes, 6_000);
     expect(contents(reopened)).toEqual(expected);
+  });
+
+  it('asks for a save once the bytes put since the last one reach its bound, whatever the records', async () => {
+    const store = await open(directory());
+    const load = (await store.bulkLoad())!;
+    const value = new Uint8Array(64 * 1024);
+    let puts = 0;
+    while (!load.saveDue()) load.put(text(key(puts++)), value);
+    expect(puts).toBeLessThan(load.recordsPerSave);
+    expect(puts * value.byteLength).toBeGreaterThanOrEqual(SAVE_BYTES - value.byteLength);
+    load.save(toOffset(BigInt(puts)));
+    expect(load.saveDue()).toBe(false);
+    await load.finish(toOffset(BigInt(puts)));
+    expect([...store.range({})]).toHaveLength(puts);
   });
 
   it('restores a timestamped store through its managed store: values and timestamps as the changelog has them', async () => {

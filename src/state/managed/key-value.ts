@@ -72,6 +72,8 @@ export function managedKeyValueStore(
                   );
               },
               save: (position) => load.save(position),
+              recordsPerSave: load.recordsPerSave,
+              saveDue: () => load.saveDue(),
               finish: (checkpoint) => load.finish(checkpoint),
             };
           },
