@@ -25,8 +25,6 @@ export interface BulkLoadStore {
   finished(checkpoint: Offset): void;
 }
 
-/** Key-index entries added to a save's batch between two turns of the event loop. */
-const ENTRIES_PER_SLICE = 2_000;
 /**
  * Records put between two saves. Each save writes a run of the key index, which background merges
  * rewrite about once per size tier: fewer, larger runs cost less (measured about 14% less CPU per
@@ -98,12 +96,12 @@ export class LevelDbBulkLoad implements BulkLoad {
       // The index takes this save's keys only now, after the earlier saves' flushes: one at a time.
       index.changed(keys, deletes);
       index.beginFlush();
-      let added = 0;
       try {
+        // The index pauses every so many entries (ENTRIES_PER_SLICE in key-runs.ts): each pause
+        // gives the event loop a turn.
         const runList = await index.flush(
           (key, value) => this.store.addBlock(batch, key, value),
-          () =>
-            ++added % ENTRIES_PER_SLICE === 0 ? new Promise((resolve) => setImmediate(resolve)) : undefined,
+          () => new Promise((resolve) => setImmediate(resolve)),
         );
         this.store.addBookkeeping(batch, runList, checkpoint);
         await batch.write();
