@@ -135,9 +135,10 @@ describe.skipIf(!brokers)('a worker on a real broker', () => {
     }
   });
 
-  it('restores stores whose changelogs span several saves exactly, each key at its latest count', async () => {
-    // 4 rounds of 6,000 distinct words over 2 partitions: about 12,000 changelog records per store, more
-    // than a restore applies between two saves (RECORDS_PER_SAVE), each word overwritten 4 times.
+  it('restores stores from changelogs of thousands of overwritten keys exactly, each key at its latest count', async () => {
+    // 4 rounds of 6,000 distinct words over 2 partitions: about 12,000 changelog records per store,
+    // restored in bulk (a restore of that size into an empty key-value store), each word overwritten
+    // 4 times. Saves along the way are covered without a broker (test/state/bulk-load.test.ts).
     const [input, output, app] = [uniqueName('words'), uniqueName('counts'), uniqueName('wc')];
     await kit.createTopics({ [input]: 2, [output]: 2 });
     const words = Array.from({ length: 6_000 }, (_, i) => `word-${i}`);
