@@ -4,7 +4,9 @@
 // key index, LevelDB), which `npm run bench:kafka`'s restore case adds to the client's fetching.
 //
 //   node --conditions=tributary-source scripts/bench/restore.ts [records (500000)] [--rounds N (3)]
-//     [--batch N (10000)] [--partitions N (4)] [--cpu-prof is node's own flag]
+//     [--batch N (10000)] [--partitions N (4)] [--no-bulk] [--cpu-prof is node's own flag]
+//
+// --no-bulk restores record by record (`ManagedStore.restore`) instead of in bulk (`bulkRestore`).
 //
 // Prints, per round: records/s, CPU µs per record (the process, LevelDB's threads included), the
 // longest event-loop delay seen (`monitorEventLoopDelay`: wall time, so a loaded machine's waits for a
@@ -30,6 +32,7 @@ const { values, positionals } = parseArgs({
     rounds: { type: 'string', default: '3' },
     batch: { type: 'string', default: '10000' },
     partitions: { type: 'string', default: '4' },
+    'no-bulk': { type: 'boolean', default: false },
   },
 });
 const RECORDS = Number(positionals[0] ?? 500_000);
@@ -150,11 +153,11 @@ async function round(log: Map<number, RecordBatch[]>): Promise<RoundResult> {
     for (let partition = 0; partition < PARTITIONS; partition++) {
       const store = await openStore(spec, { directory: join(directory, `1_${partition}`), now: () => -1 });
       const end = toOffset(log.get(partition)!.at(-1)!.nextOffset);
-      const restored = await restorer.restore({ topic: TOPIC, partition }, toOffset(0n), end, {
-        apply: (records) => store.restore(records),
-        save: savingStore(store),
-      });
-      await store.commit(toOffset(end));
+      // As a task restores: in bulk where the store can (`--no-bulk`: record by record).
+      const bulk = values['no-bulk'] ? undefined : await store.bulkRestore?.();
+      const target = bulk ?? { apply: store.restore, save: savingStore(store) };
+      const restored = await restorer.restore({ topic: TOPIC, partition }, toOffset(0n), end, target);
+      await (bulk ? bulk.finish(end) : store.commit(end));
       if (BigInt(restored) !== end) throw new Error(`restored ${restored} of ${end} records`);
       await store.close();
     }

@@ -11,6 +11,10 @@ export interface ChangelogTarget {
    * Without it a long restore would hold every record it applied in memory until its end.
    */
   save?(position: Offset): void;
+  /** Records applied between two saves (default: `RECORDS_PER_SAVE` in restorer.ts). */
+  readonly recordsPerSave?: number;
+  /** Whether the target holds so many bytes unsaved that it should save now, whatever the records. */
+  saveDue?(): boolean;
 }
 
 /**

@@ -168,19 +168,24 @@ export class TaskState {
         { task: taskId, store: name, changelog: topic, partition, from: from.toString(), to: end.toString() },
         'restoring store',
       );
-      const target = sourceTopic
-        ? sourceTopicTarget(
-            store,
-            context.sources.find((s) =>
-              s.topics.some((t) => Topology.topicName(t, this.applicationId) === sourceTopic),
-            ),
-            sourceTopic,
-            context.onDeserializationError,
-            logger,
-          )
-        : storeTarget(store);
+      // A store's own changelog is loaded in bulk where the store can: written to disk as it comes,
+      // with nothing kept per record to answer reads (nothing reads the store before it is restored).
+      const bulk = sourceTopic ? undefined : await store.bulkRestore?.();
+      const target =
+        bulk ??
+        (sourceTopic
+          ? sourceTopicTarget(
+              store,
+              context.sources.find((s) =>
+                s.topics.some((t) => Topology.topicName(t, this.applicationId) === sourceTopic),
+              ),
+              sourceTopic,
+              context.onDeserializationError,
+              logger,
+            )
+          : storeTarget(store));
       const restored = await reader.restore({ topic, partition }, from, end, target);
-      await store.commit(end);
+      await (bulk ? bulk.finish(end) : store.commit(end));
       const ms = clock.now() - started;
       logger.info(
         {

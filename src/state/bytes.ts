@@ -46,6 +46,11 @@ export interface KeyValueBytesStore {
    */
   putRestored?(key: BinaryKey, value: Uint8Array | undefined): void;
   /**
+   * Starts loading changelog records in bulk (a restore), when the store can; the store answers
+   * nothing until the load finishes (see `BulkLoad`).
+   */
+  bulkLoad?(): Promise<BulkLoad | undefined>;
+  /**
    * Entries within the bounds in key order (reversed on request). The keys are taken when it is called,
    * so writes during iteration are safe: keys added meanwhile do not show up, keys deleted meanwhile are
    * skipped, and values are read as iteration reaches them.
@@ -75,4 +80,26 @@ export interface ChangelogRecord {
   /** null deletes the key. */
   readonly value: Uint8Array | null;
   readonly timestamp: number;
+}
+
+/**
+ * A changelog loaded into a store in bulk (a restore): the records go to disk as they come, with none
+ * of what a store keeps per write to answer reads. Until `finish` the store answers nothing; a store
+ * closed before that keeps what was saved.
+ */
+export interface BulkLoad {
+  /** Writes `value` under `key` (the store's key bytes), or deletes the key (null); later wins. */
+  put(key: Uint8Array, value: Uint8Array | null): void;
+  /**
+   * Writes what was put so far with the checkpoint, after the saves before it; returns at once. A
+   * save that fails stops the later ones (the data on disk never runs behind its checkpoint), and
+   * `finish` reports it.
+   */
+  save(checkpoint: Offset): void;
+  /** Records to put between two saves: what a save costs the load is paid once per so many. */
+  readonly recordsPerSave: number;
+  /** Whether the bytes put since the last save are so many that it should save now. */
+  saveDue(): boolean;
+  /** Writes the rest with the checkpoint; the store is in use again. */
+  finish(checkpoint: Offset): Promise<void>;
 }

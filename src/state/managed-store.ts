@@ -27,9 +27,27 @@ export interface ManagedStore {
   drainChangelog(): ChangelogRecord[];
   /** Applies changelog records (restore, standby) without logging them again. */
   restore(records: Iterable<ChangelogRecord>): void;
+  /**
+   * Starts a restore in bulk, when the store can (see `BulkLoad`): the store answers nothing until the
+   * load finishes. Undefined: restore with `restore`.
+   */
+  bulkRestore?(): Promise<ChangelogLoad | undefined>;
   /** Persists all writes so far together with the changelog offset they correspond to. */
   commit(checkpoint: Offset | undefined): Promise<void>;
   close(): Promise<void>;
+}
+
+/** A store's changelog loaded in bulk: records applied as `restore` would, saved as they go. */
+export interface ChangelogLoad {
+  apply(records: readonly ChangelogRecord[]): void;
+  /** Persists what was applied so far with `position` as the checkpoint (without waiting). */
+  save(position: Offset): void;
+  /** Records to apply between two saves. */
+  readonly recordsPerSave: number;
+  /** Whether what was applied since the last save holds so many bytes that it should save now. */
+  saveDue(): boolean;
+  /** Persists the rest with the checkpoint and ends the load: the store is in use again. */
+  finish(checkpoint: Offset): Promise<void>;
 }
 
 export interface StoreOpenOptions {

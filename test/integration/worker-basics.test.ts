@@ -135,6 +135,53 @@ describe.skipIf(!brokers)('a worker on a real broker', () => {
     }
   });
 
+  it('restores stores from changelogs of thousands of overwritten keys exactly, each key at its latest count', async () => {
+    // 4 rounds of 6,000 distinct words over 2 partitions: about 12,000 changelog records per store,
+    // restored in bulk (a restore of that size into an empty key-value store), each word overwritten
+    // 4 times. Saves along the way are covered without a broker (test/state/bulk-load.test.ts).
+    const [input, output, app] = [uniqueName('words'), uniqueName('counts'), uniqueName('wc')];
+    await kit.createTopics({ [input]: 2, [output]: 2 });
+    const words = Array.from({ length: 6_000 }, (_, i) => `word-${i}`);
+    const dir = stateDir();
+    let worker = startWorker(app, wordCount(input, output), dir);
+    await worker.start();
+    for (let round = 1; round <= 4; round++) {
+      await kit.produce(
+        input,
+        string,
+        string,
+        words.map((w) => ({ key: w, value: w })),
+      );
+      await kit.readUntil(output, (r) => latestCounts(r).get(words.at(-1)!) === round, { timeoutMs: 60_000 });
+    }
+    await worker.stop();
+
+    await rm(dir, { recursive: true, force: true });
+    worker = startWorker(app, wordCount(input, output), dir);
+    await worker.start();
+    try {
+      await kit.produce(
+        input,
+        string,
+        string,
+        words.map((w) => ({ key: w, value: w })),
+      );
+      // Every word continues from its restored count.
+      const records = await kit.readUntil(
+        output,
+        (r) => {
+          const counts = latestCounts(r);
+          return words.every((w) => (counts.get(w) ?? 0) >= 5);
+        },
+        { timeoutMs: 60_000 },
+      );
+      const counts = latestCounts(records);
+      expect(words.filter((w) => counts.get(w) !== 5)).toEqual([]);
+    } finally {
+      await worker.stop();
+    }
+  }, 120_000);
+
   it('sends a record whose value cannot be decoded to the dead-letter topic and goes on', async () => {
     const [input, output, app] = [uniqueName('numbers'), uniqueName('doubled'), uniqueName('dlq')];
     await kit.createTopics({ [input]: 1, [output]: 1 });

@@ -6,6 +6,7 @@
 import { createRequire } from 'node:module';
 import type { AbortedTransaction } from '../../src/kafka/aborted-filter.ts';
 import type { LogBatch } from './transaction-log-model.ts';
+import { crc32c } from '../../src/kafka/kafkajs/crc32c.ts';
 
 const require = createRequire(import.meta.url);
 
@@ -64,7 +65,7 @@ class Writer {
 const TRANSACTIONAL = 0x10;
 const CONTROL = 0x20;
 
-/** One record batch, magic 2. The CRC is left 0: kafkajs does not check it. */
+/** One record batch, magic 2, with its CRC-32C (kafkajs does not check it; the adapter's decoder does). */
 export function encodeBatch(batch: LogBatch): Buffer {
   const body = new Writer()
     .int16((batch.transactional ? TRANSACTIONAL : 0) | (batch.control ? CONTROL : 0))
@@ -90,7 +91,10 @@ export function encodeBatch(batch: LogBatch): Buffer {
       .bytes();
     body.varint(fields.length).push(fields);
   }
-  const afterLength = new Writer().int32(0).int8(2).int32(0).push(body.bytes()).bytes();
+  const checked = body.bytes();
+  const crc = Buffer.alloc(4);
+  crc.writeUInt32BE(crc32c(checked));
+  const afterLength = new Writer().int32(0).int8(2).push(crc).push(checked).bytes();
   return new Writer().int64(batch.baseOffset).int32(afterLength.length).push(afterLength).bytes();
 }
 

@@ -4,6 +4,7 @@ import { TributaryError } from '../../errors.ts';
 import type { LogRecord, OutgoingRecord, TopicPartitionOffset, WrittenOffsets } from '../port.ts';
 import { formatOffset, nextOffset, parseOffset, toOffset, type Offset } from '../../common/offset.ts';
 import { causeOf, typeOf } from '../error-fields.ts';
+import { FetchedRecord } from './record-decoding.ts';
 
 export function fromKafkaHeaders(headers: IHeaders | undefined): Headers {
   if (!headers) return {};
@@ -46,9 +47,31 @@ export function fromKafkaMessage(topic: string, partition: number, message: Kafk
   };
 }
 
-/** The offset after a batch whose last offset kafkajs reports as text. */
-export function afterLast(lastOffset: string): Offset {
-  return nextOffset(parseOffset(lastOffset));
+/**
+ * The records of a kafkajs batch as LogRecords: those ./record-decoding.ts decoded already are (the
+ * fetch rewrite gave them their topic and partition), kafkajs' own (legacy message sets) are converted.
+ */
+export function logRecords(
+  topic: string,
+  partition: number,
+  messages: readonly KafkaMessage[],
+): readonly LogRecord[] {
+  const records = messages as readonly unknown[];
+  let decoded = true;
+  for (const record of records) if (!(record instanceof FetchedRecord)) decoded = false;
+  // kafkajs made the array for this batch and does not change it afterwards.
+  if (decoded) return records as readonly FetchedRecord[];
+  return records.map((record) =>
+    record instanceof FetchedRecord ? record : fromKafkaMessage(topic, partition, record as KafkaMessage),
+  );
+}
+
+/**
+ * The offset after a batch whose last offset kafkajs reports: text, or the bigint of a record
+ * decoded by ./record-decoding.ts (kafkajs hands a record's offset on as it is).
+ */
+export function afterLast(lastOffset: string | bigint): Offset {
+  return nextOffset(typeof lastOffset === 'bigint' ? toOffset(lastOffset) : parseOffset(lastOffset));
 }
 
 /** A position as kafkajs' seek and commit take it, the offset as text. */

@@ -13,6 +13,8 @@
  * rest the first time it is used, and every batch the adapter receives must carry the rewrite's tag
  * (assertRewrittenBatch). A mismatch is a KafkaClientMismatchError.
  */
+// First: replaces kafkajs' record-set decoder before its first Fetch response loads it.
+import './fetch-decoding.ts';
 import type { Kafka } from 'kafkajs';
 import { batchEnds } from './fetch-batches.ts';
 import { settleProduceRequestsBeforeRetries } from './produce-settling.ts';

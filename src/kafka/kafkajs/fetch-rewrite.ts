@@ -23,6 +23,9 @@
  *   Here a read_committed fetch reports the last stable offset as the end, as Kafka's Java consumer
  *   computes its lag.
  *
+ * The records ./fetch-decoding.ts decoded are LogRecords but for their topic and partition, which the
+ * decoder does not know: they are given them here.
+ *
  * This relies on kafkajs internals, so every assumption is checked (see ./fetch-hook.ts for where):
  * a kafkajs that does not fit fails with KafkaClientMismatchError instead of misbehaving quietly.
  */
@@ -30,14 +33,19 @@ import { createRequire } from 'node:module';
 import { TributaryError } from '../../errors.ts';
 import { ReadCommittedFilter, controlRecordType, type FetchedRecordFacts } from '../aborted-filter.ts';
 import type { BatchEnds } from './fetch-batches.ts';
+import { FetchedBatch, FetchedRecord } from './record-decoding.ts';
+import { toOffset } from '../../common/offset.ts';
 
 const require = createRequire(import.meta.url);
 
 /** Tags the records array of every partition rewritten here (kafkajs keeps it as batch.rawMessages). */
 const REWRITTEN = Symbol('tributary.fetchRewritten');
 
-/** A record as kafkajs' fetch decoder returns it (only what the rewrite reads or changes). */
-interface DecodedRecord {
+/**
+ * A record as kafkajs' own fetch decoder returns it (only what the rewrite reads or changes): from
+ * record sets in the legacy message format, which ./fetch-decoding.ts leaves to kafkajs.
+ */
+interface KafkajsRecord {
   offset: string;
   key: Buffer | null;
   isControlRecord: boolean;
@@ -50,6 +58,9 @@ interface DecodedRecord {
     isControlBatch: boolean;
   };
 }
+
+/** A fetched record: ./record-decoding.ts' (record batches) or kafkajs' (legacy message sets). */
+type DecodedRecord = FetchedRecord | KafkajsRecord;
 
 interface DecodedPartition {
   partition: number;
@@ -121,6 +132,15 @@ export function rewritePartition(
     );
   }
   const records = partition.messages;
+  // The records become whole LogRecords here, where their topic and partition are known.
+  if (typeof partition.partition === 'number') {
+    for (const record of records) {
+      if (record instanceof FetchedRecord) {
+        record.topic = topic;
+        record.partition = partition.partition;
+      }
+    }
+  }
   if (options.readCommitted && partition.abortedTransactions.length > 0) {
     const filter = new ReadCommittedFilter(
       partition.abortedTransactions.map((t) => ({
@@ -136,7 +156,7 @@ export function rewritePartition(
   if (options.readCommitted) reportStableEnd(partition);
   const last = records.length > 0 ? BigInt(records[records.length - 1]!.offset) : undefined;
   if (options.batchesEnd !== undefined && (last === undefined || last < options.batchesEnd)) {
-    records.push(endOfBatches(options.batchesEnd));
+    records.push(endOfBatches(topic, partition.partition, options.batchesEnd));
   }
   Object.defineProperty(records, REWRITTEN, { value: true });
 }
@@ -148,27 +168,31 @@ function reportStableEnd(partition: Partial<DecodedPartition>): void {
 }
 
 /** A hidden record at the fetched batches' last offset: kafkajs resolves the batch up to it. */
-function endOfBatches(offset: bigint): DecodedRecord & Record<string, unknown> {
-  return {
-    offset: offset.toString(),
-    key: null,
-    value: null,
-    headers: {},
-    timestamp: '0',
-    magicByte: 2,
-    attributes: 0,
-    isControlRecord: true,
-    batchContext: {
-      firstOffset: offset.toString(),
-      lastOffsetDelta: 0,
-      producerId: '-1',
-      inTransaction: false,
-      isControlBatch: true,
-    },
-  };
+function endOfBatches(topic: string, partition: number | undefined, offset: bigint): FetchedRecord {
+  const record = new FetchedRecord(
+    toOffset(offset),
+    null,
+    null,
+    0,
+    {},
+    new FetchedBatch(offset, 0, -1n, false, true),
+  );
+  record.topic = topic;
+  record.partition = partition ?? -1;
+  return record;
 }
 
 function factsOf(record: DecodedRecord, where: string): FetchedRecordFacts {
+  if (record instanceof FetchedRecord) {
+    const batch = record.batchContext;
+    return {
+      offset: record.offset,
+      batchLastOffset: batch.baseOffset + BigInt(batch.lastOffsetDelta),
+      producerId: batch.producer,
+      transactional: batch.inTransaction,
+      control: batch.isControlBatch ? controlRecordType(record.key) : null,
+    };
+  }
   const context = record.batchContext;
   if (context === undefined && record.magicByte !== undefined && record.magicByte < 2) {
     // The old message format has no producers and no transactions.
@@ -215,7 +239,8 @@ let batchVerified = false;
 /**
  * Builds a kafkajs Batch from a rewritten partition where kafkajs' own rule goes wrong (two aborted
  * transactions listed out of first-offset order, and a last batch without records) and checks that it
- * exposes exactly the committed record and moves past everything fetched.
+ * exposes exactly the committed record and moves past everything fetched. The records are shaped as
+ * ./record-decoding.ts makes them (bigint offsets, which kafkajs' Batch must read through its Long).
  */
 export function verifyBatchExposesRewrittenPartition(): void {
   if (batchVerified) return;
@@ -224,8 +249,8 @@ export function verifyBatchExposesRewrittenPartition(): void {
     fetchedOffset: string,
     partition: unknown,
   ) => {
-    messages?: { offset: string }[];
-    lastOffset?: () => string;
+    messages?: { offset: unknown }[];
+    lastOffset?: () => unknown;
     highWatermark?: string;
   };
   try {
@@ -233,18 +258,15 @@ export function verifyBatchExposesRewrittenPartition(): void {
   } catch (error) {
     throw new KafkaClientMismatchError(`its consumer Batch cannot be loaded: ${(error as Error).message}`);
   }
-  const record = (offset: string, producerId: string, type?: number): DecodedRecord => ({
-    offset,
-    key: type === undefined ? Buffer.from(offset) : Buffer.from([0, 0, 0, type]),
-    isControlRecord: type !== undefined,
-    batchContext: {
-      firstOffset: offset,
-      lastOffsetDelta: 0,
-      producerId,
-      inTransaction: producerId !== '-1',
-      isControlBatch: type !== undefined,
-    },
-  });
+  const record = (offset: bigint, producer: bigint, type?: number): DecodedRecord =>
+    new FetchedRecord(
+      toOffset(offset),
+      type === undefined ? Buffer.from(String(offset)) : Buffer.from([0, 0, 0, type]),
+      null,
+      0,
+      {},
+      new FetchedBatch(offset, 0, producer, producer !== -1n, type !== undefined),
+    );
   // Producer 1 aborts a transaction from offset 0, producer 2 one from offset 1 whose marker comes
   // first; offsets 5 and 6 are an empty batch; a transaction open from offset 7 on.
   const partition: DecodedPartition = {
@@ -255,13 +277,7 @@ export function verifyBatchExposesRewrittenPartition(): void {
       { producerId: '2', firstOffset: '1' },
       { producerId: '1', firstOffset: '0' },
     ],
-    messages: [
-      record('0', '1'),
-      record('1', '2'),
-      record('2', '-1'),
-      record('3', '2', 0),
-      record('4', '1', 0),
-    ],
+    messages: [record(0n, 1n), record(1n, 2n), record(2n, -1n), record(3n, 2n, 0), record(4n, 1n, 0)],
   };
   rewritePartition('verification', partition, { readCommitted: true, batchesEnd: 6n });
   let exposed: string | undefined;
@@ -269,8 +285,8 @@ export function verifyBatchExposesRewrittenPartition(): void {
   let end: string | undefined;
   try {
     const batch = new Batch('verification', '0', partition);
-    exposed = batch.messages?.map((m) => m.offset).join(',');
-    last = batch.lastOffset?.();
+    exposed = batch.messages?.map((m) => String(m.offset)).join(',');
+    last = String(batch.lastOffset?.());
     end = batch.highWatermark;
   } catch (error) {
     throw new KafkaClientMismatchError(

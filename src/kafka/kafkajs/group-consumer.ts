@@ -21,7 +21,7 @@ import {
 } from '../port.ts';
 import { DEFAULT_TASK_TIMEOUT_MS, retrying, retryPolicy } from '../retry.ts';
 import { accessError, type Access } from './access-errors.ts';
-import { afterLast, fromKafkaMessage, kafkaErrorType, toKafkaPosition } from './convert.ts';
+import { afterLast, logRecords, kafkaErrorType, toKafkaPosition } from './convert.ts';
 import { parseOffset } from '../../common/offset.ts';
 import { classified, kafkajsError } from './errors.ts';
 import { assertRewrittenBatch } from './fetch-rewrite.ts';
@@ -179,7 +179,7 @@ export class KafkajsGroupConsumer implements GroupConsumerPort {
         handlers.onBatch({
           topic,
           partition,
-          records: batch.messages.map((m) => fromKafkaMessage(topic, partition, m)),
+          records: logRecords(topic, partition, batch.messages),
           nextOffset: afterLast(batch.lastOffset()),
           highWatermark: parseOffset(batch.highWatermark),
         });

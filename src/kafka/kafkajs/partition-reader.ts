@@ -9,7 +9,7 @@ import type {
   TopicPartitionOffset,
 } from '../port.ts';
 import { accessError } from './access-errors.ts';
-import { afterLast, fromKafkaMessage, toKafkaPosition } from './convert.ts';
+import { afterLast, logRecords, toKafkaPosition } from './convert.ts';
 import { parseOffset, type Offset } from '../../common/offset.ts';
 import { byTopic, isWithoutGroup } from './group-consumer.ts';
 import { assertRewrittenBatch } from './fetch-rewrite.ts';
@@ -56,9 +56,9 @@ export class KafkajsPartitionReader implements PartitionReaderPort {
       readUncommitted: !this.options.readCommitted,
       allowAutoTopicCreation: false,
       maxWaitTimeInMs: 100,
-      // kafkajs decodes a whole fetch in one go: about 40 ms per MiB of small changelog records, so a
-      // larger fetch holds the event loop longer without restoring faster (measured in
-      // docs/benchmarks.md, "Restoring a changelog").
+      // A fetch is decoded whole, in one go: about 15 ms per MiB of small records with the adapter's
+      // decoder (./fetch-decoding.ts; kafkajs' own took about 40), so a larger fetch holds the event
+      // loop longer without restoring faster (measured in docs/benchmarks.md, "Restoring a changelog").
       maxBytesPerPartition: 1024 * 1024,
       retry: ConsumerRestarts.retryOptions(),
     });
@@ -75,7 +75,7 @@ export class KafkajsPartitionReader implements PartitionReaderPort {
         await onBatch({
           topic,
           partition,
-          records: batch.messages.map((m) => fromKafkaMessage(topic, partition, m)),
+          records: logRecords(topic, partition, batch.messages),
           nextOffset,
           highWatermark: parseOffset(batch.highWatermark),
         });

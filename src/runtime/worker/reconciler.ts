@@ -170,7 +170,9 @@ export class Reconciler {
       // Kept across the rebalance: the client rewinds to the committed offset; continue from our own position.
       for (const position of registry.active.get(id)?.active.fetchPositions() ?? []) consumer.seek(position);
     }
-    // One after another: restoring is CPU-bound in this one thread, so side by side gains nothing.
+    // One after another: restoring is CPU-bound in this one thread. Side by side was measured (docs/
+    // benchmarks.md, "Restoring a changelog in bulk"): no less CPU per record, and three times the
+    // longest event-loop burst, as kafkajs decodes one fetch of every restoring partition at once.
     for (const id of incoming) {
       if (!(await this.startTask(id, byTask.get(id) ?? [], handoff, stale))) return this.skipped(assignment);
     }

@@ -11,7 +11,7 @@ import {
 import { toError } from '../../common/to-error.ts';
 import type { Offset } from '../../common/offset.ts';
 
-/** Records applied to a target between two of its saves. */
+/** Records applied to a target between two of its saves, unless it says otherwise (`recordsPerSave`). */
 export const RECORDS_PER_SAVE = 10_000;
 /** Records applied between two looks at the event loop's turn (`turns`). */
 const RECORDS_PER_SLICE = 250;
@@ -228,9 +228,13 @@ export class Restorer {
       const stoppedAt = whole ? undefined : records[i];
       this.advance(follower, stoppedAt === undefined ? batch.nextOffset : stoppedAt.offset);
       follower.unsaved += slice.length;
-      if (follower.target.save && follower.unsaved >= RECORDS_PER_SAVE) {
+      const { target } = follower;
+      if (
+        target.save &&
+        (follower.unsaved >= (target.recordsPerSave ?? RECORDS_PER_SAVE) || target.saveDue?.())
+      ) {
         follower.unsaved = 0;
-        follower.target.save(follower.position);
+        target.save(follower.position);
       }
       if (follower.end !== undefined && follower.position >= follower.end) {
         follower.done(follower.applied);

@@ -20,6 +20,11 @@ export interface KeyIndex {
   added(key: BinaryKey): void;
   /** A key is now absent. */
   removed(key: BinaryKey): void;
+  /**
+   * Many keys changed, in this order: `deleted[i]` tells whether `keys[i]` is now absent or present.
+   * The index may keep the arrays.
+   */
+  changed(keys: BinaryKey[], deleted: boolean[]): void;
   /** Present keys within bounds, in order. */
   keys(bounds: KeyBounds, reverse: boolean): IterableIterator<BinaryKey>;
   size(): number;
@@ -52,6 +57,13 @@ export class MemoryKeyIndex implements KeyIndex {
 
   removed(key: BinaryKey): void {
     this.tree.delete(key);
+  }
+
+  changed(keys: BinaryKey[], deleted: boolean[]): void {
+    for (let i = 0; i < keys.length; i++) {
+      if (deleted[i]) this.tree.delete(keys[i]!);
+      else this.tree.set(keys[i]!, undefined);
+    }
   }
 
   /** The keys are copied out when called, so writes while iterating are safe. */

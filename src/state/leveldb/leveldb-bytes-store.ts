@@ -4,9 +4,10 @@ import { formatOffset, parseOffset, type Offset } from '../../common/offset.ts';
 import { decodedBlockBytes, type Block } from '../runs/block-codec.ts';
 import { KeyRuns, type RunStorage } from '../runs/key-runs.ts';
 import { binaryKeyTree } from '../sorted-tree.ts';
+import { LevelDbBulkLoad } from './bulk-load.ts';
 import { MemoryKeyIndex, type KeyIndex, type KeyIndexKind } from './key-index.ts';
 import { cachedValueBytes, processCacheBudget, ReadCache, type CacheBudget } from './read-cache.ts';
-import type { BinaryKey, KeyBounds, KeyValueBytesStore } from '../bytes.ts';
+import type { BinaryKey, BulkLoad, KeyBounds, KeyValueBytesStore } from '../bytes.ts';
 
 const CHECKPOINT_KEY = 'changelog-offset';
 /** The list of the key index's runs (`KeyRuns`), saved with each commit that adds one. */
@@ -67,6 +68,8 @@ export class LevelDbBytesStore implements KeyValueBytesStore {
   private committing: Promise<void> = Promise.resolve();
   private savedCheckpoint: Offset | undefined;
   private closed = false;
+  /** A bulk load under way: the store answers nothing until it finishes. */
+  private bulk: LevelDbBulkLoad | undefined;
 
   private constructor(
     db: Level<Buffer, Buffer>,
@@ -156,6 +159,7 @@ export class LevelDbBytesStore implements KeyValueBytesStore {
   }
 
   get(key: BinaryKey): Uint8Array | undefined {
+    if (this.bulk) throw loading();
     const pending = this.dirty.get(key);
     if (pending !== undefined) return pending === DELETED ? undefined : pending;
     const cached = this.readCache.get(key);
@@ -203,6 +207,7 @@ export class LevelDbBytesStore implements KeyValueBytesStore {
   }
 
   range(bounds: KeyBounds, reverse = false): IterableIterator<[BinaryKey, Uint8Array]> {
+    if (this.bulk) throw loading();
     return this.valuesOf(this.index.keys(bounds, reverse));
   }
 
@@ -218,7 +223,39 @@ export class LevelDbBytesStore implements KeyValueBytesStore {
   }
 
   size(): number {
+    if (this.bulk) throw loading();
     return this.index.size();
+  }
+
+  /**
+   * Starts loading changelog records in bulk (see `BulkLoad`); undefined when the store holds
+   * uncommitted writes (a bulk load writes around them).
+   */
+  async bulkLoad(): Promise<BulkLoad | undefined> {
+    this.assertOpen();
+    if (this.dirty.size > 0 || this.flushing) return undefined;
+    // The load writes around the read cache: what it holds may be overwritten or deleted.
+    this.readCache.clear();
+    const blocks = { sublevel: this.blocks };
+    const meta = { sublevel: this.meta };
+    const bulk = new LevelDbBulkLoad({
+      batch: () => this.db.batch(),
+      dataPrefix: Buffer.from(this.data.prefix, 'latin1'),
+      // The store's index as it is when read: the load only adds to it.
+      index: () => this.index,
+      addBlock: (batch, key, value) => batch.put(asBuffer(key), asBuffer(value), blocks),
+      addBookkeeping: (batch, runList, checkpoint) => {
+        if (runList !== undefined) batch.put(RUNS_KEY, runList, meta);
+        batch.put(CHECKPOINT_KEY, formatOffset(checkpoint), meta);
+      },
+      exclusive: (task) => this.exclusive(task),
+      finished: (checkpoint) => {
+        this.savedCheckpoint = checkpoint;
+        this.bulk = undefined;
+      },
+    });
+    this.bulk = bulk;
+    return bulk;
   }
 
   /** The key index (tests look at it). */
@@ -240,6 +277,7 @@ export class LevelDbBytesStore implements KeyValueBytesStore {
 
   async close(): Promise<void> {
     if (this.closed) return;
+    await this.bulk?.abandon();
     // The index first: a merge in progress stops, and its last step may still queue behind the commits.
     await this.index?.close();
     await this.committing.catch(() => undefined);
@@ -330,7 +368,12 @@ export class LevelDbBytesStore implements KeyValueBytesStore {
 
   private assertOpen(): void {
     if (this.closed) throw new StoreError('the store is closed');
+    if (this.bulk) throw loading();
   }
+}
+
+function loading(): StoreError {
+  return new StoreError('the store is being loaded in bulk (a restore) and answers nothing until it ends');
 }
 
 function asBuffer(bytes: Uint8Array): Buffer {

@@ -109,6 +109,12 @@ export class ReadCache<V> {
     this.old.delete(key);
   }
 
+  /** Drops every entry (what they were charged leaves the budget at its next turns, as for `delete`). */
+  clear(): void {
+    this.young = new Map();
+    this.old = new Map();
+  }
+
   /** Called by the budget: the young generation becomes the old one. */
   turn(): void {
     this.old = this.young;

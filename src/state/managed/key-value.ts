@@ -1,7 +1,7 @@
 import type { KeyValueStoreSpec } from '../api.ts';
 import { toBinaryKey, type KeyValueBytesStore } from '../bytes.ts';
 import { NO_PENDING_CHANGES, type ChangeLogger, type TimestampSource } from '../change-logger.ts';
-import type { ManagedStore } from '../managed-store.ts';
+import type { ChangelogLoad, ManagedStore } from '../managed-store.ts';
 import {
   TypedKeyValueStore,
   timestampedChangelogForm,
@@ -52,6 +52,32 @@ export function managedKeyValueStore(
         else bytes.put(toBinaryKey(record.key), value);
       }
     },
+    ...(bytes.bulkLoad === undefined
+      ? {}
+      : {
+          bulkRestore: async (): Promise<ChangelogLoad | undefined> => {
+            const load = await bytes.bulkLoad!();
+            if (!load) return undefined;
+            return {
+              apply: (changes) => {
+                // The load copies each value into its batch at once: pooled bytes are enough.
+                for (const { key, value, timestamp } of changes)
+                  load.put(
+                    key,
+                    value === null
+                      ? null
+                      : timestamped
+                        ? timestampedFromChangelog(value, timestamp, pooledBytes)
+                        : value,
+                  );
+              },
+              save: (position) => load.save(position),
+              recordsPerSave: load.recordsPerSave,
+              saveDue: () => load.saveDue(),
+              finish: (checkpoint) => load.finish(checkpoint),
+            };
+          },
+        }),
     commit: (checkpoint) => bytes.commit(checkpoint),
     close: () => bytes.close(),
   };

@@ -152,6 +152,19 @@ export class KeyRuns implements KeyIndex {
     this.log(key, true);
   }
 
+  /** Many changes in order (a bulk load's between two saves): the arrays are kept when nothing else is logged. */
+  changed(keys: BinaryKey[], deleted: boolean[]): void {
+    if (this.loggedKeys.length === 0) {
+      this.loggedKeys = keys;
+      this.loggedDeletes = deleted;
+    } else
+      for (let i = 0; i < keys.length; i++) {
+        this.loggedKeys.push(keys[i]!);
+        this.loggedDeletes.push(deleted[i]!);
+      }
+    if (this.loggedKeys.length >= LOGGED_CHANGES_MAX) this.settle();
+  }
+
   private log(key: BinaryKey, deleted: boolean): void {
     this.loggedKeys.push(key);
     this.loggedDeletes.push(deleted);

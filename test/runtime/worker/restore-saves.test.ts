@@ -40,6 +40,26 @@ describe('restore saves', () => {
     await restorer.stop();
   });
 
+  it('saves as often as the target asks: every recordsPerSave records, and when it says a save is due', async () => {
+    const size = 10_000;
+    const reader = new SteppedReader(size);
+    const restorer = new Restorer(reader, silentLogger);
+    await restorer.start();
+    const saves: bigint[] = [];
+    let applied = 0;
+    const restored = restorer.restore(changelog, toOffset(0n), toOffset(size), {
+      apply: (records) => (applied += records.length),
+      save: (position) => saves.push(position),
+      recordsPerSave: 4_000,
+      // Due once past offset 9,000 (as if those records held many bytes): a save at the next slice.
+      saveDue: () => applied >= 9_000 && saves.at(-1)! < 9_000n,
+    });
+    for (let delivered = 0; delivered < size; delivered += 500) reader.deliver(500);
+    expect(await restored).toBe(size);
+    expect(saves).toEqual([4_000n, 8_000n, 9_000n]);
+    await restorer.stop();
+  });
+
   it('commits a LevelDB store along the way, and the store holds every record after the restore', async () => {
     const directory = mkdtempSync(join(tmpdir(), 'tributary-restore-'));
     directories.push(directory);
