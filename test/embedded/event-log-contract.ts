@@ -526,6 +526,9 @@ export function describeEventLogContract(name: string, setup: ContractSetup): vo
 
     it('fences transactional offsets by the group generation where it says so, and refuses a generation it cannot carry', async () => {
       const topic = await createTopic('generation', 1);
+      // Offsets within the partition: a member (kafkajs') reading from a committed offset beyond its end
+      // would commit its default offset in its place.
+      await produce([record(topic, 0, 'a'), record(topic, 0, 'b'), record(topic, 0, 'c')]);
       const groupId = topicName('generation-group');
       const admin = port.admin();
       cleanups.push(() => admin.close());
@@ -549,7 +552,10 @@ export function describeEventLogContract(name: string, setup: ContractSetup): vo
       }
       await producer.sendOffsets(groupId, [{ topic, partition: 0, offset: toOffset(1) }], generationOf(old));
       await producer.commit();
-      expect((await admin.committedOffsets(groupId, topic)).get(0)?.offset).toBe(1n);
+      // The group applies a transaction's offsets once its commit marker is written, after EndTxn.
+      const committed = async (offset: bigint) =>
+        (await admin.committedOffsets(groupId, topic)).get(0)?.offset === offset;
+      await waitFor('the offsets of the first generation', patienceMs, () => committed(1n));
 
       // A second member joins: the group moves to a new generation, and the first one's is over.
       const second = await member(groupId, [topic], 'second');
@@ -581,7 +587,7 @@ export function describeEventLogContract(name: string, setup: ContractSetup): vo
         generationOf(current),
       );
       await survivor.commit();
-      expect((await admin.committedOffsets(groupId, topic)).get(0)?.offset).toBe(3n);
+      await waitFor('the offsets of the current generation', patienceMs, () => committed(3n));
     });
 
     it('assigns a lone member every partition through the assignor, delivering only after resume, from the committed offset', async () => {

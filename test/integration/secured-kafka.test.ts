@@ -142,7 +142,8 @@ describe.skipIf(!kafka)('workers on a Kafka cluster with TLS, SASL and ACLs', ()
       grant: (acls) => acls.filter((acl) => acl.resourceType !== 'transactional-id'),
       error: ({ app }) =>
         new RegExp(
-          `Kafka refused WRITE on transactional-id "${app}-0_[01]" to SASL user "alice" \\(TRANSACTIONAL_ID_AUTHORIZATION_FAILED\\)`,
+          // The worker's one transactional producer: <application id>-<process id>-1.
+          `Kafka refused WRITE on transactional-id "${app}-[0-9a-f-]{36}-1" to SASL user "alice" \\(TRANSACTIONAL_ID_AUTHORIZATION_FAILED\\)`,
         ),
     },
   ])(

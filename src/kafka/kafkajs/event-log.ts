@@ -37,8 +37,8 @@ export function kafkaEventLog(connection: KafkaConnection): EventLogPort {
   const limits = new TopicLimits(kafkajsMaxMessageBytes(kafka), connection.logger);
   return {
     description: `kafka ${connection.brokers.join(',')}`,
-    // kafkajs 2.2.4 sends TxnOffsetCommit v0/v1, which carry no group generation.
-    groupFencedOffsets: false,
+    // The adapter sends TxnOffsetCommit v3 with the group generation (./txn-offset-commit.ts).
+    groupFencedOffsets: true,
     admin: () => new KafkajsAdmin(kafka),
     groupConsumer: (options: GroupConsumerOptions) =>
       new KafkajsGroupConsumer(kafka, options, connection.logger),

@@ -1,8 +1,10 @@
 /**
  * Puts ./fetch-rewrite.ts between kafkajs' fetch decoder and its consumers, on the one kafkajs instance
  * the adapter creates (no other instance in the process is touched), has each retry of a send wait
- * for the produce requests before it (./produce-settling.ts), and gives the clusters of transactional
- * producers a cache of coordinators (./coordinator-cache.ts, see withCachedCoordinators).
+ * for the produce requests before it (./produce-settling.ts), reads committed offsets only once no open
+ * transaction is about to change them (./stable-offsets.ts), and lets the adapter watch the brokers of
+ * the clients it chooses (withClusterWatch): the coordinator cache and TxnOffsetCommit v3 of
+ * transactional producers, the group generations of consumers.
  *
  * The path: the instance's private cluster factory → each cluster's `findBroker` → each broker's
  * `lookupRequest`, which builds the Fetch request → that request's `response.decode`, which now also
@@ -17,6 +19,7 @@ import type { Kafka } from 'kafkajs';
 import { batchEnds } from './fetch-batches.ts';
 import { settleProduceRequestsBeforeRetries } from './produce-settling.ts';
 import { cacheCoordinators } from './coordinator-cache.ts';
+import { fetchStableOffsets } from './stable-offsets.ts';
 import {
   KafkaClientMismatchError,
   rewriteFetchResponse,
@@ -40,26 +43,38 @@ export function applyFetchRewrite(kafka: Kafka): void {
   }
   instance[factory] = (options: unknown) => {
     const cluster = (createCluster as (options: unknown) => unknown).call(kafka, options);
-    interceptBrokers(cluster, cachingCoordinators ? cacheCoordinators(cluster) : undefined);
+    interceptBrokers(cluster, pendingWatch?.(cluster));
     return cluster;
   };
 }
 
-/** True while withCachedCoordinators creates a client: the cluster the factory makes then is its own. */
-let cachingCoordinators = false;
+/** What the cluster made inside withClusterWatch does with each of its brokers; none for any other. */
+export type ClusterWatch = (cluster: unknown) => (broker: object) => void;
+
+/** The watch of the client withClusterWatch is creating now: the cluster the factory makes then is its own. */
+let pendingWatch: ClusterWatch | undefined;
 
 /**
- * Creates a client (kafkajs makes its cluster synchronously, inside `create`) whose cluster remembers
- * its coordinators: for transactional producers, which kafkajs would otherwise have look them up
- * before every transactional request.
+ * Creates a client (kafkajs makes its cluster synchronously, inside `create`) whose cluster is given
+ * to `watch`, which returns what to do with each of its brokers, once, when the cluster first hands it
+ * out.
  */
-export function withCachedCoordinators<T>(create: () => T): T {
-  cachingCoordinators = true;
+export function withClusterWatch<T>(watch: ClusterWatch, create: () => T): T {
+  const previous = pendingWatch;
+  pendingWatch = watch;
   try {
     return create();
   } finally {
-    cachingCoordinators = false;
+    pendingWatch = previous;
   }
+}
+
+/**
+ * Creates a client whose cluster remembers its coordinators: for transactional producers, which
+ * kafkajs would otherwise have look them up before every transactional request.
+ */
+export function withCachedCoordinators<T>(create: () => T): T {
+  return withClusterWatch(cacheCoordinators, create);
 }
 
 /**
@@ -78,6 +93,7 @@ function interceptBrokers(cluster: unknown, alsoOnce?: (broker: object) => void)
     const broker = await (findBroker as (...a: unknown[]) => Promise<unknown>).apply(cluster, args);
     if (typeof broker === 'object' && broker !== null && !intercepted.has(broker)) {
       trackProduceRequests(broker);
+      fetchStableOffsets(broker);
       alsoOnce?.(broker);
     }
     interceptLookup(broker);

@@ -26,6 +26,9 @@ import { parseOffset } from '../../common/offset.ts';
 import { classified, kafkajsError } from './errors.ts';
 import { assertRewrittenBatch } from './fetch-rewrite.ts';
 import { ConsumerRestarts, runAgain, subscribeWhenReady } from './restarts.ts';
+import { withClusterWatch } from './fetch-hook.ts';
+import { GroupGenerations, type JoinedGeneration } from './group-generations.ts';
+import { awaitStableOffsets } from './stable-offsets.ts';
 
 /**
  * A consumer-group member on kafkajs. kafkajs has no revocation callback and drops the assignment's
@@ -61,6 +64,8 @@ export class KafkajsGroupConsumer implements GroupConsumerPort {
   /** From a crash or leaving the group until kafkajs has a group again (see `rejoin`). */
   private restarting = false;
   private restarts: ConsumerRestarts | undefined;
+  /** The consumer's kafkajs cluster, to read the group's offsets stably (see awaitStableOffsets). */
+  private cluster: unknown;
 
   constructor(kafka: Kafka, options: GroupConsumerOptions, logger: Logger) {
     this.kafka = kafka;
@@ -78,23 +83,38 @@ export class KafkajsGroupConsumer implements GroupConsumerPort {
       crash: (error) => handlers.onCrash(error),
     });
     this.restarts = restarts;
-    const consumer = this.kafka.consumer({
-      groupId: this.options.groupId,
-      partitionAssigners: [assignorBridge(this.options.assignor)],
-      readUncommitted: !this.options.readCommitted,
-      sessionTimeout: this.options.sessionTimeoutMs ?? 45_000,
-      rebalanceTimeout: 60_000,
-      // kafkajs heartbeats between fetches only: short fetch waits and heartbeats keep rebalances quick.
-      heartbeatInterval: 1_000,
-      allowAutoTopicCreation: false,
-      maxWaitTimeInMs: 100,
-      maxBytesPerPartition: this.options.maxPartitionFetchBytes ?? DEFAULT_MAX_PARTITION_FETCH_BYTES,
-      retry: ConsumerRestarts.retryOptions(),
-    });
+    // kafkajs' GROUP_JOIN has no generation: its SyncGroup requests say which (see group-generations.ts).
+    const generations = new GroupGenerations();
+    const consumer = withClusterWatch(
+      (cluster) => {
+        this.cluster = cluster;
+        return generations.watch();
+      },
+      () =>
+        this.kafka.consumer({
+          groupId: this.options.groupId,
+          partitionAssigners: [assignorBridge(this.options.assignor)],
+          readUncommitted: !this.options.readCommitted,
+          sessionTimeout: this.options.sessionTimeoutMs ?? 45_000,
+          rebalanceTimeout: 60_000,
+          // kafkajs heartbeats between fetches only: short fetch waits and heartbeats keep rebalances quick.
+          heartbeatInterval: 1_000,
+          allowAutoTopicCreation: false,
+          maxWaitTimeInMs: 100,
+          maxBytesPerPartition: this.options.maxPartitionFetchBytes ?? DEFAULT_MAX_PARTITION_FETCH_BYTES,
+          retry: ConsumerRestarts.retryOptions(),
+        }),
+    );
     this.consumer = consumer;
     consumer.on(consumer.events.GROUP_JOIN, (event) => {
       restarts.joined();
       this.inGroup = true;
+      let joined: JoinedGeneration | Error;
+      try {
+        joined = generations.joined(this.options.groupId, event.payload.memberId);
+      } catch (error) {
+        joined = error as Error;
+      }
       const assigned = fromAssignmentMap(event.payload.memberAssignment);
       // Synchronous, so it happens before kafkajs fetches for the new generation.
       if (assigned.length > 0) consumer.pause(byTopic(assigned));
@@ -108,13 +128,9 @@ export class KafkajsGroupConsumer implements GroupConsumerPort {
       const superseded = () => !current() || rebalances !== this.rebalances;
       this.assigning = this.assigning
         .then(async () => {
+          if (joined instanceof Error) throw joined;
           if (superseded()) return;
-          const assignment = await this.readAssignment(
-            consumer,
-            event.payload.memberId,
-            assigned,
-            superseded,
-          );
+          const assignment = await this.readAssignment(consumer, joined, assigned, superseded);
           if (assignment && !superseded()) await handlers.onAssigned(assignment);
         })
         .catch((error: Error) => {
@@ -288,13 +304,39 @@ export class KafkajsGroupConsumer implements GroupConsumerPort {
   }
 
   /**
+   * Waits until no transaction of a previous owner holds offsets of the assigned partitions (see
+   * awaitStableOffsets), retried while the coordinator is unavailable; false once the assignment is
+   * superseded.
+   */
+  private async stableOffsets(assigned: TopicPartition[], superseded: () => boolean): Promise<boolean> {
+    const { groupId } = this.options;
+    try {
+      await retrying(
+        () =>
+          classified(`reading the committed offsets of group "${groupId}"`, () =>
+            awaitStableOffsets(this.cluster, groupId, assigned),
+          ),
+        {
+          what: `reading the committed offsets of group "${groupId}"`,
+          policy: retryPolicy(this.options.retryTimeoutMs),
+          retriable: (error) => !superseded() && errorKind(error) === 'retriable',
+        },
+      );
+      return !superseded();
+    } catch (error) {
+      if (superseded()) return false;
+      throw error;
+    }
+  }
+
+  /**
    * Reads back this member's assignment (with its user data) and every member's, for query routing.
    * Undefined when the group has moved on (another rebalance started, or completed a newer generation):
    * the description no longer shows this join's assignment, and the next join brings the new one.
    */
   private async readAssignment(
     consumer: Consumer,
-    memberId: string,
+    { generationId, memberId }: JoinedGeneration,
     assigned: TopicPartition[],
     superseded: () => boolean,
   ): Promise<GroupAssignment | undefined> {
@@ -326,8 +368,9 @@ export class KafkajsGroupConsumer implements GroupConsumerPort {
           this.logger.debug({ memberId }, 'group completed a newer generation; waiting for its join');
           return undefined;
         }
+        if (!(await this.stableOffsets(assigned, superseded))) return undefined;
         return {
-          generationId: -1,
+          generationId,
           memberId,
           partitions: assigned,
           userData: own.assignment.userData,

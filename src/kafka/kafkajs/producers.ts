@@ -1,7 +1,7 @@
 import type { Kafka, Producer, Transaction } from 'kafkajs';
 import {
+  GroupFencedError,
   ProducerFencedError,
-  groupFencingUnsupported,
   type GroupGeneration,
   type OutgoingRecord,
   type ProducerPort,
@@ -17,7 +17,9 @@ import { isFencing, isProducerStateLost, kafkajsError, kafkajsErrorKind } from '
 import { byTopic } from './group-consumer.ts';
 import type { TopicLimits } from '../topic-limits.ts';
 import { formatOffset } from '../../common/offset.ts';
-import { withCachedCoordinators } from './fetch-hook.ts';
+import { withClusterWatch } from './fetch-hook.ts';
+import { cacheCoordinators } from './coordinator-cache.ts';
+import { sendGroupGenerations, withGeneration } from './txn-offset-commit.ts';
 
 type SendBatch = Producer['sendBatch'];
 
@@ -110,17 +112,36 @@ export class KafkajsProducer implements ProducerPort {
  * The transaction timeout the coordinator aborts an open transaction at, and the longest any request of
  * a transactional producer may take (with kafkajs' own retries) before it counts as failed: past it the
  * transaction is being aborted anyway, and a call that never settles (a request lost with its
- * connection) must not hold its task, and with it the worker's commits, for ever.
+ * connection) must not hold its tasks, and with them the worker's commits, for ever. Kafka Streams'
+ * `transaction.timeout.ms` under exactly-once (10 s): a transaction its producer stopped tending (a
+ * stalled or crashed worker), which holds back read_committed readers of every partition of the
+ * member's tasks, is aborted within 10 s.
  */
-export const TRANSACTION_TIMEOUT_MS = 60_000;
+export const TRANSACTION_TIMEOUT_MS = 10_000;
 
 /** Answers of a transaction coordinator that is busy for a moment; the request is worth repeating. */
 const COORDINATOR_BUSY = new Set(['CONCURRENT_TRANSACTIONS', 'COORDINATOR_LOAD_IN_PROGRESS']);
 /** About 15 s of retries with the backoff below. */
 const SEND_OFFSETS_ATTEMPTS = 40;
+/** The group's answers to offsets of a generation that is over, or of a member it no longer has (KIP-447). */
+const GROUP_FENCING = new Set(['ILLEGAL_GENERATION', 'UNKNOWN_MEMBER_ID', 'FENCED_INSTANCE_ID']);
 
 /**
- * One transactional id, one producer: the exactly-once unit of a task.
+ * The cluster of a transactional producer: it remembers its coordinators (./coordinator-cache.ts) and
+ * sends TxnOffsetCommit v3, with the group generation (./txn-offset-commit.ts).
+ */
+function transactionalCluster(cluster: unknown): (broker: object) => void {
+  const cacheOn = cacheCoordinators(cluster);
+  return (broker) => {
+    sendGroupGenerations(broker);
+    cacheOn(broker);
+  };
+}
+
+/**
+ * One transactional id, one producer: the exactly-once unit of a task, or of a group member (one
+ * producer for all its tasks): its offsets carry the member's group generation (TxnOffsetCommit v3,
+ * KIP-447), so the group refuses those of a member it has moved on from (GroupFencedError).
  *
  * kafkajs cannot go on with a transaction after any of its requests failed (its transaction state
  * stays where the failure left it, e.g. "committing"), so the first failure is final for this
@@ -153,7 +174,7 @@ export class KafkajsTransactionalProducer implements TransactionalProducerPort {
     transactionalId: string,
     limits: TopicLimits,
   ): Promise<KafkajsTransactionalProducer> {
-    const producer = withCachedCoordinators(() =>
+    const producer = withClusterWatch(transactionalCluster, () =>
       kafka.producer({
         transactionalId,
         idempotent: true,
@@ -201,7 +222,6 @@ export class KafkajsTransactionalProducer implements TransactionalProducerPort {
     offsets: readonly TopicPartitionOffset[],
     generation?: GroupGeneration,
   ): Promise<void> {
-    if (generation) throw groupFencingUnsupported('kafkajs');
     if (offsets.length === 0) return;
     const topics = byTopic(offsets).map(({ topic }) => ({
       topic,
@@ -218,10 +238,14 @@ export class KafkajsTransactionalProducer implements TransactionalProducerPort {
         // AddOffsetsToTxn changes nothing when refused, so kafkajs' transaction can go on after it.
         for (let attempt = 1; ; attempt++) {
           try {
-            return await this.open().sendOffsets({ consumerGroupId: groupId, topics });
+            return await this.open().sendOffsets({
+              consumerGroupId: groupId,
+              topics: withGeneration(topics, generation),
+            });
           } catch (error) {
             const type = kafkaErrorType(error);
-            if (!type || !COORDINATOR_BUSY.has(type) || attempt >= SEND_OFFSETS_ATTEMPTS) throw error;
+            if (!type || !COORDINATOR_BUSY.has(type) || attempt >= SEND_OFFSETS_ATTEMPTS)
+              throw groupRefusal(error, groupId, generation);
             await new Promise((resolve) => setTimeout(resolve, Math.min(10 * 2 ** (attempt - 1), 500)));
           }
         }
@@ -238,11 +262,21 @@ export class KafkajsTransactionalProducer implements TransactionalProducerPort {
     });
   }
 
-  /** Aborts the open transaction; after a failure there is nothing this producer can do any more. */
+  /**
+   * Aborts the open transaction; after a failure there is nothing more this producer can do, but
+   * abort a transaction whose offsets the group refused.
+   */
   async abort(): Promise<void> {
     const transaction = this.transaction;
     this.transaction = undefined;
-    if (this.failure || !transaction?.isActive()) return;
+    if (!transaction?.isActive()) return;
+    if (this.failure) {
+      // Refused offsets leave kafkajs' transaction intact: aborting it now frees its partitions for
+      // read_committed readers (the member's next owner among them) instead of at the timeout.
+      if (isGroupRefusal(this.failure))
+        await withDeadline(transaction.abort(), TRANSACTION_TIMEOUT_MS).catch(() => undefined);
+      return;
+    }
     await this.guard('aborting a transaction', () => transaction.abort());
   }
 
@@ -266,7 +300,9 @@ export class KafkajsTransactionalProducer implements TransactionalProducerPort {
     try {
       return await withDeadline(operation(), TRANSACTION_TIMEOUT_MS);
     } catch (error) {
-      if (isFencing(error)) {
+      if (isGroupRefusal(error)) {
+        this.failure = error;
+      } else if (isFencing(error)) {
         this.failure = new ProducerFencedError(this.transactionalId, { cause: error });
       } else {
         const refused = accessError(error, this.kafka, { ...access, transactionalId: this.transactionalId });
@@ -279,6 +315,31 @@ export class KafkajsTransactionalProducer implements TransactionalProducerPort {
       throw this.failure;
     }
   }
+}
+
+/**
+ * The group refused the offsets: the generation they were sent with is over, or the member is not in
+ * the group (a zombie: `task-migrated`); or the group is between generations (the transaction cannot
+ * carry them: `abortable`, the tasks start again from their last commit). kafkajs does not retry
+ * these answers (its sendOffsets gives up on any it does not know as transient).
+ */
+function groupRefusal(error: unknown, groupId: string, generation: GroupGeneration | undefined): unknown {
+  const type = kafkaErrorType(error);
+  if (generation && type !== undefined && GROUP_FENCING.has(type))
+    return new GroupFencedError(groupId, generation, { cause: error });
+  if (type === 'REBALANCE_IN_PROGRESS')
+    return new TributaryError(
+      'TRIB_REBALANCE',
+      `group "${groupId}" is rebalancing; the transaction's offsets were refused`,
+      { cause: error, kind: 'abortable' },
+    );
+  return error;
+}
+
+function isGroupRefusal(error: unknown): error is TributaryError {
+  return (
+    error instanceof GroupFencedError || (error instanceof TributaryError && error.code === 'TRIB_REBALANCE')
+  );
 }
 
 /** The operation's outcome, or a retriable failure once `ms` have passed without one. */

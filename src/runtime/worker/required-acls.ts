@@ -91,7 +91,7 @@ export function requiredAcls(topology: Topology, applicationId: string, options:
       pattern: 'prefixed',
       name: `${applicationId}-`,
       operations: ['WRITE'],
-      why: 'exactly-once: transactional producers, one per task (kafkajs) or per stream thread (platformatic)',
+      why: 'exactly-once: one transactional producer per stream thread',
     });
   return acls;
 }
