@@ -71,13 +71,14 @@ interface DecodedPartition {
   messages: DecodedRecord[];
 }
 
-/** kafkajs is not shaped as the rewrite expects: consuming anyway could deliver aborted records or stall. */
+/** kafkajs is not shaped as the adapter expects (its fetch rewrite, decoders, encoders or requests): going on could break its guarantees. */
 export class KafkaClientMismatchError extends TributaryError {
   constructor(what: string) {
     super(
       'TRIB_KAFKA_CLIENT',
-      `kafkajs ${kafkajsVersion()} does not work the way Tributary's consumers rely on (${what}); ` +
-        'consuming anyway could deliver records of aborted transactions. Tributary supports kafkajs 2.2.x.',
+      `kafkajs ${kafkajsVersion()} does not work the way Tributary's kafkajs adapter relies on (${what}); ` +
+        'going on could break its guarantees (records of aborted transactions delivered, offsets committed ' +
+        'unfenced). Tributary supports kafkajs 2.2.x.',
     );
   }
 }
