@@ -14,6 +14,7 @@ import { KafkaClientMismatchError } from '../../src/kafka/kafkajs/fetch-rewrite.
 import { pendingRecord } from '../../src/kafka/kafkajs/produce-encoding.ts';
 import { crc32c } from '../../src/kafka/kafkajs/crc32c.ts';
 import { compileKafkajsFile } from '../support/kafkajs-files.ts';
+import { randomValues, type RandomValues } from '../support/random.ts';
 import type { KafkaMessage } from 'kafkajs';
 
 const require = createRequire(import.meta.url);
@@ -119,22 +120,7 @@ async function decodeBoth(set: Buffer) {
   };
 }
 
-/** A small deterministic generator, so a failure names a reproducible case. */
-function generator(seed: number) {
-  let state = seed >>> 0;
-  const next = () => {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    return state / 0x100000000;
-  };
-  const int = (below: number) => Math.floor(next() * below);
-  const pick = <T>(choices: readonly T[]): T => choices[int(choices.length)]!;
-  const bytes = (length: number) => Buffer.from(Array.from({ length }, () => int(256)));
-  const text = (length: number) =>
-    Array.from({ length }, () => pick(['a', 'z', '0', 'é', '€', '語', '😀', ' '])).join('');
-  return { int, pick, bytes, text };
-}
-
-function randomBatch(g: ReturnType<typeof generator>, firstOffset: bigint): BatchSpec {
+function randomBatch(g: RandomValues, firstOffset: bigint): BatchSpec {
   const count = g.pick([0, 1, 2, 17, 300]);
   let offsetDelta = 0;
   const keyOrValue = () =>
@@ -174,7 +160,7 @@ describe('the adapter’s fetch decoding', () => {
   for (const by of ['kafkajs', 'adapter'] as const) {
     it(`decodes random record batches encoded by ${by} as kafkajs does`, async () => {
       for (let seed = 1; seed <= 30; seed++) {
-        const g = generator(seed);
+        const g = randomValues(seed);
         const batches: Buffer[] = [];
         let offset = BigInt(g.pick([0, 7, 2 ** 40]));
         for (let n = 1 + g.int(4); n > 0; n--) {

@@ -12,6 +12,7 @@ import {
 } from '../../src/kafka/kafkajs/produce-encoding.ts';
 import { crc32c } from '../../src/kafka/kafkajs/crc32c.ts';
 import { compileKafkajsFile } from '../support/kafkajs-files.ts';
+import { randomValues, type RandomValues } from '../support/random.ts';
 
 const require = createRequire(import.meta.url);
 const RECORD = 'kafkajs/src/protocol/recordBatch/record/v0/index.js';
@@ -40,24 +41,7 @@ function kafkajsOwn(): { record: unknown; RecordBatch: RecordBatch; produce: Pro
   return { record, RecordBatch: batchModule.RecordBatch, produce };
 }
 
-/** A small deterministic generator, so a failure names a reproducible case. */
-function generator(seed: number) {
-  let state = seed >>> 0;
-  const next = () => {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    return state / 0x100000000;
-  };
-  const int = (below: number) => Math.floor(next() * below);
-  const pick = <T>(choices: readonly T[]): T => choices[int(choices.length)]!;
-  const bytes = (length: number) => Buffer.from(Array.from({ length }, () => int(256)));
-  const text = (length: number) =>
-    Array.from({ length }, () => pick(['a', 'z', '0', 'é', '€', '語', '😀', ' '])).join('');
-  return { int, pick, bytes, text };
-}
-
-type Generator = ReturnType<typeof generator>;
-
-function keyOrValue(g: Generator): unknown {
+function keyOrValue(g: RandomValues): unknown {
   switch (g.int(7)) {
     case 0:
       return null;
@@ -76,11 +60,11 @@ function keyOrValue(g: Generator): unknown {
   }
 }
 
-function headerValue(g: Generator): unknown {
+function headerValue(g: RandomValues): unknown {
   return g.int(2) === 0 ? g.text(g.int(20)) : g.bytes(g.int(200));
 }
 
-function headers(g: Generator): unknown {
+function headers(g: RandomValues): unknown {
   if (g.int(3) === 0) return undefined;
   const result: Record<string, unknown> = {};
   const count = g.int(g.int(8) === 0 ? 70 : 4);
@@ -92,7 +76,7 @@ function headers(g: Generator): unknown {
 }
 
 /** kafkajs takes timestamps as strings (Tributary sends them so) or numbers; some records lack one. */
-function timestamp(g: Generator, base: number): unknown {
+function timestamp(g: RandomValues, base: number): unknown {
   const spread = g.pick([0, 1, 1000, 2 ** 31, 2 ** 40, 2 ** 51]);
   const at = base + g.int(2) * (g.int(2) === 0 ? spread : -Math.min(spread, base));
   switch (g.int(4)) {
@@ -105,7 +89,7 @@ function timestamp(g: Generator, base: number): unknown {
   }
 }
 
-function messages(g: Generator, count: number): unknown[] {
+function messages(g: RandomValues, count: number): unknown[] {
   const base = g.pick([0, 9, 1_733_500_000_000, 2 ** 52]);
   return Array.from({ length: count }, () => ({
     key: keyOrValue(g),
@@ -115,7 +99,7 @@ function messages(g: Generator, count: number): unknown[] {
   }));
 }
 
-function produceArgs(g: Generator): Record<string, unknown> {
+function produceArgs(g: RandomValues): Record<string, unknown> {
   const Long = require('kafkajs/src/utils/long.js') as { fromValue(value: unknown): unknown };
   const kind = g.pick(['plain', 'idempotent', 'transactional']);
   const partitions = Array.from({ length: 1 + g.int(3) }, (_, partition) => ({
@@ -170,7 +154,7 @@ describe("kafkajs' Produce requests write a batch's records in one pass", () => 
     const ours7 = require(PRODUCE_V7) as ProduceRequestBuilder;
     let records = 0;
     for (let seed = 1; seed <= 40; seed += 1) {
-      const args = produceArgs(generator(seed));
+      const args = produceArgs(randomValues(seed));
       const expected = (await own.produce(args).encode()).buffer;
       const allocations = vi.spyOn(Buffer, 'alloc');
       const actual = (await ours(args).encode()).buffer;
@@ -261,7 +245,7 @@ describe("kafkajs' Produce requests write a batch's records in one pass", () => 
     const kafkajsCrc32c = require('kafkajs/src/protocol/recordBatch/crc32C/index.js') as (
       b: Buffer,
     ) => number;
-    const g = generator(7);
+    const g = randomValues(7);
     expect(crc32c(Buffer.from('123456789'))).toBe(0xe3069283); // the standard check value
     for (let length = 0; length < 100; length += 1) {
       for (let start = 0; start < 8; start += 1) {

@@ -16,3 +16,16 @@ export function random(seed: number): Random {
   for (let i = 0; i < 8; i++) next();
   return next;
 }
+
+/** Integers, picks, bytes and text (multi-byte characters included) from one deterministic source. */
+export function randomValues(seed: number) {
+  const next = random(seed);
+  const int = (below: number) => Math.floor(next() * below);
+  const pick = <T>(choices: readonly T[]): T => choices[int(choices.length)]!;
+  const bytes = (length: number) => Buffer.from(Array.from({ length }, () => int(256)));
+  const text = (length: number) =>
+    Array.from({ length }, () => pick(['a', 'z', '0', 'é', '€', '語', '😀', ' '])).join('');
+  return { int, pick, bytes, text };
+}
+
+export type RandomValues = ReturnType<typeof randomValues>;
