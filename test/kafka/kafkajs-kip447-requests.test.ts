@@ -1,12 +1,9 @@
 import { createRequire } from 'node:module';
-import type { Kafka } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import { errorKind } from '../../src/errors.ts';
 import { GroupFencedError } from '../../src/kafka/port.ts';
-import { KafkajsTransactionalProducer } from '../../src/kafka/kafkajs/producers.ts';
 import { protocolError } from '../../src/kafka/kafkajs/broker-requests.ts';
-import { TopicLimits } from '../../src/kafka/topic-limits.ts';
-import { silentLogger } from '../../src/common/logger.ts';
+import { transactionalProducerOver } from './kafkajs-fakes.ts';
 import { toOffset } from '../../src/common/offset.ts';
 import {
   decodeTxnOffsetCommitV3,
@@ -379,8 +376,6 @@ describe('OffsetFetch v7 with require_stable for kafkajs', () => {
 });
 
 describe("the kafkajs transactional producer when the group refuses a transaction's offsets", () => {
-  const limits = new TopicLimits(async (topics) => new Map(topics.map((t) => [t, 1_000_000])), silentLogger);
-
   /** A kafkajs producer whose transaction's sendOffsets fails with the broker's `code`. */
   async function refusedWith(code: number) {
     const calls: string[] = [];
@@ -394,14 +389,7 @@ describe("the kafkajs transactional producer when the group refuses a transactio
       abort: async () => void calls.push('abort'),
       isActive: () => true,
     };
-    const kafka = {
-      producer: () => ({
-        connect: async () => {},
-        disconnect: async () => {},
-        transaction: async () => transaction,
-      }),
-    } as unknown as Kafka;
-    const producer = await KafkajsTransactionalProducer.create(kafka, 'app-p-1', limits);
+    const producer = await transactionalProducerOver(transaction, 'app-p-1');
     calls.length = 0;
     await producer.begin();
     const failure = await producer

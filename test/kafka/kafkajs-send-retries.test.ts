@@ -7,14 +7,9 @@ import {
   SentAgainError,
   settleProduceRequestsBeforeRetries,
 } from '../../src/kafka/kafkajs/produce-settling.ts';
-import {
-  KafkajsProducer,
-  KafkajsTransactionalProducer,
-  TRANSACTION_TIMEOUT_MS,
-} from '../../src/kafka/kafkajs/producers.ts';
+import { KafkajsProducer, TRANSACTION_TIMEOUT_MS } from '../../src/kafka/kafkajs/producers.ts';
 import type { OutgoingRecord } from '../../src/kafka/port.ts';
-import { TopicLimits } from '../../src/kafka/topic-limits.ts';
-import { silentLogger } from '../../src/common/logger.ts';
+import { roomyLimits, transactionalProducerOver } from './kafkajs-fakes.ts';
 
 const require = createRequire(import.meta.url);
 
@@ -317,18 +312,7 @@ describe("a send through kafkajs' retries while partition leaders move", () => {
       abort: async () => {},
       isActive: () => true,
     };
-    const kafka = {
-      producer: () => ({
-        connect: async () => {},
-        disconnect: async () => {},
-        transaction: async () => transaction,
-      }),
-    } as unknown as Kafka;
-    const limits = new TopicLimits(
-      async (topics) => new Map(topics.map((t) => [t, 1_000_000])),
-      silentLogger,
-    );
-    const producer = await KafkajsTransactionalProducer.create(kafka, 'validations-0_1', limits);
+    const producer = await transactionalProducerOver(transaction, 'validations-0_1');
     await producer.begin();
     const failure = await producer.send(request).catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(TributaryError);
@@ -359,11 +343,7 @@ describe('the at-least-once producer after a failed send', () => {
         };
       },
     } as unknown as Kafka;
-    const limits = new TopicLimits(
-      async (topics) => new Map(topics.map((t) => [t, 1_000_000])),
-      silentLogger,
-    );
-    const producer = new KafkajsProducer(kafka, limits);
+    const producer = new KafkajsProducer(kafka, roomyLimits());
     const failure = await producer.send(records(0, 1)).catch((error: unknown) => error);
     expect(errorKind(failure)).toBe('retriable');
     expect((await producer.send(records(0, 1))).get(TOPIC)).toEqual(new Map([[0, 0n]]));
@@ -382,18 +362,7 @@ describe('a transactional request that never settles', () => {
       abort: async () => {},
       isActive: () => true,
     };
-    const kafka = {
-      producer: () => ({
-        connect: async () => {},
-        disconnect: async () => {},
-        transaction: async () => transaction,
-      }),
-    } as unknown as Kafka;
-    const limits = new TopicLimits(
-      async (topics) => new Map(topics.map((t) => [t, 1_000_000])),
-      silentLogger,
-    );
-    const producer = await KafkajsTransactionalProducer.create(kafka, 'fraud-0_1', limits);
+    const producer = await transactionalProducerOver(transaction, 'fraud-0_1');
     await producer.begin();
     const commit = producer.commit().catch((error: unknown) => error);
     await vi.advanceTimersByTimeAsync(TRANSACTION_TIMEOUT_MS - 1);
