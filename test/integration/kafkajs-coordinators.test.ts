@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
-import { applyFetchRewrite, withCachedCoordinators } from '../../src/kafka/kafkajs/fetch-hook.ts';
+import { applyFetchRewrite, withClusterWatch } from '../../src/kafka/kafkajs/fetch-hook.ts';
+import { cacheCoordinators } from '../../src/kafka/kafkajs/coordinator-cache.ts';
 import { KafkaKit, kafkaBrokers, uniqueName } from '../support/kafka-kit.ts';
 
 const brokers = kafkaBrokers();
@@ -91,7 +92,7 @@ describe.skipIf(!brokers)("kafkajs' transactional producers on a real broker", (
       maxInFlightRequests: 1,
     });
     const cached = await coordinatorLookups(
-      withCachedCoordinators(() => kafka.producer(options('cached'))),
+      withClusterWatch(cacheCoordinators, () => kafka.producer(options('cached'))),
       topic,
       uniqueName('cached-group'),
     );

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Kafka, logLevel } from 'kafkajs';
 import { cacheCoordinators } from '../../src/kafka/kafkajs/coordinator-cache.ts';
-import { applyFetchRewrite, withCachedCoordinators } from '../../src/kafka/kafkajs/fetch-hook.ts';
+import { applyFetchRewrite, withClusterWatch } from '../../src/kafka/kafkajs/fetch-hook.ts';
 import { KafkaClientMismatchError } from '../../src/kafka/kafkajs/fetch-rewrite.ts';
 
 const TRANSACTION = 1;
@@ -140,7 +140,9 @@ describe('a transactional producer remembers its coordinators', () => {
       made.push(cluster);
       return cluster;
     };
-    withCachedCoordinators(() => kafka.producer({ transactionalId: 'app-0_1', idempotent: true }));
+    withClusterWatch(cacheCoordinators, () =>
+      kafka.producer({ transactionalId: 'app-0_1', idempotent: true }),
+    );
     kafka.producer();
     kafka.consumer({ groupId: 'app' });
     expect(made).toHaveLength(3);

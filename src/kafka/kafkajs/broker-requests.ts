@@ -17,6 +17,15 @@ export function protocolError(code: number): Error & { type?: string } {
   return protocolErrors.createErrorFromCode(code);
 }
 
+/** The error of the first partition an answer refused, if any (answers that say per partition). */
+export function partitionError(
+  topics: readonly { partitions: readonly { errorCode: number }[] }[],
+): (Error & { type?: string }) | undefined {
+  for (const { partitions } of topics)
+    for (const { errorCode } of partitions) if (errorCode !== 0) return protocolError(errorCode);
+  return undefined;
+}
+
 /** One flexible request version: its body, and its response after the correlation id. */
 export interface FlexibleRequest<Result> {
   readonly apiKey: number;

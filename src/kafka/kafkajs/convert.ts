@@ -57,10 +57,8 @@ export function logRecords(
   messages: readonly KafkaMessage[],
 ): readonly LogRecord[] {
   const records = messages as readonly unknown[];
-  let decoded = true;
-  for (const record of records) if (!(record instanceof FetchedRecord)) decoded = false;
   // kafkajs made the array for this batch and does not change it afterwards.
-  if (decoded) return records as readonly FetchedRecord[];
+  if (records.every((record) => record instanceof FetchedRecord)) return records as readonly FetchedRecord[];
   return records.map((record) =>
     record instanceof FetchedRecord ? record : fromKafkaMessage(topic, partition, record as KafkaMessage),
   );

@@ -18,7 +18,6 @@ import './fetch-decoding.ts';
 import type { Kafka } from 'kafkajs';
 import { batchEnds } from './fetch-batches.ts';
 import { settleProduceRequestsBeforeRetries } from './produce-settling.ts';
-import { cacheCoordinators } from './coordinator-cache.ts';
 import { fetchStableOffsets } from './stable-offsets.ts';
 import {
   KafkaClientMismatchError,
@@ -70,17 +69,10 @@ export function withClusterWatch<T>(watch: ClusterWatch, create: () => T): T {
 }
 
 /**
- * Creates a client whose cluster remembers its coordinators: for transactional producers, which
- * kafkajs would otherwise have look them up before every transactional request.
- */
-export function withCachedCoordinators<T>(create: () => T): T {
-  return withClusterWatch(cacheCoordinators, create);
-}
-
-/**
  * The brokers a cluster hands out build their Fetch requests through interceptFetch, and their produce
- * requests are awaited before a send is tried again (produce-settling.ts); `alsoOnce` is given each
- * broker the first time, as well (the coordinator cache's watch on its requests).
+ * requests are awaited before a send is tried again (produce-settling.ts), and their committed-offset
+ * reads are stable (stable-offsets.ts); `alsoOnce` is given each broker the first time, as well (the
+ * client's watch from withClusterWatch).
  */
 function interceptBrokers(cluster: unknown, alsoOnce?: (broker: object) => void): void {
   const target = cluster as { findBroker?: unknown };

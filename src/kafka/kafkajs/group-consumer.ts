@@ -310,14 +310,12 @@ export class KafkajsGroupConsumer implements GroupConsumerPort {
    */
   private async stableOffsets(assigned: TopicPartition[], superseded: () => boolean): Promise<boolean> {
     const { groupId } = this.options;
+    const what = `reading the committed offsets of group "${groupId}"`;
     try {
       await retrying(
-        () =>
-          classified(`reading the committed offsets of group "${groupId}"`, () =>
-            awaitStableOffsets(this.cluster, groupId, assigned),
-          ),
+        () => classified(what, () => awaitStableOffsets(this.cluster, groupId, byTopic(assigned))),
         {
-          what: `reading the committed offsets of group "${groupId}"`,
+          what,
           policy: retryPolicy(this.options.retryTimeoutMs),
           retriable: (error) => !superseded() && errorKind(error) === 'retriable',
         },

@@ -12,7 +12,7 @@
  * so kafkajs' consumer and admin read it as their own.
  */
 import { Reader, Writer } from './flexible-encoding.ts';
-import { protocolError, sendThrough } from './broker-requests.ts';
+import { partitionError, protocolError, sendThrough } from './broker-requests.ts';
 import { kafkaErrorType } from './convert.ts';
 import { KafkaClientMismatchError } from './fetch-rewrite.ts';
 
@@ -78,8 +78,7 @@ export function decodeOffsetFetchV7(payload: Buffer): OffsetFetchResult {
 
 function failure(result: OffsetFetchResult): Error | undefined {
   if (result.errorCode !== 0) return protocolError(result.errorCode);
-  const code = result.responses.flatMap((t) => t.partitions).find((p) => p.errorCode !== 0)?.errorCode;
-  return code === undefined ? undefined : protocolError(code);
+  return partitionError(result.responses);
 }
 
 /**
@@ -125,9 +124,9 @@ export function fetchStableOffsets(broker: object): void {
 export async function awaitStableOffsets(
   cluster: unknown,
   groupId: string,
-  partitions: readonly { topic: string; partition: number }[],
+  topics: readonly { topic: string; partitions: readonly number[] }[],
 ): Promise<void> {
-  if (partitions.length === 0) return;
+  if (topics.length === 0) return;
   const find = (cluster as { findGroupCoordinator?: unknown }).findGroupCoordinator;
   if (typeof find !== 'function')
     throw new KafkaClientMismatchError('its Cluster has no findGroupCoordinator function');
@@ -136,14 +135,11 @@ export async function awaitStableOffsets(
   };
   if (typeof coordinator?.offsetFetch !== 'function')
     throw new KafkaClientMismatchError('its Broker has no offsetFetch function');
-  const topics = new Map<string, { partition: number }[]>();
-  for (const { topic, partition } of partitions) {
-    let list = topics.get(topic);
-    if (!list) topics.set(topic, (list = []));
-    list.push({ partition });
-  }
   await (coordinator.offsetFetch as (args: OffsetFetchArgs) => Promise<unknown>).call(coordinator, {
     groupId,
-    topics: [...topics].map(([topic, list]) => ({ topic, partitions: list })),
+    topics: topics.map(({ topic, partitions }) => ({
+      topic,
+      partitions: partitions.map((partition) => ({ partition })),
+    })),
   });
 }

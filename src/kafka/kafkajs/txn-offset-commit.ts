@@ -15,7 +15,7 @@
 import type { GroupGeneration } from '../port.ts';
 import { KafkaClientMismatchError } from './fetch-rewrite.ts';
 import { Reader, Writer } from './flexible-encoding.ts';
-import { protocolError, sendThrough } from './broker-requests.ts';
+import { partitionError, sendThrough } from './broker-requests.ts';
 
 /** Kafka protocol constants. */
 const TXN_OFFSET_COMMIT_API_KEY = 28;
@@ -141,10 +141,7 @@ export function sendGroupGenerations(broker: object): void {
         apiName: 'TxnOffsetCommit',
         body: () => encodeTxnOffsetCommitV3(request),
         decode: decodeTxnOffsetCommitV3,
-        failure: (result) => {
-          const code = result.topics.flatMap((t) => t.partitions).find((p) => p.errorCode !== 0)?.errorCode;
-          return code === undefined ? undefined : protocolError(code);
-        },
+        failure: (result) => partitionError(result.topics),
       },
       'fencing transactional offsets by the group generation (Kafka 2.5 or later)',
     );
