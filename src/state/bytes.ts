@@ -1,4 +1,5 @@
 import type { Offset } from '../common/offset.ts';
+import { asBuffer } from '../common/bytes.ts';
 
 /**
  * The byte level of the stores. Keys travel as "binary strings": one char per byte (latin1), so they
@@ -7,10 +8,7 @@ import type { Offset } from '../common/offset.ts';
 export type BinaryKey = string;
 
 export function toBinaryKey(bytes: Uint8Array): BinaryKey {
-  const buffer = Buffer.isBuffer(bytes)
-    ? bytes
-    : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  return buffer.toString('latin1');
+  return asBuffer(bytes).toString('latin1');
 }
 
 export function fromBinaryKey(key: BinaryKey): Uint8Array {

@@ -5,6 +5,7 @@ import type { LogRecord, OutgoingRecord, TopicPartitionOffset, WrittenOffsets } 
 import { formatOffset, nextOffset, parseOffset, toOffset, type Offset } from '../../common/offset.ts';
 import { causeOf, typeOf } from '../error-fields.ts';
 import { FetchedRecord } from './record-decoding.ts';
+import { asBuffer } from '../../common/bytes.ts';
 
 export function fromKafkaHeaders(headers: IHeaders | undefined): Headers {
   if (!headers) return {};
@@ -32,7 +33,7 @@ export function toKafkaHeaders(headers: Headers): IHeaders | undefined {
 
 export function toBuffer(bytes: Uint8Array | null): Buffer | null {
   if (bytes === null) return null;
-  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return asBuffer(bytes);
 }
 
 export function fromKafkaMessage(topic: string, partition: number, message: KafkaMessage): LogRecord {

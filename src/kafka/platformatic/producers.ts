@@ -22,6 +22,7 @@ import type { TopicLimits } from '../topic-limits.ts';
 import { isFencing, platformaticError, platformaticErrorKind } from './errors.ts';
 import { hasProtocolError, type Wire } from './wire.ts';
 import { toOffset } from '../../common/offset.ts';
+import { asBuffer } from '../../common/bytes.ts';
 
 /**
  * Records per produce request. The library encodes a request in time linear in its records, so the
@@ -364,10 +365,6 @@ function toMessage(record: OutgoingRecord): MessageToProduce<Buffer, Buffer, Buf
     timestamp: BigInt(record.timestamp),
     headers,
   };
-}
-
-function asBuffer(bytes: Uint8Array): Buffer {
-  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 /**

@@ -3,6 +3,7 @@ import { errorMessage, StoreError } from '../../errors.ts';
 import type { Offset } from '../../common/offset.ts';
 import type { BulkLoad } from '../bytes.ts';
 import type { KeyIndex } from './key-index.ts';
+import { asBuffer } from '../../common/bytes.ts';
 
 /** A batch of a store's database. */
 export type StoreBatch = ReturnType<Level<Buffer, Buffer>['batch']>;
@@ -129,9 +130,4 @@ export class LevelDbBulkLoad implements BulkLoad {
     await this.written;
     await this.batch.close();
   }
-}
-
-function asBuffer(bytes: Uint8Array): Buffer {
-  if (Buffer.isBuffer(bytes)) return bytes;
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }

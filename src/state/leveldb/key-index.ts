@@ -61,8 +61,8 @@ export class MemoryKeyIndex implements KeyIndex {
 
   changed(keys: BinaryKey[], deleted: boolean[]): void {
     for (let i = 0; i < keys.length; i++) {
-      if (deleted[i]) this.tree.delete(keys[i]!);
-      else this.tree.set(keys[i]!, undefined);
+      if (deleted[i]) this.removed(keys[i]!);
+      else this.added(keys[i]!);
     }
   }
 

@@ -8,6 +8,7 @@ import { LevelDbBulkLoad } from './bulk-load.ts';
 import { MemoryKeyIndex, type KeyIndex, type KeyIndexKind } from './key-index.ts';
 import { cachedValueBytes, processCacheBudget, ReadCache, type CacheBudget } from './read-cache.ts';
 import type { BinaryKey, BulkLoad, KeyBounds, KeyValueBytesStore } from '../bytes.ts';
+import { asBuffer } from '../../common/bytes.ts';
 
 const CHECKPOINT_KEY = 'changelog-offset';
 /** The list of the key index's runs (`KeyRuns`), saved with each commit that adds one. */
@@ -374,9 +375,4 @@ export class LevelDbBytesStore implements KeyValueBytesStore {
 
 function loading(): StoreError {
   return new StoreError('the store is being loaded in bulk (a restore) and answers nothing until it ends');
-}
-
-function asBuffer(bytes: Uint8Array): Buffer {
-  if (Buffer.isBuffer(bytes)) return bytes;
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
